@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,7 +18,7 @@ console = Console()
 
 def _scenarios_list(json_out: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     lib = get_library()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": s.id,
             "title": s.title,
@@ -77,7 +78,7 @@ def _scenarios_show(
 
 def _rubrics_list(json_out: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     lib = get_library()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": r.id,
             "title": r.title,

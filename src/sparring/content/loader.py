@@ -3,6 +3,7 @@ yields a complete, validated model or a ContentError listing every problem as FI
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +27,16 @@ def _field_name(loc: tuple[str | int, ...]) -> str:
     return out or "(document)"
 
 
+_FIELD_PREFIX = re.compile(r"^([a-z_][\w.\[\]-]*): (.+)$", re.DOTALL)
+
+
+def _parse_path(text: str) -> tuple[str | int, ...]:
+    parts: list[str | int] = []
+    for piece in re.findall(r"[^.\[\]]+|\[\d+\]", text):
+        parts.append(int(piece[1:-1]) if piece.startswith("[") else piece)
+    return tuple(parts)
+
+
 def _problems_from(exc: ValidationError, src: LocatedYaml) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors():
@@ -36,6 +47,11 @@ def _problems_from(exc: ValidationError, src: LocatedYaml) -> list[Problem]:
             msg = msg[len("Value error, ") :]
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see docs/content-format.md)"
+        # validators name the offending sub-field as "path.to[0].field: message"
+        m = _FIELD_PREFIX.match(msg)
+        if m:
+            loc = (*loc, *_parse_path(m.group(1)))
+            msg = m.group(2)
         problems.append(Problem(src.file, src.line_for(loc), _field_name(loc), msg))
     return problems
 
@@ -142,5 +158,6 @@ def validate_paths(paths: list[str | Path]) -> list[Problem]:
         for path, sc in scenarios:
             if sc.rubric not in known:
                 src = parse_yaml(_read(path), str(path))
-                problems.append(Problem(str(path), src.line_for(("rubric",)), "rubric", f"unknown rubric '{sc.rubric}'"))
+                line = src.line_for(("rubric",))
+                problems.append(Problem(str(path), line, "rubric", f"unknown rubric '{sc.rubric}'"))
     return problems

@@ -85,24 +85,24 @@ class Criterion(_Strict):
     def _kind_fields(self) -> Criterion:
         if self.kind == "scale":
             if not self.anchors:
-                raise ValueError("a scale criterion needs anchors for levels 1..5")
+                raise ValueError("anchors: a scale criterion needs anchors for levels 1..5")
             missing = [lvl for lvl in range(1, 6) if lvl not in self.anchors]
             extra = [lvl for lvl in self.anchors if lvl not in range(1, 6)]
             if missing or extra:
                 raise ValueError(
-                    f"anchors must have exactly the levels 1..5 (missing {missing or 'none'}, extra {extra or 'none'})"
+                    f"anchors: must have exactly the levels 1..5 (missing {missing or 'none'}, extra {extra or 'none'})"
                 )
         elif self.anchors:
-            raise ValueError(f"anchors only apply to scale criteria, not '{self.kind}'")
+            raise ValueError(f"anchors: only apply to scale criteria, not '{self.kind}'")
         if self.kind == "metric":
             if not self.metric:
-                raise ValueError("a metric criterion needs 'metric' (one of: " + ", ".join(METRIC_NAMES) + ")")
+                raise ValueError("metric: a metric criterion needs one of: " + ", ".join(METRIC_NAMES) + ")")
             if self.metric not in METRIC_NAMES:
-                raise ValueError(f"unknown metric '{self.metric}' (known: {', '.join(METRIC_NAMES)})")
+                raise ValueError(f"metric: unknown metric '{self.metric}' (known: {', '.join(METRIC_NAMES)})")
             if self.target is None:
-                raise ValueError("a metric criterion needs a target band: {min: ..., max: ...}")
+                raise ValueError("target: a metric criterion needs a target band: {min: ..., max: ...}")
         elif self.metric or self.target:
-            raise ValueError(f"metric/target only apply to metric criteria, not '{self.kind}'")
+            raise ValueError(f"metric: metric/target only apply to metric criteria, not '{self.kind}'")
         return self
 
 
@@ -137,17 +137,17 @@ class Rubric(_Strict):
         ids = [c.id for c in self.criteria]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"duplicate criterion ids: {', '.join(dupes)}")
+            raise ValueError(f"criteria: duplicate criterion ids: {', '.join(dupes)}")
         if not any(c.weight > 0 for c in self.criteria if c.kind != "blocker"):
-            raise ValueError("at least one non-blocker criterion needs a weight above 0")
+            raise ValueError("criteria: at least one non-blocker criterion needs a weight above 0")
         known = set(ids) | {"passed"}
         for i, test in enumerate(self.tests):
             for key, value in test.expect.items():
                 if key not in known:
-                    raise ValueError(f"tests[{i}].expect names unknown criterion '{key}'")
+                    raise ValueError(f"tests[{i}].expect.{key}: names no criterion of this rubric")
                 if key == "passed":
                     if not isinstance(value, bool):
-                        raise ValueError(f"tests[{i}].expect.passed must be true or false")
+                        raise ValueError(f"tests[{i}].expect.passed: must be true or false")
                     continue
                 kind = next(c.kind for c in self.criteria if c.id == key)
                 if kind == "blocker" and value not in ("hit", "clear"):

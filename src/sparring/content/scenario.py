@@ -115,22 +115,22 @@ class Scenario(_Strict):
     def _consistent(self) -> Scenario:
         for key, value in self.state.items():
             if not 0 <= value <= 1:
-                raise ValueError(f"state.{key} must be between 0 and 1 (got {value})")
+                raise ValueError(f"state.{key}: must be between 0 and 1 (got {value})")
         ids = [o.id for o in self.objections]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"duplicate objection ids: {', '.join(dupes)}")
+            raise ValueError(f"objections: duplicate objection ids: {', '.join(dupes)}")
         for level, profile in self.difficulty.items():
             for key in profile.start:
                 if key not in self.state:
-                    raise ValueError(f"difficulty.{level}.start.{key} is not a state variable")
+                    raise ValueError(f"difficulty.{level}.start.{key}: is not a state variable")
             for oid in profile.extra_objections:
                 if oid not in ids:
                     raise ValueError(f"difficulty.{level}.extra_objections: unknown objection '{oid}'")
         for move, effect in self.moves.items():
             for key in effect.deltas:
                 if key not in self.state:
-                    raise ValueError(f"moves.{move}: '{key}' is not a state variable")
+                    raise ValueError(f"moves.{move}.deltas.{key}: is not a state variable")
         return self
 
     @property
