@@ -1,0 +1,399 @@
+"""The embedded scorer: rubric-driven, evidence-cited, deterministic, offline.
+
+How each criterion kind is judged (docs/scoring-method.md has the long form):
+
+- ``check`` / ``scale``: every learner turn is cut into short segments (sentences, at most ~40 words). Each
+  segment gets a *strength*: its cosine similarity to the criterion's positive example lines (few-shot), the
+  description, name and top anchors as a weaker prototype, a bonus when the turn carries one of the criterion's
+  ``signals`` (utterance tags), and a penalty when it sits closer to a negative example than to a positive one.
+  A check is met when some segment is strong, partly when one is moderate or a strong one is contradicted by a
+  clear negative line; a scale maps the best strength and the number of strong turns onto levels 1..5.
+- ``metric``: the conversation metric (``sparring.scoring.metrics``) against its target band; ``n/a`` when the
+  metric is not available (timed metrics on an untimed transcript), never an invented number.
+- ``blocker``: a rule broken by the learner — a segment very close to the blocker's example lines (or close and
+  tagged with its signals, or naming a percentage above the threshold the rule states). Negated sentences
+  ("I can't do thirty percent") do not count. A hit fails the rep whatever the total.
+
+Every met/partly/missed verdict cites turn indexes with quotes that are exact substrings of the turn text.
+The overall is the weighted mean over non-blocker criteria that apply (a scale level L counts (L-1)/4).
+Similarities are rounded to 3 decimals before any threshold, so re-scoring gives an identical scorecard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sparring.content.rubric import Criterion, Rubric
+from sparring.conversation.model import Conversation, Turn
+from sparring.scoring.feedback import build_feedback
+from sparring.scoring.metric_evidence import metric_evidence
+from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
+from sparring.scoring.segments import Segment, percent_threshold, percentages, quote_of, segment_turn
+
+ENGINE_NAME = "embedded"
+#: strength at which a segment shows the behaviour clearly (met) / somewhat (partly)
+STRONG = 0.55
+MODERATE = 0.43
+#: similarity to a blocker's example lines that counts as a hit on its own / with a matching tag
+BLOCK_ALONE = 0.66
+BLOCK_WITH_SIGNAL = 0.5
+#: a learner line this close to a negative example, and closer to it than to any positive, is counter-evidence
+NEGATIVE = 0.58
+SIGNAL_BONUS = 0.1
+SIGNAL_MISSING = 0.04
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|can't|cannot|can not|won't|wouldn't|couldn't|isn't|aren't|don't|unable|without)\b", re.I
+)
+
+
+# ---------------------------------------------------------------------------------------------- prototypes
+@dataclass
+class _Prototypes:
+    positive: np.ndarray  # (P, 384), may be empty
+    negative: np.ndarray  # (N, 384), may be empty
+    description: np.ndarray  # (D, 384), at least one row
+    positive_lines: list[str]
+    negative_lines: list[str]
+
+
+def _description_texts(c: Criterion) -> list[str]:
+    texts = [c.name + (". " + c.description if c.description else "")]
+    if c.met_when:
+        texts.append(c.met_when)
+    if c.anchors:
+        texts.extend(c.anchors[lvl] for lvl in (5, 4) if lvl in c.anchors)
+    return texts
+
+
+_PROTO_CACHE: dict[tuple[Any, ...], _Prototypes] = {}
+
+
+def _prototypes(c: Criterion, embed_fn: Any) -> _Prototypes:
+    desc = _description_texts(c)
+    key = (tuple(c.examples_positive), tuple(c.examples_negative), tuple(desc))
+    hit = _PROTO_CACHE.get(key)
+    if hit is not None:
+        return hit
+    lines = list(c.examples_positive) + list(c.examples_negative) + desc
+    vecs = embed_fn(lines)
+    p, n = len(c.examples_positive), len(c.examples_negative)
+    proto = _Prototypes(vecs[:p], vecs[p : p + n], vecs[p + n :], list(c.examples_positive), list(c.examples_negative))
+    if len(_PROTO_CACHE) > 512:
+        _PROTO_CACHE.clear()
+    _PROTO_CACHE[key] = proto
+    return proto
+
+
+@dataclass
+class SegmentScore:
+    segment: Segment
+    strength: float
+    positive: float  # best similarity to a positive example (or description when there is none)
+    negative: float  # best similarity to a negative example (0 when there is none)
+    tagged: bool
+    closest_positive: str | None = None
+    closest_negative: str | None = None
+
+
+def _round(x: float) -> float:
+    return float(round(float(x), 3))
+
+
+def score_segments(
+    c: Criterion, segments: Sequence[Segment], vectors: np.ndarray, tags: Sequence[frozenset[str]], proto: _Prototypes
+) -> list[SegmentScore]:
+    """The per-segment strength of a check/scale/blocker criterion (see the module docstring)."""
+    if not segments:
+        return []
+    desc_sim = (vectors @ proto.description.T).max(axis=1)
+    if len(proto.positive):
+        pos_all = vectors @ proto.positive.T
+        pos_sim, pos_arg = pos_all.max(axis=1), pos_all.argmax(axis=1)
+    else:
+        pos_sim, pos_arg = desc_sim + 0.12, np.zeros(len(segments), dtype=int)
+    if len(proto.negative):
+        neg_all = vectors @ proto.negative.T
+        neg_sim, neg_arg = neg_all.max(axis=1), neg_all.argmax(axis=1)
+    else:
+        neg_sim, neg_arg = np.zeros(len(segments)), np.zeros(len(segments), dtype=int)
+    signals = set(c.signals)
+    out: list[SegmentScore] = []
+    for i, seg in enumerate(segments):
+        pos, neg, dsc = _round(pos_sim[i]), _round(neg_sim[i]), _round(desc_sim[i])
+        tagged = bool(signals & tags[seg.turn]) if signals else False
+        # the description is a weaker prototype: it reads like a definition, not like a spoken line
+        strength = max(pos, dsc + 0.1)
+        if signals:
+            strength += SIGNAL_BONUS if tagged else -SIGNAL_MISSING
+        if neg > pos:
+            strength -= 0.6 * (neg - pos)
+        out.append(
+            SegmentScore(
+                seg,
+                _round(strength),
+                pos,
+                neg,
+                tagged,
+                proto.positive_lines[int(pos_arg[i])] if proto.positive_lines else None,
+                proto.negative_lines[int(neg_arg[i])] if proto.negative_lines else None,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- scorer
+@dataclass
+class ScoringContext:
+    """Everything computed once per conversation and shared by every criterion (and by feedback)."""
+
+    conversation: Conversation
+    tags: list[frozenset[str]]
+    metrics: dict[str, Any]
+    segments: list[Segment]
+    vectors: np.ndarray
+    per_criterion: dict[str, list[SegmentScore]] = field(default_factory=dict)
+
+    def turn(self, index: int) -> Turn:
+        return self.conversation.turns[index]
+
+    def evidence(self, s: SegmentScore) -> Evidence:
+        turn = self.turn(s.segment.turn)
+        return Evidence(turn=turn.index, quote=quote_of(turn, s.segment.start, s.segment.end))
+
+
+def _top_distinct(scores: Sequence[SegmentScore], key: Any, n: int) -> list[SegmentScore]:
+    """The ``n`` best segments by ``key``, at most one per turn, ties broken by turn order."""
+    seen: set[int] = set()
+    out: list[SegmentScore] = []
+    for s in sorted(scores, key=lambda s: (-key(s), s.segment.turn, s.segment.start)):
+        if s.segment.turn in seen:
+            continue
+        seen.add(s.segment.turn)
+        out.append(s)
+        if len(out) == n:
+            break
+    return out
+
+
+def _fmt(s: SegmentScore) -> str:
+    bits = []
+    if s.closest_positive:
+        bits.append(f'similarity {s.positive:.2f} to "{s.closest_positive}"')
+    if s.tagged:
+        bits.append("tagged as a signal of this behaviour")
+    return f"turn {s.segment.turn}: " + ("; ".join(bits) if bits else f"strength {s.strength:.2f}")
+
+
+def _neg(s: SegmentScore) -> str:
+    return f'turn {s.segment.turn} resembles the negative example "{s.closest_negative}"'
+
+
+def _counter(scores: Sequence[SegmentScore]) -> list[SegmentScore]:
+    return [s for s in scores if s.negative >= NEGATIVE and s.negative > s.positive]
+
+
+def judge_check(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
+    best = _top_distinct(scores, lambda s: s.strength, 2)
+    counter = _top_distinct(_counter(scores), lambda s: s.negative, 1)
+    top = best[0].strength if best else 0.0
+    if top >= STRONG and not counter:
+        verdict: Verdict = "met"
+        ev = [s for s in best if s.strength >= STRONG]
+        why = "Shown clearly — " + _fmt(best[0]) + "."
+    elif top >= STRONG or top >= MODERATE:
+        verdict = "partly"
+        ev = [best[0], *counter]
+        why = "Shown in part — " + _fmt(best[0])
+        if counter:
+            why += "; but " + _neg(counter[0])
+        else:
+            why += f" (below the {STRONG:.2f} needed for met)"
+        why += "."
+    else:
+        verdict = "missed"
+        ev = counter or best[:1]
+        if counter:
+            why = "Not shown; " + _neg(counter[0]) + "."
+        else:
+            why = f"Not shown; the closest learner line ({_fmt(best[0])}) is well below what counts."
+    score = {"met": 1.0, "partly": 0.5, "missed": 0.0}[verdict]
+    return CriterionResult(
+        id=c.id, kind="check", score=score, max=1.0, verdict=verdict, evidence=[ctx.evidence(s) for s in ev],
+        rationale=why,
+    )  # fmt: skip
+
+
+def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
+    best = _top_distinct(scores, lambda s: s.strength, 3)
+    counter = _top_distinct(_counter(scores), lambda s: s.negative, 1)
+    top = best[0].strength if best else 0.0
+    strong = [s for s in best if s.strength >= STRONG]
+    if top < MODERATE - 0.1:
+        level = 1
+    elif top < MODERATE:
+        level = 2
+    elif top < STRONG:
+        level = 3
+    elif len(strong) >= 2 and not counter and top >= STRONG + 0.08:
+        level = 5
+    else:
+        level = 4
+    if counter and level > 2:
+        level -= 1
+    verdict: Verdict = "met" if level >= 4 else "partly" if level == 3 else "missed"
+    ev = (strong or best[:1]) if level >= 3 else (counter or best[:1])
+    anchor = (c.anchors or {}).get(level, "")
+    why = f"Level {level}" + (f" ({anchor})" if anchor else "") + " — " + _fmt(best[0])
+    if len(strong) > 1:
+        why += f"; {len(strong)} turns show it clearly"
+    if counter:
+        why += "; " + _neg(counter[0])
+    return CriterionResult(
+        id=c.id, kind="scale", score=float(level), max=5.0, verdict=verdict, evidence=[ctx.evidence(s) for s in ev],
+        rationale=why + ".",
+    )  # fmt: skip
+
+
+def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
+    threshold = percent_threshold(c)
+    hits: list[tuple[SegmentScore, str]] = []
+    for s in scores:
+        negated = bool(_NEGATION.search(s.segment.text))
+        closer_to_ok = s.negative > s.positive and s.negative >= NEGATIVE
+        if negated or closer_to_ok:
+            continue
+        over = [p for p in percentages(s.segment.text) if threshold is not None and p > threshold]
+        if s.positive >= BLOCK_ALONE:
+            hits.append((s, f'close to "{s.closest_positive}" (similarity {s.positive:.2f})'))
+        elif s.positive >= BLOCK_WITH_SIGNAL and s.tagged:
+            hits.append((s, f'tagged and close to "{s.closest_positive}" (similarity {s.positive:.2f})'))
+        elif over and (s.tagged or s.positive >= 0.35):
+            hits.append((s, f"names {over[0]:g}% where the rule allows at most {threshold:g}%"))
+    if hits:
+        hits.sort(key=lambda h: (h[0].segment.turn, h[0].segment.start))
+        first = hits[0]
+        return CriterionResult(
+            id=c.id, kind="blocker", score=0.0, max=0.0, verdict="missed", hit=True,
+            evidence=[ctx.evidence(h[0]) for h in hits[:3]],
+            rationale=f"Rule broken at turn {first[0].segment.turn}: {first[1]}. "
+            "This fails the rep whatever the total.",
+        )  # fmt: skip
+    nearest = _top_distinct(scores, lambda s: s.positive, 1)
+    if not nearest:
+        return CriterionResult(id=c.id, kind="blocker", score=0.0, max=0.0, verdict="n/a", hit=False,
+                               rationale="No learner turns to check.")  # fmt: skip
+    return CriterionResult(
+        id=c.id, kind="blocker", score=0.0, max=0.0, verdict="met", hit=False, evidence=[ctx.evidence(nearest[0])],
+        rationale=f"Rule kept; the nearest line (turn {nearest[0].segment.turn}, similarity "
+        f"{nearest[0].positive:.2f}) stays clear of it.",
+    )  # fmt: skip
+
+
+def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
+    assert c.metric is not None and c.target is not None
+    value = ctx.metrics.get(c.metric)
+    lo, hi = c.target.min, c.target.max
+    band = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+    if value is None or not isinstance(value, int | float):
+        return CriterionResult(
+            id=c.id, kind="metric", score=0.0, max=1.0, verdict="n/a",
+            rationale=f"{c.metric} is not available for this conversation (e.g. no timing), so it is not scored.",
+        )  # fmt: skip
+    v = float(value)
+    inside = (lo is None or v >= lo) and (hi is None or v <= hi)
+    if inside:
+        verdict: Verdict = "met"
+        score = 1.0
+    else:
+        bound = lo if lo is not None and v < lo else hi
+        assert bound is not None
+        width = (hi - lo) if lo is not None and hi is not None else 0.0
+        tolerance = max(0.25 * width, 0.2 * abs(bound), 1e-9)
+        near = abs(v - bound) <= tolerance
+        verdict, score = ("partly", 0.5) if near else ("missed", 0.0)
+    ev = metric_evidence(c.metric, ctx.conversation, ctx.tags)
+    return CriterionResult(
+        id=c.id, kind="metric", score=score, max=1.0, verdict=verdict, evidence=ev,
+        rationale=f"{c.metric} = {v:.3g}, target {band}: " + ("inside the band." if inside else "outside the band."),
+    )  # fmt: skip
+
+
+def _credit(r: CriterionResult) -> float:
+    if r.kind == "scale":
+        return max(0.0, (r.score - 1.0) / 4.0)
+    return r.score / r.max if r.max else 0.0
+
+
+def overall_score(rubric: Rubric, results: Sequence[CriterionResult]) -> float:
+    """Weighted mean of the credit of every non-blocker criterion that applies, 0..100."""
+    by_id = {r.id: r for r in results}
+    total = weight = 0.0
+    for c in rubric.criteria:
+        r = by_id[c.id]
+        if c.kind == "blocker" or r.verdict == "n/a" or c.weight <= 0:
+            continue
+        total += c.weight * _credit(r)
+        weight += c.weight
+    return round(100.0 * total / weight, 1) if weight else 0.0
+
+
+class EmbeddedScorer:
+    """Scores a Conversation against a Rubric with tags, metrics and few-shot similarity. No network."""
+
+    name = ENGINE_NAME
+
+    def __init__(self, embed_fn: Any = None):
+        if embed_fn is None:
+            from sparring.nlp.embeddings import embed as embed_fn
+        self._embed = embed_fn
+
+    def context(self, conversation: Conversation) -> ScoringContext:
+        from sparring.scoring.metrics import compute_metrics
+        from sparring.scoring.tagging import tag_turns
+
+        tags = tag_turns(conversation)
+        metrics = compute_metrics(conversation, tags=tags)
+        segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
+        vectors = self._embed([s.text for s in segments]) if segments else np.zeros((0, 384), dtype=np.float32)
+        return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors)
+
+    def judge(self, c: Criterion, ctx: ScoringContext) -> CriterionResult:
+        if c.kind == "metric":
+            return judge_metric(c, ctx)
+        if not ctx.segments:
+            top = {"scale": 5.0, "blocker": 0.0}.get(c.kind, 1.0)
+            return CriterionResult(
+                id=c.id, kind=c.kind, score=0.0, max=top,
+                verdict="n/a", hit=False if c.kind == "blocker" else None,
+                rationale="The learner says nothing in this conversation, so there is nothing to judge.",
+            )  # fmt: skip
+        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.tags, _prototypes(c, self._embed))
+        ctx.per_criterion[c.id] = scores
+        if c.kind == "check":
+            return judge_check(c, ctx, scores)
+        if c.kind == "scale":
+            return judge_scale(c, ctx, scores)
+        return judge_blocker(c, ctx, scores)
+
+    def score(self, conversation: Conversation, rubric: Rubric) -> Scorecard:
+        ctx = self.context(conversation)
+        results = [self.judge(c, ctx) for c in rubric.criteria]
+        overall = overall_score(rubric, results)
+        blockers = [r.id for r in results if r.kind == "blocker" and r.hit]
+        feedback = build_feedback(rubric, results, ctx, self._embed)
+        return Scorecard(
+            rubric=RubricRef(id=rubric.id, version=rubric.version),
+            engine=ENGINE_NAME,
+            overall=overall,
+            passed=overall >= rubric.pass_mark and not blockers,
+            blockers=blockers,
+            criteria=results,
+            metrics=ctx.metrics,
+            feedback=feedback,
+        )

@@ -1,0 +1,120 @@
+"""Cutting learner turns into segments and quoting them verbatim; reading percentages out of text.
+
+Every quote the scorer shows comes from ``quote_of`` / a ``Segment``, so it is always an exact substring of the
+turn's text (a quote that is not in the transcript is a bug, never shown).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sparring.content.rubric import Criterion
+from sparring.conversation.model import Turn
+
+MAX_SEGMENT_WORDS = 40
+MAX_QUOTE_CHARS = 220
+
+_SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"'”’)\]]*|$)")
+# ---------------------------------------------------------------------------------------------- segments
+@dataclass(frozen=True)
+class Segment:
+    """A span of one learner turn: ``text == turn.text[start:end]`` always holds."""
+
+    turn: int
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (whitespace trimmed, never empty)."""
+    spans: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s and any(ch.isalnum() for ch in text[s:e]):
+            spans.append((s, e))
+    return spans
+
+
+def segment_turn(turn: Turn, max_words: int = MAX_SEGMENT_WORDS) -> list[Segment]:
+    """A short turn is one segment (its whole stripped text); a long one is cut into runs of sentences."""
+    text = turn.text
+    stripped = text.strip()
+    if not stripped:
+        return []
+    if len(stripped.split()) <= max_words:
+        s = text.index(stripped)
+        return [Segment(turn.index, s, s + len(stripped), stripped)]
+    out: list[Segment] = []
+    cur_start: int | None = None
+    cur_end = 0
+    words = 0
+    for s, e in split_sentences(text):
+        n = len(text[s:e].split())
+        if cur_start is not None and words + n > max_words:
+            out.append(Segment(turn.index, cur_start, cur_end, text[cur_start:cur_end]))
+            cur_start, words = None, 0
+        if cur_start is None:
+            cur_start = s
+        cur_end, words = e, words + n
+    if cur_start is not None:
+        out.append(Segment(turn.index, cur_start, cur_end, text[cur_start:cur_end]))
+    return out
+
+
+def quote_of(turn: Turn, start: int = 0, end: int | None = None) -> str:
+    """A verbatim quote from ``turn.text[start:end]``, cut at a word boundary when it is long."""
+    text = turn.text
+    end = len(text) if end is None else end
+    span = text[start:end].strip()
+    if len(span) <= MAX_QUOTE_CHARS:
+        return span or text.strip()
+    cut = span[:MAX_QUOTE_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > MAX_QUOTE_CHARS // 2 else cut
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+_UNITS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_WORD_NUM = r"(?:(?:" + "|".join(_TENS) + r")(?:[- ](?:" + "|".join(list(_UNITS)[:9]) + r"))?|" + "|".join(_UNITS) + ")"
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?|" + _WORD_NUM + r")\s*(?:%|percent\b|per cent\b)", re.I)
+_THRESHOLD = re.compile(
+    r"(?:above|over|more than|beyond|exceeding|greater than|higher than)\s+(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)",
+    re.I,
+)
+
+
+def _number(token: str) -> float:
+    token = token.lower()
+    try:
+        return float(token)
+    except ValueError:
+        pass
+    total = 0
+    for part in re.split(r"[- ]", token):
+        total += _TENS.get(part, 0) + _UNITS.get(part, 0)
+    return float(total)
+
+
+def percentages(text: str) -> list[float]:
+    """Percentages named in ``text``, digits or words ("30%", "thirty percent", "twenty-five per cent")."""
+    return [_number(m.group(1)) for m in _PERCENT.finditer(text)]
+
+
+def percent_threshold(criterion: Criterion) -> float | None:
+    """The "above N%" a rule states in its name, description or met_when, if it states one."""
+    for text in (criterion.name, criterion.description, criterion.met_when or ""):
+        m = _THRESHOLD.search(text)
+        if m:
+            return float(m.group(1))
+    return None
