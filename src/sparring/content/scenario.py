@@ -15,6 +15,24 @@ from sparring.content.rubric import Slug
 
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = ("easy", "medium", "hard")
+#: the learner moves the embedded engine recognises (docs/content-format.md, "Move vocabulary")
+MOVES: tuple[str, ...] = (
+    "open-question",
+    "closed-question",
+    "acknowledge",
+    "reflect",
+    "empathise",
+    "value-statement",
+    "quantified-value",
+    "trade-off",
+    "concession",
+    "pressure",
+    "advise",
+    "ask-commitment",
+    "next-step",
+    "monologue",
+    "off-topic",
+)
 Domain = Literal["sales", "customer-success", "consulting", "management", "motivational-interviewing", "other"]
 
 
@@ -23,13 +41,19 @@ class _Strict(BaseModel):
 
 
 class Condition(_Strict):
-    """When something happens. Every given part must hold (an AND); an empty condition always holds."""
+    """When something happens. Every given part must hold (an AND); an empty condition always holds.
 
-    turn_at_least: int | None = Field(default=None, ge=0)
+    State thresholds are shifted by the difficulty's ``threshold_shift`` (harder levels need more)."""
+
+    turn_at_least: int | None = Field(default=None, ge=0, description="learner turns so far")
     state_below: dict[str, float] = Field(default_factory=dict)
     state_above: dict[str, float] = Field(default_factory=dict)
     learner_move: list[str] = Field(default_factory=list, description="any of these moves in the last turn")
-    after_objection: str | None = None
+    after_objection: str | None = Field(default=None, description="this objection has been eased")
+    objections_eased: bool = Field(default=False, description="every required objection has been eased")
+    move_count_at_least: dict[str, int] = Field(
+        default_factory=dict, description="a move was made at least N times in the rep so far"
+    )
 
 
 class Objection(_Strict):
@@ -61,10 +85,15 @@ class Persona(_Strict):
 class DifficultyProfile(_Strict):
     """How a difficulty changes behaviour: step size of state changes, starting values, thresholds."""
 
-    steps: float = Field(default=1.0, gt=0, le=3)
+    steps: float = Field(default=1.0, gt=0, le=3, description="factor on positive state changes")
+    penalty: float = Field(default=1.0, gt=0, le=3, description="factor on negative state changes")
     start: dict[str, float] = Field(default_factory=dict, description="overrides of the starting state")
-    success_threshold: float | None = Field(default=None, ge=0, le=1)
-    pushback_after_concession: bool = False
+    drift: dict[str, float] = Field(default_factory=dict, description="change of a state variable every turn")
+    threshold_shift: float = Field(
+        default=0.0, ge=-0.3, le=0.3, description="added to every state_above (taken from state_below) threshold"
+    )
+    ease_hits: int = Field(default=1, ge=1, le=5, description="easing turns each objection needs")
+    pushback_after_concession: bool = Field(default=False, description="a concession makes the persona ask for more")
     extra_objections: list[str] = Field(default_factory=list, description="objection ids only raised at this level")
 
 
@@ -80,12 +109,42 @@ class Outcome(_Strict):
     when: Condition = Field(default_factory=Condition)
 
 
+SITUATIONS = (
+    "react:concession",
+    "react:pressure",
+    "react:monologue",
+    "react:off-topic",
+    "react:closed-question",
+    "react:advise",
+    "react:premature-close",
+    "react:push-for-more",
+    "react:rapport",
+    "react:open-question",
+    "react:value",
+    "neutral",
+    "closing-soon",
+)
+
+
 class Beat(_Strict):
-    """Authored persona lines for a situation (keyed by situation name, see docs/content-format.md)."""
+    """Authored persona lines for a situation (see SITUATIONS and docs/content-format.md)."""
 
     situation: str
     lines: list[str] = Field(min_length=1)
     when: Condition = Field(default_factory=Condition)
+
+    @model_validator(mode="after")
+    def _known_situation(self) -> Beat:
+        if self.situation not in SITUATIONS:
+            raise ValueError(f"situation: unknown situation '{self.situation}' (one of: {', '.join(SITUATIONS)})")
+        return self
+
+
+class CustomMove(_Strict):
+    """A scenario-specific learner move, recognised by similarity to example lines."""
+
+    examples: list[str] = Field(min_length=2, description="learner lines that make this move")
+    threshold: float = Field(default=0.6, ge=0.3, le=0.95, description="cosine similarity needed")
 
 
 class Scenario(_Strict):
@@ -102,6 +161,7 @@ class Scenario(_Strict):
     opening_lines: list[str] = Field(min_length=1, description="the persona's first line (variants)")
     state: dict[str, float] = Field(min_length=1, description="hidden state, 0..1 starting values")
     moves: dict[str, StateEffect] = Field(default_factory=dict)
+    custom_moves: dict[str, CustomMove] = Field(default_factory=dict)
     objections: list[Objection] = Field(default_factory=list)
     beats: list[Beat] = Field(default_factory=list)
     difficulty: dict[Difficulty, DifficultyProfile] = Field(default_factory=dict)
@@ -127,11 +187,46 @@ class Scenario(_Strict):
             for oid in profile.extra_objections:
                 if oid not in ids:
                     raise ValueError(f"difficulty.{level}.extra_objections: unknown objection '{oid}'")
+        known_moves = set(MOVES) | set(self.custom_moves)
+        for name in self.custom_moves:
+            if name in MOVES:
+                raise ValueError(f"custom_moves.{name}: is a built-in move; pick another name")
         for move, effect in self.moves.items():
+            if move not in known_moves:
+                raise ValueError(f"moves.{move}: unknown move (built-in moves or custom_moves)")
             for key in effect.deltas:
                 if key not in self.state:
                     raise ValueError(f"moves.{move}.deltas.{key}: is not a state variable")
+        for level, profile in self.difficulty.items():
+            for key in profile.drift:
+                if key not in self.state:
+                    raise ValueError(f"difficulty.{level}.drift.{key}: is not a state variable")
+        for i, o in enumerate(self.objections):
+            for move in o.eased_by:
+                if move not in known_moves:
+                    raise ValueError(f"objections[{i}].eased_by: unknown move '{move}'")
+            self._check_condition(o.raised_when, f"objections[{i}].raised_when", known_moves, ids)
+        for i, b in enumerate(self.beats):
+            self._check_condition(b.when, f"beats[{i}].when", known_moves, ids)
+        self._check_condition(self.success.when, "success.when", known_moves, ids)
+        for i, f in enumerate(self.failure):
+            self._check_condition(f.when, f"failure[{i}].when", known_moves, ids)
+        for key in self.persona.tells:
+            var, _, mood = key.rpartition("_")
+            if mood not in ("low", "high") or var not in self.state:
+                raise ValueError(f"persona.tells.{key}: expected '<state>_low' or '<state>_high' for a state variable")
         return self
+
+    def _check_condition(self, cond: Condition, where: str, moves: set[str], objection_ids: list[str]) -> None:
+        for part in ("state_below", "state_above"):
+            for key in getattr(cond, part):
+                if key not in self.state:
+                    raise ValueError(f"{where}.{part}.{key}: is not a state variable")
+        for move in [*cond.learner_move, *cond.move_count_at_least]:
+            if move not in moves:
+                raise ValueError(f"{where}: unknown move '{move}'")
+        if cond.after_objection is not None and cond.after_objection not in objection_ids:
+            raise ValueError(f"{where}.after_objection: unknown objection '{cond.after_objection}'")
 
     @property
     def version(self) -> str:

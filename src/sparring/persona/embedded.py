@@ -1,0 +1,243 @@
+"""The embedded persona engine: a deterministic, offline counterpart driven by the scenario's authored content.
+
+Each learner turn is classified into moves (``sparring.persona.moves``); the moves shift the hidden state
+(scaled by the difficulty); the open hidden objection is eased when the learner makes one of its easing moves
+often enough (``ease_hits`` per difficulty); the next objection surfaces, in authored order, once the previous
+one is settled and its ``raised_when`` holds; the rep ends on the scenario's failure or success conditions or
+at ``max_turns``. The reply is assembled from authored lines (reaction beat, eased line, objection line,
+pressing line, tell), never repeating a line within a rep.
+
+The engine keeps no per-rep memory: everything lives in ``PersonaState`` (JSON-serialisable), so a rep can be
+stored after every turn and resumed in another process with identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sparring.content.scenario import Difficulty, DifficultyProfile, Objection, Scenario
+from sparring.conversation.model import Conversation
+from sparring.persona.base import PersonaReply, PersonaState
+from sparring.persona.moves import classify
+from sparring.persona.rules import (
+    FALLBACK_LINES,
+    NEGATIVE_REACTIONS,
+    POSITIVE_REACTIONS,
+    SPOILERS,
+    Facts,
+    active_objections,
+    apply_moves,
+    clamp,
+    holds,
+    pick,
+    start_values,
+)
+
+#: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
+LOW_TELL = 0.3
+HIGH_TELL = 0.7
+
+
+class PersonaEngineError(ValueError):
+    """The engine was called with a state or conversation it cannot answer."""
+
+
+class EmbeddedPersonaEngine:
+    name = "embedded"
+
+    # ------------------------------------------------------------------ open
+    def open(self, scenario: Scenario, difficulty: Difficulty) -> PersonaReply:
+        state = PersonaState(scenario_id=scenario.id, difficulty=difficulty, values=start_values(scenario, difficulty))
+        state.extra = {"counts": {}, "hits": {}, "situations": [["opening"]]}
+        used: set[str] = set()
+        seed = f"{scenario.id}|{difficulty}|open"
+        parts = [self._say(scenario.opening_lines, used, seed)]
+        active = active_objections(scenario, difficulty)
+        if active:
+            first = active[0]
+            facts = self._facts(scenario, state, [])
+            if holds(first.raised_when, facts, scenario.profile(difficulty).threshold_shift):
+                state.raised.append(first.id)
+                parts.append(self._say(first.lines, used, seed + "|raise"))
+                state.extra["situations"][0].append(f"raise:{first.id}")
+        state.used_lines = list(parts)
+        return PersonaReply(text=" ".join(parts), state=state, moves=[], engine=self.name)
+
+    # ------------------------------------------------------------------ reply
+    def reply(self, scenario: Scenario, state: PersonaState, conversation: Conversation) -> PersonaReply:
+        if state.scenario_id != scenario.id:
+            raise PersonaEngineError(f"state belongs to scenario '{state.scenario_id}', not '{scenario.id}'")
+        if state.ended:
+            raise PersonaEngineError(f"this rep has already ended ({state.outcome}: {state.reason})")
+        if not conversation.turns or conversation.turns[-1].role != "learner":
+            raise PersonaEngineError("the last turn of the conversation must be the learner's")
+        text = conversation.turns[-1].text
+        moves = classify(text, scenario)
+        new = state.model_copy(deep=True)
+        new.learner_turns += 1
+        new.moves.append(list(moves))
+        counts: dict[str, int] = new.extra.setdefault("counts", {})
+        hits: dict[str, int] = new.extra.setdefault("hits", {})
+        for m in moves:
+            counts[m] = counts.get(m, 0) + 1
+
+        profile = scenario.profile(new.difficulty)
+        active = active_objections(scenario, new.difficulty)
+        required = [o.id for o in active if o.required]
+        before = dict(new.values)
+        apply_moves(new.values, scenario, profile, moves)
+
+        push_for_more = profile.pushback_after_concession and "concession" in moves
+        if push_for_more:
+            counts["concession"] = counts.get("concession", 0) + 1  # asking for more makes every give-away count twice
+        premature = ("ask-commitment" in moves) and not all(r in new.eased for r in required)
+        if premature and "patience" in new.values:
+            new.values["patience"] = round(clamp(new.values["patience"] - 0.05 * profile.penalty), 4)
+
+        # the open objection: eased by its moves (never in a turn spoiled by pressure, monologue, give-aways)
+        current = self._current(active, new)
+        just_eased: Objection | None = None
+        progressed = False
+        if current is not None and not set(moves) & SPOILERS and set(current.eased_by) & set(moves):
+            progressed = True
+            hits[current.id] = hits.get(current.id, 0) + 1
+            if hits[current.id] >= profile.ease_hits:
+                new.eased.append(current.id)
+                just_eased, current = current, None
+        facts = self._facts(scenario, new, moves)
+        raised: Objection | None = None
+        if current is None:
+            nxt = next((o for o in active if o.id not in new.raised), None)
+            if nxt is not None and holds(nxt.raised_when, facts, profile.threshold_shift):
+                new.raised.append(nxt.id)
+                raised = nxt
+
+        self._decide_outcome(scenario, new, facts)
+
+        used = set(new.used_lines)
+        seed = f"{scenario.id}|{new.difficulty}|{new.learner_turns}|{text}"
+        parts: list[str] = []
+        situations: list[str] = []
+
+        def say(situation: str, pool: Sequence[str]) -> bool:
+            line = pick(pool, used, seed + "|" + situation)
+            if line is None:
+                return False
+            parts.append(line)
+            used.add(line)
+            situations.append(situation)
+            return True
+
+        if new.ended:
+            pool = scenario.success_lines if new.outcome == "success" else scenario.failure_lines
+            say(f"end:{new.outcome}", pool)
+        else:
+            reaction = self._negative_reaction(moves, push_for_more, premature, progressed)
+            reacted = reaction is not None and say(reaction, self._beats(scenario, reaction, facts, profile))
+            if just_eased is not None:
+                say(f"eased:{just_eased.id}", just_eased.eased_lines)
+            if raised is not None:
+                say(f"raise:{raised.id}", raised.lines)
+            elif current is not None and (not reacted or reaction == "react:closed-question"):
+                if progressed:
+                    self._say_positive(scenario, moves, facts, profile, say)
+                else:
+                    say(f"press:{current.id}", current.pressing_lines or current.lines)
+            elif not parts:
+                if all(r in new.eased for r in required) and len(new.raised) == len(active):
+                    say("closing-soon", self._beats(scenario, "closing-soon", facts, profile))
+                else:
+                    self._say_positive(scenario, moves, facts, profile, say)
+            tell = self._tell(scenario, before, new.values)
+            if tell is not None and len(parts) < 3:
+                say(f"tell:{tell}", scenario.persona.tells[tell])
+        if not parts and not say("neutral", self._beats(scenario, "neutral", facts, profile)):
+            say("fallback", FALLBACK_LINES)
+        if not parts:  # every authored and fallback line is spent: end the rep rather than repeat a line
+            new.ended, new.outcome, new.reason = True, "incomplete", "the persona ran out of lines"
+            parts.append("I think we should leave it there for today.")
+            situations.append("end:out-of-lines")
+        new.used_lines.extend(p for p in parts if p not in new.used_lines)
+        new.extra.setdefault("situations", []).append(situations)
+        return PersonaReply(text=" ".join(parts), state=new, moves=list(moves), engine=self.name)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _current(active: list[Objection], state: PersonaState) -> Objection | None:
+        return next((o for o in active if o.id in state.raised and o.id not in state.eased), None)
+
+    @staticmethod
+    def _facts(scenario: Scenario, state: PersonaState, moves: list[str]) -> Facts:
+        required = [o.id for o in active_objections(scenario, state.difficulty) if o.required]
+        return Facts(
+            values=state.values,
+            turn=state.learner_turns,
+            moves=moves,
+            eased=state.eased,
+            counts=state.extra.get("counts", {}),
+            required=required,
+        )
+
+    @staticmethod
+    def _decide_outcome(scenario: Scenario, state: PersonaState, facts: Facts) -> None:
+        shift = scenario.profile(state.difficulty).threshold_shift
+        for f in scenario.failure:
+            if holds(f.when, facts, shift, failure=True):
+                state.ended, state.outcome, state.reason = True, "failure", f.description
+                return
+        if holds(scenario.success.when, facts, shift):
+            state.ended, state.outcome, state.reason = True, "success", scenario.success.description
+            return
+        if state.learner_turns >= scenario.max_turns:
+            state.ended, state.outcome = True, "failure"
+            state.reason = f"time ran out after {scenario.max_turns} turns without reaching the goal"
+
+    @staticmethod
+    def _negative_reaction(moves: list[str], push_for_more: bool, premature: bool, progressed: bool) -> str | None:
+        if push_for_more:
+            return "react:push-for-more"
+        for move, situation in NEGATIVE_REACTIONS:
+            if move == "closed-question":
+                continue
+            if move in moves:
+                return situation
+        if premature:
+            return "react:premature-close"
+        positive = {m for m, _ in POSITIVE_REACTIONS}
+        if "closed-question" in moves and not progressed and not positive & set(moves):
+            return "react:closed-question"
+        return None
+
+    @staticmethod
+    def _beats(scenario: Scenario, situation: str, facts: Facts, profile: DifficultyProfile) -> list[str]:
+        shift = profile.threshold_shift
+        return [line for b in scenario.beats if b.situation == situation and holds(b.when, facts, shift)
+                for line in b.lines]
+
+    def _say_positive(
+        self,
+        scenario: Scenario,
+        moves: list[str],
+        facts: Facts,
+        profile: DifficultyProfile,
+        say: Callable[[str, Sequence[str]], bool],
+    ) -> None:
+        for move, situation in POSITIVE_REACTIONS:
+            if move in moves and say(situation, self._beats(scenario, situation, facts, profile)):
+                return
+        say("neutral", self._beats(scenario, "neutral", facts, profile))
+
+    @staticmethod
+    def _tell(scenario: Scenario, before: dict[str, float], after: dict[str, float]) -> str | None:
+        for key in sorted(after):
+            if before.get(key, 0.5) >= LOW_TELL > after[key] and f"{key}_low" in scenario.persona.tells:
+                return f"{key}_low"
+            if before.get(key, 0.5) < HIGH_TELL <= after[key] and f"{key}_high" in scenario.persona.tells:
+                return f"{key}_high"
+        return None
+
+    @staticmethod
+    def _say(pool: Sequence[str], used: set[str], seed: str) -> str:
+        line = pick(pool, used, seed) or pick(FALLBACK_LINES, used, seed) or "Hello."
+        used.add(line)
+        return line

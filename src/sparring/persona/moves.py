@@ -1,0 +1,237 @@
+"""Learner move classifier: what did the learner *do* in a turn (ask, acknowledge, concede, push …)?
+
+Rules find the clear-cut cases (question forms, concession and pressure phrases, numbers next to value words);
+offline sentence embeddings add recall for varied phrasing (nearest example line per move, see
+``data/move_prototypes.yaml``) and recognise a scenario's own ``custom_moves``. The move vocabulary is
+``sparring.content.scenario.MOVES`` and is documented in docs/content-format.md.
+
+Deterministic: the same text and scenario always give the same moves. Example embeddings are computed once
+per process and cached; a new learner sentence costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sparring.content.scenario import MOVES, Scenario
+from sparring.nlp.embeddings import embed
+
+PROTOTYPES_PATH = Path(__file__).parent / "data" / "move_prototypes.yaml"
+
+#: a learner turn longer than this many words talks over the counterpart
+MONOLOGUE_WORDS = 80
+#: below this similarity to everything the scenario is about, a move-less turn is off-topic
+OFF_TOPIC_SIMILARITY = 0.18
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_OPEN_START = re.compile(
+    r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+|well,?\s+)?"
+    r"(?:what|how|why|which|in what way|tell me|walk me|talk me|describe|help me understand|"
+    r"(?:can|could|would) you (?:tell|walk|talk|describe|say more|help me understand|share)|"
+    r"say more|i'm curious|i am curious|i'd love to hear|i'd like to understand)\b"
+)
+_CLOSED_START = re.compile(
+    r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+)?"
+    r"(?:is|are|do|does|did|can|could|would|will|have|has|had|should|shall|was|were|isn't|aren't|don't|won't)\b"
+)
+_RULES: dict[str, re.Pattern[str]] = {
+    "acknowledge": re.compile(
+        r"\b(?:i hear you|i hear that|i understand|that makes sense|fair (?:point|enough|question|concern)|"
+        r"i appreciate|thank(?:s| you) for (?:telling|being|sharing|raising|saying|your honesty|the honesty)|"
+        r"you're right|you are right|good point|i get (?:it|that|why)|understood|"
+        r"that's (?:a )?(?:fair|reasonable|legitimate|real|valid)|point taken)\b"
+    ),
+    "reflect": re.compile(
+        r"\b(?:it sounds like|sounds like you|so you're|so you are|so you feel|what i'm hearing|what i hear|"
+        r"if i (?:understand|hear) (?:you )?(?:correctly|right)|you feel|you're feeling|you seem|"
+        r"on (?:the )?one hand|part of you|you're (?:worried|concerned|saying|torn)|so what matters|"
+        r"so the real|so for you|you'd like to|you want to make sure)\b"
+    ),
+    "empathise": re.compile(
+        r"\b(?:that must (?:be|have been)|i'm sorry|i am sorry|i can imagine|i can see why|no wonder|"
+        r"that's (?:hard|tough|frustrating|difficult|stressful|a lot|awful|rough)|"
+        r"i'd be (?:upset|frustrated|angry|annoyed) too|i would be (?:upset|frustrated|angry) too)\b"
+    ),
+    "trade-off": re.compile(
+        r"\b(?:in exchange|in return|on condition|provided that|as long as you|trade[- ]off|"
+        r"if you [^.?!]*\b(?:we|i) (?:can|could|would|will)\b|if you [^.?!]*\b(?:we'll|i'll)|"
+        r"if (?:we|i) [^.?!]*,? (?:would|will|could|can) you|"
+        r"what if we [^.?!]*(?:and|if) you)\b"
+    ),
+    "concession": re.compile(
+        r"\b(?:discount|\d+ ?(?:%|percent|per cent) off|"
+        r"(?:lower|drop|cut|reduce|slash) (?:the|our|my) (?:price|fee|rate)|"
+        r"price cut|waive|for free|at no (?:extra )?(?:cost|charge)|match (?:their|that|the) (?:price|quote|offer)|"
+        r"knock (?:off|\d)|cheaper for you|give you \d|forget (?:i said|i mentioned|it|about it)|never ?mind|"
+        r"let's drop it|it's not a big deal|it doesn't matter|i'll let it go|we'll do it your way|"
+        r"i'll just do it myself|whatever you (?:want|prefer)|you can have (?:it|whatever)|i'll back off|"
+        r"we can skip (?:it|that)|i'll take it off)\b"
+    ),
+    "pressure": re.compile(
+        r"\b(?:you (?:need|have|must|ought|got) to|you've got to|final offer|take it or leave it|today only|"
+        r"sign (?:today|now|this week)|no choice|i insist|just (?:do it|sign|accept|agree|say yes|stop|get on)|"
+        r"end of (?:the )?(?:quarter|month)|stop making excuses|bottom line is|non-negotiable|"
+        r"whether you like it|or else|i need an answer (?:now|today)|last chance)\b"
+    ),
+    "advise": re.compile(
+        r"\b(?:you should|you shouldn't|i (?:would|'d) (?:recommend|suggest|advise)|have you tried|why don't you|"
+        r"my advice|the best thing (?:you|to do)|what you need to do|you could try|if i were you)\b"
+    ),
+    "ask-commitment": re.compile(
+        r"\b(?:can we agree|will you (?:commit|sign|agree|renew|go ahead)|are you (?:ready|willing|happy) to|"
+        r"shall we (?:go ahead|proceed|move forward)|do we have a deal|can i count on|would you be willing|"
+        r"can you commit|are we agreed|let's (?:move forward|go ahead|agree)|do you want to (?:go ahead|move forward)|"
+        r"would you agree|are you open to|could we agree|would you (?:be )?(?:up for|open to))\b"
+    ),
+    "next-step": re.compile(
+        r"\b(?:next step|first step|follow[- ]up|let's (?:schedule|set up|book|meet|put|get)|calendar|"
+        r"set up (?:a|the) (?:call|meeting|time|session|review)|(?:i'll|i will|let me) send you|"
+        r"by (?:monday|tuesday|wednesday|thursday|friday|next week|end of)|next (?:week|meeting|time we meet)|"
+        r"check in|what will you do|one small thing|what might you try|plan for|pilot|a trial|"
+        r"(?:meet|talk|speak) again)\b"
+    ),
+}
+_VALUE_WORDS = re.compile(
+    r"\b(?:sav(?:e|ed|es|ing)|cut|reduc\w*|fell|fewer|less|more|grew|increase\w*|return|roi|hours?|days?|weeks?|"
+    r"revenue|cost|churn|no-shows?|errors?|time|per (?:week|month|year)|value|outcome|impact|results?)\b"
+)
+_NUMBER = re.compile(r"(?:\$|€|£)?\d[\d,.]*\s?(?:%|percent|per cent|k\b|x\b)?")
+_VALUE_PHRASES = re.compile(
+    r"\b(?:which means|so that|that means|the value|the outcome|the impact|helps you|what you get|"
+    r"protects|pays for itself|worth it because|the reason it matters)\b"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENTENCE_END.split(text.strip())]
+    return [p for p in parts if p]
+
+
+@dataclass(frozen=True)
+class _Prototypes:
+    names: tuple[str, ...]
+    matrix: np.ndarray  # (K, 384)
+    thresholds: dict[str, float]
+
+
+@lru_cache(maxsize=1)
+def _builtin_prototypes() -> _Prototypes:
+    data = yaml.safe_load(PROTOTYPES_PATH.read_text(encoding="utf-8"))
+    names: list[str] = []
+    lines: list[str] = []
+    for move, examples in data["prototypes"].items():
+        if move not in MOVES:
+            raise ValueError(f"{PROTOTYPES_PATH}: prototypes.{move}: unknown move")
+        for ex in examples:
+            names.append(move)
+            lines.append(ex)
+    return _Prototypes(tuple(names), embed(lines), {k: float(v) for k, v in data["thresholds"].items()})
+
+
+_custom_cache: dict[tuple[tuple[str, tuple[str, ...], float], ...], _Prototypes] = {}
+_context_cache: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
+    if not scenario.custom_moves:
+        return None
+    key = tuple((name, tuple(m.examples), m.threshold) for name, m in sorted(scenario.custom_moves.items()))
+    hit = _custom_cache.get(key)
+    if hit is None:
+        names = [name for name, m in sorted(scenario.custom_moves.items()) for _ in m.examples]
+        lines = [ex for _, m in sorted(scenario.custom_moves.items()) for ex in m.examples]
+        thresholds = {name: m.threshold for name, m in scenario.custom_moves.items()}
+        hit = _Prototypes(tuple(names), embed(lines), thresholds)
+        _custom_cache[key] = hit
+    return hit
+
+
+def _context(scenario: Scenario) -> np.ndarray:
+    """Embeddings of what the scenario is about (brief, objectives, persona facts, objections)."""
+    key = (scenario.id, scenario.brief)
+    hit = _context_cache.get(key)
+    if hit is None:
+        texts = [*split_sentences(scenario.brief), *scenario.objectives, *scenario.persona.background,
+                 *scenario.persona.hidden_agenda, *scenario.opening_lines]
+        for o in scenario.objections:
+            texts.extend(o.lines)
+        for cm in scenario.custom_moves.values():
+            texts.extend(cm.examples)
+        hit = embed(texts)
+        _context_cache[key] = hit
+    return hit
+
+
+def _rule_moves(sentence: str) -> set[str]:
+    s = sentence.lower().replace("’", "'")
+    found: set[str] = set()
+    stripped = s.strip()
+    if _OPEN_START.search(stripped):
+        found.add("open-question")
+    elif stripped.endswith("?") or (_CLOSED_START.search(stripped) and len(stripped.split()) <= 15):
+        found.add("closed-question")  # a yes/no question, typed with or without its question mark
+    for move, pattern in _RULES.items():
+        if pattern.search(s):
+            found.add(move)
+    if "trade-off" in found and "concession" in found:
+        found.discard("concession")  # a conditional give is a trade, not a give-away
+    if "concession" not in found and _NUMBER.search(s) and _VALUE_WORDS.search(s):
+        found.add("quantified-value")
+    if _VALUE_PHRASES.search(s):
+        found.add("value-statement")
+    return found
+
+
+def _nearest(protos: _Prototypes, vecs: np.ndarray) -> set[str]:
+    sims = vecs @ protos.matrix.T  # (S, K)
+    found: set[str] = set()
+    best = sims.max(axis=0)
+    for k, name in enumerate(protos.names):
+        if best[k] >= protos.thresholds.get(name, 0.65):
+            found.add(name)
+    return found
+
+
+def classify(text: str, scenario: Scenario | None = None) -> list[str]:
+    """The moves a learner turn makes, built-in moves first (in vocabulary order), then custom moves."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return []
+    found: set[str] = set()
+    for sentence in sentences:
+        found |= _rule_moves(sentence)
+    vecs = embed(sentences)
+    embedded = _nearest(_builtin_prototypes(), vecs)
+    # the embedding never overrides a clear rule: no pressure/advice read into a question or a conditional offer
+    if "open-question" in found or "trade-off" in found:
+        embedded -= {"pressure", "advise"}
+    found |= embedded
+    if scenario is not None:
+        custom = _custom_prototypes(scenario)
+        if custom is not None:
+            found |= _nearest(custom, vecs)
+    if len(text.split()) > MONOLOGUE_WORDS:
+        found.add("monologue")
+    if (
+        scenario is not None
+        and found <= {"open-question", "closed-question"}
+        and float((vecs @ _context(scenario).T).max()) < OFF_TOPIC_SIMILARITY
+    ):
+        found.add("off-topic")
+    builtin = [m for m in MOVES if m in found]
+    custom_found = sorted(m for m in found if m not in MOVES)
+    return builtin + custom_found
+
+
+def warm_up(scenarios: list[Scenario] | None = None) -> None:
+    """Load the model and embed every example line now, so the first reply is as fast as the rest."""
+    _builtin_prototypes()
+    for sc in scenarios or []:
+        _custom_prototypes(sc)
+        _context(sc)
