@@ -1,0 +1,350 @@
+"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (CONTRACT.md, "Transcript files").
+
+- Plain text: one turn per line, ``Speaker Name: text``; blank lines and ``#`` comments are ignored; an optional
+  header ``# roles: Alice=learner, Bob=counterpart`` gives roles. A line may start with a timestamp
+  (``[00:01:02] Alice: ...``), which sets the turn's start (the end stays unknown, so the conversation is not timed).
+- JSON: ``{"turns": [{"speaker", "role"?, "text", "start"?, "end"?}]}`` (a bare list of turns is accepted too).
+- WebVTT (``.vtt``): voice tags ``<v Name>`` (Teams) or ``Name: text`` inside cues (Zoom).
+- SRT (``.srt``): ``Name: text`` or ``[Name] text`` inside cues.
+  Consecutive cues by the same speaker are merged into one turn (captions split sentences every few seconds).
+
+Roles follow ``sparring.conversation.roles`` (explicit roles, ``--rep``, the persona, else a stated guess).
+Errors raise ``ContentError`` naming the file, line and field; an empty transcript is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from sparring.content.errors import ContentError, Problem
+from sparring.conversation.model import Conversation, Role, Source
+from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
+
+Format = Literal["txt", "json", "vtt", "srt"]
+FORMATS: tuple[str, ...] = ("txt", "json", "vtt", "srt")
+_SUFFIXES: dict[str, Format] = {
+    ".txt": "txt", ".text": "txt", ".md": "txt", ".json": "json", ".vtt": "vtt", ".webvtt": "vtt", ".srt": "srt"
+}
+
+
+class ImportedConversation(Conversation):
+    """A ``Conversation`` read from a file, with how its roles were decided."""
+
+    roles_guessed: bool = False
+    role_note: str = ""
+    notes: list[str] = Field(default_factory=list, description="things the reader skipped or assumed")
+
+
+# one raw turn before roles: speaker, text, start, end, line, explicit role
+_Raw = tuple[str, str, float | None, float | None, int, Role | None]
+
+_LINE = re.compile(
+    r"^(?:[\[(](?P<ts>\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?)[\])]\s*)?(?P<speaker>[^:]{1,80}?):\s*(?P<text>.*)$"
+)
+_ROLES = re.compile(r"^#\s*roles?\s*:\s*(?P<spec>.*)$", re.IGNORECASE)
+_CUE_NAME = re.compile(r"^\s*(?:\[(?P<b>[^\]]{1,80})\]\s*|(?P<c>[^:\n]{1,60}?):\s+)(?P<text>.*)$", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.replace(",", ".").split(":")
+    total = 0.0
+    for p in parts:
+        total = total * 60 + float(p)
+    return total
+
+
+def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
+    out: dict[str, Role] = {}
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        name, sep, role = item.partition("=")
+        role_key = role.strip().lower()
+        if not sep or not name.strip() or role_key not in ROLE_ALIASES:
+            raise ContentError([Problem(file, line, "roles",
+                                        f"expected 'Name=learner|counterpart|other', got '{item}'")])
+        out[name.strip()] = ROLE_ALIASES[role_key]
+    if not out:
+        raise ContentError([Problem(file, line, "roles", "the roles header names nobody")])
+    return out
+
+
+def _looks_like_speaker(name: str) -> bool:
+    name = name.strip()
+    return bool(name) and len(name.split()) <= 6 and not name.lower().startswith(("http", "www."))
+
+
+def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
+    raws: list[_Raw] = []
+    roles: dict[str, Role] = {}
+    notes: list[str] = []
+    problems: list[Problem] = []
+    for n, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip().lstrip("\ufeff")
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = _ROLES.match(line)
+            if m:
+                roles.update(_parse_roles(m.group("spec"), file, n))
+            continue
+        m = _LINE.match(line)
+        if not m or not _looks_like_speaker(m.group("speaker")):
+            shown = line if len(line) <= 40 else line[:37] + "..."
+            problems.append(Problem(file, n, "turn", f"expected 'Speaker: text', got '{shown}'"))
+            continue
+        body = m.group("text").strip()
+        if not body:
+            notes.append(f"line {n}: empty turn skipped")
+            continue
+        start = _seconds(m.group("ts")) if m.group("ts") else None
+        raws.append((m.group("speaker").strip(), body, start, None, n, None))
+    if problems:
+        raise ContentError(problems)
+    return raws, roles, notes
+
+
+def _json_turn_lines(text: str) -> list[int]:
+    """Line of each '{' that opens an element of the turns array (top-level list or ``{"turns": [...]}``)."""
+    lines: list[int] = []
+    stack: list[str] = []
+    line = 1
+    in_str = esc = False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "[{":
+            if ch == "{" and (stack == ["{", "["] or stack == ["["]):
+                lines.append(line)
+            stack.append(ch)
+        elif ch in "]}" and stack:
+            stack.pop()
+    return lines
+
+
+def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
+    try:
+        doc: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContentError([Problem(file, exc.lineno, "json", exc.msg)]) from exc
+    if isinstance(doc, dict):
+        if "turns" not in doc:
+            raise ContentError([Problem(file, 1, "turns", 'expected {"turns": [...]}')])
+        turns = doc["turns"]
+        prefix = "turns"
+    else:
+        turns, prefix = doc, ""
+    if not isinstance(turns, list):
+        raise ContentError([Problem(file, 1, prefix or "(document)", "expected a list of turns")])
+    lines = _json_turn_lines(text)
+    problems: list[Problem] = []
+    raws: list[_Raw] = []
+    roles: dict[str, Role] = {}
+    for i, t in enumerate(turns):
+        ln = lines[i] if i < len(lines) else 1
+        where = f"{prefix}[{i}]"
+        if not isinstance(t, dict):
+            problems.append(Problem(file, ln, where, "expected an object with 'speaker' and 'text'"))
+            continue
+        unknown = sorted(set(t) - {"speaker", "role", "text", "start", "end", "index"})
+        if unknown:
+            problems.append(Problem(file, ln, f"{where}.{unknown[0]}", "unknown field (known: speaker, role, text, "
+                                                                    "start, end)"))
+        speaker, body = t.get("speaker"), t.get("text")
+        if not isinstance(speaker, str) or not speaker.strip():
+            problems.append(Problem(file, ln, f"{where}.speaker", "a non-empty string is required"))
+            continue
+        if not isinstance(body, str):
+            problems.append(Problem(file, ln, f"{where}.text", "a string is required"))
+            continue
+        role_val = t.get("role")
+        role: Role | None = None
+        if role_val is not None:
+            if not isinstance(role_val, str) or role_val.lower() not in ROLE_ALIASES:
+                problems.append(Problem(file, ln, f"{where}.role", f"must be learner, counterpart or other, got "
+                                                                    f"{role_val!r}"))
+                continue
+            role = ROLE_ALIASES[role_val.lower()]
+            if roles.setdefault(speaker.strip(), role) != role:
+                problems.append(Problem(file, ln, f"{where}.role", f"{speaker} already has role {roles[speaker]}"))
+        times: list[float | None] = []
+        for key in ("start", "end"):
+            v = t.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v < 0):
+                problems.append(Problem(file, ln, f"{where}.{key}", f"must be seconds (a number >= 0), got {v!r}"))
+                v = None
+            times.append(float(v) if v is not None else None)
+        start, end = times
+        if start is not None and end is not None and end < start:
+            problems.append(Problem(file, ln, f"{where}.end", f"end ({end}) is before start ({start})"))
+        if not body.strip():
+            continue
+        raws.append((speaker.strip(), body.strip(), start, end, ln, role))
+    if problems:
+        raise ContentError(problems)
+    return raws, roles, []
+
+
+def _split_cue(text: str, voice: str | None) -> tuple[str | None, str]:
+    body = _TAG.sub("", text).strip()
+    if voice:
+        return voice.strip(), " ".join(body.split())
+    m = _CUE_NAME.match(body)
+    if m and _looks_like_speaker(m.group("b") or m.group("c")):
+        return (m.group("b") or m.group("c")).strip(), " ".join(m.group("text").split())
+    return None, " ".join(body.split())
+
+
+def _merge_cues(cues: list[tuple[str | None, str, float, float, int]], notes: list[str]) -> list[_Raw]:
+    raws: list[_Raw] = []
+    unnamed = 0
+    for speaker, body, start, end, line in cues:
+        if not body:
+            continue
+        if speaker is None:
+            unnamed += 1
+            speaker = raws[-1][0] if raws else "Unknown"
+        if raws and raws[-1][0] == speaker:
+            prev = raws[-1]
+            raws[-1] = (speaker, f"{prev[1]} {body}", prev[2], end, prev[4], None)
+        else:
+            raws.append((speaker, body, start, end, line, None))
+    if unnamed:
+        notes.append(f"{unnamed} caption(s) had no speaker name and were given to the previous speaker")
+    return raws
+
+
+def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    try:
+        captions = webvtt.from_string(text)
+    except (MalformedFileError, MalformedCaptionError) as exc:
+        raise ContentError([Problem(file, _bad_vtt_line(text), "webvtt", f"not a valid WebVTT file: {exc}")]) from exc
+    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
+    cues: list[tuple[str | None, str, float, float, int]] = []
+    for i, c in enumerate(captions.captions):
+        speaker, body = _split_cue(c.raw_text, getattr(c, "voice", None))
+        cues.append((speaker, body, _seconds(c.start), _seconds(c.end), cue_lines[i] if i < len(cue_lines) else 1))
+    notes: list[str] = []
+    return _merge_cues(cues, notes), {}, notes
+
+
+def _bad_vtt_line(text: str) -> int:
+    lines = text.splitlines()
+    if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+        return 1
+    for n, ln in enumerate(lines, start=1):
+        if "-->" in ln and not re.match(r"^\s*[\d:.]+\s+-->\s+[\d:.]+", ln):
+            return n
+    return 1
+
+
+def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
+    import pysrt
+
+    try:
+        subs = pysrt.from_string(text, error_handling=pysrt.ERROR_RAISE)
+    except pysrt.Error as exc:
+        line = 1
+        if exc.args and isinstance(exc.args[0], int):
+            needle = str(exc.args[1]).splitlines()[0] if len(exc.args) > 1 and exc.args[1] else ""
+            line = next((n for n, ln in enumerate(text.splitlines(), 1) if needle and ln.strip() == needle.strip()), 1)
+        raise ContentError([Problem(file, line, "srt", "not a valid SRT cue (expected index, "
+                                                        "'00:00:01,000 --> 00:00:02,000' and text)")]) from exc
+    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
+    cues: list[tuple[str | None, str, float, float, int]] = []
+    for i, s in enumerate(subs):
+        speaker, body = _split_cue(s.text, None)
+        cues.append((speaker, body, s.start.ordinal / 1000, s.end.ordinal / 1000,
+                     cue_lines[i] if i < len(cue_lines) else 1))
+    notes: list[str] = []
+    return _merge_cues(cues, notes), {}, notes
+
+
+_PARSERS = {"txt": _parse_txt, "json": _parse_json, "vtt": _parse_vtt, "srt": _parse_srt}
+
+
+def sniff_format(text: str) -> Format:
+    """Guess a format from content when the file name does not say."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    if head.startswith(("{", "[")) and not re.match(r"^\[\d", head):
+        return "json"
+    if re.match(r"^\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s+-->", head):
+        return "srt"
+    return "txt"
+
+
+def parse_transcript(
+    text: str,
+    fmt: str | None = None,
+    *,
+    file: str = "<string>",
+    rep: str | None = None,
+    persona_name: str | None = None,
+    source: Source = "call",
+    title: str | None = None,
+) -> ImportedConversation:
+    """Parse transcript ``text`` in ``fmt`` (txt, json, vtt, srt; None = sniff) into a conversation."""
+    fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
+    if fmt_key not in _PARSERS:
+        raise ContentError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
+                                                       f"{', '.join(FORMATS)})")])
+    raws, explicit, notes = _PARSERS[fmt_key](text, file)
+    if not raws:
+        raise ContentError([Problem(file, 1, "turns", "the transcript has no turns")])
+    for name in explicit:
+        if name not in {r[0] for r in raws}:
+            notes.append(f"roles header names '{name}', who never speaks")
+    try:
+        assignment: RoleAssignment = assign_roles(
+            [(r[0], r[1]) for r in raws],
+            explicit={**explicit, **{r[0]: r[5] for r in raws if r[5] is not None}},
+            rep=rep,
+            persona_name=persona_name,
+        )
+    except LookupError as exc:
+        raise ContentError([Problem(file, 0, "rep" if rep else "roles", str(exc.args[0]))]) from exc
+    conv = ImportedConversation(source=source, title=title, roles_guessed=assignment.guessed,
+                                role_note=assignment.note, notes=notes)
+    for speaker, body, start, end, _line, _role in raws:
+        conv.add(speaker, assignment.roles[speaker], body, start=start, end=end)
+    return conv
+
+
+def read_transcript(
+    path: str | Path,
+    *,
+    rep: str | None = None,
+    persona_name: str | None = None,
+    source: Source = "call",
+    fmt: str | None = None,
+) -> ImportedConversation:
+    """Read a transcript file; the format comes from ``fmt``, else the suffix, else the content."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ContentError([Problem(str(p), 0, "file", "no such file")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
+    chosen = fmt or _SUFFIXES.get(p.suffix.lower())
+    return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
+                            title=p.stem)

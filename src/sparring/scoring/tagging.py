@@ -1,0 +1,197 @@
+"""Utterance tagging: which conversational moves a turn makes (ARCHITECTURE §4, issue 3 item 2).
+
+Two layers, both offline and deterministic:
+
+1. **Rules** (``sparring.scoring.lexicon``): phrase patterns for every tag in ``TAGS``.
+2. **A small trained model** (``sparring.scoring.tagmodel``, weights in ``scoring/data/``) for the behaviours
+   expert coders label in AnnoMI: question, reflection, information/advice ("therapist input"). It adds
+   ``reflection_*`` / ``*_question`` / ``information`` when its probability is high even if no rule fired, and
+   removes nothing the rules found. Without the weights file the rules still work alone.
+
+API: ``tag_text(text)``, ``tag_turns(conversation)`` (uses the previous turn as context, so a reflection is
+recognised as a reflection *of something*), ``tag_scores(texts)`` for scorers that want graded evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sparring.conversation.model import Conversation
+from sparring.scoring import lexicon as lx
+
+TAGS: tuple[str, ...] = (
+    "open_question",
+    "closed_question",
+    "reflection_simple",
+    "reflection_complex",
+    "acknowledgement",
+    "empathy",
+    "information",
+    "advice",
+    "proposal",
+    "tradeoff",
+    "concession",
+    "discount",
+    "commitment_ask",
+    "next_step",
+    "value_statement",
+    "filler",
+    "hedge",
+    "pressure",
+)
+
+QUESTION_TAGS = frozenset({"open_question", "closed_question"})
+REFLECTION_TAGS = frozenset({"reflection_simple", "reflection_complex"})
+
+_PATTERNS = {
+    "acknowledgement": lx.ACKNOWLEDGEMENT,
+    "empathy": lx.EMPATHY,
+    "information": lx.INFORMATION,
+    "advice": lx.ADVICE,
+    "proposal": lx.PROPOSAL,
+    "tradeoff": lx.TRADEOFF,
+    "concession": lx.CONCESSION,
+    "discount": lx.DISCOUNT,
+    "commitment_ask": lx.COMMITMENT_ASK,
+    "next_step": lx.NEXT_STEP,
+    "value_statement": lx.VALUE_STATEMENT,
+    "hedge": lx.HEDGE,
+    "pressure": lx.PRESSURE,
+}
+
+_OPEN_POLITE = lx._rx(
+    r"^(?:and |so |okay,? )?(?:can|could|would|will) you (?:tell|say|describe|walk|talk|share|explain|"
+    r"help me understand|give me a sense)\b"
+)
+_HOW_ABOUT = lx._rx(r"^(?:and |so )?(?:how|what) about\b")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in lx.SENTENCE_SPLIT.split(text) if s and s.strip()]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence, then what follows each comma/colon/dash: "Hi Jo, um, what made you call?" asks "what ..."."""
+    parts = [p.strip() for p in re.split(r"[,;:\u2013\u2014]|\s-+\s", sentence)]
+    return [" ".join(p for p in parts[i:] if p) for i in range(len(parts)) if parts[i]]
+
+
+def question_kind(sentence: str) -> str | None:
+    """'open_question', 'closed_question' or None for one sentence. Without punctuation (ASR output) a sentence
+    that starts like a question counts as one. A preface ("Hi Jo, um, ...") is skipped."""
+    s = sentence.strip().strip('"“”')
+    if not s:
+        return None
+    ends_q = s.endswith("?")
+    unpunctuated = s[-1] not in ".!"
+    for clause in _clauses(s) if ends_q else [s]:
+        if lx.OPEN_IMPERATIVE.match(clause) or _OPEN_POLITE.match(clause):
+            return "open_question"
+        wh = bool(lx.QUESTION_WORD_START.match(clause))
+        aux = bool(lx.CLOSED_START.match(clause))
+        if not (wh or aux):
+            continue
+        if not ends_q and not unpunctuated:
+            return None
+        if lx.TAG_QUESTION.search(s) or _HOW_ABOUT.match(clause) or lx.NARROW_WH.match(clause):
+            return "closed_question"
+        return "open_question" if wh else "closed_question"
+    return "closed_question" if ends_q else None
+
+
+def reflection_kind(sentence: str) -> str | None:
+    s = sentence.strip()
+    if not s or s.endswith("?") or not lx.REFLECTION_START.match(s):
+        return None
+    return "reflection_complex" if lx.COMPLEX_MARKERS.search(s) or len(s.split()) > 22 else "reflection_simple"
+
+
+def rule_tags(text: str) -> set[str]:
+    """Tags the phrase rules find in ``text``."""
+    tags: set[str] = set()
+    if not text.strip():
+        return tags
+    for sent in sentences(text):
+        q = question_kind(sent)
+        if q:
+            tags.add(q)
+            continue
+        r = reflection_kind(sent)
+        if r:
+            tags.add(r)
+    if "reflection_complex" in tags:
+        tags.discard("reflection_simple")
+    for tag, pattern in _PATTERNS.items():
+        if pattern.search(text):
+            tags.add(tag)
+    if lx.count_fillers(text):
+        tags.add("filler")
+    # "we could" / "let's" inside a question is still a proposal; advice phrased as a question is not advice
+    if "advice" in tags and lx.ADVICE.search(text) and all(question_kind(s) for s in sentences(text)):
+        tags.discard("advice")
+    return tags
+
+
+def _model_tags(texts: Sequence[str], previous: Sequence[str | None]) -> list[set[str]]:
+    from sparring.scoring import tagmodel
+
+    model = tagmodel.production_model()
+    if model is None:
+        return [set() for _ in texts]
+    return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(model.predict_proba(texts, previous), texts,
+                                                                   strict=True)]
+
+
+def _merge(rules: set[str], learned: set[str], text: str) -> frozenset[str]:
+    tags = set(rules)
+    if learned & REFLECTION_TAGS and not tags & (QUESTION_TAGS | REFLECTION_TAGS):
+        kind = "reflection_complex" if lx.COMPLEX_MARKERS.search(text) or len(text.split()) > 22 else \
+            "reflection_simple"
+        tags.add(kind)
+    if learned & QUESTION_TAGS and not tags & QUESTION_TAGS:
+        tags |= learned & QUESTION_TAGS
+    if "information" in learned and not tags & {"advice", "information"}:
+        tags.add("information")
+    return frozenset(tags)
+
+
+def tag_texts(texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[frozenset[str]]:
+    """Tags for many utterances at once (one model call); ``previous`` is the turn before each, if any."""
+    prev = list(previous) if previous is not None else [None] * len(texts)
+    learned = _model_tags(texts, prev)
+    return [_merge(rule_tags(t), m, t) for t, m in zip(texts, learned, strict=True)]
+
+
+def tag_text(text: str) -> frozenset[str]:
+    """The tags of one utterance without context."""
+    return tag_texts([text])[0]
+
+
+def tag_turns(conversation: Conversation) -> list[frozenset[str]]:
+    """One tag set per turn, in order. Each turn is read with the previous turn by another speaker as context."""
+    texts = [t.text for t in conversation.turns]
+    previous: list[str | None] = []
+    for i, turn in enumerate(conversation.turns):
+        prev = next((p.text for p in reversed(conversation.turns[:i]) if p.speaker != turn.speaker), None)
+        previous.append(prev)
+    return tag_texts(texts, previous)
+
+
+def tag_scores(texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[dict[str, float]]:
+    """A 0..1 score per tag for each text: 1.0 where a rule fired, else the trained model's probability for the
+    tags it knows (questions, reflections, information), else 0.0."""
+    from sparring.scoring import tagmodel
+
+    prev = list(previous) if previous is not None else [None] * len(texts)
+    model = tagmodel.production_model()
+    probs = model.predict_proba(texts, prev) if model is not None else None
+    out: list[dict[str, float]] = []
+    for i, text in enumerate(texts):
+        rules = rule_tags(text)
+        scores = {tag: (1.0 if tag in rules else 0.0) for tag in TAGS}
+        if probs is not None:
+            for tag, value in tagmodel.tag_probabilities(probs[i], text).items():
+                scores[tag] = max(scores[tag], round(value, 4))
+        out.append(scores)
+    return out

@@ -1,0 +1,240 @@
+"""The trained layer of the tagger: a small linear model for the four behaviour classes expert MI coders use
+(AnnoMI ``main_therapist_behaviour``): question, reflection, therapist_input (information / advice), other.
+
+Features (all deterministic, no vocabulary stored: words are hashed, so the weights file holds numbers only, no
+dataset text):
+
+- hashed word 1-2-gram TF-IDF of the utterance (sublinear tf, idf learned on the training folds);
+- hashed character 2-4-gram TF-IDF (robust to transcription spelling);
+- hashed word TF-IDF of the previous turn by the other speaker (context: a reflection follows client talk, an
+  answer follows a question);
+- dense cues: rule tags from ``sparring.scoring.lexicon``, question marks, length, word overlap with the
+  previous turn (reflections reuse the client's words), whether the previous turn was a question.
+
+Class-balanced multinomial logistic regression. ``TagModel.fit`` trains, ``save``/``load`` use a compressed
+``.npz`` (float16 weights). ``production_model()`` loads ``scoring/data/tagger-annomi.npz`` when it is shipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from sparring.scoring import lexicon as lx
+
+LABELS: tuple[str, ...] = ("question", "reflection", "therapist_input", "other")
+MODEL_PATH = Path(__file__).parent / "data" / "tagger-annomi.npz"
+WORD_FEATURES = 2**16
+CHAR_FEATURES = 2**15
+PREV_FEATURES = 2**13
+FORMAT_VERSION = 1
+
+_WORD = re.compile(r"[a-z0-9']+")
+_STOP_WORDS = (
+    "a an the and or but so to of in on at for with is are was were be been it its i you he she we they me my "
+    "your that this there what how why do does did not no yes just really very um uh like well okay ok yeah mm hmm"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_DENSE_PATTERNS = (
+    lx.ACKNOWLEDGEMENT, lx.EMPATHY, lx.INFORMATION, lx.ADVICE, lx.PROPOSAL, lx.HEDGE, lx.PRESSURE,
+    lx.COMMITMENT_ASK, lx.NEXT_STEP, lx.COMPLEX_MARKERS,
+)
+
+
+def _vectorizers() -> tuple[object, object, object]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    word = HashingVectorizer(n_features=WORD_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None,
+                             token_pattern=r"(?u)\b\w[\w']*\b|\?")
+    char = HashingVectorizer(n_features=CHAR_FEATURES, analyzer="char_wb", ngram_range=(2, 4),
+                             alternate_sign=False, norm=None)
+    prev = HashingVectorizer(n_features=PREV_FEATURES, ngram_range=(1, 1), alternate_sign=False, norm=None)
+    return word, char, prev
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def dense_features(texts: Sequence[str], previous: Sequence[str | None]) -> np.ndarray:
+    from sparring.scoring.tagging import question_kind, reflection_kind, sentences
+
+    rows = []
+    for text, prev in zip(texts, previous, strict=True):
+        sents = sentences(text) or [text]
+        q = [question_kind(s) for s in sents]
+        r = [reflection_kind(s) for s in sents]
+        words = len(text.split())
+        cw, pw = _content_words(text), _content_words(prev or "")
+        overlap = len(cw & pw) / len(cw) if cw else 0.0
+        last = sents[-1].strip()
+        row = [
+            float(text.strip().endswith("?")),
+            float("?" in text),
+            float(q[-1] == "open_question"),
+            float(q[-1] == "closed_question"),
+            float(any(x == "open_question" for x in q)),
+            float(any(x == "closed_question" for x in q)),
+            float(any(r)),
+            float(r[0] is not None),
+            float(last.endswith(".")),
+            float(np.log1p(words)),
+            float(len(sents)),
+            float(words <= 3),
+            overlap,
+            float(prev is None),
+            float(bool(prev) and "?" in (prev or "")),
+            float(np.log1p(len((prev or "").split()))),
+        ]
+        row.extend(float(bool(p.search(text))) for p in _DENSE_PATTERNS)
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64)
+
+
+class TagModel:
+    """Fit on (text, previous text, label) triples; predict class probabilities for ``LABELS``."""
+
+    def __init__(self, c: float = 4.0):
+        self.c = c
+        self.idf_word: np.ndarray | None = None
+        self.idf_char: np.ndarray | None = None
+        self.idf_prev: np.ndarray | None = None
+        self.dense_mean: np.ndarray | None = None
+        self.dense_scale: np.ndarray | None = None
+        self.coef: np.ndarray | None = None
+        self.intercept: np.ndarray | None = None
+
+    # -- features -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _idf(counts: sp.csr_matrix) -> np.ndarray:
+        n = counts.shape[0]
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+
+    @staticmethod
+    def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+        m = counts.astype(np.float64)
+        m.data = 1.0 + np.log(m.data)
+        m = m @ sp.diags(idf.astype(np.float64))
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1))).ravel()
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+
+    def _counts(self, texts: Sequence[str], previous: Sequence[str | None]) -> tuple[sp.csr_matrix, ...]:
+        word, char, prev = _vectorizers()
+        return (word.transform(texts), char.transform(texts),  # type: ignore[attr-defined]
+                prev.transform([p or "" for p in previous]))  # type: ignore[attr-defined]
+
+    def _features(self, texts: Sequence[str], previous: Sequence[str | None]) -> sp.csr_matrix:
+        assert self.idf_word is not None and self.idf_char is not None and self.idf_prev is not None
+        assert self.dense_mean is not None and self.dense_scale is not None
+        cw, cc, cp = self._counts(texts, previous)
+        dense = (dense_features(texts, previous) - self.dense_mean) / self.dense_scale
+        return sp.hstack([
+            self._tfidf(cw, self.idf_word), self._tfidf(cc, self.idf_char) * 0.7,
+            self._tfidf(cp, self.idf_prev) * 0.5, sp.csr_matrix(dense * 0.3),
+        ]).tocsr()
+
+    # -- training and prediction --------------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], previous: Sequence[str | None], labels: Sequence[str]) -> TagModel:
+        from sklearn.linear_model import LogisticRegression
+
+        unknown = sorted(set(labels) - set(LABELS))
+        if unknown:
+            raise ValueError(f"unknown labels {unknown}; expected {LABELS}")
+        cw, cc, cp = self._counts(texts, previous)
+        self.idf_word, self.idf_char, self.idf_prev = self._idf(cw), self._idf(cc), self._idf(cp)
+        dense = dense_features(texts, previous)
+        self.dense_mean = dense.mean(axis=0)
+        scale = dense.std(axis=0)
+        scale[scale == 0] = 1.0
+        self.dense_scale = scale
+        x = self._features(texts, previous)
+        y = np.array([LABELS.index(label) for label in labels])
+        clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000, solver="lbfgs")
+        clf.fit(x, y)
+        coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(LABELS), dtype=np.float32)
+        for row, cls in enumerate(clf.classes_):
+            coef[cls] = clf.coef_[row]
+            intercept[cls] = clf.intercept_[row]
+        missing = [i for i in range(len(LABELS)) if i not in set(clf.classes_)]
+        intercept[missing] = -1e4
+        self.coef, self.intercept = coef, intercept
+        return self
+
+    def predict_proba(self, texts: Sequence[str], previous: Sequence[str | None] | None = None) -> np.ndarray:
+        if self.coef is None or self.intercept is None:
+            raise RuntimeError("the tag model is not trained")
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        prev = list(previous) if previous is not None else [None] * len(texts)
+        logits = np.asarray(self._features(texts, prev) @ self.coef.T.astype(np.float64)) + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def predict(self, texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[str]:
+        return [LABELS[i] for i in self.predict_proba(texts, previous).argmax(axis=1)]
+
+    # -- persistence ----------------------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        assert self.coef is not None and self.intercept is not None and self.idf_word is not None
+        assert self.idf_char is not None and self.idf_prev is not None
+        assert self.dense_mean is not None and self.dense_scale is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as f:
+            np.savez_compressed(
+                f, version=np.array(FORMAT_VERSION), c=np.array(self.c), idf_word=self.idf_word.astype(np.float16),
+                idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
+                dense_mean=self.dense_mean, dense_scale=self.dense_scale, coef=self.coef.astype(np.float16),
+                intercept=self.intercept,
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> TagModel:
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["version"]) != FORMAT_VERSION:
+                raise ValueError(f"{path}: tag model format {int(data['version'])}, expected {FORMAT_VERSION}")
+            m = cls(c=float(data["c"]))
+            m.idf_word = data["idf_word"].astype(np.float32)
+            m.idf_char = data["idf_char"].astype(np.float32)
+            m.idf_prev = data["idf_prev"].astype(np.float32)
+            m.dense_mean, m.dense_scale = data["dense_mean"], data["dense_scale"]
+            m.coef = data["coef"].astype(np.float32)
+            m.intercept = data["intercept"].astype(np.float32)
+        return m
+
+
+@lru_cache(maxsize=1)
+def production_model() -> TagModel | None:
+    """The shipped model trained on all of AnnoMI, or None when the weights file is absent."""
+    return TagModel.load(MODEL_PATH) if MODEL_PATH.is_file() else None
+
+
+#: probability above which the model alone adds a tag the rules did not find
+ADD_THRESHOLD = 0.6
+
+
+def tag_probabilities(probs: np.ndarray, text: str) -> dict[str, float]:
+    """Map the four class probabilities onto tagger tags (the question/reflection kind comes from the text)."""
+    from sparring.scoring.tagging import question_kind, reflection_kind, sentences
+
+    sents = sentences(text) or [text]
+    q_kind = next((k for k in (question_kind(s) for s in sents) if k), None)
+    if q_kind is None:
+        q_kind = "open_question" if lx.QUESTION_WORD_START.match(text.strip()) else "closed_question"
+    r_kind = next((k for k in (reflection_kind(s) for s in sents) if k), None)
+    if r_kind is None:
+        r_kind = "reflection_complex" if lx.COMPLEX_MARKERS.search(text) or len(text.split()) > 22 else \
+            "reflection_simple"
+    return {q_kind: float(probs[0]), r_kind: float(probs[1]), "information": float(probs[2])}
+
+
+def tags_from_probabilities(probs: np.ndarray, text: str) -> set[str]:
+    return {tag for tag, p in tag_probabilities(probs, text).items() if p >= ADD_THRESHOLD}
