@@ -1,0 +1,169 @@
+"""Content as the product sees it: versions imported into the database first, then the built-in library.
+
+Imported content overrides a built-in scenario or rubric with the same id (the newest published version
+wins). Every version stays in the database, so a rep that pinned a version can always load it again, even
+after the content was edited or the built-in changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from sparring.content.errors import ContentError, Problem, UnknownContentError
+from sparring.content.library import get_library
+from sparring.content.loader import iter_content_files, load_file, parse_model, validate_paths
+from sparring.content.rubric import Rubric
+from sparring.content.scenario import Scenario
+from sparring.services.errors import NotFound
+from sparring.store.db import Database, get_database
+from sparring.store.models import ContentVersion
+
+M = TypeVar("M", Scenario, Rubric)
+
+# a version is a content hash, so a parsed version never changes: cache it for the process
+_parsed: dict[tuple[str, str, str], Scenario | Rubric] = {}
+_parsed_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ImportedItem:
+    kind: str
+    id: str
+    version: str
+    file: str
+    new: bool
+
+
+def _kind_of(model: type[Scenario] | type[Rubric]) -> str:
+    return "scenario" if model is Scenario else "rubric"
+
+
+def _parse(row: ContentVersion, model: type[M]) -> M:
+    key = (row.kind, row.content_id, row.version)
+    with _parsed_lock:
+        hit = _parsed.get(key)
+    if hit is None:
+        hit = parse_model(row.yaml_text, model, f"db:{row.kind}/{row.content_id}@{row.version}")
+        with _parsed_lock:
+            _parsed[key] = hit
+    assert isinstance(hit, model)
+    return hit
+
+
+class ContentService:
+    def __init__(self, db: Database | None = None):
+        self.db = db or get_database()
+
+    def _get(self, model: type[M], content_id: str, version: str | None) -> M:
+        kind = _kind_of(model)
+        with self.db.read() as s:
+            q = select(ContentVersion).where(ContentVersion.kind == kind, ContentVersion.content_id == content_id)
+            if version is not None:
+                q = q.where(ContentVersion.version == version)
+            else:
+                q = q.where(ContentVersion.published.is_(True))
+            row = s.scalars(q.order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc()).limit(1)).first()
+            if row is not None:
+                return _parse(row, model)
+        lib = get_library()
+        builtin = (lib.scenarios if model is Scenario else lib.rubrics).get(content_id)
+        if builtin is not None and (version is None or builtin.version == version):
+            assert isinstance(builtin, model)
+            return builtin
+        if version is not None:
+            raise NotFound(f"{kind} '{content_id}' has no version {version}")
+        raise UnknownContentError(kind, content_id, self.ids(kind))
+
+    def get_scenario(self, scenario_id: str, version: str | None = None) -> Scenario:
+        """The scenario at ``version`` (a content hash), or its current version."""
+        return self._get(Scenario, scenario_id, version)
+
+    def get_rubric(self, rubric_id: str, version: str | None = None) -> Rubric:
+        return self._get(Rubric, rubric_id, version)
+
+    def ids(self, kind: str) -> list[str]:
+        lib = get_library()
+        builtin = set(lib.scenarios if kind == "scenario" else lib.rubrics)
+        with self.db.read() as s:
+            stored = set(s.scalars(select(ContentVersion.content_id).where(ContentVersion.kind == kind).distinct()))
+        return sorted(builtin | stored)
+
+    def list_scenarios(self) -> list[Scenario]:
+        """Every scenario in its current version (imported ones override built-ins), sorted by id."""
+        return [self.get_scenario(i) for i in self.ids("scenario")]
+
+    def list_rubrics(self) -> list[Rubric]:
+        return [self.get_rubric(i) for i in self.ids("rubric")]
+
+    def versions(self, kind: str, content_id: str) -> list[tuple[str, bool]]:
+        """(version, published) of every stored version, oldest first."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(ContentVersion.version, ContentVersion.published)
+                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id)
+                .order_by(ContentVersion.created_at, ContentVersion.id)
+            )
+            return [(v, p) for v, p in rows]
+
+    def import_paths(
+        self, paths: list[str | Path], created_by: int | None = None, publish: bool = True
+    ) -> list[ImportedItem]:
+        """Validate every file, then store each as a new version, all in one transaction: when any file is
+        invalid nothing is stored (ContentError lists every problem). Unchanged content is not duplicated."""
+        files = iter_content_files(list(paths))
+        if not files:
+            raise ContentError([Problem(", ".join(str(p) for p in paths), 0, "(paths)", "no YAML files found")])
+        stored_rubrics = set(self.ids("rubric"))
+        problems = [
+            p
+            for p in validate_paths(list(files))
+            # a scenario may use a rubric imported earlier
+            if not (
+                p.field == "rubric"
+                and p.message.startswith("unknown rubric '")
+                and p.message[len("unknown rubric '") : -1] in stored_rubrics
+            )
+        ]
+        if problems:
+            raise ContentError(problems)
+        loaded = [(f, load_file(f), f.read_text(encoding="utf-8")) for f in files]
+        out: list[ImportedItem] = []
+        with self.db.session() as s:
+            for f, item, text in loaded:
+                kind = "rubric" if isinstance(item, Rubric) else "scenario"
+                exists = s.scalar(
+                    select(ContentVersion.id).where(
+                        ContentVersion.kind == kind,
+                        ContentVersion.content_id == item.id,
+                        ContentVersion.version == item.version,
+                    )
+                )
+                if exists is None:
+                    s.add(
+                        ContentVersion(
+                            kind=kind,
+                            content_id=item.id,
+                            version=item.version,
+                            title=item.title,
+                            yaml_text=text,
+                            published=publish,
+                            created_by=created_by,
+                        )
+                    )
+                    s.flush()
+                out.append(ImportedItem(kind, item.id, item.version, str(f), exists is None))
+        return out
+
+
+def get_scenario(scenario_id: str, version: str | None = None) -> Scenario:
+    """The scenario from the database (newest published, or the pinned version), else the built-ins."""
+    return ContentService().get_scenario(scenario_id, version)
+
+
+def get_rubric(rubric_id: str, version: str | None = None) -> Rubric:
+    return ContentService().get_rubric(rubric_id, version)

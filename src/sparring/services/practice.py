@@ -1,0 +1,482 @@
+"""Practice reps: the use-cases the CLI and the web app call.
+
+Persist before you compute (ARCHITECTURE §1.5): ``submit_turn`` commits the learner's turn in its own
+transaction and only then asks the persona engine for a reply, so a crash, a timeout or an engine error loses
+nothing; ``resume_rep`` answers a learner turn that never got its reply. The persona's hidden state
+(``PersonaState``) is stored with the rep after every reply, so no engine keeps state between calls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sparring.content.rubric import Rubric
+from sparring.content.scenario import DIFFICULTIES, Scenario
+from sparring.conversation.model import Conversation, Turn
+from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState
+from sparring.scoring.base import Scorer
+from sparring.scoring.scorecard import Scorecard
+from sparring.services.content import ContentService
+from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
+from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
+from sparring.store.db import Database, get_database
+from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TeamMember, TurnRow, UsageRow, User
+
+MAX_TURN_CHARS = 4000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _turn(row: TurnRow) -> Turn:
+    return Turn(
+        index=row.turn_index,
+        speaker=row.speaker,
+        role=row.role,
+        text=row.text,
+        start=row.start_s,
+        end=row.end_s,
+    )
+
+
+def _summary_fields(rep: Rep) -> dict[str, Any]:
+    return {
+        "id": rep.id,
+        "user_id": rep.user_id,
+        "org_id": rep.org_id,
+        "team_id": rep.team_id,
+        "scenario_id": rep.scenario_id,
+        "scenario_version": rep.scenario_version,
+        "rubric_id": rep.rubric_id,
+        "rubric_version": rep.rubric_version,
+        "difficulty": rep.difficulty,
+        "engine": rep.engine,
+        "outcome": rep.outcome,
+        "ended_reason": rep.ended_reason,
+        "private": rep.private,
+        "parent_rep_id": rep.parent_rep_id,
+        "branched_from_turn": rep.branched_from_turn,
+        "created_at": rep.created_at,
+        "ended_at": rep.ended_at,
+    }
+
+
+class PracticeService:
+    """Start, play, end, score, resume and branch reps. Engines default to ``sparring.engines``."""
+
+    def __init__(
+        self,
+        db: Database | None = None,
+        persona: PersonaEngine | None = None,
+        scorer: Scorer | None = None,
+        content: ContentService | None = None,
+    ):
+        self.db = db or get_database()
+        self._persona = persona
+        self._scorer = scorer
+        self.content = content or ContentService(self.db)
+
+    @property
+    def persona(self) -> PersonaEngine:
+        if self._persona is None:
+            from sparring.engines import persona_engine
+
+            self._persona = persona_engine()
+        return self._persona
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            from sparring.engines import scorer
+
+            self._scorer = scorer()
+        return self._scorer
+
+    # ---- starting -------------------------------------------------------------------------------------
+    def start_rep(
+        self, user: UserRecord, scenario_id: str, difficulty: str = "medium", private: bool = False
+    ) -> RepRecord:
+        """Store a new rep with the persona's opening line and starting state."""
+        if difficulty not in DIFFICULTIES:
+            raise InvalidInput(f"unknown difficulty {difficulty!r} (use one of: {', '.join(DIFFICULTIES)})")
+        scenario = self.content.get_scenario(scenario_id)
+        rubric = self.content.get_rubric(scenario.rubric)
+        try:
+            opening = self.persona.open(scenario, difficulty)
+        except Exception as exc:
+            raise EngineFailed(f"the persona engine could not open '{scenario_id}': {exc}") from exc
+        with self.db.session() as s:
+            if s.get(User, user.id) is None:
+                raise NotFound(f"unknown user {user.id}")
+            team_id = s.scalar(select(func.min(TeamMember.team_id)).where(TeamMember.user_id == user.id))
+            rep = Rep(
+                user_id=user.id,
+                org_id=user.org_id,
+                team_id=team_id,
+                scenario_id=scenario.id,
+                scenario_version=scenario.version,
+                rubric_id=rubric.id,
+                rubric_version=rubric.version,
+                difficulty=difficulty,
+                engine=opening.engine,
+                state=opening.state.model_dump(mode="json"),
+                outcome="in_progress",
+                private=private,
+            )
+            s.add(rep)
+            s.flush()
+            s.add(
+                TurnRow(
+                    rep_id=rep.id, turn_index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text
+                )
+            )
+            rep_id = rep.id
+        return self.get_rep(rep_id)
+
+    # ---- playing --------------------------------------------------------------------------------------
+    def submit_turn(self, rep_id: int, text: str) -> TurnResult:
+        """Commit the learner's turn, then compute, store and return the persona's reply."""
+        text = " ".join(text.split())
+        if not text:
+            raise InvalidInput("the turn is empty")
+        if len(text) > MAX_TURN_CHARS:
+            raise InvalidInput(f"the turn is too long ({len(text)} characters; at most {MAX_TURN_CHARS})")
+        with self.db.session() as s:
+            rep = self._lock(s, rep_id)
+            if rep.outcome != "in_progress":
+                raise Conflict(f"rep {rep_id} has ended ({rep.outcome})")
+            last = self._last_turn(s, rep_id)
+            if last is not None and last.role == "learner":
+                raise Conflict(
+                    f"rep {rep_id} is still waiting for the reply to turn {last.turn_index}; resume it first"
+                )
+            user = s.get(User, rep.user_id)
+            speaker = user.name if user and user.name else "Learner"
+            row = TurnRow(
+                rep_id=rep_id,
+                turn_index=(last.turn_index + 1 if last else 0),
+                speaker=speaker,
+                role="learner",
+                text=text,
+            )
+            s.add(row)
+            s.flush()
+            learner_turn = _turn(row)
+        # the learner's turn is committed: whatever happens from here on, it is kept
+        return self._answer(rep_id, learner_turn)
+
+    def resume_rep(self, rep_id: int) -> RepRecord:
+        """Continue a rep: a learner turn left without a reply (crash, engine error) gets its reply now."""
+        rep = self.get_rep(rep_id)
+        if rep.awaiting_reply:
+            self._answer(rep_id, rep.turns[-1])
+            rep = self.get_rep(rep_id)
+        return rep
+
+    def _answer(self, rep_id: int, learner_turn: Turn) -> TurnResult:
+        rep = self.get_rep(rep_id)
+        scenario = self._scenario(rep)
+        try:
+            reply = self.persona.reply(scenario, rep.state, rep.conversation)
+        except Exception as exc:
+            raise EngineFailed(
+                f"the persona engine failed ({type(exc).__name__}: {exc}); your turn is saved — "
+                f"resume with: sparring practice --resume {rep_id}"
+            ) from exc
+        with self.db.session() as s:
+            row = self._lock(s, rep_id)
+            last = self._last_turn(s, rep_id)
+            if last is None or last.turn_index != learner_turn.index or row.outcome != "in_progress":
+                raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
+            persona_row = TurnRow(
+                rep_id=rep_id,
+                turn_index=learner_turn.index + 1,
+                speaker=scenario.persona.name,
+                role="counterpart",
+                text=reply.text,
+            )
+            s.add(persona_row)
+            self._apply_state(row, reply)
+            self._record_usage(s, row, reply)
+            s.flush()
+            reply_turn = _turn(persona_row)
+            outcome = row.outcome
+        return TurnResult(
+            rep_id=rep_id,
+            learner_turn=learner_turn,
+            reply=reply_turn,
+            state=reply.state,
+            outcome=outcome,
+            ended=outcome != "in_progress",
+            engine=reply.engine,
+            fallback_reason=reply.fallback_reason,
+        )
+
+    @staticmethod
+    def _apply_state(rep: Rep, reply: PersonaReply) -> None:
+        rep.state = reply.state.model_dump(mode="json")
+        rep.engine = reply.engine
+        rep.updated_at = _now()
+        if reply.state.ended or reply.state.outcome != "in_progress":
+            outcome = reply.state.outcome if reply.state.outcome != "in_progress" else "incomplete"
+            rep.outcome = outcome
+            rep.ended_reason = reply.state.reason or outcome
+            rep.ended_at = _now()
+
+    @staticmethod
+    def _record_usage(s: Session, rep: Rep, reply: PersonaReply) -> None:
+        usage = reply.state.extra.get("usage") if isinstance(reply.state.extra, dict) else None
+        if isinstance(usage, dict) and (usage.get("input_tokens") or usage.get("output_tokens")):
+            s.add(
+                UsageRow(
+                    rep_id=rep.id,
+                    org_id=rep.org_id,
+                    purpose="persona",
+                    engine=reply.engine,
+                    input_tokens=int(usage.get("input_tokens", 0)),
+                    output_tokens=int(usage.get("output_tokens", 0)),
+                    cost_usd=float(usage.get("cost_usd", 0.0)),
+                )
+            )
+
+    def end_rep(self, rep_id: int, reason: str = "ended by the learner") -> RepRecord:
+        """The learner ends a rep early: outcome ``incomplete``. Ending an ended rep changes nothing."""
+        with self.db.session() as s:
+            rep = self._lock(s, rep_id)
+            if rep.outcome == "in_progress":
+                state = PersonaState.model_validate(rep.state)
+                state.ended, state.outcome, state.reason = True, "incomplete", reason
+                rep.state = state.model_dump(mode="json")
+                rep.outcome, rep.ended_reason, rep.ended_at, rep.updated_at = "incomplete", reason, _now(), _now()
+        return self.get_rep(rep_id)
+
+    # ---- scoring --------------------------------------------------------------------------------------
+    def score_rep(self, rep_id: int) -> Scorecard:
+        """Score an ended rep against the rubric version it pinned; store the scorecard and its criteria."""
+        rep = self.get_rep(rep_id)
+        if not rep.ended:
+            raise Conflict(f"rep {rep_id} is still in progress; end it before scoring")
+        rubric = self.content.get_rubric(rep.rubric_id, rep.rubric_version)
+        try:
+            card = self.scorer.score(rep.conversation, rubric)
+        except Exception as exc:
+            raise EngineFailed(f"the scorer failed on rep {rep_id} ({type(exc).__name__}: {exc})") from exc
+        self._store_scorecard(rep, rubric, card)
+        return card
+
+    def _store_scorecard(self, rep: RepRecord, rubric: Rubric, card: Scorecard) -> None:
+        skills = {c.id: c.skill for c in rubric.criteria}
+        usage = card.usage
+        with self.db.session() as s:
+            row = ScorecardRow(
+                rep_id=rep.id,
+                rubric_id=card.rubric.id,
+                rubric_version=card.rubric.version,
+                engine=card.engine,
+                overall=card.overall,
+                passed=card.passed,
+                document=card.model_dump(mode="json"),
+                input_tokens=usage.input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                cost_usd=usage.cost_usd if usage else 0.0,
+            )
+            s.add(row)
+            s.flush()
+            s.add_all(
+                CriterionResultRow(
+                    scorecard_id=row.id,
+                    rep_id=rep.id,
+                    org_id=rep.org_id,
+                    team_id=rep.team_id,
+                    user_id=rep.user_id,
+                    criterion_id=c.id,
+                    kind=c.kind,
+                    skill=skills.get(c.id),
+                    score=c.score,
+                    max=c.max,
+                    verdict=c.verdict,
+                    created_at=row.created_at,
+                )
+                for c in card.criteria
+            )
+            if usage and (usage.input_tokens or usage.output_tokens):
+                s.add(
+                    UsageRow(
+                        rep_id=rep.id,
+                        org_id=rep.org_id,
+                        purpose="scoring",
+                        engine=card.engine,
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        cost_usd=usage.cost_usd,
+                    )
+                )
+
+    # ---- branching ------------------------------------------------------------------------------------
+    def branch_rep(self, rep_id: int, turn_index: int) -> RepRecord:
+        """Retry from turn k: a new rep with turns 0..k-1 copied and the persona state rebuilt by replaying
+        the learner turns through the engine. Turn k must be (or follow) a persona turn."""
+        src = self.get_rep(rep_id)
+        k = turn_index
+        if not 1 <= k <= len(src.turns):
+            raise InvalidInput(f"turn {k} is out of range for rep {rep_id} (1..{len(src.turns)})")
+        if src.turns[k - 1].role == "learner":
+            raise InvalidInput(f"turn {k} of rep {rep_id} is the persona's reply; branch at a learner turn")
+        scenario = self._scenario(src)
+        kept = src.turns[:k]
+        try:
+            state = self.persona.open(scenario, src.difficulty).state  # type: ignore[arg-type]
+            for i, t in enumerate(kept):
+                if t.role == "learner":
+                    state = self.persona.reply(scenario, state, Conversation(turns=kept[: i + 1])).state
+        except Exception as exc:
+            raise EngineFailed(f"the persona engine failed while replaying rep {rep_id}: {exc}") from exc
+        if state.ended:
+            raise Conflict(f"rep {rep_id} had already ended by turn {k}; branch at an earlier turn")
+        said = [t.text for t in kept if t.role == "counterpart"]
+        state.used_lines = list(dict.fromkeys([*state.used_lines, *said]))
+        with self.db.session() as s:
+            rep = Rep(
+                user_id=src.user_id,
+                org_id=src.org_id,
+                team_id=src.team_id,
+                scenario_id=src.scenario_id,
+                scenario_version=src.scenario_version,
+                rubric_id=src.rubric_id,
+                rubric_version=src.rubric_version,
+                difficulty=src.difficulty,
+                engine=src.engine,
+                state=state.model_dump(mode="json"),
+                outcome="in_progress",
+                private=src.private,
+                parent_rep_id=src.id,
+                branched_from_turn=k,
+            )
+            s.add(rep)
+            s.flush()
+            s.add_all(
+                TurnRow(
+                    rep_id=rep.id,
+                    turn_index=t.index,
+                    speaker=t.speaker,
+                    role=t.role,
+                    text=t.text,
+                    start_s=t.start,
+                    end_s=t.end,
+                )
+                for t in kept
+            )
+            new_id = rep.id
+        return self.get_rep(new_id)
+
+    # ---- reading --------------------------------------------------------------------------------------
+    def get_rep(self, rep_id: int) -> RepRecord:
+        with self.db.read() as s:
+            rep = s.get(Rep, rep_id)
+            if rep is None:
+                raise NotFound(f"unknown rep {rep_id}")
+            turns = [
+                _turn(t)
+                for t in s.scalars(select(TurnRow).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index))
+            ]
+            card_row = s.scalars(
+                select(ScorecardRow).where(ScorecardRow.rep_id == rep_id).order_by(ScorecardRow.id.desc()).limit(1)
+            ).first()
+            card = Scorecard.model_validate(card_row.document) if card_row else None
+            return RepRecord(
+                **_summary_fields(rep),
+                turn_count=len(turns),
+                overall=card.overall if card else None,
+                passed=card.passed if card else None,
+                turns=turns,
+                state=PersonaState.model_validate(rep.state),
+                scorecard=card,
+            )
+
+    def list_reps(
+        self,
+        user_id: int | None = None,
+        org_id: int | None = None,
+        team_ids: list[int] | None = None,
+        scenario_id: str | None = None,
+        include_private: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RepSummary]:
+        """Reps matching every given filter, newest first. Authorisation is the caller's job: pass the
+        filters the viewer is allowed to see (their own user id, their teams, their organisation)."""
+        q = select(Rep)
+        if user_id is not None:
+            q = q.where(Rep.user_id == user_id)
+        if org_id is not None:
+            q = q.where(Rep.org_id == org_id)
+        if team_ids is not None:
+            q = q.where(Rep.team_id.in_(team_ids))
+        if scenario_id is not None:
+            q = q.where(Rep.scenario_id == scenario_id)
+        if not include_private:
+            q = q.where(Rep.private.is_(False))
+        q = q.order_by(Rep.created_at.desc(), Rep.id.desc()).limit(max(1, min(limit, 500))).offset(max(0, offset))
+        with self.db.read() as s:
+            reps = list(s.scalars(q))
+            ids = [r.id for r in reps]
+            counts = {
+                rid: int(n)
+                for rid, n in s.execute(
+                    select(TurnRow.rep_id, func.count()).where(TurnRow.rep_id.in_(ids)).group_by(TurnRow.rep_id)
+                )
+            }
+            latest = (
+                select(func.max(ScorecardRow.id))
+                .where(ScorecardRow.rep_id.in_(ids))
+                .group_by(ScorecardRow.rep_id)
+                .scalar_subquery()
+            )
+            cards = {
+                r: (o, p)
+                for r, o, p in s.execute(
+                    select(ScorecardRow.rep_id, ScorecardRow.overall, ScorecardRow.passed).where(
+                        ScorecardRow.id.in_(latest)
+                    )
+                )
+            }
+            return [
+                RepSummary(
+                    **_summary_fields(r),
+                    turn_count=counts.get(r.id, 0),
+                    overall=cards[r.id][0] if r.id in cards else None,
+                    passed=cards[r.id][1] if r.id in cards else None,
+                )
+                for r in reps
+            ]
+
+    def set_private(self, rep_id: int, private: bool) -> None:
+        with self.db.session() as s:
+            self._lock(s, rep_id).private = private
+
+    # ---- helpers --------------------------------------------------------------------------------------
+    def _scenario(self, rep: RepSummary) -> Scenario:
+        return self.content.get_scenario(rep.scenario_id, rep.scenario_version)
+
+    @staticmethod
+    def _lock(s: Session, rep_id: int) -> Rep:
+        """The rep row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite writers hold the
+        database write lock already)."""
+        rep = s.get(Rep, rep_id, with_for_update=True)
+        if rep is None:
+            raise NotFound(f"unknown rep {rep_id}")
+        return rep
+
+    @staticmethod
+    def _last_turn(s: Session, rep_id: int) -> TurnRow | None:
+        return s.scalars(
+            select(TurnRow).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index.desc()).limit(1)
+        ).first()
+
+
+__all__ = ["PracticeService"]

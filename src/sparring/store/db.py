@@ -1,0 +1,151 @@
+"""Engines and sessions. SQLite (WAL, foreign keys, busy timeout) at ``$SPARRING_DATA_DIR/sparring.db`` by
+default; PostgreSQL through ``SPARRING_DATABASE_URL`` (``postgresql+psycopg://...``).
+
+``get_database()`` returns one ``Database`` per URL per process and migrates it to the newest schema the first
+time it is used, so a fresh data directory just works.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sparring.settings import get_settings
+from sparring.store import migrate
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class DatabaseError(Exception):
+    """The database URL is unusable or the database cannot be reached; the message says which."""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed turn survives a process crash
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # writers take the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue on busy_timeout
+    # instead of failing when a read lock cannot be upgraded; readers use a plain deferred BEGIN
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sparring_write") else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # let SQLAlchemy, not the sqlite3 module, decide when transactions begin (BEGIN IMMEDIATE below)
+        event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except Exception as exc:  # unknown driver, missing module
+        raise DatabaseError(f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+class Database:
+    """An engine, a session factory, and the migration state of one database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine.execution_options(sparring_write=True), expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Migrate to the newest schema; return (revision before, revision after)."""
+        try:
+            result = migrate.upgrade(self.engine)
+        except Exception as exc:
+            raise DatabaseError(f"cannot migrate {self.describe()}: {_first_line(exc)}") from exc
+        self._migrated = True
+        return result
+
+    def ensure_migrated(self) -> None:
+        if self._migrated:
+            return
+        with self._lock:
+            if self._migrated:
+                return
+            try:
+                current = migrate.current_revision(self.engine)
+            except Exception as exc:
+                raise DatabaseError(f"cannot open {self.describe()}: {_first_line(exc)}") from exc
+            if current != migrate.head_revision():
+                self.upgrade()
+            self._migrated = True
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed when the block ends, rolled back on an exception."""
+        self.ensure_migrated()
+        with self.sessions.begin() as s:
+            yield s
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (on SQLite it does not take the write lock)."""
+        self.ensure_migrated()
+        with self.read_sessions.begin() as s:
+            yield s
+
+    def describe(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+_databases: dict[str, Database] = {}
+_registry_lock = threading.Lock()
+
+
+def get_database(url: str | None = None) -> Database:
+    """The Database for ``url`` (default: the settings' database), created once per process."""
+    url = url or get_settings().resolved_database_url
+    with _registry_lock:
+        db = _databases.get(url)
+        if db is None:
+            db = _databases[url] = Database(url)
+    return db
+
+
+def forget_databases() -> None:
+    """Dispose every engine (tests, and after the settings changed)."""
+    with _registry_lock:
+        for db in _databases.values():
+            db.dispose()
+        _databases.clear()

@@ -1,0 +1,273 @@
+"""The database schema for the whole product (ARCHITECTURE §3), as SQLAlchemy 2 typed models.
+
+Conventions (docs/decisions.md, "Storage"):
+- integer surrogate keys everywhere; timestamps are timezone-aware UTC;
+- enumerations are short strings guarded by CHECK constraints (portable across SQLite and PostgreSQL);
+- user e-mail addresses are unique across the whole installation (stored lower-cased), so logging in needs
+  only an e-mail and a password;
+- the rows dashboards aggregate (reps, criterion results) carry their organisation, team and user ids
+  (denormalised at write time), so a team trend over a million reps is one index range scan.
+
+Every change to these models needs an Alembic migration in ``store/migrations/versions``; a test compares
+the models with the migrated database and fails on any difference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("learner", "manager", "admin")
+TURN_ROLES = ("learner", "counterpart", "other")
+CONTENT_KINDS = ("scenario", "rubric")
+DIFFICULTIES = ("easy", "medium", "hard")
+OUTCOMES = ("in_progress", "success", "failure", "incomplete")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organisation")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_teams_org_id_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="teams")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    #: lower-cased; unique across the installation
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    #: argon2 hash (pwdlib); NULL for accounts that cannot log in (the local CLI learner)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamMember(Base):
+    """Membership of a user in a team. A manager manages the teams they are a member of."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContentVersion(Base):
+    """One version of an imported or edited scenario or rubric. ``version`` is the content hash of the
+    validated model (the same hash a built-in file gets), so a rep pins exactly what it ran against."""
+
+    __tablename__ = "content_versions"
+    __table_args__ = (
+        UniqueConstraint("kind", "content_id", "version", name="uq_content_versions_kind_id_version"),
+        CheckConstraint(_in("kind", CONTENT_KINDS), name="kind"),
+        Index("ix_content_versions_lookup", "kind", "content_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    yaml_text: Mapped[str] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rep(Base):
+    """One practice attempt. ``state`` is the persona engine's PersonaState (JSON) after the last reply."""
+
+    __tablename__ = "reps"
+    __table_args__ = (
+        CheckConstraint(_in("difficulty", DIFFICULTIES), name="difficulty"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        Index("ix_reps_user_created", "user_id", "created_at"),
+        Index("ix_reps_org_created", "org_id", "created_at"),
+        Index("ix_reps_team_created", "team_id", "created_at"),
+        Index("ix_reps_scenario_created", "scenario_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    #: the learner's team when the rep started (for team dashboards); NULL when in no team
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    scenario_id: Mapped[str] = mapped_column(String(80))
+    scenario_version: Mapped[str] = mapped_column(String(64))
+    rubric_id: Mapped[str] = mapped_column(String(80))
+    rubric_version: Mapped[str] = mapped_column(String(64))
+    difficulty: Mapped[str] = mapped_column(String(8))
+    engine: Mapped[str] = mapped_column(String(120))
+    state: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    outcome: Mapped[str] = mapped_column(String(16), default="in_progress")
+    ended_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_rep_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reps.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    branched_from_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    turns: Mapped[list[TurnRow]] = relationship(
+        order_by="TurnRow.turn_index", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (
+        UniqueConstraint("rep_id", "turn_index", name="uq_turns_rep_id_turn_index"),
+        CheckConstraint(_in("role", TURN_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    turn_index: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    start_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    end_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScorecardRow(Base):
+    """A scorecard for a rep. A rep may be scored more than once (e.g. embedded, then the LLM judge);
+    the newest one is current. ``document`` is the full SCORECARD JSON of CONTRACT.md."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (Index("ix_scorecards_rep_created", "rep_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    rubric_id: Mapped[str] = mapped_column(String(80))
+    rubric_version: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[str] = mapped_column(String(120))
+    overall: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CriterionResultRow(Base):
+    """One criterion of one scorecard, flattened for dashboards (scores per criterion/skill over time)."""
+
+    __tablename__ = "criterion_results"
+    __table_args__ = (
+        Index("ix_criterion_results_team_criterion", "team_id", "criterion_id", "created_at"),
+        Index("ix_criterion_results_org_skill", "org_id", "skill", "created_at"),
+        Index("ix_criterion_results_user_created", "user_id", "created_at"),
+        Index("ix_criterion_results_scorecard", "scorecard_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    criterion_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WinningLine(Base):
+    __tablename__ = "winning_lines"
+    __table_args__ = (Index("ix_winning_lines_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    situation: Mapped[str] = mapped_column(String(120), default="")
+    source_rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), nullable=True)
+    source_turn_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UsageRow(Base):
+    """LLM usage for a rep: one row per engine call that cost tokens (persona replies, scoring)."""
+
+    __tablename__ = "usage"
+    __table_args__ = (Index("ix_usage_org_created", "org_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), nullable=True, index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    engine: Mapped[str] = mapped_column(String(120))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,54 @@
+"""Service fixtures on both database backends, with fake engines (tests/store/support.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sparring.services.accounts import Accounts
+from sparring.services.content import ContentService
+from sparring.services.practice import PracticeService
+from sparring.services.records import UserRecord
+from sparring.store.db import Database
+
+
+def _support() -> Any:
+    name = "sparring_test_support"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "store" / "support.py")
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+support = _support()
+database_url = support.database_url
+db = support.db
+
+
+@pytest.fixture
+def content(db: Database) -> ContentService:
+    svc = ContentService(db)
+    svc.import_paths([support.DATA / "test-rubric.yaml", support.DATA / "test-scenario.yaml"])
+    return svc
+
+
+@pytest.fixture
+def persona() -> Any:
+    return support.FakePersona()
+
+
+@pytest.fixture
+def practice(db: Database, content: ContentService, persona: Any) -> PracticeService:
+    return PracticeService(db, persona=persona, scorer=support.FakeScorer(), content=content)
+
+
+@pytest.fixture
+def learner(db: Database) -> UserRecord:
+    return Accounts(db).create_user("Acme", "lee@acme.test", "correct horse", role="learner", team="East")
