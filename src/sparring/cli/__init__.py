@@ -24,6 +24,9 @@ app = typer.Typer(
 #: modules that define ``register(app: typer.Typer) -> None``; add yours here
 COMMAND_MODULES = [
     "sparring.cli.content",
+    "sparring.cli.practice",
+    "sparring.cli.accounts",
+    "sparring.cli.db",
 ]
 
 for _name in COMMAND_MODULES:

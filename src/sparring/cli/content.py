@@ -118,4 +118,7 @@ def register(app: typer.Typer) -> None:
 
     content = typer.Typer(help="Validate and import content.", no_args_is_help=True)
     content.command("validate")(_content_validate)
+    from sparring.cli.content_import import content_import
+
+    content.command("import")(content_import)
     app.add_typer(content, name="content")

@@ -230,17 +230,17 @@ class PracticeService:
 
     @staticmethod
     def _record_usage(s: Session, rep: Rep, reply: PersonaReply) -> None:
-        usage = reply.state.extra.get("usage") if isinstance(reply.state.extra, dict) else None
-        if isinstance(usage, dict) and (usage.get("input_tokens") or usage.get("output_tokens")):
+        usage = getattr(reply, "usage", None)  # LLM engines report tokens; the embedded engine does not
+        if usage is not None and (usage.input_tokens or usage.output_tokens):
             s.add(
                 UsageRow(
                     rep_id=rep.id,
                     org_id=rep.org_id,
                     purpose="persona",
                     engine=reply.engine,
-                    input_tokens=int(usage.get("input_tokens", 0)),
-                    output_tokens=int(usage.get("output_tokens", 0)),
-                    cost_usd=float(usage.get("cost_usd", 0.0)),
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cost_usd=usage.cost_usd,
                 )
             )
 
@@ -283,7 +283,7 @@ class PracticeService:
                 document=card.model_dump(mode="json"),
                 input_tokens=usage.input_tokens if usage else 0,
                 output_tokens=usage.output_tokens if usage else 0,
-                cost_usd=usage.cost_usd if usage else 0.0,
+                cost_usd=usage.cost_usd if usage else None,
             )
             s.add(row)
             s.flush()

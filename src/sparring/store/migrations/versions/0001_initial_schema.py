@@ -163,7 +163,7 @@ def upgrade() -> None:
         ),
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
-        sa.Column("cost_usd", sa.Float(), nullable=False),
+        sa.Column("cost_usd", sa.Float(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["rep_id"], ["reps.id"], name=op.f("fk_scorecards_rep_id_reps"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecards")),
@@ -196,7 +196,7 @@ def upgrade() -> None:
         sa.Column("engine", sa.String(length=120), nullable=False),
         sa.Column("input_tokens", sa.Integer(), nullable=False),
         sa.Column("output_tokens", sa.Integer(), nullable=False),
-        sa.Column("cost_usd", sa.Float(), nullable=False),
+        sa.Column("cost_usd", sa.Float(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organisations.id"], name=op.f("fk_usage_org_id_organisations"), ondelete="CASCADE"

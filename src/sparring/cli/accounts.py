@@ -1,0 +1,76 @@
+"""``sparring users create|list|set-password``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sparring.cli.errors import UserError
+from sparring.cli.service_errors import service_errors
+from sparring.services.accounts import Accounts
+from sparring.store.models import ROLES
+
+
+def _create(
+    org: str = typer.Option(..., "--org", help="organisation (created if missing)"),
+    email: str = typer.Option(..., "--email", help="e-mail address (unique across the installation)"),
+    password: str = typer.Option(..., "--password", help="at least 8 characters"),
+    role: str = typer.Option("learner", "--role", help="learner | manager | admin"),
+    team: str | None = typer.Option(None, "--team", help="team (created if missing)"),
+    name: str = typer.Option("", "--name", help="display name"),
+    json_out: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Create a user, and the organisation and team if they do not exist."""
+    if role not in ROLES:
+        raise UserError(f"unknown role '{role}' (use one of: {', '.join(ROLES)})")
+    with service_errors():
+        user = Accounts().create_user(org, email, password, role=role, team=team, name=name)
+    if json_out:
+        print(json.dumps(user.model_dump(mode="json")))
+    else:
+        where = f"{user.org_slug}" + (f", team {team}" if team else "")
+        print(f"created {user.role} {user.email} (id {user.id}) in {where}")
+
+
+def _list(
+    org: str | None = typer.Option(None, "--org", help="only this organisation (slug or name)"),
+    json_out: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """List users."""
+    from sparring.services.accounts import slugify
+
+    with service_errors():
+        users = Accounts().list_users()
+    if org is not None:
+        users = [u for u in users if u.org_slug == slugify(org)]
+    if json_out:
+        print(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
+        return
+    table = Table(title="Users")
+    for col in ("id", "email", "name", "role", "organisation", "active"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(str(u.id), u.email, u.name, u.role, u.org_slug, "yes" if u.is_active else "no")
+    Console().print(table)
+
+
+def _set_password(
+    email: str = typer.Option(..., "--email", help="the user's e-mail"),
+    password: str = typer.Option(..., "--password", help="the new password (at least 8 characters)"),
+) -> None:
+    """Set a user's password (admin-driven reset)."""
+    with service_errors():
+        accounts = Accounts()
+        accounts.set_password(accounts.find_user(email).id, password)
+    print(f"password set for {email.strip().lower()}")
+
+
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(help="Manage users, teams and organisations.", no_args_is_help=True)
+    users.command("create")(_create)
+    users.command("list")(_list)
+    users.command("set-password")(_set_password)
+    app.add_typer(users, name="users")

@@ -1,0 +1,24 @@
+"""``sparring content import PATH...``: validate, then store new content versions in the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sparring.cli.service_errors import service_errors
+from sparring.services.content import ContentService
+
+
+def content_import(
+    paths: list[Path] = typer.Argument(..., help="YAML files or directories"),
+    draft: bool = typer.Option(False, "--draft", help="store unpublished (not used for new reps until published)"),
+) -> None:
+    """Import scenarios and rubrics. Everything is validated first; invalid content is never half-loaded."""
+    with service_errors():
+        items = ContentService().import_paths(list(paths), publish=not draft)
+    for it in items:
+        status = "imported" if it.new else "unchanged"
+        print(f"{status}: {it.kind} {it.id} version {it.version} ({it.file})")
+    new = sum(it.new for it in items)
+    print(f"{new} new version(s), {len(items) - new} unchanged")

@@ -1,0 +1,85 @@
+"""Terminal rendering for practice reps and scorecards (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from sparring.content.scenario import Scenario
+from sparring.conversation.model import Turn
+from sparring.scoring.scorecard import Scorecard
+from sparring.services.records import RepSummary
+
+VERDICT_STYLE = {"met": "green", "partly": "yellow", "missed": "red", "n/a": "dim"}
+
+
+def show_brief(console: Console, scenario: Scenario, difficulty: str, rep_id: int) -> None:
+    who = f"{scenario.persona.name}, {scenario.persona.role}"
+    if scenario.persona.company:
+        who += f" at {scenario.persona.company}"
+    body = [f"[bold]You talk to:[/bold] {who}"]
+    if scenario.learner_role:
+        body.append(f"[bold]You are:[/bold] {scenario.learner_role}")
+    body += ["", scenario.brief.strip(), "", "[bold]Objectives[/bold]"]
+    body += [f"  • {o}" for o in scenario.objectives]
+    body += ["", f"[dim]Difficulty {difficulty} · rep {rep_id} · type /end to finish early, /help for commands[/dim]"]
+    console.print(Panel("\n".join(body), title=scenario.title, expand=False))
+
+
+def show_turn(console: Console, turn: Turn) -> None:
+    if turn.role == "learner":
+        console.print(f"[bold cyan]You:[/bold cyan] {turn.text}", highlight=False)
+    else:
+        console.print(f"[bold magenta]{turn.speaker}:[/bold magenta] {turn.text}", highlight=False)
+
+
+def show_scorecard(console: Console, card: Scorecard, outcome: str) -> None:
+    verdict = "[green]passed[/green]" if card.passed else "[red]not passed[/red]"
+    console.print()
+    console.print(
+        f"[bold]Outcome:[/bold] {outcome}   [bold]Score:[/bold] {card.overall:.0f}/100 ({verdict})"
+        f"   [dim]rubric {card.rubric.id}@{card.rubric.version}, engine {card.engine}[/dim]"
+    )
+    if card.blockers:
+        console.print(f"[bold red]Blockers hit:[/bold red] {', '.join(card.blockers)}")
+    table = Table(show_lines=False)
+    for col in ("criterion", "verdict", "score", "evidence"):
+        table.add_column(col)
+    for c in card.criteria:
+        ev = "; ".join(f"#{e.turn} “{e.quote if len(e.quote) < 70 else e.quote[:67] + '...'}”" for e in c.evidence[:2])
+        shown = c.verdict
+        if c.kind == "blocker" and c.hit is not None:
+            shown = "HIT" if c.hit else "clear"
+        style = {"HIT": "bold red", "clear": "green"}.get(shown) or VERDICT_STYLE.get(c.verdict, "")
+        score = f"{c.score:g}/{c.max:g}" if c.max else "-"
+        table.add_row(c.id, f"[{style}]{shown}[/{style}]" if style else shown, score, ev or c.rationale[:80])
+    console.print(table)
+    fb = card.feedback
+    for title, items in (("What landed", fb.landed), ("What missed", fb.missed)):
+        if items:
+            console.print(f"[bold]{title}[/bold]")
+            for item in items:
+                console.print(f"  • {item}", highlight=False)
+    if fb.next_drill:
+        console.print(f"[bold]Next drill:[/bold] {fb.next_drill}", highlight=False)
+    if fb.better_line:
+        console.print(f"[bold]Try instead:[/bold] {fb.better_line}", highlight=False)
+
+
+def history_table(reps: list[RepSummary]) -> Table:
+    table = Table(title="Practice history")
+    for col in ("rep", "started", "scenario", "difficulty", "outcome", "turns", "score"):
+        table.add_column(col)
+    for r in reps:
+        score = "-" if r.overall is None else f"{r.overall:.0f}" + (" ✓" if r.passed else " ✗")
+        table.add_row(
+            str(r.id),
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            r.scenario_id,
+            r.difficulty,
+            r.outcome,
+            str(r.turn_count),
+            score,
+        )
+    return table

@@ -1,0 +1,18 @@
+"""Service-layer and database errors as one-line CLI errors (UserError)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sparring.cli.errors import UserError
+from sparring.services.errors import ServiceError
+from sparring.store.db import DatabaseError
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    try:
+        yield
+    except (ServiceError, DatabaseError) as exc:
+        raise UserError(str(exc)) from exc
