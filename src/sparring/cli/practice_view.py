@@ -48,7 +48,7 @@ def show_scorecard(console: Console, card: Scorecard, outcome: str) -> None:
         table.add_column(col)
     for c in card.criteria:
         ev = "; ".join(f"#{e.turn} “{e.quote if len(e.quote) < 70 else e.quote[:67] + '...'}”" for e in c.evidence[:2])
-        shown = c.verdict
+        shown: str = c.verdict
         if c.kind == "blocker" and c.hit is not None:
             shown = "HIT" if c.hit else "clear"
         style = {"HIT": "bold red", "clear": "green"}.get(shown) or VERDICT_STYLE.get(c.verdict, "")
