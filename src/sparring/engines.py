@@ -1,14 +1,42 @@
 """Which engines run: the embedded ones by default, LLM-backed ones when a provider is configured.
 
 Adapters (CLI, web, services) get their engines here and nowhere else, so the choice and the fallback
-policy live in one place.
+policy live in one place. An LLM engine always wraps the embedded one: when the provider fails (after
+retries), or the configuration cannot be used (e.g. ``llm_local_only`` with a cloud provider), the embedded
+engine answers and the reply/scorecard carries ``fallback_reason``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sparring.persona.base import PersonaEngine
 from sparring.scoring.base import Scorer
 from sparring.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sparring.llm.client import LLMClient
+    from sparring.llm.config import LLMConfig, Task
+
+
+def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | None, LLMConfig]:
+    """(client, why there is none, config) for a task. (None, None, cfg) means no LLM is configured."""
+    from sparring.llm.client import LLMClient
+    from sparring.llm.config import load_llm_config
+    from sparring.llm.providers import LLMConfigError, build_model
+
+    cfg = load_llm_config(settings)
+    tc = cfg.task(task)
+    if tc.provider == "none":
+        return None, None, cfg
+    problem = cfg.problem(task)
+    if problem:
+        return None, problem, cfg
+    try:
+        model = build_model(tc)
+    except (LLMConfigError, ValueError) as exc:  # SDKs reject some settings (e.g. a malformed base URL)
+        return None, f"configuration: {exc}", cfg
+    return LLMClient(tc, model, prices=cfg.prices), None, cfg
 
 
 def persona_engine(settings: Settings | None = None) -> PersonaEngine:
@@ -16,7 +44,15 @@ def persona_engine(settings: Settings | None = None) -> PersonaEngine:
     settings = settings or get_settings()
     from sparring.persona.embedded import EmbeddedPersonaEngine
 
-    return EmbeddedPersonaEngine()
+    embedded = EmbeddedPersonaEngine()
+    client, problem, cfg = _client(settings, "persona")
+    if client is None and problem is None:
+        return embedded
+    from sparring.persona.llm import LLMPersonaEngine
+
+    return LLMPersonaEngine(
+        client, embedded, redact=cfg.redact, redact_names=cfg.redact_names, unavailable_reason=problem
+    )
 
 
 def scorer(settings: Settings | None = None) -> Scorer:
@@ -24,4 +60,17 @@ def scorer(settings: Settings | None = None) -> Scorer:
     settings = settings or get_settings()
     from sparring.scoring.embedded import EmbeddedScorer
 
-    return EmbeddedScorer()
+    embedded = EmbeddedScorer()
+    client, problem, cfg = _client(settings, "judge")
+    if client is None and problem is None:
+        return embedded
+    from sparring.scoring.judge import LLMJudge
+
+    return LLMJudge(
+        client,
+        embedded,
+        samples=cfg.judge_samples,
+        redact=cfg.redact,
+        redact_names=cfg.redact_names,
+        unavailable_reason=problem,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 LLMProviderName = Literal["none", "openai", "anthropic", "openai-compatible"]
 
@@ -36,8 +36,30 @@ class Settings(BaseSettings):
     persona_model: str | None = None
     judge_model: str | None = None
     drill_model: str | None = None
+    #: LLM behaviour (docs/llm.md); per-task overrides live in the config file's [llm.*] tables
+    llm_local_only: bool = False
+    llm_redact: bool = True
+    llm_redact_names: list[str] = Field(default_factory=list)
+    llm_timeout: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    judge_samples: int = Field(default=1, ge=1, le=10)
+    config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
     secret_key: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # top-level keys of the SPARRING_CONFIG file, e.g. ``llm_provider = "openai"``; the environment wins
+        from sparring.llm.configfile import config_file_source
+
+        return (init_settings, env_settings, config_file_source(settings_cls), file_secret_settings)
 
     @property
     def resolved_database_url(self) -> str:

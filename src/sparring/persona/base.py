@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from sparring.content.scenario import Difficulty, Scenario
 from sparring.conversation.model import Conversation
+from sparring.scoring.scorecard import Usage
 
 Outcome = Literal["in_progress", "success", "failure", "incomplete"]
 
@@ -37,6 +38,10 @@ class PersonaReply(BaseModel):
     moves: list[str] = Field(default_factory=list, description="moves found in the learner's last turn")
     engine: str = "embedded"
     fallback_reason: str | None = None
+    #: LLM engines: tokens and estimated cost of this reply (None for the embedded engine)
+    usage: Usage | None = None
+    #: LLM engines: guard rules that replaced or cut the model's text (e.g. "reveals-hidden-state")
+    guarded: list[str] = Field(default_factory=list)
 
     @property
     def ended(self) -> bool:

@@ -48,7 +48,10 @@ class RubricRef(BaseModel):
 class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    #: estimated from sparring.llm.usage.PRICES; None when the model's price is unknown (never a made-up 0)
+    cost_usd: float | None = None
+    model: str | None = None
+    requests: int = 0
 
 
 class Scorecard(BaseModel):

@@ -1,0 +1,154 @@
+"""Guards, in code, around an LLM persona: what the learner may not extract and what the persona may not say.
+
+The prompt asks the model to stay in character; these checks make sure of it whatever the model does:
+- ``reveals-hidden-state``: the hidden state (its variable names with numbers, "hidden agenda", objection ids,
+  the scenario's hidden agenda lines) or the instructions themselves;
+- ``reveals-rubric``: scores, rubrics, criteria, pass marks;
+- ``coaches-learner``: advice on how the learner should handle the conversation;
+- ``swaps-role``: speaking as the learner's side, or as an assistant/AI.
+A reply that breaks a rule is replaced (or cut at the last clean sentence while streaming) by an in-character
+line. Learner lines that try to break the frame are detected too, so the state never rewards them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sparring.content.scenario import Scenario
+
+_STATE_WORDS = r"(?:trust|patience|openness|interest|rapport|budget|urgency|engagement|mood|frustration|confidence)"
+
+_RULES: dict[str, list[re.Pattern[str]]] = {
+    "reveals-hidden-state": [
+        re.compile(r"\bhidden (?:state|agenda|objections?|goals?|motives?)\b", re.I),
+        re.compile(r"\b(?:my|the) (?:system )?(?:prompt|instructions)\b", re.I),
+        re.compile(rf"\b{_STATE_WORDS}\b[^.!?\n]{{0,20}}?(?:[:=]|\bis\b|\bat\b|\blevel\b)\s*\d", re.I),
+        re.compile(rf"\b\d+(?:\.\d+)?\s*%?\s*(?:of\s+)?(?:my\s+)?{_STATE_WORDS}\b", re.I),
+        re.compile(r"\bstate (?:variables?|values?)\b", re.I),
+        re.compile(r"\bI(?:'m| am) (?:an? )?(?:AI|language model|LLM|chatbot|assistant|simulation)\b", re.I),
+        re.compile(r"\bas an? (?:AI|language model|LLM)\b", re.I),
+        re.compile(r"\b(?:role-?play|this (?:scenario|exercise|simulation))\b", re.I),
+    ],
+    "reveals-rubric": [
+        re.compile(r"\b(?:rubric|scorecard|criteri(?:on|a)|pass(?:ing)? mark)\b", re.I),
+        re.compile(r"\byour (?:score|grade|rating|marks?)\b", re.I),
+        re.compile(r"\byou(?:'re| are| will be| would be)? (?:scored|graded|marked|evaluated|assessed)\b", re.I),
+        re.compile(r"\b\d{1,3}\s*(?:/|out of)\s*(?:5|10|100)\b", re.I),
+    ],
+    "coaches-learner": [
+        re.compile(
+            r"\byou (?:should|could|might want to|need to|ought to)(?: have)? "
+            r"(?:ask|acknowledge|listen|try|say|mention|explore|reflect|probe|handle|address|focus|avoid|offer)\b",
+            re.I,
+        ),
+        re.compile(r"\b(?:next time|a better (?:approach|question|response|way)|my (?:advice|tip|feedback))\b", re.I),
+        re.compile(r"\b(?:tip|hint|coaching|feedback)\s*:", re.I),
+        re.compile(
+            r"\b(?:good|great|excellent|nice) (?:question|technique|job|move|use of)\b.{0,40}\b(?:you|your)\b", re.I
+        ),
+        re.compile(r"\b(?:a good|the best) (?:salesperson|rep|manager|consultant|interviewer) would\b", re.I),
+        re.compile(r"\b(?:open|closed)[- ]ended questions?\b", re.I),
+        re.compile(r"\bhandle (?:my|this|the) objection\b", re.I),
+    ],
+    "swaps-role": [
+        re.compile(r"\b(?:switch(?:ing)?|swap(?:ping)?|reverse|change) (?:our )?roles?\b", re.I),
+        re.compile(
+            r"\bI(?:'ll| will| can)? (?:be|play|act as) (?:the|your) \w+(?: \w+)? (?:now|instead|for you)\b", re.I
+        ),
+        re.compile(
+            r"\b(?:now )?I(?:'m| am) (?:the|your) (?:salesperson|sales rep|rep|seller|account manager|coach|manager)\b",
+            re.I,
+        ),
+        re.compile(r"^\s*(?:learner|user|assistant|system|rep|salesperson)\s*:", re.I | re.M),
+    ],
+}
+
+#: learner lines that try to take the persona out of the conversation
+_INJECTION = [
+    re.compile(r"\bignore (?:all |any |your |the |previous |prior |above )+(?:instructions|rules|prompt)", re.I),
+    re.compile(r"\b(?:system prompt|your instructions|developer message|jailbreak)\b", re.I),
+    re.compile(r"\bwhat(?:'s| is| was) my (?:score|grade|rating|mark)\b", re.I),
+    re.compile(r"\bhow (?:am I|did I) (?:doing|score|do)\b", re.I),
+    re.compile(r"\b(?:rubric|scorecard|hidden state|hidden agenda)\b", re.I),
+    re.compile(r"\byou are (?:now )?(?:the|a|my) (?:salesperson|sales rep|rep|seller|coach|assistant|ai)\b", re.I),
+    re.compile(r"\b(?:let'?s )?(?:switch|swap|reverse) roles\b", re.I),
+    re.compile(r"\b(?:pretend|act as if) you(?:'re| are)\b", re.I),
+    re.compile(r"\b(?:give me|any) (?:tips|advice|feedback|coaching)\b", re.I),
+    re.compile(r"\byou(?:'re| are) (?:an? )?(?:AI|language model|LLM|chatbot|bot)\b", re.I),
+]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+class PersonaGuard:
+    """Checks persona text against the rules for one scenario."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        secrets = list(scenario.persona.hidden_agenda)
+        self._secret_grams: set[tuple[str, ...]] = set()
+        for line in secrets:
+            self._secret_grams |= _ngrams(line, 6)
+        ids = [o.id for o in scenario.objections if "-" in o.id]
+        state_keys = list(scenario.state)
+        self._ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b", re.I) if ids else None
+        self._state = (
+            re.compile(
+                r"\b(" + "|".join(re.escape(k) for k in state_keys) + r")\b[^.!?\n]{0,20}?(?:[:=]|\bis\b|\bat\b)\s*\d",
+                re.I,
+            )
+            if state_keys
+            else None
+        )
+
+    def violations(self, text: str) -> list[str]:
+        found = [rule for rule, patterns in _RULES.items() if any(p.search(text) for p in patterns)]
+        leak = bool(self._ids and self._ids.search(text)) or bool(self._state and self._state.search(text))
+        if not leak and self._secret_grams and _ngrams(text, 6) & self._secret_grams:
+            leak = True
+        if leak and "reveals-hidden-state" not in found:
+            found.append("reveals-hidden-state")
+        return found
+
+    def clean(self, text: str) -> tuple[str, list[str]]:
+        """Keep the sentences before the first one that breaks a rule. Returns (kept text, rules broken)."""
+        kept: list[str] = []
+        for sentence in split_sentences(text):
+            rules = self.violations(sentence)
+            if rules:
+                return " ".join(kept).strip(), rules
+            kept.append(sentence)
+        whole = self.violations(text)  # rules that only show across sentences
+        if whole:
+            return "", whole
+        return text.strip(), []
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def complete_sentences(text: str) -> tuple[list[str], str]:
+    """Split streamed text into finished sentences and the unfinished rest."""
+    parts = _SENTENCE_END.split(text)
+    if len(parts) == 1:
+        return [], text
+    return [p.strip() for p in parts[:-1] if p.strip()], parts[-1]
+
+
+def is_injection(learner_text: str) -> bool:
+    return any(p.search(learner_text) for p in _INJECTION)
+
+
+def strip_speaker_prefix(text: str, names: Iterable[str]) -> str:
+    """Drop a leading ``Name:`` the model sometimes adds before its own line."""
+    for name in names:
+        if name and re.match(rf"\s*{re.escape(name)}\s*:", text, re.I):
+            return re.sub(rf"^\s*{re.escape(name)}\s*:\s*", "", text, count=1, flags=re.I)
+    return text
