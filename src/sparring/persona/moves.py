@@ -32,7 +32,7 @@ OFF_TOPIC_SIMILARITY = 0.18
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _OPEN_START = re.compile(
     r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+|well,?\s+)?"
-    r"(?:what|how|why|which|in what way|tell me|walk me|talk me|describe|help me understand|"
+    r"(?:what|how|why|which|who|where|when|in what way|tell me|walk me|talk me|describe|help me understand|"
     r"(?:can|could|would) you (?:tell|walk|talk|describe|say more|help me understand|share)|"
     r"say more|i'm curious|i am curious|i'd love to hear|i'd like to understand)\b"
 )
@@ -67,7 +67,7 @@ _RULES: dict[str, re.Pattern[str]] = {
     "concession": re.compile(
         r"\b(?:discount|\d+ ?(?:%|percent|per cent) off|"
         r"(?:lower|drop|cut|reduce|slash) (?:the|our|my) (?:price|fee|rate)|"
-        r"price cut|waive|for free|at no (?:extra )?(?:cost|charge)|match (?:their|that|the) (?:price|quote|offer)|"
+        r"waive|for free|at no (?:extra )?(?:cost|charge)|match (?:their|that|the) (?:price|quote|offer)|"
         r"knock (?:off|\d)|cheaper for you|give you \d|forget (?:i said|i mentioned|it|about it)|never ?mind|"
         r"let's drop it|it's not a big deal|it doesn't matter|i'll let it go|we'll do it your way|"
         r"i'll just do it myself|whatever you (?:want|prefer)|you can have (?:it|whatever)|i'll back off|"
@@ -179,6 +179,8 @@ def _rule_moves(sentence: str) -> set[str]:
     for move, pattern in _RULES.items():
         if pattern.search(s):
             found.add(move)
+    if "reflect" in found:
+        found -= {"pressure", "advise"}  # "it sounds like you need to …" mirrors the speaker; it does not push
     if "trade-off" in found and "concession" in found:
         found.discard("concession")  # a conditional give is a trade, not a give-away
     if "concession" not in found and _NUMBER.search(s) and _VALUE_WORDS.search(s):
@@ -209,7 +211,7 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     vecs = embed(sentences)
     embedded = _nearest(_builtin_prototypes(), vecs)
     # the embedding never overrides a clear rule: no pressure/advice read into a question or a conditional offer
-    if "open-question" in found or "trade-off" in found:
+    if found & {"open-question", "trade-off", "reflect"}:
         embedded -= {"pressure", "advise"}
     found |= embedded
     if scenario is not None:
