@@ -1,0 +1,206 @@
+"""Scenario and rubric authoring for admins: validate YAML with every problem located, preview it, and
+publish it as a new content version of the organisation.
+
+A rubric is published only when its rubric tests pass (``sparring.scoring.rubric_tests``). Publishing never
+rewrites an old version: reps pin the scenario and rubric versions they ran against, so old scorecards stay
+explainable. The newest published version of an id is what new reps use; built-in content is the fallback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sparring.content.errors import ContentError, Problem
+from sparring.content.library import get_library
+from sparring.content.loader import detect_kind, parse_model
+from sparring.content.rubric import Rubric
+from sparring.content.scenario import Scenario
+from sparring.content.yamlsource import parse_yaml
+from sparring.store.models import ContentVersion
+
+EDITOR_FILE = "editor.yaml"
+
+
+@dataclass
+class Validation:
+    kind: str | None
+    model: Rubric | Scenario | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.model is not None and not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "kind": self.kind,
+            "id": getattr(self.model, "id", None),
+            "version": self.model.version if self.model is not None else None,
+            "problems": [{"line": p.line, "field": p.field, "message": p.message, "text": str(p)}
+                         for p in self.problems],
+            "preview": preview(self.model) if self.model is not None else None,
+        }
+
+
+class PublishError(ValueError):
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def org_rubrics(db: Session, org_id: int) -> dict[str, Rubric]:
+    rubrics = dict(get_library().rubrics)
+    for row in _newest(db, org_id, "rubric"):
+        rubrics[row.content_id] = parse_model(row.yaml_text, Rubric, f"{row.content_id}@{row.version[:8]}")
+    return rubrics
+
+
+def org_scenarios(db: Session, org_id: int) -> dict[str, Scenario]:
+    scenarios = dict(get_library().scenarios)
+    for row in _newest(db, org_id, "scenario"):
+        scenarios[row.content_id] = parse_model(row.yaml_text, Scenario, f"{row.content_id}@{row.version[:8]}")
+    return scenarios
+
+
+def _newest(db: Session, org_id: int, kind: str) -> list[ContentVersion]:
+    rows = db.scalars(
+        select(ContentVersion)
+        .where(ContentVersion.org_id == org_id, ContentVersion.kind == kind, ContentVersion.published.is_(True))
+        .order_by(ContentVersion.content_id, ContentVersion.created_at.desc(), ContentVersion.id.desc())
+    )
+    seen: dict[str, ContentVersion] = {}
+    for row in rows:
+        seen.setdefault(row.content_id, row)
+    return list(seen.values())
+
+
+def versions(db: Session, org_id: int, kind: str, content_id: str) -> list[ContentVersion]:
+    return list(
+        db.scalars(
+            select(ContentVersion)
+            .where(ContentVersion.org_id == org_id, ContentVersion.kind == kind,
+                   ContentVersion.content_id == content_id)
+            .order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
+        )
+    )
+
+
+def source_of(db: Session, org_id: int, kind: str, content_id: str) -> str | None:
+    """The YAML to start editing from: the organisation's newest version, else the built-in file."""
+    rows = versions(db, org_id, kind, content_id)
+    if rows:
+        return rows[0].yaml_text
+    lib = get_library()
+    from sparring.content.library import LIBRARY_DIR
+
+    if kind == "rubric" and content_id in lib.rubrics:
+        path = lib.rubric_paths.get(content_id)
+        return path.read_text(encoding="utf-8") if path else None
+    if kind == "scenario" and content_id in lib.scenarios:
+        for path in sorted((LIBRARY_DIR / "scenarios").glob("*.yaml")):
+            text = path.read_text(encoding="utf-8")
+            if f"id: {content_id}\n" in text:
+                return text
+    return None
+
+
+def validate_text(text: str, known_rubrics: set[str] | None = None) -> Validation:
+    """Validate YAML from the editor. Every problem is located as editor.yaml:LINE: field: message."""
+    try:
+        src = parse_yaml(text, EDITOR_FILE)
+    except ContentError as exc:
+        return Validation(None, None, exc.problems)
+    kind = detect_kind(src.data)
+    if kind is None:
+        return Validation(None, None, [Problem(EDITOR_FILE, 1, "(document)",
+                                               "not a scenario (needs 'persona', 'brief') or a rubric "
+                                               "(needs 'criteria')")])
+    model_type: type[Rubric] | type[Scenario] = Rubric if kind == "rubric" else Scenario
+    try:
+        model = parse_model(text, model_type, EDITOR_FILE)
+    except ContentError as exc:
+        return Validation(kind, None, exc.problems)
+    problems: list[Problem] = []
+    if isinstance(model, Rubric):
+        for i, t in enumerate(model.tests):
+            if t.transcript is not None:
+                problems.append(Problem(EDITOR_FILE, src.line_for(("tests", i, "transcript")), f"tests[{i}].transcript",
+                                        "the editor takes inline tests only: use 'text:' instead of a file"))
+    if isinstance(model, Scenario) and known_rubrics is not None and model.rubric not in known_rubrics:
+        problems.append(Problem(EDITOR_FILE, src.line_for(("rubric",)), "rubric", f"unknown rubric '{model.rubric}'"))
+    return Validation(kind, model, problems)
+
+
+def preview(model: Rubric | Scenario) -> dict[str, Any]:
+    """What the editor shows beside the YAML: the parts a learner or a scorer will meet."""
+    if isinstance(model, Rubric):
+        return {
+            "kind": "rubric",
+            "title": model.title,
+            "pass_mark": model.pass_mark,
+            "criteria": [{"id": c.id, "name": c.name, "kind": c.kind, "weight": c.weight, "skill": c.skill,
+                          "description": c.description} for c in model.criteria],
+            "tests": len(model.tests),
+        }
+    return {
+        "kind": "scenario",
+        "title": model.title,
+        "domain": model.domain,
+        "skills": model.skills,
+        "rubric": model.rubric,
+        "brief": model.brief,
+        "persona": f"{model.persona.name}, {model.persona.role}"
+        + (f" at {model.persona.company}" if model.persona.company else ""),
+        "opening": model.opening_lines[0],
+        "objectives": model.objectives,
+        "objections": [o.id for o in model.objections],
+        "max_turns": model.max_turns,
+    }
+
+
+def run_rubric_tests(rubric: Rubric) -> list[str]:
+    """Failures of the rubric's own tests (empty when all pass)."""
+    try:
+        runner: Any = importlib.import_module("sparring.scoring.rubric_tests")
+    except ImportError as exc:  # the scoring package ships it; never publish untested
+        return [f"rubric tests cannot run: {exc}"]
+    results = runner.run_rubric_tests(rubric, None)
+    failures: list[str] = []
+    for result in getattr(results, "results", results):
+        if not getattr(result, "passed", False):
+            failures.append(str(getattr(result, "message", None) or result))
+    return failures
+
+
+def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion:
+    """Validate, test (rubrics) and store a new published version. Publishing identical content again
+    returns the existing version instead of duplicating it."""
+    known = set(org_rubrics(db, org_id))
+    result = validate_text(text, known)
+    if not result.ok or result.model is None:
+        raise PublishError("fix the problems before publishing", [str(p) for p in result.problems])
+    model = result.model
+    kind = "rubric" if isinstance(model, Rubric) else "scenario"
+    if isinstance(model, Rubric):
+        if not model.tests:
+            raise PublishError("a rubric needs at least one rubric test before it can be published")
+        failures = run_rubric_tests(model)
+        if failures:
+            raise PublishError("rubric tests failed; nothing was published", failures)
+    existing = db.scalar(
+        select(ContentVersion).where(ContentVersion.org_id == org_id, ContentVersion.kind == kind,
+                                     ContentVersion.content_id == model.id, ContentVersion.version == model.version)
+    )
+    if existing is not None:
+        return existing
+    row = ContentVersion(org_id=org_id, kind=kind, content_id=model.id, version=model.version, title=model.title,
+                         yaml_text=text, published=True, created_by=user_id)
+    db.add(row)
+    db.flush()
+    return row

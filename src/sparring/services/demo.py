@@ -1,0 +1,141 @@
+"""The demo organisation: seeded idempotently so ``sparring demo`` shows a lived-in product.
+
+An admin, a manager of two teams, learners in each team (one who has never practised), and completed, scored
+reps played through the real engines by scripted learners of different skill, spread over the last weeks so
+the dashboards have trends. Running it again changes nothing once the organisation exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from sparring.content.scenario import Scenario
+from sparring.persona.base import PersonaState
+from sparring.services.accounts import Accounts
+from sparring.services.errors import ServiceError
+from sparring.services.practice import PracticeService
+from sparring.store.db import Database
+from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow
+
+DEMO_ORG = "Northwind Demo"
+DEMO_PASSWORD = "sparring-demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: str
+    teams: tuple[str, ...]
+    #: 0 = never practised; otherwise how many reps to seed, and how skilled the scripted learner is
+    reps: int = 0
+    skill: float = 0.5
+
+
+DEMO_USERS = (
+    DemoUser("admin@northwind.example", "Alex Admin", "admin", ()),
+    DemoUser("manager@northwind.example", "Morgan Lee", "manager", ("Enterprise", "Mid-market")),
+    DemoUser("ava@northwind.example", "Ava Patel", "learner", ("Enterprise",), reps=5, skill=0.85),
+    DemoUser("ben@northwind.example", "Ben Okafor", "learner", ("Enterprise",), reps=4, skill=0.45),
+    DemoUser("chloe@northwind.example", "Chloe Martin", "learner", ("Mid-market",), reps=4, skill=0.65),
+    DemoUser("dev@northwind.example", "Dev Sharma", "learner", ("Mid-market",), reps=0),
+)
+
+# Lines of a learner who probes, acknowledges, gives value, trades and asks for a next step ...
+SKILLED = (
+    "Thanks for making the time. Before I say anything about price, what would a good outcome look like for you?",
+    "That makes sense. It sounds like you are under real pressure to show the numbers to your leadership.",
+    "What is driving that concern most right now, budget, timing, or something else?",
+    "Since you started, the team has saved about twenty hours a week; that is the value we are protecting here.",
+    "If you can commit to a two-year term, we can add a review point after year one so you are never stuck.",
+    "How would your team cope if that part of the workflow went away?",
+    "Could we book thirty minutes next week with your leadership to walk through the numbers together?",
+    "Let's agree the next step: I send a one-page summary by Friday and we meet together on Tuesday.",
+)
+# ... and of one who discounts at once, pushes, and never asks.
+POOR = (
+    "I can give you a fifteen percent discount right now if you sign today.",
+    "Honestly our product is the best on the market and everyone loves it, you really should just renew.",
+    "Look, I can go to twenty percent off, that is my final offer, can you sign this week?",
+    "You need to decide now, the price goes up next month.",
+    "Fine, I will throw in the premium support for free as well.",
+)
+
+
+def _lines(skill: float, seed: int) -> list[str]:
+    """A mix of skilled and poor lines: the higher the skill, the more skilled lines, in a stable order."""
+    out: list[str] = []
+    for i in range(14):
+        good = ((i * 7 + seed * 3) % 10) / 10 < skill
+        pool = SKILLED if good else POOR
+        out.append(pool[(i + seed) % len(pool)])
+    return out
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    logins: list[tuple[str, str, str]]  # (role, email, password)
+    reps: int
+
+
+def _play(practice: PracticeService, user_id: int, scenario: Scenario, skill: float, seed: int) -> int:
+    user = Accounts(practice.db).get_user(user_id)
+    rep = practice.start_rep(user, scenario.id, "medium")
+    for line in _lines(skill, seed):
+        try:
+            result = practice.submit_turn(rep.id, line)
+        except ServiceError:
+            break
+        if result.ended:
+            break
+    record = practice.get_rep(rep.id)
+    if not record.ended:
+        practice.end_rep(rep.id, "ended by the learner")
+    practice.score_rep(rep.id)
+    return rep.id
+
+
+def _backdate(database: Database, rep_id: int, when: datetime) -> None:
+    with database.session() as s:
+        s.execute(update(Rep).where(Rep.id == rep_id).values(created_at=when, updated_at=when, ended_at=when))
+        s.execute(update(ScorecardRow).where(ScorecardRow.rep_id == rep_id).values(created_at=when))
+        s.execute(update(CriterionResultRow).where(CriterionResultRow.rep_id == rep_id).values(created_at=when))
+
+
+def seed_demo(database: Database, practice: PracticeService | None = None) -> DemoResult:
+    """Create the demo organisation if it does not exist. Safe to run any number of times."""
+    logins = [(u.role, u.email, DEMO_PASSWORD) for u in DEMO_USERS]
+    with database.read() as s:
+        exists = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG)) is not None
+    if exists:
+        return DemoResult(False, logins, 0)
+    accounts = Accounts(database)
+    ids: dict[str, int] = {}
+    for u in DEMO_USERS:
+        record = accounts.create_user(DEMO_ORG, u.email, DEMO_PASSWORD, role=u.role,
+                                      team=u.teams[0] if u.teams else None, name=u.name)
+        for team in u.teams[1:]:
+            accounts.add_to_team(record.id, team)
+        ids[u.email] = record.id
+    practice = practice or PracticeService(database)
+    scenarios = practice.content.list_scenarios()
+    now = datetime.now(UTC)
+    count = 0
+    for n, u in enumerate(DEMO_USERS):
+        for k in range(u.reps):
+            scenario = scenarios[(n + k) % len(scenarios)]
+            # skill grows a little with practice, so the trend charts show learning
+            rep_id = _play(practice, ids[u.email], scenario, min(0.95, u.skill + 0.06 * k), seed=n * 10 + k)
+            _backdate(database, rep_id, now - timedelta(days=7 * (u.reps - k) - n, hours=3 * k))
+            count += 1
+    return DemoResult(True, logins, count)
+
+
+def demo_state_ok(state: dict[str, object]) -> bool:
+    """Whether a stored persona state still parses (used by tests of the seeded data)."""
+    PersonaState.model_validate(state)
+    return True

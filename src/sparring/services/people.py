@@ -1,0 +1,184 @@
+"""People and teams as the web app's admin pages and the first-run set-up need them.
+
+Passwords are hashed with argon2 by the accounts service (``sparring.services.accounts``). Every function
+takes the acting admin's organisation and never touches another organisation's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sparring.services.accounts import Accounts, check_password, hash_password, normalise_email, slugify
+from sparring.services.errors import InvalidInput
+from sparring.store.db import Database
+from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
+
+
+class PeopleError(ValueError):
+    """A request about people or teams that cannot be done; the message names the field."""
+
+
+def _checked_password(password: str) -> None:
+    try:
+        check_password(password)
+    except InvalidInput as exc:
+        raise PeopleError(f"password: {exc}") from exc
+
+
+def _checked_email(email: str) -> str:
+    try:
+        return normalise_email(email)
+    except InvalidInput as exc:
+        raise PeopleError(f"email: {exc}") from exc
+
+
+def authenticate(database: Database, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (the accounts service takes the same time
+    whether or not the account exists)."""
+    record = Accounts(database).authenticate(email, password)
+    if record is None:
+        return None
+    with database.read() as s:
+        return s.get(User, record.id)
+
+
+def has_any_login(db: Session) -> bool:
+    """Whether any account can log in (otherwise the app offers first-run admin creation)."""
+    return bool(db.scalar(select(func.count()).select_from(User).where(User.password_hash.is_not(None))))
+
+
+def create_first_admin(db: Session, org_name: str, name: str, email: str, password: str) -> User:
+    if has_any_login(db):
+        raise PeopleError("setup: an administrator already exists; log in instead")
+    org_name = org_name.strip()
+    if len(org_name) < 2:
+        raise PeopleError("org: give the organisation a name")
+    try:
+        slug = slugify(org_name)
+    except InvalidInput as exc:
+        raise PeopleError(f"org: {exc}") from exc
+    org = db.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        org = Organisation(slug=slug, name=org_name)
+        db.add(org)
+        db.flush()
+    return create_user(db, org.id, email=email, name=name, role="admin", password=password)
+
+
+def ensure_team(db: Session, org_id: int, name: str) -> Team:
+    name = name.strip()
+    if not name:
+        raise PeopleError("team: give the team a name")
+    team = db.scalar(select(Team).where(Team.org_id == org_id, Team.name == name))
+    if team is None:
+        team = Team(org_id=org_id, name=name)
+        db.add(team)
+        db.flush()
+    return team
+
+
+def create_user(
+    db: Session,
+    org_id: int,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    team_ids: list[int] | None = None,
+) -> User:
+    email = _checked_email(email)
+    if role not in ROLES:
+        raise PeopleError(f"role: must be one of {', '.join(ROLES)}")
+    _checked_password(password)
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise PeopleError(f"email: an account with {email} already exists")
+    user = User(org_id=org_id, email=email, name=name.strip() or email.split("@")[0], role=role,
+                password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    for team_id in team_ids or []:
+        set_membership(db, org_id, user.id, team_id, True)
+    return user
+
+
+def org_user(db: Session, org_id: int, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None or user.org_id != org_id:
+        raise PeopleError("user: no such user in your organisation")
+    return user
+
+
+def org_team(db: Session, org_id: int, team_id: int) -> Team:
+    team = db.get(Team, team_id)
+    if team is None or team.org_id != org_id:
+        raise PeopleError("team: no such team in your organisation")
+    return team
+
+
+def set_membership(db: Session, org_id: int, user_id: int, team_id: int, member: bool) -> None:
+    org_user(db, org_id, user_id)
+    org_team(db, org_id, team_id)
+    row = db.get(TeamMember, (team_id, user_id))
+    if member and row is None:
+        db.add(TeamMember(team_id=team_id, user_id=user_id))
+        db.flush()
+    elif not member and row is not None:
+        db.delete(row)
+        db.flush()
+
+
+def reset_password(db: Session, org_id: int, user_id: int, new_password: str) -> User:
+    """An admin sets a new password; every session of that user ends (the credential stamp changes)."""
+    _checked_password(new_password)
+    user = org_user(db, org_id, user_id)
+    user.password_hash = hash_password(new_password)
+    db.flush()
+    return user
+
+
+def set_role(db: Session, org_id: int, user_id: int, role: str, acting_admin_id: int) -> User:
+    if role not in ROLES:
+        raise PeopleError(f"role: must be one of {', '.join(ROLES)}")
+    user = org_user(db, org_id, user_id)
+    if user.id == acting_admin_id and role != "admin":
+        raise PeopleError("role: you cannot remove your own admin role")
+    user.role = role
+    db.flush()
+    return user
+
+
+def set_active(db: Session, org_id: int, user_id: int, active: bool, acting_admin_id: int) -> User:
+    user = org_user(db, org_id, user_id)
+    if user.id == acting_admin_id and not active:
+        raise PeopleError("user: you cannot deactivate yourself")
+    user.is_active = active
+    db.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    user: User
+    teams: list[str]
+
+
+def list_people(db: Session, org_id: int) -> list[PersonRow]:
+    users = list(db.scalars(select(User).where(User.org_id == org_id).order_by(User.role, User.name)))
+    memberships = db.execute(
+        select(TeamMember.user_id, Team.name).join(Team, Team.id == TeamMember.team_id).where(Team.org_id == org_id)
+    ).all()
+    by_user: dict[int, list[str]] = {}
+    for user_id, team_name in memberships:
+        by_user.setdefault(user_id, []).append(team_name)
+    return [PersonRow(u, sorted(by_user.get(u.id, []))) for u in users]
+
+
+def list_teams(db: Session, org_id: int) -> list[Team]:
+    return list(db.scalars(select(Team).where(Team.org_id == org_id).order_by(Team.name)))
+
+
+def team_ids_of(db: Session, user_id: int) -> list[int]:
+    return list(db.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))

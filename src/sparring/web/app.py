@@ -1,0 +1,113 @@
+"""The FastAPI application: server-rendered pages, the JSON API under /api, and static files.
+
+``create_app(settings)`` builds everything from settings and keeps no per-user state in the process
+(sessions are signed cookies, data lives in the database), so any number of workers can serve it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from sparring.settings import Settings, get_settings
+from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
+from sparring.web.security import SessionCodec, load_or_create_secret
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATE_DIR = HERE / "templates"
+
+_MESSAGES = {
+    403: ("Not allowed", "Your role does not give access to this page."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+
+def _templates() -> Jinja2Templates:
+    from sparring.web.templating import configure
+
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    configure(templates.env)
+    return templates
+
+
+def create_app(settings: Settings | None = None, secure_cookies: bool | None = None) -> FastAPI:
+    """Build the web app. ``secure_cookies`` forces the cookie Secure flag (default: on behind HTTPS,
+    i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works)."""
+    settings = settings or get_settings()
+    secret = load_or_create_secret(settings.data_dir, settings.secret_key)
+    if secure_cookies is None:
+        import os
+
+        secure_cookies = os.environ.get("SPARRING_PUBLIC_URL", "").startswith("https://")
+    app = FastAPI(
+        title="Sparring",
+        version="1",
+        description="Practise the conversations that drive a business. JSON API for reps and scorecards.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.web = WebContext(
+        codec=SessionCodec(secret),
+        templates=_templates(),
+        secure_cookies=secure_cookies,
+        database_url=settings.database_url or settings.resolved_database_url,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from sparring.web.routes import admin, api, auth, learner, manager, practice
+
+    for module in (api, auth, learner, practice, manager, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(NotSignedIn)
+    async def _to_login(request: Request, _exc: NotSignedIn) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        wants_html = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+        if wants_html and exc.status_code in _MESSAGES:
+            heading, message = _MESSAGES[exc.status_code]
+            if exc.status_code == 403 and isinstance(exc.detail, str):
+                message = exc.detail[0].upper() + exc.detail[1:] + "."
+            return render(request, "error.html", optional_auth(request), status_code=exc.status_code,
+                          status=exc.status_code, heading=heading, message=message)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        ]
+        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> HTMLResponse:
+        return HTMLResponse("ok")
+
+    return app

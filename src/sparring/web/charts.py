@@ -1,0 +1,121 @@
+"""Server-side SVG charts: trend lines and horizontal bars.
+
+Drawn on the server so pages need no chart library, no build step and no JavaScript, print cleanly and stay
+readable to screen readers (every chart carries a <title> and a text table alternative in the page).
+The output is a ``markupsafe.Markup`` string; every label is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+PALETTE = ("#2450d8", "#d9480f", "#137a3a", "#7b2cbf", "#b08800", "#0b7285", "#c2255c", "#495057")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: Sequence[float | None]  # one value per x position; None = no data there
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def line_chart(
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    y_max: float = 100.0,
+    width: int = 640,
+    height: int = 240,
+) -> Markup:
+    """A line chart of several series over the same x positions (e.g. reps or weeks), y from 0 to y_max."""
+    left, right, top, bottom = 38, 12, 12, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(len(x_labels), 1)
+
+    def x(i: int) -> float:
+        return left + (plot_w * (i / (n - 1)) if n > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(v, y_max)) / y_max)
+
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for k in range(5):
+        v = y_max * k / 4
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e7ee"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end" fill="#556070">'
+            f"{_fmt(v)}</text>"
+        )
+    step = max(1, (n + 7) // 8)
+    for i, label in enumerate(x_labels):
+        if i % step == 0 or i == n - 1:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#556070">'
+                f"{escape(label)}</text>"
+            )
+    for si, s in enumerate(series):
+        colour = PALETTE[si % len(PALETTE)]
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for i, point in enumerate(s.points):
+            if point is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            v = point
+            segment.append(f"{x(i):.1f},{y(v):.1f}")
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.2" fill="{colour}">'
+                f"<title>{escape(s.name)}: {_fmt(v)} ({escape(x_labels[i] if i < len(x_labels) else '')})</title>"
+                "</circle>"
+            )
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            if len(seg) > 1:
+                parts.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2.2" stroke-linejoin="round" '
+                    f'points="{" ".join(seg)}"/>'
+                )
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span><i style="background:{PALETTE[i % len(PALETTE)]}"></i>{escape(s.name)}</span>'
+        for i, s in enumerate(series)
+    )
+    return Markup(f'<div class="chart">{"".join(parts)}<div class="legend">{legend}</div></div>')
+
+
+def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 100.0, width: int = 640) -> Markup:
+    """Horizontal bars with their values, e.g. average score per criterion."""
+    row, label_w, pad = 26, 220, 8
+    height = max(row * len(bars) + pad * 2, 40)
+    plot_w = width - label_w - 60
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for i, (label, value) in enumerate(bars):
+        yy = pad + i * row
+        w = plot_w * max(0.0, min(value, max_value)) / max_value if max_value else 0
+        colour = "#137a3a" if value >= 0.7 * max_value else "#b08800" if value >= 0.45 * max_value else "#b42318"
+        short = label if len(label) <= 32 else label[:31] + "…"
+        parts.append(
+            f'<text x="{label_w - 8}" y="{yy + 17}" font-size="12" text-anchor="end" fill="#1b2330">'
+            f"{escape(short)}</text>"
+            f'<rect x="{label_w}" y="{yy + 5}" width="{plot_w}" height="15" rx="3" fill="#eef1f6"/>'
+            f'<rect x="{label_w}" y="{yy + 5}" width="{w:.1f}" height="15" rx="3" fill="{colour}">'
+            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
+            f'<text x="{label_w + plot_w + 6}" y="{yy + 17}" font-size="12" fill="#1b2330">{_fmt(value)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup(f'<div class="chart">{"".join(parts)}</div>')

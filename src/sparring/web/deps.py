@@ -1,0 +1,212 @@
+"""Request-scoped helpers: database sessions, the signed-in user, CSRF checks and page rendering."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from sparring.services.access import Viewer
+from sparring.store.db import Database, get_database
+from sparring.store.models import User
+from sparring.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, credential_stamp
+
+ANON_COOKIE = "sparring_pre"
+
+
+@dataclass
+class WebContext:
+    """Everything the app built once at start-up (stored on ``app.state.web``)."""
+
+    codec: SessionCodec
+    templates: Jinja2Templates
+    secure_cookies: bool
+    database_url: str | None
+
+    def database(self) -> Database:
+        return get_database(self.database_url)
+
+
+def web(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.web
+    return ctx
+
+
+def read_db(request: Request) -> Iterator[Session]:
+    with web(request).database().read() as s:
+        yield s
+
+
+def write_db(request: Request) -> Iterator[Session]:
+    with web(request).database().session() as s:
+        yield s
+
+
+ReadDB = Annotated[Session, Depends(read_db)]
+WriteDB = Annotated[Session, Depends(write_db)]
+
+
+class NotSignedIn(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to the login page."""
+
+
+@dataclass(frozen=True)
+class Auth:
+    viewer: Viewer
+    nonce: str
+
+
+def _session_user(request: Request) -> Auth | None:
+    ctx = web(request)
+    data = ctx.codec.read(request.cookies.get(SESSION_COOKIE))
+    if data is None:
+        return None
+    cached = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    with ctx.database().read() as s:
+        user = s.get(User, data.user_id)
+        if user is None or not user.is_active or not user.password_hash:
+            return None
+        if credential_stamp(user.password_hash) != data.stamp:
+            return None  # the password changed since this session began
+        auth = Auth(viewer=Viewer.of(user), nonce=data.nonce)
+    request.state.auth = auth
+    return auth
+
+
+def optional_auth(request: Request) -> Auth | None:
+    return _session_user(request)
+
+
+def page_auth(request: Request) -> Auth:
+    auth = _session_user(request)
+    if auth is None:
+        raise NotSignedIn()
+    return auth
+
+
+def api_auth(request: Request) -> Auth:
+    auth = _session_user(request)
+    if auth is None:
+        raise HTTPException(status_code=401, detail="not signed in")
+    return auth
+
+
+PageAuth = Annotated[Auth, Depends(page_auth)]
+ApiAuth = Annotated[Auth, Depends(api_auth)]
+
+
+def require_role(auth: Auth, *roles: str) -> None:
+    if auth.viewer.role not in roles:
+        raise HTTPException(status_code=403, detail="your role may not use this page")
+
+
+# --- CSRF --------------------------------------------------------------------------------------------------
+
+
+def anon_id(request: Request) -> str | None:
+    return request.cookies.get(ANON_COOKIE)
+
+
+def csrf_for(request: Request, auth: Auth | None) -> str:
+    """The CSRF token to embed in a page: bound to the session, or to the pre-login cookie."""
+    codec = web(request).codec
+    if auth is not None:
+        return codec.csrf_token(auth.nonce)
+    pre = anon_id(request) or getattr(request.state, "new_anon", None)
+    if pre is None:
+        pre = secrets.token_urlsafe(16)
+        request.state.new_anon = pre
+    return codec.anonymous_csrf(pre)
+
+
+def check_csrf(request: Request, token: str | None, auth: Auth | None) -> None:
+    """Reject a state-changing request whose token does not match the session (403)."""
+    codec = web(request).codec
+    token = token or request.headers.get(CSRF_HEADER)
+    if auth is not None:
+        ok = codec.csrf_ok(auth.nonce, token)
+    else:
+        pre = anon_id(request)
+        ok = bool(pre) and bool(token) and secrets.compare_digest(codec.anonymous_csrf(pre or ""), token or "")
+    if not ok:
+        raise HTTPException(status_code=403, detail="the form expired or did not come from Sparring; reload and retry")
+
+
+async def form_with_csrf(request: Request, auth: Auth | None) -> dict[str, str]:
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_csrf(request, data.get(CSRF_FIELD), auth)
+    return data
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+
+NAV = {
+    "learner": [("/", "Practice", "library"), ("/history", "History", "history"),
+                ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
+    "manager": [("/", "Practice", "library"), ("/team", "Team", "team"), ("/history", "My reps", "history"),
+                ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
+    "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"), ("/admin/content", "Content", "content"),
+              ("/admin/users", "People", "users"), ("/history", "My reps", "history")],
+}
+
+
+def render(
+    request: Request,
+    template: str,
+    auth: Auth | None,
+    active: str = "",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    ctx = web(request)
+    csrf = csrf_for(request, auth)
+    flash = request.cookies.get("sparring_flash")
+    values: dict[str, Any] = {
+        "request": request,
+        "user": auth.viewer if auth else None,
+        "csrf_token": csrf,
+        "active": active,
+        "nav_items": NAV.get(auth.viewer.role, []) if auth else [],
+        "flash": _decode_flash(flash),
+        **context,
+    }
+    response = ctx.templates.TemplateResponse(request, template, values, status_code=status_code)
+    finish_response(request, response)
+    if flash:
+        response.delete_cookie("sparring_flash", path="/")
+    return response
+
+
+def finish_response(request: Request, response: Response) -> None:
+    """Set the pre-login cookie if this request minted one."""
+    new_anon = getattr(request.state, "new_anon", None)
+    if new_anon:
+        response.set_cookie(
+            ANON_COOKIE, new_anon, httponly=True, samesite="lax", secure=web(request).secure_cookies, path="/"
+        )
+
+
+def set_flash(response: Response, kind: str, text: str) -> None:
+    from urllib.parse import quote
+
+    response.set_cookie("sparring_flash", quote(f"{kind}|{text}"), max_age=60, httponly=True, samesite="lax", path="/")
+
+
+def _decode_flash(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    from urllib.parse import unquote
+
+    kind, _, text = unquote(raw).partition("|")
+    if kind not in ("ok", "error"):
+        return None
+    return {"kind": kind, "text": text[:300]}

@@ -1,0 +1,189 @@
+"""Admin pages: the scenario and rubric editor (live validation, preview, publish) and people and teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from sparring.services import authoring, people
+from sparring.services.content import ContentService
+from sparring.web.deps import PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
+
+router = APIRouter(include_in_schema=False)
+
+NEW_RUBRIC = """id: my-rubric
+title: My rubric
+description: What this rubric scores.
+pass_mark: 70
+criteria:
+  - id: asks-open-questions
+    name: Asks open questions
+    kind: check
+    skill: discovery
+    met_when: The learner asks at least two open questions.
+    signals: [question_open]
+    examples_positive: ["What would a good outcome look like for you?"]
+    examples_negative: ["So you want the cheaper plan, right?"]
+tests:
+  - name: two open questions
+    text: |
+      Learner: What would a good outcome look like for you?
+      Buyer: Fewer escalations.
+      Learner: How do you measure that today?
+      Buyer: Tickets per week.
+    expect:
+      asks-open-questions: met
+"""
+
+
+def _admin(auth: PageAuth) -> None:
+    require_role(auth, "admin")
+
+
+@router.get("/admin/content")
+def content_index(request: Request, auth: PageAuth) -> Response:
+    _admin(auth)
+    svc = ContentService(web(request).database())
+    return render(request, "admin_content.html", auth, active="content", scenarios=svc.list_scenarios(),
+                  rubrics=svc.list_rubrics())
+
+
+@router.get("/admin/content/edit")
+def edit(request: Request, auth: PageAuth, db: ReadDB, kind: str = "rubric", id: str = "") -> Response:
+    _admin(auth)
+    if kind not in ("rubric", "scenario"):
+        raise HTTPException(status_code=404, detail="no such content")
+    text = NEW_RUBRIC
+    if id:
+        found = authoring.source_of(db, auth.viewer.org_id, kind, id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no such content")
+        text = found
+    history = authoring.versions(db, auth.viewer.org_id, kind, id) if id else []
+    svc = ContentService(web(request).database())
+    result = authoring.validate_text(text, set(svc.ids("rubric")))
+    return render(request, "admin_edit.html", auth, active="content", text=text, kind=kind, content_id=id,
+                  result=result.as_json(), history=history)
+
+
+class ValidateIn(BaseModel):
+    text: str
+
+
+@router.post("/admin/content/validate")
+def validate(body: ValidateIn, request: Request, auth: PageAuth) -> Response:
+    """Live validation for the editor: every problem with its line, and a preview when valid."""
+    _admin(auth)
+    check_csrf(request, None, auth)
+    svc = ContentService(web(request).database())
+    return JSONResponse(authoring.validate_text(body.text, set(svc.ids("rubric"))).as_json())
+
+
+@router.post("/admin/content/publish")
+async def publish(request: Request, auth: PageAuth) -> Response:
+    _admin(auth)
+    form = await form_with_csrf(request, auth)
+    text = form.get("yaml", "")
+    try:
+        with web(request).database().session() as s:
+            row = authoring.publish(s, auth.viewer.org_id, auth.viewer.id, text)
+            kind, cid, version = row.kind, row.content_id, row.version
+    except authoring.PublishError as exc:
+        svc = ContentService(web(request).database())
+        result = authoring.validate_text(text, set(svc.ids("rubric")))
+        return render(request, "admin_edit.html", auth, active="content", status_code=400, text=text,
+                      kind=result.kind or "rubric", content_id=getattr(result.model, "id", ""),
+                      result=result.as_json(), history=[], publish_error=str(exc), publish_problems=exc.problems)
+    response = RedirectResponse(f"/admin/content/edit?kind={kind}&id={cid}", status_code=303)
+    set_flash(response, "ok", f"Published {kind} '{cid}' as version {version[:10]}. New reps use it; "
+              "earlier reps keep the version they were scored with.")
+    return response
+
+
+# --- people and teams --------------------------------------------------------------------------------------
+
+
+@router.get("/admin/users")
+def users(request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    _admin(auth)
+    return render(request, "admin_users.html", auth, active="users", people=people.list_people(db, auth.viewer.org_id),
+                  teams=people.list_teams(db, auth.viewer.org_id))
+
+
+async def _people_action(request: Request, auth: PageAuth, action: Any, ok: str) -> Response:
+    _admin(auth)
+    form = await form_with_csrf(request, auth)
+    response = RedirectResponse("/admin/users", status_code=303)
+    try:
+        with web(request).database().session() as s:
+            message = action(s, form) or ok
+    except (people.PeopleError, ValueError) as exc:
+        set_flash(response, "error", str(exc))
+        return response
+    set_flash(response, "ok", message)
+    return response
+
+
+def _int(form: dict[str, str], key: str) -> int:
+    try:
+        return int(form.get(key, ""))
+    except ValueError:
+        raise people.PeopleError(f"{key}: missing or not a number") from None
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        team_ids = [int(form["team"])] if form.get("team") else []
+        user = people.create_user(s, auth.viewer.org_id, form.get("email", ""), form.get("name", ""),
+                                  form.get("role", "learner"), form.get("password", ""), team_ids)
+        return f"Created {user.email}. Share the password with them privately."
+
+    return await _people_action(request, auth, act, "")
+
+
+@router.post("/admin/teams")
+async def create_team(request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        return f"Team '{people.ensure_team(s, auth.viewer.org_id, form.get('name', '')).name}' is ready."
+
+    return await _people_action(request, auth, act, "")
+
+
+@router.post("/admin/users/{user_id}/password")
+async def reset_password(user_id: int, request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        user = people.reset_password(s, auth.viewer.org_id, user_id, form.get("password", ""))
+        return f"New password set for {user.email}; their open sessions have ended."
+
+    return await _people_action(request, auth, act, "")
+
+
+@router.post("/admin/users/{user_id}/role")
+async def set_role(user_id: int, request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        user = people.set_role(s, auth.viewer.org_id, user_id, form.get("role", ""), auth.viewer.id)
+        return f"{user.email} is now {user.role}."
+
+    return await _people_action(request, auth, act, "")
+
+
+@router.post("/admin/users/{user_id}/active")
+async def set_active(user_id: int, request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        user = people.set_active(s, auth.viewer.org_id, user_id, form.get("active") == "on", auth.viewer.id)
+        return f"{user.email} is {'active' if user.is_active else 'deactivated'}."
+
+    return await _people_action(request, auth, act, "")
+
+
+@router.post("/admin/users/{user_id}/teams")
+async def membership(user_id: int, request: Request, auth: PageAuth) -> Response:
+    def act(s: Any, form: dict[str, str]) -> str:
+        people.set_membership(s, auth.viewer.org_id, user_id, _int(form, "team"), form.get("member") == "on")
+        return "Team membership updated."
+
+    return await _people_action(request, auth, act, "")

@@ -1,0 +1,103 @@
+"""Log in, log out, and first-run administrator creation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sparring.services import people
+from sparring.store.models import User
+from sparring.web.deps import (
+    Auth,
+    ReadDB,
+    form_with_csrf,
+    optional_auth,
+    render,
+    web,
+)
+from sparring.web.security import SESSION_COOKIE
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an attacker must not turn the login form into an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def start_session(request: Request, response: Response, user: User, cookie: str | None = None) -> None:
+    ctx = web(request)
+    assert user.password_hash is not None
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie or ctx.codec.issue(user.id, user.password_hash),
+        max_age=ctx.codec.max_age,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.secure_cookies,
+        path="/",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/login")
+def login_page(request: Request, db: ReadDB, next: str | None = None) -> Response:
+    if optional_auth(request) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    if not people.has_any_login(db):
+        return RedirectResponse("/setup", status_code=303)
+    return render(request, "login.html", None, next=safe_next(next))
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    form = await form_with_csrf(request, None)
+    email, password = form.get("email", ""), form.get("password", "")
+    user = people.authenticate(web(request).database(), email, password)
+    if user is None:
+        return render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
+                      email=email, next=safe_next(form.get("next")))
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    start_session(request, response, user)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    auth: Auth | None = optional_auth(request)
+    if auth is not None:
+        await form_with_csrf(request, auth)
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.get("/setup")
+def setup_page(request: Request, db: ReadDB) -> Response:
+    if people.has_any_login(db):
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "setup.html", None, form={})
+
+
+@router.post("/setup")
+async def setup_submit(request: Request) -> Response:
+    form = await form_with_csrf(request, None)
+    database = web(request).database()
+    try:
+        with database.session() as s:
+            user = people.create_first_admin(
+                s, form.get("org", ""), form.get("name", ""), form.get("email", ""), form.get("password", "")
+            )
+            s.expunge(user)
+    except people.PeopleError as exc:
+        if "already exists" in str(exc) and "administrator" in str(exc):
+            return RedirectResponse("/login", status_code=303)
+        return render(request, "setup.html", None, status_code=400, error=str(exc), form=form)
+    response = RedirectResponse("/admin/users", status_code=303)
+    start_session(request, response, user)
+    return response

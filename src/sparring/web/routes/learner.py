@@ -1,0 +1,93 @@
+"""Learner pages: the scenario library, history, progress per behaviour, and winning lines."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sparring.content.scenario import DIFFICULTIES
+from sparring.services import winning_lines
+from sparring.services.content import ContentService
+from sparring.services.progress import learner_progress
+from sparring.services.rep_views import list_visible
+from sparring.web.charts import Series, bar_chart, line_chart
+from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def library(request: Request, auth: PageAuth, q: str = "", domain: str = "", skill: str = "",
+            difficulty: str = "") -> Response:
+    """Every scenario, searchable and filterable by domain, skill and difficulty."""
+    scenarios = ContentService(web(request).database()).list_scenarios()
+    domains = sorted({s.domain for s in scenarios})
+    skills = sorted({k for s in scenarios for k in s.skills})
+    needle = q.strip().lower()
+    shown = [
+        s for s in scenarios
+        if (not needle or needle in " ".join([s.title, s.summary, s.brief, s.persona.name, s.persona.role,
+                                               *s.skills]).lower())
+        and (not domain or s.domain == domain)
+        and (not skill or skill in s.skills)
+        and (not difficulty or difficulty in s.difficulties)
+    ]
+    return render(request, "library.html", auth, active="library", scenarios=shown, total=len(scenarios),
+                  domains=domains, skills=skills, difficulties=DIFFICULTIES,
+                  f={"q": q, "domain": domain, "skill": skill, "difficulty": difficulty or "medium"})
+
+
+@router.get("/history")
+def history(request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    reps = list_visible(db, auth.viewer, user_id=auth.viewer.id, limit=200)
+    return render(request, "history.html", auth, active="history", reps=reps)
+
+
+@router.get("/progress")
+def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    data = learner_progress(db, auth.viewer.id, auth.viewer.org_id)
+    labels = [f"#{i + 1}" for i in range(len(data.reps))]
+    overall = line_chart("Overall score per rep", labels, [Series("Overall", [r.overall for r in data.reps])])
+    skills = line_chart("Score per skill over reps", labels,
+                        [Series(k.replace("-", " "), v) for k, v in data.skills.items()])
+    bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
+    return render(request, "progress.html", auth, active="progress", data=data, overall_chart=overall,
+                  skills_chart=skills, skill_bars=bars)
+
+
+@router.get("/lines")
+def lines(request: Request, auth: PageAuth, db: ReadDB, q: str = "", situation: str = "") -> Response:
+    found = winning_lines.list_lines(db, auth.viewer, q, situation)
+    return render(request, "lines.html", auth, active="lines", lines=found, q=q, situation=situation,
+                  situations=winning_lines.situations(db, auth.viewer))
+
+
+@router.post("/lines")
+async def save_line(request: Request, auth: PageAuth) -> Response:
+    form = await form_with_csrf(request, auth)
+    try:
+        rep_id, turn = int(form.get("rep", "")), int(form.get("turn", ""))
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="rep and turn must be numbers") from exc
+    response = RedirectResponse(f"/reps/{rep_id}/scorecard#turn-{turn}", status_code=303)
+    try:
+        with web(request).database().session() as s:
+            winning_lines.save_line(s, auth.viewer, rep_id, turn, form.get("situation", ""))
+    except winning_lines.LineError as exc:
+        if str(exc).startswith("rep:"):
+            raise HTTPException(status_code=404, detail="no such rep") from exc
+        set_flash(response, "error", str(exc))
+        return response
+    set_flash(response, "ok", "Saved to your winning lines.")
+    return response
+
+
+@router.post("/lines/{line_id}/delete")
+async def delete_line(line_id: int, request: Request, auth: PageAuth) -> Response:
+    await form_with_csrf(request, auth)
+    with web(request).database().session() as s:
+        if not winning_lines.delete_line(s, auth.viewer, line_id):
+            raise HTTPException(status_code=404, detail="no such line")
+    response = RedirectResponse("/lines", status_code=303)
+    set_flash(response, "ok", "Line removed.")
+    return response

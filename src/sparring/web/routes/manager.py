@@ -1,0 +1,46 @@
+"""Manager pages: the team dashboard and a learner drill-down (admins see every team)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from sparring.services.dashboards import IDLE_DAYS, may_view_learner, team_dashboard
+from sparring.services.progress import learner_progress
+from sparring.services.rep_views import list_visible
+from sparring.web.charts import Series, bar_chart, line_chart
+from sparring.web.deps import PageAuth, ReadDB, render, require_role
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/team")
+def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) -> Response:
+    require_role(auth, "manager", "admin")
+    try:
+        dash = team_dashboard(db, auth.viewer, team_id=team)
+    except PermissionError as exc:
+        raise HTTPException(status_code=404, detail="no such team") from exc
+    trend = line_chart("Team score per skill by week", dash.weeks,
+                       [Series(k.replace("-", " "), v) for k, v in dash.skill_trend.items()])
+    bars = bar_chart("Average per criterion", [(k.replace("-", " "), v) for k, v in dash.criterion_averages])
+    recent = list_visible(db, auth.viewer, limit=12)
+    recent = [r for r in recent if r.user_id != auth.viewer.id]
+    return render(request, "team.html", auth, active="team", dash=dash, trend_chart=trend, criterion_chart=bars,
+                  recent=recent, idle_days=IDLE_DAYS, show_learner=True)
+
+
+@router.get("/team/learners/{user_id}")
+def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    require_role(auth, "manager", "admin")
+    person = may_view_learner(db, auth.viewer, user_id)
+    if person is None:
+        raise HTTPException(status_code=404, detail="no such learner")
+    data = learner_progress(db, person.id, auth.viewer.org_id, include_private=person.id == auth.viewer.id)
+    labels = [f"#{i + 1}" for i in range(len(data.reps))]
+    chart = line_chart("Score per skill over reps", labels,
+                       [Series(k.replace("-", " "), v) for k, v in data.skills.items()])
+    bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
+    reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
+    return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
+                  skill_bars=bars, reps=reps, show_learner=False)

@@ -1,0 +1,241 @@
+"""Practice: start a rep, post turns (saved first), stream the persona's reply over SSE, end early, score,
+branch from any turn, mark private, and the scorecard page."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import iterate_in_threadpool
+
+from sparring.content.errors import UnknownContentError
+from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
+from sparring.services.accounts import Accounts
+from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound, ServiceError
+from sparring.services.practice import PracticeService
+from sparring.services.rep_views import full_view
+from sparring.store.db import Database
+from sparring.web.deps import PageAuth, ReadDB, check_csrf, form_with_csrf, render, set_flash, web
+
+router = APIRouter(include_in_schema=False)
+
+
+def practice_service(request: Request) -> PracticeService:
+    """One PracticeService per app (engines load once); tests may put their own on ``app.state.practice``."""
+    svc: PracticeService | None = getattr(request.app.state, "practice", None)
+    if svc is None:
+        svc = PracticeService(web(request).database())
+        request.app.state.practice = svc
+    return svc
+
+
+def _own(database: Database, viewer: Viewer, rep_id: int) -> None:
+    with database.read() as s:
+        if get_own_rep(s, viewer, rep_id) is None:
+            raise HTTPException(status_code=404, detail="no such rep")
+
+
+def _status_for(exc: ServiceError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, InvalidInput):
+        return 400
+    return 503
+
+
+@router.post("/reps")
+async def start(request: Request, auth: PageAuth) -> Response:
+    form = await form_with_csrf(request, auth)
+    svc = practice_service(request)
+    user = Accounts(web(request).database()).get_user(auth.viewer.id)
+    try:
+        rep = svc.start_rep(user, form.get("scenario", ""), form.get("difficulty", "medium"),
+                            private=form.get("private") == "on")
+    except UnknownContentError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except ServiceError as exc:
+        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+    return RedirectResponse(f"/reps/{rep.id}", status_code=303)
+
+
+@router.get("/reps/{rep_id}")
+def rep_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    found = get_visible_rep(db, auth.viewer, rep_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="no such rep")
+    rep, _access = found
+    if rep.outcome != "in_progress" or rep.user_id != auth.viewer.id:
+        return RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
+    svc = practice_service(request)
+    record = svc.get_rep(rep_id)
+    scenario = svc.content.get_scenario(record.scenario_id, record.scenario_version)
+    return render(request, "practice.html", auth, active="library", rep=record, scenario=scenario,
+                  max_turns=scenario.max_turns)
+
+
+class TurnIn(BaseModel):
+    text: str
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def _chunks(text: str, size: int = 3) -> Iterator[str]:
+    words = text.split(" ")
+    for i in range(0, len(words), size):
+        yield " ".join(words[i : i + size]) + (" " if i + size < len(words) else "")
+
+
+def _reply_events(svc: PracticeService, rep_id: int, compute: Any) -> Iterator[str]:
+    """Run the persona (after the learner turn is committed), stream its reply, score the rep if it ended."""
+    try:
+        result = compute()
+    except ServiceError as exc:
+        yield _sse("failure", {"message": str(exc).split(";")[0] + "."})
+        return
+    text, ended, outcome, fallback = result
+    for chunk in _chunks(text):
+        yield _sse("delta", {"text": chunk})
+    scored = False
+    if ended:
+        try:
+            svc.score_rep(rep_id)
+            scored = True
+        except ServiceError:
+            scored = False
+    yield _sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
+                        "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"})
+
+
+def _stream(events: Iterator[str]) -> StreamingResponse:
+    return StreamingResponse(iterate_in_threadpool(events), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.post("/reps/{rep_id}/turns")
+def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth) -> Response:
+    """Save the learner's line (committed before the persona runs), then stream the reply as SSE:
+    ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved)."""
+    check_csrf(request, None, auth)
+    database = web(request).database()
+    _own(database, auth.viewer, rep_id)
+    svc = practice_service(request)
+    try:
+        result = svc.submit_turn(rep_id, body.text)
+    except EngineFailed as exc:
+        learner = svc.get_rep(rep_id).turns[-1]
+        message = str(exc).split(";")[0] + "."
+
+        def failed() -> Iterator[str]:
+            yield _sse("saved", learner.model_dump())
+            yield _sse("failure", {"message": message})
+
+        return _stream(failed())
+    except ServiceError as exc:
+        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+
+    def events() -> Iterator[str]:
+        yield _sse("saved", result.learner_turn.model_dump())
+        reply = result.reply.text if result.reply else ""
+        yield from _reply_events(svc, rep_id, lambda: (reply, result.ended, result.outcome, result.fallback_reason))
+
+    return _stream(events())
+
+
+@router.get("/reps/{rep_id}/reply")
+def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
+    """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE."""
+    database = web(request).database()
+    _own(database, auth.viewer, rep_id)
+    svc = practice_service(request)
+
+    def compute() -> tuple[str, bool, str, str | None]:
+        rep = svc.resume_rep(rep_id)
+        last = rep.turns[-1]
+        return (last.text if last.role == "counterpart" else "", rep.ended, rep.outcome, None)
+
+    return _stream(_reply_events(svc, rep_id, compute))
+
+
+@router.post("/reps/{rep_id}/end")
+async def end_early(rep_id: int, request: Request, auth: PageAuth) -> Response:
+    await form_with_csrf(request, auth)
+    _own(web(request).database(), auth.viewer, rep_id)
+    svc = practice_service(request)
+    rep = svc.end_rep(rep_id)
+    if rep.scorecard is None and rep.turn_count > 1:
+        try:
+            svc.score_rep(rep_id)
+        except ServiceError as exc:
+            response = RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
+            set_flash(response, "error", f"Scoring failed: {exc}")
+            return response
+    return RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
+
+
+@router.post("/reps/{rep_id}/score")
+async def score(rep_id: int, request: Request, auth: PageAuth) -> Response:
+    await form_with_csrf(request, auth)
+    _own(web(request).database(), auth.viewer, rep_id)
+    try:
+        practice_service(request).score_rep(rep_id)
+    except ServiceError as exc:
+        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+    return RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
+
+
+@router.post("/reps/{rep_id}/branch")
+async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
+    """Retry from turn k: a new rep with the turns before k, so the learner can say something else."""
+    form = await form_with_csrf(request, auth)
+    _own(web(request).database(), auth.viewer, rep_id)
+    try:
+        turn = int(form.get("turn", ""))
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="turn: give the number of the turn to retry from") from exc
+    try:
+        rep = practice_service(request).branch_rep(rep_id, turn)
+    except ServiceError as exc:
+        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+    return RedirectResponse(f"/reps/{rep.id}", status_code=303)
+
+
+@router.post("/reps/{rep_id}/privacy")
+async def privacy(rep_id: int, request: Request, auth: PageAuth) -> Response:
+    form = await form_with_csrf(request, auth)
+    _own(web(request).database(), auth.viewer, rep_id)
+    private = form.get("private") == "on"
+    practice_service(request).set_private(rep_id, private)
+    response = RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
+    set_flash(response, "ok", "This rep is now private: managers see only that it happened and its score."
+              if private else "This rep is visible to your managers again.")
+    return response
+
+
+@router.get("/reps/{rep_id}/scorecard")
+def scorecard_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+    found = get_visible_rep(db, auth.viewer, rep_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="no such rep")
+    rep, access = found
+    view = full_view(db, auth.viewer, rep, access)
+    card = view.scorecard_model()
+    svc = practice_service(request)
+    rubric = scenario = None
+    try:
+        scenario = svc.content.get_scenario(rep.scenario_id, rep.scenario_version)
+        rubric = svc.content.get_rubric(rep.rubric_id, rep.rubric_version)
+    except (ServiceError, UnknownContentError):
+        pass  # the page still shows the stored scorecard
+    names = {c.id: c.name for c in rubric.criteria} if rubric else {}
+    skills = {c.id: c.skill for c in rubric.criteria} if rubric else {}
+    own = rep.user_id == auth.viewer.id
+    return render(request, "scorecard.html", auth, active="history", rep=view, card=card, scenario=scenario,
+                  rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY)

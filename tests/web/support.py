@@ -1,0 +1,102 @@
+"""Shared helpers of the web tests: the two-organisation world, logging in, CSRF tokens, SSE parsing."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from sparring.services.accounts import Accounts
+from sparring.services.practice import PracticeService
+from sparring.store.db import Database
+
+PASSWORD = "correct horse battery"
+SCENARIO = "cs-renewal-discount"
+LINES = [
+    "Thanks for the time. What would a good outcome look like for you this year?",
+    "That makes sense. It sounds like you are under pressure to show savings to the new COO.",
+    "What is driving the concern most, the budget or the unused module?",
+]
+
+
+@dataclass
+class World:
+    app: FastAPI
+    database: Database
+    practice: PracticeService
+    users: dict[str, int] = field(default_factory=dict)
+    reps: dict[str, int] = field(default_factory=dict)
+
+
+def _user(accounts: Accounts, org: str, key: str, role: str, team: str | None, world: World) -> None:
+    rec = accounts.create_user(org, f"{key}@{org.lower()}.test", PASSWORD, role=role, team=team, name=key.title())
+    world.users[key] = rec.id
+
+
+def _rep(world: World, user: str, *, end: bool = True, score: bool = True, private: bool = False) -> int:
+    svc = world.practice
+    rep = svc.start_rep(Accounts(world.database).get_user(world.users[user]), SCENARIO, "easy", private=private)
+    for line in LINES:
+        if svc.submit_turn(rep.id, line).ended:
+            break
+    if end:
+        svc.end_rep(rep.id)
+        if score:
+            svc.score_rep(rep.id)
+    return rep.id
+
+
+def build_world(app: FastAPI, database: Database) -> World:
+    practice = PracticeService(database)
+    app.state.practice = practice
+    w = World(app=app, database=database, practice=practice)
+    accounts = Accounts(database)
+    _user(accounts, "Acme", "admin_a", "admin", None, w)
+    _user(accounts, "Acme", "manager_a", "manager", "East", w)
+    _user(accounts, "Acme", "learner_a1", "learner", "East", w)
+    _user(accounts, "Acme", "learner_a2", "learner", "East", w)
+    _user(accounts, "Acme", "learner_a3", "learner", "West", w)
+    _user(accounts, "Globex", "admin_b", "admin", None, w)
+    _user(accounts, "Globex", "manager_b", "manager", "North", w)
+    _user(accounts, "Globex", "learner_b1", "learner", "North", w)
+    w.reps["a1_public"] = _rep(w, "learner_a1")
+    w.reps["a1_private"] = _rep(w, "learner_a1", private=True)
+    w.reps["a2_open"] = _rep(w, "learner_a2", end=False)
+    w.reps["a3_west"] = _rep(w, "learner_a3")
+    w.reps["b1"] = _rep(w, "learner_b1")
+    return w
+
+
+def email(key: str) -> str:
+    org = "acme" if key.endswith(("_a", "_a1", "_a2", "_a3")) else "globex"
+    return f"{key}@{org}.test"
+
+
+def login(app: FastAPI, key: str) -> TestClient:
+    client = TestClient(app, follow_redirects=False)
+    r = client.post("/api/auth/login", json={"email": email(key), "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return client
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert m, "page has no CSRF token"
+    return m.group(1)
+
+
+def sse_events(body: str) -> list[tuple[str, dict[str, object]]]:
+    out = []
+    for block in body.strip().split("\n\n"):
+        name, data = "", ""
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data += line[6:]
+        out.append((name, json.loads(data)))
+    return out
