@@ -51,4 +51,4 @@ def practice(db: Database, content: ContentService, persona: Any) -> PracticeSer
 
 @pytest.fixture
 def learner(db: Database) -> UserRecord:
-    return Accounts(db).create_user("Acme", "lee@acme.test", "correct horse", role="learner", team="East")
+    return Accounts(db).create_user("Acme", "lee@acme.test", None, role="learner", team="East")

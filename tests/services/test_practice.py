@@ -132,7 +132,7 @@ def test_branch_copies_turns_before_k_and_replays_state(practice: PracticeServic
 def test_list_reps_filters_and_summaries(practice: PracticeService, learner: UserRecord) -> None:
     from sparring.services.accounts import Accounts
 
-    other = Accounts(practice.db).create_user("Globex", "max@globex.test", "password123")
+    other = Accounts(practice.db).create_user("Globex", "max@globex.test", None)
     a = practice.start_rep(learner, SCENARIO)
     practice.submit_turn(a.id, "Why now?")
     practice.end_rep(a.id)

@@ -1,0 +1,102 @@
+"""Imported content: versions in the database, served before the built-ins; pinned versions stay loadable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from sparring.content.errors import ContentError, UnknownContentError
+from sparring.content.library import get_library
+from sparring.services.content import ContentService
+from sparring.services.errors import NotFound
+from sparring.services.practice import PracticeService
+from sparring.services.records import UserRecord
+from sparring.store.db import Database
+from sparring.store.models import ContentVersion
+
+support = sys.modules["sparring_test_support"]  # loaded by conftest.py
+
+DATA: Path = support.DATA
+
+
+def _count(db: Database) -> int:
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(ContentVersion)) or 0)
+
+
+def test_import_stores_versions_and_skips_unchanged(db: Database) -> None:
+    svc = ContentService(db)
+    items = svc.import_paths([DATA])
+    assert sorted((i.kind, i.id, i.new) for i in items) == [
+        ("rubric", "test-discovery", True),
+        ("scenario", "test-guarded-buyer", True),
+    ]
+    again = svc.import_paths([DATA / "test-scenario.yaml"])
+    assert [i.new for i in again] == [False] and _count(db) == 2
+    sc = svc.get_scenario("test-guarded-buyer")
+    assert sc.version == items[1].version if items[1].kind == "scenario" else items[0].version
+
+
+def test_invalid_content_never_half_loads(db: Database, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "test-scenario.yaml").read_text().replace("max_turns: 12", "max_turns: 1"))
+    with pytest.raises(ContentError) as err:
+        ContentService(db).import_paths([DATA / "test-rubric.yaml", bad])
+    assert any(p.field == "max_turns" and p.line > 0 for p in err.value.problems)
+    assert _count(db) == 0
+
+
+def test_scenario_may_use_a_rubric_imported_earlier(db: Database) -> None:
+    svc = ContentService(db)
+    with pytest.raises(ContentError, match="unknown rubric 'test-discovery'"):
+        svc.import_paths([DATA / "test-scenario.yaml"])
+    svc.import_paths([DATA / "test-rubric.yaml"])
+    assert [i.new for i in svc.import_paths([DATA / "test-scenario.yaml"])] == [True]
+
+
+def test_edits_make_new_versions_and_old_reps_keep_theirs(
+    practice: PracticeService, learner: UserRecord, tmp_path: Path
+) -> None:
+    svc = practice.content
+    old = svc.get_scenario("test-guarded-buyer")
+    rep = practice.start_rep(learner, old.id)
+    edited = tmp_path / "edited.yaml"
+    edited.write_text((DATA / "test-scenario.yaml").read_text().replace("I have ten minutes", "I have five minutes"))
+    [item] = svc.import_paths([edited])
+    assert item.new and item.version != old.version
+    assert svc.get_scenario(old.id).version == item.version
+    assert svc.get_scenario(old.id, old.version) == old
+    assert [v for v, _ in svc.versions("scenario", old.id)] == [old.version, item.version]
+    # the running rep keeps the version it started with
+    r = practice.submit_turn(rep.id, "What slows you down?")
+    assert practice.get_rep(rep.id).scenario_version == old.version and r.reply is not None
+    assert "five minutes" in practice.start_rep(learner, old.id).turns[0].text
+    with pytest.raises(NotFound, match="has no version nope"):
+        svc.get_scenario(old.id, "nope")
+    with pytest.raises(UnknownContentError):
+        svc.get_rubric("missing-rubric")
+
+
+def test_drafts_are_not_served_as_current(db: Database, tmp_path: Path) -> None:
+    svc = ContentService(db)
+    svc.import_paths([DATA])
+    current = svc.get_scenario("test-guarded-buyer")
+    draft = tmp_path / "draft.yaml"
+    draft.write_text((DATA / "test-scenario.yaml").read_text().replace("guarded, busy", "guarded, tired"))
+    [item] = svc.import_paths([draft], publish=False)
+    assert svc.get_scenario("test-guarded-buyer") == current
+    assert svc.get_scenario("test-guarded-buyer", item.version).persona.personality.startswith("guarded, tired")
+
+
+def test_built_ins_are_served_when_nothing_is_imported(db: Database) -> None:
+    lib = get_library()
+    if not lib.scenarios:
+        pytest.skip("the built-in library is empty in this checkout")
+    sid, builtin = next(iter(lib.scenarios.items()))
+    svc = ContentService(db)
+    assert svc.get_scenario(sid) == builtin
+    assert svc.get_scenario(sid, builtin.version) == builtin
+    assert sid in svc.ids("scenario")

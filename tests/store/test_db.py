@@ -1,0 +1,91 @@
+"""Engines and constraints on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from sparring.store.db import Database, DatabaseError, forget_databases, get_database
+from sparring.store.models import Organisation, Rep, TurnRow, User
+
+
+def _rep(db: Database) -> int:
+    with db.session() as s:
+        org = Organisation(slug="acme", name="Acme")
+        s.add(org)
+        s.flush()
+        user = User(org_id=org.id, email="a@acme.test", role="learner")
+        s.add(user)
+        s.flush()
+        rep = Rep(
+            user_id=user.id,
+            org_id=org.id,
+            scenario_id="s",
+            scenario_version="v1",
+            rubric_id="r",
+            rubric_version="v2",
+            difficulty="easy",
+            engine="fake",
+            state={"values": {"trust": 0.5}},
+        )
+        s.add(rep)
+        s.flush()
+        s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker="P", role="counterpart", text="hello"))
+        return rep.id
+
+
+def test_turn_index_is_unique_per_rep(db: Database) -> None:
+    rep_id = _rep(db)
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(TurnRow(rep_id=rep_id, turn_index=0, speaker="L", role="learner", text="again"))
+
+
+def test_check_constraints_and_foreign_keys_are_enforced(db: Database) -> None:
+    rep_id = _rep(db)
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(TurnRow(rep_id=rep_id, turn_index=1, speaker="L", role="narrator", text="x"))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(TurnRow(rep_id=rep_id + 100, turn_index=0, speaker="L", role="learner", text="orphan"))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(User(org_id=1, email="b@acme.test", role="superuser"))
+
+
+def test_json_state_round_trips_and_deleting_a_rep_deletes_its_turns(db: Database) -> None:
+    rep_id = _rep(db)
+    with db.read() as s:
+        assert s.get(Rep, rep_id).state == {"values": {"trust": 0.5}}  # type: ignore[union-attr]
+    with db.session() as s:
+        s.delete(s.get(Rep, rep_id))
+    with db.read() as s:
+        assert s.scalars(select(TurnRow)).all() == []
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x' / 'sparring.db'}")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    db.dispose()
+
+
+def test_default_database_lives_in_the_data_dir(_isolated_env: Path) -> None:
+    try:
+        db = get_database()
+        assert db.dialect == "sqlite" and get_database() is db
+        with db.session() as s:
+            s.add(Organisation(slug="o", name="O"))
+        assert (_isolated_env / "sparring.db").is_file()
+    finally:
+        forget_databases()
+
+
+def test_unusable_urls_give_one_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="cannot use database URL"):
+        Database("nosuchdb://x")
+    db = Database("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    with pytest.raises(DatabaseError, match="cannot open postgresql"), db.session():
+        pass

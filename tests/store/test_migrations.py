@@ -1,0 +1,55 @@
+"""Migrations: upgrade from empty, models match the migrated schema, downgrade and upgrade again."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from sparring.store import migrate
+from sparring.store.db import Database
+from sparring.store.models import Base, Organisation
+
+TABLES = {
+    "organisations",
+    "teams",
+    "users",
+    "team_members",
+    "content_versions",
+    "reps",
+    "turns",
+    "scorecards",
+    "criterion_results",
+    "winning_lines",
+    "usage",
+}
+
+
+def _diff(db: Database) -> list[object]:
+    with db.engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
+
+
+def test_upgrade_from_empty_creates_every_table_and_matches_the_models(db: Database) -> None:
+    assert migrate.current_revision(db.engine) is None
+    before, after = db.upgrade()
+    assert before is None and after == migrate.head_revision() is not None
+    assert set(inspect(db.engine).get_table_names()) >= TABLES
+    assert _diff(db) == [], "models and migrations differ: add a migration (see docs/decisions.md)"
+    assert db.upgrade() == (after, after)  # idempotent
+
+
+def test_downgrade_to_base_and_back(db: Database) -> None:
+    db.upgrade()
+    migrate.downgrade(db.engine, "base")
+    assert not TABLES & set(inspect(db.engine).get_table_names())
+    db.upgrade()
+    assert _diff(db) == []
+
+
+def test_first_session_migrates_automatically(db: Database) -> None:
+    with db.session() as s:
+        s.add(Organisation(slug="acme", name="Acme"))
+    with db.read() as s:
+        assert s.scalar(select(Organisation.name)) == "Acme"
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
