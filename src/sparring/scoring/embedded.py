@@ -37,18 +37,23 @@ from sparring.scoring.segments import Segment, percent_threshold, percentages, q
 
 ENGINE_NAME = "embedded"
 #: strength at which a segment shows the behaviour clearly (met) / somewhat (partly)
-STRONG = 0.55
-MODERATE = 0.43
+STRONG = 0.52
+MODERATE = 0.47
 #: similarity to a blocker's example lines that counts as a hit on its own / with a matching tag
-BLOCK_ALONE = 0.66
+BLOCK_ALONE = 0.64
 BLOCK_WITH_SIGNAL = 0.5
 #: a learner line this close to a negative example, and closer to it than to any positive, is counter-evidence
-NEGATIVE = 0.58
-SIGNAL_BONUS = 0.1
+NEGATIVE = 0.6
+SIGNAL_BONUS = 0.15
 SIGNAL_MISSING = 0.04
+FORM_MISMATCH = 0.1
 
+_NOT_NEGATION = re.compile(
+    r"\b(?:no (?:problem|worries|doubt|question|big deal)|not a problem|don't worry|never mind|no-brainer)\b", re.I
+)
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|can't|cannot|can not|won't|wouldn't|couldn't|isn't|aren't|don't|unable|without)\b", re.I
+    r"\b(?:not|no|never|can't|cannot|can not|won't|wouldn't|couldn't|isn't|aren't|don't|unable)\b",
+    re.I,
 )
 
 
@@ -60,6 +65,10 @@ class _Prototypes:
     description: np.ndarray  # (D, 384), at least one row
     positive_lines: list[str]
     negative_lines: list[str]
+    #: how many of ``negative`` are the criterion's own (the rest are the rubric's blocker lines)
+    own_negatives: int = 0
+    #: share of the positive examples that are questions: the behaviour's form (asking vs telling)
+    question_share: float = 0.0
 
 
 def _description_texts(c: Criterion) -> list[str]:
@@ -74,16 +83,23 @@ def _description_texts(c: Criterion) -> list[str]:
 _PROTO_CACHE: dict[tuple[Any, ...], _Prototypes] = {}
 
 
-def _prototypes(c: Criterion, embed_fn: Any) -> _Prototypes:
+def _prototypes(c: Criterion, embed_fn: Any, rule_lines: Sequence[str] = ()) -> _Prototypes:
+    """Example vectors for ``c``. ``rule_lines`` (the rubric's blocker examples) count as negative examples of
+    every non-blocker criterion: a line that breaks a rule is never evidence of good behaviour."""
     desc = _description_texts(c)
-    key = (tuple(c.examples_positive), tuple(c.examples_negative), tuple(desc))
+    negatives = list(c.examples_negative) + [line for line in rule_lines if line not in c.examples_negative]
+    key = (tuple(c.examples_positive), tuple(negatives), tuple(desc))
     hit = _PROTO_CACHE.get(key)
     if hit is not None:
         return hit
-    lines = list(c.examples_positive) + list(c.examples_negative) + desc
+    lines = list(c.examples_positive) + negatives + desc
     vecs = embed_fn(lines)
-    p, n = len(c.examples_positive), len(c.examples_negative)
-    proto = _Prototypes(vecs[:p], vecs[p : p + n], vecs[p + n :], list(c.examples_positive), list(c.examples_negative))
+    p, n = len(c.examples_positive), len(negatives)
+    q_share = sum("?" in line for line in c.examples_positive) / p if p else 0.0
+    proto = _Prototypes(
+        vecs[:p], vecs[p : p + n], vecs[p + n :], list(c.examples_positive), negatives,
+        len(c.examples_negative), q_share,
+    )  # fmt: skip
     if len(_PROTO_CACHE) > 512:
         _PROTO_CACHE.clear()
     _PROTO_CACHE[key] = proto
@@ -95,10 +111,12 @@ class SegmentScore:
     segment: Segment
     strength: float
     positive: float  # best similarity to a positive example (or description when there is none)
-    negative: float  # best similarity to a negative example (0 when there is none)
+    negative: float  # best similarity to a negative example, own or a blocker's (0 when there is none)
     tagged: bool
     closest_positive: str | None = None
     closest_negative: str | None = None
+    #: the closest negative is one of the criterion's own (not a blocker line): it can count as counter-evidence
+    own_negative: bool = False
 
 
 def _round(x: float) -> float:
@@ -106,7 +124,11 @@ def _round(x: float) -> float:
 
 
 def score_segments(
-    c: Criterion, segments: Sequence[Segment], vectors: np.ndarray, tags: Sequence[frozenset[str]], proto: _Prototypes
+    c: Criterion,
+    segments: Sequence[Segment],
+    vectors: np.ndarray,
+    segment_tags: Sequence[frozenset[str]],
+    proto: _Prototypes,
 ) -> list[SegmentScore]:
     """The per-segment strength of a check/scale/blocker criterion (see the module docstring)."""
     if not segments:
@@ -126,13 +148,18 @@ def score_segments(
     out: list[SegmentScore] = []
     for i, seg in enumerate(segments):
         pos, neg, dsc = _round(pos_sim[i]), _round(neg_sim[i]), _round(desc_sim[i])
-        tagged = bool(signals & tags[seg.turn]) if signals else False
+        tagged = bool(signals & segment_tags[i]) if signals else False
         # the description is a weaker prototype: it reads like a definition, not like a spoken line
         strength = max(pos, dsc + 0.1)
         if signals:
             strength += SIGNAL_BONUS if tagged else -SIGNAL_MISSING
         if neg > pos:
             strength -= 0.6 * (neg - pos)
+        # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
+        if proto.question_share >= 0.6 and not seg.question:
+            strength -= FORM_MISMATCH
+        elif proto.question_share <= 0.2 and seg.question:
+            strength -= FORM_MISMATCH / 2
         out.append(
             SegmentScore(
                 seg,
@@ -142,6 +169,7 @@ def score_segments(
                 tagged,
                 proto.positive_lines[int(pos_arg[i])] if proto.positive_lines else None,
                 proto.negative_lines[int(neg_arg[i])] if proto.negative_lines else None,
+                int(neg_arg[i]) < proto.own_negatives,
             )
         )
     return out
@@ -157,7 +185,18 @@ class ScoringContext:
     metrics: dict[str, Any]
     segments: list[Segment]
     vectors: np.ndarray
+    #: per segment: its turn's tags plus the question kind of the segment's own sentence or clause
+    segment_tags: list[frozenset[str]] = field(default_factory=list)
     per_criterion: dict[str, list[SegmentScore]] = field(default_factory=dict)
+    #: the example lines of the rubric's blockers (negative evidence for every other criterion)
+    rule_lines: list[str] = field(default_factory=list)
+    #: (turn, start, end) of sentences that broke a rule: never positive evidence for another criterion
+    broken: list[tuple[int, int, int]] = field(default_factory=list)
+
+    hit_spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+
+    def breaks_rule(self, seg: Segment) -> bool:
+        return any(t == seg.turn and seg.start < e and s < seg.end for t, s, e in self.broken)
 
     def turn(self, index: int) -> Turn:
         return self.conversation.turns[index]
@@ -195,15 +234,24 @@ def _neg(s: SegmentScore) -> str:
 
 
 def _counter(scores: Sequence[SegmentScore]) -> list[SegmentScore]:
-    return [s for s in scores if s.negative >= NEGATIVE and s.negative > s.positive]
+    """Whole sentences that read like one of the criterion's own negative examples (not merely on topic)."""
+    return [
+        s
+        for s in scores
+        if s.own_negative and not s.segment.clause and s.negative >= NEGATIVE and s.negative >= s.positive + 0.08
+    ]
 
 
 def judge_check(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
     best = _top_distinct(scores, lambda s: s.strength, 2)
     counter = _top_distinct(_counter(scores), lambda s: s.negative, 1)
     top = best[0].strength if best else 0.0
-    if top >= STRONG and not counter:
-        verdict: Verdict = "met"
+    if counter and top < STRONG:
+        verdict: Verdict = "missed"
+        ev = counter
+        why = "Not shown; " + _neg(counter[0]) + f"; nothing close enough to a positive example ({_fmt(best[0])})."
+    elif top >= STRONG and not counter:
+        verdict = "met"
         ev = [s for s in best if s.strength >= STRONG]
         why = "Shown clearly — " + _fmt(best[0]) + "."
     elif top >= STRONG or top >= MODERATE:
@@ -260,23 +308,41 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
     )  # fmt: skip
 
 
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(_NOT_NEGATION.sub(" ", text)))
+
+
 def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
     threshold = percent_threshold(c)
+    clauses: dict[int, list[SegmentScore]] = {}
+    for s in scores:
+        if s.segment.clause:
+            clauses.setdefault(s.segment.turn, []).append(s)
     hits: list[tuple[SegmentScore, str]] = []
     for s in scores:
-        negated = bool(_NEGATION.search(s.segment.text))
+        if s.segment.clause:
+            continue
+        # negation is read in the clause that carries the match: "Sam is being let go, so he won't care" is a hit
+        inside = [
+            k for k in clauses.get(s.segment.turn, []) if s.segment.start <= k.segment.start < s.segment.end
+        ]
+        core = max(inside, key=lambda k: (k.positive, -k.segment.start)) if inside else s
+        # "I can't do thirty percent" is not "thirty percent, done" — unless the rule's own example is negated too
+        negated = _negated(core.segment.text) and not _negated(s.closest_positive or "")
         closer_to_ok = s.negative > s.positive and s.negative >= NEGATIVE
-        if negated or closer_to_ok:
+        if negated or closer_to_ok or s.positive < s.negative + 0.05:
             continue
         over = [p for p in percentages(s.segment.text) if threshold is not None and p > threshold]
-        if s.positive >= BLOCK_ALONE:
-            hits.append((s, f'close to "{s.closest_positive}" (similarity {s.positive:.2f})'))
-        elif s.positive >= BLOCK_WITH_SIGNAL and s.tagged:
-            hits.append((s, f'tagged and close to "{s.closest_positive}" (similarity {s.positive:.2f})'))
-        elif over and (s.tagged or s.positive >= 0.35):
+        best = core if core.positive > s.positive else s
+        if best.positive >= BLOCK_ALONE:
+            hits.append((s, f'close to "{best.closest_positive}" (similarity {best.positive:.2f})'))
+        elif best.positive >= BLOCK_WITH_SIGNAL and s.tagged:
+            hits.append((s, f'tagged and close to "{best.closest_positive}" (similarity {best.positive:.2f})'))
+        elif over and (s.tagged or best.positive >= 0.35):
             hits.append((s, f"names {over[0]:g}% where the rule allows at most {threshold:g}%"))
     if hits:
         hits.sort(key=lambda h: (h[0].segment.turn, h[0].segment.start))
+        ctx.hit_spans[c.id] = [(h[0].segment.turn, h[0].segment.start, h[0].segment.end) for h in hits]
         first = hits[0]
         return CriterionResult(
             id=c.id, kind="blocker", score=0.0, max=0.0, verdict="missed", hit=True,
@@ -355,13 +421,17 @@ class EmbeddedScorer:
 
     def context(self, conversation: Conversation) -> ScoringContext:
         from sparring.scoring.metrics import compute_metrics
-        from sparring.scoring.tagging import tag_turns
+        from sparring.scoring.tagging import question_kind, tag_turns
 
         tags = tag_turns(conversation)
         metrics = compute_metrics(conversation, tags=tags)
         segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
         vectors = self._embed([s.text for s in segments]) if segments else np.zeros((0, 384), dtype=np.float32)
-        return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors)
+        segment_tags = []
+        for seg in segments:
+            kind = question_kind(seg.text) if seg.question else None
+            segment_tags.append(tags[seg.turn] | {kind} if kind else tags[seg.turn])
+        return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors, segment_tags)
 
     def judge(self, c: Criterion, ctx: ScoringContext) -> CriterionResult:
         if c.kind == "metric":
@@ -373,7 +443,10 @@ class EmbeddedScorer:
                 verdict="n/a", hit=False if c.kind == "blocker" else None,
                 rationale="The learner says nothing in this conversation, so there is nothing to judge.",
             )  # fmt: skip
-        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.tags, _prototypes(c, self._embed))
+        rule_lines = [] if c.kind == "blocker" else ctx.rule_lines
+        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, _prototypes(c, self._embed, rule_lines))
+        if c.kind != "blocker" and ctx.broken:
+            scores = [s for s in scores if not ctx.breaks_rule(s.segment)] or scores[:0]
         ctx.per_criterion[c.id] = scores
         if c.kind == "check":
             return judge_check(c, ctx, scores)
@@ -382,12 +455,23 @@ class EmbeddedScorer:
         return judge_blocker(c, ctx, scores)
 
     def score(self, conversation: Conversation, rubric: Rubric) -> Scorecard:
+        return self.score_with_context(conversation, rubric)[0]
+
+    def score_with_context(self, conversation: Conversation, rubric: Rubric) -> tuple[Scorecard, ScoringContext]:
+        """The scorecard and the per-segment evidence behind it (for explanations, moments and tests)."""
         ctx = self.context(conversation)
-        results = [self.judge(c, ctx) for c in rubric.criteria]
+        ctx.rule_lines = [line for c in rubric.criteria if c.kind == "blocker" for line in c.examples_positive]
+        # rules first: a sentence that breaks one cannot also earn credit elsewhere
+        judged = {c.id: self.judge(c, ctx) for c in rubric.criteria if c.kind == "blocker"}
+        for r in judged.values():
+            if r.hit:
+                ctx.broken.extend(ctx.hit_spans.get(r.id, []))
+        judged.update({c.id: self.judge(c, ctx) for c in rubric.criteria if c.kind != "blocker"})
+        results = [judged[c.id] for c in rubric.criteria]
         overall = overall_score(rubric, results)
         blockers = [r.id for r in results if r.kind == "blocker" and r.hit]
         feedback = build_feedback(rubric, results, ctx, self._embed)
-        return Scorecard(
+        card = Scorecard(
             rubric=RubricRef(id=rubric.id, version=rubric.version),
             engine=ENGINE_NAME,
             overall=overall,
@@ -397,3 +481,4 @@ class EmbeddedScorer:
             metrics=ctx.metrics,
             feedback=feedback,
         )
+        return card, ctx

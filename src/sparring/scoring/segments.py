@@ -25,6 +25,10 @@ class Segment:
     start: int
     end: int
     text: str
+    #: the sentence this span belongs to is a question (a clause of a question counts as asking)
+    question: bool = False
+    #: a clause cut out of a longer sentence (blockers are judged on whole sentences only)
+    clause: bool = False
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -41,29 +45,56 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_CLAUSE_BREAK = re.compile(r",\s+|;\s*|\s[—–-]+\s|—")
+#: a sentence this long is also matched clause by clause ("That's fair, and I see why the gap stands out")
+CLAUSE_MIN_SENTENCE_WORDS = 12
+CLAUSE_MIN_WORDS = 3
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and (text[s].isspace() or text[s] in ",;—–-"):
+        s += 1
+    while e > s and (text[e - 1].isspace() or text[e - 1] in ",;—–-"):
+        e -= 1
+    return s, e
+
+
+def _windows(text: str, s: int, e: int, max_words: int) -> list[tuple[int, int]]:
+    """Cut an over-long span (an unpunctuated ASR run-on) into windows of at most ``max_words`` words."""
+    words = list(re.finditer(r"\S+", text[s:e]))
+    return [
+        (s + words[i].start(), s + words[min(i + max_words, len(words)) - 1].end())
+        for i in range(0, len(words), max_words)
+    ]
+
+
 def segment_turn(turn: Turn, max_words: int = MAX_SEGMENT_WORDS) -> list[Segment]:
-    """A short turn is one segment (its whole stripped text); a long one is cut into runs of sentences."""
+    """The units a learner turn is matched by: every sentence (long run-ons in windows of ``max_words``) and,
+    for long sentences, each clause of at least three words as well. ``text[start:end]`` is always verbatim."""
     text = turn.text
-    stripped = text.strip()
-    if not stripped:
-        return []
-    if len(stripped.split()) <= max_words:
-        s = text.index(stripped)
-        return [Segment(turn.index, s, s + len(stripped), stripped)]
-    out: list[Segment] = []
-    cur_start: int | None = None
-    cur_end = 0
-    words = 0
+    spans: list[tuple[int, int, bool, bool]] = []
     for s, e in split_sentences(text):
         n = len(text[s:e].split())
-        if cur_start is not None and words + n > max_words:
-            out.append(Segment(turn.index, cur_start, cur_end, text[cur_start:cur_end]))
-            cur_start, words = None, 0
-        if cur_start is None:
-            cur_start = s
-        cur_end, words = e, words + n
-    if cur_start is not None:
-        out.append(Segment(turn.index, cur_start, cur_end, text[cur_start:cur_end]))
+        asks = text[s:e].rstrip("\"'”’) ").endswith("?")
+        whole = _windows(text, s, e, max_words) if n > max_words else [(s, e)]
+        spans.extend((a, b, asks, False) for a, b in whole)
+        if n < CLAUSE_MIN_SENTENCE_WORDS:
+            continue
+        clauses: list[tuple[int, int]] = []
+        cur = s
+        for m in _CLAUSE_BREAK.finditer(text, s, e):
+            clauses.append(_trim(text, cur, m.start()))
+            cur = m.end()
+        clauses.append(_trim(text, cur, e))
+        clauses = [(a, b) for a, b in clauses if len(text[a:b].split()) >= CLAUSE_MIN_WORDS]
+        if len(clauses) >= 2:
+            spans.extend((a, b, asks, True) for a, b in clauses if len(text[a:b].split()) <= max_words)
+    seen: set[tuple[int, int]] = set()
+    out: list[Segment] = []
+    for s, e, asks, clause in spans:
+        if (s, e) not in seen and e > s:
+            seen.add((s, e))
+            out.append(Segment(turn.index, s, e, text[s:e], asks, clause))
     return out
 
 
