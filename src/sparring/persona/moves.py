@@ -60,7 +60,8 @@ _RULES: dict[str, re.Pattern[str]] = {
     ),
     "trade-off": re.compile(
         r"\b(?:in exchange|in return|on condition|provided that|as long as you|trade[- ]off|"
-        r"if you [^.?!]*\b(?:we|i) (?:can|could|would|will)\b|if you [^.?!]*\b(?:we'll|i'll)|"
+        r"if (?:you|your)\b[^.?!]*\b(?:we|i|my \w+|our \w+) (?:can|could|would|will)\b|"
+        r"if (?:you|your)\b[^.?!]*\b(?:we'll|i'll)|"
         r"if (?:we|i) [^.?!]*,? (?:would|will|could|can) you|"
         r"what if we [^.?!]*(?:and|if) you)\b"
     ),
