@@ -9,6 +9,11 @@ import typer
 
 from sparring.content.errors import ContentError, UnknownContentError
 
+try:  # newer typer parses arguments with its own vendored click: bad flags raise its exception classes
+    from typer._click.exceptions import ClickException as VendoredClickException
+except ImportError:  # pragma: no cover - typer that uses click itself
+    VendoredClickException = click.ClickException  # type: ignore[misc,assignment]
+
 
 class UserError(Exception):
     """A problem the user can fix; its message is printed as one line."""
@@ -30,7 +35,7 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     except click.exceptions.Abort:
         print("sparring: aborted", file=sys.stderr)
         return 130
-    except click.ClickException as exc:  # bad flags, missing arguments
+    except (click.ClickException, VendoredClickException) as exc:  # bad flags, missing arguments
         print(f"sparring: {exc.format_message()}", file=sys.stderr)
         return exc.exit_code or 2
     except UserError as exc:
