@@ -27,7 +27,7 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
 
     cfg = load_llm_config(settings)
     tc = cfg.task(task)
-    if tc.provider == "none":
+    if not tc.enabled:
         return None, None, cfg
     problem = cfg.problem(task)
     if problem:

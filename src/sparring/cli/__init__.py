@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "sparring.cli.practice",
     "sparring.cli.accounts",
     "sparring.cli.db",
+    "sparring.cli.llm",
 ]
 
 for _name in COMMAND_MODULES:

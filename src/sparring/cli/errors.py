@@ -29,7 +29,8 @@ def fail(message: str, code: int = 1) -> None:
 
 def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     try:
-        app(args=argv, prog_name="sparring", standalone_mode=False)
+        # with standalone_mode=False, typer returns the code of ``raise typer.Exit(n)`` instead of raising
+        rc = app(args=argv, prog_name="sparring", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.exceptions.Abort:
@@ -54,4 +55,4 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("sparring: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return rc if isinstance(rc, int) else 0

@@ -24,7 +24,7 @@ OutputMode = Literal["tool", "native", "prompted"]
 #: defaults per task: the persona is allowed some variety, the judge is deterministic
 _DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.4}
 #: which env var names the model of each task
-_MODEL_ENV: dict[Task, str] = {
+MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
     "judge": "SPARRING_JUDGE_MODEL",
     "drill": "SPARRING_DRILL_MODEL",
@@ -79,10 +79,8 @@ class LLMConfig(BaseModel):
     def problem(self, task: Task) -> str | None:
         """Why the task cannot use its LLM (None when it can, or when no LLM is configured)."""
         cfg = self.tasks[task]
-        if cfg.provider == "none":
+        if not cfg.enabled:  # no provider, or no model for this task: the embedded engine, by choice
             return None
-        if not cfg.model:
-            return f"no model set for the {task} task ({_MODEL_ENV[task]})"
         if cfg.provider == "openai-compatible" and not cfg.base_url:
             return "provider openai-compatible needs SPARRING_LLM_BASE_URL"
         if cfg.provider in ("openai", "anthropic") and not cfg.api_key and not cfg.base_url:
@@ -127,7 +125,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
             "provider": "SPARRING_LLM_PROVIDER",
             "base_url": "SPARRING_LLM_BASE_URL",
             "api_key": "SPARRING_LLM_API_KEY",
-            "model": _MODEL_ENV[task],
+            "model": MODEL_ENV[task],
         }
         for key, env in env_wins.items():
             if key in overrides and os.environ.get(env):

@@ -16,6 +16,7 @@ _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 # international or national numbers with at least 7 digits, allowing spaces, dots, dashes and parentheses
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){1,4}(?!\w)")
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|NAME)_(\d+)\]")
 
 
@@ -70,10 +71,10 @@ class Redactor:
             raw = m.group(0)
             d = _digits(raw)
             # plain years, amounts and short numbers are not phone numbers
-            if len(d) < 7 or len(d) > 15:
+            if len(d) < 7 or len(d) > 15 or _DATE.fullmatch(raw.strip()):
                 return raw
-            if not re.search(r"[\s.()+-]", raw) and len(d) < 10:
-                return raw
+            if not re.search(r"[\s.()+-]", raw) and not 10 <= len(d) <= 12:
+                return raw  # an unbroken run of digits is a phone number only at phone length
             return self._placeholder("PHONE", raw)
 
         text = _PHONE.sub(phone, text)
