@@ -1,0 +1,306 @@
+"""``sparring practice|history|users|db|content import`` end to end, with fake engines.
+
+The kill -9 test runs the CLI in a subprocess, kills it while the persona engine is answering, and checks
+that every committed turn survived and that ``--resume`` continues the rep.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sparring.engines
+from sparring.cli import main
+from sparring.services.practice import PracticeService
+from sparring.settings import reset_settings_cache
+from sparring.store.db import Database, forget_databases
+
+SUPPORT_PATH = Path(__file__).parents[1] / "store" / "support.py"
+
+
+def _support() -> Any:
+    name = "sparring_test_support"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SUPPORT_PATH)
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+support = _support()
+database_url = support.database_url
+DATA: Path = support.DATA
+SCENARIO = "test-guarded-buyer"
+
+
+@pytest.fixture(autouse=True)
+def _fake_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: support.FakePersona())
+    monkeypatch.setattr(sparring.engines, "scorer", lambda settings=None: support.FakeScorer())
+    yield
+    forget_databases()
+
+
+@pytest.fixture
+def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
+    reset_settings_cache()
+    assert main(["content", "import", str(DATA)]) == 0
+    return database_url
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_scripted_rep_prints_the_contract_json(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = write(
+        tmp_path,
+        "s.txt",
+        "What slows your team down?\n\n# a comment\nCan we make it a deal for Thursday?\n"
+        "this line comes after the end\n",
+    )
+    code, out, err = run(capsys, "practice", SCENARIO, "--difficulty", "easy", "--script", str(script), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"rep_id", "scenario", "difficulty", "outcome", "turns", "state", "scorecard"}
+    assert (doc["scenario"], doc["difficulty"], doc["outcome"]) == (SCENARIO, "easy", "success")
+    assert [t["role"] for t in doc["turns"]] == ["counterpart", "learner", "counterpart", "learner", "counterpart"]
+    assert all(set(t) == {"index", "speaker", "role", "text"} for t in doc["turns"])
+    assert [t["index"] for t in doc["turns"]] == list(range(5))
+    assert doc["state"]["learner_turns"] == 2 and doc["state"]["outcome"] == "success"
+    card = doc["scorecard"]
+    assert {"rubric", "engine", "overall", "passed", "blockers", "criteria", "metrics", "feedback"} <= set(card)
+    assert card["rubric"]["id"] == "test-discovery" and card["criteria"][0]["evidence"][0] == {
+        "turn": 1,
+        "quote": "What slows your team down?",
+    }
+    # history shows it, for the default local learner
+    code, out, _ = run(capsys, "history", "--json")
+    assert code == 0 and [(r["rep_id"], r["outcome"], r["turns"]) for r in json.loads(out)] == [
+        (doc["rep_id"], "success", 5)
+    ]
+
+
+def test_script_running_out_ends_the_rep_incomplete(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = write(tmp_path, "s.txt", "Hello there?\n")
+    code, out, err = run(capsys, "practice", SCENARIO, "--script", str(script), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["outcome"] == "incomplete" and doc["state"]["reason"] == "the script ran out of lines"
+
+
+def test_transcript_scripts_use_the_learner_turns(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    txt = write(
+        tmp_path,
+        "t.txt",
+        "Dana Reyes: What is this about?\nSam: What slows your team down?\n"
+        "Dana Reyes: Paperwork.\nSam: Shall we make it a deal for Thursday?\n",
+    )
+    code, out, err = run(capsys, "practice", SCENARIO, "--script", str(txt), "--json")
+    assert code == 0, err
+    learner = [t["text"] for t in json.loads(out)["turns"] if t["role"] == "learner"]
+    assert learner == ["What slows your team down?", "Shall we make it a deal for Thursday?"]
+    js = write(
+        tmp_path,
+        "t.json",
+        json.dumps(
+            {
+                "turns": [
+                    {"speaker": "Dana Reyes", "role": "counterpart", "text": "Yes?"},
+                    {"speaker": "Sam", "role": "learner", "text": "Which lanes hurt most?"},
+                ]
+            }
+        ),
+    )
+    code, out, err = run(capsys, "practice", SCENARIO, "--script", str(js), "--json")
+    assert code == 0, err
+    assert [t["text"] for t in json.loads(out)["turns"] if t["role"] == "learner"] == ["Which lanes hurt most?"]
+
+
+def test_users_and_attributed_reps(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "users",
+        "create",
+        "--org",
+        "Acme",
+        "--email",
+        "Lee@Acme.test",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "learner",
+        "--team",
+        "East",
+    )
+    assert code == 0 and "created learner lee@acme.test" in out, err
+    script = write(tmp_path, "s.txt", "Why now?\n")
+    code, out, err = run(capsys, "practice", SCENARIO, "--user", "lee@acme.test", "--script", str(script), "--json")
+    assert code == 0, err
+    rep_id = json.loads(out)["rep_id"]
+    code, out, _ = run(capsys, "history", "--user", "lee@acme.test", "--json")
+    assert [r["rep_id"] for r in json.loads(out)] == [rep_id]
+    code, out, _ = run(capsys, "history", "--json")
+    assert json.loads(out) == []
+    code, _, err = run(capsys, "practice", "--resume", str(rep_id), "--user", "ghost@acme.test", "--json")
+    assert code == 1 and err.strip() == "sparring: unknown user ghost@acme.test (create it with: sparring users create)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["practice", "nope", "--script", "{script}", "--json"], "unknown scenario 'nope'"),
+        (["practice", SCENARIO, "--difficulty", "brutal"], "unknown difficulty 'brutal'"),
+        (["practice", SCENARIO, "--script", "/no/such/file", "--json"], "script file not found: /no/such/file"),
+        (["practice", SCENARIO, "--json"], "--json needs --script FILE"),
+        (["practice"], "give a SCENARIO_ID"),
+        (["practice", "--resume", "424242"], "unknown rep 424242"),
+        (["practice", "--resume", "abc"], "Invalid value for '--resume'"),
+        (
+            ["users", "create", "--org", "A", "--email", "a@b.c", "--password", "s3cret-pass", "--role", "boss"],
+            "unknown role 'boss'",
+        ),
+        (["users", "create", "--org", "A", "--email", "a@b.c", "--password", "short"], "password too short"),
+        (["content", "import", "/no/such.yaml"], "/no/such.yaml:0: file: no such file"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    script = write(tmp_path, "s.txt", "Hello?\n")
+    code, out, err = run(capsys, *[a.replace("{script}", str(script)) for a in args])
+    assert code != 0 and out == ""
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_content_import_is_all_or_nothing(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, "good.yaml", (DATA / "test-rubric.yaml").read_text().replace("test-discovery", "other-r"))
+    bad = write(tmp_path, "bad.yaml", "id: broken\ntitle: Broken rubric\ncriteria: []\n")
+    code, out, err = run(capsys, "content", "import", str(good), str(bad))
+    assert code == 1 and f"{bad}:3: criteria:" in err and "Traceback" not in err
+    code, out, err = run(capsys, "content", "import", str(good))
+    assert code == 0 and "imported: rubric other-r" in out
+    code, out, err = run(capsys, "content", "import", str(good))
+    assert code == 0 and "unchanged: rubric other-r" in out
+
+
+def test_db_upgrade_and_current(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "already at revision" in out
+    code, out, _ = run(capsys, "db", "current")
+    assert code == 0 and "(up to date)" in out
+
+
+def test_interactive_rep_reads_stdin_until_end(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("What slows you down?\n\n/end\n"))
+    code, out, err = run(capsys, "practice", SCENARIO)
+    assert code == 0, err
+    assert "Dana Reyes" in out and "Reply 1: you said 'What slows you down?'" in out and "Score:" in out
+    [rep] = PracticeService(Database(url)).list_reps()
+    assert rep.outcome == "incomplete" and rep.turn_count == 3 and rep.overall is not None
+
+
+CHILD = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("sparring_test_support", {support!r})
+mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
+import sparring.engines
+sparring.engines.persona_engine = lambda settings=None: mod.FakePersona()
+sparring.engines.scorer = lambda settings=None: mod.FakeScorer()
+from sparring.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_mid_rep_loses_no_committed_turn_and_resumes(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child = write(tmp_path, "child.py", CHILD.format(support=str(SUPPORT_PATH)))
+    marker = tmp_path / "engine-is-answering"
+    script = write(tmp_path, "s.txt", "First question?\nSecond question?\nThird question?\nFourth?\n")
+    env = {
+        **os.environ,
+        "SPARRING_DATABASE_URL": url,
+        "SPARRING_TEST_SLOW_AT": "3",
+        "SPARRING_TEST_MARKER": str(marker),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(child), "practice", SCENARIO, "--script", str(script), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the child never reached the third reply: {proc.communicate()[1].decode()[-2000:]}")
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+    svc = PracticeService(Database(url))
+    [summary] = svc.list_reps()
+    rep = svc.get_rep(summary.id)
+    assert [(t.index, t.role) for t in rep.turns] == [
+        (0, "counterpart"),
+        (1, "learner"),
+        (2, "counterpart"),
+        (3, "learner"),
+        (4, "counterpart"),
+        (5, "learner"),
+    ]
+    assert [t.text for t in rep.turns if t.role == "learner"] == [
+        "First question?",
+        "Second question?",
+        "Third question?",
+    ]
+    assert rep.awaiting_reply and rep.state.learner_turns == 2
+
+    rest = write(tmp_path, "rest.txt", "Shall we make it a deal?\n")
+    env.pop("SPARRING_TEST_SLOW_AT")
+    done = subprocess.run(
+        [sys.executable, str(child), "practice", "--resume", str(rep.id), "--script", str(rest), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["rep_id"] == rep.id and doc["outcome"] == "success"
+    assert [(t["index"], t["role"], t["text"]) for t in doc["turns"][:6]] == [
+        (t.index, t.role, t.text) for t in rep.turns
+    ]
+    assert [t["role"] for t in doc["turns"][6:]] == ["counterpart", "learner", "counterpart"]
+    assert doc["turns"][6]["text"].startswith("Reply 3:") and doc["state"]["learner_turns"] == 4
