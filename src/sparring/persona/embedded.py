@@ -87,9 +87,8 @@ class EmbeddedPersonaEngine:
         before = dict(new.values)
         apply_moves(new.values, scenario, profile, moves)
 
+        # on levels that push back, a give-away is pocketed and answered with a demand for more
         push_for_more = profile.pushback_after_concession and "concession" in moves
-        if push_for_more:
-            counts["concession"] = counts.get("concession", 0) + 1  # asking for more makes every give-away count twice
         premature = ("ask-commitment" in moves) and not all(r in new.eased for r in required)
         if premature and "patience" in new.values:
             new.values["patience"] = round(clamp(new.values["patience"] - 0.05 * profile.penalty), 4)
