@@ -24,6 +24,7 @@ app = typer.Typer(
 #: modules that define ``register(app: typer.Typer) -> None``; add yours here
 COMMAND_MODULES = [
     "sparring.cli.content",
+    "sparring.cli.scoring",
     "sparring.cli.practice",
     "sparring.cli.accounts",
     "sparring.cli.db",
