@@ -3,20 +3,22 @@ publish it as a new content version of the organisation.
 
 A rubric is published only when its rubric tests pass (``sparring.scoring.rubric_tests``). Publishing never
 rewrites an old version: reps pin the scenario and rubric versions they ran against, so old scorecards stay
-explainable. The newest published version of an id is what new reps use; built-in content is the fallback.
+explainable. The newest published version of an id is what new reps use (``services.content.ContentService``,
+which serves content installation-wide); built-in content is the fallback.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sparring.content.errors import ContentError, Problem
-from sparring.content.library import get_library
+from sparring.content.library import LIBRARY_DIR, get_library
 from sparring.content.loader import detect_kind, parse_model
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
@@ -54,30 +56,10 @@ class PublishError(ValueError):
         self.problems = problems or []
 
 
-def org_rubrics(db: Session, org_id: int) -> dict[str, Rubric]:
-    rubrics = dict(get_library().rubrics)
-    for row in _newest(db, org_id, "rubric"):
-        rubrics[row.content_id] = parse_model(row.yaml_text, Rubric, f"{row.content_id}@{row.version[:8]}")
-    return rubrics
-
-
-def org_scenarios(db: Session, org_id: int) -> dict[str, Scenario]:
-    scenarios = dict(get_library().scenarios)
-    for row in _newest(db, org_id, "scenario"):
-        scenarios[row.content_id] = parse_model(row.yaml_text, Scenario, f"{row.content_id}@{row.version[:8]}")
-    return scenarios
-
-
-def _newest(db: Session, org_id: int, kind: str) -> list[ContentVersion]:
-    rows = db.scalars(
-        select(ContentVersion)
-        .where(ContentVersion.org_id == org_id, ContentVersion.kind == kind, ContentVersion.published.is_(True))
-        .order_by(ContentVersion.content_id, ContentVersion.created_at.desc(), ContentVersion.id.desc())
-    )
-    seen: dict[str, ContentVersion] = {}
-    for row in rows:
-        seen.setdefault(row.content_id, row)
-    return list(seen.values())
+def known_rubric_ids(db: Session) -> set[str]:
+    """Rubric ids a scenario may name: built-ins and every stored rubric."""
+    stored = db.scalars(select(ContentVersion.content_id).where(ContentVersion.kind == "rubric").distinct())
+    return set(get_library().rubrics) | set(stored)
 
 
 def versions(db: Session, org_id: int, kind: str, content_id: str) -> list[ContentVersion]:
@@ -97,8 +79,6 @@ def source_of(db: Session, org_id: int, kind: str, content_id: str) -> str | Non
     if rows:
         return rows[0].yaml_text
     lib = get_library()
-    from sparring.content.library import LIBRARY_DIR
-
     if kind == "rubric" and content_id in lib.rubrics:
         path = lib.rubric_paths.get(content_id)
         return path.read_text(encoding="utf-8") if path else None
@@ -129,9 +109,10 @@ def validate_text(text: str, known_rubrics: set[str] | None = None) -> Validatio
     problems: list[Problem] = []
     if isinstance(model, Rubric):
         for i, t in enumerate(model.tests):
-            if t.transcript is not None:
+            if t.transcript is not None and _test_file(t.transcript) is None:
                 problems.append(Problem(EDITOR_FILE, src.line_for(("tests", i, "transcript")), f"tests[{i}].transcript",
-                                        "the editor takes inline tests only: use 'text:' instead of a file"))
+                                        f"no such test transcript in the library: {t.transcript} "
+                                        "(or give the transcript inline with 'text:')"))
     if isinstance(model, Scenario) and known_rubrics is not None and model.rubric not in known_rubrics:
         problems.append(Problem(EDITOR_FILE, src.line_for(("rubric",)), "rubric", f"unknown rubric '{model.rubric}'"))
     return Validation(kind, model, problems)
@@ -164,24 +145,32 @@ def preview(model: Rubric | Scenario) -> dict[str, Any]:
     }
 
 
+def _test_file(name: str) -> Path | None:
+    """A rubric test transcript shipped with the built-in library (never a path outside it)."""
+    base = (LIBRARY_DIR / "rubrics").resolve()
+    path = (base / name).resolve()
+    return path if path.is_file() and base in path.parents else None
+
+
 def run_rubric_tests(rubric: Rubric) -> list[str]:
-    """Failures of the rubric's own tests (empty when all pass)."""
+    """Failures of the rubric's own tests (empty when all pass). Test transcripts given as files resolve
+    against the built-in library's rubric folder."""
     try:
         runner: Any = importlib.import_module("sparring.scoring.rubric_tests")
     except ImportError as exc:  # the scoring package ships it; never publish untested
         return [f"rubric tests cannot run: {exc}"]
-    results = runner.run_rubric_tests(rubric, None)
+    report = runner.run_rubric_tests(rubric, LIBRARY_DIR / "rubrics" / EDITOR_FILE)
     failures: list[str] = []
-    for result in getattr(results, "results", results):
-        if not getattr(result, "passed", False):
-            failures.append(str(getattr(result, "message", None) or result))
+    for outcome in report.failures:
+        detail = outcome.error or "; ".join(str(m) for m in outcome.mismatches)
+        failures.append(f"{outcome.name}: {detail}")
     return failures
 
 
 def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion:
     """Validate, test (rubrics) and store a new published version. Publishing identical content again
     returns the existing version instead of duplicating it."""
-    known = set(org_rubrics(db, org_id))
+    known = known_rubric_ids(db)
     result = validate_text(text, known)
     if not result.ok or result.model is None:
         raise PublishError("fix the problems before publishing", [str(p) for p in result.problems])
@@ -194,8 +183,8 @@ def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion
         if failures:
             raise PublishError("rubric tests failed; nothing was published", failures)
     existing = db.scalar(
-        select(ContentVersion).where(ContentVersion.org_id == org_id, ContentVersion.kind == kind,
-                                     ContentVersion.content_id == model.id, ContentVersion.version == model.version)
+        select(ContentVersion).where(ContentVersion.kind == kind, ContentVersion.content_id == model.id,
+                                     ContentVersion.version == model.version)
     )
     if existing is not None:
         return existing

@@ -1,0 +1,65 @@
+"""``sparring serve`` and ``sparring demo``: run the web app (uvicorn), optionally with the demo organisation."""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+
+from sparring.cli.errors import UserError
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from sparring.web.app import create_app
+
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port must be between 1 and 65535 (got {port})")
+    _check_port(host, port)
+    typer.echo(f"Sparring is running on http://{host}:{port}  (Ctrl+C to stop)")
+    if workers > 1:
+        uvicorn.run("sparring.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+        port: int = typer.Option(8000, "--port", help="port to listen on"),
+        workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes (stateless)"),
+    ) -> None:
+        """Run the web app."""
+        _serve(host, port, workers)
+
+    @app.command()
+    def demo(
+        host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+        port: int = typer.Option(8000, "--port", help="port to listen on"),
+        no_serve: bool = typer.Option(False, "--no-serve", help="seed the demo organisation and exit"),
+    ) -> None:
+        """Seed the demo organisation (idempotent), print its logins, and serve the web app."""
+        from sparring.services.demo import DEMO_ORG, seed_demo
+        from sparring.store.db import get_database
+
+        database = get_database()
+        typer.echo(f"Preparing the demo organisation '{DEMO_ORG}' ({database.describe()}) ...")
+        result = seed_demo(database)
+        typer.echo(f"Created it with {result.reps} scored reps." if result.created else "It already exists.")
+        typer.echo(f"\nDemo logins (password for all: {result.logins[0][2]}):")
+        for role, email, _password in result.logins:
+            typer.echo(f"  {role:<8} {email}")
+        typer.echo("")
+        if not no_serve:
+            _serve(host, port, 1)

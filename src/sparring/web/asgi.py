@@ -1,0 +1,7 @@
+"""The ASGI entry point for running several workers (``uvicorn sparring.web.asgi:app --workers N``)."""
+
+from __future__ import annotations
+
+from sparring.web.app import create_app
+
+app = create_app()

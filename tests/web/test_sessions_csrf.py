@@ -1,0 +1,136 @@
+"""Sessions (signed cookies, flags, expiry by password change, logout) and CSRF on every state change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from web_support import PASSWORD, SCENARIO, World, csrf_of, email, login
+
+from sparring.web.security import SESSION_COOKIE, SessionCodec
+
+
+def test_login_sets_a_hardened_cookie_and_401_on_bad_credentials(world: World) -> None:
+    c = TestClient(world.app, follow_redirects=False)
+    bad = c.post("/api/auth/login", json={"email": email("learner_a1"), "password": "wrong password"})
+    assert bad.status_code == 401 and SESSION_COOKIE not in bad.headers.get("set-cookie", "")
+    unknown = c.post("/api/auth/login", json={"email": "nobody@acme.test", "password": PASSWORD})
+    assert unknown.status_code == 401
+    ok = c.post("/api/auth/login", json={"email": email("learner_a1").upper(), "password": PASSWORD})
+    assert ok.status_code == 200
+    cookie = ok.headers["set-cookie"].lower()
+    assert cookie.startswith(SESSION_COOKIE) and "httponly" in cookie and "samesite=lax" in cookie
+    assert c.get("/api/me").json()["email"] == email("learner_a1")
+
+
+def test_secure_flag_when_served_over_https(world: World) -> None:
+    from sparring.settings import Settings
+    from sparring.web.app import create_app
+
+    assert world.database.engine.url.database
+    app = create_app(Settings(data_dir=Path(world.database.engine.url.database).parent), secure_cookies=True)
+    app.state.practice = world.practice
+    r = TestClient(app).post("/api/auth/login", json={"email": email("learner_a1"), "password": PASSWORD})
+    assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_login_api_requires_json(world: World) -> None:
+    c = TestClient(world.app)
+    r = c.post("/api/auth/login", data={"email": email("learner_a1"), "password": PASSWORD})
+    assert r.status_code in (415, 422)
+    assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_tampered_or_foreign_cookie_is_not_a_session(world: World) -> None:
+    c = login(world.app, "learner_a1")
+    value = c.cookies.get(SESSION_COOKIE)
+    assert value
+    c.cookies.clear()
+    c.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert c.get("/api/reps").status_code == 401
+    forged = SessionCodec("another-secret").issue(world.users["admin_a"], "x")
+    c.cookies.clear()
+    c.cookies.set(SESSION_COOKIE, forged)
+    assert c.get("/api/reps").status_code == 401
+
+
+def test_logout_ends_the_session(world: World) -> None:
+    c = login(world.app, "learner_a2")
+    page = c.get("/history")
+    r = c.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert c.get("/api/reps").status_code == 401
+    assert c.get("/history").status_code == 303
+
+
+def test_password_reset_ends_existing_sessions(world: World) -> None:
+    from sparring.services.accounts import Accounts
+
+    accounts = Accounts(world.database)
+    user = accounts.create_user("Acme", "temp@acme.test", PASSWORD, role="learner", team="East", name="Temp")
+    victim = TestClient(world.app)
+    assert victim.post("/api/auth/login", json={"email": "temp@acme.test", "password": PASSWORD}).status_code == 200
+    assert victim.get("/api/reps").status_code == 200
+    admin = login(world.app, "admin_a")
+    r = admin.post(f"/admin/users/{user.id}/password",
+                   data={"csrf_token": admin.headers["X-CSRF-Token"], "password": "a brand new password"})
+    assert r.status_code == 303 and "ok" in r.headers["set-cookie"]
+    assert victim.get("/api/reps").status_code == 401
+    fresh = TestClient(world.app)
+    assert fresh.post("/api/auth/login", json={"email": "temp@acme.test", "password": PASSWORD}).status_code == 401
+    ok = fresh.post("/api/auth/login", json={"email": "temp@acme.test", "password": "a brand new password"})
+    assert ok.status_code == 200
+    # deactivation ends the session too
+    admin.post(f"/admin/users/{user.id}/active", data={"csrf_token": admin.headers["X-CSRF-Token"]})
+    assert fresh.get("/api/reps").status_code == 401
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(world: World) -> None:
+    c = login(world.app, "learner_a1")
+    other = login(world.app, "learner_a2")
+    del c.headers["X-CSRF-Token"]
+    before = len(world.practice.list_reps(user_id=world.users["learner_a1"], limit=500))
+    for token in (None, "", "forged", other.headers["X-CSRF-Token"]):
+        data = {"scenario": SCENARIO, "difficulty": "easy"}
+        if token is not None:
+            data["csrf_token"] = token
+        r = c.post("/reps", data=data)
+        assert r.status_code == 403
+    assert len(world.practice.list_reps(user_id=world.users["learner_a1"], limit=500)) == before
+    rep = world.reps["a1_public"]
+    assert c.post(f"/reps/{rep}/turns", json={"text": "hi"}).status_code == 403
+    assert c.post(f"/reps/{rep}/privacy", data={"private": "on"}).status_code == 403
+    assert c.post("/logout").status_code == 403
+    assert c.get("/api/reps").status_code == 200  # still signed in
+
+
+def test_login_form_needs_its_pre_session_token(world: World) -> None:
+    c = TestClient(world.app, follow_redirects=False)
+    page = c.get("/login")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    r = c.post("/login", data={"email": email("learner_a1"), "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    stranger = TestClient(world.app, follow_redirects=False)
+    r = stranger.post("/login", data={"email": email("learner_a1"), "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 403
+
+
+def test_login_redirect_is_local_only(world: World) -> None:
+    c = TestClient(world.app, follow_redirects=False)
+    token = csrf_of(c.get("/login").text)
+    for target, expected in [("/history", "/history"), ("https://evil.example/", "/"), ("//evil.example", "/")]:
+        c.cookies.pop(SESSION_COOKIE, None)
+        r = c.post("/login", data={"email": email("learner_a1"), "password": PASSWORD, "csrf_token": token,
+                                   "next": target})
+        assert r.headers["location"] == expected
+    bad = TestClient(world.app)
+    token = csrf_of(bad.get("/login").text)
+    r = bad.post("/login", data={"email": email("learner_a1"), "password": "nope", "csrf_token": token})
+    assert r.status_code == 401 and "Wrong e-mail or password" in r.text
+
+
+def test_security_headers(world: World) -> None:
+    r = TestClient(world.app).get("/login")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in r.headers["content-security-policy"]
