@@ -26,6 +26,9 @@ PROTOTYPES_PATH = Path(__file__).parent / "data" / "move_prototypes.yaml"
 
 #: a learner turn longer than this many words talks over the counterpart
 MONOLOGUE_WORDS = 80
+#: embedding budget per turn (sentences, and words per sentence)
+EMBED_MAX_SENTENCES = 6
+EMBED_MAX_WORDS = 28
 #: below this similarity to everything the scenario is about, a move-less turn is off-topic
 OFF_TOPIC_SIMILARITY = 0.18
 
@@ -201,6 +204,14 @@ def _nearest(protos: _Prototypes, vecs: np.ndarray) -> set[str]:
     return found
 
 
+def _for_embedding(sentences: list[str]) -> list[str]:
+    """Bound the embedding work of a long turn: the opening words of each sentence carry its intent, and a
+    monologue is already a move of its own (the rules still read every word)."""
+    if len(sentences) > EMBED_MAX_SENTENCES:
+        sentences = [*sentences[: EMBED_MAX_SENTENCES - 1], sentences[-1]]
+    return [" ".join(s.split()[:EMBED_MAX_WORDS]) for s in sentences]
+
+
 def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     """The moves a learner turn makes, built-in moves first (in vocabulary order), then custom moves."""
     sentences = split_sentences(text)
@@ -209,7 +220,7 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     found: set[str] = set()
     for sentence in sentences:
         found |= _rule_moves(sentence)
-    vecs = embed(sentences)
+    vecs = embed(_for_embedding(sentences))
     embedded = _nearest(_builtin_prototypes(), vecs)
     # the embedding never overrides a clear rule: no pressure/advice read into a question or a conditional offer
     if found & {"open-question", "trade-off", "reflect"}:
