@@ -160,8 +160,9 @@ def main() -> None:
     cold = cold_start(args.runs)
     if "cli_median_s" in cold:
         print(
-            f"cold start to first persona line, `sparring practice {COLD_SCENARIO}`: median {cold['cli_median_s']:.2f} s, "
-            f"max {cold['cli_max_s']:.2f} s over {args.runs} runs  (target <= 1.5 s)"
+            f"cold start to first persona line, `sparring practice {COLD_SCENARIO}`: "
+            f"median {cold['cli_median_s']:.2f} s, max {cold['cli_max_s']:.2f} s over {args.runs} runs"
+            "  (target <= 1.5 s)"
         )
     print(
         f"cold start, python -c import + engine.open: median {cold['python_c_median_s']:.2f} s, "
