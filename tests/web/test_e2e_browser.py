@@ -1,0 +1,169 @@
+"""End to end in Debian's Chromium: a learner practises a rep to the end, opens the scorecard and sees the
+evidence highlight, retries from a turn; then the manager logs in and sees the rep."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sparring.services.accounts import Accounts
+from sparring.store.db import Database
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
+
+LEARNER_LINES = [
+    "Thanks for making the time. What would a good outcome look like for you this year?",
+    "That makes sense. It sounds like you are under real pressure to show savings to the new COO.",
+    "What is driving that most right now, the budget, the unused module, or something else?",
+    "Since reminders went live your no-show rate fell from 18% to 11%, roughly $90,000 a year in recovered visits.",
+    "If you renew for two years, we will build in a review after year one so you are never stuck.",
+    "Could we put together a one-page summary for Marcus and book thirty minutes with him next week?",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("e2e-data")
+    database = Database(f"sqlite:///{data / 'sparring.db'}")
+    accounts = Accounts(database)
+    accounts.create_user("E2E Org", "lena@e2e.test", PASSWORD, role="learner", team="Field", name="Lena Learner")
+    accounts.create_user("E2E Org", "max@e2e.test", PASSWORD, role="manager", team="Field", name="Max Manager")
+    database.dispose()
+    port = _free_port()
+    env = {**os.environ, "SPARRING_DATA_DIR": str(data)}
+    env.pop("SPARRING_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "sparring.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            proc.kill()
+            pytest.fail(f"the server did not start: {out[-2000:]}")
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _login(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_learner_practises_scores_retries_and_manager_sees_it(server: str, browser: Any) -> None:
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, server, "lena@e2e.test")
+
+    # start a rep from the library
+    card = page.locator("article.scenario", has=page.locator("input[value='cs-renewal-discount']"))
+    card.locator("select").select_option("easy")
+    card.get_by_role("button", name="Start").click()
+    page.wait_for_selector("#practice")
+    rep_url = page.url
+    assert page.locator(".turn.counterpart").count() == 1
+
+    # practise: each line is posted, saved, and the reply streams into a new bubble
+    ended = False
+    for i, line in enumerate(LEARNER_LINES):
+        before = page.locator(".turn.counterpart").count()
+        page.fill("#say", line)
+        page.keyboard.press("Enter")
+        page.locator(".turn.counterpart:not(.pending)").nth(before).wait_for(timeout=15000)
+        assert page.locator(".turn.learner").nth(i).inner_text().endswith(line)
+        if page.locator("#ended").is_visible():
+            ended = True
+            break
+    if ended:
+        page.locator("#ended a").click()
+    else:
+        page.get_by_role("button", name="End and score").click()
+    page.wait_for_url("**/scorecard")
+    assert page.locator(".score-ring .big").inner_text().strip().isdigit()
+
+    # selecting a criterion highlights its evidence turns in the transcript
+    with_evidence = page.locator("button.criterion:not([data-evidence=''])").first
+    with_evidence.click()
+    assert with_evidence.get_attribute("aria-pressed") == "true"
+    highlighted = page.locator("#transcript .turn.highlight")
+    assert highlighted.count() >= 1
+    wanted = set(with_evidence.get_attribute("data-evidence").split(","))
+    got = {highlighted.nth(k).get_attribute("data-index") for k in range(highlighted.count())}
+    assert got == wanted
+    with_evidence.click()  # toggles off
+    assert page.locator("#transcript .turn.highlight").count() == 0
+    scorecard_url = page.url
+
+    # retry from the second learner turn: a new rep with the turns before it
+    page.locator(".turn.learner").nth(1).get_by_role("button", name="Retry from here").click()
+    page.wait_for_selector("#practice")
+    assert page.url != rep_url and "retry of rep" in page.inner_text("main")
+    assert page.locator(".turn.learner").count() == 1
+    page.fill("#say", "What would make this renewal an easy yes for Marcus?")
+    page.get_by_role("button", name="Send").click()
+    page.locator(".turn.counterpart:not(.pending)").nth(2).wait_for(timeout=15000)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+
+    # the manager sees the rep on the team page and opens its scorecard
+    _login(page, server, "max@e2e.test")
+    page.goto(f"{server}/team")
+    assert "Lena Learner" in page.inner_text("main")
+    page.goto(scorecard_url)
+    assert "Lena Learner" in page.inner_text("main")
+    assert page.locator("#transcript .turn.learner").first.inner_text().find(LEARNER_LINES[0]) >= 0
+    assert errors == []
+    context.close()
