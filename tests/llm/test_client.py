@@ -107,7 +107,7 @@ def test_persistently_malformed_output_gives_up_after_one_retry(fake_openai: Fak
 
 
 def test_streaming_over_http_yields_partials_then_result(fake_openai: FakeOpenAI) -> None:
-    fake_openai.script = [{"args": {"reply": "One. Two. Three.", "mood": 0.2}, "chunk": 5}]
+    fake_openai.script = [{"args": {"reply": "One. Two. Three.", "mood": 0.2}, "chunk": 5, "chunk_sleep": 0.04}]
     items = list(_sdk_client(fake_openai).stream(instructions="x", prompt="y", output_type=Answer))
     partials = [i for i in items if isinstance(i, Answer)]
     final = items[-1]

@@ -34,6 +34,9 @@ from sparring.llm.usage import make_usage
 from sparring.scoring.scorecard import Usage
 
 T = TypeVar("T", bound=BaseModel)
+#: seconds over which streamed chunks are grouped before the partial output is re-validated: providers send a
+#: chunk per token, and validating each one costs more CPU than the persona's sentence-level streaming needs
+STREAM_DEBOUNCE = 0.03
 
 
 class LLMUnavailable(Exception):
@@ -183,7 +186,7 @@ class LLMClient:
             try:
                 settings = self._settings(temperature)
                 with agent.run_stream_sync(prompt, deps=instructions, model_settings=settings) as run:
-                    for partial in run.stream_output(debounce_by=None):
+                    for partial in run.stream_output(debounce_by=STREAM_DEBOUNCE):
                         started = True
                         yield partial
                     output = run.get_output()
