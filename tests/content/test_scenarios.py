@@ -133,3 +133,17 @@ def test_semantic_errors_name_the_sub_field(patch: dict[str, object], field: str
     with pytest.raises(ContentError) as exc:
         parse_model(yaml.safe_dump(data, sort_keys=False), Scenario, "x.yaml")
     assert [p.field for p in exc.value.problems] == [field]
+
+
+def test_the_complete_example_in_the_docs_validates_and_plays() -> None:
+    from sparring.persona.embedded import EmbeddedPersonaEngine
+    from sparring.persona.scripted import FixedLearner, play
+
+    doc = (Path(__file__).parents[2] / "docs" / "content-format.md").read_text(encoding="utf-8")
+    block = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    sc = parse_model(block, Scenario, "docs/content-format.md")
+    documented = set(re.findall(r"^\| `([a-z_]+)`", doc, re.M))
+    assert set(Scenario.model_fields) <= documented, set(Scenario.model_fields) - documented
+    assert doc.rstrip().endswith("## Rubrics\n(see below)")
+    rep = play(EmbeddedPersonaEngine(), sc, "medium", FixedLearner(["I can give you 20% off.", "OK, 30% off then."]))
+    assert rep.state.outcome == "failure"
