@@ -122,7 +122,7 @@ def lint_rubric(rubric: Rubric, path: Path | None = None, source: LocatedYaml | 
     warnings: list[LintWarning] = []
     for i, c in enumerate(rubric.criteria):
         for fld, message in _criterion_warnings(c, frozenset(TAGS)):
-            loc: list[str | int] = ["criteria", i, *[int(p) if p.isdigit() else p for p in fld.split(".")]]
+            loc: list[str | int] = ["criteria", i, *fld.split(".")]  # mapping keys, e.g. anchors."1", are strings
             warnings.append(LintWarning(file, line(*loc), f"criteria[{i}].{fld} ({c.id})", message))
     if not rubric.tests:
         warnings.append(LintWarning(file, line("tests"), "tests", "no rubric tests: add a strong and a weak transcript "
