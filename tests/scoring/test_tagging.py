@@ -71,3 +71,14 @@ def test_long_call_tags_every_turn() -> None:
     tags = tag_turns(c)  # speed is measured in bench/scoring.py, not here
     assert len(tags) == 400
     assert "tradeoff" in tags[2] and "filler" in tags[3]
+
+
+def test_neighbours_skip_same_speaker_runs() -> None:
+    from sparring.scoring.tagging import neighbours
+
+    c = Conversation()
+    for speaker, text in [("A", "a1"), ("B", "b1"), ("B", "b2"), ("A", "a2")]:
+        c.add(speaker, "learner" if speaker == "A" else "counterpart", text)
+    prev, nxt = neighbours(c)
+    assert prev == [None, "a1", "a1", "b2"]
+    assert nxt == ["b1", "a2", "a2", None]

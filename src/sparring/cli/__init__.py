@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "sparring.cli.practice",
     "sparring.cli.accounts",
     "sparring.cli.db",
+    "sparring.cli.bench",
     "sparring.cli.web",
     "sparring.cli.llm",
 ]

@@ -133,14 +133,16 @@ def rule_tags(text: str) -> set[str]:
     return tags
 
 
-def _model_tags(texts: Sequence[str], previous: Sequence[str | None]) -> list[set[str]]:
+def _model_tags(
+    texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+) -> list[set[str]]:
     from sparring.scoring import tagmodel
 
-    model = tagmodel.production_model()
-    if model is None:
+    model = tagmodel.active_model()
+    if model is None or not texts:
         return [set() for _ in texts]
-    return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(model.predict_proba(texts, previous), texts,
-                                                                   strict=True)]
+    probs = model.predict_proba(texts, previous, following)
+    return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(probs, texts, strict=True)]
 
 
 def _merge(rules: set[str], learned: set[str], text: str) -> frozenset[str]:
@@ -156,10 +158,16 @@ def _merge(rules: set[str], learned: set[str], text: str) -> frozenset[str]:
     return frozenset(tags)
 
 
-def tag_texts(texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[frozenset[str]]:
-    """Tags for many utterances at once (one model call); ``previous`` is the turn before each, if any."""
+def tag_texts(
+    texts: Sequence[str],
+    previous: Sequence[str | None] | None = None,
+    following: Sequence[str | None] | None = None,
+) -> list[frozenset[str]]:
+    """Tags for many utterances at once (one model call); ``previous``/``following`` are the neighbouring turns
+    by another speaker, if any."""
     prev = list(previous) if previous is not None else [None] * len(texts)
-    learned = _model_tags(texts, prev)
+    nxt = list(following) if following is not None else [None] * len(texts)
+    learned = _model_tags(texts, prev, nxt)
     return [_merge(rule_tags(t), m, t) for t, m in zip(texts, learned, strict=True)]
 
 
@@ -169,13 +177,28 @@ def tag_text(text: str) -> frozenset[str]:
 
 
 def tag_turns(conversation: Conversation) -> list[frozenset[str]]:
-    """One tag set per turn, in order. Each turn is read with the previous turn by another speaker as context."""
-    texts = [t.text for t in conversation.turns]
+    """One tag set per turn, in order. Each turn is read with the turns by another speaker just before and just
+    after it as context (a reflection follows client talk and is usually confirmed)."""
+    previous, following = neighbours(conversation)
+    return tag_texts([t.text for t in conversation.turns], previous, following)
+
+
+def neighbours(conversation: Conversation) -> tuple[list[str | None], list[str | None]]:
+    """For each turn, the nearest earlier and the nearest later turn by a different speaker (None at the edges)."""
+    turns = conversation.turns
     previous: list[str | None] = []
-    for i, turn in enumerate(conversation.turns):
-        prev = next((p.text for p in reversed(conversation.turns[:i]) if p.speaker != turn.speaker), None)
-        previous.append(prev)
-    return tag_texts(texts, previous)
+    current: str | None = None
+    for i, t in enumerate(turns):
+        if i and turns[i - 1].speaker != t.speaker:
+            current = turns[i - 1].text
+        previous.append(current)
+    following: list[str | None] = [None] * len(turns)
+    current = None
+    for i in range(len(turns) - 1, -1, -1):
+        if i + 1 < len(turns) and turns[i + 1].speaker != turns[i].speaker:
+            current = turns[i + 1].text
+        following[i] = current
+    return previous, following
 
 
 def tag_scores(texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[dict[str, float]]:
@@ -184,8 +207,8 @@ def tag_scores(texts: Sequence[str], previous: Sequence[str | None] | None = Non
     from sparring.scoring import tagmodel
 
     prev = list(previous) if previous is not None else [None] * len(texts)
-    model = tagmodel.production_model()
-    probs = model.predict_proba(texts, prev) if model is not None else None
+    model = tagmodel.active_model()
+    probs = model.predict_proba(texts, prev) if model is not None and texts else None
     out: list[dict[str, float]] = []
     for i, text in enumerate(texts):
         rules = rule_tags(text)

@@ -18,7 +18,8 @@ Class-balanced multinomial logistic regression. ``TagModel.fit`` trains, ``save`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,7 @@ _STOP_WORDS = (
     "your that this there what how why do does did not no yes just really very um uh like well okay ok yeah mm hmm"
 )
 _STOP = frozenset(_STOP_WORDS.split())
+_CONFIRM = re.compile(r"^\W*(?:yeah|yes|yep|right|exactly|definitely|true|mm-?hmm|uh-huh|correct)\b", re.IGNORECASE)
 _DENSE_PATTERNS = (
     lx.ACKNOWLEDGEMENT, lx.EMPATHY, lx.INFORMATION, lx.ADVICE, lx.PROPOSAL, lx.HEDGE, lx.PRESSURE,
     lx.COMMITMENT_ASK, lx.NEXT_STEP, lx.COMPLEX_MARKERS,
@@ -61,11 +63,13 @@ def _content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
 
 
-def dense_features(texts: Sequence[str], previous: Sequence[str | None]) -> np.ndarray:
+def dense_features(
+    texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+) -> np.ndarray:
     from sparring.scoring.tagging import question_kind, reflection_kind, sentences
 
     rows = []
-    for text, prev in zip(texts, previous, strict=True):
+    for text, prev, nxt in zip(texts, previous, following, strict=True):
         sents = sentences(text) or [text]
         q = [question_kind(s) for s in sents]
         r = [reflection_kind(s) for s in sents]
@@ -90,6 +94,9 @@ def dense_features(texts: Sequence[str], previous: Sequence[str | None]) -> np.n
             float(prev is None),
             float(bool(prev) and "?" in (prev or "")),
             float(np.log1p(len((prev or "").split()))),
+            float(nxt is None),
+            float(np.log1p(len((nxt or "").split()))),
+            float(bool(nxt) and bool(_CONFIRM.match(nxt or ""))),
         ]
         row.extend(float(bool(p.search(text))) for p in _DENSE_PATTERNS)
         rows.append(row)
@@ -104,6 +111,7 @@ class TagModel:
         self.idf_word: np.ndarray | None = None
         self.idf_char: np.ndarray | None = None
         self.idf_prev: np.ndarray | None = None
+        self.idf_next: np.ndarray | None = None
         self.dense_mean: np.ndarray | None = None
         self.dense_scale: np.ndarray | None = None
         self.coef: np.ndarray | None = None
@@ -125,73 +133,106 @@ class TagModel:
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
 
-    def _counts(self, texts: Sequence[str], previous: Sequence[str | None]) -> tuple[sp.csr_matrix, ...]:
-        word, char, prev = _vectorizers()
+    def _counts(
+        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+    ) -> tuple[sp.csr_matrix, ...]:
+        word, char, ctx = _vectorizers()
         return (word.transform(texts), char.transform(texts),  # type: ignore[attr-defined]
-                prev.transform([p or "" for p in previous]))  # type: ignore[attr-defined]
+                ctx.transform([p or "" for p in previous]),  # type: ignore[attr-defined]
+                ctx.transform([n or "" for n in following]))  # type: ignore[attr-defined]
 
-    def _features(self, texts: Sequence[str], previous: Sequence[str | None]) -> sp.csr_matrix:
+    def _features(
+        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+    ) -> sp.csr_matrix:
         assert self.idf_word is not None and self.idf_char is not None and self.idf_prev is not None
-        assert self.dense_mean is not None and self.dense_scale is not None
-        cw, cc, cp = self._counts(texts, previous)
-        dense = (dense_features(texts, previous) - self.dense_mean) / self.dense_scale
+        assert self.idf_next is not None and self.dense_mean is not None and self.dense_scale is not None
+        cw, cc, cp, cn = self._counts(texts, previous, following)
+        dense = (dense_features(texts, previous, following) - self.dense_mean) / self.dense_scale
         return sp.hstack([
             self._tfidf(cw, self.idf_word), self._tfidf(cc, self.idf_char) * 0.7,
-            self._tfidf(cp, self.idf_prev) * 0.5, sp.csr_matrix(dense * 0.3),
+            self._tfidf(cp, self.idf_prev) * 0.5, self._tfidf(cn, self.idf_next) * 0.5, sp.csr_matrix(dense * 0.3),
         ]).tocsr()
 
     # -- training and prediction --------------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], previous: Sequence[str | None], labels: Sequence[str]) -> TagModel:
+    def fit(
+        self,
+        texts: Sequence[str],
+        previous: Sequence[str | None],
+        labels: Sequence[str],
+        following: Sequence[str | None] | None = None,
+    ) -> TagModel:
         from sklearn.linear_model import LogisticRegression
 
         unknown = sorted(set(labels) - set(LABELS))
         if unknown:
             raise ValueError(f"unknown labels {unknown}; expected {LABELS}")
-        cw, cc, cp = self._counts(texts, previous)
-        self.idf_word, self.idf_char, self.idf_prev = self._idf(cw), self._idf(cc), self._idf(cp)
-        dense = dense_features(texts, previous)
+        nxt = list(following) if following is not None else [None] * len(texts)
+        cw, cc, cp, cn = self._counts(texts, previous, nxt)
+        self.idf_word, self.idf_char, self.idf_prev, self.idf_next = (self._idf(m) for m in (cw, cc, cp, cn))
+        dense = dense_features(texts, previous, nxt)
         self.dense_mean = dense.mean(axis=0)
         scale = dense.std(axis=0)
         scale[scale == 0] = 1.0
         self.dense_scale = scale
-        x = self._features(texts, previous)
+        x = self._features(texts, previous, nxt)
         y = np.array([LABELS.index(label) for label in labels])
         clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000, solver="lbfgs")
-        clf.fit(x, y)
+        # fit on the hash columns that occur in training only (unseen columns would get weight 0 anyway):
+        # the same model, several times faster to optimise
+        used = np.unique(x.indices)
+        clf.fit(x[:, used], y)
         coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
         intercept = np.zeros(len(LABELS), dtype=np.float32)
-        for row, cls in enumerate(clf.classes_):
-            coef[cls] = clf.coef_[row]
-            intercept[cls] = clf.intercept_[row]
+        if len(clf.classes_) == 2:  # binary: sklearn keeps one row for classes_[1]; softmax([0, z]) = sigmoid(z)
+            coef[clf.classes_[1], used] = clf.coef_[0]
+            intercept[clf.classes_[1]] = clf.intercept_[0]
+        else:
+            for row, cls in enumerate(clf.classes_):
+                coef[cls, used] = clf.coef_[row]
+                intercept[cls] = clf.intercept_[row]
         missing = [i for i in range(len(LABELS)) if i not in set(clf.classes_)]
         intercept[missing] = -1e4
         self.coef, self.intercept = coef, intercept
         return self
 
-    def predict_proba(self, texts: Sequence[str], previous: Sequence[str | None] | None = None) -> np.ndarray:
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        previous: Sequence[str | None] | None = None,
+        following: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
+        """Probabilities of ``LABELS`` for each text; ``previous``/``following`` are the neighbouring turns by
+        the other speaker (None when there is none, e.g. live, before the reply exists)."""
         if self.coef is None or self.intercept is None:
             raise RuntimeError("the tag model is not trained")
         if not texts:
             return np.zeros((0, len(LABELS)))
         prev = list(previous) if previous is not None else [None] * len(texts)
-        logits = np.asarray(self._features(texts, prev) @ self.coef.T.astype(np.float64)) + self.intercept
+        nxt = list(following) if following is not None else [None] * len(texts)
+        logits = np.asarray(self._features(texts, prev, nxt) @ self.coef.T.astype(np.float64)) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return np.asarray(e / e.sum(axis=1, keepdims=True))
 
-    def predict(self, texts: Sequence[str], previous: Sequence[str | None] | None = None) -> list[str]:
-        return [LABELS[i] for i in self.predict_proba(texts, previous).argmax(axis=1)]
+    def predict(
+        self,
+        texts: Sequence[str],
+        previous: Sequence[str | None] | None = None,
+        following: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        return [LABELS[i] for i in self.predict_proba(texts, previous, following).argmax(axis=1)]
 
     # -- persistence ----------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         assert self.coef is not None and self.intercept is not None and self.idf_word is not None
-        assert self.idf_char is not None and self.idf_prev is not None
+        assert self.idf_char is not None and self.idf_prev is not None and self.idf_next is not None
         assert self.dense_mean is not None and self.dense_scale is not None
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
             np.savez_compressed(
                 f, version=np.array(FORMAT_VERSION), c=np.array(self.c), idf_word=self.idf_word.astype(np.float16),
                 idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
+                idf_next=self.idf_next.astype(np.float16),
                 dense_mean=self.dense_mean, dense_scale=self.dense_scale, coef=self.coef.astype(np.float16),
                 intercept=self.intercept,
             )
@@ -205,6 +246,7 @@ class TagModel:
             m.idf_word = data["idf_word"].astype(np.float32)
             m.idf_char = data["idf_char"].astype(np.float32)
             m.idf_prev = data["idf_prev"].astype(np.float32)
+            m.idf_next = data["idf_next"].astype(np.float32)
             m.dense_mean, m.dense_scale = data["dense_mean"], data["dense_scale"]
             m.coef = data["coef"].astype(np.float32)
             m.intercept = data["intercept"].astype(np.float32)
@@ -215,6 +257,25 @@ class TagModel:
 def production_model() -> TagModel | None:
     """The shipped model trained on all of AnnoMI, or None when the weights file is absent."""
     return TagModel.load(MODEL_PATH) if MODEL_PATH.is_file() else None
+
+
+_OVERRIDE: list[TagModel | None] = []
+
+
+def active_model() -> TagModel | None:
+    """The model the tagger uses now: the innermost ``use_model`` override, else the production model."""
+    return _OVERRIDE[-1] if _OVERRIDE else production_model()
+
+
+@contextmanager
+def use_model(model: TagModel | None) -> Iterator[None]:
+    """Tag with ``model`` (None = rules only) inside the block. The AnnoMI benchmark uses it so that every
+    session is tagged by a model trained on the other folds, never by the shipped one."""
+    _OVERRIDE.append(model)
+    try:
+        yield
+    finally:
+        _OVERRIDE.pop()
 
 
 #: probability above which the model alone adds a tag the rules did not find

@@ -1,0 +1,1 @@
+"""Validity benchmarks on external expert-labelled data (``sparring bench ...``)."""

@@ -1,0 +1,255 @@
+"""Validity on AnnoMI (docs/scoring-validity.md): do our tags and our MI rubric agree with expert labels?
+
+``run_annomi(data_dir)`` returns the numbers ``sparring bench annomi --json`` prints (CONTRACT.md):
+
+(a) ``utterance_macro_f1``: therapist utterances tagged question / reflection / therapist_input / other by
+    ``sparring.scoring.tagmodel.TagModel``, transcript-grouped 5-fold cross-validation (``GroupKFold`` by
+    transcript id, deterministic). Every prediction comes from a model that never saw that transcript.
+(b) ``session_auc``: the ``motivational-interviewing`` rubric's overall score (embedded scorer) separating the
+    110 high- from the 23 low-quality sessions. The tagger inside the scorer is the fold model that did *not*
+    see the session (the shipped production weights are never used here). ``session_auc_length_controlled``:
+    the AUC of the score after removing what transcript length explains (residual of a least-squares fit of
+    the score on log(utterance count), fitted on all sessions — it uses no labels) and, as a second view,
+    ``session_auc_length_stratified``: the AUC within length tertiles, pooled (high/low pairs compared only
+    within the same tertile). ``length_only_auc`` is the AUC of length alone, for reference.
+(c) ``seconds``: wall time of tagging and scoring all sessions (training the fold taggers is reported apart
+    as ``train_seconds``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sparring.conversation.model import Conversation
+from sparring.scoring.tagmodel import LABELS, TagModel, use_model
+
+RUBRIC_ID = "motivational-interviewing"
+SIMPLE_CSV = "AnnoMI-simple.csv"
+REQUIRED_COLUMNS = ("transcript_id", "mi_quality", "utterance_id", "interlocutor", "utterance_text",
+                    "main_therapist_behaviour")
+
+
+class DatasetError(ValueError):
+    """The AnnoMI directory is missing or not in the expected shape."""
+
+
+@dataclass
+class Session:
+    transcript_id: int
+    quality: str  # "high" | "low"
+    speakers: list[str] = field(default_factory=list)  # "therapist" | "client"
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # main_therapist_behaviour ("n/a" for the client)
+
+    def conversation(self) -> Conversation:
+        conv = Conversation(source="call", title=f"AnnoMI transcript {self.transcript_id}")
+        for who, text in zip(self.speakers, self.texts, strict=True):
+            if who == "therapist":
+                conv.add("Therapist", "learner", text)
+            else:
+                conv.add("Client", "counterpart", text)
+        return conv
+
+    def therapist_items(self) -> list[tuple[str, str | None, str | None, str]]:
+        """(text, previous client turn, next client turn, label) for each therapist utterance."""
+        out = []
+        for i, who in enumerate(self.speakers):
+            if who != "therapist":
+                continue
+            prev = next((self.texts[j] for j in range(i - 1, -1, -1) if self.speakers[j] != "therapist"), None)
+            nxt = next((self.texts[j] for j in range(i + 1, len(self.texts)) if self.speakers[j] != "therapist"),
+                       None)
+            out.append((self.texts[i], prev, nxt, self.labels[i]))
+        return out
+
+
+def load_sessions(data_dir: str | Path, limit: int | None = None) -> list[Session]:
+    """Read ``AnnoMI-simple.csv``. ``limit`` keeps a deterministic, class-stratified subset (for tests)."""
+    path = Path(data_dir) / SIMPLE_CSV
+    if not path.is_file():
+        raise DatasetError(f"{path}: not found (expected the AnnoMI directory with {SIMPLE_CSV})")
+    rows_by: dict[int, list[dict[str, str]]] = defaultdict(list)
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DatasetError(f"{path}: missing columns {', '.join(missing)}")
+        for line, row in enumerate(reader, start=2):
+            try:
+                rows_by[int(row["transcript_id"])].append(row)
+            except ValueError as exc:
+                raise DatasetError(f"{path}:{line}: transcript_id is not an integer") from exc
+    sessions = []
+    for tid in sorted(rows_by):
+        rows = sorted(rows_by[tid], key=lambda r: int(r["utterance_id"]))
+        s = Session(tid, rows[0]["mi_quality"])
+        for r in rows:
+            if r["interlocutor"] not in ("therapist", "client"):
+                raise DatasetError(f"{path}: transcript {tid}: unknown interlocutor {r['interlocutor']!r}")
+            s.speakers.append(r["interlocutor"])
+            s.texts.append(r["utterance_text"].strip() or "…")
+            s.labels.append(r["main_therapist_behaviour"])
+        sessions.append(s)
+    if limit is not None and limit < len(sessions):
+        sessions = _stratified_subset(sessions, limit)
+    return sessions
+
+
+def _stratified_subset(sessions: list[Session], n: int) -> list[Session]:
+    low = [s for s in sessions if s.quality == "low"]
+    high = [s for s in sessions if s.quality != "low"]
+    n_low = max(2, round(n * len(low) / len(sessions)))
+    n_low = min(n_low, len(low), n - 2)
+    pick = _spread(low, n_low) + _spread(high, n - n_low)
+    return sorted(pick, key=lambda s: s.transcript_id)
+
+
+def _spread(items: list[Session], n: int) -> list[Session]:
+    if n >= len(items):
+        return list(items)
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Iterable[str] = LABELS) -> float:
+    scores = []
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p != lab)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores))
+
+
+def auc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    pos = [s for s, p in zip(scores, positive, strict=True) if p]
+    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
+    if not pos or not neg:
+        return None
+    wins = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
+    return float(wins / (len(pos) * len(neg)))
+
+
+def stratified_auc(scores: Sequence[float], positive: Sequence[bool], strata: Sequence[int]) -> float | None:
+    """AUC counting only positive/negative pairs in the same stratum."""
+    wins = pairs = 0.0
+    for k in set(strata):
+        idx = [i for i, s in enumerate(strata) if s == k]
+        pos = [scores[i] for i in idx if positive[i]]
+        neg = [scores[i] for i in idx if not positive[i]]
+        wins += sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
+        pairs += len(pos) * len(neg)
+    return float(wins / pairs) if pairs else None
+
+
+def residualise(scores: Sequence[float], covariate: Sequence[float]) -> list[float]:
+    """Scores minus their least-squares fit on the covariate (labels are not used)."""
+    x = np.asarray(covariate, dtype=float)
+    y = np.asarray(scores, dtype=float)
+    a = np.vstack([x, np.ones_like(x)]).T
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    return [round(float(v), 9) for v in y - a @ coef]
+
+
+def _folds(sessions: Sequence[Session], k: int) -> list[list[int]]:
+    """Transcript-grouped folds (sklearn GroupKFold: balanced utterance counts, deterministic)."""
+    from sklearn.model_selection import GroupKFold
+
+    sizes = np.array([len(s.texts) for s in sessions])
+    k = min(k, len(sessions))
+    return [sorted(test.tolist()) for _, test in GroupKFold(n_splits=k).split(sizes, groups=np.arange(len(sizes)))]
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+SessionScorer = Callable[[Conversation], float]
+
+
+def rubric_scorer() -> SessionScorer:
+    """The session score: the ``motivational-interviewing`` rubric's overall from the configured embedded scorer."""
+    from sparring.content.library import get_library
+    from sparring.scoring.embedded import EmbeddedScorer
+
+    rubric = get_library().rubric(RUBRIC_ID)
+    scorer = EmbeddedScorer()
+
+    def score(conv: Conversation) -> float:
+        return float(scorer.score(conv, rubric).overall)
+
+    return score
+
+
+def run_annomi(
+    data_dir: str | Path,
+    *,
+    folds: int = 5,
+    limit: int | None = None,
+    session_scorer: SessionScorer | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    sessions = load_sessions(data_dir, limit=limit)
+    if len(sessions) < 4 or not any(s.quality == "low" for s in sessions):
+        raise DatasetError("need at least 4 sessions including low-quality ones")
+    scorer = session_scorer or rubric_scorer()
+    fold_idx = _folds(sessions, folds)
+    gold: list[str] = []
+    pred: list[str] = []
+    session_scores: dict[int, float] = {}
+    train_seconds = score_seconds = 0.0
+    for f, test in enumerate(fold_idx, start=1):
+        train_items = [it for i, s in enumerate(sessions) if i not in set(test) for it in s.therapist_items()]
+        t0 = time.perf_counter()
+        model = TagModel().fit([t for t, _, _, _ in train_items], [p for _, p, _, _ in train_items],
+                               [y for _, _, _, y in train_items], [n for _, _, n, _ in train_items])
+        train_seconds += time.perf_counter() - t0
+        t1 = time.perf_counter()
+        with use_model(model):
+            for i in test:
+                items = sessions[i].therapist_items()
+                if items:
+                    pred.extend(model.predict([t for t, _, _, _ in items], [p for _, p, _, _ in items],
+                                              [n for _, _, n, _ in items]))
+                    gold.extend(y for _, _, _, y in items)
+                session_scores[i] = scorer(sessions[i].conversation())
+        score_seconds += time.perf_counter() - t1
+        if progress:
+            progress(f"fold {f}/{len(fold_idx)}: {len(test)} sessions")
+    order = sorted(session_scores)
+    scores = [session_scores[i] for i in order]
+    high = [sessions[i].quality == "high" for i in order]
+    lengths = [math.log(len(sessions[i].texts)) for i in order]
+    tertiles = np.quantile(lengths, [1 / 3, 2 / 3])
+    strata = [int(np.searchsorted(tertiles, v, side="right")) for v in lengths]
+    result: dict[str, Any] = {
+        "utterance_macro_f1": round(macro_f1(gold, pred), 4),
+        "utterance_accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
+        "utterance_per_class_f1": {lab: round(macro_f1(gold, pred, [lab]), 4) for lab in LABELS},
+        "session_auc": _r(auc(scores, high)),
+        "session_auc_length_controlled": _r(auc(residualise(scores, lengths), high)),
+        "session_auc_length_stratified": _r(stratified_auc(scores, high, strata)),
+        "length_only_auc": _r(auc(lengths, high)),
+        "seconds": round(score_seconds, 2),
+        "train_seconds": round(train_seconds, 2),
+        "sessions": len(sessions),
+        "sessions_high": sum(high),
+        "sessions_low": len(high) - sum(high),
+        "therapist_utterances": len(gold),
+        "folds": len(fold_idx),
+        "rubric": RUBRIC_ID,
+        "length_control": "residual of score on log(utterances); stratified = pairs within length tertiles",
+    }
+    return result
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 4)

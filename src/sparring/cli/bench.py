@@ -1,0 +1,49 @@
+"""``sparring bench annomi``: scoring validity against expert labels (docs/scoring-validity.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from sparring.cli.errors import UserError
+
+bench_app = typer.Typer(help="Benchmarks against external expert-labelled data.", no_args_is_help=True)
+
+
+@bench_app.command("annomi")
+def _annomi(
+    data: Path = typer.Option(..., "--data", help="the AnnoMI directory (holding AnnoMI-simple.csv)"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
+    folds: int = typer.Option(5, "--folds", min=2, max=20, help="transcript-grouped cross-validation folds"),
+    limit: int | None = typer.Option(None, "--limit", min=4, help="use a deterministic subset of N sessions"),
+) -> None:
+    """Utterance tagging macro-F1, session AUC (high vs low MI quality) and wall time, all out-of-fold."""
+    from sparring.bench.annomi import DatasetError, run_annomi
+
+    if not data.is_dir():
+        raise UserError(f"--data {data}: not a directory")
+
+    def progress(msg: str) -> None:
+        print(f"annomi: {msg}", file=sys.stderr)
+
+    try:
+        result = run_annomi(data, folds=folds, limit=limit, progress=None if json_out else progress)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"utterance macro-F1 (therapist 4-way, {result['folds']}-fold grouped CV): {result['utterance_macro_f1']}")
+    print(f"session AUC (high vs low MI quality, rubric overall):  {result['session_auc']}")
+    print(f"  length-controlled (residualised):                   {result['session_auc_length_controlled']}")
+    print(f"  length-stratified (within tertiles):                {result['session_auc_length_stratified']}")
+    print(f"  length alone:                                       {result['length_only_auc']}")
+    print(f"wall time, tagging and scoring {result['sessions']} sessions: {result['seconds']} s "
+          f"(training fold taggers: {result['train_seconds']} s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
