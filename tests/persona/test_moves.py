@@ -76,3 +76,8 @@ def test_output_is_ordered_known_and_deterministic() -> None:
 
 def test_sentence_split() -> None:
     assert split_sentences("Hi. How are you?  Fine!\nOk") == ["Hi.", "How are you?", "Fine!", "Ok"]
+
+
+def test_a_bare_why_is_not_an_exploring_question() -> None:
+    assert "open-question" not in classify("Why?")
+    assert "open-question" in classify("Why does that matter to you?")

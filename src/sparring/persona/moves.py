@@ -26,6 +26,8 @@ PROTOTYPES_PATH = Path(__file__).parent / "data" / "move_prototypes.yaml"
 
 #: a learner turn longer than this many words talks over the counterpart
 MONOLOGUE_WORDS = 80
+#: a bare "Why?" or "How so?" keeps the talk going but does not explore anything
+OPEN_MIN_WORDS = 3
 #: embedding budget per turn (sentences, and words per sentence)
 EMBED_MAX_SENTENCES = 6
 EMBED_MAX_WORDS = 28
@@ -176,7 +178,7 @@ def _rule_moves(sentence: str) -> set[str]:
     s = sentence.lower().replace("’", "'")
     found: set[str] = set()
     stripped = s.strip()
-    if _OPEN_START.search(stripped):
+    if _OPEN_START.search(stripped) and len(stripped.split()) >= OPEN_MIN_WORDS:
         found.add("open-question")
     elif stripped.endswith("?") or (_CLOSED_START.search(stripped) and len(stripped.split()) <= 15):
         found.add("closed-question")  # a yes/no question, typed with or without its question mark
