@@ -359,3 +359,18 @@ def test_organisation_rubrics_separate_strong_from_weak(name: str, scorer: Embed
     met_good = sum(r.verdict == "met" for r in good.criteria)
     met_bad = sum(r.verdict == "met" for r in bad.criteria)
     assert met_good > met_bad
+
+
+def test_long_calls_embed_a_bounded_number_of_words_but_quote_whole_segments() -> None:
+    turns = "\n".join(
+        f"Rep: {'We looked at the numbers again and the team found a few more places where time is lost. ' * 2}"
+        f"What would it take to fix that by March, {i}?\nBuyer: Good question."
+        for i in range(150)
+    )
+    conversation = conv("# roles: Rep=learner, Buyer=counterpart\n" + turns)
+    segs = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
+    texts = embedded.embedding_texts(segs)
+    assert sum(len(t.split()) for t in texts) <= embedded.EMBED_WORD_BUDGET < sum(len(s.text.split()) for s in segs)
+    assert all(s.text.startswith(t) for s, t in zip(segs, texts, strict=True))
+    short = segs[:5]
+    assert embedded.embedding_texts(short) == [s.text for s in short]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,10 +120,6 @@ class SegmentScore:
     own_negative: bool = False
 
 
-def _round(x: float) -> float:
-    return float(round(float(x), 3))
-
-
 def score_segments(
     c: Criterion,
     segments: Sequence[Segment],
@@ -144,35 +141,55 @@ def score_segments(
         neg_sim, neg_arg = neg_all.max(axis=1), neg_all.argmax(axis=1)
     else:
         neg_sim, neg_arg = np.zeros(len(segments)), np.zeros(len(segments), dtype=int)
+    n = len(segments)
+    pos, neg, dsc = np.round(pos_sim, 3), np.round(neg_sim, 3), np.round(desc_sim, 3)
     signals = set(c.signals)
-    out: list[SegmentScore] = []
-    for i, seg in enumerate(segments):
-        pos, neg, dsc = _round(pos_sim[i]), _round(neg_sim[i]), _round(desc_sim[i])
-        tagged = bool(signals & segment_tags[i]) if signals else False
-        # the description is a weaker prototype: it reads like a definition, not like a spoken line
-        strength = max(pos, dsc + 0.1)
-        if signals:
-            strength += SIGNAL_BONUS if tagged else -SIGNAL_MISSING
-        if neg > pos:
-            strength -= 0.6 * (neg - pos)
-        # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
-        if proto.question_share >= 0.6 and not seg.question:
-            strength -= FORM_MISMATCH
-        elif proto.question_share <= 0.2 and seg.question:
-            strength -= FORM_MISMATCH / 2
-        out.append(
-            SegmentScore(
-                seg,
-                _round(strength),
-                pos,
-                neg,
-                tagged,
-                proto.positive_lines[int(pos_arg[i])] if proto.positive_lines else None,
-                proto.negative_lines[int(neg_arg[i])] if proto.negative_lines else None,
-                int(neg_arg[i]) < proto.own_negatives,
-            )
+    tagged = np.array([bool(signals & t) for t in segment_tags] if signals else [False] * n, dtype=bool)
+    asks = np.array([seg.question for seg in segments], dtype=bool)
+    # the description is a weaker prototype: it reads like a definition, not like a spoken line
+    strength = np.maximum(pos, dsc + 0.1)
+    if signals:
+        strength = strength + np.where(tagged, SIGNAL_BONUS, -SIGNAL_MISSING)
+    strength = strength - 0.6 * np.clip(neg - pos, 0.0, None)
+    # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
+    if proto.question_share >= 0.6:
+        strength = strength - np.where(asks, 0.0, FORM_MISMATCH)
+    elif proto.question_share <= 0.2:
+        strength = strength - np.where(asks, FORM_MISMATCH / 2, 0.0)
+    strengths = np.round(strength, 3).tolist()
+    pos_l, neg_l, tagged_l = pos.tolist(), neg.tolist(), tagged.tolist()
+    pos_arg_l, neg_arg_l = pos_arg.tolist(), neg_arg.tolist()
+    plines, nlines, own = proto.positive_lines, proto.negative_lines, proto.own_negatives
+    return [
+        SegmentScore(
+            seg,
+            strengths[i],
+            pos_l[i],
+            neg_l[i],
+            tagged_l[i],
+            plines[pos_arg_l[i]] if plines else None,
+            nlines[neg_arg_l[i]] if nlines else None,
+            neg_arg_l[i] < own,
         )
-    return out
+        for i, seg in enumerate(segments)
+    ]
+
+
+#: learner words embedded per conversation at most; beyond it (long calls) each segment is matched by its first
+#: words only (the speech act is usually in the opening words). Quotes always show the whole segment.
+EMBED_WORD_BUDGET = 3000
+MIN_EMBED_WORDS = 14
+
+
+def embedding_texts(segments: Sequence[Segment], budget: int = EMBED_WORD_BUDGET) -> list[str]:
+    """The text embedded for each segment: the whole segment, or its first words when the call is long."""
+    lengths = [len(s.text.split()) for s in segments]
+    if sum(lengths) <= budget:
+        return [s.text for s in segments]
+    cap = max(lengths)
+    while cap > MIN_EMBED_WORDS and sum(min(n, cap) for n in lengths) > budget:
+        cap -= 1
+    return [s.text if n <= cap else " ".join(s.text.split()[:cap]) for s, n in zip(segments, lengths, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- scorer
@@ -423,10 +440,13 @@ class EmbeddedScorer:
         from sparring.scoring.metrics import compute_metrics
         from sparring.scoring.tagging import question_kind, tag_turns
 
-        tags = tag_turns(conversation)
-        metrics = compute_metrics(conversation, tags=tags)
         segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
-        vectors = self._embed([s.text for s in segments]) if segments else np.zeros((0, 384), dtype=np.float32)
+        # the embedding model releases the GIL: embed on a worker thread while the (pure Python) tagger runs
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparring-embed") as pool:
+            pending = pool.submit(self._embed, embedding_texts(segments)) if segments else None
+            tags = tag_turns(conversation)
+            metrics = compute_metrics(conversation, tags=tags)
+            vectors = pending.result() if pending is not None else np.zeros((0, 384), dtype=np.float32)
         segment_tags = []
         for seg in segments:
             kind = question_kind(seg.text) if seg.question else None
