@@ -52,7 +52,8 @@ class Script:
 def _engine(model: FunctionModel, **kw: Any) -> LLMPersonaEngine:
     cfg = TaskConfig(task="persona", provider="openai-compatible", model="fake-persona", base_url="http://127.0.0.1:1",
                      backoff=0.0, max_retries=1)  # fmt: skip
-    return LLMPersonaEngine(LLMClient(cfg, model, sleep=lambda s: None), EmbeddedPersonaEngine(), **kw)
+    client = LLMClient(cfg, model, sleep=lambda s: None, stream_debounce=0.0)
+    return LLMPersonaEngine(client, EmbeddedPersonaEngine(), **kw)
 
 
 @pytest.fixture(scope="module")

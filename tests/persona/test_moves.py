@@ -81,3 +81,17 @@ def test_sentence_split() -> None:
 def test_a_bare_why_is_not_an_exploring_question() -> None:
     assert "open-question" not in classify("Why?")
     assert "open-question" in classify("Why does that matter to you?")
+
+
+@pytest.mark.parametrize(
+    ("text", "concedes"),
+    [
+        ("Okay, I can give you a 20% discount on the renewal.", True),
+        ("We could do a discount if that helps.", True),
+        ("A 10% discount is fine.", True),
+        ("What if we run the discount for 10% of sign-ups and compare?", False),
+        ("Customers ask about the discount a lot.", False),
+    ],
+)
+def test_discount_as_an_offer_or_as_a_topic(text: str, concedes: bool) -> None:
+    assert ("concession" in classify(text)) is concedes

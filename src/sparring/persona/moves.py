@@ -71,7 +71,8 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"what if we [^.?!]*(?:and|if) you)\b"
     ),
     "concession": re.compile(
-        r"\b(?:discount|\d+ ?(?:%|percent|per cent) off|"
+        r"\b(?:(?:give|offer|offering|throw in|apply|extend|get you|can do|could do|we'll do|i'll do)\b[^.?!]{0,25}"
+        r"\bdiscount|\d+ ?(?:%|percent|per cent) (?:off|discount)|discount of \d|"
         r"(?:lower|drop|cut|reduce|slash) (?:the|our|my) (?:price|fee|rate)|"
         r"waive|for free|at no (?:extra )?(?:cost|charge)|match (?:their|that|the) (?:price|quote|offer)|"
         r"knock (?:off|\d)|cheaper for you|give you \d|forget (?:i said|i mentioned|it|about it)|never ?mind|"
