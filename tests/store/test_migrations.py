@@ -53,3 +53,26 @@ def test_first_session_migrates_automatically(db: Database) -> None:
     with db.read() as s:
         assert s.scalar(select(Organisation.name)) == "Acme"
     assert migrate.current_revision(db.engine) == migrate.head_revision()
+
+
+def test_concurrent_first_use_migrates_once(database_url: str) -> None:
+    import threading
+
+    dbs = [Database(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def go(d: Database) -> None:
+        try:
+            d.upgrade()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in dbs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert migrate.current_revision(dbs[0].engine) == migrate.head_revision()
+    for d in dbs:
+        d.dispose()

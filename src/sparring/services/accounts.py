@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from pwdlib import PasswordHash
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sparring.services.errors import Conflict, InvalidInput, NotFound
@@ -204,6 +205,12 @@ class Accounts:
 
     def local_learner(self) -> UserRecord:
         """The default learner of CLI reps (no password, cannot log in), created on first use."""
+        try:
+            return self._local_learner()
+        except IntegrityError:  # another process created it at the same moment
+            return self._local_learner()
+
+    def _local_learner(self) -> UserRecord:
         with self.db.session() as s:
             user = s.scalar(select(User).where(User.email == LOCAL_LEARNER_EMAIL))
             if user is None:

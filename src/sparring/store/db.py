@@ -83,7 +83,8 @@ class Database:
     def upgrade(self) -> tuple[str | None, str | None]:
         """Migrate to the newest schema; return (revision before, revision after)."""
         try:
-            result = migrate.upgrade(self.engine)
+            # on SQLite the write engine's BEGIN IMMEDIATE serialises processes that migrate at the same time
+            result = migrate.upgrade(self.engine.execution_options(sparring_write=True))
         except Exception as exc:
             raise DatabaseError(f"cannot migrate {self.describe()}: {_first_line(exc)}") from exc
         self._migrated = True

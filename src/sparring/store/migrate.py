@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: PostgreSQL advisory lock held while migrating (an arbitrary constant: "sparring" in ASCII)
+MIGRATION_LOCK_KEY = 0x73706172_72696E67 & 0x7FFFFFFFFFFFFFFF
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -34,6 +36,9 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     """Migrate the database to ``revision``; return (revision before, revision after)."""
     before = current_revision(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # several workers may start at once: one migrates, the others wait and then find nothing to do
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         command.upgrade(alembic_config(conn), revision)
     return before, current_revision(engine)
 
