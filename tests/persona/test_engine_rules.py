@@ -171,3 +171,13 @@ def test_the_engine_does_not_mutate_the_state_it_is_given(tiny: Scenario) -> Non
     before = state.model_dump()
     _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert state.model_dump() == before
+
+
+def test_an_objection_can_wait_for_a_learner_move() -> None:
+    sc = parse_model(TINY.replace("raised_when: {turn_at_least: 1}", "raised_when: {learner_move: [open-question]}"),
+                     Scenario, "tiny.yaml")
+    state, conv = _start(sc, "medium")
+    _, state = _say(sc, state, conv, "I hear you, that's a fair concern.")
+    assert state.eased == ["price"] and state.raised == ["price"]  # settled, but nothing asked yet
+    text, state = _say(sc, state, conv, "What else is on your mind about this?")
+    assert state.raised == ["price", "timing"] and text.endswith("And the timing is bad.")
