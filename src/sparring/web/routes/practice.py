@@ -4,13 +4,13 @@ branch from any turn, mark private, and the scorecard page."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
 from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
@@ -93,29 +93,33 @@ def _chunks(text: str, size: int = 3) -> Iterator[str]:
         yield " ".join(words[i : i + size]) + (" " if i + size < len(words) else "")
 
 
-def _reply_events(svc: PracticeService, rep_id: int, compute: Any) -> Iterator[str]:
-    """Run the persona (after the learner turn is committed), stream its reply, score the rep if it ended."""
+def _reply_events(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int) -> list[str]:
+    events = [_sse("delta", {"text": chunk}) for chunk in _chunks(text)]
+    events.append(_sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
+                                "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"}))
+    return events
+
+
+def _score_quietly(svc: PracticeService, rep_id: int) -> bool:
+    """Score a rep that just ended; a scorer failure leaves it unscored (the scorecard page offers a retry)."""
     try:
-        result = compute()
-    except ServiceError as exc:
-        yield _sse("failure", {"message": str(exc).split(";")[0] + "."})
-        return
-    text, ended, outcome, fallback = result
-    for chunk in _chunks(text):
-        yield _sse("delta", {"text": chunk})
-    scored = False
-    if ended:
-        try:
-            svc.score_rep(rep_id)
-            scored = True
-        except ServiceError:
-            scored = False
-    yield _sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
-                        "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"})
+        svc.score_rep(rep_id)
+    except ServiceError:
+        return False
+    return True
 
 
-def _stream(events: Iterator[str]) -> StreamingResponse:
-    return StreamingResponse(iterate_in_threadpool(events), media_type="text/event-stream",
+async def _stream_events(first: list[str], later: Any = None) -> AsyncIterator[str]:
+    """Yield ready events at once; ``later`` (a blocking callable returning more events) runs in a thread."""
+    for event in first:
+        yield event
+    if later is not None:
+        for event in await run_in_threadpool(later):
+            yield event
+
+
+def _stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
@@ -132,21 +136,20 @@ def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth) -> Re
     except EngineFailed as exc:
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
-
-        def failed() -> Iterator[str]:
-            yield _sse("saved", learner.model_dump())
-            yield _sse("failure", {"message": message})
-
-        return _stream(failed())
+        return _stream(_stream_events([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})]))
     except ServiceError as exc:
         raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+    saved = _sse("saved", result.learner_turn.model_dump())
+    reply = result.reply.text if result.reply else ""
+    if not result.ended:
+        events = _reply_events(reply, False, result.outcome, result.fallback_reason, False, rep_id)
+        return _stream(_stream_events([saved, *events]))
 
-    def events() -> Iterator[str]:
-        yield _sse("saved", result.learner_turn.model_dump())
-        reply = result.reply.text if result.reply else ""
-        yield from _reply_events(svc, rep_id, lambda: (reply, result.ended, result.outcome, result.fallback_reason))
+    def finish() -> list[str]:  # the rep ended on this reply: score it before "done"
+        scored = _score_quietly(svc, rep_id)
+        return _reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id)
 
-    return _stream(events())
+    return _stream(_stream_events([saved], finish))
 
 
 @router.get("/reps/{rep_id}/reply")
@@ -156,12 +159,17 @@ def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
     _own(database, auth.viewer, rep_id)
     svc = practice_service(request)
 
-    def compute() -> tuple[str, bool, str, str | None]:
-        rep = svc.resume_rep(rep_id)
+    def compute() -> list[str]:
+        try:
+            rep = svc.resume_rep(rep_id)
+        except ServiceError as exc:
+            return [_sse("failure", {"message": str(exc).split(";")[0] + "."})]
         last = rep.turns[-1]
-        return (last.text if last.role == "counterpart" else "", rep.ended, rep.outcome, None)
+        text = last.text if last.role == "counterpart" else ""
+        scored = _score_quietly(svc, rep_id) if rep.ended and rep.scorecard is None else rep.scorecard is not None
+        return _reply_events(text, rep.ended, rep.outcome, None, scored, rep_id)
 
-    return _stream(_reply_events(svc, rep_id, compute))
+    return _stream(_stream_events([], compute))
 
 
 @router.post("/reps/{rep_id}/end")
