@@ -62,7 +62,7 @@ def reply_latency() -> dict[str, float]:
             if bank.is_file():
                 learners.append(AdaptiveLearner.from_file(bank))
             for learner in learners:
-                opening = engine.open(sc, difficulty)  # type: ignore[arg-type]
+                opening = engine.open(sc, difficulty)
                 state = opening.state
                 conv = Conversation()
                 conv.add(sc.persona.name, "counterpart", opening.text)
