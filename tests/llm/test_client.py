@@ -174,8 +174,20 @@ def test_function_model_stream_partials() -> None:
     def plain(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"reply": "x"})])
 
-    client = LLMClient(_cfg(), FunctionModel(plain, stream_function=stream))
+    client = LLMClient(_cfg(), FunctionModel(plain, stream_function=stream), stream_debounce=0.0)
     items = list(client.stream(instructions="x", prompt="y", output_type=Answer))
     assert isinstance(items[-1], LLMResult) and items[-1].output.mood == 0.1
     assert any(isinstance(i, Answer) and i.reply == "Hi. " for i in items) or len(items) > 2
     assert client.engine_name == "llm:gpt-4o-mini"
+
+
+@pytest.mark.parametrize("mode", ["native", "prompted"])
+def test_other_output_modes_work_over_http(fake_openai: FakeOpenAI, mode: str) -> None:
+    fake_openai.script = [{"args": {"reply": "Plain JSON.", "mood": 0.9}}]
+    client = _sdk_client(fake_openai, output_mode=mode)
+    assert client.run(instructions="x", prompt="y", output_type=Answer).output.reply == "Plain JSON."
+    items = list(client.stream(instructions="x", prompt="y", output_type=Answer))
+    assert isinstance(items[-1], LLMResult) and items[-1].output.mood == 0.9
+    assert "tools" not in fake_openai.requests[0]
+    if mode == "native":
+        assert fake_openai.requests[0]["response_format"]["type"] == "json_schema"

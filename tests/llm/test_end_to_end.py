@@ -36,7 +36,7 @@ def test_persona_streams_over_http_and_falls_back_on_500s(configured: FakeOpenAI
     conv.add("Alex", "learner", "What is the COO hoping to see from this review?")
     answer = {"reply": "Savings, mostly. Something she can show the board.", "learner_moves": ["open-question"],
               "state": {"trust": 0.55}}  # fmt: skip
-    configured.script = [{"args": answer, "chunk": 6}]
+    configured.script = [{"args": answer, "chunk": 12, "chunk_sleep": 0.04}]
     items = list(engine.stream_reply(scenario, opening.state, conv))
     final = items[-1]
     assert isinstance(final, PersonaReply) and final.engine == "llm:fake-persona"

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_ai import Agent, ModelSettings, RunContext
+from pydantic_ai.direct import model_request_stream_sync, model_request_sync
 from pydantic_ai.exceptions import (
     AgentRunError,
     ModelAPIError,
@@ -26,11 +27,14 @@ from pydantic_ai.exceptions import (
     ModelRequestTimeout,
     UnexpectedModelBehavior,
 )
-from pydantic_ai.models import Model
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
+from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
+from pydantic_ai.tools import ToolDefinition
+from pydantic_core import from_json
 
 from sparring.llm.config import TaskConfig
-from sparring.llm.usage import make_usage
+from sparring.llm.usage import add_usage, make_usage
 from sparring.scoring.scorecard import Usage
 
 T = TypeVar("T", bound=BaseModel)
@@ -89,11 +93,13 @@ class LLMClient:
         *,
         prices: Mapping[str, Mapping[str, float]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stream_debounce: float = STREAM_DEBOUNCE,
     ):
         self.cfg = cfg
         self.model = model
         self.prices = prices
         self._sleep = sleep
+        self.stream_debounce = stream_debounce
         self._agents: dict[type[BaseModel], Agent[str, Any]] = {}
 
     @property
@@ -147,13 +153,52 @@ class LLMClient:
         prompt: str,
         output_type: type[T],
         temperature: float | None = None,
+        retries: int = 1,
     ) -> LLMResult[T]:
-        """One structured call: transport retries with backoff, one validation retry (inside pydantic-ai)."""
+        """One structured call: transport retries with backoff, then up to ``retries`` validation retries that
+        tell the model what failed validation."""
+        if self.cfg.output_mode != "tool":
+            return self._run_agent(instructions, prompt, output_type, temperature, retries)
+        params = _tool_params(output_type)
+        settings = self._settings(temperature)
+        usage: Usage | None = None
+        attempt = 0
+        asked = prompt
+        while True:
+            messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(asked)], instructions=instructions)]
+            try:
+                response = model_request_sync(self.model, messages, model_settings=settings,
+                                              model_request_parameters=params)  # fmt: skip
+            except (AgentRunError, TimeoutError) as exc:
+                retryable, reason = classify(exc)
+                if retryable and attempt < self.cfg.max_retries:
+                    self._sleep(self._delay(attempt))
+                    attempt += 1
+                    continue
+                if retryable and attempt:
+                    reason = f"{reason} after {attempt + 1} attempts"
+                raise LLMUnavailable(reason, usage) from exc
+            u = response.usage
+            usage = add_usage(usage, self._usage(u.input_tokens, u.output_tokens, 1))
+            assert usage is not None
+            try:
+                return LLMResult(_final(response, output_type), usage, attempt + 1)
+            except (ValidationError, ValueError) as exc:
+                if retries <= 0:
+                    raise LLMUnavailable("malformed output", usage) from exc
+                retries -= 1
+                asked = _retry_prompt(prompt, exc)
+
+    def _run_agent(
+        self, instructions: str, prompt: str, output_type: type[T], temperature: float | None, retries: int
+    ) -> LLMResult[T]:
+        """A structured call through an agent run, for the native and prompted output modes."""
         agent = self._agent(output_type)
         attempt = 0
         while True:
             try:
-                result = agent.run_sync(prompt, deps=instructions, model_settings=self._settings(temperature))
+                settings = self._settings(temperature)
+                result = agent.run_sync(prompt, deps=instructions, model_settings=settings, retries=retries)
             except (AgentRunError, TimeoutError) as exc:
                 retryable, reason = classify(exc)
                 if retryable and attempt < self.cfg.max_retries:
@@ -177,8 +222,63 @@ class LLMClient:
         """Yield partial outputs as they arrive, then one final :class:`LLMResult`.
 
         Retries happen only before the first partial output; a stream that breaks later raises
-        :class:`LLMUnavailable`. Output that fails validation at the end gets one non-streamed retry.
-        """
+        :class:`LLMUnavailable`. Output that fails validation at the end gets one non-streamed retry that is
+        told what was wrong.
+
+        In ``tool`` output mode (the default) this uses pydantic-ai's direct model API rather than an agent
+        run: the agent graph costs ~10x more CPU per streamed call (bench/llm_overhead.py)."""
+        if self.cfg.output_mode != "tool":
+            yield from self._stream_agent(instructions, prompt, output_type, temperature)
+            return
+        params = _tool_params(output_type)
+        messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(prompt)], instructions=instructions)]
+        attempt = 0
+        while True:
+            started = False
+            try:
+                with model_request_stream_sync(
+                    self.model, messages, model_settings=self._settings(temperature), model_request_parameters=params
+                ) as stream:
+                    last = 0.0
+                    for _event in stream:
+                        now = time.perf_counter()
+                        if now - last < self.stream_debounce:
+                            continue
+                        last = now
+                        partial = _partial(stream.response, output_type)
+                        if partial is not None:
+                            started = True
+                            yield partial
+                    response = stream.response
+                    u = stream.usage
+            except (AgentRunError, TimeoutError) as exc:
+                retryable, reason = classify(exc)
+                if retryable and not started and attempt < self.cfg.max_retries:
+                    self._sleep(self._delay(attempt))
+                    attempt += 1
+                    continue
+                if retryable and attempt:
+                    reason = f"{reason} after {attempt + 1} attempts"
+                raise LLMUnavailable(reason) from exc
+            usage = self._usage(u.input_tokens, u.output_tokens, 1)
+            try:
+                output = _final(response, output_type)
+            except (ValidationError, ValueError) as exc:
+                # the one validation retry, not streamed, telling the model what was wrong
+                try:
+                    final = self.run(instructions=instructions, prompt=_retry_prompt(prompt, exc),
+                                     output_type=output_type, retries=0)  # fmt: skip
+                except LLMUnavailable as err:
+                    raise LLMUnavailable(f"malformed output, then {err.reason}") from err
+                yield LLMResult(final.output, add_usage(usage, final.usage) or final.usage, attempt + 2)
+                return
+            yield LLMResult(output, usage, attempt + 1)
+            return
+
+    def _stream_agent(
+        self, instructions: str, prompt: str, output_type: type[T], temperature: float | None
+    ) -> Iterator[T | LLMResult[T]]:
+        """Streaming through an agent run, for the native and prompted output modes."""
         agent = self._agent(output_type)
         attempt = 0
         while True:
@@ -186,7 +286,7 @@ class LLMClient:
             try:
                 settings = self._settings(temperature)
                 with agent.run_stream_sync(prompt, deps=instructions, model_settings=settings) as run:
-                    for partial in run.stream_output(debounce_by=STREAM_DEBOUNCE):
+                    for partial in run.stream_output(debounce_by=self.stream_debounce or None):
                         started = True
                         yield partial
                     output = run.get_output()
@@ -196,7 +296,7 @@ class LLMClient:
             except UnexpectedModelBehavior:
                 # the one validation retry, without streaming (pydantic-ai cannot retry inside a stream)
                 try:
-                    final = self.run(instructions=instructions, prompt=prompt, output_type=output_type)
+                    final = self.run(instructions=instructions, prompt=prompt, output_type=output_type, retries=0)
                 except LLMUnavailable as exc:
                     raise LLMUnavailable(f"malformed output, then {exc.reason}", exc.usage) from exc
                 yield final
@@ -211,3 +311,49 @@ class LLMClient:
                     reason = f"{reason} after {attempt + 1} attempts"
                 raise LLMUnavailable(reason) from exc
 
+
+def _tool_params(output_type: type[BaseModel]) -> ModelRequestParameters:
+    """The structured output as the one tool the model must call."""
+    tool = ToolDefinition(
+        name="answer",
+        parameters_json_schema=output_type.model_json_schema(),
+        description=(output_type.__doc__ or "The answer.").strip().splitlines()[0],
+        kind="output",
+    )
+    return ModelRequestParameters(output_tools=[tool], output_mode="tool", allow_text_output=False)
+
+
+def _retry_prompt(prompt: str, exc: Exception) -> str:
+    problem = " ".join(str(exc).split())[:400]
+    return f"{prompt}\n\nYour previous answer was not valid: {problem}. Answer again with valid output."
+
+
+def _tool_args(response: ModelResponse) -> str | dict[str, Any] | None:
+    for part in response.parts:
+        if isinstance(part, ToolCallPart):
+            args = part.args
+            if isinstance(args, str):
+                return args
+            return dict(args) if isinstance(args, dict) else None
+    return None
+
+
+def _partial(response: ModelResponse, output_type: type[T]) -> T | None:
+    """The output so far, from incomplete JSON arguments (None while it does not validate yet)."""
+    args = _tool_args(response)
+    if not args:
+        return None
+    try:
+        data = from_json(args, allow_partial="trailing-strings") if isinstance(args, str) else args
+        return output_type.model_validate(data)
+    except (ValueError, ValidationError):
+        return None
+
+
+def _final(response: ModelResponse, output_type: type[T]) -> T:
+    args = _tool_args(response)
+    if args is None:
+        raise ValueError("the model answered without the structured output")
+    if isinstance(args, str):
+        return output_type.model_validate_json(args)
+    return output_type.model_validate(args)
