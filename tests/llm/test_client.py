@@ -191,3 +191,12 @@ def test_other_output_modes_work_over_http(fake_openai: FakeOpenAI, mode: str) -
     assert "tools" not in fake_openai.requests[0]
     if mode == "native":
         assert fake_openai.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_prompt_caching_is_requested_from_anthropic_only() -> None:
+    model = FunctionModel(lambda m, i: ModelResponse(parts=[]))
+    anthropic = LLMClient(_cfg(provider="anthropic", base_url=None, api_key="k"), model)
+    assert anthropic._settings(None).get("cache") is True
+    assert "cache" not in LLMClient(_cfg(), model)._settings(None)
+    off = LLMClient(_cfg(provider="anthropic", base_url=None, api_key="k", prompt_cache=False), model)
+    assert "cache" not in off._settings(None)

@@ -135,6 +135,8 @@ class LLMClient:
         }
         if self.cfg.max_tokens:
             s["max_tokens"] = self.cfg.max_tokens
+        if self.cfg.provider == "anthropic" and self.cfg.prompt_cache:
+            s["cache"] = True  # explicit cache breakpoints on the stable prefix; OpenAI caches implicitly
         return s
 
     def _usage(self, input_tokens: int, output_tokens: int, requests: int) -> Usage:

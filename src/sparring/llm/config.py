@@ -46,6 +46,9 @@ class TaskConfig(BaseModel):
     max_backoff: float = Field(default=8.0, ge=0, le=300)
     output_mode: OutputMode = Field(default="tool", description="how structured output is requested")
     max_tokens: int | None = Field(default=None, gt=0)
+    prompt_cache: bool = Field(
+        default=True, description="Anthropic: mark the stable prefix for prompt caching (OpenAI caches by itself)"
+    )
 
     @property
     def enabled(self) -> bool:
