@@ -304,3 +304,10 @@ def test_kill_9_mid_rep_loses_no_committed_turn_and_resumes(
     ]
     assert [t["role"] for t in doc["turns"][6:]] == ["counterpart", "learner", "counterpart"]
     assert doc["turns"][6]["text"].startswith("Reply 3:") and doc["state"]["learner_turns"] == 4
+
+
+def test_cli_role_list_matches_the_schema() -> None:
+    from sparring.cli.accounts import ROLES as CLI_ROLES
+    from sparring.store.models import ROLES
+
+    assert CLI_ROLES == ROLES

@@ -76,3 +76,10 @@ def test_concurrent_first_use_migrates_once(database_url: str) -> None:
     assert migrate.current_revision(dbs[0].engine) == migrate.head_revision()
     for d in dbs:
         d.dispose()
+
+
+def test_schema_head_constant_names_the_newest_migration(db: Database) -> None:
+    assert migrate.head_revision() == migrate.SCHEMA_HEAD
+    assert migrate.stored_revision(db.engine) is None
+    db.upgrade()
+    assert migrate.stored_revision(db.engine) == migrate.SCHEMA_HEAD

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
-from sparring.services.accounts import Accounts
-from sparring.store.models import ROLES
+
+ROLES = ("learner", "manager", "admin")  # sparring.store.models.ROLES, without loading SQLAlchemy here
 
 
 def _create(
@@ -24,6 +24,8 @@ def _create(
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Create a user, and the organisation and team if they do not exist."""
+    from sparring.services.accounts import Accounts
+
     if role not in ROLES:
         raise UserError(f"unknown role '{role}' (use one of: {', '.join(ROLES)})")
     with service_errors():
@@ -40,7 +42,7 @@ def _list(
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List users."""
-    from sparring.services.accounts import slugify
+    from sparring.services.accounts import Accounts, slugify
 
     with service_errors():
         users = Accounts().list_users()
@@ -62,6 +64,8 @@ def _set_password(
     password: str = typer.Option(..., "--password", help="the new password (at least 8 characters)"),
 ) -> None:
     """Set a user's password (admin-driven reset)."""
+    from sparring.services.accounts import Accounts
+
     with service_errors():
         accounts = Accounts()
         accounts.set_password(accounts.find_user(email).id, password)

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from sparring.cli.service_errors import service_errors
-from sparring.services.content import ContentService
 
 
 def content_import(
@@ -15,6 +14,8 @@ def content_import(
     draft: bool = typer.Option(False, "--draft", help="store unpublished (not used for new reps until published)"),
 ) -> None:
     """Import scenarios and rubrics. Everything is validated first; invalid content is never half-loaded."""
+    from sparring.services.content import ContentService
+
     with service_errors():
         items = ContentService().import_paths(list(paths), publish=not draft)
     for it in items:

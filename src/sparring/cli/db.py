@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from sparring.cli.service_errors import service_errors
-from sparring.store import migrate
-from sparring.store.db import get_database
 
 
 def _upgrade() -> None:
     """Migrate the database to the newest schema (also done automatically on first use)."""
+    from sparring.store.db import get_database
+
     with service_errors():
         db = get_database()
         before, after = db.upgrade()
@@ -22,13 +22,14 @@ def _upgrade() -> None:
 
 def _current() -> None:
     """Show the database's schema revision and the newest one this version of Sparring ships."""
+    from sparring.store import migrate
+    from sparring.store.db import DatabaseError, get_database
+
     with service_errors():
         db = get_database()
         try:
             current = migrate.current_revision(db.engine)
         except Exception as exc:
-            from sparring.store.db import DatabaseError
-
             raise DatabaseError(f"cannot open {db.describe()}: {str(exc).splitlines()[0]}") from exc
     head = migrate.head_revision()
     state = "up to date" if current == head else "needs: sparring db upgrade"

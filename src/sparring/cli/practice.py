@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,11 @@ from sparring.cli.errors import UserError
 from sparring.cli.practice_view import history_table, show_brief, show_scorecard, show_turn
 from sparring.cli.service_errors import service_errors
 from sparring.content.scenario import DIFFICULTIES, Scenario
-from sparring.services.accounts import Accounts
-from sparring.services.practice import PracticeService
-from sparring.services.records import RepRecord, UserRecord
+
+if TYPE_CHECKING:  # the services (and SQLAlchemy) load only when a command runs
+    from sparring.services.accounts import Accounts
+    from sparring.services.practice import PracticeService
+    from sparring.services.records import RepRecord, UserRecord
 
 _SPEAKER_LINE = re.compile(r"^(?:\[[\d:.]+\]\s*)?([^:]{1,60}):\s+\S")
 END_COMMANDS = {"/end", "/quit", "/exit"}
@@ -102,6 +104,9 @@ def _practice(
         raise UserError("give a SCENARIO_ID to start a rep, or --resume REP_ID to continue one")
     if json_out and script is None and resume is None:
         raise UserError("--json needs --script FILE (without a script the rep is interactive)")
+    from sparring.services.accounts import Accounts
+    from sparring.services.practice import PracticeService
+
     with service_errors():
         svc = PracticeService()
         accounts = Accounts(svc.db)
@@ -202,6 +207,9 @@ def _history(
     limit: int = typer.Option(50, "--limit", min=1, max=500, help="how many reps, newest first"),
 ) -> None:
     """List your practice reps, newest first."""
+    from sparring.services.accounts import Accounts
+    from sparring.services.practice import PracticeService
+
     with service_errors():
         svc = PracticeService()
         who = _user(Accounts(svc.db), user)

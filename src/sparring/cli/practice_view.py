@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -9,7 +11,9 @@ from rich.table import Table
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Turn
 from sparring.scoring.scorecard import Scorecard
-from sparring.services.records import RepSummary
+
+if TYPE_CHECKING:
+    from sparring.services.records import RepSummary
 
 VERDICT_STYLE = {"met": "green", "partly": "yellow", "missed": "red", "n/a": "dim"}
 

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sparring.cli.errors import UserError
-from sparring.services.errors import ServiceError
-from sparring.store.db import DatabaseError
 
 
 @contextmanager
 def service_errors() -> Iterator[None]:
+    # imported here so that merely loading the CLI does not load SQLAlchemy (cold start of other commands)
+    from sparring.services.errors import ServiceError
+    from sparring.store.db import DatabaseError
+
     try:
         yield
     except (ServiceError, DatabaseError) as exc:

@@ -97,10 +97,10 @@ class Database:
             if self._migrated:
                 return
             try:
-                current = migrate.current_revision(self.engine)
+                current = migrate.stored_revision(self.engine)
             except Exception as exc:
                 raise DatabaseError(f"cannot open {self.describe()}: {_first_line(exc)}") from exc
-            if current != migrate.head_revision():
+            if current != migrate.SCHEMA_HEAD:
                 self.upgrade()
             self._migrated = True
 

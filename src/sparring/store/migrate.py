@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: PostgreSQL advisory lock held while migrating (an arbitrary constant: "sparring" in ASCII)
@@ -16,6 +16,8 @@ MIGRATION_LOCK_KEY = 0x73706172_72696E67 & 0x7FFFFFFFFFFFFFFF
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -23,17 +25,36 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+#: the newest revision in migrations/versions; a test checks it against Alembic's script directory. Kept as a
+#: constant so that the check "is this database up to date?" needs one query and no Alembic import.
+SCHEMA_HEAD = "0001"
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The database's revision read with plain SQL (None for an empty database)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Migrate the database to ``revision``; return (revision before, revision after)."""
+    from alembic import command
+
     before = current_revision(engine)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -44,5 +65,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), revision)
