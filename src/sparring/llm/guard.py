@@ -17,35 +17,49 @@ from collections.abc import Iterable
 
 from sparring.content.scenario import Scenario
 
-_STATE_WORDS = r"(?:trust|patience|openness|interest|rapport|budget|urgency|engagement|mood|frustration|confidence)"
+#: words that name a hidden-state variable in most scenarios; only flagged next to a 0..1 value or a percentage,
+#: so business talk ("our budget is 40,000", "3 out of 10 clinics") passes
+_STATE_WORDS = r"(?:trust|patience|openness|rapport|frustration|calm|readiness)"
+_STATE_VALUE = r"(?:0?\.\d+|1\.0+|\d{1,3}\s*(?:%|percent))"
 
 _RULES: dict[str, list[re.Pattern[str]]] = {
     "reveals-hidden-state": [
         re.compile(r"\bhidden (?:state|agenda|objections?|goals?|motives?)\b", re.I),
         re.compile(r"\b(?:my|the) (?:system )?(?:prompt|instructions)\b", re.I),
-        re.compile(rf"\b{_STATE_WORDS}\b[^.!?\n]{{0,20}}?(?:[:=]|\bis\b|\bat\b|\blevel\b)\s*\d", re.I),
-        re.compile(rf"\b\d+(?:\.\d+)?\s*%?\s*(?:of\s+)?(?:my\s+)?{_STATE_WORDS}\b", re.I),
+        re.compile(rf"\b{_STATE_WORDS}\b[^.!?\n]{{0,20}}?(?:[:=]|\bis\b|\bat\b|\blevel\b)\s*{_STATE_VALUE}", re.I),
+        re.compile(rf"(?<![\w.]){_STATE_VALUE}\s*(?:of\s+)?(?:my\s+)?{_STATE_WORDS}\b", re.I),
         re.compile(r"\bstate (?:variables?|values?)\b", re.I),
         re.compile(r"\bI(?:'m| am) (?:an? )?(?:AI|language model|LLM|chatbot|assistant|simulation)\b", re.I),
         re.compile(r"\bas an? (?:AI|language model|LLM)\b", re.I),
-        re.compile(r"\b(?:role-?play|this (?:scenario|exercise|simulation))\b", re.I),
+        re.compile(r"\b(?:role-?play(?:ing)?|this (?:exercise|simulation)|practice scenario)\b", re.I),
     ],
     "reveals-rubric": [
         re.compile(r"\b(?:rubric|scorecard|criteri(?:on|a)|pass(?:ing)? mark)\b", re.I),
         re.compile(r"\byour (?:score|grade|rating|marks?)\b", re.I),
-        re.compile(r"\byou(?:'re| are| will be| would be)? (?:scored|graded|marked|evaluated|assessed)\b", re.I),
-        re.compile(r"\b\d{1,3}\s*(?:/|out of)\s*(?:5|10|100)\b", re.I),
+        re.compile(
+            r"\byou(?:'re| are| will be| would be)?(?: being)? (?:scored|graded|marked|evaluated|assessed)\b", re.I
+        ),
+        re.compile(r"\b\d{1,3}\s*/\s*100\b"),
+        re.compile(r"\b(?:score|scored|rating|rated|grade|graded)\b[^.!?\n]{0,25}\b\d{1,3}\s*(?:/|out of)\s*\d", re.I),
     ],
     "coaches-learner": [
         re.compile(
-            r"\byou (?:should|could|might want to|need to|ought to)(?: have)? "
-            r"(?:ask|acknowledge|listen|try|say|mention|explore|reflect|probe|handle|address|focus|avoid|offer)\b",
+            r"\byou (?:should|could|might want to|ought to)(?: have)? "
+            r"(?:ask(?:ed)?|acknowledged?|explored?|reflected?|reflect|probed?|paraphrased?|summari[sz]ed?) "
+            r"(?:me|my|about|what|how|why|the|more|first|before|back)\b",
             re.I,
         ),
-        re.compile(r"\b(?:next time|a better (?:approach|question|response|way)|my (?:advice|tip|feedback))\b", re.I),
+        re.compile(r"\bnext time,? (?:you|try)\b", re.I),
+        re.compile(r"\ba better (?:approach|question|response|opening) (?:would|is|might)\b", re.I),
+        re.compile(r"\b(?:my|some|a) (?:advice|tip|feedback) (?:for|to) you\b", re.I),
         re.compile(r"\b(?:tip|hint|coaching|feedback)\s*:", re.I),
         re.compile(
-            r"\b(?:good|great|excellent|nice) (?:question|technique|job|move|use of)\b.{0,40}\b(?:you|your)\b", re.I
+            r"\b(?:good|great|excellent|nice|smart) (?:technique|use of|(?:sales|questioning|listening) skills?)\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(?:that was|that's) (?:a )?(?:good|great|nice|textbook) (?:reflection|open question|trial close)\b",
+            re.I,
         ),
         re.compile(r"\b(?:a good|the best) (?:salesperson|rep|manager|consultant|interviewer) would\b", re.I),
         re.compile(r"\b(?:open|closed)[- ]ended questions?\b", re.I),
@@ -57,8 +71,7 @@ _RULES: dict[str, list[re.Pattern[str]]] = {
             r"\bI(?:'ll| will| can)? (?:be|play|act as) (?:the|your) \w+(?: \w+)? (?:now|instead|for you)\b", re.I
         ),
         re.compile(
-            r"\b(?:now )?I(?:'m| am) (?:the|your) (?:salesperson|sales rep|rep|seller|account manager|coach|manager)\b",
-            re.I,
+            r"\b(?:now )?I(?:'m| am| will be|'ll be) (?:the|your) (?:salesperson|sales rep|seller|coach)\b", re.I
         ),
         re.compile(r"^\s*(?:learner|user|assistant|system|rep|salesperson)\s*:", re.I | re.M),
     ],
@@ -74,7 +87,7 @@ _INJECTION = [
     re.compile(r"\byou are (?:now )?(?:the|a|my) (?:salesperson|sales rep|rep|seller|coach|assistant|ai)\b", re.I),
     re.compile(r"\b(?:let'?s )?(?:switch|swap|reverse) roles\b", re.I),
     re.compile(r"\b(?:pretend|act as if) you(?:'re| are)\b", re.I),
-    re.compile(r"\b(?:give me|any) (?:tips|advice|feedback|coaching)\b", re.I),
+    re.compile(r"\b(?:give me|any|some) (?:some |any )?(?:tips|advice|feedback|coaching)\b", re.I),
     re.compile(r"\byou(?:'re| are) (?:an? )?(?:AI|language model|LLM|chatbot|bot)\b", re.I),
 ]
 
@@ -95,12 +108,23 @@ class PersonaGuard:
         self._secret_grams: set[tuple[str, ...]] = set()
         for line in secrets:
             self._secret_grams |= _ngrams(line, 6)
+        role = re.split(r"\s+(?:at|for|of|from|with)\s+|[,(;]", scenario.learner_role or "")[0].strip()
+        self._role = (
+            re.compile(
+                rf"\bI(?:'m| am| will be|'ll be|'ll play| play) (?:now )?(?:the|your|a|an) {re.escape(role)}\b"
+                rf"|^\s*{re.escape(role)}\s*:",
+                re.I | re.M,
+            )
+            if len(role) >= 3
+            else None
+        )
         ids = [o.id for o in scenario.objections if "-" in o.id]
         state_keys = list(scenario.state)
         self._ids = re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b", re.I) if ids else None
         self._state = (
             re.compile(
-                r"\b(" + "|".join(re.escape(k) for k in state_keys) + r")\b[^.!?\n]{0,20}?(?:[:=]|\bis\b|\bat\b)\s*\d",
+                r"\b(" + "|".join(re.escape(k) for k in state_keys) + r")\b[^.!?\n]{0,20}?(?:[:=]|\bis\b|\bat\b)\s*"
+                + _STATE_VALUE,
                 re.I,
             )
             if state_keys
@@ -114,6 +138,8 @@ class PersonaGuard:
             leak = True
         if leak and "reveals-hidden-state" not in found:
             found.append("reveals-hidden-state")
+        if self._role is not None and self._role.search(text) and "swaps-role" not in found:
+            found.append("swaps-role")
         return found
 
     def clean(self, text: str) -> tuple[str, list[str]]:
