@@ -85,8 +85,8 @@ def test_rubric_test_passes_for_a_built_in_rubric(capsys: pytest.CaptureFixture[
 def test_rubric_test_exits_1_and_names_the_wrong_verdicts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     src = LIB.rubric_paths["de-escalation"].read_text()
     # claim that the defensive rep acknowledges the emotion: a wrong expectation
-    broken = src.replace("expect: {acknowledge-emotion: missed, concrete-plan: missed",
-                         "expect: {acknowledge-emotion: met, concrete-plan: missed")  # fmt: skip
+    broken = src.replace("expect: {acknowledge-emotion: missed, clarify-issue: missed",
+                         "expect: {acknowledge-emotion: met, clarify-issue: missed")  # fmt: skip
     assert broken != src
     (tmp_path / "tests").mkdir()
     for name in ("de-escalation-strong.txt", "de-escalation-defensive.txt"):

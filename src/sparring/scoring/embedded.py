@@ -32,6 +32,7 @@ import numpy as np
 from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Conversation, Turn
 from sparring.scoring.feedback import build_feedback
+from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import metric_evidence
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import Segment, percent_threshold, percentages, quote_of, segment_turn
@@ -46,7 +47,7 @@ BLOCK_WITH_SIGNAL = 0.5
 #: a learner line this close to a negative example, and closer to it than to any positive, is counter-evidence
 NEGATIVE = 0.6
 SIGNAL_BONUS = 0.15
-SIGNAL_MISSING = 0.04
+SIGNAL_MISSING = 0.08
 FORM_MISMATCH = 0.1
 
 _NOT_NEGATION = re.compile(
@@ -145,7 +146,7 @@ def score_segments(
     pos, neg, dsc = np.round(pos_sim, 3), np.round(neg_sim, 3), np.round(desc_sim, 3)
     signals = set(c.signals)
     tagged = np.array([bool(signals & t) for t in segment_tags] if signals else [False] * n, dtype=bool)
-    asks = np.array([seg.question for seg in segments], dtype=bool)
+    asks = np.array([seg.question or bool(OPEN_IMPERATIVE.match(seg.text)) for seg in segments], dtype=bool)
     # the description is a weaker prototype: it reads like a definition, not like a spoken line
     strength = np.maximum(pos, dsc + 0.1)
     if signals:
@@ -154,6 +155,8 @@ def score_segments(
     # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
     if proto.question_share >= 0.6:
         strength = strength - np.where(asks, 0.0, FORM_MISMATCH)
+        if proto.question_share >= 0.75:  # a questioning behaviour is never shown by a statement
+            strength = np.where(asks, strength, np.minimum(strength, MODERATE - 0.05))
     elif proto.question_share <= 0.2:
         strength = strength - np.where(asks, FORM_MISMATCH / 2, 0.0)
     strengths = np.round(strength, 3).tolist()
@@ -382,7 +385,10 @@ def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
     assert c.metric is not None and c.target is not None
     value = ctx.metrics.get(c.metric)
     lo, hi = c.target.min, c.target.max
-    band = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+    if lo is not None and hi is not None:
+        band = f"{lo:g}–{hi:g}"
+    else:
+        band = f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
     if value is None or not isinstance(value, int | float):
         return CriterionResult(
             id=c.id, kind="metric", score=0.0, max=1.0, verdict="n/a",

@@ -59,7 +59,7 @@ def _strength(r: CriterionResult, ctx: ScoringContext) -> float:
 
 def landed(rubric: Rubric, results: Sequence[CriterionResult], ctx: ScoringContext) -> list[str]:
     crit = {c.id: c for c in rubric.criteria}
-    good = [r for r in results if r.kind in ("check", "scale") and r.verdict in ("met", "partly") and r.evidence]
+    good = [r for r in results if r.kind in ("check", "scale") and r.verdict == "met" and r.evidence]
     good.sort(key=lambda r: (-_credit(r), -crit[r.id].weight * _strength(r, ctx), r.id))
     out = [_moment(r, crit[r.id], "") for r in good[:2]]
     if len(out) < 2:
@@ -114,12 +114,15 @@ def their_words(turn: Turn) -> str:
 
 
 def topic(ctx: ScoringContext) -> str:
-    """The conversation's most frequent content word (counterpart turns first), for ``{topic}``."""
+    """The counterpart's most repeated content word, for ``{topic}`` ("this" when nothing repeats)."""
     counts: Counter[str] = Counter()
     for t in ctx.conversation.turns:
-        for w in re.findall(r"[a-zA-Z][a-zA-Z'-]{3,}", t.text.lower()):
-            if w not in _STOP:
-                counts[w] += 2 if t.role != "learner" else 1
+        if t.role == "learner":
+            continue
+        for w in re.findall(r"[a-zA-Z][a-zA-Z-]{3,}(?!')", t.text.lower()):
+            if w not in _STOP and not w.endswith(("ly", "ing", "ed")):
+                counts[w] += 1
+    counts = Counter({w: n for w, n in counts.items() if n >= 2})
     if not counts:
         return "this"
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
