@@ -181,3 +181,18 @@ def test_an_objection_can_wait_for_a_learner_move() -> None:
     assert state.eased == ["price"] and state.raised == ["price"]  # settled, but nothing asked yet
     text, state = _say(sc, state, conv, "What else is on your mind about this?")
     assert state.raised == ["price", "timing"] and text.endswith("And the timing is bad.")
+
+
+def test_opening_warms_the_classifier_up_in_the_background(tiny: Scenario) -> None:
+    import threading
+    import time
+
+    from sparring.persona import moves
+
+    ENGINE.open(tiny, "easy")
+    deadline = time.monotonic() + 30
+    while any(t.name == "sparring-warm-up-tiny" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "tiny" in moves._warming
+    assert any(key[0] == "A buyer says the price is too high; find out why and agree a next step." for key in
+               moves._context_cache)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from sparring.content.scenario import Difficulty, DifficultyProfile, Objection, Scenario
 from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState
-from sparring.persona.moves import classify
+from sparring.persona.moves import classify, warm_up_in_background
 from sparring.persona.rules import (
     FALLBACK_LINES,
     NEGATIVE_REACTIONS,
@@ -47,6 +47,7 @@ class EmbeddedPersonaEngine:
 
     # ------------------------------------------------------------------ open
     def open(self, scenario: Scenario, difficulty: Difficulty) -> PersonaReply:
+        warm_up_in_background(scenario)  # the model loads while the learner reads the opening line
         state = PersonaState(scenario_id=scenario.id, difficulty=difficulty, values=start_values(scenario, difficulty))
         state.extra = {"counts": {}, "hits": {}, "situations": [["opening"]]}
         used: set[str] = set()

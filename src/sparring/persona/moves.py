@@ -12,6 +12,7 @@ per process and cached; a new learner sentence costs a few milliseconds.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -127,8 +128,17 @@ class _Prototypes:
     thresholds: dict[str, float]
 
 
-@lru_cache(maxsize=1)
+#: one lock for every cache below, so a background warm-up and a reply never embed the same lines twice
+_LOCK = threading.RLock()
+
+
 def _builtin_prototypes() -> _Prototypes:
+    with _LOCK:
+        return _load_builtin_prototypes()
+
+
+@lru_cache(maxsize=1)
+def _load_builtin_prototypes() -> _Prototypes:
     data = yaml.safe_load(PROTOTYPES_PATH.read_text(encoding="utf-8"))
     names: list[str] = []
     lines: list[str] = []
@@ -142,7 +152,7 @@ def _builtin_prototypes() -> _Prototypes:
 
 
 _custom_cache: dict[tuple[tuple[str, tuple[str, ...], float], ...], _Prototypes] = {}
-_context_cache: dict[tuple[str, str], np.ndarray] = {}
+_context_cache: dict[tuple[str, ...], np.ndarray] = {}
 
 
 def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
@@ -150,7 +160,12 @@ def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
         return None
     key = tuple((name, tuple(m.examples), m.threshold) for name, m in sorted(scenario.custom_moves.items()))
     hit = _custom_cache.get(key)
-    if hit is None:
+    if hit is not None:
+        return hit
+    with _LOCK:
+        cached = _custom_cache.get(key)
+        if cached is not None:
+            return cached
         names = [name for name, m in sorted(scenario.custom_moves.items()) for _ in m.examples]
         lines = [ex for _, m in sorted(scenario.custom_moves.items()) for ex in m.examples]
         thresholds = {name: m.threshold for name, m in scenario.custom_moves.items()}
@@ -161,17 +176,21 @@ def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
 
 def _context(scenario: Scenario) -> np.ndarray:
     """Embeddings of what the scenario is about (brief, objectives, persona facts, objections)."""
-    key = (scenario.id, scenario.brief)
+    texts = [*split_sentences(scenario.brief), *scenario.objectives, *scenario.persona.background,
+             *scenario.persona.hidden_agenda, *scenario.opening_lines]
+    for o in scenario.objections:
+        texts.extend(o.lines)
+    for cm in scenario.custom_moves.values():
+        texts.extend(cm.examples)
+    key = tuple(texts)  # an edited scenario gets a fresh context
     hit = _context_cache.get(key)
-    if hit is None:
-        texts = [*split_sentences(scenario.brief), *scenario.objectives, *scenario.persona.background,
-                 *scenario.persona.hidden_agenda, *scenario.opening_lines]
-        for o in scenario.objections:
-            texts.extend(o.lines)
-        for cm in scenario.custom_moves.values():
-            texts.extend(cm.examples)
-        hit = embed(texts)
-        _context_cache[key] = hit
+    if hit is not None:
+        return hit
+    with _LOCK:
+        hit = _context_cache.get(key)
+        if hit is None:
+            hit = embed(texts)
+            _context_cache[key] = hit
     return hit
 
 
@@ -252,3 +271,29 @@ def warm_up(scenarios: list[Scenario] | None = None) -> None:
     for sc in scenarios or []:
         _custom_prototypes(sc)
         _context(sc)
+
+
+_warming: set[str] = set()
+
+
+#: the background warm-up starts this long after the opening, so it does not compete with printing it
+WARM_UP_DELAY_S = 0.3
+
+
+def warm_up_in_background(scenario: Scenario) -> None:
+    """Run ``warm_up([scenario])`` on a daemon thread (once per scenario and process) while the learner reads
+    the opening line. Errors surface later, on the first reply, where they are reported properly."""
+    with _LOCK:
+        if scenario.id in _warming:
+            return
+        _warming.add(scenario.id)
+
+    def run() -> None:
+        try:
+            warm_up([scenario])
+        except Exception:  # the reply path loads the same things and raises the real error
+            return
+
+    timer = threading.Timer(WARM_UP_DELAY_S, run)
+    timer.name, timer.daemon = f"sparring-warm-up-{scenario.id}", True
+    timer.start()
