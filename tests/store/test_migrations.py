@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select
 
 from sparring.store import migrate
 from sparring.store.db import Database
-from sparring.store.models import Base, Organisation
+from sparring.store.models import Base, Organisation, utcnow
 
 TABLES = {
     "organisations",
@@ -83,3 +83,14 @@ def test_schema_head_constant_names_the_newest_migration(db: Database) -> None:
     assert migrate.stored_revision(db.engine) is None
     db.upgrade()
     assert migrate.stored_revision(db.engine) == migrate.SCHEMA_HEAD
+
+
+def test_upgrade_from_the_first_revision_keeps_data(db: Database) -> None:
+    migrate.upgrade(db.engine, "0001")
+    with db.engine.begin() as conn:
+        conn.execute(Organisation.__table__.insert().values(slug="kept", name="Kept", created_at=utcnow()))
+    before, after = db.upgrade()
+    assert (before, after) == ("0001", migrate.SCHEMA_HEAD)
+    with db.read() as s:
+        assert s.scalar(select(Organisation.slug)) == "kept"
+    assert _diff(db) == []

@@ -222,8 +222,9 @@ class CriterionResultRow(Base):
 
     __tablename__ = "criterion_results"
     __table_args__ = (
-        Index("ix_criterion_results_team_criterion", "team_id", "criterion_id", "created_at"),
-        Index("ix_criterion_results_org_skill", "org_id", "skill", "created_at"),
+        # trends read a time range of one team / one organisation (all criteria, grouped in the query)
+        Index("ix_criterion_results_team_created", "team_id", "created_at"),
+        Index("ix_criterion_results_org_created", "org_id", "created_at"),
         Index("ix_criterion_results_user_created", "user_id", "created_at"),
         Index("ix_criterion_results_scorecard", "scorecard_id"),
     )
