@@ -146,3 +146,11 @@ def test_list_reps_filters_and_summaries(practice: PracticeService, learner: Use
     assert [r.id for r in practice.list_reps(team_ids=learner.team_ids, include_private=False)] == [a.id]
     with practice.db.read() as s:
         assert s.scalar(select(Rep.private).where(Rep.id == b.id)) is True
+
+
+def test_deactivated_users_cannot_start_reps(practice: PracticeService, learner: UserRecord) -> None:
+    from sparring.services.accounts import Accounts
+
+    Accounts(practice.db).set_active(learner.id, False)
+    with pytest.raises(Conflict, match="deactivated"):
+        practice.start_rep(learner, SCENARIO)

@@ -111,12 +111,15 @@ class PracticeService:
         except Exception as exc:
             raise EngineFailed(f"the persona engine could not open '{scenario_id}': {exc}") from exc
         with self.db.session() as s:
-            if s.get(User, user.id) is None:
+            db_user = s.get(User, user.id)
+            if db_user is None:
                 raise NotFound(f"unknown user {user.id}")
+            if not db_user.is_active:
+                raise Conflict(f"user {db_user.email} is deactivated")
             team_id = s.scalar(select(func.min(TeamMember.team_id)).where(TeamMember.user_id == user.id))
             rep = Rep(
-                user_id=user.id,
-                org_id=user.org_id,
+                user_id=db_user.id,
+                org_id=db_user.org_id,
                 team_id=team_id,
                 scenario_id=scenario.id,
                 scenario_version=scenario.version,
