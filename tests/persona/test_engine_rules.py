@@ -196,3 +196,20 @@ def test_opening_warms_the_classifier_up_in_the_background(tiny: Scenario) -> No
     assert "tiny" in moves._warming
     assert any(key[0] == "A buyer says the price is too high; find out why and agree a next step." for key in
                moves._context_cache)
+
+
+@pytest.mark.parametrize("linger", [0.0, 0.6])
+def test_a_process_that_exits_during_the_warm_up_exits_cleanly(linger: float) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import time\n"
+        "from sparring.content.library import get_library\n"
+        "from sparring.persona.embedded import EmbeddedPersonaEngine\n"
+        "EmbeddedPersonaEngine().open(get_library().scenario('cs-renewal-discount'), 'medium')\n"
+        f"time.sleep({linger})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "terminate called" not in proc.stderr

@@ -11,6 +11,7 @@ per process and cached; a new learner sentence costs a few milliseconds.
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 from dataclasses import dataclass
@@ -296,4 +297,19 @@ def warm_up_in_background(scenario: Scenario) -> None:
 
     timer = threading.Timer(WARM_UP_DELAY_S, run)
     timer.name, timer.daemon = f"sparring-warm-up-{scenario.id}", True
+    with _LOCK:
+        if not _timers:
+            atexit.register(_stop_warm_ups)
+        _timers.append(timer)
     timer.start()
+
+
+_timers: list[threading.Timer] = []
+
+
+def _stop_warm_ups() -> None:
+    """At exit: cancel warm-ups that have not started and wait for a running one, because tearing down the
+    interpreter under a running ONNX session aborts the process."""
+    for timer in list(_timers):
+        timer.cancel()
+        timer.join()
