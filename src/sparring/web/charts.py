@@ -97,9 +97,9 @@ def line_chart(
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 100.0, width: int = 640) -> Markup:
     """Horizontal bars with their values, e.g. average score per criterion."""
-    row, label_w, pad = 26, 220, 8
+    row, label_w, pad = 28, 300, 8
     height = max(row * len(bars) + pad * 2, 40)
-    plot_w = width - label_w - 60
+    plot_w = width - label_w - 48
     parts = [
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
@@ -108,9 +108,9 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 
         yy = pad + i * row
         w = plot_w * max(0.0, min(value, max_value)) / max_value if max_value else 0
         colour = "#137a3a" if value >= 0.7 * max_value else "#b08800" if value >= 0.45 * max_value else "#b42318"
-        short = label if len(label) <= 32 else label[:31] + "…"
+        short = label if len(label) <= 44 else label[:43] + "…"
         parts.append(
-            f'<text x="{label_w - 8}" y="{yy + 17}" font-size="12" text-anchor="end" fill="#1b2330">'
+            f'<text x="{label_w - 8}" y="{yy + 17}" font-size="12.5" text-anchor="end" fill="#1b2330">'
             f"{escape(short)}</text>"
             f'<rect x="{label_w}" y="{yy + 5}" width="{plot_w}" height="15" rx="3" fill="#eef1f6"/>'
             f'<rect x="{label_w}" y="{yy + 5}" width="{w:.1f}" height="15" rx="3" fill="{colour}">'

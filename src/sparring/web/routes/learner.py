@@ -12,6 +12,7 @@ from sparring.services.progress import learner_progress
 from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
+from sparring.web.labels import scenario_titles
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +41,7 @@ def library(request: Request, auth: PageAuth, q: str = "", domain: str = "", ski
 @router.get("/history")
 def history(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     reps = list_visible(db, auth.viewer, user_id=auth.viewer.id, limit=200)
-    return render(request, "history.html", auth, active="history", reps=reps)
+    return render(request, "history.html", auth, active="history", reps=reps, titles=scenario_titles(request))
 
 
 @router.get("/progress")
@@ -48,8 +49,9 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     data = learner_progress(db, auth.viewer.id, auth.viewer.org_id)
     labels = [f"#{i + 1}" for i in range(len(data.reps))]
     overall = line_chart("Overall score per rep", labels, [Series("Overall", [r.overall for r in data.reps])])
+    busiest = sorted(data.skills, key=lambda k: -sum(v is not None for v in data.skills[k]))[:6]
     skills = line_chart("Score per skill over reps", labels,
-                        [Series(k.replace("-", " "), v) for k, v in data.skills.items()])
+                        [Series(k.replace("-", " "), data.skills[k]) for k in sorted(busiest)])
     bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
     return render(request, "progress.html", auth, active="progress", data=data, overall_chart=overall,
                   skills_chart=skills, skill_bars=bars)

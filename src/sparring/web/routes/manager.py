@@ -10,8 +10,12 @@ from sparring.services.progress import learner_progress
 from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
+from sparring.web.labels import criterion_names, scenario_titles
 
 router = APIRouter(include_in_schema=False)
+
+MAX_LINES = 6
+MAX_BARS = 10
 
 
 @router.get("/team")
@@ -21,13 +25,18 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) 
         dash = team_dashboard(db, auth.viewer, team_id=team)
     except PermissionError as exc:
         raise HTTPException(status_code=404, detail="no such team") from exc
+    # the skills with the most data, so the chart stays readable; the table below the chart has them all
+    busiest = sorted(dash.skill_trend, key=lambda k: -sum(v is not None for v in dash.skill_trend[k]))[:MAX_LINES]
     trend = line_chart("Team score per skill by week", dash.weeks,
-                       [Series(k.replace("-", " "), v) for k, v in dash.skill_trend.items()])
-    bars = bar_chart("Average per criterion", [(k.replace("-", " "), v) for k, v in dash.criterion_averages])
+                       [Series(k.replace("-", " "), dash.skill_trend[k]) for k in sorted(busiest)])
+    names = criterion_names(request)
+    weakest = dash.criterion_averages[:MAX_BARS]
+    bars = bar_chart("Weakest criteria, average score", [(names.get(k, k), v) for k, v in weakest])
     recent = list_visible(db, auth.viewer, limit=12)
     recent = [r for r in recent if r.user_id != auth.viewer.id]
     return render(request, "team.html", auth, active="team", dash=dash, trend_chart=trend, criterion_chart=bars,
-                  recent=recent, idle_days=IDLE_DAYS, show_learner=True)
+                  recent=recent, idle_days=IDLE_DAYS, show_learner=True, titles=scenario_titles(request),
+                  shown_skills=len(busiest))
 
 
 @router.get("/team/learners/{user_id}")
@@ -43,4 +52,4 @@ def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Respo
     bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
     reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
     return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
-                  skill_bars=bars, reps=reps, show_learner=False)
+                  skill_bars=bars, reps=reps, show_learner=False, titles=scenario_titles(request))

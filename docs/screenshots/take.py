@@ -1,0 +1,111 @@
+"""Take the screenshots in this folder: seed the demo organisation in a temporary data directory, serve it on
+loopback, and photograph the main pages in Debian's Chromium.
+
+    .venv/bin/python docs/screenshots/take.py
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+OUT = Path(__file__).parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "sparring-demo"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _login(page: Page, base: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _shot(page: Page, name: str, full: bool = True) -> None:
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
+    print("wrote", OUT / f"{name}.png")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="sparring-shots-") as tmp:
+        env = {**os.environ, "SPARRING_DATA_DIR": tmp}
+        env.pop("SPARRING_DATABASE_URL", None)
+        subprocess.run([str(Path(sys.executable).parent / "sparring"), "demo", "--no-serve"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        port = _port()
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "sparring.web.asgi:app", "--host", "127.0.0.1",
+                                 "--port", str(port), "--log-level", "warning"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 820})
+                page.goto(f"{base}/login")
+                _shot(page, "login", full=False)
+                _login(page, base, "ava@northwind.example")
+                _shot(page, "library")
+                page.goto(f"{base}/history")
+                page.locator("table a", has_text="Open").first.click()
+                page.wait_for_load_state("networkidle")
+                page.locator("button.criterion:not([data-evidence=''])").nth(1).click()
+                page.wait_for_timeout(600)
+                page.evaluate("window.scrollTo(0, 0)")
+                _shot(page, "scorecard")
+                page.goto(f"{base}/progress")
+                _shot(page, "progress")
+                page.goto(f"{base}/")
+                card = page.locator("article.scenario").first
+                card.get_by_role("button", name="Start").click()
+                page.wait_for_selector("#practice")
+                for line in ["Thanks for making the time. What would a good outcome look like for you this year?",
+                             "That makes sense. What is driving the pressure most right now?"]:
+                    before = page.locator(".turn.counterpart:not(.pending)").count()
+                    page.fill("#say", line)
+                    page.keyboard.press("Enter")
+                    page.locator(".turn.counterpart:not(.pending)").nth(before).wait_for()
+                _shot(page, "practice", full=False)
+                _login(page, base, "manager@northwind.example")
+                page.goto(f"{base}/team")
+                _shot(page, "team-dashboard")
+                page.locator("table a").first.click()
+                page.wait_for_load_state("networkidle")
+                _shot(page, "learner-drill-down")
+                _login(page, base, "admin@northwind.example")
+                page.goto(f"{base}/admin/content/edit?kind=rubric&id=renewal-value")
+                page.fill("#yaml", page.input_value("#yaml").replace("kind: check", "kind: chek", 1))
+                page.wait_for_timeout(1200)
+                _shot(page, "content-editor", full=False)
+                page.goto(f"{base}/admin/users")
+                _shot(page, "people")
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
