@@ -39,6 +39,13 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
     return LLMClient(tc, model, prices=cfg.prices), None, cfg
 
 
+def llm_client(task: Task, settings: Settings | None = None) -> LLMClient | None:
+    """The LLM client for a task ("persona", "judge", "drill"), or None when the task runs embedded (no model
+    configured, or a configuration the task cannot use; ``sparring doctor`` says which)."""
+    client, _problem, _cfg = _client(settings or get_settings(), task)
+    return client
+
+
 def persona_engine(settings: Settings | None = None) -> PersonaEngine:
     """The persona engine for the current settings."""
     settings = settings or get_settings()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sparring.content.errors import ContentError
-from sparring.engines import persona_engine, scorer
+from sparring.engines import llm_client, persona_engine, scorer
 from sparring.llm.config import load_llm_config
 from sparring.persona.embedded import EmbeddedPersonaEngine
 from sparring.persona.llm import LLMPersonaEngine
@@ -27,6 +27,7 @@ def test_no_provider_means_embedded_engines() -> None:
     assert all(not t.enabled for t in cfg.tasks.values())
     assert isinstance(persona_engine(Settings()), EmbeddedPersonaEngine)
     assert isinstance(scorer(Settings()), EmbeddedScorer)
+    assert llm_client("drill", Settings()) is None
 
 
 def test_env_vars_configure_each_task(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,6 +46,8 @@ def test_env_vars_configure_each_task(monkeypatch: pytest.MonkeyPatch) -> None:
     assert engine.client.engine_name == "llm:llama3.1:8b"
     judge = scorer(get_settings())
     assert isinstance(judge, LLMJudge) and judge.client is not None
+    drill = llm_client("drill", get_settings())
+    assert drill is not None and drill.cfg.temperature == 0.4 and drill.engine_name == "llm:qwen2.5:14b"
 
 
 def test_config_file_sets_defaults_and_per_task_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -246,3 +246,15 @@ def test_prompt_prefix_is_stable_across_turns(scenario: Scenario) -> None:
     assert script.prompts[1].startswith(transcript_1)
     assert "Friendliness" in build_instructions(scenario, "hard")
     assert "Friendliness" not in build_instructions(scenario, "easy")
+
+
+def test_refuses_states_it_cannot_answer(scenario: Scenario) -> None:
+    from sparring.persona.embedded import PersonaEngineError
+
+    engine = _engine(Script({"reply": "x"}).model())
+    state, conv = _start(engine, scenario, "Hello?")
+    with pytest.raises(PersonaEngineError, match="already ended"):
+        list(engine.stream_reply(scenario, state.model_copy(update={"ended": True}), conv))
+    conv.add(scenario.persona.name, "counterpart", "Yes?")
+    with pytest.raises(PersonaEngineError, match="learner's"):
+        engine.reply(scenario, state, conv)
