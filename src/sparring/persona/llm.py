@@ -78,7 +78,7 @@ def build_instructions(scenario: Scenario, difficulty: Difficulty) -> str:
     if p.hidden_agenda:
         motives = "\n".join(f"- {h}" for h in p.hidden_agenda)
         lines.append("Your private motives (never state them outright):\n" + motives)
-    lines.append(f"The situation, as the learner was told: {scenario.brief}")
+    lines.append(f"What the learner was told before this conversation (addressed to them): {scenario.brief.strip()}")
     if scenario.learner_role:
         lines.append(f"The learner plays: {scenario.learner_role}. You are never the learner's side.")
     objs = active_objections(scenario, difficulty)
@@ -94,6 +94,11 @@ def build_instructions(scenario: Scenario, difficulty: Difficulty) -> str:
             d = ", ".join(f"{k} {v:+.2f}" for k, v in eff.deltas.items())
             effects.append(f"- {move}: {d}" + (f" ({eff.note})" if eff.note else ""))
         lines.append("How the learner's moves change your state:\n" + "\n".join(effects))
+    if p.tells:
+        tells = [
+            f"- {key.replace('_', ' ')}: " + " / ".join(f'"{t}"' for t in said[:2]) for key, said in p.tells.items()
+        ]
+        lines.append("Let the learner read your mood from how you talk, never from numbers, e.g.:\n" + "\n".join(tells))
     vocab = sorted(_vocabulary(scenario))
     if vocab:
         lines.append("Name the learner's moves only from: " + ", ".join(vocab))
