@@ -18,7 +18,7 @@ from sparring.llm.client import LLMClient
 from sparring.llm.config import TaskConfig
 from sparring.persona.base import PersonaReply, PersonaState
 from sparring.persona.embedded import EmbeddedPersonaEngine
-from sparring.persona.llm import LLMPersonaEngine, build_instructions
+from sparring.persona.llm import DEFLECTIONS, LLMPersonaEngine, build_instructions
 
 SCENARIO = "cs-renewal-discount"
 
@@ -201,6 +201,9 @@ def test_repeated_lines_are_replaced(scenario: Scenario) -> None:
     state.used_lines.append("The COO wants it cheaper.")
     _, reply = _run(engine, scenario, state, conv)
     assert reply.text != "The COO wants it cheaper." and reply.guarded == ["repeats-line"]
+    assert not any(d in reply.text for d in DEFLECTIONS)  # a repeat is not a frame break: press the objection
+    budget = scenario.objections[0]
+    assert reply.text in (budget.pressing_lines or budget.lines)
 
 
 def test_provider_failure_falls_back_to_the_embedded_engine(scenario: Scenario) -> None:

@@ -10,7 +10,7 @@ When the provider fails (after retries) the embedded engine answers and the repl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -22,7 +22,7 @@ from sparring.llm.guard import PersonaGuard, complete_sentences, is_injection, s
 from sparring.llm.redaction import Redactor
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState
 from sparring.persona.embedded import PersonaEngineError
-from sparring.persona.rules import SPOILERS, Facts, active_objections, clamp, holds
+from sparring.persona.rules import FALLBACK_LINES, SPOILERS, Facts, active_objections, clamp, holds
 
 #: largest change of one state value in one turn, before the difficulty's step factor
 MAX_STEP = 0.2
@@ -313,7 +313,7 @@ class LLMPersonaEngine:
             text = self._deflection(scenario, state, kept)
             rules = rules or ["empty-reply"]
         elif text in state.used_lines:
-            rules, text = ["repeats-line"], self._deflection(scenario, state, "")
+            rules, text = ["repeats-line"], self._deflection(scenario, state, "", repeat=True)
         streamed = " ".join(redactor.restore(s) for s in emitted)
         if text.startswith(streamed) and text != streamed:
             yield text[len(streamed) :].lstrip() if streamed else text
@@ -328,18 +328,26 @@ class LLMPersonaEngine:
         )
 
     @staticmethod
-    def _deflection(scenario: Scenario, state: PersonaState, kept: str) -> str:
-        """An in-character line that replaces (or completes) a reply the guard refused."""
+    def _deflection(scenario: Scenario, state: PersonaState, kept: str, *, repeat: bool = False) -> str:
+        """An in-character line that replaces (or completes) a reply the guard refused. For a repeated line, the
+        open objection is pressed again (or a short neutral line), without the frame-breaking deflection."""
+
+        def fresh(pool: Sequence[str]) -> list[str]:
+            return [ln for ln in pool if not any(ln in said for said in state.used_lines)]
+
         pressing: list[str] = []
         for oid in reversed(state.raised):
             if oid in state.eased:
                 continue
             obj = next((o for o in scenario.objections if o.id == oid), None)
             if obj:
-                pressing = [ln for ln in (obj.pressing_lines or obj.lines) if ln not in state.used_lines]
+                pressing = fresh(obj.pressing_lines or obj.lines)
             break
-        options = [d for d in DEFLECTIONS if d not in state.used_lines] or list(DEFLECTIONS)
-        line = options[state.learner_turns % len(options)]
-        if pressing:
-            line = f"{line} {pressing[0]}"
+        if repeat:
+            line = pressing[0] if pressing else (fresh(FALLBACK_LINES) or list(FALLBACK_LINES))[0]
+        else:
+            options = fresh(DEFLECTIONS) or list(DEFLECTIONS)
+            line = options[state.learner_turns % len(options)]
+            if pressing:
+                line = f"{line} {pressing[0]}"
         return f"{kept} {line}".strip() if kept else line
