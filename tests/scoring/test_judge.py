@@ -223,3 +223,11 @@ def test_find_quote_refuses_ambiguous_or_tiny_quotes(conversation: Conversation)
     assert find_quote(conversation, 0, "The COO wants twelve percent") is None  # counterpart turn, not the learner's
     assert find_quote(conversation, 1, "a") is None
     assert find_quote(conversation, 9, "thirty minutes") is not None
+
+
+def test_no_learner_turns_means_no_call(rubric: Rubric) -> None:
+    fake = Judge(_good())
+    conv = Conversation()
+    conv.add("Priya", "counterpart", "Hello? Are you there?")
+    card = _judge(fake).score(conv, rubric)
+    assert fake.settings == [] and card.engine == "embedded" and card.fallback_reason

@@ -243,6 +243,8 @@ class LLMJudge:
     def score(self, conversation: Conversation, rubric: Rubric) -> Scorecard:
         if self.client is None:
             return self._fallback(conversation, rubric, self.unavailable_reason or "no LLM configured", None)
+        if not conversation.by_role("learner"):  # nothing to judge: no call, no cost
+            return self._fallback(conversation, rubric, "the learner says nothing, so there is nothing to judge", None)
         client = self.client
         from sparring.scoring.metrics import compute_metrics
         from sparring.scoring.tagging import tag_turns
