@@ -261,3 +261,14 @@ def test_refuses_states_it_cannot_answer(scenario: Scenario) -> None:
     conv.add(scenario.persona.name, "counterpart", "Yes?")
     with pytest.raises(PersonaEngineError, match="learner's"):
         engine.reply(scenario, state, conv)
+
+
+def test_unexpected_provider_errors_also_fall_back(scenario: Scenario) -> None:
+    async def weird(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[dict[int, DeltaToolCall]]:
+        raise RuntimeError("SDK exploded")
+        yield {}  # pragma: no cover
+
+    engine = _engine(FunctionModel(stream_function=weird))
+    state, conv = _start(engine, scenario, "Hello?")
+    _, reply = _run(engine, scenario, state, conv)
+    assert reply.engine == "embedded" and reply.fallback_reason and "RuntimeError" in reply.fallback_reason

@@ -10,6 +10,7 @@ When the provider fails (after retries) the embedded engine answers and the repl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -23,6 +24,8 @@ from sparring.llm.redaction import Redactor
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState
 from sparring.persona.embedded import PersonaEngineError
 from sparring.persona.rules import FALLBACK_LINES, SPOILERS, Facts, active_objections, clamp, holds
+
+log = logging.getLogger(__name__)
 
 #: largest change of one state value in one turn, before the difficulty's step factor
 MAX_STEP = 0.2
@@ -299,8 +302,12 @@ class LLMPersonaEngine:
                         break
                     emitted.append(sentence)
                     yield text + " "
-        except LLMUnavailable as exc:
-            reply = self._fallback(scenario, state, conversation, exc.reason)
+        except Exception as exc:  # any provider failure must leave the rep playable
+            unexpected = f"unexpected error ({type(exc).__name__}: {exc})"
+            reason = exc.reason if isinstance(exc, LLMUnavailable) else unexpected
+            if not isinstance(exc, LLMUnavailable):
+                log.warning("LLM persona failed unexpectedly; the embedded engine answers", exc_info=True)
+            reply = self._fallback(scenario, state, conversation, reason[:300])
             if not emitted:
                 yield reply.text
             yield reply

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ from sparring.llm.usage import add_usage
 from sparring.scoring.base import Scorer
 from sparring.scoring.embedded import ScoringContext, judge_metric, overall_score
 from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard, Usage, Verdict
+
+log = logging.getLogger(__name__)
 
 #: a criterion is uncertain when its credit varies by at least this much across samples
 UNCERTAIN_SPREAD = 0.25
@@ -260,10 +263,13 @@ class LLMJudge:
         for _ in range(self.samples):
             try:
                 res = client.run(instructions=instructions, prompt=prompt, output_type=JudgeOut, temperature=None)
-            except LLMUnavailable as exc:
+            except Exception as exc:  # any provider failure must still give a scorecard
+                if not isinstance(exc, LLMUnavailable):
+                    log.warning("LLM judge failed unexpectedly; the embedded scorer takes over", exc_info=True)
                 if outputs:  # k-sample mode: keep the samples we have
                     break
-                return self._fallback(conversation, rubric, exc.reason, usage)
+                reason = exc.reason if isinstance(exc, LLMUnavailable) else f"unexpected error ({type(exc).__name__})"
+                return self._fallback(conversation, rubric, reason, usage)
             usage = add_usage(usage, res.usage)
             outputs.append(res.output)
         samples: list[list[CriterionResult]] = []
