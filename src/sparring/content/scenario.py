@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sparring.content.hashing import content_hash
 from sparring.content.rubric import Slug
@@ -173,60 +174,75 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        """Cross-field checks. Every problem is reported (as "field.path: message"), not just the first."""
+        problems: list[str] = []
         for key, value in self.state.items():
             if not 0 <= value <= 1:
-                raise ValueError(f"state.{key}: must be between 0 and 1 (got {value})")
+                problems.append(f"state.{key}: must be between 0 and 1 (got {value})")
         ids = [o.id for o in self.objections]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"objections: duplicate objection ids: {', '.join(dupes)}")
+            problems.append(f"objections: duplicate objection ids: {', '.join(dupes)}")
         for level, profile in self.difficulty.items():
             for key in profile.start:
                 if key not in self.state:
-                    raise ValueError(f"difficulty.{level}.start.{key}: is not a state variable")
+                    problems.append(f"difficulty.{level}.start.{key}: is not a state variable")
             for oid in profile.extra_objections:
                 if oid not in ids:
-                    raise ValueError(f"difficulty.{level}.extra_objections: unknown objection '{oid}'")
+                    problems.append(f"difficulty.{level}.extra_objections: unknown objection '{oid}'")
         known_moves = set(MOVES) | set(self.custom_moves)
         for name in self.custom_moves:
             if name in MOVES:
-                raise ValueError(f"custom_moves.{name}: is a built-in move; pick another name")
+                problems.append(f"custom_moves.{name}: is a built-in move; pick another name")
         for move, effect in self.moves.items():
             if move not in known_moves:
-                raise ValueError(f"moves.{move}: unknown move (built-in moves or custom_moves)")
+                problems.append(f"moves.{move}: unknown move (built-in moves or custom_moves)")
             for key in effect.deltas:
                 if key not in self.state:
-                    raise ValueError(f"moves.{move}.deltas.{key}: is not a state variable")
+                    problems.append(f"moves.{move}.deltas.{key}: is not a state variable")
         for level, profile in self.difficulty.items():
             for key in profile.drift:
                 if key not in self.state:
-                    raise ValueError(f"difficulty.{level}.drift.{key}: is not a state variable")
+                    problems.append(f"difficulty.{level}.drift.{key}: is not a state variable")
         for i, o in enumerate(self.objections):
             for move in o.eased_by:
                 if move not in known_moves:
-                    raise ValueError(f"objections[{i}].eased_by: unknown move '{move}'")
-            self._check_condition(o.raised_when, f"objections[{i}].raised_when", known_moves, ids)
+                    problems.append(f"objections[{i}].eased_by: unknown move '{move}'")
+            problems += self._check_condition(o.raised_when, f"objections[{i}].raised_when", known_moves, ids)
         for i, b in enumerate(self.beats):
-            self._check_condition(b.when, f"beats[{i}].when", known_moves, ids)
-        self._check_condition(self.success.when, "success.when", known_moves, ids)
+            problems += self._check_condition(b.when, f"beats[{i}].when", known_moves, ids)
+        problems += self._check_condition(self.success.when, "success.when", known_moves, ids)
         for i, f in enumerate(self.failure):
-            self._check_condition(f.when, f"failure[{i}].when", known_moves, ids)
+            problems += self._check_condition(f.when, f"failure[{i}].when", known_moves, ids)
         for key in self.persona.tells:
             var, _, mood = key.rpartition("_")
             if mood not in ("low", "high") or var not in self.state:
-                raise ValueError(f"persona.tells.{key}: expected '<state>_low' or '<state>_high' for a state variable")
+                problems.append(f"persona.tells.{key}: expected '<state>_low' or '<state>_high' for a state variable")
+        if len(problems) == 1:
+            raise ValueError(problems[0])
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [InitErrorDetails(type=PydanticCustomError("value_error", "{msg}", {"msg": m}), loc=(), input=None)
+                 for m in problems],
+            )
         return self
 
-    def _check_condition(self, cond: Condition, where: str, moves: set[str], objection_ids: list[str]) -> None:
+    def _check_condition(self, cond: Condition, where: str, moves: set[str], objection_ids: list[str]) -> list[str]:
+        problems: list[str] = []
         for part in ("state_below", "state_above"):
             for key in getattr(cond, part):
                 if key not in self.state:
-                    raise ValueError(f"{where}.{part}.{key}: is not a state variable")
-        for move in [*cond.learner_move, *cond.move_count_at_least]:
+                    problems.append(f"{where}.{part}.{key}: is not a state variable")
+        for move in cond.learner_move:
             if move not in moves:
-                raise ValueError(f"{where}: unknown move '{move}'")
+                problems.append(f"{where}.learner_move: unknown move '{move}'")
+        for move in cond.move_count_at_least:
+            if move not in moves:
+                problems.append(f"{where}.move_count_at_least.{move}: unknown move")
         if cond.after_objection is not None and cond.after_objection not in objection_ids:
-            raise ValueError(f"{where}.after_objection: unknown objection '{cond.after_objection}'")
+            problems.append(f"{where}.after_objection: unknown objection '{cond.after_objection}'")
+        return problems
 
     @property
     def version(self) -> str:
