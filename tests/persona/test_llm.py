@@ -272,3 +272,12 @@ def test_unexpected_provider_errors_also_fall_back(scenario: Scenario) -> None:
     state, conv = _start(engine, scenario, "Hello?")
     _, reply = _run(engine, scenario, state, conv)
     assert reply.engine == "embedded" and reply.fallback_reason and "RuntimeError" in reply.fallback_reason
+
+
+def test_listed_names_are_redacted_from_the_instructions_too(scenario: Scenario) -> None:
+    script = Script({"reply": "[NAME_1]: This is [NAME_1], and my answer is still no."})
+    engine = _engine(script.model(), redact_names=[scenario.persona.name])
+    state, conv = _start(engine, scenario, "Who am I speaking with?")
+    _, reply = _run(engine, scenario, state, conv)
+    assert scenario.persona.name not in script.instructions[0] and "[NAME_1]" in script.instructions[0]
+    assert reply.text == f"This is {scenario.persona.name}, and my answer is still no."

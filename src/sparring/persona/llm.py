@@ -281,7 +281,7 @@ class LLMPersonaEngine:
         guard = PersonaGuard(scenario)
         last = conversation.turns[-1].text if conversation.turns else ""
         injection = is_injection(last)
-        instructions = build_instructions(scenario, state.difficulty)
+        instructions = redactor.redact(build_instructions(scenario, state.difficulty))  # first: stable placeholders
         prompt = build_prompt(scenario, state, conversation, redactor)
         emitted: list[str] = []
         cut = False
@@ -294,14 +294,13 @@ class LLMPersonaEngine:
                     continue
                 if cut:
                     continue
-                done, _rest = complete_sentences(strip_speaker_prefix(item.reply, names))
+                done, _rest = complete_sentences(strip_speaker_prefix(redactor.restore(item.reply), names))
                 for sentence in done[len(emitted) :]:
-                    text = redactor.restore(sentence)
-                    if guard.violations(text):
+                    if guard.violations(sentence):
                         cut = True
                         break
                     emitted.append(sentence)
-                    yield text + " "
+                    yield sentence + " "
         except Exception as exc:  # any provider failure must leave the rep playable
             unexpected = f"unexpected error ({type(exc).__name__}: {exc})"
             reason = exc.reason if isinstance(exc, LLMUnavailable) else unexpected
@@ -313,7 +312,7 @@ class LLMPersonaEngine:
             yield reply
             return
         assert result is not None
-        full = redactor.restore(strip_speaker_prefix(result.output.reply, names)).strip()
+        full = strip_speaker_prefix(redactor.restore(result.output.reply), names).strip()
         kept, rules = guard.clean(full)
         text = kept
         if rules or not kept:
@@ -321,7 +320,7 @@ class LLMPersonaEngine:
             rules = rules or ["empty-reply"]
         elif text in state.used_lines:
             rules, text = ["repeats-line"], self._deflection(scenario, state, "", repeat=True)
-        streamed = " ".join(redactor.restore(s) for s in emitted)
+        streamed = " ".join(emitted)
         if text.startswith(streamed) and text != streamed:
             yield text[len(streamed) :].lstrip() if streamed else text
         new_state = apply_turn(scenario, state, result.output, text, injection)

@@ -256,7 +256,7 @@ class LLMJudge:
         metrics = dict(compute_metrics(conversation, tags=tags))
         ctx = ScoringContext(conversation, tags, metrics, [], np.zeros((0, 384), dtype=np.float32))
         redactor = Redactor(self.redact_names, enabled=self.redact)
-        instructions = build_instructions(rubric)
+        instructions = redactor.redact(build_instructions(rubric))  # first: stable placeholders
         prompt = build_prompt(conversation, redactor)
         usage: Usage | None = None
         outputs: list[JudgeOut] = []
