@@ -106,16 +106,17 @@ def _backdate(database: Database, rep_id: int, when: datetime) -> None:
         s.execute(update(CriterionResultRow).where(CriterionResultRow.rep_id == rep_id).values(created_at=when))
 
 
-def seed_demo(database: Database, practice: PracticeService | None = None) -> DemoResult:
+def seed_demo(database: Database, practice: PracticeService | None = None,
+              users: tuple[DemoUser, ...] = DEMO_USERS) -> DemoResult:
     """Create the demo organisation if it does not exist. Safe to run any number of times."""
-    logins = [(u.role, u.email, DEMO_PASSWORD) for u in DEMO_USERS]
+    logins = [(u.role, u.email, DEMO_PASSWORD) for u in users]
     with database.read() as s:
         exists = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG)) is not None
     if exists:
         return DemoResult(False, logins, 0)
     accounts = Accounts(database)
     ids: dict[str, int] = {}
-    for u in DEMO_USERS:
+    for u in users:
         record = accounts.create_user(DEMO_ORG, u.email, DEMO_PASSWORD, role=u.role,
                                       team=u.teams[0] if u.teams else None, name=u.name)
         for team in u.teams[1:]:
@@ -127,7 +128,7 @@ def seed_demo(database: Database, practice: PracticeService | None = None) -> De
     scenarios = scenarios or practice.content.list_scenarios()
     now = datetime.now(UTC)
     count = 0
-    for n, u in enumerate(DEMO_USERS):
+    for n, u in enumerate(users):
         for k in range(u.reps):
             scenario = scenarios[(n + k) % len(scenarios)]
             # skill grows a little with practice, so the trend charts show learning

@@ -1,0 +1,30 @@
+"""Server-side SVG charts: escaped labels, gaps for missing data, bars clamped to the scale."""
+
+from __future__ import annotations
+
+import re
+
+from sparring.web.charts import Series, bar_chart, line_chart
+
+
+def test_line_chart_escapes_labels_and_breaks_lines_at_gaps() -> None:
+    svg = str(line_chart("Trend <b>", ["w1", "w2", "w3", "w4"], [Series("skill <script>", [50, None, 70, 80])]))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "Trend &lt;b&gt;" in svg
+    polylines = re.findall(r'<polyline[^>]*points="([^"]+)"', svg)
+    assert len(polylines) == 1 and len(polylines[0].split()) == 2  # w3-w4 joined; w1 stands alone
+    assert svg.count("<circle") == 3
+
+
+def test_line_chart_maps_values_to_height() -> None:
+    svg = str(line_chart("t", ["a", "b"], [Series("s", [0, 100])], width=640, height=240))
+    ys = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    assert ys[0] > ys[1]  # 0 is at the bottom, 100 at the top
+    assert abs(ys[1] - 12) < 0.01 and abs(ys[0] - (240 - 28)) < 0.01
+
+
+def test_bar_chart_clamps_and_colours_by_band() -> None:
+    svg = str(bar_chart("b", [("weak", 20), ("mid", 55), ("strong", 90), ("over", 140)]))
+    bar = r'<rect x="\d+" y="[\d.]+" width="([\d.]+)" height="15" rx="3" fill="#(?!eef)'
+    widths = [float(w) for w in re.findall(bar, svg)]
+    assert widths[3] == max(widths) and widths[0] < widths[1] < widths[2] <= widths[3]
+    assert "#b42318" in svg and "#b08800" in svg and "#137a3a" in svg
