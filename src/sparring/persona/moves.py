@@ -39,7 +39,7 @@ OFF_TOPIC_SIMILARITY = 0.18
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _OPEN_START = re.compile(
     r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+|well,?\s+)?"
-    r"(?:what|how|why|which|who|where|when|in what way|tell me|walk me|talk me|describe|help me understand|"
+    r"(?:what|how(?! about)|why|which|who|where|when|in what way|tell me|walk me|talk me|describe|help me understand|"
     r"(?:can|could|would) you (?:tell|walk|talk|describe|say more|help me understand|share)|"
     r"say more|i'm curious|i am curious|i'd love to hear|i'd like to understand)\b"
 )
@@ -61,7 +61,7 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"so the real|so for you|you'd like to|you want to make sure)\b"
     ),
     "empathise": re.compile(
-        r"\b(?:that must (?:be|have been)|i'm sorry|i am sorry|i can imagine|i can see why|no wonder|"
+        r"\b(?:that must (?:be|have been)|(?:i'm|i am) (?:\w+ )?sorry|i can imagine|i can see why|no wonder|"
         r"that's (?:hard|tough|frustrating|difficult|stressful|a lot|awful|rough)|"
         r"i'd be (?:upset|frustrated|angry|annoyed) too|i would be (?:upset|frustrated|angry) too)\b"
     ),
@@ -103,6 +103,8 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"set up (?:a|the) (?:call|meeting|time|session|review)|(?:i'll|i will|let me) send you|"
         r"by (?:monday|tuesday|wednesday|thursday|friday|next week|end of)|next (?:week|meeting|time we meet)|"
         r"check in|what will you do|one small thing|what might you try|plan for|pilot|a trial|"
+        r"how about (?:i|we)\b|(?:i|we) (?:can|could|will|'ll) (?:write|send|join|set up|schedule|book)\b|"
+        r"(?:i'll|i will|let me) (?:write|put together|draft|share)|"
         r"(?:meet|talk|speak) again)\b"
     ),
 }
