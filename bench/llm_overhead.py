@@ -4,8 +4,10 @@
 
 "overhead" is wall time minus the fake model's (measured) latency: prompt building, redaction, the pydantic-ai
 client and output validation, the streaming guard, state rules, quote verification, metrics. "sparring_code" is
-the same without the time spent inside the pydantic-ai client. Target: p95 <= 5 ms per persona turn beyond the
-model's time (docs/benchmarks.md). The machine's load average is printed: timings on a shared machine vary.
+the same without the time spent inside the pydantic-ai client. "cpu" is the process's CPU time for the turn (the
+fake model sleeps, so it uses none): the measure least disturbed by other jobs on a shared machine.
+Target: p95 <= 5 ms per persona turn beyond the model's time (docs/benchmarks.md). The machine's load average is
+printed: wall-clock timings on a shared machine vary.
 Token counts are estimates (4 characters per token) of what is sent and received; the "cacheable prefix" is the
 part of each request identical to the previous request's start, which provider prompt caching can serve.
 """
@@ -60,10 +62,12 @@ def _chars_to_tokens(n: int) -> int:
 
 
 class FakeLatencyModel:
-    """Records what was sent; answers after a fixed latency (streamed in 8 chunks over that time)."""
+    """Records what was sent; answers after a fixed latency, streamed like a provider does: one chunk per
+    token (4 characters here), spread over that time."""
 
-    def __init__(self, latency: float):
+    def __init__(self, latency: float, chunk_chars: int = 4):
         self.latency = latency
+        self.chunk_chars = chunk_chars
         self.sent: list[tuple[str, str]] = []
         self.answered: list[int] = []
         self.model_time = 0.0  # measured time spent "in the model" (sleeping), subtracted from wall time
@@ -78,11 +82,14 @@ class FakeLatencyModel:
         self._record(messages, info)
         args = json.dumps({"reply": PERSONA_ANSWER, "learner_moves": ["open-question"], "state": {"trust": 0.55}})
         self.answered.append(len(args))
-        step = -(-len(args) // 8)
-        for i in range(0, len(args), step):
-            t0 = time.perf_counter()
-            await asyncio.sleep(self.latency / 8)
-            self.model_time += time.perf_counter() - t0
+        step = self.chunk_chars
+        chunks = -(-len(args) // step)
+        pause_every = max(1, chunks // 8)  # sleep in 8 slices: sub-millisecond sleeps are not precise
+        for n, i in enumerate(range(0, len(args), step)):
+            if n % pause_every == 0:
+                t0 = time.perf_counter()
+                await asyncio.sleep(self.latency / 8)
+                self.model_time += time.perf_counter() - t0
             yield {0: DeltaToolCall(name=info.output_tools[0].name if i == 0 else None, json_args=args[i : i + step])}
 
     async def judge(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -158,6 +165,7 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
     engine = LLMPersonaEngine(client, EmbeddedPersonaEngine())
     overheads: list[float] = []
     own: list[float] = []
+    cpu: list[float] = []
     first_chunk: list[float] = []
     per_rep_in: list[int] = []
     per_rep_out: list[int] = []
@@ -172,6 +180,7 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
         for line in LEARNER:
             conv.add("Alex", "learner", line)
             fake.model_time = timed.spent = 0.0
+            c0 = time.process_time()
             t0 = time.perf_counter()
             final: PersonaReply | None = None
             seen_first: float | None = None
@@ -181,10 +190,12 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
                 if isinstance(item, PersonaReply):
                     final = item
             wall = time.perf_counter() - t0
+            spent_cpu = time.process_time() - c0
             assert final is not None and final.engine == "llm:fake"
             if rep:
                 overheads.append((wall - fake.model_time) * 1000)
                 own.append((wall - timed.spent) * 1000)
+                cpu.append(spent_cpu * 1000)
                 if seen_first is not None:
                     first_chunk.append(seen_first * 1000)
             state = final.state.model_copy(update={"ended": False, "outcome": "in_progress"})
@@ -203,6 +214,8 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
         "overhead_ms_max": round(max(overheads), 2),
         "sparring_code_ms_p50": round(statistics.median(own), 2),
         "sparring_code_ms_p95": round(_pct(own, 0.95), 2),
+        "cpu_ms_p50": round(statistics.median(cpu), 2),
+        "cpu_ms_p95": round(_pct(cpu, 0.95), 2),
         "first_sentence_ms_p50": round(statistics.median(first_chunk), 2) if first_chunk else None,
         "tokens_in_per_12_turn_rep": round(statistics.mean(per_rep_in)),
         "tokens_out_per_12_turn_rep": round(statistics.mean(per_rep_out)),
@@ -225,12 +238,14 @@ def bench_judge(latency: float, calls: int) -> dict[str, Any]:
     judge.score(conv, rubric)  # warm-up
     fake.sent.clear()
     fake.answered.clear()
-    overheads, own = [], []
+    overheads, own, cpu = [], [], []
     for _ in range(calls):
         fake.model_time = timed.spent = 0.0
+        c0 = time.process_time()
         t0 = time.perf_counter()
         card = judge.score(conv, rubric)
         wall = time.perf_counter() - t0
+        cpu.append((time.process_time() - c0) * 1000)
         overheads.append((wall - fake.model_time) * 1000)
         own.append((wall - timed.spent) * 1000)
         assert card.engine == "llm:fake"
@@ -242,6 +257,8 @@ def bench_judge(latency: float, calls: int) -> dict[str, Any]:
         "overhead_ms_p95": round(_pct(overheads, 0.95), 2),
         "sparring_code_ms_p50": round(statistics.median(own), 2),
         "sparring_code_ms_p95": round(_pct(own, 0.95), 2),
+        "cpu_ms_p50": round(statistics.median(cpu), 2),
+        "cpu_ms_p95": round(_pct(cpu, 0.95), 2),
         "tokens_in_per_call": _chars_to_tokens(len(instr) + len(prompt)),
         "rubric_prefix_tokens": _chars_to_tokens(len(instr)),
     }

@@ -200,3 +200,15 @@ def test_prompt_caching_is_requested_from_anthropic_only() -> None:
     assert "cache" not in LLMClient(_cfg(), model)._settings(None)
     off = LLMClient(_cfg(provider="anthropic", base_url=None, api_key="k", prompt_cache=False), model)
     assert "cache" not in off._settings(None)
+
+
+def test_a_stream_abandoned_midway_is_closed_and_the_client_stays_usable(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script = [{"args": {"reply": "One. Two. Three. Four."}, "chunk": 3, "chunk_sleep": 0.04},
+                          {"args": {"reply": "Next call."}}]  # fmt: skip
+    client = _sdk_client(fake_openai)
+    stream = client.stream(instructions="x", prompt="y", output_type=Answer)
+    first = next(stream)
+    assert isinstance(first, Answer)
+    stream.close()  # e.g. the learner left the page
+    res = client.run(instructions="x", prompt="y", output_type=Answer)
+    assert res.output.reply == "Next call."

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_ai import Agent, ModelSettings, RunContext
-from pydantic_ai.direct import model_request_stream_sync, model_request_sync
+from pydantic_ai.direct import model_request_sync
 from pydantic_ai.exceptions import (
     AgentRunError,
     ModelAPIError,
@@ -33,6 +33,7 @@ from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
 from pydantic_ai.tools import ToolDefinition
 from pydantic_core import from_json
 
+from sparring.llm.bridge import StreamDone, stream_partials
 from sparring.llm.config import TaskConfig
 from sparring.llm.usage import add_usage, make_usage
 from sparring.scoring.scorecard import Usage
@@ -228,7 +229,7 @@ class LLMClient:
         told what was wrong.
 
         In ``tool`` output mode (the default) this uses pydantic-ai's direct model API rather than an agent
-        run: the agent graph costs ~10x more CPU per streamed call (bench/llm_overhead.py)."""
+        run (the agent graph costs ~10x more CPU per streamed call), through :mod:`sparring.llm.bridge`."""
         if self.cfg.output_mode != "tool":
             yield from self._stream_agent(instructions, prompt, output_type, temperature)
             return
@@ -238,21 +239,22 @@ class LLMClient:
         while True:
             started = False
             try:
-                with model_request_stream_sync(
-                    self.model, messages, model_settings=self._settings(temperature), model_request_parameters=params
-                ) as stream:
-                    last = 0.0
-                    for _event in stream:
-                        now = time.perf_counter()
-                        if now - last < self.stream_debounce:
-                            continue
-                        last = now
-                        partial = _partial(stream.response, output_type)
-                        if partial is not None:
-                            started = True
-                            yield partial
-                    response = stream.response
-                    u = stream.usage
+                done: StreamDone | None = None
+                for item in stream_partials(
+                    self.model,
+                    messages,
+                    settings=self._settings(temperature),
+                    params=params,
+                    parse=lambda response: _partial(response, output_type),
+                    debounce=self.stream_debounce,
+                ):
+                    if isinstance(item, StreamDone):
+                        done = item
+                    else:
+                        started = True
+                        yield item
+                assert done is not None
+                response, u = done.response, done.usage
             except (AgentRunError, TimeoutError) as exc:
                 retryable, reason = classify(exc)
                 if retryable and not started and attempt < self.cfg.max_retries:
