@@ -33,10 +33,11 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
     if problem:
         return None, problem, cfg
     try:
-        model = build_model(tc)
-    except (LLMConfigError, ValueError) as exc:  # SDKs reject some settings (e.g. a malformed base URL)
+        build_model(tc)  # fail early on settings the SDK rejects (e.g. a malformed base URL)
+    except (LLMConfigError, ValueError) as exc:
         return None, f"configuration: {exc}", cfg
-    return LLMClient(tc, model, prices=cfg.prices), None, cfg
+    # a model per thread: SDK connection pools are bound to one event loop
+    return LLMClient(tc, lambda: build_model(tc), prices=cfg.prices), None, cfg
 
 
 def llm_client(task: Task, settings: Settings | None = None) -> LLMClient | None:

@@ -40,7 +40,7 @@ def _cfg(base_url: str = "http://127.0.0.1:9/v1", **kw: object) -> TaskConfig:
 
 def _sdk_client(server: FakeOpenAI, **kw: object) -> LLMClient:
     cfg = _cfg(server.base_url, **kw)
-    return LLMClient(cfg, build_model(cfg))
+    return LLMClient(cfg, lambda: build_model(cfg))  # as engines.py builds it: a model per thread
 
 
 # ------------------------------------------------------------------ real SDK path over loopback HTTP
@@ -212,3 +212,20 @@ def test_a_stream_abandoned_midway_is_closed_and_the_client_stays_usable(fake_op
     stream.close()  # e.g. the learner left the page
     res = client.run(instructions="x", prompt="y", output_type=Answer)
     assert res.output.reply == "Next call."
+
+
+def test_one_client_serves_many_threads(fake_openai: FakeOpenAI) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake_openai.script = [{"args": {"reply": "Hi. There."}, "chunk": 4}]
+    client = _sdk_client(fake_openai)
+
+    def job(_: int) -> tuple[str, str]:
+        ran = client.run(instructions="x", prompt="y", output_type=Answer).output.reply
+        streamed = list(client.stream(instructions="x", prompt="y", output_type=Answer))[-1]
+        assert isinstance(streamed, LLMResult)
+        return ran, streamed.output.reply
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(job, range(8)))
+    assert results == [("Hi. There.", "Hi. There.")] * 8

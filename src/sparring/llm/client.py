@@ -11,6 +11,7 @@ work to the embedded engine and record that reason.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -85,23 +86,39 @@ def _instructions(ctx: RunContext[str]) -> str:
 
 
 class LLMClient:
-    """Calls one model for one task. Thread-safe for sync use; not for use inside a running event loop."""
+    """Calls one model for one task. Sync only: not for use inside a running event loop.
+
+    ``model`` is a pydantic-ai model, or a factory of them. With a factory each thread gets its own model
+    (provider SDK clients hold connection pools bound to one event loop, and each thread has its own loop), so
+    one client can serve a web server's worker threads."""
 
     def __init__(
         self,
         cfg: TaskConfig,
-        model: Model,
+        model: Model | Callable[[], Model],
         *,
         prices: Mapping[str, Mapping[str, float]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         stream_debounce: float = STREAM_DEBOUNCE,
     ):
         self.cfg = cfg
-        self.model = model
+        self._shared: Model | None = model if isinstance(model, Model) else None
+        self._factory: Callable[[], Model] | None = None if isinstance(model, Model) else model
+        self._local = threading.local()
         self.prices = prices
         self._sleep = sleep
         self.stream_debounce = stream_debounce
-        self._agents: dict[type[BaseModel], Agent[str, Any]] = {}
+
+    @property
+    def model(self) -> Model:
+        """This thread's model."""
+        if self._shared is not None:
+            return self._shared
+        model: Model | None = getattr(self._local, "model", None)
+        if model is None:
+            assert self._factory is not None
+            model = self._local.model = self._factory()
+        return model
 
     @property
     def model_name(self) -> str:
@@ -114,7 +131,8 @@ class LLMClient:
     # -- plumbing ---------------------------------------------------------------------------------------------
 
     def _agent(self, output_type: type[T]) -> Agent[str, Any]:
-        agent = self._agents.get(output_type)
+        agents: dict[type[BaseModel], Agent[str, Any]] = self._local.__dict__.setdefault("agents", {})
+        agent = agents.get(output_type)
         if agent is None:
             spec: Any
             if self.cfg.output_mode == "native":
@@ -125,7 +143,7 @@ class LLMClient:
                 spec = ToolOutput(output_type, name="answer")
             # the instructions travel as deps so one agent serves every scenario and rubric
             agent = Agent(self.model, output_type=spec, retries=1, deps_type=str, instructions=_instructions)
-            self._agents[output_type] = agent
+            agents[output_type] = agent
         return agent
 
     def _settings(self, temperature: float | None) -> ModelSettings:
