@@ -146,7 +146,10 @@ def plan(db: Database, query: Select[Any]) -> str:
     prefix = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
     with db.engine.connect() as conn:
         rows = conn.exec_driver_sql(prefix + str(compiled)).fetchall()
-    return "; ".join(str(r[-1]) for r in rows)
+    lines = [str(r[-1]) for r in rows]
+    if db.dialect == "postgresql":  # keep the scan nodes: they name the index used (or say Seq Scan)
+        lines = [ln.strip().lstrip("-> ").split("  (cost")[0] for ln in lines if "Scan" in ln or "Index" in ln]
+    return "; ".join(lines)
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
