@@ -23,6 +23,8 @@ OutputMode = Literal["tool", "native", "prompted"]
 
 #: defaults per task: the persona is allowed some variety, the judge is deterministic
 _DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.4}
+#: output cap per task: a persona turn is a few sentences plus a small state object; the judge is not capped
+_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None, "drill": None}
 #: which env var names the model of each task
 MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
@@ -121,6 +123,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
             "temperature": _DEFAULT_TEMPERATURE[task],
             "timeout": settings.llm_timeout,
             "max_retries": settings.llm_max_retries,
+            "max_tokens": _DEFAULT_MAX_TOKENS[task],
         }
         overrides = _task_overrides(data, task)
         # environment variables win over the file's task table
