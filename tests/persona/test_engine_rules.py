@@ -213,3 +213,22 @@ def test_a_process_that_exits_during_the_warm_up_exits_cleanly(linger: float) ->
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "terminate called" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("question", "eases"),
+    [
+        ("What would make the timing work for you?", True),
+        ("What makes that so hard?", True),  # a short follow-up on what was just said
+        ("Which football team do you support these days, by the way?", False),
+    ],
+)
+def test_an_open_question_eases_only_when_it_is_about_the_objection(
+    tiny: Scenario, question: str, eases: bool
+) -> None:
+    state, conv = _start(tiny, "medium")
+    _, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
+    assert state.raised == ["price", "timing"]
+    _, state = _say(tiny, state, conv, question)
+    assert "open-question" in state.moves[-1]
+    assert ("timing" in state.eased) is eases

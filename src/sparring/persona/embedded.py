@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 from sparring.content.scenario import Difficulty, DifficultyProfile, Objection, Scenario
 from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState
-from sparring.persona.moves import classify, warm_up_in_background
+from sparring.persona.moves import (
+    RELEVANT_QUESTION,
+    classify,
+    is_follow_up,
+    objection_text,
+    relevance,
+    warm_up_in_background,
+)
 from sparring.persona.rules import (
     FALLBACK_LINES,
     NEGATIVE_REACTIONS,
@@ -98,7 +105,7 @@ class EmbeddedPersonaEngine:
         current = self._current(active, new)
         just_eased: Objection | None = None
         progressed = False
-        if current is not None and not set(moves) & SPOILERS and set(current.eased_by) & set(moves):
+        if current is not None and not set(moves) & SPOILERS and self._eases(current, moves, text):
             progressed = True
             hits[current.id] = hits.get(current.id, 0) + 1
             if hits[current.id] >= profile.ease_hits:
@@ -141,7 +148,10 @@ class EmbeddedPersonaEngine:
             elif current is not None and (not reacted or reaction == "react:closed-question"):
                 if progressed:
                     self._say_positive(scenario, moves, facts, profile, say)
-                else:
+                elif not (
+                    "open-question" in moves
+                    and say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
+                ):
                     say(f"press:{current.id}", current.pressing_lines or current.lines)
             elif not parts:
                 if all(r in new.eased for r in required) and len(new.raised) == len(active):
@@ -162,6 +172,15 @@ class EmbeddedPersonaEngine:
         return PersonaReply(text=" ".join(parts), state=new, moves=list(moves), engine=self.name)
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _eases(objection: Objection, moves: list[str], text: str) -> bool:
+        """The turn makes one of the objection's easing moves. An open question alone counts only when it is
+        about the objection (a question about something else is answered, and the objection stays)."""
+        easing = set(objection.eased_by) & set(moves)
+        if easing == {"open-question"}:
+            return is_follow_up(text) or relevance(text, objection_text(objection)) >= RELEVANT_QUESTION
+        return bool(easing)
+
     @staticmethod
     def _current(active: list[Objection], state: PersonaState) -> Objection | None:
         return next((o for o in active if o.id in state.raised and o.id not in state.eased), None)

@@ -21,13 +21,17 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from sparring.content.scenario import MOVES, Scenario
+from sparring.content.scenario import MOVES, Objection, Scenario
 from sparring.nlp.embeddings import embed
 
 PROTOTYPES_PATH = Path(__file__).parent / "data" / "move_prototypes.yaml"
 
 #: a learner turn longer than this many words talks over the counterpart
 MONOLOGUE_WORDS = 80
+#: an open question eases an objection only when it is at least this close to what the objection is about
+RELEVANT_QUESTION = 0.25
+#: a question this short that says "it", "that", "this" … follows up on the last thing said
+FOLLOW_UP_MAX_WORDS = 8
 #: a bare "Why?" or "How so?" keeps the talk going but does not explore anything
 OPEN_MIN_WORDS = 3
 #: embedding budget per turn (sentences, and words per sentence)
@@ -268,12 +272,52 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     return builtin + custom_found
 
 
+_lines_cache: dict[tuple[str, ...], np.ndarray] = {}
+
+
+def _lines_matrix(lines: tuple[str, ...]) -> np.ndarray:
+    hit = _lines_cache.get(lines)
+    if hit is not None:
+        return hit
+    with _LOCK:
+        hit = _lines_cache.get(lines)
+        if hit is None:
+            hit = embed(list(lines))
+            _lines_cache[lines] = hit
+    return hit
+
+
+def objection_text(objection: Objection) -> tuple[str, ...]:
+    return (*objection.lines, *objection.pressing_lines, *objection.eased_lines)
+
+
+_FOLLOW_UP = re.compile(r"\b(?:it|that|this)\b")
+
+
+def is_follow_up(text: str) -> bool:
+    """A short question that points back at what was just said ("What's been hardest about it?"): it is about
+    the last thing the persona said, even though it shares no words with it."""
+    words = text.lower().split()
+    return len(words) <= FOLLOW_UP_MAX_WORDS and bool(_FOLLOW_UP.search(" ".join(words)))
+
+
+def relevance(text: str, lines: tuple[str, ...]) -> float:
+    """How close a learner turn comes to a set of persona lines (max cosine over sentences and lines)."""
+    sentences = split_sentences(text)
+    if not sentences or not lines:
+        return 0.0
+    vecs = embed(_for_embedding(sentences))
+    return float((vecs @ _lines_matrix(lines).T).max())
+
+
 def warm_up(scenarios: list[Scenario] | None = None) -> None:
     """Load the model and embed every example line now, so the first reply is as fast as the rest."""
     _builtin_prototypes()
     for sc in scenarios or []:
         _custom_prototypes(sc)
         _context(sc)
+        for o in sc.objections:
+            _lines_matrix(objection_text(o))
 
 
 _warming: set[str] = set()
