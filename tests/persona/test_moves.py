@@ -95,3 +95,7 @@ def test_a_bare_why_is_not_an_exploring_question() -> None:
 )
 def test_discount_as_an_offer_or_as_a_topic(text: str, concedes: bool) -> None:
     assert ("concession" in classify(text)) is concedes
+
+
+def test_that_sounds_worrying_is_empathy() -> None:
+    assert "empathise" in classify("That sounds really worrying.")

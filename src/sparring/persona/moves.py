@@ -67,6 +67,7 @@ _RULES: dict[str, re.Pattern[str]] = {
     "empathise": re.compile(
         r"\b(?:that must (?:be|have been)|(?:i'm|i am) (?:\w+ )?sorry|i can imagine|i can see why|no wonder|"
         r"that's (?:hard|tough|frustrating|difficult|stressful|a lot|awful|rough)|"
+        r"that sounds (?:\w+ )?(?:worrying|hard|tough|frustrating|difficult|stressful|exhausting|scary|awful|painful)|"
         r"i'd be (?:upset|frustrated|angry|annoyed) too|i would be (?:upset|frustrated|angry) too)\b"
     ),
     "trade-off": re.compile(
