@@ -154,3 +154,32 @@ def test_deactivated_users_cannot_start_reps(practice: PracticeService, learner:
     Accounts(practice.db).set_active(learner.id, False)
     with pytest.raises(Conflict, match="deactivated"):
         practice.start_rep(learner, SCENARIO)
+
+
+def test_concurrent_turns_on_one_rep_never_interleave(practice: PracticeService, learner: UserRecord) -> None:
+    import threading
+
+    rep = practice.start_rep(learner, SCENARIO)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def learner_says(i: int) -> None:
+        for j in range(3):
+            try:
+                practice.submit_turn(rep.id, f"Question {i}.{j}?")
+                result = "ok"
+            except Conflict:
+                result = "conflict"
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=learner_says, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    turns = practice.get_rep(rep.id).turns
+    assert len(outcomes) == 12 and outcomes.count("ok") >= 1
+    assert [t.index for t in turns] == list(range(len(turns)))
+    assert [t.role for t in turns] == ["counterpart", "learner"] * (len(turns) // 2) + ["counterpart"]
+    assert len(turns) == 1 + 2 * outcomes.count("ok")
