@@ -33,7 +33,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed turn survives a process crash
+    # FULL: a committed turn survives a power loss too, not only a process crash (about 0.5 ms per commit here)
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
 
