@@ -90,3 +90,12 @@ def test_unusable_urls_give_one_clear_error() -> None:
     db = Database("postgresql+psycopg://postgres@127.0.0.1:1/none")
     with pytest.raises(DatabaseError, match="cannot open postgresql"), db.session():
         pass
+
+
+def test_in_memory_sqlite_is_one_shared_database() -> None:
+    db = Database("sqlite://")
+    with db.session() as s:
+        s.add(Organisation(slug="mem", name="Mem"))
+    with db.read() as s:
+        assert s.scalar(select(Organisation.slug)) == "mem"
+    db.dispose()

@@ -17,11 +17,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from sparring.settings import get_settings
 from sparring.store import migrate
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: connections per process: web workers run request handlers in a thread pool (40 threads by default)
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
 
 
 class DatabaseError(Exception):
@@ -50,10 +54,14 @@ def make_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        )
+        if not in_memory:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **pool
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # let SQLAlchemy, not the sqlite3 module, decide when transactions begin (BEGIN IMMEDIATE below)
@@ -61,7 +69,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     except Exception as exc:  # unknown driver, missing module
         raise DatabaseError(f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}") from exc
 
