@@ -178,10 +178,10 @@ def score_segments(
     ]
 
 
-#: learner words embedded per conversation at most; beyond it (long calls) each segment is matched by its first
-#: words only (the speech act is usually in the opening words). Quotes always show the whole segment.
-EMBED_WORD_BUDGET = 3000
-MIN_EMBED_WORDS = 14
+#: learner words embedded per conversation at most; beyond it (long calls) clauses are not matched separately and
+#: each sentence is matched by its opening words (where the speech act usually is). Quotes show whole sentences.
+EMBED_WORD_BUDGET = 2500
+MIN_EMBED_WORDS = 10
 
 
 def embedding_texts(segments: Sequence[Segment], budget: int = EMBED_WORD_BUDGET) -> list[str]:
@@ -447,6 +447,8 @@ class EmbeddedScorer:
         from sparring.scoring.tagging import question_kind, tag_turns
 
         segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
+        if sum(len(s.text.split()) for s in segments) > EMBED_WORD_BUDGET:
+            segments = [s for s in segments if not s.clause]  # long call: whole sentences only
         # the embedding model releases the GIL: embed on a worker thread while the (pure Python) tagger runs
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparring-embed") as pool:
             pending = pool.submit(self._embed, embedding_texts(segments)) if segments else None
