@@ -311,3 +311,23 @@ def test_cli_role_list_matches_the_schema() -> None:
     from sparring.store.models import ROLES
 
     assert CLI_ROLES == ROLES
+
+
+def test_retry_from_a_turn_branches_a_new_rep(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = write(tmp_path, "a.txt", "What slows you down?\nWe are simply the best.\n")
+    code, out, err = run(capsys, "practice", SCENARIO, "--script", str(first), "--json")
+    assert code == 0, err
+    src = json.loads(out)
+    retry = write(tmp_path, "b.txt", "What would fixing that be worth to you?\nShall we make it a deal?\n")
+    code, out, err = run(
+        capsys, "practice", "--resume", str(src["rep_id"]), "--from-turn", "3", "--script", str(retry), "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["rep_id"] != src["rep_id"] and doc["outcome"] == "success"
+    assert doc["turns"][:3] == src["turns"][:3]
+    assert doc["turns"][3]["text"] == "What would fixing that be worth to you?"
+    code, _, err = run(capsys, "practice", SCENARIO, "--from-turn", "3")
+    assert code == 1 and "--from-turn needs --resume" in err
+    code, _, err = run(capsys, "practice", "--resume", str(src["rep_id"]), "--from-turn", "2", "--json")
+    assert code == 1 and "persona's reply" in err

@@ -94,6 +94,9 @@ def _practice(
     script: Path | None = typer.Option(None, "--script", help="learner lines, one per line, or a transcript file"),
     json_out: bool = typer.Option(False, "--json", help="print the finished rep as one JSON document"),
     resume: int | None = typer.Option(None, "--resume", help="continue rep REP_ID"),
+    from_turn: int | None = typer.Option(
+        None, "--from-turn", help="with --resume: retry from turn K in a new rep (turns before K are kept)"
+    ),
     user: str | None = typer.Option(None, "--user", help="e-mail of the learner (default: the local learner)"),
     private: bool = typer.Option(False, "--private", help="mark the rep private (managers see only its score)"),
 ) -> None:
@@ -102,6 +105,8 @@ def _practice(
         raise UserError(f"unknown difficulty '{difficulty}' (use one of: {', '.join(DIFFICULTIES)})")
     if scenario_id is None and resume is None:
         raise UserError("give a SCENARIO_ID to start a rep, or --resume REP_ID to continue one")
+    if from_turn is not None and resume is None:
+        raise UserError("--from-turn needs --resume REP_ID (the rep to retry)")
     if json_out and script is None and resume is None:
         raise UserError("--json needs --script FILE (without a script the rep is interactive)")
     from sparring.services.accounts import Accounts
@@ -118,7 +123,7 @@ def _practice(
             if scenario_id is not None and scenario_id != rep.scenario_id:
                 raise UserError(f"rep {resume} is a '{rep.scenario_id}' rep, not '{scenario_id}'")
             scenario = svc.content.get_scenario(rep.scenario_id, rep.scenario_version)
-            rep = svc.resume_rep(resume)
+            rep = svc.branch_rep(resume, from_turn) if from_turn is not None else svc.resume_rep(resume)
         else:
             assert scenario_id is not None
             scenario = svc.content.get_scenario(scenario_id)
