@@ -6,11 +6,13 @@ SQLite in a temporary data directory).
 A turn is measured from sending ``POST /reps/{id}/turns`` to receiving the SSE ``done`` event: the learner's
 line is committed, the persona replies, the reply is stored and streamed back (and, when the persona ends the
 rep on that turn, the rep is scored before ``done``). When a rep ends before T turns, the learner starts a new
-rep (not timed) and goes on. Between turns each learner "thinks" for a random time in the --think-ms range
+rep (not timed) and goes on; the turns that end a rep (scoring included) are also reported apart.
+Between turns each learner "thinks" for a random time in the --think-ms range
 (default 1-3 s, shorter than a person needs to read a reply and type the next line, so the load is heavier
 than real use); ``--think-ms 0`` measures saturation instead, every learner firing back-to-back.
 Errors are any non-200 answer, a ``failure`` event, or a transport error.
-Target: p95 <= 100 ms and 0 errors with 100 learners on 2 cores (docs/benchmarks.md).
+Target: p95 <= 100 ms and 0 errors with 100 learners on 2 cores (docs/benchmarks.md). Latency depends on how
+busy the machine is, so the server's CPU time per turn (from /proc) and the load average are printed too.
 """
 
 from __future__ import annotations
@@ -77,57 +79,90 @@ def _seed(data: Path, learners: int) -> list[str]:
     return emails
 
 
-async def _learner(base: str, email: str, n: int, turns: int, think: tuple[float, float], latencies: list[float],
-                   errors: list[str]) -> None:
+async def _login(base: str, email: str, errors: list[str]) -> httpx.AsyncClient | None:
+    c = httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False,
+                          limits=httpx.Limits(max_connections=2))
+    r = await c.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    if r.status_code != 200:
+        errors.append(f"login {r.status_code}")
+        await c.aclose()
+        return None
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return c
+
+
+async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float, float], latencies: list[float],
+                   errors: list[str], ending: list[float]) -> None:
     rng = random.Random(n)
     await asyncio.sleep(rng.uniform(0, think[1]))  # learners do not all arrive in the same millisecond
-    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as c:
-        r = await c.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-        if r.status_code != 200:
-            errors.append(f"login {r.status_code}")
+
+    async def start() -> int | None:
+        resp = await c.post("/reps", data={"scenario": SCENARIOS[n % len(SCENARIOS)], "difficulty": "hard"})
+        if resp.status_code != 303:
+            errors.append(f"start {resp.status_code}")
+            return None
+        return int(resp.headers["location"].rsplit("/", 1)[1])
+
+    rep = await start()
+    done = 0
+    line = n
+    while rep is not None and done < turns:
+        if done:
+            await asyncio.sleep(rng.uniform(*think))
+        text = LINES[line % len(LINES)]
+        line += 1
+        t0 = time.perf_counter()
+        try:
+            resp = await c.post(f"/reps/{rep}/turns", json={"text": text})
+            body = resp.text
+        except httpx.HTTPError as exc:
+            errors.append(f"turn transport: {exc!r}")
             return
-        token = r.json()["csrf_token"]
-        c.headers["X-CSRF-Token"] = token
-
-        async def start() -> int | None:
-            resp = await c.post("/reps", data={"scenario": SCENARIOS[n % len(SCENARIOS)], "difficulty": "hard"})
-            if resp.status_code != 303:
-                errors.append(f"start {resp.status_code}")
-                return None
-            return int(resp.headers["location"].rsplit("/", 1)[1])
-
-        rep = await start()
-        done = 0
-        line = n
-        while rep is not None and done < turns:
-            if done:
-                await asyncio.sleep(rng.uniform(*think))
-            text = LINES[line % len(LINES)]
-            line += 1
-            t0 = time.perf_counter()
-            try:
-                resp = await c.post(f"/reps/{rep}/turns", json={"text": text})
-                body = resp.text
-            except httpx.HTTPError as exc:
-                errors.append(f"turn transport: {exc!r}")
-                return
-            elapsed = time.perf_counter() - t0
-            if resp.status_code != 200 or "event: done" not in body:
-                errors.append(f"turn {resp.status_code}: {body[:120]}")
-                return
-            latencies.append(elapsed)
-            done += 1
-            if '"ended": true' in body and done < turns:
+        elapsed = time.perf_counter() - t0
+        if resp.status_code != 200 or "event: done" not in body:
+            errors.append(f"turn {resp.status_code}: {body[:120]}")
+            return
+        latencies.append(elapsed)
+        done += 1
+        if '"ended": true' in body:
+            ending.append(elapsed)
+            if done < turns:
                 rep = await start()
 
 
-async def _run(base: str, emails: list[str], turns: int, think: tuple[float, float]) -> tuple[
-        list[float], list[str], float]:
-    latencies: list[float] = []
+async def _run(base: str, emails: list[str], turns: int, think: tuple[float, float], pid: int) -> dict[str, Any]:
+    """Log every learner in (not measured), then play the turns and measure them and the server's CPU."""
     errors: list[str] = []
+    clients = await asyncio.gather(*(_login(base, e, errors) for e in emails))
+    latencies: list[float] = []
+    ending: list[float] = []
+    cpu0 = _cpu_seconds(pid)
     t0 = time.perf_counter()
-    await asyncio.gather(*(_learner(base, e, i, turns, think, latencies, errors) for i, e in enumerate(emails)))
-    return latencies, errors, time.perf_counter() - t0
+    await asyncio.gather(*(_learner(c, i, turns, think, latencies, errors, ending)
+                           for i, c in enumerate(clients) if c is not None))
+    wall = time.perf_counter() - t0
+    cpu = _cpu_seconds(pid) - cpu0
+    for c in clients:
+        if c is not None:
+            await c.aclose()
+    return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu}
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time of a process and its children (the uvicorn workers), from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids, total = [root], 0.0
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pids.extend(int(c) for c in children)
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -170,13 +205,23 @@ def main() -> int:
                     print("the server did not start", file=sys.stderr)
                     return 1
                 time.sleep(0.2)
-            # warm-up: one learner's rep loads the engines and the embedding model in the server
-            asyncio.run(_run(base, emails[:1], 2, (0, 0)))
-            latencies, errors, wall = asyncio.run(_run(base, emails, args.turns, think))
+            # every worker embeds the built-in content at start-up: wait until the workers that answer say so
+            warm_in_a_row = 0
+            while warm_in_a_row < 10 * args.workers and time.monotonic() < deadline + 300:
+                warm = httpx.get(f"{base}/healthz", timeout=5).json().get("warm")
+                warm_in_a_row = warm_in_a_row + 1 if warm else 0
+                time.sleep(0.05 if warm else 0.5)
+            run = asyncio.run(_run(base, emails, args.turns, think, proc.pid))
+            latencies, errors, wall = run["latencies"], run["errors"], run["wall"]
+            ending, cpu = run["ending"], run["cpu"]
         finally:
             proc.terminate()
             proc.wait(timeout=15)
     ms = [x * 1000 for x in latencies]
+    end_ms = [x * 1000 for x in ending]
+    mid_ms = sorted(ms)
+    for x in end_ms:  # the turns that did not end a rep
+        mid_ms.remove(x)
     result: dict[str, Any] = {
         "learners": args.learners,
         "turns_per_learner": args.turns,
@@ -189,7 +234,12 @@ def main() -> int:
         "p99_ms": round(_pct(ms, 99), 1),
         "max_ms": round(max(ms), 1) if ms else None,
         "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
+        "p95_ms_without_rep_ends": round(_pct(mid_ms, 95), 1),
+        "rep_ending_turns": len(end_ms),
+        "p50_ms_rep_ending_turns": round(_pct(end_ms, 50), 1) if end_ms else None,
         "turns_per_second": round(len(ms) / wall, 1) if wall else None,
+        # server CPU per turn (rep starts included, logins not): independent of how busy the machine is
+        "server_cpu_ms_per_turn": round(1000 * cpu / len(ms), 1) if ms else None,
         "wall_seconds": round(wall, 2),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],

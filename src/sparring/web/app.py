@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -52,9 +55,44 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
-def create_app(settings: Settings | None = None, secure_cookies: bool | None = None) -> FastAPI:
+def warm_up_engines(done: threading.Event | None = None) -> None:
+    """Embed every built-in scenario's and rubric's example lines once, so the first learner after a restart
+    does not wait for it. Runs on a background thread at start-up; errors surface on the request path."""
+    try:
+        from sparring.content.library import get_library
+        from sparring.conversation.model import Conversation
+        from sparring.persona import moves
+        from sparring.scoring.embedded import EmbeddedScorer
+
+        library = get_library()
+        moves.warm_up(list(library.scenarios.values()))
+        scorer = EmbeddedScorer()
+        for rubric in library.rubrics.values():
+            probe = Conversation()
+            probe.add("Learner", "learner", "Thanks for the time. What matters most to you here?")
+            probe.add("Counterpart", "counterpart", "Mostly the price, to be honest.")
+            scorer.score(probe, rubric)
+    except Exception:  # the same work happens (and reports properly) on the first real request
+        pass
+    finally:
+        if done is not None:
+            done.set()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.warm_up:
+        threading.Thread(target=warm_up_engines, args=(app.state.warm,), name="sparring-web-warm-up",
+                         daemon=True).start()
+    else:
+        app.state.warm.set()
+    yield
+
+
+def create_app(settings: Settings | None = None, secure_cookies: bool | None = None, warm_up: bool = True) -> FastAPI:
     """Build the web app. ``secure_cookies`` forces the cookie Secure flag (default: on behind HTTPS,
-    i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works)."""
+    i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works).
+    ``warm_up`` embeds the built-in content on a background thread when the server starts."""
     settings = settings or get_settings()
     secret = load_or_create_secret(settings.data_dir, settings.secret_key)
     if secure_cookies is None:
@@ -68,7 +106,10 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
+    app.state.warm_up = warm_up
+    app.state.warm = threading.Event()
     app.state.web = WebContext(
         codec=SessionCodec(secret),
         templates=_templates(),
@@ -107,7 +148,8 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> HTMLResponse:
-        return HTMLResponse("ok")
+    def healthz() -> JSONResponse:
+        """Liveness, and whether this worker has finished embedding the built-in content."""
+        return JSONResponse({"status": "ok", "warm": app.state.warm.is_set()})
 
     return app

@@ -3,6 +3,7 @@ branch from any turn, mark private, and the scorecard page."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFo
 from sparring.services.practice import PracticeService
 from sparring.services.rep_views import full_view
 from sparring.store.db import Database
-from sparring.web.deps import PageAuth, ReadDB, check_csrf, form_with_csrf, render, set_flash, web
+from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, set_flash, web
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,16 +124,33 @@ def _stream(events: AsyncIterator[str]) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+#: turns computed at the same time per process. More threads than cores only add GIL and database-lock
+#: contention; waiting turns queue in FIFO order on the event loop instead, which keeps the latency tail short.
+TURN_SLOTS = 3
+
+
+def _turn_slots(request: Request) -> asyncio.Semaphore:
+    slots: asyncio.Semaphore | None = getattr(request.app.state, "turn_slots", None)
+    if slots is None:
+        slots = request.app.state.turn_slots = asyncio.Semaphore(TURN_SLOTS)
+    return slots
+
+
 @router.post("/reps/{rep_id}/turns")
-def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth) -> Response:
+async def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth) -> Response:
     """Save the learner's line (committed before the persona runs), then stream the reply as SSE:
     ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved)."""
     check_csrf(request, None, auth)
+    async with _turn_slots(request):
+        return await run_in_threadpool(_take_turn, request, auth, rep_id, body.text)
+
+
+def _take_turn(request: Request, auth: Auth, rep_id: int, text: str) -> Response:
     database = web(request).database()
     _own(database, auth.viewer, rep_id)
     svc = practice_service(request)
     try:
-        result = svc.submit_turn(rep_id, body.text)
+        result = svc.submit_turn(rep_id, text)
     except EngineFailed as exc:
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
