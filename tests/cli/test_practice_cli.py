@@ -43,6 +43,7 @@ support = _support()
 database_url = support.database_url
 DATA: Path = support.DATA
 SCENARIO = "test-guarded-buyer"
+REAL_ENGINES = (sparring.engines.persona_engine, sparring.engines.scorer)
 
 
 @pytest.fixture(autouse=True)
@@ -331,3 +332,32 @@ def test_retry_from_a_turn_branches_a_new_rep(url: str, tmp_path: Path, capsys: 
     assert code == 1 and "--from-turn needs --resume" in err
     code, _, err = run(capsys, "practice", "--resume", str(src["rep_id"]), "--from-turn", "2", "--json")
     assert code == 1 and "persona's reply" in err
+
+
+def test_scripted_rep_with_the_real_embedded_engines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sparring.content.library import get_library
+
+    monkeypatch.setattr(sparring.engines, "persona_engine", REAL_ENGINES[0])  # the real engines, not the fakes
+    monkeypatch.setattr(sparring.engines, "scorer", REAL_ENGINES[1])
+    lib = get_library()
+    if not lib.scenarios:
+        pytest.skip("the built-in library is empty in this checkout")
+    scenario_id = "cs-renewal-discount" if "cs-renewal-discount" in lib.scenarios else next(iter(lib.scenarios))
+    script = write(
+        tmp_path,
+        "s.txt",
+        "Thanks for making time. What is behind the review?\n"
+        "If we agree a longer term, could we walk your COO through the options on Thursday?\n",
+    )
+    code, out, err = run(capsys, "practice", scenario_id, "--script", str(script), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["scenario"] == scenario_id and doc["outcome"] in ("success", "failure", "incomplete")
+    assert doc["scorecard"]["engine"] == "embedded" and 0 <= doc["scorecard"]["overall"] <= 100
+    learner = [t for t in doc["turns"] if t["role"] == "learner"]
+    assert learner[0]["text"] == "Thanks for making time. What is behind the review?"
+    for c in doc["scorecard"]["criteria"]:
+        for ev in c["evidence"]:
+            assert ev["quote"] in doc["turns"][ev["turn"]]["text"]
