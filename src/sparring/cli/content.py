@@ -32,12 +32,20 @@ def _scenarios_list(json_out: bool = typer.Option(False, "--json", help="print J
     if json_out:
         print(json.dumps(rows, indent=2))
         return
-    table = Table(title="Scenarios")
-    for col in ("id", "title", "domain", "rubric", "skills"):
-        table.add_column(col)
+    table = Table(title="Scenarios", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    table.add_column("title", ratio=3)
+    table.add_column("domain", no_wrap=True)
+    if console.width >= 140:
+        table.add_column("rubric", no_wrap=True)
+        table.add_column("skills", ratio=2)
     for r in rows:
-        table.add_row(r["id"], r["title"], r["domain"], r["rubric"], ", ".join(r["skills"]))
+        cells = [r["id"], r["title"], r["domain"]]
+        if console.width >= 140:
+            cells += [r["rubric"], ", ".join(r["skills"])]
+        table.add_row(*cells)
     console.print(table)
+    console.print("Start one with: sparring practice SCENARIO_ID   (details: sparring scenarios show SCENARIO_ID)")
 
 
 def _scenarios_show(
@@ -89,9 +97,10 @@ def _rubrics_list(json_out: bool = typer.Option(False, "--json", help="print JSO
     if json_out:
         print(json.dumps(rows, indent=2))
         return
-    table = Table(title="Rubrics")
-    for col in ("id", "title", "criteria"):
-        table.add_column(col)
+    table = Table(title="Rubrics", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    table.add_column("title")
+    table.add_column("criteria")
     for r in rows:
         table.add_row(r["id"], r["title"], ", ".join(f"{c['id']} ({c['kind']})" for c in r["criteria"]))
     console.print(table)
