@@ -62,3 +62,16 @@ def test_no_learner_turns() -> None:
     m = compute_metrics(c)
     assert m["talk_share"] == 0.0 and m["question_rate"] is None and m["open_question_share"] is None
     assert m["filler_rate"] is None
+
+
+def test_telling_share_counts_information_and_advice_turns() -> None:
+    from sparring.scoring.tagmodel import use_model
+
+    c = Conversation()
+    c.add("Jo", "counterpart", "I smoke about ten a day.")
+    c.add("Al", "learner", "You should stop smoking.")
+    c.add("Jo", "counterpart", "Maybe.")
+    c.add("Al", "learner", "What would help you most?")
+    with use_model(None):  # rules only: deterministic without the trained layer
+        m = compute_metrics(c)
+    assert m["telling_share"] == pytest.approx(0.5)

@@ -35,6 +35,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "filler_rate",
     "interruptions",
     "reflection_to_question_ratio",
+    "telling_share",
 )
 
 #: Verdicts a rubric test may expect for a criterion. ``hit``/``clear`` are for blockers.

@@ -147,7 +147,9 @@ PRESSURE = _rx(
     r"before it'?s too late|you'?re making a (?:big )?mistake|decide (?:now|today|right now)|need (?:an|your) "
     r"answer (?:now|today|right now)|sign (?:now|today)|or (?:else|you'?ll regret)|you just have to|"
     r"you(?:'re| are) (?:in denial|wrong|being (?:stubborn|ridiculous|irresponsible))|"
-    r"what(?:'s| is) wrong with you|you (?:need|have) to (?:stop|quit) (?:now|today|immediately))\b",
+    r"what(?:'s| is) wrong with you|you (?:need|have) to (?:stop|quit) (?:now|today|immediately)|"
+    r"if you don'?t (?:stop|quit|change|cut down|sign|decide)\b[^.?!]{0,40}\byou(?:'re| are)? (?:going to|gonna|"
+    r"will) (?:die|end up|lose|regret|be sorry|miss out))\b",
 )
 #: filled pauses count on their own; discourse fillers only as a set phrase
 FILLER_TOKENS = re.compile(r"(?<![-\w])(?:um+|uh+|erm|er|ah+|hmm+|uhm)\b(?!-)", _F)

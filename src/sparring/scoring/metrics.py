@@ -14,9 +14,14 @@ from collections.abc import Sequence
 
 from sparring.conversation.model import Conversation, Turn
 from sparring.scoring.lexicon import count_fillers
-from sparring.scoring.tagging import QUESTION_TAGS, REFLECTION_TAGS
+from sparring.scoring.tagging import QUESTION_TAGS, REFLECTION_TAGS, telling_probabilities
 
 MetricValue = float | int | None
+
+#: a learner turn *tells* (MI: "therapist input"; sales: pitching) when it is tagged information or advice, or the
+#: trained model gives it at least this probability of telling and it is neither a question nor a reflection
+TELLING_TAGS = frozenset({"information", "advice"})
+TELLING_THRESHOLD = 0.5
 
 #: a turn that starts this many seconds or more before the previous speaker's turn ended is an interruption;
 #: caption timing is rounded, so smaller overlaps are ignored
@@ -87,6 +92,11 @@ def compute_metrics(conversation: Conversation, tags: Sequence[frozenset[str]] |
     open_q = sum(1 for tg in learner_tags if "open_question" in tg)
     closed_q = sum(1 for tg in learner_tags if "closed_question" in tg)
     reflections = sum(1 for tg in learner_tags if tg & REFLECTION_TAGS)
+    telling_p = telling_probabilities(conversation, [t.index for t in learner])
+    telling = sum(
+        1 for tg, p in zip(learner_tags, telling_p, strict=True)
+        if tg & TELLING_TAGS or (p >= TELLING_THRESHOLD and not tg & (QUESTION_TAGS | REFLECTION_TAGS))
+    )
     fillers = sum(count_fillers(t.text) for t in learner)
 
     timed = conversation.timed
@@ -103,6 +113,7 @@ def compute_metrics(conversation: Conversation, tags: Sequence[frozenset[str]] |
         "filler_rate": _round(100.0 * fillers / learner_words) if learner_words else None,
         # with no questions the ratio is the reflection count (R / max(Q, 1)), as MITI summary tools do
         "reflection_to_question_ratio": _round(reflections / max(questions, 1)) if learner else None,
+        "telling_share": _round(telling / len(learner)) if learner else None,
         "learner_turns": len(learner),
         "learner_words": learner_words,
         "counterpart_words": counterpart_words,

@@ -5,8 +5,9 @@ Two layers, both offline and deterministic:
 1. **Rules** (``sparring.scoring.lexicon``): phrase patterns for every tag in ``TAGS``.
 2. **A small trained model** (``sparring.scoring.tagmodel``, weights in ``scoring/data/``) for the behaviours
    expert coders label in AnnoMI: question, reflection, information/advice ("therapist input"). It adds
-   ``reflection_*`` / ``*_question`` / ``information`` when its probability is high even if no rule fired, and
-   removes nothing the rules found. Without the weights file the rules still work alone.
+   ``reflection_*`` / ``*_question`` when the rules found neither and the model is confident, and removes
+   nothing the rules found. Its "therapist input" class is only exposed as a score (``tag_scores``): out of the
+   MI domain it fires on nearly every statement. Without the weights file the rules work alone.
 
 API: ``tag_text(text)``, ``tag_turns(conversation)`` (uses the previous turn as context, so a reflection is
 recognised as a reflection *of something*), ``tag_scores(texts)`` for scorers that want graded evidence.
@@ -147,14 +148,16 @@ def _model_tags(
 
 def _merge(rules: set[str], learned: set[str], text: str) -> frozenset[str]:
     tags = set(rules)
-    if learned & REFLECTION_TAGS and not tags & (QUESTION_TAGS | REFLECTION_TAGS):
+    # a confrontation or a piece of advice about the person ("You're in denial") is not a reflection
+    if learned & REFLECTION_TAGS and not tags & (QUESTION_TAGS | REFLECTION_TAGS | {"pressure", "advice"}):
         kind = "reflection_complex" if lx.COMPLEX_MARKERS.search(text) or len(text.split()) > 22 else \
             "reflection_simple"
         tags.add(kind)
     if learned & QUESTION_TAGS and not tags & QUESTION_TAGS:
         tags |= learned & QUESTION_TAGS
-    if "information" in learned and not tags & {"advice", "information"}:
-        tags.add("information")
+    # the model's third class ("therapist input": information, advice, options, negotiation) is learned from MI
+    # sessions and fires on almost any statement in sales talk, so it never adds a tag here; information and
+    # advice come from the rules. Its probability is still offered by ``tag_scores``.
     return frozenset(tags)
 
 
@@ -181,6 +184,22 @@ def tag_turns(conversation: Conversation) -> list[frozenset[str]]:
     after it as context (a reflection follows client talk and is usually confirmed)."""
     previous, following = neighbours(conversation)
     return tag_texts([t.text for t in conversation.turns], previous, following)
+
+
+def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) -> list[float]:
+    """For the turns at ``indexes``: the trained model's probability that the turn *tells* (gives information,
+    advice, options) rather than asks, reflects or just keeps the conversation going. 0.0 without a model."""
+    from sparring.scoring import tagmodel
+
+    model = tagmodel.active_model()
+    if model is None or not indexes:
+        return [0.0 for _ in indexes]
+    previous, following = neighbours(conversation)
+    turns = conversation.turns
+    probs = model.predict_proba([turns[i].text for i in indexes], [previous[i] for i in indexes],
+                                [following[i] for i in indexes])
+    col = tagmodel.LABELS.index("therapist_input")
+    return [round(float(p[col]), 4) for p in probs]
 
 
 def neighbours(conversation: Conversation) -> tuple[list[str | None], list[str | None]]:

@@ -223,7 +223,8 @@ class TagModel:
         return [LABELS[i] for i in self.predict_proba(texts, previous, following).argmax(axis=1)]
 
     # -- persistence ----------------------------------------------------------------------------------------------
-    def save(self, path: Path) -> None:
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
         assert self.coef is not None and self.intercept is not None and self.idf_word is not None
         assert self.idf_char is not None and self.idf_prev is not None and self.idf_next is not None
         assert self.dense_mean is not None and self.dense_scale is not None
@@ -238,7 +239,7 @@ class TagModel:
             )
 
     @classmethod
-    def load(cls, path: Path) -> TagModel:
+    def load(cls, path: str | Path) -> TagModel:
         with np.load(path, allow_pickle=False) as data:
             if int(data["version"]) != FORMAT_VERSION:
                 raise ValueError(f"{path}: tag model format {int(data['version'])}, expected {FORMAT_VERSION}")
@@ -297,5 +298,16 @@ def tag_probabilities(probs: np.ndarray, text: str) -> dict[str, float]:
     return {q_kind: float(probs[0]), r_kind: float(probs[1]), "information": float(probs[2])}
 
 
+#: the most probable class adds its tag from this probability on ("other" adds nothing)
+ARGMAX_THRESHOLD = 0.4
+
+
 def tags_from_probabilities(probs: np.ndarray, text: str) -> set[str]:
-    return {tag for tag, p in tag_probabilities(probs, text).items() if p >= ADD_THRESHOLD}
+    """Tags the model supports: any class at ``ADD_THRESHOLD`` or above, and the most probable class (if not
+    "other") at ``ARGMAX_THRESHOLD`` or above."""
+    mapped = list(tag_probabilities(probs, text).items())  # in LABELS order: question, reflection, input
+    out = {tag for tag, p in mapped if p >= ADD_THRESHOLD}
+    best = int(np.argmax(probs))
+    if best < len(mapped) and float(probs[best]) >= ARGMAX_THRESHOLD:
+        out.add(mapped[best][0])
+    return out
