@@ -361,3 +361,23 @@ def test_scripted_rep_with_the_real_embedded_engines(
     for c in doc["scorecard"]["criteria"]:
         for ev in c["evidence"]:
             assert ev["quote"] in doc["turns"][ev["turn"]]["text"]
+
+
+def test_content_import_for_one_organisation(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mine = write(
+        tmp_path,
+        "mine.yaml",
+        (DATA / "test-scenario.yaml").read_text().replace("id: test-guarded-buyer", "id: acme-only"),
+    )
+    code, _, err = run(capsys, "content", "import", "--org", "Acme", str(mine))
+    assert code == 1 and "unknown organisation 'Acme'" in err
+    assert (
+        run(capsys, "users", "create", "--org", "Acme", "--email", "a@acme.test", "--password", "s3cret-pass")[0] == 0
+    )
+    code, out, err = run(capsys, "content", "import", "--org", "Acme", str(mine))
+    assert code == 0 and "imported: scenario acme-only" in out, err
+    script = write(tmp_path, "s.txt", "Hello?\n")
+    code, _, err = run(capsys, "practice", "acme-only", "--script", str(script), "--json")
+    assert code == 1 and "unknown scenario 'acme-only'" in err  # the local learner is not in Acme
+    code, out, err = run(capsys, "practice", "acme-only", "--user", "a@acme.test", "--script", str(script), "--json")
+    assert code == 0 and json.loads(out)["scenario"] == "acme-only", err

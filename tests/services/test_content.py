@@ -100,3 +100,39 @@ def test_built_ins_are_served_when_nothing_is_imported(db: Database) -> None:
     assert svc.get_scenario(sid) == builtin
     assert svc.get_scenario(sid, builtin.version) == builtin
     assert sid in svc.ids("scenario")
+
+
+def test_organisations_see_their_own_and_installation_wide_content_only(
+    practice: PracticeService, learner: UserRecord, tmp_path: Path
+) -> None:
+    from sparring.services.accounts import Accounts
+
+    other = Accounts(practice.db).create_user("Globex", "max@globex.test", None)
+    base = practice.content.get_scenario("test-guarded-buyer")  # installation-wide (fixture import)
+    acme = practice.content.for_org(learner.org_id)
+    globex = practice.content.for_org(other.org_id)
+    edited = tmp_path / "acme.yaml"
+    edited.write_text((DATA / "test-scenario.yaml").read_text().replace("I have ten minutes", "Acme only"))
+    only_acme = tmp_path / "acme-only.yaml"
+    only_acme.write_text(
+        (DATA / "test-scenario.yaml").read_text().replace("id: test-guarded-buyer", "id: acme-private-scenario")
+    )
+    [mine, private] = acme.import_paths([edited, only_acme])
+    assert private.id == "acme-private-scenario" and private.new
+    # Acme's own version wins for Acme, Globex still gets the installation-wide one
+    assert acme.get_scenario(base.id).version == mine.version
+    assert globex.get_scenario(base.id) == base
+    assert "acme-private-scenario" in acme.ids("scenario")
+    assert "acme-private-scenario" not in globex.ids("scenario")
+    with pytest.raises(UnknownContentError):
+        globex.get_scenario("acme-private-scenario")
+    with pytest.raises(NotFound):
+        globex.get_scenario(base.id, mine.version)  # not even by its pinned version
+    assert [v for v, _ in globex.versions("scenario", base.id)] == [base.version]
+    # reps follow their learner's organisation
+    assert "Acme only" in practice.start_rep(learner, base.id).turns[0].text
+    assert "ten minutes" in practice.start_rep(other, base.id).turns[0].text
+    # the same content may be imported by another organisation as its own row
+    [again] = globex.import_paths([edited])
+    assert again.new and again.version == mine.version
+    assert globex.get_scenario(base.id).version == mine.version

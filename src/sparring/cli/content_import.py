@@ -12,12 +12,17 @@ from sparring.cli.service_errors import service_errors
 def content_import(
     paths: list[Path] = typer.Argument(..., help="YAML files or directories"),
     draft: bool = typer.Option(False, "--draft", help="store unpublished (not used for new reps until published)"),
+    org: str | None = typer.Option(None, "--org", help="only for this organisation (default: installation-wide)"),
 ) -> None:
     """Import scenarios and rubrics. Everything is validated first; invalid content is never half-loaded."""
+    from sparring.services.accounts import Accounts
     from sparring.services.content import ContentService
 
     with service_errors():
-        items = ContentService().import_paths(list(paths), publish=not draft)
+        svc = ContentService()
+        if org is not None:
+            svc = svc.for_org(Accounts(svc.db).org_id(org))
+        items = svc.import_paths(list(paths), publish=not draft)
     for it in items:
         status = "imported" if it.new else "unchanged"
         print(f"{status}: {it.kind} {it.id} version {it.version} ({it.file})")

@@ -181,6 +181,15 @@ class Accounts:
                 raise NotFound(f"unknown user {user_id}")
             user.is_active = active
 
+    def org_id(self, name: str) -> int:
+        """The id of the organisation with this name or slug."""
+        slug = slugify(name)
+        with self.db.read() as s:
+            org_id = s.scalar(select(Organisation.id).where(Organisation.slug == slug))
+        if org_id is None:
+            raise NotFound(f"unknown organisation '{name}' (it is created with its first user: sparring users create)")
+        return org_id
+
     def get_user(self, user_id: int) -> UserRecord:
         with self.db.read() as s:
             user = s.get(User, user_id)

@@ -3,6 +3,11 @@
 Imported content overrides a built-in scenario or rubric with the same id (the newest published version
 wins). Every version stays in the database, so a rep that pinned a version can always load it again, even
 after the content was edited or the built-in changed.
+
+Scope: a ``ContentService(db, org_id)`` sees installation-wide rows (org_id NULL, from ``sparring content
+import``) and its own organisation's rows, and prefers its own; it never sees another organisation's content.
+``ContentService(db)`` without an organisation sees every row (operators' tools); it imports installation-wide
+rows. Adapters serving a signed-in user pass the user's organisation.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, or_, select, true
 
 from sparring.content.errors import ContentError, Problem, UnknownContentError
 from sparring.content.library import get_library
@@ -56,8 +61,20 @@ def _parse(row: ContentVersion, model: type[M]) -> M:
 
 
 class ContentService:
-    def __init__(self, db: Database | None = None):
+    def __init__(self, db: Database | None = None, org_id: int | None = None):
         self.db = db or get_database()
+        self.org_id = org_id
+
+    def for_org(self, org_id: int | None) -> ContentService:
+        """The same database, seen by another organisation."""
+        return self if org_id == self.org_id else ContentService(self.db, org_id)
+
+    def _scope(self) -> ColumnElement[bool]:
+        """With an organisation: installation-wide rows and that organisation's rows, never another's.
+        Without one (operators' tools): every row."""
+        if self.org_id is None:
+            return true()
+        return or_(ContentVersion.org_id.is_(None), ContentVersion.org_id == self.org_id)
 
     def _get(self, model: type[M], content_id: str, version: str | None) -> M:
         kind = _kind_of(model)
@@ -67,7 +84,11 @@ class ContentService:
                 q = q.where(ContentVersion.version == version)
             else:
                 q = q.where(ContentVersion.published.is_(True))
-            row = s.scalars(q.order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc()).limit(1)).first()
+            q = q.where(self._scope())
+            if self.org_id is not None:  # the organisation's own versions win over installation-wide ones
+                q = q.order_by(case((ContentVersion.org_id.is_(None), 1), else_=0))
+            q = q.order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
+            row = s.scalars(q.limit(1)).first()
             if row is not None:
                 return _parse(row, model)
         lib = get_library()
@@ -90,7 +111,8 @@ class ContentService:
         lib = get_library()
         builtin = set(lib.scenarios if kind == "scenario" else lib.rubrics)
         with self.db.read() as s:
-            stored = set(s.scalars(select(ContentVersion.content_id).where(ContentVersion.kind == kind).distinct()))
+            q = select(ContentVersion.content_id).where(ContentVersion.kind == kind).distinct()
+            stored = set(s.scalars(q.where(self._scope())))
         return sorted(builtin | stored)
 
     def list_scenarios(self) -> list[Scenario]:
@@ -105,7 +127,7 @@ class ContentService:
         with self.db.read() as s:
             rows = s.execute(
                 select(ContentVersion.version, ContentVersion.published)
-                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id)
+                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id, self._scope())
                 .order_by(ContentVersion.created_at, ContentVersion.id)
             )
             return [(v, p) for v, p in rows]
@@ -114,7 +136,8 @@ class ContentService:
         self, paths: list[str | Path], created_by: int | None = None, publish: bool = True
     ) -> list[ImportedItem]:
         """Validate every file, then store each as a new version, all in one transaction: when any file is
-        invalid nothing is stored (ContentError lists every problem). Unchanged content is not duplicated."""
+        invalid nothing is stored (ContentError lists every problem). Unchanged content is not duplicated.
+        Rows belong to this service's organisation (installation-wide when it has none)."""
         files = iter_content_files(list(paths))
         if not files:
             raise ContentError([Problem(", ".join(str(p) for p in paths), 0, "(paths)", "no YAML files found")])
@@ -136,8 +159,10 @@ class ContentService:
         with self.db.session() as s:
             for f, item, text in loaded:
                 kind = "rubric" if isinstance(item, Rubric) else "scenario"
+                owner = ContentVersion.org_id.is_(None) if self.org_id is None else ContentVersion.org_id == self.org_id
                 exists = s.scalar(
                     select(ContentVersion.id).where(
+                        owner,
                         ContentVersion.kind == kind,
                         ContentVersion.content_id == item.id,
                         ContentVersion.version == item.version,
@@ -146,6 +171,7 @@ class ContentService:
                 if exists is None:
                     s.add(
                         ContentVersion(
+                            org_id=self.org_id,
                             kind=kind,
                             content_id=item.id,
                             version=item.version,

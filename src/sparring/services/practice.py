@@ -104,8 +104,9 @@ class PracticeService:
         """Store a new rep with the persona's opening line and starting state."""
         if difficulty not in DIFFICULTIES:
             raise InvalidInput(f"unknown difficulty {difficulty!r} (use one of: {', '.join(DIFFICULTIES)})")
-        scenario = self.content.get_scenario(scenario_id)
-        rubric = self.content.get_rubric(scenario.rubric)
+        content = self.content.for_org(user.org_id)
+        scenario = content.get_scenario(scenario_id)
+        rubric = content.get_rubric(scenario.rubric)
         try:
             opening = self.persona.open(scenario, difficulty)
         except Exception as exc:
@@ -264,7 +265,7 @@ class PracticeService:
         rep = self.get_rep(rep_id)
         if not rep.ended:
             raise Conflict(f"rep {rep_id} is still in progress; end it before scoring")
-        rubric = self.content.get_rubric(rep.rubric_id, rep.rubric_version)
+        rubric = self.content.for_org(rep.org_id).get_rubric(rep.rubric_id, rep.rubric_version)
         try:
             card = self.scorer.score(rep.conversation, rubric)
         except Exception as exc:
@@ -464,7 +465,7 @@ class PracticeService:
 
     # ---- helpers --------------------------------------------------------------------------------------
     def _scenario(self, rep: RepSummary) -> Scenario:
-        return self.content.get_scenario(rep.scenario_id, rep.scenario_version)
+        return self.content.for_org(rep.org_id).get_scenario(rep.scenario_id, rep.scenario_version)
 
     @staticmethod
     def _lock(s: Session, rep_id: int) -> Rep:

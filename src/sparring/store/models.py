@@ -115,11 +115,14 @@ class TeamMember(Base):
 
 class ContentVersion(Base):
     """One version of an imported or edited scenario or rubric. ``version`` is the content hash of the
-    validated model (the same hash a built-in file gets), so a rep pins exactly what it ran against."""
+    validated model (the same hash a built-in file gets), so a rep pins exactly what it ran against.
+    ``org_id`` NULL means installation-wide (``sparring content import``); otherwise only that organisation
+    sees the row (``services.content.ContentService(db, org_id)``)."""
 
     __tablename__ = "content_versions"
     __table_args__ = (
-        UniqueConstraint("kind", "content_id", "version", name="uq_content_versions_kind_id_version"),
+        # one row per version per organisation (org_id NULL = installation-wide, imported with the CLI)
+        UniqueConstraint("org_id", "kind", "content_id", "version", name="uq_content_versions_org_kind_id_version"),
         CheckConstraint(_in("kind", CONTENT_KINDS), name="kind"),
         Index("ix_content_versions_lookup", "kind", "content_id", "created_at"),
     )
