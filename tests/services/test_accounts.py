@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from sparring.services.accounts import LOCAL_LEARNER_EMAIL, Accounts
+from sparring.services.accounts import _hasher as REAL_HASHER
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
 from sparring.store.models import Organisation, Team, User
@@ -69,3 +70,12 @@ def test_add_to_team_and_find(db: Database) -> None:
     assert acc.find_user("ann@acme.test") == u2 and acc.get_user(u.id) == u2
     with pytest.raises(NotFound, match="sparring users create"):
         acc.find_user("ghost@acme.test")
+
+
+def test_production_hashing_is_argon2id_with_strong_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sparring.services.accounts as accounts
+
+    monkeypatch.setattr(accounts, "_hasher", REAL_HASHER)  # undo the light test hasher of conftest.py
+    digest = accounts.hash_password("correct horse battery")
+    assert digest.startswith("$argon2id$") and "m=65536" in digest
+    assert REAL_HASHER().verify("correct horse battery", digest)
