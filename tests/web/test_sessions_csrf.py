@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from web_support import PASSWORD, SCENARIO, World, csrf_of, email, login
 
@@ -134,3 +135,38 @@ def test_security_headers(world: World) -> None:
     r = TestClient(world.app).get("/login")
     assert r.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_repeated_failed_logins_are_throttled(world: World) -> None:
+    c = TestClient(world.app)
+    target = "throttled@acme.test"
+    from sparring.services.accounts import Accounts
+
+    Accounts(world.database).create_user("Acme", target, PASSWORD, role="learner", name="Throttled")
+    for _ in range(5):
+        assert c.post("/api/auth/login", json={"email": target, "password": "guess"}).status_code == 401
+    blocked = c.post("/api/auth/login", json={"email": target, "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    token = csrf_of(c.get("/login").text)
+    page = c.post("/login", data={"email": target, "password": PASSWORD, "csrf_token": token})
+    assert page.status_code == 429 and "Too many failed attempts" in page.text
+    # other addresses are unaffected
+    assert c.post("/api/auth/login", json={"email": email("learner_a2"), "password": PASSWORD}).status_code == 200
+
+
+def test_throttle_forgets_failures_after_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.web import security
+
+    now = [1000.0]
+    monkeypatch.setattr(security.time, "monotonic", lambda: now[0])
+    throttle = security.LoginThrottle(limit=3, window=60)
+    for _ in range(3):
+        throttle.failed("A@x.test")
+    assert throttle.blocked_for("a@x.test") == 60
+    now[0] += 59
+    assert 0 < throttle.blocked_for("a@x.test") <= 1
+    now[0] += 2
+    assert throttle.blocked_for("a@x.test") == 0
+    throttle.failed("a@x.test")
+    throttle.succeeded("a@x.test")
+    assert throttle.blocked_for("a@x.test") == 0

@@ -22,6 +22,7 @@ from sparring.store.models import CriterionResultRow, Organisation, Rep, Scoreca
 
 DEMO_ORG = "Northwind Demo"
 DEMO_PASSWORD = "sparring-demo"
+DEMO_RUBRICS = ("sales-objection-handling", "renewal-value", "discovery")
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,9 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
             accounts.add_to_team(record.id, team)
         ids[u.email] = record.id
     practice = practice or PracticeService(database)
-    # the scripted lines are a seller's and a customer-success manager's, so the demo plays those scenarios
-    scenarios = [sc for sc in practice.content.list_scenarios() if sc.domain in ("sales", "customer-success")]
+    # the scripted lines are a seller's at a pricing or renewal conversation, so the demo plays the scenarios
+    # scored with those rubrics
+    scenarios = [sc for sc in practice.content.list_scenarios() if sc.rubric in DEMO_RUBRICS]
     scenarios = scenarios or practice.content.list_scenarios()
     now = datetime.now(UTC)
     count = 0

@@ -21,7 +21,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from sparring.settings import Settings, get_settings
 from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
-from sparring.web.security import SessionCodec, load_or_create_secret
+from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.warm = threading.Event()
     app.state.web = WebContext(
         codec=SessionCodec(secret),
+        throttle=LoginThrottle(),
         templates=_templates(),
         secure_cookies=secure_cookies,
         database_url=settings.database_url or settings.resolved_database_url,

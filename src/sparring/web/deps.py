@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from sparring.services.access import Viewer
 from sparring.store.db import Database, get_database
 from sparring.store.models import User
-from sparring.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, credential_stamp
+from sparring.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    LoginThrottle,
+    SessionCodec,
+    credential_stamp,
+)
 
 ANON_COOKIE = "sparring_pre"
 
@@ -25,6 +32,7 @@ class WebContext:
     """Everything the app built once at start-up (stored on ``app.state.web``)."""
 
     codec: SessionCodec
+    throttle: LoginThrottle
     templates: Jinja2Templates
     secure_cookies: bool
     database_url: str | None

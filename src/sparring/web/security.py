@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,3 +91,44 @@ class SessionCodec:
     def anonymous_csrf(self, anon_id: str) -> str:
         """CSRF token for forms shown before login (login, first-run setup), bound to a pre-session cookie."""
         return hmac.new(self._secret, b"anon:" + anon_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class LoginThrottle:
+    """Slows password guessing: after ``limit`` failed logins for one e-mail address within ``window``
+    seconds, further attempts for it are refused until the window has passed. Kept per process (a reverse
+    proxy limits per client address across workers)."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0):
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def blocked_for(self, email: str) -> float:
+        """Seconds until ``email`` may try again (0 when it may try now)."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(email.strip().lower(), now)
+            if len(times) < self.limit:
+                return 0.0
+            return max(0.0, self.window - (now - times[-self.limit]))
+
+    def failed(self, email: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            key = email.strip().lower()
+            if len(self._failures) > 100_000:  # bound memory under a spray of random addresses
+                self._failures.clear()
+            self._failures[key] = [*self._recent(key, now), now]
+
+    def succeeded(self, email: str) -> None:
+        with self._lock:
+            self._failures.pop(email.strip().lower(), None)

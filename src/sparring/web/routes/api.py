@@ -48,13 +48,21 @@ def _require_json(request: Request) -> None:
         raise HTTPException(status_code=415, detail="send the request body as application/json")
 
 
-@router.post("/auth/login", response_model=LoginResponse, responses={401: {"description": "bad credentials"}})
+@router.post("/auth/login", response_model=LoginResponse,
+             responses={401: {"description": "bad credentials"}, 429: {"description": "too many failed attempts"}})
 def api_login(body: LoginRequest, request: Request) -> Response:
     """Check the e-mail and password and set the session cookie (401 on bad credentials)."""
     _require_json(request)
+    throttle = web(request).throttle
+    wait = throttle.blocked_for(body.email)
+    if wait:
+        return JSONResponse({"detail": "too many failed attempts for this address; try again later"},
+                            status_code=429, headers={"Retry-After": str(int(wait) + 1)})
     user = people.authenticate(web(request).database(), body.email, body.password)
     if user is None:
+        throttle.failed(body.email)
         return JSONResponse({"detail": "wrong e-mail or password"}, status_code=401)
+    throttle.succeeded(body.email)
     issued = web(request).codec.issue(user.id, user.password_hash or "")
     data = web(request).codec.read(issued)
     assert data is not None

@@ -58,10 +58,17 @@ def login_page(request: Request, db: ReadDB, next: str | None = None) -> Respons
 async def login_submit(request: Request) -> Response:
     form = await form_with_csrf(request, None)
     email, password = form.get("email", ""), form.get("password", "")
+    throttle = web(request).throttle
+    wait = throttle.blocked_for(email)
+    if wait:
+        return render(request, "login.html", None, status_code=429, email=email, next=safe_next(form.get("next")),
+                      error=f"Too many failed attempts for this address. Try again in {int(wait // 60) + 1} min.")
     user = people.authenticate(web(request).database(), email, password)
     if user is None:
+        throttle.failed(email)
         return render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
                       email=email, next=safe_next(form.get("next")))
+    throttle.succeeded(email)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     start_session(request, response, user)
     return response
