@@ -183,3 +183,36 @@ def test_concurrent_turns_on_one_rep_never_interleave(practice: PracticeService,
     assert [t.index for t in turns] == list(range(len(turns)))
     assert [t.role for t in turns] == ["counterpart", "learner"] * (len(turns) // 2) + ["counterpart"]
     assert len(turns) == 1 + 2 * outcomes.count("ok")
+
+
+def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserRecord, persona: object) -> None:
+    from sparring.persona.base import PersonaReply
+    from sparring.scoring.scorecard import Usage
+    from sparring.store.models import UsageRow
+
+    real_reply = persona.reply  # type: ignore[attr-defined]
+
+    def costly_reply(*args: object) -> PersonaReply:
+        reply: PersonaReply = real_reply(*args)
+        return reply.model_copy(
+            update={"usage": Usage(input_tokens=900, output_tokens=40, cost_usd=None, model="m"), "engine": "llm:m"}
+        )
+
+    persona.reply = costly_reply  # type: ignore[attr-defined]
+    rep = practice.start_rep(learner, SCENARIO)
+    practice.submit_turn(rep.id, "What slows you down?")
+    practice.end_rep(rep.id)
+    card = practice.score_rep(rep.id)
+    with practice.db.read() as s:
+        rows = s.execute(
+            select(
+                UsageRow.purpose,
+                UsageRow.engine,
+                UsageRow.input_tokens,
+                UsageRow.output_tokens,
+                UsageRow.cost_usd,
+                UsageRow.org_id,
+            ).where(UsageRow.rep_id == rep.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [("persona", "llm:m", 900, 40, None, learner.org_id)]
+    assert practice.get_rep(rep.id).engine == "llm:m" and card.usage is None  # the fake scorer reports none

@@ -234,7 +234,7 @@ class PracticeService:
 
     @staticmethod
     def _record_usage(s: Session, rep: Rep, reply: PersonaReply) -> None:
-        usage = getattr(reply, "usage", None)  # LLM engines report tokens; the embedded engine does not
+        usage = reply.usage  # LLM engines report tokens; the embedded engine does not
         if usage is not None and (usage.input_tokens or usage.output_tokens):
             s.add(
                 UsageRow(
