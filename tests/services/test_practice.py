@@ -187,7 +187,7 @@ def test_concurrent_turns_on_one_rep_never_interleave(practice: PracticeService,
 
 def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserRecord, persona: object) -> None:
     from sparring.persona.base import PersonaReply
-    from sparring.scoring.scorecard import Usage
+    from sparring.scoring.scorecard import Scorecard, Usage
     from sparring.store.models import UsageRow
 
     real_reply = persona.reply  # type: ignore[attr-defined]
@@ -199,6 +199,13 @@ def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserR
         )
 
     persona.reply = costly_reply  # type: ignore[attr-defined]
+    real_score = practice.scorer.score
+
+    def costly_score(*args: object) -> Scorecard:
+        card: Scorecard = real_score(*args)  # type: ignore[arg-type]
+        return card.model_copy(update={"usage": Usage(input_tokens=2000, output_tokens=300, cost_usd=0.01)})
+
+    practice.scorer.score = costly_score  # type: ignore[method-assign]
     rep = practice.start_rep(learner, SCENARIO)
     practice.submit_turn(rep.id, "What slows you down?")
     practice.end_rep(rep.id)
@@ -214,5 +221,10 @@ def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserR
                 UsageRow.org_id,
             ).where(UsageRow.rep_id == rep.id)
         ).all()
-    assert [tuple(r) for r in rows] == [("persona", "llm:m", 900, 40, None, learner.org_id)]
-    assert practice.get_rep(rep.id).engine == "llm:m" and card.usage is None  # the fake scorer reports none
+        tokens = s.execute(select(ScorecardRow.input_tokens, ScorecardRow.output_tokens, ScorecardRow.cost_usd)).one()
+    assert sorted(tuple(r) for r in rows) == [
+        ("persona", "llm:m", 900, 40, None, learner.org_id),
+        ("scoring", "fake", 2000, 300, 0.01, learner.org_id),
+    ]
+    assert tuple(tokens) == (2000, 300, 0.01) and card.usage is not None
+    assert practice.get_rep(rep.id).engine == "llm:m"
