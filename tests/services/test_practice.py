@@ -228,3 +228,16 @@ def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserR
     ]
     assert tuple(tokens) == (2000, 300, 0.01) and card.usage is not None
     assert practice.get_rep(rep.id).engine == "llm:m"
+
+
+def test_an_outdated_stored_scorecard_does_not_break_reading_the_rep(
+    practice: PracticeService, learner: UserRecord
+) -> None:
+    rep = practice.start_rep(learner, SCENARIO)
+    practice.end_rep(rep.id)
+    card = practice.score_rep(rep.id)
+    with practice.db.session() as s:
+        row = s.scalars(select(ScorecardRow)).one()
+        row.document = {"from": "an older version"}
+    got = practice.get_rep(rep.id)
+    assert got.scorecard is None and got.overall == card.overall and got.passed == card.passed

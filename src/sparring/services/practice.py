@@ -8,9 +8,11 @@ nothing; ``resume_rep`` answers a learner turn that never got its reply. The per
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from sparring.store.db import Database, get_database
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TeamMember, TurnRow, UsageRow, User
 
 MAX_TURN_CHARS = 4000
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -64,6 +67,16 @@ def _summary_fields(rep: Rep) -> dict[str, Any]:
         "created_at": rep.created_at,
         "ended_at": rep.ended_at,
     }
+
+
+def _load_scorecard(document: dict[str, Any], rep_id: int) -> Scorecard | None:
+    """The stored SCORECARD; None (with a warning) when it no longer fits the current model, so that reading a
+    rep never fails on an old document. Its overall score and pass/fail stay available from their columns."""
+    try:
+        return Scorecard.model_validate(document)
+    except ValidationError as exc:
+        log.warning("rep %s: stored scorecard does not match the current model: %s", rep_id, exc)
+        return None
 
 
 class PracticeService:
@@ -391,12 +404,12 @@ class PracticeService:
             card_row = s.scalars(
                 select(ScorecardRow).where(ScorecardRow.rep_id == rep_id).order_by(ScorecardRow.id.desc()).limit(1)
             ).first()
-            card = Scorecard.model_validate(card_row.document) if card_row else None
+            card = _load_scorecard(card_row.document, rep_id) if card_row else None
             return RepRecord(
                 **_summary_fields(rep),
                 turn_count=len(turns),
-                overall=card.overall if card else None,
-                passed=card.passed if card else None,
+                overall=card_row.overall if card_row else None,
+                passed=card_row.passed if card_row else None,
                 turns=turns,
                 state=PersonaState.model_validate(rep.state),
                 scorecard=card,
