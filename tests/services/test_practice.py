@@ -241,3 +241,28 @@ def test_an_outdated_stored_scorecard_does_not_break_reading_the_rep(
         row.document = {"from": "an older version"}
     got = practice.get_rep(rep.id)
     assert got.scorecard is None and got.overall == card.overall and got.passed == card.passed
+
+
+def test_the_engine_runs_only_after_the_learner_turn_is_visible_to_other_connections(
+    practice: PracticeService, learner: UserRecord, persona: object, database_url: str
+) -> None:
+    from sparring.store.db import Database
+
+    seen: list[list[str]] = []
+    real_reply = persona.reply  # type: ignore[attr-defined]
+
+    def watching_reply(*args: object) -> object:
+        other = Database(database_url)  # a separate engine: sees only committed data
+        try:
+            with other.read() as s:
+                seen.append(
+                    list(s.scalars(select(TurnRow.text).where(TurnRow.rep_id == rep.id).order_by(TurnRow.turn_index)))
+                )
+        finally:
+            other.dispose()
+        return real_reply(*args)
+
+    persona.reply = watching_reply  # type: ignore[attr-defined]
+    rep = practice.start_rep(learner, SCENARIO)
+    practice.submit_turn(rep.id, "What slows you down?")
+    assert seen == [[rep.turns[0].text, "What slows you down?"]]
