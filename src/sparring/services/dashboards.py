@@ -51,6 +51,7 @@ class TeamDashboard:
     average: float | None = None
     weeks: list[str] = field(default_factory=list)
     skill_trend: dict[str, list[float | None]] = field(default_factory=dict)
+    criterion_trend: dict[str, list[float | None]] = field(default_factory=dict)
     criterion_averages: list[tuple[str, float]] = field(default_factory=list)
 
     @property
@@ -133,6 +134,7 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     ).all()
     by_skill_week: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     by_criterion: dict[str, list[float]] = defaultdict(list)
+    by_criterion_week: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for skill, cid, score, maximum, created in results:
         if not maximum:
             continue
@@ -141,9 +143,14 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
         week = min(max((created - first_week).days // 7, 0), weeks - 1)
         by_skill_week[skill or cid][week].append(value)
         by_criterion[cid].append(value)
+        by_criterion_week[cid][week].append(value)
     dash.skill_trend = {
         skill: [sum(v) / len(v) if (v := buckets.get(i)) else None for i in range(weeks)]
         for skill, buckets in sorted(by_skill_week.items())
+    }
+    dash.criterion_trend = {
+        cid: [sum(v) / len(v) if (v := buckets.get(i)) else None for i in range(weeks)]
+        for cid, buckets in sorted(by_criterion_week.items())
     }
     dash.criterion_averages = sorted(
         ((cid, sum(v) / len(v)) for cid, v in by_criterion.items()), key=lambda kv: kv[1]

@@ -36,7 +36,7 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) 
     recent = [r for r in recent if r.user_id != auth.viewer.id]
     return render(request, "team.html", auth, active="team", dash=dash, trend_chart=trend, criterion_chart=bars,
                   recent=recent, idle_days=IDLE_DAYS, show_learner=True, titles=scenario_titles(request),
-                  shown_skills=len(busiest))
+                  shown_skills=len(busiest), names=names)
 
 
 @router.get("/team/learners/{user_id}")
