@@ -49,6 +49,7 @@ NEGATIVE = 0.6
 SIGNAL_BONUS = 0.15
 SIGNAL_MISSING = 0.08
 FORM_MISMATCH = 0.1
+CLAUSE_UNTAGGED = 0.06
 
 _NOT_NEGATION = re.compile(
     r"\b(?:no (?:problem|worries|doubt|question|big deal)|not a problem|don't worry|never mind|no-brainer)\b", re.I
@@ -151,6 +152,9 @@ def score_segments(
     strength = np.maximum(pos, dsc + 0.1)
     if signals:
         strength = strength + np.where(tagged, SIGNAL_BONUS, -SIGNAL_MISSING)
+        # a clause cut from a longer sentence is weaker evidence on its own: without the tag it needs more
+        clause = np.array([seg.clause for seg in segments], dtype=bool)
+        strength = strength - np.where(clause & ~tagged, CLAUSE_UNTAGGED, 0.0)
     strength = strength - 0.6 * np.clip(neg - pos, 0.0, None)
     # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
     if proto.question_share >= 0.6:
