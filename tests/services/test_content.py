@@ -136,3 +136,60 @@ def test_organisations_see_their_own_and_installation_wide_content_only(
     [again] = globex.import_paths([edited])
     assert again.new and again.version == mine.version
     assert globex.get_scenario(base.id).version == mine.version
+
+
+def test_built_in_versions_a_rep_used_survive_a_library_change(
+    db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sparring.services.content as content_module
+    from sparring.content.library import Library
+    from sparring.content.loader import load_rubric_file, load_scenario_file
+    from sparring.services.accounts import Accounts
+
+    def library_with(scenario_file: Path) -> Library:
+        rubric = load_rubric_file(DATA / "test-rubric.yaml")
+        scenario = load_scenario_file(scenario_file)
+        return Library(scenarios={scenario.id: scenario}, rubrics={rubric.id: rubric})
+
+    monkeypatch.setattr(content_module, "get_library", lambda: library_with(DATA / "test-scenario.yaml"))
+    learner = Accounts(db).create_user("Acme", "lee@acme.test", None)
+    practice = PracticeService(db, persona=support.FakePersona(), scorer=support.FakeScorer())
+    rep = practice.start_rep(learner, "test-guarded-buyer")
+    old_version = rep.scenario_version
+    assert (
+        practice.content.get_scenario("test-guarded-buyer")
+        == content_module.get_library().scenarios["test-guarded-buyer"]
+    )
+    # Sparring is upgraded: the built-in scenario changes
+    upgraded = tmp_path / "upgraded.yaml"
+    upgraded.write_text((DATA / "test-scenario.yaml").read_text().replace("guarded, busy", "guarded, curt"))
+    monkeypatch.setattr(content_module, "get_library", lambda: library_with(upgraded))
+    svc = ContentService(db)
+    assert svc.get_scenario("test-guarded-buyer").version != old_version  # new reps get the new built-in
+    kept = svc.get_scenario("test-guarded-buyer", old_version)  # the old rep still finds its own
+    assert kept.version == old_version and kept.persona.personality.startswith("guarded, busy")
+    assert practice.submit_turn(rep.id, "What slows you down?").reply is not None
+    practice.end_rep(rep.id)
+    assert practice.score_rep(rep.id).rubric.version == rep.rubric_version
+    assert [p for _, p in svc.versions("scenario", "test-guarded-buyer")] == [False]  # kept, never published
+
+
+def test_every_built_in_round_trips_through_its_kept_copy(db: Database) -> None:
+    from sparring.content.loader import parse_model
+    from sparring.content.rubric import Rubric
+    from sparring.content.scenario import Scenario
+
+    lib = get_library()
+    if not lib.scenarios:
+        pytest.skip("the built-in library is empty in this checkout")
+    svc = ContentService(db)
+    with db.session() as s:
+        for item in [*lib.scenarios.values(), *lib.rubrics.values()]:
+            svc.keep_version(s, item)
+            svc.keep_version(s, item)  # idempotent
+    with db.read() as s:
+        rows = s.scalars(select(ContentVersion)).all()
+        assert len(rows) == len(lib.scenarios) + len(lib.rubrics)
+        for row in rows:
+            model = parse_model(row.yaml_text, Scenario if row.kind == "scenario" else Rubric)
+            assert model.version == row.version, f"{row.kind} {row.content_id} changes when kept"

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
 from sqlalchemy import ColumnElement, case, or_, select, true
+from sqlalchemy.orm import Session
 
 from sparring.content.errors import ContentError, Problem, UnknownContentError
 from sparring.content.library import get_library
@@ -131,6 +133,33 @@ class ContentService:
                 .order_by(ContentVersion.created_at, ContentVersion.id)
             )
             return [(v, p) for v, p in rows]
+
+    def keep_version(self, s: Session, item: Scenario | Rubric) -> None:
+        """Make sure the exact version ``item`` is stored, so a rep that pins it can load it after the built-in
+        library changes (an upgrade of Sparring). Built-ins are kept as unpublished installation-wide rows:
+        they are found by their pinned version and are never served as the current version."""
+        kind = "rubric" if isinstance(item, Rubric) else "scenario"
+        q = select(ContentVersion.id).where(
+            ContentVersion.kind == kind,
+            ContentVersion.content_id == item.id,
+            ContentVersion.version == item.version,
+            self._scope(),
+        )
+        if s.scalar(q.limit(1)) is not None:
+            return
+        text = yaml.safe_dump(item.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
+        s.add(
+            ContentVersion(
+                org_id=None,
+                kind=kind,
+                content_id=item.id,
+                version=item.version,
+                title=item.title,
+                yaml_text="# kept by Sparring: the built-in version a rep was run with\n" + text,
+                published=False,
+            )
+        )
+        s.flush()
 
     def import_paths(
         self, paths: list[str | Path], created_by: int | None = None, publish: bool = True

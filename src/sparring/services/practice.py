@@ -131,6 +131,8 @@ class PracticeService:
             if not db_user.is_active:
                 raise Conflict(f"user {db_user.email} is deactivated")
             team_id = s.scalar(select(func.min(TeamMember.team_id)).where(TeamMember.user_id == user.id))
+            content.keep_version(s, scenario)
+            content.keep_version(s, rubric)
             rep = Rep(
                 user_id=db_user.id,
                 org_id=db_user.org_id,
