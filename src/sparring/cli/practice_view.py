@@ -72,9 +72,12 @@ def show_scorecard(console: Console, card: Scorecard, outcome: str) -> None:
 
 
 def history_table(reps: list[RepSummary]) -> Table:
-    table = Table(title="Practice history")
-    for col in ("rep", "started", "scenario", "difficulty", "outcome", "turns", "score"):
-        table.add_column(col)
+    table = Table(title="Practice history", title_justify="left")
+    table.add_column("rep", no_wrap=True, justify="right")
+    table.add_column("started", no_wrap=True)
+    table.add_column("scenario", overflow="fold")
+    for col in ("difficulty", "outcome", "turns", "score"):
+        table.add_column(col, no_wrap=True)
     for r in reps:
         score = "-" if r.overall is None else f"{r.overall:.0f}" + (" ✓" if r.passed else " ✗")
         table.add_row(
