@@ -1,22 +1,29 @@
 """The embedded scorer: rubric-driven, evidence-cited, deterministic, offline.
 
-How each criterion kind is judged (docs/scoring-method.md has the long form):
+How each criterion kind is judged (docs/decisions.md §7 records why):
 
-- ``check`` / ``scale``: every learner turn is cut into short segments (sentences, at most ~40 words). Each
-  segment gets a *strength*: its cosine similarity to the criterion's positive example lines (few-shot), the
-  description, name and top anchors as a weaker prototype, a bonus when the turn carries one of the criterion's
-  ``signals`` (utterance tags), and a penalty when it sits closer to a negative example than to a positive one.
-  A check is met when some segment is strong, partly when one is moderate or a strong one is contradicted by a
-  clear negative line; a scale maps the best strength and the number of strong turns onto levels 1..5.
-- ``metric``: the conversation metric (``sparring.scoring.metrics``) against its target band; ``n/a`` when the
-  metric is not available (timed metrics on an untimed transcript), never an invented number.
-- ``blocker``: a rule broken by the learner — a segment very close to the blocker's example lines (or close and
-  tagged with its signals, or naming a percentage above the threshold the rule states). Negated sentences
-  ("I can't do thirty percent") do not count. A hit fails the rep whatever the total.
+- ``check`` / ``scale``: every learner turn is cut into sentences and, for long sentences, their clauses
+  (``sparring.scoring.segments``). Each segment gets a *strength*: its cosine similarity to the criterion's
+  positive example lines (few-shot), with the name, description, ``met_when`` and top anchors as a weaker
+  prototype; plus a bonus when it carries one of the criterion's ``signals`` (utterance tags; the question kind is
+  read per clause) and a small cost when it does not (more for a bare clause); minus a penalty when it sits closer
+  to a negative example — the rubric's blocker lines count as negatives of every other criterion — or has the
+  wrong form (a statement, for a criterion whose examples are questions, is capped below partly).
+  A check is met when a segment is strong, partly when the best is moderate or a strong one is contradicted by a
+  whole sentence that reads like one of the criterion's own negative examples (missed if the best is not
+  strong); a scale maps the best strength, the number of strong turns and any counter-evidence onto 1..5.
+- ``metric``: the conversation metric (``sparring.scoring.metrics``) against its target band (met inside, partly
+  just outside); ``n/a`` when the metric is not available (timed metrics on an untimed transcript), never an
+  invented number.
+- ``blocker``: judged first, on whole sentences: very close to the blocker's example lines (or close and tagged
+  with its signals, or naming a percentage above the "above N%" the rule states), not negated in the clause that
+  carries the match ("I can't do thirty percent" is no hit), and not closer to the blocker's negative examples.
+  A hit fails the rep whatever the total, and the sentence earns no credit for any other criterion.
 
 Every met/partly/missed verdict cites turn indexes with quotes that are exact substrings of the turn text.
 The overall is the weighted mean over non-blocker criteria that apply (a scale level L counts (L-1)/4).
 Similarities are rounded to 3 decimals before any threshold, so re-scoring gives an identical scorecard.
+Long calls embed a bounded number of words (``EMBED_WORD_BUDGET``) so a 400-turn call scores in about a second.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Conversation, Turn
 from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
-from sparring.scoring.metric_evidence import metric_evidence
+from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import Segment, percent_threshold, percentages, quote_of, segment_turn
 
@@ -382,38 +389,6 @@ def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore])
         id=c.id, kind="blocker", score=0.0, max=0.0, verdict="met", hit=False, evidence=[ctx.evidence(nearest[0])],
         rationale=f"Rule kept; the nearest line (turn {nearest[0].segment.turn}, similarity "
         f"{nearest[0].positive:.2f}) stays clear of it.",
-    )  # fmt: skip
-
-
-def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
-    assert c.metric is not None and c.target is not None
-    value = ctx.metrics.get(c.metric)
-    lo, hi = c.target.min, c.target.max
-    if lo is not None and hi is not None:
-        band = f"{lo:g}–{hi:g}"
-    else:
-        band = f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
-    if value is None or not isinstance(value, int | float):
-        return CriterionResult(
-            id=c.id, kind="metric", score=0.0, max=1.0, verdict="n/a",
-            rationale=f"{c.metric} is not available for this conversation (e.g. no timing), so it is not scored.",
-        )  # fmt: skip
-    v = float(value)
-    inside = (lo is None or v >= lo) and (hi is None or v <= hi)
-    if inside:
-        verdict: Verdict = "met"
-        score = 1.0
-    else:
-        bound = lo if lo is not None and v < lo else hi
-        assert bound is not None
-        width = (hi - lo) if lo is not None and hi is not None else 0.0
-        tolerance = max(0.25 * width, 0.2 * abs(bound), 1e-9)
-        near = abs(v - bound) <= tolerance
-        verdict, score = ("partly", 0.5) if near else ("missed", 0.0)
-    ev = metric_evidence(c.metric, ctx.conversation, ctx.tags)
-    return CriterionResult(
-        id=c.id, kind="metric", score=score, max=1.0, verdict=verdict, evidence=ev,
-        rationale=f"{c.metric} = {v:.3g}, target {band}: " + ("inside the band." if inside else "outside the band."),
     )  # fmt: skip
 
 

@@ -1,4 +1,10 @@
-"""Which turns a metric criterion cites as evidence: the turns that drive the number.
+"""Metric criteria: the verdict against the target band, and the turns cited as evidence.
+
+A metric outside its band is ``partly`` when it misses by at most a quarter of the band's width or a fifth of the
+bound (whichever is larger), else ``missed``; a metric the conversation cannot give (timed metrics on an untimed
+transcript) is ``n/a`` with no evidence, never an invented number.
+
+Which turns are cited: the turns that drive the number.
 
 A metric is a property of the whole conversation, but a learner still needs to see where it came from: the
 longest monologue cites that monologue, a question metric cites the questions (or, when there are none, the
@@ -9,9 +15,14 @@ Quotes are verbatim (``quote_of``) like every other piece of evidence.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from sparring.content.rubric import Criterion
 from sparring.conversation.model import Conversation, Turn
-from sparring.scoring.scorecard import Evidence
+from sparring.scoring.scorecard import CriterionResult, Evidence, Verdict
+
+if TYPE_CHECKING:
+    from sparring.scoring.embedded import ScoringContext
 
 QUESTION_TAGS = frozenset({"open_question", "closed_question"})
 REFLECTION_TAGS = frozenset({"reflection_simple", "reflection_complex"})
@@ -67,3 +78,36 @@ def metric_evidence(metric: str, conversation: Conversation, tags: Sequence[froz
     if not chosen:
         chosen = _longest(learner)
     return [_quote(t) for t in sorted(chosen, key=lambda t: t.index)]
+
+
+def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
+    """A ``metric`` criterion: 1 inside the band, 0.5 just outside, 0 beyond; ``n/a`` when not computable."""
+    assert c.metric is not None and c.target is not None
+    value = ctx.metrics.get(c.metric)
+    lo, hi = c.target.min, c.target.max
+    if lo is not None and hi is not None:
+        band = f"{lo:g}–{hi:g}"
+    else:
+        band = f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+    if value is None or not isinstance(value, int | float):
+        return CriterionResult(
+            id=c.id, kind="metric", score=0.0, max=1.0, verdict="n/a",
+            rationale=f"{c.metric} is not available for this conversation (e.g. no timing), so it is not scored.",
+        )  # fmt: skip
+    v = float(value)
+    inside = (lo is None or v >= lo) and (hi is None or v <= hi)
+    if inside:
+        verdict: Verdict = "met"
+        score = 1.0
+    else:
+        bound = lo if lo is not None and v < lo else hi
+        assert bound is not None
+        width = (hi - lo) if lo is not None and hi is not None else 0.0
+        tolerance = max(0.25 * width, 0.2 * abs(bound), 1e-9)
+        near = abs(v - bound) <= tolerance
+        verdict, score = ("partly", 0.5) if near else ("missed", 0.0)
+    ev = metric_evidence(c.metric, ctx.conversation, ctx.tags)
+    return CriterionResult(
+        id=c.id, kind="metric", score=score, max=1.0, verdict=verdict, evidence=ev,
+        rationale=f"{c.metric} = {v:.3g}, target {band}: " + ("inside the band." if inside else "outside the band."),
+    )  # fmt: skip
