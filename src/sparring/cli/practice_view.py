@@ -76,13 +76,13 @@ def history_table(reps: list[RepSummary]) -> Table:
     table.add_column("rep", no_wrap=True, justify="right")
     table.add_column("started", no_wrap=True)
     table.add_column("scenario", overflow="fold")
-    for col in ("difficulty", "outcome", "turns", "score"):
+    for col in ("level", "outcome", "turns", "score"):
         table.add_column(col, no_wrap=True)
     for r in reps:
         score = "-" if r.overall is None else f"{r.overall:.0f}" + (" ✓" if r.passed else " ✗")
         table.add_row(
             str(r.id),
-            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            r.created_at.strftime("%b %d %H:%M"),
             r.scenario_id,
             r.difficulty,
             r.outcome,
