@@ -111,3 +111,18 @@ def test_rubric_lint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert code == 0 and f"warning: {vague}:6: criteria[0].name (a): 'well' is vague" in out
     code, _, _ = run(capsys, "rubric", "lint", str(vague), "--strict")
     assert code == 1
+
+
+def test_bad_rubric_and_bad_transcript_name_file_line_and_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rubric = tmp_path / "bad.yaml"
+    rubric.write_text("id: x\ntitle: Broken\ncriteria:\n  - id: a\n    kind: metric\n    name: Talk share\n"
+                      "    metric: talk_shar\n")  # fmt: skip
+    code, out, err = run(capsys, "score", str(STRONG), "--rubric", str(rubric), "--json")
+    assert code == 1 and out == ""
+    assert err.startswith(f"{rubric}:7: criteria[0].metric: unknown metric 'talk_shar'")
+    transcript = tmp_path / "bad.txt"
+    transcript.write_text("no speaker line here\n")
+    code, out, err = run(capsys, "score", str(transcript), "--rubric", "discovery", "--json")
+    assert code == 1 and out == "" and err.startswith(f"{transcript}:1: ") and "Traceback" not in err
