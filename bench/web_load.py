@@ -92,7 +92,7 @@ async def _login(base: str, email: str, errors: list[str]) -> httpx.AsyncClient 
 
 
 async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float, float], latencies: list[float],
-                   errors: list[str], ending: list[float]) -> None:
+                   errors: list[str], ending: list[float], server: list[float]) -> None:
     rng = random.Random(n)
     await asyncio.sleep(rng.uniform(0, think[1]))  # learners do not all arrive in the same millisecond
 
@@ -123,6 +123,9 @@ async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float,
             errors.append(f"turn {resp.status_code}: {body[:120]}")
             return
         latencies.append(elapsed)
+        timing = resp.headers.get("server-timing", "")
+        if "dur=" in timing:
+            server.append(float(timing.split("dur=")[1]) / 1000)
         done += 1
         if '"ended": true' in body:
             ending.append(elapsed)
@@ -136,16 +139,17 @@ async def _run(base: str, emails: list[str], turns: int, think: tuple[float, flo
     clients = await asyncio.gather(*(_login(base, e, errors) for e in emails))
     latencies: list[float] = []
     ending: list[float] = []
+    server: list[float] = []
     cpu0 = _cpu_seconds(pid)
     t0 = time.perf_counter()
-    await asyncio.gather(*(_learner(c, i, turns, think, latencies, errors, ending)
+    await asyncio.gather(*(_learner(c, i, turns, think, latencies, errors, ending, server)
                            for i, c in enumerate(clients) if c is not None))
     wall = time.perf_counter() - t0
     cpu = _cpu_seconds(pid) - cpu0
     for c in clients:
         if c is not None:
             await c.aclose()
-    return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu}
+    return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu, "server": server}
 
 
 def _cpu_seconds(root: int) -> float:
@@ -219,6 +223,7 @@ def main() -> int:
             proc.wait(timeout=15)
     ms = [x * 1000 for x in latencies]
     end_ms = [x * 1000 for x in ending]
+    server_ms = [x * 1000 for x in run["server"]]
     mid_ms = sorted(ms)
     for x in end_ms:  # the turns that did not end a rep
         mid_ms.remove(x)
@@ -235,6 +240,10 @@ def main() -> int:
         "max_ms": round(max(ms), 1) if ms else None,
         "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
         "p95_ms_without_rep_ends": round(_pct(mid_ms, 95), 1),
+        # the same turns timed inside the server (queueing for a turn slot included, the network and the load
+        # generator's own event loop excluded), from the Server-Timing header
+        "server_p50_ms": round(_pct(server_ms, 50), 1),
+        "server_p95_ms": round(_pct(server_ms, 95), 1),
         "rep_ending_turns": len(end_ms),
         "p50_ms_rep_ending_turns": round(_pct(end_ms, 50), 1) if end_ms else None,
         "turns_per_second": round(len(ms) / wall, 1) if wall else None,

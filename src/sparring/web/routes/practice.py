@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -141,8 +142,12 @@ async def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth)
     """Save the learner's line (committed before the persona runs), then stream the reply as SSE:
     ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved)."""
     check_csrf(request, None, auth)
+    started = time.perf_counter()
     async with _turn_slots(request):
-        return await run_in_threadpool(_take_turn, request, auth, rep_id, body.text)
+        response = await run_in_threadpool(_take_turn, request, auth, rep_id, body.text)
+    # time in the app (queueing for a slot included) until the reply is ready to stream
+    response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
+    return response
 
 
 def _take_turn(request: Request, auth: Auth, rep_id: int, text: str) -> Response:
