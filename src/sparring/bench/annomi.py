@@ -163,12 +163,17 @@ def residualise(scores: Sequence[float], covariate: Sequence[float]) -> list[flo
 
 
 def _folds(sessions: Sequence[Session], k: int) -> list[list[int]]:
-    """Transcript-grouped folds (sklearn GroupKFold: balanced utterance counts, deterministic)."""
+    """Transcript-grouped folds as in the AnnoMI README's reference numbers: sklearn ``GroupKFold`` over the
+    therapist utterances with the transcript as the group (folds balanced by utterance count, deterministic).
+    Returns the session indexes of each fold's test part."""
     from sklearn.model_selection import GroupKFold
 
-    sizes = np.array([len(s.texts) for s in sessions])
+    groups = np.array([i for i, s in enumerate(sessions) for _ in range(max(1, s.speakers.count("therapist")))])
     k = min(k, len(sessions))
-    return [sorted(test.tolist()) for _, test in GroupKFold(n_splits=k).split(sizes, groups=np.arange(len(sizes)))]
+    folds = []
+    for _, test in GroupKFold(n_splits=k).split(groups, groups=groups):
+        folds.append(sorted({int(g) for g in groups[test]}))
+    return folds
 
 
 # ------------------------------------------------------------------------------------------------ scoring

@@ -18,6 +18,7 @@ Class-balanced multinomial logistic regression. ``TagModel.fit`` trains, ``save`
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -34,6 +35,9 @@ WORD_FEATURES = 2**16
 CHAR_FEATURES = 2**15
 PREV_FEATURES = 2**13
 FORMAT_VERSION = 1
+#: how much each feature block counts: word, char, previous turn, next turn, dense cues
+PREDICTION_CACHE = 20_000
+BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP_WORDS = (
@@ -106,8 +110,10 @@ def dense_features(
 class TagModel:
     """Fit on (text, previous text, label) triples; predict class probabilities for ``LABELS``."""
 
-    def __init__(self, c: float = 4.0):
+    def __init__(self, c: float = 4.0, weights: Sequence[float] = BLOCK_WEIGHTS):
         self.c = c
+        self._cache: OrderedDict[tuple[str, str | None, str | None], np.ndarray] = OrderedDict()
+        self.weights = tuple(float(x) for x in weights)
         self.idf_word: np.ndarray | None = None
         self.idf_char: np.ndarray | None = None
         self.idf_prev: np.ndarray | None = None
@@ -148,9 +154,10 @@ class TagModel:
         assert self.idf_next is not None and self.dense_mean is not None and self.dense_scale is not None
         cw, cc, cp, cn = self._counts(texts, previous, following)
         dense = (dense_features(texts, previous, following) - self.dense_mean) / self.dense_scale
+        w = self.weights
         return sp.hstack([
-            self._tfidf(cw, self.idf_word), self._tfidf(cc, self.idf_char) * 0.7,
-            self._tfidf(cp, self.idf_prev) * 0.5, self._tfidf(cn, self.idf_next) * 0.5, sp.csr_matrix(dense * 0.3),
+            self._tfidf(cw, self.idf_word) * w[0], self._tfidf(cc, self.idf_char) * w[1],
+            self._tfidf(cp, self.idf_prev) * w[2], self._tfidf(cn, self.idf_next) * w[3], sp.csr_matrix(dense * w[4]),
         ]).tocsr()
 
     # -- training and prediction --------------------------------------------------------------------------------
@@ -209,10 +216,23 @@ class TagModel:
             return np.zeros((0, len(LABELS)))
         prev = list(previous) if previous is not None else [None] * len(texts)
         nxt = list(following) if following is not None else [None] * len(texts)
-        logits = np.asarray(self._features(texts, prev, nxt) @ self.coef.T.astype(np.float64)) + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return np.asarray(e / e.sum(axis=1, keepdims=True))
+        # the scorer asks for the same turns twice (tags, then metrics): remember recent answers
+        keys = list(zip(texts, prev, nxt, strict=True))
+        out = np.zeros((len(texts), len(LABELS)))
+        todo = [i for i, k in enumerate(keys) if k not in self._cache]
+        if todo:
+            feats = self._features([texts[i] for i in todo], [prev[i] for i in todo], [nxt[i] for i in todo])
+            logits = np.asarray(feats @ self.coef.T.astype(np.float64)) + self.intercept
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            probs = e / e.sum(axis=1, keepdims=True)
+            for row, i in enumerate(todo):
+                self._cache[keys[i]] = probs[row]
+                if len(self._cache) > PREDICTION_CACHE:
+                    self._cache.popitem(last=False)
+        for i, k in enumerate(keys):
+            out[i] = self._cache[k]
+        return out
 
     def predict(
         self,
@@ -231,7 +251,8 @@ class TagModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
             np.savez_compressed(
-                f, version=np.array(FORMAT_VERSION), c=np.array(self.c), idf_word=self.idf_word.astype(np.float16),
+                f, version=np.array(FORMAT_VERSION), c=np.array(self.c), weights=np.array(self.weights),
+                idf_word=self.idf_word.astype(np.float16),
                 idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
                 idf_next=self.idf_next.astype(np.float16),
                 dense_mean=self.dense_mean, dense_scale=self.dense_scale, coef=self.coef.astype(np.float16),
@@ -243,7 +264,8 @@ class TagModel:
         with np.load(path, allow_pickle=False) as data:
             if int(data["version"]) != FORMAT_VERSION:
                 raise ValueError(f"{path}: tag model format {int(data['version'])}, expected {FORMAT_VERSION}")
-            m = cls(c=float(data["c"]))
+            weights = tuple(data["weights"].tolist()) if "weights" in data.files else BLOCK_WEIGHTS
+            m = cls(c=float(data["c"]), weights=weights)
             m.idf_word = data["idf_word"].astype(np.float32)
             m.idf_char = data["idf_char"].astype(np.float32)
             m.idf_prev = data["idf_prev"].astype(np.float32)
