@@ -39,6 +39,17 @@ tests:
 """
 
 
+def _new_scenario(db: Any, org_id: int) -> str:
+    """A new scenario starts as a copy of a built-in one with a new id: the format is long, a model helps."""
+    import re
+
+    from sparring.content.library import get_library
+
+    first = sorted(get_library().scenarios)[0]
+    source = authoring.source_of(db, org_id, "scenario", first) or ""
+    return re.sub(r"^id: .*$", "id: my-scenario", source, count=1, flags=re.M)
+
+
 def _admin(auth: PageAuth) -> None:
     require_role(auth, "admin")
 
@@ -56,7 +67,7 @@ def edit(request: Request, auth: PageAuth, db: ReadDB, kind: str = "rubric", id:
     _admin(auth)
     if kind not in ("rubric", "scenario"):
         raise HTTPException(status_code=404, detail="no such content")
-    text = NEW_RUBRIC
+    text = NEW_RUBRIC if kind == "rubric" else _new_scenario(db, auth.viewer.org_id)
     if id:
         found = authoring.source_of(db, auth.viewer.org_id, kind, id)
         if found is None:
