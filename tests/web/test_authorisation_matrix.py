@@ -38,10 +38,12 @@ DRILL: dict[str, set[str]] = {
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/setup"), ("POST", "/setup"), ("POST", "/logout"),
           ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
-             ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps")}
+             ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
+             ("POST", "/api/reps")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
 REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("GET", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
-             ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy")}
+             ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
+             ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
@@ -148,6 +150,8 @@ def test_only_the_owner_may_act_on_a_rep(world: World, clients: dict[str, TestCl
             c.post(f"/reps/{rep_id}/branch", data={"csrf_token": token, "turn": "1"}),
             c.post(f"/reps/{rep_id}/privacy", data={"csrf_token": token, "private": "on"}),
             c.post("/lines", data={"csrf_token": token, "rep": str(rep_id), "turn": "1", "situation": "x"}),
+            c.post(f"/api/reps/{rep_id}/turns", json={"text": "hello there"}),
+            c.post(f"/api/reps/{rep_id}/end", json={}),
         ]
         assert [r.status_code for r in calls] == [404] * len(calls), (role, key)
         after = world.practice.get_rep(rep_id)

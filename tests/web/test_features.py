@@ -220,3 +220,27 @@ def test_new_scenario_starts_from_a_valid_copy(world: World) -> None:
     page = admin.get("/admin/content/edit", params={"kind": "scenario"})
     assert page.status_code == 200 and "id: my-scenario" in page.text and "Valid scenario" in page.text
     assert admin.get("/admin/content/edit", params={"kind": "other"}).status_code == 404
+
+
+def test_practise_through_the_json_api(world: World) -> None:
+    c = login(world.app, "learner_a3")
+    started = c.post("/api/reps", json={"scenario": SCENARIO, "difficulty": "easy"})
+    assert started.status_code == 201
+    rep = started.json()
+    assert rep["outcome"] == "in_progress" and rep["turns"][0]["role"] == "counterpart"
+    turn = c.post(f"/api/reps/{rep['id']}/turns", json={"text": LINES[0]})
+    assert turn.status_code == 200
+    body = turn.json()
+    assert body["learner_turn"]["text"] == LINES[0] and body["reply"]["role"] == "counterpart"
+    no_csrf = TestClient(world.app)
+    no_csrf.cookies.update(c.cookies)
+    assert no_csrf.post(f"/api/reps/{rep['id']}/turns", json={"text": "x"}).status_code == 403
+    form = c.post(f"/api/reps/{rep['id']}/turns", data={"text": "x"})
+    assert form.status_code in (415, 422)
+    ended = c.post(f"/api/reps/{rep['id']}/end", json={})
+    assert ended.status_code == 200
+    card = ended.json()["scorecard"]
+    assert card is not None and card["rubric"]["id"] and ended.json()["outcome"] == "incomplete"
+    assert c.post(f"/api/reps/{rep['id']}/turns", json={"text": "more"}).status_code == 409
+    assert c.post("/api/reps", json={"scenario": "nope"}).status_code == 404
+    assert c.post("/api/reps", json={"scenario": SCENARIO, "difficulty": "extreme"}).status_code == 422

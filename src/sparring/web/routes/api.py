@@ -12,11 +12,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from sparring.content.errors import UnknownContentError
+from sparring.content.scenario import Difficulty
 from sparring.services import people
-from sparring.services.access import get_visible_rep
+from sparring.services.access import get_own_rep, get_visible_rep
+from sparring.services.accounts import Accounts
+from sparring.services.errors import ServiceError
 from sparring.services.rep_views import RepView, full_view, list_visible
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, optional_auth, web
 from sparring.web.routes.auth import end_session, start_session
+from sparring.web.routes.practice import practice_service, status_for
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -108,3 +113,89 @@ def get_rep(rep_id: int, auth: ApiAuth, db: ReadDB) -> Any:
         raise HTTPException(status_code=404, detail="no such rep")
     rep, access = found
     return full_view(db, auth.viewer, rep, access)
+
+
+class StartRep(BaseModel):
+    scenario: str
+    difficulty: Difficulty = "medium"
+    private: bool = False
+
+
+class TurnIn(BaseModel):
+    text: str
+
+
+class TurnOut(BaseModel):
+    rep_id: int
+    learner_turn: dict[str, Any]
+    reply: dict[str, Any] | None
+    outcome: str
+    ended: bool
+    engine: str
+    fallback_reason: str | None = None
+
+
+def _write_guard(request: Request, auth: ApiAuth) -> None:
+    _require_json(request)
+    check_csrf(request, None, auth)
+
+
+def _own_or_404(request: Request, auth: ApiAuth, rep_id: int) -> None:
+    with web(request).database().read() as s:
+        if get_own_rep(s, auth.viewer, rep_id) is None:
+            raise HTTPException(status_code=404, detail="no such rep")
+
+
+def _view(request: Request, auth: ApiAuth, rep_id: int) -> RepView:
+    with web(request).database().read() as s:
+        found = get_visible_rep(s, auth.viewer, rep_id)
+        assert found is not None
+        return full_view(s, auth.viewer, *found)
+
+
+@router.post("/reps", response_model=RepView, status_code=201, response_model_exclude_none=True)
+def start_rep(body: StartRep, request: Request, auth: ApiAuth) -> Any:
+    """Start a rep as the caller: the persona's opening line is turn 0."""
+    _write_guard(request, auth)
+    user = Accounts(web(request).database()).get_user(auth.viewer.id)
+    try:
+        rep = practice_service(request).start_rep(user, body.scenario, body.difficulty, private=body.private)
+    except UnknownContentError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    return _view(request, auth, rep.id)
+
+
+@router.post("/reps/{rep_id}/turns", response_model=TurnOut,
+             responses={404: {"description": "not the caller's rep"}, 409: {"description": "the rep has ended"}})
+def post_turn(rep_id: int, body: TurnIn, request: Request, auth: ApiAuth) -> TurnOut:
+    """Say one line in your own rep. It is committed before the persona runs; the reply comes back whole
+    (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
+    _write_guard(request, auth)
+    _own_or_404(request, auth, rep_id)
+    svc = practice_service(request)
+    try:
+        result = svc.submit_turn(rep_id, body.text)
+        if result.ended:
+            svc.score_rep(rep_id)
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    return TurnOut(rep_id=rep_id, learner_turn=result.learner_turn.model_dump(),
+                   reply=result.reply.model_dump() if result.reply else None, outcome=result.outcome,
+                   ended=result.ended, engine=result.engine, fallback_reason=result.fallback_reason)
+
+
+@router.post("/reps/{rep_id}/end", response_model=RepView, response_model_exclude_none=True)
+def end_rep(rep_id: int, request: Request, auth: ApiAuth) -> Any:
+    """End your own rep early and score it; returns the rep with its scorecard."""
+    _write_guard(request, auth)
+    _own_or_404(request, auth, rep_id)
+    svc = practice_service(request)
+    try:
+        rep = svc.end_rep(rep_id)
+        if rep.scorecard is None and rep.turn_count > 1:
+            svc.score_rep(rep_id)
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    return _view(request, auth, rep_id)

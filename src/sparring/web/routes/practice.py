@@ -41,7 +41,7 @@ def _own(database: Database, viewer: Viewer, rep_id: int) -> None:
             raise HTTPException(status_code=404, detail="no such rep")
 
 
-def _status_for(exc: ServiceError) -> int:
+def status_for(exc: ServiceError) -> int:
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, Conflict):
@@ -62,7 +62,7 @@ async def start(request: Request, auth: PageAuth) -> Response:
     except UnknownContentError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except ServiceError as exc:
-        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return RedirectResponse(f"/reps/{rep.id}", status_code=303)
 
 
@@ -161,7 +161,7 @@ def _take_turn(request: Request, auth: Auth, rep_id: int, text: str) -> Response
         message = str(exc).split(";")[0] + "."
         return _stream(_stream_events([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})]))
     except ServiceError as exc:
-        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     saved = _sse("saved", result.learner_turn.model_dump())
     reply = result.reply.text if result.reply else ""
     if not result.ended:
@@ -218,7 +218,7 @@ async def score(rep_id: int, request: Request, auth: PageAuth) -> Response:
     try:
         practice_service(request).score_rep(rep_id)
     except ServiceError as exc:
-        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
 
 
@@ -234,7 +234,7 @@ async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
     try:
         rep = practice_service(request).branch_rep(rep_id, turn)
     except ServiceError as exc:
-        raise HTTPException(status_code=_status_for(exc), detail=str(exc)) from exc
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return RedirectResponse(f"/reps/{rep.id}", status_code=303)
 
 
