@@ -79,7 +79,7 @@ def test_user_errors_are_one_line_without_traceback(
 
 def test_rubric_test_passes_for_a_built_in_rubric(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rubric", "test", "de-escalation")
-    assert code == 0 and "2 passed, 0 failed" in out
+    assert code == 0 and "3 passed, 0 failed" in out
 
 
 def test_rubric_test_exits_1_and_names_the_wrong_verdicts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -89,13 +89,13 @@ def test_rubric_test_exits_1_and_names_the_wrong_verdicts(capsys: pytest.Capture
                          "expect: {acknowledge-emotion: met, clarify-issue: missed")  # fmt: skip
     assert broken != src
     (tmp_path / "tests").mkdir()
-    for name in ("de-escalation-strong.txt", "de-escalation-defensive.txt"):
-        (tmp_path / "tests" / name).write_text((RUBRIC_DIR / "tests" / name).read_text())
+    for src_file in (RUBRIC_DIR / "tests").glob("de-escalation-*.txt"):
+        (tmp_path / "tests" / src_file.name).write_text(src_file.read_text())
     path = tmp_path / "de-escalation.yaml"
     path.write_text(broken)
     code, out, _ = run(capsys, "rubric", "test", str(path))
     assert code == 1
-    assert "FAIL" in out and "acknowledge-emotion: expected met, got missed" in out and "1 passed, 1 failed" in out
+    assert "FAIL" in out and "acknowledge-emotion: expected met, got missed" in out and "2 passed, 1 failed" in out
     code, out, _ = run(capsys, "rubric", "test", str(path), "--json")
     doc = json.loads(out)
     assert code == 1 and doc["ok"] is False

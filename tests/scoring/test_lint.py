@@ -81,3 +81,16 @@ def test_two_behaviours_in_one_name(name: str, two: bool) -> None:
 def test_built_in_rubrics_lint_clean(rubric_id: str) -> None:
     lib = get_library()
     assert [str(w) for w in lint_rubric(lib.rubrics[rubric_id], lib.rubric_paths[rubric_id])] == []
+
+
+def test_only_long_examples_get_a_hint_to_add_a_short_one(tmp_path: Path) -> None:
+    p = tmp_path / "long.yaml"
+    p.write_text(
+        "id: long\ntitle: Long examples\ncriteria:\n  - id: ack\n    kind: check\n    name: Acknowledges the concern\n"
+        "    met_when: names the concern first\n    examples_positive:\n"
+        '      - "I completely understand that the delay on the Henderson account has been very frustrating for you."\n'
+        '      - "That sounds really difficult given how much pressure the board has put on your team lately."\n'
+        '    examples_negative: ["Calm down."]\n'
+    )
+    text = "\n".join(str(w) for w in lint_rubric(load_rubric_file(p), p))
+    assert "add one short, generic line" in text

@@ -156,7 +156,7 @@ def score_segments(
     tagged = np.array([bool(signals & t) for t in segment_tags] if signals else [False] * n, dtype=bool)
     asks = np.array([seg.question or bool(OPEN_IMPERATIVE.match(seg.text)) for seg in segments], dtype=bool)
     # the description is a weaker prototype: it reads like a definition, not like a spoken line
-    strength = np.maximum(pos, dsc + 0.1)
+    strength = np.maximum(pos, dsc + (0.1 if not len(proto.positive) else 0.0))
     if signals:
         strength = strength + np.where(tagged, SIGNAL_BONUS, -SIGNAL_MISSING)
         # a clause cut from a longer sentence is weaker evidence on its own: without the tag it needs more
@@ -277,10 +277,15 @@ def judge_check(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
     best = _top_distinct(scores, lambda s: s.strength, 2)
     counter = _top_distinct(_counter(scores), lambda s: s.negative, 1)
     top = best[0].strength if best else 0.0
-    if counter and top < STRONG:
+    # mixed evidence: the clearer side wins — a line that plainly reads like a negative example outweighs a
+    # positive that only just clears the bar
+    if counter and (top < STRONG or counter[0].negative - NEGATIVE > top - STRONG):
         verdict: Verdict = "missed"
         ev = counter
-        why = "Not shown; " + _neg(counter[0]) + f"; nothing close enough to a positive example ({_fmt(best[0])})."
+        if top < STRONG:
+            why = "Not shown; " + _neg(counter[0]) + f"; nothing close enough to a positive example ({_fmt(best[0])})."
+        else:
+            why = "Outweighed: " + _neg(counter[0]) + f" more clearly than {_fmt(best[0])} shows the behaviour."
     elif top >= STRONG and not counter:
         verdict = "met"
         ev = [s for s in best if s.strength >= STRONG]

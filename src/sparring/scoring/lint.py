@@ -17,6 +17,8 @@ from sparring.content.rubric import Criterion, Rubric
 from sparring.content.yamlsource import LocatedYaml, parse_yaml
 from sparring.scoring.feedback import PLACEHOLDERS
 
+#: when every positive example is longer than this, short spoken replies match them poorly
+LONG_EXAMPLE_WORDS = 12
 RATIO_METRICS = frozenset({"talk_share", "open_question_share", "filler_rate"})
 VAGUE_WORDS = (
     "good", "well", "properly", "appropriate", "appropriately", "effectively", "effective", "nice", "professional",
@@ -79,6 +81,9 @@ def _criterion_warnings(c: Criterion, known_tags: frozenset[str]) -> list[tuple[
                                              "and description; give 2-4 varied lines"))  # fmt: skip
         elif len(c.examples_positive) < 2:
             out.append(("examples_positive", "only one example line: give 2-4 varied lines"))
+        elif c.kind != "blocker" and min(len(e.split()) for e in c.examples_positive) > LONG_EXAMPLE_WORDS:
+            out.append(("examples_positive", "every example is long and specific: add one short, generic line "
+                                             "(\"That must have been hard.\") so short replies match too"))  # fmt: skip
         if c.kind != "blocker" and not c.examples_negative:
             out.append(("examples_negative", "no negative example: one near-miss line sharpens the verdict"))
         for line in set(c.examples_positive) & set(c.examples_negative):
