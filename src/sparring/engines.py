@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 
 def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | None, LLMConfig]:
     """(client, why there is none, config) for a task. (None, None, cfg) means no LLM is configured."""
-    from sparring.llm.client import LLMClient
     from sparring.llm.config import load_llm_config
-    from sparring.llm.providers import LLMConfigError, build_model
 
     cfg = load_llm_config(settings)
     tc = cfg.task(task)
@@ -32,6 +30,10 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
     problem = cfg.problem(task)
     if problem:
         return None, problem, cfg
+    # the LLM SDK (pydantic-ai, ~0.8 s to import) loads only when a model is configured for this task
+    from sparring.llm.client import LLMClient
+    from sparring.llm.providers import LLMConfigError, build_model
+
     try:
         build_model(tc)  # fail early on settings the SDK rejects (e.g. a malformed base URL)
     except (LLMConfigError, ValueError) as exc:

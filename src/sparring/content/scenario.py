@@ -66,6 +66,9 @@ class Objection(_Strict):
     eased_by: list[str] = Field(min_length=1, description="learner moves that ease it")
     eased_lines: list[str] = Field(default_factory=list, description="what the persona says once it is eased")
     pressing_lines: list[str] = Field(default_factory=list, description="re-statements when it is not eased")
+    answers: list[str] = Field(
+        default_factory=list, description="replies to an open question about it that does not (yet) ease it"
+    )
     required: bool = Field(default=True, description="must be eased before the rep can succeed")
 
 

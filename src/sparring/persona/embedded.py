@@ -20,10 +20,12 @@ from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState
 from sparring.persona.moves import (
     RELEVANT_QUESTION,
+    RELEVANT_SITUATIONS,
     classify,
     is_follow_up,
     objection_text,
     relevance,
+    similarities,
     warm_up_in_background,
 )
 from sparring.persona.rules import (
@@ -40,6 +42,14 @@ from sparring.persona.rules import (
     start_values,
 )
 
+#: a turn at least this close to a not-yet-raised objection, making one of its easing moves, answers it early
+PREEMPT_RELEVANCE = 0.55
+#: situations whose line is chosen by fit to the learner's words (see ``_fitting``)
+FITTED = ("answer:", "eased:", "preempted:")
+#: lines within this cosine of the best fit count as equally good
+FIT_MARGIN = 0.03
+#: moves that ask to close or agree the next step
+CLOSING_MOVES = frozenset({"ask-commitment", "next-step"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
 LOW_TELL = 0.3
 HIGH_TELL = 0.7
@@ -98,6 +108,8 @@ class EmbeddedPersonaEngine:
         # on levels that push back, a give-away is pocketed and answered with a demand for more
         push_for_more = profile.pushback_after_concession and "concession" in moves
         premature = ("ask-commitment" in moves) and not all(r in new.eased for r in required)
+        # "Can we walk the COO through it on Thursday?": a yes/no ask for the next step, not a closed question
+        closing_ask = "closed-question" in moves and bool(set(moves) & CLOSING_MOVES)
         if premature and "patience" in new.values:
             new.values["patience"] = round(clamp(new.values["patience"] - 0.05 * profile.penalty), 4)
 
@@ -111,6 +123,15 @@ class EmbeddedPersonaEngine:
             if hits[current.id] >= profile.ease_hits:
                 new.eased.append(current.id)
                 just_eased, current = current, None
+        # a later objection the learner answers before the persona raises it counts as answered (pre-empted)
+        preempted = None if set(moves) & SPOILERS else self._preempted(active, new, moves, text, hits)
+        if preempted is not None and hits[preempted.id] >= profile.ease_hits:
+            new.raised.append(preempted.id)
+            new.eased.append(preempted.id)
+            new.extra.setdefault("preempted", []).append(preempted.id)
+            progressed = True
+        else:
+            preempted = None
         facts = self._facts(scenario, new, moves)
         raised: Objection | None = None
         if current is None:
@@ -127,7 +148,10 @@ class EmbeddedPersonaEngine:
         situations: list[str] = []
 
         def say(situation: str, pool: Sequence[str]) -> bool:
-            line = pick(pool, used, seed + "|" + situation)
+            if situation.startswith(FITTED) or situation in RELEVANT_SITUATIONS:
+                line = self._fitting(pool, used, text, seed + "|" + situation)
+            else:
+                line = pick(pool, used, seed + "|" + situation)
             if line is None:
                 return False
             parts.append(line)
@@ -139,10 +163,14 @@ class EmbeddedPersonaEngine:
             pool = scenario.success_lines if new.outcome == "success" else scenario.failure_lines
             say(f"end:{new.outcome}", pool)
         else:
-            reaction = self._negative_reaction(moves, push_for_more, premature, progressed)
+            reaction = self._negative_reaction(moves, push_for_more, premature or closing_ask, progressed)
             reacted = reaction is not None and say(reaction, self._beats(scenario, reaction, facts, profile))
             if just_eased is not None:
+                if raised is None and "open-question" in moves and self._about(just_eased, text):
+                    say(f"answer:{just_eased.id}", just_eased.answers)  # answer the question, then give way
                 say(f"eased:{just_eased.id}", just_eased.eased_lines)
+            if preempted is not None:
+                say(f"preempted:{preempted.id}", preempted.eased_lines)
             if raised is not None:
                 say(f"raise:{raised.id}", raised.lines)
             elif current is not None and (not reacted or reaction == "react:closed-question"):
@@ -150,12 +178,27 @@ class EmbeddedPersonaEngine:
                     self._say_positive(scenario, moves, facts, profile, say)
                 elif not (
                     "open-question" in moves
-                    and say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
+                    and (
+                        (self._about(current, text) and say(f"answer:{current.id}", current.answers))
+                        or say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
+                    )
                 ):
+                    if not reacted:  # take in what the learner just said, then come back to the open point
+                        self._say_positive(scenario, moves, facts, profile, say, neutral=False)
                     say(f"press:{current.id}", current.pressing_lines or current.lines)
             elif not parts:
-                if all(r in new.eased for r in required) and len(new.raised) == len(active):
-                    say("closing-soon", self._beats(scenario, "closing-soon", facts, profile))
+                done = all(r in new.eased for r in required) and len(new.raised) == len(active)
+                asked_last = "closing-soon" in (new.extra.get("situations") or [[]])[-1]
+                if "open-question" in moves and say(
+                    "react:open-question", self._beats(scenario, "react:open-question", facts, profile)
+                ):
+                    pass  # a question is answered, even when everything is settled
+                elif (
+                    done
+                    and not asked_last
+                    and say("closing-soon", self._beats(scenario, "closing-soon", facts, profile))
+                ):
+                    pass  # the persona asks for the next step once, then lets the learner lead
                 else:
                     self._say_positive(scenario, moves, facts, profile, say)
             tell = self._tell(scenario, before, new.values)
@@ -178,8 +221,42 @@ class EmbeddedPersonaEngine:
         about the objection (a question about something else is answered, and the objection stays)."""
         easing = set(objection.eased_by) & set(moves)
         if easing == {"open-question"}:
-            return is_follow_up(text) or relevance(text, objection_text(objection)) >= RELEVANT_QUESTION
+            return EmbeddedPersonaEngine._about(objection, text)
         return bool(easing)
+
+    @staticmethod
+    def _preempted(
+        active: list[Objection], state: PersonaState, moves: list[str], text: str, hits: dict[str, int]
+    ) -> Objection | None:
+        """The not-yet-raised objection this turn answers ahead of time, if any (its hit is counted): the turn
+        makes one of its easing moves (a question alone does not answer anything) and is about it."""
+        best: tuple[float, Objection] | None = None
+        for o in active:
+            if o.id in state.raised or not (set(o.eased_by) & set(moves)) - {"open-question", "closed-question"}:
+                continue
+            score = relevance(text, objection_text(o))
+            if score >= PREEMPT_RELEVANCE and (best is None or score > best[0]):
+                best = (score, o)
+        if best is None:
+            return None
+        hits[best[1].id] = hits.get(best[1].id, 0) + 1
+        return best[1]
+
+    @staticmethod
+    def _fitting(pool: Sequence[str], used: set[str], text: str, seed: str) -> str | None:
+        """The fresh line that best fits what the learner just said (answers, eased lines, reactions to a
+        question); ties and near-ties keep the authored variety."""
+        fresh = [line for line in pool if line not in used]
+        if len(fresh) <= 1:
+            return fresh[0] if fresh else None
+        scores = dict(zip(pool, similarities(text, tuple(pool)), strict=True))  # the whole pool: cached once
+        best = max(scores[line] for line in fresh)
+        return pick([line for line in fresh if scores[line] >= best - FIT_MARGIN], used, seed)
+
+    @staticmethod
+    def _about(objection: Objection, text: str) -> bool:
+        """The learner's question is about this objection (or follows up on what was just said)."""
+        return is_follow_up(text) or relevance(text, objection_text(objection)) >= RELEVANT_QUESTION
 
     @staticmethod
     def _current(active: list[Objection], state: PersonaState) -> Objection | None:
@@ -222,7 +299,7 @@ class EmbeddedPersonaEngine:
                 return situation
         if premature:
             return "react:premature-close"
-        positive = {m for m, _ in POSITIVE_REACTIONS}
+        positive = {m for m, _ in POSITIVE_REACTIONS} | CLOSING_MOVES
         if "closed-question" in moves and not progressed and not positive & set(moves):
             return "react:closed-question"
         return None
@@ -240,11 +317,13 @@ class EmbeddedPersonaEngine:
         facts: Facts,
         profile: DifficultyProfile,
         say: Callable[[str, Sequence[str]], bool],
+        neutral: bool = True,
     ) -> None:
         for move, situation in POSITIVE_REACTIONS:
             if move in moves and say(situation, self._beats(scenario, situation, facts, profile)):
                 return
-        say("neutral", self._beats(scenario, "neutral", facts, profile))
+        if neutral:
+            say("neutral", self._beats(scenario, "neutral", facts, profile))
 
     @staticmethod
     def _tell(scenario: Scenario, before: dict[str, float], after: dict[str, float]) -> str | None:

@@ -60,7 +60,7 @@ class PersonaTurn(BaseModel):
 
 
 def _vocabulary(scenario: Scenario) -> set[str]:
-    vocab = set(MOVES) | set(scenario.moves)
+    vocab = set(MOVES) | set(scenario.moves) | set(scenario.custom_moves)
     for o in scenario.objections:
         vocab |= set(o.eased_by)
     return vocab

@@ -17,12 +17,14 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import yaml
 
 from sparring.content.scenario import MOVES, Objection, Scenario
-from sparring.nlp.embeddings import embed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PROTOTYPES_PATH = Path(__file__).parent / "data" / "move_prototypes.yaml"
 
@@ -34,6 +36,8 @@ RELEVANT_QUESTION = 0.25
 FOLLOW_UP_MAX_WORDS = 8
 #: a bare "Why?" or "How so?" keeps the talk going but does not explore anything
 OPEN_MIN_WORDS = 3
+#: beats whose line is chosen by how well it fits the learner's words (the others are varied by a hash)
+RELEVANT_SITUATIONS = ("react:open-question", "react:value")
 #: embedding budget per turn (sentences, and words per sentence)
 EMBED_MAX_SENTENCES = 6
 EMBED_MAX_WORDS = 28
@@ -75,7 +79,9 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"if (?:you|your)\b[^.?!]*\b(?:we|i|my \w+|our \w+) (?:can|could|would|will)\b|"
         r"if (?:you|your)\b[^.?!]*\b(?:we'll|i'll)|"
         r"if (?:we|i) [^.?!]*,? (?:would|will|could|can) you|"
-        r"what if we [^.?!]*(?:and|if) you)\b"
+        r"what if we [^.?!]*(?:and|if) you|"
+        r"if we (?:move|go|switch|commit|sign|agree|extend|renew|lock|bundle|take|add|drop|shift|phase|start|keep)\b"
+        r"[^.?!]*\b(?:i|we) (?:can|could|would|will)\b|if we [^.?!]*\b(?:i'll|we'll|i'd|we'd)\b)\b"
     ),
     "concession": re.compile(
         r"\b(?:(?:give|offer|offering|throw in|apply|extend|get you|can do|could do|we'll do|i'll do)\b[^.?!]{0,25}"
@@ -88,7 +94,7 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"we can skip (?:it|that)|i'll take it off)\b"
     ),
     "pressure": re.compile(
-        r"\b(?:you (?:need|have|must|ought|got) to|you've got to|final offer|take it or leave it|today only|"
+        r"\b(?:final offer|take it or leave it|today only|"
         r"sign (?:today|now|this week)|no choice|i insist|just (?:do it|sign|accept|agree|say yes|stop|get on)|"
         r"end of (?:the )?(?:quarter|month)|stop making excuses|bottom line is|non-negotiable|"
         r"whether you like it|or else|i need an answer (?:now|today)|last chance)\b"
@@ -110,7 +116,9 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"check in|what will you do|one small thing|what might you try|plan for|pilot|a trial|"
         r"how about (?:i|we)\b|(?:i|we) (?:can|could|will|'ll) (?:write|send|join|set up|schedule|book)\b|"
         r"(?:i'll|i will|let me) (?:write|put together|draft|share)|"
-        r"(?:meet|talk|speak) again)\b"
+        r"(?:meet|talk|speak) again|walk (?:\w+ ){1,3}through|put (?:some )?time in|"
+        r"(?:on|this|next) (?:monday|tuesday|wednesday|thursday|friday)|"
+        r"(?:can|could|shall) we (?:meet|book|set up|get together|sit down|go over|present|review|schedule|bring))\b"
     ),
 }
 _VALUE_WORDS = re.compile(
@@ -120,8 +128,26 @@ _VALUE_WORDS = re.compile(
 _NUMBER = re.compile(r"(?:\$|€|£)?\d[\d,.]*\s?(?:%|percent|per cent|k\b|x\b)?")
 _VALUE_PHRASES = re.compile(
     r"\b(?:which means|so that|that means|the value|the outcome|the impact|helps you|what you get|"
-    r"protects|pays for itself|worth it because|the reason it matters)\b"
+    r"protects|pays for itself|worth it because|the reason it matters|"
+    r"(?:so|which means|that way) (?:your|the|you) (?:[\w-]+ ){0,2}"
+    r"(?:would|wouldn't|won't|don't|never|can|can't|keep|save|avoid|stop|get))\b"
 )
+#: "you need to …" pushes, unless it mirrors what the speaker has to do for someone else, or follows an
+#: acknowledgement without a "but" ("That makes sense, you need to show real savings.")
+_SOFT_PRESSURE = re.compile(r"\byou (?:really |just )?(?:need|have|must|ought|got) to\b|\byou've got to\b")
+_MIRRORED_NEED = re.compile(
+    r"\byou (?:really )?(?:need|have|must|ought|got) to (?:show|prove|justify|defend|explain|answer|report|bring|"
+    r"take|hit|find|save|cut|deliver|go back|walk in|get (?:this|it|something) past)\b(?! me\b| us\b| it to me\b)"
+)
+_CONTRAST = re.compile(r"\b(?:but|however|still|anyway)\b")
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """The sentence embeddings (``sparring.nlp.embeddings.embed``). Imported on first use: numpy and the ONNX
+    runtime are not needed for a rep's opening line, and importing them up front slows the CLI's cold start."""
+    from sparring.nlp.embeddings import embed as _embed
+
+    return _embed(texts)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -134,6 +160,9 @@ class _Prototypes:
     names: tuple[str, ...]
     matrix: np.ndarray  # (K, 384)
     thresholds: dict[str, float]
+    #: moves whose examples are all statements: never read into a question ("Which clinics use it?" is not
+    #: an offer to roll it out, however close the words)
+    statements_only: frozenset[str] = frozenset()
 
 
 #: one lock for every cache below, so a background warm-up and a reply never embed the same lines twice
@@ -177,7 +206,10 @@ def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
         names = [name for name, m in sorted(scenario.custom_moves.items()) for _ in m.examples]
         lines = [ex for _, m in sorted(scenario.custom_moves.items()) for ex in m.examples]
         thresholds = {name: m.threshold for name, m in scenario.custom_moves.items()}
-        hit = _Prototypes(tuple(names), embed(lines), thresholds)
+        statements = frozenset(
+            name for name, m in scenario.custom_moves.items() if not any(ex.rstrip().endswith("?") for ex in m.examples)
+        )
+        hit = _Prototypes(tuple(names), embed(lines), thresholds, statements)
         _custom_cache[key] = hit
     return hit
 
@@ -213,6 +245,11 @@ def _rule_moves(sentence: str) -> set[str]:
     for move, pattern in _RULES.items():
         if pattern.search(s):
             found.add(move)
+    if _SOFT_PRESSURE.search(s) and "pressure" not in found:
+        if _MIRRORED_NEED.search(s) or (found & {"acknowledge", "empathise", "reflect"} and not _CONTRAST.search(s)):
+            found.add("reflect")
+        else:
+            found.add("pressure")
     if "reflect" in found:
         found -= {"pressure", "advise"}  # "it sounds like you need to …" mirrors the speaker; it does not push
     if "trade-off" in found and "concession" in found:
@@ -224,12 +261,17 @@ def _rule_moves(sentence: str) -> set[str]:
     return found
 
 
-def _nearest(protos: _Prototypes, vecs: np.ndarray) -> set[str]:
+def _nearest(protos: _Prototypes, vecs: np.ndarray, questions: list[bool] | None = None) -> set[str]:
     sims = vecs @ protos.matrix.T  # (S, K)
     found: set[str] = set()
     best = sims.max(axis=0)
+    statement_rows = [i for i, q in enumerate(questions or []) if not q]
     for k, name in enumerate(protos.names):
-        if best[k] >= protos.thresholds.get(name, 0.65):
+        if name in protos.statements_only and questions is not None:
+            score = max((float(sims[i, k]) for i in statement_rows), default=0.0)
+        else:
+            score = float(best[k])
+        if score >= protos.thresholds.get(name, 0.65):
             found.add(name)
     return found
 
@@ -248,9 +290,14 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     if not sentences:
         return []
     found: set[str] = set()
+    questions: list[bool] = []
     for sentence in sentences:
-        found |= _rule_moves(sentence)
+        moves = _rule_moves(sentence)
+        found |= moves
+        questions.append(bool(moves & {"open-question", "closed-question"}))
     vecs = embed(_for_embedding(sentences))
+    if len(sentences) > EMBED_MAX_SENTENCES:  # the same selection as _for_embedding
+        questions = [*questions[: EMBED_MAX_SENTENCES - 1], questions[-1]]
     embedded = _nearest(_builtin_prototypes(), vecs)
     # the embedding never overrides a clear rule: no pressure/advice read into a question or a conditional offer
     if found & {"open-question", "trade-off", "reflect"}:
@@ -259,7 +306,7 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     if scenario is not None:
         custom = _custom_prototypes(scenario)
         if custom is not None:
-            found |= _nearest(custom, vecs)
+            found |= _nearest(custom, vecs, questions)
     if len(text.split()) > MONOLOGUE_WORDS:
         found.add("monologue")
     if (
@@ -311,6 +358,15 @@ def relevance(text: str, lines: tuple[str, ...]) -> float:
     return float((vecs @ _lines_matrix(lines).T).max())
 
 
+def similarities(text: str, lines: tuple[str, ...]) -> list[float]:
+    """For each line, how close the learner turn comes to it (max cosine over the turn's sentences)."""
+    sentences = split_sentences(text)
+    if not sentences or not lines:
+        return [0.0] * len(lines)
+    vecs = embed(_for_embedding(sentences))
+    return [float(x) for x in (vecs @ _lines_matrix(lines).T).max(axis=0)]
+
+
 def warm_up(scenarios: list[Scenario] | None = None) -> None:
     """Load the model and embed every example line now, so the first reply is as fast as the rest."""
     _builtin_prototypes()
@@ -319,6 +375,13 @@ def warm_up(scenarios: list[Scenario] | None = None) -> None:
         _context(sc)
         for o in sc.objections:
             _lines_matrix(objection_text(o))
+            for lines in (o.answers, o.eased_lines):
+                if lines:
+                    _lines_matrix(tuple(lines))
+        for situation in RELEVANT_SITUATIONS:
+            beat_lines = tuple(line for b in sc.beats if b.situation == situation for line in b.lines)
+            if beat_lines:
+                _lines_matrix(beat_lines)
 
 
 _warming: set[str] = set()

@@ -21,8 +21,9 @@ import yaml
 from sqlalchemy import ColumnElement, case, or_, select, true
 from sqlalchemy.orm import Session
 
+from sparring.content import library
 from sparring.content.errors import ContentError, Problem, UnknownContentError
-from sparring.content.library import get_library
+from sparring.content.library import builtin_rubric, builtin_scenario, get_library
 from sparring.content.loader import iter_content_files, load_file, parse_model, validate_paths
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
@@ -93,8 +94,8 @@ class ContentService:
             row = s.scalars(q.limit(1)).first()
             if row is not None:
                 return _parse(row, model)
-        lib = get_library()
-        builtin = (lib.scenarios if model is Scenario else lib.rubrics).get(content_id)
+        lib = None if get_library is library.get_library else get_library  # tests swap the library
+        builtin = builtin_scenario(content_id, lib) if model is Scenario else builtin_rubric(content_id, lib)
         if builtin is not None and (version is None or builtin.version == version):
             assert isinstance(builtin, model)
             return builtin
