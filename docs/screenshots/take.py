@@ -76,6 +76,8 @@ def main() -> int:
                 _shot(page, "scorecard")
                 page.goto(f"{base}/progress")
                 _shot(page, "progress")
+                page.goto(f"{base}/lines")
+                _shot(page, "winning-lines", full=False)
                 page.goto(f"{base}/")
                 card = page.locator("article.scenario").first
                 card.get_by_role("button", name="Start").click()

@@ -35,3 +35,15 @@ def test_demo_seeds_once_with_scored_reps_and_a_learner_who_never_practised(tmp_
     assert names["Ava Patel"].reps == 2 and names["Ava Patel"].weakest_skill
     assert dash.reps_completed == first.reps and dash.criterion_averages
     database.dispose()
+
+
+def test_demo_learner_has_winning_lines(tmp_path: Path) -> None:
+    from sparring.services.winning_lines import list_lines
+
+    database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    seed_demo(database, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=1)))
+    ava = Accounts(database).find_user("ava@northwind.example")
+    with database.read() as s:
+        lines = list_lines(s, Viewer(ava.id, ava.org_id, "learner", ava.name, ava.email))
+    assert lines and all(line.situation and line.rep_id for line in lines)
+    database.dispose()

@@ -14,11 +14,13 @@ from sqlalchemy import select, update
 
 from sparring.content.scenario import Scenario
 from sparring.persona.base import PersonaState
+from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.services.practice import PracticeService
+from sparring.services.winning_lines import save_line
 from sparring.store.db import Database
-from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow
+from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
 
 DEMO_ORG = "Northwind Demo"
 DEMO_PASSWORD = "sparring-demo"
@@ -137,7 +139,21 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
             rep_id = _play(practice, ids[u.email], scenario, min(0.95, u.skill + 0.06 * k), seed=n * 10 + k)
             _backdate(database, rep_id, now - timedelta(days=7 * (u.reps - k) - n, hours=3 * k))
             count += 1
+            if u.skill >= 0.8 and k < 2:
+                _save_lines(database, ids[u.email], rep_id)
     return DemoResult(True, logins, count)
+
+
+def _save_lines(database: Database, user_id: int, rep_id: int) -> None:
+    """A strong learner keeps their opening question and their value line as winning lines."""
+    tags = {SKILLED[0]: "opening a tough conversation", SKILLED[3]: "quantifying value"}
+    with database.session() as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        viewer = Viewer.of(user)
+        for turn in s.scalars(select(TurnRow).where(TurnRow.rep_id == rep_id, TurnRow.role == "learner")):
+            if turn.text in tags:
+                save_line(s, viewer, rep_id, turn.turn_index, tags[turn.text])
 
 
 def demo_state_ok(state: dict[str, object]) -> bool:

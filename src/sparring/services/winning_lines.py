@@ -45,9 +45,13 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
         raise LineError(f"turn: rep {rep_id} has no turn {turn_index}")
     if turn.role != "learner":
         raise LineError("turn: only your own lines can be saved, not the other side's")
+    # the same turn, or the same words said in another rep, is one line: saving again re-tags it
     existing = db.scalar(
-        select(WinningLine).where(WinningLine.user_id == viewer.id, WinningLine.source_rep_id == rep_id,
-                                  WinningLine.source_turn_index == turn_index)
+        select(WinningLine).where(
+            WinningLine.user_id == viewer.id,
+            or_(WinningLine.text == turn.text,
+                (WinningLine.source_rep_id == rep_id) & (WinningLine.source_turn_index == turn_index)),
+        ).limit(1)
     )
     if existing is not None:
         existing.situation = situation

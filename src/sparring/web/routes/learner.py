@@ -61,7 +61,7 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
 def lines(request: Request, auth: PageAuth, db: ReadDB, q: str = "", situation: str = "") -> Response:
     found = winning_lines.list_lines(db, auth.viewer, q, situation)
     return render(request, "lines.html", auth, active="lines", lines=found, q=q, situation=situation,
-                  situations=winning_lines.situations(db, auth.viewer))
+                  situations=winning_lines.situations(db, auth.viewer), titles=scenario_titles(request))
 
 
 @router.post("/lines")
