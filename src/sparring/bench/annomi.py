@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -40,6 +40,19 @@ REQUIRED_COLUMNS = ("transcript_id", "mi_quality", "utterance_id", "interlocutor
 
 class DatasetError(ValueError):
     """The AnnoMI directory is missing or not in the expected shape."""
+
+
+class Item(NamedTuple):
+    text: str
+    previous: str | None
+    following: str | None
+    label: str
+    own_previous: str | None
+
+
+def fit_items(items: Sequence[Item]) -> TagModel:
+    return TagModel().fit([it.text for it in items], [it.previous for it in items], [it.label for it in items],
+                          [it.following for it in items], [it.own_previous for it in items])
 
 
 @dataclass
@@ -59,16 +72,18 @@ class Session:
                 conv.add("Client", "counterpart", text)
         return conv
 
-    def therapist_items(self) -> list[tuple[str, str | None, str | None, str]]:
-        """(text, previous client turn, next client turn, label) for each therapist utterance."""
+    def therapist_items(self) -> list[Item]:
+        """(text, previous client turn, next client turn, label, own previous turn) per therapist utterance."""
         out = []
+        own: str | None = None
         for i, who in enumerate(self.speakers):
             if who != "therapist":
                 continue
             prev = next((self.texts[j] for j in range(i - 1, -1, -1) if self.speakers[j] != "therapist"), None)
             nxt = next((self.texts[j] for j in range(i + 1, len(self.texts)) if self.speakers[j] != "therapist"),
                        None)
-            out.append((self.texts[i], prev, nxt, self.labels[i]))
+            out.append(Item(self.texts[i], prev, nxt, self.labels[i], own))
+            own = self.texts[i]
         return out
 
 
@@ -214,17 +229,16 @@ def run_annomi(
     for f, test in enumerate(fold_idx, start=1):
         train_items = [it for i, s in enumerate(sessions) if i not in set(test) for it in s.therapist_items()]
         t0 = time.perf_counter()
-        model = TagModel().fit([t for t, _, _, _ in train_items], [p for _, p, _, _ in train_items],
-                               [y for _, _, _, y in train_items], [n for _, _, n, _ in train_items])
+        model = fit_items(train_items)
         train_seconds += time.perf_counter() - t0
         t1 = time.perf_counter()
         with use_model(model):
             for i in test:
                 items = sessions[i].therapist_items()
                 if items:
-                    pred.extend(model.predict([t for t, _, _, _ in items], [p for _, p, _, _ in items],
-                                              [n for _, _, n, _ in items]))
-                    gold.extend(y for _, _, _, y in items)
+                    pred.extend(model.predict([it.text for it in items], [it.previous for it in items],
+                                              [it.following for it in items], [it.own_previous for it in items]))
+                    gold.extend(it.label for it in items)
                 session_scores[i] = scorer(sessions[i].conversation())
         score_seconds += time.perf_counter() - t1
         if progress:

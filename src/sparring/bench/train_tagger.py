@@ -11,14 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from sparring.bench.annomi import load_sessions
+from sparring.bench.annomi import fit_items, load_sessions
 from sparring.scoring.tagmodel import MODEL_PATH, TagModel
 
 
 def train(data_dir: Path) -> TagModel:
-    items = [it for s in load_sessions(data_dir) for it in s.therapist_items()]
-    return TagModel().fit([t for t, _, _, _ in items], [p for _, p, _, _ in items], [y for _, _, _, y in items],
-                          [n for _, _, n, _ in items])
+    return fit_items([it for s in load_sessions(data_dir) for it in s.therapist_items()])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,14 +135,15 @@ def rule_tags(text: str) -> set[str]:
 
 
 def _model_tags(
-    texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+    texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
+    own: Sequence[str | None],
 ) -> list[set[str]]:
     from sparring.scoring import tagmodel
 
     model = tagmodel.active_model()
     if model is None or not texts:
         return [set() for _ in texts]
-    probs = model.predict_proba(texts, previous, following)
+    probs = model.predict_proba(texts, previous, following, own)
     return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(probs, texts, strict=True)]
 
 
@@ -165,12 +166,14 @@ def tag_texts(
     texts: Sequence[str],
     previous: Sequence[str | None] | None = None,
     following: Sequence[str | None] | None = None,
+    own_previous: Sequence[str | None] | None = None,
 ) -> list[frozenset[str]]:
     """Tags for many utterances at once (one model call); ``previous``/``following`` are the neighbouring turns
-    by another speaker, if any."""
+    by another speaker, ``own_previous`` the same speaker's previous turn, if any."""
     prev = list(previous) if previous is not None else [None] * len(texts)
     nxt = list(following) if following is not None else [None] * len(texts)
-    learned = _model_tags(texts, prev, nxt)
+    own = list(own_previous) if own_previous is not None else [None] * len(texts)
+    learned = _model_tags(texts, prev, nxt, own)
     return [_merge(rule_tags(t), m, t) for t, m in zip(texts, learned, strict=True)]
 
 
@@ -183,7 +186,7 @@ def tag_turns(conversation: Conversation) -> list[frozenset[str]]:
     """One tag set per turn, in order. Each turn is read with the turns by another speaker just before and just
     after it as context (a reflection follows client talk and is usually confirmed)."""
     previous, following = neighbours(conversation)
-    return tag_texts([t.text for t in conversation.turns], previous, following)
+    return tag_texts([t.text for t in conversation.turns], previous, following, own_previous(conversation))
 
 
 def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) -> list[float]:
@@ -195,11 +198,22 @@ def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) ->
     if model is None or not indexes:
         return [0.0 for _ in indexes]
     previous, following = neighbours(conversation)
+    own = own_previous(conversation)
     turns = conversation.turns
     probs = model.predict_proba([turns[i].text for i in indexes], [previous[i] for i in indexes],
-                                [following[i] for i in indexes])
+                                [following[i] for i in indexes], [own[i] for i in indexes])
     col = tagmodel.LABELS.index("therapist_input")
     return [round(float(p[col]), 4) for p in probs]
+
+
+def own_previous(conversation: Conversation) -> list[str | None]:
+    """For each turn, the same speaker's previous turn (None for their first)."""
+    last: dict[str, str] = {}
+    out: list[str | None] = []
+    for t in conversation.turns:
+        out.append(last.get(t.speaker))
+        last[t.speaker] = t.text
+    return out
 
 
 def neighbours(conversation: Conversation) -> tuple[list[str | None], list[str | None]]:

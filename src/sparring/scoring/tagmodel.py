@@ -6,8 +6,9 @@ dataset text):
 
 - hashed word 1-2-gram TF-IDF of the utterance (sublinear tf, idf learned on the training folds);
 - hashed character 2-4-gram TF-IDF (robust to transcription spelling);
-- hashed word TF-IDF of the previous turn by the other speaker (context: a reflection follows client talk, an
-  answer follows a question);
+- hashed word TF-IDF of the turns just before and just after by the other speaker (a reflection follows client
+  talk and is usually confirmed; an answer follows a question), and of the speaker's own previous turn
+  ("Can I share something that worked for others?" comes before information);
 - dense cues: rule tags from ``sparring.scoring.lexicon``, question marks, length, word overlap with the
   previous turn (reflections reuse the client's words), whether the previous turn was a question.
 
@@ -34,10 +35,10 @@ MODEL_PATH = Path(__file__).parent / "data" / "tagger-annomi.npz"
 WORD_FEATURES = 2**16
 CHAR_FEATURES = 2**15
 PREV_FEATURES = 2**13
-FORMAT_VERSION = 1
-#: how much each feature block counts: word, char, previous turn, next turn, dense cues
+FORMAT_VERSION = 2
 PREDICTION_CACHE = 20_000
-BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
+#: how much each feature block counts: word, char, previous turn, next turn, dense cues, own previous turn
+BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3, 0.5)
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP_WORDS = (
@@ -110,14 +111,15 @@ def dense_features(
 class TagModel:
     """Fit on (text, previous text, label) triples; predict class probabilities for ``LABELS``."""
 
-    def __init__(self, c: float = 4.0, weights: Sequence[float] = BLOCK_WEIGHTS):
+    def __init__(self, c: float = 1.0, weights: Sequence[float] = BLOCK_WEIGHTS):
         self.c = c
-        self._cache: OrderedDict[tuple[str, str | None, str | None], np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None, str | None, str | None], np.ndarray] = OrderedDict()
         self.weights = tuple(float(x) for x in weights)
         self.idf_word: np.ndarray | None = None
         self.idf_char: np.ndarray | None = None
         self.idf_prev: np.ndarray | None = None
         self.idf_next: np.ndarray | None = None
+        self.idf_own: np.ndarray | None = None
         self.dense_mean: np.ndarray | None = None
         self.dense_scale: np.ndarray | None = None
         self.coef: np.ndarray | None = None
@@ -140,24 +142,29 @@ class TagModel:
         return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
 
     def _counts(
-        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
+        own: Sequence[str | None],
     ) -> tuple[sp.csr_matrix, ...]:
         word, char, ctx = _vectorizers()
         return (word.transform(texts), char.transform(texts),  # type: ignore[attr-defined]
                 ctx.transform([p or "" for p in previous]),  # type: ignore[attr-defined]
-                ctx.transform([n or "" for n in following]))  # type: ignore[attr-defined]
+                ctx.transform([n or "" for n in following]),  # type: ignore[attr-defined]
+                ctx.transform([o or "" for o in own]))  # type: ignore[attr-defined]
 
     def _features(
-        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None]
+        self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
+        own: Sequence[str | None],
     ) -> sp.csr_matrix:
         assert self.idf_word is not None and self.idf_char is not None and self.idf_prev is not None
         assert self.idf_next is not None and self.dense_mean is not None and self.dense_scale is not None
-        cw, cc, cp, cn = self._counts(texts, previous, following)
+        assert self.idf_own is not None
+        cw, cc, cp, cn, co = self._counts(texts, previous, following, own)
         dense = (dense_features(texts, previous, following) - self.dense_mean) / self.dense_scale
         w = self.weights
         return sp.hstack([
             self._tfidf(cw, self.idf_word) * w[0], self._tfidf(cc, self.idf_char) * w[1],
             self._tfidf(cp, self.idf_prev) * w[2], self._tfidf(cn, self.idf_next) * w[3], sp.csr_matrix(dense * w[4]),
+            self._tfidf(co, self.idf_own) * w[5],
         ]).tocsr()
 
     # -- training and prediction --------------------------------------------------------------------------------
@@ -167,6 +174,7 @@ class TagModel:
         previous: Sequence[str | None],
         labels: Sequence[str],
         following: Sequence[str | None] | None = None,
+        own_previous: Sequence[str | None] | None = None,
     ) -> TagModel:
         from sklearn.linear_model import LogisticRegression
 
@@ -174,14 +182,16 @@ class TagModel:
         if unknown:
             raise ValueError(f"unknown labels {unknown}; expected {LABELS}")
         nxt = list(following) if following is not None else [None] * len(texts)
-        cw, cc, cp, cn = self._counts(texts, previous, nxt)
-        self.idf_word, self.idf_char, self.idf_prev, self.idf_next = (self._idf(m) for m in (cw, cc, cp, cn))
+        own = list(own_previous) if own_previous is not None else [None] * len(texts)
+        cw, cc, cp, cn, co = self._counts(texts, previous, nxt, own)
+        self.idf_word, self.idf_char, self.idf_prev, self.idf_next, self.idf_own = (
+            self._idf(m) for m in (cw, cc, cp, cn, co))
         dense = dense_features(texts, previous, nxt)
         self.dense_mean = dense.mean(axis=0)
         scale = dense.std(axis=0)
         scale[scale == 0] = 1.0
         self.dense_scale = scale
-        x = self._features(texts, previous, nxt)
+        x = self._features(texts, previous, nxt, own)
         y = np.array([LABELS.index(label) for label in labels])
         clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000, solver="lbfgs")
         # fit on the hash columns that occur in training only (unseen columns would get weight 0 anyway):
@@ -207,21 +217,25 @@ class TagModel:
         texts: Sequence[str],
         previous: Sequence[str | None] | None = None,
         following: Sequence[str | None] | None = None,
+        own_previous: Sequence[str | None] | None = None,
     ) -> np.ndarray:
         """Probabilities of ``LABELS`` for each text; ``previous``/``following`` are the neighbouring turns by
-        the other speaker (None when there is none, e.g. live, before the reply exists)."""
+        the other speaker (None when there is none, e.g. live, before the reply exists), ``own_previous`` the
+        same speaker's previous turn ("Can I share something?" comes before information)."""
         if self.coef is None or self.intercept is None:
             raise RuntimeError("the tag model is not trained")
         if not texts:
             return np.zeros((0, len(LABELS)))
         prev = list(previous) if previous is not None else [None] * len(texts)
         nxt = list(following) if following is not None else [None] * len(texts)
+        own = list(own_previous) if own_previous is not None else [None] * len(texts)
         # the scorer asks for the same turns twice (tags, then metrics): remember recent answers
-        keys = list(zip(texts, prev, nxt, strict=True))
+        keys = list(zip(texts, prev, nxt, own, strict=True))
         out = np.zeros((len(texts), len(LABELS)))
         todo = [i for i, k in enumerate(keys) if k not in self._cache]
         if todo:
-            feats = self._features([texts[i] for i in todo], [prev[i] for i in todo], [nxt[i] for i in todo])
+            feats = self._features([texts[i] for i in todo], [prev[i] for i in todo], [nxt[i] for i in todo],
+                                   [own[i] for i in todo])
             logits = np.asarray(feats @ self.coef.T.astype(np.float64)) + self.intercept
             logits -= logits.max(axis=1, keepdims=True)
             e = np.exp(logits)
@@ -239,14 +253,16 @@ class TagModel:
         texts: Sequence[str],
         previous: Sequence[str | None] | None = None,
         following: Sequence[str | None] | None = None,
+        own_previous: Sequence[str | None] | None = None,
     ) -> list[str]:
-        return [LABELS[i] for i in self.predict_proba(texts, previous, following).argmax(axis=1)]
+        return [LABELS[i] for i in self.predict_proba(texts, previous, following, own_previous).argmax(axis=1)]
 
     # -- persistence ----------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         path = Path(path)
         assert self.coef is not None and self.intercept is not None and self.idf_word is not None
         assert self.idf_char is not None and self.idf_prev is not None and self.idf_next is not None
+        assert self.idf_own is not None
         assert self.dense_mean is not None and self.dense_scale is not None
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
@@ -254,7 +270,7 @@ class TagModel:
                 f, version=np.array(FORMAT_VERSION), c=np.array(self.c), weights=np.array(self.weights),
                 idf_word=self.idf_word.astype(np.float16),
                 idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
-                idf_next=self.idf_next.astype(np.float16),
+                idf_next=self.idf_next.astype(np.float16), idf_own=self.idf_own.astype(np.float16),
                 dense_mean=self.dense_mean, dense_scale=self.dense_scale, coef=self.coef.astype(np.float16),
                 intercept=self.intercept,
             )
@@ -270,6 +286,7 @@ class TagModel:
             m.idf_char = data["idf_char"].astype(np.float32)
             m.idf_prev = data["idf_prev"].astype(np.float32)
             m.idf_next = data["idf_next"].astype(np.float32)
+            m.idf_own = data["idf_own"].astype(np.float32)
             m.dense_mean, m.dense_scale = data["dense_mean"], data["dense_scale"]
             m.coef = data["coef"].astype(np.float32)
             m.intercept = data["intercept"].astype(np.float32)
