@@ -82,3 +82,12 @@ def test_neighbours_skip_same_speaker_runs() -> None:
     prev, nxt = neighbours(c)
     assert prev == [None, "a1", "a1", "b2"]
     assert nxt == ["b1", "a2", "a2", None]
+
+
+def test_own_previous_is_the_same_speakers_last_turn() -> None:
+    from sparring.scoring.tagging import own_previous
+
+    c = Conversation()
+    for speaker, text in [("A", "a1"), ("B", "b1"), ("A", "a2"), ("A", "a3")]:
+        c.add(speaker, "learner" if speaker == "A" else "counterpart", text)
+    assert own_previous(c) == [None, None, "a1", "a2"]
