@@ -48,6 +48,8 @@ PREEMPT_RELEVANCE = 0.55
 FITTED = ("answer:", "eased:", "preempted:")
 #: lines within this cosine of the best fit count as equally good
 FIT_MARGIN = 0.03
+#: a question about another objection that is this much closer than to the open one is about that other one
+OTHER_CONCERN_MARGIN = 0.05
 #: moves that ask to close or agree the next step
 CLOSING_MOVES = frozenset({"ask-commitment", "next-step"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
@@ -117,7 +119,7 @@ class EmbeddedPersonaEngine:
         current = self._current(active, new)
         just_eased: Objection | None = None
         progressed = False
-        if current is not None and not set(moves) & SPOILERS and self._eases(current, moves, text):
+        if current is not None and not set(moves) & SPOILERS and self._eases(current, moves, text, scenario):
             progressed = True
             hits[current.id] = hits.get(current.id, 0) + 1
             if hits[current.id] >= profile.ease_hits:
@@ -129,7 +131,6 @@ class EmbeddedPersonaEngine:
             new.raised.append(preempted.id)
             new.eased.append(preempted.id)
             new.extra.setdefault("preempted", []).append(preempted.id)
-            progressed = True
         else:
             preempted = None
         facts = self._facts(scenario, new, moves)
@@ -166,12 +167,14 @@ class EmbeddedPersonaEngine:
             reaction = self._negative_reaction(moves, push_for_more, premature or closing_ask, progressed)
             reacted = reaction is not None and say(reaction, self._beats(scenario, reaction, facts, profile))
             if just_eased is not None:
-                if raised is None and "open-question" in moves and self._about(just_eased, text):
+                if raised is None and "open-question" in moves and self._about(just_eased, text, scenario):
                     say(f"answer:{just_eased.id}", just_eased.answers)  # answer the question, then give way
                 say(f"eased:{just_eased.id}", just_eased.eased_lines)
             if preempted is not None:
                 say(f"preempted:{preempted.id}", preempted.eased_lines)
             if raised is not None:
+                if not parts and "open-question" in moves:  # answer the question before bringing up the next thing
+                    say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
                 say(f"raise:{raised.id}", raised.lines)
             elif current is not None and (not reacted or reaction == "react:closed-question"):
                 if progressed:
@@ -179,11 +182,11 @@ class EmbeddedPersonaEngine:
                 elif not (
                     "open-question" in moves
                     and (
-                        (self._about(current, text) and say(f"answer:{current.id}", current.answers))
+                        (self._about(current, text, scenario) and say(f"answer:{current.id}", current.answers))
                         or say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
                     )
                 ):
-                    if not reacted:  # take in what the learner just said, then come back to the open point
+                    if not reacted and preempted is None:  # take in what was just said, then back to the open point
                         self._say_positive(scenario, moves, facts, profile, say, neutral=False)
                     say(f"press:{current.id}", current.pressing_lines or current.lines)
             elif not parts:
@@ -216,12 +219,12 @@ class EmbeddedPersonaEngine:
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _eases(objection: Objection, moves: list[str], text: str) -> bool:
+    def _eases(objection: Objection, moves: list[str], text: str, scenario: Scenario) -> bool:
         """The turn makes one of the objection's easing moves. An open question alone counts only when it is
         about the objection (a question about something else is answered, and the objection stays)."""
         easing = set(objection.eased_by) & set(moves)
         if easing == {"open-question"}:
-            return EmbeddedPersonaEngine._about(objection, text)
+            return EmbeddedPersonaEngine._about(objection, text, scenario)
         return bool(easing)
 
     @staticmethod
@@ -254,9 +257,17 @@ class EmbeddedPersonaEngine:
         return pick([line for line in fresh if scores[line] >= best - FIT_MARGIN], used, seed)
 
     @staticmethod
-    def _about(objection: Objection, text: str) -> bool:
-        """The learner's question is about this objection (or follows up on what was just said)."""
-        return is_follow_up(text) or relevance(text, objection_text(objection)) >= RELEVANT_QUESTION
+    def _about(objection: Objection, text: str, scenario: Scenario) -> bool:
+        """The learner's question is about this objection: a short follow-up on what was just said, or close
+        enough to it and not clearly about another of the persona's concerns ("How does finance judge payback?"
+        is not about the drivers, however close its words)."""
+        if is_follow_up(text):
+            return True
+        own = relevance(text, objection_text(objection))
+        if own < RELEVANT_QUESTION:
+            return False
+        others = [relevance(text, objection_text(o)) for o in scenario.objections if o.id != objection.id]
+        return own >= max(others, default=0.0) - OTHER_CONCERN_MARGIN
 
     @staticmethod
     def _current(active: list[Objection], state: PersonaState) -> Objection | None:

@@ -60,16 +60,21 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"\b(?:i hear you|i hear that|i understand|that makes sense|fair (?:point|enough|question|concern)|"
         r"i appreciate|thank(?:s| you) for (?:telling|being|sharing|raising|saying|your honesty|the honesty)|"
         r"you're right|you are right|good point|i get (?:it|that|why)|understood|"
-        r"that's (?:a )?(?:fair|reasonable|legitimate|real|valid)|point taken)\b"
+        r"that's (?:a )?(?:fair|reasonable|legitimate|real|valid)|point taken|that's on me|i should have|"
+        r"(?:my|our) (?:fault|mistake|failure)|i own that|you have every right|i'm accountable|i am accountable|"
+        r"i take (?:full |the )?responsibility|i'll answer for)\b"
     ),
     "reflect": re.compile(
         r"\b(?:it sounds like|sounds like you|so you're|so you are|so you feel|what i'm hearing|what i hear|"
         r"if i (?:understand|hear) (?:you )?(?:correctly|right)|you feel|you're feeling|you seem|"
         r"on (?:the )?one hand|part of you|you're (?:worried|concerned|saying|torn)|so what matters|"
-        r"so the real|so for you|you'd like to|you want to make sure)\b"
+        r"so the real|so for you|you'd like to|you want to make sure|so you'd|so you would|"
+        r"you'd be the one|you're the one|so it's (?:about|less about|more about|not about)|"
+        r"from where you(?:'re| are) (?:sitting|standing)|the way you see it|as you see it)\b"
     ),
     "empathise": re.compile(
-        r"\b(?:that must (?:be|have been)|(?:i'm|i am) (?:\w+ )?sorry|i can imagine|i can see why|no wonder|"
+        r"\b(?:that must (?:be|have been|weigh|hurt|sting|feel)|(?:i'm|i am) (?:\w+ )?sorry|i can imagine|"
+        r"i can see why|no wonder|"
         r"that's (?:hard|tough|frustrating|difficult|stressful|a lot|awful|rough)|"
         r"that sounds (?:\w+ )?(?:worrying|hard|tough|frustrating|difficult|stressful|exhausting|scary|awful|painful)|"
         r"i'd be (?:upset|frustrated|angry|annoyed) too|i would be (?:upset|frustrated|angry) too)\b"
@@ -80,8 +85,11 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"if (?:you|your)\b[^.?!]*\b(?:we'll|i'll)|"
         r"if (?:we|i) [^.?!]*,? (?:would|will|could|can) you|"
         r"what if we [^.?!]*(?:and|if) you|"
-        r"if we (?:move|go|switch|commit|sign|agree|extend|renew|lock|bundle|take|add|drop|shift|phase|start|keep)\b"
-        r"[^.?!]*\b(?:i|we) (?:can|could|would|will)\b|if we [^.?!]*\b(?:i'll|we'll|i'd|we'd)\b)\b"
+        r"if we (?:phase|stage|split) |"
+        r"if we (?:move|go|switch|commit|sign|agree|extend|renew|lock|bundle|take|add|drop|shift|phase|start|keep|"
+        r"run)\b"
+        r"[^.?!]*\b(?:(?:i|we) (?:can|could|would|will)|that's|that is|you'd|you get|you save)\b|"
+        r"if we [^.?!]*\b(?:i'll|we'll|i'd|we'd)\b)\b"
     ),
     "concession": re.compile(
         r"\b(?:(?:give|offer|offering|throw in|apply|extend|get you|can do|could do|we'll do|i'll do)\b[^.?!]{0,25}"
@@ -91,7 +99,10 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"knock (?:off|\d)|cheaper for you|give you \d|forget (?:i said|i mentioned|it|about it)|never ?mind|"
         r"let's drop it|it's not a big deal|it doesn't matter|i'll let it go|we'll do it your way|"
         r"i'll just do it myself|whatever you (?:want|prefer)|you can have (?:it|whatever)|i'll back off|"
-        r"we can skip (?:it|that)|i'll take it off)\b"
+        r"we can skip (?:it|that)|i'll take it off|"
+        r"(?:okay|ok|fine|alright|all right|so),? \d+ ?(?:%|percent|per cent)(?: off)?,? then|"
+        r"(?:make it|go to|down to|stretch to) \d+ ?(?:%|percent|per cent)|"
+        r"if that's what (?:you|they|he|she|the \w+) (?:want|wants|need|needs|prefer|prefers))\b"
     ),
     "pressure": re.compile(
         r"\b(?:final offer|take it or leave it|today only|"
@@ -107,7 +118,8 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"\b(?:can we agree|will you (?:commit|sign|agree|renew|go ahead)|are you (?:ready|willing|happy) to|"
         r"shall we (?:go ahead|proceed|move forward)|do we have a deal|can i count on|would you be willing|"
         r"can you commit|are we agreed|let's (?:move forward|go ahead|agree)|do you want to (?:go ahead|move forward)|"
-        r"would you agree|are you open to|could we agree|would you (?:be )?(?:up for|open to))\b"
+        r"would you agree|are you open to|could we agree|would you (?:be )?(?:up for|open to)|"
+        r"(?:can|could|will) you (?:sign|promise|guarantee|commit))\b"
     ),
     "next-step": re.compile(
         r"\b(?:next step|first step|follow[- ]up|let's (?:schedule|set up|book|meet|put|get)|calendar|"
@@ -117,8 +129,9 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"how about (?:i|we)\b|(?:i|we) (?:can|could|will|'ll) (?:write|send|join|set up|schedule|book)\b|"
         r"(?:i'll|i will|let me) (?:write|put together|draft|share)|"
         r"(?:meet|talk|speak) again|walk (?:\w+ ){1,3}through|put (?:some )?time in|"
-        r"(?:on|this|next) (?:monday|tuesday|wednesday|thursday|friday)|"
-        r"(?:can|could|shall) we (?:meet|book|set up|get together|sit down|go over|present|review|schedule|bring))\b"
+        r"(?:this|next) (?:monday|tuesday|wednesday|thursday|friday)|(?:go|head|take it) from here|"
+        r"(?:can|could|shall) we (?:meet|book|set up|get together|sit down|go over|go through|present|review|"
+        r"schedule|bring))\b"
     ),
 }
 _VALUE_WORDS = re.compile(
@@ -128,7 +141,7 @@ _VALUE_WORDS = re.compile(
 _NUMBER = re.compile(r"(?:\$|€|£)?\d[\d,.]*\s?(?:%|percent|per cent|k\b|x\b)?")
 _VALUE_PHRASES = re.compile(
     r"\b(?:which means|so that|that means|the value|the outcome|the impact|helps you|what you get|"
-    r"protects|pays for itself|worth it because|the reason it matters|"
+    r"protects|pays for itself|pays back|payback|worth it because|the reason it matters|"
     r"(?:so|which means|that way) (?:your|the|you) (?:[\w-]+ ){0,2}"
     r"(?:would|wouldn't|won't|don't|never|can|can't|keep|save|avoid|stop|get))\b"
 )
@@ -137,7 +150,7 @@ _VALUE_PHRASES = re.compile(
 _SOFT_PRESSURE = re.compile(r"\byou (?:really |just )?(?:need|have|must|ought|got) to\b|\byou've got to\b")
 _MIRRORED_NEED = re.compile(
     r"\byou (?:really )?(?:need|have|must|ought|got) to (?:show|prove|justify|defend|explain|answer|report|bring|"
-    r"take|hit|find|save|cut|deliver|go back|walk in|get (?:this|it|something) past)\b(?! me\b| us\b| it to me\b)"
+    r"take|find|save|cut|deliver|go back|walk in|get (?:this|it|something) past)\b(?! me\b| us\b| it to me\b)"
 )
 _CONTRAST = re.compile(r"\b(?:but|however|still|anyway)\b")
 
@@ -163,6 +176,8 @@ class _Prototypes:
     #: moves whose examples are all statements: never read into a question ("Which clinics use it?" is not
     #: an offer to roll it out, however close the words)
     statements_only: frozenset[str] = frozenset()
+    #: and moves whose examples are all questions ("asks-about-usage") are never read into a statement
+    questions_only: frozenset[str] = frozenset()
 
 
 #: one lock for every cache below, so a background warm-up and a reply never embed the same lines twice
@@ -209,7 +224,10 @@ def _custom_prototypes(scenario: Scenario) -> _Prototypes | None:
         statements = frozenset(
             name for name, m in scenario.custom_moves.items() if not any(ex.rstrip().endswith("?") for ex in m.examples)
         )
-        hit = _Prototypes(tuple(names), embed(lines), thresholds, statements)
+        questions = frozenset(
+            name for name, m in scenario.custom_moves.items() if all(ex.rstrip().endswith("?") for ex in m.examples)
+        )
+        hit = _Prototypes(tuple(names), embed(lines), thresholds, statements, questions)
         _custom_cache[key] = hit
     return hit
 
@@ -246,7 +264,7 @@ def _rule_moves(sentence: str) -> set[str]:
         if pattern.search(s):
             found.add(move)
     if _SOFT_PRESSURE.search(s) and "pressure" not in found:
-        if _MIRRORED_NEED.search(s) or (found & {"acknowledge", "empathise", "reflect"} and not _CONTRAST.search(s)):
+        if not _CONTRAST.search(s) and (_MIRRORED_NEED.search(s) or found & {"acknowledge", "empathise", "reflect"}):
             found.add("reflect")
         else:
             found.add("pressure")
@@ -261,18 +279,33 @@ def _rule_moves(sentence: str) -> set[str]:
     return found
 
 
-def _nearest(protos: _Prototypes, vecs: np.ndarray, questions: list[bool] | None = None) -> set[str]:
+def _nearest(protos: _Prototypes, vecs: np.ndarray) -> set[str]:
     sims = vecs @ protos.matrix.T  # (S, K)
     found: set[str] = set()
     best = sims.max(axis=0)
-    statement_rows = [i for i, q in enumerate(questions or []) if not q]
     for k, name in enumerate(protos.names):
-        if name in protos.statements_only and questions is not None:
-            score = max((float(sims[i, k]) for i in statement_rows), default=0.0)
-        else:
-            score = float(best[k])
-        if score >= protos.thresholds.get(name, 0.65):
+        if best[k] >= protos.thresholds.get(name, 0.65):
             found.add(name)
+    return found
+
+
+def _nearest_custom(protos: _Prototypes, vecs: np.ndarray, questions: list[bool]) -> set[str]:
+    """Scenario moves, at most one per sentence: the closest one above its threshold. Two custom moves are two
+    intents ("explains what went wrong" vs "blames the bank"); one sentence is read as the one it is closest to.
+    A move whose examples are all statements is never read into a question, nor one of questions into a
+    statement."""
+    sims = vecs @ protos.matrix.T  # (S, K)
+    found: set[str] = set()
+    for i, is_question in enumerate(questions):
+        best: tuple[float, str] | None = None
+        for k, name in enumerate(protos.names):
+            score = float(sims[i, k])
+            if name in (protos.statements_only if is_question else protos.questions_only):
+                continue
+            if score >= protos.thresholds.get(name, 0.65) and (best is None or score > best[0]):
+                best = (score, name)
+        if best is not None:
+            found.add(best[1])
     return found
 
 
@@ -306,7 +339,7 @@ def classify(text: str, scenario: Scenario | None = None) -> list[str]:
     if scenario is not None:
         custom = _custom_prototypes(scenario)
         if custom is not None:
-            found |= _nearest(custom, vecs, questions)
+            found |= _nearest_custom(custom, vecs, questions)
     if len(text.split()) > MONOLOGUE_WORDS:
         found.add("monologue")
     if (
