@@ -38,6 +38,8 @@ FOLLOW_UP_MAX_WORDS = 8
 OPEN_MIN_WORDS = 3
 #: beats whose line is chosen by how well it fits the learner's words (the others are varied by a hash)
 RELEVANT_SITUATIONS = ("react:open-question", "react:value")
+#: a what/how/when … sentence without a question mark this long is a statement ("When we looked at the data, …")
+OPEN_UNMARKED_MAX_WORDS = 12
 #: embedding budget per turn (sentences, and words per sentence)
 EMBED_MAX_SENTENCES = 6
 EMBED_MAX_WORDS = 28
@@ -51,6 +53,11 @@ _OPEN_START = re.compile(
     r"(?:can|could|would) you (?:tell|walk|talk|describe|say more|help me understand|share)|"
     r"say more|i'm curious|i am curious|i'd love to hear|i'd like to understand)\b"
 )
+_WH_WORD = re.compile(
+    r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+|well,?\s+)?(?:what|how|why|which|who|where|when)\b"
+)
+#: an open question after a lead-in clause: "So it fits, what made you pick up the guide?"
+_LATE_WH = re.compile(r"[,;:\u2014-]\s*(?:and\s+|so\s+|but\s+)?(?:what|how(?! about)|why|which|who|where|when)\b")
 _CLOSED_START = re.compile(
     r"^(?:so,?\s+|and\s+|but\s+|okay,?\s+|ok,?\s+|right,?\s+)?"
     r"(?:is|are|do|does|did|can|could|would|will|have|has|had|should|shall|was|were|isn't|aren't|don't|won't)\b"
@@ -70,7 +77,8 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"on (?:the )?one hand|part of you|you're (?:worried|concerned|saying|torn)|so what matters|"
         r"so the real|so for you|you'd like to|you want to make sure|so you'd|so you would|"
         r"you'd be the one|you're the one|so it's (?:about|less about|more about|not about)|"
-        r"from where you(?:'re| are) (?:sitting|standing)|the way you see it|as you see it)\b"
+        r"from where you(?:'re| are) (?:sitting|standing)|the way you see it|as you see it|"
+        r"^so you(?:'ve| have| had| think| see))\b"
     ),
     "empathise": re.compile(
         r"\b(?:that must (?:be|have been|weigh|hurt|sting|feel)|(?:i'm|i am) (?:\w+ )?sorry|i can imagine|"
@@ -151,6 +159,11 @@ _SOFT_PRESSURE = re.compile(r"\byou (?:really |just )?(?:need|have|must|ought|go
 _MIRRORED_NEED = re.compile(
     r"\byou (?:really )?(?:need|have|must|ought|got) to (?:show|prove|justify|defend|explain|answer|report|bring|"
     r"take|find|save|cut|deliver|go back|walk in|get (?:this|it|something) past)\b(?! me\b| us\b| it to me\b)"
+)
+_WE_ASK = re.compile(r"^(?:so,?\s+|and\s+|then,?\s+)?(?:(?:can|could|shall|should) we|let's|how about)\b")
+_WHEN = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|tomorrow|next week|this week|in two weeks|"
+    r"\d{1,2}(?::\d\d)? ?(?:am|pm)|at \d{1,2}\b)"
 )
 _CONTRAST = re.compile(r"\b(?:but|however|still|anyway)\b")
 
@@ -256,13 +269,21 @@ def _rule_moves(sentence: str) -> set[str]:
     s = sentence.lower().replace("’", "'")
     found: set[str] = set()
     stripped = s.strip()
-    if _OPEN_START.search(stripped) and len(stripped.split()) >= OPEN_MIN_WORDS:
+    words = len(stripped.split())
+    asked = stripped.endswith("?")
+    if (
+        _OPEN_START.search(stripped)
+        and words >= OPEN_MIN_WORDS
+        and (asked or words <= OPEN_UNMARKED_MAX_WORDS or not _WH_WORD.match(stripped))
+    ) or (asked and _LATE_WH.search(stripped)):
         found.add("open-question")
     elif stripped.endswith("?") or (_CLOSED_START.search(stripped) and len(stripped.split()) <= 15):
         found.add("closed-question")  # a yes/no question, typed with or without its question mark
     for move, pattern in _RULES.items():
         if pattern.search(s):
             found.add(move)
+    if _WE_ASK.search(stripped) and _WHEN.search(s):
+        found.add("next-step")  # "Can we put both options to the team on Wednesday?"
     if _SOFT_PRESSURE.search(s) and "pressure" not in found:
         if not _CONTRAST.search(s) and (_MIRRORED_NEED.search(s) or found & {"acknowledge", "empathise", "reflect"}):
             found.add("reflect")
