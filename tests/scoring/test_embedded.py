@@ -369,9 +369,18 @@ def test_long_calls_embed_a_bounded_number_of_words_but_quote_whole_segments() -
     )
     conversation = conv("# roles: Rep=learner, Buyer=counterpart\n" + turns)
     segs = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
-    texts = embedded.embedding_texts(segs)
-    budget = max(embedded.EMBED_WORD_BUDGET, embedded.MIN_EMBED_WORDS * len(segs))  # every segment keeps 14 words
+    texts = segments.embedding_texts(segs)
+    budget = max(segments.EMBED_WORD_BUDGET, segments.MIN_EMBED_WORDS * len(segs))  # every segment keeps 14 words
     assert sum(len(t.split()) for t in texts) <= budget < sum(len(s.text.split()) for s in segs)
     assert all(s.text.startswith(t) for s, t in zip(segs, texts, strict=True))
     short = segs[:5]
-    assert embedded.embedding_texts(short) == [s.text for s in short]
+    assert segments.embedding_texts(short) == [s.text for s in short]
+
+
+def test_when_every_line_breaks_a_rule_other_criteria_are_missed_with_evidence(scorer: EmbeddedScorer) -> None:
+    rubric = parse_model(BLOCKER_RUBRIC, Rubric)
+    text = "# roles: Ana=learner, Bo=counterpart\nBo: Too expensive.\nAna: Fine, I'll knock forty percent off, done.\n"
+    card = scorer.score(conv(text), rubric)
+    assert card.blockers == ["no-big-discount"]
+    step = card.result("next-step")
+    assert step.verdict == "missed" and step.evidence and step.evidence[0].turn == 1

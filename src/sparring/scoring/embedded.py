@@ -42,7 +42,15 @@ from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
-from sparring.scoring.segments import Segment, percent_threshold, percentages, quote_of, segment_turn
+from sparring.scoring.segments import (
+    EMBED_WORD_BUDGET,
+    Segment,
+    embedding_texts,
+    percent_threshold,
+    percentages,
+    quote_of,
+    segment_turn,
+)
 
 ENGINE_NAME = "embedded"
 #: strength at which a segment shows the behaviour clearly (met) / somewhat (partly)
@@ -187,23 +195,6 @@ def score_segments(
         )
         for i, seg in enumerate(segments)
     ]
-
-
-#: learner words embedded per conversation at most; beyond it (long calls) clauses are not matched separately and
-#: each sentence is matched by its opening words (where the speech act usually is). Quotes show whole sentences.
-EMBED_WORD_BUDGET = 2500
-MIN_EMBED_WORDS = 10
-
-
-def embedding_texts(segments: Sequence[Segment], budget: int = EMBED_WORD_BUDGET) -> list[str]:
-    """The text embedded for each segment: the whole segment, or its first words when the call is long."""
-    lengths = [len(s.text.split()) for s in segments]
-    if sum(lengths) <= budget:
-        return [s.text for s in segments]
-    cap = max(lengths)
-    while cap > MIN_EMBED_WORDS and sum(min(n, cap) for n in lengths) > budget:
-        cap -= 1
-    return [s.text if n <= cap else " ".join(s.text.split()[:cap]) for s, n in zip(segments, lengths, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- scorer
@@ -458,7 +449,15 @@ class EmbeddedScorer:
         rule_lines = [] if c.kind == "blocker" else ctx.rule_lines
         scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, _prototypes(c, self._embed, rule_lines))
         if c.kind != "blocker" and ctx.broken:
-            scores = [s for s in scores if not ctx.breaks_rule(s.segment)] or scores[:0]
+            kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
+            if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
+                return CriterionResult(
+                    id=c.id, kind=c.kind, score=1.0 if c.kind == "scale" else 0.0,
+                    max=5.0 if c.kind == "scale" else 1.0, verdict="missed",
+                    evidence=[ctx.evidence(s) for s in _top_distinct(scores, lambda s: s.positive, 1)],
+                    rationale="Not shown: every line the learner said broke one of the rubric's rules.",
+                )  # fmt: skip
+            scores = kept
         ctx.per_criterion[c.id] = scores
         if c.kind == "check":
             return judge_check(c, ctx, scores)

@@ -7,6 +7,7 @@ turn's text (a quote that is not in the transcript is a bug, never shown).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sparring.content.rubric import Criterion
@@ -149,3 +150,20 @@ def percent_threshold(criterion: Criterion) -> float | None:
         if m:
             return float(m.group(1))
     return None
+
+
+#: learner words embedded per conversation at most; beyond it (long calls) clauses are not matched separately and
+#: each sentence is matched by its opening words (where the speech act usually is). Quotes show whole sentences.
+EMBED_WORD_BUDGET = 2500
+MIN_EMBED_WORDS = 10
+
+
+def embedding_texts(segments: Sequence[Segment], budget: int = EMBED_WORD_BUDGET) -> list[str]:
+    """The text embedded for each segment: the whole segment, or its first words when the call is long."""
+    lengths = [len(s.text.split()) for s in segments]
+    if sum(lengths) <= budget:
+        return [s.text for s in segments]
+    cap = max(lengths)
+    while cap > MIN_EMBED_WORDS and sum(min(n, cap) for n in lengths) > budget:
+        cap -= 1
+    return [s.text if n <= cap else " ".join(s.text.split()[:cap]) for s, n in zip(segments, lengths, strict=True)]
