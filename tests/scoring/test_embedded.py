@@ -384,3 +384,28 @@ def test_when_every_line_breaks_a_rule_other_criteria_are_missed_with_evidence(s
     assert card.blockers == ["no-big-discount"]
     step = card.result("next-step")
     assert step.verdict == "missed" and step.evidence and step.evidence[0].turn == 1
+
+
+ODD_CONVERSATIONS = {
+    "punctuation only": [("learner", "..."), ("counterpart", "?!"), ("learner", "—")],
+    "one word turns": [("counterpart", "Price?"), ("learner", "Yes."), ("counterpart", "Okay."), ("learner", "Right.")],
+    "unicode and emoji": [
+        ("counterpart", "Ça coûte trop cher 😬"),
+        ("learner", "Je comprends — qu'est-ce qui compte le plus ?"),
+    ],
+    "run-on without punctuation": [("counterpart", "so"), ("learner", " ".join(["and then we looked at it"] * 60))],
+    "learner only": [("learner", "Hello? Can you hear me? I'll send the summary by Friday.")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_CONVERSATIONS))
+def test_odd_conversations_score_with_every_built_in_rubric(name: str, scorer: EmbeddedScorer) -> None:
+    conversation = Conversation(source="call")
+    for role, text in ODD_CONVERSATIONS[name]:
+        conversation.add("Rep" if role == "learner" else "Client", role, text)  # type: ignore[arg-type]
+    for rubric_id in BUILT_IN:
+        card = scorer.score(conversation, LIB.rubrics[rubric_id])
+        assert 0 <= card.overall <= 100
+        for result in card.criteria:
+            for ev in result.evidence:
+                assert ev.quote and ev.quote in conversation.turns[ev.turn].text
