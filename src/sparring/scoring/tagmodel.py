@@ -37,8 +37,8 @@ CHAR_FEATURES = 2**15
 PREV_FEATURES = 2**13
 FORMAT_VERSION = 2
 PREDICTION_CACHE = 20_000
-#: how much each feature block counts: word, char, previous turn, next turn, dense cues, own previous turn
-BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3, 0.5)
+#: how much each feature block counts: word, char, turns before (other speaker's + own), next turn, dense cues
+BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP_WORDS = (
@@ -62,6 +62,10 @@ def _vectorizers() -> tuple[object, object, object]:
                              alternate_sign=False, norm=None)
     prev = HashingVectorizer(n_features=PREV_FEATURES, ngram_range=(1, 1), alternate_sign=False, norm=None)
     return word, char, prev
+
+
+def _own_tokens(text: str | None) -> str:
+    return " ".join("t_" + w for w in _WORD.findall(text.lower())) if text else ""
 
 
 def _content_words(text: str) -> set[str]:
@@ -119,7 +123,6 @@ class TagModel:
         self.idf_char: np.ndarray | None = None
         self.idf_prev: np.ndarray | None = None
         self.idf_next: np.ndarray | None = None
-        self.idf_own: np.ndarray | None = None
         self.dense_mean: np.ndarray | None = None
         self.dense_scale: np.ndarray | None = None
         self.coef: np.ndarray | None = None
@@ -146,10 +149,12 @@ class TagModel:
         own: Sequence[str | None],
     ) -> tuple[sp.csr_matrix, ...]:
         word, char, ctx = _vectorizers()
+        # one bag for what came before: the other speaker's turn, plus the speaker's own previous turn as
+        # marked words ("t_share"), normalised together
+        before = [f"{p or ''} {_own_tokens(o)}" for p, o in zip(previous, own, strict=True)]
         return (word.transform(texts), char.transform(texts),  # type: ignore[attr-defined]
-                ctx.transform([p or "" for p in previous]),  # type: ignore[attr-defined]
-                ctx.transform([n or "" for n in following]),  # type: ignore[attr-defined]
-                ctx.transform([o or "" for o in own]))  # type: ignore[attr-defined]
+                ctx.transform(before),  # type: ignore[attr-defined]
+                ctx.transform([n or "" for n in following]))  # type: ignore[attr-defined]
 
     def _features(
         self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
@@ -157,14 +162,12 @@ class TagModel:
     ) -> sp.csr_matrix:
         assert self.idf_word is not None and self.idf_char is not None and self.idf_prev is not None
         assert self.idf_next is not None and self.dense_mean is not None and self.dense_scale is not None
-        assert self.idf_own is not None
-        cw, cc, cp, cn, co = self._counts(texts, previous, following, own)
+        cw, cc, cp, cn = self._counts(texts, previous, following, own)
         dense = (dense_features(texts, previous, following) - self.dense_mean) / self.dense_scale
         w = self.weights
         return sp.hstack([
             self._tfidf(cw, self.idf_word) * w[0], self._tfidf(cc, self.idf_char) * w[1],
             self._tfidf(cp, self.idf_prev) * w[2], self._tfidf(cn, self.idf_next) * w[3], sp.csr_matrix(dense * w[4]),
-            self._tfidf(co, self.idf_own) * w[5],
         ]).tocsr()
 
     # -- training and prediction --------------------------------------------------------------------------------
@@ -183,9 +186,8 @@ class TagModel:
             raise ValueError(f"unknown labels {unknown}; expected {LABELS}")
         nxt = list(following) if following is not None else [None] * len(texts)
         own = list(own_previous) if own_previous is not None else [None] * len(texts)
-        cw, cc, cp, cn, co = self._counts(texts, previous, nxt, own)
-        self.idf_word, self.idf_char, self.idf_prev, self.idf_next, self.idf_own = (
-            self._idf(m) for m in (cw, cc, cp, cn, co))
+        cw, cc, cp, cn = self._counts(texts, previous, nxt, own)
+        self.idf_word, self.idf_char, self.idf_prev, self.idf_next = (self._idf(m) for m in (cw, cc, cp, cn))
         dense = dense_features(texts, previous, nxt)
         self.dense_mean = dense.mean(axis=0)
         scale = dense.std(axis=0)
@@ -262,7 +264,6 @@ class TagModel:
         path = Path(path)
         assert self.coef is not None and self.intercept is not None and self.idf_word is not None
         assert self.idf_char is not None and self.idf_prev is not None and self.idf_next is not None
-        assert self.idf_own is not None
         assert self.dense_mean is not None and self.dense_scale is not None
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
@@ -270,7 +271,7 @@ class TagModel:
                 f, version=np.array(FORMAT_VERSION), c=np.array(self.c), weights=np.array(self.weights),
                 idf_word=self.idf_word.astype(np.float16),
                 idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
-                idf_next=self.idf_next.astype(np.float16), idf_own=self.idf_own.astype(np.float16),
+                idf_next=self.idf_next.astype(np.float16),
                 dense_mean=self.dense_mean, dense_scale=self.dense_scale, coef=self.coef.astype(np.float16),
                 intercept=self.intercept,
             )
@@ -286,7 +287,6 @@ class TagModel:
             m.idf_char = data["idf_char"].astype(np.float32)
             m.idf_prev = data["idf_prev"].astype(np.float32)
             m.idf_next = data["idf_next"].astype(np.float32)
-            m.idf_own = data["idf_own"].astype(np.float32)
             m.dense_mean, m.dense_scale = data["dense_mean"], data["dense_scale"]
             m.coef = data["coef"].astype(np.float32)
             m.intercept = data["intercept"].astype(np.float32)
