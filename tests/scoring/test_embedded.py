@@ -409,3 +409,21 @@ def test_odd_conversations_score_with_every_built_in_rubric(name: str, scorer: E
         for result in card.criteria:
             for ev in result.evidence:
                 assert ev.quote and ev.quote in conversation.turns[ev.turn].text
+
+
+def test_before_any_concession_is_enforced_in_order(scorer: EmbeddedScorer) -> None:
+    rubric = LIB.rubrics["renewal-value"]
+    assert "before any price concession" in (rubric.criterion("explore-before-price").met_when or "")
+    late = """# roles: Casey=learner, Nadia=counterpart
+Nadia: Marcus wants every vendor contract cut, and ours is on his list.
+Casey: Okay, I can take ten percent off the renewal.
+Nadia: That would help.
+Casey: What is Marcus hoping to get out of this review, beyond the price itself?
+"""
+    early = late.replace("Casey: Okay, I can take ten percent off the renewal.\nNadia: That would help.\n", "") + (
+        "Nadia: Mostly a lower total.\nCasey: Okay, I can take ten percent off the renewal.\n"
+    )
+    late_card, early_card = scorer.score(conv(late), rubric), scorer.score(conv(early), rubric)
+    too_late = late_card.result("explore-before-price")
+    assert too_late.verdict == "missed" and "Not in time" in too_late.rationale and too_late.evidence[0].turn == 1
+    assert early_card.result("explore-before-price").verdict == "met"

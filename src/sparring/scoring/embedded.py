@@ -41,6 +41,7 @@ from sparring.conversation.model import Conversation, Turn
 from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
+from sparring.scoring.ordering import order_limit
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
     EMBED_WORD_BUDGET,
@@ -388,6 +389,12 @@ def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore])
     )  # fmt: skip
 
 
+def _missed(c: Criterion, evidence: list[Evidence], rationale: str) -> CriterionResult:
+    scale = c.kind == "scale"
+    return CriterionResult(id=c.id, kind=c.kind, score=1.0 if scale else 0.0, max=5.0 if scale else 1.0,
+                           verdict="missed", evidence=evidence, rationale=rationale)  # fmt: skip
+
+
 def _credit(r: CriterionResult) -> float:
     if r.kind == "scale":
         return max(0.0, (r.score - 1.0) / 4.0)
@@ -451,13 +458,17 @@ class EmbeddedScorer:
         if c.kind != "blocker" and ctx.broken:
             kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
             if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
-                return CriterionResult(
-                    id=c.id, kind=c.kind, score=1.0 if c.kind == "scale" else 0.0,
-                    max=5.0 if c.kind == "scale" else 1.0, verdict="missed",
-                    evidence=[ctx.evidence(s) for s in _top_distinct(scores, lambda s: s.positive, 1)],
-                    rationale="Not shown: every line the learner said broke one of the rubric's rules.",
-                )  # fmt: skip
+                evidence = [ctx.evidence(s) for s in _top_distinct(scores, lambda s: s.positive, 1)]
+                return _missed(c, evidence, "Not shown: every line the learner said broke one of the rubric's rules.")
             scores = kept
+        limit = order_limit(c, ctx)
+        if limit is not None and c.kind in ("check", "scale"):
+            first, what = limit
+            earlier = [s for s in scores if s.segment.turn < first]
+            if not any(s.strength >= MODERATE for s in earlier):
+                why = f"Not in time: the first {what} came at turn {first}, before the behaviour ({c.met_when})."
+                return _missed(c, [Evidence(turn=first, quote=quote_of(ctx.turn(first)))], why)
+            scores = earlier
         ctx.per_criterion[c.id] = scores
         if c.kind == "check":
             return judge_check(c, ctx, scores)
