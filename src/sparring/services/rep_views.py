@@ -42,7 +42,7 @@ class RepView(BaseModel):
     branched_from_turn: int | None = None
     created_at: datetime
     ended_at: datetime | None = None
-    turn_count: int
+    turn_count: int | None = Field(default=None, description="left out of private reps' summaries")
     overall: float | None = None
     passed: bool | None = None
     summary_only: bool = Field(default=False, description="true when the rep is private: no transcript or detail")
@@ -90,7 +90,7 @@ def _view(rep: Rep, learner: str, turns: int, card: ScorecardRow | None, summary
         difficulty=rep.difficulty, outcome=rep.outcome, ended_reason=None if summary_only else rep.ended_reason,
         private=rep.private, parent_rep_id=None if summary_only else rep.parent_rep_id,
         branched_from_turn=None if summary_only else rep.branched_from_turn, created_at=rep.created_at,
-        ended_at=rep.ended_at, turn_count=turns, overall=card.overall if card else None,
+        ended_at=rep.ended_at, turn_count=None if summary_only else turns, overall=card.overall if card else None,
         passed=card.passed if card else None, summary_only=summary_only,
     )
 
