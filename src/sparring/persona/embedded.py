@@ -177,8 +177,13 @@ class EmbeddedPersonaEngine:
                     say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
                 say(f"raise:{raised.id}", raised.lines)
             elif current is not None and (not reacted or reaction == "react:closed-question"):
-                if progressed:
-                    self._say_positive(scenario, moves, facts, profile, say)
+                if progressed:  # a step forward that does not settle it yet (harder levels need more hits)
+                    if not (
+                        "open-question" in moves
+                        and self._about(current, text, scenario)
+                        and say(f"answer:{current.id}", current.answers)
+                    ):
+                        self._say_positive(scenario, moves, facts, profile, say)
                 elif not (
                     "open-question" in moves
                     and (
