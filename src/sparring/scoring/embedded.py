@@ -107,7 +107,7 @@ def _prototypes(c: Criterion, embed_fn: Any, rule_lines: Sequence[str] = ()) -> 
     every non-blocker criterion: a line that breaks a rule is never evidence of good behaviour."""
     desc = _description_texts(c)
     negatives = list(c.examples_negative) + [line for line in rule_lines if line not in c.examples_negative]
-    key = (tuple(c.examples_positive), tuple(negatives), tuple(desc))
+    key = (embed_fn, tuple(c.examples_positive), tuple(negatives), tuple(desc))
     hit = _PROTO_CACHE.get(key)
     if hit is not None:
         return hit
@@ -215,7 +215,7 @@ class ScoringContext:
     rule_lines: list[str] = field(default_factory=list)
     #: (turn, start, end) of sentences that broke a rule: never positive evidence for another criterion
     broken: list[tuple[int, int, int]] = field(default_factory=list)
-
+    #: per blocker id: the (turn, start, end) of the sentences that hit it
     hit_spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     def breaks_rule(self, seg: Segment) -> bool:
