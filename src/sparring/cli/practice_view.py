@@ -15,7 +15,6 @@ from sparring.scoring.scorecard import Scorecard
 if TYPE_CHECKING:
     from sparring.services.records import RepSummary
 
-VERDICT_STYLE = {"met": "green", "partly": "yellow", "missed": "red", "n/a": "dim"}
 
 
 def show_brief(console: Console, scenario: Scenario, difficulty: str, rep_id: int) -> None:
@@ -39,36 +38,12 @@ def show_turn(console: Console, turn: Turn) -> None:
 
 
 def show_scorecard(console: Console, card: Scorecard, outcome: str) -> None:
-    verdict = "[green]passed[/green]" if card.passed else "[red]not passed[/red]"
+    """The rep's outcome, then the same scorecard view as `sparring score`."""
+    from sparring.cli.scorecard_view import show_scorecard as show_card
+
     console.print()
-    console.print(
-        f"[bold]Outcome:[/bold] {outcome}   [bold]Score:[/bold] {card.overall:.0f}/100 ({verdict})"
-        f"   [dim]rubric {card.rubric.id}@{card.rubric.version}, engine {card.engine}[/dim]"
-    )
-    if card.blockers:
-        console.print(f"[bold red]Blockers hit:[/bold red] {', '.join(card.blockers)}")
-    table = Table(show_lines=False)
-    for col in ("criterion", "verdict", "score", "evidence"):
-        table.add_column(col)
-    for c in card.criteria:
-        ev = "; ".join(f"#{e.turn} “{e.quote if len(e.quote) < 70 else e.quote[:67] + '...'}”" for e in c.evidence[:2])
-        shown: str = c.verdict
-        if c.kind == "blocker" and c.hit is not None:
-            shown = "HIT" if c.hit else "clear"
-        style = {"HIT": "bold red", "clear": "green"}.get(shown) or VERDICT_STYLE.get(c.verdict, "")
-        score = f"{c.score:g}/{c.max:g}" if c.max else "-"
-        table.add_row(c.id, f"[{style}]{shown}[/{style}]" if style else shown, score, ev or c.rationale[:80])
-    console.print(table)
-    fb = card.feedback
-    for title, items in (("What landed", fb.landed), ("What missed", fb.missed)):
-        if items:
-            console.print(f"[bold]{title}[/bold]")
-            for item in items:
-                console.print(f"  • {item}", highlight=False)
-    if fb.next_drill:
-        console.print(f"[bold]Next drill:[/bold] {fb.next_drill}", highlight=False)
-    if fb.better_line:
-        console.print(f"[bold]Try instead:[/bold] {fb.better_line}", highlight=False)
+    console.print(f"[bold]Outcome:[/bold] {outcome}")
+    show_card(card, console)
 
 
 def history_table(reps: list[RepSummary]) -> Table:
