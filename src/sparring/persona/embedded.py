@@ -46,6 +46,8 @@ from sparring.persona.rules import (
 PREEMPT_RELEVANCE = 0.55
 #: situations whose line is chosen by fit to the learner's words (see ``_fitting``)
 FITTED = ("answer:", "eased:", "preempted:")
+#: a background line this close to a question passes for an answer to it (see ``_answerable``)
+ANSWER_MIN_FIT = 0.2
 #: lines within this cosine of the best fit count as equally good
 FIT_MARGIN = 0.03
 #: a question about another objection that is this much closer than to the open one is about that other one
@@ -185,14 +187,10 @@ class EmbeddedPersonaEngine:
                     ):
                         self._say_positive(scenario, moves, facts, profile, say)
                 elif not (
-                    "open-question" in moves
-                    and (
-                        (self._about(current, text, scenario) and say(f"answer:{current.id}", current.answers))
-                        or say("react:open-question", self._beats(scenario, "react:open-question", facts, profile))
-                    )
+                    "open-question" in moves and self._answer(scenario, current, text, used, facts, profile, say)
                 ):
                     if not reacted and preempted is None:  # take in what was just said, then back to the open point
-                        self._say_positive(scenario, moves, facts, profile, say, neutral=False)
+                        self._say_positive(scenario, moves, facts, profile, say, neutral=False, skip={"open-question"})
                     say(f"press:{current.id}", current.pressing_lines or current.lines)
             elif not parts:
                 done = all(r in new.eased for r in required) and len(new.raised) == len(active)
@@ -260,6 +258,33 @@ class EmbeddedPersonaEngine:
         scores = dict(zip(pool, similarities(text, tuple(pool)), strict=True))  # the whole pool: cached once
         best = max(scores[line] for line in fresh)
         return pick([line for line in fresh if scores[line] >= best - FIT_MARGIN], used, seed)
+
+    def _answer(
+        self,
+        scenario: Scenario,
+        current: Objection,
+        text: str,
+        used: set[str],
+        facts: Facts,
+        profile: DifficultyProfile,
+        say: Callable[[str, Sequence[str]], bool],
+    ) -> bool:
+        """Answer an open question while an objection is open: with the objection's own answers when the question
+        is about it, else with a background line that fits the question. False when nothing fits."""
+        if self._about(current, text, scenario) and say(f"answer:{current.id}", current.answers):
+            return True
+        pool = self._beats(scenario, "react:open-question", facts, profile)
+        return self._answerable(pool, used, text) and say("react:open-question", pool)
+
+    @staticmethod
+    def _answerable(pool: Sequence[str], used: set[str], text: str) -> bool:
+        """Some fresh background line comes close enough to the question to pass for an answer. If none does
+        ("How was the conference?"), the persona goes back to its open concern instead of answering at random."""
+        fresh = [line for line in pool if line not in used]
+        if not fresh:
+            return False
+        scores = dict(zip(pool, similarities(text, tuple(pool)), strict=True))
+        return max(scores[line] for line in fresh) >= ANSWER_MIN_FIT
 
     @staticmethod
     def _about(objection: Objection, text: str, scenario: Scenario) -> bool:
@@ -334,9 +359,10 @@ class EmbeddedPersonaEngine:
         profile: DifficultyProfile,
         say: Callable[[str, Sequence[str]], bool],
         neutral: bool = True,
+        skip: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         for move, situation in POSITIVE_REACTIONS:
-            if move in moves and say(situation, self._beats(scenario, situation, facts, profile)):
+            if move in moves and move not in skip and say(situation, self._beats(scenario, situation, facts, profile)):
                 return
         if neutral:
             say("neutral", self._beats(scenario, "neutral", facts, profile))
