@@ -24,15 +24,23 @@ def show_scorecard(card: Scorecard, out: Console | None = None) -> None:
     )
     if card.blockers:
         out.print(f"[bold red]Rules broken:[/bold red] {', '.join(card.blockers)} — the rep fails whatever the total")
+    wide = out.width >= 120
     table = Table(show_lines=True)
-    for col in ("criterion", "kind", "verdict", "score", "evidence", "why"):
-        table.add_column(col, overflow="fold")
+    table.add_column("criterion", no_wrap=True)
+    if wide:
+        table.add_column("kind")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    table.add_column("evidence", overflow="fold", ratio=2)
+    if wide:
+        table.add_column("why", overflow="fold", ratio=3)
     for c in card.criteria:
         shown = ("HIT" if c.hit else "clear") if c.kind == "blocker" and c.hit is not None else c.verdict
         style = VERDICT_STYLE.get(shown, "")
         ev = "\n".join(f"#{e.turn} “{_short(e.quote)}”" for e in c.evidence[:2])
         score = f"{c.score:g}/{c.max:g}" if c.max else "-"
-        table.add_row(c.id, c.kind, f"[{style}]{shown}[/{style}]", score, ev, _short(c.rationale, 160))
+        cells = [c.id] + ([c.kind] if wide else []) + [f"[{style}]{shown}[/{style}]", score, ev]
+        table.add_row(*cells, *([_short(c.rationale, 160)] if wide else []))
     out.print(table)
     metrics = {k: v for k, v in card.metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     if metrics:
