@@ -28,3 +28,12 @@ def test_bar_chart_clamps_and_colours_by_band() -> None:
     widths = [float(w) for w in re.findall(bar, svg)]
     assert widths[3] == max(widths) and widths[0] < widths[1] < widths[2] <= widths[3]
     assert "#b42318" in svg and "#b08800" in svg and "#137a3a" in svg
+
+
+def test_humanise_keeps_real_hyphens() -> None:
+    from sparring.web.templating import humanise
+
+    assert humanise("trade-offs") == "Trade-offs"
+    assert humanise("de-escalation") == "De-escalation"
+    assert humanise("hold-value") == "Hold value"
+    assert humanise(None) == ""

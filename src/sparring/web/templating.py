@@ -33,8 +33,16 @@ def verdict_class(verdict: str | None) -> str:
     return {"n/a": "na"}.get(verdict or "", verdict or "na")
 
 
+#: slugs whose hyphen belongs in the English word
+_HYPHENATED = ("trade-offs", "trade-off", "de-escalation", "follow-up", "one-on-one")
+
+
 def humanise(value: str | None) -> str:
-    return (value or "").replace("-", " ").replace("_", " ").strip().capitalize()
+    """A slug as words for people: 'hold-value' -> 'Hold value', 'de-escalation' -> 'De-escalation'."""
+    text = " ".join(w for w in (value or "").replace("_", "-").split("-") if w)
+    for word in _HYPHENATED:
+        text = text.replace(word.replace("-", " "), word)
+    return text.capitalize()
 
 
 def configure(env: Environment) -> None:
