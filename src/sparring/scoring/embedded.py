@@ -433,7 +433,7 @@ class EmbeddedScorer:
             segments = [s for s in segments if not s.clause]  # long call: whole sentences only
         # the embedding model releases the GIL: embed on a worker thread while the (pure Python) tagger runs
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparring-embed") as pool:
-            pending = pool.submit(self._embed, embedding_texts(segments)) if segments else None
+            pending = pool.submit(self._embed, embedding_texts(segments, EMBED_WORD_BUDGET)) if segments else None
             tags = tag_turns(conversation)
             metrics = compute_metrics(conversation, tags=tags)
             vectors = pending.result() if pending is not None else np.zeros((0, 384), dtype=np.float32)
