@@ -427,3 +427,24 @@ Casey: What is Marcus hoping to get out of this review, beyond the price itself?
     too_late = late_card.result("explore-before-price")
     assert too_late.verdict == "missed" and "Not in time" in too_late.rationale and too_late.evidence[0].turn == 1
     assert early_card.result("explore-before-price").verdict == "met"
+
+
+def test_metric_partly_band_sets_half_credit() -> None:
+    from sparring.content.rubric import Rubric
+    from sparring.conversation.model import Conversation
+    from sparring.scoring.embedded import EmbeddedScorer
+
+    def rubric(partly: dict[str, float] | None) -> Rubric:
+        crit: dict[str, object] = {"id": "talks-less", "kind": "metric", "name": "Lets them talk",
+                                   "metric": "talk_share", "target": {"max": 0.3}}  # fmt: skip
+        if partly is not None:
+            crit["partly"] = partly
+        return Rubric.model_validate({"id": "r", "title": "Partly band", "criteria": [crit]})
+
+    conv = Conversation()
+    conv.add("Rep", "learner", "one two three four five six")
+    conv.add("Buyer", "counterpart", "one two three four five six seven eight nine ten")
+    # talk share 6/16 = 0.375: beyond the default tolerance (0.3 + 0.06) but inside an explicit partly band
+    assert EmbeddedScorer().score(conv, rubric(None)).result("talks-less").verdict == "missed"
+    assert EmbeddedScorer().score(conv, rubric({"max": 0.4})).result("talks-less").verdict == "partly"
+    assert EmbeddedScorer().score(conv, rubric({"max": 0.35})).result("talks-less").verdict == "missed"

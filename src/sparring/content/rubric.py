@@ -73,6 +73,8 @@ class Criterion(_Strict):
     #: for ``metric``: which conversation metric and the band that counts as met
     metric: str | None = None
     target: MetricTarget | None = None
+    #: for ``metric``: the band that earns half credit (default: just outside ``target``, see docs/scoring.md)
+    partly: MetricTarget | None = None
     #: utterance tags that signal the behaviour (see docs/content-format.md for the tag list)
     signals: list[str] = Field(default_factory=list)
     examples_positive: list[str] = Field(default_factory=list)
@@ -102,7 +104,7 @@ class Criterion(_Strict):
                 raise ValueError(f"metric: unknown metric '{self.metric}' (known: {', '.join(METRIC_NAMES)})")
             if self.target is None:
                 raise ValueError("target: a metric criterion needs a target band: {min: ..., max: ...}")
-        elif self.metric or self.target:
+        elif self.metric or self.target or self.partly:
             raise ValueError(f"metric: metric/target only apply to metric criteria, not '{self.kind}'")
         return self
 

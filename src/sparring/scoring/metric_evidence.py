@@ -1,8 +1,9 @@
 """Metric criteria: the verdict against the target band, and the turns cited as evidence.
 
-A metric outside its band is ``partly`` when it misses by at most a quarter of the band's width or a fifth of the
-bound (whichever is larger), else ``missed``; a metric the conversation cannot give (timed metrics on an untimed
-transcript) is ``n/a`` with no evidence, never an invented number.
+A metric outside its band is ``partly`` when it lies in the criterion's ``partly`` band, or, without one, when
+it misses by at most a quarter of the band's width or a fifth of the bound (whichever is larger), else
+``missed``; a metric the conversation cannot give (timed metrics on an untimed transcript) is ``n/a`` with no
+evidence, never an invented number.
 
 Which turns are cited: the turns that drive the number.
 
@@ -100,11 +101,14 @@ def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
         verdict: Verdict = "met"
         score = 1.0
     else:
-        bound = lo if lo is not None and v < lo else hi
-        assert bound is not None
-        width = (hi - lo) if lo is not None and hi is not None else 0.0
-        tolerance = max(0.25 * width, 0.2 * abs(bound), 1e-9)
-        near = abs(v - bound) <= tolerance
+        if c.partly is not None:
+            near = (c.partly.min is None or v >= c.partly.min) and (c.partly.max is None or v <= c.partly.max)
+        else:
+            bound = lo if lo is not None and v < lo else hi
+            assert bound is not None
+            width = (hi - lo) if lo is not None and hi is not None else 0.0
+            tolerance = max(0.25 * width, 0.2 * abs(bound), 1e-9)
+            near = abs(v - bound) <= tolerance
         verdict, score = ("partly", 0.5) if near else ("missed", 0.0)
     ev = metric_evidence(c.metric, ctx.conversation, ctx.tags)
     return CriterionResult(
