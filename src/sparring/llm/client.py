@@ -165,6 +165,18 @@ class LLMClient:
         base = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
         return base * (0.75 + 0.5 * random.random())
 
+    def _next_attempt(self, exc: BaseException, attempt: int, *, may_retry: bool = True,
+                      usage: Usage | None = None) -> int:
+        """The retry policy in one place: back off and return the next attempt number, or raise LLMUnavailable.
+        ``may_retry`` is False once a stream has started (its text already reached the caller)."""
+        retryable, reason = classify(exc)
+        if retryable and may_retry and attempt < self.cfg.max_retries:
+            self._sleep(self._delay(attempt))
+            return attempt + 1
+        if retryable and attempt:
+            reason = f"{reason} after {attempt + 1} attempts"
+        raise LLMUnavailable(reason, usage) from exc
+
     # -- calls ------------------------------------------------------------------------------------------------
 
     def run(
@@ -191,14 +203,8 @@ class LLMClient:
                 response = model_request_sync(self.model, messages, model_settings=settings,
                                               model_request_parameters=params)  # fmt: skip
             except (AgentRunError, TimeoutError) as exc:
-                retryable, reason = classify(exc)
-                if retryable and attempt < self.cfg.max_retries:
-                    self._sleep(self._delay(attempt))
-                    attempt += 1
-                    continue
-                if retryable and attempt:
-                    reason = f"{reason} after {attempt + 1} attempts"
-                raise LLMUnavailable(reason, usage) from exc
+                attempt = self._next_attempt(exc, attempt, usage=usage)
+                continue
             u = response.usage
             usage = add_usage(usage, self._usage(u.input_tokens, u.output_tokens, 1))
             assert usage is not None
@@ -221,14 +227,8 @@ class LLMClient:
                 settings = self._settings(temperature)
                 result = agent.run_sync(prompt, deps=instructions, model_settings=settings, retries=retries)
             except (AgentRunError, TimeoutError) as exc:
-                retryable, reason = classify(exc)
-                if retryable and attempt < self.cfg.max_retries:
-                    self._sleep(self._delay(attempt))
-                    attempt += 1
-                    continue
-                if retryable and attempt:
-                    reason = f"{reason} after {attempt + 1} attempts"
-                raise LLMUnavailable(reason) from exc
+                attempt = self._next_attempt(exc, attempt)
+                continue
             u = result.usage
             return LLMResult(result.output, self._usage(u.input_tokens, u.output_tokens, u.requests), attempt + 1)
 
@@ -274,14 +274,8 @@ class LLMClient:
                 assert done is not None
                 response, u = done.response, done.usage
             except (AgentRunError, TimeoutError) as exc:
-                retryable, reason = classify(exc)
-                if retryable and not started and attempt < self.cfg.max_retries:
-                    self._sleep(self._delay(attempt))
-                    attempt += 1
-                    continue
-                if retryable and attempt:
-                    reason = f"{reason} after {attempt + 1} attempts"
-                raise LLMUnavailable(reason) from exc
+                attempt = self._next_attempt(exc, attempt, may_retry=not started)
+                continue
             usage = self._usage(u.input_tokens, u.output_tokens, 1)
             try:
                 output = _final(response, output_type)
@@ -324,14 +318,8 @@ class LLMClient:
                 yield final
                 return
             except (AgentRunError, TimeoutError) as exc:
-                retryable, reason = classify(exc)
-                if retryable and not started and attempt < self.cfg.max_retries:
-                    self._sleep(self._delay(attempt))
-                    attempt += 1
-                    continue
-                if retryable and attempt:
-                    reason = f"{reason} after {attempt + 1} attempts"
-                raise LLMUnavailable(reason) from exc
+                attempt = self._next_attempt(exc, attempt, may_retry=not started)
+                continue
 
 
 def _tool_params(output_type: type[BaseModel]) -> ModelRequestParameters:
