@@ -7,7 +7,9 @@ time it is used, so a fresh data directory just works.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,11 +34,25 @@ class DatabaseError(Exception):
     """The database URL is unusable or the database cannot be reached; the message says which."""
 
 
+def _set_wal(cur: Any) -> None:
+    """Switch to WAL. On a brand-new file several connections may race to do it, and SQLite can answer
+    "database is locked" at once without calling the busy handler; retry within the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _set_wal(cur)
+    cur.execute("PRAGMA foreign_keys=ON")
     # FULL: a committed turn survives a power loss too, not only a process crash (about 0.5 ms per commit here)
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
