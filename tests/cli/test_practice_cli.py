@@ -6,7 +6,6 @@ that every committed turn survived and that ``--resume`` continues the rep.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -15,9 +14,9 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+import sparring_test_support as support
 
 import sparring.engines
 from sparring.cli import main
@@ -25,21 +24,11 @@ from sparring.services.practice import PracticeService
 from sparring.settings import reset_settings_cache
 from sparring.store.db import Database, forget_databases
 
-SUPPORT_PATH = Path(__file__).parents[1] / "store" / "support.py"
+SUPPORT_PATH = Path(__file__).parents[1] / "store" / "sparring_test_support.py"
 
 
-def _support() -> Any:
-    name = "sparring_test_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SUPPORT_PATH)
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-support = _support()
 database_url = support.database_url
 DATA: Path = support.DATA
 SCENARIO = "test-guarded-buyer"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+import sparring_test_support as support
 
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
@@ -15,19 +13,6 @@ from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 
-
-def _support() -> Any:
-    name = "sparring_test_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "store" / "support.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-support = _support()
 database_url = support.database_url
 db = support.db
 

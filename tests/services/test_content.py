@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+import sparring_test_support as support
 from sqlalchemy import func, select
 
 from sparring.content.errors import ContentError, UnknownContentError
@@ -16,8 +16,6 @@ from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import ContentVersion
-
-support = sys.modules["sparring_test_support"]  # loaded by conftest.py
 
 DATA: Path = support.DATA
 

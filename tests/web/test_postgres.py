@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
+import sparring_test_support as support
 from web_support import World, build_world, login
 
 from sparring.settings import Settings
@@ -18,20 +15,10 @@ from sparring.web.app import create_app
 pytestmark = pytest.mark.postgres
 
 
-def _store_support() -> Any:
-    name = "sparring_test_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "store" / "support.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
 def pg_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    support = _store_support()
     support.require_pg()
     schema, url = support.make_pg_schema()
     database = Database(url)
