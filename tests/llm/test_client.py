@@ -141,6 +141,29 @@ def test_streaming_rate_limit_exhausts_budget(fake_openai: FakeOpenAI) -> None:
     assert len(fake_openai.requests) == 3
 
 
+
+def test_streaming_timeout_before_the_first_chunk_is_retried(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script = [{"sleep": 0.6, "args": {"reply": "late"}}]
+    client = _sdk_client(fake_openai, timeout=0.2, max_retries=1)
+    with pytest.raises(LLMUnavailable) as err:
+        list(client.stream(instructions="x", prompt="y", output_type=Answer))
+    assert err.value.reason == "timeout after 2 attempts"
+    assert len(fake_openai.requests) == 2
+
+
+def test_a_stream_slower_than_the_timeout_is_cut_and_not_retried(fake_openai: FakeOpenAI) -> None:
+    # the deadline covers the whole stream, not just the wait for the first chunk
+    fake_openai.script = [{"args": {"reply": "One. Two. Three. Four. Five. Six."}, "chunk": 3, "chunk_sleep": 0.05}]
+    client = _sdk_client(fake_openai, timeout=0.4, max_retries=2)
+    seen: list[object] = []
+    with pytest.raises(LLMUnavailable) as err:
+        for item in client.stream(instructions="x", prompt="y", output_type=Answer):
+            seen.append(item)
+    assert err.value.reason == "timeout"
+    assert seen and all(isinstance(i, Answer) for i in seen)  # it had started: the learner saw part of it
+    assert len(fake_openai.requests) == 1
+
+
 # ------------------------------------------------------------------ unit level with FunctionModel
 
 

@@ -5,7 +5,8 @@ boundary; at ~150 tokens a reply that cost about three times the CPU of the stre
 the thread's event loop (the same loop pydantic-ai's own sync calls use, so async HTTP clients are shared
 safely) holds the stream open, parses partial output at most once per ``debounce`` seconds and queues it;
 the sync side only wakes for those. The task enters and leaves the stream's context in one task, so cancel
-scopes never straddle tasks.
+scopes never straddle tasks. The attempt's deadline (``timeout``, the whole stream included, as pydantic-ai's
+``request_timeout`` would) is one ``asyncio.timeout`` around the task rather than a cancel scope per event.
 """
 
 from __future__ import annotations
@@ -60,15 +61,18 @@ def stream_partials(
     params: ModelRequestParameters,
     parse: Callable[[ModelResponse], P | None],
     debounce: float,
+    timeout: float | None = None,
 ) -> Iterator[P | StreamDone]:
     """Yield ``parse(response so far)`` when it is not None (at most once per ``debounce`` seconds), then a
-    :class:`StreamDone`. Exceptions from the provider are raised in the caller's thread."""
+    :class:`StreamDone`. Exceptions from the provider are raised in the caller's thread; when the whole stream
+    takes longer than ``timeout`` seconds (time the caller spends between items included) it is cancelled and
+    :class:`TimeoutError` is raised."""
     loop = thread_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def produce() -> None:
         try:
-            async with model_request_stream(
+            async with asyncio.timeout(timeout), model_request_stream(
                 model, list(messages), model_settings=settings, model_request_parameters=params
             ) as stream:
                 last = float("-inf")
