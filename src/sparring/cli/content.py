@@ -12,12 +12,28 @@ from rich.table import Table
 
 from sparring.content.library import get_library
 from sparring.content.loader import validate_paths
+from sparring.content.rubric import Rubric
+from sparring.content.scenario import Scenario
 
 console = Console()
 
 
+def _scenarios() -> list[Scenario]:
+    """Imported scenarios (newest published version) and the built-ins, sorted by id."""
+    from sparring.services.content import operator_content
+
+    svc = operator_content()
+    return svc.list_scenarios() if svc is not None else sorted(get_library().scenarios.values(), key=lambda s: s.id)
+
+
+def _rubrics() -> list[Rubric]:
+    from sparring.services.content import operator_content
+
+    svc = operator_content()
+    return svc.list_rubrics() if svc is not None else sorted(get_library().rubrics.values(), key=lambda r: r.id)
+
+
 def _scenarios_list(json_out: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    lib = get_library()
     rows: list[dict[str, Any]] = [
         {
             "id": s.id,
@@ -27,7 +43,7 @@ def _scenarios_list(json_out: bool = typer.Option(False, "--json", help="print J
             "skills": list(s.skills),
             "difficulties": list(s.difficulties),
         }
-        for s in lib.scenarios.values()
+        for s in _scenarios()
     ]
     if json_out:
         print(json.dumps(rows, indent=2))
@@ -52,7 +68,10 @@ def _scenarios_show(
     scenario_id: str = typer.Argument(..., help="scenario id"),
     json_out: bool = typer.Option(False, "--json", help="print JSON (the learner-visible fields)"),
 ) -> None:
-    s = get_library().scenario(scenario_id)
+    from sparring.services.content import operator_content
+
+    svc = operator_content()
+    s = svc.get_scenario(scenario_id) if svc is not None else get_library().scenario(scenario_id)
     visible = {
         "id": s.id,
         "title": s.title,
@@ -85,14 +104,13 @@ def _scenarios_show(
 
 
 def _rubrics_list(json_out: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    lib = get_library()
     rows: list[dict[str, Any]] = [
         {
             "id": r.id,
             "title": r.title,
             "criteria": [{"id": c.id, "name": c.name, "kind": c.kind} for c in r.criteria],
         }
-        for r in lib.rubrics.values()
+        for r in _rubrics()
     ]
     if json_out:
         print(json.dumps(rows, indent=2))

@@ -10,20 +10,29 @@ from rich.console import Console
 
 from sparring.cli.errors import UserError
 from sparring.cli.scorecard_view import show_scorecard
-from sparring.content.library import resolve_rubric
+from sparring.content.rubric import Rubric
 from sparring.conversation.importers import read_transcript
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _resolve(ref: str) -> tuple[Rubric, Path | None]:
+    """A rubric YAML path, or an id: imported versions in the database first, then the built-ins."""
+    from sparring.services.content import resolve_rubric_ref
+
+    return resolve_rubric_ref(ref)
+
+
 def _score(
     file: Path = typer.Argument(..., help="transcript: .txt, .json, .vtt or .srt"),
-    rubric: str = typer.Option(..., "--rubric", "-r", help="built-in rubric id or a rubric YAML file"),
+    rubric: str = typer.Option(..., "--rubric", "-r", help="rubric id (imported or built-in) or a rubric YAML file"),
     rep: str | None = typer.Option(None, "--rep", help="the speaker who is the learner / rep"),
     json_out: bool = typer.Option(False, "--json", help="print the SCORECARD as JSON"),
 ) -> None:
     from sparring.engines import scorer
 
-    rub, _path = resolve_rubric(rubric)
+    rub, _path = _resolve(rubric)
     if not file.is_file():
         raise UserError(f"file not found: {file}")
     conv = read_transcript(file, rep=rep)
@@ -39,12 +48,12 @@ def _score(
 
 
 def _rubric_test(
-    rubric: str = typer.Argument(..., help="built-in rubric id or a rubric YAML file"),
+    rubric: str = typer.Argument(..., help="rubric id (imported or built-in) or a rubric YAML file"),
     json_out: bool = typer.Option(False, "--json", help="print the results as JSON"),
 ) -> None:
     from sparring.scoring.rubric_tests import run_rubric_tests
 
-    rub, path = resolve_rubric(rubric)
+    rub, path = _resolve(rubric)
     if not rub.tests:
         raise UserError(f"rubric '{rub.id}' has no tests")
     report = run_rubric_tests(rub, path)
@@ -83,13 +92,13 @@ def _rubric_test(
 
 
 def _rubric_lint(
-    rubric: str = typer.Argument(..., help="built-in rubric id or a rubric YAML file"),
+    rubric: str = typer.Argument(..., help="rubric id (imported or built-in) or a rubric YAML file"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when there is any warning"),
     json_out: bool = typer.Option(False, "--json", help="print the warnings as JSON"),
 ) -> None:
     from sparring.scoring.lint import lint_rubric
 
-    rub, path = resolve_rubric(rubric)
+    rub, path = _resolve(rubric)
     warnings = lint_rubric(rub, path)
     if json_out:
         rows = [{"file": w.file, "line": w.line, "field": w.field, "message": w.message} for w in warnings]

@@ -111,7 +111,7 @@ class Criterion(_Strict):
 
 class RubricTest(_Strict):
     """A transcript with the verdicts it must get. ``transcript`` is a path relative to the rubric file;
-    ``text`` is an inline transcript in the plain-text format."""
+    ``text`` is an inline transcript (plain text, or JSON / WebVTT / SRT, recognised by its content)."""
 
     name: str | None = None
     transcript: str | None = None

@@ -65,7 +65,8 @@ def _fmt(value: object) -> str:
 
 def _conversation(test: RubricTest, base: Path | None) -> tuple[Conversation, str]:
     if test.text is not None:
-        return parse_transcript(test.text, "txt", file="<inline>", source="practice"), "inline transcript"
+        # inline text is any transcript format (imported rubrics carry their test files inline)
+        return parse_transcript(test.text, None, file="<inline>", source="practice"), "inline transcript"
     assert test.transcript is not None
     path = (base / test.transcript) if base is not None else Path(test.transcript)
     if base is None and not path.is_absolute():

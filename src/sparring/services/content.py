@@ -27,6 +27,7 @@ from sparring.content.library import builtin_rubric, builtin_scenario, get_libra
 from sparring.content.loader import iter_content_files, load_file, parse_model, validate_paths
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
+from sparring.content.selfcontained import inline_test_transcripts
 from sparring.services.errors import NotFound
 from sparring.store.db import Database, get_database
 from sparring.store.models import ContentVersion
@@ -184,7 +185,7 @@ class ContentService:
         ]
         if problems:
             raise ContentError(problems)
-        loaded = [(f, load_file(f), f.read_text(encoding="utf-8")) for f in files]
+        loaded = [_self_contained(f, load_file(f)) for f in files]
         out: list[ImportedItem] = []
         with self.db.session() as s:
             for f, item, text in loaded:
@@ -216,6 +217,16 @@ class ContentService:
         return out
 
 
+def _self_contained(path: Path, item: Rubric | Scenario) -> tuple[Path, Rubric | Scenario, str]:
+    """The text to store for a content file: a rubric's test transcript files are inlined, so the stored
+    version can run its own tests wherever it is loaded (its version hash is then that of the stored text)."""
+    text = path.read_text(encoding="utf-8")
+    if isinstance(item, Rubric) and any(t.transcript is not None for t in item.tests):
+        text = inline_test_transcripts(text, path)
+        item = parse_model(text, Rubric, str(path))
+    return path, item, text
+
+
 def get_scenario(scenario_id: str, version: str | None = None) -> Scenario:
     """The scenario from the database (newest published, or the pinned version), else the built-ins."""
     return ContentService().get_scenario(scenario_id, version)
@@ -223,3 +234,32 @@ def get_scenario(scenario_id: str, version: str | None = None) -> Scenario:
 
 def get_rubric(rubric_id: str, version: str | None = None) -> Rubric:
     return ContentService().get_rubric(rubric_id, version)
+
+
+def operator_content() -> ContentService | None:
+    """Content as operators' commands (``sparring score``, ``rubric test``, ``rubrics list``…) see it: what was
+    imported into the database plus the built-ins. None when the configured database is a SQLite file that does
+    not exist yet, so read-only commands never create one (they then see the built-ins only)."""
+    from sparring.settings import get_settings
+
+    url = get_settings().resolved_database_url
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path in ("", ":memory:") or not Path(path).is_file():
+            return None
+    return ContentService(get_database(url))
+
+
+def resolve_rubric_ref(ref: str) -> tuple[Rubric, Path | None]:
+    """A rubric from a YAML path, else an id: imported versions first (newest published), then built-ins.
+    Returns the rubric and the file it came from (None for a stored version)."""
+    if ref.endswith((".yaml", ".yml")) or Path(ref).is_file():
+        return library.resolve_rubric(ref)
+    svc = operator_content()
+    if svc is not None:
+        rub = svc.get_rubric(ref)
+        builtin = builtin_rubric(ref)
+        if builtin is not None and builtin.version == rub.version:
+            return library.resolve_rubric(ref)
+        return rub, None
+    return library.resolve_rubric(ref)
