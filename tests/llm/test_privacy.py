@@ -45,6 +45,40 @@ def test_disabled_redactor_changes_nothing() -> None:
     assert Redactor(["Nadia"], enabled=False).redact("Nadia a@b.io") == "Nadia a@b.io"
 
 
+
+def test_remembered_clean_texts_never_hide_personal_data() -> None:
+    text = "Nadia said the 14 clinics saved $140,000; reach her at 020 7946 0958."
+    phone_only = Redactor().redact(text)
+    assert "7946" not in phone_only and "Nadia" in phone_only
+    clean = "Nadia said the 14 clinics saved $140,000."
+    assert Redactor().redact(clean) == clean  # now remembered as clean for a redactor without names
+    assert Redactor().redact(clean) == clean
+    # the same text is not clean once the name is listed: the memory is per list of names
+    named = Redactor(["Nadia"])
+    assert named.redact(clean) == "[NAME_1] said the 14 clinics saved $140,000."
+    assert named.restore("[NAME_1]") == "Nadia"
+    assert Redactor().redact(text) == phone_only  # a text with something to redact is never remembered as clean
+
+
+def test_a_redacted_prefix_gives_every_fresh_redactor_the_same_placeholders() -> None:
+    prefix = "You are Nadia Brooks (nadia@halcyon.example, +1 415 555 0199). Your budget is 120000."
+    first = Redactor(["Nadia Brooks"])
+    once = first.redact_prefix(prefix)
+    assert "nadia@halcyon.example" not in once and "555 0199" not in once and "Nadia Brooks" not in once
+    for _ in range(2):  # the second and third time come from memory
+        again = Redactor(["Nadia Brooks"])
+        assert again.redact_prefix(prefix) == once
+        assert again.restore(once) == prefix
+        # later texts continue the numbering after the prefix's placeholders, as without memory
+        assert again.redact("call a@b.io") == first.redact("call a@b.io") == "call [EMAIL_2]"
+    other_names = Redactor(["Marcus"])
+    assert "Nadia Brooks" in other_names.redact_prefix(prefix)  # not served another name list's result
+    used = Redactor()
+    used.redact("x@y.io")
+    assert used.redact_prefix("write to q@r.io") == "write to [EMAIL_2]"  # not first: redacted as usual
+    assert Redactor(enabled=False).redact_prefix(prefix) == prefix
+
+
 def test_luhn() -> None:
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
 

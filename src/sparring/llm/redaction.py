@@ -4,11 +4,19 @@ Emails, phone numbers and payment card numbers (Luhn-checked) are always found; 
 listed (``llm_redact_names``). Each distinct value gets a numbered placeholder (``[EMAIL_1]``) that stays the
 same for the whole conversation, so the model can still refer to it and :meth:`Redactor.restore` can put
 the original back into replies and quotes.
+
+Prompts are rebuilt every turn from the same texts (the instructions, the transcript so far), so two results
+are remembered, both exact: which texts contain nothing to redact (that depends only on the text and the listed
+names, never on a redactor's placeholders), kept as 128-bit digests rather than the text itself; and, per stable
+prompt prefix, the redacted prefix with the placeholders it creates in a fresh redactor.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
@@ -18,6 +26,16 @@ _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){1,4}(?!\w)")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|NAME)_(\d+)\]")
+#: every pattern above needs an "@" or a digit
+_MAY_MATCH = re.compile(r"[@\d]")
+#: how many clean-text digests and redacted prefixes are remembered per process
+CLEAN_CACHE = 8192
+PREFIX_CACHE = 64
+_clean: OrderedDict[bytes, None] = OrderedDict()
+_prefixes: OrderedDict[tuple[str, str], tuple[str, dict[tuple[str, str], str], dict[str, str], dict[str, int]]] = (
+    OrderedDict()
+)
+_cache_lock = threading.Lock()
 
 
 def luhn_ok(digits: str) -> bool:
@@ -43,6 +61,7 @@ class Redactor:
         self.enabled = enabled
         cleaned = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
         self._names = re.compile(r"\b(" + "|".join(re.escape(n) for n in cleaned) + r")\b", re.I) if cleaned else None
+        self._names_key = "\x00".join(cleaned)
         self._by_value: dict[tuple[str, str], str] = {}
         self._by_placeholder: dict[str, str] = {}
         self._counts: dict[str, int] = {}
@@ -59,6 +78,39 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not self.enabled or not text:
             return text
+        if _MAY_MATCH.search(text) is None and (self._names is None or self._names.search(text) is None):
+            return text
+        key = hashlib.blake2b(f"{self._names_key}\x01{text}".encode(), digest_size=16).digest()
+        if key in _clean:
+            return text
+        out = self._redact(text)
+        if out == text:  # nothing in it to redact, whatever placeholders a redactor holds
+            with _cache_lock:
+                _clean[key] = None
+                if len(_clean) > CLEAN_CACHE:
+                    _clean.popitem(last=False)
+        return out
+
+    def redact_prefix(self, text: str) -> str:
+        """:meth:`redact` for the first text a redactor sees (a prompt's stable prefix: instructions built from
+        a scenario or rubric). A fresh redactor turns the same text into the same result and placeholders every
+        time, so that is computed once per process; a redactor that already holds placeholders redacts as usual."""
+        if not self.enabled or self._by_value:
+            return self.redact(text)
+        key = (self._names_key, text)
+        hit = _prefixes.get(key)
+        if hit is None:
+            out = self.redact(text)
+            with _cache_lock:
+                _prefixes[key] = (out, dict(self._by_value), dict(self._by_placeholder), dict(self._counts))
+                if len(_prefixes) > PREFIX_CACHE:
+                    _prefixes.popitem(last=False)
+            return out
+        out, by_value, by_placeholder, counts = hit
+        self._by_value, self._by_placeholder, self._counts = dict(by_value), dict(by_placeholder), dict(counts)
+        return out
+
+    def _redact(self, text: str) -> str:
         text = _EMAIL.sub(lambda m: self._placeholder("EMAIL", m.group(0)), text)
 
         def card(m: re.Match[str]) -> str:

@@ -281,7 +281,8 @@ class LLMPersonaEngine:
         guard = PersonaGuard(scenario)
         last = conversation.turns[-1].text if conversation.turns else ""
         injection = is_injection(last)
-        instructions = redactor.redact(build_instructions(scenario, state.difficulty))  # first: stable placeholders
+        # first, so its placeholders are numbered the same every turn
+        instructions = redactor.redact_prefix(build_instructions(scenario, state.difficulty))
         prompt = build_prompt(scenario, state, conversation, redactor)
         emitted: list[str] = []
         cut = False
