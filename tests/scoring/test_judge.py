@@ -122,6 +122,67 @@ def test_metric_criteria_come_from_code_not_the_model(rubric: Rubric, conversati
     assert talk.rationale.startswith("talk_share =")  # the embedded metric judge's wording, not the model's
 
 
+
+def test_metrics_are_prepared_while_the_model_is_called(
+    rubric: Rubric, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import numpy as np
+
+    from sparring.scoring import judge as judge_module
+    from sparring.scoring.embedded import ScoringContext, judge_metric
+    from sparring.scoring.metrics import compute_metrics
+    from sparring.scoring.tagging import tag_turns
+
+    prepared_on: list[str] = []
+    started = threading.Event()
+    real = judge_module.Prepared.__init__
+
+    def prepare(self: Any, conv: Conversation, rub: Rubric) -> None:
+        prepared_on.append(threading.current_thread().name)
+        started.set()
+        real(self, conv, rub)
+
+    monkeypatch.setattr(judge_module.Prepared, "__init__", prepare)
+
+    def slow_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        assert started.wait(5), "metrics were not being prepared during the model call"
+        return Judge(_good())(messages, info)
+
+    card = _judge(slow_model).score(conversation, rubric)
+    assert prepared_on and prepared_on[0].startswith("sparring-judge-prep")
+    # the same numbers and metric verdicts as computing them inline, as the embedded scorer does
+    tags = tag_turns(conversation)
+    metrics = compute_metrics(conversation, tags=tags)
+    assert card.metrics == metrics
+    ctx = ScoringContext(conversation, tags, dict(metrics), [], np.zeros((0, 384), dtype=np.float32))
+    for c in rubric.criteria:
+        if c.kind == "metric":
+            assert card.result(c.id) == judge_metric(c, ctx)
+
+
+def test_metrics_are_computed_inline_when_no_helper_thread_is_free(
+    rubric: Rubric, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sparring.scoring import judge as judge_module
+
+    busy = ThreadPoolExecutor(1)
+    release = threading.Event()
+    busy.submit(release.wait)  # the only helper thread is taken
+    monkeypatch.setattr(judge_module, "_prep_pool", lambda: busy)
+    try:
+        card = _judge(Judge(_good())).score(conversation, rubric)
+    finally:
+        release.set()
+        busy.shutdown()
+    assert card.engine == "llm:gpt-4o-mini" and "talk_share" in card.metrics
+    assert card.result("listening-balance").rationale.startswith("talk_share =")
+
+
 def test_quotes_missing_from_the_transcript_are_dropped_and_flagged(rubric: Rubric, conversation: Conversation) -> None:
     answer = _good()
     answer["criteria"][0]["evidence"] = [
