@@ -37,3 +37,17 @@ def test_humanise_keeps_real_hyphens() -> None:
     assert humanise("de-escalation") == "De-escalation"
     assert humanise("hold-value") == "Hold value"
     assert humanise(None) == ""
+
+
+def test_edge_labels_stay_inside_the_chart() -> None:
+    svg = str(line_chart("t", ["28 Sep", "05 Oct", "16 Nov"], [Series("s", [1, 2, 3])]))
+    anchors = re.findall(r'text-anchor="(\w+)"[^>]*>(\d\d \w{3})<', svg)
+    assert anchors == [("start", "28 Sep"), ("middle", "05 Oct"), ("end", "16 Nov")]
+
+
+def test_long_bar_labels_are_cut_with_the_full_text_as_title() -> None:
+    long = "Ties the renewal to measured outcomes the customer already got from the product"
+    svg = str(bar_chart("b", [(long, 40)]))
+    shown = re.search(r"</title>([^<]*)</text>", svg)
+    assert shown is not None and shown.group(1).endswith("…") and len(shown.group(1)) <= 40
+    assert f"<title>{long}</title>" in svg

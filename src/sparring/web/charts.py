@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+LABEL_CHARS = 40  # a bar label that fits the 300-unit label column
 PALETTE = ("#2450d8", "#d9480f", "#137a3a", "#7b2cbf", "#b08800", "#0b7285", "#c2255c", "#495057")
 
 
@@ -58,8 +59,10 @@ def line_chart(
     step = max(1, (n + 7) // 8)
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == n - 1:
+            # the outermost labels are anchored inwards so they never run off the chart's edge
+            anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
             parts.append(
-                f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#556070">'
+                f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="{anchor}" fill="#556070">'
                 f"{escape(label)}</text>"
             )
     for si, s in enumerate(series):
@@ -108,10 +111,11 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 
         yy = pad + i * row
         w = plot_w * max(0.0, min(value, max_value)) / max_value if max_value else 0
         colour = "#137a3a" if value >= 0.7 * max_value else "#b08800" if value >= 0.45 * max_value else "#b42318"
-        short = label if len(label) <= 44 else label[:43] + "…"
+        # ~7 px per character at this size: longer labels are cut (the full text is the hover title)
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{yy + 17}" font-size="12.5" text-anchor="end" fill="#1b2330">'
-            f"{escape(short)}</text>"
+            f"<title>{escape(label)}</title>{escape(short)}</text>"
             f'<rect x="{label_w}" y="{yy + 5}" width="{plot_w}" height="15" rx="3" fill="#eef1f6"/>'
             f'<rect x="{label_w}" y="{yy + 5}" width="{w:.1f}" height="15" rx="3" fill="{colour}">'
             f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
