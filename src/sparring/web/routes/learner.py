@@ -13,6 +13,7 @@ from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
 from sparring.web.labels import scenario_titles
+from sparring.web.templating import humanise
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,8 +52,8 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     overall = line_chart("Overall score per rep", labels, [Series("Overall", [r.overall for r in data.reps])])
     busiest = sorted(data.skills, key=lambda k: -sum(v is not None for v in data.skills[k]))[:6]
     skills = line_chart("Score per skill over reps", labels,
-                        [Series(k.replace("-", " "), data.skills[k]) for k in sorted(busiest)], width=1100, height=300)
-    bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
+                        [Series(humanise(k), data.skills[k]) for k in sorted(busiest)], width=1100, height=300)
+    bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
     return render(request, "progress.html", auth, active="progress", data=data, overall_chart=overall,
                   skills_chart=skills, skill_bars=bars)
 

@@ -11,6 +11,7 @@ from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 from sparring.web.labels import criterion_names, scenario_titles
+from sparring.web.templating import humanise
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +29,7 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) 
     # the skills with the most data, so the chart stays readable; the table below the chart has them all
     busiest = sorted(dash.skill_trend, key=lambda k: -sum(v is not None for v in dash.skill_trend[k]))[:MAX_LINES]
     trend = line_chart("Team score per skill by week", dash.weeks,
-                       [Series(k.replace("-", " "), dash.skill_trend[k]) for k in sorted(busiest)])
+                       [Series(humanise(k), dash.skill_trend[k]) for k in sorted(busiest)])
     names = criterion_names(request)
     weakest = dash.criterion_averages[:MAX_BARS]
     bars = bar_chart("Weakest criteria, average score", [(names.get(k, k), v) for k, v in weakest])
@@ -48,8 +49,8 @@ def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Respo
     data = learner_progress(db, person.id, auth.viewer.org_id, include_private=person.id == auth.viewer.id)
     labels = [f"#{i + 1}" for i in range(len(data.reps))]
     chart = line_chart("Score per skill over reps", labels,
-                       [Series(k.replace("-", " "), v) for k, v in data.skills.items()])
-    bars = bar_chart("Recent average per skill", [(k.replace("-", " "), v) for k, v in data.skill_averages.items()])
+                       [Series(humanise(k), v) for k, v in data.skills.items()])
+    bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
     reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
     return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
                   skill_bars=bars, reps=reps, show_learner=False, titles=scenario_titles(request))
