@@ -48,9 +48,11 @@ def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Respo
         raise HTTPException(status_code=404, detail="no such learner")
     data = learner_progress(db, person.id, auth.viewer.org_id, include_private=person.id == auth.viewer.id)
     labels = [f"#{i + 1}" for i in range(len(data.reps))]
+    busiest = sorted(data.skills, key=lambda k: -sum(v is not None for v in data.skills[k]))[:MAX_LINES]
     chart = line_chart("Score per skill over reps", labels,
-                       [Series(humanise(k), v) for k, v in data.skills.items()])
+                       [Series(humanise(k), data.skills[k]) for k in sorted(busiest)])
     bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
     reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
     return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
-                  skill_bars=bars, reps=reps, show_learner=False, titles=scenario_titles(request))
+                  skill_bars=bars, reps=reps, show_learner=False, titles=scenario_titles(request),
+                  shown_skills=len(busiest))
