@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from fake_openai import FakeOpenAI
 from pydantic import BaseModel
+from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
@@ -202,6 +203,70 @@ def test_function_model_stream_partials() -> None:
     assert isinstance(items[-1], LLMResult) and items[-1].output.mood == 0.1
     assert any(isinstance(i, Answer) and i.reply == "Hi. " for i in items) or len(items) > 2
     assert client.engine_name == "llm:gpt-4o-mini"
+
+
+
+def test_a_chunk_that_completes_a_sentence_is_parsed_at_once_whatever_the_debounce() -> None:
+    args = json.dumps({"reply": "One thing. Two things! Three?", "mood": 0.3})
+
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[dict[int, DeltaToolCall]]:
+        for i in range(0, len(args), 3):
+            yield {0: DeltaToolCall(name=info.output_tools[0].name if i == 0 else None, json_args=args[i : i + 3])}
+
+    def plain(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[])
+
+    client = LLMClient(_cfg(), FunctionModel(plain, stream_function=stream), stream_debounce=60.0)
+    items = list(client.stream(instructions="x", prompt="y", output_type=Answer))
+    replies = [i.reply for i in items if isinstance(i, Answer)]
+    # without the sentence watch a 60 s debounce shows nothing between the first parse and the end
+    assert any(r.startswith("One thing. ") and "Two" not in r for r in replies)
+    assert any(r.startswith("One thing. Two things! ") and "Three" not in r for r in replies)
+    assert len(replies) <= 4  # still grouped: not one parse per chunk
+    assert isinstance(items[-1], LLMResult) and items[-1].output.reply == "One thing. Two things! Three?"
+
+
+
+def test_work_given_to_run_happens_once_while_the_request_is_with_the_model() -> None:
+    import asyncio
+
+    log: list[str] = []
+
+    async def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        log.append("request reached the model")
+        await asyncio.sleep(0.3)  # the provider working
+        log.append("model answered")
+        if log.count("model answered") == 1:
+            raise ModelHTTPError(status_code=503, model_name="m")  # retried: the side work is not repeated
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"reply": "ok"})])
+
+    client = LLMClient(_cfg(backoff=0.0), FunctionModel(model), sleep=lambda s: None, overlap_settle=0.1)
+    res = client.run(instructions="x", prompt="y", output_type=Answer, while_waiting=lambda: log.append("side work"))
+    assert res.output.reply == "ok" and res.attempts == 2
+    assert log == ["request reached the model", "side work", "model answered", "request reached the model",
+                   "model answered"]  # fmt: skip
+
+
+def test_a_failure_in_the_side_work_cancels_the_request_and_is_raised() -> None:
+    import asyncio
+
+    cancelled: list[bool] = []
+
+    async def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return ModelResponse(parts=[])
+
+    def broken() -> None:
+        raise KeyError("side")
+
+    client = LLMClient(_cfg(), FunctionModel(model), overlap_settle=0.05)
+    with pytest.raises(KeyError):
+        client.run(instructions="x", prompt="y", output_type=Answer, while_waiting=broken)
+    assert cancelled == [True]
 
 
 @pytest.mark.parametrize("mode", ["native", "prompted"])

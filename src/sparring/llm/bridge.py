@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic_ai.direct import model_request_stream
-from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
@@ -62,8 +62,10 @@ def stream_partials(
     parse: Callable[[ModelResponse], P | None],
     debounce: float,
     timeout: float | None = None,
+    eager: Callable[[ModelResponseStreamEvent], bool] | None = None,
 ) -> Iterator[P | StreamDone]:
-    """Yield ``parse(response so far)`` when it is not None (at most once per ``debounce`` seconds), then a
+    """Yield ``parse(response so far)`` when it is not None (at most once per ``debounce`` seconds, or at once
+    after an event for which ``eager`` is true, e.g. one that completes a sentence), then a
     :class:`StreamDone`. Exceptions from the provider are raised in the caller's thread; when the whole stream
     takes longer than ``timeout`` seconds (time the caller spends between items included) it is cancelled and
     :class:`TimeoutError` is raised."""
@@ -76,9 +78,10 @@ def stream_partials(
                 model, list(messages), model_settings=settings, model_request_parameters=params
             ) as stream:
                 last = float("-inf")
-                async for _event in stream:
+                async for event in stream:
                     now = time.perf_counter()
-                    if now - last < debounce:
+                    urgent = eager is not None and eager(event)  # called for every event: it may keep state
+                    if now - last < debounce and not urgent:
                         continue
                     partial = parse(stream.get())
                     if partial is not None:

@@ -10,17 +10,20 @@ work to the embedded engine and record that reason.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_ai import Agent, ModelSettings, RunContext
-from pydantic_ai.direct import model_request_sync
+from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import (
     AgentRunError,
     ModelAPIError,
@@ -29,21 +32,37 @@ from pydantic_ai.exceptions import (
     ModelRequestTimeout,
     UnexpectedModelBehavior,
 )
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponseStreamEvent,
+    PartDeltaEvent,
+    ToolCallPart,
+    ToolCallPartDelta,
+    UserPromptPart,
+)
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
 from pydantic_ai.tools import ToolDefinition
 from pydantic_core import from_json
 
-from sparring.llm.bridge import StreamDone, stream_partials
+from sparring.llm.bridge import StreamDone, stream_partials, thread_loop
 from sparring.llm.config import TaskConfig
 from sparring.llm.usage import add_usage, make_usage
 from sparring.scoring.scorecard import Usage
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 #: seconds over which streamed chunks are grouped before the partial output is re-validated: providers send a
-#: chunk per token, and validating each one costs more CPU than the persona's sentence-level streaming needs
+#: chunk per token, and validating each one costs more CPU than the persona's sentence-level streaming needs.
+#: A chunk that completes a sentence is parsed at once (see _SentenceWatch), so whole sentences are not held back.
 STREAM_DEBOUNCE = 0.03
+#: a sentence end in raw streamed JSON: . ! ? or … (then closing quotes or brackets, maybe JSON-escaped) and a space
+#: or an escaped line break
+#: seconds a request gets to go out (the event loop runs it alone) before ``run(while_waiting=...)`` work starts
+OVERLAP_SETTLE = 0.005
+_SENTENCE_BOUNDARY = re.compile(r'[.!?…](?:\\"|["\')\]])*(?:\s|\\n)')
 
 
 class LLMUnavailable(Exception):
@@ -101,6 +120,7 @@ class LLMClient:
         prices: Mapping[str, Mapping[str, float]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         stream_debounce: float = STREAM_DEBOUNCE,
+        overlap_settle: float = OVERLAP_SETTLE,
     ):
         self.cfg = cfg
         self._shared: Model | None = model if isinstance(model, Model) else None
@@ -109,6 +129,7 @@ class LLMClient:
         self.prices = prices
         self._sleep = sleep
         self.stream_debounce = stream_debounce
+        self.overlap_settle = overlap_settle
 
     @property
     def model(self) -> Model:
@@ -181,6 +202,26 @@ class LLMClient:
             reason = f"{reason} after {attempt + 1} attempts"
         raise LLMUnavailable(reason, usage) from exc
 
+    def _complete(self, coro: Coroutine[Any, Any, R], while_waiting: Callable[[], object] | None) -> R:
+        """Run ``coro`` (one request) on this thread's event loop. With ``while_waiting``, the loop first runs
+        the request alone for ``overlap_settle`` seconds (or until it is done), so it goes out undisturbed; then
+        ``while_waiting`` runs on this thread while the provider works, and the answer, which waits in the socket
+        meanwhile, is read afterwards. One thread, so nothing competes with the request for the GIL. An exception
+        from ``while_waiting`` cancels the request and propagates."""
+        loop = thread_loop()
+        if while_waiting is None:
+            return loop.run_until_complete(coro)
+        task = loop.create_task(coro)
+        try:
+            loop.run_until_complete(asyncio.wait({task}, timeout=self.overlap_settle))
+            while_waiting()
+        except BaseException:
+            task.cancel()
+            with suppress(BaseException):
+                loop.run_until_complete(task)
+            raise
+        return loop.run_until_complete(task)
+
     # -- calls ------------------------------------------------------------------------------------------------
 
     def run(
@@ -191,11 +232,13 @@ class LLMClient:
         output_type: type[T],
         temperature: float | None = None,
         retries: int = 1,
+        while_waiting: Callable[[], object] | None = None,
     ) -> LLMResult[T]:
         """One structured call: transport retries with backoff, then up to ``retries`` validation retries that
-        tell the model what failed validation."""
+        tell the model what failed validation. ``while_waiting`` is work that does not depend on the answer: it
+        runs once, on this thread, while the first attempt's request is with the provider (see ``_complete``)."""
         if self.cfg.output_mode != "tool":
-            return self._run_agent(instructions, prompt, output_type, temperature, retries)
+            return self._run_agent(instructions, prompt, output_type, temperature, retries, while_waiting)
         params = _tool_params(output_type)
         settings = self._settings(temperature)
         usage: Usage | None = None
@@ -203,9 +246,10 @@ class LLMClient:
         asked = prompt
         while True:
             messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(asked)], instructions=instructions)]
+            side, while_waiting = while_waiting, None  # the first attempt only
             try:
-                response = model_request_sync(self.model, messages, model_settings=settings,
-                                              model_request_parameters=params)  # fmt: skip
+                request = model_request(self.model, messages, model_settings=settings, model_request_parameters=params)
+                response = self._complete(request, side)
             except (AgentRunError, TimeoutError) as exc:
                 attempt = self._next_attempt(exc, attempt, usage=usage)
                 continue
@@ -221,15 +265,23 @@ class LLMClient:
                 asked = _retry_prompt(prompt, exc)
 
     def _run_agent(
-        self, instructions: str, prompt: str, output_type: type[T], temperature: float | None, retries: int
+        self,
+        instructions: str,
+        prompt: str,
+        output_type: type[T],
+        temperature: float | None,
+        retries: int,
+        while_waiting: Callable[[], object] | None = None,
     ) -> LLMResult[T]:
         """A structured call through an agent run, for the native and prompted output modes."""
         agent = self._agent(output_type)
         attempt = 0
         while True:
+            side, while_waiting = while_waiting, None  # the first attempt only
             try:
                 settings = self._settings(temperature)
-                result = agent.run_sync(prompt, deps=instructions, model_settings=settings, retries=retries)
+                run = agent.run(prompt, deps=instructions, model_settings=settings, retries=retries, infer_name=False)
+                result = self._complete(run, side)
             except (AgentRunError, TimeoutError) as exc:
                 attempt = self._next_attempt(exc, attempt)
                 continue
@@ -270,6 +322,7 @@ class LLMClient:
                     parse=lambda response: _partial(response, output_type),
                     debounce=self.stream_debounce,
                     timeout=self.cfg.timeout,
+                    eager=_SentenceWatch(),
                 ):
                     if isinstance(item, StreamDone):
                         done = item
@@ -337,6 +390,26 @@ def _output_tool(output_type: type[BaseModel]) -> ToolDefinition:
         description=(output_type.__doc__ or "The answer.").strip().splitlines()[0],
         kind="output",
     )
+
+
+class _SentenceWatch:
+    """True for a streamed chunk that completes a sentence (the boundary may straddle two chunks), so the
+    partial output is parsed then rather than at the next debounce tick: the persona shows whole sentences."""
+
+    def __init__(self) -> None:
+        self._tail = ""
+
+    def __call__(self, event: ModelResponseStreamEvent) -> bool:
+        if not isinstance(event, PartDeltaEvent):
+            return False
+        delta = event.delta
+        text = delta.args_delta if isinstance(delta, ToolCallPartDelta) else getattr(delta, "content_delta", None)
+        if not isinstance(text, str) or not text:
+            return False
+        window = self._tail + text
+        # what may still start a boundary: the end of the last chunk after its last whitespace
+        self._tail = re.split(r"\s", window)[-1][-4:]
+        return _SENTENCE_BOUNDARY.search(window) is not None
 
 
 def _tool_params(output_type: type[BaseModel]) -> ModelRequestParameters:

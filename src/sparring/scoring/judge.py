@@ -10,8 +10,9 @@
 - Optional k-sample mode (``samples > 1``): the verdict is the median over samples; the spread (max - min credit)
   is reported per criterion, and criteria whose samples disagree are marked ``uncertain``.
 - Provider failures (after retries) hand the work to the embedded scorer; the scorecard says so.
-- The work that does not depend on the model's answer (utterance tags, metrics, ``metric`` criteria) runs on a
-  helper thread while the model call is in flight, so it adds nothing to the wait when the model is slower.
+- The work that does not depend on the model's answer (utterance tags, metrics, ``metric`` criteria) runs while
+  the request is with the provider (``LLMClient.run(while_waiting=...)``, same thread), so it adds nothing to the
+  wait when the model takes longer than it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -221,20 +220,6 @@ def combine(samples: list[list[CriterionResult]]) -> list[CriterionResult]:
     return combined
 
 
-#: threads that prepare tags, metrics and metric criteria while a judge call waits for its model
-PREP_THREADS = 2
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _prep_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(PREP_THREADS, thread_name_prefix="sparring-judge-prep")
-        return _pool
-
-
 class Prepared:
     """What the judge needs that does not depend on the model's answer: metrics and the metric criteria."""
 
@@ -246,17 +231,6 @@ class Prepared:
         self.metrics: dict[str, Any] = dict(compute_metrics(conversation, tags=tags))
         ctx = ScoringContext(conversation, tags, self.metrics, [], np.zeros((0, 384), dtype=np.float32))
         self.metric_results = {c.id: judge_metric(c, ctx) for c in rubric.criteria if c.kind == "metric"}
-
-
-def _start_prep(conversation: Conversation, rubric: Rubric) -> Future[Prepared]:
-    return _prep_pool().submit(Prepared, conversation, rubric)
-
-
-def _finish_prep(prep: Future[Prepared], conversation: Conversation, rubric: Rubric) -> Prepared:
-    """The prepared work: from the helper thread, or computed here if it never got a thread (all busy)."""
-    if prep.cancel():
-        return Prepared(conversation, rubric)
-    return prep.result()
 
 
 class LLMJudge:
@@ -291,7 +265,12 @@ class LLMJudge:
         if not conversation.by_role("learner"):  # nothing to judge: no call, no cost
             return self._fallback(conversation, rubric, "the learner says nothing, so there is nothing to judge", None)
         client = self.client
-        prep = _start_prep(conversation, rubric)  # runs while the model call is in flight
+        prepared: list[Prepared] = []
+
+        def prepare() -> None:  # while the first request is with the provider; at the latest after it
+            if not prepared:
+                prepared.append(Prepared(conversation, rubric))
+
         redactor = Redactor(self.redact_names, enabled=self.redact)
         instructions = redactor.redact_prefix(build_instructions(rubric))  # first: stable placeholders
         prompt = build_prompt(conversation, redactor)
@@ -299,24 +278,24 @@ class LLMJudge:
         outputs: list[JudgeOut] = []
         for _ in range(self.samples):
             try:
-                res = client.run(instructions=instructions, prompt=prompt, output_type=JudgeOut, temperature=None)
+                res = client.run(instructions=instructions, prompt=prompt, output_type=JudgeOut, temperature=None,
+                                 while_waiting=prepare)  # fmt: skip
             except Exception as exc:  # any provider failure must still give a scorecard
                 if not isinstance(exc, LLMUnavailable):
                     log.warning("LLM judge failed unexpectedly; the embedded scorer takes over", exc_info=True)
                 if outputs:  # k-sample mode: keep the samples we have
                     break
-                prep.cancel()
                 reason = exc.reason if isinstance(exc, LLMUnavailable) else f"unexpected error ({type(exc).__name__})"
                 return self._fallback(conversation, rubric, reason, usage)
             usage = add_usage(usage, res.usage)
             outputs.append(res.output)
-        prepared = _finish_prep(prep, conversation, rubric)
-        metrics = prepared.metrics
+        prepare()
+        metrics = prepared[0].metrics
         samples: list[list[CriterionResult]] = []
         for out in outputs:
             by_id = {c.id: c for c in out.criteria}
             row = [
-                prepared.metric_results[c.id] if c.kind == "metric"
+                prepared[0].metric_results[c.id] if c.kind == "metric"
                 else _result(c, by_id.get(c.id), conversation, redactor)
                 for c in rubric.criteria
             ]  # fmt: skip
