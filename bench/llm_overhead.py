@@ -29,6 +29,7 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import statistics
 import threading
 import time
@@ -37,6 +38,7 @@ from typing import Any
 
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
+from pydantic_ai.usage import RequestUsage
 
 from sparring.content.library import load_library
 from sparring.conversation.model import Conversation
@@ -67,6 +69,8 @@ PERSONA_ANSWER = (
     "no-shows. But MedSlot keeps calling, and I need something concrete by Friday."
 )
 
+_DAYS = ("Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday", "Sunday")
+
 
 def _chars_to_tokens(n: int) -> int:
     return max(1, n // 4)
@@ -82,6 +86,7 @@ class FakeLatencyModel:
         self.chunk_chars = chunk_chars
         self.sent: list[tuple[str, str]] = []
         self.answered: list[int] = []
+        self.first_sentence_sent = 0.0  # when the last stream's first complete sentence left the "provider"
 
     def _record(self, messages: list[ModelMessage], info: AgentInfo) -> None:
         req = messages[-1]
@@ -92,10 +97,16 @@ class FakeLatencyModel:
     async def stream(self, messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[dict[int, DeltaToolCall]]:
         start = time.perf_counter()
         self._record(messages, info)
-        args = json.dumps({"reply": PERSONA_ANSWER, "learner_moves": ["open-question"], "state": {"trust": 0.55}})
+        n = len(self.sent)  # a different line each turn, as a model gives (a repeat would be replaced by code)
+        week = "this" if n % 14 < 7 else "next"
+        reply = PERSONA_ANSWER.replace("by Friday.", f"by {_DAYS[n % 7]} {week} week.")
+        args = json.dumps({"reply": reply, "learner_moves": ["open-question"], "state": {"trust": 0.55}})
         self.answered.append(len(args))
         step = self.chunk_chars
         pieces = [args[i : i + step] for i in range(0, len(args), step)]
+        boundary = re.search(r"[.!?][\"')\]]*\s", args)  # the chunk with the space after the first sentence
+        assert boundary is not None
+        self.first_sentence_sent = start + self.latency * ((boundary.end() - 1) // step + 1) / len(pieces)
         for n, piece in enumerate(pieces):
             due = start + self.latency * (n + 1) / len(pieces)  # when this token leaves the provider
             wait = due - time.perf_counter()
@@ -106,17 +117,55 @@ class FakeLatencyModel:
     async def judge(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self._record(messages, info)
         await asyncio.sleep(self.latency)
-        answer = {
-            "criteria": [
-                {"id": "acknowledge-pressure", "verdict": "met",
-                 "evidence": [{"turn": 3, "quote": "That sounds like real pressure from the COO."}]},
-                {"id": "value-quantified", "verdict": "met", "level": 4,
-                 "evidence": [{"turn": 5, "quote": "about $140,000 a year"}]},
-            ],
-            "better_line": "What would the COO count as a win?",
-        }  # fmt: skip
-        self.answered.append(len(json.dumps(answer)))
-        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, answer)])
+        args = json.dumps(JUDGE_ANSWER)  # providers send the arguments as a JSON string
+        self.answered.append(len(args))
+        # and report usage (without it FunctionModel would estimate it by splitting the whole request into words,
+        # ~0.8 ms of the fake's own work that no provider makes the client do)
+        instructions, prompt = self.sent[-1]
+        used = RequestUsage(input_tokens=_chars_to_tokens(len(instructions) + len(prompt)),
+                            output_tokens=_chars_to_tokens(len(args)))  # fmt: skip
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args)], usage=used)
+
+
+def _q(k: int, quote: str) -> dict[str, Any]:
+    """Evidence from the k-th learner line (transcript turn 2k+1 in the judge bench)."""
+    assert quote in LEARNER[k]
+    return {"turn": 2 * k + 1, "quote": quote}
+
+
+#: what a real judge returns: every criterion the model is asked about, with verbatim quotes, a rationale, and
+#: moments; one quote is paraphrased (not in the transcript), as models sometimes do, so it is searched for in
+#: every learner turn, dropped and flagged
+JUDGE_ANSWER: dict[str, Any] = {
+    "criteria": [
+        {"id": "acknowledge-pressure", "verdict": "met",
+         "evidence": [_q(1, "That sounds like real pressure from the COO.")],
+         "rationale": "Names the COO's pressure before moving on."},
+        {"id": "explore-before-price", "verdict": "met",
+         "evidence": [_q(0, "What is driving the review on your side?"),
+                      _q(4, "What happens to the front desks if you switch mid-year?")],
+         "rationale": "Asks about the review and switching costs before any price talk."},
+        {"id": "value-quantified", "verdict": "met", "level": 4,
+         "evidence": [_q(2, "about $140,000 a year"), _q(2, "cut your no-shows from 18% to 11%")],
+         "rationale": "Puts the value in the customer's numbers."},
+        {"id": "trade-not-give", "verdict": "partly",
+         "evidence": [_q(7, "If you commit to three years, I can hold the price flat"),
+                      {"turn": 15, "quote": "I offered a flat price for a longer term"}],
+         "rationale": "Trades the price for a term, but adds tele-visits for free."},
+        {"id": "next-step", "verdict": "met",
+         "evidence": [_q(9, "Could we put thirty minutes in with her on Thursday to walk through the numbers?"),
+                      _q(11, "we'll confirm Thursday")],
+         "rationale": "A dated meeting with the decision maker."},
+        {"id": "unapproved-discount", "verdict": "met", "hit": False, "rationale": "No discount beyond policy."},
+    ],
+    "landed": [{**_q(2, "across 14 clinics that is about $140,000 a year"), "comment": "value in their terms"},
+               {**_q(9, "Could we put thirty minutes in with her on Thursday"), "comment": "a concrete next step"}],
+    "missed": [{**_q(7, "we switch tele-visits on for free"), "comment": "a give without a get"},
+               {**_q(10, "Who else should be in that meeting?"), "comment": "late to ask about the buying group"}],
+    "next_drill": "Practise trading every give for a get.",
+    "better_line": "If you commit to three years, I can hold the price flat. What would that be worth to the COO?",
+    "better_line_for_turn": 15,
+}  # fmt: skip
 
 
 class TimedClient:
@@ -176,6 +225,7 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
     own: list[float] = []
     cpu: list[float] = []
     first_chunk: list[float] = []
+    first_delay: list[float] = []
     per_rep_in: list[int] = []
     per_rep_out: list[int] = []
     cached_share: list[float] = []
@@ -207,6 +257,7 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
                 cpu.append(spent_cpu * 1000)
                 if seen_first is not None:
                     first_chunk.append(seen_first * 1000)
+                    first_delay.append((t0 + seen_first - fake.first_sentence_sent) * 1000)
             state = final.state.model_copy(update={"ended": False, "outcome": "in_progress"})
             conv.add(scenario.persona.name, "counterpart", final.text)
         if not rep:  # the embedded fallback's one-off background warm-up (per scenario and process) ends first
@@ -230,6 +281,8 @@ def bench_persona(latency: float, reps: int) -> dict[str, Any]:
         "cpu_ms_p50": round(statistics.median(cpu), 2),
         "cpu_ms_p95": round(_pct(cpu, 0.95), 2),
         "first_sentence_ms_p50": round(statistics.median(first_chunk), 2) if first_chunk else None,
+        "first_sentence_after_model_ms_p50": round(statistics.median(first_delay), 2) if first_delay else None,
+        "first_sentence_after_model_ms_p95": round(_pct(first_delay, 0.95), 2) if first_delay else None,
         "tokens_in_per_12_turn_rep": round(statistics.mean(per_rep_in)),
         "tokens_out_per_12_turn_rep": round(statistics.mean(per_rep_out)),
         "cacheable_prefix_share": round(statistics.mean(cached_share), 3),
