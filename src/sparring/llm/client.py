@@ -58,10 +58,10 @@ R = TypeVar("R")
 #: chunk per token, and validating each one costs more CPU than the persona's sentence-level streaming needs.
 #: A chunk that completes a sentence is parsed at once (see _SentenceWatch), so whole sentences are not held back.
 STREAM_DEBOUNCE = 0.03
-#: a sentence end in raw streamed JSON: . ! ? or … (then closing quotes or brackets, maybe JSON-escaped) and a space
-#: or an escaped line break
 #: seconds a request gets to go out (the event loop runs it alone) before ``run(while_waiting=...)`` work starts
 OVERLAP_SETTLE = 0.005
+#: a sentence end in raw streamed JSON: . ! ? or … (then closing quotes or brackets, maybe JSON-escaped) and a space
+#: or an escaped line break
 _SENTENCE_BOUNDARY = re.compile(r'[.!?…](?:\\"|["\')\]])*(?:\s|\\n)')
 
 
@@ -206,21 +206,22 @@ class LLMClient:
         """Run ``coro`` (one request) on this thread's event loop. With ``while_waiting``, the loop first runs
         the request alone for ``overlap_settle`` seconds (or until it is done), so it goes out undisturbed; then
         ``while_waiting`` runs on this thread while the provider works, and the answer, which waits in the socket
-        meanwhile, is read afterwards. One thread, so nothing competes with the request for the GIL. An exception
-        from ``while_waiting`` cancels the request and propagates."""
+        meanwhile, is read afterwards. One thread, so nothing competes with the request for the GIL. Whatever
+        interrupts (an exception from ``while_waiting``, Ctrl-C) cancels the request, whose cleanup runs before the
+        exception propagates, so no connection is left open."""
         loop = thread_loop()
-        if while_waiting is None:
-            return loop.run_until_complete(coro)
         task = loop.create_task(coro)
         try:
-            loop.run_until_complete(asyncio.wait({task}, timeout=self.overlap_settle))
-            while_waiting()
+            if while_waiting is not None:
+                loop.run_until_complete(asyncio.wait({task}, timeout=self.overlap_settle))
+                while_waiting()
+            return loop.run_until_complete(task)
         except BaseException:
-            task.cancel()
-            with suppress(BaseException):
-                loop.run_until_complete(task)
+            if not task.done():
+                task.cancel()
+                with suppress(BaseException):
+                    loop.run_until_complete(task)
             raise
-        return loop.run_until_complete(task)
 
     # -- calls ------------------------------------------------------------------------------------------------
 
