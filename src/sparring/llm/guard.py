@@ -104,6 +104,8 @@ class PersonaGuard:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
+        #: verdicts by text: a streamed sentence is checked again in the final ``clean``; the rules are pure
+        self._verdicts: dict[str, tuple[str, ...]] = {}
         secrets = list(scenario.persona.hidden_agenda)
         self._secret_grams: set[tuple[str, ...]] = set()
         for line in secrets:
@@ -132,6 +134,12 @@ class PersonaGuard:
         )
 
     def violations(self, text: str) -> list[str]:
+        known = self._verdicts.get(text)
+        if known is None:
+            known = self._verdicts[text] = tuple(self._check(text))
+        return list(known)
+
+    def _check(self, text: str) -> list[str]:
         found = [rule for rule, patterns in _RULES.items() if any(p.search(text) for p in patterns)]
         leak = bool(self._ids and self._ids.search(text)) or bool(self._state and self._state.search(text))
         if not leak and self._secret_grams and _ngrams(text, 6) & self._secret_grams:
