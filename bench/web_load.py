@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -38,18 +39,95 @@ from sparring.store.db import Database
 from sparring.store.models import Organisation, Team, TeamMember, User
 
 SCENARIOS = ["cs-renewal-discount", "sales-pricing-objection", "sales-guarded-discovery"]
-LINES = [
-    "Thanks for making the time. What would a good outcome look like for you this year?",
-    "That makes sense. It sounds like you are under real pressure to show savings.",
-    "What is driving that concern most right now, the budget or the timing?",
-    "How are your teams using the product day to day?",
-    "What would your leadership need to see to feel good about this?",
-    "Since you started, the team has saved about twenty hours a week.",
-    "If you can commit to a two-year term, we can add a review point after year one.",
-    "How would your team cope if that part of the workflow went away?",
-    "Which part matters most to you when you compare the options?",
-    "Could we book thirty minutes next week to walk through the numbers together?",
+#: Every measured turn says something new. The embedder caches sentence vectors, so a handful of repeated lines
+#: would make the persona's main per-turn cost (embedding the learner's words) vanish from the benchmark. Learner
+#: n's t-th line follows template (n + t) % 10, the same arc of a call as a real learner's; slots vary the words.
+TEMPLATES: list[tuple[str, dict[str, list[str]]]] = [
+    ("{ack} What would a good outcome look like for {who} {period}?", {
+        "ack": ["Thanks for making the time.", "Thanks for fitting me in today.", "Good to see you again.",
+                "Thanks for joining on short notice.", "I appreciate you making the time."],
+        "who": ["you", "your team", "your group", "your department", "the business", "your managers"],
+        "period": ["this year", "this quarter", "over the next six months", "by the summer", "in the next renewal",
+                   "before the board review", "for the coming budget cycle", "by the end of the year",
+                   "in the first ninety days", "for the rest of the contract"]}),
+    ("{ack} It sounds like {who} {pressure} {why}.", {
+        "ack": ["That makes sense.", "I hear you.", "Understood.", "Okay, that helps."],
+        "who": ["you are", "your team is", "finance is", "your leadership is", "the whole department is",
+                "your CFO is"],
+        "pressure": ["under real pressure", "being pushed hard", "on the hook", "under a lot of scrutiny",
+                     "stretched thin"],
+        "why": ["to show savings", "to cut costs this year", "to justify every renewal", "to consolidate tools",
+                "to prove the spend was worth it", "to hit a tighter budget", "to report results quickly",
+                "to explain the price rise"]}),
+    ("{lead} is driving that concern most right now, {a} or {b}?", {
+        "lead": ["What", "So what", "Tell me, what", "Out of interest, what"],
+        "a": ["the budget", "the timing", "the price rise", "adoption", "the contract length"],
+        "b": ["the renewal date", "the approval process", "the competitor's offer", "the support experience",
+              "the rollout effort", "the exit terms", "the headcount plan", "the reporting gaps", "the security review",
+              "the onboarding time"]}),
+    ("How are your {team} teams using {thing} day to day{tail}?", {
+        "team": ["support", "finance", "sales", "operations", "marketing", "field", "regional", "clinical",
+                 "warehouse", "customer success", "planning", "billing"],
+        "thing": ["the product", "the dashboards", "the reporting", "the mobile app", "the integrations",
+                  "the workflow tools", "the alerts", "the shared inbox", "the analytics", "the scheduling module"],
+        "tail": ["", " at the moment", " since the last update"]}),
+    ("What would {leader} need to see to feel good about {this}{when}?", {
+        "leader": ["your leadership", "your CFO", "your boss", "the board", "procurement", "your COO",
+                   "the steering group", "your finance partner", "your head of IT", "the budget owner"],
+        "this": ["this", "the renewal", "the new terms", "the price", "a longer contract", "the rollout",
+                 "the upgrade", "the proposal"],
+        "when": ["", " by next month", " before signing"]}),
+    ("Since you started, the {team} team has saved about {n} hours a week.", {
+        "team": ["support", "finance", "sales", "operations", "marketing", "field", "regional", "clinical",
+                 "warehouse", "customer success", "planning", "billing"],
+        "n": [str(n) for n in range(5, 61)]}),
+    ("{lead} you can commit to a {term} term, we can add {extra} after {review}.", {
+        "lead": ["If", "Suppose", "Provided", "As long as"],
+        "term": ["two-year", "three-year", "multi-year"],
+        "extra": ["a review point", "a price check", "a usage review", "an exit option"],
+        "review": ["year one", "six months", "the first quarter", "the pilot", "nine months"]}),
+    ("How would your {team} team cope if {part} went away{when}?", {
+        "team": ["support", "finance", "sales", "operations", "marketing", "field", "regional", "clinical",
+                 "warehouse", "customer success", "planning", "billing"],
+        "part": ["that part of the workflow", "the automated reports", "the integration", "the shared dashboards",
+                 "the mobile access", "the approval flow", "the weekly exports", "the alerting"],
+        "when": ["", " tomorrow", " next quarter"]}),
+    ("{lead} part matters most to {who} when you compare {options}?", {
+        "lead": ["Which", "So which", "Honestly, which", "In the end, which"],
+        "who": ["you", "your team", "your group", "your department", "the business", "your managers"],
+        "options": ["the options", "the two proposals", "vendors", "us with the alternatives", "the renewal offers",
+                    "the quotes", "the tools on your list", "the plans"]}),
+    ("Could we book {mins} minutes {day} to walk through {what} together?", {
+        "mins": ["twenty", "thirty", "forty-five", "fifteen", "sixty"],
+        "day": ["next week", "on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "tomorrow"],
+        "what": ["the numbers", "the proposal", "the rollout plan", "the pricing", "the usage data", "the options"]}),
 ]
+
+
+def learner_lines(learners: int, turns: int, seed: int = 7) -> tuple[list[list[str]], int]:
+    """Each learner's lines, and how many of them repeat an earlier line (0 unless a run needs more lines than
+    the templates make: about 190 per template, so up to ~1,900 turns are all different)."""
+    rng = random.Random(seed)
+    pools: list[list[str]] = []
+    for template, slots in TEMPLATES:
+        names = list(slots)
+        pool = [template.format(**dict(zip(names, combo, strict=True)))
+                for combo in itertools.product(*(slots[n] for n in names))]
+        rng.shuffle(pool)
+        pools.append(pool)
+    taken = [0] * len(TEMPLATES)
+    repeated = 0
+    out: list[list[str]] = []
+    for n in range(learners):
+        mine = []
+        for t in range(turns):
+            k = (n + t) % len(TEMPLATES)
+            pool = pools[k]
+            repeated += taken[k] >= len(pool)
+            mine.append(pool[taken[k] % len(pool)])
+            taken[k] += 1
+        out.append(mine)
+    return out, repeated
 PASSWORD = "load-test-password"
 
 
@@ -91,8 +169,8 @@ async def _login(base: str, email: str, errors: list[str]) -> httpx.AsyncClient 
     return c
 
 
-async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float, float], latencies: list[float],
-                   errors: list[str], ending: list[float], server: list[float]) -> None:
+async def _learner(c: httpx.AsyncClient, n: int, lines: list[str], think: tuple[float, float],
+                   latencies: list[float], errors: list[str], ending: list[float], server: list[float]) -> None:
     rng = random.Random(n)
     await asyncio.sleep(rng.uniform(0, think[1]))  # learners do not all arrive in the same millisecond
 
@@ -105,12 +183,11 @@ async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float,
 
     rep = await start()
     done = 0
-    line = n
+    turns = len(lines)
     while rep is not None and done < turns:
         if done:
             await asyncio.sleep(rng.uniform(*think))
-        text = LINES[line % len(LINES)]
-        line += 1
+        text = lines[done]
         t0 = time.perf_counter()
         try:
             resp = await c.post(f"/reps/{rep}/turns", json={"text": text})
@@ -133,23 +210,25 @@ async def _learner(c: httpx.AsyncClient, n: int, turns: int, think: tuple[float,
                 rep = await start()
 
 
-async def _run(base: str, emails: list[str], turns: int, think: tuple[float, float], pid: int) -> dict[str, Any]:
+async def _run(base: str, emails: list[str], lines: list[list[str]], think: tuple[float, float],
+               pid: int) -> dict[str, Any]:
     """Log every learner in (not measured), then play the turns and measure them and the server's CPU."""
     errors: list[str] = []
     clients = await asyncio.gather(*(_login(base, e, errors) for e in emails))
     latencies: list[float] = []
     ending: list[float] = []
     server: list[float] = []
-    cpu0 = _cpu_seconds(pid)
+    cpu0, own0 = _cpu_seconds(pid), time.process_time()
     t0 = time.perf_counter()
-    await asyncio.gather(*(_learner(c, i, turns, think, latencies, errors, ending, server)
+    await asyncio.gather(*(_learner(c, i, lines[i], think, latencies, errors, ending, server)
                            for i, c in enumerate(clients) if c is not None))
     wall = time.perf_counter() - t0
-    cpu = _cpu_seconds(pid) - cpu0
+    cpu, own = _cpu_seconds(pid) - cpu0, time.process_time() - own0
     for c in clients:
         if c is not None:
             await c.aclose()
-    return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu, "server": server}
+    return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu, "server": server,
+            "client_cpu": own}
 
 
 def _cpu_seconds(root: int) -> float:
@@ -190,6 +269,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sparring-load-") as tmp:
         data = Path(tmp)
         emails = _seed(data, args.learners)
+        lines, repeated = learner_lines(args.learners, args.turns)
         port = _free_port()
         env = {**os.environ, "SPARRING_DATA_DIR": str(data), "SPARRING_LLM_PROVIDER": "none"}
         env.pop("SPARRING_DATABASE_URL", None)
@@ -215,7 +295,7 @@ def main() -> int:
                 warm = httpx.get(f"{base}/healthz", timeout=5).json().get("warm")
                 warm_in_a_row = warm_in_a_row + 1 if warm else 0
                 time.sleep(0.05 if warm else 0.5)
-            run = asyncio.run(_run(base, emails, args.turns, think, proc.pid))
+            run = asyncio.run(_run(base, emails, lines, think, proc.pid))
             latencies, errors, wall = run["latencies"], run["errors"], run["wall"]
             ending, cpu = run["ending"], run["cpu"]
         finally:
@@ -249,6 +329,9 @@ def main() -> int:
         "turns_per_second": round(len(ms) / wall, 1) if wall else None,
         # server CPU per turn (rep starts included, logins not): independent of how busy the machine is
         "server_cpu_ms_per_turn": round(1000 * cpu / len(ms), 1) if ms else None,
+        # the load generator's own CPU: it shares the machine with the server
+        "client_cpu_ms_per_turn": round(1000 * run["client_cpu"] / len(ms), 1) if ms else None,
+        "repeated_lines": repeated,
         "wall_seconds": round(wall, 2),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],

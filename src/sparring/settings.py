@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
     secret_key: str | None = None
+    #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
+    #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
 
     @classmethod
     def settings_customise_sources(

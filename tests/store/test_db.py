@@ -69,8 +69,29 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path: Path) -
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
-        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL: survives a crash of the process
     db.dispose()
+
+
+def test_sqlite_synchronous_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.settings import reset_settings_cache
+
+    monkeypatch.setenv("SPARRING_SQLITE_SYNCHRONOUS", "full")
+    reset_settings_cache()
+    try:
+        db = Database(f"sqlite:///{tmp_path / 'full.db'}")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: an fsync per commit
+        db.dispose()
+        explicit = Database(f"sqlite:///{tmp_path / 'normal.db'}", synchronous="normal")
+        with explicit.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1
+        explicit.dispose()
+        with pytest.raises(DatabaseError, match="synchronous must be one of normal, full"):
+            Database(f"sqlite:///{tmp_path / 'off.db'}", synchronous="off")
+    finally:
+        monkeypatch.delenv("SPARRING_SQLITE_SYNCHRONOUS")
+        reset_settings_cache()
 
 
 def test_default_database_lives_in_the_data_dir(_isolated_env: Path) -> None:

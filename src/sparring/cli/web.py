@@ -21,8 +21,9 @@ def _check_port(host: str, port: int) -> None:
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    from sparring.web.app import create_app
+    from sparring.web.app import create_app, prepare_server_process
 
+    prepare_server_process()
     if not 1 <= port <= 65535:
         raise UserError(f"--port must be between 1 and 65535 (got {port})")
     _check_port(host, port)

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.conversation.model import Conversation, Turn
-from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState
+from sparring.persona.base import PersonaEngine, PersonaState
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
+from sparring.services import turn_store
 from sparring.services.content import ContentService
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
@@ -29,6 +30,8 @@ from sparring.store.db import Database, get_database
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TeamMember, TurnRow, UsageRow, User
 
 MAX_TURN_CHARS = 4000
+#: pinned scenario versions kept per process (see ``_pinned_scenario``)
+PINNED_SCENARIOS = 512
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +96,7 @@ class PracticeService:
         self._persona = persona
         self._scorer = scorer
         self.content = content or ContentService(self.db)
+        self._pinned: dict[tuple[int, str, str], Scenario] = {}
 
     @property
     def persona(self) -> PersonaEngine:
@@ -133,6 +137,7 @@ class PracticeService:
             team_id = s.scalar(select(func.min(TeamMember.team_id)).where(TeamMember.user_id == user.id))
             content.keep_version(s, scenario)
             content.keep_version(s, rubric)
+            now = _now()
             rep = Rep(
                 user_id=db_user.id,
                 org_id=db_user.org_id,
@@ -145,86 +150,61 @@ class PracticeService:
                 engine=opening.engine,
                 state=opening.state.model_dump(mode="json"),
                 outcome="in_progress",
+                ended_reason=None,
                 private=private,
+                parent_rep_id=None,
+                branched_from_turn=None,
+                created_at=now,
+                updated_at=now,
+                ended_at=None,
             )
             s.add(rep)
             s.flush()
-            s.add(
-                TurnRow(
-                    rep_id=rep.id, turn_index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text
-                )
-            )
-            rep_id = rep.id
-        return self.get_rep(rep_id)
+            first = Turn(index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text)
+            s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker=first.speaker, role=first.role, text=first.text))
+            # what was just stored, without reading it back
+            record = RepRecord(**_summary_fields(rep), turn_count=1, turns=[first], state=opening.state)
+        self._pin((record.org_id, scenario.id, scenario.version), scenario)
+        return record
 
     # ---- playing --------------------------------------------------------------------------------------
-    def submit_turn(self, rep_id: int, text: str) -> TurnResult:
-        """Commit the learner's turn, then compute, store and return the persona's reply."""
+    def submit_turn(self, rep_id: int, text: str, owner_id: int | None = None) -> TurnResult:
+        """Commit the learner's turn, then compute, store and return the persona's reply. ``owner_id``: only
+        this user's rep may take the turn (any other rep is reported as unknown, so existence never leaks)."""
         text = " ".join(text.split())
         if not text:
             raise InvalidInput("the turn is empty")
         if len(text) > MAX_TURN_CHARS:
             raise InvalidInput(f"the turn is too long ({len(text)} characters; at most {MAX_TURN_CHARS})")
         with self.db.session() as s:
-            rep = self._lock(s, rep_id)
-            if rep.outcome != "in_progress":
-                raise Conflict(f"rep {rep_id} has ended ({rep.outcome})")
-            last = self._last_turn(s, rep_id)
-            if last is not None and last.role == "learner":
-                raise Conflict(
-                    f"rep {rep_id} is still waiting for the reply to turn {last.turn_index}; resume it first"
-                )
-            user = s.get(User, rep.user_id)
-            speaker = user.name if user and user.name else "Learner"
-            row = TurnRow(
-                rep_id=rep_id,
-                turn_index=(last.turn_index + 1 if last else 0),
-                speaker=speaker,
-                role="learner",
-                text=text,
-            )
-            s.add(row)
-            s.flush()
-            learner_turn = _turn(row)
+            context = turn_store.save_learner_turn(s, rep_id, text, owner_id)
         # the learner's turn is committed: whatever happens from here on, it is kept
-        return self._answer(rep_id, learner_turn)
+        return self._answer(context)
 
     def resume_rep(self, rep_id: int) -> RepRecord:
         """Continue a rep: a learner turn left without a reply (crash, engine error) gets its reply now."""
         rep = self.get_rep(rep_id)
         if rep.awaiting_reply:
-            self._answer(rep_id, rep.turns[-1])
+            self._answer(
+                turn_store.TurnContext(rep_id=rep.id, org_id=rep.org_id, scenario_id=rep.scenario_id,
+                                       scenario_version=rep.scenario_version, state=rep.state, turns=rep.turns)
+            )
             rep = self.get_rep(rep_id)
         return rep
 
-    def _answer(self, rep_id: int, learner_turn: Turn) -> TurnResult:
-        rep = self.get_rep(rep_id)
-        scenario = self._scenario(rep)
+    def _answer(self, context: turn_store.TurnContext) -> TurnResult:
+        rep_id, learner_turn = context.rep_id, context.learner_turn
+        scenario = self._pinned_scenario(context.org_id, context.scenario_id, context.scenario_version)
+        conversation = Conversation(source="practice", title=context.scenario_id, turns=context.turns)
         try:
-            reply = self.persona.reply(scenario, rep.state, rep.conversation)
+            reply = self.persona.reply(scenario, context.state, conversation)
         except Exception as exc:
             raise EngineFailed(
                 f"the persona engine failed ({type(exc).__name__}: {exc}); your turn is saved — "
                 f"resume with: sparring practice --resume {rep_id}"
             ) from exc
         with self.db.session() as s:
-            row = self._lock(s, rep_id)
-            last = self._last_turn(s, rep_id)
-            if last is None or last.turn_index != learner_turn.index or row.outcome != "in_progress":
-                raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
-            persona_row = TurnRow(
-                rep_id=rep_id,
-                turn_index=learner_turn.index + 1,
-                speaker=scenario.persona.name,
-                role="counterpart",
-                text=reply.text,
-            )
-            s.add(persona_row)
-            self._apply_state(row, reply)
-            self._record_usage(s, row, reply)
-            s.flush()
-            reply_turn = _turn(persona_row)
-            outcome = row.outcome
+            reply_turn, outcome = turn_store.save_reply(s, rep_id, learner_turn.index, scenario.persona.name, reply)
         return TurnResult(
             rep_id=rep_id,
             learner_turn=learner_turn,
@@ -236,32 +216,20 @@ class PracticeService:
             fallback_reason=reply.fallback_reason,
         )
 
-    @staticmethod
-    def _apply_state(rep: Rep, reply: PersonaReply) -> None:
-        rep.state = reply.state.model_dump(mode="json")
-        rep.engine = reply.engine
-        rep.updated_at = _now()
-        if reply.state.ended or reply.state.outcome != "in_progress":
-            outcome = reply.state.outcome if reply.state.outcome != "in_progress" else "incomplete"
-            rep.outcome = outcome
-            rep.ended_reason = reply.state.reason or outcome
-            rep.ended_at = _now()
+    def _pinned_scenario(self, org_id: int, scenario_id: str, version: str) -> Scenario:
+        """A rep's scenario at the version it pinned. A version is a content hash, so what it names never
+        changes: it is looked up once per process, not on every turn."""
+        key = (org_id, scenario_id, version)
+        scenario = self._pinned.get(key)
+        if scenario is None:
+            scenario = self.content.for_org(org_id).get_scenario(scenario_id, version)
+            self._pin(key, scenario)
+        return scenario
 
-    @staticmethod
-    def _record_usage(s: Session, rep: Rep, reply: PersonaReply) -> None:
-        usage = reply.usage  # LLM engines report tokens; the embedded engine does not
-        if usage is not None and (usage.input_tokens or usage.output_tokens):
-            s.add(
-                UsageRow(
-                    rep_id=rep.id,
-                    org_id=rep.org_id,
-                    purpose="persona",
-                    engine=reply.engine,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cost_usd=usage.cost_usd,
-                )
-            )
+    def _pin(self, key: tuple[int, str, str], scenario: Scenario) -> None:
+        if len(self._pinned) >= PINNED_SCENARIOS:
+            self._pinned.clear()
+        self._pinned[key] = scenario
 
     def end_rep(self, rep_id: int, reason: str = "ended by the learner") -> RepRecord:
         """The learner ends a rep early: outcome ``incomplete``. Ending an ended rep changes nothing."""
@@ -490,12 +458,6 @@ class PracticeService:
         if rep is None:
             raise NotFound(f"unknown rep {rep_id}")
         return rep
-
-    @staticmethod
-    def _last_turn(s: Session, rep_id: int) -> TurnRow | None:
-        return s.scalars(
-            select(TurnRow).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index.desc()).limit(1)
-        ).first()
 
 
 __all__ = ["PracticeService"]

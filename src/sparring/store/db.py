@@ -48,14 +48,24 @@ def _set_wal(cur: Any) -> None:
             time.sleep(0.02)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    _set_wal(cur)
-    cur.execute("PRAGMA foreign_keys=ON")
-    # FULL: a committed turn survives a power loss too, not only a process crash (about 0.5 ms per commit here)
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.close()
+#: ``PRAGMA synchronous`` values the ``sqlite_synchronous`` setting accepts
+SYNCHRONOUS = ("normal", "full")
+
+
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _set_wal(cur)
+        cur.execute("PRAGMA foreign_keys=ON")
+        # NORMAL (the default): in WAL mode a commit is written to the WAL before it returns, so it survives a
+        # crash or kill -9 of the process; only a crash of the machine can lose the last commits (never the
+        # database's consistency). FULL adds an fsync per commit, which holds the write lock while the disk
+        # syncs (docs/storage.md, "Durability").
+        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cur.close()
+
+    return apply
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -64,7 +74,8 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sparring_write") else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, synchronous: str | None = None) -> Engine:
+    """An engine for ``url``. ``synchronous`` (SQLite only): "normal" or "full"; default: the setting."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -79,7 +90,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **pool
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        sync = (synchronous or get_settings().sqlite_synchronous).lower()
+        if sync not in SYNCHRONOUS:
+            raise DatabaseError(f"SQLite synchronous must be one of {', '.join(SYNCHRONOUS)} (got {sync!r})")
+        event.listen(engine, "connect", _sqlite_pragmas(sync))
         # let SQLAlchemy, not the sqlite3 module, decide when transactions begin (BEGIN IMMEDIATE below)
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin)
@@ -93,9 +107,9 @@ def make_engine(url: str) -> Engine:
 class Database:
     """An engine, a session factory, and the migration state of one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, synchronous: str | None = None):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous)
         self.sessions = sessionmaker(self.engine.execution_options(sparring_write=True), expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._migrated = False

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sparring.settings import Settings, get_settings
 from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
@@ -33,18 +35,51 @@ _MESSAGES = {
 }
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
-        return response
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response that does not set them itself. A plain ASGI middleware:
+    Starlette's BaseHTTPMiddleware would run every request through an extra task and memory stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+#: settings a web server process uses unless the environment says otherwise
+SERVER_ENV_DEFAULTS = {
+    # one ONNX thread per embedding: a server runs many turns at once, so parallel requests (and workers) keep
+    # the cores busy; a second intra-op thread per call only spins against them (measured: 2.4x the CPU per
+    # learner line on a busy 2-core machine, docs/benchmarks.md "Web load")
+    "SPARRING_EMBED_THREADS": "1",
+}
+
+
+def prepare_server_process() -> None:
+    """Apply ``SERVER_ENV_DEFAULTS`` to this process (and the workers it starts); explicit settings win.
+    Called by ``sparring serve`` and the ASGI entry point before anything is embedded."""
+    for name, value in SERVER_ENV_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def _templates() -> Jinja2Templates:
@@ -96,8 +131,6 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     settings = settings or get_settings()
     secret = load_or_create_secret(settings.data_dir, settings.secret_key)
     if secure_cookies is None:
-        import os
-
         secure_cookies = os.environ.get("SPARRING_PUBLIC_URL", "").startswith("https://")
     app = FastAPI(
         title="Sparring",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from sparring.web.app import create_app
+from sparring.web.app import create_app, prepare_server_process
 
+prepare_server_process()
 app = create_app()

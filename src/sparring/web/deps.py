@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sparring.services.access import Viewer
@@ -70,7 +71,12 @@ class Auth:
     nonce: str
 
 
+_SESSION_USER = select(User.org_id, User.role, User.name, User.email, User.is_active, User.password_hash)
+
+
 def _session_user(request: Request) -> Auth | None:
+    """The signed-in user, checked against the database on every request (one small query): a deactivated
+    user or a changed password ends the session at once."""
     ctx = web(request)
     data = ctx.codec.read(request.cookies.get(SESSION_COOKIE))
     if data is None:
@@ -79,12 +85,14 @@ def _session_user(request: Request) -> Auth | None:
     if cached is not None:
         return cached
     with ctx.database().read() as s:
-        user = s.get(User, data.user_id)
-        if user is None or not user.is_active or not user.password_hash:
-            return None
-        if credential_stamp(user.password_hash) != data.stamp:
-            return None  # the password changed since this session began
-        auth = Auth(viewer=Viewer.of(user), nonce=data.nonce)
+        user = s.execute(_SESSION_USER.where(User.id == data.user_id)).first()
+    if user is None or not user.is_active or not user.password_hash:
+        return None
+    if credential_stamp(user.password_hash) != data.stamp:
+        return None  # the password changed since this session began
+    viewer = Viewer(id=data.user_id, org_id=user.org_id, role=user.role, name=user.name or user.email,
+                    email=user.email)
+    auth = Auth(viewer=viewer, nonce=data.nonce)
     request.state.auth = auth
     return auth
 

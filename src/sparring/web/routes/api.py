@@ -17,7 +17,7 @@ from sparring.content.scenario import Difficulty
 from sparring.services import people
 from sparring.services.access import get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
-from sparring.services.errors import ServiceError
+from sparring.services.errors import NotFound, ServiceError
 from sparring.services.rep_views import RepView, full_view, list_visible
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, optional_auth, web
 from sparring.web.routes.auth import end_session, start_session
@@ -173,12 +173,13 @@ def post_turn(rep_id: int, body: TurnIn, request: Request, auth: ApiAuth) -> Tur
     """Say one line in your own rep. It is committed before the persona runs; the reply comes back whole
     (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
     _write_guard(request, auth)
-    _own_or_404(request, auth, rep_id)
     svc = practice_service(request)
     try:
-        result = svc.submit_turn(rep_id, body.text)
+        result = svc.submit_turn(rep_id, body.text, owner_id=auth.viewer.id)  # only the caller's own rep
         if result.ended:
             svc.score_rep(rep_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such rep") from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return TurnOut(rep_id=rep_id, learner_turn=result.learner_turn.model_dump(),

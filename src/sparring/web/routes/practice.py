@@ -151,26 +151,28 @@ async def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth)
 
 
 def _take_turn(request: Request, auth: Auth, rep_id: int, text: str) -> Response:
-    database = web(request).database()
-    _own(database, auth.viewer, rep_id)
     svc = practice_service(request)
     try:
-        result = svc.submit_turn(rep_id, text)
+        # one write transaction checks that the rep is the viewer's own and commits the line
+        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id)
     except EngineFailed as exc:
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
         return _stream(_stream_events([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})]))
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such rep") from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     saved = _sse("saved", result.learner_turn.model_dump())
     reply = result.reply.text if result.reply else ""
     if not result.ended:
+        # everything is ready: one write (the client splits the events, whatever the chunking)
         events = _reply_events(reply, False, result.outcome, result.fallback_reason, False, rep_id)
-        return _stream(_stream_events([saved, *events]))
+        return _stream(_stream_events(["".join([saved, *events])]))
 
     def finish() -> list[str]:  # the rep ended on this reply: score it before "done"
         scored = _score_quietly(svc, rep_id)
-        return _reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id)
+        return ["".join(_reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id))]
 
     return _stream(_stream_events([saved], finish))
 
