@@ -61,3 +61,14 @@ def test_cli_bench_on_a_subset_with_the_real_scorer(capsys: pytest.CaptureFixtur
     for key in ("utterance_macro_f1", "session_auc", "session_auc_length_controlled", "seconds"):
         assert key in out
     assert out["sessions"] == 6 and out["seconds"] > 0
+
+
+@needs_data
+@pytest.mark.slow
+def test_worker_processes_give_the_same_numbers_as_one_process() -> None:
+    timing = {"seconds", "cpu_seconds", "train_seconds", "train_cpu_seconds", "workers"}
+    one = run_annomi(ANNOMI, limit=6, folds=2, workers=1)
+    two = run_annomi(ANNOMI, limit=6, folds=2, workers=2)
+    assert one["workers"] == 1 and two["workers"] == 2
+    assert {k: v for k, v in one.items() if k not in timing} == {k: v for k, v in two.items() if k not in timing}
+    assert two["cpu_seconds"] > 0 and two["train_cpu_seconds"] > 0

@@ -448,3 +448,27 @@ def test_metric_partly_band_sets_half_credit() -> None:
     assert EmbeddedScorer().score(conv, rubric(None)).result("talks-less").verdict == "missed"
     assert EmbeddedScorer().score(conv, rubric({"max": 0.4})).result("talks-less").verdict == "partly"
     assert EmbeddedScorer().score(conv, rubric({"max": 0.35})).result("talks-less").verdict == "missed"
+
+
+def test_clauses_are_matched_on_their_own_only_in_shorter_conversations() -> None:
+    seen: list[str] = []
+
+    def recording_embed(texts):  # type: ignore[no-untyped-def]
+        from sparring.nlp.embeddings import embed
+
+        seen.extend(texts)
+        return embed(texts)
+
+    line = "That's a fair concern, and I can see why the price gap stands out when you compare the two quotes."
+    clause = "and I can see why the price gap stands out when you compare the two quotes."
+    assert any(s.clause and s.text == clause for s in segment_turn(conv(f"Rep: {line}").turns[0]))
+    rubric = get_library().rubric("sales-objection-handling")
+    short = conv(f"# roles: Rep=learner, Buyer=counterpart\nRep: {line}\nBuyer: Hm.")
+    EmbeddedScorer(embed_fn=recording_embed).score(short, rubric)
+    assert clause in seen
+    seen.clear()
+    filler = "We went over the rollout plan for the second site and the training dates for the new staff. "
+    turns = "\n".join(f"Rep: {filler}\nBuyer: Okay." for _ in range(segments.CLAUSE_WORD_BUDGET // 17 + 1))
+    long = conv(f"# roles: Rep=learner, Buyer=counterpart\nRep: {line}\nBuyer: Hm.\n{turns}")
+    EmbeddedScorer(embed_fn=recording_embed).score(long, rubric)
+    assert line in seen and clause not in seen

@@ -91,3 +91,14 @@ def test_own_previous_is_the_same_speakers_last_turn() -> None:
     for speaker, text in [("A", "a1"), ("B", "b1"), ("A", "a2"), ("A", "a3")]:
         c.add(speaker, "learner" if speaker == "A" else "counterpart", text)
     assert own_previous(c) == [None, None, "a1", "a2"]
+
+
+def test_tag_turns_for_some_roles_only_gives_the_same_tags_for_those() -> None:
+    c = Conversation()
+    c.add("Rep", "learner", "What matters most to you here?")
+    c.add("Jo", "counterpart", "Do you really want to know?")
+    c.add("Rep", "learner", "So price is the big one for you.")
+    every = tag_turns(c)
+    learner = tag_turns(c, roles={"learner"})
+    assert learner[0] == every[0] and learner[2] == every[2]
+    assert "closed_question" in every[1] and learner[1] == frozenset()

@@ -209,6 +209,73 @@ def rubric_scorer() -> SessionScorer:
     return score
 
 
+# ------------------------------------------------------------------------------------------------ workers
+# Training the fold taggers and scoring the sessions are spread over worker processes (one per core, each with
+# a single-threaded embedding model): processes share 2 cores better than one process whose ONNX runtime spins
+# two threads for small batches while Python tags on a third. Workers are forked when that is safe (no
+# embedding model loaded in this process yet) and spawned otherwise; they inherit or receive the sessions once.
+_W: dict[str, Any] = {}
+
+
+def _worker_init(sessions: list[Session], models: list[TagModel] | None, scorer: SessionScorer | None) -> None:
+    import os
+
+    os.environ["SPARRING_EMBED_THREADS"] = "1"
+    _W.clear()
+    _W.update(sessions=sessions, models=models, scorer=scorer)
+
+
+def _fit_fold(train: list[int]) -> tuple[TagModel, float]:
+    t0 = time.process_time()
+    model = fit_items([it for i in train for it in _W["sessions"][i].therapist_items()])
+    return model, time.process_time() - t0
+
+
+def _score_session(task: tuple[int, int]) -> tuple[int, float, list[str], list[str]]:
+    """(session index, score, gold labels, predicted labels) for one held-out session under its fold's model."""
+    fold, i = task
+    if _W.get("scorer") is None:
+        _W["scorer"] = rubric_scorer()
+    model: TagModel = _W["models"][fold]
+    session: Session = _W["sessions"][i]
+    with use_model(model):
+        items = session.therapist_items()
+        pred = model.predict([it.text for it in items], [it.previous for it in items],
+                             [it.following for it in items], [it.own_previous for it in items]) if items else []
+        score = _W["scorer"](session.conversation())
+    return i, score, [it.label for it in items], pred
+
+
+def default_workers() -> int:
+    """Worker processes for the benchmark: ``SPARRING_BENCH_WORKERS``, else one per core (at most 2)."""
+    import os
+
+    raw = os.environ.get("SPARRING_BENCH_WORKERS", "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _pool_context() -> Any:
+    import multiprocessing as mp
+
+    from sparring.nlp.embeddings import get_embedder
+
+    # a forked child must not inherit a live ONNX session (its thread pool does not survive fork)
+    if "fork" in mp.get_all_start_methods() and get_embedder.cache_info().currsize == 0:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _map(workers: int, fn: Callable[[Any], Any], tasks: Sequence[Any], init: tuple[Any, ...]) -> list[Any]:
+    """``fn`` over ``tasks`` in order: in this process (one worker) or over a pool of worker processes."""
+    if workers <= 1 or len(tasks) <= 1:
+        _worker_init(*init)
+        return [fn(t) for t in tasks]
+    with _pool_context().Pool(min(workers, len(tasks)), initializer=_worker_init, initargs=init) as pool:
+        return list(pool.imap(fn, tasks, chunksize=1))
+
+
 def run_annomi(
     data_dir: str | Path,
     *,
@@ -216,33 +283,45 @@ def run_annomi(
     limit: int | None = None,
     session_scorer: SessionScorer | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
+    """``workers``: processes to use (default ``default_workers()``; a custom ``session_scorer`` runs in this
+    process unless ``workers`` is given, since a closure may not survive a trip to another process)."""
+    import os
+
     sessions = load_sessions(data_dir, limit=limit)
     if len(sessions) < 4 or not any(s.quality == "low" for s in sessions):
         raise DatasetError("need at least 4 sessions including low-quality ones")
-    scorer = session_scorer or rubric_scorer()
+    if workers is None:
+        workers = 1 if session_scorer is not None else default_workers()
     fold_idx = _folds(sessions, folds)
+    t0 = time.perf_counter()
+    trains = [[i for i in range(len(sessions)) if i not in set(test)] for test in fold_idx]
+    fitted = _map(workers, _fit_fold, trains, (sessions, None, None))
+    models = [m for m, _ in fitted]
+    train_seconds = time.perf_counter() - t0
+    if progress:
+        progress(f"trained {len(models)} fold taggers in {train_seconds:.1f} s")
+    # longest sessions first, so the workers finish together
+    tasks = sorted(((f, i) for f, test in enumerate(fold_idx) for i in test),
+                   key=lambda t: (-len(sessions[t[1]].texts), t[1]))
+    t1 = time.perf_counter()
+    cpu0 = os.times()
+    scored = _map(workers, _score_session, tasks, (sessions, models, session_scorer))
+    cpu1 = os.times()
+    score_seconds = time.perf_counter() - t1
+    # CPU time of this process and of its finished worker processes (user + system)
+    score_cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system
+                 + cpu1.children_user - cpu0.children_user + cpu1.children_system - cpu0.children_system)
+    if progress:
+        progress(f"scored {len(scored)} sessions in {score_seconds:.1f} s")
     gold: list[str] = []
     pred: list[str] = []
     session_scores: dict[int, float] = {}
-    train_seconds = score_seconds = 0.0
-    for f, test in enumerate(fold_idx, start=1):
-        train_items = [it for i, s in enumerate(sessions) if i not in set(test) for it in s.therapist_items()]
-        t0 = time.perf_counter()
-        model = fit_items(train_items)
-        train_seconds += time.perf_counter() - t0
-        t1 = time.perf_counter()
-        with use_model(model):
-            for i in test:
-                items = sessions[i].therapist_items()
-                if items:
-                    pred.extend(model.predict([it.text for it in items], [it.previous for it in items],
-                                              [it.following for it in items], [it.own_previous for it in items]))
-                    gold.extend(it.label for it in items)
-                session_scores[i] = scorer(sessions[i].conversation())
-        score_seconds += time.perf_counter() - t1
-        if progress:
-            progress(f"fold {f}/{len(fold_idx)}: {len(test)} sessions")
+    for i, score, g, p in sorted(scored, key=lambda r: r[0]):
+        session_scores[i] = score
+        gold.extend(g)
+        pred.extend(p)
     order = sorted(session_scores)
     scores = [session_scores[i] for i in order]
     high = [sessions[i].quality == "high" for i in order]
@@ -258,7 +337,10 @@ def run_annomi(
         "session_auc_length_stratified": _r(stratified_auc(scores, high, strata)),
         "length_only_auc": _r(auc(lengths, high)),
         "seconds": round(score_seconds, 2),
+        "cpu_seconds": round(score_cpu, 2),
         "train_seconds": round(train_seconds, 2),
+        "train_cpu_seconds": round(sum(c for _, c in fitted), 2),
+        "workers": workers,
         "sessions": len(sessions),
         "sessions_high": sum(high),
         "sessions_low": len(high) - sum(high),

@@ -62,7 +62,8 @@ class Embedder:
         self._tok.enable_truncation(max_length=MAX_TOKENS)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or _default_threads()
+        self.threads = threads or _default_threads()
+        opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in self._session.get_inputs()}
@@ -83,7 +84,12 @@ class Embedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Vectors for ``texts`` (cached ones are reused). Texts are deduplicated and run in batches of similar
+        length; ``batch_size`` defaults to 12 texts on one thread (less padding: ~14% less CPU than 32 in the
+        AnnoMI benchmark) and 32 on more threads (enough work per batch to share between them)."""
+        if batch_size is None:
+            batch_size = 12 if self.threads == 1 else 32
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         todo: list[int] = []
         with self._lock:

@@ -44,6 +44,7 @@ from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.ordering import order_limit
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
+    CLAUSE_WORD_BUDGET,
     EMBED_WORD_BUDGET,
     Segment,
     embedding_texts,
@@ -429,12 +430,12 @@ class EmbeddedScorer:
         from sparring.scoring.tagging import question_kind, tag_turns
 
         segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
-        if sum(len(s.text.split()) for s in segments) > EMBED_WORD_BUDGET:
-            segments = [s for s in segments if not s.clause]  # long call: whole sentences only
+        if sum(len(s.text.split()) for s in segments if not s.clause) > CLAUSE_WORD_BUDGET:
+            segments = [s for s in segments if not s.clause]  # long conversation: whole sentences only
         # the embedding model releases the GIL: embed on a worker thread while the (pure Python) tagger runs
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparring-embed") as pool:
             pending = pool.submit(self._embed, embedding_texts(segments, EMBED_WORD_BUDGET)) if segments else None
-            tags = tag_turns(conversation)
+            tags = tag_turns(conversation, roles={"learner"})  # only learner tags are read
             metrics = compute_metrics(conversation, tags=tags)
             vectors = pending.result() if pending is not None else np.zeros((0, 384), dtype=np.float32)
         segment_tags = []

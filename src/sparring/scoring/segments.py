@@ -152,6 +152,12 @@ def percent_threshold(criterion: Criterion) -> float | None:
     return None
 
 
+#: clauses are matched on their own only while the learner says at most this many words in the conversation. A clause
+#: is extra evidence for a behaviour tucked inside a long sentence ("That's fair, and I see why the gap stands
+#: out"): in a practice rep one such clause can decide a verdict, while a long conversation offers many whole
+#: sentences. Clause segments cost about 40% more embedding in talkative conversations (AnnoMI: 28% of all
+#: embedded tokens), which is what keeps a long transcript from scoring fast.
+CLAUSE_WORD_BUDGET = 400
 #: learner words embedded per conversation at most; beyond it (long calls) clauses are not matched separately and
 #: each sentence is matched by its opening words (where the speech act usually is). Quotes show whole sentences.
 EMBED_WORD_BUDGET = 2500

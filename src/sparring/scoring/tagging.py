@@ -16,7 +16,7 @@ recognised as a reflection *of something*), ``tag_scores(texts)`` for scorers th
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sparring.conversation.model import Conversation
 from sparring.scoring import lexicon as lx
@@ -182,11 +182,23 @@ def tag_text(text: str) -> frozenset[str]:
     return tag_texts([text])[0]
 
 
-def tag_turns(conversation: Conversation) -> list[frozenset[str]]:
+def tag_turns(conversation: Conversation, roles: Collection[str] | None = None) -> list[frozenset[str]]:
     """One tag set per turn, in order. Each turn is read with the turns by another speaker just before and just
-    after it as context (a reflection follows client talk and is usually confirmed)."""
+    after it as context (a reflection follows client talk and is usually confirmed).
+
+    ``roles`` (e.g. ``{"learner"}``) tags only the turns of those roles; the others get an empty set. The
+    embedded scorer reads learner tags only, and tagging the counterpart's turns too cost it half the tagging
+    time."""
     previous, following = neighbours(conversation)
-    return tag_texts([t.text for t in conversation.turns], previous, following, own_previous(conversation))
+    own = own_previous(conversation)
+    turns = conversation.turns
+    wanted = [i for i, t in enumerate(turns) if roles is None or t.role in roles]
+    tagged = tag_texts([turns[i].text for i in wanted], [previous[i] for i in wanted],
+                       [following[i] for i in wanted], [own[i] for i in wanted])
+    out: list[frozenset[str]] = [frozenset()] * len(turns)
+    for i, tags in zip(wanted, tagged, strict=True):
+        out[i] = tags
+    return out
 
 
 def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) -> list[float]:
