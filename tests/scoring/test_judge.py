@@ -119,7 +119,7 @@ def test_metric_criteria_come_from_code_not_the_model(rubric: Rubric, conversati
     share = card.metrics["talk_share"]
     inside = 0.35 <= share <= 0.6
     assert talk.verdict == ("met" if inside else talk.verdict)
-    assert talk.rationale.startswith("talk_share =")  # the embedded metric judge's wording, not the model's
+    assert talk.rationale.startswith("You did ")  # the embedded metric judge's wording ("You did 62% of the talking…")
 
 
 

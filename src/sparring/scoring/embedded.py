@@ -42,6 +42,7 @@ from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.ordering import order_limit
+from sparring.scoring.rationale import blocker_hit, blocker_kept, check_rationale, needed_turn, scale_rationale
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
     CLAUSE_WORD_BUDGET,
@@ -137,6 +138,12 @@ class SegmentScore:
     closest_negative: str | None = None
     #: the closest negative is one of the criterion's own (not a blocker line): it can count as counter-evidence
     own_negative: bool = False
+    #: the first of the criterion's signal tags the segment carries (what the learner did), if any
+    signal: str | None = None
+
+    @property
+    def turn(self) -> int:
+        return self.segment.turn
 
 
 def score_segments(
@@ -194,6 +201,7 @@ def score_segments(
             plines[pos_arg_l[i]] if plines else None,
             nlines[neg_arg_l[i]] if nlines else None,
             neg_arg_l[i] < own,
+            next((t for t in c.signals if t in segment_tags[i]), None) if tagged_l[i] else None,
         )
         for i, seg in enumerate(segments)
     ]
@@ -244,19 +252,6 @@ def _top_distinct(scores: Sequence[SegmentScore], key: Any, n: int) -> list[Segm
     return out
 
 
-def _fmt(s: SegmentScore) -> str:
-    bits = []
-    if s.closest_positive:
-        bits.append(f'similarity {s.positive:.2f} to "{s.closest_positive}"')
-    if s.tagged:
-        bits.append("tagged as a signal of this behaviour")
-    return f"turn {s.segment.turn}: " + ("; ".join(bits) if bits else f"strength {s.strength:.2f}")
-
-
-def _neg(s: SegmentScore) -> str:
-    return f'turn {s.segment.turn} resembles the negative example "{s.closest_negative}"'
-
-
 def _counter(scores: Sequence[SegmentScore]) -> list[SegmentScore]:
     """Whole sentences that read like one of the criterion's own negative examples (not merely on topic)."""
     return [
@@ -266,44 +261,49 @@ def _counter(scores: Sequence[SegmentScore]) -> list[SegmentScore]:
     ]
 
 
+#: a best segment at least this strong is an attempt at the behaviour (cited as "your closest attempt")
+ATTEMPT = MODERATE - 0.1
+
+
+def _missed_evidence(
+    c: Criterion, ctx: ScoringContext, best: list[SegmentScore], counter: list[SegmentScore]
+) -> tuple[list[Evidence], tuple[int, str] | None, bool]:
+    """Evidence for a missed check or scale: the line that reads like a negative example, else the turn where the
+    behaviour was needed (when the tags show one), else the closest attempt (or merely the nearest line)."""
+    if counter:
+        return [ctx.evidence(s) for s in counter], None, False
+    needed = needed_turn(c, [t.role for t in ctx.conversation.turns], ctx.tags)
+    if needed is not None:
+        return [Evidence(turn=needed[0], quote=quote_of(ctx.turn(needed[0])))], needed, False
+    attempt = bool(best) and best[0].strength >= ATTEMPT
+    return [ctx.evidence(s) for s in best[:1]], None, attempt
+
+
 def judge_check(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
     best = _top_distinct(scores, lambda s: s.strength, 2)
     counter = _top_distinct(_counter(scores), lambda s: s.negative, 1)
     top = best[0].strength if best else 0.0
+    needed: tuple[int, str] | None = None
+    attempt = False
     # mixed evidence: the clearer side wins — a line that plainly reads like a negative example outweighs a
     # positive that only just clears the bar
     if counter and (top < STRONG or counter[0].negative - NEGATIVE > top - STRONG):
         verdict: Verdict = "missed"
-        ev = counter
-        if top < STRONG:
-            why = "Not shown; " + _neg(counter[0]) + f"; nothing close enough to a positive example ({_fmt(best[0])})."
-        else:
-            why = "Outweighed: " + _neg(counter[0]) + f" more clearly than {_fmt(best[0])} shows the behaviour."
+        evidence = [ctx.evidence(s) for s in counter]
     elif top >= STRONG and not counter:
         verdict = "met"
-        ev = [s for s in best if s.strength >= STRONG]
-        why = "Shown clearly — " + _fmt(best[0]) + "."
-    elif top >= STRONG or top >= MODERATE:
+        evidence = [ctx.evidence(s) for s in best if s.strength >= STRONG]
+    elif top >= MODERATE:
         verdict = "partly"
-        ev = [best[0], *counter]
-        why = "Shown in part — " + _fmt(best[0])
-        if counter:
-            why += "; but " + _neg(counter[0])
-        else:
-            why += f" (below the {STRONG:.2f} needed for met)"
-        why += "."
+        evidence = [ctx.evidence(s) for s in [best[0], *counter]]
     else:
         verdict = "missed"
-        ev = counter or best[:1]
-        if counter:
-            why = "Not shown; " + _neg(counter[0]) + "."
-        else:
-            why = f"Not shown; the closest learner line ({_fmt(best[0])}) is well below what counts."
+        evidence, needed, attempt = _missed_evidence(c, ctx, best, counter)
+    why = check_rationale(verdict, best[0] if best else None, counter[0] if counter else None, c,
+                          needed=needed, attempt=attempt, strong=STRONG)
     score = {"met": 1.0, "partly": 0.5, "missed": 0.0}[verdict]
-    return CriterionResult(
-        id=c.id, kind="check", score=score, max=1.0, verdict=verdict, evidence=[ctx.evidence(s) for s in ev],
-        rationale=why,
-    )  # fmt: skip
+    return CriterionResult(id=c.id, kind="check", score=score, max=1.0, verdict=verdict, evidence=evidence,
+                           rationale=why)  # fmt: skip
 
 
 def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
@@ -324,17 +324,16 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
     if counter and level > 2:
         level -= 1
     verdict: Verdict = "met" if level >= 4 else "partly" if level == 3 else "missed"
-    ev = (strong or best[:1]) if level >= 3 else (counter or best[:1])
-    anchor = (c.anchors or {}).get(level, "")
-    why = f"Level {level}" + (f" ({anchor})" if anchor else "") + " — " + _fmt(best[0])
-    if len(strong) > 1:
-        why += f"; {len(strong)} turns show it clearly"
-    if counter:
-        why += "; " + _neg(counter[0])
-    return CriterionResult(
-        id=c.id, kind="scale", score=float(level), max=5.0, verdict=verdict, evidence=[ctx.evidence(s) for s in ev],
-        rationale=why + ".",
-    )  # fmt: skip
+    needed: tuple[int, str] | None = None
+    attempt = False
+    if level >= 3:
+        evidence = [ctx.evidence(s) for s in (strong or best[:1])]
+    else:
+        evidence, needed, attempt = _missed_evidence(c, ctx, best, counter)
+    why = scale_rationale(level, (c.anchors or {}).get(level, ""), best[0] if best else None, len(strong),
+                          counter[0] if counter else None, c, needed=needed, attempt=attempt, strong=STRONG)
+    return CriterionResult(id=c.id, kind="scale", score=float(level), max=5.0, verdict=verdict, evidence=evidence,
+                           rationale=why)  # fmt: skip
 
 
 def _negated(text: str) -> bool:
@@ -363,12 +362,13 @@ def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore])
             continue
         over = [p for p in percentages(s.segment.text) if threshold is not None and p > threshold]
         best = core if core.positive > s.positive else s
+        turn = s.segment.turn
         if best.positive >= BLOCK_ALONE:
-            hits.append((s, f'close to "{best.closest_positive}" (similarity {best.positive:.2f})'))
+            hits.append((s, blocker_hit(turn, best.closest_positive, best.positive, False, None, None)))
         elif best.positive >= BLOCK_WITH_SIGNAL and s.tagged:
-            hits.append((s, f'tagged and close to "{best.closest_positive}" (similarity {best.positive:.2f})'))
+            hits.append((s, blocker_hit(turn, best.closest_positive, best.positive, True, None, None)))
         elif over and (s.tagged or best.positive >= 0.35):
-            hits.append((s, f"names {over[0]:g}% where the rule allows at most {threshold:g}%"))
+            hits.append((s, blocker_hit(turn, None, best.positive, s.tagged, over[0], threshold)))
     if hits:
         hits.sort(key=lambda h: (h[0].segment.turn, h[0].segment.start))
         ctx.hit_spans[c.id] = [(h[0].segment.turn, h[0].segment.start, h[0].segment.end) for h in hits]
@@ -376,17 +376,15 @@ def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore])
         return CriterionResult(
             id=c.id, kind="blocker", score=0.0, max=0.0, verdict="missed", hit=True,
             evidence=[ctx.evidence(h[0]) for h in hits[:3]],
-            rationale=f"Rule broken at turn {first[0].segment.turn}: {first[1]}. "
-            "This fails the rep whatever the total.",
+            rationale=first[1],
         )  # fmt: skip
     nearest = _top_distinct(scores, lambda s: s.positive, 1)
     if not nearest:
         return CriterionResult(id=c.id, kind="blocker", score=0.0, max=0.0, verdict="n/a", hit=False,
-                               rationale="No learner turns to check.")  # fmt: skip
+                               rationale="Not checked: you said nothing in this conversation.")  # fmt: skip
     return CriterionResult(
         id=c.id, kind="blocker", score=0.0, max=0.0, verdict="met", hit=False, evidence=[ctx.evidence(nearest[0])],
-        rationale=f"Rule kept; the nearest line (turn {nearest[0].segment.turn}, similarity "
-        f"{nearest[0].positive:.2f}) stays clear of it.",
+        rationale=blocker_kept(nearest[0].segment.turn, nearest[0].positive),
     )  # fmt: skip
 
 
@@ -452,7 +450,7 @@ class EmbeddedScorer:
             return CriterionResult(
                 id=c.id, kind=c.kind, score=0.0, max=top,
                 verdict="n/a", hit=False if c.kind == "blocker" else None,
-                rationale="The learner says nothing in this conversation, so there is nothing to judge.",
+                rationale="Not scored: you said nothing in this conversation, so there is nothing to judge.",
             )  # fmt: skip
         rule_lines = [] if c.kind == "blocker" else ctx.rule_lines
         scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, _prototypes(c, self._embed, rule_lines))
@@ -460,14 +458,15 @@ class EmbeddedScorer:
             kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
             if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
                 evidence = [ctx.evidence(s) for s in _top_distinct(scores, lambda s: s.positive, 1)]
-                return _missed(c, evidence, "Not shown: every line the learner said broke one of the rubric's rules.")
+                why = "Missed: every line you said broke one of the rubric's rules, so none can earn credit."
+                return _missed(c, evidence, why)
             scores = kept
         limit = order_limit(c, ctx)
         if limit is not None and c.kind in ("check", "scale"):
             first, what = limit
             earlier = [s for s in scores if s.segment.turn < first]
             if not any(s.strength >= MODERATE for s in earlier):
-                why = f"Not in time: the first {what} came at turn {first}, before the behaviour ({c.met_when})."
+                why = f"Not in time: your first {what} came at turn {first} (cited), before this: {c.met_when}."
                 return _missed(c, [Evidence(turn=first, quote=quote_of(ctx.turn(first)))], why)
             scores = earlier
         ctx.per_criterion[c.id] = scores

@@ -104,10 +104,14 @@ CONCESSION = _rx(
     r"absorb|give you|knock)\b",
     r"\b(?:fine|okay|alright),? (?:i|we)(?:'?ll| will| can)\b", r"\bmeet you (?:halfway|in the middle)\b",
     r"\bmake an exception\b", r"\bi'?ll give you\b", r"\bwhatever (?:number|price) works\b",
+    r"\b(?:i|we)(?:'ll| will| can| could) (?:take|cut|knock|shave|lower|reduce|drop|waive|match)\b[^.?!]{0,40}"
+    r"\b(?:off|price|rate|fee)\b",
     r"\bwe'?ll (?:cover|eat|absorb) (?:that|the)\b",
 )
 DISCOUNT = _rx(
-    r"\bdiscount", r"\d+\s*(?:%|percent) off\b", r"\b(?:percent|%) (?:discount|reduction)\b",
+    r"\bdiscount", r"\d+\s*(?:%|percent) off\b",
+    r"\b(?:take|cut|knock|shave)\b[^.?!]{0,30}\b(?:%|percent|per cent) off\b",
+    r"\b(?:percent|%) (?:discount|reduction)\b",
     r"\b(?:lower|reduce|cut|drop) (?:the |your |our )?(?:price|rate|fee|cost)s?\b", r"\bknock\b[^.?!]{0,30}\boff\b",
     r"\bcheaper\b", r"\bwaive (?:the )?(?:fee|cost|charge)", r"\bfree of charge\b", r"\brebate\b",
     r"\bprice (?:cut|reduction|break)\b", r"\b(?:first|extra|a) (?:month|months|year) free\b",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Criterion
 from sparring.conversation.model import Conversation, Turn
+from sparring.scoring.rationale import metric_rationale, metric_unavailable
 from sparring.scoring.scorecard import CriterionResult, Evidence, Verdict
 
 if TYPE_CHECKING:
@@ -86,14 +87,10 @@ def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
     assert c.metric is not None and c.target is not None
     value = ctx.metrics.get(c.metric)
     lo, hi = c.target.min, c.target.max
-    if lo is not None and hi is not None:
-        band = f"{lo:g}–{hi:g}"
-    else:
-        band = f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
     if value is None or not isinstance(value, int | float):
         return CriterionResult(
             id=c.id, kind="metric", score=0.0, max=1.0, verdict="n/a",
-            rationale=f"{c.metric} is not available for this conversation (e.g. no timing), so it is not scored.",
+            rationale=metric_unavailable(c),
         )  # fmt: skip
     v = float(value)
     inside = (lo is None or v >= lo) and (hi is None or v <= hi)
@@ -113,5 +110,5 @@ def judge_metric(c: Criterion, ctx: ScoringContext) -> CriterionResult:
     ev = metric_evidence(c.metric, ctx.conversation, ctx.tags)
     return CriterionResult(
         id=c.id, kind="metric", score=score, max=1.0, verdict=verdict, evidence=ev,
-        rationale=f"{c.metric} = {v:.3g}, target {band}: " + ("inside the band." if inside else "outside the band."),
+        rationale=metric_rationale(c, v, verdict, ctx.metrics),
     )  # fmt: skip

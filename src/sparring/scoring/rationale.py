@@ -1,0 +1,250 @@
+"""Plain-language rationales for scorecard criteria: one or two sentences a learner understands, with the numbers
+kept where they help ("You asked 4 open questions (target: at least 3)", "Shown at turn 6: you offered a trade,
+close to the example "If we sign three years…" (similarity 0.58)").
+
+Everything here is deterministic string building from values the scorer already computed; nothing is scored here.
+Turn numbers are the ones the evidence cites. Learner words are never paraphrased into quotes: the verbatim
+quote is in the evidence; the rationale names the turn and shortens only the rubric's own example lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sparring.content.rubric import Criterion
+
+#: what a signal tag means, as something the learner did ("you …")
+TAG_PHRASES: dict[str, str] = {
+    "open_question": "you asked an open question",
+    "closed_question": "you asked a closed question",
+    "reflection_simple": "you reflected what they said",
+    "reflection_complex": "you reflected what they meant",
+    "acknowledgement": "you acknowledged them",
+    "empathy": "you showed empathy",
+    "information": "you gave information",
+    "advice": "you gave advice",
+    "proposal": "you made a proposal",
+    "tradeoff": "you offered a trade",
+    "concession": "you made a concession",
+    "discount": "you offered a discount",
+    "commitment_ask": "you asked for a commitment",
+    "next_step": "you proposed a next step",
+    "value_statement": "you named a concrete outcome",
+    "filler": "you used fillers",
+    "hedge": "you hedged",
+    "pressure": "you put pressure on them",
+}
+
+_SHARE = frozenset({"talk_share", "open_question_share", "telling_share"})
+
+
+def short(text: str, words: int = 8) -> str:
+    """The first ``words`` words of a rubric example line, with an ellipsis when cut."""
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]).rstrip(",;:—-") + "…"
+
+
+def did(tags: frozenset[str] | set[str], signals: list[str]) -> str | None:
+    """What the learner did, from the criterion's signal tags the segment carries ("you offered a trade")."""
+    for tag in signals:
+        if tag in tags and tag in TAG_PHRASES:
+            return TAG_PHRASES[tag]
+    return None
+
+
+def closeness(example: str | None, similarity: float) -> str:
+    if not example:
+        return f"similarity {similarity:.2f} to the criterion's description"
+    return f'close to the example "{short(example)}" (similarity {similarity:.2f})'
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def _num(metric: str, v: float) -> str:
+    if metric in _SHARE:
+        return f"{100 * v:.0f}%"
+    if float(v).is_integer():
+        return f"{int(v)}"
+    return f"{v:.2g}" if abs(v) < 10 else f"{v:.0f}"
+
+
+def _band(metric: str, lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{_num(metric, lo)}–{_num(metric, hi)}"
+    return f"at least {_num(metric, lo)}" if lo is not None else f"at most {_num(metric, hi or 0.0)}"
+
+
+def _what(metric: str, v: float, metrics: Mapping[str, Any]) -> str:
+    """The measured value as a sentence about the conversation."""
+    n = _num(metric, v)
+    turns = metrics.get("learner_turns")
+    if metric == "talk_share":
+        return f"You did {n} of the talking"
+    if metric == "telling_share":
+        if isinstance(turns, int) and turns:
+            return f"{round(v * turns)} of your {turns} turns ({n}) gave information or advice"
+        return f"{n} of your turns gave information or advice"
+    if metric == "reflection_to_question_ratio":
+        r, q = metrics.get("reflection_count"), metrics.get("question_count")
+        if isinstance(r, int) and isinstance(q, int):
+            return f"You made {r} reflection{'s' * (r != 1)} to {q} question{'s' * (q != 1)}, a ratio of {n}"
+        return f"Your reflection-to-question ratio was {n}"
+    if metric == "question_count":
+        return f"You asked {n} question{'s' * (v != 1)}"
+    if metric == "question_rate":
+        return f"You asked a question in {100 * v:.0f}% of your turns"
+    if metric == "open_question_share":
+        return f"{n} of your questions were open"
+    if metric == "longest_monologue_words":
+        return f"Your longest stretch of talking was {n} words"
+    if metric == "longest_monologue_seconds":
+        return f"Your longest stretch of talking lasted {n} seconds"
+    if metric == "longest_counterpart_story_words":
+        return f"The other person's longest uninterrupted stretch was {n} words"
+    if metric == "longest_counterpart_story_seconds":
+        return f"The other person's longest uninterrupted stretch lasted {n} seconds"
+    if metric == "filler_rate":
+        return f"You used {n} fillers per 100 words"
+    if metric == "interruptions":
+        return f"You started talking before the other person had finished {n} time{'s' * (v != 1)}"
+    if metric == "patience_seconds":
+        return f"You waited {n} seconds on average before answering"
+    if metric == "words_per_minute":
+        return f"You spoke at {n} words per minute"
+    if metric == "interactivity":
+        return f"The speaker changed {n} times per minute"
+    return f"{metric.replace('_', ' ').capitalize()} was {n}"
+
+
+def metric_rationale(c: Criterion, v: float, verdict: str, metrics: Mapping[str, Any]) -> str:
+    assert c.metric is not None and c.target is not None
+    target = _band(c.metric, c.target.min, c.target.max)
+    partly = _band(c.metric, c.partly.min, c.partly.max) if c.partly is not None else None
+    if verdict == "met":
+        tail = "on target."
+    elif verdict == "partly":
+        tail = f"close: {partly} earns half credit." if partly else "just outside it, so half credit."
+    else:
+        tail = f"off target ({partly} would have earned half credit)." if partly else "off target."
+    return f"{_what(c.metric, v, metrics)} (target: {target}) — {tail}"
+
+
+_TIMED = frozenset({
+    "longest_monologue_seconds", "longest_counterpart_story_seconds", "interactivity", "patience_seconds",
+    "words_per_minute", "interruptions",
+})  # fmt: skip
+
+
+def metric_unavailable(c: Criterion) -> str:
+    name = (c.metric or "this metric").replace("_", " ")
+    if c.metric in _TIMED:
+        return f"Not scored: {name} needs timing, and this transcript has none (no number is invented)."
+    return f"Not scored: {name} cannot be computed for this conversation (for example, nothing to count)."
+
+
+# ---------------------------------------------------------------------------------------------- check / scale
+class SegmentLike(Protocol):
+    """What the sentences below read from a scored segment (``embedded.SegmentScore``)."""
+
+    @property
+    def turn(self) -> int: ...
+
+    strength: float
+    positive: float
+    negative: float
+    closest_positive: str | None
+    closest_negative: str | None
+    signal: str | None
+
+
+def shown_at(s: SegmentLike) -> str:
+    """'turn 6: you offered a trade, close to the example "If we sign three years…" (similarity 0.58)'."""
+    what = TAG_PHRASES.get(s.signal or "")
+    near = closeness(s.closest_positive, s.positive)
+    return f"turn {s.turn}: " + (f"{what}, {near}" if what else near)
+
+
+def avoid_at(s: SegmentLike) -> str:
+    return f'turn {s.turn} reads like what to avoid ("{short(s.closest_negative or "")}")'
+
+
+def example_of(c: Criterion) -> str:
+    return f' Something like: "{short(c.examples_positive[0], 12)}"' if c.examples_positive else ""
+
+
+def missed_without_counter(
+    c: Criterion, best: SegmentLike | None, needed: tuple[int, str] | None, attempt: bool, strong: float
+) -> str:
+    """Why a check or scale was missed when nothing read like a negative example, naming what the cited turn is:
+    the turn where the behaviour was needed, the closest attempt, or merely the nearest line."""
+    if needed is not None:
+        return f"Missed: at turn {needed[0]} {needed[1]} (cited).{example_of(c)}"
+    if best is not None and attempt:
+        return (f"Missed: your closest attempt, {shown_at(best)}, is not clear enough "
+                f"({strong:.2f} counts as clear).{example_of(c)}")  # fmt: skip
+    nearest = f" (the nearest line, turn {best.turn}, is cited)" if best is not None else ""
+    return f"Missed: nothing you said comes close to this{nearest}.{example_of(c)}"
+
+
+def check_rationale(
+    verdict: str, best: SegmentLike | None, counter: SegmentLike | None, c: Criterion, *,
+    needed: tuple[int, str] | None, attempt: bool, strong: float,
+) -> str:
+    if verdict == "met":
+        assert best is not None
+        return f"Shown at {shown_at(best)}."
+    if verdict == "partly":
+        assert best is not None
+        if counter is not None:
+            return f"Partly: shown at {shown_at(best)}, but {avoid_at(counter)}."
+        return f"Partly: {shown_at(best)}, but not clearly enough for full credit ({strong:.2f} counts as clear)."
+    if counter is not None:
+        if best is not None and best.strength >= strong:
+            return f"Missed: {avoid_at(counter)}, which outweighs {shown_at(best)}."
+        return f"Missed: {avoid_at(counter)}.{example_of(c)}"
+    return missed_without_counter(c, best, needed, attempt, strong)
+
+
+def scale_rationale(
+    level: int, anchor: str, best: SegmentLike | None, clear_turns: int, counter: SegmentLike | None, c: Criterion,
+    *, needed: tuple[int, str] | None, attempt: bool, strong: float,
+) -> str:
+    head = f"Level {level} of 5" + (f": {anchor.rstrip('.')}." if anchor else ".")
+    if level >= 3 and best is not None:
+        more = f"; {clear_turns} turns show it clearly" if clear_turns > 1 else ""
+        but = f"; but {avoid_at(counter)}" if counter is not None else ""
+        return f"{head} Clearest at {shown_at(best)}{more}{but}."
+    if counter is not None:
+        return f"{head} {avoid_at(counter).capitalize()}.{example_of(c)}"
+    return f"{head} " + missed_without_counter(c, best, needed, attempt, strong)
+
+
+# ---------------------------------------------------------------------------------------------- blockers
+def blocker_hit(turn: int, example: str | None, similarity: float, tagged: bool, over: float | None,
+                threshold: float | None) -> str:
+    if over is not None and threshold is not None:
+        why = f"you named {over:g}% where the rule allows at most {threshold:g}%"
+    else:
+        why = f'what you said is close to the line "{short(example or "")}" (similarity {similarity:.2f})'
+        if tagged:
+            why += " and reads as the same move"
+    return f"Rule broken at turn {turn}: {why}. This fails the rep whatever the total."
+
+
+def blocker_kept(turn: int, similarity: float) -> str:
+    return f"Rule kept: nothing you said comes close (the nearest line, turn {turn}, has similarity {similarity:.2f})."
+
+
+def needed_turn(c: Criterion, roles: list[str], tags: list[frozenset[str]]) -> tuple[int, str] | None:
+    """The learner turn where a missed behaviour was called for, when the tags show it: the first price move made
+    without a trade (for a criterion whose signal is a trade), or the learner's last turn (for a next step or a
+    commitment ask). None when the tags cannot tell; the scorer then cites the closest attempt."""
+    signals = set(c.signals)
+    learner = [i for i, r in enumerate(roles) if r == "learner"]
+    if "tradeoff" in signals:
+        for i in learner:
+            if tags[i] & {"concession", "discount"} and "tradeoff" not in tags[i]:
+                return i, "you moved on price without asking for anything in return"
+    if signals & {"next_step", "commitment_ask"} and learner:
+        return learner[-1], "the conversation ended without an agreed next step"
+    return None
