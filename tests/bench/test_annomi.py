@@ -72,3 +72,12 @@ def test_worker_processes_give_the_same_numbers_as_one_process() -> None:
     assert one["workers"] == 1 and two["workers"] == 2
     assert {k: v for k, v in one.items() if k not in timing} == {k: v for k, v in two.items() if k not in timing}
     assert two["cpu_seconds"] > 0 and two["train_cpu_seconds"] > 0
+
+
+@needs_data
+def test_a_one_process_run_leaves_the_embedding_threads_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPARRING_EMBED_THREADS", raising=False)
+    run_annomi(ANNOMI, limit=4, folds=2, session_scorer=lambda conv: float(len(conv.turns)))
+    import os
+
+    assert "SPARRING_EMBED_THREADS" not in os.environ

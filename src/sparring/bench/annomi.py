@@ -217,10 +217,12 @@ def rubric_scorer() -> SessionScorer:
 _W: dict[str, Any] = {}
 
 
-def _worker_init(sessions: list[Session], models: list[TagModel] | None, scorer: SessionScorer | None) -> None:
+def _worker_init(sessions: list[Session], models: list[TagModel] | None, scorer: SessionScorer | None,
+                 worker: bool = True) -> None:
     import os
 
-    os.environ["SPARRING_EMBED_THREADS"] = "1"
+    if worker:  # one embedding thread per worker process; a one-process run keeps the default
+        os.environ["SPARRING_EMBED_THREADS"] = "1"
     _W.clear()
     _W.update(sessions=sessions, models=models, scorer=scorer)
 
@@ -267,10 +269,13 @@ def _pool_context() -> Any:
     return mp.get_context("spawn")
 
 
-def _map(workers: int, fn: Callable[[Any], Any], tasks: Sequence[Any], init: tuple[Any, ...]) -> list[Any]:
+_Init = tuple[list[Session], list[TagModel] | None, SessionScorer | None]
+
+
+def _map(workers: int, fn: Callable[[Any], Any], tasks: Sequence[Any], init: _Init) -> list[Any]:
     """``fn`` over ``tasks`` in order: in this process (one worker) or over a pool of worker processes."""
     if workers <= 1 or len(tasks) <= 1:
-        _worker_init(*init)
+        _worker_init(*init, worker=False)
         return [fn(t) for t in tasks]
     with _pool_context().Pool(min(workers, len(tasks)), initializer=_worker_init, initargs=init) as pool:
         return list(pool.imap(fn, tasks, chunksize=1))
