@@ -73,3 +73,9 @@ def test_examples_are_shortened_at_a_word() -> None:
     assert short("Which part of the proposal matters most to your team this quarter?") == \
         "Which part of the proposal matters most to…"
     assert short("Short line.") == "Short line."
+
+
+def test_a_value_just_outside_the_band_does_not_print_as_the_bound() -> None:
+    air = _metric("talk_share", {"min": 0.3, "max": 0.65})
+    assert metric_rationale(air, 0.652, "partly", {}).startswith("You did 65.2% of the talking (target: 30%–65%)")
+    assert metric_rationale(air, 0.5, "met", {}).startswith("You did 50% of the talking")

@@ -331,7 +331,7 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
     else:
         evidence, needed, attempt = _missed_evidence(c, ctx, best, counter)
     why = scale_rationale(level, (c.anchors or {}).get(level, ""), best[0] if best else None, len(strong),
-                          counter[0] if counter else None, c, needed=needed, attempt=attempt, strong=STRONG)
+                          counter[0] if counter else None, c, needed=needed, attempt=attempt)
     return CriterionResult(id=c.id, kind="scale", score=float(level), max=5.0, verdict=verdict, evidence=evidence,
                            rationale=why)  # fmt: skip
 

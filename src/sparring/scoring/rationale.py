@@ -60,11 +60,13 @@ def closeness(example: str | None, similarity: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- metrics
-def _num(metric: str, v: float) -> str:
+def _num(metric: str, v: float, precise: bool = False) -> str:
     if metric in _SHARE:
-        return f"{100 * v:.0f}%"
+        return f"{100 * v:.1f}%" if precise else f"{100 * v:.0f}%"
     if float(v).is_integer():
         return f"{int(v)}"
+    if precise:
+        return f"{v:.3g}"
     return f"{v:.2g}" if abs(v) < 10 else f"{v:.0f}"
 
 
@@ -74,9 +76,9 @@ def _band(metric: str, lo: float | None, hi: float | None) -> str:
     return f"at least {_num(metric, lo)}" if lo is not None else f"at most {_num(metric, hi or 0.0)}"
 
 
-def _what(metric: str, v: float, metrics: Mapping[str, Any]) -> str:
-    """The measured value as a sentence about the conversation."""
-    n = _num(metric, v)
+def _what(metric: str, v: float, metrics: Mapping[str, Any], precise: bool = False) -> str:
+    """The measured value as a sentence about the conversation (``precise``: one more digit)."""
+    n = _num(metric, v, precise)
     turns = metrics.get("learner_turns")
     if metric == "talk_share":
         return f"You did {n} of the talking"
@@ -92,7 +94,7 @@ def _what(metric: str, v: float, metrics: Mapping[str, Any]) -> str:
     if metric == "question_count":
         return f"You asked {n} question{'s' * (v != 1)}"
     if metric == "question_rate":
-        return f"You asked a question in {100 * v:.0f}% of your turns"
+        return f"You asked a question in {_num('talk_share', v, precise)} of your turns"
     if metric == "open_question_share":
         return f"{n} of your questions were open"
     if metric == "longest_monologue_words":
@@ -126,7 +128,10 @@ def metric_rationale(c: Criterion, v: float, verdict: str, metrics: Mapping[str,
         tail = f"close: {partly} earns half credit." if partly else "just outside it, so half credit."
     else:
         tail = f"off target ({partly} would have earned half credit)." if partly else "off target."
-    return f"{_what(c.metric, v, metrics)} (target: {target}) — {tail}"
+    # a value just outside the band must not print as the bound itself ("65%" against "at most 65%")
+    bounds = [b for b in (c.target.min, c.target.max) if b is not None]
+    precise = verdict != "met" and any(_num(c.metric, v) == _num(c.metric, b) for b in bounds)
+    return f"{_what(c.metric, v, metrics, precise)} (target: {target}) — {tail}"
 
 
 _TIMED = frozenset({
@@ -173,15 +178,14 @@ def example_of(c: Criterion) -> str:
 
 
 def missed_without_counter(
-    c: Criterion, best: SegmentLike | None, needed: tuple[int, str] | None, attempt: bool, strong: float
+    c: Criterion, best: SegmentLike | None, needed: tuple[int, str] | None, attempt: bool
 ) -> str:
     """Why a check or scale was missed when nothing read like a negative example, naming what the cited turn is:
     the turn where the behaviour was needed, the closest attempt, or merely the nearest line."""
     if needed is not None:
         return f"Missed: at turn {needed[0]} {needed[1]} (cited).{example_of(c)}"
     if best is not None and attempt:
-        return (f"Missed: your closest attempt, {shown_at(best)}, is not clear enough "
-                f"({strong:.2f} counts as clear).{example_of(c)}")  # fmt: skip
+        return f"Missed: your closest attempt, {shown_at(best)}, is not clear enough.{example_of(c)}"
     nearest = f" (the nearest line, turn {best.turn}, is cited)" if best is not None else ""
     return f"Missed: nothing you said comes close to this{nearest}.{example_of(c)}"
 
@@ -196,18 +200,18 @@ def check_rationale(
     if verdict == "partly":
         assert best is not None
         if counter is not None:
-            return f"Partly: shown at {shown_at(best)}, but {avoid_at(counter)}."
-        return f"Partly: {shown_at(best)}, but not clearly enough for full credit ({strong:.2f} counts as clear)."
+            return f"Partly shown at {shown_at(best)}, but {avoid_at(counter)}."
+        return f"Partly shown at {shown_at(best)}, but not clearly enough for full credit."
     if counter is not None:
         if best is not None and best.strength >= strong:
             return f"Missed: {avoid_at(counter)}, which outweighs {shown_at(best)}."
         return f"Missed: {avoid_at(counter)}.{example_of(c)}"
-    return missed_without_counter(c, best, needed, attempt, strong)
+    return missed_without_counter(c, best, needed, attempt)
 
 
 def scale_rationale(
     level: int, anchor: str, best: SegmentLike | None, clear_turns: int, counter: SegmentLike | None, c: Criterion,
-    *, needed: tuple[int, str] | None, attempt: bool, strong: float,
+    *, needed: tuple[int, str] | None, attempt: bool,
 ) -> str:
     head = f"Level {level} of 5" + (f": {anchor.rstrip('.')}." if anchor else ".")
     if level >= 3 and best is not None:
@@ -216,7 +220,7 @@ def scale_rationale(
         return f"{head} Clearest at {shown_at(best)}{more}{but}."
     if counter is not None:
         return f"{head} {avoid_at(counter).capitalize()}.{example_of(c)}"
-    return f"{head} " + missed_without_counter(c, best, needed, attempt, strong)
+    return f"{head} " + missed_without_counter(c, best, needed, attempt)
 
 
 # ---------------------------------------------------------------------------------------------- blockers
