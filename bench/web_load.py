@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from http_client import Client, HTTPError
 
 from sparring.services.people import hash_password
 from sparring.store.db import Database
@@ -157,27 +158,34 @@ def _seed(data: Path, learners: int) -> list[str]:
     return emails
 
 
-async def _login(base: str, email: str, errors: list[str]) -> httpx.AsyncClient | None:
-    c = httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False,
-                          limits=httpx.Limits(max_connections=2))
-    r = await c.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    if r.status_code != 200:
-        errors.append(f"login {r.status_code}")
-        await c.aclose()
+async def _login(host: str, port: int, email: str, errors: list[str]) -> Client | None:
+    c = Client(host, port)
+    try:
+        r = await c.post("/api/auth/login", json_body={"email": email, "password": PASSWORD})
+    except HTTPError as exc:
+        errors.append(f"login transport: {exc}")
+        return None
+    if r.status != 200:
+        errors.append(f"login {r.status}")
+        await c.close()
         return None
     c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c
 
 
-async def _learner(c: httpx.AsyncClient, n: int, lines: list[str], think: tuple[float, float],
+async def _learner(c: Client, n: int, lines: list[str], think: tuple[float, float],
                    latencies: list[float], errors: list[str], ending: list[float], server: list[float]) -> None:
     rng = random.Random(n)
     await asyncio.sleep(rng.uniform(0, think[1]))  # learners do not all arrive in the same millisecond
 
     async def start() -> int | None:
-        resp = await c.post("/reps", data={"scenario": SCENARIOS[n % len(SCENARIOS)], "difficulty": "hard"})
-        if resp.status_code != 303:
-            errors.append(f"start {resp.status_code}")
+        try:
+            resp = await c.post("/reps", form={"scenario": SCENARIOS[n % len(SCENARIOS)], "difficulty": "hard"})
+        except HTTPError as exc:
+            errors.append(f"start transport: {exc}")
+            return None
+        if resp.status != 303:
+            errors.append(f"start {resp.status}")
             return None
         return int(resp.headers["location"].rsplit("/", 1)[1])
 
@@ -190,14 +198,14 @@ async def _learner(c: httpx.AsyncClient, n: int, lines: list[str], think: tuple[
         text = lines[done]
         t0 = time.perf_counter()
         try:
-            resp = await c.post(f"/reps/{rep}/turns", json={"text": text})
+            resp = await c.post(f"/reps/{rep}/turns", json_body={"text": text})
             body = resp.text
-        except httpx.HTTPError as exc:
-            errors.append(f"turn transport: {exc!r}")
+        except HTTPError as exc:
+            errors.append(f"turn transport: {exc}")
             return
         elapsed = time.perf_counter() - t0
-        if resp.status_code != 200 or "event: done" not in body:
-            errors.append(f"turn {resp.status_code}: {body[:120]}")
+        if resp.status != 200 or "event: done" not in body:
+            errors.append(f"turn {resp.status}: {body[:120]}")
             return
         latencies.append(elapsed)
         timing = resp.headers.get("server-timing", "")
@@ -210,25 +218,33 @@ async def _learner(c: httpx.AsyncClient, n: int, lines: list[str], think: tuple[
                 rep = await start()
 
 
-async def _run(base: str, emails: list[str], lines: list[list[str]], think: tuple[float, float],
+async def _run(port: int, emails: list[str], lines: list[list[str]], think: tuple[float, float],
                pid: int) -> dict[str, Any]:
     """Log every learner in (not measured), then play the turns and measure them and the server's CPU."""
     errors: list[str] = []
-    clients = await asyncio.gather(*(_login(base, e, errors) for e in emails))
+    clients = await asyncio.gather(*(_login("127.0.0.1", port, e, errors) for e in emails))
     latencies: list[float] = []
     ending: list[float] = []
     server: list[float] = []
-    cpu0, own0 = _cpu_seconds(pid), time.process_time()
+    cpu0, own0, workers0 = _cpu_seconds(pid), time.process_time(), _children(pid)
     t0 = time.perf_counter()
     await asyncio.gather(*(_learner(c, i, lines[i], think, latencies, errors, ending, server)
                            for i, c in enumerate(clients) if c is not None))
     wall = time.perf_counter() - t0
     cpu, own = _cpu_seconds(pid) - cpu0, time.process_time() - own0
+    restarted = len(_children(pid) - workers0)  # uvicorn replaces a worker that died or missed its health check
     for c in clients:
         if c is not None:
-            await c.aclose()
+            await c.close()
     return {"latencies": latencies, "errors": errors, "wall": wall, "ending": ending, "cpu": cpu, "server": server,
-            "client_cpu": own}
+            "client_cpu": own, "restarted": restarted}
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
 
 
 def _cpu_seconds(root: int) -> float:
@@ -295,7 +311,7 @@ def main() -> int:
                 warm = httpx.get(f"{base}/healthz", timeout=5).json().get("warm")
                 warm_in_a_row = warm_in_a_row + 1 if warm else 0
                 time.sleep(0.05 if warm else 0.5)
-            run = asyncio.run(_run(base, emails, lines, think, proc.pid))
+            run = asyncio.run(_run(port, emails, lines, think, proc.pid))
             latencies, errors, wall = run["latencies"], run["errors"], run["wall"]
             ending, cpu = run["ending"], run["cpu"]
         finally:
@@ -332,6 +348,7 @@ def main() -> int:
         # the load generator's own CPU: it shares the machine with the server
         "client_cpu_ms_per_turn": round(1000 * run["client_cpu"] / len(ms), 1) if ms else None,
         "repeated_lines": repeated,
+        "worker_restarts": run["restarted"],
         "wall_seconds": round(wall, 2),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],

@@ -177,9 +177,9 @@ class PracticeService:
         if len(text) > MAX_TURN_CHARS:
             raise InvalidInput(f"the turn is too long ({len(text)} characters; at most {MAX_TURN_CHARS})")
         with self.db.session() as s:
-            context = turn_store.save_learner_turn(s, rep_id, text, owner_id)
+            saved = turn_store.save_learner_turn(s, rep_id, text, owner_id)
         # the learner's turn is committed: whatever happens from here on, it is kept
-        return self._answer(context)
+        return self._answer(saved.context())
 
     def resume_rep(self, rep_id: int) -> RepRecord:
         """Continue a rep: a learner turn left without a reply (crash, engine error) gets its reply now."""
@@ -204,11 +204,12 @@ class PracticeService:
                 f"resume with: sparring practice --resume {rep_id}"
             ) from exc
         with self.db.session() as s:
-            reply_turn, outcome = turn_store.save_reply(s, rep_id, learner_turn.index, scenario.persona.name, reply)
+            outcome = turn_store.save_reply(s, rep_id, learner_turn.index, scenario.persona.name, reply)
         return TurnResult(
             rep_id=rep_id,
             learner_turn=learner_turn,
-            reply=reply_turn,
+            reply=Turn(index=learner_turn.index + 1, speaker=scenario.persona.name, role="counterpart",
+                       text=reply.text),
             state=reply.state,
             outcome=outcome,
             ended=outcome != "in_progress",

@@ -1,18 +1,22 @@
 """The database side of one practice turn, in a few plain statements.
 
 A turn is the hot path of the web app (100 learners offer ~50 turns/s; docs/benchmarks.md, "Web load"), so it
-reads and writes only the columns it needs with Core statements instead of loading ORM objects: the first
-transaction locks the rep, reads its state and turns and stores the learner's line (committed before the persona
-runs, ARCHITECTURE §1.5); the second locks the rep again, checks nothing changed meanwhile, and stores the reply,
-the new state and any LLM usage. Rules and error messages are those of ``PracticeService``.
+reads and writes only the columns it needs with prebuilt Core statements on the session's connection instead of
+loading ORM objects, and does its Python work (validation, building records) outside the write transaction, which
+on SQLite holds the database's write lock. The first transaction locks the rep, reads its state and turns and
+stores the learner's line (committed before the persona runs, ARCHITECTURE §1.5); the second locks the rep again,
+checks that nothing changed meanwhile, and stores the reply, the new state and any LLM usage. Rules and error
+messages are those of ``PracticeService``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sparring.conversation.model import Turn
@@ -21,6 +25,20 @@ from sparring.services.errors import Conflict, NotFound
 from sparring.store.models import Rep, TurnRow, UsageRow, User
 
 _TURN_COLUMNS = (TurnRow.turn_index, TurnRow.speaker, TurnRow.role, TurnRow.text, TurnRow.start_s, TurnRow.end_s)
+_TURNS = select(*_TURN_COLUMNS).where(TurnRow.rep_id == bindparam("rep_id")).order_by(TurnRow.turn_index)
+#: the rep a learner turn goes into, locked (FOR UPDATE OF reps on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
+#: database write lock already), with the learner's name for the turn's speaker
+_REP_FOR_TURN = (
+    select(Rep.user_id, Rep.org_id, Rep.outcome, Rep.scenario_id, Rep.scenario_version, Rep.state, User.name)
+    .join(User, User.id == Rep.user_id)
+    .where(Rep.id == bindparam("rep_id"))
+    .with_for_update(of=Rep)
+)
+_REP_FOR_REPLY = select(Rep.org_id, Rep.outcome).where(Rep.id == bindparam("rep_id")).with_for_update()
+_LAST_INDEX = select(func.max(TurnRow.turn_index)).where(TurnRow.rep_id == bindparam("rep_id"))
+_INSERT_TURN = insert(TurnRow)
+_UPDATE_REP = update(Rep).where(Rep.id == bindparam("rep_key"))
+_INSERT_USAGE = insert(UsageRow)
 
 
 @dataclass(frozen=True)
@@ -40,64 +58,70 @@ class TurnContext:
         return self.turns[-1]
 
 
-def read_turns(s: Session, rep_id: int) -> list[Turn]:
-    rows = s.execute(select(*_TURN_COLUMNS).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index))
-    return [Turn(index=i, speaker=sp, role=r, text=t, start=a, end=b) for i, sp, r, t, a, b in rows]
+@dataclass(frozen=True)
+class SavedTurn:
+    """The raw rows ``save_learner_turn`` read; ``context()`` builds the records once the transaction is over."""
+
+    rep_id: int
+    org_id: int
+    scenario_id: str
+    scenario_version: str
+    state: dict[str, Any]
+    rows: Sequence[Any]
+    learner: dict[str, Any]
+
+    def context(self) -> TurnContext:
+        turns = [Turn(index=i, speaker=sp, role=r, text=t, start=a, end=b) for i, sp, r, t, a, b in self.rows]
+        turns.append(Turn(index=self.learner["turn_index"], speaker=self.learner["speaker"], role="learner",
+                          text=self.learner["text"]))
+        return TurnContext(rep_id=self.rep_id, org_id=self.org_id, scenario_id=self.scenario_id,
+                           scenario_version=self.scenario_version, state=PersonaState.model_validate(self.state),
+                           turns=turns)
 
 
-def save_learner_turn(s: Session, rep_id: int, text: str, owner_id: int | None = None) -> TurnContext:
+def save_learner_turn(s: Session, rep_id: int, text: str, owner_id: int | None = None) -> SavedTurn:
     """Lock the rep, check it can take a learner turn, and add the turn (the caller's transaction commits it).
     ``owner_id``: the rep must belong to this user (otherwise it is reported as unknown)."""
-    row = s.execute(
-        select(Rep.user_id, Rep.org_id, Rep.outcome, Rep.scenario_id, Rep.scenario_version, Rep.state)
-        .where(Rep.id == rep_id)
-        .with_for_update()
-    ).first()
+    conn = s.connection()
+    row = conn.execute(_REP_FOR_TURN, {"rep_id": rep_id}).first()
     if row is None or (owner_id is not None and row.user_id != owner_id):
         raise NotFound(f"unknown rep {rep_id}")
     if row.outcome != "in_progress":
         raise Conflict(f"rep {rep_id} has ended ({row.outcome})")
-    turns = read_turns(s, rep_id)
-    last = turns[-1] if turns else None
+    rows = conn.execute(_TURNS, {"rep_id": rep_id}).all()
+    last = rows[-1] if rows else None
     if last is not None and last.role == "learner":
-        raise Conflict(f"rep {rep_id} is still waiting for the reply to turn {last.index}; resume it first")
-    name = s.scalar(select(User.name).where(User.id == row.user_id))
-    turn = Turn(index=last.index + 1 if last else 0, speaker=name or "Learner", role="learner", text=text)
-    s.execute(insert(TurnRow).values(rep_id=rep_id, turn_index=turn.index, speaker=turn.speaker, role=turn.role,
-                                     text=turn.text))
-    return TurnContext(
-        rep_id=rep_id,
-        org_id=row.org_id,
-        scenario_id=row.scenario_id,
-        scenario_version=row.scenario_version,
-        state=PersonaState.model_validate(row.state),
-        turns=[*turns, turn],
-    )
+        raise Conflict(f"rep {rep_id} is still waiting for the reply to turn {last.turn_index}; resume it first")
+    learner = {"rep_id": rep_id, "turn_index": last.turn_index + 1 if last else 0, "speaker": row.name or "Learner",
+               "role": "learner", "text": text}
+    conn.execute(_INSERT_TURN, learner)
+    return SavedTurn(rep_id=rep_id, org_id=row.org_id, scenario_id=row.scenario_id,
+                     scenario_version=row.scenario_version, state=row.state, rows=rows, learner=learner)
 
 
-def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply: PersonaReply) -> tuple[Turn, Outcome]:
-    """Store the persona's reply to turn ``learner_index`` with the new state; (the reply turn, the outcome).
+def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply: PersonaReply) -> Outcome:
+    """Store the persona's reply (turn ``learner_index + 1``) with the new state; return the rep's outcome.
     Conflict when the rep changed while the reply was computed (ended, or another turn came in)."""
-    row = s.execute(select(Rep.org_id, Rep.outcome).where(Rep.id == rep_id).with_for_update()).first()
-    if row is None:
-        raise NotFound(f"unknown rep {rep_id}")
-    last = s.scalar(select(func.max(TurnRow.turn_index)).where(TurnRow.rep_id == rep_id))
-    if last != learner_index or row.outcome != "in_progress":
-        raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
-    turn = Turn(index=learner_index + 1, speaker=speaker, role="counterpart", text=reply.text)
-    s.execute(insert(TurnRow).values(rep_id=rep_id, turn_index=turn.index, speaker=turn.speaker, role=turn.role,
-                                     text=turn.text))
     state = reply.state
-    now = datetime.now(UTC)
-    values: dict[str, object] = {"state": state.model_dump(mode="json"), "engine": reply.engine, "updated_at": now}
+    values: dict[str, Any] = {"rep_key": rep_id, "state": state.model_dump(mode="json"), "engine": reply.engine,
+                              "updated_at": datetime.now(UTC)}
     outcome: Outcome = "in_progress"
     if state.ended or state.outcome != "in_progress":
         outcome = state.outcome if state.outcome != "in_progress" else "incomplete"
-        values.update(outcome=outcome, ended_reason=state.reason or outcome, ended_at=now)
-    s.execute(update(Rep).where(Rep.id == rep_id).values(**values))
+        values.update(outcome=outcome, ended_reason=state.reason or outcome, ended_at=values["updated_at"])
+    conn = s.connection()
+    row = conn.execute(_REP_FOR_REPLY, {"rep_id": rep_id}).first()
+    if row is None:
+        raise NotFound(f"unknown rep {rep_id}")
+    last = conn.execute(_LAST_INDEX, {"rep_id": rep_id}).scalar()
+    if last != learner_index or row.outcome != "in_progress":
+        raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
+    conn.execute(_INSERT_TURN, {"rep_id": rep_id, "turn_index": learner_index + 1, "speaker": speaker,
+                                "role": "counterpart", "text": reply.text})
+    conn.execute(_UPDATE_REP, values)
     usage = reply.usage  # LLM engines report tokens; the embedded engine does not
     if usage is not None and (usage.input_tokens or usage.output_tokens):
-        s.execute(insert(UsageRow).values(rep_id=rep_id, org_id=row.org_id, purpose="persona", engine=reply.engine,
-                                          input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                                          cost_usd=usage.cost_usd))
-    return turn, outcome
+        conn.execute(_INSERT_USAGE, {"rep_id": rep_id, "org_id": row.org_id, "purpose": "persona",
+                                     "engine": reply.engine, "input_tokens": usage.input_tokens,
+                                     "output_tokens": usage.output_tokens, "cost_usd": usage.cost_usd})
+    return outcome

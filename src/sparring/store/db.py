@@ -114,6 +114,9 @@ class Database:
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._migrated = False
         self._lock = threading.Lock()
+        # SQLite has one writer at a time. Threads of this process queue for it here and are woken the moment it
+        # is free; left to SQLite's busy handler they would sleep 1, 2, 5, 10 ... ms between tries.
+        self._writer = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -147,7 +150,11 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed when the block ends, rolled back on an exception."""
         self.ensure_migrated()
-        with self.sessions.begin() as s:
+        if self._writer is None:
+            with self.sessions.begin() as s:
+                yield s
+            return
+        with self._writer, self.sessions.begin() as s:
             yield s
 
     @contextmanager
