@@ -170,3 +170,30 @@ def test_throttle_forgets_failures_after_the_window(monkeypatch: pytest.MonkeyPa
     throttle.failed("a@x.test")
     throttle.succeeded("a@x.test")
     assert throttle.blocked_for("a@x.test") == 0
+
+
+def test_the_turn_route_checks_the_user_on_every_turn(world: World) -> None:
+    """POST /reps/{id}/turns checks the session's user in its worker thread (not in a dependency): a password
+    reset or a deactivation still ends the session before the next line is saved."""
+    from sparring.services.accounts import Accounts
+
+    accounts = Accounts(world.database)
+    user = accounts.create_user("Acme", "turns@acme.test", PASSWORD, role="learner", team="East", name="Tess")
+    c = TestClient(world.app, follow_redirects=False)
+    r = c.post("/api/auth/login", json={"email": "turns@acme.test", "password": PASSWORD})
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    rep = c.post("/api/reps", json={"scenario": SCENARIO}).json()["id"]
+    assert c.post(f"/reps/{rep}/turns", json={"text": "What matters most to you here?"}).status_code == 200
+    admin = login(world.app, "admin_a")
+    admin.post(f"/admin/users/{user.id}/password",
+               data={"csrf_token": admin.headers["X-CSRF-Token"], "password": "another new password"})
+    refused = c.post(f"/reps/{rep}/turns", json={"text": "And what about the timing?"})
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+    r = c.post("/api/auth/login", json={"email": "turns@acme.test", "password": "another new password"})
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    admin.post(f"/admin/users/{user.id}/active", data={"csrf_token": admin.headers["X-CSRF-Token"]})
+    assert c.post(f"/reps/{rep}/turns", json={"text": "And what about the timing?"}).status_code == 303
+    assert [t.role for t in world.practice.get_rep(rep).turns] == ["counterpart", "learner", "counterpart"]
+    # another learner's rep is "not found", whatever its owner's state
+    other = login(world.app, "learner_a2")
+    assert other.post(f"/reps/{rep}/turns", json={"text": "Hello?"}).status_code == 404

@@ -21,7 +21,19 @@ from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFo
 from sparring.services.practice import PracticeService
 from sparring.services.rep_views import full_view
 from sparring.store.db import Database
-from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, set_flash, web
+from sparring.web.deps import (
+    NotSignedIn,
+    PageAuth,
+    PageSession,
+    ReadDB,
+    check_csrf,
+    form_with_csrf,
+    render,
+    session_auth,
+    set_flash,
+    web,
+)
+from sparring.web.security import SessionData
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,19 +150,23 @@ def _turn_slots(request: Request) -> asyncio.Semaphore:
 
 
 @router.post("/reps/{rep_id}/turns")
-async def post_turn(rep_id: int, body: TurnIn, request: Request, auth: PageAuth) -> Response:
+async def post_turn(rep_id: int, body: TurnIn, request: Request, session: PageSession) -> Response:
     """Save the learner's line (committed before the persona runs), then stream the reply as SSE:
-    ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved)."""
-    check_csrf(request, None, auth)
+    ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved).
+    The session's user is checked in the same worker-thread call as the turn (one thread hop per turn)."""
+    check_csrf(request, None, session)
     started = time.perf_counter()
     async with _turn_slots(request):
-        response = await run_in_threadpool(_take_turn, request, auth, rep_id, body.text)
+        response = await run_in_threadpool(_take_turn, request, session, rep_id, body.text)
     # time in the app (queueing for a slot included) until the reply is ready to stream
     response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
     return response
 
 
-def _take_turn(request: Request, auth: Auth, rep_id: int, text: str) -> Response:
+def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -> Response:
+    auth = session_auth(request, session)
+    if auth is None:
+        raise NotSignedIn()
     svc = practice_service(request)
     try:
         # one write transaction checks that the rep is the viewer's own and commits the line
