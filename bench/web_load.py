@@ -1,7 +1,7 @@
 """Web load: N concurrent simulated learners, T turns each, against uvicorn on loopback (embedded engines,
 SQLite in a temporary data directory).
 
-    .venv/bin/python bench/web_load.py [--learners 100] [--turns 10] [--think-ms 1000-3000] [--workers 1] [--json]
+    .venv/bin/python bench/web_load.py [--learners 100] [--turns 10] [--think-ms 1000-3000] [--workers 2] [--json]
 
 A turn is measured from sending ``POST /reps/{id}/turns`` to receiving the SSE ``done`` event: the learner's
 line is committed, the persona replies, the reply is stored and streamed back (and, when the persona ends the
@@ -10,6 +10,10 @@ rep (not timed) and goes on; the turns that end a rep (scoring included) are als
 Between turns each learner "thinks" for a random time in the --think-ms range
 (default 1-3 s, shorter than a person needs to read a reply and type the next line, so the load is heavier
 than real use); ``--think-ms 0`` measures saturation instead, every learner firing back-to-back.
+Every learner line is different (see ``TEMPLATES``), so no turn is served from the embedder's text cache.
+The load generator is a small HTTP/1.1 client (``bench/http_client.py``) that does what the practice page does
+(session cookie, CSRF header, keep-alive, reading the SSE stream to the end) with less CPU than httpx: it shares
+the two cores with the server, and its own CPU per turn is printed too.
 Errors are any non-200 answer, a ``failure`` event, or a transport error.
 Target: p95 <= 100 ms and 0 errors with 100 learners on 2 cores (docs/benchmarks.md). Latency depends on how
 busy the machine is, so the server's CPU time per turn (from /proc) and the load average are printed too.
@@ -276,7 +280,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--learners", type=int, default=100)
     ap.add_argument("--turns", type=int, default=10)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers (sparring serve's default on 2+ cores)")
     ap.add_argument("--think-ms", default="1000-3000", help="pause between a learner's turns: MS or MIN-MAX")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

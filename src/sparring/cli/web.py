@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import typer
 
 from sparring.cli.errors import UserError
+
+#: two workers on a machine with two or more cores: on 2 cores they kept the web-load p95 lower than one worker
+#: (docs/benchmarks.md, "Web load"); more is a deployment choice (--workers)
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -39,7 +44,8 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
         port: int = typer.Option(8000, "--port", help="port to listen on"),
-        workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes (stateless)"),
+        workers: int = typer.Option(DEFAULT_WORKERS, "--workers", min=1, max=64,
+                                    help="worker processes (stateless; default: 2 when the machine has 2+ cores)"),
     ) -> None:
         """Run the web app."""
         _serve(host, port, workers)
