@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sparring.services import people
 from sparring.store.models import User
@@ -57,6 +58,11 @@ def login_page(request: Request, db: ReadDB, next: str | None = None) -> Respons
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
     form = await form_with_csrf(request, None)
+    # password hashing (argon2, tens of ms) and the database run in a worker thread, not on the event loop
+    return await run_in_threadpool(_login, request, form)
+
+
+def _login(request: Request, form: dict[str, str]) -> Response:
     email, password = form.get("email", ""), form.get("password", "")
     throttle = web(request).throttle
     wait = throttle.blocked_for(email)
@@ -94,6 +100,10 @@ def setup_page(request: Request, db: ReadDB) -> Response:
 @router.post("/setup")
 async def setup_submit(request: Request) -> Response:
     form = await form_with_csrf(request, None)
+    return await run_in_threadpool(_setup, request, form)
+
+
+def _setup(request: Request, form: dict[str, str]) -> Response:
     database = web(request).database()
     try:
         with database.session() as s:

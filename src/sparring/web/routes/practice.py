@@ -22,6 +22,7 @@ from sparring.services.practice import PracticeService
 from sparring.services.rep_views import full_view
 from sparring.store.db import Database
 from sparring.web.deps import (
+    Auth,
     NotSignedIn,
     PageAuth,
     PageSession,
@@ -66,6 +67,10 @@ def status_for(exc: ServiceError) -> int:
 @router.post("/reps")
 async def start(request: Request, auth: PageAuth) -> Response:
     form = await form_with_csrf(request, auth)
+    return await run_in_threadpool(_start, request, auth, form)
+
+
+def _start(request: Request, auth: Auth, form: dict[str, str]) -> Response:
     svc = practice_service(request)
     user = Accounts(web(request).database()).get_user(auth.viewer.id)
     try:
@@ -216,6 +221,10 @@ def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
 @router.post("/reps/{rep_id}/end")
 async def end_early(rep_id: int, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
+    return await run_in_threadpool(_end_early, rep_id, request, auth)
+
+
+def _end_early(rep_id: int, request: Request, auth: Auth) -> Response:
     _own(web(request).database(), auth.viewer, rep_id)
     svc = practice_service(request)
     rep = svc.end_rep(rep_id)
@@ -232,6 +241,10 @@ async def end_early(rep_id: int, request: Request, auth: PageAuth) -> Response:
 @router.post("/reps/{rep_id}/score")
 async def score(rep_id: int, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
+    return await run_in_threadpool(_score, rep_id, request, auth)
+
+
+def _score(rep_id: int, request: Request, auth: Auth) -> Response:
     _own(web(request).database(), auth.viewer, rep_id)
     try:
         practice_service(request).score_rep(rep_id)
@@ -244,6 +257,10 @@ async def score(rep_id: int, request: Request, auth: PageAuth) -> Response:
 async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
     """Retry from turn k: a new rep with the turns before k, so the learner can say something else."""
     form = await form_with_csrf(request, auth)
+    return await run_in_threadpool(_branch, rep_id, request, auth, form)
+
+
+def _branch(rep_id: int, request: Request, auth: Auth, form: dict[str, str]) -> Response:
     _own(web(request).database(), auth.viewer, rep_id)
     try:
         turn = int(form.get("turn", ""))
@@ -259,6 +276,10 @@ async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
 @router.post("/reps/{rep_id}/privacy")
 async def privacy(rep_id: int, request: Request, auth: PageAuth) -> Response:
     form = await form_with_csrf(request, auth)
+    return await run_in_threadpool(_privacy, rep_id, request, auth, form)
+
+
+def _privacy(rep_id: int, request: Request, auth: Auth, form: dict[str, str]) -> Response:
     _own(web(request).database(), auth.viewer, rep_id)
     private = form.get("private") == "on"
     practice_service(request).set_private(rep_id, private)
