@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from sparring.services import authoring, people
 from sparring.services.content import ContentService
-from sparring.web.deps import PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
+from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,6 +98,10 @@ def validate(body: ValidateIn, request: Request, auth: PageAuth) -> Response:
 async def publish(request: Request, auth: PageAuth) -> Response:
     _admin(auth)
     form = await form_with_csrf(request, auth)
+    return await run_in_threadpool(_publish, request, auth, form)
+
+
+def _publish(request: Request, auth: Auth, form: dict[str, str]) -> Response:  # rubric tests run: not on the loop
     text = form.get("yaml", "")
     try:
         with web(request).database().session() as s:
@@ -128,9 +133,13 @@ async def _people_action(request: Request, auth: PageAuth, action: Any, ok: str)
     _admin(auth)
     form = await form_with_csrf(request, auth)
     response = RedirectResponse("/admin/users", status_code=303)
-    try:
+
+    def write() -> str:  # password hashing and the write run in a worker thread, not on the event loop
         with web(request).database().session() as s:
-            message = action(s, form) or ok
+            return str(action(s, form) or ok)
+
+    try:
+        message = await run_in_threadpool(write)
     except (people.PeopleError, ValueError) as exc:
         set_flash(response, "error", str(exc))
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sparring.content.scenario import DIFFICULTIES
 from sparring.services import winning_lines
@@ -73,9 +74,13 @@ async def save_line(request: Request, auth: PageAuth) -> Response:
     except ValueError as exc:
         raise HTTPException(status_code=400, detail="rep and turn must be numbers") from exc
     response = RedirectResponse(f"/reps/{rep_id}/scorecard#turn-{turn}", status_code=303)
-    try:
+
+    def save() -> None:  # a write: in a worker thread, never on the event loop
         with web(request).database().session() as s:
             winning_lines.save_line(s, auth.viewer, rep_id, turn, form.get("situation", ""))
+
+    try:
+        await run_in_threadpool(save)
     except winning_lines.LineError as exc:
         if str(exc).startswith("rep:"):
             raise HTTPException(status_code=404, detail="no such rep") from exc
@@ -88,9 +93,13 @@ async def save_line(request: Request, auth: PageAuth) -> Response:
 @router.post("/lines/{line_id}/delete")
 async def delete_line(line_id: int, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
-    with web(request).database().session() as s:
-        if not winning_lines.delete_line(s, auth.viewer, line_id):
-            raise HTTPException(status_code=404, detail="no such line")
+
+    def delete() -> bool:
+        with web(request).database().session() as s:
+            return winning_lines.delete_line(s, auth.viewer, line_id)
+
+    if not await run_in_threadpool(delete):
+        raise HTTPException(status_code=404, detail="no such line")
     response = RedirectResponse("/lines", status_code=303)
     set_flash(response, "ok", "Line removed.")
     return response
