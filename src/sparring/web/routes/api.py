@@ -178,8 +178,9 @@ def post_turn(rep_id: int, body: TurnIn, request: Request, auth: ApiAuth) -> Tur
         result = svc.submit_turn(rep_id, body.text, owner_id=auth.viewer.id)  # only the caller's own rep
         if result.ended:
             svc.score_rep(rep_id)
-    except NotFound as exc:
-        raise HTTPException(status_code=404, detail="no such rep") from exc
+    except NotFound as exc:  # not the viewer's rep (or none): the same answer either way
+        detail = "no such rep" if str(exc).startswith("unknown rep") else str(exc)
+        raise HTTPException(status_code=404, detail=detail) from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return TurnOut(rep_id=rep_id, learner_turn=result.learner_turn.model_dump(),

@@ -180,8 +180,9 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
         return _stream(_stream_events([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})]))
-    except NotFound as exc:
-        raise HTTPException(status_code=404, detail="no such rep") from exc
+    except NotFound as exc:  # not the viewer's rep (or none): the same answer either way
+        detail = "no such rep" if str(exc).startswith("unknown rep") else str(exc)
+        raise HTTPException(status_code=404, detail=detail) from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     saved = _sse("saved", result.learner_turn.model_dump())
