@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sparring.services.access import Viewer
@@ -72,7 +72,9 @@ class Auth:
     nonce: str
 
 
-_SESSION_USER = select(User.org_id, User.role, User.name, User.email, User.is_active, User.password_hash)
+_SESSION_USER = select(User.org_id, User.role, User.name, User.email, User.is_active, User.password_hash).where(
+    User.id == bindparam("user_id")
+)
 
 
 def _session_user(request: Request) -> Auth | None:
@@ -88,7 +90,7 @@ def session_auth(request: Request, data: SessionData) -> Auth | None:
     if cached is not None:
         return cached
     with web(request).database().read() as s:
-        user = s.execute(_SESSION_USER.where(User.id == data.user_id)).first()
+        user = s.connection().execute(_SESSION_USER, {"user_id": data.user_id}).first()
     if user is None or not user.is_active or not user.password_hash:
         return None
     if credential_stamp(user.password_hash) != data.stamp:
