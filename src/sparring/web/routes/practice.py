@@ -137,9 +137,17 @@ async def _stream_events(first: list[str], later: Any = None) -> AsyncIterator[s
             yield event
 
 
+_SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
 def _stream(events: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(events, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def _complete_stream(events: list[str]) -> Response:
+    """An SSE body whose events are all ready: sent as one plain response (no streaming task, no disconnect
+    watcher); the page's reader parses it like any stream."""
+    return Response("".join(events), media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
 #: turns computed at the same time per process. More threads than cores only add GIL and database-lock
@@ -179,7 +187,7 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -
     except EngineFailed as exc:
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
-        return _stream(_stream_events([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})]))
+        return _complete_stream([_sse("saved", learner.model_dump()), _sse("failure", {"message": message})])
     except NotFound as exc:  # not the viewer's rep (or none): the same answer either way
         detail = "no such rep" if str(exc).startswith("unknown rep") else str(exc)
         raise HTTPException(status_code=404, detail=detail) from exc
@@ -189,8 +197,8 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -
     reply = result.reply.text if result.reply else ""
     if not result.ended:
         # everything is ready: one write (the client splits the events, whatever the chunking)
-        events = _reply_events(reply, False, result.outcome, result.fallback_reason, False, rep_id)
-        return _stream(_stream_events(["".join([saved, *events])]))
+        return _complete_stream([saved, *_reply_events(reply, False, result.outcome, result.fallback_reason, False,
+                                                       rep_id)])
 
     def finish() -> list[str]:  # the rep ended on this reply: score it before "done"
         scored = _score_quietly(svc, rep_id)
