@@ -117,8 +117,8 @@ class FakeLatencyModel:
             yield {0: DeltaToolCall(name=info.output_tools[0].name if n == 0 else None, json_args=piece)}
 
     async def judge(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        due = time.perf_counter() + self.latency  # the fake's own work below happens within the model's time
         self._record(messages, info)
-        await asyncio.sleep(self.latency)
         args = json.dumps(JUDGE_ANSWER)  # providers send the arguments as a JSON string
         self.answered.append(len(args))
         # and report usage (without it FunctionModel would estimate it by splitting the whole request into words,
@@ -126,7 +126,9 @@ class FakeLatencyModel:
         instructions, prompt = self.sent[-1]
         used = RequestUsage(input_tokens=_chars_to_tokens(len(instructions) + len(prompt)),
                             output_tokens=_chars_to_tokens(len(args)))  # fmt: skip
-        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args)], usage=used)
+        answer = ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args)], usage=used)
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        return answer
 
 
 def _q(k: int, quote: str) -> dict[str, Any]:
