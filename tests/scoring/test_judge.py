@@ -165,6 +165,22 @@ def test_metrics_are_prepared_while_the_model_is_called(
             assert card.result(c.id) == judge_metric(c, ctx)
 
 
+
+def test_a_failure_in_the_judges_own_preparation_is_raised_as_itself(
+    rubric: Rubric, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sparring.scoring import judge as judge_module
+
+    def broken(self: Any, conv: Conversation, rub: Rubric) -> None:
+        raise ValueError("tagger broke")
+
+    monkeypatch.setattr(judge_module.Prepared, "__init__", broken)
+    fake = Judge(_good())
+    with pytest.raises(ValueError, match="tagger broke"):  # not a provider failure, so no silent fallback
+        _judge(fake).score(conversation, rubric)
+    assert len(fake.settings) == 1  # the request was not cut short by it
+
+
 def test_quotes_missing_from_the_transcript_are_dropped_and_flagged(rubric: Rubric, conversation: Conversation) -> None:
     answer = _good()
     answer["criteria"][0]["evidence"] = [

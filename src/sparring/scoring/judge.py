@@ -266,10 +266,15 @@ class LLMJudge:
             return self._fallback(conversation, rubric, "the learner says nothing, so there is nothing to judge", None)
         client = self.client
         prepared: list[Prepared] = []
+        failed: list[Exception] = []
 
         def prepare() -> None:  # while the first request is with the provider; at the latest after it
-            if not prepared:
+            if prepared or failed:
+                return
+            try:
                 prepared.append(Prepared(conversation, rubric))
+            except Exception as exc:  # our own code failed, not the provider: raised after the call, as itself
+                failed.append(exc)
 
         redactor = Redactor(self.redact_names, enabled=self.redact)
         instructions = redactor.redact_prefix(build_instructions(rubric))  # first: stable placeholders
@@ -290,6 +295,8 @@ class LLMJudge:
             usage = add_usage(usage, res.usage)
             outputs.append(res.output)
         prepare()
+        if failed:
+            raise failed[0]
         metrics = prepared[0].metrics
         samples: list[list[CriterionResult]] = []
         for out in outputs:
