@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from sparring.store import migrate
 from sparring.store.db import Database
-from sparring.store.models import Base, Organisation, utcnow
+from sparring.store.models import Base, LoginFailure, Organisation, Rep, TurnRow, User, utcnow
 
 TABLES = {
     "organisations",
@@ -22,6 +22,7 @@ TABLES = {
     "criterion_results",
     "winning_lines",
     "usage",
+    "login_failures",
 }
 
 
@@ -93,4 +94,46 @@ def test_upgrade_from_the_first_revision_keeps_data(db: Database) -> None:
     assert (before, after) == ("0001", migrate.SCHEMA_HEAD)
     with db.read() as s:
         assert s.scalar(select(Organisation.slug)) == "kept"
+    assert _diff(db) == []
+
+
+def _old_rep(db: Database) -> None:
+    """An organisation, a user, a rep and two turns inserted at revision 0003 (before per-turn snapshots)."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(Organisation.__table__.insert().values(id=1, slug="acme", name="Acme", created_at=now))
+        conn.execute(User.__table__.insert().values(id=1, org_id=1, email="lee@acme.test", name="Lee",
+                                                    role="learner", is_active=True, created_at=now))
+        conn.execute(Rep.__table__.insert().values(
+            id=1, user_id=1, org_id=1, scenario_id="s", scenario_version="v", rubric_id="r", rubric_version="v",
+            difficulty="easy", engine="fake", state={"scenario_id": "s"}, outcome="in_progress", private=False,
+            created_at=now, updated_at=now))
+        for i, role in enumerate(["counterpart", "learner"]):  # the columns of 0003 only
+            conn.execute(TurnRow.__table__.insert().values(rep_id=1, turn_index=i, speaker="x", role=role,
+                                                           text="hello", created_at=now))
+
+
+def test_0004_adds_a_nullable_persona_state_and_0005_the_login_failures(db: Database) -> None:
+    migrate.upgrade(db.engine, "0003")
+    _old_rep(db)
+    assert db.upgrade() == ("0003", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+    with db.read() as s:  # turns stored before 0004 have no snapshot: their reps branch by replay
+        assert s.execute(select(TurnRow.turn_index, TurnRow.persona_state).order_by(TurnRow.turn_index)).all() == [
+            (0, None), (1, None)
+        ]
+    with db.session() as s:
+        s.add(TurnRow(rep_id=1, turn_index=2, speaker="x", role="counterpart", text="hi",
+                      persona_state={"scenario_id": "s", "learner_turns": 1}))
+        s.add(LoginFailure(key="k" * 64, at=1.5))
+    with db.read() as s:
+        assert s.scalar(select(TurnRow.persona_state).where(TurnRow.turn_index == 2)) == {
+            "scenario_id": "s", "learner_turns": 1
+        }
+    migrate.downgrade(db.engine, "0003")
+    assert "persona_state" not in {c["name"] for c in inspect(db.engine).get_columns("turns")}
+    assert "login_failures" not in inspect(db.engine).get_table_names()
+    with db.engine.connect() as conn:  # the downgrade keeps the turns themselves
+        assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 3
+    assert db.upgrade() == ("0003", migrate.SCHEMA_HEAD)
     assert _diff(db) == []

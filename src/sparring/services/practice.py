@@ -9,6 +9,7 @@ nothing; ``resume_rep`` answers a learner turn that never got its reply. The per
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +20,10 @@ from sqlalchemy.orm import Session
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.conversation.model import Conversation, Turn
-from sparring.persona.base import PersonaEngine, PersonaState
+from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, stream_reply
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
-from sparring.services import turn_store
+from sparring.services import branching, turn_store
 from sparring.services.content import ContentService
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
@@ -161,16 +162,28 @@ class PracticeService:
             s.add(rep)
             s.flush()
             first = Turn(index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text)
-            s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker=first.speaker, role=first.role, text=first.text))
+            s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker=first.speaker, role=first.role, text=first.text,
+                          persona_state=rep.state))  # the state after the opening line, for branching
             # what was just stored, without reading it back
             record = RepRecord(**_summary_fields(rep), turn_count=1, turns=[first], state=opening.state)
         self._pin((record.org_id, scenario.id, scenario.version), scenario)
         return record
 
     # ---- playing --------------------------------------------------------------------------------------
-    def submit_turn(self, rep_id: int, text: str, owner_id: int | None = None) -> TurnResult:
+    def submit_turn(
+        self,
+        rep_id: int,
+        text: str,
+        owner_id: int | None = None,
+        *,
+        on_saved: Callable[[Turn], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> TurnResult:
         """Commit the learner's turn, then compute, store and return the persona's reply. ``owner_id``: only
-        this user's rep may take the turn (any other rep is reported as unknown, so existence never leaks)."""
+        this user's rep may take the turn (any other rep is reported as unknown, so existence never leaks).
+        ``on_saved`` is called with the committed learner turn before the persona runs; ``on_text`` with each
+        chunk of the reply as the engine produces it (an LLM streams sentences; the final ``reply.text`` is
+        authoritative, since a guard may cut or replace what was streamed)."""
         text = " ".join(text.split())
         if not text:
             raise InvalidInput("the turn is empty")
@@ -179,7 +192,10 @@ class PracticeService:
         with self.db.session() as s:
             saved = turn_store.save_learner_turn(s, rep_id, text, owner_id)
         # the learner's turn is committed: whatever happens from here on, it is kept
-        return self._answer(saved.context())
+        context = saved.context()
+        if on_saved is not None:
+            on_saved(context.learner_turn)
+        return self._answer(context, on_text)
 
     def resume_rep(self, rep_id: int) -> RepRecord:
         """Continue a rep: a learner turn left without a reply (crash, engine error) gets its reply now."""
@@ -192,12 +208,15 @@ class PracticeService:
             rep = self.get_rep(rep_id)
         return rep
 
-    def _answer(self, context: turn_store.TurnContext) -> TurnResult:
+    def _answer(self, context: turn_store.TurnContext, on_text: Callable[[str], None] | None = None) -> TurnResult:
         rep_id, learner_turn = context.rep_id, context.learner_turn
         scenario = self._pinned_scenario(context.org_id, context.scenario_id, context.scenario_version)
         conversation = Conversation(source="practice", title=context.scenario_id, turns=context.turns)
         try:
-            reply = self.persona.reply(scenario, context.state, conversation)
+            if on_text is None:
+                reply = self.persona.reply(scenario, context.state, conversation)
+            else:
+                reply = self._streamed(scenario, context.state, conversation, on_text)
         except Exception as exc:
             raise EngineFailed(
                 f"the persona engine failed ({type(exc).__name__}: {exc}); your turn is saved — "
@@ -216,6 +235,18 @@ class PracticeService:
             engine=reply.engine,
             fallback_reason=reply.fallback_reason,
         )
+
+    def _streamed(self, scenario: Scenario, state: PersonaState, conversation: Conversation,
+                  on_text: Callable[[str], None]) -> PersonaReply:
+        final: PersonaReply | None = None
+        for item in stream_reply(self.persona, scenario, state, conversation):
+            if isinstance(item, PersonaReply):
+                final = item
+            elif item:
+                on_text(item)
+        if final is None:
+            raise RuntimeError("the persona engine's stream ended without a final reply")
+        return final
 
     def _pinned_scenario(self, org_id: int, scenario_id: str, version: str) -> Scenario:
         """A rep's scenario at the version it pinned. A version is a content hash, so what it names never
@@ -307,60 +338,26 @@ class PracticeService:
 
     # ---- branching ------------------------------------------------------------------------------------
     def branch_rep(self, rep_id: int, turn_index: int) -> RepRecord:
-        """Retry from turn k: a new rep with turns 0..k-1 copied and the persona state rebuilt by replaying
-        the learner turns through the engine. Turn k must be (or follow) a persona turn."""
+        """Retry from turn k: a new rep with turns 0..k-1 copied and the persona state the learner met at turn
+        k, restored from the snapshot stored with the last persona turn before k (no engine call). Only reps
+        stored without snapshots (before migration 0004) rebuild it by replaying the learner turns through the
+        engine (``services.branching``). Turn k must be (or follow) a persona turn."""
         src = self.get_rep(rep_id)
         k = turn_index
         if not 1 <= k <= len(src.turns):
             raise InvalidInput(f"turn {k} is out of range for rep {rep_id} (1..{len(src.turns)})")
         if src.turns[k - 1].role == "learner":
             raise InvalidInput(f"turn {k} of rep {rep_id} is the persona's reply; branch at a learner turn")
-        scenario = self._scenario(src)
         kept = src.turns[:k]
-        try:
-            state = self.persona.open(scenario, src.difficulty).state  # type: ignore[arg-type]
-            for i, t in enumerate(kept):
-                if t.role == "learner":
-                    state = self.persona.reply(scenario, state, Conversation(turns=kept[: i + 1])).state
-        except Exception as exc:
-            raise EngineFailed(f"the persona engine failed while replaying rep {rep_id}: {exc}") from exc
+        snapshots = branching.stored_snapshots(self.db, rep_id, k)
+        state = branching.snapshot_state(kept, snapshots, rep_id)
+        if state is None:
+            state = branching.replayed_state(self.persona, self._scenario(src), src.difficulty, kept, rep_id)
         if state.ended:
             raise Conflict(f"rep {rep_id} had already ended by turn {k}; branch at an earlier turn")
         said = [t.text for t in kept if t.role == "counterpart"]
         state.used_lines = list(dict.fromkeys([*state.used_lines, *said]))
-        with self.db.session() as s:
-            rep = Rep(
-                user_id=src.user_id,
-                org_id=src.org_id,
-                team_id=src.team_id,
-                scenario_id=src.scenario_id,
-                scenario_version=src.scenario_version,
-                rubric_id=src.rubric_id,
-                rubric_version=src.rubric_version,
-                difficulty=src.difficulty,
-                engine=src.engine,
-                state=state.model_dump(mode="json"),
-                outcome="in_progress",
-                private=src.private,
-                parent_rep_id=src.id,
-                branched_from_turn=k,
-            )
-            s.add(rep)
-            s.flush()
-            s.add_all(
-                TurnRow(
-                    rep_id=rep.id,
-                    turn_index=t.index,
-                    speaker=t.speaker,
-                    role=t.role,
-                    text=t.text,
-                    start_s=t.start,
-                    end_s=t.end,
-                )
-                for t in kept
-            )
-            new_id = rep.id
-        return self.get_rep(new_id)
+        return self.get_rep(branching.store_branch(self.db, src, k, kept, state, snapshots))
 
     # ---- reading --------------------------------------------------------------------------------------
     def get_rep(self, rep_id: int) -> RepRecord:

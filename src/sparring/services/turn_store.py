@@ -5,7 +5,8 @@ reads and writes only the columns it needs with prebuilt Core statements on the 
 loading ORM objects, and does its Python work (validation, building records) outside the write transaction, which
 on SQLite holds the database's write lock. The first transaction locks the rep, reads its state and turns and
 stores the learner's line (committed before the persona runs, ARCHITECTURE §1.5); the second locks the rep again,
-checks that nothing changed meanwhile, and stores the reply, the new state and any LLM usage. Rules and error
+checks that nothing changed meanwhile, and stores the reply (with a snapshot of the new state on the reply's
+row, for branching), the new state and any LLM usage. Rules and error
 messages are those of ``PracticeService``.
 """
 
@@ -103,7 +104,8 @@ def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply:
     """Store the persona's reply (turn ``learner_index + 1``) with the new state; return the rep's outcome.
     Conflict when the rep changed while the reply was computed (ended, or another turn came in)."""
     state = reply.state
-    values: dict[str, Any] = {"rep_key": rep_id, "state": state.model_dump(mode="json"), "engine": reply.engine,
+    snapshot = state.model_dump(mode="json")
+    values: dict[str, Any] = {"rep_key": rep_id, "state": snapshot, "engine": reply.engine,
                               "updated_at": datetime.now(UTC)}
     outcome: Outcome = "in_progress"
     if state.ended or state.outcome != "in_progress":
@@ -116,8 +118,9 @@ def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply:
     last = conn.execute(_LAST_INDEX, {"rep_id": rep_id}).scalar()
     if last != learner_index or row.outcome != "in_progress":
         raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
+    # the state after this line travels with the line: "retry from a turn" restores it without the engine
     conn.execute(_INSERT_TURN, {"rep_id": rep_id, "turn_index": learner_index + 1, "speaker": speaker,
-                                "role": "counterpart", "text": reply.text})
+                                "role": "counterpart", "text": reply.text, "persona_state": snapshot})
     conn.execute(_UPDATE_REP, values)
     usage = reply.usage  # LLM engines report tokens; the embedded engine does not
     if usage is not None and (usage.input_tokens or usage.output_tokens):

@@ -195,6 +195,10 @@ class TurnRow(Base):
     text: Mapped[str] = mapped_column(Text)
     start_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     end_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: persona (counterpart) turns: the PersonaState right after this line was said (written with the line),
+    #: so "retry from turn k" restores it without asking the engine again. NULL on learner turns and on turns
+    #: stored before migration 0004.
+    persona_state: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -277,3 +281,16 @@ class UsageRow(Base):
     #: estimated cost; NULL when the model's price is unknown (never a made-up 0)
     cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed login, shared by every web worker (the login throttle, ``sparring.web.security``).
+    ``key`` is a SHA-256 of the lower-cased e-mail address as typed (bounded length, no stored addresses);
+    ``at`` is Unix time in seconds. Rows older than the throttle's window are deleted as new failures come in."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"), Index("ix_login_failures_at", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)
