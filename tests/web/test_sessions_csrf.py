@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from web_support import PASSWORD, SCENARIO, World, csrf_of, email, login
 
@@ -154,22 +153,21 @@ def test_repeated_failed_logins_are_throttled(world: World) -> None:
     assert c.post("/api/auth/login", json={"email": email("learner_a2"), "password": PASSWORD}).status_code == 200
 
 
-def test_throttle_forgets_failures_after_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_throttle_forgets_failures_after_the_window(world: World) -> None:
     from sparring.web import security
 
     now = [1000.0]
-    monkeypatch.setattr(security.time, "monotonic", lambda: now[0])
-    throttle = security.LoginThrottle(limit=3, window=60)
+    throttle = security.LoginThrottle(limit=3, window=60, clock=lambda: now[0])
     for _ in range(3):
-        throttle.failed("A@x.test")
-    assert throttle.blocked_for("a@x.test") == 60
+        throttle.failed(world.database, "Window@x.test")
+    assert throttle.blocked_for(world.database, "window@x.test") == 60
     now[0] += 59
-    assert 0 < throttle.blocked_for("a@x.test") <= 1
+    assert 0 < throttle.blocked_for(world.database, "window@x.test") <= 1
     now[0] += 2
-    assert throttle.blocked_for("a@x.test") == 0
-    throttle.failed("a@x.test")
-    throttle.succeeded("a@x.test")
-    assert throttle.blocked_for("a@x.test") == 0
+    assert throttle.blocked_for(world.database, "window@x.test") == 0
+    throttle.failed(world.database, "window@x.test")
+    throttle.succeeded(world.database, "window@x.test")
+    assert throttle.blocked_for(world.database, "window@x.test") == 0
 
 
 def test_the_turn_route_checks_the_user_on_every_turn(world: World) -> None:

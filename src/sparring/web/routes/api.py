@@ -59,15 +59,16 @@ def api_login(body: LoginRequest, request: Request) -> Response:
     """Check the e-mail and password and set the session cookie (401 on bad credentials)."""
     _require_json(request)
     throttle = web(request).throttle
-    wait = throttle.blocked_for(body.email)
+    database = web(request).database()
+    wait = throttle.blocked_for(database, body.email)
     if wait:
         return JSONResponse({"detail": "too many failed attempts for this address; try again later"},
                             status_code=429, headers={"Retry-After": str(int(wait) + 1)})
-    user = people.authenticate(web(request).database(), body.email, body.password)
+    user = people.authenticate(database, body.email, body.password)
     if user is None:
-        throttle.failed(body.email)
+        throttle.failed(database, body.email)
         return JSONResponse({"detail": "wrong e-mail or password"}, status_code=401)
-    throttle.succeeded(body.email)
+    throttle.succeeded(database, body.email)
     issued = web(request).codec.issue(user.id, user.password_hash or "")
     data = web(request).codec.read(issued)
     assert data is not None

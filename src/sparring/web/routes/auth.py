@@ -65,16 +65,17 @@ async def login_submit(request: Request) -> Response:
 def _login(request: Request, form: dict[str, str]) -> Response:
     email, password = form.get("email", ""), form.get("password", "")
     throttle = web(request).throttle
-    wait = throttle.blocked_for(email)
+    database = web(request).database()
+    wait = throttle.blocked_for(database, email)
     if wait:
         return render(request, "login.html", None, status_code=429, email=email, next=safe_next(form.get("next")),
                       error=f"Too many failed attempts for this address. Try again in {int(wait // 60) + 1} min.")
-    user = people.authenticate(web(request).database(), email, password)
+    user = people.authenticate(database, email, password)
     if user is None:
-        throttle.failed(email)
+        throttle.failed(database, email)
         return render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
                       email=email, next=safe_next(form.get("next")))
-    throttle.succeeded(email)
+    throttle.succeeded(database, email)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     start_session(request, response, user)
     return response
