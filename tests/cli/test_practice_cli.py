@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sparring_test_support as support
@@ -370,3 +371,38 @@ def test_content_import_for_one_organisation(url: str, tmp_path: Path, capsys: p
     assert code == 1 and "unknown scenario 'acme-only'" in err  # the local learner is not in Acme
     code, out, err = run(capsys, "practice", "acme-only", "--user", "a@acme.test", "--script", str(script), "--json")
     assert code == 0 and json.loads(out)["scenario"] == "acme-only", err
+
+
+class StreamingFake(support.FakePersona):
+    """FakePersona written in two pieces like an LLM; with ``rewrite`` its final text differs from what it
+    streamed (as when the guard replaces a sentence)."""
+
+    streams_text = True
+
+    def __init__(self, rewrite: bool = False) -> None:
+        super().__init__()
+        self.rewrite = rewrite
+
+    def stream_reply(self, scenario: Any, state: Any, conversation: Any) -> Iterator[Any]:
+        reply = self.reply(scenario, state, conversation)
+        half = len(reply.text) // 2
+        yield reply.text[:half]
+        yield reply.text[half:] + (" [cut]" if self.rewrite else "")
+        yield reply.model_copy(update={"text": "A safer line." if self.rewrite else reply.text})
+
+
+@pytest.mark.parametrize("rewrite", [False, True])
+def test_interactive_rep_prints_a_streaming_persona_as_it_writes(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], rewrite: bool
+) -> None:
+    import io
+
+    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: StreamingFake(rewrite))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("What slows you down?\n/end\n"))
+    code, out, err = run(capsys, "practice", SCENARIO)
+    assert code == 0, err
+    assert "Reply 1: you said 'What slows you down?'" in out.replace("\n", "")
+    assert ("(corrected)" in out and "A safer line." in out) is rewrite
+    [rep] = PracticeService(Database(url)).list_reps()
+    stored = PracticeService(Database(url)).get_rep(rep.id).turns[2].text
+    assert stored == ("A safer line." if rewrite else "Reply 1: you said 'What slows you down?'")

@@ -15,11 +15,12 @@ from sparring.cli.errors import UserError
 from sparring.cli.practice_view import history_table, show_brief, show_scorecard, show_turn
 from sparring.cli.service_errors import service_errors
 from sparring.content.scenario import DIFFICULTIES, Scenario
+from sparring.persona.base import streams_text
 
 if TYPE_CHECKING:  # the services (and SQLAlchemy) load only when a command runs
     from sparring.services.accounts import Accounts
     from sparring.services.practice import PracticeService
-    from sparring.services.records import RepRecord, UserRecord
+    from sparring.services.records import RepRecord, TurnResult, UserRecord
 
 _SPEAKER_LINE = re.compile(r"^(?:\[[\d:.]+\]\s*)?([^:]{1,60}):\s+\S")
 END_COMMANDS = {"/end", "/quit", "/exit"}
@@ -169,6 +170,27 @@ def _run_script(svc: PracticeService, rep: RepRecord, lines: list[str], json_out
         show_scorecard(console, final.scorecard, final.outcome)
 
 
+def _streamed_turn(console: Console, svc: PracticeService, rep_id: int, line: str, persona: str) -> TurnResult:
+    """An LLM persona's reply printed sentence by sentence as it is written. If the guard replaced what was
+    shown, the stored reply is printed again in full so the terminal ends with what the rep keeps."""
+    shown: list[str] = []
+
+    def on_text(chunk: str) -> None:
+        if not shown:
+            console.print(f"[bold magenta]{persona}:[/bold magenta] ", end="", highlight=False)
+        shown.append(chunk)
+        console.print(chunk, end="", highlight=False, soft_wrap=True)
+
+    result = svc.submit_turn(rep_id, line, on_text=on_text)
+    if shown:
+        console.print()
+    final = result.reply.text if result.reply else ""
+    if result.reply and " ".join("".join(shown).split()) != " ".join(final.split()):
+        console.print("[dim](corrected)[/dim]", highlight=False)
+        show_turn(console, result.reply)
+    return result
+
+
 def _interactive(svc: PracticeService, rep: RepRecord, scenario: Scenario) -> None:
     console = Console()
     show_brief(console, scenario, rep.difficulty, rep.id)
@@ -188,10 +210,13 @@ def _interactive(svc: PracticeService, rep: RepRecord, scenario: Scenario) -> No
             if line.lower() == "/help":
                 console.print("[dim]/end finishes the rep and scores it; Ctrl-C leaves it to resume later.[/dim]")
                 continue
-            with console.status(f"{scenario.persona.name} is thinking…"):
-                result = svc.submit_turn(rep.id, line)
-            if result.reply:
-                show_turn(console, result.reply)
+            if streams_text(svc.persona):
+                result = _streamed_turn(console, svc, rep.id, line, scenario.persona.name)
+            else:
+                with console.status(f"{scenario.persona.name} is thinking…"):
+                    result = svc.submit_turn(rep.id, line)
+                if result.reply:
+                    show_turn(console, result.reply)
             if result.ended:
                 console.print(f"[dim]The conversation ended: {result.state.reason or result.outcome}.[/dim]")
                 break

@@ -6,6 +6,7 @@ layer stores (as JSON) with the rep after every turn, so a rep can be resumed af
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -58,3 +59,24 @@ class PersonaEngine(Protocol):
     def reply(self, scenario: Scenario, state: PersonaState, conversation: Conversation) -> PersonaReply:
         """Answer the learner's last turn (the last turn of ``conversation``)."""
         ...
+
+
+def streams_text(engine: PersonaEngine) -> bool:
+    """Whether ``engine`` produces its reply over time (an LLM), so a UI should show text as it comes. The
+    embedded engine answers in milliseconds and does not."""
+    return bool(getattr(engine, "streams_text", False))
+
+
+def stream_reply(
+    engine: PersonaEngine, scenario: Scenario, state: PersonaState, conversation: Conversation
+) -> Iterator[str | PersonaReply]:
+    """Text chunks as ``engine`` produces them, then its final :class:`PersonaReply`, whose ``text`` is
+    authoritative (a guard may have cut or replaced what was streamed). An engine without ``stream_reply``
+    gives its whole reply as one chunk."""
+    streaming = getattr(engine, "stream_reply", None)
+    if callable(streaming):
+        yield from streaming(scenario, state, conversation)
+        return
+    reply = engine.reply(scenario, state, conversation)
+    yield reply.text
+    yield reply

@@ -239,6 +239,11 @@ class LLMPersonaEngine:
         self.redact_names = list(redact_names or [])
         self.unavailable_reason = unavailable_reason or ("no LLM configured" if client is None else None)
 
+    @property
+    def streams_text(self) -> bool:
+        """Replies arrive sentence by sentence from the model (the embedded fallback answers at once)."""
+        return self.client is not None
+
     def open(self, scenario: Scenario, difficulty: Difficulty) -> PersonaReply:
         # the opening line is authored in the scenario: no model call needed, and the rep starts at once
         return self.fallback.open(scenario, difficulty)

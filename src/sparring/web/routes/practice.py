@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
+from sparring.persona.base import streams_text
 from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound, ServiceError
@@ -112,10 +113,14 @@ def _chunks(text: str, size: int = 3) -> Iterator[str]:
         yield " ".join(words[i : i + size]) + (" " if i + size < len(words) else "")
 
 
+def _done(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int) -> str:
+    return _sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
+                         "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"})
+
+
 def _reply_events(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int) -> list[str]:
     events = [_sse("delta", {"text": chunk}) for chunk in _chunks(text)]
-    events.append(_sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
-                                "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"}))
+    events.append(_done(text, ended, outcome, fallback, scored, rep_id))
     return events
 
 
@@ -168,6 +173,11 @@ async def post_turn(rep_id: int, body: TurnIn, request: Request, session: PageSe
     ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved).
     The session's user is checked in the same worker-thread call as the turn (one thread hop per turn)."""
     check_csrf(request, None, session)
+    svc: PracticeService | None = getattr(request.app.state, "practice", None)
+    if svc is None:
+        svc = await run_in_threadpool(practice_service, request)
+    if streams_text(svc.persona):
+        return await _live_turn(request, session, rep_id, body.text)
     started = time.perf_counter()
     async with _turn_slots(request):
         response = await run_in_threadpool(_take_turn, request, session, rep_id, body.text)
@@ -205,6 +215,70 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -
         return ["".join(_reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id))]
 
     return _stream(_stream_events([saved], finish))
+
+
+_END = object()
+
+
+async def _live_turn(request: Request, session: SessionData, rep_id: int, text: str) -> Response:
+    """A persona that writes over time (an LLM): ``saved`` goes out as soon as the line is committed, then each
+    sentence as the model produces it, then ``done`` with the authoritative text. Problems found before the line
+    is saved (unknown rep, ended rep, empty line) are HTTP errors as on the fast path; later ones are a
+    ``failure`` event (the line stays saved). No CPU turn slot is held: the thread mostly waits on the model."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def push(item: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        try:
+            _take_live_turn(request, session, rep_id, text, push)
+        except Exception as exc:  # before 'saved': the request's error; after: a failure event
+            push(exc)
+        finally:
+            push(_END)
+
+    worker = asyncio.ensure_future(run_in_threadpool(work))
+    first = await queue.get()
+    if isinstance(first, Exception):
+        await worker
+        raise first
+
+    async def events() -> AsyncIterator[str]:
+        item = first
+        while item is not _END:
+            if isinstance(item, Exception):
+                message = str(getattr(item, "detail", None) or item)
+                yield _sse("failure", {"message": message.split(";")[0] + "."})
+            else:
+                yield item
+            item = await queue.get()
+        await worker  # the reply is stored even if the learner closed the page meanwhile
+
+    return _stream(events())
+
+
+def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: str, push: Any) -> None:
+    auth = session_auth(request, session)
+    if auth is None:
+        raise NotSignedIn()
+    svc = practice_service(request)
+    try:
+        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id,
+                                 on_saved=lambda turn: push(_sse("saved", turn.model_dump())),
+                                 on_text=lambda chunk: push(_sse("delta", {"text": chunk})))
+    except EngineFailed as exc:
+        push(_sse("failure", {"message": str(exc).split(";")[0] + "."}))
+        return
+    except NotFound as exc:  # not the viewer's rep (or none): the same answer either way
+        detail = "no such rep" if str(exc).startswith("unknown rep") else str(exc)
+        raise HTTPException(status_code=404, detail=detail) from exc
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    scored = _score_quietly(svc, rep_id) if result.ended else False
+    reply = result.reply.text if result.reply else ""
+    push(_done(reply, result.ended, result.outcome, result.fallback_reason, scored, rep_id))
 
 
 @router.get("/reps/{rep_id}/reply")
