@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sparring_test_support as support
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -121,14 +122,23 @@ def test_failures_expire_after_the_window_and_old_rows_are_deleted(
     assert _api(b, TARGET, PASSWORD) == 200
 
 
-def test_the_limit_th_newest_failure_sets_the_wait(tmp_path: Path, clock: Clock) -> None:
-    database = Database(f"sqlite:///{tmp_path / 't.db'}")
+database_url = support.database_url  # SQLite and PostgreSQL
+
+
+def test_the_limit_th_newest_failure_sets_the_wait(database_url: str, clock: Clock) -> None:
+    database = Database(database_url)
     throttle = LoginThrottle(limit=3, window=60, clock=clock)
     for _ in range(4):  # four failures 10 s apart: the newest three count
         throttle.failed(database, "A@x.test")
         clock.now += 10
     assert throttle.blocked_for(database, " a@X.test ") == pytest.approx(60 - 30)
-    throttle.succeeded(database, "a@x.test")
+    assert throttle.blocked_for(database, "b@x.test") == 0
+    clock.now += 30  # the third newest is now 60 s old: two recent failures remain, below the limit
     assert throttle.blocked_for(database, "a@x.test") == 0
+    clock.now += 40
+    throttle.failed(database, "b@x.test")  # deletes a@x.test's failures, all older than the window now
+    assert _rows(database) == 1
+    throttle.succeeded(database, "b@x.test")
+    assert _rows(database) == 0 and throttle.blocked_for(database, "b@x.test") == 0
     throttle.succeeded(database, "never-failed@x.test")  # nothing to forget: no write
     database.dispose()
