@@ -53,7 +53,10 @@ def local_server() -> Iterator[tuple[str, str]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port)],
+        # --n_batch 1: llama-cpp-python 0.3.36 (built here on 2026-11-22, AVX-512/AMX CPU) segfaults decoding a
+        # batch of more than one token; one token at a time is slower but sound. SPARRING_TEST_LLAMA_N_BATCH overrides.
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+         "--n_batch", os.environ.get("SPARRING_TEST_LLAMA_N_BATCH", "1")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -95,14 +98,15 @@ def test_persona_and_judge_against_a_real_local_model(
     items = list(engine.stream_reply(scenario, opening.state, conv))  # type: ignore[attr-defined]
     reply = items[-1]
     assert isinstance(reply, PersonaReply) and reply.text.strip()
-    assert reply.engine == f"llm:{model}" or reply.fallback_reason  # a weak model may fail validation: then says so
+    # a weak model may fail validation and then says so; a request that never reached the model is a failure here
+    assert reply.engine == f"llm:{model}" or "malformed" in (reply.fallback_reason or ""), reply.fallback_reason
     if reply.engine.startswith("llm:"):
         assert reply.usage is not None and reply.usage.input_tokens > 0
 
     conv.add(scenario.persona.name, "counterpart", reply.text)
     conv.add("Alex", "learner", "If you sign for three years I can hold the price. Can we meet the COO on Friday?")
     card = scorer(get_settings()).score(conv, lib.rubric(scenario.rubric))
-    assert card.engine == f"llm:{model}" or card.fallback_reason
+    assert card.engine == f"llm:{model}" or "malformed" in (card.fallback_reason or ""), card.fallback_reason
     for result in card.criteria:
         for ev in result.evidence:
             assert ev.quote in conv.turns[ev.turn].text
