@@ -7,8 +7,8 @@ import pytest
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation
-from sparring.persona.base import PersonaState
-from sparring.persona.embedded import EmbeddedPersonaEngine, PersonaEngineError
+from sparring.persona.base import PersonaEngineError, PersonaState
+from sparring.persona.embedded import EmbeddedPersonaEngine
 from sparring.persona.rules import FALLBACK_LINES, apply_moves
 
 TINY = """

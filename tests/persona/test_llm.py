@@ -252,7 +252,7 @@ def test_prompt_prefix_is_stable_across_turns(scenario: Scenario) -> None:
 
 
 def test_refuses_states_it_cannot_answer(scenario: Scenario) -> None:
-    from sparring.persona.embedded import PersonaEngineError
+    from sparring.persona.base import PersonaEngineError
 
     engine = _engine(Script({"reply": "x"}).model())
     state, conv = _start(engine, scenario, "Hello?")

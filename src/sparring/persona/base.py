@@ -49,6 +49,21 @@ class PersonaReply(BaseModel):
         return self.state.ended
 
 
+class PersonaEngineError(ValueError):
+    """The engine was called with a state or conversation it cannot answer."""
+
+
+def check_can_reply(scenario: Scenario, state: PersonaState, conversation: Conversation) -> None:
+    """What every engine requires before answering: the state is this scenario's, the rep has not ended, and the
+    conversation ends with the learner's turn."""
+    if state.scenario_id != scenario.id:
+        raise PersonaEngineError(f"state belongs to scenario '{state.scenario_id}', not '{scenario.id}'")
+    if state.ended:
+        raise PersonaEngineError(f"this rep has already ended ({state.outcome}: {state.reason})")
+    if not conversation.turns or conversation.turns[-1].role != "learner":
+        raise PersonaEngineError("the last turn of the conversation must be the learner's")
+
+
 class PersonaEngine(Protocol):
     name: str
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from sparring.content.scenario import Difficulty, DifficultyProfile, Objection, Scenario
 from sparring.conversation.model import Conversation
-from sparring.persona.base import PersonaReply, PersonaState
+from sparring.persona.base import PersonaReply, PersonaState, check_can_reply
 from sparring.persona.moves import (
     RELEVANT_QUESTION,
     RELEVANT_SITUATIONS,
@@ -59,10 +59,6 @@ LOW_TELL = 0.3
 HIGH_TELL = 0.7
 
 
-class PersonaEngineError(ValueError):
-    """The engine was called with a state or conversation it cannot answer."""
-
-
 class EmbeddedPersonaEngine:
     name = "embedded"
 
@@ -87,12 +83,7 @@ class EmbeddedPersonaEngine:
 
     # ------------------------------------------------------------------ reply
     def reply(self, scenario: Scenario, state: PersonaState, conversation: Conversation) -> PersonaReply:
-        if state.scenario_id != scenario.id:
-            raise PersonaEngineError(f"state belongs to scenario '{state.scenario_id}', not '{scenario.id}'")
-        if state.ended:
-            raise PersonaEngineError(f"this rep has already ended ({state.outcome}: {state.reason})")
-        if not conversation.turns or conversation.turns[-1].role != "learner":
-            raise PersonaEngineError("the last turn of the conversation must be the learner's")
+        check_can_reply(scenario, state, conversation)
         text = conversation.turns[-1].text
         moves = classify(text, scenario)
         new = state.model_copy(deep=True)

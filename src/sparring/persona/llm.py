@@ -21,8 +21,7 @@ from sparring.conversation.model import Conversation
 from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
 from sparring.llm.guard import PersonaGuard, complete_sentences, is_injection, strip_speaker_prefix
 from sparring.llm.redaction import Redactor
-from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState
-from sparring.persona.embedded import PersonaEngineError
+from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, check_can_reply
 from sparring.persona.rules import FALLBACK_LINES, SPOILERS, Facts, active_objections, clamp, holds
 
 log = logging.getLogger(__name__)
@@ -270,12 +269,7 @@ class LLMPersonaEngine:
         The final reply's ``text`` is authoritative: if the stream was cut by the guard or the engine fell
         back, it differs from the chunks, and a UI should replace what it showed with it.
         """
-        if state.scenario_id != scenario.id:
-            raise PersonaEngineError(f"state belongs to scenario '{state.scenario_id}', not '{scenario.id}'")
-        if state.ended:
-            raise PersonaEngineError(f"this rep has already ended ({state.outcome}: {state.reason})")
-        if not conversation.turns or conversation.turns[-1].role != "learner":
-            raise PersonaEngineError("the last turn of the conversation must be the learner's")
+        check_can_reply(scenario, state, conversation)
         if self.client is None:
             reply = self._fallback(scenario, state, conversation, self.unavailable_reason or "no LLM configured")
             yield reply.text
