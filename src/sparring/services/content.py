@@ -256,10 +256,9 @@ def resolve_rubric_ref(ref: str) -> tuple[Rubric, Path | None]:
     if ref.endswith((".yaml", ".yml")) or Path(ref).is_file():
         return library.resolve_rubric(ref)
     svc = operator_content()
-    if svc is not None:
-        rub = svc.get_rubric(ref)
-        builtin = builtin_rubric(ref)
-        if builtin is not None and builtin.version == rub.version:
-            return library.resolve_rubric(ref)
-        return rub, None
-    return library.resolve_rubric(ref)
+    if svc is None:
+        return library.resolve_rubric(ref)
+    rub = svc.get_rubric(ref)
+    # the built-in itself (no newer import): keep its file, so tests given as transcript paths resolve
+    builtin_path = get_library().rubric_paths.get(ref) if rub == builtin_rubric(ref) else None
+    return rub, builtin_path
