@@ -14,10 +14,10 @@ TEXTS = [
 ]
 
 
-def test_batch_size_does_not_change_the_vectors() -> None:
+def test_batching_does_not_change_the_vectors() -> None:
     one_thread = Embedder(threads=1, cache_size=0)
-    default = one_thread.embed(TEXTS)  # 12 per batch on one thread
-    single = np.vstack([one_thread.embed([t], batch_size=1) for t in TEXTS])
+    default = one_thread.embed(TEXTS)  # several texts per model call
+    single = np.vstack([one_thread.embed([t], token_budget=1) for t in TEXTS])
     assert default.shape == (len(TEXTS), DIM) and default.dtype == np.float32
     assert np.allclose(default, single, atol=1e-5)
     assert np.allclose(np.linalg.norm(default, axis=1), 1.0, atol=1e-5)

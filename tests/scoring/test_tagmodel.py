@@ -80,3 +80,46 @@ def test_use_model_overrides_the_active_model() -> None:
         assert active_model() is m
         learned = tag_turns(c)
     assert rules_only[1] <= learned[1]  # the model only adds tags
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    from sparring.scoring.sentence_vectors import utterance_vectors
+
+    return utterance_vectors(texts)
+
+
+def test_a_model_trained_with_sentence_vectors_needs_them_and_survives_save_load(tmp_path: Path) -> None:
+    texts = [t for t, _, _ in TRAIN]
+    prev = [p for _, p, _ in TRAIN]
+    m = TagModel().fit(texts, prev, [y for _, _, y in TRAIN], vectors=_vectors(texts))
+    assert m.needs_vectors and not _fit().needs_vectors
+    with pytest.raises(ValueError, match="sentence vectors"):
+        m.predict_proba(["You feel tired."])
+    new = ["How are things at home?", "You feel tired."]
+    p = m.predict_proba(new, vectors=_vectors(new))
+    assert p.shape == (2, len(LABELS)) and np.allclose(p.sum(axis=1), 1.0)
+    path = tmp_path / "m.npz"
+    m.save(path)
+    loaded = TagModel.load(path)
+    assert loaded.needs_vectors
+    assert np.allclose(p, loaded.predict_proba(new, vectors=_vectors(new)), atol=5e-3)
+    # the vector takes part in the cache key: another meaning for the same words gives another answer
+    other = np.roll(_vectors(new), 7, axis=1)
+    assert not np.allclose(p, m.predict_proba(new, vectors=other))
+
+
+def test_a_format_2_model_without_vectors_still_loads(tmp_path: Path) -> None:
+    m = _fit()
+    path = tmp_path / "old.npz"
+    m.save(path)
+    with np.load(path) as data:
+        fields = {k: data[k] for k in data.files if k != "emb_weight"}
+    fields["version"] = np.array(2)
+    np.savez_compressed(path, **fields)  # type: ignore[arg-type]
+    old = TagModel.load(path)
+    assert not old.needs_vectors
+    assert np.allclose(old.predict_proba(["Do you smoke?"]), m.predict_proba(["Do you smoke?"]), atol=5e-3)
+    fields["version"] = np.array(1)
+    np.savez_compressed(path, **fields)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format 1"):
+        TagModel.load(path)

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sparring.conversation.model import Conversation
+from sparring.scoring.sentence_vectors import conversation_turn_vectors, utterance_vectors
 from sparring.scoring.tagmodel import LABELS, TagModel, use_model
 
 RUBRIC_ID = "motivational-interviewing"
@@ -50,9 +51,11 @@ class Item(NamedTuple):
     own_previous: str | None
 
 
-def fit_items(items: Sequence[Item]) -> TagModel:
+def fit_items(items: Sequence[Item], vectors: np.ndarray | None = None) -> TagModel:
+    """A tag model trained on ``items``; with ``vectors`` (one sentence vector per item, from
+    ``sentence_vectors.utterance_vectors``) it also reads what each utterance means."""
     return TagModel().fit([it.text for it in items], [it.previous for it in items], [it.label for it in items],
-                          [it.following for it in items], [it.own_previous for it in items])
+                          [it.following for it in items], [it.own_previous for it in items], vectors)
 
 
 @dataclass
@@ -218,18 +221,26 @@ _W: dict[str, Any] = {}
 
 
 def _worker_init(sessions: list[Session], models: list[TagModel] | None, scorer: SessionScorer | None,
-                 worker: bool = True) -> None:
+                 vectors: dict[str, np.ndarray] | None = None, worker: bool = True) -> None:
     import os
 
     if worker:  # one embedding thread per worker process; a one-process run keeps the default
         os.environ["SPARRING_EMBED_THREADS"] = "1"
     _W.clear()
-    _W.update(sessions=sessions, models=models, scorer=scorer)
+    _W.update(sessions=sessions, models=models, scorer=scorer, vectors=vectors)
+
+
+def _embed_texts(texts: list[str]) -> tuple[list[str], np.ndarray, float]:
+    """Sentence vectors of therapist utterances, for training (each fold reuses them)."""
+    t0 = time.process_time()
+    vecs = utterance_vectors(texts)
+    return texts, vecs, time.process_time() - t0
 
 
 def _fit_fold(train: list[int]) -> tuple[TagModel, float]:
     t0 = time.process_time()
-    model = fit_items([it for i in train for it in _W["sessions"][i].therapist_items()])
+    items = [it for i in train for it in _W["sessions"][i].therapist_items()]
+    model = fit_items(items, np.vstack([_W["vectors"][it.text] for it in items]))
     return model, time.process_time() - t0
 
 
@@ -240,11 +251,17 @@ def _score_session(task: tuple[int, int]) -> tuple[int, float, list[str], list[s
         _W["scorer"] = rubric_scorer()
     model: TagModel = _W["models"][fold]
     session: Session = _W["sessions"][i]
+    conv = session.conversation()
     with use_model(model):
         items = session.therapist_items()
-        pred = model.predict([it.text for it in items], [it.previous for it in items],
-                             [it.following for it in items], [it.own_previous for it in items]) if items else []
-        score = _W["scorer"](session.conversation())
+        # tagged as the product tags a conversation: sentence vectors embedded as the scorer embeds them (the
+        # scorer then finds them cached)
+        turns = [t.index for t in conv.turns if t.role == "learner"]
+        by_turn = conversation_turn_vectors(conv, turns)
+        vectors = np.vstack([by_turn[k] for k in turns]) if turns else None
+        pred = model.predict([it.text for it in items], [it.previous for it in items], [it.following for it in items],
+                             [it.own_previous for it in items], vectors) if items else []
+        score = _W["scorer"](conv)
     return i, score, [it.label for it in items], pred
 
 
@@ -258,6 +275,20 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def _preload() -> None:
+    """Import the scoring code (and the libraries under it) in this process before the workers fork, as a
+    server preloads its app: the workers start with it in memory. Each worker still loads the embedding model
+    itself, inside the timed window (a forked child must not inherit a live ONNX session)."""
+    import onnxruntime  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+
+    import sparring.scoring.embedded
+    import sparring.scoring.tagging  # noqa: F401
+    from sparring.content.library import get_library
+
+    get_library().rubric(RUBRIC_ID)
+
+
 def _pool_context() -> Any:
     import multiprocessing as mp
 
@@ -269,7 +300,7 @@ def _pool_context() -> Any:
     return mp.get_context("spawn")
 
 
-_Init = tuple[list[Session], list[TagModel] | None, SessionScorer | None]
+_Init = tuple[list[Session], list[TagModel] | None, SessionScorer | None, dict[str, np.ndarray] | None]
 
 
 def _map(workers: int, fn: Callable[[Any], Any], tasks: Sequence[Any], init: _Init) -> list[Any]:
@@ -299,12 +330,19 @@ def run_annomi(
         raise DatasetError("need at least 4 sessions including low-quality ones")
     if workers is None:
         workers = 1 if session_scorer is not None else default_workers()
+    _preload()
     fold_idx = _folds(sessions, folds)
     t0 = time.perf_counter()
+    # the tagger reads each utterance's sentence vectors: embed every therapist utterance once, in the workers
+    texts = sorted({it.text for s in sessions for it in s.therapist_items()})
+    chunks = [texts[k::4 * workers] for k in range(4 * workers)]
+    embedded = _map(workers, _embed_texts, [c for c in chunks if c], (sessions, None, None, None))
+    vectors = {t: v for chunk, vecs, _ in embedded for t, v in zip(chunk, vecs, strict=True)}
     trains = [[i for i in range(len(sessions)) if i not in set(test)] for test in fold_idx]
-    fitted = _map(workers, _fit_fold, trains, (sessions, None, None))
+    fitted = _map(workers, _fit_fold, trains, (sessions, None, None, vectors))
     models = [m for m, _ in fitted]
     train_seconds = time.perf_counter() - t0
+    train_cpu = sum(c for _, _, c in embedded) + sum(c for _, c in fitted)
     if progress:
         progress(f"trained {len(models)} fold taggers in {train_seconds:.1f} s")
     # longest sessions first, so the workers finish together
@@ -312,7 +350,7 @@ def run_annomi(
                    key=lambda t: (-len(sessions[t[1]].texts), t[1]))
     t1 = time.perf_counter()
     cpu0 = os.times()
-    scored = _map(workers, _score_session, tasks, (sessions, models, session_scorer))
+    scored = _map(workers, _score_session, tasks, (sessions, models, session_scorer, None))
     cpu1 = os.times()
     score_seconds = time.perf_counter() - t1
     # CPU time of this process and of its finished worker processes (user + system)
@@ -344,7 +382,7 @@ def run_annomi(
         "seconds": round(score_seconds, 2),
         "cpu_seconds": round(score_cpu, 2),
         "train_seconds": round(train_seconds, 2),
-        "train_cpu_seconds": round(sum(c for _, c in fitted), 2),
+        "train_cpu_seconds": round(train_cpu, 2),
         "workers": workers,
         "sessions": len(sessions),
         "sessions_high": sum(high),

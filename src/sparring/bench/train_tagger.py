@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 from sparring.bench.annomi import fit_items, load_sessions
+from sparring.scoring.sentence_vectors import utterance_vectors
 from sparring.scoring.tagmodel import MODEL_PATH, TagModel
 
 
 def train(data_dir: Path) -> TagModel:
-    return fit_items([it for s in load_sessions(data_dir) for it in s.therapist_items()])
+    items = [it for s in load_sessions(data_dir) for it in s.therapist_items()]
+    return fit_items(items, utterance_vectors([it.text for it in items]))
 
 
 def main(argv: list[str] | None = None) -> int:

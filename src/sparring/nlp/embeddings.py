@@ -21,6 +21,10 @@ TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIM = 384
 MAX_TOKENS = 256
+#: padded tokens per model call on one thread / on more threads, and rows per call at most (see Embedder.embed)
+TOKEN_BUDGET = 128
+TOKEN_BUDGET_THREADED = 256
+MAX_BATCH = 64
 
 
 class EmbeddingModelError(RuntimeError):
@@ -60,7 +64,7 @@ class Embedder:
             raise EmbeddingModelError(f"tokenizer at {TOKENIZER_PATH} does not match its pinned sha256")
         self._tok = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tok.enable_truncation(max_length=MAX_TOKENS)
-        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tok.no_padding()  # rows are padded per model call, in _run
         opts = ort.SessionOptions()
         self.threads = threads or _default_threads()
         opts.intra_op_num_threads = self.threads
@@ -71,10 +75,14 @@ class Embedder:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        enc = self._tok.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    def _run(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
+        """Vectors for token-id rows (padded here to the longest row of the call)."""
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)] = r
+            mask[i, : len(r)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -84,12 +92,32 @@ class Embedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
-    def embed(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """Vectors for ``texts`` (cached ones are reused). Texts are deduplicated and run in batches of similar
-        length; ``batch_size`` defaults to 12 texts on one thread (less padding: ~14% less CPU than 32 in the
-        AnnoMI benchmark) and 32 on more threads (enough work per batch to share between them)."""
-        if batch_size is None:
-            batch_size = 12 if self.threads == 1 else 32
+    def _compute(self, texts: list[str], token_budget: int) -> dict[str, np.ndarray]:
+        """Embed distinct ``texts``: tokenised once, ordered by token count, and run in calls of at most
+        ``token_budget`` padded tokens (and ``MAX_BATCH`` rows), so a call pads almost nothing."""
+        rows = [e.ids for e in self._tok.encode_batch([t if t.strip() else "." for t in texts])]
+        order = sorted(range(len(texts)), key=lambda i: (len(rows[i]), texts[i]))
+        computed: dict[str, np.ndarray] = {}
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (end < len(order) and end - start < MAX_BATCH
+                   and (end - start + 1) * len(rows[order[end]]) <= token_budget):
+                end += 1
+            chunk = order[start:end]
+            for i, vec in zip(chunk, self._run([rows[i] for i in chunk]), strict=True):
+                computed[texts[i]] = vec
+            start = end
+        return computed
+
+    def embed(self, texts: Sequence[str], token_budget: int | None = None) -> np.ndarray:
+        """Vectors for ``texts`` (cached ones are reused; duplicates are embedded once).
+
+        ``token_budget`` (padded tokens per model call) defaults to 128 on one thread and 256 on more: on one
+        thread a call of ~100-200 tokens runs the model at its best rate per token (fewer leave the matrix
+        kernels underfed, more spill the activations out of cache); more threads need more work per call."""
+        if token_budget is None:
+            token_budget = TOKEN_BUDGET if self.threads == 1 else TOKEN_BUDGET_THREADED
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         todo: list[int] = []
         with self._lock:
@@ -100,14 +128,7 @@ class Embedder:
                     self._cache.move_to_end(t)
                 else:
                     todo.append(i)
-            # dedupe, and sort by length so batches pad little
-            unique = sorted({texts[i] for i in todo}, key=len)
-            computed: dict[str, np.ndarray] = {}
-            for start in range(0, len(unique), batch_size):
-                chunk = unique[start : start + batch_size]
-                vecs = self._run([c if c.strip() else "." for c in chunk])
-                for text, vec in zip(chunk, vecs, strict=True):
-                    computed[text] = vec
+            computed = self._compute(sorted({texts[i] for i in todo}), token_budget) if todo else {}
             for text, vec in computed.items():
                 self._cache[text] = vec
                 if len(self._cache) > self._cache_size:

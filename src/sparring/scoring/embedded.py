@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,15 +44,14 @@ from sparring.scoring.ordering import order_limit
 from sparring.scoring.rationale import blocker_hit, blocker_kept, check_rationale, needed_turn, scale_rationale
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
-    CLAUSE_WORD_BUDGET,
     EMBED_WORD_BUDGET,
     Segment,
     embedding_texts,
     percent_threshold,
     percentages,
     quote_of,
-    segment_turn,
 )
+from sparring.scoring.sentence_vectors import conversation_segments, turn_vectors, with_empty_turns
 
 ENGINE_NAME = "embedded"
 #: strength at which a segment shows the behaviour clearly (met) / somewhat (partly)
@@ -427,15 +425,13 @@ class EmbeddedScorer:
         from sparring.scoring.metrics import compute_metrics
         from sparring.scoring.tagging import question_kind, tag_turns
 
-        segments = [s for t in conversation.turns if t.role == "learner" for s in segment_turn(t)]
-        if sum(len(s.text.split()) for s in segments if not s.clause) > CLAUSE_WORD_BUDGET:
-            segments = [s for s in segments if not s.clause]  # long conversation: whole sentences only
-        # the embedding model releases the GIL: embed on a worker thread while the (pure Python) tagger runs
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparring-embed") as pool:
-            pending = pool.submit(self._embed, embedding_texts(segments, EMBED_WORD_BUDGET)) if segments else None
-            tags = tag_turns(conversation, roles={"learner"})  # only learner tags are read
-            metrics = compute_metrics(conversation, tags=tags)
-            vectors = pending.result() if pending is not None else np.zeros((0, 384), dtype=np.float32)
+        segments = conversation_segments(conversation)
+        texts = embedding_texts(segments, EMBED_WORD_BUDGET)
+        vectors = self._embed(texts) if segments else np.zeros((0, 384), dtype=np.float32)
+        # the tag model reads each learner turn's sentence vectors: the ones just computed, no second model run
+        by_turn = with_empty_turns(conversation, turn_vectors(segments, vectors), "learner", self._embed)
+        tags = tag_turns(conversation, roles={"learner"}, vectors=by_turn)  # only learner tags are read
+        metrics = compute_metrics(conversation, tags=tags, vectors=by_turn)
         segment_tags = []
         for seg in segments:
             kind = question_kind(seg.text) if seg.question else None

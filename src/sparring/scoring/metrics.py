@@ -10,7 +10,9 @@ are ``None``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 from sparring.conversation.model import Conversation, Turn
 from sparring.scoring.lexicon import count_fillers
@@ -70,16 +72,20 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def compute_metrics(conversation: Conversation, tags: Sequence[frozenset[str]] | None = None) -> dict[str, MetricValue]:
+def compute_metrics(
+    conversation: Conversation, tags: Sequence[frozenset[str]] | None = None,
+    vectors: Mapping[int, np.ndarray] | None = None,
+) -> dict[str, MetricValue]:
     """All metrics of ``sparring.content.rubric.METRIC_NAMES`` that apply, plus a few counts
     (``learner_turns``, ``learner_words``, ``counterpart_words``, ``reflection_count``).
 
-    ``tags`` are the per-turn tags from ``tag_turns`` (computed here when not given)."""
+    ``tags`` are the per-turn tags from ``tag_turns`` (computed here when not given); ``vectors`` the learner
+    turns' sentence vectors when the caller has them (see ``tag_turns``)."""
     turns = conversation.turns
     if tags is None:
         from sparring.scoring.tagging import tag_turns
 
-        tags = tag_turns(conversation)
+        tags = tag_turns(conversation, vectors=vectors)
     if len(tags) != len(turns):
         raise ValueError(f"tags has {len(tags)} entries for {len(turns)} turns")
     learner = [t for t in turns if t.role == "learner"]
@@ -92,7 +98,7 @@ def compute_metrics(conversation: Conversation, tags: Sequence[frozenset[str]] |
     open_q = sum(1 for tg in learner_tags if "open_question" in tg)
     closed_q = sum(1 for tg in learner_tags if "closed_question" in tg)
     reflections = sum(1 for tg in learner_tags if tg & REFLECTION_TAGS)
-    telling_p = telling_probabilities(conversation, [t.index for t in learner])
+    telling_p = telling_probabilities(conversation, [t.index for t in learner], vectors)
     telling = sum(
         1 for tg, p in zip(learner_tags, telling_p, strict=True)
         if tg & TELLING_TAGS or (p >= TELLING_THRESHOLD and not tg & (QUESTION_TAGS | REFLECTION_TAGS))

@@ -16,10 +16,13 @@ recognised as a reflection *of something*), ``tag_scores(texts)`` for scorers th
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
 
 from sparring.conversation.model import Conversation
 from sparring.scoring import lexicon as lx
+from sparring.scoring.sentence_vectors import conversation_turn_vectors, utterance_vectors
 
 TAGS: tuple[str, ...] = (
     "open_question",
@@ -136,15 +139,34 @@ def rule_tags(text: str) -> set[str]:
 
 def _model_tags(
     texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
-    own: Sequence[str | None],
+    own: Sequence[str | None], vectors: np.ndarray | None,
 ) -> list[set[str]]:
     from sparring.scoring import tagmodel
 
     model = tagmodel.active_model()
     if model is None or not texts:
         return [set() for _ in texts]
-    probs = model.predict_proba(texts, previous, following, own)
+    if model.needs_vectors and vectors is None:
+        vectors = utterance_vectors(texts)
+    probs = model.predict_proba(texts, previous, following, own, vectors)
     return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(probs, texts, strict=True)]
+
+
+def _turn_vectors(
+    conversation: Conversation, indexes: Sequence[int], given: Mapping[int, np.ndarray] | None
+) -> np.ndarray | None:
+    """The sentence vectors of the turns at ``indexes`` when the active model reads them (None otherwise):
+    taken from ``given`` (the scorer's), the rest embedded here the same way."""
+    from sparring.scoring import tagmodel
+
+    model = tagmodel.active_model()
+    if model is None or not model.needs_vectors or not indexes:
+        return None
+    have = dict(given or {})
+    missing = [i for i in indexes if i not in have]
+    if missing:
+        have.update(conversation_turn_vectors(conversation, missing))
+    return np.vstack([have[i] for i in indexes])
 
 
 def _merge(rules: set[str], learned: set[str], text: str) -> frozenset[str]:
@@ -167,13 +189,15 @@ def tag_texts(
     previous: Sequence[str | None] | None = None,
     following: Sequence[str | None] | None = None,
     own_previous: Sequence[str | None] | None = None,
+    vectors: np.ndarray | None = None,
 ) -> list[frozenset[str]]:
     """Tags for many utterances at once (one model call); ``previous``/``following`` are the neighbouring turns
-    by another speaker, ``own_previous`` the same speaker's previous turn, if any."""
+    by another speaker, ``own_previous`` the same speaker's previous turn, if any; ``vectors`` their sentence
+    vectors (``sentence_vectors``; computed here when the model reads them and none are given)."""
     prev = list(previous) if previous is not None else [None] * len(texts)
     nxt = list(following) if following is not None else [None] * len(texts)
     own = list(own_previous) if own_previous is not None else [None] * len(texts)
-    learned = _model_tags(texts, prev, nxt, own)
+    learned = _model_tags(texts, prev, nxt, own, vectors)
     return [_merge(rule_tags(t), m, t) for t, m in zip(texts, learned, strict=True)]
 
 
@@ -182,28 +206,35 @@ def tag_text(text: str) -> frozenset[str]:
     return tag_texts([text])[0]
 
 
-def tag_turns(conversation: Conversation, roles: Collection[str] | None = None) -> list[frozenset[str]]:
+def tag_turns(
+    conversation: Conversation, roles: Collection[str] | None = None, vectors: Mapping[int, np.ndarray] | None = None
+) -> list[frozenset[str]]:
     """One tag set per turn, in order. Each turn is read with the turns by another speaker just before and just
     after it as context (a reflection follows client talk and is usually confirmed).
 
     ``roles`` (e.g. ``{"learner"}``) tags only the turns of those roles; the others get an empty set. The
     embedded scorer reads learner tags only, and tagging the counterpart's turns too cost it half the tagging
-    time."""
+    time. ``vectors`` (turn index -> sentence vector) are the ones the scorer already computed; the trained model
+    reads them, and any turn without one is embedded here (``sentence_vectors.conversation_turn_vectors``)."""
     previous, following = neighbours(conversation)
     own = own_previous(conversation)
     turns = conversation.turns
     wanted = [i for i, t in enumerate(turns) if roles is None or t.role in roles]
     tagged = tag_texts([turns[i].text for i in wanted], [previous[i] for i in wanted],
-                       [following[i] for i in wanted], [own[i] for i in wanted])
+                       [following[i] for i in wanted], [own[i] for i in wanted],
+                       _turn_vectors(conversation, wanted, vectors))
     out: list[frozenset[str]] = [frozenset()] * len(turns)
     for i, tags in zip(wanted, tagged, strict=True):
         out[i] = tags
     return out
 
 
-def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) -> list[float]:
+def telling_probabilities(
+    conversation: Conversation, indexes: Sequence[int], vectors: Mapping[int, np.ndarray] | None = None
+) -> list[float]:
     """For the turns at ``indexes``: the trained model's probability that the turn *tells* (gives information,
-    advice, options) rather than asks, reflects or just keeps the conversation going. 0.0 without a model."""
+    advice, options) rather than asks, reflects or just keeps the conversation going. 0.0 without a model.
+    ``vectors`` as for ``tag_turns``."""
     from sparring.scoring import tagmodel
 
     model = tagmodel.active_model()
@@ -213,7 +244,8 @@ def telling_probabilities(conversation: Conversation, indexes: Sequence[int]) ->
     own = own_previous(conversation)
     turns = conversation.turns
     probs = model.predict_proba([turns[i].text for i in indexes], [previous[i] for i in indexes],
-                                [following[i] for i in indexes], [own[i] for i in indexes])
+                                [following[i] for i in indexes], [own[i] for i in indexes],
+                                _turn_vectors(conversation, indexes, vectors))
     col = tagmodel.LABELS.index("therapist_input")
     return [round(float(p[col]), 4) for p in probs]
 
@@ -253,7 +285,9 @@ def tag_scores(texts: Sequence[str], previous: Sequence[str | None] | None = Non
 
     prev = list(previous) if previous is not None else [None] * len(texts)
     model = tagmodel.active_model()
-    probs = model.predict_proba(texts, prev) if model is not None and texts else None
+    probs = None
+    if model is not None and texts:
+        probs = model.predict_proba(texts, prev, vectors=utterance_vectors(texts) if model.needs_vectors else None)
     out: list[dict[str, float]] = []
     for i, text in enumerate(texts):
         rules = rule_tags(text)

@@ -10,7 +10,10 @@ dataset text):
   talk and is usually confirmed; an answer follows a question), and of the speaker's own previous turn
   ("Can I share something that worked for others?" comes before information);
 - dense cues: rule tags from ``sparring.scoring.lexicon``, question marks, length, word overlap with the
-  previous turn (reflections reuse the client's words), whether the previous turn was a question.
+  previous turn (reflections reuse the client's words), whether the previous turn was a question;
+- the utterance's meaning: the mean of its sentences' MiniLM vectors (``tagging.utterance_vectors``; the
+  scorer passes the vectors it already computed, so tagging costs no extra model run). Saying back what the
+  person meant in other words is what a reflection is, and n-grams alone miss it.
 
 Class-balanced multinomial logistic regression. ``TagModel.fit`` trains, ``save``/``load`` use a compressed
 ``.npz`` (float16 weights). ``production_model()`` loads ``scoring/data/tagger-annomi.npz`` when it is shipped.
@@ -18,6 +21,7 @@ Class-balanced multinomial logistic regression. ``TagModel.fit`` trains, ``save`
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -35,7 +39,10 @@ MODEL_PATH = Path(__file__).parent / "data" / "tagger-annomi.npz"
 WORD_FEATURES = 2**16
 CHAR_FEATURES = 2**15
 PREV_FEATURES = 2**13
-FORMAT_VERSION = 2
+#: format 3 adds the sentence-vector block (``emb_weight``); format 2 files (no vectors) still load
+FORMAT_VERSION = 3
+#: how much the sentence-vector block counts (unit vectors, like the TF-IDF rows); chosen before measuring, not tuned
+EMBEDDING_WEIGHT = 1.0
 PREDICTION_CACHE = 20_000
 #: how much each feature block counts: word, char, turns before (other speaker's + own), next turn, dense cues
 BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
@@ -112,13 +119,19 @@ def dense_features(
     return np.asarray(rows, dtype=np.float64)
 
 
+def _digest(vector: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.asarray(vector, dtype=np.float32).tobytes(), digest_size=16).digest()
+
+
 class TagModel:
     """Fit on (text, previous text, label) triples; predict class probabilities for ``LABELS``."""
 
-    def __init__(self, c: float = 1.0, weights: Sequence[float] = BLOCK_WEIGHTS):
+    def __init__(self, c: float = 1.0, weights: Sequence[float] = BLOCK_WEIGHTS, emb_weight: float = 0.0):
         self.c = c
-        self._cache: OrderedDict[tuple[str, str | None, str | None, str | None], np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None, str | None, str | None, bytes], np.ndarray] = OrderedDict()
         self.weights = tuple(float(x) for x in weights)
+        #: weight of the sentence-vector block; 0 = a model without it (trained without vectors)
+        self.emb_weight = float(emb_weight)
         self.idf_word: np.ndarray | None = None
         self.idf_char: np.ndarray | None = None
         self.idf_prev: np.ndarray | None = None
@@ -156,19 +169,29 @@ class TagModel:
                 ctx.transform(before),  # type: ignore[attr-defined]
                 ctx.transform([n or "" for n in following]))  # type: ignore[attr-defined]
 
+    @property
+    def needs_vectors(self) -> bool:
+        """True when predictions need each utterance's sentence vector (``tagging.utterance_vectors``)."""
+        return self.emb_weight > 0
+
     def _features(
         self, texts: Sequence[str], previous: Sequence[str | None], following: Sequence[str | None],
-        own: Sequence[str | None],
+        own: Sequence[str | None], vectors: np.ndarray | None = None,
     ) -> sp.csr_matrix:
         assert self.idf_word is not None and self.idf_char is not None and self.idf_prev is not None
         assert self.idf_next is not None and self.dense_mean is not None and self.dense_scale is not None
         cw, cc, cp, cn = self._counts(texts, previous, following, own)
         dense = (dense_features(texts, previous, following) - self.dense_mean) / self.dense_scale
         w = self.weights
-        return sp.hstack([
+        blocks = [
             self._tfidf(cw, self.idf_word) * w[0], self._tfidf(cc, self.idf_char) * w[1],
             self._tfidf(cp, self.idf_prev) * w[2], self._tfidf(cn, self.idf_next) * w[3], sp.csr_matrix(dense * w[4]),
-        ]).tocsr()
+        ]
+        if self.needs_vectors:
+            if vectors is None or len(vectors) != len(texts):
+                raise ValueError("this tag model reads sentence vectors: pass one per text (tagging.utterance_vectors)")
+            blocks.append(sp.csr_matrix(np.asarray(vectors, dtype=np.float64) * self.emb_weight))
+        return sp.hstack(blocks).tocsr()
 
     # -- training and prediction --------------------------------------------------------------------------------
     def fit(
@@ -178,7 +201,10 @@ class TagModel:
         labels: Sequence[str],
         following: Sequence[str | None] | None = None,
         own_previous: Sequence[str | None] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> TagModel:
+        """Train. With ``vectors`` (one sentence vector per text) the model also reads what each utterance means,
+        weighted ``EMBEDDING_WEIGHT``, and then needs vectors at prediction time too."""
         from sklearn.linear_model import LogisticRegression
 
         unknown = sorted(set(labels) - set(LABELS))
@@ -193,7 +219,8 @@ class TagModel:
         scale = dense.std(axis=0)
         scale[scale == 0] = 1.0
         self.dense_scale = scale
-        x = self._features(texts, previous, nxt, own)
+        self.emb_weight = EMBEDDING_WEIGHT if vectors is not None else 0.0
+        x = self._features(texts, previous, nxt, own, vectors)
         y = np.array([LABELS.index(label) for label in labels])
         clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000, solver="lbfgs")
         # fit on the hash columns that occur in training only (unseen columns would get weight 0 anyway):
@@ -220,10 +247,12 @@ class TagModel:
         previous: Sequence[str | None] | None = None,
         following: Sequence[str | None] | None = None,
         own_previous: Sequence[str | None] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> np.ndarray:
         """Probabilities of ``LABELS`` for each text; ``previous``/``following`` are the neighbouring turns by
         the other speaker (None when there is none, e.g. live, before the reply exists), ``own_previous`` the
-        same speaker's previous turn ("Can I share something?" comes before information)."""
+        same speaker's previous turn ("Can I share something?" comes before information), ``vectors`` the
+        texts' sentence vectors (required when ``needs_vectors``)."""
         if self.coef is None or self.intercept is None:
             raise RuntimeError("the tag model is not trained")
         if not texts:
@@ -231,13 +260,16 @@ class TagModel:
         prev = list(previous) if previous is not None else [None] * len(texts)
         nxt = list(following) if following is not None else [None] * len(texts)
         own = list(own_previous) if own_previous is not None else [None] * len(texts)
+        if self.needs_vectors and (vectors is None or len(vectors) != len(texts)):
+            raise ValueError("this tag model reads sentence vectors: pass one per text (tagging.utterance_vectors)")
         # the scorer asks for the same turns twice (tags, then metrics): remember recent answers
-        keys = list(zip(texts, prev, nxt, own, strict=True))
+        digests = [_digest(v) for v in vectors] if self.needs_vectors and vectors is not None else [b""] * len(texts)
+        keys = list(zip(texts, prev, nxt, own, digests, strict=True))
         out = np.zeros((len(texts), len(LABELS)))
         todo = [i for i, k in enumerate(keys) if k not in self._cache]
         if todo:
             feats = self._features([texts[i] for i in todo], [prev[i] for i in todo], [nxt[i] for i in todo],
-                                   [own[i] for i in todo])
+                                   [own[i] for i in todo], None if vectors is None else np.asarray(vectors)[todo])
             logits = np.asarray(feats @ self.coef.T.astype(np.float64)) + self.intercept
             logits -= logits.max(axis=1, keepdims=True)
             e = np.exp(logits)
@@ -256,8 +288,10 @@ class TagModel:
         previous: Sequence[str | None] | None = None,
         following: Sequence[str | None] | None = None,
         own_previous: Sequence[str | None] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> list[str]:
-        return [LABELS[i] for i in self.predict_proba(texts, previous, following, own_previous).argmax(axis=1)]
+        probs = self.predict_proba(texts, previous, following, own_previous, vectors)
+        return [LABELS[i] for i in probs.argmax(axis=1)]
 
     # -- persistence ----------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -269,6 +303,7 @@ class TagModel:
         with path.open("wb") as f:
             np.savez_compressed(
                 f, version=np.array(FORMAT_VERSION), c=np.array(self.c), weights=np.array(self.weights),
+                emb_weight=np.array(self.emb_weight),
                 idf_word=self.idf_word.astype(np.float16),
                 idf_char=self.idf_char.astype(np.float16), idf_prev=self.idf_prev.astype(np.float16),
                 idf_next=self.idf_next.astype(np.float16),
@@ -279,10 +314,12 @@ class TagModel:
     @classmethod
     def load(cls, path: str | Path) -> TagModel:
         with np.load(path, allow_pickle=False) as data:
-            if int(data["version"]) != FORMAT_VERSION:
-                raise ValueError(f"{path}: tag model format {int(data['version'])}, expected {FORMAT_VERSION}")
+            version = int(data["version"])
+            if version not in (2, FORMAT_VERSION):
+                raise ValueError(f"{path}: tag model format {version}, expected 2 or {FORMAT_VERSION}")
             weights = tuple(data["weights"].tolist()) if "weights" in data.files else BLOCK_WEIGHTS
-            m = cls(c=float(data["c"]), weights=weights)
+            emb = float(data["emb_weight"]) if "emb_weight" in data.files else 0.0
+            m = cls(c=float(data["c"]), weights=weights, emb_weight=emb)
             m.idf_word = data["idf_word"].astype(np.float32)
             m.idf_char = data["idf_char"].astype(np.float32)
             m.idf_prev = data["idf_prev"].astype(np.float32)
