@@ -12,7 +12,7 @@ from sparring.content.loader import parse_model
 from sparring.content.rubric import Rubric
 from sparring.conversation.importers import parse_transcript, read_transcript
 from sparring.conversation.model import Conversation
-from sparring.scoring import embedded, segments
+from sparring.scoring import prototypes, segments
 from sparring.scoring.embedded import EmbeddedScorer, overall_score
 from sparring.scoring.rubric_tests import run_rubric_tests
 from sparring.scoring.segments import percent_threshold, percentages, quote_of, segment_turn
@@ -76,7 +76,7 @@ def test_rescoring_gives_an_identical_scorecard(scorer: EmbeddedScorer) -> None:
     rubric, path = _tests_of("sales-objection-handling")[0]
     conversation = read_transcript(path, source="practice")
     first = scorer.score(conversation, rubric).model_dump_json()
-    embedded._PROTO_CACHE.clear()  # a cold prototype cache must not change anything either
+    prototypes.PROTO_CACHE.clear()  # a cold prototype cache must not change anything either
     again = EmbeddedScorer().score(read_transcript(path, source="practice"), rubric).model_dump_json()
     assert first == again
 

@@ -41,6 +41,7 @@ from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.ordering import order_limit
+from sparring.scoring.prototypes import Prototypes, prototypes
 from sparring.scoring.rationale import blocker_hit, blocker_kept, check_rationale, needed_turn, scale_rationale
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
@@ -76,55 +77,6 @@ _NEGATION = re.compile(
 )
 
 
-# ---------------------------------------------------------------------------------------------- prototypes
-@dataclass
-class _Prototypes:
-    positive: np.ndarray  # (P, 384), may be empty
-    negative: np.ndarray  # (N, 384), may be empty
-    description: np.ndarray  # (D, 384), at least one row
-    positive_lines: list[str]
-    negative_lines: list[str]
-    #: how many of ``negative`` are the criterion's own (the rest are the rubric's blocker lines)
-    own_negatives: int = 0
-    #: share of the positive examples that are questions: the behaviour's form (asking vs telling)
-    question_share: float = 0.0
-
-
-def _description_texts(c: Criterion) -> list[str]:
-    texts = [c.name + (". " + c.description if c.description else "")]
-    if c.met_when:
-        texts.append(c.met_when)
-    if c.anchors:
-        texts.extend(c.anchors[lvl] for lvl in (5, 4) if lvl in c.anchors)
-    return texts
-
-
-_PROTO_CACHE: dict[tuple[Any, ...], _Prototypes] = {}
-
-
-def _prototypes(c: Criterion, embed_fn: Any, rule_lines: Sequence[str] = ()) -> _Prototypes:
-    """Example vectors for ``c``. ``rule_lines`` (the rubric's blocker examples) count as negative examples of
-    every non-blocker criterion: a line that breaks a rule is never evidence of good behaviour."""
-    desc = _description_texts(c)
-    negatives = list(c.examples_negative) + [line for line in rule_lines if line not in c.examples_negative]
-    key = (embed_fn, tuple(c.examples_positive), tuple(negatives), tuple(desc))
-    hit = _PROTO_CACHE.get(key)
-    if hit is not None:
-        return hit
-    lines = list(c.examples_positive) + negatives + desc
-    vecs = embed_fn(lines)
-    p, n = len(c.examples_positive), len(negatives)
-    q_share = sum("?" in line for line in c.examples_positive) / p if p else 0.0
-    proto = _Prototypes(
-        vecs[:p], vecs[p : p + n], vecs[p + n :], list(c.examples_positive), negatives,
-        len(c.examples_negative), q_share,
-    )  # fmt: skip
-    if len(_PROTO_CACHE) > 512:
-        _PROTO_CACHE.clear()
-    _PROTO_CACHE[key] = proto
-    return proto
-
-
 @dataclass
 class SegmentScore:
     segment: Segment
@@ -149,7 +101,7 @@ def score_segments(
     segments: Sequence[Segment],
     vectors: np.ndarray,
     segment_tags: Sequence[frozenset[str]],
-    proto: _Prototypes,
+    proto: Prototypes,
 ) -> list[SegmentScore]:
     """The per-segment strength of a check/scale/blocker criterion (see the module docstring)."""
     if not segments:
@@ -449,7 +401,7 @@ class EmbeddedScorer:
                 rationale="Not scored: you said nothing in this conversation, so there is nothing to judge.",
             )  # fmt: skip
         rule_lines = [] if c.kind == "blocker" else ctx.rule_lines
-        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, _prototypes(c, self._embed, rule_lines))
+        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, prototypes(c, self._embed, rule_lines))
         if c.kind != "blocker" and ctx.broken:
             kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
             if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
