@@ -180,16 +180,18 @@ def residualise(scores: Sequence[float], covariate: Sequence[float]) -> list[flo
     return [round(float(v), 9) for v in y - a @ coef]
 
 
-def _folds(sessions: Sequence[Session], k: int) -> list[list[int]]:
+def _folds(sessions: Sequence[Session], k: int, seed: int | None = None) -> list[list[int]]:
     """Transcript-grouped folds as in the AnnoMI README's reference numbers: sklearn ``GroupKFold`` over the
     therapist utterances with the transcript as the group (folds balanced by utterance count, deterministic).
+    ``seed`` shuffles the groups first (repeated cross-validation: another split per seed).
     Returns the session indexes of each fold's test part."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.array([i for i, s in enumerate(sessions) for _ in range(max(1, s.speakers.count("therapist")))])
     k = min(k, len(sessions))
     folds = []
-    for _, test in GroupKFold(n_splits=k).split(groups, groups=groups):
+    splitter = GroupKFold(n_splits=k) if seed is None else GroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    for _, test in splitter.split(groups, groups=groups):
         folds.append(sorted({int(g) for g in groups[test]}))
     return folds
 
@@ -320,8 +322,10 @@ def run_annomi(
     session_scorer: SessionScorer | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
-    """``workers``: processes to use (default ``default_workers()``; a custom ``session_scorer`` runs in this
+    """``seed``: shuffle transcripts into folds with it (None: the README's split, as reported).
+    ``workers``: processes to use (default ``default_workers()``; a custom ``session_scorer`` runs in this
     process unless ``workers`` is given, since a closure may not survive a trip to another process)."""
     import os
 
@@ -331,7 +335,7 @@ def run_annomi(
     if workers is None:
         workers = 1 if session_scorer is not None else default_workers()
     _preload()
-    fold_idx = _folds(sessions, folds)
+    fold_idx = _folds(sessions, folds, seed)
     t0 = time.perf_counter()
     # the tagger reads each utterance's sentence vectors: embed every therapist utterance once, in the workers
     texts = sorted({it.text for s in sessions for it in s.therapist_items()})
@@ -389,6 +393,7 @@ def run_annomi(
         "sessions_low": len(high) - sum(high),
         "therapist_utterances": len(gold),
         "folds": len(fold_idx),
+        "split_seed": seed,
         "rubric": RUBRIC_ID,
         "length_control": "residual of score on log(utterances); stratified = pairs within length tertiles",
     }

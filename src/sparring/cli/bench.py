@@ -19,6 +19,10 @@ def _annomi(
     json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
     folds: int = typer.Option(5, "--folds", min=2, max=20, help="transcript-grouped cross-validation folds"),
     limit: int | None = typer.Option(None, "--limit", min=4, help="use a deterministic subset of N sessions"),
+    seed: int | None = typer.Option(
+        None, "--seed", min=0,
+        help="shuffle the transcript groups into folds with this seed (default: the README's unshuffled split)",
+    ),
 ) -> None:
     """Utterance tagging macro-F1, session AUC (high vs low MI quality) and wall time, all out-of-fold."""
     from sparring.bench.annomi import DatasetError, run_annomi
@@ -30,7 +34,7 @@ def _annomi(
         print(f"annomi: {msg}", file=sys.stderr)
 
     try:
-        result = run_annomi(data, folds=folds, limit=limit, progress=None if json_out else progress)
+        result = run_annomi(data, folds=folds, limit=limit, seed=seed, progress=None if json_out else progress)
     except DatasetError as exc:
         raise UserError(str(exc)) from exc
     if json_out:
