@@ -81,3 +81,16 @@ def test_a_one_process_run_leaves_the_embedding_threads_alone(monkeypatch: pytes
     import os
 
     assert "SPARRING_EMBED_THREADS" not in os.environ
+
+
+@needs_data
+def test_seeded_splits_partition_the_sessions_differently() -> None:
+    from sparring.bench.annomi import _folds
+
+    sessions = load_sessions(ANNOMI, limit=12)
+    standard = _folds(sessions, 3)
+    seeded = [_folds(sessions, 3, seed) for seed in (1, 2)]
+    for split in [standard, *seeded]:
+        assert sorted(i for fold in split for i in fold) == list(range(12))  # every session tested exactly once
+    assert _folds(sessions, 3, 1) == seeded[0]  # a seed is reproducible
+    assert any(split != standard for split in seeded)
