@@ -69,7 +69,7 @@ def reply_latency() -> dict[str, float]:
                 conv.add(sc.persona.name, "counterpart", opening.text)
                 while not state.ended:
                     conv.add("Learner", "learner", learner.next_line(sc, state))
-                    embedder._cache.clear()  # every learner line is new, as in a real rep
+                    embedder.clear_cache()  # every learner line is new, as in a real rep
                     t, c = time.perf_counter(), time.thread_time()
                     reply = engine.reply(sc, state, conv)
                     times.append((time.perf_counter() - t) * 1000)

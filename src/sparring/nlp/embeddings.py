@@ -75,6 +75,11 @@ class Embedder:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def clear_cache(self) -> None:
+        """Forget every cached vector (benchmarks: the next texts are embedded from scratch)."""
+        with self._lock:
+            self._cache.clear()
+
     def _run(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
         """Vectors for token-id rows (padded here to the longest row of the call)."""
         width = max(len(r) for r in rows)
