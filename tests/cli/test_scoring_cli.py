@@ -59,6 +59,22 @@ def test_score_prints_a_readable_table_without_json(capsys: pytest.CaptureFixtur
     assert "Score:" in out and "open-questions" in out and "Next drill" in out
 
 
+@pytest.mark.parametrize("columns", ["80", "160"])
+def test_every_criterions_reason_is_shown_on_narrow_and_wide_terminals(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, "score", str(STRONG), "--rubric", "discovery", "--json")
+    card = json.loads(out)
+    code, out, _ = run(capsys, "score", str(STRONG), "--rubric", "discovery")
+    assert code == 0
+    flat = " ".join(out.split()).replace("│", "").replace(" ", "")
+    for criterion in card["criteria"]:
+        # the opening words of each rationale, wherever the table or the "Why" list wrapped them
+        assert "".join(criterion["rationale"].split()[:6]) in flat, criterion["id"]
+    assert ("Why" in out.splitlines()) == (columns == "80")
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [

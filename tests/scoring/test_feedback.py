@@ -57,6 +57,17 @@ def test_missed_puts_a_broken_rule_first_and_quotes_it(scorer: EmbeddedScorer) -
     assert "without breaking the rule" in fb.next_drill and "Start from turn" in fb.next_drill
 
 
+def test_a_metric_drill_names_the_goal_and_what_happened_last_time(scorer: EmbeddedScorer) -> None:
+    rubric = LIB.rubrics["motivational-interviewing"].model_copy(deep=True)
+    rubric.criteria = [c for c in rubric.criteria if c.id == "person-talks-more"]
+    conv = parse_transcript("Coach: " + "I really think you should start walking every single day. " * 4
+                            + "\nClient: Okay.\nCoach: And cut the sugar too.\nClient: Sure.")
+    card = scorer.score(conv, rubric)
+    drill = card.feedback.next_drill
+    assert drill.startswith("Replay this conversation with one goal: the person does most of the talking. Last time ")
+    assert "% of the talking" in drill and drill.endswith("Three reps, then re-score.")
+
+
 def test_next_drill_uses_the_weakest_criterions_drill(scorer: EmbeddedScorer) -> None:
     rubric = LIB.rubrics["coaching-conversation"].model_copy(deep=True)
     rubric.criteria = [c for c in rubric.criteria if c.kind != "blocker"]

@@ -18,10 +18,8 @@ def show_scorecard(card: Scorecard, out: Console | None = None) -> None:
     """A readable terminal scorecard: verdicts with evidence, metrics and feedback."""
     out = out or Console()
     verdict = "[green]passed[/green]" if card.passed else "[red]not passed[/red]"
-    out.print(
-        f"[bold]Score:[/bold] {card.overall:.0f}/100 ({verdict})   "
-        f"[dim]rubric {card.rubric.id}@{card.rubric.version[:12]}, engine {card.engine}[/dim]"
-    )
+    out.print(f"[bold]Score:[/bold] {card.overall:.0f}/100 ({verdict})")
+    out.print(f"[dim]rubric {card.rubric.id}@{card.rubric.version[:12]}, engine {card.engine}[/dim]")
     if card.blockers:
         out.print(f"[bold red]Rules broken:[/bold red] {', '.join(card.blockers)} — the rep fails whatever the total")
     wide = out.width >= 120
@@ -42,6 +40,11 @@ def show_scorecard(card: Scorecard, out: Console | None = None) -> None:
         cells = [c.id] + ([c.kind] if wide else []) + [f"[{style}]{shown}[/{style}]", score, ev]
         table.add_row(*cells, *([_short(c.rationale, 160)] if wide else []))
     out.print(table)
+    if not wide:  # no room for a "why" column: the plain-language reasons follow the table
+        out.print("[bold]Why[/bold]")
+        for c in card.criteria:
+            if c.rationale:
+                out.print(f"  • {c.id}: {c.rationale}", highlight=False)
     metrics = {k: v for k, v in card.metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     if metrics:
         out.print("[bold]Metrics:[/bold] " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(metrics.items())))

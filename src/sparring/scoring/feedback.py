@@ -168,7 +168,9 @@ def next_drill(c: Criterion, r: CriterionResult, ctx: ScoringContext) -> str:
     if c.drill:
         return f"{c.drill}{where}"
     if c.kind == "metric":
-        return f"Replay this conversation aiming at {c.name.lower()}: {r.rationale} Three reps, then re-score."
+        goal = c.name[0].lower() + c.name[1:]
+        last = f" Last time {r.rationale[0].lower()}{r.rationale[1:]}" if r.rationale else ""
+        return f"Replay this conversation with one goal: {goal}.{last} Three reps, then re-score."
     if c.kind == "blocker":
         return f"Three reps of the same moment without breaking the rule ({c.name.lower()}).{where}"
     goal = c.met_when or c.name[0].lower() + c.name[1:]
