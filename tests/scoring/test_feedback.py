@@ -68,6 +68,34 @@ def test_a_metric_drill_names_the_goal_and_what_happened_last_time(scorer: Embed
     assert "% of the talking" in drill and drill.endswith("Three reps, then re-score.")
 
 
+def test_a_behaviour_never_attempted_is_missed_without_quoting_an_unrelated_line(scorer: EmbeddedScorer) -> None:
+    rubric = parse_model("""
+id: weather-chat
+title: Weather chat
+criteria:
+  - id: asks-about-weather
+    kind: check
+    name: Asks how the weather was on the trip
+    weight: 2
+    examples_positive: ["How was the weather in Lisbon?", "Did it rain much while you were there?"]
+  - id: greets
+    kind: check
+    name: Greets the person
+    weight: 1
+    examples_positive: ["Hi, good to see you.", "Hello, thanks for coming in."]
+""", Rubric, "weather.yaml")
+    conv = parse_transcript(
+        "Rep: Hello, thanks for coming in.\nBuyer: Sure.\n"
+        "Rep: Our invoice module exports to every major accounting package.\nBuyer: Okay."
+    )
+    card = scorer.score(conv, rubric)
+    result = card.result("asks-about-weather")
+    assert result.verdict == "missed" and result.evidence  # the scorecard still cites the nearest line
+    item = next(m for m in card.feedback.missed if m.startswith("Asks how the weather"))
+    assert "not shown anywhere in this conversation" in item and "Turn " not in item
+    assert 'Something like: "How was the weather in Lisbon?"' in item
+
+
 def test_next_drill_uses_the_weakest_criterions_drill(scorer: EmbeddedScorer) -> None:
     rubric = LIB.rubrics["coaching-conversation"].model_copy(deep=True)
     rubric.criteria = [c for c in rubric.criteria if c.kind != "blocker"]

@@ -176,6 +176,8 @@ class ScoringContext:
     broken: list[tuple[int, int, int]] = field(default_factory=list)
     #: per blocker id: the (turn, start, end) of the sentences that hit it
     hit_spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    #: missed criteria whose evidence is merely the nearest line (no attempt, no turn where it was needed)
+    nearest_only: set[str] = field(default_factory=set)
 
     def breaks_rule(self, seg: Segment) -> bool:
         return any(t == seg.turn and seg.start < e and s < seg.end for t, s, e in self.broken)
@@ -226,6 +228,8 @@ def _missed_evidence(
     if needed is not None:
         return [Evidence(turn=needed[0], quote=quote_of(ctx.turn(needed[0])))], needed, False
     attempt = bool(best) and best[0].strength >= ATTEMPT
+    if not attempt:
+        ctx.nearest_only.add(c.id)
     return [ctx.evidence(s) for s in best[:1]], None, attempt
 
 

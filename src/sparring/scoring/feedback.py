@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Turn
+from sparring.scoring.rationale import example_of
 from sparring.scoring.scorecard import CriterionResult, Feedback
 
 if TYPE_CHECKING:
@@ -78,13 +79,19 @@ def weakest(rubric: Rubric, results: Sequence[CriterionResult]) -> list[Criterio
     return hits + weak
 
 
-def missed(rubric: Rubric, results: Sequence[CriterionResult]) -> list[str]:
+def missed(rubric: Rubric, results: Sequence[CriterionResult], nearest_only: Collection[str] = ()) -> list[str]:
+    """The two weakest moments, quoted. A criterion never attempted quotes nothing: its evidence is only the
+    nearest line, which is about something else, and listing that line under "what missed" would read as if
+    the learner had said something wrong there."""
     crit = {c.id: c for c in rubric.criteria}
     out = []
     for r in weakest(rubric, results)[:2]:
         c = crit[r.id]
         if not r.evidence:
             out.append(f"{c.name}: {r.rationale}")
+            continue
+        if r.id in nearest_only and r.verdict == "missed":
+            out.append(f"{c.name} — not shown anywhere in this conversation.{example_of(c)}")
             continue
         label = "broke the rule: " if r.hit else ("only partly: " if r.verdict == "partly" else "missing: ")
         if r.kind == "metric":
@@ -182,7 +189,7 @@ def build_feedback(
 ) -> Feedback:
     crit = {c.id: c for c in rubric.criteria}
     weak = weakest(rubric, results)
-    fb = Feedback(landed=landed(rubric, results, ctx), missed=missed(rubric, results))
+    fb = Feedback(landed=landed(rubric, results, ctx), missed=missed(rubric, results, ctx.nearest_only))
     if not weak:
         fb.next_drill = "Every criterion was met: try the same scenario at a harder difficulty."
         return fb
