@@ -91,3 +91,24 @@ def test_long_conversations_tag_from_the_sentences_the_scorer_embeds() -> None:
     learner = [t.index for t in c.turns if t.role == "learner"]
     sv.conversation_turn_vectors(c, learner, recording)
     assert seen and all(sentence.startswith(t) and t != sentence for t in seen)  # opening words, as scored
+
+
+def test_metrics_on_their_own_embed_the_conversation_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    if production_model() is None or not production_model().needs_vectors:  # type: ignore[union-attr]
+        pytest.skip("the shipped tag model does not read sentence vectors")
+    from sparring.scoring import tagging
+    from sparring.scoring.metrics import compute_metrics
+
+    calls: list[list[int]] = []
+    real = tagging.conversation_turn_vectors
+
+    def counting(conversation: Conversation, indexes: Sequence[int], embed_fn=None):  # type: ignore[no-untyped-def]
+        calls.append(list(indexes))
+        return real(conversation, indexes, embed_fn)
+
+    monkeypatch.setattr(tagging, "conversation_turn_vectors", counting)
+    c = _conv([("counterpart", "Prices went up again."), ("learner", "You should switch plans. Want the details?"),
+               ("counterpart", "Maybe."), ("learner", "That has you worried about the budget.")])
+    metrics = compute_metrics(c)
+    assert len(calls) == 1 and calls[0] == [0, 1, 2, 3]
+    assert metrics["learner_turns"] == 2

@@ -225,10 +225,11 @@ class Prepared:
 
     def __init__(self, conversation: Conversation, rubric: Rubric):
         from sparring.scoring.metrics import compute_metrics
-        from sparring.scoring.tagging import tag_turns
+        from sparring.scoring.tagging import model_vectors, tag_turns
 
-        tags = list(tag_turns(conversation))
-        self.metrics: dict[str, Any] = dict(compute_metrics(conversation, tags=tags))
+        vectors = model_vectors(conversation)  # embedded once, read by the tagger and the telling metric
+        tags = list(tag_turns(conversation, vectors=vectors))
+        self.metrics: dict[str, Any] = dict(compute_metrics(conversation, tags=tags, vectors=vectors))
         ctx = ScoringContext(conversation, tags, self.metrics, [], np.zeros((0, 384), dtype=np.float32))
         self.metric_results = {c.id: judge_metric(c, ctx) for c in rubric.criteria if c.kind == "metric"}
 

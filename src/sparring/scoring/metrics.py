@@ -83,8 +83,9 @@ def compute_metrics(
     turns' sentence vectors when the caller has them (see ``tag_turns``)."""
     turns = conversation.turns
     if tags is None:
-        from sparring.scoring.tagging import tag_turns
+        from sparring.scoring.tagging import model_vectors, tag_turns
 
+        vectors = vectors if vectors is not None else model_vectors(conversation)
         tags = tag_turns(conversation, vectors=vectors)
     if len(tags) != len(turns):
         raise ValueError(f"tags has {len(tags)} entries for {len(turns)} turns")

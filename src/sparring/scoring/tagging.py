@@ -152,6 +152,17 @@ def _model_tags(
     return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(probs, texts, strict=True)]
 
 
+def model_vectors(conversation: Conversation) -> dict[int, np.ndarray] | None:
+    """Every turn's sentence vector when the active tag model reads them (None otherwise): compute them once and
+    pass them to ``tag_turns`` and ``telling_probabilities`` when both are needed."""
+    from sparring.scoring import tagmodel
+
+    model = tagmodel.active_model()
+    if model is None or not model.needs_vectors or not conversation.turns:
+        return None
+    return conversation_turn_vectors(conversation, range(len(conversation.turns)))
+
+
 def _turn_vectors(
     conversation: Conversation, indexes: Sequence[int], given: Mapping[int, np.ndarray] | None
 ) -> np.ndarray | None:
