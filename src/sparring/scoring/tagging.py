@@ -7,7 +7,9 @@ Two layers, both offline and deterministic:
    expert coders label in AnnoMI: question, reflection, information/advice ("therapist input"). It adds
    ``reflection_*`` / ``*_question`` when the rules found neither and the model is confident, and removes
    nothing the rules found. Its "therapist input" class is only exposed as a score (``tag_scores``): out of the
-   MI domain it fires on nearly every statement. Without the weights file the rules work alone.
+   MI domain it fires on nearly every statement. Without the weights file the rules work alone. The model also
+   reads each utterance's sentence vectors (``sentence_vectors``): the scorer passes the ones it has; anything
+   else is embedded here.
 
 API: ``tag_text(text)``, ``tag_turns(conversation)`` (uses the previous turn as context, so a reflection is
 recognised as a reflection *of something*), ``tag_scores(texts)`` for scorers that want graded evidence.

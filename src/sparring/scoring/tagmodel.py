@@ -11,7 +11,7 @@ dataset text):
   ("Can I share something that worked for others?" comes before information);
 - dense cues: rule tags from ``sparring.scoring.lexicon``, question marks, length, word overlap with the
   previous turn (reflections reuse the client's words), whether the previous turn was a question;
-- the utterance's meaning: the mean of its sentences' MiniLM vectors (``tagging.utterance_vectors``; the
+- the utterance's meaning: the mean of its sentences' MiniLM vectors (``sentence_vectors.utterance_vectors``; the
   scorer passes the vectors it already computed, so tagging costs no extra model run). Saying back what the
   person meant in other words is what a reflection is, and n-grams alone miss it.
 
@@ -44,6 +44,7 @@ FORMAT_VERSION = 3
 #: how much the sentence-vector block counts (unit vectors, like the TF-IDF rows); chosen before measuring, not tuned
 EMBEDDING_WEIGHT = 1.0
 PREDICTION_CACHE = 20_000
+NEEDS_VECTORS = "this tag model reads sentence vectors: pass one per text (sentence_vectors.utterance_vectors)"
 #: how much each feature block counts: word, char, turns before (other speaker's + own), next turn, dense cues
 BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
 
@@ -171,7 +172,7 @@ class TagModel:
 
     @property
     def needs_vectors(self) -> bool:
-        """True when predictions need each utterance's sentence vector (``tagging.utterance_vectors``)."""
+        """True when predictions need each utterance's sentence vector (``sentence_vectors.utterance_vectors``)."""
         return self.emb_weight > 0
 
     def _features(
@@ -189,7 +190,7 @@ class TagModel:
         ]
         if self.needs_vectors:
             if vectors is None or len(vectors) != len(texts):
-                raise ValueError("this tag model reads sentence vectors: pass one per text (tagging.utterance_vectors)")
+                raise ValueError(NEEDS_VECTORS)
             blocks.append(sp.csr_matrix(np.asarray(vectors, dtype=np.float64) * self.emb_weight))
         return sp.hstack(blocks).tocsr()
 
@@ -261,7 +262,7 @@ class TagModel:
         nxt = list(following) if following is not None else [None] * len(texts)
         own = list(own_previous) if own_previous is not None else [None] * len(texts)
         if self.needs_vectors and (vectors is None or len(vectors) != len(texts)):
-            raise ValueError("this tag model reads sentence vectors: pass one per text (tagging.utterance_vectors)")
+            raise ValueError(NEEDS_VECTORS)
         # the scorer asks for the same turns twice (tags, then metrics): remember recent answers
         digests = [_digest(v) for v in vectors] if self.needs_vectors and vectors is not None else [b""] * len(texts)
         keys = list(zip(texts, prev, nxt, own, digests, strict=True))
