@@ -81,6 +81,40 @@ def test_rescoring_gives_an_identical_scorecard(scorer: EmbeddedScorer) -> None:
     assert first == again
 
 
+_SCORE_LAST = """
+import sys
+from sparring.content.library import get_library
+from sparring.conversation.importers import read_transcript
+from sparring.scoring.embedded import EmbeddedScorer
+scorer, rubric = EmbeddedScorer(), get_library().rubric(sys.argv[1])
+for path in sys.argv[2:]:
+    card = scorer.score(read_transcript(path, source="practice"), rubric)
+print(card.model_dump_json())
+"""
+
+
+def test_a_scorecard_does_not_depend_on_what_the_process_scored_before(tmp_path: Path) -> None:
+    """Fresh process vs one that scored other conversations first: some of the same lines were then embedded
+    in other batches (and taken from the cache), and the other rubric's example lines came first."""
+    import subprocess
+    import sys
+
+    rubric, path = _tests_of("motivational-interviewing")[0]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    overlap = tmp_path / "overlap.txt"  # shares half of the target's lines, mixed with longer new ones
+    extra = ["Priya: Let me say back what I heard, because it sounds like the evenings are the hardest part for you.",
+             "Tom: Yes."]
+    overlap.write_text("\n".join([*lines[: len(lines) // 2], *extra]), encoding="utf-8")
+    others = [str(overlap)] + [str(p) for _, p in _tests_of("sales-objection-handling")]
+
+    def run(*paths: str) -> str:
+        done = subprocess.run([sys.executable, "-c", _SCORE_LAST, rubric.id, *paths], capture_output=True, text=True,
+                              check=True, timeout=120)
+        return done.stdout
+
+    assert run(str(path)) == run(*others, str(path))
+
+
 def test_scorecard_records_the_rubric_version_and_engine(scorer: EmbeddedScorer) -> None:
     rubric, path = _tests_of("discovery")[0]
     card = scorer.score(read_transcript(path, source="practice"), rubric)
