@@ -227,8 +227,9 @@ class Prepared:
         from sparring.scoring.metrics import compute_metrics
         from sparring.scoring.tagging import model_vectors, tag_turns
 
-        vectors = model_vectors(conversation)  # embedded once, read by the tagger and the telling metric
-        tags = list(tag_turns(conversation, vectors=vectors))
+        # learner turns only, as in the embedded scorer: metrics and metric evidence read nothing else
+        vectors = model_vectors(conversation, roles={"learner"})  # embedded once: the tagger and the telling metric
+        tags = list(tag_turns(conversation, roles={"learner"}, vectors=vectors))
         self.metrics: dict[str, Any] = dict(compute_metrics(conversation, tags=tags, vectors=vectors))
         ctx = ScoringContext(conversation, tags, self.metrics, [], np.zeros((0, 384), dtype=np.float32))
         self.metric_results = {c.id: judge_metric(c, ctx) for c in rubric.criteria if c.kind == "metric"}

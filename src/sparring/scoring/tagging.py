@@ -154,15 +154,18 @@ def _model_tags(
     return [tagmodel.tags_from_probabilities(p, t) for p, t in zip(probs, texts, strict=True)]
 
 
-def model_vectors(conversation: Conversation) -> dict[int, np.ndarray] | None:
-    """Every turn's sentence vector when the active tag model reads them (None otherwise): compute them once and
-    pass them to ``tag_turns`` and ``telling_probabilities`` when both are needed."""
+def model_vectors(
+    conversation: Conversation, roles: Collection[str] | None = None
+) -> dict[int, np.ndarray] | None:
+    """The sentence vectors of the turns (of ``roles``, default all) when the active tag model reads them (None
+    otherwise): compute them once and pass them to ``tag_turns`` and ``telling_probabilities``."""
     from sparring.scoring import tagmodel
 
     model = tagmodel.active_model()
-    if model is None or not model.needs_vectors or not conversation.turns:
+    wanted = [i for i, t in enumerate(conversation.turns) if roles is None or t.role in roles]
+    if model is None or not model.needs_vectors or not wanted:
         return None
-    return conversation_turn_vectors(conversation, range(len(conversation.turns)))
+    return conversation_turn_vectors(conversation, wanted)
 
 
 def _turn_vectors(
