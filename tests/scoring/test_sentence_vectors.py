@@ -110,5 +110,5 @@ def test_metrics_on_their_own_embed_the_conversation_once(monkeypatch: pytest.Mo
     c = _conv([("counterpart", "Prices went up again."), ("learner", "You should switch plans. Want the details?"),
                ("counterpart", "Maybe."), ("learner", "That has you worried about the budget.")])
     metrics = compute_metrics(c)
-    assert len(calls) == 1 and calls[0] == [0, 1, 2, 3]
+    assert len(calls) == 1 and calls[0] == [1, 3]  # the learner's turns, once
     assert metrics["learner_turns"] == 2

@@ -85,8 +85,9 @@ def compute_metrics(
     if tags is None:
         from sparring.scoring.tagging import model_vectors, tag_turns
 
-        vectors = vectors if vectors is not None else model_vectors(conversation)
-        tags = tag_turns(conversation, vectors=vectors)
+        # only the learner's tags are read below
+        vectors = vectors if vectors is not None else model_vectors(conversation, roles={"learner"})
+        tags = tag_turns(conversation, roles={"learner"}, vectors=vectors)
     if len(tags) != len(turns):
         raise ValueError(f"tags has {len(tags)} entries for {len(turns)} turns")
     learner = [t for t in turns if t.role == "learner"]
