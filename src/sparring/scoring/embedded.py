@@ -37,6 +37,7 @@ import numpy as np
 
 from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Conversation, Turn
+from sparring.nlp.embeddings import DIM
 from sparring.scoring.feedback import build_feedback
 from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
@@ -383,7 +384,7 @@ class EmbeddedScorer:
 
         segments = conversation_segments(conversation)
         texts = embedding_texts(segments, EMBED_WORD_BUDGET)
-        vectors = self._embed(texts) if segments else np.zeros((0, 384), dtype=np.float32)
+        vectors = self._embed(texts) if segments else np.zeros((0, DIM), dtype=np.float32)
         # the tag model reads each learner turn's sentence vectors: the ones just computed, no second model run
         by_turn = with_empty_turns(conversation, turn_vectors(segments, vectors), "learner", self._embed)
         tags = tag_turns(conversation, roles={"learner"}, vectors=by_turn)  # only learner tags are read

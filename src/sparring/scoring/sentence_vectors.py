@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from sparring.conversation.model import Conversation, Turn
+from sparring.nlp.embeddings import DIM
 from sparring.scoring.segments import CLAUSE_WORD_BUDGET, Segment, embedding_texts, segment_turn
 
-DIM = 384
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
