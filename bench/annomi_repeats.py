@@ -29,8 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from sparring.bench.annomi import run_annomi
+    from sparring.bench.annomi import DatasetError, load_sessions, run_annomi
 
+    try:
+        load_sessions(args.data, limit=4)  # fail at once, in one line, on a wrong directory
+    except DatasetError as exc:
+        print(f"annomi_repeats: {exc}", file=sys.stderr)
+        return 1
     runs: dict[str, dict[str, float]] = {}
     for seed in [None, *args.seeds]:
         label = "standard" if seed is None else f"seed {seed}"
