@@ -20,7 +20,7 @@ from playwright.sync_api import Page, sync_playwright
 OUT = Path(__file__).parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-PASSWORD = "sparring-demo"
+PASSWORD = "demo-harbour-lantern"
 
 
 def _port() -> int:

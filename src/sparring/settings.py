@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
     secret_key: str | None = None
+    #: how many reverse proxies in front of the web app append to X-Forwarded-For; the login guard counts the
+    #: address that many entries from the right. 0 (the default) ignores the header and counts the peer address
+    #: (docs/web.md, "Accounts and logging in")
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
     #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
     #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
     sqlite_synchronous: Literal["normal", "full"] = "normal"

@@ -142,7 +142,7 @@ def test_users_and_attributed_reps(url: str, tmp_path: Path, capsys: pytest.Capt
         "--email",
         "Lee@Acme.test",
         "--password",
-        "s3cret-pass",
+        "s3cret-pass-long",
         "--role",
         "learner",
         "--team",
@@ -172,10 +172,10 @@ def test_users_and_attributed_reps(url: str, tmp_path: Path, capsys: pytest.Capt
         (["practice", "--resume", "424242"], "unknown rep 424242"),
         (["practice", "--resume", "abc"], "Invalid value for '--resume'"),
         (
-            ["users", "create", "--org", "A", "--email", "a@b.c", "--password", "s3cret-pass", "--role", "boss"],
+            ["users", "create", "--org", "A", "--email", "a@b.c", "--password", "s3cret-pass-long", "--role", "boss"],
             "unknown role 'boss'",
         ),
-        (["users", "create", "--org", "A", "--email", "a@b.c", "--password", "short"], "password too short"),
+        (["users", "create", "--org", "A", "--email", "a@b.c", "--password", "short"], "password: too short"),
         (["content", "import", "/no/such.yaml"], "/no/such.yaml:0: file: no such file"),
     ],
 )
@@ -362,7 +362,8 @@ def test_content_import_for_one_organisation(url: str, tmp_path: Path, capsys: p
     code, _, err = run(capsys, "content", "import", "--org", "Acme", str(mine))
     assert code == 1 and "unknown organisation 'Acme'" in err
     assert (
-        run(capsys, "users", "create", "--org", "Acme", "--email", "a@acme.test", "--password", "s3cret-pass")[0] == 0
+        run(capsys, "users", "create", "--org", "Acme", "--email", "a@acme.test", "--password", "s3cret-pass-long")[0]
+        == 0
     )
     code, out, err = run(capsys, "content", "import", "--org", "Acme", str(mine))
     assert code == 0 and "imported: scenario acme-only" in out, err

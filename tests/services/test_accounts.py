@@ -14,8 +14,8 @@ from sparring.store.models import Organisation, Team, User
 
 def test_create_user_creates_org_and_team_once(db: Database) -> None:
     acc = Accounts(db)
-    a = acc.create_user("Acme Corp", "  Ann@Acme.TEST ", "s3cret-pass", role="manager", team="East", name="Ann")
-    b = acc.create_user("acme corp", "bob@acme.test", "s3cret-pass", team="East")
+    a = acc.create_user("Acme Corp", "  Ann@Acme.TEST ", "s3cret-pass-long", role="manager", team="East", name="Ann")
+    b = acc.create_user("acme corp", "bob@acme.test", "s3cret-pass-long", team="East")
     assert a.email == "ann@acme.test" and a.org_slug == "acme-corp" and a.role == "manager"
     assert a.org_id == b.org_id and a.team_ids == b.team_ids and len(a.team_ids) == 1
     with db.read() as s:
@@ -26,32 +26,32 @@ def test_create_user_creates_org_and_team_once(db: Database) -> None:
 
 def test_bad_users_are_refused(db: Database) -> None:
     acc = Accounts(db)
-    acc.create_user("Acme", "ann@acme.test", "s3cret-pass")
+    acc.create_user("Acme", "ann@acme.test", "s3cret-pass-long")
     with pytest.raises(Conflict, match="already exists"):
-        acc.create_user("Other", "ANN@acme.test", "s3cret-pass")  # unique across organisations
+        acc.create_user("Other", "ANN@acme.test", "s3cret-pass-long")  # unique across organisations
     with pytest.raises(InvalidInput, match="unknown role"):
-        acc.create_user("Acme", "x@acme.test", "s3cret-pass", role="owner")
+        acc.create_user("Acme", "x@acme.test", "s3cret-pass-long", role="owner")
     with pytest.raises(InvalidInput, match="not an e-mail"):
-        acc.create_user("Acme", "not-an-email", "s3cret-pass")
+        acc.create_user("Acme", "not-an-email", "s3cret-pass-long")
     with pytest.raises(InvalidInput, match="too short"):
         acc.create_user("Acme", "y@acme.test", "short")
     with pytest.raises(InvalidInput, match="no letters"):
-        acc.create_user("!!!", "z@acme.test", "s3cret-pass")
+        acc.create_user("!!!", "z@acme.test", "s3cret-pass-long")
 
 
 def test_authenticate_and_set_password(db: Database) -> None:
     acc = Accounts(db)
-    u = acc.create_user("Acme", "ann@acme.test", "first-pass")
-    assert acc.authenticate("ANN@acme.test", "first-pass") == u
-    assert acc.authenticate("ann@acme.test", "wrong-pass") is None
-    assert acc.authenticate("nobody@acme.test", "first-pass") is None
-    acc.set_password(u.id, "second-pass")
-    assert acc.authenticate("ann@acme.test", "first-pass") is None
-    assert acc.authenticate("ann@acme.test", "second-pass") is not None
+    u = acc.create_user("Acme", "ann@acme.test", "first-pass-phrase")
+    assert acc.authenticate("ANN@acme.test", "first-pass-phrase") == u
+    assert acc.authenticate("ann@acme.test", "wrong-pass-phrase") is None
+    assert acc.authenticate("nobody@acme.test", "first-pass-phrase") is None
+    acc.set_password(u.id, "second-pass-phrase")
+    assert acc.authenticate("ann@acme.test", "first-pass-phrase") is None
+    assert acc.authenticate("ann@acme.test", "second-pass-phrase") is not None
     acc.set_active(u.id, False)
-    assert acc.authenticate("ann@acme.test", "second-pass") is None
+    assert acc.authenticate("ann@acme.test", "second-pass-phrase") is None
     with pytest.raises(NotFound):
-        acc.set_password(999, "whatever-pass")
+        acc.set_password(999, "whatever-pass-phrase")
 
 
 def test_local_learner_is_created_once_and_cannot_log_in(db: Database) -> None:
@@ -63,7 +63,7 @@ def test_local_learner_is_created_once_and_cannot_log_in(db: Database) -> None:
 
 def test_add_to_team_and_find(db: Database) -> None:
     acc = Accounts(db)
-    u = acc.create_user("Acme", "ann@acme.test", "first-pass")
+    u = acc.create_user("Acme", "ann@acme.test", "first-pass-phrase")
     assert u.team_ids == []
     u2 = acc.add_to_team(u.id, "West")
     assert len(u2.team_ids) == 1 and acc.add_to_team(u.id, "West") == u2

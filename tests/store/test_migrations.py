@@ -11,6 +11,9 @@ from sparring.store.db import Database
 from sparring.store.models import Base, LoginFailure, Organisation, Rep, TurnRow, User, utcnow
 
 TABLES = {
+    "login_known_clients",
+    "login_challenges",
+    "recovery_codes",
     "organisations",
     "teams",
     "users",

@@ -1,4 +1,4 @@
-"""``sparring users create|list|set-password``."""
+"""``sparring users create|list|set-password|disable-2fa``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ROLES = ("learner", "manager", "admin")  # sparring.store.models.ROLES, without 
 def _create(
     org: str = typer.Option(..., "--org", help="organisation (created if missing)"),
     email: str = typer.Option(..., "--email", help="e-mail address (unique across the installation)"),
-    password: str = typer.Option(..., "--password", help="at least 8 characters"),
+    password: str = typer.Option(..., "--password", help="at least 12 characters, not a common or easily guessed one"),
     role: str = typer.Option("learner", "--role", help="learner | manager | admin"),
     team: str | None = typer.Option(None, "--team", help="team (created if missing)"),
     name: str = typer.Option("", "--name", help="display name"),
@@ -61,7 +61,9 @@ def _list(
 
 def _set_password(
     email: str = typer.Option(..., "--email", help="the user's e-mail"),
-    password: str = typer.Option(..., "--password", help="the new password (at least 8 characters)"),
+    password: str = typer.Option(
+        ..., "--password", help="the new password (at least 12 characters, not a common or easily guessed one)"
+    ),
 ) -> None:
     """Set a user's password (admin-driven reset)."""
     from sparring.services.accounts import Accounts
@@ -72,9 +74,22 @@ def _set_password(
     print(f"password set for {email.strip().lower()}")
 
 
+def _disable_2fa(email: str = typer.Option(..., "--email", help="the user's e-mail")) -> None:
+    """Switch off a user's two-factor sign-in (a lost device without recovery codes); they can enrol again."""
+    from sparring.services.accounts import Accounts
+    from sparring.services.second_factor import SecondFactor
+
+    with service_errors():
+        accounts = Accounts()
+        user = accounts.find_user(email)
+        SecondFactor(accounts.db).disable(user.id)
+    print(f"two-factor sign-in is off for {user.email}")
+
+
 def register(app: typer.Typer) -> None:
     users = typer.Typer(help="Manage users, teams and organisations.", no_args_is_help=True)
     users.command("create")(_create)
     users.command("list")(_list)
     users.command("set-password")(_set_password)
+    users.command("disable-2fa")(_disable_2fa)
     app.add_typer(users, name="users")

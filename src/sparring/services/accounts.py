@@ -1,7 +1,10 @@
 """Organisations, teams and users: create them, authenticate (argon2 via pwdlib), set passwords.
 
 E-mail addresses are unique across the installation and compared lower-cased, so a login needs only the
-e-mail and the password (docs/decisions.md, "Storage").
+e-mail and the password (docs/decisions.md, "Storage"). ``Accounts.authenticate`` is the one password check of
+the product (the login guard, ``services.login_guard``, calls it for both web login paths): an unknown e-mail
+costs the same argon2 verification as a known one. New passwords must pass ``services.passwords``; e-mails and
+names are checked by ``services.account_inputs``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sparring.services.account_inputs import clean_name, normalise_email
 from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.passwords import check_new_password, login_password_problem
 from sparring.services.records import UserRecord
 from sparring.store.db import Database, get_database
 from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
@@ -22,8 +27,8 @@ from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 #: the account CLI reps belong to when no --user is given; it has no password and cannot log in
 LOCAL_ORG = "local"
 LOCAL_LEARNER_EMAIL = "learner@localhost"
-MIN_PASSWORD_LENGTH = 8
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+__all__ = ["Accounts", "check_password", "ensure_org", "ensure_team", "hash_password", "normalise_email",
+           "slugify", "verify_password"]
 
 
 @lru_cache(maxsize=1)
@@ -35,23 +40,27 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """(matches, a stronger hash to store or None). Without a stored hash (unknown e-mail, an account that
+    cannot log in) it verifies against a dummy hash made by the same hasher, so every call costs one argon2
+    verification whatever the account."""
+    hasher = _hasher()
+    if password_hash is None:
+        hasher.verify_and_update(password, _dummy_hash(hasher))
+        return False, None
+    return hasher.verify_and_update(password, password_hash)
+
+
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
     if not slug:
-        raise InvalidInput(f"organisation name {name!r} has no letters or digits")
+        raise InvalidInput("organisation: the name has no letters or digits")
     return slug[:80]
 
 
-def normalise_email(email: str) -> str:
-    e = email.strip().lower()
-    if not _EMAIL.match(e) or len(e) > 320:
-        raise InvalidInput(f"not an e-mail address: {email!r}")
-    return e
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
+def check_password(password: str, context: tuple[str, ...] = ()) -> None:
+    """The password policy for a new password (``services.passwords``); InvalidInput names the rule."""
+    check_new_password(password, context)
 
 
 def _record(s: Session, user: User) -> UserRecord:
@@ -72,19 +81,18 @@ def _record(s: Session, user: User) -> UserRecord:
 
 def ensure_org(s: Session, name: str) -> Organisation:
     """The organisation with this name's slug, created if missing."""
+    name = clean_name(name, "organisation", required=True)
     slug = slugify(name)
     org = s.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
-        org = Organisation(slug=slug, name=name.strip())
+        org = Organisation(slug=slug, name=name)
         s.add(org)
         s.flush()
     return org
 
 
 def ensure_team(s: Session, org: Organisation, name: str) -> Team:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("team name is empty")
+    name = clean_name(name, "team", required=True)
     team = s.scalar(select(Team).where(Team.org_id == org.id, Team.name == name))
     if team is None:
         team = Team(org_id=org.id, name=name)
@@ -110,8 +118,9 @@ class Accounts:
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r} (use one of: {', '.join(ROLES)})")
         email_n = normalise_email(email)
+        name = clean_name(name, "name")
         if password is not None:
-            check_password(password)
+            check_password(password, (email_n, name, org))
         with self.db.session() as s:
             if s.scalar(select(User.id).where(User.email == email_n)) is not None:
                 raise Conflict(f"a user with e-mail {email_n} already exists")
@@ -119,7 +128,7 @@ class Accounts:
             user = User(
                 org_id=organisation.id,
                 email=email_n,
-                name=name.strip(),
+                name=name,
                 role=role,
                 password_hash=hash_password(password) if password is not None else None,
                 is_active=True,
@@ -145,18 +154,22 @@ class Accounts:
             return _record(s, user)
 
     def authenticate(self, email: str, password: str) -> UserRecord | None:
-        """The active user with these credentials, or None. Takes the same time whether or not the user exists."""
-        try:
-            email_n = normalise_email(email)
-        except InvalidInput:
+        """The active user with these credentials, or None. An unknown or malformed e-mail, an inactive user
+        and one without a password cost the same argon2 verification (against a dummy hash) as a real one, so
+        the answer time tells nothing about which accounts exist. A password the login policy refuses before
+        hashing (NUL, lone surrogate, over-long: ``services.passwords.login_password_problem``) is never
+        hashed and matches nothing; the login guard answers those with 422 before calling this."""
+        if login_password_problem(password):
             return None
+        try:
+            email_n: str | None = normalise_email(email)
+        except InvalidInput:
+            email_n = None
         with self.db.read() as s:
-            user = s.scalar(select(User).where(User.email == email_n))
-            if user is None or user.password_hash is None or not user.is_active:
-                _hasher().verify_and_update(password, _dummy_hash())
-                return None
-            ok, new_hash = _hasher().verify_and_update(password, user.password_hash)
-            if not ok:
+            user = s.scalar(select(User).where(User.email == email_n)) if email_n else None
+            usable = user is not None and user.is_active and user.password_hash is not None
+            ok, new_hash = verify_password(password, user.password_hash if usable and user else None)
+            if not ok or user is None:
                 return None
             record = _record(s, user)
         if new_hash is not None:  # parameters changed since it was hashed: store the stronger hash
@@ -167,11 +180,12 @@ class Accounts:
         return record
 
     def set_password(self, user_id: int, password: str) -> None:
-        check_password(password)
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound(f"unknown user {user_id}")
+            org = s.get(Organisation, user.org_id)
+            check_password(password, (user.email, user.name, org.name if org else ""))
             user.password_hash = hash_password(password)
 
     def set_active(self, user_id: int, active: bool) -> None:
@@ -230,6 +244,16 @@ class Accounts:
             return _record(s, user)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return hash_password("not-a-real-password")
+_DUMMY: dict[int, str] = {}
+
+
+def _dummy_hash(hasher: PasswordHash) -> str:
+    """A hash of a random password made by ``hasher`` (so with the same parameters and cost as a real one),
+    made once per hasher."""
+    key = id(hasher)
+    if key not in _DUMMY:
+        import secrets
+
+        _DUMMY.clear()  # one hasher at a time (tests swap in a light one)
+        _DUMMY[key] = hasher.hash(secrets.token_urlsafe(24))
+    return _DUMMY[key]

@@ -23,7 +23,7 @@ from sparring.store.db import Database
 from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
 
 DEMO_ORG = "Northwind Demo"
-DEMO_PASSWORD = "sparring-demo"
+DEMO_PASSWORD = "demo-harbour-lantern"
 DEMO_RUBRICS = ("sales-objection-handling", "renewal-value", "discovery")
 
 

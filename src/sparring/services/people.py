@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sparring.services.accounts import Accounts, check_password, hash_password, normalise_email, slugify
+from sparring.services.account_inputs import clean_name
+from sparring.services.accounts import check_password, hash_password, normalise_email, slugify
 from sparring.services.errors import InvalidInput
-from sparring.store.db import Database
 from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 
 
@@ -21,28 +21,25 @@ class PeopleError(ValueError):
     """A request about people or teams that cannot be done; the message names the field."""
 
 
-def _checked_password(password: str) -> None:
+def _checked_password(password: str, context: tuple[str, ...]) -> None:
     try:
-        check_password(password)
-    except InvalidInput as exc:
-        raise PeopleError(f"password: {exc}") from exc
+        check_password(password, context)
+    except InvalidInput as exc:  # the message already starts with "password:"
+        raise PeopleError(str(exc)) from exc
 
 
 def _checked_email(email: str) -> str:
     try:
         return normalise_email(email)
+    except InvalidInput as exc:  # the message already starts with "email:"
+        raise PeopleError(str(exc)) from exc
+
+
+def _checked_name(value: str, field: str, *, required: bool = False) -> str:
+    try:
+        return clean_name(value, field, required=required)
     except InvalidInput as exc:
-        raise PeopleError(f"email: {exc}") from exc
-
-
-def authenticate(database: Database, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (the accounts service takes the same time
-    whether or not the account exists)."""
-    record = Accounts(database).authenticate(email, password)
-    if record is None:
-        return None
-    with database.read() as s:
-        return s.get(User, record.id)
+        raise PeopleError(str(exc)) from exc
 
 
 def has_any_login(db: Session) -> bool:
@@ -53,13 +50,13 @@ def has_any_login(db: Session) -> bool:
 def create_first_admin(db: Session, org_name: str, name: str, email: str, password: str) -> User:
     if has_any_login(db):
         raise PeopleError("setup: an administrator already exists; log in instead")
-    org_name = org_name.strip()
+    org_name = _checked_name(org_name, "org")
     if len(org_name) < 2:
         raise PeopleError("org: give the organisation a name")
     try:
         slug = slugify(org_name)
     except InvalidInput as exc:
-        raise PeopleError(f"org: {exc}") from exc
+        raise PeopleError(str(exc).replace("organisation:", "org:", 1)) from exc
     org = db.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         org = Organisation(slug=slug, name=org_name)
@@ -69,7 +66,7 @@ def create_first_admin(db: Session, org_name: str, name: str, email: str, passwo
 
 
 def ensure_team(db: Session, org_id: int, name: str) -> Team:
-    name = name.strip()
+    name = _checked_name(name, "team")
     if not name:
         raise PeopleError("team: give the team a name")
     team = db.scalar(select(Team).where(Team.org_id == org_id, Team.name == name))
@@ -90,12 +87,14 @@ def create_user(
     team_ids: list[int] | None = None,
 ) -> User:
     email = _checked_email(email)
+    name = _checked_name(name, "name")
     if role not in ROLES:
         raise PeopleError(f"role: must be one of {', '.join(ROLES)}")
-    _checked_password(password)
+    org = db.get(Organisation, org_id)
+    _checked_password(password, (email, name, org.name if org else ""))
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise PeopleError(f"email: an account with {email} already exists")
-    user = User(org_id=org_id, email=email, name=name.strip() or email.split("@")[0], role=role,
+    user = User(org_id=org_id, email=email, name=name or email.split("@")[0][:200], role=role,
                 password_hash=hash_password(password))
     db.add(user)
     db.flush()
@@ -132,8 +131,9 @@ def set_membership(db: Session, org_id: int, user_id: int, team_id: int, member:
 
 def reset_password(db: Session, org_id: int, user_id: int, new_password: str) -> User:
     """An admin sets a new password; every session of that user ends (the credential stamp changes)."""
-    _checked_password(new_password)
     user = org_user(db, org_id, user_id)
+    org = db.get(Organisation, org_id)
+    _checked_password(new_password, (user.email, user.name, org.name if org else ""))
     user.password_hash = hash_password(new_password)
     db.flush()
     return user

@@ -101,6 +101,12 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: TOTP second factor (``services.second_factor``): the base32 secret, set when enrolment starts; the factor
+    #: is on only once ``totp_enabled_at`` is set (a code was confirmed). ``totp_last_step`` is the RFC 6238 time
+    #: step of the last accepted code, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TeamMember(Base):
@@ -284,9 +290,11 @@ class UsageRow(Base):
 
 
 class LoginFailure(Base):
-    """One failed login, shared by every web worker (the login throttle, ``sparring.web.security``).
-    ``key`` is a SHA-256 of the lower-cased e-mail address as typed (bounded length, no stored addresses);
-    ``at`` is Unix time in seconds. Rows older than the throttle's window are deleted as new failures come in."""
+    """One failed login, shared by every web worker (the login guard, ``sparring.services.login_guard``).
+    ``key`` is a SHA-256 of a scope and what it counts — the account (lower-cased e-mail as typed), the client
+    address, the pair of both, or the whole installation — so one failure writes one row per scope (bounded
+    length, no stored addresses); ``at`` is Unix time in seconds. Rows older than the guard's longest window are
+    deleted as new failures come in."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"), Index("ix_login_failures_at", "at"))
@@ -294,3 +302,45 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[float] = mapped_column(Float)
+
+
+class LoginKnownClient(Base):
+    """A client address that logged in to an account successfully (``key``: SHA-256 of the pair), with the time
+    of the last such login. Known pairs skip the per-account and installation-wide limits of the login guard, so
+    a stranger's failed guesses cannot keep the owner out from where they usually log in. Rows older than the
+    guard's memory (30 days) are deleted as new logins come in."""
+
+    __tablename__ = "login_known_clients"
+    __table_args__ = (Index("ix_login_known_clients_at", "at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class LoginChallenge(Base):
+    """A login whose password was right and that waits for its second factor (the login form's code step).
+    ``token_hash`` is a SHA-256 of the random token the form carries; only the client that passed the password
+    step (``client_key``) may answer, within a few minutes and a few tries (``services.login_guard``)."""
+
+    __tablename__ = "login_challenges"
+    __table_args__ = (Index("ix_login_challenges_created_at", "created_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code of a user's second factor, stored as a SHA-256 of the code (each code carries
+    80 random bits, so a plain digest resists guessing as well as a slow hash would, and a login checks it with
+    one indexed lookup). ``used_at`` is set when it is spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

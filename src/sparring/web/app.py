@@ -159,9 +159,9 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from sparring.web.routes import admin, api, auth, learner, manager, practice
+    from sparring.web.routes import account, admin, api, auth, learner, manager, practice
 
-    for module in (api, auth, learner, practice, manager, admin):
+    for module in (api, auth, account, learner, practice, manager, admin):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

@@ -17,16 +17,14 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, insert, select
 
-from sparring.store.db import Database
-from sparring.store.models import LoginFailure
+from sparring.web.login import LoginThrottle
+
+__all__ = ["LoginThrottle", "SessionCodec", "SessionData", "credential_stamp", "load_or_create_secret"]
 
 SESSION_COOKIE = "sparring_session"
 SESSION_MAX_AGE = 60 * 60 * 12  # 12 hours
@@ -95,63 +93,3 @@ class SessionCodec:
     def anonymous_csrf(self, anon_id: str) -> str:
         """CSRF token for forms shown before login (login, first-run setup), bound to a pre-session cookie."""
         return hmac.new(self._secret, b"anon:" + anon_id.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-class LoginThrottle:
-    """Slows password guessing: after ``limit`` failed logins for one e-mail address within ``window``
-    seconds, further attempts for it are refused until the window has passed since the ``limit``-th newest
-    failure; a successful login forgets the address's failures.
-
-    The failures are rows of the database's ``login_failures`` table (keyed by a hash of the address, with Unix
-    times from ``clock``), so every web worker process — and every app on the same database — counts the same
-    attempts: two workers give an attacker no extra guesses and the lockout does not depend on which worker
-    answers. Each failure also deletes every row older than the window, so the table holds only the failures of
-    the last ``window`` seconds (each of which cost the server an argon2 hash). The methods do blocking database
-    work: call them from a worker thread, as the login routes do, never on the event loop."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.time):
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-
-    @staticmethod
-    def key(email: str) -> str:
-        """The stored key: SHA-256 of the lower-cased address (a fixed length, whatever an attacker types)."""
-        return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
-
-    def blocked_for(self, db: Database, email: str) -> float:
-        """Seconds until ``email`` may try again (0 when it may try now)."""
-        now = self.clock()
-        with db.read() as s:
-            times = s.execute(_RECENT_FAILURES, {"key": self.key(email), "since": now - self.window,
-                                                 "limit": self.limit}).scalars().all()
-        if len(times) < self.limit:
-            return 0.0
-        return max(0.0, self.window - (now - times[-1]))
-
-    def failed(self, db: Database, email: str) -> None:
-        now = self.clock()
-        with db.session() as s:
-            conn = s.connection()
-            conn.execute(_FORGET_OLD, {"before": now - self.window})
-            conn.execute(_ADD_FAILURE, {"key": self.key(email), "at": now})
-
-    def succeeded(self, db: Database, email: str) -> None:
-        key = self.key(email)
-        with db.read() as s:  # most logins follow no failure: no write transaction for them
-            if s.execute(_ANY_FAILURE, {"key": key}).first() is None:
-                return
-        with db.session() as s:
-            s.connection().execute(_FORGET_KEY, {"key": key})
-
-
-_RECENT_FAILURES = (
-    select(LoginFailure.at)
-    .where(LoginFailure.key == bindparam("key"), LoginFailure.at > bindparam("since"))
-    .order_by(LoginFailure.at.desc())
-    .limit(bindparam("limit"))
-)
-_ANY_FAILURE = select(LoginFailure.id).where(LoginFailure.key == bindparam("key")).limit(1)
-_ADD_FAILURE = insert(LoginFailure)
-_FORGET_OLD = delete(LoginFailure).where(LoginFailure.at <= bindparam("before"))
-_FORGET_KEY = delete(LoginFailure).where(LoginFailure.key == bindparam("key"))

@@ -14,12 +14,13 @@ from pydantic import BaseModel
 
 from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Difficulty
-from sparring.services import people
 from sparring.services.access import get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.rep_views import RepView, full_view, list_visible
+from sparring.store.models import User
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, optional_auth, web
+from sparring.web.login import CODE_REQUIRED, WRONG_CODE, WRONG_CREDENTIALS, throttled_message
 from sparring.web.routes.auth import end_session, start_session
 from sparring.web.routes.practice import practice_service, status_for
 
@@ -29,6 +30,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 class LoginRequest(BaseModel):
     email: str
     password: str
+    #: the second-factor code (6 digits, or a recovery code) for an account with two-factor sign-in
+    totp: str | None = None
 
 
 class LoginResponse(BaseModel):
@@ -54,21 +57,29 @@ def _require_json(request: Request) -> None:
 
 
 @router.post("/auth/login", response_model=LoginResponse,
-             responses={401: {"description": "bad credentials"}, 429: {"description": "too many failed attempts"}})
+             responses={401: {"description": "bad credentials, or a missing or wrong two-factor code"},
+                        422: {"description": "a malformed request (e.g. a NUL character, an over-long password)"},
+                        429: {"description": "too many failed attempts: wait Retry-After seconds"}})
 def api_login(body: LoginRequest, request: Request) -> Response:
-    """Check the e-mail and password and set the session cookie (401 on bad credentials)."""
+    """Check the e-mail and password (and the ``totp`` code of an account with two-factor sign-in) and set the
+    session cookie. 401 on bad credentials or a missing or wrong code, 422 on a malformed request, 429 with
+    ``Retry-After`` while the login guard makes this client wait."""
     _require_json(request)
     throttle = web(request).throttle
-    database = web(request).database()
-    wait = throttle.blocked_for(database, body.email)
-    if wait:
-        return JSONResponse({"detail": "too many failed attempts for this address; try again later"},
-                            status_code=429, headers={"Retry-After": str(int(wait) + 1)})
-    user = people.authenticate(database, body.email, body.password)
-    if user is None:
-        throttle.failed(database, body.email)
-        return JSONResponse({"detail": "wrong e-mail or password"}, status_code=401)
-    throttle.succeeded(database, body.email)
+    result = throttle.guard.login(web(request).database(), body.email, body.password, throttle.client(request),
+                                  body.totp or None)
+    if result.outcome == "throttled":
+        return JSONResponse({"detail": throttled_message(result)}, status_code=429,
+                            headers={"Retry-After": result.retry_after_header})
+    if result.outcome == "invalid":
+        return JSONResponse({"detail": result.problem}, status_code=422)
+    if result.outcome != "ok" or result.user is None:
+        detail = {"code_required": CODE_REQUIRED, "wrong_code": WRONG_CODE}.get(result.outcome, WRONG_CREDENTIALS)
+        return JSONResponse({"detail": detail}, status_code=401)
+    with web(request).database().read() as s:
+        user = s.get(User, result.user.id)
+        assert user is not None
+        s.expunge(user)
     issued = web(request).codec.issue(user.id, user.password_hash or "")
     data = web(request).codec.read(issued)
     assert data is not None

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sparring.services import people
+from sparring.services.login_guard import LoginResult
 from sparring.store.models import User
 from sparring.web.deps import (
     Auth,
@@ -16,6 +17,7 @@ from sparring.web.deps import (
     render,
     web,
 )
+from sparring.web.login import WRONG_CODE, throttled_message
 from sparring.web.security import SESSION_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -66,19 +68,57 @@ def _login(request: Request, form: dict[str, str]) -> Response:
     email, password = form.get("email", ""), form.get("password", "")
     throttle = web(request).throttle
     database = web(request).database()
-    wait = throttle.blocked_for(database, email)
-    if wait:
-        return render(request, "login.html", None, status_code=429, email=email, next=safe_next(form.get("next")),
-                      error=f"Too many failed attempts for this address. Try again in {int(wait // 60) + 1} min.")
-    user = people.authenticate(database, email, password)
-    if user is None:
-        throttle.failed(database, email)
-        return render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
-                      email=email, next=safe_next(form.get("next")))
-    throttle.succeeded(database, email)
-    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    start_session(request, response, user)
+    result = throttle.guard.login(database, email, password, throttle.client(request), challenge=True)
+    return _login_answer(request, result, email=email, next_url=safe_next(form.get("next")))
+
+
+def _login_answer(request: Request, result: LoginResult, *, email: str, next_url: str,
+                  challenge: str | None = None) -> Response:
+    """The page for a login step's result: the session and a redirect, the code step, or the form again."""
+    if result.outcome == "ok" and result.user is not None:
+        with web(request).database().read() as s:
+            user = s.get(User, result.user.id)
+            assert user is not None
+            s.expunge(user)
+        response: Response = RedirectResponse(next_url, status_code=303)
+        start_session(request, response, user)
+        return response
+    if result.outcome == "code_required" or (challenge and result.outcome in ("wrong_code", "throttled", "invalid")):
+        error = {"wrong_code": WRONG_CODE.capitalize() + ".", "invalid": (result.problem or "")[:200],
+                 "throttled": throttled_message(result).capitalize() + "."}.get(result.outcome)
+        status = {"wrong_code": 401, "throttled": 429, "invalid": 422}.get(result.outcome, 200)
+        response = render(request, "login_code.html", None, status_code=status, error=error, next=next_url,
+                          challenge=result.challenge or challenge)
+    elif result.outcome == "throttled":
+        response = render(request, "login.html", None, status_code=429, email=email[:320], next=next_url,
+                          error=throttled_message(result).capitalize() + ".")
+    elif result.outcome == "invalid":
+        response = render(request, "login.html", None, status_code=422, email="", next=next_url,
+                          error=(result.problem or "")[:200])
+    elif result.outcome == "expired":
+        response = render(request, "login.html", None, status_code=401, email="", next=next_url,
+                          error="That sign-in has expired or was used up; log in again.")
+    else:
+        response = render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
+                          email=email[:320], next=next_url)
+    if result.outcome == "throttled":
+        response.headers["Retry-After"] = result.retry_after_header
     return response
+
+
+@router.post("/login/code")
+async def login_code_submit(request: Request) -> Response:
+    """The second step of a login with two-factor sign-in: the code for the pending login the form carries."""
+    form = await form_with_csrf(request, None)
+    return await run_in_threadpool(_login_code, request, form)
+
+
+def _login_code(request: Request, form: dict[str, str]) -> Response:
+    throttle = web(request).throttle
+    token = form.get("challenge", "")
+    result = throttle.guard.complete(web(request).database(), token, form.get("code", ""),
+                                     throttle.client(request))
+    return _login_answer(request, result, email="", next_url=safe_next(form.get("next")), challenge=token)
 
 
 @router.post("/logout")
