@@ -79,3 +79,101 @@ def test_production_hashing_is_argon2id_with_strong_parameters(monkeypatch: pyte
     digest = accounts.hash_password("correct horse battery")
     assert digest.startswith("$argon2id$") and "m=65536" in digest
     assert REAL_HASHER().verify("correct horse battery", digest)
+
+
+# --- account inputs (services.account_inputs) and the one password check --------------------------------------
+
+
+@pytest.mark.parametrize(("email", "problem"), [
+    ("<script>alert(1)</script>@x", "not an e-mail address"),
+    ("a@b", "not an e-mail address"),
+    ("a..b@acme.test", "not an e-mail address"),
+    ("ann@corp.local", "not an e-mail address"),
+    ("ann\x00@acme.test", "NUL"),
+    ("ann\ud800@acme.test", "surrogate"),
+    ("a" * 400 + "@acme.test", "too long"),
+    ("   ", "is empty"),
+])
+def test_bad_e_mail_addresses_are_refused_with_the_field_named(db: Database, email: str, problem: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Accounts(db).create_user("Acme", email, "s3cret-pass-long")
+    message = str(caught.value)
+    assert message.startswith("email:") and problem in message and len(message) < 300
+
+
+def test_e_mails_are_normalised_and_names_cleaned(db: Database) -> None:
+    acc = Accounts(db)
+    u = acc.create_user("  Acme\u202e  Corp ", " Ünal@Bücher.TEST ", "s3cret-pass-long", name=" Ünal \n Yıldız ",
+                        team="East\tCoast")
+    assert u.email == "ünal@bücher.test" and u.name == "Ünal Yıldız"
+    with db.read() as s:
+        assert s.scalar(select(Organisation.name)) == "Acme Corp"
+        assert s.scalar(select(Team.name)) == "East Coast"
+    for kwargs, field in (({"name": "N" * 201}, "name"), ({"name": "a\x00b"}, "name"), ({"team": "t" * 300}, "team")):
+        with pytest.raises(InvalidInput, match=f"^{field}:") as caught:
+            acc.create_user("Acme", f"{field}@acme.test", "s3cret-pass-long", **kwargs)  # type: ignore[arg-type]
+        assert "N" * 50 not in str(caught.value) and "t" * 50 not in str(caught.value)
+    with pytest.raises(InvalidInput, match=r"^organisation:"):
+        acc.create_user("O" * 201, "org@acme.test", "s3cret-pass-long")
+
+
+@pytest.mark.parametrize(("password", "problem"), [
+    ("12345678", "too short"),
+    ("short pw 11", "too short"),
+    ("password1234", "common passwords"),
+    ("qwertyuiop123", "common passwords"),
+    ("aaaaaaaaaaaaaaaa", "too easy to guess"),
+    ("abcdefghijklmnop", "too easy to guess"),
+    ("x" * 257, "too long"),
+    ("paper\x00lantern harbour", "NUL"),
+])
+def test_new_passwords_follow_the_policy_everywhere_they_are_set(db: Database, password: str, problem: str) -> None:
+    acc = Accounts(db)
+    u = acc.create_user("Acme", "ann@acme.test", "s3cret-pass-long", name="Ann")
+    with pytest.raises(InvalidInput, match=problem) as caught:
+        acc.create_user("Acme", "new@acme.test", password)
+    assert password not in str(caught.value)
+    with pytest.raises(InvalidInput, match=problem):
+        acc.set_password(u.id, password)
+    assert acc.authenticate("ann@acme.test", "s3cret-pass-long") is not None  # nothing changed
+
+
+def test_the_users_own_details_make_a_weak_password(db: Database) -> None:
+    with pytest.raises(InvalidInput, match="too easy to guess"):
+        Accounts(db).create_user("Globex", "rosalind.okafor@globex.test", "rosalindglobex", name="Rosalind")
+    Accounts(db).create_user("Globex", "someone@globex.test", "rosalindglobex ferry")  # fine for someone else
+
+
+def test_an_old_password_that_breaks_todays_policy_still_logs_in(db: Database) -> None:
+    import sparring.services.accounts as accounts
+
+    acc = Accounts(db)
+    u = acc.create_user("Acme", "old@acme.test", None)
+    with db.session() as s:  # stored under the old 8-character rule
+        s.get(User, u.id).password_hash = accounts.hash_password("12345678")  # type: ignore[union-attr]
+    assert acc.authenticate("old@acme.test", "12345678") == u
+
+
+def test_login_refuses_over_long_and_malformed_passwords_without_hashing(db: Database,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sparring.services.accounts as accounts
+
+    acc = Accounts(db)
+    acc.create_user("Acme", "ann@acme.test", "s3cret-pass-long")
+    light = accounts._hasher()
+    calls: list[int] = []
+
+    class Counting:
+        def verify_and_update(self, password: str, digest: str) -> object:
+            calls.append(len(password))
+            return light.verify_and_update(password, digest)
+
+        def hash(self, password: str) -> str:
+            return light.hash(password)
+
+    counting = Counting()
+    monkeypatch.setattr(accounts, "_hasher", lambda: counting)
+    for password in ("y" * 1_000_000, "a\x00b", "lone \udc00"):
+        assert acc.authenticate("ann@acme.test", password) is None
+    assert calls == []
+    assert acc.authenticate("nobody@acme.test", "s3cret-pass-long") is None and calls == [16]

@@ -140,3 +140,30 @@ def test_0004_adds_a_nullable_persona_state_and_0005_the_login_failures(db: Data
         assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 3
     assert db.upgrade() == ("0003", migrate.SCHEMA_HEAD)
     assert _diff(db) == []
+
+
+def test_0007_adds_the_login_guard_tables_and_keeps_users_and_their_reps(db: Database) -> None:
+    """Adding and dropping the TOTP columns must not rebuild ``users`` (on SQLite a batch copy would drop the
+    old table and cascade to every rep and turn)."""
+    from sparring.store.models import LoginKnownClient, RecoveryCode
+
+    migrate.upgrade(db.engine, "0003")
+    _old_rep(db)
+    db.upgrade()
+    assert _diff(db) == []
+    with db.session() as s:
+        s.add(RecoveryCode(user_id=1, code_hash="h" * 64))
+        s.add(LoginKnownClient(key="k" * 64, at=1.0))
+        s.get(User, 1).totp_secret = "JBSWY3DPEHPK3PXP"  # type: ignore[union-attr]
+    migrate.downgrade(db.engine, "0005")
+    assert not {"recovery_codes", "login_known_clients", "login_challenges"} & set(inspect(db.engine).get_table_names())
+    assert "totp_secret" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM reps")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 2
+    db.upgrade()
+    assert _diff(db) == []
+    with db.read() as s:
+        user = s.get(User, 1)
+        assert user is not None and user.totp_secret is None and user.totp_enabled_at is None

@@ -35,11 +35,13 @@ DRILL: dict[str, set[str]] = {
 }
 
 # every route of the app, by kind of access rule
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/setup"), ("POST", "/setup"), ("POST", "/logout"),
-          ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
+          ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
-             ("POST", "/api/reps")}
+             ("POST", "/api/reps"), ("GET", "/account"), ("POST", "/account/totp/begin"),
+             ("POST", "/account/totp/confirm"), ("POST", "/account/totp/disable"),
+             ("POST", "/account/totp/recovery-codes")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
 REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("GET", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),

@@ -153,21 +153,18 @@ def test_repeated_failed_logins_are_throttled(world: World) -> None:
     assert c.post("/api/auth/login", json={"email": email("learner_a2"), "password": PASSWORD}).status_code == 200
 
 
-def test_throttle_forgets_failures_after_the_window(world: World) -> None:
-    from sparring.web import security
+def test_guard_backoff_ends_after_its_wait(world: World) -> None:
+    from sparring.services.login_guard import LoginGuard
 
     now = [1000.0]
-    throttle = security.LoginThrottle(limit=3, window=60, clock=lambda: now[0])
-    for _ in range(3):
-        throttle.failed(world.database, "Window@x.test")
-    assert throttle.blocked_for(world.database, "window@x.test") == 60
-    now[0] += 59
-    assert 0 < throttle.blocked_for(world.database, "window@x.test") <= 1
-    now[0] += 2
-    assert throttle.blocked_for(world.database, "window@x.test") == 0
-    throttle.failed(world.database, "window@x.test")
-    throttle.succeeded(world.database, "window@x.test")
-    assert throttle.blocked_for(world.database, "window@x.test") == 0
+    guard = LoginGuard(clock=lambda: now[0])
+    for _ in range(5):
+        assert guard.login(world.database, "Window@x.test", "wrong guess here", "10.0.0.1").outcome == "wrong"
+    assert guard.wait_for(world.database, "window@x.test", "10.0.0.1") == (1, "pair")
+    now[0] += 0.5
+    assert 0 < guard.wait_for(world.database, "window@x.test", "10.0.0.1")[0] <= 0.5
+    now[0] += 0.5
+    assert guard.wait_for(world.database, "window@x.test", "10.0.0.1") == (0, None)
 
 
 def test_the_turn_route_checks_the_user_on_every_turn(world: World) -> None:

@@ -23,6 +23,11 @@ from sparring.web.login import throttled_message
 router = APIRouter(include_in_schema=False)
 
 
+def _factor(request: Request) -> SecondFactor:
+    """The second-factor service on the login guard's clock (one clock for enrolment and login)."""
+    return SecondFactor(web(request).database(), clock=web(request).throttle.guard.clock)
+
+
 def qr_svg(uri: str) -> str:
     """The URI as an inline SVG QR code (only paths: nothing of the input is written as text)."""
     import segno
@@ -32,7 +37,7 @@ def qr_svg(uri: str) -> str:
 
 def _page(request: Request, auth: Auth, *, status_code: int = 200, error: str | None = None,
           codes: list[str] | None = None) -> Response:
-    factor = SecondFactor(web(request).database())
+    factor = _factor(request)
     status = factor.status(auth.viewer.id)
     pending: Enrolment | None = factor.pending(auth.viewer.id) if status.pending else None
     return render(request, "account.html", auth, active="account", status_code=status_code, status=status,
@@ -50,7 +55,7 @@ async def totp_begin(request: Request, auth: PageAuth) -> Response:
 
     def work() -> Response:
         try:
-            SecondFactor(web(request).database()).begin(auth.viewer.id)
+            _factor(request).begin(auth.viewer.id)
         except ServiceError as exc:
             return _page(request, auth, status_code=409, error=str(exc))
         return RedirectResponse("/account#two-factor", status_code=303)
@@ -64,7 +69,7 @@ async def totp_confirm(request: Request, auth: PageAuth) -> Response:
 
     def work() -> Response:
         try:
-            codes = SecondFactor(web(request).database()).confirm(auth.viewer.id, form.get("code", "")[:40])
+            codes = _factor(request).confirm(auth.viewer.id, form.get("code", "")[:40])
         except ServiceError as exc:
             return _page(request, auth, status_code=400, error=str(exc))
         return _page(request, auth, codes=codes)
@@ -96,7 +101,7 @@ async def totp_disable(request: Request, auth: PageAuth) -> Response:
         refused = _reauthenticated(request, auth, form)
         if refused is not None:
             return refused
-        SecondFactor(web(request).database()).disable(auth.viewer.id)
+        _factor(request).disable(auth.viewer.id)
         response = RedirectResponse("/account", status_code=303)
         set_flash(response, "ok", "Two-factor sign-in is off.")
         return response
@@ -112,7 +117,7 @@ async def totp_new_codes(request: Request, auth: PageAuth) -> Response:
         refused = _reauthenticated(request, auth, form)
         if refused is not None:
             return refused
-        codes = SecondFactor(web(request).database()).regenerate_recovery_codes(auth.viewer.id)
+        codes = _factor(request).regenerate_recovery_codes(auth.viewer.id)
         return _page(request, auth, codes=codes)
 
     return await run_in_threadpool(work)
