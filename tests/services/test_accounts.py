@@ -177,3 +177,28 @@ def test_login_refuses_over_long_and_malformed_passwords_without_hashing(db: Dat
         assert acc.authenticate("ann@acme.test", password) is None
     assert calls == []
     assert acc.authenticate("nobody@acme.test", "s3cret-pass-long") is None and calls == [16]
+
+
+def test_the_people_admin_path_uses_the_same_rules(db: Database) -> None:
+    from sparring.services import people
+
+    acc = Accounts(db)
+    acc.create_user("Acme", "ann@acme.test", "s3cret-pass-long", role="admin")
+    org_id = acc.org_id("Acme")
+    with db.session() as s:
+        for kwargs, field in (({"name": "Bad\x00Name"}, "name"), ({"email": "x\x00@acme.test"}, "email"),
+                              ({"email": "<b>@x"}, "email"), ({"password": "acmeacmeacme"}, "password"),
+                              ({"name": "n" * 5000}, "name")):
+            args = {"email": "new@acme.test", "name": "New", "role": "learner", "password": "s3cret-pass-long",
+                    **kwargs}
+            with pytest.raises(people.PeopleError) as caught:
+                people.create_user(s, org_id, **args)  # type: ignore[arg-type]
+            assert str(caught.value).startswith(field + ":") and "n" * 50 not in str(caught.value)
+        with pytest.raises(people.PeopleError, match=r"^team:"):
+            people.ensure_team(s, org_id, "t\x00")
+        user = people.create_user(s, org_id, "new@acme.test", " New \u202ePerson ", "learner", "s3cret-pass-long")
+        assert user.name == "New Person"
+        with pytest.raises(people.PeopleError, match=r"^password: too short"):
+            people.reset_password(s, org_id, user.id, "short")
+    local = acc.local_learner()
+    assert acc.find_user("learner@localhost") == local

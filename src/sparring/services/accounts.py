@@ -212,7 +212,7 @@ class Accounts:
             return _record(s, user)
 
     def find_user(self, email: str) -> UserRecord:
-        email_n = normalise_email(email)
+        email_n = LOCAL_LEARNER_EMAIL if email.strip().lower() == LOCAL_LEARNER_EMAIL else normalise_email(email)
         with self.db.read() as s:
             user = s.scalar(select(User).where(User.email == email_n))
             if user is None:
