@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
     secret_key: str | None = None
+    #: the address people reach the web app at (e.g. https://sparring.example.com): https turns on Secure
+    #: cookies and HSTS (docs/security.md)
+    public_url: str | None = None
+    #: who receives vulnerability reports for this installation (a mailto: or https: URI), published in
+    #: /.well-known/security.txt; without it that file is not served
+    security_contact: str | None = None
     #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
     #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
     sqlite_synchronous: Literal["normal", "full"] = "normal"

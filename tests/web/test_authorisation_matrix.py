@@ -36,12 +36,13 @@ DRILL: dict[str, set[str]] = {
 
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/setup"), ("POST", "/setup"), ("POST", "/logout"),
-          ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz")}
+          ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
+          ("GET", "/.well-known/security.txt")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
-REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("GET", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
+REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}")}
@@ -144,7 +145,7 @@ def test_only_the_owner_may_act_on_a_rep(world: World, clients: dict[str, TestCl
         before = world.practice.get_rep(rep_id)
         calls = [
             c.post(f"/reps/{rep_id}/turns", json={"text": "hello there"}),
-            c.get(f"/reps/{rep_id}/reply"),
+            c.post(f"/reps/{rep_id}/reply"),
             c.post(f"/reps/{rep_id}/end", data={"csrf_token": token}),
             c.post(f"/reps/{rep_id}/score", data={"csrf_token": token}),
             c.post(f"/reps/{rep_id}/branch", data={"csrf_token": token, "turn": "1"}),

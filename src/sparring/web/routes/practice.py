@@ -281,9 +281,11 @@ def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: s
     push(_done(reply, result.ended, result.outcome, result.fallback_reason, scored, rep_id))
 
 
-@router.get("/reps/{rep_id}/reply")
+@router.post("/reps/{rep_id}/reply")
 def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
-    """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE."""
+    """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE. A POST
+    with the CSRF header: it writes the persona's turn (and may score the rep), which a GET must never do."""
+    check_csrf(request, None, auth)
     database = web(request).database()
     _own(database, auth.viewer, rep_id)
     svc = practice_service(request)
