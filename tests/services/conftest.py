@@ -19,7 +19,7 @@ db = support.db
 
 @pytest.fixture
 def content(db: Database) -> ContentService:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     svc.import_paths([support.DATA / "test-rubric.yaml", support.DATA / "test-scenario.yaml"])
     return svc
 

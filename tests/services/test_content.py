@@ -26,7 +26,7 @@ def _count(db: Database) -> int:
 
 
 def test_import_stores_versions_and_skips_unchanged(db: Database) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     items = svc.import_paths([DATA])
     assert sorted((i.kind, i.id, i.new) for i in items) == [
         ("rubric", "test-discovery", True),
@@ -42,13 +42,13 @@ def test_invalid_content_never_half_loads(db: Database, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((DATA / "test-scenario.yaml").read_text().replace("max_turns: 12", "max_turns: 1"))
     with pytest.raises(ContentError) as err:
-        ContentService(db).import_paths([DATA / "test-rubric.yaml", bad])
+        ContentService.installation(db).import_paths([DATA / "test-rubric.yaml", bad])
     assert any(p.field == "max_turns" and p.line > 0 for p in err.value.problems)
     assert _count(db) == 0
 
 
 def test_scenario_may_use_a_rubric_imported_earlier(db: Database) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     with pytest.raises(ContentError, match="unknown rubric 'test-discovery'"):
         svc.import_paths([DATA / "test-scenario.yaml"])
     svc.import_paths([DATA / "test-rubric.yaml"])
@@ -79,7 +79,7 @@ def test_edits_make_new_versions_and_old_reps_keep_theirs(
 
 
 def test_drafts_are_not_served_as_current(db: Database, tmp_path: Path) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     svc.import_paths([DATA])
     current = svc.get_scenario("test-guarded-buyer")
     draft = tmp_path / "draft.yaml"
@@ -94,7 +94,7 @@ def test_built_ins_are_served_when_nothing_is_imported(db: Database) -> None:
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
     sid, builtin = next(iter(lib.scenarios.items()))
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     assert svc.get_scenario(sid) == builtin
     assert svc.get_scenario(sid, builtin.version) == builtin
     assert sid in svc.ids("scenario")
@@ -162,7 +162,7 @@ def test_built_in_versions_a_rep_used_survive_a_library_change(
     upgraded = tmp_path / "upgraded.yaml"
     upgraded.write_text((DATA / "test-scenario.yaml").read_text().replace("guarded, busy", "guarded, curt"))
     monkeypatch.setattr(content_module, "get_library", lambda: library_with(upgraded))
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     assert svc.get_scenario("test-guarded-buyer").version != old_version  # new reps get the new built-in
     kept = svc.get_scenario("test-guarded-buyer", old_version)  # the old rep still finds its own
     assert kept.version == old_version and kept.persona.personality.startswith("guarded, busy")
@@ -180,7 +180,7 @@ def test_every_built_in_round_trips_through_its_kept_copy(db: Database) -> None:
     lib = get_library()
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     with db.session() as s:
         for item in [*lib.scenarios.values(), *lib.rubrics.values()]:
             svc.keep_version(s, item)
