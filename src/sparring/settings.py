@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     #: address that many entries from the right. 0 (the default) ignores the header and counts the peer address
     #: (docs/web.md, "Accounts and logging in")
     trusted_proxies: int = Field(default=0, ge=0, le=10)
+    #: the address people reach the web app at (e.g. https://sparring.example.com): https turns on Secure
+    #: cookies and HSTS (docs/security.md)
+    public_url: str | None = None
+    #: who receives vulnerability reports for this installation (a mailto: or https: URI), published in
+    #: /.well-known/security.txt; without it that file is not served
+    security_contact: str | None = None
     #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
     #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
     sqlite_synchronous: Literal["normal", "full"] = "normal"

@@ -1,5 +1,6 @@
-"""Operators' commands see imported content: ``rubrics list``, ``scenarios list|show``, ``score --rubric ID`` and
-``rubric test ID`` resolve ids in the database first, then the built-ins; a stored rubric runs its own tests."""
+"""Operators' commands see installation-wide imported content: ``rubrics list``, ``scenarios list|show``,
+``score --rubric ID`` and ``rubric test ID`` resolve ids in the database first, then the built-ins; a stored rubric
+runs its own tests. Content imported for one organisation (``--org``) stays out of their view."""
 
 from __future__ import annotations
 
@@ -100,3 +101,32 @@ def test_read_only_commands_never_create_a_database(
     assert sorted(r["id"] for r in json.loads(out)) == sorted(LIB.rubrics)
     assert run(capsys, "rubric", "test", "discovery")[0] == 0
     assert not (tmp_path / "data" / "sparring.db").exists()
+
+
+def test_an_organisations_content_stays_out_of_the_operators_view(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``content import --org`` is that organisation's content: its learners practise it, the operators' commands
+    (which see the installation-wide scope) do not list, show or score with it."""
+    monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
+    reset_settings_cache()
+    code, _, err = run(capsys, "users", "create", "--org", "Acme", "--email", "lee@acme.test", "--password",
+                       "s3cret-pass", "--role", "learner")  # fmt: skip
+    assert code == 0, err
+    assert run(capsys, "content", "import", "--org", "Acme", str(support.DATA))[0] == 0
+    scenarios = [r["id"] for r in json.loads(run(capsys, "scenarios", "list", "--json")[1])]
+    rubrics = [r["id"] for r in json.loads(run(capsys, "rubrics", "list", "--json")[1])]
+    assert "test-guarded-buyer" not in scenarios and "test-discovery" not in rubrics
+    code, _, err = run(capsys, "scenarios", "show", "test-guarded-buyer")
+    assert code == 1 and "unknown scenario 'test-guarded-buyer'" in err
+    transcript = DISCOVERY.parent / "tests" / "discovery-strong.txt"
+    code, _, err = run(capsys, "score", str(transcript), "--rubric", "test-discovery")
+    assert code == 1 and "unknown rubric 'test-discovery'" in err
+    script = tmp_path / "s.txt"
+    script.write_text("What slows your team down?\n")
+    code, out, err = run(capsys, "practice", "test-guarded-buyer", "--user", "lee@acme.test", "--script", str(script),
+                         "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["scenario"] == "test-guarded-buyer"
+    code, _, err = run(capsys, "practice", "test-guarded-buyer", "--script", str(script), "--json")  # local learner
+    assert code == 1 and "unknown scenario 'test-guarded-buyer'" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ db = support.db
 
 @pytest.fixture
 def content(db: Database) -> ContentService:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     svc.import_paths([support.DATA / "test-rubric.yaml", support.DATA / "test-scenario.yaml"])
     return svc
 
@@ -49,3 +50,13 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
     monkeypatch.setattr(accounts, "_hasher", lambda: light)
+
+
+
+@pytest.fixture
+def tenants(practice: PracticeService, learner: UserRecord, tmp_path: Path) -> tuple[support.Tenant, support.Tenant]:
+    """Acme (the ``learner``'s organisation) and Globex, each with its own content; the fixture ``content``
+    imported the test scenario and rubric installation-wide."""
+    other = Accounts(practice.db).create_user("Globex", "max@globex.test", None, role="learner", team="North")
+    return (support.make_tenant(practice, learner, "acme", tmp_path / "acme"),
+            support.make_tenant(practice, other, "globex", tmp_path / "globex"))

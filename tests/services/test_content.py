@@ -18,6 +18,8 @@ from sparring.store.db import Database
 from sparring.store.models import ContentVersion
 
 DATA: Path = support.DATA
+EDITED_BUILTIN = support.EDITED_BUILTIN
+Tenant = support.Tenant
 
 
 def _count(db: Database) -> int:
@@ -26,7 +28,7 @@ def _count(db: Database) -> int:
 
 
 def test_import_stores_versions_and_skips_unchanged(db: Database) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     items = svc.import_paths([DATA])
     assert sorted((i.kind, i.id, i.new) for i in items) == [
         ("rubric", "test-discovery", True),
@@ -42,13 +44,13 @@ def test_invalid_content_never_half_loads(db: Database, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((DATA / "test-scenario.yaml").read_text().replace("max_turns: 12", "max_turns: 1"))
     with pytest.raises(ContentError) as err:
-        ContentService(db).import_paths([DATA / "test-rubric.yaml", bad])
+        ContentService.installation(db).import_paths([DATA / "test-rubric.yaml", bad])
     assert any(p.field == "max_turns" and p.line > 0 for p in err.value.problems)
     assert _count(db) == 0
 
 
 def test_scenario_may_use_a_rubric_imported_earlier(db: Database) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     with pytest.raises(ContentError, match="unknown rubric 'test-discovery'"):
         svc.import_paths([DATA / "test-scenario.yaml"])
     svc.import_paths([DATA / "test-rubric.yaml"])
@@ -79,7 +81,7 @@ def test_edits_make_new_versions_and_old_reps_keep_theirs(
 
 
 def test_drafts_are_not_served_as_current(db: Database, tmp_path: Path) -> None:
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     svc.import_paths([DATA])
     current = svc.get_scenario("test-guarded-buyer")
     draft = tmp_path / "draft.yaml"
@@ -94,7 +96,7 @@ def test_built_ins_are_served_when_nothing_is_imported(db: Database) -> None:
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
     sid, builtin = next(iter(lib.scenarios.items()))
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     assert svc.get_scenario(sid) == builtin
     assert svc.get_scenario(sid, builtin.version) == builtin
     assert sid in svc.ids("scenario")
@@ -162,7 +164,7 @@ def test_built_in_versions_a_rep_used_survive_a_library_change(
     upgraded = tmp_path / "upgraded.yaml"
     upgraded.write_text((DATA / "test-scenario.yaml").read_text().replace("guarded, busy", "guarded, curt"))
     monkeypatch.setattr(content_module, "get_library", lambda: library_with(upgraded))
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     assert svc.get_scenario("test-guarded-buyer").version != old_version  # new reps get the new built-in
     kept = svc.get_scenario("test-guarded-buyer", old_version)  # the old rep still finds its own
     assert kept.version == old_version and kept.persona.personality.startswith("guarded, busy")
@@ -180,7 +182,7 @@ def test_every_built_in_round_trips_through_its_kept_copy(db: Database) -> None:
     lib = get_library()
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
-    svc = ContentService(db)
+    svc = ContentService.installation(db)
     with db.session() as s:
         for item in [*lib.scenarios.values(), *lib.rubrics.values()]:
             svc.keep_version(s, item)
@@ -191,3 +193,104 @@ def test_every_built_in_round_trips_through_its_kept_copy(db: Database) -> None:
         for row in rows:
             model = parse_model(row.yaml_text, Scenario if row.kind == "scenario" else Rubric)
             assert model.version == row.version, f"{row.kind} {row.content_id} changes when kept"
+
+
+# --- tenancy: each organisation sees the built-ins, installation-wide rows and its own rows, nothing else ---------
+
+
+def test_each_organisation_resolves_its_own_content_first_and_never_sees_anothers(
+    content: ContentService, tenants: tuple[Tenant, Tenant]
+) -> None:
+    acme, globex = tenants
+    builtin = get_library().scenarios[EDITED_BUILTIN]
+    for me, them in ((acme, globex), (globex, acme)):
+        svc = me.content
+        assert svc.get_scenario(EDITED_BUILTIN).title == me.edit_title  # its own edit of the built-in wins
+        assert svc.get_scenario(me.scenario_id).rubric == me.rubric_id
+        assert svc.get_rubric(me.rubric_id).id == me.rubric_id
+        assert svc.get_scenario("test-guarded-buyer").id == "test-guarded-buyer"  # installation-wide
+        assert me.scenario_id in svc.ids("scenario") and them.scenario_id not in svc.ids("scenario")
+        assert me.rubric_id in svc.ids("rubric") and them.rubric_id not in svc.ids("rubric")
+        titles = {s.title for s in svc.list_scenarios()}
+        assert me.edit_title in titles and them.edit_title not in titles and builtin.title not in titles
+        assert them.rubric_id not in {r.id for r in svc.list_rubrics()}
+        with pytest.raises(UnknownContentError) as unknown:
+            svc.get_scenario(them.scenario_id)
+        assert them.scenario_id not in unknown.value.known and me.scenario_id in unknown.value.known
+        with pytest.raises(UnknownContentError):
+            svc.get_rubric(them.rubric_id)
+        with pytest.raises(NotFound):  # not even by the version a rep of theirs pinned
+            svc.get_scenario(EDITED_BUILTIN, them.edit_version)
+        assert [v for v, _ in svc.versions("scenario", EDITED_BUILTIN)] == [me.edit_version]
+        assert svc.versions("scenario", them.scenario_id) == []
+    # the operators' scope sees the built-ins and installation-wide imports, no organisation's content
+    assert content.org_id is None
+    assert content.get_scenario(EDITED_BUILTIN) == builtin
+    assert not {acme.scenario_id, globex.scenario_id, acme.rubric_id} & set(content.ids("scenario") +
+                                                                            content.ids("rubric"))
+    with pytest.raises(NotFound):
+        content.get_scenario(EDITED_BUILTIN, acme.edit_version)
+    assert content.versions("scenario", EDITED_BUILTIN) == []
+
+
+def test_reps_start_and_score_only_on_their_organisations_content(
+    practice: PracticeService, tenants: tuple[Tenant, Tenant], tmp_path: Path
+) -> None:
+    acme, globex = tenants
+    with pytest.raises(UnknownContentError):
+        practice.start_rep(globex.user, acme.scenario_id)
+    rep = practice.start_rep(acme.user, acme.scenario_id)
+    assert (rep.rubric_id, rep.rubric_version) == (acme.rubric_id, acme.content.get_rubric(acme.rubric_id).version)
+    edited = practice.start_rep(globex.user, EDITED_BUILTIN)
+    assert edited.scenario_version == globex.edit_version
+    # Acme changes its rubric: the rep is still scored against the version it pinned
+    changed = tmp_path / "changed.yaml"
+    changed.write_text((DATA / "test-rubric.yaml").read_text().replace("id: test-discovery", f"id: {acme.rubric_id}")
+                       .replace("pass_mark: 60", "pass_mark: 61"))
+    [newer] = acme.content.import_paths([changed])
+    assert newer.new and acme.content.get_rubric(acme.rubric_id).version == newer.version
+    practice.submit_turn(rep.id, "What slows you down?")
+    practice.end_rep(rep.id)
+    card = practice.score_rep(rep.id)
+    assert (card.rubric.id, card.rubric.version) == (acme.rubric_id, rep.rubric_version)
+    assert practice.get_rep(rep.id).scenario_version == rep.scenario_version
+    # starting the reps kept no organisation's content as installation-wide rows
+    with practice.db.read() as s:
+        shared = set(s.scalars(select(ContentVersion.content_id).where(ContentVersion.org_id.is_(None))))
+    assert not shared & {acme.scenario_id, acme.rubric_id, globex.scenario_id, globex.rubric_id}
+
+
+def test_content_kept_for_a_rep_stays_in_its_organisation(db: Database, tenants: tuple[Tenant, Tenant]) -> None:
+    from sparring.content.loader import parse_model
+    from sparring.content.scenario import Scenario
+
+    acme, globex = tenants
+    # a version no row holds any more (deleted by hand): keeping it must not publish it installation-wide
+    gone = parse_model(acme.scenario_yaml.replace("The Acme deal", "The Acme deal, deleted"), Scenario)
+    with db.session() as s:
+        acme.content.keep_version(s, gone)
+    with db.read() as s:
+        owner = s.scalar(select(ContentVersion.org_id).where(ContentVersion.version == gone.version))
+    assert owner == acme.user.org_id
+    assert acme.content.get_scenario(gone.id, gone.version) == gone
+    with pytest.raises(NotFound):
+        globex.content.get_scenario(gone.id, gone.version)
+
+
+def test_ids_without_a_published_version_are_not_listed(content: ContentService, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text((DATA / "test-scenario.yaml").read_text().replace("id: test-guarded-buyer", "id: draft-only"))
+    [item] = content.import_paths([draft], publish=False)
+    assert "draft-only" not in content.ids("scenario")
+    assert "draft-only" not in {s.id for s in content.list_scenarios()}  # the library page does not fail on it
+    assert content.get_scenario("draft-only", item.version).id == "draft-only"  # found by its version
+
+
+def test_every_content_service_names_its_scope(db: Database) -> None:
+    from sparring.services.access import Viewer
+
+    with pytest.raises(TypeError):
+        ContentService(db)  # type: ignore[call-arg]
+    viewer = Viewer(id=1, org_id=7, role="learner", name="Lee", email="lee@acme.test")
+    assert ContentService.for_viewer(db, viewer).org_id == 7
+    assert ContentService.installation(db).org_id is None

@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,6 +26,11 @@ from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState
 from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard
 from sparring.store.db import Database, forget_databases
+
+if TYPE_CHECKING:
+    from sparring.services.content import ContentService
+    from sparring.services.practice import PracticeService
+    from sparring.services.records import UserRecord
 
 DATA = Path(__file__).parent / "data"
 PG_BASE = os.environ.get("SPARRING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -186,3 +194,46 @@ class FakeScorer:
             metrics={"question_count": sum("?" in t.text for t in learner)},
             feedback=Feedback(),
         )
+
+
+# --- two organisations with their own content (services and web tenancy tests) ---------------------------
+
+EDITED_BUILTIN = "sales-guarded-discovery"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One organisation's own content, imported into its scope: a rubric, a scenario scored with it, and an edit
+    of a built-in scenario (title "<Name> edition")."""
+
+    user: UserRecord
+    content: ContentService
+    rubric_id: str
+    scenario_id: str
+    edit_title: str
+    scenario_yaml: str  # the exact text stored for its own scenario
+    edit_version: str
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_tenant(practice: PracticeService, user: UserRecord, name: str, folder: Path) -> Tenant:
+    from sparring.content.library import LIBRARY_DIR
+
+    folder.mkdir()
+    rubric = (DATA / "test-rubric.yaml").read_text().replace("id: test-discovery", f"id: {name}-rubric")
+    rubric = rubric.replace("title: Test discovery rubric", f"title: {name.title()} rubric")
+    scenario = (DATA / "test-scenario.yaml").read_text().replace("id: test-guarded-buyer", f"id: {name}-deal")
+    scenario = scenario.replace("rubric: test-discovery", f"rubric: {name}-rubric")
+    scenario = scenario.replace("title: A guarded buyer (test)", f"title: The {name.title()} deal")
+    edit = (LIBRARY_DIR / "scenarios" / f"{EDITED_BUILTIN}.yaml").read_text(encoding="utf-8")
+    edit = re.sub(r"^title: .*$", f"title: {name.title()} edition", edit, count=1, flags=re.M)
+    content = practice.content_for(user.org_id)
+    items = content.import_paths([_write(folder / "r.yaml", rubric), _write(folder / "s.yaml", scenario),
+                                  _write(folder / "e.yaml", edit)])
+    assert all(i.new for i in items)
+    edit_version = next(i.version for i in items if i.id == EDITED_BUILTIN)
+    return Tenant(user, content, f"{name}-rubric", f"{name}-deal", f"{name.title()} edition", scenario, edit_version)

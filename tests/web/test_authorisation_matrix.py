@@ -6,10 +6,20 @@ so no page can ship without an access decision.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from web_support import LINES, World, login
+from httpx import Response
+from web_support import LINES, World, build_world, login
+
+from sparring.settings import Settings
+from sparring.store.db import get_database
+from sparring.web.app import create_app
 
 ROLES = ["learner_a1", "learner_a2", "manager_a", "admin_a", "learner_b1", "manager_b", "admin_b"]
 OWNER = {"a1_public": "learner_a1", "a1_private": "learner_a1", "a2_open": "learner_a2", "a3_west": "learner_a3",
@@ -36,14 +46,15 @@ DRILL: dict[str, set[str]] = {
 
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
-          ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz")}
+          ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
+          ("GET", "/.well-known/security.txt")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("GET", "/account"), ("POST", "/account/totp/begin"),
              ("POST", "/account/totp/confirm"), ("POST", "/account/totp/disable"),
              ("POST", "/account/totp/recovery-codes")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
-REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("GET", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
+REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}")}
@@ -146,7 +157,7 @@ def test_only_the_owner_may_act_on_a_rep(world: World, clients: dict[str, TestCl
         before = world.practice.get_rep(rep_id)
         calls = [
             c.post(f"/reps/{rep_id}/turns", json={"text": "hello there"}),
-            c.get(f"/reps/{rep_id}/reply"),
+            c.post(f"/reps/{rep_id}/reply"),
             c.post(f"/reps/{rep_id}/end", data={"csrf_token": token}),
             c.post(f"/reps/{rep_id}/score", data={"csrf_token": token}),
             c.post(f"/reps/{rep_id}/branch", data={"csrf_token": token, "turn": "1"}),
@@ -213,3 +224,252 @@ def test_admin_cannot_touch_another_organisations_people(world: World, clients: 
     user = Accounts(world.database).get_user(victim)
     assert user.role == "learner" and user.is_active
     assert "learner_a1@acme.test" not in c.get("/admin/users").text
+
+
+# --- content tenancy ---------------------------------------------------------------------------------------
+# Two organisations each publish, through the editor, their own rubric, their own scenario scored with it and their
+# own edit of the same built-in scenario (different titles). Every page of either organisation must then show its
+# own content and nothing of the other's. The content world is separate from ``world`` above, so reps started here
+# never change the rep matrix.
+
+EDITED_BUILTIN = "mgmt-coaching-1on1"
+SCENARIO_BASE = "sales-guarded-discovery"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    org: str
+    admin: str
+    learner: str
+    manager: str
+    scenario_id: str
+    scenario_title: str
+    persona: str
+    summary_word: str
+    edit_title: str
+    rubric_id: str
+    rubric_title: str
+    criterion: str
+
+    def marks(self) -> list[str]:
+        """Strings only this organisation's content contains: none may reach the other organisation."""
+        return [self.scenario_id, self.scenario_title, self.persona, self.summary_word, self.edit_title,
+                self.rubric_id, self.rubric_title, self.criterion]
+
+
+TENANTS = {
+    "a": Tenant("a", "admin_a", "learner_a1", "manager_a", "acme-zircon-review", "Zircon account review",
+                "Ambergris Quill", "Quillwort", "Coaching one to one, Marmalade edition", "acme-lantern",
+                "Lantern listening rubric", "Asks lantern questions"),
+    "b": Tenant("b", "admin_b", "learner_b1", "manager_b", "globex-basalt-review", "Basalt account review",
+                "Obsidian Fern", "Tamarind", "Coaching one to one, Tangerine edition", "globex-pylon",
+                "Pylon listening rubric", "Asks pylon questions"),
+}
+TWIN_ID, TWIN_TITLE = "globex-walrus-twin", "Walrus twin scenario"
+
+
+def _other(org: str) -> Tenant:
+    return TENANTS["b" if org == "a" else "a"]
+
+
+def _library_file(name: str) -> str:
+    from sparring.content.library import LIBRARY_DIR
+
+    return (LIBRARY_DIR / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _rubric_yaml(t: Tenant) -> str:
+    from sparring.web.routes.admin import NEW_RUBRIC
+
+    return (NEW_RUBRIC.replace("id: my-rubric", f"id: {t.rubric_id}")
+            .replace("title: My rubric", f"title: {t.rubric_title}")
+            .replace("name: Asks open questions", f"name: {t.criterion}"))
+
+
+def _scenario_yaml(t: Tenant, rubric: str | None = None) -> str:
+    text = _library_file(SCENARIO_BASE)
+    text = re.sub(r"^id: .*$", f"id: {t.scenario_id}", text, count=1, flags=re.M)
+    text = re.sub(r"^title: .*$", f"title: {t.scenario_title}", text, count=1, flags=re.M)
+    text = re.sub(r"^summary: ", f"summary: {t.summary_word} ", text, count=1, flags=re.M)
+    text = re.sub(r"^rubric: .*$", f"rubric: {rubric or t.rubric_id}", text, count=1, flags=re.M)
+    return re.sub(r"^  name: .*$", f"  name: {t.persona}", text, count=1, flags=re.M)
+
+
+def _edit_yaml(t: Tenant) -> str:
+    return re.sub(r"^title: .*$", f"title: {t.edit_title}", _library_file(EDITED_BUILTIN), count=1, flags=re.M)
+
+
+def _twin_yaml() -> str:
+    text = re.sub(r"^id: .*$", f"id: {TWIN_ID}", _library_file(SCENARIO_BASE), count=1, flags=re.M)
+    return re.sub(r"^title: .*$", f"title: {TWIN_TITLE}", text, count=1, flags=re.M)
+
+
+def _publish(c: TestClient, text: str) -> Response:
+    return c.post("/admin/content/publish", data={"csrf_token": c.headers["X-CSRF-Token"], "yaml": text})
+
+
+@dataclass
+class ContentWorld:
+    world: World
+    clients: dict[str, TestClient]
+
+
+@pytest.fixture(scope="module")
+def tenancy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContentWorld]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("tenancy-data"))
+    w = build_world(create_app(settings), get_database(settings.resolved_database_url))
+    clients = {role: login(w.app, role) for role in [*ROLES, "learner_a3"]}
+    for t in TENANTS.values():
+        admin = clients[t.admin]
+        for text in (_rubric_yaml(t), _scenario_yaml(t), _edit_yaml(t)):
+            r = _publish(admin, text)
+            assert r.status_code == 303, r.text[-1500:]
+    assert _publish(clients["admin_b"], _twin_yaml()).status_code == 303
+    yield ContentWorld(w, clients)
+
+
+def _absent(text: str, marks: list[str], where: str) -> None:
+    leaked = [m for m in marks if m in text]
+    assert not leaked, f"{where} shows another organisation's content: {leaked}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_library_and_search_show_only_the_viewers_organisation(tenancy: ContentWorld, role: str) -> None:
+    c, mine, theirs = tenancy.clients[role], TENANTS[ORG[role]], _other(ORG[role])
+    page = c.get("/").text
+    assert mine.scenario_title in page and mine.edit_title in page
+    _absent(page, [*theirs.marks(), TWIN_TITLE if ORG[role] == "a" else "\0"], f"{role} /")
+    for word in (theirs.summary_word, theirs.persona.split()[0], theirs.scenario_title.split()[0], "Tangerine",
+                 "Marmalade"):
+        found = c.get("/", params={"q": word})
+        assert found.status_code == 200
+        if word in mine.edit_title:
+            assert mine.edit_title in found.text
+            continue
+        assert "No scenario matches" in found.text, (role, word)
+        _absent(found.text, [m for m in theirs.marks() if m != word], f"{role} /?q={word}")
+    own = c.get("/", params={"q": mine.summary_word}).text
+    assert mine.scenario_title in own and "No scenario matches" not in own
+
+
+@pytest.mark.parametrize("org", ["a", "b"])
+def test_admin_content_pages_see_only_their_organisation(tenancy: ContentWorld, org: str) -> None:
+    mine, theirs = TENANTS[org], _other(org)
+    c = tenancy.clients[mine.admin]
+    index = c.get("/admin/content").text
+    for mark in (mine.scenario_title, mine.scenario_id, mine.edit_title, mine.rubric_title, mine.rubric_id):
+        assert mark in index
+    _absent(index, theirs.marks(), f"{mine.admin} /admin/content")
+    for kind, cid in (("scenario", theirs.scenario_id), ("rubric", theirs.rubric_id)):
+        r = c.get("/admin/content/edit", params={"kind": kind, "id": cid})
+        assert r.status_code == 404, (kind, cid)
+        _absent(r.text, [m for m in theirs.marks() if m != cid], f"edit {cid}")
+    # the built-in both organisations edited opens as this organisation's edit, with only its own history
+    edit = c.get("/admin/content/edit", params={"kind": "scenario", "id": EDITED_BUILTIN}).text
+    assert mine.edit_title in edit
+    _absent(edit, theirs.marks(), f"{mine.admin} edit {EDITED_BUILTIN}")
+    history = re.search(r"Published versions</h2>\s*<ul[^>]*>(.*?)</ul>", edit, re.S)
+    assert history and history.group(1).count("<li>") == 1  # one version: its own
+    assert mine.rubric_title in c.get("/admin/content/edit", params={"kind": "rubric", "id": mine.rubric_id}).text
+    # a scenario may name its own organisation's rubric, not the other's (not even a byte copy of its scenario)
+    for text in (_scenario_yaml(mine, rubric=theirs.rubric_id), _scenario_yaml(theirs)):
+        body = c.post("/admin/content/validate", json={"text": text}).json()
+        assert body["ok"] is False
+        assert [p["message"] for p in body["problems"]] == [f"unknown rubric '{theirs.rubric_id}'"]
+    assert c.post("/admin/content/validate", json={"text": _scenario_yaml(mine)}).json()["ok"] is True
+    refused = _publish(c, _scenario_yaml(mine, rubric=theirs.rubric_id))
+    assert refused.status_code == 400 and f"unknown rubric &#39;{theirs.rubric_id}&#39;" in refused.text
+    _absent(refused.text, [theirs.rubric_title, theirs.scenario_title, theirs.edit_title], "refused publish")
+
+
+def test_publishing_another_organisations_exact_yaml_stores_the_publishers_own_version(
+    tenancy: ContentWorld,
+) -> None:
+    from sqlalchemy import select
+
+    from sparring.store.models import ContentVersion
+
+    acme = tenancy.clients["admin_a"]
+    assert acme.get("/admin/content/edit", params={"kind": "scenario", "id": TWIN_ID}).status_code == 404
+    r = _publish(acme, _twin_yaml())  # byte-identical to Globex's published version
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/content/edit?kind=scenario&id={TWIN_ID}"
+    _absent(r.text + r.headers.get("set-cookie", ""), ["Globex", "globex.test", "already"], "publish response")
+    with tenancy.world.database.read() as s:
+        rows = s.execute(select(ContentVersion.org_id, ContentVersion.version)
+                         .where(ContentVersion.content_id == TWIN_ID)).all()
+    orgs = {u: tenancy.world.practice.get_rep(rep).org_id for u, rep in (("a", tenancy.world.reps["a1_public"]),
+                                                                         ("b", tenancy.world.reps["b1"]))}
+    assert sorted(o for o, _ in rows) == sorted([orgs["a"], orgs["b"]]) and len({v for _, v in rows}) == 1
+    assert TWIN_TITLE in tenancy.clients["learner_a1"].get("/").text  # Acme's own version now
+    page = acme.get("/admin/content/edit", params={"kind": "scenario", "id": TWIN_ID}).text
+    assert page.count(rows[0].version[:10]) >= 1
+    assert _publish(acme, _twin_yaml()).status_code == 303  # publishing it again stores nothing new
+    with tenancy.world.database.read() as s:
+        assert len(s.scalars(select(ContentVersion.id).where(ContentVersion.content_id == TWIN_ID)).all()) == 2
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_starts_a_rep_on_another_organisations_scenario(tenancy: ContentWorld, role: str) -> None:
+    c, theirs = tenancy.clients[role], _other(ORG[role])
+    token = c.headers["X-CSRF-Token"]
+    before = len(tenancy.world.practice.list_reps(limit=500))
+    page = c.post("/reps", data={"csrf_token": token, "scenario": theirs.scenario_id, "difficulty": "easy"})
+    api = c.post("/api/reps", json={"scenario": theirs.scenario_id, "difficulty": "easy"})
+    assert page.status_code == 404 and api.status_code == 404
+    _absent(page.text + api.text, [m for m in theirs.marks() if m != theirs.scenario_id], f"{role} start")
+    assert len(tenancy.world.practice.list_reps(limit=500)) == before
+
+
+@pytest.mark.parametrize("org", ["a", "b"])
+def test_reps_use_score_and_title_the_organisations_own_content(tenancy: ContentWorld, org: str) -> None:
+    mine, theirs = TENANTS[org], _other(org)
+    c = tenancy.clients[mine.learner]
+    reps = {}
+    for scenario in (mine.scenario_id, EDITED_BUILTIN):
+        started = c.post("/api/reps", json={"scenario": scenario, "difficulty": "easy"})
+        assert started.status_code == 201, started.text
+        rep_id = started.json()["id"]
+        said = c.post(f"/api/reps/{rep_id}/turns", json={"text": "What would a good outcome look like for you?"})
+        assert said.status_code == 200
+        ended = c.post(f"/api/reps/{rep_id}/end", json={})
+        assert ended.status_code == 200, ended.text
+        reps[scenario] = ended.json()
+    own = reps[mine.scenario_id]
+    # scored against the organisation's own rubric, at the version the rep pinned
+    assert own["rubric"] == mine.rubric_id and own["scorecard"]["rubric"]["id"] == mine.rubric_id
+    assert own["scorecard"]["rubric"]["version"] == own["rubric_version"]
+    card = c.get(f"/reps/{own['id']}/scorecard").text
+    assert mine.scenario_title in card and mine.criterion in card
+    edited = c.get(f"/reps/{reps[EDITED_BUILTIN]['id']}/scorecard").text
+    assert mine.edit_title in edited
+    history = c.get("/history").text
+    assert mine.edit_title in history and mine.scenario_title in history
+    for page in (card, edited, history):
+        _absent(page, theirs.marks(), f"{mine.learner} rep pages")
+    for viewer in (mine.manager, mine.admin):
+        team = tenancy.clients[viewer].get("/team").text
+        assert mine.edit_title in team and mine.scenario_title in team, viewer
+        _absent(team, theirs.marks(), f"{viewer} /team")
+        manager_card = tenancy.clients[viewer].get(f"/reps/{own['id']}/scorecard").text
+        assert mine.scenario_title in manager_card and mine.criterion in manager_card
+    # the other organisation cannot open these reps, nor see their titles anywhere
+    assert tenancy.clients[theirs.admin].get(f"/reps/{own['id']}/scorecard").status_code == 404
+    _absent(tenancy.clients[theirs.admin].get("/team").text, mine.marks(), f"{theirs.admin} /team")
+
+
+def test_web_code_reaches_content_only_through_the_viewers_scope() -> None:
+    """Pages get content from ``web.content_scope.viewer_content`` (the viewer's organisation); building a
+    ContentService, or using the practice service's installation-wide one, is how the cross-organisation leak of
+    issue 10 happened."""
+    import sparring.web
+
+    root = Path(sparring.web.__file__).parent
+    forbidden = re.compile(r"ContentService\s*[.(]|\.content\.(get_|list_|ids\(|versions\(|for_org\()|\.content_for\(")
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "content_scope.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if forbidden.search(line):
+                offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert offenders == []

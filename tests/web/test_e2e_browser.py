@@ -167,3 +167,49 @@ def test_learner_practises_scores_retries_and_manager_sees_it(server: str, brows
     assert page.locator("#transcript .turn.learner").first.inner_text().find(LEARNER_LINES[0]) >= 0
     assert errors == []
     context.close()
+
+
+class _BrokenPersona:
+    """Opens like the embedded engine, then fails on every reply: the learner's line is saved unanswered."""
+
+    name = "broken"
+
+    def __init__(self) -> None:
+        from sparring.engines import persona_engine
+
+        self.inner = persona_engine()
+
+    def open(self, *args: Any) -> Any:
+        return self.inner.open(*args)
+
+    def reply(self, *args: Any) -> Any:
+        raise RuntimeError("provider down")
+
+
+def test_a_line_left_without_a_reply_is_answered_when_the_page_opens(server: str, browser: Any,
+                                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The page asks for the missing reply with a POST (a GET must not write) and streams it in."""
+    from sparring.services.errors import EngineFailed
+    from sparring.services.practice import PracticeService
+
+    db_file = next(p for p in tmp_path_factory.getbasetemp().glob("e2e-data*/sparring.db"))
+    database = Database(f"sqlite:///{db_file}")
+    practice = PracticeService(database, persona=_BrokenPersona())  # type: ignore[arg-type]
+    lena = Accounts(database).find_user("lena@e2e.test")
+    rep = practice.start_rep(lena, "cs-renewal-discount", "easy")
+    with pytest.raises(EngineFailed):
+        practice.submit_turn(rep.id, "What would a good renewal look like for you?", lena.id)
+    assert practice.get_rep(rep.id).awaiting_reply
+    database.dispose()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, server, "lena@e2e.test")
+    page.goto(f"{server}/reps/{rep.id}")
+    page.locator(".turn.counterpart:not(.pending)").nth(1).wait_for(timeout=15000)
+    assert page.locator(".turn.counterpart").count() == 2
+    assert not page.locator("#say").is_disabled()
+    assert errors == []
+    context.close()

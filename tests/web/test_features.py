@@ -198,17 +198,18 @@ def test_publishing_needs_passing_rubric_tests_and_old_reps_keep_their_version(w
     assert m
     source = html.unescape(m.group(1))
     old_version = world.practice.get_rep(world.reps["a1_public"]).rubric_version
+    acme = world.practice.content_for(world.practice.get_rep(world.reps["a1_public"]).org_id)
     # flip every expected pass/fail: the tests must fail and nothing is published
     broken = re.sub(r"passed: (true|false)", lambda m: "passed: " + ("false" if m.group(1) == "true" else "true"),
                     source)
     assert broken != source
     r = admin.post("/admin/content/publish", data={"csrf_token": token, "yaml": broken})
     assert r.status_code == 400 and "rubric tests failed" in r.text
-    assert world.practice.content.get_rubric("renewal-value").version == old_version
+    assert acme.get_rubric("renewal-value").version == old_version
     renamed = source.replace("title:", "title: Edited —", 1)
     r = admin.post("/admin/content/publish", data={"csrf_token": token, "yaml": renamed})
     assert r.status_code == 303, r.text[-800:]
-    current = world.practice.content.get_rubric("renewal-value")
+    current = acme.get_rubric("renewal-value")
     assert current.version != old_version and current.title.startswith("Edited")
     assert world.practice.get_rep(world.reps["a1_public"]).rubric_version == old_version
     learner = login(world.app, "learner_a1")

@@ -70,7 +70,11 @@ def test_engine_failure_keeps_the_line_and_the_reply_comes_later(
     busy = client.post(f"/reps/{rep_id}/turns", json={"text": "Hello?"})
     assert busy.status_code == 409  # the saved line must be answered first
     persona.broken = False
-    events = sse_events(client.get(f"/reps/{rep_id}/reply").text)
+    # asking for the reply writes a turn: never on a GET, and never without the CSRF header
+    assert client.get(f"/reps/{rep_id}/reply").status_code == 405
+    assert client.post(f"/reps/{rep_id}/reply", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert practice.get_rep(rep_id).awaiting_reply
+    events = sse_events(client.post(f"/reps/{rep_id}/reply").text)
     assert events[-1][0] == "done" and events[-1][1]["text"]
     after = practice.get_rep(rep_id)
     assert not after.awaiting_reply and after.turns[-1].role == "counterpart"

@@ -19,7 +19,7 @@ def content_import(
     from sparring.services.content import ContentService
 
     with service_errors():
-        svc = ContentService()
+        svc = ContentService.installation()  # `--org`: that organisation's own rows instead
         if org is not None:
             svc = svc.for_org(Accounts(svc.db).org_id(org))
         items = svc.import_paths(list(paths), publish=not draft)

@@ -123,11 +123,11 @@ def _practice(
                 raise UserError(f"rep {resume} does not belong to {who.email}")
             if scenario_id is not None and scenario_id != rep.scenario_id:
                 raise UserError(f"rep {resume} is a '{rep.scenario_id}' rep, not '{scenario_id}'")
-            scenario = svc.content.for_org(rep.org_id).get_scenario(rep.scenario_id, rep.scenario_version)
+            scenario = svc.content_for(rep.org_id).get_scenario(rep.scenario_id, rep.scenario_version)
             rep = svc.branch_rep(resume, from_turn) if from_turn is not None else svc.resume_rep(resume)
         else:
             assert scenario_id is not None
-            scenario = svc.content.for_org(who.org_id).get_scenario(scenario_id)
+            scenario = svc.content_for(who.org_id).get_scenario(scenario_id)
             lines_first = read_script(script, scenario) if script is not None else None
             rep = svc.start_rep(who, scenario_id, difficulty, private=private)
         if script is not None:

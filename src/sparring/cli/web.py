@@ -27,6 +27,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from sparring.web.app import create_app, prepare_server_process
+    from sparring.web.headers import SERVER_OPTIONS
 
     prepare_server_process()
     if not 1 <= port <= 65535:
@@ -34,9 +35,10 @@ def _serve(host: str, port: int, workers: int) -> None:
     _check_port(host, port)
     typer.echo(f"Sparring is running on http://{host}:{port}  (Ctrl+C to stop)")
     if workers > 1:
-        uvicorn.run("sparring.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("sparring.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                    **SERVER_OPTIONS)
     else:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
 
 
 def register(app: typer.Typer) -> None:

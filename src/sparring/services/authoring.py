@@ -3,14 +3,19 @@ publish it as a new content version of the organisation.
 
 A rubric is published only when its rubric tests pass (``sparring.scoring.rubric_tests``). Publishing never
 rewrites an old version: reps pin the scenario and rubric versions they ran against, so old scorecards stay
-explainable. The newest published version of an id is what new reps use (``services.content.ContentService``,
-which serves content installation-wide); built-in content is the fallback.
+explainable. The newest published version of an id is what the organisation's new reps use
+(``services.content.ContentService``); installation-wide imports, then the built-ins, are the fallback.
+
+Everything here is scoped to one organisation (``org_id``): the rubric ids a scenario may name, the YAML an edit
+starts from, the version history and the "already published" check see that organisation's rows and the
+installation-wide ones, never another organisation's (``services.content.visible_to``).
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from sparring.content.loader import detect_kind, parse_model
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.content.yamlsource import parse_yaml
+from sparring.services.content import owned_by, stored_ids
 from sparring.store.models import ContentVersion
 
 EDITOR_FILE = "editor.yaml"
@@ -56,28 +62,39 @@ class PublishError(ValueError):
         self.problems = problems or []
 
 
-def known_rubric_ids(db: Session) -> set[str]:
-    """Rubric ids a scenario may name: built-ins and every stored rubric."""
-    stored = db.scalars(select(ContentVersion.content_id).where(ContentVersion.kind == "rubric").distinct())
-    return set(get_library().rubrics) | set(stored)
+def known_rubric_ids(db: Session, org_id: int) -> set[str]:
+    """Rubric ids a scenario of this organisation may name: the built-ins, installation-wide rubrics and the
+    organisation's own published ones."""
+    return set(get_library().rubrics) | stored_ids(db, "rubric", org_id)
 
 
 def versions(db: Session, org_id: int, kind: str, content_id: str) -> list[ContentVersion]:
+    """The organisation's own stored versions of an id (its edit history), newest first."""
     return list(
         db.scalars(
             select(ContentVersion)
-            .where(ContentVersion.org_id == org_id, ContentVersion.kind == kind,
-                   ContentVersion.content_id == content_id)
+            .where(owned_by(org_id), ContentVersion.kind == kind, ContentVersion.content_id == content_id)
             .order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
         )
     )
 
 
 def source_of(db: Session, org_id: int, kind: str, content_id: str) -> str | None:
-    """The YAML to start editing from: the organisation's newest version, else the built-in file."""
+    """The YAML to start editing from: the organisation's newest version (a draft too), else the newest
+    published installation-wide version, else the built-in file. None when the organisation cannot see the id
+    (another organisation's content is as unknown as content that does not exist)."""
     rows = versions(db, org_id, kind, content_id)
     if rows:
         return rows[0].yaml_text
+    shared = db.scalar(
+        select(ContentVersion.yaml_text)
+        .where(owned_by(None), ContentVersion.published.is_(True), ContentVersion.kind == kind,
+               ContentVersion.content_id == content_id)
+        .order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
+        .limit(1)
+    )
+    if shared is not None:
+        return shared
     lib = get_library()
     if kind == "rubric" and content_id in lib.rubrics:
         path = lib.rubric_paths.get(content_id)
@@ -168,9 +185,11 @@ def run_rubric_tests(rubric: Rubric) -> list[str]:
 
 
 def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion:
-    """Validate, test (rubrics) and store a new published version. Publishing identical content again
-    returns the existing version instead of duplicating it."""
-    known = known_rubric_ids(db)
+    """Validate, test (rubrics) and store a new published version of the organisation. Publishing content the
+    organisation already stored returns its existing version (published, if it was a draft) instead of
+    duplicating it; identical content held by another organisation or installation-wide is stored again as the
+    organisation's own row, so an organisation's edits never depend on, or reveal, anyone else's."""
+    known = known_rubric_ids(db, org_id)
     result = validate_text(text, known)
     if not result.ok or result.model is None:
         raise PublishError("fix the problems before publishing", [str(p) for p in result.problems])
@@ -183,10 +202,20 @@ def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion
         if failures:
             raise PublishError("rubric tests failed; nothing was published", failures)
     existing = db.scalar(
-        select(ContentVersion).where(ContentVersion.kind == kind, ContentVersion.content_id == model.id,
-                                     ContentVersion.version == model.version)
+        select(ContentVersion).where(owned_by(org_id), ContentVersion.kind == kind,
+                                     ContentVersion.content_id == model.id, ContentVersion.version == model.version)
     )
     if existing is not None:
+        current = db.scalar(
+            select(ContentVersion.id)
+            .where(owned_by(org_id), ContentVersion.kind == kind, ContentVersion.content_id == model.id,
+                   ContentVersion.published.is_(True))
+            .order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
+            .limit(1)
+        )
+        if current != existing.id:  # a draft, or an older version published again: it becomes the current one
+            existing.published = True
+            existing.created_at = datetime.now(UTC)
         return existing
     row = ContentVersion(org_id=org_id, kind=kind, content_id=model.id, version=model.version, title=model.title,
                          yaml_text=text, published=True, created_by=user_id)

@@ -1,13 +1,21 @@
-"""Content as the product sees it: versions imported into the database first, then the built-in library.
+"""Content as the product sees it: versions stored in the database first, then the built-in library.
 
-Imported content overrides a built-in scenario or rubric with the same id (the newest published version
-wins). Every version stays in the database, so a rep that pinned a version can always load it again, even
-after the content was edited or the built-in changed.
+Stored content overrides a built-in scenario or rubric with the same id (the newest published version wins).
+Every version stays in the database, so a rep that pinned a version can always load it again, even after the
+content was edited or the built-in changed.
 
-Scope: a ``ContentService(db, org_id)`` sees installation-wide rows (org_id NULL, from ``sparring content
-import``) and its own organisation's rows, and prefers its own; it never sees another organisation's content.
-``ContentService(db)`` without an organisation sees every row (operators' tools); it imports installation-wide
-rows. Adapters serving a signed-in user pass the user's organisation.
+Tenancy (docs/decisions.md, "Content tenancy"). Every ``ContentService`` has a scope, chosen explicitly:
+
+- ``ContentService(db, org_id)`` / ``ContentService.for_viewer(db, viewer)``: one organisation. It sees the
+  built-in library, installation-wide rows (org_id NULL, from ``sparring content import``) and that
+  organisation's own rows, and prefers its own (an organisation's edit of a built-in id wins for it only). It
+  never sees another organisation's rows, not even by a pinned version.
+- ``ContentService.installation(db)`` (operators' commands): the built-ins and installation-wide rows only. It
+  does not see any organisation's rows either, so no scope sees across organisations and an operator's
+  ``sparring score --rubric ID`` can never pick up one organisation's edit.
+
+Adapters serving a signed-in user take the user's scope (``sparring.web.content_scope``); the practice service
+looks content up in the rep's organisation (``PracticeService.content_for``).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from sqlalchemy import ColumnElement, case, or_, select, true
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.content import library
@@ -28,6 +36,7 @@ from sparring.content.loader import iter_content_files, load_file, parse_model, 
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.content.selfcontained import inline_test_transcripts
+from sparring.services.access import Viewer
 from sparring.services.errors import NotFound
 from sparring.store.db import Database, get_database
 from sparring.store.models import ContentVersion
@@ -64,21 +73,49 @@ def _parse(row: ContentVersion, model: type[M]) -> M:
     return hit
 
 
+def visible_to(org_id: int | None) -> ColumnElement[bool]:
+    """The rows a scope sees: installation-wide rows, plus the organisation's own when ``org_id`` is given.
+    Never another organisation's rows (module docstring)."""
+    if org_id is None:
+        return ContentVersion.org_id.is_(None)
+    return or_(ContentVersion.org_id.is_(None), ContentVersion.org_id == org_id)
+
+
+def owned_by(org_id: int | None) -> ColumnElement[bool]:
+    """The rows a scope owns (writes, identity checks, its own history): the organisation's, or the
+    installation-wide ones."""
+    return ContentVersion.org_id.is_(None) if org_id is None else ContentVersion.org_id == org_id
+
+
+def stored_ids(s: Session, kind: str, org_id: int | None) -> set[str]:
+    """Ids with a published version the scope sees (drafts and kept built-in copies are not current content)."""
+    q = select(ContentVersion.content_id).where(
+        ContentVersion.kind == kind, ContentVersion.published.is_(True), visible_to(org_id)
+    )
+    return set(s.scalars(q.distinct()))
+
+
 class ContentService:
-    def __init__(self, db: Database | None = None, org_id: int | None = None):
-        self.db = db or get_database()
+    """Scenarios and rubrics in one scope: an organisation's (``org_id``) or the installation's (``None``, only
+    through ``installation()``, for operators' commands). See the module docstring for what each scope sees."""
+
+    def __init__(self, db: Database, org_id: int | None):
+        self.db = db
         self.org_id = org_id
 
-    def for_org(self, org_id: int | None) -> ContentService:
-        """The same database, seen by another organisation."""
-        return self if org_id == self.org_id else ContentService(self.db, org_id)
+    @classmethod
+    def for_viewer(cls, db: Database, viewer: Viewer) -> ContentService:
+        """Content as a signed-in user may see it: their organisation's scope."""
+        return cls(db, viewer.org_id)
 
-    def _scope(self) -> ColumnElement[bool]:
-        """With an organisation: installation-wide rows and that organisation's rows, never another's.
-        Without one (operators' tools): every row."""
-        if self.org_id is None:
-            return true()
-        return or_(ContentVersion.org_id.is_(None), ContentVersion.org_id == self.org_id)
+    @classmethod
+    def installation(cls, db: Database | None = None) -> ContentService:
+        """Operators' scope: built-ins and installation-wide rows only, no organisation's content."""
+        return cls(db or get_database(), None)
+
+    def for_org(self, org_id: int | None) -> ContentService:
+        """The same database, seen by another organisation (None: the installation scope)."""
+        return self if org_id == self.org_id else ContentService(self.db, org_id)
 
     def _get(self, model: type[M], content_id: str, version: str | None) -> M:
         kind = _kind_of(model)
@@ -88,21 +125,26 @@ class ContentService:
                 q = q.where(ContentVersion.version == version)
             else:
                 q = q.where(ContentVersion.published.is_(True))
-            q = q.where(self._scope())
+            q = q.where(visible_to(self.org_id))
             if self.org_id is not None:  # the organisation's own versions win over installation-wide ones
                 q = q.order_by(case((ContentVersion.org_id.is_(None), 1), else_=0))
             q = q.order_by(ContentVersion.created_at.desc(), ContentVersion.id.desc())
             row = s.scalars(q.limit(1)).first()
             if row is not None:
                 return _parse(row, model)
-        lib = None if get_library is library.get_library else get_library  # tests swap the library
-        builtin = builtin_scenario(content_id, lib) if model is Scenario else builtin_rubric(content_id, lib)
+        builtin = self._builtin(model, content_id)
         if builtin is not None and (version is None or builtin.version == version):
-            assert isinstance(builtin, model)
             return builtin
         if version is not None:
             raise NotFound(f"{kind} '{content_id}' has no version {version}")
         raise UnknownContentError(kind, content_id, self.ids(kind))
+
+    @staticmethod
+    def _builtin(model: type[M], content_id: str) -> M | None:
+        lib = None if get_library is library.get_library else get_library  # tests swap the library
+        builtin = builtin_scenario(content_id, lib) if model is Scenario else builtin_rubric(content_id, lib)
+        assert builtin is None or isinstance(builtin, model)
+        return builtin
 
     def get_scenario(self, scenario_id: str, version: str | None = None) -> Scenario:
         """The scenario at ``version`` (a content hash), or its current version."""
@@ -112,26 +154,27 @@ class ContentService:
         return self._get(Rubric, rubric_id, version)
 
     def ids(self, kind: str) -> list[str]:
+        """Ids with a current version in this scope: the built-ins and every published stored id it sees."""
         lib = get_library()
         builtin = set(lib.scenarios if kind == "scenario" else lib.rubrics)
         with self.db.read() as s:
-            q = select(ContentVersion.content_id).where(ContentVersion.kind == kind).distinct()
-            stored = set(s.scalars(q.where(self._scope())))
+            stored = stored_ids(s, kind, self.org_id)
         return sorted(builtin | stored)
 
     def list_scenarios(self) -> list[Scenario]:
-        """Every scenario in its current version (imported ones override built-ins), sorted by id."""
+        """Every scenario in its current version (stored ones override built-ins), sorted by id."""
         return [self.get_scenario(i) for i in self.ids("scenario")]
 
     def list_rubrics(self) -> list[Rubric]:
         return [self.get_rubric(i) for i in self.ids("rubric")]
 
     def versions(self, kind: str, content_id: str) -> list[tuple[str, bool]]:
-        """(version, published) of every stored version, oldest first."""
+        """(version, published) of every stored version this scope sees, oldest first."""
         with self.db.read() as s:
             rows = s.execute(
                 select(ContentVersion.version, ContentVersion.published)
-                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id, self._scope())
+                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id,
+                       visible_to(self.org_id))
                 .order_by(ContentVersion.created_at, ContentVersion.id)
             )
             return [(v, p) for v, p in rows]
@@ -145,14 +188,18 @@ class ContentService:
             ContentVersion.kind == kind,
             ContentVersion.content_id == item.id,
             ContentVersion.version == item.version,
-            self._scope(),
+            visible_to(self.org_id),
         )
         if s.scalar(q.limit(1)) is not None:
             return
+        # a built-in is public: kept installation-wide; anything else stays in this scope (it cannot be missing
+        # unless its row was deleted meanwhile, and it must never become visible to other organisations)
+        builtin = self._builtin(Rubric, item.id) if isinstance(item, Rubric) else self._builtin(Scenario, item.id)
+        owner = None if builtin is not None and builtin.version == item.version else self.org_id
         text = yaml.safe_dump(item.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
         s.add(
             ContentVersion(
-                org_id=None,
+                org_id=owner,
                 kind=kind,
                 content_id=item.id,
                 version=item.version,
@@ -190,10 +237,9 @@ class ContentService:
         with self.db.session() as s:
             for f, item, text in loaded:
                 kind = "rubric" if isinstance(item, Rubric) else "scenario"
-                owner = ContentVersion.org_id.is_(None) if self.org_id is None else ContentVersion.org_id == self.org_id
                 exists = s.scalar(
                     select(ContentVersion.id).where(
-                        owner,
+                        owned_by(self.org_id),
                         ContentVersion.kind == kind,
                         ContentVersion.content_id == item.id,
                         ContentVersion.version == item.version,
@@ -227,15 +273,6 @@ def _self_contained(path: Path, item: Rubric | Scenario) -> tuple[Path, Rubric |
     return path, item, text
 
 
-def get_scenario(scenario_id: str, version: str | None = None) -> Scenario:
-    """The scenario from the database (newest published, or the pinned version), else the built-ins."""
-    return ContentService().get_scenario(scenario_id, version)
-
-
-def get_rubric(rubric_id: str, version: str | None = None) -> Rubric:
-    return ContentService().get_rubric(rubric_id, version)
-
-
 def operator_content() -> ContentService | None:
     """Content as operators' commands (``sparring score``, ``rubric test``, ``rubrics list``…) see it: what was
     imported into the database plus the built-ins. None when the configured database is a SQLite file that does
@@ -247,7 +284,7 @@ def operator_content() -> ContentService | None:
         path = url[len("sqlite:///"):]
         if path in ("", ":memory:") or not Path(path).is_file():
             return None
-    return ContentService(get_database(url))
+    return ContentService.installation(get_database(url))
 
 
 def resolve_rubric_ref(ref: str) -> tuple[Rubric, Path | None]:

@@ -127,9 +127,10 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
         ids[u.email] = record.id
     practice = practice or PracticeService(database)
     # the scripted lines are a seller's at a pricing or renewal conversation, so the demo plays the scenarios
-    # scored with those rubrics
-    scenarios = [sc for sc in practice.content.list_scenarios() if sc.rubric in DEMO_RUBRICS]
-    scenarios = scenarios or practice.content.list_scenarios()
+    # scored with those rubrics, as the demo organisation sees them
+    content = practice.content_for(accounts.org_id(DEMO_ORG))
+    scenarios = [sc for sc in content.list_scenarios() if sc.rubric in DEMO_RUBRICS]
+    scenarios = scenarios or content.list_scenarios()
     now = datetime.now(UTC)
     count = 0
     for n, u in enumerate(users):

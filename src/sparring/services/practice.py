@@ -96,7 +96,9 @@ class PracticeService:
         self.db = db or get_database()
         self._persona = persona
         self._scorer = scorer
-        self.content = content or ContentService(self.db)
+        #: the installation scope (built-ins and installation-wide imports); a rep's content is always looked up
+        #: in its organisation's scope through ``content_for``
+        self.content = content or ContentService.installation(self.db)
         self._pinned: dict[tuple[int, str, str], Scenario] = {}
 
     @property
@@ -115,6 +117,11 @@ class PracticeService:
             self._scorer = scorer()
         return self._scorer
 
+    def content_for(self, org_id: int) -> ContentService:
+        """Content as one organisation sees it: the built-ins, installation-wide imports and its own content,
+        never another organisation's (a learner cannot start, resume or score on it)."""
+        return self.content.for_org(org_id)
+
     # ---- starting -------------------------------------------------------------------------------------
     def start_rep(
         self, user: UserRecord, scenario_id: str, difficulty: str = "medium", private: bool = False
@@ -122,7 +129,7 @@ class PracticeService:
         """Store a new rep with the persona's opening line and starting state."""
         if difficulty not in DIFFICULTIES:
             raise InvalidInput(f"unknown difficulty {difficulty!r} (use one of: {', '.join(DIFFICULTIES)})")
-        content = self.content.for_org(user.org_id)
+        content = self.content_for(user.org_id)
         scenario = content.get_scenario(scenario_id)
         rubric = content.get_rubric(scenario.rubric)
         try:
@@ -254,7 +261,7 @@ class PracticeService:
         key = (org_id, scenario_id, version)
         scenario = self._pinned.get(key)
         if scenario is None:
-            scenario = self.content.for_org(org_id).get_scenario(scenario_id, version)
+            scenario = self.content_for(org_id).get_scenario(scenario_id, version)
             self._pin(key, scenario)
         return scenario
 
@@ -280,7 +287,7 @@ class PracticeService:
         rep = self.get_rep(rep_id)
         if not rep.ended:
             raise Conflict(f"rep {rep_id} is still in progress; end it before scoring")
-        rubric = self.content.for_org(rep.org_id).get_rubric(rep.rubric_id, rep.rubric_version)
+        rubric = self.content_for(rep.org_id).get_rubric(rep.rubric_id, rep.rubric_version)
         try:
             card = self.scorer.score(rep.conversation, rubric)
         except Exception as exc:
@@ -446,7 +453,7 @@ class PracticeService:
 
     # ---- helpers --------------------------------------------------------------------------------------
     def _scenario(self, rep: RepSummary) -> Scenario:
-        return self.content.for_org(rep.org_id).get_scenario(rep.scenario_id, rep.scenario_version)
+        return self.content_for(rep.org_id).get_scenario(rep.scenario_id, rep.scenario_version)
 
     @staticmethod
     def _lock(s: Session, rep_id: int) -> Rep:

@@ -19,11 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sparring.settings import Settings, get_settings
 from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
+from sparring.web.headers import SecurityHeaders
 from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret
 
 HERE = Path(__file__).parent
@@ -34,37 +33,6 @@ _MESSAGES = {
     403: ("Not allowed", "Your role does not give access to this page."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
 }
-
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-}
-
-
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response that does not set them itself. A plain ASGI middleware:
-    Starlette's BaseHTTPMiddleware would run every request through an extra task and memory stream."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 #: settings a web server process uses unless the environment says otherwise
@@ -136,8 +104,9 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     ``warm_up`` embeds the built-in content on a background thread when the server starts."""
     settings = settings or get_settings()
     secret = load_or_create_secret(settings.data_dir, settings.secret_key)
+    https = (settings.public_url or "").startswith("https://")
     if secure_cookies is None:
-        secure_cookies = os.environ.get("SPARRING_PUBLIC_URL", "").startswith("https://")
+        secure_cookies = https
     app = FastAPI(
         title="Sparring",
         version="1",
@@ -148,6 +117,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         lifespan=_lifespan,
     )
     app.state.warm_up = warm_up
+    app.state.settings = settings
     app.state.warm = threading.Event()
     app.state.web = WebContext(
         codec=SessionCodec(secret),
@@ -156,12 +126,12 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         secure_cookies=secure_cookies,
         database_url=settings.database_url or settings.resolved_database_url,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=https)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from sparring.web.routes import account, admin, api, auth, learner, manager, practice
+    from sparring.web.routes import account, admin, api, auth, learner, manager, practice, wellknown
 
-    for module in (api, auth, account, learner, practice, manager, admin):
+    for module in (api, auth, account, learner, practice, manager, admin, wellknown):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

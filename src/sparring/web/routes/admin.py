@@ -1,4 +1,8 @@
-"""Admin pages: the scenario and rubric editor (live validation, preview, publish) and people and teams."""
+"""Admin pages: the scenario and rubric editor (live validation, preview, publish) and people and teams.
+
+Everything an admin edits, validates, publishes or lists is their own organisation's content, plus the shared
+built-ins and installation-wide imports they may start an edit from (``sparring.web.content_scope``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from sparring.services import authoring, people
-from sparring.services.content import ContentService
+from sparring.web.content_scope import viewer_content
 from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +62,7 @@ def _admin(auth: PageAuth) -> None:
 @router.get("/admin/content")
 def content_index(request: Request, auth: PageAuth) -> Response:
     _admin(auth)
-    svc = ContentService(web(request).database())
+    svc = viewer_content(request, auth.viewer)
     return render(request, "admin_content.html", auth, active="content", scenarios=svc.list_scenarios(),
                   rubrics=svc.list_rubrics())
 
@@ -75,8 +79,7 @@ def edit(request: Request, auth: PageAuth, db: ReadDB, kind: str = "rubric", id:
             raise HTTPException(status_code=404, detail="no such content")
         text = found
     history = authoring.versions(db, auth.viewer.org_id, kind, id) if id else []
-    svc = ContentService(web(request).database())
-    result = authoring.validate_text(text, set(svc.ids("rubric")))
+    result = authoring.validate_text(text, authoring.known_rubric_ids(db, auth.viewer.org_id))
     return render(request, "admin_edit.html", auth, active="content", text=text, kind=kind, content_id=id,
                   result=result.as_json(), history=history)
 
@@ -90,8 +93,8 @@ def validate(body: ValidateIn, request: Request, auth: PageAuth) -> Response:
     """Live validation for the editor: every problem with its line, and a preview when valid."""
     _admin(auth)
     check_csrf(request, None, auth)
-    svc = ContentService(web(request).database())
-    return JSONResponse(authoring.validate_text(body.text, set(svc.ids("rubric"))).as_json())
+    known = set(viewer_content(request, auth.viewer).ids("rubric"))
+    return JSONResponse(authoring.validate_text(body.text, known).as_json())
 
 
 @router.post("/admin/content/publish")
@@ -108,8 +111,7 @@ def _publish(request: Request, auth: Auth, form: dict[str, str]) -> Response:  #
             row = authoring.publish(s, auth.viewer.org_id, auth.viewer.id, text)
             kind, cid, version = row.kind, row.content_id, row.version
     except authoring.PublishError as exc:
-        svc = ContentService(web(request).database())
-        result = authoring.validate_text(text, set(svc.ids("rubric")))
+        result = authoring.validate_text(text, set(viewer_content(request, auth.viewer).ids("rubric")))
         return render(request, "admin_edit.html", auth, active="content", status_code=400, text=text,
                       kind=result.kind or "rubric", content_id=getattr(result.model, "id", ""),
                       result=result.as_json(), history=[], publish_error=str(exc), publish_problems=exc.problems)

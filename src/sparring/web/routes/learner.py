@@ -8,10 +8,10 @@ from starlette.concurrency import run_in_threadpool
 
 from sparring.content.scenario import DIFFICULTIES
 from sparring.services import winning_lines
-from sparring.services.content import ContentService
 from sparring.services.progress import learner_progress
 from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
+from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
 from sparring.web.labels import scenario_titles
 from sparring.web.templating import humanise
@@ -22,8 +22,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def library(request: Request, auth: PageAuth, q: str = "", domain: str = "", skill: str = "",
             difficulty: str = "") -> Response:
-    """Every scenario, searchable and filterable by domain, skill and difficulty."""
-    scenarios = ContentService(web(request).database()).list_scenarios()
+    """Every scenario the viewer's organisation sees, searchable and filterable by domain, skill and difficulty."""
+    scenarios = viewer_content(request, auth.viewer).list_scenarios()
     domains = sorted({s.domain for s in scenarios})
     skills = sorted({k for s in scenarios for k in s.skills})
     needle = q.strip().lower()
@@ -43,7 +43,8 @@ def library(request: Request, auth: PageAuth, q: str = "", domain: str = "", ski
 @router.get("/history")
 def history(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     reps = list_visible(db, auth.viewer, user_id=auth.viewer.id, limit=200)
-    return render(request, "history.html", auth, active="history", reps=reps, titles=scenario_titles(request))
+    return render(request, "history.html", auth, active="history", reps=reps,
+                  titles=scenario_titles(request, auth.viewer))
 
 
 @router.get("/progress")
@@ -63,7 +64,8 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
 def lines(request: Request, auth: PageAuth, db: ReadDB, q: str = "", situation: str = "") -> Response:
     found = winning_lines.list_lines(db, auth.viewer, q, situation)
     return render(request, "lines.html", auth, active="lines", lines=found, q=q, situation=situation,
-                  situations=winning_lines.situations(db, auth.viewer), titles=scenario_titles(request))
+                  situations=winning_lines.situations(db, auth.viewer),
+                  titles=scenario_titles(request, auth.viewer))
 
 
 @router.post("/lines")

@@ -30,13 +30,14 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) 
     busiest = sorted(dash.skill_trend, key=lambda k: -sum(v is not None for v in dash.skill_trend[k]))[:MAX_LINES]
     trend = line_chart("Team score per skill by week", dash.weeks,
                        [Series(humanise(k), dash.skill_trend[k]) for k in sorted(busiest)])
-    names = criterion_names(request)
+    names = criterion_names(request, auth.viewer)
     weakest = dash.criterion_averages[:MAX_BARS]
     bars = bar_chart("Weakest criteria, average score", [(names.get(k, k), v) for k, v in weakest])
     recent = list_visible(db, auth.viewer, limit=12)
     recent = [r for r in recent if r.user_id != auth.viewer.id]
     return render(request, "team.html", auth, active="team", dash=dash, trend_chart=trend, criterion_chart=bars,
-                  recent=recent, idle_days=IDLE_DAYS, show_learner=True, titles=scenario_titles(request),
+                  recent=recent, idle_days=IDLE_DAYS, show_learner=True,
+                  titles=scenario_titles(request, auth.viewer),
                   shown_skills=len(busiest), names=names)
 
 
@@ -54,5 +55,6 @@ def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Respo
     bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
     reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
     return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
-                  skill_bars=bars, reps=reps, show_learner=False, titles=scenario_titles(request),
+                  skill_bars=bars, reps=reps, show_learner=False,
+                  titles=scenario_titles(request, auth.viewer),
                   shown_skills=len(busiest))

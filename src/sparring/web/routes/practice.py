@@ -22,6 +22,7 @@ from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFo
 from sparring.services.practice import PracticeService
 from sparring.services.rep_views import full_view
 from sparring.store.db import Database
+from sparring.web.content_scope import viewer_content
 from sparring.web.deps import (
     Auth,
     NotSignedIn,
@@ -94,7 +95,7 @@ def rep_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Respo
         return RedirectResponse(f"/reps/{rep_id}/scorecard", status_code=303)
     svc = practice_service(request)
     record = svc.get_rep(rep_id)
-    scenario = svc.content.get_scenario(record.scenario_id, record.scenario_version)
+    scenario = viewer_content(request, auth.viewer).get_scenario(record.scenario_id, record.scenario_version)
     return render(request, "practice.html", auth, active="library", rep=record, scenario=scenario,
                   max_turns=scenario.max_turns)
 
@@ -281,9 +282,11 @@ def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: s
     push(_done(reply, result.ended, result.outcome, result.fallback_reason, scored, rep_id))
 
 
-@router.get("/reps/{rep_id}/reply")
+@router.post("/reps/{rep_id}/reply")
 def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
-    """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE."""
+    """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE. A POST
+    with the CSRF header: it writes the persona's turn (and may score the rep), which a GET must never do."""
+    check_csrf(request, None, auth)
     database = web(request).database()
     _own(database, auth.viewer, rep_id)
     svc = practice_service(request)
@@ -380,11 +383,11 @@ def scorecard_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) ->
     rep, access = found
     view = full_view(db, auth.viewer, rep, access)
     card = view.scorecard_model()
-    svc = practice_service(request)
+    content = viewer_content(request, auth.viewer)  # the rep is of the viewer's organisation (access rules)
     rubric = scenario = None
     try:
-        scenario = svc.content.get_scenario(rep.scenario_id, rep.scenario_version)
-        rubric = svc.content.get_rubric(rep.rubric_id, rep.rubric_version)
+        scenario = content.get_scenario(rep.scenario_id, rep.scenario_version)
+        rubric = content.get_rubric(rep.rubric_id, rep.rubric_version)
     except (ServiceError, UnknownContentError):
         pass  # the page still shows the stored scorecard
     names = {c.id: c.name for c in rubric.criteria} if rubric else {}

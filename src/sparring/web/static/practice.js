@@ -117,16 +117,20 @@
     if (done) { done.hidden = false; const link = done.querySelector("a"); if (link) link.focus(); }
   }
 
-  function resumePending() {
+  // A learner line saved without its reply (a crash, an engine error): ask for the reply. A POST, not an
+  // EventSource GET: answering writes the persona's turn, and a GET must never change anything.
+  async function resumePending() {
     setBusy(true);
     const h = replyHandler();
     h.handle("delta", { text: "" });
-    const es = new EventSource("/reps/" + repId + "/reply");
-    ["delta", "done", "failure"].forEach((name) => es.addEventListener(name, (ev) => {
-      if (name !== "delta") es.close();
-      h.handle(name, JSON.parse(ev.data));
-    }));
-    es.onerror = () => { es.close(); h.lost(); };
+    try {
+      const resp = await fetch("/reps/" + repId + "/reply", {
+        method: "POST",
+        headers: { "X-CSRF-Token": csrf, "Accept": "text/event-stream" },
+      });
+      if (resp.ok) await readEvents(resp, (name, data) => h.handle(name, data));
+    } catch (e) { /* network error */ }
+    h.lost();
   }
 
   form.addEventListener("submit", async (ev) => {
