@@ -8,7 +8,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from sparring.services.accounts import Accounts
 from sparring.services.login_guard import GuardLimits, LoginGuard, backoff, network_of
@@ -243,3 +243,27 @@ def test_the_form_challenge_is_bound_to_its_client_expires_and_allows_few_tries(
     with db.read() as s:  # an expired challenge is deleted by the next one
         guard.login(db, ANN, PASSWORD, "10.0.0.1", challenge=True)
         assert int(s.scalar(select(func.count()).select_from(LoginChallenge)) or 0) <= 2
+
+
+def test_a_success_racing_another_workers_insert_still_logs_in(db: Database, ann: int, guard: LoginGuard,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers log the same pair in at once: both find no known-client row, one INSERT loses the race."""
+    from sparring.store.models import LoginKnownClient
+
+    real = guard._remember
+    raced: list[bool] = []
+
+    def racing(db_: Database, keys: Any, now: float) -> None:
+        if not raced:  # the other worker's row appears after our UPDATE found none: our INSERT fails for real
+            raced.append(True)
+            with db_.session() as s:
+                s.add(LoginKnownClient(key=keys.pair, at=now - 1))
+            with db_.session() as s:
+                s.execute(insert(LoginKnownClient).values(key=keys.pair, at=now))
+        real(db_, keys, now)
+
+    monkeypatch.setattr(guard, "_remember", racing)
+    assert guard.login(db, ANN, PASSWORD, "10.0.0.1").outcome == "ok"
+    assert raced == [True]
+    with db.read() as s:
+        assert [row.at for row in s.scalars(select(LoginKnownClient))] == [guard.clock()]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sparring.inputs import InputError, clean_text
 from sparring.services.accounts import Accounts
@@ -236,6 +237,12 @@ class LoginGuard:
         """Forget the pair's failures and remember the pair as known (the account's, client's and global
         failures stay: they may be someone else's)."""
         now = self.clock()
+        try:
+            self._remember(db, keys, now)
+        except IntegrityError:  # the same pair logged in on another worker at this moment: its row exists now
+            self._remember(db, keys, now)
+
+    def _remember(self, db: Database, keys: _Keys, now: float) -> None:
         with db.session() as s:
             conn = s.connection()
             conn.execute(_FORGET_KEY, {"key": keys.pair})
