@@ -111,7 +111,7 @@ def test_an_organisations_content_stays_out_of_the_operators_view(
     monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
     reset_settings_cache()
     code, _, err = run(capsys, "users", "create", "--org", "Acme", "--email", "lee@acme.test", "--password",
-                       "s3cret-pass", "--role", "learner")  # fmt: skip
+                       "s3cret-pass-long", "--role", "learner")  # fmt: skip
     assert code == 0, err
     assert run(capsys, "content", "import", "--org", "Acme", str(support.DATA))[0] == 0
     scenarios = [r["id"] for r in json.loads(run(capsys, "scenarios", "list", "--json")[1])]
