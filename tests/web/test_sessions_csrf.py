@@ -48,10 +48,15 @@ def test_tampered_or_foreign_cookie_is_not_a_session(world: World) -> None:
     c.cookies.clear()
     c.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert c.get("/api/reps").status_code == 401
-    forged = SessionCodec("another-secret").issue(world.users["admin_a"], "x")
+    # a live session's token, signed with a key the app does not know: still no session
+    live = world.app.state.web.codec.read(value)
+    assert live is not None
+    forged = SessionCodec("another-secret").issue(live.token)
     c.cookies.clear()
     c.cookies.set(SESSION_COOKIE, forged)
     assert c.get("/api/reps").status_code == 401
+    c.cookies.set(SESSION_COOKIE, value)
+    assert c.get("/api/reps").status_code == 200
 
 
 def test_logout_ends_the_session(world: World) -> None:
