@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from sparring.store import migrate
 from sparring.store.db import Database
-from sparring.store.models import Base, LoginFailure, Organisation, Rep, TurnRow, User, utcnow
+from sparring.store.models import Base, LoginFailure, LoginSession, Organisation, Rep, TurnRow, User, utcnow
 
 TABLES = {
     "organisations",
@@ -23,6 +25,7 @@ TABLES = {
     "winning_lines",
     "usage",
     "login_failures",
+    "sessions",
 }
 
 
@@ -136,4 +139,32 @@ def test_0004_adds_a_nullable_persona_state_and_0005_the_login_failures(db: Data
     with db.engine.connect() as conn:  # the downgrade keeps the turns themselves
         assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 3
     assert db.upgrade() == ("0003", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+
+
+def test_0006_adds_the_sessions_table_and_a_user_deletion_takes_its_sessions(db: Database) -> None:
+    migrate.upgrade(db.engine, "0005")
+    _old_rep(db)  # a user from before server-side sessions
+    assert "sessions" not in inspect(db.engine).get_table_names()
+    assert db.upgrade() == ("0005", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+    with db.session() as s:
+        s.add(LoginSession(token_hash="a" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0,
+                           user_agent="Firefox on Linux"))
+    with db.session() as s:  # the token hash is unique
+        s.add(LoginSession(token_hash="b" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0))
+    with db.read() as s:
+        assert s.execute(select(LoginSession.token_hash, LoginSession.user_agent).order_by(LoginSession.id)).all() == [
+            ("a" * 64, "Firefox on Linux"), ("b" * 64, "")
+        ]
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(LoginSession(token_hash="a" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0))
+    with db.session() as s:  # deleting a user deletes their sessions (ON DELETE CASCADE)
+        s.execute(Rep.__table__.delete())
+        s.execute(User.__table__.delete())
+    with db.read() as s:
+        assert s.scalar(select(LoginSession.id)) is None
+    migrate.downgrade(db.engine, "0005")
+    assert "sessions" not in inspect(db.engine).get_table_names()
+    assert db.upgrade() == ("0005", migrate.SCHEMA_HEAD)
     assert _diff(db) == []

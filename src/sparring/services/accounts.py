@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.login_sessions import end_user_sessions
 from sparring.services.records import UserRecord
 from sparring.store.db import Database, get_database
 from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
@@ -167,19 +168,26 @@ class Accounts:
         return record
 
     def set_password(self, user_id: int, password: str) -> None:
+        """Set a new password; every session of the user ends."""
         check_password(password)
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound(f"unknown user {user_id}")
             user.password_hash = hash_password(password)
+            s.flush()
+            end_user_sessions(s, user_id)
 
     def set_active(self, user_id: int, active: bool) -> None:
+        """Activate or deactivate a user; deactivating ends every session of the user."""
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound(f"unknown user {user_id}")
             user.is_active = active
+            if not active:
+                s.flush()
+                end_user_sessions(s, user_id)
 
     def org_id(self, name: str) -> int:
         """The id of the organisation with this name or slug."""

@@ -1,7 +1,7 @@
 """The FastAPI application: server-rendered pages, the JSON API under /api, and static files.
 
 ``create_app(settings)`` builds everything from settings and keeps no per-user state in the process
-(sessions are signed cookies, data lives in the database), so any number of workers can serve it.
+(sessions and data live in the database), so any number of workers can serve it.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
 from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
 from sparring.web.headers import SecurityHeaders
-from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret
+from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works).
     ``warm_up`` embeds the built-in content on a background thread when the server starts."""
     settings = settings or get_settings()
-    secret = load_or_create_secret(settings.data_dir, settings.secret_key)
+    keys = signing_keys(load_or_create_secret(settings.data_dir, settings.secret_key), settings.previous_secret_keys)
     https = (settings.public_url or "").startswith("https://")
     if secure_cookies is None:
         secure_cookies = https
@@ -120,7 +121,8 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.settings = settings
     app.state.warm = threading.Event()
     app.state.web = WebContext(
-        codec=SessionCodec(secret),
+        codec=SessionCodec(keys, max_age=settings.session_max_hours * 3600),
+        sessions=LoginSessions(SessionPolicy.of_minutes(settings.session_idle_minutes, settings.session_max_hours)),
         throttle=LoginThrottle(),
         templates=_templates(),
         secure_cookies=secure_cookies,

@@ -19,8 +19,14 @@ from sparring.services.access import get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.rep_views import RepView, full_view, list_visible
-from sparring.web.deps import ApiAuth, ReadDB, check_csrf, optional_auth, web
-from sparring.web.routes.auth import end_session, start_session
+from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
+from sparring.web.routes.auth import (
+    end_current_session,
+    end_session,
+    issue_session,
+    signed_session,
+    start_session,
+)
 from sparring.web.routes.practice import practice_service, status_for
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -69,21 +75,32 @@ def api_login(body: LoginRequest, request: Request) -> Response:
         throttle.failed(database, body.email)
         return JSONResponse({"detail": "wrong e-mail or password"}, status_code=401)
     throttle.succeeded(database, body.email)
-    issued = web(request).codec.issue(user.id, user.password_hash or "")
-    data = web(request).codec.read(issued)
-    assert data is not None
+    issued = issue_session(request, user)
     payload = LoginResponse(id=user.id, email=user.email, name=user.name, role=user.role, org_id=user.org_id,
-                            csrf_token=web(request).codec.csrf_token(data.nonce))
+                            csrf_token=issued.csrf_token)
     response = JSONResponse(payload.model_dump())
-    start_session(request, response, user, cookie=issued)
+    start_session(request, response, user, issued)
     return response
 
 
 @router.post("/auth/logout", status_code=204)
 def api_logout(request: Request) -> Response:
-    auth = optional_auth(request)
-    if auth is not None:
-        check_csrf(request, None, auth)
+    """End this session (it needs the ``X-CSRF-Token`` header): every copy of its cookie stops working."""
+    data = signed_session(request)
+    if data is not None:
+        check_csrf(request, None, data)
+        end_current_session(request, data)
+    response = Response(status_code=204)
+    end_session(response)
+    return response
+
+
+@router.post("/auth/logout-all", status_code=204, responses={401: {"description": "not signed in"}})
+def api_logout_all(request: Request, auth: ApiAuth) -> Response:
+    """Sign out everywhere: end every session of the caller, this one included (``X-CSRF-Token`` needed)."""
+    check_csrf(request, None, auth)
+    ctx = web(request)
+    ctx.sessions.end_all(ctx.database(), auth.viewer.id)
     response = Response(status_code=204)
     end_session(response)
     return response
