@@ -147,6 +147,28 @@ def test_no_retry_starts_when_the_backoff_would_use_up_the_first_token_deadline(
     assert len(fake_openai.requests) == 1
 
 
+@pytest.mark.parametrize("mode", ["native", "prompted"])
+def test_agent_output_modes_keep_both_deadlines(fake_openai: FakeOpenAI, mode: str) -> None:
+    # native and prompted output go through pydantic-ai agent runs, which enforce the deadlines themselves
+    cfg = TaskConfig(task="persona", provider="openai-compatible", model="fake", base_url=fake_openai.base_url,
+                     timeout=5, output_mode=mode, first_token_timeout=0.3, deadline=0.5)  # fmt: skip
+    client = LLMClient(cfg, build_model(cfg))  # built before the clock starts, as engines.py does
+    fake_openai.script = [{"hang": "after-headers"}]
+    t0 = time.perf_counter()
+    with pytest.raises(LLMUnavailable) as streamed:
+        list(client.stream(instructions="x", prompt="y", output_type=Answer))
+    assert streamed.value.reason == "LLM provider did not start answering within 0.3 s; used the embedded engine"
+    t1 = time.perf_counter()
+    with pytest.raises(LLMUnavailable) as ran:
+        client.run(instructions="x", prompt="y", output_type=Answer)
+    t2 = time.perf_counter()
+    assert ran.value.reason == (
+        "LLM provider did not answer within the 0.5 s deadline (timeout); used the embedded engine"
+    )
+    assert t1 - t0 < 0.9 and t2 - t1 < 1.1
+    assert len(fake_openai.requests) == 2
+
+
 # ------------------------------------------------------------------ the judge's deadline per transcript
 
 
