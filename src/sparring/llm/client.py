@@ -176,6 +176,13 @@ class LLMClient:
             agents[output_type] = agent
         return agent
 
+    def _prepare(self, output_type: type[BaseModel]) -> None:
+        """Build this thread's model (and, for the agent output modes, the agent) before a call's deadlines start."""
+        if self.cfg.output_mode == "tool":
+            _ = self.model
+        else:
+            self._agent(output_type)
+
     def _settings(self, temperature: float | None, *, timeout: float | None = None, deadline: bool = True,
                   first_token: float | None = None) -> ModelSettings:  # fmt: skip
         """``deadline=False`` leaves ``request_timeout`` out: the stream bridge enforces the same whole-attempt
@@ -289,6 +296,7 @@ class LLMClient:
         runs once, on this thread, while the first attempt's request is with the provider (see ``_complete``).
         ``deadline_at`` (``time.monotonic()`` clock) ends the call, retries included, instead of ``cfg.deadline``
         from now: a caller making several calls (the judge's samples) gives them one deadline."""
+        self._prepare(output_type)  # this thread's model (and agent): our set-up, not the provider's time
         budget = Budget(self.cfg.deadline, end_at=deadline_at)
         if self.cfg.output_mode != "tool":
             return self._run_agent(instructions, prompt, output_type, temperature, retries, while_waiting, budget)
@@ -373,6 +381,7 @@ class LLMClient:
         With ``cfg.first_token_timeout``, the first token must arrive within that many seconds of this call
         (retries included) or :class:`LLMUnavailable` is raised at once; a stream that started may then run up to
         ``cfg.timeout`` (and ``cfg.deadline``, if set)."""
+        self._prepare(output_type)
         budget = Budget(self.cfg.deadline, self.cfg.first_token_timeout)
         if self.cfg.output_mode != "tool":
             yield from self._stream_agent(instructions, prompt, output_type, temperature, budget)
