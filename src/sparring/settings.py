@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     llm_redact_names: list[str] = Field(default_factory=list)
     llm_timeout: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
+    #: failing fast (docs/llm.md, "Deadlines and the circuit breaker"): a persona turn falls back when no token
+    #: arrived within this many seconds; a scorecard's LLM call (retries included) gets ``judge_deadline`` seconds
+    llm_first_token_timeout: float = Field(default=5.0, gt=0)
+    judge_deadline: float = Field(default=25.0, gt=0)
+    #: an endpoint is skipped for ``cooldown`` seconds after ``failures`` failures in a row within ``window`` seconds
+    llm_breaker_failures: int = Field(default=3, ge=0, le=100)
+    llm_breaker_window: float = Field(default=120.0, gt=0)
+    llm_breaker_cooldown: float = Field(default=60.0, gt=0)
     judge_samples: int = Field(default=1, ge=1, le=10)
     config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
