@@ -14,27 +14,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
-from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
+from sparring.web import errors
+from sparring.web.deps import NotSignedIn, WebContext
 from sparring.web.headers import SecurityHeaders
 from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
-
-_MESSAGES = {
-    403: ("Not allowed", "Your role does not give access to this page."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-}
-
 
 #: settings a web server process uses unless the environment says otherwise
 SERVER_ENV_DEFAULTS = {
@@ -141,23 +135,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        wants_html = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
-        if wants_html and exc.status_code in _MESSAGES:
-            heading, message = _MESSAGES[exc.status_code]
-            if exc.status_code == 403 and isinstance(exc.detail, str):
-                message = exc.detail[0].upper() + exc.detail[1:] + "."
-            return render(request, "error.html", optional_auth(request), status_code=exc.status_code,
-                          status=exc.status_code, heading=heading, message=message)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        ]
-        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+    errors.install(app)  # one error format (ErrorBody), 500s with an error id, documented in the OpenAPI
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
