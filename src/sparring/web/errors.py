@@ -185,7 +185,8 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 def document_errors(schema: dict[str, Any]) -> None:
     """Make every error response of every operation an ``ErrorBody`` and add the ones any operation can give:
-    422 when it takes parameters or a body, 415 when it takes a JSON body, 500 always."""
+    422 when it takes parameters or a body, 400 (unparseable) and 415 (not JSON) when it takes a JSON body,
+    500 always."""
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete") or not path.startswith("/api"):
@@ -195,7 +196,7 @@ def document_errors(schema: dict[str, Any]) -> None:
             if operation.get("parameters") or operation.get("requestBody"):
                 codes.append("422")
             if operation.get("requestBody"):
-                codes.append("415")
+                codes += ["400", "415"]  # 400: a body that is not even JSON (FastAPI cannot parse it)
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[int(code)]})
             for code, response in responses.items():
