@@ -61,7 +61,8 @@ def clean_turn(text: str) -> str:
 def _known_id(rep_id: int) -> None:
     """An id no row can have (above the 64-bit range, or below 1) is an unknown rep, not a database error."""
     if not is_db_id(rep_id):
-        raise NotFound(f"unknown rep {shown(rep_id, 25)}")
+        digits = str(rep_id)
+        raise NotFound(f"unknown rep {digits[:25]}{'…' if len(digits) > 25 else ''}")
 
 
 def _turn(row: TurnRow) -> Turn:
