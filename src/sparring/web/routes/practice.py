@@ -285,7 +285,7 @@ def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: s
 
 
 @router.post("/reps/{rep_id}/reply")
-def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
+def pending_reply(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE. A POST
     with the CSRF header: it writes the persona's turn (and may score the rep), which a GET must never do."""
     check_csrf(request, None, auth)
