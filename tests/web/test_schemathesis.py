@@ -5,7 +5,7 @@ a fixed number of derandomized examples per operation, no example database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -40,11 +40,20 @@ def api_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     forget_databases()
 
 
-@pytest.fixture(scope="module")
-def signed_in(api_world: World) -> dict[str, Any]:
-    client = login(api_world.app, "learner_a1")
+#: operations that end the caller's sessions (logout-all: every one of them): each of their calls gets a new
+#: session of another user, so the shared one of learner_a1 lives on
+ENDS_SESSIONS = {"POST /api/auth/logout", "POST /api/auth/logout-all"}
+
+
+def _credentials(world: World, key: str = "learner_a1") -> dict[str, Any]:
+    client = login(world.app, key)
     return {"headers": {"X-CSRF-Token": client.headers["X-CSRF-Token"]},
             "cookies": {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}}
+
+
+@pytest.fixture(scope="module")
+def signed_in(api_world: World) -> dict[str, Any]:
+    return _credentials(api_world)
 
 
 def _schema(world: World) -> Any:
@@ -53,7 +62,7 @@ def _schema(world: World) -> Any:
     return schemathesis.openapi.from_asgi("/api/openapi.json", world.app, config=config)
 
 
-def _fuzz(operation: Any, mode: GenerationMode, signed_in: dict[str, Any]) -> list[int]:
+def _fuzz(operation: Any, mode: GenerationMode, credentials: Callable[[], dict[str, Any]]) -> list[int]:
     """Run MAX_EXAMPLES generated requests against one operation; the statuses seen, or the checks' failure."""
     seen: list[int] = []
 
@@ -61,6 +70,7 @@ def _fuzz(operation: Any, mode: GenerationMode, signed_in: dict[str, Any]) -> li
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     def run(case: Any) -> None:
+        signed_in = credentials()
         response = case.call(headers=dict(signed_in["headers"]), cookies=dict(signed_in["cookies"]))
         seen.append(response.status_code)
         case.validate_response(response, checks=CHECKS)
@@ -82,14 +92,18 @@ def test_the_api_matches_its_openapi(api_world: World, signed_in: dict[str, Any]
         if mode is GenerationMode.NEGATIVE and not (operation.path_parameters or operation.query
                                                       or operation.body):
             continue  # nothing to make invalid
+        def credentials(fresh: bool = label in ENDS_SESSIONS) -> dict[str, Any]:
+            return _credentials(api_world, "learner_a2") if fresh else signed_in
+
         try:
-            statuses[label] = set(_fuzz(operation, mode, signed_in))
+            statuses[label] = set(_fuzz(operation, mode, credentials))
         except Exception as exc:  # every operation is tried; all failures are reported together
             failures[label] = str(exc)[:3000]
     assert not failures, "\n\n".join(f"{op}:\n{text}" for op, text in failures.items())
     assert len(statuses) >= 5
     if mode is GenerationMode.POSITIVE:  # the valid requests reached the real work, not only the guards
         assert 200 in statuses["GET /api/reps"] and 200 in statuses["GET /api/me"]
+        assert statuses["POST /api/auth/logout"] == statuses["POST /api/auth/logout-all"] == {204}
     else:
         assert 422 in statuses["GET /api/reps/{rep_id}"] and 422 in statuses["POST /api/reps"]
 
