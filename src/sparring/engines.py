@@ -2,8 +2,9 @@
 
 Adapters (CLI, web, services) get their engines here and nowhere else, so the choice and the fallback
 policy live in one place. An LLM engine always wraps the embedded one: when the provider fails (after
-retries), or the configuration cannot be used (e.g. ``llm_local_only`` with a cloud provider), the embedded
-engine answers and the reply/scorecard carries ``fallback_reason``.
+retries, or past its deadline), its endpoint's circuit breaker is open, or the configuration cannot be used
+(e.g. ``llm_local_only`` with a cloud provider), the embedded engine answers and the reply/scorecard carries
+``fallback_reason``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
         build_model(tc)  # fail early on settings the SDK rejects (e.g. a malformed base URL)
     except (LLMConfigError, ValueError) as exc:
         return None, f"configuration: {exc}", cfg
+    from sparring.llm.breaker import shared_breaker
+
+    # one circuit breaker per endpoint for the whole process: services build engines per request, and what one
+    # request learned about a failing provider must spare the next ones (docs/llm.md)
+    breaker = shared_breaker(tc.endpoint, tc.breaker_failures, tc.breaker_window, tc.breaker_cooldown)
     # a model per thread: SDK connection pools are bound to one event loop
-    return LLMClient(tc, lambda: build_model(tc), prices=cfg.prices), None, cfg
+    return LLMClient(tc, lambda: build_model(tc), prices=cfg.prices, breaker=breaker), None, cfg
 
 
 def llm_client(task: Task, settings: Settings | None = None) -> LLMClient | None:

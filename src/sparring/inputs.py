@@ -6,8 +6,9 @@ and normalised here before anything stores or echoes them.
   controls (U+202A-U+202E, U+2066-U+2069) that let a line display as something other than what it says,
   normalises to NFC and enforces a length cap. Errors name the field and never repeat the input.
 - ``shown`` shortens a value for an error message, so an error never echoes unbounded input.
-- ``MAX_DB_ID`` is the largest id any table can hold (a signed 64-bit integer): a larger number is simply an
-  id that does not exist, never a database error.
+- ``MAX_DB_ID`` is the largest id any table can hold (a signed 32-bit integer: the id columns are INTEGER,
+  which is 32 bits on PostgreSQL): a larger number is simply an id that does not exist, never a database
+  error.
 
 This module is part of the core: it imports nothing from the web layer or the services.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: the largest value of a 64-bit signed integer column (PostgreSQL BIGINT, SQLite INTEGER)
-MAX_DB_ID = 2**63 - 1
+#: the largest id a row can have: the id (and turn index) columns are INTEGER, a signed 32-bit integer on
+#: PostgreSQL (SQLite would hold 64 bits). PostgreSQL refuses even to compare such a column with a larger
+#: number ("integer out of range"), and SQLite overflows above 2**63 - 1: both would be a 500.
+MAX_DB_ID = 2**31 - 1
 
 #: embedding, override and isolate controls (the "Trojan Source" characters); marks such as U+200F stay
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")

@@ -6,6 +6,7 @@ The names of the environment variables are part of the public contract (see docs
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,9 +43,19 @@ class Settings(BaseSettings):
     llm_redact_names: list[str] = Field(default_factory=list)
     llm_timeout: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
+    #: failing fast (docs/llm.md, "Deadlines and the circuit breaker"): a persona turn falls back when no token
+    #: arrived within this many seconds; a scorecard's LLM call (retries included) gets ``judge_deadline`` seconds
+    llm_first_token_timeout: float = Field(default=5.0, gt=0)
+    judge_deadline: float = Field(default=25.0, gt=0)
+    #: an endpoint is skipped for ``cooldown`` seconds after ``failures`` failures in a row within ``window`` seconds
+    llm_breaker_failures: int = Field(default=3, ge=0, le=100)
+    llm_breaker_window: float = Field(default=120.0, gt=0)
+    llm_breaker_cooldown: float = Field(default=60.0, gt=0)
     judge_samples: int = Field(default=1, ge=1, le=10)
     config: Path | None = Field(default=None, description="TOML config file (SPARRING_CONFIG)")
 
+    #: the key that signs session cookies and CSRF tokens (docs/web.md, "Key rotation"); unset: one generated
+    #: into the data directory on first start
     secret_key: str | None = None
     #: how many reverse proxies in front of the web app append to X-Forwarded-For; the login guard counts the
     #: address that many entries from the right. 0 (the default) ignores the header and counts the peer address
@@ -56,6 +67,11 @@ class Settings(BaseSettings):
     #: who receives vulnerability reports for this installation (a mailto: or https: URI), published in
     #: /.well-known/security.txt; without it that file is not served
     security_contact: str | None = None
+    #: earlier signing keys, comma-separated: cookies and CSRF tokens they signed keep working until they expire
+    secret_keys_previous: str | None = None
+    #: a session ends after this many minutes without a request, and this many hours after sign-in
+    session_idle_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=90 * 24)
     #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
     #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
     sqlite_synchronous: Literal["normal", "full"] = "normal"
@@ -73,6 +89,11 @@ class Settings(BaseSettings):
         from sparring.llm.configfile import config_file_source
 
         return (init_settings, env_settings, config_file_source(settings_cls), file_secret_settings)
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        """``secret_keys_previous`` as a list (commas or whitespace separate the keys)."""
+        return [k for k in re.split(r"[,\s]+", self.secret_keys_previous or "") if k]
 
     @property
     def resolved_database_url(self) -> str:

@@ -407,3 +407,23 @@ def test_interactive_rep_prints_a_streaming_persona_as_it_writes(
     [rep] = PracticeService(Database(url)).list_reps()
     stored = PracticeService(Database(url)).get_rep(rep.id).turns[2].text
     assert stored == ("A safer line." if rewrite else "Reply 1: you said 'What slows you down?'")
+
+
+def test_users_sign_out_ends_every_web_session(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from sparring.services.login_sessions import LoginSessions
+    from sparring.store.db import get_database
+
+    for address in ("kim@acme.test", "lou@acme.test"):
+        created = run(capsys, "users", "create", "--org", "Acme", "--email", address, "--password", "s3cret-pass-long")
+        assert created[0] == 0
+    db, sessions = get_database(url), LoginSessions()
+    ids = {u["email"]: u["id"] for u in json.loads(run(capsys, "users", "list", "--json")[1])}
+    kims = [sessions.start(db, ids["kim@acme.test"]) for _ in range(2)]
+    lous = sessions.start(db, ids["lou@acme.test"])
+    code, out, err = run(capsys, "users", "sign-out", "--email", "KIM@acme.test")
+    assert code == 0 and out.strip() == "ended 2 sessions of kim@acme.test", err
+    assert [sessions.check(db, t) for t in kims] == [None, None] and sessions.check(db, lous) is not None
+    code, out, _ = run(capsys, "users", "sign-out", "--email", "kim@acme.test")
+    assert code == 0 and out.strip() == "ended 0 sessions of kim@acme.test"
+    code, _, err = run(capsys, "users", "sign-out", "--email", "ghost@acme.test")
+    assert code == 1 and err.strip() == "sparring: unknown user ghost@acme.test (create it with: sparring users create)"

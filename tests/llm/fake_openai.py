@@ -4,6 +4,9 @@ Each request takes the next scripted action (the last one repeats):
 ``{"args": {...}}`` answers with a tool call to the request's first tool (the structured output);
 ``{"raw_args": "..."}`` the same with raw (possibly malformed) arguments; ``{"status": 500}`` an error;
 ``{"sleep": s}`` waits before answering (combine with args). Streaming requests get SSE chunks.
+A hanging provider: ``{"hang": true}`` reads the request and never answers; ``{"hang": "after-headers"}`` sends
+the response headers (200, and an SSE content type for a stream) and then nothing. Hung requests are let go
+when the server stops. ``requests`` counts every request that reached the server, hung ones included.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class FakeOpenAI:
         self.script: list[dict[str, Any]] = list(script or [{"args": {}}])
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # lets hung handlers go
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -38,6 +42,7 @@ class FakeOpenAI:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -73,6 +78,9 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 action = fake.next_action(body)
+                if action.get("hang"):
+                    self._hang(body, action["hang"])
+                    return
                 if "sleep" in action:
                     time.sleep(action["sleep"])
                 if "status" in action:
@@ -106,6 +114,17 @@ class FakeOpenAI:
                         "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
                     },
                 )
+
+            def _hang(self, body: dict[str, Any], how: object) -> None:
+                if how == "after-headers":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream" if body.get("stream") else "application/json")
+                    if not body.get("stream"):
+                        self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.flush()
+                fake._stopping.wait(60)
+                self.close_connection = True
 
             def _stream(self, body: dict[str, Any], name: str | None, args: str, action: dict[str, Any]) -> None:
                 self.send_response(200)

@@ -134,3 +134,21 @@ def test_missing_key_or_base_url_is_reported() -> None:
     cfg = load_llm_config(Settings(llm_provider="openai-compatible", judge_model="m"))
     assert cfg.problem("judge") == "provider openai-compatible needs SPARRING_LLM_BASE_URL"
     assert cfg.problem("persona") is None  # no persona model: the embedded engine, by choice
+
+
+def test_the_settings_reach_each_task(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "sparring.toml"
+    config.write_text(
+        "llm_breaker_cooldown = 90\n\n[llm.persona]\nfirst_token_timeout = 12\nbreaker_cooldown = 5\n\n"
+        "[llm.drill]\ndeadline = 40\n"
+    )
+    monkeypatch.setenv("SPARRING_CONFIG", str(config))
+    monkeypatch.setenv("SPARRING_JUDGE_DEADLINE", "20")
+    reset_settings_cache()
+    cfg = load_llm_config(get_settings())
+    persona, judge, drill = cfg.task("persona"), cfg.task("judge"), cfg.task("drill")
+    assert persona.first_token_timeout == 12 and persona.deadline is None
+    assert judge.first_token_timeout == 5 and judge.deadline == 20
+    assert drill.deadline == 40
+    assert {t.breaker_cooldown for t in (persona, judge, drill)} == {90}  # global: a task table cannot change it
+    assert {t.breaker_failures for t in (persona, judge, drill)} == {3}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from sparring.store import migrate
 from sparring.store.db import Database
-from sparring.store.models import Base, LoginFailure, Organisation, Rep, TurnRow, User, utcnow
+from sparring.store.models import Base, LoginFailure, LoginSession, Organisation, Rep, TurnRow, User, utcnow
 
 TABLES = {
     "login_known_clients",
@@ -26,6 +28,7 @@ TABLES = {
     "winning_lines",
     "usage",
     "login_failures",
+    "sessions",
 }
 
 
@@ -142,6 +145,34 @@ def test_0004_adds_a_nullable_persona_state_and_0005_the_login_failures(db: Data
     assert _diff(db) == []
 
 
+def test_0006_adds_the_sessions_table_and_a_user_deletion_takes_its_sessions(db: Database) -> None:
+    migrate.upgrade(db.engine, "0005")
+    _old_rep(db)  # a user from before server-side sessions
+    assert "sessions" not in inspect(db.engine).get_table_names()
+    assert db.upgrade() == ("0005", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+    with db.session() as s:
+        s.add(LoginSession(token_hash="a" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0,
+                           user_agent="Firefox on Linux"))
+    with db.session() as s:  # the token hash is unique
+        s.add(LoginSession(token_hash="b" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0))
+    with db.read() as s:
+        assert s.execute(select(LoginSession.token_hash, LoginSession.user_agent).order_by(LoginSession.id)).all() == [
+            ("a" * 64, "Firefox on Linux"), ("b" * 64, "")
+        ]
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(LoginSession(token_hash="a" * 64, user_id=1, created_at=1.0, last_seen_at=2.0, expires_at=3.0))
+    with db.session() as s:  # deleting a user deletes their sessions (ON DELETE CASCADE)
+        s.execute(Rep.__table__.delete())
+        s.execute(User.__table__.delete())
+    with db.read() as s:
+        assert s.scalar(select(LoginSession.id)) is None
+    migrate.downgrade(db.engine, "0005")
+    assert "sessions" not in inspect(db.engine).get_table_names()
+    assert db.upgrade() == ("0005", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+
+
 def test_0007_adds_the_login_guard_tables_and_keeps_users_and_their_reps(db: Database) -> None:
     """Adding and dropping the TOTP columns must not rebuild ``users`` (on SQLite a batch copy would drop the
     old table and cascade to every rep and turn)."""
@@ -155,7 +186,7 @@ def test_0007_adds_the_login_guard_tables_and_keeps_users_and_their_reps(db: Dat
         s.add(RecoveryCode(user_id=1, code_hash="h" * 64))
         s.add(LoginKnownClient(key="k" * 64, at=1.0))
         s.get(User, 1).totp_secret = "JBSWY3DPEHPK3PXP"  # type: ignore[union-attr]
-    migrate.downgrade(db.engine, "0005")
+    migrate.downgrade(db.engine, "0006")
     assert not {"recovery_codes", "login_known_clients", "login_challenges"} & set(inspect(db.engine).get_table_names())
     assert "totp_secret" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
     with db.engine.connect() as conn:

@@ -50,7 +50,8 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET"
           ("GET", "/.well-known/security.txt")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
-             ("POST", "/api/reps"), ("GET", "/account"), ("POST", "/account/totp/begin"),
+             ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),
+             ("GET", "/account/sessions"), ("GET", "/account"), ("POST", "/account/totp/begin"),
              ("POST", "/account/totp/confirm"), ("POST", "/account/totp/disable"),
              ("POST", "/account/totp/recovery-codes")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
@@ -70,23 +71,21 @@ def clients(world: World) -> dict[str, TestClient]:
 
 
 def _app_routes(world: World) -> set[tuple[str, str]]:
-    out = set()
-    for route in world.app.routes:
-        if isinstance(route, APIRoute):
-            for method in route.methods - {"HEAD"}:
-                out.add((method, route.path))
-    if not out:  # FastAPI versions that wrap included routers: walk them
-        from starlette.routing import BaseRoute
+    """Every (method, path) of the app, also inside included routers: FastAPI versions that wrap them keep
+    their routes in ``original_router`` (a top-level route such as /healthz must not hide those)."""
+    from starlette.routing import BaseRoute
 
-        def walk(routes: list[BaseRoute]) -> None:
-            for r in routes:
-                inner = getattr(r, "original_router", None)
-                if inner is not None:
-                    walk(inner.routes)
-                elif isinstance(r, APIRoute):
-                    out.update((m, r.path) for m in r.methods - {"HEAD"})
+    out: set[tuple[str, str]] = set()
 
-        walk(list(world.app.routes))
+    def walk(routes: list[BaseRoute]) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+            elif isinstance(r, APIRoute):
+                out.update((m, r.path) for m in r.methods - {"HEAD"})
+
+    walk(list(world.app.routes))
     return out
 
 

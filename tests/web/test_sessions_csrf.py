@@ -1,9 +1,11 @@
-"""Sessions (signed cookies, flags, expiry by password change, logout) and CSRF on every state change."""
+"""Sessions (signed cookies backed by server-side rows, flags, logout, sign out everywhere, expiry by password
+reset, role change and deactivation) and CSRF on every state change."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from web_support import PASSWORD, SCENARIO, World, csrf_of, email, login
 
@@ -48,10 +50,15 @@ def test_tampered_or_foreign_cookie_is_not_a_session(world: World) -> None:
     c.cookies.clear()
     c.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert c.get("/api/reps").status_code == 401
-    forged = SessionCodec("another-secret").issue(world.users["admin_a"], "x")
+    # a live session's token, signed with a key the app does not know: still no session
+    live = world.app.state.web.codec.read(value)
+    assert live is not None
+    forged = SessionCodec("another-secret").issue(live.token)
     c.cookies.clear()
     c.cookies.set(SESSION_COOKIE, forged)
     assert c.get("/api/reps").status_code == 401
+    c.cookies.set(SESSION_COOKIE, value)
+    assert c.get("/api/reps").status_code == 200
 
 
 def test_logout_ends_the_session(world: World) -> None:
@@ -192,3 +199,126 @@ def test_the_turn_route_checks_the_user_on_every_turn(world: World) -> None:
     # another learner's rep is "not found", whatever its owner's state
     other = login(world.app, "learner_a2")
     assert other.post(f"/reps/{rep}/turns", json={"text": "Hello?"}).status_code == 404
+
+
+# --- server-side sessions: ending a session ends every copy of its cookie ---------------------------------
+
+
+def _new_user(world: World, key: str, role: str = "learner") -> int:
+    from sparring.services.accounts import Accounts
+
+    return Accounts(world.database).create_user("Acme", f"{key}@acme.test", PASSWORD, role=role, team="East",
+                                                name=key.title()).id
+
+
+def _sign_in(world: World, key: str) -> TestClient:
+    c = TestClient(world.app, follow_redirects=False)
+    r = c.post("/api/auth/login", json={"email": f"{key}@acme.test", "password": PASSWORD})
+    assert r.status_code == 200
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return c
+
+
+def _with_cookie(world: World, cookie: str) -> TestClient:
+    """Another client (an attacker who copied the cookie, say) presenting a saved session cookie."""
+    c = TestClient(world.app, follow_redirects=False)
+    c.cookies.set(SESSION_COOKIE, cookie)
+    return c
+
+
+def _is_signed_out(c: TestClient, rep: int, csrf: str) -> bool:
+    """Pages send to the login page and the API answers 401, and a turn is refused even with the CSRF token
+    that went with the cookie (copied along with it)."""
+    api, page = c.get("/api/reps"), c.get("/history")
+    turn = c.post(f"/reps/{rep}/turns", json={"text": "Still there?"}, headers={"X-CSRF-Token": csrf})
+    return (api.status_code == 401 and page.status_code == 303 and page.headers["location"].startswith("/login")
+            and turn.status_code == 303 and turn.headers["location"].startswith("/login"))
+
+
+@pytest.mark.parametrize("route", ["/logout", "/api/auth/logout"])
+def test_a_cookie_saved_before_logout_is_refused_after(world: World, route: str) -> None:
+    _new_user(world, f"saver{route.count('/')}")
+    c = _sign_in(world, f"saver{route.count('/')}")
+    saved = c.cookies.get(SESSION_COOKIE)
+    assert saved and _with_cookie(world, saved).get("/api/me").status_code == 200
+    rep = c.post("/api/reps", json={"scenario": SCENARIO}).json()["id"]
+    csrf = c.headers["X-CSRF-Token"]
+    if route == "/logout":
+        r = c.post("/logout", data={"csrf_token": csrf_of(c.get("/history").text)})
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+    else:
+        assert c.post("/api/auth/logout").status_code == 204
+    assert SESSION_COOKIE not in c.cookies
+    copy = _with_cookie(world, saved)
+    assert _is_signed_out(copy, rep, csrf)
+    assert copy.get("/login").status_code == 200  # the login page no longer takes it for a session
+    assert [t.role for t in world.practice.get_rep(rep).turns] == ["counterpart"]  # no line was saved
+
+
+def test_logout_needs_the_sessions_csrf_token(world: World) -> None:
+    _new_user(world, "nudged")
+    c = _sign_in(world, "nudged")
+    token = c.headers.pop("X-CSRF-Token")
+    assert c.post("/api/auth/logout").status_code == 403  # another site cannot sign people out
+    assert c.post("/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert c.get("/api/me").status_code == 200
+    assert c.post("/api/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204
+    assert c.post("/api/auth/logout").status_code == 204  # no session left: nothing to protect
+
+
+def test_sign_out_everywhere_from_the_sessions_page(world: World) -> None:
+    _new_user(world, "roamer")
+    laptop, phone, script = _sign_in(world, "roamer"), _sign_in(world, "roamer"), _sign_in(world, "roamer")
+    bystander = login(world.app, "learner_a1")
+    saved = laptop.cookies.get(SESSION_COOKIE)
+    assert saved
+    page = laptop.get("/account/sessions", headers={"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"})
+    assert page.status_code == 200 and "Your sessions" in page.text and "Sign out everywhere" in page.text
+    assert page.text.count("<tr>") == 1 + 3 and page.text.count("this browser") == 1
+    assert "60 minutes" in page.text and "12 hours" in page.text
+    assert 'href="/account/sessions"' in laptop.get("/history").text  # linked from the account menu
+    assert laptop.post("/logout-all", data={"csrf_token": "forged"}).status_code == 403
+    assert phone.get("/api/me").status_code == 200
+    r = laptop.post("/logout-all", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    for c in (laptop, phone, script, _with_cookie(world, saved)):
+        assert c.get("/api/me").status_code == 401 and c.get("/account/sessions").status_code == 303
+    assert bystander.get("/api/me").status_code == 200  # nobody else is signed out
+    assert "signed out on every device" in laptop.get("/login").text
+
+
+def test_sign_out_everywhere_through_the_api(world: World) -> None:
+    _new_user(world, "scripted")
+    first, second = _sign_in(world, "scripted"), _sign_in(world, "scripted")
+    assert first.post("/api/auth/logout-all", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert second.get("/api/me").status_code == 200
+    assert first.post("/api/auth/logout-all").status_code == 204
+    assert first.get("/api/me").status_code == 401 and second.get("/api/me").status_code == 401
+    assert TestClient(world.app).post("/api/auth/logout-all").status_code == 401
+
+
+def test_a_role_change_ends_the_users_sessions(world: World) -> None:
+    uid = _new_user(world, "promoted")
+    c = _sign_in(world, "promoted")
+    saved = c.cookies.get(SESSION_COOKIE)
+    assert saved
+    assert c.get("/team").status_code == 403
+    admin = login(world.app, "admin_a")
+    token = admin.headers["X-CSRF-Token"]
+    assert admin.post(f"/admin/users/{uid}/role", data={"csrf_token": token, "role": "learner"}).status_code == 303
+    assert c.get("/api/me").status_code == 200  # the same role: no change, the session stays
+    assert admin.post(f"/admin/users/{uid}/role", data={"csrf_token": token, "role": "manager"}).status_code == 303
+    assert c.get("/api/me").status_code == 401 and _with_cookie(world, saved).get("/api/me").status_code == 401
+    again = _sign_in(world, "promoted")
+    assert again.get("/api/me").json()["role"] == "manager" and again.get("/team").status_code == 200
+    assert admin.get("/api/me").status_code == 200  # the acting admin stays signed in
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(world: World) -> None:
+    _new_user(world, "switcher")
+    c = _sign_in(world, "switcher")
+    before = c.cookies.get(SESSION_COOKIE)
+    assert before
+    r = c.post("/api/auth/login", json={"email": email("learner_a2"), "password": PASSWORD})
+    assert r.status_code == 200 and c.get("/api/me").json()["email"] == email("learner_a2")
+    assert _with_cookie(world, before).get("/api/me").status_code == 401

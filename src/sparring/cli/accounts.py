@@ -1,4 +1,4 @@
-"""``sparring users create|list|set-password|disable-2fa``."""
+"""``sparring users create|list|set-password|sign-out|disable-2fa``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,17 @@ def _set_password(
     print(f"password set for {email.strip().lower()}")
 
 
+def _sign_out(email: str = typer.Option(..., "--email", help="the user's e-mail")) -> None:
+    """End every web session of a user at once (a lost device, a shared computer); they can sign in again."""
+    from sparring.services.accounts import Accounts
+    from sparring.services.login_sessions import LoginSessions
+
+    with service_errors():
+        accounts = Accounts()
+        ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id)
+    print(f"ended {ended} session{'' if ended == 1 else 's'} of {email.strip().lower()}")
+
+
 def _disable_2fa(email: str = typer.Option(..., "--email", help="the user's e-mail")) -> None:
     """Switch off a user's two-factor sign-in (a lost device without recovery codes); they can enrol again."""
     from sparring.services.accounts import Accounts
@@ -91,5 +102,6 @@ def register(app: typer.Typer) -> None:
     users.command("create")(_create)
     users.command("list")(_list)
     users.command("set-password")(_set_password)
+    users.command("sign-out")(_sign_out)
     users.command("disable-2fa")(_disable_2fa)
     app.add_typer(users, name="users")

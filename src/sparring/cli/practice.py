@@ -29,14 +29,18 @@ END_COMMANDS = {"/end", "/quit", "/exit"}
 def read_script(path: Path, scenario: Scenario) -> list[str]:
     """Learner lines from ``path``: one per line, or the learner turns of a transcript file (any format of
     CONTRACT.md). A plain-text file counts as a transcript when it has a ``# roles:`` header, or when every
-    line reads ``Speaker: text`` and at least two speakers (one of them the persona) take part."""
+    line reads ``Speaker: text`` and at least two speakers (one of them the persona) take part. Every line is
+    checked as a turn would be (``clean_turn``) before anything is stored: a bad line is a one-line error naming
+    its line, and no rep is started."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"script file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read script file {path}: {exc}") from None
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)
+                if ln.strip() and not ln.strip().startswith("#")]
+    lines = [ln for _, ln in numbered]
     if not lines:
         raise UserError(f"script file {path} has no learner lines")
     if _is_transcript(path, text, lines, scenario):
@@ -46,8 +50,18 @@ def read_script(path: Path, scenario: Scenario) -> list[str]:
         learner = [t.text for t in conv.turns if t.role == "learner"]
         if not learner:
             raise UserError(f"transcript {path} has no learner turns")
-        return learner
-    return lines
+        return [_checked(path, f"learner turn {i}", t) for i, t in enumerate(learner, 1)]
+    return [_checked(path, f"line {n}", ln) for n, ln in numbered]
+
+
+def _checked(path: Path, where: str, line: str) -> str:
+    from sparring.services.errors import InvalidInput
+    from sparring.services.practice import clean_turn
+
+    try:
+        return clean_turn(line)
+    except InvalidInput as exc:
+        raise UserError(f"script file {path}, {where}: {exc}") from None
 
 
 def _is_transcript(path: Path, text: str, lines: list[str], scenario: Scenario) -> bool:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sparring.inputs import shown
+
+#: most known ids an UnknownContentError message lists
+MAX_KNOWN_SHOWN = 30
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -25,11 +30,15 @@ class ContentError(Exception):
 
 
 class UnknownContentError(LookupError):
-    """An id that names no scenario or rubric."""
+    """An id that names no scenario or rubric. The message quotes the id shortened (``shown``), never in full;
+    ``brief`` is the message without the list of known ids (what the web answers)."""
 
     def __init__(self, kind: str, ident: str, known: list[str]):
         self.kind = kind
         self.ident = ident
         self.known = known
-        hint = f" (known: {', '.join(sorted(known))})" if known else ""
-        super().__init__(f"unknown {kind} '{ident}'{hint}")
+        self.brief = f"unknown {kind} {shown(ident)}"
+        listed = sorted(known)[:MAX_KNOWN_SHOWN]
+        more = f", and {len(known) - len(listed)} more" if len(known) > len(listed) else ""
+        hint = f" (known: {', '.join(listed)}{more})" if known else ""
+        super().__init__(f"{self.brief}{hint}")

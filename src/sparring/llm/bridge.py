@@ -6,7 +6,9 @@ the thread's event loop (the same loop pydantic-ai's own sync calls use, so asyn
 safely) holds the stream open, parses partial output at most once per ``debounce`` seconds and queues it;
 the sync side only wakes for those. The task enters and leaves the stream's context in one task, so cancel
 scopes never straddle tasks. The attempt's deadline (``timeout``, the whole stream included, as pydantic-ai's
-``request_timeout`` would) is one ``asyncio.timeout`` around the task rather than a cancel scope per event.
+``request_timeout`` would) is one ``asyncio.timeout`` around the task rather than a cancel scope per event; a
+first-token deadline (``first_timeout``, as pydantic-ai's ``first_event_timeout``) is the same timeout armed
+earlier and moved to the whole-stream deadline when the first event arrives.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic_ai.direct import model_request_stream
+from pydantic_ai.exceptions import ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelResponse, ModelResponseStreamEvent
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
@@ -62,32 +65,48 @@ def stream_partials(
     parse: Callable[[ModelResponse], P | None],
     debounce: float,
     timeout: float | None = None,
+    first_timeout: float | None = None,
     eager: Callable[[ModelResponseStreamEvent], bool] | None = None,
 ) -> Iterator[P | StreamDone]:
     """Yield ``parse(response so far)`` when it is not None (at most once per ``debounce`` seconds, or at once
     after an event for which ``eager`` is true, e.g. one that completes a sentence), then a
     :class:`StreamDone`. Exceptions from the provider are raised in the caller's thread; when the whole stream
     takes longer than ``timeout`` seconds (time the caller spends between items included) it is cancelled and
-    :class:`TimeoutError` is raised."""
+    :class:`TimeoutError` is raised. When no event arrived within ``first_timeout`` seconds (the headers of a
+    response that then stalls do not count) it is cancelled and ``ModelRequestTimeout`` is raised with
+    ``setting="first_event_timeout"``."""
     loop = thread_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def produce() -> None:
+        start = loop.time()
+        total_at = None if timeout is None else start + timeout
+        first_at = None if first_timeout is None else start + first_timeout
+        started = False
         try:
-            async with asyncio.timeout(timeout), model_request_stream(
-                model, list(messages), model_settings=settings, model_request_parameters=params
-            ) as stream:
-                last = float("-inf")
-                async for event in stream:
-                    now = time.perf_counter()
-                    urgent = eager is not None and eager(event)  # called for every event: it may keep state
-                    if now - last < debounce and not urgent:
-                        continue
-                    partial = parse(stream.get())
-                    if partial is not None:
-                        last = now
-                        queue.put_nowait(_Partial(partial))
-                queue.put_nowait(StreamDone(stream.get(), stream.usage))
+            try:
+                async with asyncio.timeout_at(_earliest(first_at, total_at)) as deadline, model_request_stream(
+                    model, list(messages), model_settings=settings, model_request_parameters=params
+                ) as stream:
+                    last = float("-inf")
+                    async for event in stream:
+                        if not started:
+                            started = True
+                            deadline.reschedule(total_at)
+                        now = time.perf_counter()
+                        urgent = eager is not None and eager(event)  # called for every event: it may keep state
+                        if now - last < debounce and not urgent:
+                            continue
+                        partial = parse(stream.get())
+                        if partial is not None:
+                            last = now
+                            queue.put_nowait(_Partial(partial))
+                    queue.put_nowait(StreamDone(stream.get(), stream.usage))
+            except TimeoutError:
+                if not started and first_at is not None and (total_at is None or first_at < total_at):
+                    assert first_timeout is not None
+                    raise ModelRequestTimeout(model.model_name, first_timeout, setting="first_event_timeout") from None
+                raise
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # handed to the sync side, which raises it
@@ -109,3 +128,8 @@ def stream_partials(
             task.cancel()
             with suppress(BaseException):
                 loop.run_until_complete(task)
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None

@@ -6,19 +6,25 @@ Failure policy (docs/llm.md, "Fallback"):
 - anything else (401, 404, 400, a refused setting) is not retried.
 When the budget is spent :class:`LLMUnavailable` is raised with a short reason; the engines then hand the
 work to the embedded engine and record that reason.
+
+Failing fast (docs/llm.md, "Deadlines and the circuit breaker"):
+- ``cfg.deadline`` bounds a whole call, retries included (each attempt's timeout is cut to what is left, and no
+  retry starts that cannot finish in time, see :mod:`sparring.llm.deadline`);
+- ``cfg.first_token_timeout`` bounds a stream's wait for its first token, retries included; when it passes the
+  call fails at once (a provider that says nothing for that long is not asked again in this call);
+- every attempt first asks the endpoint's :class:`~sparring.llm.breaker.CircuitBreaker`; while it is open the call
+  fails at once without a request, and each attempt's outcome is reported to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -35,20 +41,16 @@ from pydantic_ai.exceptions import (
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
-    ModelResponse,
-    ModelResponseStreamEvent,
-    PartDeltaEvent,
-    ToolCallPart,
-    ToolCallPartDelta,
     UserPromptPart,
 )
-from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
-from pydantic_ai.tools import ToolDefinition
-from pydantic_core import from_json
 
+from sparring.llm.breaker import CircuitBreaker, CircuitOpen
 from sparring.llm.bridge import StreamDone, stream_partials, thread_loop
 from sparring.llm.config import TaskConfig
+from sparring.llm.deadline import Budget
+from sparring.llm.structured import SentenceWatch, final_output, partial_output, retry_prompt, tool_params
 from sparring.llm.usage import add_usage, make_usage
 from sparring.scoring.scorecard import Usage
 
@@ -60,9 +62,6 @@ R = TypeVar("R")
 STREAM_DEBOUNCE = 0.03
 #: seconds a request gets to go out (the event loop runs it alone) before ``run(while_waiting=...)`` work starts
 OVERLAP_SETTLE = 0.005
-#: a sentence end in raw streamed JSON: . ! ? or … (then closing quotes or brackets, maybe JSON-escaped) and a space
-#: or an escaped line break
-_SENTENCE_BOUNDARY = re.compile(r'[.!?…](?:\\"|["\')\]])*(?:\s|\\n)')
 
 
 class LLMUnavailable(Exception):
@@ -101,6 +100,10 @@ def classify(exc: BaseException) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"[:200]
 
 
+def _missed_first_token(exc: BaseException) -> bool:
+    return isinstance(exc, ModelRequestTimeout) and exc.setting == "first_event_timeout"
+
+
 def _instructions(ctx: RunContext[str]) -> str:
     return ctx.deps
 
@@ -110,7 +113,10 @@ class LLMClient:
 
     ``model`` is a pydantic-ai model, or a factory of them. With a factory each thread gets its own model
     (provider SDK clients hold connection pools bound to one event loop, and each thread has its own loop), so
-    one client can serve a web server's worker threads."""
+    one client can serve a web server's worker threads.
+
+    ``breaker`` is the endpoint's circuit breaker: ``sparring.engines`` passes the process-wide one, so every
+    client of an endpoint shares what it learned; without it the client has its own."""
 
     def __init__(
         self,
@@ -121,6 +127,7 @@ class LLMClient:
         sleep: Callable[[float], None] = time.sleep,
         stream_debounce: float = STREAM_DEBOUNCE,
         overlap_settle: float = OVERLAP_SETTLE,
+        breaker: CircuitBreaker | None = None,
     ):
         self.cfg = cfg
         self._shared: Model | None = model if isinstance(model, Model) else None
@@ -130,6 +137,7 @@ class LLMClient:
         self._sleep = sleep
         self.stream_debounce = stream_debounce
         self.overlap_settle = overlap_settle
+        self.breaker = breaker or CircuitBreaker(cfg.breaker_failures, cfg.breaker_window, cfg.breaker_cooldown)
 
     @property
     def model(self) -> Model:
@@ -168,15 +176,26 @@ class LLMClient:
             agents[output_type] = agent
         return agent
 
-    def _settings(self, temperature: float | None, *, deadline: bool = True) -> ModelSettings:
+    def _prepare(self, output_type: type[BaseModel]) -> None:
+        """Build this thread's model (and, for the agent output modes, the agent) before a call's deadlines start."""
+        if self.cfg.output_mode == "tool":
+            _ = self.model
+        else:
+            self._agent(output_type)
+
+    def _settings(self, temperature: float | None, *, timeout: float | None = None, deadline: bool = True,
+                  first_token: float | None = None) -> ModelSettings:  # fmt: skip
         """``deadline=False`` leaves ``request_timeout`` out: the stream bridge enforces the same whole-attempt
-        deadline once per stream instead of pydantic-ai arming a cancel scope around every event."""
+        deadline once per stream instead of pydantic-ai arming a cancel scope around every event. ``timeout``
+        (default ``cfg.timeout``) is the attempt's; ``first_token`` sets pydantic-ai's first-event deadline."""
         s: ModelSettings = {
             "temperature": self.cfg.temperature if temperature is None else temperature,
             "max_retries": 0,
         }
         if deadline:
-            s["request_timeout"] = self.cfg.timeout
+            s["request_timeout"] = self.cfg.timeout if timeout is None else timeout
+        if first_token is not None:
+            s["first_event_timeout"] = first_token
         if self.cfg.max_tokens:
             s["max_tokens"] = self.cfg.max_tokens
         if self.cfg.provider == "anthropic" and self.cfg.prompt_cache:
@@ -190,17 +209,53 @@ class LLMClient:
         base = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
         return base * (0.75 + 0.5 * random.random())
 
-    def _next_attempt(self, exc: BaseException, attempt: int, *, may_retry: bool = True,
-                      usage: Usage | None = None) -> int:
+    def _next_attempt(self, exc: BaseException, attempt: int, *, budget: Budget, took: float, cut: bool = False,
+                      may_retry: bool = True, usage: Usage | None = None) -> int:  # fmt: skip
         """The retry policy in one place: back off and return the next attempt number, or raise LLMUnavailable.
-        ``may_retry`` is False once a stream has started (its text already reached the caller)."""
+        ``may_retry`` is False once a stream has started (its text already reached the caller); ``took`` is how
+        long the failed attempt took and ``cut`` whether the whole-call deadline had shortened its timeout."""
+        if _missed_first_token(exc):  # no retry: the turn goes to the embedded engine at once
+            raise LLMUnavailable(budget.limit_reason(), usage) from exc
         retryable, reason = classify(exc)
-        if retryable and may_retry and attempt < self.cfg.max_retries:
-            self._sleep(self._delay(attempt))
-            return attempt + 1
+        timed_out = reason == "timeout"
+        out_of_time = cut and timed_out
+        if retryable and may_retry and attempt < self.cfg.max_retries and not out_of_time:
+            delay = self._delay(attempt)
+            if budget.allows_retry(delay, took, timed_out):
+                self._sleep(delay)
+                return attempt + 1
+            out_of_time = True
         if retryable and attempt:
             reason = f"{reason} after {attempt + 1} attempts"
+        if out_of_time:
+            reason = budget.limit_reason(reason)
         raise LLMUnavailable(reason, usage) from exc
+
+    @contextmanager
+    def _attempt(self, budget: Budget, attempt: int, usage: Usage | None = None) -> Iterator[None]:
+        """One attempt under the endpoint's circuit breaker. A call is refused at once (LLMUnavailable) while the
+        breaker is open (its retries are not: they are the call's own budget) and an attempt when no time is left;
+        every attempt's outcome is reported (a retryable failure counts, any answer closes the breaker)."""
+        if not budget.can_start():
+            raise LLMUnavailable(budget.limit_reason("no time left for another attempt"), usage)
+        try:
+            trial = self.breaker.admit() if attempt == 0 else False
+        except CircuitOpen as exc:
+            raise LLMUnavailable(exc.reason, usage) from None
+        try:
+            yield
+        except (AgentRunError, TimeoutError) as exc:
+            down, _reason = classify(exc)  # timeouts, connection errors, 429, 408, 5xx: the provider is unwell
+            if down:
+                self.breaker.failure()
+            else:
+                self.breaker.success()
+            raise
+        except BaseException:  # ours or the caller's (e.g. a stream abandoned): no verdict on the provider
+            if trial:
+                self.breaker.release()
+            raise
+        self.breaker.success()
 
     def _complete(self, coro: Coroutine[Any, Any, R], while_waiting: Callable[[], object] | None) -> R:
         """Run ``coro`` (one request) on this thread's event loop. With ``while_waiting``, the loop first runs
@@ -234,36 +289,48 @@ class LLMClient:
         temperature: float | None = None,
         retries: int = 1,
         while_waiting: Callable[[], object] | None = None,
+        deadline_at: float | None = None,
     ) -> LLMResult[T]:
         """One structured call: transport retries with backoff, then up to ``retries`` validation retries that
         tell the model what failed validation. ``while_waiting`` is work that does not depend on the answer: it
-        runs once, on this thread, while the first attempt's request is with the provider (see ``_complete``)."""
+        runs once, on this thread, while the first attempt's request is with the provider (see ``_complete``).
+        ``deadline_at`` (``time.monotonic()`` clock) ends the call, retries included, instead of ``cfg.deadline``
+        from now: a caller making several calls (the judge's samples) gives them one deadline."""
+        self._prepare(output_type)  # this thread's model (and agent): our set-up, not the provider's time
+        budget = Budget(self.cfg.deadline, end_at=deadline_at)
         if self.cfg.output_mode != "tool":
-            return self._run_agent(instructions, prompt, output_type, temperature, retries, while_waiting)
-        params = _tool_params(output_type)
-        settings = self._settings(temperature)
+            return self._run_agent(instructions, prompt, output_type, temperature, retries, while_waiting, budget)
+        params = tool_params(output_type)
         usage: Usage | None = None
         attempt = 0
         asked = prompt
         while True:
             messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(asked)], instructions=instructions)]
             side, while_waiting = while_waiting, None  # the first attempt only
+            timeout, cut = budget.attempt_timeout(self.cfg.timeout)
+            settings = self._settings(temperature, timeout=timeout)
+            t0 = time.monotonic()
             try:
-                request = model_request(self.model, messages, model_settings=settings, model_request_parameters=params)
-                response = self._complete(request, side)
+                with self._attempt(budget, attempt, usage):
+                    request = model_request(self.model, messages, model_settings=settings,
+                                            model_request_parameters=params)  # fmt: skip
+                    response = self._complete(request, side)
             except (AgentRunError, TimeoutError) as exc:
-                attempt = self._next_attempt(exc, attempt, usage=usage)
+                attempt = self._next_attempt(exc, attempt, budget=budget, took=time.monotonic() - t0, cut=cut,
+                                             usage=usage)  # fmt: skip
                 continue
             u = response.usage
             usage = add_usage(usage, self._usage(u.input_tokens, u.output_tokens, 1))
             assert usage is not None
             try:
-                return LLMResult(_final(response, output_type), usage, attempt + 1)
+                return LLMResult(final_output(response, output_type), usage, attempt + 1)
             except (ValidationError, ValueError) as exc:
                 if retries <= 0:
                     raise LLMUnavailable("malformed output", usage) from exc
                 retries -= 1
-                asked = _retry_prompt(prompt, exc)
+                asked = retry_prompt(prompt, exc)
+                if not budget.can_start():
+                    raise LLMUnavailable(budget.limit_reason("malformed output"), usage) from exc
 
     def _run_agent(
         self,
@@ -272,19 +339,24 @@ class LLMClient:
         output_type: type[T],
         temperature: float | None,
         retries: int,
-        while_waiting: Callable[[], object] | None = None,
+        while_waiting: Callable[[], object] | None,
+        budget: Budget,
     ) -> LLMResult[T]:
         """A structured call through an agent run, for the native and prompted output modes."""
         agent = self._agent(output_type)
         attempt = 0
         while True:
             side, while_waiting = while_waiting, None  # the first attempt only
+            timeout, cut = budget.attempt_timeout(self.cfg.timeout)
+            t0 = time.monotonic()
             try:
-                settings = self._settings(temperature)
-                run = agent.run(prompt, deps=instructions, model_settings=settings, retries=retries, infer_name=False)
-                result = self._complete(run, side)
+                with self._attempt(budget, attempt):
+                    settings = self._settings(temperature, timeout=timeout)
+                    run = agent.run(prompt, deps=instructions, model_settings=settings, retries=retries,
+                                    infer_name=False)  # fmt: skip
+                    result = self._complete(run, side)
             except (AgentRunError, TimeoutError) as exc:
-                attempt = self._next_attempt(exc, attempt)
+                attempt = self._next_attempt(exc, attempt, budget=budget, took=time.monotonic() - t0, cut=cut)
                 continue
             u = result.usage
             return LLMResult(result.output, self._usage(u.input_tokens, u.output_tokens, u.requests), attempt + 1)
@@ -304,45 +376,56 @@ class LLMClient:
         told what was wrong.
 
         In ``tool`` output mode (the default) this uses pydantic-ai's direct model API rather than an agent
-        run (the agent graph costs ~10x more CPU per streamed call), through :mod:`sparring.llm.bridge`."""
+        run (the agent graph costs ~10x more CPU per streamed call), through :mod:`sparring.llm.bridge`.
+
+        With ``cfg.first_token_timeout``, the first token must arrive within that many seconds of this call
+        (retries included) or :class:`LLMUnavailable` is raised at once; a stream that started may then run up to
+        ``cfg.timeout`` (and ``cfg.deadline``, if set)."""
+        self._prepare(output_type)
+        budget = Budget(self.cfg.deadline, self.cfg.first_token_timeout)
         if self.cfg.output_mode != "tool":
-            yield from self._stream_agent(instructions, prompt, output_type, temperature)
+            yield from self._stream_agent(instructions, prompt, output_type, temperature, budget)
             return
-        params = _tool_params(output_type)
+        params = tool_params(output_type)
         messages: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(prompt)], instructions=instructions)]
         attempt = 0
         while True:
             started = False
+            timeout, cut = budget.attempt_timeout(self.cfg.timeout)
+            t0 = time.monotonic()
             try:
-                done: StreamDone | None = None
-                for item in stream_partials(
-                    self.model,
-                    messages,
-                    settings=self._settings(temperature, deadline=False),
-                    params=params,
-                    parse=lambda response: _partial(response, output_type),
-                    debounce=self.stream_debounce,
-                    timeout=self.cfg.timeout,
-                    eager=_SentenceWatch(),
-                ):
-                    if isinstance(item, StreamDone):
-                        done = item
-                    else:
-                        started = True
-                        yield item
-                assert done is not None
-                response, u = done.response, done.usage
+                with self._attempt(budget, attempt):
+                    done: StreamDone | None = None
+                    for item in stream_partials(
+                        self.model,
+                        messages,
+                        settings=self._settings(temperature, deadline=False),
+                        params=params,
+                        parse=lambda response: partial_output(response, output_type),
+                        debounce=self.stream_debounce,
+                        timeout=timeout,
+                        first_timeout=budget.first_token_timeout(),
+                        eager=SentenceWatch(),
+                    ):
+                        if isinstance(item, StreamDone):
+                            done = item
+                        else:
+                            started = budget.started = True
+                            yield item
+                    assert done is not None
+                    response, u = done.response, done.usage
             except (AgentRunError, TimeoutError) as exc:
-                attempt = self._next_attempt(exc, attempt, may_retry=not started)
+                attempt = self._next_attempt(exc, attempt, budget=budget, took=time.monotonic() - t0, cut=cut,
+                                             may_retry=not started)  # fmt: skip
                 continue
             usage = self._usage(u.input_tokens, u.output_tokens, 1)
             try:
-                output = _final(response, output_type)
+                output = final_output(response, output_type)
             except (ValidationError, ValueError) as exc:
                 # the one validation retry, not streamed, telling the model what was wrong
                 try:
-                    final = self.run(instructions=instructions, prompt=_retry_prompt(prompt, exc),
-                                     output_type=output_type, retries=0)  # fmt: skip
+                    final = self.run(instructions=instructions, prompt=retry_prompt(prompt, exc),
+                                     output_type=output_type, retries=0, deadline_at=budget.end)  # fmt: skip
                 except LLMUnavailable as err:
                     raise LLMUnavailable(f"malformed output, then {err.reason}") from err
                 yield LLMResult(final.output, add_usage(usage, final.usage) or final.usage, attempt + 2)
@@ -351,104 +434,37 @@ class LLMClient:
             return
 
     def _stream_agent(
-        self, instructions: str, prompt: str, output_type: type[T], temperature: float | None
+        self, instructions: str, prompt: str, output_type: type[T], temperature: float | None, budget: Budget
     ) -> Iterator[T | LLMResult[T]]:
-        """Streaming through an agent run, for the native and prompted output modes."""
+        """Streaming through an agent run, for the native and prompted output modes (pydantic-ai enforces the
+        deadlines: ``request_timeout`` for the attempt, ``first_event_timeout`` for the first token)."""
         agent = self._agent(output_type)
         attempt = 0
         while True:
             started = False
+            timeout, cut = budget.attempt_timeout(self.cfg.timeout)
+            t0 = time.monotonic()
             try:
-                settings = self._settings(temperature)
-                with agent.run_stream_sync(prompt, deps=instructions, model_settings=settings) as run:
-                    for partial in run.stream_output(debounce_by=self.stream_debounce or None):
-                        started = True
-                        yield partial
-                    output = run.get_output()
-                    u = run.usage
+                with self._attempt(budget, attempt):
+                    settings = self._settings(temperature, timeout=timeout, first_token=budget.first_token_timeout())
+                    with agent.run_stream_sync(prompt, deps=instructions, model_settings=settings) as run:
+                        for partial in run.stream_output(debounce_by=self.stream_debounce or None):
+                            started = budget.started = True
+                            yield partial
+                        output = run.get_output()
+                        u = run.usage
                 yield LLMResult(output, self._usage(u.input_tokens, u.output_tokens, u.requests), attempt + 1)
                 return
             except UnexpectedModelBehavior:
                 # the one validation retry, without streaming (pydantic-ai cannot retry inside a stream)
                 try:
-                    final = self.run(instructions=instructions, prompt=prompt, output_type=output_type, retries=0)
+                    final = self.run(instructions=instructions, prompt=prompt, output_type=output_type, retries=0,
+                                     deadline_at=budget.end)  # fmt: skip
                 except LLMUnavailable as exc:
                     raise LLMUnavailable(f"malformed output, then {exc.reason}", exc.usage) from exc
                 yield final
                 return
             except (AgentRunError, TimeoutError) as exc:
-                attempt = self._next_attempt(exc, attempt, may_retry=not started)
+                attempt = self._next_attempt(exc, attempt, budget=budget, took=time.monotonic() - t0, cut=cut,
+                                             may_retry=not started)  # fmt: skip
                 continue
-
-
-@lru_cache(maxsize=64)
-def _output_tool(output_type: type[BaseModel]) -> ToolDefinition:
-    """The output tool of a type, built once: generating the JSON schema costs ~0.5-1 ms per call. Safe to share:
-    pydantic-ai's provider adapters transform a deep copy of the schema, never the schema itself."""
-    return ToolDefinition(
-        name="answer",
-        parameters_json_schema=output_type.model_json_schema(),
-        description=(output_type.__doc__ or "The answer.").strip().splitlines()[0],
-        kind="output",
-    )
-
-
-class _SentenceWatch:
-    """True for a streamed chunk that completes a sentence (the boundary may straddle two chunks), so the
-    partial output is parsed then rather than at the next debounce tick: the persona shows whole sentences."""
-
-    def __init__(self) -> None:
-        self._tail = ""
-
-    def __call__(self, event: ModelResponseStreamEvent) -> bool:
-        if not isinstance(event, PartDeltaEvent):
-            return False
-        delta = event.delta
-        text = delta.args_delta if isinstance(delta, ToolCallPartDelta) else getattr(delta, "content_delta", None)
-        if not isinstance(text, str) or not text:
-            return False
-        window = self._tail + text
-        # what may still start a boundary: the end of the last chunk after its last whitespace
-        self._tail = re.split(r"\s", window)[-1][-4:]
-        return _SENTENCE_BOUNDARY.search(window) is not None
-
-
-def _tool_params(output_type: type[BaseModel]) -> ModelRequestParameters:
-    """The structured output as the one tool the model must call."""
-    return ModelRequestParameters(output_tools=[_output_tool(output_type)], output_mode="tool", allow_text_output=False)
-
-
-def _retry_prompt(prompt: str, exc: Exception) -> str:
-    problem = " ".join(str(exc).split())[:400]
-    return f"{prompt}\n\nYour previous answer was not valid: {problem}. Answer again with valid output."
-
-
-def _tool_args(response: ModelResponse) -> str | dict[str, Any] | None:
-    for part in response.parts:
-        if isinstance(part, ToolCallPart):
-            args = part.args
-            if isinstance(args, str):
-                return args
-            return dict(args) if isinstance(args, dict) else None
-    return None
-
-
-def _partial(response: ModelResponse, output_type: type[T]) -> T | None:
-    """The output so far, from incomplete JSON arguments (None while it does not validate yet)."""
-    args = _tool_args(response)
-    if not args:
-        return None
-    try:
-        data = from_json(args, allow_partial="trailing-strings") if isinstance(args, str) else args
-        return output_type.model_validate(data)
-    except (ValueError, ValidationError):
-        return None
-
-
-def _final(response: ModelResponse, output_type: type[T]) -> T:
-    args = _tool_args(response)
-    if args is None:
-        raise ValueError("the model answered without the structured output")
-    if isinstance(args, str):
-        return output_type.model_validate_json(args)
-    return output_type.model_validate(args)

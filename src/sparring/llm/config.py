@@ -25,6 +25,9 @@ OutputMode = Literal["tool", "native", "prompted"]
 _DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.4}
 #: output cap per task: a persona turn is a few sentences plus a small state object; the judge is not capped
 _DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None, "drill": None}
+#: how long a whole call may take (retries included): only the judge and the drill generator have one by default;
+#: a persona turn has the first-token deadline instead (a reply that started streams up to ``timeout``)
+_DEADLINE_TASKS: tuple[Task, ...] = ("judge", "drill")
 #: which env var names the model of each task
 MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
@@ -43,6 +46,14 @@ class TaskConfig(BaseModel):
     api_key: str | None = Field(default=None, repr=False)
     temperature: float = Field(default=0.0, ge=0, le=2)
     timeout: float = Field(default=30.0, gt=0, description="seconds per attempt")
+    first_token_timeout: float | None = Field(
+        default=None, gt=0, description="streamed calls: seconds from the start of the call (retries included) to "
+        "the first token; when it passes the call fails at once, without another attempt"
+    )
+    deadline: float | None = Field(
+        default=None, gt=0, description="seconds for the whole call, retries included; no attempt is started that "
+        "cannot finish before it"
+    )
     max_retries: int = Field(default=2, ge=0, le=10, description="retries after timeouts, 429 and 5xx")
     backoff: float = Field(default=0.5, ge=0, le=60, description="first retry delay in seconds, doubled each time")
     max_backoff: float = Field(default=8.0, ge=0, le=300)
@@ -51,6 +62,10 @@ class TaskConfig(BaseModel):
     prompt_cache: bool = Field(
         default=True, description="Anthropic: mark the stable prefix for prompt caching (OpenAI caches by itself)"
     )
+    #: the endpoint's circuit breaker (sparring.llm.breaker); global settings, not per task
+    breaker_failures: int = Field(default=3, ge=0, le=100, description="failures in a row that open it; 0 = off")
+    breaker_window: float = Field(default=120.0, gt=0, description="seconds within which those failures count")
+    breaker_cooldown: float = Field(default=60.0, gt=0, description="seconds it stays open before a trial call")
 
     @property
     def enabled(self) -> bool:
@@ -59,6 +74,11 @@ class TaskConfig(BaseModel):
     @property
     def engine_name(self) -> str:
         return f"llm:{self.model}" if self.enabled else "embedded"
+
+    @property
+    def endpoint(self) -> str:
+        """What the circuit breaker is keyed by: the provider and its URL (tasks on one endpoint share it)."""
+        return f"{self.provider} {self.base_url or '(default endpoint)'}"
 
     @property
     def is_local(self) -> bool:
@@ -124,6 +144,8 @@ def load_llm_config(settings: Settings) -> LLMConfig:
             "timeout": settings.llm_timeout,
             "max_retries": settings.llm_max_retries,
             "max_tokens": _DEFAULT_MAX_TOKENS[task],
+            "first_token_timeout": settings.llm_first_token_timeout,
+            "deadline": settings.judge_deadline if task in _DEADLINE_TASKS else None,
         }
         overrides = _task_overrides(data, task)
         # environment variables win over the file's task table
@@ -139,6 +161,9 @@ def load_llm_config(settings: Settings) -> LLMConfig:
         if "api_key_env" in overrides:
             overrides["api_key"] = os.environ.get(str(overrides.pop("api_key_env")))
         base.update(overrides)
+        # one breaker per endpoint, whichever task calls it: its settings are global (never per task)
+        base.update(breaker_failures=settings.llm_breaker_failures, breaker_window=settings.llm_breaker_window,
+                    breaker_cooldown=settings.llm_breaker_cooldown)  # fmt: skip
         try:
             tasks[task] = TaskConfig.model_validate(base)
         except ValidationError as exc:

@@ -9,7 +9,8 @@
 - ``blocker`` criteria count as hit only when the model cites at least one verified learner quote for it.
 - Optional k-sample mode (``samples > 1``): the verdict is the median over samples; the spread (max - min credit)
   is reported per criterion, and criteria whose samples disagree are marked ``uncertain``.
-- Provider failures (after retries) hand the work to the embedded scorer; the scorecard says so.
+- Provider failures (after retries, past the judge deadline for the whole transcript, or while the endpoint's
+  circuit breaker is open) hand the work to the embedded scorer; the scorecard says so.
 - The work that does not depend on the model's answer (utterance tags, metrics, ``metric`` criteria) runs while
   the request is with the provider (``LLMClient.run(while_waiting=...)``, same thread), so it adds nothing to the
   wait when the model takes longer than it.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
+import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -283,10 +285,13 @@ class LLMJudge:
         prompt = build_prompt(conversation, redactor)
         usage: Usage | None = None
         outputs: list[JudgeOut] = []
+        # one deadline for the whole transcript: every sample and retry included (docs/llm.md)
+        deadline = client.cfg.deadline
+        deadline_at = time.monotonic() + deadline if deadline is not None else None
         for _ in range(self.samples):
             try:
                 res = client.run(instructions=instructions, prompt=prompt, output_type=JudgeOut, temperature=None,
-                                 while_waiting=prepare)  # fmt: skip
+                                 while_waiting=prepare, deadline_at=deadline_at)  # fmt: skip
             except Exception as exc:  # any provider failure must still give a scorecard
                 if not isinstance(exc, LLMUnavailable):
                     log.warning("LLM judge failed unexpectedly; the embedded scorer takes over", exc_info=True)

@@ -17,6 +17,7 @@ from enum import Enum
 from sqlalchemy import CompoundSelect, Select, exists, select
 from sqlalchemy.orm import Session
 
+from sparring.inputs import is_db_id
 from sparring.store.models import Rep, Team, TeamMember, User
 
 
@@ -92,6 +93,8 @@ def visible_reps(viewer: Viewer) -> Select[Rep]:
 def can_see_user(db: Session, viewer: Viewer, user_id: int) -> bool:
     if user_id == viewer.id:
         return True
+    if not is_db_id(user_id):
+        return False
     q = visible_user_ids_query(viewer).subquery()
     return bool(db.scalar(select(exists().where(q.c.id == user_id))))
 
@@ -110,6 +113,8 @@ def rep_access(db: Session, viewer: Viewer, rep: Rep | None) -> Access:
 def get_visible_rep(db: Session, viewer: Viewer, rep_id: int) -> tuple[Rep, Access] | None:
     """The rep and the viewer's access to it, or None when it does not exist *or* may not be seen
     (callers answer 404 either way, so existence never leaks)."""
+    if not is_db_id(rep_id):  # no row has it; SQLite could not even compare it
+        return None
     rep = db.get(Rep, rep_id)
     access = rep_access(db, viewer, rep)
     if rep is None or access is Access.NONE:
@@ -119,6 +124,8 @@ def get_visible_rep(db: Session, viewer: Viewer, rep_id: int) -> tuple[Rep, Acce
 
 def get_own_rep(db: Session, viewer: Viewer, rep_id: int) -> Rep | None:
     """A rep the viewer practised themselves (only its owner may continue, branch, or mark it private)."""
+    if not is_db_id(rep_id):
+        return None
     rep = db.get(Rep, rep_id)
     if rep is None or rep.user_id != viewer.id or rep.org_id != viewer.org_id:
         return None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sparring.services.account_inputs import clean_name, normalise_email
 from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.login_sessions import end_user_sessions
 from sparring.services.passwords import check_new_password, login_password_problem
 from sparring.services.records import UserRecord
 from sparring.store.db import Database, get_database
@@ -180,6 +181,7 @@ class Accounts:
         return record
 
     def set_password(self, user_id: int, password: str) -> None:
+        """Set a new password (the policy of ``services.passwords``); every session of the user ends."""
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -187,13 +189,19 @@ class Accounts:
             org = s.get(Organisation, user.org_id)
             check_password(password, (user.email, user.name, org.name if org else ""))
             user.password_hash = hash_password(password)
+            s.flush()
+            end_user_sessions(s, user_id)
 
     def set_active(self, user_id: int, active: bool) -> None:
+        """Activate or deactivate a user; deactivating ends every session of the user."""
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound(f"unknown user {user_id}")
             user.is_active = active
+            if not active:
+                s.flush()
+                end_user_sessions(s, user_id)
 
     def org_id(self, name: str) -> int:
         """The id of the organisation with this name or slug."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sparring.inputs import is_db_id
 from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.progress import current_scorecard_ids, learner_progress
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
@@ -160,6 +161,8 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
 
 def may_view_learner(db: Session, viewer: Viewer, user_id: int) -> User | None:
     """The learner if the viewer manages one of their teams (admins: anyone in the organisation)."""
+    if not is_db_id(user_id):
+        return None
     user = db.get(User, user_id)
     if user is None or user.org_id != viewer.org_id:
         return None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sparring.services.account_inputs import clean_name
 from sparring.services.accounts import check_password, hash_password, normalise_email, slugify
 from sparring.services.errors import InvalidInput
+from sparring.services.login_sessions import end_user_sessions
 from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 
 
@@ -130,12 +131,13 @@ def set_membership(db: Session, org_id: int, user_id: int, team_id: int, member:
 
 
 def reset_password(db: Session, org_id: int, user_id: int, new_password: str) -> User:
-    """An admin sets a new password; every session of that user ends (the credential stamp changes)."""
+    """An admin sets a new password; every session of that user ends."""
     user = org_user(db, org_id, user_id)
     org = db.get(Organisation, org_id)
     _checked_password(new_password, (user.email, user.name, org.name if org else ""))
     user.password_hash = hash_password(new_password)
     db.flush()
+    end_user_sessions(db, user.id)
     return user
 
 
@@ -145,8 +147,10 @@ def set_role(db: Session, org_id: int, user_id: int, role: str, acting_admin_id:
     user = org_user(db, org_id, user_id)
     if user.id == acting_admin_id and role != "admin":
         raise PeopleError("role: you cannot remove your own admin role")
-    user.role = role
-    db.flush()
+    if user.role != role:  # a new role: the user signs in again, so no page keeps showing the old one's menus
+        user.role = role
+        db.flush()
+        end_user_sessions(db, user.id)
     return user
 
 
@@ -156,6 +160,8 @@ def set_active(db: Session, org_id: int, user_id: int, active: bool, acting_admi
         raise PeopleError("user: you cannot deactivate yourself")
     user.is_active = active
     db.flush()
+    if not active:
+        end_user_sessions(db, user.id)
     return user
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.conversation.model import Conversation, Turn
+from sparring.inputs import InputError, clean_text, is_db_id, shown
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, stream_reply
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
@@ -31,6 +32,8 @@ from sparring.store.db import Database, get_database
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TeamMember, TurnRow, UsageRow, User
 
 MAX_TURN_CHARS = 4000
+#: longest scenario id a request may name (content ids are far shorter; this only bounds what is looked up)
+MAX_SCENARIO_ID_CHARS = 200
 #: pinned scenario versions kept per process (see ``_pinned_scenario``)
 PINNED_SCENARIOS = 512
 log = logging.getLogger(__name__)
@@ -38,6 +41,28 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def clean_turn(text: str) -> str:
+    """A learner's line as it is stored: whitespace collapsed, NFC, bidirectional overrides removed. InvalidInput
+    (naming the problem, never quoting the line) when it is empty, too long, or holds a NUL or an unpaired
+    surrogate, which no keyboard produces and which PostgreSQL cannot store. The web, the API and the CLI all
+    go through ``submit_turn``, so all of them store only cleaned lines."""
+    if not isinstance(text, str):
+        raise InvalidInput("text: must be text")
+    if len(text) > 4 * MAX_TURN_CHARS:  # no need to clean megabytes to know they are too long
+        raise InvalidInput(f"text: is too long ({len(text):,} characters; at most {MAX_TURN_CHARS:,})")
+    try:
+        return clean_text(text, "text", max_chars=MAX_TURN_CHARS, required=True)
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _known_id(rep_id: int) -> None:
+    """An id no row can have (above the 64-bit range, or below 1) is an unknown rep, not a database error."""
+    if not is_db_id(rep_id):
+        digits = str(rep_id)
+        raise NotFound(f"unknown rep {digits[:25]}{'…' if len(digits) > 25 else ''}")
 
 
 def _turn(row: TurnRow) -> Turn:
@@ -128,7 +153,11 @@ class PracticeService:
     ) -> RepRecord:
         """Store a new rep with the persona's opening line and starting state."""
         if difficulty not in DIFFICULTIES:
-            raise InvalidInput(f"unknown difficulty {difficulty!r} (use one of: {', '.join(DIFFICULTIES)})")
+            raise InvalidInput(f"unknown difficulty {shown(difficulty, 20)} (use one of: {', '.join(DIFFICULTIES)})")
+        try:
+            scenario_id = clean_text(scenario_id, "scenario", max_chars=MAX_SCENARIO_ID_CHARS, required=True)
+        except InputError as exc:
+            raise InvalidInput(str(exc)) from None
         content = self.content_for(user.org_id)
         scenario = content.get_scenario(scenario_id)
         rubric = content.get_rubric(scenario.rubric)
@@ -191,11 +220,8 @@ class PracticeService:
         ``on_saved`` is called with the committed learner turn before the persona runs; ``on_text`` with each
         chunk of the reply as the engine produces it (an LLM streams sentences; the final ``reply.text`` is
         authoritative, since a guard may cut or replace what was streamed)."""
-        text = " ".join(text.split())
-        if not text:
-            raise InvalidInput("the turn is empty")
-        if len(text) > MAX_TURN_CHARS:
-            raise InvalidInput(f"the turn is too long ({len(text)} characters; at most {MAX_TURN_CHARS})")
+        text = clean_turn(text)
+        _known_id(rep_id)
         with self.db.session() as s:
             saved = turn_store.save_learner_turn(s, rep_id, text, owner_id)
         # the learner's turn is committed: whatever happens from here on, it is kept
@@ -368,6 +394,7 @@ class PracticeService:
 
     # ---- reading --------------------------------------------------------------------------------------
     def get_rep(self, rep_id: int) -> RepRecord:
+        _known_id(rep_id)
         with self.db.read() as s:
             rep = s.get(Rep, rep_id)
             if rep is None:
@@ -459,6 +486,7 @@ class PracticeService:
     def _lock(s: Session, rep_id: int) -> Rep:
         """The rep row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite writers hold the
         database write lock already)."""
+        _known_id(rep_id)
         rep = s.get(Rep, rep_id, with_for_update=True)
         if rep is None:
             raise NotFound(f"unknown rep {rep_id}")

@@ -7,10 +7,10 @@ private rep) carries only that it happened, when, on what, and its score.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,13 @@ class RepView(BaseModel):
     summary_only: bool = Field(default=False, description="true when the rep is private: no transcript or detail")
     turns: list[TurnView] | None = None
     scorecard: dict[str, Any] | None = None
+
+    @field_validator("created_at", "ended_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Stored times are UTC; SQLite hands them back without a zone. Said explicitly, the JSON carries an
+        RFC 3339 ``date-time`` (with its offset), as the OpenAPI promises, on every database."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     def scorecard_model(self) -> Scorecard | None:
         return Scorecard.model_validate(self.scorecard) if self.scorecard else None

@@ -12,10 +12,13 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.services.access import Viewer
 from sparring.store.models import Rep, TurnRow, WinningLine
 
 MAX_SITUATION = 120
+#: longest search text ``list_lines`` takes
+MAX_QUERY = 200
 
 
 class LineError(ValueError):
@@ -33,10 +36,19 @@ class LineView:
     created_at: datetime
 
 
+def _clean(value: str, field: str, max_chars: int) -> str:
+    try:
+        return clean_text(value, field, max_chars=max_chars)
+    except InputError as exc:
+        raise LineError(str(exc)) from None
+
+
 def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situation: str) -> WinningLine:
-    situation = " ".join(situation.split())[:MAX_SITUATION]
+    situation = _clean(situation, "situation", MAX_SITUATION)
     if not situation:
         raise LineError("situation: say when this line works (e.g. 'price objection')")
+    if not is_db_id(rep_id):
+        raise LineError("rep: you can save lines only from your own reps")
     rep = db.get(Rep, rep_id)
     if rep is None or rep.user_id != viewer.id or rep.org_id != viewer.org_id:
         raise LineError("rep: you can save lines only from your own reps")
@@ -65,6 +77,9 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
 
 
 def list_lines(db: Session, viewer: Viewer, query: str = "", situation: str = "") -> list[LineView]:
+    """The viewer's lines, newest first; ``query`` matches text or situation, ``situation`` one tag. Both are
+    cleaned like any input (LineError on NUL or over-long text: PostgreSQL could not even compare a NUL)."""
+    query, situation = _clean(query, "q", MAX_QUERY), _clean(situation, "situation", MAX_QUERY)
     q = (
         select(WinningLine, Rep.scenario_id)
         .outerjoin(Rep, Rep.id == WinningLine.source_rep_id)
@@ -92,6 +107,8 @@ def situations(db: Session, viewer: Viewer) -> list[str]:
 
 
 def delete_line(db: Session, viewer: Viewer, line_id: int) -> bool:
+    if not is_db_id(line_id):
+        return False
     line = db.get(WinningLine, line_id)
     if line is None or line.user_id != viewer.id:
         return False

@@ -304,6 +304,24 @@ class LoginFailure(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+class LoginSession(Base):
+    """One signed-in browser or API client (``sparring.services.login_sessions``). ``token_hash`` is a SHA-256
+    of the random session token the client holds (the token itself is never stored); ending a session deletes
+    its row. Times are Unix seconds: ``expires_at`` is the absolute timeout set at sign-in, ``last_seen_at`` the
+    last request (written at most once a minute), checked against the idle timeout. ``user_agent`` is a short
+    summary ("Firefox on Linux") for the user's list of sessions, never the raw header."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    user_agent: Mapped[str] = mapped_column(String(120), default="")
+
+
 class LoginKnownClient(Base):
     """A client address that logged in to an account successfully (``key``: SHA-256 of the pair), with the time
     of the last such login. Known pairs skip the per-account and installation-wide limits of the login guard, so

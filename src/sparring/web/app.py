@@ -1,7 +1,7 @@
 """The FastAPI application: server-rendered pages, the JSON API under /api, and static files.
 
 ``create_app(settings)`` builds everything from settings and keeps no per-user state in the process
-(sessions are signed cookies, data lives in the database), so any number of workers can serve it.
+(sessions and data live in the database), so any number of workers can serve it.
 """
 
 from __future__ import annotations
@@ -14,26 +14,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
-from sparring.web.deps import NotSignedIn, WebContext, optional_auth, render
+from sparring.web import errors
+from sparring.web.deps import NotSignedIn, WebContext
 from sparring.web.headers import SecurityHeaders
-from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret
+from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
-
-_MESSAGES = {
-    403: ("Not allowed", "Your role does not give access to this page."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-}
-
 
 #: settings a web server process uses unless the environment says otherwise
 SERVER_ENV_DEFAULTS = {
@@ -103,7 +98,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works).
     ``warm_up`` embeds the built-in content on a background thread when the server starts."""
     settings = settings or get_settings()
-    secret = load_or_create_secret(settings.data_dir, settings.secret_key)
+    keys = signing_keys(load_or_create_secret(settings.data_dir, settings.secret_key), settings.previous_secret_keys)
     https = (settings.public_url or "").startswith("https://")
     if secure_cookies is None:
         secure_cookies = https
@@ -120,7 +115,8 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.settings = settings
     app.state.warm = threading.Event()
     app.state.web = WebContext(
-        codec=SessionCodec(secret),
+        codec=SessionCodec(keys, max_age=settings.session_max_hours * 3600),
+        sessions=LoginSessions(SessionPolicy.of_minutes(settings.session_idle_minutes, settings.session_max_hours)),
         throttle=LoginThrottle(),
         templates=_templates(),
         secure_cookies=secure_cookies,
@@ -139,23 +135,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        wants_html = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
-        if wants_html and exc.status_code in _MESSAGES:
-            heading, message = _MESSAGES[exc.status_code]
-            if exc.status_code == 403 and isinstance(exc.detail, str):
-                message = exc.detail[0].upper() + exc.detail[1:] + "."
-            return render(request, "error.html", optional_auth(request), status_code=exc.status_code,
-                          status=exc.status_code, heading=heading, message=message)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
-        ]
-        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+    errors.install(app)  # one error format (ErrorBody), 500s with an error id, documented in the OpenAPI
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

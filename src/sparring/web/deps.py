@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sparring.services.access import Viewer
+from sparring.services.login_sessions import LoginSessions
 from sparring.store.db import Database, get_database
-from sparring.store.models import User
 from sparring.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -23,7 +22,6 @@ from sparring.web.security import (
     LoginThrottle,
     SessionCodec,
     SessionData,
-    credential_stamp,
 )
 
 ANON_COOKIE = "sparring_pre"
@@ -38,6 +36,8 @@ class WebContext:
     templates: Jinja2Templates
     secure_cookies: bool
     database_url: str | None
+    #: server-side sessions (their timeouts and clock); every worker reads the same table
+    sessions: LoginSessions = field(default_factory=LoginSessions)
 
     def database(self) -> Database:
         return get_database(self.database_url)
@@ -69,35 +69,30 @@ class NotSignedIn(Exception):
 @dataclass(frozen=True)
 class Auth:
     viewer: Viewer
-    nonce: str
-
-
-_SESSION_USER = select(User.org_id, User.role, User.name, User.email, User.is_active, User.password_hash).where(
-    User.id == bindparam("user_id")
-)
+    #: the session's token (its CSRF token is an HMAC of it) and row id
+    token: str
+    session_id: int
 
 
 def _session_user(request: Request) -> Auth | None:
-    """The signed-in user, checked against the database on every request (one small query): a deactivated
-    user or a changed password ends the session at once."""
+    """The signed-in user: a validly signed cookie whose server-side session is live and whose user is active."""
     data = web(request).codec.read(request.cookies.get(SESSION_COOKIE))
     return None if data is None else session_auth(request, data)
 
 
 def session_auth(request: Request, data: SessionData) -> Auth | None:
-    """The user of a validly signed session cookie, if they may still use it (active, same password)."""
+    """The user of a validly signed session cookie, if the session still lives: one query on every request
+    (the session row joined with its user), so logging out, a password reset, a role change or a deactivation
+    ends the session at once, in every worker."""
     cached = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
-    with web(request).database().read() as s:
-        user = s.connection().execute(_SESSION_USER, {"user_id": data.user_id}).first()
-    if user is None or not user.is_active or not user.password_hash:
+    ctx = web(request)
+    found = ctx.sessions.check(ctx.database(), data.token)
+    if found is None:
         return None
-    if credential_stamp(user.password_hash) != data.stamp:
-        return None  # the password changed since this session began
-    viewer = Viewer(id=data.user_id, org_id=user.org_id, role=user.role, name=user.name or user.email,
-                    email=user.email)
-    auth = Auth(viewer=viewer, nonce=data.nonce)
+    viewer = Viewer(id=found.user_id, org_id=found.org_id, role=found.role, name=found.name, email=found.email)
+    auth = Auth(viewer=viewer, token=data.token, session_id=found.session_id)
     request.state.auth = auth
     return auth
 
@@ -150,7 +145,7 @@ def csrf_for(request: Request, auth: Auth | None) -> str:
     """The CSRF token to embed in a page: bound to the session, or to the pre-login cookie."""
     codec = web(request).codec
     if auth is not None:
-        return codec.csrf_token(auth.nonce)
+        return codec.csrf_token(auth.token)
     pre = anon_id(request) or getattr(request.state, "new_anon", None)
     if pre is None:
         pre = secrets.token_urlsafe(16)
@@ -162,16 +157,12 @@ def check_csrf(request: Request, token: str | None, auth: Auth | SessionData | N
     """Reject a state-changing request whose token does not match the session (403)."""
     codec = web(request).codec
     token = token or request.headers.get(CSRF_HEADER)
-    if auth is not None:
-        ok = codec.csrf_ok(auth.nonce, token)
-    else:
-        pre = anon_id(request)
-        ok = bool(pre) and bool(token) and secrets.compare_digest(codec.anonymous_csrf(pre or ""), token or "")
+    ok = codec.csrf_ok(auth.token, token) if auth is not None else codec.anonymous_csrf_ok(anon_id(request), token)
     if not ok:
         raise HTTPException(status_code=403, detail="the form expired or did not come from Sparring; reload and retry")
 
 
-async def form_with_csrf(request: Request, auth: Auth | None) -> dict[str, str]:
+async def form_with_csrf(request: Request, auth: Auth | SessionData | None) -> dict[str, str]:
     form = await request.form()
     data = {k: v for k, v in form.items() if isinstance(v, str)}
     check_csrf(request, data.get(CSRF_FIELD), auth)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from sparring.services import authoring, people
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
+from sparring.web.params import DbId, SearchText, form_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +69,7 @@ def content_index(request: Request, auth: PageAuth) -> Response:
 
 
 @router.get("/admin/content/edit")
-def edit(request: Request, auth: PageAuth, db: ReadDB, kind: str = "rubric", id: str = "") -> Response:
+def edit(request: Request, auth: PageAuth, db: ReadDB, kind: SearchText = "rubric", id: SearchText = "") -> Response:
     _admin(auth)
     if kind not in ("rubric", "scenario"):
         raise HTTPException(status_code=404, detail="no such content")
@@ -149,17 +150,10 @@ async def _people_action(request: Request, auth: PageAuth, action: Any, ok: str)
     return response
 
 
-def _int(form: dict[str, str], key: str) -> int:
-    try:
-        return int(form.get(key, ""))
-    except ValueError:
-        raise people.PeopleError(f"{key}: missing or not a number") from None
-
-
 @router.post("/admin/users")
 async def create_user(request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
-        team_ids = [int(form["team"])] if form.get("team") else []
+        team_ids = [form_id(form, "team")] if form.get("team") else []
         user = people.create_user(s, auth.viewer.org_id, form.get("email", ""), form.get("name", ""),
                                   form.get("role", "learner"), form.get("password", ""), team_ids)
         return f"Created {user.email}. Share the password with them privately."
@@ -176,7 +170,7 @@ async def create_team(request: Request, auth: PageAuth) -> Response:
 
 
 @router.post("/admin/users/{user_id}/password")
-async def reset_password(user_id: int, request: Request, auth: PageAuth) -> Response:
+async def reset_password(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
         user = people.reset_password(s, auth.viewer.org_id, user_id, form.get("password", ""))
         return f"New password set for {user.email}; their open sessions have ended."
@@ -185,7 +179,7 @@ async def reset_password(user_id: int, request: Request, auth: PageAuth) -> Resp
 
 
 @router.post("/admin/users/{user_id}/role")
-async def set_role(user_id: int, request: Request, auth: PageAuth) -> Response:
+async def set_role(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
         user = people.set_role(s, auth.viewer.org_id, user_id, form.get("role", ""), auth.viewer.id)
         return f"{user.email} is now {user.role}."
@@ -194,7 +188,7 @@ async def set_role(user_id: int, request: Request, auth: PageAuth) -> Response:
 
 
 @router.post("/admin/users/{user_id}/active")
-async def set_active(user_id: int, request: Request, auth: PageAuth) -> Response:
+async def set_active(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
         user = people.set_active(s, auth.viewer.org_id, user_id, form.get("active") == "on", auth.viewer.id)
         return f"{user.email} is {'active' if user.is_active else 'deactivated'}."
@@ -203,9 +197,9 @@ async def set_active(user_id: int, request: Request, auth: PageAuth) -> Response
 
 
 @router.post("/admin/users/{user_id}/teams")
-async def membership(user_id: int, request: Request, auth: PageAuth) -> Response:
+async def membership(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
-        people.set_membership(s, auth.viewer.org_id, user_id, _int(form, "team"), form.get("member") == "on")
+        people.set_membership(s, auth.viewer.org_id, user_id, form_id(form, "team"), form.get("member") == "on")
         return "Team membership updated."
 
     return await _people_action(request, auth, act, "")

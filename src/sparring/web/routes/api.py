@@ -1,7 +1,10 @@
 """The JSON API under /api (OpenAPI at /api/openapi.json). Same services and access rules as the pages.
 
 Cookie-authenticated writes must be ``application/json`` (a cross-site HTML form cannot send that without a
-CORS preflight, which this app never grants) and carry the ``X-CSRF-Token`` header returned at login.
+CORS preflight, which this app never grants) and carry the ``X-CSRF-Token`` header returned at login. A write
+that takes no body (``POST /api/reps/{id}/end``) may come without one and without a content type; the CSRF
+header, which a cross-site form cannot set either, is what guards it. Every error answers ``ErrorBody``
+(``sparring.web.errors``), documented per operation in the OpenAPI.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Difficulty
@@ -19,9 +22,17 @@ from sparring.services.accounts import Accounts
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.rep_views import RepView, full_view, list_visible
 from sparring.store.models import User
-from sparring.web.deps import ApiAuth, ReadDB, check_csrf, optional_auth, web
+from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
+from sparring.web.errors import error_responses
 from sparring.web.login import CODE_REQUIRED, WRONG_CODE, WRONG_CREDENTIALS, throttled_message
-from sparring.web.routes.auth import end_session, start_session
+from sparring.web.params import MAX_QUERY_CHARS, DbId, DbIdQuery, Limit, Offset, OptionalSearchText
+from sparring.web.routes.auth import (
+    end_current_session,
+    end_session,
+    issue_session,
+    signed_session,
+    start_session,
+)
 from sparring.web.routes.practice import practice_service, status_for
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -51,9 +62,23 @@ class Me(BaseModel):
     org_id: int
 
 
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
 def _require_json(request: Request) -> None:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+    if not _is_json(request):
         raise HTTPException(status_code=415, detail="send the request body as application/json")
+
+
+def _require_json_or_no_body(request: Request) -> None:
+    """For a write that takes no body: no body at all is fine (whatever the Content-Type header says: there is
+    nothing to read); a body must be JSON, as on every other write."""
+    if _is_json(request):
+        return
+    if request.headers.get("content-length", "0").strip() in ("", "0") and "transfer-encoding" not in request.headers:
+        return
+    raise HTTPException(status_code=415, detail="this request takes no body; send none, or send it as application/json")
 
 
 @router.post("/auth/login", response_model=LoginResponse,
@@ -80,44 +105,55 @@ def api_login(body: LoginRequest, request: Request) -> Response:
         user = s.get(User, result.user.id)
         assert user is not None
         s.expunge(user)
-    issued = web(request).codec.issue(user.id, user.password_hash or "")
-    data = web(request).codec.read(issued)
-    assert data is not None
+    issued = issue_session(request, user)
     payload = LoginResponse(id=user.id, email=user.email, name=user.name, role=user.role, org_id=user.org_id,
-                            csrf_token=web(request).codec.csrf_token(data.nonce))
+                            csrf_token=issued.csrf_token)
     response = JSONResponse(payload.model_dump())
-    start_session(request, response, user, cookie=issued)
+    start_session(request, response, user, issued)
     return response
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, responses=error_responses(403))
 def api_logout(request: Request) -> Response:
-    auth = optional_auth(request)
-    if auth is not None:
-        check_csrf(request, None, auth)
+    """End this session (it needs the ``X-CSRF-Token`` header): every copy of its cookie stops working."""
+    data = signed_session(request)
+    if data is not None:
+        check_csrf(request, None, data)
+        end_current_session(request, data)
     response = Response(status_code=204)
     end_session(response)
     return response
 
 
-@router.get("/me", response_model=Me)
+@router.post("/auth/logout-all", status_code=204, responses=error_responses(401, 403))
+def api_logout_all(request: Request, auth: ApiAuth) -> Response:
+    """Sign out everywhere: end every session of the caller, this one included (``X-CSRF-Token`` needed)."""
+    check_csrf(request, None, auth)
+    ctx = web(request)
+    ctx.sessions.end_all(ctx.database(), auth.viewer.id)
+    response = Response(status_code=204)
+    end_session(response)
+    return response
+
+
+@router.get("/me", response_model=Me, responses=error_responses(401))
 def me(auth: ApiAuth) -> Me:
     v = auth.viewer
     return Me(id=v.id, email=v.email, name=v.name, role=v.role, org_id=v.org_id)
 
 
-@router.get("/reps", response_model=list[RepView], response_model_exclude_none=True)
-def list_reps(auth: ApiAuth, db: ReadDB, user_id: int | None = None, scenario: str | None = None,
-              limit: int = 100, offset: int = 0) -> list[RepView]:
+@router.get("/reps", response_model=list[RepView], response_model_exclude_none=True,
+            responses=error_responses(401))
+def list_reps(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, scenario: OptionalSearchText = None,
+              limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
     """Reps the caller may see, newest first: a learner their own, a manager their teams', an admin their
     organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript)."""
-    limit = max(1, min(limit, 500))
-    return list_visible(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=max(0, offset))
+    return list_visible(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=offset)
 
 
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,
-            responses={404: {"description": "no such rep, or the caller may not see it"}})
-def get_rep(rep_id: int, auth: ApiAuth, db: ReadDB) -> Any:
+            responses=error_responses(401, 404))
+def get_rep(rep_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
     """One rep with its transcript and scorecard (SCORECARD of CONTRACT.md); 404 when the caller may not
     see it."""
     found = get_visible_rep(db, auth.viewer, rep_id)
@@ -128,13 +164,15 @@ def get_rep(rep_id: int, auth: ApiAuth, db: ReadDB) -> Any:
 
 
 class StartRep(BaseModel):
-    scenario: str
+    scenario: str = Field(max_length=MAX_QUERY_CHARS, description="a scenario id, as in the library or "
+                          "`sparring scenarios list`", examples=["cs-renewal-discount"])
     difficulty: Difficulty = "medium"
     private: bool = False
 
 
 class TurnIn(BaseModel):
-    text: str
+    text: str = Field(description="the learner's line: at most 4,000 characters after whitespace is collapsed; "
+                      "no NUL or unpaired surrogates (400); bidirectional override characters are removed")
 
 
 class TurnOut(BaseModel):
@@ -165,7 +203,8 @@ def _view(request: Request, auth: ApiAuth, rep_id: int) -> RepView:
         return full_view(s, auth.viewer, *found)
 
 
-@router.post("/reps", response_model=RepView, status_code=201, response_model_exclude_none=True)
+@router.post("/reps", response_model=RepView, status_code=201, response_model_exclude_none=True,
+             responses=error_responses(400, 401, 403, 404, 409, 503))
 def start_rep(body: StartRep, request: Request, auth: ApiAuth) -> Any:
     """Start a rep as the caller: the persona's opening line is turn 0."""
     _write_guard(request, auth)
@@ -173,15 +212,14 @@ def start_rep(body: StartRep, request: Request, auth: ApiAuth) -> Any:
     try:
         rep = practice_service(request).start_rep(user, body.scenario, body.difficulty, private=body.private)
     except UnknownContentError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail=exc.brief) from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return _view(request, auth, rep.id)
 
 
-@router.post("/reps/{rep_id}/turns", response_model=TurnOut,
-             responses={404: {"description": "not the caller's rep"}, 409: {"description": "the rep has ended"}})
-def post_turn(rep_id: int, body: TurnIn, request: Request, auth: ApiAuth) -> TurnOut:
+@router.post("/reps/{rep_id}/turns", response_model=TurnOut, responses=error_responses(400, 401, 403, 404, 409, 503))
+def post_turn(rep_id: DbId, body: TurnIn, request: Request, auth: ApiAuth) -> TurnOut:
     """Say one line in your own rep. It is committed before the persona runs; the reply comes back whole
     (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
     _write_guard(request, auth)
@@ -200,10 +238,13 @@ def post_turn(rep_id: int, body: TurnIn, request: Request, auth: ApiAuth) -> Tur
                    ended=result.ended, engine=result.engine, fallback_reason=result.fallback_reason)
 
 
-@router.post("/reps/{rep_id}/end", response_model=RepView, response_model_exclude_none=True)
-def end_rep(rep_id: int, request: Request, auth: ApiAuth) -> Any:
-    """End your own rep early and score it; returns the rep with its scorecard."""
-    _write_guard(request, auth)
+@router.post("/reps/{rep_id}/end", response_model=RepView, response_model_exclude_none=True,
+             responses=error_responses(401, 403, 404, 409, 415, 503))
+def end_rep(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
+    """End your own rep early and score it; returns the rep with its scorecard. Takes no body (send none, or
+    ``{}`` as application/json); the ``X-CSRF-Token`` header is required."""
+    _require_json_or_no_body(request)
+    check_csrf(request, None, auth)
     _own_or_404(request, auth, rep_id)
     svc = practice_service(request)
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -10,15 +13,17 @@ from sparring.services import people
 from sparring.services.login_guard import LoginResult
 from sparring.store.models import User
 from sparring.web.deps import (
-    Auth,
+    PageAuth,
     ReadDB,
     form_with_csrf,
     optional_auth,
+    page_auth,
     render,
+    set_flash,
     web,
 )
 from sparring.web.login import WRONG_CODE, throttled_message
-from sparring.web.security import SESSION_COOKIE
+from sparring.web.security import SESSION_COOKIE, SessionData
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,12 +35,30 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def start_session(request: Request, response: Response, user: User, cookie: str | None = None) -> None:
+@dataclass(frozen=True)
+class IssuedSession:
+    """A session just started: the cookie value to set and the session's CSRF token."""
+
+    cookie: str
+    csrf_token: str
+
+
+def issue_session(request: Request, user: User) -> IssuedSession:
+    """Start a server-side session for ``user`` (a row in the ``sessions`` table); blocking database work."""
     ctx = web(request)
-    assert user.password_hash is not None
+    before = signed_session(request)  # a session this browser held until now (another account, say) ends
+    token = ctx.sessions.start(ctx.database(), user.id, request.headers.get("user-agent"),
+                               replaces=before.token if before else None)
+    return IssuedSession(cookie=ctx.codec.issue(token), csrf_token=ctx.codec.csrf_token(token))
+
+
+def start_session(request: Request, response: Response, user: User, issued: IssuedSession | None = None) -> None:
+    """Start a session for ``user`` (unless ``issued`` already did) and set its cookie on ``response``."""
+    ctx = web(request)
+    issued = issued or issue_session(request, user)
     response.set_cookie(
         SESSION_COOKIE,
-        cookie or ctx.codec.issue(user.id, user.password_hash),
+        issued.cookie,
         max_age=ctx.codec.max_age,
         httponly=True,
         samesite="lax",
@@ -45,7 +68,19 @@ def start_session(request: Request, response: Response, user: User, cookie: str 
 
 
 def end_session(response: Response) -> None:
+    """Delete the session cookie (the server-side session is ended by ``end_current_session``)."""
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def signed_session(request: Request) -> SessionData | None:
+    """The validly signed session cookie of the request, if any (no database)."""
+    return web(request).codec.read(request.cookies.get(SESSION_COOKIE))
+
+
+def end_current_session(request: Request, data: SessionData) -> None:
+    """End the request's server-side session: every copy of its cookie stops working. Blocking."""
+    ctx = web(request)
+    ctx.sessions.end(ctx.database(), data.token)
 
 
 @router.get("/login")
@@ -123,12 +158,46 @@ def _login_code(request: Request, form: dict[str, str]) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    auth: Auth | None = optional_auth(request)
-    if auth is not None:
-        await form_with_csrf(request, auth)
+    """End this browser's session. A signed session cookie needs the session's CSRF token (another site must
+    not sign people out); the row is deleted, so a copy of the cookie stops working too."""
+    data = signed_session(request)
+    if data is not None:
+        await form_with_csrf(request, data)
+        await run_in_threadpool(end_current_session, request, data)
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
+
+
+@router.post("/logout-all")
+async def logout_all(request: Request) -> Response:
+    """Sign out everywhere: end every session of the signed-in user, this one included."""
+    auth = await run_in_threadpool(page_auth, request)
+    await form_with_csrf(request, auth)
+    ctx = web(request)
+    await run_in_threadpool(ctx.sessions.end_all, ctx.database(), auth.viewer.id)
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    set_flash(response, "ok", "You are signed out on every device.")
+    return response
+
+
+@router.get("/account/sessions")
+def account_sessions(request: Request, auth: PageAuth) -> Response:
+    """The signed-in user's live sessions, with "Sign out everywhere"."""
+    ctx = web(request)
+    policy = ctx.sessions.policy
+    rows = [
+        {"agent": info.agent, "current": info.id == auth.session_id, "created_at": _utc(info.created_at),
+         "last_seen_at": _utc(info.last_seen_at), "expires_at": _utc(info.expires_at)}
+        for info in ctx.sessions.list_for(ctx.database(), auth.viewer.id)
+    ]
+    return render(request, "account_sessions.html", auth, active="sessions", sessions=rows,
+                  idle_minutes=round(policy.idle_seconds / 60), max_hours=round(policy.max_seconds / 3600))
+
+
+def _utc(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
 
 
 @router.get("/setup")

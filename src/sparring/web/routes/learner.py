@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.scenario import DIFFICULTIES
+from sparring.inputs import InputError
 from sparring.services import winning_lines
 from sparring.services.progress import learner_progress
 from sparring.services.rep_views import list_visible
@@ -14,14 +15,15 @@ from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
 from sparring.web.labels import scenario_titles
+from sparring.web.params import DbId, SearchText, form_id, form_index
 from sparring.web.templating import humanise
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def library(request: Request, auth: PageAuth, q: str = "", domain: str = "", skill: str = "",
-            difficulty: str = "") -> Response:
+def library(request: Request, auth: PageAuth, q: SearchText = "", domain: SearchText = "", skill: SearchText = "",
+            difficulty: SearchText = "") -> Response:
     """Every scenario the viewer's organisation sees, searchable and filterable by domain, skill and difficulty."""
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     domains = sorted({s.domain for s in scenarios})
@@ -61,7 +63,7 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
 
 
 @router.get("/lines")
-def lines(request: Request, auth: PageAuth, db: ReadDB, q: str = "", situation: str = "") -> Response:
+def lines(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", situation: SearchText = "") -> Response:
     found = winning_lines.list_lines(db, auth.viewer, q, situation)
     return render(request, "lines.html", auth, active="lines", lines=found, q=q, situation=situation,
                   situations=winning_lines.situations(db, auth.viewer),
@@ -72,9 +74,9 @@ def lines(request: Request, auth: PageAuth, db: ReadDB, q: str = "", situation: 
 async def save_line(request: Request, auth: PageAuth) -> Response:
     form = await form_with_csrf(request, auth)
     try:
-        rep_id, turn = int(form.get("rep", "")), int(form.get("turn", ""))
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail="rep and turn must be numbers") from exc
+        rep_id, turn = form_id(form, "rep"), form_index(form, "turn")
+    except InputError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
     response = RedirectResponse(f"/reps/{rep_id}/scorecard#turn-{turn}", status_code=303)
 
     def save() -> None:  # a write: in a worker thread, never on the event loop
@@ -93,7 +95,7 @@ async def save_line(request: Request, auth: PageAuth) -> Response:
 
 
 @router.post("/lines/{line_id}/delete")
-async def delete_line(line_id: int, request: Request, auth: PageAuth) -> Response:
+async def delete_line(line_id: DbId, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
 
     def delete() -> bool:

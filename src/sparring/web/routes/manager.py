@@ -11,6 +11,7 @@ from sparring.services.rep_views import list_visible
 from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 from sparring.web.labels import criterion_names, scenario_titles
+from sparring.web.params import DbId, DbIdQuery
 from sparring.web.templating import humanise
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +21,7 @@ MAX_BARS = 10
 
 
 @router.get("/team")
-def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) -> Response:
+def team(request: Request, auth: PageAuth, db: ReadDB, team: DbIdQuery = None) -> Response:
     require_role(auth, "manager", "admin")
     try:
         dash = team_dashboard(db, auth.viewer, team_id=team)
@@ -42,7 +43,7 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: int | None = None) 
 
 
 @router.get("/team/learners/{user_id}")
-def learner(user_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+def learner(user_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Response:
     require_role(auth, "manager", "admin")
     person = may_view_learner(db, auth.viewer, user_id)
     if person is None:

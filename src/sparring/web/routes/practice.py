@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
+from sparring.inputs import InputError
 from sparring.persona.base import streams_text
 from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
@@ -36,6 +37,7 @@ from sparring.web.deps import (
     set_flash,
     web,
 )
+from sparring.web.params import DbId, form_index
 from sparring.web.security import SessionData
 
 router = APIRouter(include_in_schema=False)
@@ -79,14 +81,14 @@ def _start(request: Request, auth: Auth, form: dict[str, str]) -> Response:
         rep = svc.start_rep(user, form.get("scenario", ""), form.get("difficulty", "medium"),
                             private=form.get("private") == "on")
     except UnknownContentError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail=exc.brief) from exc
     except ServiceError as exc:
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     return RedirectResponse(f"/reps/{rep.id}", status_code=303)
 
 
 @router.get("/reps/{rep_id}")
-def rep_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+def rep_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Response:
     found = get_visible_rep(db, auth.viewer, rep_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such rep")
@@ -169,7 +171,7 @@ def _turn_slots(request: Request) -> asyncio.Semaphore:
 
 
 @router.post("/reps/{rep_id}/turns")
-async def post_turn(rep_id: int, body: TurnIn, request: Request, session: PageSession) -> Response:
+async def post_turn(rep_id: DbId, body: TurnIn, request: Request, session: PageSession) -> Response:
     """Save the learner's line (committed before the persona runs), then stream the reply as SSE:
     ``saved`` (the stored turn), ``delta`` chunks, and ``done`` (or ``failure``; the line stays saved).
     The session's user is checked in the same worker-thread call as the turn (one thread hop per turn)."""
@@ -283,7 +285,7 @@ def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: s
 
 
 @router.post("/reps/{rep_id}/reply")
-def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
+def pending_reply(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     """Answer a learner line that never got its reply (a crash or an engine error), streamed as SSE. A POST
     with the CSRF header: it writes the persona's turn (and may score the rep), which a GET must never do."""
     check_csrf(request, None, auth)
@@ -305,7 +307,7 @@ def pending_reply(rep_id: int, request: Request, auth: PageAuth) -> Response:
 
 
 @router.post("/reps/{rep_id}/end")
-async def end_early(rep_id: int, request: Request, auth: PageAuth) -> Response:
+async def end_early(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
     return await run_in_threadpool(_end_early, rep_id, request, auth)
 
@@ -325,7 +327,7 @@ def _end_early(rep_id: int, request: Request, auth: Auth) -> Response:
 
 
 @router.post("/reps/{rep_id}/score")
-async def score(rep_id: int, request: Request, auth: PageAuth) -> Response:
+async def score(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     await form_with_csrf(request, auth)
     return await run_in_threadpool(_score, rep_id, request, auth)
 
@@ -340,7 +342,7 @@ def _score(rep_id: int, request: Request, auth: Auth) -> Response:
 
 
 @router.post("/reps/{rep_id}/branch")
-async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
+async def branch(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     """Retry from turn k: a new rep with the turns before k, so the learner can say something else."""
     form = await form_with_csrf(request, auth)
     return await run_in_threadpool(_branch, rep_id, request, auth, form)
@@ -349,8 +351,8 @@ async def branch(rep_id: int, request: Request, auth: PageAuth) -> Response:
 def _branch(rep_id: int, request: Request, auth: Auth, form: dict[str, str]) -> Response:
     _own(web(request).database(), auth.viewer, rep_id)
     try:
-        turn = int(form.get("turn", ""))
-    except ValueError as exc:
+        turn = form_index(form, "turn")
+    except InputError as exc:
         raise HTTPException(status_code=400, detail="turn: give the number of the turn to retry from") from exc
     try:
         rep = practice_service(request).branch_rep(rep_id, turn)
@@ -360,7 +362,7 @@ def _branch(rep_id: int, request: Request, auth: Auth, form: dict[str, str]) -> 
 
 
 @router.post("/reps/{rep_id}/privacy")
-async def privacy(rep_id: int, request: Request, auth: PageAuth) -> Response:
+async def privacy(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
     form = await form_with_csrf(request, auth)
     return await run_in_threadpool(_privacy, rep_id, request, auth, form)
 
@@ -376,7 +378,7 @@ def _privacy(rep_id: int, request: Request, auth: Auth, form: dict[str, str]) ->
 
 
 @router.get("/reps/{rep_id}/scorecard")
-def scorecard_page(rep_id: int, request: Request, auth: PageAuth, db: ReadDB) -> Response:
+def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Response:
     found = get_visible_rep(db, auth.viewer, rep_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such rep")
