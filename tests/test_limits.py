@@ -41,7 +41,8 @@ def test_a_device_without_a_size_is_refused_without_reading_it_all() -> None:
 
 def test_utf8_size_counts_bytes_and_short_cuts_huge_texts() -> None:
     assert utf8_size("héllo", 100) == 6
-    assert utf8_size("x" * 50, 10) == 50
+    assert utf8_size("é" * 30, 10) == 60  # exact while it is cheap
+    assert utf8_size("é" * 50, 10) == 50  # over 4x the limit in characters: a lower bound, not encoded
     assert utf8_size("\ud800", 10) == 3  # a lone surrogate is counted, not an exception
 
 

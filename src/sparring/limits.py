@@ -99,9 +99,9 @@ def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8")
 
 
 def utf8_size(text: str, limit: int) -> int:
-    """The UTF-8 size of ``text`` in bytes, or some number above ``limit`` when it is larger (counted without
-    encoding a text that is obviously too large)."""
-    if len(text) > limit:
+    """The UTF-8 size of ``text`` in bytes; for a text of more than ``4 * limit`` characters, which is over the
+    limit whatever its characters, its length in characters (a lower bound), without encoding it."""
+    if len(text) > 4 * limit:
         return len(text)
     return len(text.encode("utf-8", "surrogatepass"))
 

@@ -126,3 +126,9 @@ def test_inlining_test_transcripts_refuses_aliases_and_over_large_transcripts(
     with pytest.raises(ContentError) as exc:
         inline_test_transcripts(rubric.read_text(), rubric)
     assert str(exc.value) == f"{rubric}:3: tests.transcript: t.txt: the file is too large (42 bytes; at most 10)"
+
+
+def test_a_huge_key_is_cut_in_the_error() -> None:
+    key = "k" * 1_000  # an implicit key holds at most 1,024 characters
+    (problem,) = _problems(f"id: x\n{key}: &a 1\n")
+    assert problem == f"x.yaml:2: {'k' * 40}…: anchors (&a) are not allowed in content; write the value out in full"

@@ -67,9 +67,10 @@ def _syntax_error(exc: yaml.YAMLError, file: str) -> ContentError:
     return ContentError([Problem(file, 1, "yaml", f"syntax error: {exc}")])
 
 
-def _name(anchor: str) -> str:
-    """An anchor's name for an error (libyaml allows only letters, digits, '-' and '_'; long ones are cut)."""
-    return anchor if len(anchor) <= 40 else anchor[:40] + "…"
+def _name(text: str) -> str:
+    """An anchor's name or a key for an error message, cut after 40 characters (an error never echoes
+    unbounded input)."""
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 class _Frame:
@@ -91,7 +92,7 @@ class _Frame:
             return (*self.path, self.index - 1)
         if self.expect_key:
             self.expect_key = False
-            self.key = str(event.value) if isinstance(event, yaml.ScalarEvent) else "?"
+            self.key = _name(str(event.value)) if isinstance(event, yaml.ScalarEvent) else "?"
             return self.path
         self.expect_key = True
         return (*self.path, self.key)
@@ -136,13 +137,12 @@ def check_yaml(text: str, file: str = "<string>") -> None:
                                                 f"nested too deeply: at most {MAX_YAML_DEPTH} levels")])
                 stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent)))
     except yaml.YAMLError as exc:
-        if problems:  # an alias before a syntax error is still the first thing to fix
-            pass
-        elif "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own cap (1,000) met first
-            raise ContentError([Problem(file, _syntax_error(exc, file).problems[0].line, "yaml",
-                                        f"nested too deeply: at most {MAX_YAML_DEPTH} levels")]) from exc
-        else:
-            raise _syntax_error(exc, file) from exc
+        if not problems:  # an anchor before a syntax error is still the first thing to fix
+            error = _syntax_error(exc, file)
+            if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own cap (1,000 levels) came first
+                error = ContentError([Problem(file, error.problems[0].line, "yaml",
+                                              f"nested too deeply: at most {MAX_YAML_DEPTH} levels")])
+            raise error from exc
     finally:
         loader.dispose()
     if problems:
