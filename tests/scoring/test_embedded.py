@@ -506,3 +506,44 @@ def test_clauses_are_matched_on_their_own_only_in_shorter_conversations() -> Non
     long = conv(f"# roles: Rep=learner, Buyer=counterpart\nRep: {line}\nBuyer: Hm.\n{turns}")
     EmbeddedScorer(embed_fn=recording_embed).score(long, rubric)
     assert line in seen and clause not in seen
+
+
+def test_breaks_rule_index_agrees_with_a_scan_of_every_broken_span() -> None:
+    import random
+
+    import numpy as np
+
+    from sparring.scoring.embedded import ScoringContext
+    from sparring.scoring.segments import Segment
+
+    rng = random.Random(4)
+    ctx = ScoringContext(Conversation(), [], {}, [], np.zeros((0, 384), dtype=np.float32))
+
+    def brute(seg: Segment) -> bool:
+        return any(t == seg.turn and seg.start < e and s < seg.end for t, s, e in ctx.broken)
+
+    for _round in range(3):  # the index follows ``broken`` as blockers add to it
+        for _ in range(40):
+            s = rng.randint(0, 300)
+            ctx.broken.append((rng.randint(0, 5), s, s + rng.randint(1, 60)))
+        for _ in range(500):
+            s = rng.randint(0, 400)
+            seg = Segment(rng.randint(0, 6), s, s + rng.randint(1, 40), "x")
+            assert ctx.breaks_rule(seg) == brute(seg)
+
+
+def test_a_long_run_on_is_cut_into_windows_that_cover_every_word_once() -> None:
+    import random
+    import re
+
+    rng = random.Random(2)
+    for _ in range(50):
+        text = " ".join(rng.choice(["so", "we", "could", "look\n", "at  it"]) for _ in range(rng.randint(1, 400)))
+        windows = segments._windows(text, 0, len(text), 40)
+        words = [m.span() for m in re.finditer(r"\S+", text)]
+        assert [w[0] for w in windows] == [words[i][0] for i in range(0, len(words), 40)]
+        assert [w[1] for w in windows] == [words[min(i + 40, len(words)) - 1][1] for i in range(0, len(words), 40)]
+    turn = Conversation().add("Rep", "learner", "we could look at the pricing together " * 20_000)
+    segs = segment_turn(turn)
+    assert len(segs) == 3_500 and all(len(s.text.split()) == 40 for s in segs)  # 140,000 words, no sentence end
+    assert turn.words == 140_000

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sparring.conversation.model import Conversation
+from sparring.scoring import tagmodel
 from sparring.scoring.tagging import tag_turns
 from sparring.scoring.tagmodel import LABELS, TagModel, active_model, use_model
 
@@ -123,3 +124,46 @@ def test_a_format_2_model_without_vectors_still_loads(tmp_path: Path) -> None:
     np.savez_compressed(path, **fields)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="format 1"):
         TagModel.load(path)
+
+
+def test_a_batch_larger_than_the_prediction_cache_gets_every_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 20,000-turn call asked the cache (20,000 entries) for answers it had already evicted: KeyError
+    texts = [f"What happened with the order on day {i}?" for i in range(10)]
+    expected = _fit().predict_proba(texts)
+    monkeypatch.setattr(tagmodel, "PREDICTION_CACHE", 4)
+    m = _fit()
+    assert np.allclose(m.predict_proba(texts), expected)
+    assert len(m._cache) == 4
+    assert np.allclose(m.predict_proba(texts), expected)  # again, mostly from scratch
+
+
+def test_cached_answers_survive_the_eviction_their_own_batch_causes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tagmodel, "PREDICTION_CACHE", 4)
+    m = _fit()
+    old = ["Do you smoke?", "You feel stuck.", "Okay.", "Try patches."]
+    m.predict_proba(old)  # the cache is full; "Do you smoke?" is its oldest entry
+    batch = ["Do you smoke?", "How is work?", "You sound tired.", "Walk daily."]
+    got = m.predict_proba(batch)  # one cached answer, three new ones that push the three oldest out
+    assert np.allclose(got, _fit().predict_proba(batch))
+    assert [k[0] for k in m._cache] == batch  # a hit counts as recent use: the other old answers went first
+
+
+def test_predictions_are_the_same_in_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t for t, _, _ in TRAIN]
+    prev = [p for _, p, _ in TRAIN]
+    whole = _fit().predict_proba(texts, prev)
+    monkeypatch.setattr(tagmodel, "PREDICT_BATCH", 3)
+    assert np.allclose(_fit().predict_proba(texts, prev), whole)
+
+
+def test_a_huge_turn_is_read_by_its_first_and_last_words() -> None:
+    half = tagmodel.MODEL_MAX_WORDS // 2
+    exact = " ".join(f"w{i}" for i in range(tagmodel.MODEL_MAX_WORDS))
+    assert tagmodel._bounded(exact) is exact  # up to the limit a text is read whole
+    words = [f"w{i}" for i in range(50_000)]
+    long_text = " ".join(words) + " so what do you think?"
+    cut = tagmodel._bounded(long_text)
+    assert cut is not None
+    assert cut.split() == [*words[:half], *[*words, "so", "what", "do", "you", "think?"][-half:]]
+    m = _fit()
+    assert np.allclose(m.predict_proba([long_text], ["Fine."]), m.predict_proba([cut], ["Fine."]))

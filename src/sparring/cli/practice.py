@@ -12,9 +12,11 @@ import typer
 from rich.console import Console
 
 from sparring.cli.errors import UserError
+from sparring.cli.limits import max_turns_option, max_words_option, no_limits_option, transcript_limits
 from sparring.cli.practice_view import history_table, show_brief, show_scorecard, show_turn
 from sparring.cli.service_errors import service_errors
 from sparring.content.scenario import DIFFICULTIES, Scenario
+from sparring.limits import DEFAULT_TRANSCRIPT_LIMITS, TooLargeError, TranscriptLimits, read_text_capped
 from sparring.persona.base import streams_text
 
 if TYPE_CHECKING:  # the services (and SQLAlchemy) load only when a command runs
@@ -26,32 +28,38 @@ _SPEAKER_LINE = re.compile(r"^(?:\[[\d:.]+\]\s*)?([^:]{1,60}):\s+\S")
 END_COMMANDS = {"/end", "/quit", "/exit"}
 
 
-def read_script(path: Path, scenario: Scenario) -> list[str]:
+def read_script(path: Path, scenario: Scenario, limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS) -> list[str]:
     """Learner lines from ``path``: one per line, or the learner turns of a transcript file (any format of
     CONTRACT.md). A plain-text file counts as a transcript when it has a ``# roles:`` header, or when every
-    line reads ``Speaker: text`` and at least two speakers (one of them the persona) take part. Every line is
-    checked as a turn would be (``clean_turn``) before anything is stored: a bad line is a one-line error naming
-    its line, and no rep is started."""
+    line reads ``Speaker: text`` and at least two speakers (one of them the persona) take part. Either way the
+    transcript ``limits`` apply (one line = one turn), and every line is checked as a turn would be
+    (``clean_turn``) before anything is stored: a bad line is a one-line error naming its line, and no rep is
+    started."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text_capped(path, limits.max_bytes, encoding="utf-8-sig")
+    except TooLargeError as exc:
+        raise UserError(f"script file {path}: {exc}{limits.hint('bytes')}") from None
     except FileNotFoundError:
         raise UserError(f"script file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read script file {path}: {exc}") from None
-    numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)
+    numbered = [(ln.strip(), n) for n, ln in enumerate(text.splitlines(), start=1)
                 if ln.strip() and not ln.strip().startswith("#")]
-    lines = [ln for _, ln in numbered]
+    lines = [ln for ln, _n in numbered]
     if not lines:
         raise UserError(f"script file {path} has no learner lines")
     if _is_transcript(path, text, lines, scenario):
         from sparring.conversation.importers import read_transcript
 
-        conv = read_transcript(path, persona_name=scenario.persona.name, source="practice")
+        conv = read_transcript(path, persona_name=scenario.persona.name, source="practice", limits=limits)
         learner = [t.text for t in conv.turns if t.role == "learner"]
         if not learner:
             raise UserError(f"transcript {path} has no learner turns")
         return [_checked(path, f"learner turn {i}", t) for i, t in enumerate(learner, 1)]
-    return [_checked(path, f"line {n}", ln) for n, ln in numbered]
+    from sparring.conversation.importers import check_limits
+
+    check_limits(numbered, str(path), limits)
+    return [_checked(path, f"line {n}", ln) for ln, n in numbered]
 
 
 def _checked(path: Path, where: str, line: str) -> str:
@@ -114,8 +122,12 @@ def _practice(
     ),
     user: str | None = typer.Option(None, "--user", help="e-mail of the learner (default: the local learner)"),
     private: bool = typer.Option(False, "--private", help="mark the rep private (managers see only its score)"),
+    max_turns: int | None = max_turns_option(),
+    max_words: int | None = max_words_option(),
+    no_limits: bool = no_limits_option(),
 ) -> None:
     """Practise a conversation: in the terminal, or scripted with --script FILE --json."""
+    limits = transcript_limits(max_turns, max_words, no_limits)
     if difficulty not in DIFFICULTIES:
         raise UserError(f"unknown difficulty '{difficulty}' (use one of: {', '.join(DIFFICULTIES)})")
     if scenario_id is None and resume is None:
@@ -142,10 +154,10 @@ def _practice(
         else:
             assert scenario_id is not None
             scenario = svc.content_for(who.org_id).get_scenario(scenario_id)
-            lines_first = read_script(script, scenario) if script is not None else None
+            lines_first = read_script(script, scenario, limits) if script is not None else None
             rep = svc.start_rep(who, scenario_id, difficulty, private=private)
         if script is not None:
-            lines = lines_first if resume is None else read_script(script, scenario)
+            lines = lines_first if resume is None else read_script(script, scenario, limits)
             assert lines is not None
             _run_script(svc, rep, lines, json_out)
         elif json_out:  # --resume --json: report where the rep stands, without ending it

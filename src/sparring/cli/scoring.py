@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from sparring.cli.errors import UserError
+from sparring.cli.limits import max_turns_option, max_words_option, no_limits_option, transcript_limits
 from sparring.cli.scorecard_view import show_scorecard
 from sparring.content.rubric import Rubric
 from sparring.conversation.importers import read_transcript
@@ -29,13 +30,17 @@ def _score(
     rubric: str = typer.Option(..., "--rubric", "-r", help="rubric id (imported or built-in) or a rubric YAML file"),
     rep: str | None = typer.Option(None, "--rep", help="the speaker who is the learner / rep"),
     json_out: bool = typer.Option(False, "--json", help="print the SCORECARD as JSON"),
+    max_turns: int | None = max_turns_option(),
+    max_words: int | None = max_words_option(),
+    no_limits: bool = no_limits_option(),
 ) -> None:
     from sparring.engines import scorer
 
+    limits = transcript_limits(max_turns, max_words, no_limits)
     rub, _path = _resolve(rubric)
     if not file.is_file():
         raise UserError(f"file not found: {file}")
-    conv = read_transcript(file, rep=rep)
+    conv = read_transcript(file, rep=rep, limits=limits)
     if not conv.by_role("learner"):
         raise UserError(f"{file}: no learner turns found; name the rep with --rep NAME")
     if conv.roles_guessed and conv.role_note:

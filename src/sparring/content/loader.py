@@ -12,19 +12,10 @@ from pydantic import BaseModel, ValidationError
 from sparring.content.errors import ContentError, Problem
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
-from sparring.content.yamlsource import LocatedYaml, parse_yaml
+from sparring.content.yamlsource import LocatedYaml, field_name, parse_yaml
+from sparring.limits import MAX_CONTENT_BYTES, TooLargeError, read_text_capped
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _field_name(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(document)"
 
 
 _FIELD_PREFIX = re.compile(r"^([a-z_][\w.\[\]-]*): (.+)$", re.DOTALL)
@@ -52,7 +43,7 @@ def _problems_from(exc: ValidationError, src: LocatedYaml) -> list[Problem]:
         if m:
             loc = (*loc, *_parse_path(m.group(1)))
             msg = m.group(2)
-        problems.append(Problem(src.file, src.line_for(loc), _field_name(loc), msg))
+        problems.append(Problem(src.file, src.line_for(loc), field_name(loc), msg))
     return problems
 
 
@@ -78,8 +69,11 @@ def parse_model(text: str, model: type[M], file: str = "<string>") -> M:
 
 
 def _read(path: Path) -> str:
+    """A content file's text; a file over ``MAX_CONTENT_BYTES`` is refused before it is read."""
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_capped(path, MAX_CONTENT_BYTES)
+    except TooLargeError as exc:
+        raise ContentError([Problem(str(path), 0, "file", str(exc))]) from exc
     except FileNotFoundError as exc:
         raise ContentError([Problem(str(path), 0, "file", "no such file")]) from exc
     except (OSError, UnicodeDecodeError) as exc:

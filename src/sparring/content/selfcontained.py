@@ -11,20 +11,20 @@ indentation) it falls back to re-emitting the whole document.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from sparring.content.errors import ContentError, Problem
-from sparring.content.yamlsource import parse_yaml
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from sparring.content.yamlsource import compose_checked, parse_yaml
+from sparring.limits import MAX_TRANSCRIPT_BYTES, TooLargeError, read_text_capped
 
 
 def _read_test(rubric_file: Path, name: str, line: int) -> str:
     path = rubric_file.parent / name
     try:
-        return path.read_text(encoding="utf-8").replace("\r\n", "\n")
+        return read_text_capped(path, MAX_TRANSCRIPT_BYTES)
+    except TooLargeError as exc:
+        raise ContentError([Problem(str(rubric_file), line, "tests.transcript", f"{name}: {exc}")]) from exc
     except FileNotFoundError as exc:
         raise ContentError([Problem(str(rubric_file), line, "tests.transcript", f"file not found: {name}")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
@@ -42,9 +42,9 @@ def _expected(content: str) -> str:
     return "\n".join(line if line.strip() else "" for line in content.rstrip("\n").split("\n")) + "\n"
 
 
-def _transcript_entries(text: str) -> list[tuple[yaml.Node, yaml.Node]]:
+def _transcript_entries(text: str, file: str = "<string>") -> list[tuple[yaml.Node, yaml.Node]]:
     """(key node, value node) of every ``tests[i].transcript`` in the document."""
-    root = _Loader(text).get_single_node()
+    root = compose_checked(text, file)
     found: list[tuple[yaml.Node, yaml.Node]] = []
     if not isinstance(root, yaml.MappingNode):
         return found
@@ -61,7 +61,7 @@ def _transcript_entries(text: str) -> list[tuple[yaml.Node, yaml.Node]]:
 def inline_test_transcripts(text: str, rubric_file: Path) -> str:
     """``text`` (a rubric's YAML) with every test transcript file inlined as ``text:``. Unchanged when the
     rubric has no file-based tests. Raises ContentError naming the file and line of a missing transcript."""
-    entries = _transcript_entries(text)
+    entries = _transcript_entries(text, str(rubric_file))
     if not entries:
         return text
     contents = [_read_test(rubric_file, v.value, k.start_mark.line + 1) for k, v in entries]

@@ -10,12 +10,18 @@
 
 Roles follow ``sparring.conversation.roles`` (explicit roles, ``--rep``, the persona, else a stated guess).
 Errors raise ``ContentError`` naming the file, line and field; an empty transcript is an error.
+
+Size limits (``sparring.limits``, docs/user-guide.md "Transcript limits"): the file's bytes, the number of turns,
+the words of one turn and of the whole transcript are capped by a ``TranscriptLimits`` (the defaults unless the
+caller lifts them); a JSON transcript nested deeper than ``MAX_JSON_DEPTH`` is refused before it is decoded, so
+``json`` never recurses that deep.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +30,15 @@ from pydantic import Field
 from sparring.content.errors import ContentError, Problem
 from sparring.conversation.model import Conversation, Role, Source
 from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
+from sparring.limits import (
+    DEFAULT_TRANSCRIPT_LIMITS,
+    MAX_JSON_DEPTH,
+    TooLargeError,
+    TranscriptLimits,
+    count_words,
+    read_text_capped,
+    utf8_size,
+)
 
 Format = Literal["txt", "json", "vtt", "srt"]
 FORMATS: tuple[str, ...] = ("txt", "json", "vtt", "srt")
@@ -108,35 +123,36 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
     return raws, roles, notes
 
 
-def _json_turn_lines(text: str) -> list[int]:
-    """Line of each '{' that opens an element of the turns array (top-level list or ``{"turns": [...]}``)."""
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}\n]')
+
+
+def _json_turn_lines(text: str, file: str) -> list[int]:
+    """Line of each '{' that opens an element of the turns array (top-level list or ``{"turns": [...]}``).
+    One pass over the structure (strings are skipped whole); nesting deeper than ``MAX_JSON_DEPTH`` raises
+    ContentError at its line, before ``json.loads`` would recurse into it."""
     lines: list[int] = []
     stack: list[str] = []
     line = 1
-    in_str = esc = False
-    for ch in text:
-        if ch == "\n":
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok == "\n":
             line += 1
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-            continue
-        if ch == '"':
-            in_str = True
-        elif ch in "[{":
-            if ch == "{" and (stack == ["{", "["] or stack == ["["]):
+        elif tok[0] == '"':
+            line += tok.count("\n")  # only in invalid JSON, which json.loads then reports
+        elif tok in "[{":
+            if tok == "{" and (stack == ["{", "["] or stack == ["["]):
                 lines.append(line)
-            stack.append(ch)
-        elif ch in "]}" and stack:
+            stack.append(tok)
+            if len(stack) > MAX_JSON_DEPTH:
+                raise ContentError([Problem(file, line, "json", f"nested too deeply: at most {MAX_JSON_DEPTH} "
+                                                                "levels (a transcript needs 3)")])
+        elif stack:
             stack.pop()
     return lines
 
 
 def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
+    lines = _json_turn_lines(text, file)  # first: it refuses nesting json.loads could not handle
     try:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -150,7 +166,6 @@ def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list
         turns, prefix = doc, ""
     if not isinstance(turns, list):
         raise ContentError([Problem(file, 1, prefix or "(document)", "expected a list of turns")])
-    lines = _json_turn_lines(text)
     problems: list[Problem] = []
     raws: list[_Raw] = []
     roles: dict[str, Role] = {}
@@ -210,22 +225,25 @@ def _split_cue(text: str, voice: str | None) -> tuple[str | None, str]:
 
 
 def _merge_cues(cues: list[tuple[str | None, str, float, float, int]], notes: list[str]) -> list[_Raw]:
-    raws: list[_Raw] = []
+    # each turn's texts are joined once at the end: appending to a string cue by cue would copy the turn again
+    # for every cue, quadratic in a long monologue
+    turns: list[tuple[str, list[str], float, float, int]] = []
     unnamed = 0
     for speaker, body, start, end, line in cues:
         if not body:
             continue
         if speaker is None:
             unnamed += 1
-            speaker = raws[-1][0] if raws else "Unknown"
-        if raws and raws[-1][0] == speaker:
-            prev = raws[-1]
-            raws[-1] = (speaker, f"{prev[1]} {body}", prev[2], end, prev[4], None)
+            speaker = turns[-1][0] if turns else "Unknown"
+        if turns and turns[-1][0] == speaker:
+            prev = turns[-1]
+            prev[1].append(body)
+            turns[-1] = (speaker, prev[1], prev[2], end, prev[4])
         else:
-            raws.append((speaker, body, start, end, line, None))
+            turns.append((speaker, [body], start, end, line))
     if unnamed:
         notes.append(f"{unnamed} caption(s) had no speaker name and were given to the previous speaker")
-    return raws
+    return [(speaker, " ".join(parts), start, end, line, None) for speaker, parts, start, end, line in turns]
 
 
 def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
@@ -277,6 +295,49 @@ def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
     return _merge_cues(cues, notes), {}, notes
 
 
+#: problems of one kind (e.g. over-long turns) reported at most; the count of the rest is named
+MAX_REPORTED = 5
+
+
+def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: TranscriptLimits) -> None:
+    """Raise ContentError when ``turns`` ((text, line) in order) break ``limits``: too many turns, a turn with
+    too many words (each such turn named, up to ``MAX_REPORTED``), or too many words in all."""
+    problems: list[Problem] = []
+    if limits.max_turns is not None and len(turns) > limits.max_turns:
+        problems.append(Problem(file, turns[limits.max_turns][1], "turns",
+                                f"too many turns: {len(turns):,}; at most {limits.max_turns:,}{limits.hint('turns')}"))
+    long_turns: list[Problem] = []
+    total = 0
+    total_line = 0
+    for i, (text, line) in enumerate(turns):
+        cap = limits.max_turn_words
+        n = count_words(text, stop_above=cap)
+        if cap is not None and n > cap:
+            long_turns.append(Problem(file, line, f"turns[{i}].text", f"too many words in one turn: more than "
+                                                                      f"{cap:,}{limits.hint('turn_words')}"))
+        total += n
+        if not total_line and limits.max_words is not None and total > limits.max_words:
+            total_line = line
+    problems.extend(long_turns[:MAX_REPORTED])
+    if len(long_turns) > MAX_REPORTED:
+        problems.append(Problem(file, long_turns[MAX_REPORTED].line, "turns",
+                                f"{len(long_turns) - MAX_REPORTED:,} more turns with too many words"))
+    if limits.max_words is not None and total > limits.max_words:
+        told = f"more than {limits.max_words:,}" if long_turns else f"{total:,}; at most {limits.max_words:,}"
+        problems.append(Problem(file, total_line, "words", f"too many words: {told}{limits.hint('words')}"))
+    if problems:
+        raise ContentError(problems)
+
+
+def check_size(text: str, file: str, limits: TranscriptLimits) -> None:
+    """Raise ContentError when ``text`` is larger than ``limits.max_bytes`` of UTF-8."""
+    if limits.max_bytes is not None:
+        size = utf8_size(text, limits.max_bytes)
+        if size > limits.max_bytes:
+            raise ContentError([Problem(file, 0, "file", f"the transcript is too large ({size:,} bytes; at most "
+                                                         f"{limits.max_bytes:,}){limits.hint('bytes')}")])
+
+
 _PARSERS = {"txt": _parse_txt, "json": _parse_json, "vtt": _parse_vtt, "srt": _parse_srt}
 
 
@@ -301,8 +362,11 @@ def parse_transcript(
     persona_name: str | None = None,
     source: Source = "call",
     title: str | None = None,
+    limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
 ) -> ImportedConversation:
-    """Parse transcript ``text`` in ``fmt`` (txt, json, vtt, srt; None = sniff) into a conversation."""
+    """Parse transcript ``text`` in ``fmt`` (txt, json, vtt, srt; None = sniff) into a conversation, within
+    ``limits`` (ContentError naming the file, and the line where one is known, when it is over one)."""
+    check_size(text, file, limits)
     fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
     if fmt_key not in _PARSERS:
         raise ContentError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
@@ -310,6 +374,7 @@ def parse_transcript(
     raws, explicit, notes = _PARSERS[fmt_key](text, file)
     if not raws:
         raise ContentError([Problem(file, 1, "turns", "the transcript has no turns")])
+    check_limits([(r[1], r[4]) for r in raws], file, limits)
     for name in explicit:
         if name not in {r[0] for r in raws}:
             notes.append(f"roles header names '{name}', who never speaks")
@@ -336,15 +401,19 @@ def read_transcript(
     persona_name: str | None = None,
     source: Source = "call",
     fmt: str | None = None,
+    limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
 ) -> ImportedConversation:
-    """Read a transcript file; the format comes from ``fmt``, else the suffix, else the content."""
+    """Read a transcript file; the format comes from ``fmt``, else the suffix, else the content. A file over
+    ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = read_text_capped(p, limits.max_bytes, encoding="utf-8-sig")
+    except TooLargeError as exc:
+        raise ContentError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
     except FileNotFoundError as exc:
         raise ContentError([Problem(str(p), 0, "file", "no such file")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
     chosen = fmt or _SUFFIXES.get(p.suffix.lower())
     return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
-                            title=p.stem)
+                            title=p.stem, limits=limits)

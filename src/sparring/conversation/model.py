@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sparring.limits import count_words
+
 Role = Literal["learner", "counterpart", "other"]
 Source = Literal["practice", "call"]
 
@@ -24,7 +26,7 @@ class Turn(BaseModel):
 
     @property
     def words(self) -> int:
-        return len(self.text.split())
+        return count_words(self.text)  # len(text.split()), without a list of every word of a huge turn
 
 
 class Conversation(BaseModel):

@@ -29,6 +29,7 @@ Long calls embed a bounded number of words (``EMBED_WORD_BUDGET``) so a 400-turn
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,8 +181,32 @@ class ScoringContext:
     #: missed criteria whose evidence is merely the nearest line (no attempt, no turn where it was needed)
     nearest_only: set[str] = field(default_factory=set)
 
+    #: ``broken`` by turn: (length of ``broken`` it was built from, turn -> (sorted starts, running max of ends))
+    _broken_index: tuple[int, dict[int, tuple[list[int], list[int]]]] = field(default=(0, {}), repr=False)
+
     def breaks_rule(self, seg: Segment) -> bool:
-        return any(t == seg.turn and seg.start < e and s < seg.end for t, s, e in self.broken)
+        """Whether ``seg`` overlaps a sentence that broke a rule. Indexed by turn and start, so checking every
+        segment of a long call costs O(log n) each instead of a scan of every broken sentence."""
+        built, index = self._broken_index
+        if built != len(self.broken):
+            per_turn: dict[int, list[tuple[int, int]]] = {}
+            for t, s, e in self.broken:
+                per_turn.setdefault(t, []).append((s, e))
+            index = {}
+            for t, spans in per_turn.items():
+                spans.sort()
+                ends, top = [], -1
+                for _s, e in spans:
+                    top = max(top, e)
+                    ends.append(top)
+                index[t] = ([s for s, _e in spans], ends)
+            self._broken_index = (len(self.broken), index)
+        hit = index.get(seg.turn)
+        if hit is None:
+            return False
+        starts, max_ends = hit
+        k = bisect_left(starts, seg.end)  # spans starting before the segment ends
+        return k > 0 and max_ends[k - 1] > seg.start
 
     def turn(self, index: int) -> Turn:
         return self.conversation.turns[index]

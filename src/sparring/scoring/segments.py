@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sparring.content.rubric import Criterion
 from sparring.conversation.model import Turn
+from sparring.limits import count_words
 
 MAX_SEGMENT_WORDS = 40
 MAX_QUOTE_CHARS = 220
@@ -60,13 +61,25 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+_WORD = re.compile(r"\S+")
+
+
 def _windows(text: str, s: int, e: int, max_words: int) -> list[tuple[int, int]]:
-    """Cut an over-long span (an unpunctuated ASR run-on) into windows of at most ``max_words`` words."""
-    words = list(re.finditer(r"\S+", text[s:e]))
-    return [
-        (s + words[i].start(), s + words[min(i + max_words, len(words)) - 1].end())
-        for i in range(0, len(words), max_words)
-    ]
+    """Cut an over-long span (an unpunctuated ASR run-on) into windows of at most ``max_words`` words, reading
+    the words one by one (a run-on of millions of words needs no list of them)."""
+    out: list[tuple[int, int]] = []
+    first = last = count = 0
+    for m in _WORD.finditer(text, s, e):
+        if count == 0:
+            first = m.start()
+        last = m.end()
+        count += 1
+        if count == max_words:
+            out.append((first, last))
+            count = 0
+    if count:
+        out.append((first, last))
+    return out
 
 
 def segment_turn(turn: Turn, max_words: int = MAX_SEGMENT_WORDS) -> list[Segment]:
@@ -75,7 +88,7 @@ def segment_turn(turn: Turn, max_words: int = MAX_SEGMENT_WORDS) -> list[Segment
     text = turn.text
     spans: list[tuple[int, int, bool, bool]] = []
     for s, e in split_sentences(text):
-        n = len(text[s:e].split())
+        n = count_words(text[s:e])
         asks = text[s:e].rstrip("\"'”’) ").endswith("?")
         whole = _windows(text, s, e, max_words) if n > max_words else [(s, e)]
         spans.extend((a, b, asks, False) for a, b in whole)

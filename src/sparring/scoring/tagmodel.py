@@ -44,6 +44,8 @@ FORMAT_VERSION = 3
 #: how much the sentence-vector block counts (unit vectors, like the TF-IDF rows); chosen before measuring, not tuned
 EMBEDDING_WEIGHT = 1.0
 PREDICTION_CACHE = 20_000
+#: texts featurised together at most: the sparse feature matrix of a 20,000-turn call is built in parts
+PREDICT_BATCH = 2_048
 NEEDS_VECTORS = "this tag model reads sentence vectors: pass one per text (sentence_vectors.utterance_vectors)"
 #: how much each feature block counts: word, char, turns before (other speaker's + own), next turn, dense cues
 BLOCK_WEIGHTS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.5, 0.3)
@@ -118,6 +120,24 @@ def dense_features(
         row.extend(float(bool(p.search(text))) for p in _DENSE_PATTERNS)
         rows.append(row)
     return np.asarray(rows, dtype=np.float64)
+
+
+#: words of one text (and of each neighbouring turn) the model reads at most: the first and the last half of a
+#: longer one. A turn this long is a monologue, which the rules and its vectors already describe; hashing all of
+#: a 2-million-word turn into character n-grams took gigabytes. Texts up to this length are read whole.
+MODEL_MAX_WORDS = 1_000
+
+
+def _bounded(text: str | None) -> str | None:
+    """``text``, or its first and last ``MODEL_MAX_WORDS // 2`` words when it has more than ``MODEL_MAX_WORDS``
+    (linear, and no list of all its words)."""
+    if text is None or len(text) < MODEL_MAX_WORDS * 2:  # n words take at least 2n - 1 characters
+        return text
+    half = MODEL_MAX_WORDS // 2
+    head = text.split(maxsplit=half)  # the first ``half`` words, then the rest of the text in one piece
+    if len(head) <= half or len(head[half].split(maxsplit=half)) <= half:
+        return text  # at most MODEL_MAX_WORDS words
+    return " ".join(head[:half]) + " " + " ".join(text.rsplit(maxsplit=half)[1:])
 
 
 def _digest(vector: np.ndarray) -> bytes:
@@ -263,24 +283,42 @@ class TagModel:
         own = list(own_previous) if own_previous is not None else [None] * len(texts)
         if self.needs_vectors and (vectors is None or len(vectors) != len(texts)):
             raise ValueError(NEEDS_VECTORS)
-        # the scorer asks for the same turns twice (tags, then metrics): remember recent answers
+        # the scorer asks for the same turns twice (tags, then metrics): remember recent answers. Every answer of
+        # this call is taken before the cache is trimmed, so a call larger than the cache (a 20,000-turn
+        # transcript) or one that evicts its own hits still gets all of them
         digests = [_digest(v) for v in vectors] if self.needs_vectors and vectors is not None else [b""] * len(texts)
         keys = list(zip(texts, prev, nxt, own, digests, strict=True))
         out = np.zeros((len(texts), len(LABELS)))
-        todo = [i for i, k in enumerate(keys) if k not in self._cache]
-        if todo:
-            feats = self._features([texts[i] for i in todo], [prev[i] for i in todo], [nxt[i] for i in todo],
-                                   [own[i] for i in todo], None if vectors is None else np.asarray(vectors)[todo])
-            logits = np.asarray(feats @ self.coef.T.astype(np.float64)) + self.intercept
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            probs = e / e.sum(axis=1, keepdims=True)
-            for row, i in enumerate(todo):
-                self._cache[keys[i]] = probs[row]
-                if len(self._cache) > PREDICTION_CACHE:
-                    self._cache.popitem(last=False)
+        rows: dict[tuple[str, str | None, str | None, str | None, bytes], int] = {}  # uncached key -> row of probs
+        todo: list[int] = []  # the first position of each uncached key
         for i, k in enumerate(keys):
-            out[i] = self._cache[k]
+            hit = self._cache.get(k)
+            if hit is not None:
+                out[i] = hit
+                self._cache.move_to_end(k)
+            elif k not in rows:
+                rows[k] = len(todo)
+                todo.append(i)
+        if todo:
+            coef = self.coef.T.astype(np.float64)
+            probs = np.zeros((len(todo), len(LABELS)))
+            for lo in range(0, len(todo), PREDICT_BATCH):  # the feature matrix of one batch at a time
+                part = todo[lo : lo + PREDICT_BATCH]
+                feats = self._features([_bounded(texts[i]) or "" for i in part], [_bounded(prev[i]) for i in part],
+                                       [_bounded(nxt[i]) for i in part], [_bounded(own[i]) for i in part],
+                                       None if vectors is None else np.asarray(vectors)[part])
+                logits = np.asarray(feats @ coef) + self.intercept
+                logits -= logits.max(axis=1, keepdims=True)
+                e = np.exp(logits)
+                probs[lo : lo + len(part)] = e / e.sum(axis=1, keepdims=True)
+            for i, k in enumerate(keys):
+                row = rows.get(k)
+                if row is not None:
+                    out[i] = probs[row]
+            for k, row in rows.items():
+                self._cache[k] = probs[row]
+            while len(self._cache) > PREDICTION_CACHE:
+                self._cache.popitem(last=False)
         return out
 
     def predict(
