@@ -87,3 +87,4 @@ def test_the_http_server_sends_no_server_banner(tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+

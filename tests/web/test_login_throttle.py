@@ -211,3 +211,9 @@ def test_setup_and_admin_forms_refuse_weak_passwords_and_bad_names(tmp_path: Pat
     assert r.status_code == 303
     get_database(settings.resolved_database_url).dispose()
     forget_databases()
+
+
+def test_the_app_takes_the_proxy_setting_from_the_settings_it_is_given(tmp_path: Path) -> None:
+    """Not from the process-wide settings: an app built for one deployment must not read another's."""
+    app = create_app(Settings(data_dir=tmp_path, trusted_proxies=2), warm_up=False)
+    assert app.state.web.throttle.trusted_proxies == 2

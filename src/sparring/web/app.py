@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.web = WebContext(
         codec=SessionCodec(keys, max_age=settings.session_max_hours * 3600),
         sessions=LoginSessions(SessionPolicy.of_minutes(settings.session_idle_minutes, settings.session_max_hours)),
-        throttle=LoginThrottle(),
+        throttle=LoginThrottle(trusted_proxies=settings.trusted_proxies),
         templates=_templates(),
         secure_cookies=secure_cookies,
         database_url=settings.database_url or settings.resolved_database_url,
