@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sparring_test_support import FakeClock
 
 from sparring.settings import reset_settings_cache
 
@@ -61,3 +62,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     reset_settings_cache()
     yield data
     reset_settings_cache()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A hand-moved clock (``sparring_test_support.FakeClock``) for code with an injectable ``clock``."""
+    return FakeClock()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fake_openai import FakeOpenAI
 from pydantic import BaseModel
+from sparring_test_support import FakeClock
 
 from sparring.llm.breaker import CircuitBreaker, CircuitOpen, shared_breaker
 from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
@@ -16,13 +17,6 @@ from sparring.llm.providers import build_model
 class Answer(BaseModel):
     reply: str
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _client(server: FakeOpenAI, breaker: CircuitBreaker) -> LLMClient:

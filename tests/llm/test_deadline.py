@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from sparring_test_support import FakeClock
 
 from sparring.llm import deadline as deadline_module
 from sparring.llm.deadline import Budget, secs
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(100.0)
     monkeypatch.setattr(deadline_module.time, "monotonic", fake)
     return fake
 
 
-def test_no_deadline_means_the_attempt_timeout_and_every_retry(clock: Clock) -> None:
+def test_no_deadline_means_the_attempt_timeout_and_every_retry(clock: FakeClock) -> None:
     budget = Budget()
     assert budget.attempt_timeout(30) == (30, False)
     assert budget.first_token_timeout() is None
@@ -31,7 +24,7 @@ def test_no_deadline_means_the_attempt_timeout_and_every_retry(clock: Clock) -> 
     assert budget.can_start() and budget.allows_retry(8.0, 30.0, timed_out=True)
 
 
-def test_the_attempt_timeout_is_cut_to_what_is_left(clock: Clock) -> None:
+def test_the_attempt_timeout_is_cut_to_what_is_left(clock: FakeClock) -> None:
     budget = Budget(25)
     assert budget.attempt_timeout(30) == (25, True)
     assert budget.attempt_timeout(10) == (10, False)
@@ -39,7 +32,7 @@ def test_the_attempt_timeout_is_cut_to_what_is_left(clock: Clock) -> None:
     assert budget.attempt_timeout(10) == (5, True)
 
 
-def test_a_retry_needs_the_time_the_timed_out_attempt_took(clock: Clock) -> None:
+def test_a_retry_needs_the_time_the_timed_out_attempt_took(clock: FakeClock) -> None:
     budget = Budget(25)
     clock.now += 10  # an attempt of 10 s timed out
     assert budget.allows_retry(1.0, 10.0, timed_out=True)  # 14 s left after the backoff
@@ -51,7 +44,7 @@ def test_a_retry_needs_the_time_the_timed_out_attempt_took(clock: Clock) -> None
     assert not budget.can_start()
 
 
-def test_a_shared_end_keeps_the_nominal_deadline_for_the_message(clock: Clock) -> None:
+def test_a_shared_end_keeps_the_nominal_deadline_for_the_message(clock: FakeClock) -> None:
     end = clock.now + 25
     clock.now += 24.5
     budget = Budget(25, end_at=end)
@@ -62,7 +55,7 @@ def test_a_shared_end_keeps_the_nominal_deadline_for_the_message(clock: Clock) -
 
 
 def test_the_first_token_deadline_counts_from_the_start_of_the_call_and_ends_with_the_first_token(
-    clock: Clock,
+    clock: FakeClock,
 ) -> None:
     budget = Budget(first_token=5)
     clock.now += 2
@@ -76,7 +69,7 @@ def test_the_first_token_deadline_counts_from_the_start_of_the_call_and_ends_wit
     assert budget.can_start() and not budget.missed_first_token()
 
 
-def test_the_closer_deadline_names_the_reason(clock: Clock) -> None:
+def test_the_closer_deadline_names_the_reason(clock: FakeClock) -> None:
     assert "did not answer within the 3 s deadline" in Budget(3, first_token=5).limit_reason()
     assert "did not start answering within 5 s" in Budget(30, first_token=5).limit_reason()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from sparring_test_support import FakeClock
 from sqlalchemy import func, insert, select
 
 from sparring.services.accounts import Accounts
@@ -20,21 +21,10 @@ PASSWORD = "paper lantern harbour"
 ANN = "ann@acme.test"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def guard(clock: Clock) -> LoginGuard:
+def guard(clock: FakeClock) -> LoginGuard:
     return LoginGuard(clock=clock)
 
 
@@ -75,7 +65,7 @@ def test_backoff_numbers() -> None:
 
 
 def test_pair_backoff_doubles_caps_and_a_success_clears_it(db: Database, ann: int, guard: LoginGuard,
-                                                           clock: Clock) -> None:
+                                                           clock: FakeClock) -> None:
     for _ in range(5):  # five free failures
         assert guard.login(db, ANN, "wrong guess here", "10.0.0.1").outcome == "wrong"
     waits = []
@@ -100,7 +90,7 @@ def test_pair_backoff_doubles_caps_and_a_success_clears_it(db: Database, ann: in
     assert guard.login(db, ANN, "wrong guess here", "10.0.0.1").outcome == "throttled"
 
 
-def test_a_stranger_cannot_keep_the_owner_out(db: Database, ann: int, guard: LoginGuard, clock: Clock) -> None:
+def test_a_stranger_cannot_keep_the_owner_out(db: Database, ann: int, guard: LoginGuard, clock: FakeClock) -> None:
     assert guard.login(db, ANN, PASSWORD, "192.0.2.10").outcome == "ok"  # the owner's usual address
     clock.now += 3600
     # a distributed attack: 60 addresses, each staying under its own pair's free failures
@@ -121,7 +111,7 @@ def test_a_stranger_cannot_keep_the_owner_out(db: Database, ann: int, guard: Log
     assert guard.login(db, ANN, PASSWORD, "203.0.113.5").outcome == "ok"
 
 
-def test_client_and_global_limits(db: Database, ann: int, clock: Clock) -> None:
+def test_client_and_global_limits(db: Database, ann: int, clock: FakeClock) -> None:
     guard = LoginGuard(GuardLimits(client_limit=4, client_window=600, global_limit=6, global_window=600), clock)
     assert guard.login(db, ANN, PASSWORD, "10.1.1.1").outcome == "ok"  # a known pair of that client
     for n in range(4):  # spraying four accounts from one address
@@ -140,7 +130,7 @@ def test_client_and_global_limits(db: Database, ann: int, clock: Clock) -> None:
     assert guard.login(db, "someone@acme.test", "wrong guess here", "10.7.7.7").outcome == "wrong"
 
 
-def test_failures_are_shared_between_guards_and_old_rows_are_deleted(db: Database, ann: int, clock: Clock) -> None:
+def test_failures_are_shared_between_guards_and_old_rows_are_deleted(db: Database, ann: int, clock: FakeClock) -> None:
     first, second = LoginGuard(clock=clock), LoginGuard(clock=clock)  # two workers
     for n in range(5):
         assert (first if n % 2 else second).login(db, ANN, "wrong guess here", "10.0.0.1").outcome == "wrong"
@@ -190,7 +180,7 @@ def test_network_of_groups_ipv6_by_64_and_unwraps_mapped_ipv4() -> None:
     assert len(network_of("z" * 5000)) == 100
 
 
-def _enrol(db: Database, user_id: int, clock: Clock) -> tuple[pyotp.TOTP, list[str]]:
+def _enrol(db: Database, user_id: int, clock: FakeClock) -> tuple[pyotp.TOTP, list[str]]:
     factor = SecondFactor(db, clock=clock)
     enrolment = factor.begin(user_id)
     totp = pyotp.TOTP(enrolment.secret)
@@ -199,7 +189,7 @@ def _enrol(db: Database, user_id: int, clock: Clock) -> tuple[pyotp.TOTP, list[s
 
 
 def test_second_factor_codes_are_required_checked_once_and_throttled(db: Database, ann: int, guard: LoginGuard,
-                                                                     clock: Clock) -> None:
+                                                                     clock: FakeClock) -> None:
     totp, recovery = _enrol(db, ann, clock)
     clock.now += 30
     assert guard.login(db, ANN, PASSWORD, "10.0.0.1").outcome == "code_required"
@@ -219,7 +209,7 @@ def test_second_factor_codes_are_required_checked_once_and_throttled(db: Databas
 
 def test_the_form_challenge_is_bound_to_its_client_expires_and_allows_few_tries(db: Database, ann: int,
                                                                                 guard: LoginGuard,
-                                                                                clock: Clock) -> None:
+                                                                                clock: FakeClock) -> None:
     totp, _ = _enrol(db, ann, clock)
     clock.now += 60
     first = guard.login(db, ANN, PASSWORD, "10.0.0.1", challenge=True)

@@ -5,6 +5,7 @@ session ends (logout, sign out everywhere, password reset, role change, deactiva
 from __future__ import annotations
 
 import pytest
+from sparring_test_support import FakeClock
 from sqlalchemy import event, func, select
 
 from sparring.services import people
@@ -23,21 +24,10 @@ PASSWORD = "s3cret-pass-long"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(clock: Clock) -> LoginSessions:
+def sessions(clock: FakeClock) -> LoginSessions:
     return LoginSessions(SessionPolicy(idle_seconds=30 * 60, max_seconds=8 * 3600), clock=clock)
 
 
@@ -79,7 +69,7 @@ def test_logout_and_sign_out_everywhere(db: Database, sessions: LoginSessions) -
     assert sessions.check(db, bobs) is not None and _rows(db) == 1  # other people keep theirs
 
 
-def test_idle_timeout_and_throttled_last_seen(db: Database, sessions: LoginSessions, clock: Clock) -> None:
+def test_idle_timeout_and_throttled_last_seen(db: Database, sessions: LoginSessions, clock: FakeClock) -> None:
     uid = _user(db)
     token = sessions.start(db, uid)
     writes: list[str] = []
@@ -109,7 +99,7 @@ def test_idle_timeout_and_throttled_last_seen(db: Database, sessions: LoginSessi
     assert sessions.check(db, token) is None
 
 
-def test_absolute_timeout_even_when_used(db: Database, sessions: LoginSessions, clock: Clock) -> None:
+def test_absolute_timeout_even_when_used(db: Database, sessions: LoginSessions, clock: FakeClock) -> None:
     uid = _user(db)
     started = clock.now
     token = sessions.start(db, uid)
@@ -128,7 +118,7 @@ def test_absolute_timeout_even_when_used(db: Database, sessions: LoginSessions, 
     assert shorter.check(db, token) is None and longer.check(db, token) is not None
 
 
-def test_signing_in_deletes_timed_out_sessions(db: Database, sessions: LoginSessions, clock: Clock) -> None:
+def test_signing_in_deletes_timed_out_sessions(db: Database, sessions: LoginSessions, clock: FakeClock) -> None:
     ann, bob = _user(db), _user(db, "bob@acme.test")
     idle = sessions.start(db, ann)
     clock.now += 20 * 60
@@ -151,7 +141,7 @@ def test_a_new_sign_in_replaces_the_browsers_previous_session(db: Database, sess
     assert sessions.check(db, before) is None and sessions.check(db, after) is not None and _rows(db) == 1
 
 
-def test_the_list_of_a_users_sessions(db: Database, sessions: LoginSessions, clock: Clock) -> None:
+def test_the_list_of_a_users_sessions(db: Database, sessions: LoginSessions, clock: FakeClock) -> None:
     ann, bob = _user(db), _user(db, "bob@acme.test")
     old = sessions.start(db, ann, FIREFOX)
     clock.now += 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from sparring_test_support import FakeClock
 from sqlalchemy import select
 
 from sparring.services.accounts import Accounts
@@ -15,16 +16,8 @@ from sparring.store.db import Database
 from sparring.store.models import RecoveryCode, User
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 3_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_enrol_confirm_verify_and_switch_off(db: Database) -> None:
-    clock = Clock()
+    clock = FakeClock(3_000_000.0)
     user = Accounts(db).create_user("Acme", "ann@acme.test", "s3cret-pass-long", role="admin").id
     factor = SecondFactor(db, clock=clock)
     assert not factor.status(user).enabled and not factor.status(user).pending

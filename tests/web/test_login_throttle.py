@@ -12,6 +12,7 @@ import pytest
 import sparring_test_support as support
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sparring_test_support import FakeClock
 from web_support import csrf_of
 
 from sparring.services.accounts import Accounts
@@ -26,17 +27,6 @@ TARGET = "target@acme.test"
 OTHER = "other@acme.test"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +40,7 @@ def _light_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "_hasher", lambda: light)  # argon2, lighter: same code path, faster tests
 
 
-def _apps(settings: Settings, clock: Clock, trusted_proxies: int = 0) -> tuple[FastAPI, FastAPI, Database]:
+def _apps(settings: Settings, clock: FakeClock, trusted_proxies: int = 0) -> tuple[FastAPI, FastAPI, Database]:
     database = get_database(settings.database_url or settings.resolved_database_url)
     Accounts(database).create_user("Acme", TARGET, PASSWORD, role="learner", name="Target")
     Accounts(database).create_user("Acme", OTHER, PASSWORD, role="learner", name="Other")
@@ -62,7 +52,7 @@ def _apps(settings: Settings, clock: Clock, trusted_proxies: int = 0) -> tuple[F
 
 
 @pytest.fixture
-def apps(tmp_path: Path, clock: Clock) -> Iterator[tuple[FastAPI, FastAPI, Database]]:
+def apps(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[FastAPI, FastAPI, Database]]:
     yield _apps(Settings(data_dir=tmp_path / "data"), clock)
     forget_databases()
 
@@ -89,7 +79,7 @@ def test_two_app_instances_share_the_guard_on_both_login_paths(apps: tuple[FastA
 
 
 def test_backoff_doubles_and_a_success_on_one_instance_resets_the_other(
-    apps: tuple[FastAPI, FastAPI, Database], clock: Clock
+    apps: tuple[FastAPI, FastAPI, Database], clock: FakeClock
 ) -> None:
     first, second, _ = apps
     a, b = TestClient(first), TestClient(second)
@@ -118,7 +108,7 @@ def test_unknown_addresses_are_throttled_exactly_like_real_ones(apps: tuple[Fast
     assert real == ghost == [401, 401, 401, 429]
 
 
-def test_forwarded_for_is_ignored_unless_trusted(tmp_path: Path, clock: Clock) -> None:
+def test_forwarded_for_is_ignored_unless_trusted(tmp_path: Path, clock: FakeClock) -> None:
     first, _, _ = _apps(Settings(data_dir=tmp_path / "plain"), clock, trusted_proxies=0)
     c = TestClient(first)
     for n in range(3):  # a client cannot dodge its backoff by claiming another address
@@ -164,7 +154,7 @@ database_url = support.database_url  # SQLite and PostgreSQL
     ({"email": "t" * 100_000 + "@acme.test", "password": PASSWORD}, "email"),
     ({"email": TARGET, "password": PASSWORD, "totp": "1\u00002"}, "totp"),
 ])
-def test_malformed_login_bodies_are_422_not_500(database_url: str, tmp_path: Path, clock: Clock,
+def test_malformed_login_bodies_are_422_not_500(database_url: str, tmp_path: Path, clock: FakeClock,
                                                 body: dict[str, str], field: str) -> None:
     app, _, _ = _apps(Settings(data_dir=tmp_path / "d", database_url=database_url), clock)
     c = TestClient(app, raise_server_exceptions=False)
@@ -182,7 +172,7 @@ def test_malformed_login_bodies_are_422_not_500(database_url: str, tmp_path: Pat
     b'{"email": "target@acme.test\\ud800", "password": "correct horse battery"}',
     b'{"email": "target@acme.test", "password": "correct horse \\udfff"}',
 ])
-def test_lone_surrogates_in_the_json_body_are_refused(database_url: str, tmp_path: Path, clock: Clock,
+def test_lone_surrogates_in_the_json_body_are_refused(database_url: str, tmp_path: Path, clock: FakeClock,
                                                       raw: bytes) -> None:
     app, _, _ = _apps(Settings(data_dir=tmp_path / "d", database_url=database_url), clock)
     c = TestClient(app, raise_server_exceptions=False)

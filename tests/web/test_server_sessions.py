@@ -12,6 +12,7 @@ import pytest
 import sparring_test_support as support
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sparring_test_support import FakeClock
 from sqlalchemy import event
 from web_support import csrf_of
 
@@ -26,17 +27,6 @@ ANN = "ann@acme.test"
 database_url = support.database_url  # every test here runs on SQLite and on PostgreSQL
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -57,7 +47,7 @@ MakeApp = Callable[..., FastAPI]
 
 
 @pytest.fixture
-def make_app(database_url: str, database: Database, tmp_path: Path, clock: Clock) -> MakeApp:
+def make_app(database_url: str, database: Database, tmp_path: Path, clock: FakeClock) -> MakeApp:
     """A new app instance (a worker process) on the test's database; keyword arguments are settings."""
 
     def make(**settings: Any) -> FastAPI:
@@ -103,7 +93,7 @@ def test_workers_share_sessions_a_logout_on_one_ends_it_on_the_other(make_app: M
     assert _signed_out(_bearing(first, cookie)) and _signed_out(_bearing(second, cookie))
 
 
-def test_idle_timeout(make_app: MakeApp, clock: Clock) -> None:
+def test_idle_timeout(make_app: MakeApp, clock: FakeClock) -> None:
     app = make_app(session_idle_minutes=15)
     c = _login(app)
     for _ in range(8):  # used every 14 minutes for almost two hours: still signed in
@@ -114,7 +104,7 @@ def test_idle_timeout(make_app: MakeApp, clock: Clock) -> None:
     assert _login(app).get("/api/me").status_code == 200  # signing in again works
 
 
-def test_absolute_timeout_and_cookie_lifetime(make_app: MakeApp, clock: Clock) -> None:
+def test_absolute_timeout_and_cookie_lifetime(make_app: MakeApp, clock: FakeClock) -> None:
     app = make_app(session_idle_minutes=120, session_max_hours=3)
     c = TestClient(app, follow_redirects=False)
     r = c.post("/api/auth/login", json={"email": ANN, "password": PASSWORD})
@@ -129,7 +119,7 @@ def test_absolute_timeout_and_cookie_lifetime(make_app: MakeApp, clock: Clock) -
 
 
 def test_one_query_per_request_and_last_seen_written_once_a_minute(
-    make_app: MakeApp, database: Database, clock: Clock
+    make_app: MakeApp, database: Database, clock: FakeClock
 ) -> None:
     c = _login(make_app())
     statements: list[str] = []

@@ -13,6 +13,7 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sparring_test_support import FakeClock
 from web_support import csrf_of
 
 from sparring.services.accounts import Accounts
@@ -26,21 +27,10 @@ PASSWORD = "correct horse battery"
 ADMIN = "root@acme.test"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 2_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def site(tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FastAPI, Database]]:
+def site(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FastAPI, Database]]:
     from pwdlib import PasswordHash
     from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -66,7 +56,7 @@ def _signed_in(app: FastAPI) -> TestClient:
     return c
 
 
-def _enrol(c: TestClient, clock: Clock) -> tuple[pyotp.TOTP, list[str]]:
+def _enrol(c: TestClient, clock: FakeClock) -> tuple[pyotp.TOTP, list[str]]:
     token = c.headers["X-CSRF-Token"]
     page = c.get("/account")
     assert page.status_code == 200 and "Off." in page.text
@@ -88,7 +78,7 @@ def _enrol(c: TestClient, clock: Clock) -> tuple[pyotp.TOTP, list[str]]:
     return totp, codes
 
 
-def test_enrol_then_the_api_login_asks_for_the_code(site: tuple[FastAPI, Database], clock: Clock) -> None:
+def test_enrol_then_the_api_login_asks_for_the_code(site: tuple[FastAPI, Database], clock: FakeClock) -> None:
     app, _ = site
     totp, codes = _enrol(_signed_in(app), clock)
     clock.now += 30
@@ -113,7 +103,7 @@ def test_enrol_then_the_api_login_asks_for_the_code(site: tuple[FastAPI, Databas
     assert r.status_code == 429 and r.headers["retry-after"] == "1"
 
 
-def test_the_login_form_asks_for_the_code_in_a_second_step(site: tuple[FastAPI, Database], clock: Clock) -> None:
+def test_the_login_form_asks_for_the_code_in_a_second_step(site: tuple[FastAPI, Database], clock: FakeClock) -> None:
     app, _ = site
     totp, codes = _enrol(_signed_in(app), clock)
     clock.now += 30
@@ -143,7 +133,7 @@ def test_the_login_form_asks_for_the_code_in_a_second_step(site: tuple[FastAPI, 
     assert r.status_code == 303
 
 
-def test_switching_off_needs_the_password_and_a_code(site: tuple[FastAPI, Database], clock: Clock) -> None:
+def test_switching_off_needs_the_password_and_a_code(site: tuple[FastAPI, Database], clock: FakeClock) -> None:
     app, _ = site
     c = _signed_in(app)
     totp, _ = _enrol(c, clock)
@@ -163,7 +153,7 @@ def test_switching_off_needs_the_password_and_a_code(site: tuple[FastAPI, Databa
     assert TestClient(app).post("/api/auth/login", json={"email": ADMIN, "password": PASSWORD}).status_code == 200
 
 
-def test_the_operator_can_switch_it_off(site: tuple[FastAPI, Database], clock: Clock,
+def test_the_operator_can_switch_it_off(site: tuple[FastAPI, Database], clock: FakeClock,
                                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from sparring.cli import main
 
