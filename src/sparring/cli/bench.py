@@ -1,4 +1,5 @@
-"""``sparring bench annomi``: scoring validity against expert labels (docs/scoring-validity.md)."""
+"""``sparring bench annomi`` and ``sparring bench play``: scoring validity against expert labels and natural play
+(docs/scoring-validity.md)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,38 @@ def _annomi(
     print(f"  length alone:                                       {result['length_only_auc']}")
     print(f"wall time, tagging and scoring {result['sessions']} sessions: {result['seconds']} s "
           f"(training fold taggers: {result['train_seconds']} s)")
+
+
+@bench_app.command("play")
+def _play(
+    corpus: Path = typer.Option(Path("corpus/play"), "--corpus", help="the play corpus (<writer>/*.txt rep files)"),
+    split: str = typer.Option("train", "--split",
+                              help="train | test (the frozen split: final measurements only) | all"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """Play every scripted rep of the play corpus through the practice engines: outcome success rates by style and
+    difficulty, scorecard pass rates, and agreement with the writers' verdicts (Cohen's kappa)."""
+    from sparring.bench.play import PlayCorpusError, run_play
+
+    if split not in ("train", "test", "all"):
+        raise UserError(f"--split must be train, test or all (got {split[:20]!r})")
+    if not corpus.is_dir():
+        raise UserError(f"--corpus {corpus}: not a directory")
+    try:
+        result = run_play(corpus, split=split,
+                          progress=None if json_out else lambda m: print(f"play: {m}", file=sys.stderr))
+    except PlayCorpusError as exc:
+        raise UserError(f"{exc.problems[0]} ({len(exc.problems)} problem(s) in the corpus)") from exc
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{result['reps']} reps ({split} split) in {result['seconds']} s")
+    print("counterpart outcome = success, by style/difficulty:")
+    for cell, rate in result["success_rate"].items():
+        print(f"  {cell:<22} {rate:.0%}  ({result['reps_per_cell'][cell]} reps)")
+    print("scorecard passed, by style: " + ", ".join(f"{k} {v:.0%}" for k, v in result["scorecard_pass_rate"].items()))
+    print(f"outcome as the writer expected: {result['outcome_agreement']}")
+    print(f"criterion verdicts: agreement {result['verdict_agreement']}, Cohen's kappa {result['verdict_kappa']}")
 
 
 def register(app: typer.Typer) -> None:

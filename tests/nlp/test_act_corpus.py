@@ -1,0 +1,92 @@
+"""The utterance-act corpus (corpus/acts/): the guide matches the vocabulary, the files are valid, the frozen
+test split is big enough, covers every act, and shares no line with the training split."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sparring.nlp.act_corpus import DOMAINS, TEST_AUTHORS, VOICES, CorpusError, load_corpus, main, read_file
+from sparring.nlp.acts import ACT_NAMES, act
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "acts"
+
+
+def _record(**over: object) -> str:
+    base = {"id": "w9-0001", "author": "w9", "voice": "terse", "domain": "sales", "context": "Too pricey.",
+            "text": "Compared with what?", "acts": ["question_clarifying"]}
+    base.update(over)
+    return json.dumps(base)
+
+
+def test_the_guide_lists_exactly_the_vocabulary() -> None:
+    guide = (CORPUS / "GUIDE.md").read_text(encoding="utf-8")
+    section = guide.split("## The acts", 1)[1].split("\n## ", 1)[0]
+    listed = [row.split("`")[1] for row in section.splitlines() if row.startswith("| `")]
+    assert listed == list(ACT_NAMES)
+
+
+def test_unknown_act_lookup_names_it() -> None:
+    assert act("concession").group == "negotiation"
+    with pytest.raises(KeyError, match="nope"):
+        act("nope")
+
+
+def test_problems_are_located(tmp_path: Path) -> None:
+    f = tmp_path / "w9.jsonl"
+    f.write_text("\n".join([
+        _record(),
+        "{not json",
+        _record(id="w9-0002", acts=["question_open", "made_up"]),
+        _record(id="w9-0003", voice="shouty"),
+        _record(id="w9-0004", acts=["other", "acknowledge"]),
+        _record(id="x-0005"),
+        _record(),  # a duplicate id
+    ]) + "\n", encoding="utf-8")
+    lines, problems = read_file(f)
+    assert [line.id for line in lines] == ["w9-0001", "w9-0001"]
+    text = "\n".join(problems)
+    assert f"{f}:2: (json)" in text
+    assert f"{f}:3: acts: unknown act(s) 'made_up'" in text
+    assert f"{f}:4: voice: unknown voice 'shouty'" in text
+    assert f"{f}:5: acts: 'other' stands alone" in text
+    assert f"{f}:6: id: must start with the author id" in text
+    assert "'w9-0001' is used 2 times" in text
+    with pytest.raises(CorpusError):
+        load_corpus(tmp_path)
+    assert main([str(f)]) == 1
+
+
+def test_the_corpus_is_valid_and_big_enough() -> None:
+    lines = load_corpus(CORPUS)
+    assert len(lines) >= 3000
+    assert {line.voice for line in lines} == set(VOICES)
+    assert {line.domain for line in lines} == set(DOMAINS)
+    assert len({line.author for line in lines}) >= 5
+
+
+def test_the_frozen_test_split_is_a_fifth_by_author_and_covers_every_act() -> None:
+    lines = load_corpus(CORPUS)
+    test = [line for line in lines if line.split == "test"]
+    train = [line for line in lines if line.split == "train"]
+    assert {line.author for line in test} == set(TEST_AUTHORS)
+    assert len(test) >= 0.2 * len(lines)
+    for split in (test, train):
+        counts = Counter(a for line in split for a in line.acts)
+        thin = {a: counts[a] for a in ACT_NAMES if counts[a] < 10}
+        assert not thin, thin
+        assert {line.voice for line in split} == set(VOICES)
+
+
+def test_no_line_is_in_both_splits() -> None:
+    lines = load_corpus(CORPUS)
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    test = {norm(line.text) for line in lines if line.split == "test"}
+    train = {norm(line.text) for line in lines if line.split == "train"}
+    assert not test & train
