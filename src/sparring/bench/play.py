@@ -195,6 +195,7 @@ def summarise(results: list[RepResult]) -> dict[str, Any]:
     for r in results:
         styles[r.rep.style].append(r)
     passed = {s: round(sum(r.passed for r in rs) / len(rs), 3) for s, rs in sorted(styles.items())}
+    outcomes = {s: dict(sorted(Counter(r.outcome for r in rs).items())) for s, rs in sorted(styles.items())}
     judged = [r for r in results if r.rep.expected_outcome != "any"]
     outcome_agreement = (round(sum(r.outcome == r.rep.expected_outcome for r in judged) / len(judged), 3)
                          if judged else None)
@@ -208,6 +209,7 @@ def summarise(results: list[RepResult]) -> dict[str, Any]:
         "success_rate": success,
         "reps_per_cell": counts,
         "scorecard_pass_rate": passed,
+        "outcomes_by_style": outcomes,
         "outcome_agreement": outcome_agreement,
         "verdict_agreement": round(sum(a == b for a, b in pairs) / len(pairs), 3) if pairs else None,
         "verdict_kappa": cohen_kappa(pairs),

@@ -78,6 +78,8 @@ def _play(
     for cell, rate in result["success_rate"].items():
         print(f"  {cell:<22} {rate:.0%}  ({result['reps_per_cell'][cell]} reps)")
     print("scorecard passed, by style: " + ", ".join(f"{k} {v:.0%}" for k, v in result["scorecard_pass_rate"].items()))
+    for style, counts in result["outcomes_by_style"].items():
+        print(f"  {style} outcomes: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"outcome as the writer expected: {result['outcome_agreement']}")
     print(f"criterion verdicts: agreement {result['verdict_agreement']}, Cohen's kappa {result['verdict_kappa']}")
 
