@@ -77,6 +77,15 @@ def test_validation_errors_are_one_line_naming_each_problem(world: World) -> Non
     assert "Bad request" in page.text and "Query.q: Value error, contains a NUL" in page.text
 
 
+def test_a_page_address_with_an_impossible_id_is_not_found_for_a_person(world: World) -> None:
+    """The API says 422 with the rule; a browser on /reps/99999999999 gets the plain 'not found' page."""
+    client = login(world.app, "learner_a1")
+    for path in ("/reps/99999999999999999999", "/reps/0/scorecard", "/team/learners/abc"):
+        page = client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 404 and "Not found" in page.text and "rep_id" not in page.text, path
+    assert client.get("/api/reps/99999999999999999999").status_code == 422
+
+
 def test_the_openapi_documents_every_error_with_the_shared_model(world: World) -> None:
     schema = login(world.app, "learner_a1").get("/api/openapi.json").json()
     assert "ErrorBody" in schema["components"]["schemas"]

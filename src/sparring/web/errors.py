@@ -131,6 +131,9 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     detail = validation_detail(exc)
     if wants_html(request):
+        if all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # an address whose id cannot exist (a typo, a huge number): to a person that is a page not found
+            return _page(request, 404, _NOT_FOUND)
         return _page(request, 422, _sentence(detail))
     return JSONResponse({"detail": detail}, status_code=422)
 
