@@ -168,3 +168,17 @@ def test_timestamped_plain_text_sets_start_only() -> None:
     conv = parse_transcript("[00:01:02] Ana: Hi\n[00:01:05] Bo: Hey\n", "txt")
     assert conv.turns[0].start == 62.0 and conv.turns[1].start == 65.0
     assert not conv.timed  # ends unknown: timed metrics must not be invented
+
+
+def test_turns_pass_the_input_boundary() -> None:
+    """Bidi overrides are removed from speakers and text; a NUL or an unpaired surrogate names file and line."""
+    conv = parse_transcript("Ava: pay \u202eevil\u202c now\nBo\u2066b: fine\n", "txt", file="call.txt", rep="Ava")
+    assert [t.text for t in conv.turns] == ["pay evil now", "fine"]
+    assert conv.turns[1].speaker == "Bob"
+    with pytest.raises(ContentError) as exc:
+        parse_transcript("Ava: hello\nBob: bad\x00line\n", "txt", file="call.txt", rep="Ava")
+    assert "call.txt:2: text: contains a NUL" in str(exc.value)
+    doc = '{"turns": [{"speaker": "Ava", "text": "ok"}, {"speaker": "Bob", "text": "bad \\ud800 one"}]}'
+    with pytest.raises(ContentError) as exc:
+        parse_transcript(doc, "json", file="call.json", rep="Ava")
+    assert "call.json:" in str(exc.value) and "surrogate" in str(exc.value)

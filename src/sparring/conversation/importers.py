@@ -30,6 +30,7 @@ from pydantic import Field
 from sparring.content.errors import ContentError, Problem
 from sparring.conversation.model import Conversation, Role, Source
 from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
+from sparring.inputs import InputError, clean_text
 from sparring.limits import (
     DEFAULT_TRANSCRIPT_LIMITS,
     MAX_JSON_DEPTH,
@@ -375,6 +376,7 @@ def parse_transcript(
     if not raws:
         raise ContentError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
+    raws = [_cleaned(r, file) for r in raws]
     for name in explicit:
         if name not in {r[0] for r in raws}:
             notes.append(f"roles header names '{name}', who never speaks")
@@ -392,6 +394,19 @@ def parse_transcript(
     for speaker, body, start, end, _line, _role in raws:
         conv.add(speaker, assignment.roles[speaker], body, start=start, end=end)
     return conv
+
+
+def _cleaned(raw: _Raw, file: str) -> _Raw:
+    """A turn as the input boundary (``sparring.inputs``) would store it: no NUL or unpaired surrogate (a
+    ContentError naming the file and line), bidirectional override controls removed, NFC. Caps were checked
+    before, so the text length is not limited again here."""
+    speaker, body, start, end, line, role = raw
+    try:
+        speaker = clean_text(speaker, "speaker", max_chars=len(speaker) + 1)
+        body = clean_text(body, "text", max_chars=len(body) + 1, multiline=True)
+    except InputError as exc:
+        raise ContentError([Problem(file, line, exc.field, exc.message)]) from None
+    return speaker, body, start, end, line, role
 
 
 def read_transcript(
