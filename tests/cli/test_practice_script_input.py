@@ -67,7 +67,8 @@ def test_an_unpaired_surrogate_in_a_json_transcript_is_refused(
                                             {"speaker": "Sam", "role": "learner", "text": "Fine \ud800 then"}]}))
     code, out, err = run(capsys, "practice", SCENARIO, "--script", str(script), "--json")
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
-    assert "learner turn 1: text: contains an unpaired surrogate" in err and "Fine" not in err
+    # the transcript reader refuses it, naming the file and line (the JSON document is one line)
+    assert f"{script}:1: text: contains an unpaired surrogate" in err and "Fine" not in err
     assert _no_reps(capsys)
 
 
