@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 import sparring_test_support as support
+from sparring_test_support import fake_cli_engines, imported_content_url  # noqa: F401  (fixtures)
 
 import sparring.engines
-from sparring.cli import main
 from sparring.services.practice import PracticeService
-from sparring.settings import reset_settings_cache
-from sparring.store.db import Database, forget_databases
+from sparring.store.db import Database
 
 SUPPORT_PATH = Path(__file__).parents[1] / "store" / "sparring_test_support.py"
 
@@ -34,29 +33,7 @@ database_url = support.database_url
 DATA: Path = support.DATA
 SCENARIO = "test-guarded-buyer"
 REAL_ENGINES = (sparring.engines.persona_engine, sparring.engines.scorer)
-
-
-@pytest.fixture(autouse=True)
-def _fake_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: support.FakePersona())
-    monkeypatch.setattr(sparring.engines, "scorer", lambda settings=None: support.FakeScorer())
-    yield
-    forget_databases()
-
-
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
-    reset_settings_cache()
-    assert main(["content", "import", str(DATA)]) == 0
-    return database_url
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = support.run_cli
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -4,42 +4,15 @@ or an unpaired surrogate is a one-line error naming the file and line, exit 1, a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sparring_test_support as support
-
-import sparring.engines
-from sparring.cli import main
-from sparring.settings import reset_settings_cache
-from sparring.store.db import forget_databases
+from sparring_test_support import fake_cli_engines, imported_content_url  # noqa: F401  (fixtures)
 
 database_url = support.database_url
 SCENARIO = "test-guarded-buyer"
-
-
-@pytest.fixture(autouse=True)
-def _fake_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: support.FakePersona())
-    monkeypatch.setattr(sparring.engines, "scorer", lambda settings=None: support.FakeScorer())
-    yield
-    forget_databases()
-
-
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
-    reset_settings_cache()
-    assert main(["content", "import", str(support.DATA)]) == 0
-    return database_url
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = support.run_cli
 
 
 def _no_reps(capsys: pytest.CaptureFixture[str]) -> bool:

@@ -247,3 +247,40 @@ def make_tenant(practice: PracticeService, user: UserRecord, name: str, folder: 
     assert all(i.new for i in items)
     edit_version = next(i.version for i in items if i.id == EDITED_BUILTIN)
     return Tenant(user, content, f"{name}-rubric", f"{name}-deal", f"{name.title()} edition", scenario, edit_version)
+
+
+# --- the command line with fake engines (tests/cli) ---------------------------------------------------------
+# A module that imports these fixtures gets them: ``_fake_engines`` applies to every test of that module.
+
+
+@pytest.fixture(name="_fake_engines", autouse=True)
+def fake_cli_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI builds ``FakePersona`` / ``FakeScorer`` instead of the embedded engines."""
+    import sparring.engines
+
+    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: FakePersona())
+    monkeypatch.setattr(sparring.engines, "scorer", lambda settings=None: FakeScorer())
+    yield
+    forget_databases()
+
+
+@pytest.fixture(name="url")
+def imported_content_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database (each backend) the CLI uses, with the test content in ``DATA`` imported."""
+    from sparring.cli import main
+    from sparring.settings import reset_settings_cache
+
+    monkeypatch.setenv("SPARRING_DATABASE_URL", database_url)
+    reset_settings_cache()
+    assert main(["content", "import", str(DATA)]) == 0
+    return database_url
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``sparring ARGS`` in-process: (exit code, stdout, stderr)."""
+    from sparring.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
