@@ -86,6 +86,29 @@ def _play(
     print(f"criterion verdicts: agreement {result['verdict_agreement']}, Cohen's kappa {result['verdict_kappa']}")
 
 
+@bench_app.command("play-review")
+def _play_review(
+    review: Path = typer.Argument(..., help="a second reviewer's folder (<writer>/<rep file> with their verdicts)"),
+    corpus: Path = typer.Option(Path("corpus/play"), "--corpus", help="the play corpus"),
+    json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """How far a second reviewer agrees with the play corpus writers' verdicts and expected outcomes."""
+    from sparring.bench.play import PlayCorpusError
+    from sparring.bench.verdict_review import review_agreement
+
+    try:
+        result = review_agreement(corpus, review)
+    except PlayCorpusError as exc:
+        raise UserError(f"{exc.problems[0]} ({len(exc.problems)} problem(s))") from exc
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{result['reps']} reps, {result['verdicts']} criterion verdicts judged by both")
+    print(f"verdicts: agreement {result['verdict_agreement']}, Cohen's kappa {result['verdict_kappa']} "
+          "(" + ", ".join(f"{k} {v}" for k, v in result["verdict_kappa_by_kind"].items()) + ")")
+    print(f"expected outcome: agreement {result['outcome_agreement']}, Cohen's kappa {result['outcome_kappa']}")
+
+
 @bench_app.command("reply-sheet")
 def _reply_sheet(
     replies: Path = typer.Option(..., "--replies", help="the --replies file of 'sparring bench play'"),
