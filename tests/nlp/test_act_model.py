@@ -126,3 +126,16 @@ def test_head_file_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ActModelError, match="not a readable act head"):
         act_head.LinearHead.load(garbage, sha256=None)
     assert act_head.sha256_of(act_head.HEAD_PATH) == act_head.HEAD_SHA256
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.nlp.act_encoder import OnnxBackend
+    from sparring.nlp.act_model import backend
+
+    monkeypatch.delenv("SPARRING_ACT_MODEL", raising=False)
+    assert isinstance(backend(), OnnxBackend)  # the fine-tuned model is the default
+    linear = read_acts(["Are you a bot?"], ["Hello."], model="linear")[0]
+    assert linear.acts and set(linear.probs) == set(ACT_NAMES)
+    monkeypatch.setenv("SPARRING_ACT_MODEL", "bogus")
+    with pytest.raises(ActModelError, match="SPARRING_ACT_MODEL='bogus'"):
+        read_act("Hello.")
