@@ -38,7 +38,7 @@ from typing import Literal
 import numpy as np
 import yaml
 
-from sparring.content.scenario import KnowledgeEntry, Scenario
+from sparring.content.scenario import Condition, KnowledgeEntry, Scenario
 from sparring.nlp.embeddings import embed
 from sparring.persona.rules import Facts, holds
 
@@ -47,9 +47,9 @@ KnowledgeKind = Literal["share", "guarded", "unknown", "already_told"]
 #: no entry is matched below this cosine, however low its background
 MIN_SCORE = 0.45
 #: how far above its background a question must come to match an entry
-MARGIN = 0.08
+MARGIN = 0.05
 #: the background level of an entry: its k-th highest similarity to the background questions (k = this)
-BACKGROUND_RANK = 3
+BACKGROUND_RANK = 1
 #: the answer text counts a little less than the questions (``about``, ``also_answers``): a statement sits
 #: closer to any question on its topic than a question does, so it is scored lower by this much
 ANSWER_DISCOUNT = 0.05
@@ -346,3 +346,36 @@ def answer(
         score = 0.0
     pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
     return KnowledgeAnswer(None, "unknown", _order(pool, seed), score)
+
+
+def _condition_words(cond: Condition, shift: float) -> str:
+    """A share_when condition in words, for a prompt ("your trust is at least 0.60 and ...")."""
+    parts = [f"your {k} is at least {v + shift:.2f}" for k, v in cond.state_above.items()]
+    parts += [f"your {k} is at most {v:.2f}" for k, v in cond.state_below.items()]
+    if cond.turn_at_least is not None:
+        parts.append(f"the learner has taken at least {cond.turn_at_least} turns")
+    if cond.after_objection is not None:
+        parts.append(f"your concern [{cond.after_objection}] has been eased")
+    if cond.objections_eased:
+        parts.append("all your concerns have been eased")
+    if cond.learner_move:
+        parts.append(f"the learner's last turn was one of: {', '.join(cond.learner_move)}")
+    parts += [f"the learner has made {m} at least {n} times" for m, n in cond.move_count_at_least.items()]
+    return " and ".join(parts)
+
+
+def knowledge_brief(scenario: Scenario, shift: float = 0.0) -> str:
+    """The knowledge section as prompt text for an LLM persona: what it knows, and when it will say it.
+    Empty when the scenario has no knowledge."""
+    if not scenario.knowledge:
+        return ""
+    rows = ["What you know, and when you say it (answer questions from this; never invent other facts: if asked "
+            "something not listed here or in your background, say you don't know, in your own words):"]
+    for e in scenario.knowledge:
+        row = f"- {e.about}: \"{e.answer}\""
+        if e.share_when != Condition():
+            held = e.guarded or scenario.guarded_lines or list(DEFAULT_GUARDED_LINES)
+            when = _condition_words(e.share_when, shift)
+            row += f" Only say this when {when}; until then deflect, e.g. \"{held[0]}\""
+        rows.append(row)
+    return "\n".join(rows)
