@@ -271,3 +271,12 @@ def test_the_llm_persona_is_briefed_with_the_same_knowledge_and_gates() -> None:
     for part in ("your patience is at most 0.50", "at least 2 turns", "[budget] has been eased",
                  "all your concerns", "one of: reflect", "made reflect at least 2 times"):
         assert part in words
+
+
+def test_the_index_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(K, "MAX_INDEXES", 2)
+    monkeypatch.setattr(K, "_indexes", {})
+    for sid in WITH_QUESTIONS[:3]:
+        K.warm_up(_sc(sid))
+    assert len(K._indexes) == 2
+    assert K.answer(_sc(WITH_QUESTIONS[0]), OPEN, "How was your weekend?").kind == "unknown"  # rebuilt on demand

@@ -57,6 +57,9 @@ ANSWER_DISCOUNT = 0.05
 MAX_PARTS = 4
 MAX_PART_WORDS = 40
 
+#: scenario versions whose knowledge index is kept in memory (a few hundred KB at most)
+MAX_INDEXES = 64
+
 BACKGROUND_PATH = Path(__file__).parent / "data" / "knowledge_background.yaml"
 
 #: said when the persona does not know, unless the scenario has its own ``unknown_lines``
@@ -208,6 +211,8 @@ def _index(scenario: Scenario) -> _Index:
         if hit is None:
             hit = _build(tuple(scenario.knowledge))
             _indexes[key] = hit
+            while len(_indexes) > MAX_INDEXES:  # edited content makes new versions; forget the oldest
+                del _indexes[next(iter(_indexes))]
     return hit
 
 
