@@ -22,7 +22,6 @@ from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
 from sparring.llm.guard import PersonaGuard, complete_sentences, is_injection, strip_speaker_prefix
 from sparring.llm.redaction import Redactor
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, check_can_reply
-from sparring.persona.knowledge import knowledge_brief
 from sparring.persona.rules import FALLBACK_LINES, SPOILERS, Facts, active_objections, clamp, holds
 
 log = logging.getLogger(__name__)
@@ -81,6 +80,8 @@ def build_instructions(scenario: Scenario, difficulty: Difficulty) -> str:
     if p.hidden_agenda:
         motives = "\n".join(f"- {h}" for h in p.hidden_agenda)
         lines.append("Your private motives (never state them outright):\n" + motives)
+    from sparring.persona.knowledge import knowledge_brief
+
     known = knowledge_brief(scenario, profile.threshold_shift)
     if known:
         lines.append(known)
