@@ -280,3 +280,29 @@ def test_the_index_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         K.warm_up(_sc(sid))
     assert len(K._indexes) == 2
     assert K.answer(_sc(WITH_QUESTIONS[0]), OPEN, "How was your weekend?").kind == "unknown"  # rebuilt on demand
+
+
+def test_a_persona_line_that_says_a_fact_marks_it_told() -> None:
+    sc = _sc("sales-pricing-objection")
+    drivers = "Between us, the last system died because the drivers hated it. I can't do that twice."
+    assert "last-tool" in K.told_by(sc, "Honestly, the money isn't my only worry. Our drivers ignored the last "
+                                        "routing tool and I wore that.")
+    assert K.told_by(sc, "Okay.") == frozenset() and K.told_by(sc, "  ") == frozenset()
+    assert K.told_by(sc, "Your quarter end isn't my problem.") == frozenset()
+    fuel = next(e for e in sc.knowledge if e.id == "fuel-spend")
+    assert K.told_by(sc, fuel.answer) >= {"fuel-spend"}
+    assert K.told_by(sc, f"Right. {fuel.answer}") >= {"fuel-spend"}  # the answer inside a longer reply
+    told = K.told_by(sc, drivers) | K.told_by(sc, fuel.answer)
+    a = K.answer(sc, OPEN, "What's your annual diesel bill roughly?", told=told)
+    assert a.kind == "already_told" and a.entry == "fuel-spend"
+    assert K.told_by(parse_model(_with_knowledge([]), Scenario, "x.yaml"), fuel.answer) == frozenset()
+
+
+@pytest.mark.parametrize("sid", sorted(ALL))
+def test_the_personas_own_reactions_tell_no_fact(sid: str) -> None:
+    """Short reactions and neutral lines never count as telling a fact."""
+    sc = _sc(sid)
+    for b in sc.beats:
+        if b.situation in ("neutral", "react:rapport", "react:pressure", "react:monologue"):
+            for line in b.lines:
+                assert K.told_by(sc, line) == frozenset(), (b.situation, line, K.told_by(sc, line))

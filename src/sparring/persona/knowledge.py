@@ -53,6 +53,9 @@ BACKGROUND_RANK = 1
 #: the answer text counts a little less than the questions (``about``, ``also_answers``): a statement sits
 #: closer to any question on its topic than a question does, so it is scored lower by this much
 ANSWER_DISCOUNT = 0.05
+#: a persona line this close to an entry's answer tells that fact (``told_by``): chosen by reading every pair of
+#: library persona line and answer above 0.55 (docs/scoring-validity.md); from 0.70 up, each pair is the same fact
+TOLD_MIN = 0.70
 #: at most this many sentences of a turn are read (the questions first), each cut to this many words
 MAX_PARTS = 4
 MAX_PART_WORDS = 40
@@ -112,6 +115,7 @@ class _Index:
     offsets: np.ndarray  # (T,) subtracted from the row's cosine (ANSWER_DISCOUNT on answer rows)
     matrix: np.ndarray  # (T, 384)
     bars: np.ndarray  # (E,) the score an entry needs
+    answers: np.ndarray  # (E, 384) each entry's answer
 
 
 _LOCK = threading.Lock()
@@ -190,7 +194,8 @@ def _build(entries: tuple[KnowledgeEntry, ...]) -> _Index:
     k = min(BACKGROUND_RANK, scores.shape[0])
     level = np.sort(scores, axis=0)[-k, :]
     bars = np.maximum(MIN_SCORE, level.astype(np.float64) + MARGIN)
-    return _Index(entries, owner_arr, offset_arr, matrix, bars)
+    answers = matrix[offset_arr == ANSWER_DISCOUNT]
+    return _Index(entries, owner_arr, offset_arr, matrix, bars, answers)
 
 
 def _entry_scores(sims: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
@@ -242,6 +247,19 @@ def match(scenario: Scenario, question: str) -> list[tuple[KnowledgeEntry, float
     index, scores = found
     order = sorted(range(len(index.entries)), key=lambda i: (-float(scores[i]), i))
     return [(index.entries[i], round(float(scores[i]), 4)) for i in order]
+
+
+def told_by(scenario: Scenario, line: str) -> frozenset[str]:
+    """The knowledge entries a persona line has already told (an objection line, a background beat, an eased
+    line that says the same fact as an entry's answer), so a later question about them is answered as
+    ``already_told``, not as news. A line that is an entry's answer tells that entry."""
+    if not scenario.knowledge or not line.strip():
+        return frozenset()
+    index = _index(scenario)
+    exact = {e.id for e in index.entries if e.answer == line or e.answer in line}
+    sims = embed([line]) @ index.answers.T  # (1, E)
+    close = {index.entries[i].id for i in range(len(index.entries)) if sims[0, i] >= TOLD_MIN}
+    return frozenset(exact | close)
 
 
 def bar(scenario: Scenario, entry_id: str) -> float:
