@@ -206,6 +206,8 @@ def test_the_question_not_the_preamble_is_matched() -> None:
         "What is the eighty based on?"
     ]
     assert K.question_parts("Tell me about the trial") == ["Tell me about the trial"]
+    assert K.question_parts("  What's  the budget?\n") == ["  What's  the budget?\n"]  # one sentence: as given
+    assert K.question_parts("") == []
     assert K.question_parts("We saved you money. It was a good year.") == [
         "We saved you money.", "It was a good year."
     ]

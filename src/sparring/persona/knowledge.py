@@ -134,6 +134,8 @@ def question_parts(question: str) -> list[str]:
     not on the acknowledgement. These are the strings ``match`` embeds (a caller that embedded them already
     makes the match free)."""
     sentences = [s.strip() for s in _SENTENCE_END.split(question.strip()) if s.strip()]
+    if len(sentences) == 1 and len(question.split()) <= MAX_PART_WORDS:
+        return [question]  # as given: the act reader embedded this very text, so its vector is cached
     asking = [s for s in sentences if s.endswith("?") or _INTERROGATIVE.match(s)]
     parts = asking or sentences
     return [" ".join(p.split()[:MAX_PART_WORDS]) for p in parts[:MAX_PARTS]]
