@@ -308,3 +308,17 @@ def test_the_personas_own_reactions_tell_no_fact(sid: str) -> None:
         if b.situation in ("neutral", "react:rapport", "react:pressure", "react:monologue"):
             for line in b.lines:
                 assert K.told_by(sc, line) == frozenset(), (b.situation, line, K.told_by(sc, line))
+
+
+def test_after_the_act_reader_a_one_sentence_question_costs_no_model_call() -> None:
+    from sparring.nlp.act_model import read_act
+
+    sc = _sc("cs-renewal-discount")
+    K.warm_up(sc)
+    q = "Roughly how many of the clinics actually switched tele-visits on?"
+    reading = read_act(q, "Hey. Thanks for jumping on. So, the renewal.")
+    assert reading.has("question_open", "question_closed", "question_clarifying")
+    start = time.perf_counter()
+    a = K.answer(sc, OPEN, q)
+    assert (time.perf_counter() - start) < 0.005
+    assert a.entry == "tele-visits"
