@@ -139,3 +139,14 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARRING_ACT_MODEL", "bogus")
     with pytest.raises(ActModelError, match="SPARRING_ACT_MODEL='bogus'"):
         read_act("Hello.")
+
+
+def test_question_lines_leave_their_sentence_vector_cached() -> None:
+    from sparring.nlp.embeddings import get_embedder
+
+    emb = get_embedder()
+    emb.clear_cache()
+    question, statement = "What made you pick that supplier in the end?", "We shipped the fix on Monday."
+    read_acts([question, statement], ["We went with another supplier.", "Is it fixed?"])
+    cached = set(emb._cache)
+    assert question in cached and statement not in cached

@@ -9,7 +9,8 @@ persona engine, the scorer and the metrics.
     r.numbers         # (30.0,)
 
 ``context`` is the other person's previous line (empty for an opening line). ``read_acts`` reads many lines in one
-batched model call; both are thread-safe and deterministic, and the model is loaded once per process.
+call; both are thread-safe and deterministic, and the model is loaded once per process. A line read as a question
+also leaves its sentence vector in the shared embedding cache (``_embed_questions``).
 
 Backend: the fine-tuned act encoder (``sparring.nlp.act_encoder``: MiniLM fine-tuned with a multi-label act head
 on the line/context pair plus clause features, ONNX, int8), trained by ``python -m sparring.nlp.train_acts``
@@ -160,11 +161,28 @@ def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
     parsed = [clauses(t) for t in texts]
     probs = chosen.probabilities(texts, contexts, parsed)
     acts = decide(probs, chosen.thresholds, chosen.fallback_ratio)
+    _embed_questions(texts, acts)
     return [
         ActReading(text=t, acts=a, probs=dict(zip(ACT_NAMES, (float(v) for v in row), strict=True)),
                    clauses=cl, numbers=numbers(t))
         for t, a, row, cl in zip(texts, acts, probs, parsed, strict=True)
     ]
+
+
+_QUESTION_ACTS = frozenset({"question_open", "question_closed", "question_clarifying", "permission_ask",
+                            "identity_question"})
+
+
+def _embed_questions(texts: Sequence[str], acts: Sequence[frozenset[str]]) -> None:
+    """Leave the sentence vector (``sparring.nlp.embeddings``) of every line read as a question in the shared
+    embedding cache: the persona's knowledge lookup matches exactly that text next, and reuses the vector instead
+    of a second model call on the reply path (the linear head embedded every line anyway; the ONNX encoder does
+    not). Other lines are not embedded here: it would cost ~5 ms a line nobody asked for."""
+    questions = [t for t, a in zip(texts, acts, strict=True) if a & _QUESTION_ACTS]
+    if questions:
+        from sparring.nlp.embeddings import embed
+
+        embed(questions)
 
 
 def read_act(text: str, context: str = "") -> ActReading:
