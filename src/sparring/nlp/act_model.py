@@ -22,7 +22,9 @@ benchmark compares against; ``SPARRING_ACT_MODEL=linear`` selects it (benchmarks
 chosen by author-grouped cross-validation on the training split). ``other`` ("none of the above") is dropped when
 any real act is chosen. When no act reaches its threshold, the act closest to its threshold (highest
 probability / threshold) is taken if that ratio is at least the head's ``fallback_ratio`` (also chosen by
-cross-validation), else ``other``; so ``acts`` is never empty.
+cross-validation), else ``other``; so ``acts`` is never empty. **Answer gate:** a line that replies to a question
+(the context has a question clause) without asking one itself (no clause of the line is a question) gets no
+``question_open`` / ``question_closed`` / ``question_clarifying``; its ``probs`` are left as the model gave them.
 """
 
 from __future__ import annotations
@@ -76,9 +78,25 @@ class ActReading:
         return next((c.subject for c in self.clauses if c.subject != "none"), "none")
 
 
-def decide(probs: np.ndarray, thresholds: np.ndarray, fallback_ratio: float) -> list[frozenset[str]]:
-    """The act sets of rows of probabilities (the decision rule in the module docstring)."""
+_ASKING = np.array([ACT_NAMES.index(n) for n in ("question_open", "question_closed", "question_clarifying")])
+
+
+def answer_rows(parsed: Sequence[tuple[Clause, ...]], contexts: Sequence[str]) -> np.ndarray:
+    """Rows that reply to a question without asking one: the context has a question clause and the line none.
+    The encoder reads the context's question into the line (answers to "Is it live?" came out as questions), so
+    ``decide`` gives such rows no question act (the answer gate, docs/acts.md)."""
+    return np.array([not any(c.question for c in cl) and bool(ctx.strip()) and any(c.question for c in clauses(ctx))
+                     for cl, ctx in zip(parsed, contexts, strict=True)], dtype=bool)
+
+
+def decide(probs: np.ndarray, thresholds: np.ndarray, fallback_ratio: float,
+           answers: np.ndarray | None = None) -> list[frozenset[str]]:
+    """The act sets of rows of probabilities (the decision rule in the module docstring); rows flagged in
+    ``answers`` (see ``answer_rows``) cannot carry a question act."""
     out: list[frozenset[str]] = []
+    if answers is not None and answers.any():
+        probs = probs.copy()
+        probs[np.ix_(answers, _ASKING)] = 0.0
     ratio = probs / np.clip(thresholds, 1e-6, None)
     for row, r in zip(probs, ratio, strict=True):
         chosen = {ACT_NAMES[j] for j in np.flatnonzero(row >= thresholds)}
@@ -160,7 +178,7 @@ def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
     chosen = backend(model)
     parsed = [clauses(t) for t in texts]
     probs = chosen.probabilities(texts, contexts, parsed)
-    acts = decide(probs, chosen.thresholds, chosen.fallback_ratio)
+    acts = decide(probs, chosen.thresholds, chosen.fallback_ratio, answer_rows(parsed, contexts))
     _embed_questions(texts, acts)
     return [
         ActReading(text=t, acts=a, probs=dict(zip(ACT_NAMES, (float(v) for v in row), strict=True)),
