@@ -166,7 +166,9 @@ _TIMED = frozenset({
 
 
 def metric_unavailable(c: Criterion) -> str:
-    name = (c.metric or "this metric").replace("_", " ")
+    from sparring.scoring.explain import metric_label
+
+    name = metric_label(c.metric).lower() if c.metric else "this metric"
     if c.metric in _TIMED:
         return f"Not scored: {name} needs timing, and this transcript has none (no number is invented)."
     return f"Not scored: {name} cannot be computed for this conversation (for example, nothing to count)."
