@@ -48,12 +48,12 @@ def test_naming_the_buyers_gap_does_not_break_the_discount_rule(active: Embedded
 
 
 def test_a_paraphrase_in_another_domains_words_counts_through_its_act() -> None:
-    line = "How about we put forty minutes in the diary with your head of ops next Tuesday at nine?"
+    line = "Worth pencilling in forty minutes with your head of ops, say Tuesday around nine?"
     double = EmbeddedScorer(read_fn=reader({line: ["next_step_proposal", "question_closed"]}))
     c = conv("I can't decide this on my own.", line)
     r = double.score(c, LIB.rubric("renewal-value")).result("next-step")
     assert r.verdict == "met" and "you proposed a next step" in r.rationale
-    # the same line read as no act at all is judged on similarity alone (and the topic is not enough)
+    # the same line read as no act at all (the phrase rules do not know it) is judged on similarity alone
     blind = EmbeddedScorer(read_fn=reader({}))
     assert blind.score(c, LIB.rubric("renewal-value")).result("next-step").verdict != "met"
 

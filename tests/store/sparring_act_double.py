@@ -11,7 +11,7 @@ from sparring.scoring.act_reading import RuleReading, rule_clauses, rule_numbers
 
 def reading(text: str, *acts: str) -> RuleReading:
     chosen = frozenset(acts or ("other",))
-    probs = {a: (0.9 if a in chosen else 0.02) for a in ACT_NAMES}
+    probs = {a: (0.97 if a in chosen else 0.02) for a in ACT_NAMES}
     return RuleReading(text, chosen, probs, rule_clauses(text), rule_numbers(text))
 
 

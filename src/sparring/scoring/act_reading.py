@@ -154,17 +154,18 @@ def legacy_read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None
 
 
 def with_turn_tags(reading: RuleReading, turn_tags: frozenset[str]) -> RuleReading:
-    """``reading`` plus the acts of its turn's questions and reflections as the AnnoMI tag model reads them (what
-    the scorer counted before the act model: the rules miss reflections without a stem)."""
-    extra = {a for t in turn_tags & _MODEL_TAGS for a in TAG_ALIASES[t][:1]}
+    """``reading`` plus its turn's tags (phrase rules and the AnnoMI tag model, ``tagging.tag_turns``) in act names:
+    the turn-level evidence the scorer counted before the act model (the rules alone miss reflections and
+    questions without a stem)."""
+    extra: set[str] = set()
+    for tag in turn_tags:
+        named = TAG_ALIASES.get(tag, ())
+        extra.update(named[:1] if tag in ("open_question", "proposal") else named)
     if not extra - reading.acts:
         return reading
     acts = (set(reading.acts) - {"other"}) | extra
     probs = {name: (1.0 if name in acts else 0.0) for name in ACT_NAMES}
     return RuleReading(reading.text, frozenset(acts), probs, reading.clauses, reading.numbers)
-
-
-_MODEL_TAGS = frozenset({"reflection_simple", "reflection_complex", "empathy", "acknowledgement"})
 
 
 # ---------------------------------------------------------------------------------------------- polarity

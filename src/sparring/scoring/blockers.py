@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 BLOCK_ALONE = 0.64
 BLOCK_WITH_SIGNAL = 0.5
 NEGATIVE = 0.6
+#: acts that name a number without offering it (a result, a question about the other side's number)
+_NOT_AN_OFFER = ("quantified_value", "question_clarifying", "question_open", "question_closed", "reflect_simple",
+                 "reflect_complex")
+#: a rule's act counts on its own when read with near certainty, or with a fair probability in a sentence at least
+#: this like the rule's example lines (the act model alone over-reads hostility in warm reflections)
+ACT_CERTAIN = 0.95
+ACT_SURE = 0.5
+ACT_BLOCK_SIM = 0.45
 
 
 def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold: float | None,
@@ -46,7 +54,10 @@ def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold:
     supported = bool(resolve_acts(c.signals) & eff)
     if "concession" in acts | resolve_acts(c.signals) or threshold is not None:
         offered = concession_numbers(reading, s.segment.text)
-        if not offered and threshold is not None and not reading.has("concession") and s.positive >= 0.35:
+        if reading.has("tradeoff_offer") and "concession" not in eff:
+            return None  # a conditional offer trades; it gives nothing away
+        if (not offered and threshold is not None and not reading.has("concession") and s.positive >= BLOCK_WITH_SIGNAL
+                and not reading.has(*_NOT_AN_OFFER)):
             # the reader saw no concession, but the line is on the rule's topic and names a number of its own
             offered = [p for k in reading.clauses if k.subject != "listener" and not k.negated
                        for p in percentages(k.text)]
@@ -56,7 +67,8 @@ def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold:
         if "concession" in acts & eff and not closer_to_ok and (threshold is None or s.positive >= BLOCK_WITH_SIGNAL):
             return blocker_hit(turn, s.closest_positive if s.positive >= BLOCK_WITH_SIGNAL else None, "concession",
                                None, threshold)
-    elif done and not closer_to_ok:
+    elif done and not closer_to_ok and (reading.p(done[0]) >= ACT_CERTAIN or (
+            reading.p(done[0]) >= ACT_SURE and s.positive >= ACT_BLOCK_SIM)):
         return blocker_hit(turn, None, done[0], None, None)
     if s.positive < (BLOCK_WITH_SIGNAL if supported else BLOCK_ALONE) or closer_to_ok or s.positive < s.negative + 0.05:
         return None

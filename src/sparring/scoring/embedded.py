@@ -77,8 +77,13 @@ SIGNAL_BONUS = 0.15
 SIGNAL_MISSING = 0.08
 FORM_MISMATCH = 0.1
 CLAUSE_UNTAGGED = 0.06
-#: a segment that performs one of the criterion's acts is at least this strong (met on the act alone)
+#: a segment that performs one of the criterion's acts surely (probability at least ACT_SURE) and is at least
+#: loosely like its examples (ACT_SIM_FLOOR) is this strong: met on the act, whatever the topic words
 ACT_STRONG = STRONG + 0.08
+ACT_SURE = 0.95
+ACT_UNSURE = 0.3
+QUESTION_ACTS = frozenset({"question_open", "question_closed", "question_clarifying", "permission_ask"})
+ACT_SIM_FLOOR = 0.3
 
 @dataclass
 class SegmentScore:
@@ -108,6 +113,8 @@ def score_segments(
     offset: float = 0.0,
     readable: frozenset[str] | None = None,
     raw_acts: Sequence[frozenset[str]] | None = None,
+    sure_acts: Sequence[frozenset[str]] | None = None,
+    readings: Sequence[Any] | None = None,
 ) -> list[SegmentScore]:
     """The per-segment strength of a check/scale/blocker criterion (see the module docstring)."""
     if not segments:
@@ -129,18 +136,24 @@ def score_segments(
     signals = sufficient | resolve_acts(c.signals)
     if readable is not None:  # a reader that cannot see an act is no evidence of its absence
         signals &= readable
-    tagged = np.array([bool(signals & t) for t in segment_acts] if signals else [False] * n, dtype=bool)
+    trusted = sure_acts if sure_acts is not None else segment_acts
+    tagged = np.array([bool(signals & t) for t in trusted] if signals else [False] * n, dtype=bool)
     # a next step counts on its act alone only when it says when ("on Thursday"); an undated one is support
+    sure = sure_acts if sure_acts is not None else segment_acts
+    # the act counts on its own when trusted, loosely like the examples and not closer to a negative example
     performs = np.array([bool(sufficient & t) and (bool((sufficient & t) - NEXT_STEP_ACTS) or dated(seg.text))
-                         for seg, t in zip(segments, segment_acts, strict=True)] if sufficient else [False] * n,
-                        dtype=bool)
+                         for seg, t in zip(segments, sure, strict=True)] if sufficient else [False] * n,
+                        dtype=bool) & (pos >= ACT_SIM_FLOOR) & (neg < pos + 0.05)
     asks = np.array([seg.question or bool(OPEN_IMPERATIVE.match(seg.text)) for seg in segments], dtype=bool)
     # the description is a weaker prototype: it reads like a definition, not like a spoken line; similarity is
     # lowered by how close lines of other behaviours come to the examples (calibration)
     strength = np.maximum(pos, dsc + (0.1 if not len(proto.positive) else 0.0)) - offset
     if signals:
         # performing one of ``acts`` shows the behaviour whatever the words; similarity can only add to it
-        strength = strength + np.where(tagged, SIGNAL_BONUS, -SIGNAL_MISSING)
+        # no act read: a small cost, unless the model gives one of them a fair chance (unsure, not sure it is absent)
+        unsure = np.array([max((r.p(a) for a in signals), default=0.0) >= ACT_UNSURE for r in readings]
+                          if readings is not None else [False] * n, dtype=bool)
+        strength = strength + np.where(tagged, SIGNAL_BONUS, np.where(unsure, 0.0, -SIGNAL_MISSING))
         strength = np.where(performs, np.maximum(strength, ACT_STRONG), strength)
     if sufficient and raw_acts is not None:
         # the reader saw the act but speaker, subject or polarity rule it out ("You need to cut down." is no
@@ -152,8 +165,12 @@ def score_segments(
         clause = np.array([seg.clause for seg in segments], dtype=bool)
         strength = strength - np.where(clause & ~tagged, CLAUSE_UNTAGGED, 0.0)
     strength = strength - 0.6 * np.clip(neg - pos, 0.0, None)
-    # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
-    if proto.question_share >= 0.6:
+    # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement — unless
+    # the criterion names its acts and they are not questions (a next step may be proposed as a statement)
+    form_free = bool(sufficient) and not sufficient <= QUESTION_ACTS
+    if form_free:
+        pass
+    elif proto.question_share >= 0.6:
         strength = strength - np.where(asks, 0.0, FORM_MISMATCH)
         if proto.question_share >= 0.75:  # a questioning behaviour is never shown by a statement
             strength = np.where(asks, strength, np.minimum(strength, MODERATE - 0.05))
@@ -195,6 +212,8 @@ class ScoringContext:
     segment_acts: list[frozenset[str]] = field(default_factory=list)
     #: per turn: the acts its whole sentences perform (empty for turns of other roles)
     turn_acts: list[frozenset[str]] = field(default_factory=list)
+    #: per segment: the effective acts read with probability at least ``ACT_SURE``
+    sure_acts: list[frozenset[str]] = field(default_factory=list)
     rubric: Rubric | None = None
     per_criterion: dict[str, list[SegmentScore]] = field(default_factory=dict)
     #: (turn, start, end) of sentences that broke a rule: never positive evidence for another criterion
@@ -242,8 +261,8 @@ class ScoringContext:
         return self.readings[self._by_span[(seg.turn, seg.start, seg.end)]]
 
     def learner_did(self, acts: frozenset[str]) -> bool:
-        """Whether any learner sentence or clause performs one of ``acts``."""
-        return any(a & acts for a in self.segment_acts)
+        """Whether any learner sentence or clause performs one of ``acts`` (as the act model or the rules read it)."""
+        return any(a & acts for a in self.segment_acts) or any(a & acts for a in self.sure_acts)
 
     def evidence(self, s: SegmentScore) -> Evidence:
         turn = self.turn(s.segment.turn)
@@ -414,12 +433,19 @@ class EmbeddedScorer:
         if self._read is legacy_read_acts:  # the rules' reading, plus what the turn's tag model adds
             readings = [with_turn_tags(r, tags[s.turn]) for r, s in zip(readings, segments, strict=True)]
         segment_acts = [effective_acts(r) for r in readings]
+        # an act is trusted as evidence when the model is sure of it, or the phrase rules read it too
+        ruled = [effective_acts(with_turn_tags(r, tags[sg.turn])) for r, sg in zip(legacy_read_acts(texts), segments,
+                                                                                  strict=True)] \
+            if self._read is not legacy_read_acts else segment_acts
+        sure = [frozenset(a for a in acts if r.p(a) >= ACT_SURE) | rule for r, acts, rule in
+                zip(readings, segment_acts, ruled, strict=True)]
+        # what each turn did, for "before any …" limits and "where it was needed": the trusted acts only
         turn_acts: list[frozenset[str]] = [frozenset()] * len(conversation.turns)
-        for seg, acts in zip(segments, segment_acts, strict=True):
+        for seg, acts in zip(segments, sure, strict=True):
             if not seg.clause:
                 turn_acts[seg.turn] = turn_acts[seg.turn] | acts
         return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors, readings=readings,
-                              segment_acts=segment_acts, turn_acts=turn_acts)
+                              segment_acts=segment_acts, turn_acts=turn_acts, sure_acts=sure)
 
     def judge(self, c: Criterion, ctx: ScoringContext) -> CriterionResult:
         if c.kind == "metric":
@@ -440,7 +466,7 @@ class EmbeddedScorer:
             offset = similarity_offset(background_level(c, proto.positive, self._embed, ctx.rubric), STRONG)
         readable = LEGACY_ACTS if self._read is legacy_read_acts else None
         scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_acts, proto, offset, readable,
-                                [r.acts for r in ctx.readings])
+                                [r.acts for r in ctx.readings], ctx.sure_acts, ctx.readings)
         if c.kind != "blocker" and ctx.broken:
             kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
             if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
@@ -451,7 +477,7 @@ class EmbeddedScorer:
         limit = order_limit(c, ctx)
         if limit is not None and c.kind in ("check", "scale"):
             first, what = limit
-            earlier = [s for s in scores if s.segment.turn < first]
+            earlier = [s for s in scores if s.segment.turn <= first]  # the same turn may set it up first
             if not any(s.strength >= MODERATE for s in earlier):
                 why = f"Not in time: your first {what} came at turn {first} (cited), before this: {c.met_when}."
                 return _missed(c, [Evidence(turn=first, quote=quote_of(ctx.turn(first)))], why)
