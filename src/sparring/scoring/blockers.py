@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Criterion
 from sparring.nlp.act_aliases import resolve_acts
-from sparring.scoring.act_reading import HOSTILE, concession_numbers, effective_acts, negated
+from sparring.scoring.act_reading import HOSTILE, concession_numbers, effective_acts, legacy_read_acts, negated
 from sparring.scoring.rationale import blocker_hit, blocker_kept
 from sparring.scoring.scorecard import CriterionResult
 from sparring.scoring.segments import percent_threshold, percentages
@@ -35,15 +35,17 @@ NEGATIVE = 0.6
 #: acts that name a number without offering it (a result, a question about the other side's number)
 _NOT_AN_OFFER = ("quantified_value", "question_clarifying", "question_open", "question_closed", "reflect_simple",
                  "reflect_complex")
+#: a sentence the phrase rules read as listening ("It sounds like…") is not hostile on a fair model probability
+_LISTENING = frozenset({"reflect_simple", "reflect_complex", "empathise", "acknowledge", "summarise"})
 #: a rule's act counts on its own when read with near certainty, or with a fair probability in a sentence at least
 #: this like the rule's example lines (the act model alone over-reads hostility in warm reflections)
 ACT_CERTAIN = 0.95
 ACT_SURE = 0.5
-ACT_BLOCK_SIM = 0.45
+ACT_BLOCK_SIM = 0.5
 
 
 def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold: float | None,
-                  core: str) -> str | None:
+                  core: str, own_positive: float) -> str | None:
     """Why sentence ``s`` breaks rule ``c`` (a plain-language rationale), or None."""
     reading = ctx.reading(s.segment)
     acts = resolve_acts(c.acts)
@@ -68,7 +70,8 @@ def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold:
             return blocker_hit(turn, s.closest_positive if s.positive >= BLOCK_WITH_SIGNAL else None, "concession",
                                None, threshold)
     elif done and not closer_to_ok and (reading.p(done[0]) >= ACT_CERTAIN or (
-            reading.p(done[0]) >= ACT_SURE and s.positive >= ACT_BLOCK_SIM)):
+            reading.p(done[0]) >= ACT_SURE and own_positive >= ACT_BLOCK_SIM
+            and not legacy_read_acts([s.segment.text])[0].acts & _LISTENING)):
         return blocker_hit(turn, None, done[0], None, None)
     if s.positive < (BLOCK_WITH_SIGNAL if supported else BLOCK_ALONE) or closer_to_ok or s.positive < s.negative + 0.05:
         return None
@@ -83,7 +86,7 @@ def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold:
     return blocker_hit(turn, s.closest_positive, None, None, None)
 
 
-def _with_clauses(scores: list[SegmentScore]) -> list[tuple[SegmentScore, str]]:
+def _with_clauses(scores: list[SegmentScore]) -> list[tuple[SegmentScore, str, float]]:
     """Whole sentences, each carrying the best example similarity of any of its clauses: "Sam is being let go, so
     he won't care" matches a rule's example in its first clause."""
     from dataclasses import replace
@@ -98,18 +101,19 @@ def _with_clauses(scores: list[SegmentScore]) -> list[tuple[SegmentScore, str]]:
             continue
         inside = [k for k in clauses.get(s.segment.turn, []) if s.segment.start <= k.segment.start < s.segment.end]
         core = max(inside, key=lambda k: (k.positive, -k.segment.start), default=s)
+        own = s.positive
         if core.positive > s.positive and core.positive > core.negative:
             s = replace(s, positive=core.positive, closest_positive=core.closest_positive)
         # negation is read in the clause that carries the match
-        out.append((s, core.segment.text))
+        out.append((s, core.segment.text, own))
     return out
 
 
 def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
     threshold = percent_threshold(c)
     hits: list[tuple[SegmentScore, str]] = []
-    for s, core in _with_clauses(scores):
-        why = _sentence_hit(c, ctx, s, threshold, core)
+    for s, core, own in _with_clauses(scores):
+        why = _sentence_hit(c, ctx, s, threshold, core, own)
         if why is not None:
             hits.append((s, why))
     if hits:

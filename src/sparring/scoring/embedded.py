@@ -369,6 +369,21 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
                            rationale=why)  # fmt: skip
 
 
+#: the act model reads each line with the other person's previous line as context: its last words, at most this many
+#: (a counterpart's long turn costs embedding time and the act answers how it ended, not how it began)
+CONTEXT_WORDS = 25
+
+
+def context_of(text: str) -> str:
+    """The end of the other person's previous turn: its last sentence, or its last ``CONTEXT_WORDS`` words."""
+    words = text.split()
+    if len(words) <= CONTEXT_WORDS:
+        return text.strip()
+    tail = " ".join(words[-CONTEXT_WORDS:])
+    cut = max(tail.find(". "), tail.find("? "), tail.find("! "))
+    return tail[cut + 2:] if 0 <= cut < len(tail) - 12 else tail
+
+
 def _not_applicable(c: Criterion) -> CriterionResult:
     """``n/a`` for a conditional criterion whose condition never arose (it does not count in the total)."""
     names = [ACT_NOUNS.get(a, a.replace("_", " ")) for a in sorted(resolve_acts(c.applies_when))]
@@ -429,7 +444,11 @@ class EmbeddedScorer:
         tags = tag_turns(conversation, roles={"learner"}, vectors=by_turn)  # only learner tags are read
         metrics = compute_metrics(conversation, tags=tags, vectors=by_turn)
         previous, _following = neighbours(conversation)
-        readings = self._read(texts, [previous[s.turn] or "" for s in segments]) if segments else []
+        # long calls (over the embedding budget) are read without context, as their sentences are matched by their
+        # opening words: embedding every counterpart turn again would double the cost of scoring them
+        long_call = sum(len(s.text.split()) for s in segments) > EMBED_WORD_BUDGET
+        contexts = {} if long_call else {i: context_of(t) for i, t in enumerate(previous) if t}
+        readings = self._read(texts, [contexts.get(s.turn, "") for s in segments]) if segments else []
         if self._read is legacy_read_acts:  # the rules' reading, plus what the turn's tag model adds
             readings = [with_turn_tags(r, tags[s.turn]) for r, s in zip(readings, segments, strict=True)]
         segment_acts = [effective_acts(r) for r in readings]
