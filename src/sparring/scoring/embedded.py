@@ -249,6 +249,8 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
 #: the act model reads each line with the other person's previous line as context: its last words, at most this many
 #: (a counterpart's long turn costs embedding time and the act answers how it ended, not how it began)
 CONTEXT_WORDS = 25
+#: beyond this many learner words in a conversation, lines are read without context (speed; see ``context``)
+CONTEXT_WORD_BUDGET = 1000
 
 
 def context_of(text: str) -> str:
@@ -321,9 +323,10 @@ class EmbeddedScorer:
         tags = tag_turns(conversation, roles={"learner"}, vectors=by_turn)  # only learner tags are read
         metrics = compute_metrics(conversation, tags=tags, vectors=by_turn)
         previous, _following = neighbours(conversation)
-        # long calls (over the embedding budget) are read without context, as their sentences are matched by their
-        # opening words: embedding every counterpart turn again would double the cost of scoring them
-        long_call = sum(len(s.text.split()) for s in segments) > EMBED_WORD_BUDGET
+        # long conversations (the rep says more than CONTEXT_WORD_BUDGET words) are read without context, as long
+        # sentences are matched by their opening words: embedding every counterpart turn too would add a third to
+        # the cost of scoring them
+        long_call = sum(len(s.text.split()) for s in segments if not s.clause) > CONTEXT_WORD_BUDGET
         contexts = {} if long_call else {i: context_of(t) for i, t in enumerate(previous) if t}
         readings = self._read(texts, [contexts.get(s.turn, "") for s in segments]) if segments else []
         if self._read is legacy_read_acts:  # the rules' reading, plus what the turn's tag model adds
