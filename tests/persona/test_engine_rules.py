@@ -26,7 +26,7 @@ state: {trust: 0.5, patience: 0.6}
 objections:
   - id: price
     lines: ["Too expensive."]
-    eased_by: [acknowledge]
+    eased_by: [acknowledge, empathise]
     eased_lines: ["Fine, fair."]
     pressing_lines: ["Still too expensive.", "Way too expensive."]
   - id: timing
@@ -96,11 +96,13 @@ def test_an_objection_eases_then_the_next_one_surfaces(tiny: Scenario) -> None:
     assert state.eased == ["price"] and state.raised == ["price", "timing"]
 
 
-def test_hard_needs_two_easing_turns(tiny: Scenario) -> None:
+def test_hard_needs_two_easing_turns_and_the_same_act_again_counts_half(tiny: Scenario) -> None:
     state, conv = _start(tiny, "hard")
     _, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert state.eased == [] and state.extra["hits"] == {"price": 1}
-    _, state = _say(tiny, state, conv, "That makes sense, I understand.")
+    _, state = _say(tiny, state, conv, "That makes sense, I understand.")  # acknowledge again: half a hit
+    assert state.eased == [] and state.extra["hits"] == {"price": 1.5}
+    _, state = _say(tiny, state, conv, "I'm sorry, that must be a real headache for you.")  # another act
     assert state.eased == ["price"]
 
 
@@ -108,7 +110,8 @@ def test_a_spoiled_turn_never_eases(tiny: Scenario) -> None:
     state, conv = _start(tiny, "medium")
     text, state = _say(tiny, state, conv, "I understand. You need to sign today, final offer.")
     assert state.eased == [] and "pressure" in state.moves[-1]
-    assert text in ("Still too expensive.", "Way too expensive.", "Hm.")
+    # the persona reacts to the pressure (a built-in line: the scenario has no pressure beat), and nothing eases
+    assert state.extra["situations"][-1] == ["react:pressure"]
 
 
 def test_hard_pushes_for_more_after_a_concession_and_two_concessions_fail(tiny: Scenario) -> None:
@@ -230,5 +233,5 @@ def test_an_open_question_eases_only_when_it_is_about_the_objection(
     _, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert state.raised == ["price", "timing"]
     _, state = _say(tiny, state, conv, question)
-    assert "open-question" in state.moves[-1]
+    assert "question_open" in state.moves[-1]
     assert ("timing" in state.eased) is eases
