@@ -128,7 +128,8 @@ class EmbeddedPersonaEngine:
         raised: Objection | None = None
         if current is None:
             nxt = next((o for o in active if o.id not in new.raised), None)
-            if nxt is not None and holds(nxt.raised_when, facts, profile.threshold_shift):
+            if nxt is not None and (holds(nxt.raised_when, facts, profile.threshold_shift)
+                                    or self._overdue(active, state, nxt)):
                 new.raised.append(nxt.id)
                 raised = nxt
 
@@ -141,7 +142,11 @@ class EmbeddedPersonaEngine:
         return PersonaReply(text=" ".join(parts), state=new, moves=list(moves), engine=self.name)
 
     @staticmethod
-    def _relieved(state: PersonaState, steps: float) -> None:
+    def _overdue(active: list[Objection], before: PersonaState, nxt: Objection) -> bool:
+        """The concern before ``nxt`` was settled in an earlier turn: the persona brings up what is still on its
+        mind now, whatever its mood (a learner who answers everything is never left waiting for a trust level)."""
+        i = active.index(nxt)
+        return i > 0 and active[i - 1].id in before.eased and not nxt.raised_when.learner_movestate: PersonaState, steps: float) -> None:
         """A concern answered is a reason to trust the learner a little more."""
         if "trust" in state.values:
             state.values["trust"] = round(clamp(state.values["trust"] + EASED_TRUST * steps), 4)
