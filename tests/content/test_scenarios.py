@@ -146,7 +146,7 @@ def test_the_complete_example_in_the_docs_validates_and_plays() -> None:
 
     documented = set(re.findall(r"`([a-z_]+)(?:`|:)", doc))
     for model in (models.Scenario, models.Persona, models.Objection, models.DifficultyProfile, models.Condition,
-                  models.Beat, models.CustomMove, models.StateEffect, models.Outcome):
+                  models.Beat, models.CustomMove, models.StateEffect, models.Outcome, models.KnowledgeEntry):
         missing = set(model.model_fields) - documented
         assert not missing, f"{model.__name__}: undocumented fields {missing}"
     assert "\n## Rubrics" in doc  # the rubric format is documented in the same file, after the scenario part

@@ -43,6 +43,10 @@ class Condition(_Strict):
     )
 
 
+#: the longest knowledge answer (characters): one or two sentences a person would say in one breath
+MAX_ANSWER_CHARS = 300
+
+
 class Objection(_Strict):
     """A hidden objection or goal the persona raises in order, and what eases it."""
 
@@ -53,9 +57,45 @@ class Objection(_Strict):
     eased_lines: list[str] = Field(default_factory=list, description="what the persona says once it is eased")
     pressing_lines: list[str] = Field(default_factory=list, description="re-statements when it is not eased")
     answers: list[str] = Field(
-        default_factory=list, description="replies to an open question about it that does not (yet) ease it"
+        default_factory=list,
+        description="replies to an open question about it that does not (yet) ease it (facts belong in knowledge)",
     )
     required: bool = Field(default=True, description="must be eased before the rep can succeed")
+
+
+class KnowledgeEntry(_Strict):
+    """One thing the persona knows, and when it will say it (docs/content-format.md, "knowledge")."""
+
+    id: Slug
+    about: str = Field(description="what the fact is about, one line (what a question about it would ask)")
+    answer: str = Field(description="what the persona says when asked, 1-2 sentences in its own voice")
+    also_answers: list[str] = Field(default_factory=list, description="other ways a learner might ask for it")
+    share_when: Condition = Field(default_factory=Condition, description="when it is said (default: always)")
+    guarded: list[str] = Field(default_factory=list, description="what the persona says while share_when does not hold")
+    again: str | None = Field(default=None, description="a brief re-statement when asked again")
+
+    def problems(self, where: str) -> list[str]:
+        """Checks of the entry on its own (the scenario checks share_when against its state and moves)."""
+        problems: list[str] = []
+        for name in ("about", "answer"):
+            text = getattr(self, name)
+            if not text.strip():
+                problems.append(f"{where}.{name}: must not be empty")
+            elif "\n" in text.strip():
+                problems.append(f"{where}.{name}: must be one line (no line breaks)")
+        if len(self.answer) > MAX_ANSWER_CHARS:
+            problems.append(f"{where}.answer: too long ({len(self.answer)} characters; at most {MAX_ANSWER_CHARS}, "
+                            "one or two sentences)")
+        for name in ("also_answers", "guarded"):
+            for i, text in enumerate(getattr(self, name)):
+                if not text.strip():
+                    problems.append(f"{where}.{name}[{i}]: must not be empty")
+        if self.again is not None and not self.again.strip():
+            problems.append(f"{where}.again: must not be empty (leave it out for the default re-statement)")
+        if self.guarded and self.share_when == Condition():
+            problems.append(f"{where}.guarded: never said, because share_when is empty (always holds); "
+                            "add a share_when or remove guarded")
+        return problems
 
 
 class Persona(_Strict):
@@ -162,6 +202,15 @@ class Scenario(_Strict):
     difficulty: dict[Difficulty, DifficultyProfile] = Field(default_factory=dict)
     success: Outcome
     failure: list[Outcome] = Field(default_factory=list)
+    knowledge: list[KnowledgeEntry] = Field(
+        default_factory=list, description="what the persona knows, and when it says it"
+    )
+    unknown_lines: list[str] = Field(
+        default_factory=list, description="said when asked something the persona does not know (built-in default)"
+    )
+    guarded_lines: list[str] = Field(
+        default_factory=list, description="said for a knowledge entry held back without its own guarded lines"
+    )
     success_lines: list[str] = Field(default_factory=list)
     failure_lines: list[str] = Field(default_factory=list)
     max_turns: int = Field(default=14, ge=2, le=60)
@@ -208,6 +257,7 @@ class Scenario(_Strict):
         problems += self._check_condition(self.success.when, "success.when", known_moves, ids)
         for i, f in enumerate(self.failure):
             problems += self._check_condition(f.when, f"failure[{i}].when", known_moves, ids)
+        problems += self._check_knowledge(known_moves, ids)
         for key in self.persona.tells:
             var, _, mood = key.rpartition("_")
             if mood not in ("low", "high") or var not in self.state:
@@ -221,6 +271,31 @@ class Scenario(_Strict):
                  for m in problems],
             )
         return self
+
+    def _check_knowledge(self, moves: set[str], objection_ids: list[str]) -> list[str]:
+        problems: list[str] = []
+        first: dict[str, int] = {}
+        asked: dict[str, str] = {}
+        for i, entry in enumerate(self.knowledge):
+            where = f"knowledge[{i}]"
+            if entry.id in first:
+                problems.append(f"{where}.id: duplicate knowledge id '{entry.id}' (also knowledge[{first[entry.id]}])")
+            first.setdefault(entry.id, i)
+            problems += entry.problems(where)
+            problems += self._check_condition(entry.share_when, f"{where}.share_when", moves, objection_ids)
+            for name, text in [("about", entry.about)] + [(f"also_answers[{j}]", t) for j, t in
+                                                           enumerate(entry.also_answers)]:
+                key = " ".join(text.lower().split())
+                if key and key in asked and asked[key] != where:
+                    problems.append(f"{where}.{name}: the same question is also in {asked[key]}; "
+                                    "a question should lead to one entry")
+                elif key:
+                    asked.setdefault(key, where)
+        for name in ("unknown_lines", "guarded_lines"):
+            for i, text in enumerate(getattr(self, name)):
+                if not text.strip():
+                    problems.append(f"{name}[{i}]: must not be empty")
+        return problems
 
     def _check_condition(self, cond: Condition, where: str, moves: set[str], objection_ids: list[str]) -> list[str]:
         problems: list[str] = []

@@ -1,0 +1,348 @@
+"""What the persona knows, and when it will say it: answering a learner's question from the scenario's
+``knowledge`` section (docs/content-format.md, "knowledge").
+
+``match`` ranks the knowledge entries by how close the question comes to each (cosine similarity of the offline
+MiniLM embeddings, ``sparring.nlp.embeddings``, over the entry's ``about``, ``also_answers`` and ``answer``);
+``answer`` decides what the persona says:
+
+- ``share``: the best entry is close enough and its ``share_when`` holds: the entry's ``answer``;
+- ``guarded``: close enough, but ``share_when`` does not hold (trust too low, ...): a guarded line;
+- ``already_told``: close enough, and the persona has told it before: a brief re-statement, not news;
+- ``unknown``: no entry is close enough: "I don't know" in the persona's words (``unknown_lines``).
+
+**What "close enough" means.** Each entry has its own bar: raw cosine levels differ a lot between entries (an
+entry about "the budget" sits closer to any business question than one about "the 2021 routing tool"), so one
+global cut lets generic questions through for some entries and misses paraphrases for others. The bar of an
+entry is ``max(MIN_SCORE, background + MARGIN)``, where ``background`` is the ``BACKGROUND_RANK``-th highest
+similarity of the entry to a shipped set of background questions (``data/knowledge_background.yaml``: small
+talk, general knowledge and other trades' questions that no persona's facts answer). How the constants were
+chosen is written down in docs/scoring-validity.md ("Knowledge answers"); the calibration questions live in
+tests/persona/test_knowledge.py and are not the shipped background set.
+
+Everything is deterministic (no randomness; choices among lines are by hash of the question) and cached per
+scenario: after warm-up a question whose sentences the engine has already embedded is matched in well under a
+millisecond (one matrix product), and a fresh question costs one model call for its sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+
+from sparring.content.scenario import KnowledgeEntry, Scenario
+from sparring.nlp.embeddings import embed
+from sparring.persona.rules import Facts, holds
+
+KnowledgeKind = Literal["share", "guarded", "unknown", "already_told"]
+
+#: no entry is matched below this cosine, however low its background
+MIN_SCORE = 0.45
+#: how far above its background a question must come to match an entry
+MARGIN = 0.08
+#: the background level of an entry: its k-th highest similarity to the background questions (k = this)
+BACKGROUND_RANK = 3
+#: the answer text counts a little less than the questions (``about``, ``also_answers``): a statement sits
+#: closer to any question on its topic than a question does, so it is scored lower by this much
+ANSWER_DISCOUNT = 0.05
+#: at most this many sentences of a turn are read (the questions first), each cut to this many words
+MAX_PARTS = 4
+MAX_PART_WORDS = 40
+
+BACKGROUND_PATH = Path(__file__).parent / "data" / "knowledge_background.yaml"
+
+#: said when the persona does not know, unless the scenario has its own ``unknown_lines``
+DEFAULT_UNKNOWN_LINES: tuple[str, ...] = (
+    "I don't know, honestly.",
+    "No idea, to be honest.",
+    "That I couldn't tell you.",
+    "I'm not sure. It's not something I'd know.",
+    "Honestly, I don't know that one.",
+)
+#: said for an entry held back without guarded lines of its own, unless the scenario has ``guarded_lines``
+DEFAULT_GUARDED_LINES: tuple[str, ...] = (
+    "I'd rather not get into that yet.",
+    "Let's leave that for now.",
+    "That's not something I want to go into right now.",
+)
+#: how a re-statement starts when an entry has no ``again`` line of its own
+AGAIN_PREFIXES: tuple[str, ...] = ("Like I said, ", "As I said, ", "Again, ")
+#: first words lower-cased after "Like I said, " even when the scenario never writes them in lower case
+_COMMON_STARTS_TEXT = (
+    "the a an our my we it it's that this there they their he she his her you your no yes not about every most some "
+    "all just only between honestly truth if when since before after so and but one two three four five six seven "
+    "eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty ninety hundred nobody everyone "
+    "nothing something like well look sure"
+)
+COMMON_STARTS = frozenset(_COMMON_STARTS_TEXT.split())
+#: a default re-statement is at least this many words of the answer (whole sentences)
+AGAIN_MIN_WORDS = 5
+
+
+@dataclass(frozen=True)
+class KnowledgeAnswer:
+    """What the persona says to a question. ``lines`` are the candidates, best first (``line`` is the first);
+    a caller that must not repeat itself takes the first one it has not said yet."""
+
+    entry: str | None
+    kind: KnowledgeKind
+    lines: tuple[str, ...]
+    score: float
+
+    @property
+    def line(self) -> str:
+        return self.lines[0]
+
+
+@dataclass(frozen=True)
+class _Index:
+    entries: tuple[KnowledgeEntry, ...]
+    owners: np.ndarray  # (T,) entry index of each text row
+    offsets: np.ndarray  # (T,) subtracted from the row's cosine (ANSWER_DISCOUNT on answer rows)
+    matrix: np.ndarray  # (T, 384)
+    bars: np.ndarray  # (E,) the score an entry needs
+
+
+_LOCK = threading.Lock()
+_indexes: dict[tuple[object, ...], _Index] = {}
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_INTERROGATIVE = re.compile(
+    r"^(?:so|and|but|ok(?:ay)?|right|well)?[,\s]*(?:what|what's|whats|how|how's|why|who|who's|whom|whose|which|"
+    r"when|where|is|are|was|were|do|does|did|can|could|would|will|have|has|had|should|tell me|walk me)\b",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The sentences of a turn that ask something (all sentences when none does), at most ``MAX_PARTS``, each
+    cut to ``MAX_PART_WORDS`` words: "Fair point. What is the eighty based on?" is matched on its question,
+    not on the acknowledgement. These are the strings ``match`` embeds (a caller that embedded them already
+    makes the match free)."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(question.strip()) if s.strip()]
+    asking = [s for s in sentences if s.endswith("?") or _INTERROGATIVE.match(s)]
+    parts = asking or sentences
+    return [" ".join(p.split()[:MAX_PART_WORDS]) for p in parts[:MAX_PARTS]]
+
+
+@lru_cache(maxsize=1)
+def background_questions() -> tuple[str, ...]:
+    data = yaml.safe_load(BACKGROUND_PATH.read_text(encoding="utf-8"))
+    return tuple(str(q) for q in data["questions"])
+
+
+_PRONOUNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"\b(?:he|she) (?:is|was)\b", "you are"),
+        (r"\b(?:he|she) has\b", "you have"),
+        (r"\b(?:he|she) does\b", "you do"),
+        (r"\b(?:he|she)'s\b", "you're"),
+        (r"\b(?:he|she)\b", "you"),
+        (r"\b(?:himself|herself)\b", "yourself"),
+        (r"\bhim\b", "you"),
+        (r"\b(?:his|her)\b", "your"),
+    )
+)
+
+
+def second_person(about: str) -> str:
+    """An ``about`` line as the learner would ask it: "what worries him about his drivers" -> "what worries you
+    about your drivers" (questions to the persona say "you"; the cosine of a third-person line to them is lower
+    by ~0.03, enough to lose the match)."""
+    for pattern, repl in _PRONOUNS:
+        about = pattern.sub(repl, about)
+    return about
+
+
+def _key(scenario: Scenario) -> tuple[object, ...]:
+    return (scenario.id, tuple((e.id, e.about, tuple(e.also_answers), e.answer) for e in scenario.knowledge))
+
+
+def _build(entries: tuple[KnowledgeEntry, ...]) -> _Index:
+    texts: list[str] = []
+    owners: list[int] = []
+    offsets: list[float] = []
+    for i, e in enumerate(entries):
+        about = second_person(e.about)
+        for t in (about, f"Can you tell me {about}?", *e.also_answers):
+            texts.append(t)
+            owners.append(i)
+            offsets.append(0.0)
+        texts.append(e.answer)
+        owners.append(i)
+        offsets.append(ANSWER_DISCOUNT)
+    matrix = embed(texts)
+    owner_arr = np.array(owners, dtype=np.int64)
+    offset_arr = np.array(offsets, dtype=np.float32)
+    bg = embed(list(background_questions()))
+    scores = _entry_scores(bg @ matrix.T - offset_arr, owner_arr, len(entries))  # (B, E)
+    k = min(BACKGROUND_RANK, scores.shape[0])
+    level = np.sort(scores, axis=0)[-k, :]
+    bars = np.maximum(MIN_SCORE, level.astype(np.float64) + MARGIN)
+    return _Index(entries, owner_arr, offset_arr, matrix, bars)
+
+
+def _entry_scores(sims: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """(Q, T) row similarities -> (Q, E): each entry's best row."""
+    out = np.full((sims.shape[0], n), -1.0, dtype=np.float32)
+    for i in range(n):
+        out[:, i] = sims[:, owners == i].max(axis=1)
+    return out
+
+
+def _index(scenario: Scenario) -> _Index:
+    key = _key(scenario)
+    hit = _indexes.get(key)
+    if hit is not None:
+        return hit
+    with _LOCK:
+        hit = _indexes.get(key)
+        if hit is None:
+            hit = _build(tuple(scenario.knowledge))
+            _indexes[key] = hit
+    return hit
+
+
+def warm_up(scenario: Scenario) -> None:
+    """Embed the scenario's knowledge and its background bars now, so the first question is as fast as the rest."""
+    if scenario.knowledge:
+        _index(scenario)
+
+
+def _scores(scenario: Scenario, question: str) -> tuple[_Index, np.ndarray] | None:
+    if not scenario.knowledge:
+        return None
+    parts = question_parts(question)
+    if not parts:
+        return None
+    index = _index(scenario)
+    sims = embed(parts) @ index.matrix.T - index.offsets  # (P, T)
+    return index, _entry_scores(sims, index.owners, len(index.entries)).max(axis=0)
+
+
+def match(scenario: Scenario, question: str) -> list[tuple[KnowledgeEntry, float]]:
+    """Every knowledge entry with its similarity to the question, best first (ties in authored order). The
+    scores are raw; ``answer`` decides what counts as a match (``bar``)."""
+    found = _scores(scenario, question)
+    if found is None:
+        return []
+    index, scores = found
+    order = sorted(range(len(index.entries)), key=lambda i: (-float(scores[i]), i))
+    return [(index.entries[i], round(float(scores[i]), 4)) for i in order]
+
+
+def bar(scenario: Scenario, entry_id: str) -> float:
+    """The score a question needs to match this entry (see the module doc)."""
+    index = _index(scenario)
+    for i, e in enumerate(index.entries):
+        if e.id == entry_id:
+            return float(index.bars[i])
+    raise KeyError(entry_id)
+
+
+def _order(pool: Sequence[str], seed: str) -> tuple[str, ...]:
+    """The pool rotated by a hash of the seed: deterministic, and varied between questions."""
+    if not pool:
+        return ()
+    h = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:8], "big") % len(pool)
+    return (*pool[h:], *pool[:h])
+
+
+def _lowered(sentence: str, scenario: Scenario) -> str:
+    """The sentence with its first letter lower-cased, so it can follow "Like I said, ", unless its first word is
+    "I" or a name: a word the scenario writes capitalised in mid-sentence ("Marcus", "Priya", "MedSlot")."""
+    first = re.match(r"[A-Za-z']+", sentence)
+    if not first:
+        return sentence
+    word = first.group(0)
+    if word == "I" or word.startswith("I'") or (word.isupper() and len(word) > 1) or word in _names(scenario):
+        return sentence
+    if word.lower() in COMMON_STARTS or word.lower() in _lower_words(scenario):
+        return sentence[0].lower() + sentence[1:]
+    return sentence  # a word never seen in lower case ("Bradford and Leeds ..."): maybe a name, keep it
+
+
+@lru_cache(maxsize=64)
+def _names_in(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"(?<=[a-z0-9,;] )([A-Z][A-Za-z']*)", text))
+
+
+@lru_cache(maxsize=64)
+def _lower_in(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[A-Za-z']+", text) if w.islower())
+
+
+def _scenario_text(scenario: Scenario) -> str:
+    parts = [scenario.brief, scenario.learner_role, scenario.persona.name, scenario.persona.company or "",
+             *scenario.persona.background, *scenario.persona.hidden_agenda, *scenario.opening_lines]
+    parts += [f"{e.about}. {e.answer}" for e in scenario.knowledge]
+    return ". ".join(parts)
+
+
+def _names(scenario: Scenario) -> frozenset[str]:
+    return _names_in(_scenario_text(scenario)) | frozenset(scenario.persona.name.split())
+
+
+def _lower_words(scenario: Scenario) -> frozenset[str]:
+    return _lower_in(_scenario_text(scenario))
+
+
+def again_lines(scenario: Scenario, entry: KnowledgeEntry) -> tuple[str, ...]:
+    """Brief re-statements of an entry already told: its ``again`` line, else its first sentence after
+    "Like I said, " (and the other prefixes, as alternatives)."""
+    sentences = _SENTENCE_END.split(entry.answer.strip())
+    first = sentences[0]
+    for more in sentences[1:]:  # "Honestly? That the drivers ..." is not a re-statement on its own
+        if len(first.split()) >= AGAIN_MIN_WORDS:
+            break
+        first = f"{first} {more}"
+    made = tuple(p + _lowered(first, scenario) for p in AGAIN_PREFIXES)
+    return (entry.again, *made) if entry.again else made
+
+
+def _facts(facts_or_values: Facts | Mapping[str, float]) -> Facts:
+    if isinstance(facts_or_values, Facts):
+        return facts_or_values
+    return Facts(values=dict(facts_or_values), turn=0, moves=[], eased=[], counts={})
+
+
+def answer(
+    scenario: Scenario,
+    facts_or_state_values: Facts | Mapping[str, float],
+    question: str,
+    told: frozenset[str] = frozenset(),
+    *,
+    shift: float = 0.0,
+) -> KnowledgeAnswer:
+    """What the persona says to ``question``. ``facts_or_state_values`` is the engine's ``Facts`` (every part
+    of a ``share_when`` condition is judged) or just the hidden state values (then ``turn_at_least``,
+    ``learner_move``, ``after_objection`` ... are judged as at turn 0 with nothing eased). ``told`` holds the
+    ids of entries the persona has already shared in this rep. ``shift`` is the difficulty's
+    ``threshold_shift`` (harder levels need more trust before they share)."""
+    seed = f"{scenario.id}|{' '.join(question.lower().split())}"
+    found = _scores(scenario, question)
+    if found is not None:
+        index, scores = found
+        passing = [i for i in range(len(index.entries)) if scores[i] >= index.bars[i]]
+        best = min(passing or range(len(index.entries)), key=lambda i: (-float(scores[i]), i))
+        score = round(float(scores[best]), 4)
+        if passing:
+            entry = index.entries[best]
+            if entry.id in told:
+                return KnowledgeAnswer(entry.id, "already_told", again_lines(scenario, entry), score)
+            if holds(entry.share_when, _facts(facts_or_state_values), shift):
+                return KnowledgeAnswer(entry.id, "share", (entry.answer,), score)
+            pool = entry.guarded or scenario.guarded_lines or DEFAULT_GUARDED_LINES
+            return KnowledgeAnswer(entry.id, "guarded", _order(pool, seed), score)
+    else:
+        score = 0.0
+    pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
+    return KnowledgeAnswer(None, "unknown", _order(pool, seed), score)
