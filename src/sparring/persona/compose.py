@@ -116,14 +116,32 @@ class Composer:
             self.say(f"end:{self.state.outcome}", self.scenario.failure_lines)
 
     def answer(self, current: Objection | None) -> bool:
-        """Answer an open question: the open objection's answers when it is about it, else a background line
-        that fits the question. False when nothing fits (the persona goes back to its concern instead)."""
+        """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
+        mood; told facts are not news again), else the open objection's answers when the question is about it,
+        else a background line that fits. A question nothing answers gets "I don't know" in the persona's
+        words when the scenario has a knowledge section; without one, False (the persona goes back to its
+        concern)."""
+        known = None
+        if self.scenario.knowledge:
+            from sparring.persona.knowledge import answer as knowledge_answer
+
+            told: list[str] = self.state.extra.setdefault("told", [])
+            known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
+                                     shift=self.profile.threshold_shift)
+            if known.kind in ("share", "already_told") and self.say(f"know:{known.entry}", known.lines):
+                if known.entry is not None and known.entry not in told:
+                    told.append(known.entry)
+                return True
         if current is not None and about(current, self.text, self.scenario) and self.say(
             f"answer:{current.id}", current.answers
         ):
             return True
+        if known is not None and known.kind == "guarded":
+            return self.say(f"guarded:{known.entry}", known.lines)
         pool = self.beats("react:open-question")
-        return self.answerable(pool) and self.say("react:open-question", pool)
+        if self.answerable(pool) and self.say("react:open-question", pool):
+            return True
+        return known is not None and self.say("know:unknown", known.lines)
 
     def yes_no(self, plan: Plan) -> bool:
         answer: YesNo = "hedge"

@@ -146,7 +146,10 @@ class EmbeddedPersonaEngine:
         """The concern before ``nxt`` was settled in an earlier turn: the persona brings up what is still on its
         mind now, whatever its mood (a learner who answers everything is never left waiting for a trust level)."""
         i = active.index(nxt)
-        return i > 0 and active[i - 1].id in before.eased and not nxt.raised_when.learner_movestate: PersonaState, steps: float) -> None:
+        return i > 0 and active[i - 1].id in before.eased and not nxt.raised_when.learner_move
+
+    @staticmethod
+    def _relieved(state: PersonaState, steps: float) -> None:
         """A concern answered is a reason to trust the learner a little more."""
         if "trust" in state.values:
             state.values["trust"] = round(clamp(state.values["trust"] + EASED_TRUST * steps), 4)
