@@ -230,7 +230,7 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             c.positive(turn, skip=frozenset({"question_open", "question_clarifying"}))
     elif "question_closed" in turn.acts:
         c.yes_no(plan)  # "No, not as it stands." may be followed by what is still open
-    elif plan.progressed or plan.raised is None:
+    else:  # take in what was just said (a nod to a helpful move), then advance
         c.positive(turn, neutral=plan.current is None and plan.raised is None)
     if not advance:
         return

@@ -82,5 +82,5 @@ def polarity(line: str) -> YesNo:
 
 
 def yes_no_pool(authored: Sequence[str], answer: YesNo) -> list[str]:
-    """The authored closed-question lines that give ``answer``, then the built-in ones."""
-    return [line for line in authored if polarity(line) == answer] + list(BUILTIN[answer])
+    """The authored closed-question lines that give ``answer``; the built-in ones when none does."""
+    return [line for line in authored if polarity(line) == answer] or list(BUILTIN[answer])
