@@ -161,6 +161,11 @@ SITUATIONS = (
 )
 
 
+#: situations the engine has built-in lines for (``sparring.persona.reply``): a scenario may leave them out
+OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:identity", "react:injection", "react:small-talk",
+                                 "react:not-yet"})
+
+
 class Beat(_Strict):
     """Authored persona lines for a situation (see SITUATIONS and docs/content-format.md)."""
 

@@ -1,7 +1,8 @@
 """When a learner turn eases one of the persona's objections, and by how much.
 
 A turn that makes one of the objection's ``eased_by`` moves is a hit. Its weight is what makes hard reward better
-moves: a *strong* move (a real trade, value in the buyer's own numbers, a complex reflection or summary) weighs
+moves: a *strong* move (a real trade, value in the buyer's own numbers, a complex reflection or summary, one of
+the scenario's own custom moves) weighs
 ``STRONG_WEIGHT``, any other easing act 1, and an act that already eased this objection weighs half as much the
 next time (repeating a recognised move is not progress). An objection is eased once its hits reach the level's
 ``ease_hits`` (1 on easy/medium, 2 on hard in the library): on hard a strong move settles it in one turn, weaker
@@ -75,7 +76,9 @@ def own_numbers(turn: Turn, scenario: Scenario) -> bool:
 
 
 def strong(easing: frozenset[str], turn: Turn, scenario: Scenario) -> bool:
-    if easing & STRONG_ACTS:
+    """A strong easing move: a trade, a complex reflection or summary, value in the buyer's own numbers, or one
+    of the scenario's own ``custom_moves`` (the moves its author wrote for this situation)."""
+    if easing & STRONG_ACTS or easing & turn.custom:
         return True
     return "quantified_value" in easing and own_numbers(turn, scenario)
 

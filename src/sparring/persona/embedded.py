@@ -38,7 +38,7 @@ from sparring.persona.rules import (
 
 #: acts that ask to close or agree the next step
 CLOSING_ACTS = frozenset({"commitment_ask", "next_step_proposal", "next_step_accept"})
-#: trust gained when one of the persona's concerns is answered (times the level's steps)
+#: trust (and calm) gained when one of the persona's concerns is answered (times the level's steps)
 EASED_TRUST = 0.06
 #: each low-effort turn after the first costs this much more patience than the one before (times the penalty)
 LOW_EFFORT_ESCALATION = 0.05
@@ -150,9 +150,10 @@ class EmbeddedPersonaEngine:
 
     @staticmethod
     def _relieved(state: PersonaState, steps: float) -> None:
-        """A concern answered is a reason to trust the learner a little more."""
-        if "trust" in state.values:
-            state.values["trust"] = round(clamp(state.values["trust"] + EASED_TRUST * steps), 4)
+        """A concern answered is a reason to trust the learner a little more, and to calm down."""
+        for key in ("trust", "calm"):
+            if key in state.values:
+                state.values[key] = round(clamp(state.values[key] + EASED_TRUST * steps), 4)
 
     @staticmethod
     def _low_effort_penalty(state: PersonaState, turn: Turn, repeats: dict[str, int], penalty: float) -> None:

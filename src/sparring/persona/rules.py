@@ -82,7 +82,7 @@ POSITIVE_REACTIONS: tuple[tuple[str, str], ...] = (
 )
 #: how much of a helpful act's effect is left the n-th time it is made again, per level (hard rewards a better
 #: move, not the same one repeated)
-REPEAT_DECAY: dict[str, float] = {"easy": 0.85, "medium": 0.7, "hard": 0.5}
+REPEAT_DECAY: dict[str, float] = {"easy": 1.0, "medium": 1.0, "hard": 0.5}
 
 #: last-resort lines that fit any persona, used only when every authored line for the moment is spent
 FALLBACK_LINES: tuple[str, ...] = (
