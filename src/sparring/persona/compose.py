@@ -225,7 +225,7 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         c.react("react:small-talk")
     elif turn.asks:
         if c.answer(plan.current):
-            responded_to_current = bool(c.situations and c.situations[-1].startswith("answer:"))
+            responded_to_current = True  # an answered question is the reply; the concern is pressed next time
         elif plan.progressed:
             c.positive(turn, skip=frozenset({"question_open", "question_clarifying"}))
     elif "question_closed" in turn.acts:
