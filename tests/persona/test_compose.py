@@ -146,6 +146,6 @@ def test_success_lines_restate_the_learners_terms(sc: Scenario) -> None:
 
 def test_through_the_real_reader_an_identity_question_is_answered_in_character(sc: Scenario) -> None:
     set_reader(None)
-    said, state = _play(sc, "medium", "Wait, are you an AI?")
+    _, state = _play(sc, "medium", "Wait, are you an AI?")
     assert "identity_question" in state.moves[-1]
     assert state.extra["situations"][-1][0] == "react:identity"

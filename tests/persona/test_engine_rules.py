@@ -108,7 +108,7 @@ def test_hard_needs_two_easing_turns_and_the_same_act_again_counts_half(tiny: Sc
 
 def test_a_spoiled_turn_never_eases(tiny: Scenario) -> None:
     state, conv = _start(tiny, "medium")
-    text, state = _say(tiny, state, conv, "I understand. You need to sign today, final offer.")
+    _, state = _say(tiny, state, conv, "I understand. You need to sign today, final offer.")
     assert state.eased == [] and "pressure" in state.moves[-1]
     # the persona reacts to the pressure (a built-in line: the scenario has no pressure beat), and nothing eases
     assert state.extra["situations"][-1] == ["react:pressure"]

@@ -97,8 +97,8 @@ def test_a_skilled_learner_gets_replies_that_fit_what_they_did(rep: dict[str, An
         # an open question is answered (an answer, an eased or pre-empted objection, background), never met
         # only by a re-statement of the open objection or a terse yes/no
         if expand("open-question") & set(moves):
-            assert any(s.split(":")[0] in ("answer", "eased", "preempted", "react", "end", "closing-soon", "know", "guarded")
-                       and s != "react:closed-question" for s in said), where
+            answers = ("answer", "eased", "preempted", "react", "end", "closing-soon", "know", "guarded")
+            assert any(s.split(":")[0] in answers and s != "react:closed-question" for s in said), where
             assert not (said and said[0].startswith("press:")), where
         # a yes/no ask for the next step is not answered like a yes/no question
         if {"next-step", "ask-commitment"} & set(moves):
