@@ -1,11 +1,14 @@
 """The embedded persona engine: a deterministic, offline counterpart driven by the scenario's authored content.
 
-Each learner turn is classified into moves (``sparring.persona.moves``); the moves shift the hidden state
-(scaled by the difficulty); the open hidden objection is eased when the learner makes one of its easing moves
-often enough (``ease_hits`` per difficulty); the next objection surfaces, in authored order, once the previous
-one is settled and its ``raised_when`` holds; the rep ends on the scenario's failure or success conditions or
-at ``max_turns``. The reply is assembled from authored lines (reaction beat, eased line, objection line,
-pressing line, tell), never repeating a line within a rep.
+Each learner turn is read into utterance acts (``sparring.persona.listen``: the act model shared with the
+scorer, plus the scenario's custom moves and derived events); the acts shift the hidden state (scaled by the
+difficulty, repeats worth less on hard); the open hidden objection is eased when the learner's easing hits reach
+``ease_hits`` (``sparring.persona.easing``: strong moves count double); the next objection surfaces, in authored
+order, once the previous one is settled and its ``raised_when`` holds (at the latest a turn later); the rep ends
+on the scenario's failure or success conditions or at ``max_turns``. The reply responds to what the learner did,
+then may advance the persona's agenda (``sparring.persona.compose``), from authored lines, the scenario's
+knowledge and built-in human reactions, never repeating a line within a rep; what the learner proposed is
+remembered (``sparring.persona.memory``) so success lines restate their terms.
 
 The engine keeps no per-rep memory: everything lives in ``PersonaState`` (JSON-serialisable), so a rep can be
 stored after every turn and resumed in another process with identical results.
