@@ -12,8 +12,8 @@ from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaState
 from sparring.persona.embedded import EmbeddedPersonaEngine
+from sparring.persona.legacy import LegacyReading
 from sparring.persona.listen import set_reader
-from sparring.persona.moves import LegacyReading
 
 SCENARIO = """
 id: listen

@@ -79,7 +79,7 @@ def _model_reader(text: str, context: str) -> ActReading:
     try:
         from sparring.nlp.act_model import read_act
     except ImportError:  # the act model runtime is not installed yet: the legacy move classifier stands in
-        from sparring.persona.moves import legacy_reading
+        from sparring.persona.legacy import legacy_reading
 
         return legacy_reading(text, context)
     return read_act(text, context)
