@@ -102,7 +102,7 @@ def test_persona_stays_in_character_and_has_varied_lines(path: Path) -> None:
 
 def test_bad_scenario_names_the_field_and_line(tmp_path: Path) -> None:
     text = (SCENARIO_DIR / "cs-renewal-discount.yaml").read_text(encoding="utf-8")
-    bad = text.replace("    eased_by: [open-question, acknowledge, reflect, quantified-value]",
+    bad = text.replace("    eased_by: [open-question, acknowledge, reflect, quantified_value]",
                        "    eased_by: [open-question, flatters]", 1)
     assert bad != text
     p = tmp_path / "bad.yaml"
@@ -164,7 +164,7 @@ def test_every_semantic_problem_is_reported_with_its_line(tmp_path: Path) -> Non
     problems = validate_paths([p])
     fields = [pr.field for pr in problems]
     assert "difficulty.hard.extra_objections" in fields
-    assert "moves.quantified-value.deltas.openness" in fields and "moves.concession.deltas.openness" in fields
+    assert "moves.quantified_value.deltas.openness" in fields and "moves.concession.deltas.openness" in fields
     lines = bad.splitlines()
     for pr in problems:
         assert pr.file == str(p) and 1 <= pr.line <= len(lines)
