@@ -39,6 +39,8 @@ ANSWER_MIN_FIT = 0.2
 FIT_MARGIN = 0.03
 #: reactions after which the persona goes back to the scene (presses its open concern)
 RETURNS_TO_SCENE = frozenset({"react:identity", "react:injection", "react:small-talk", "react:off-topic"})
+#: acts that are the point of a turn that also gives advice: the persona answers them, not the advice
+PRIMARY_OVER_ADVICE = frozenset({"next_step_proposal", "next_step_accept", "commitment_ask", "tradeoff_offer"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
 LOW_TELL = 0.3
 HIGH_TELL = 0.7
@@ -175,6 +177,8 @@ def negative_reaction(plan: Plan) -> str | None:
         return "react:push-for-more"
     names = plan.turn.names
     for act, situation in NEGATIVE_REACTIONS:
+        if act == "advice" and names & PRIMARY_OVER_ADVICE:
+            continue  # "I'll send the summary by Wednesday; you could loop in the COO" proposes, not lectures
         if act in names:
             return situation
     return None

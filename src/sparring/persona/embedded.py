@@ -149,7 +149,7 @@ class EmbeddedPersonaEngine:
         """The concern before ``nxt`` was settled in an earlier turn: the persona brings up what is still on its
         mind now, whatever its mood (a learner who answers everything is never left waiting for a trust level)."""
         i = active.index(nxt)
-        return i > 0 and active[i - 1].id in before.eased and not nxt.raised_when.learner_move
+        return i > 0 and active[i - 1].id in before.eased
 
     @staticmethod
     def _relieved(state: PersonaState, steps: float) -> None:

@@ -10,7 +10,7 @@ names, and content move names are matched through ``sparring.content.vocabulary.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sparring.nlp.act_model import ActReading
 
 #: a learner turn longer than this many words talks over the counterpart
-MONOLOGUE_WORDS = 80
+MONOLOGUE_WORDS = 110
 #: a turn this short that asks nothing and gives nothing is low-effort play
 LOW_EFFORT_WORDS = 5
 #: acts that carry substance: a short turn with one of them is not low-effort
@@ -35,6 +35,11 @@ SUBSTANTIVE = frozenset({
 NEUTRAL = frozenset({"other", "small_talk", "acknowledge"})
 #: questions are never a repeat by themselves: asking again is how people follow up
 ASKING = frozenset({"question_open", "question_clarifying", "question_closed", "permission_ask"})
+#: constructive acts, and the negative acts a constructive line can be misread as (see ``_resolved``)
+CONSTRUCTIVE = frozenset({"reflect_simple", "reflect_complex", "summarise", "empathise", "acknowledge",
+                          "tradeoff_offer", "quantified_value", "question_open", "question_clarifying",
+                          "next_step_proposal", "next_step_accept"})
+SOFT_NEGATIVE = frozenset({"dismiss_need", "confront", "blame_label", "insult", "pressure", "advice"})
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -107,7 +112,7 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
     reading = _reader(text, context)
-    acts = frozenset(reading.acts)
+    acts = _resolved(frozenset(reading.acts), reading.probs)
     custom = _custom(text, scenario)
     derived: set[str] = set()
     n_words = len(words(text))
@@ -122,6 +127,19 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
         derived.add("repeated")
     return Turn(text=text, acts=acts, custom=custom, derived=frozenset(derived), numbers=tuple(reading.numbers),
                 subject=reading.subject, probs=dict(reading.probs))
+
+
+def _resolved(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
+    """A constructive line that carries a negation or a firm word is not an attack: a hostile act or advice is
+    dropped when the same line is more probably a constructive act (a reflection, a trade, value, an
+    acknowledgement, a question, a next step) — "So you'd want to keep working, and fit enough" reflects, it does
+    not label. A line whose hostile reading is the strongest keeps it."""
+    constructive = acts & CONSTRUCTIVE
+    if not constructive:
+        return acts
+    best = max(probs.get(a, 0.0) for a in constructive)
+    drop = {a for a in acts & SOFT_NEGATIVE if probs.get(a, 0.0) < best}
+    return acts - drop if drop else acts
 
 
 def _custom(text: str, scenario: Scenario) -> frozenset[str]:
