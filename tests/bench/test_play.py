@@ -94,3 +94,11 @@ def test_a_tiny_corpus_plays_through_the_engines_and_the_cli(
     assert main(["bench", "play", "--corpus", str(tmp_path), "--split", "all", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["reps"] == 3
     assert main(["bench", "play", "--corpus", str(tmp_path), "--split", "nope"]) == 1
+    replies = tmp_path / "exchanges.jsonl"
+    assert main(["bench", "play", "--corpus", str(tmp_path), "--replies", str(replies), "--json"]) == 0
+    records = [json.loads(line) for line in replies.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records][:1] == ["p1/a#1"]
+    first = records[0]
+    assert first["learner"] == skilled[0] and first["reply"] and first["prior"]  # the opening line came before
+    assert records[1]["prior"] == first["reply"]
+    assert {r["style"] for r in records} == {"skilled", "terse"}

@@ -29,3 +29,10 @@ def test_the_frozen_split_is_by_writer_and_covers_every_style() -> None:
     assert len(test) >= 0.2 * len(reps)
     assert {r.style for r in test} == set(STYLES)
     assert all(r.path.parent.name == r.writer for r in reps)
+
+
+def test_the_second_review_covers_the_whole_frozen_split() -> None:
+    from sparring.bench.verdict_review import review_agreement
+
+    result = review_agreement(CORPUS, CORPUS.parent / "play-review" / "r2")  # raises on any invalid file
+    assert result["reps"] == sum(r.split == "test" for r in load_play(CORPUS))

@@ -58,6 +58,15 @@ def test_problems_are_located(tmp_path: Path) -> None:
     with pytest.raises(CorpusError):
         load_corpus(tmp_path)
     assert main([str(f)]) == 1
+    assert main([str(tmp_path)]) == 1  # a folder: every *.jsonl in it
+    (tmp_path / "empty").mkdir()
+    assert main([str(tmp_path / "empty")]) == 1
+
+
+def test_the_checker_reads_a_whole_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert "w1.jsonl:" in out and "w5.jsonl:" in out
 
 
 def test_the_corpus_is_valid_and_big_enough() -> None:

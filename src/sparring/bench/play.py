@@ -12,6 +12,7 @@ lines, one per line.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -165,13 +166,22 @@ class RepResult:
     passed: bool
     overall: float
     verdicts: dict[str, str] = field(default_factory=dict)
+    #: every learner line with the counterpart's line before it and its reply (what reply reviewers judge)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
 
 
 def play_one(svc: Any, user: Any, rep: PlayRep) -> RepResult:
     """Play ``rep`` through the practice service ``svc`` as ``user``; the finished rep's outcome and scorecard."""
     record = svc.start_rep(user, rep.scenario, rep.difficulty)
-    for line in rep.lines:
-        if svc.submit_turn(record.id, line).ended:
+    prior = next((t.text for t in reversed(record.turns) if t.role != "learner"), "")
+    exchanges: list[dict[str, Any]] = []
+    for n, line in enumerate(rep.lines, 1):
+        result = svc.submit_turn(record.id, line)
+        reply = result.reply.text if result.reply is not None else ""
+        exchanges.append({"turn": n, "prior": prior, "learner": result.learner_turn.text, "reply": reply,
+                          "ended": result.ended, "outcome": result.outcome})
+        prior = reply or prior
+        if result.ended:
             break
     final = svc.get_rep(record.id)
     if not final.ended:
@@ -180,7 +190,8 @@ def play_one(svc: Any, user: Any, rep: PlayRep) -> RepResult:
     kinds = {c.id: c.kind for c in card.criteria}
     verdicts = {c.id: engine_verdict(kinds[c.id], c.verdict, bool(getattr(c, "hit", False)))
                 for c in card.criteria if c.id in rep.verdicts}
-    return RepResult(rep=rep, outcome=final.outcome, passed=card.passed, overall=card.overall, verdicts=verdicts)
+    return RepResult(rep=rep, outcome=final.outcome, passed=card.passed, overall=card.overall, verdicts=verdicts,
+                     exchanges=exchanges)
 
 
 def summarise(results: list[RepResult]) -> dict[str, Any]:
@@ -217,8 +228,20 @@ def summarise(results: list[RepResult]) -> dict[str, Any]:
     }
 
 
-def run_play(folder: Path, split: str = "train", progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Play every rep of ``split`` ('train', 'test' or 'all') on a throw-away SQLite database."""
+def exchange_records(results: list[RepResult]) -> list[dict[str, Any]]:
+    """One record per learner line played, with where it came from (what ``--replies`` writes)."""
+    out = []
+    for r in results:
+        for x in r.exchanges:
+            out.append({"id": f"{r.rep.path.parent.name}/{r.rep.path.stem}#{x['turn']}", "scenario": r.rep.scenario,
+                        "difficulty": r.rep.difficulty, "style": r.rep.style, "writer": r.rep.writer, **x})
+    return out
+
+
+def run_play(folder: Path, split: str = "train", progress: Callable[[str], None] | None = None,
+             replies: Path | None = None) -> dict[str, Any]:
+    """Play every rep of ``split`` ('train', 'test' or 'all') on a throw-away SQLite database. ``replies``: also
+    write every exchange (counterpart line before, learner line, reply) there as JSON Lines."""
     from sparring.services.accounts import Accounts
     from sparring.services.practice import PracticeService
     from sparring.store.db import Database
@@ -238,6 +261,11 @@ def run_play(folder: Path, split: str = "train", progress: Callable[[str], None]
         finally:
             db.dispose()
     out = summarise(results)
+    if replies is not None:
+        with replies.open("w", encoding="utf-8") as f:
+            for record in exchange_records(results):
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out["replies_file"] = str(replies)
     out["split"] = split
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out

@@ -124,11 +124,23 @@ def load_corpus(folder: Path) -> list[ActLine]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        print("usage: python -m sparring.nlp.act_corpus FILE.jsonl ...", file=sys.stderr)
+        print("usage: python -m sparring.nlp.act_corpus FILE.jsonl|FOLDER ...", file=sys.stderr)
         return 2
     status = 0
+    files: list[Path] = []
     for name in args:
-        lines, problems = read_file(Path(name))
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(path.glob("*.jsonl"))
+            if not found:
+                print(f"{path}: no *.jsonl files", file=sys.stderr)
+                status = 1
+            files.extend(found)
+        else:
+            files.append(path)
+    for path in files:
+        name = str(path)
+        lines, problems = read_file(path)
         for p in problems:
             print(p, file=sys.stderr)
         status = 1 if problems else status
