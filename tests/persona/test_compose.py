@@ -10,9 +10,9 @@ import pytest
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation
+from sparring.nlp.act_model import ActReading, Clause
 from sparring.persona.base import PersonaState
 from sparring.persona.embedded import EmbeddedPersonaEngine
-from sparring.persona.legacy import LegacyReading
 from sparring.persona.listen import set_reader
 
 SCENARIO = """
@@ -64,9 +64,12 @@ ACTS: dict[str, frozenset[str]] = {
 }
 
 
-def _reader(text: str, context: str) -> LegacyReading:
+def _reader(text: str, context: str) -> ActReading:
+    """The act reader double: the chosen acts of each line (probability 1), spoken as "we"."""
     nums = tuple(float(n) for n in ("110000", "126000") if n[:3] in text.replace(",", ""))
-    return LegacyReading(text=text, acts=ACTS.get(text, frozenset({"other"})), numbers=nums, subject="we")
+    acts = ACTS.get(text, frozenset({"other"}))
+    return ActReading(text=text, acts=acts, probs={a: 1.0 for a in acts},
+                      clauses=(Clause(text, "we", False, text.endswith("?")),), numbers=nums)
 
 
 @pytest.fixture(autouse=True)

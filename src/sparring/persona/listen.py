@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from sparring.nlp.act_model import ActReading
 
 #: a learner turn longer than this many words talks over the counterpart
-MONOLOGUE_WORDS = 110
+MONOLOGUE_WORDS = 80
+#: a long turn that lays out a trade or pulls together what was said is not talking over the other person
+LONG_BUT_LISTENING = frozenset({"tradeoff_offer", "summarise"})
 #: a turn this short that asks nothing and gives nothing is low-effort play
 LOW_EFFORT_WORDS = 5
 #: acts that carry substance: a short turn with one of them is not low-effort
@@ -81,12 +83,8 @@ Reader = Callable[[str, str], "ActReading"]
 
 
 def _model_reader(text: str, context: str) -> ActReading:
-    try:
-        from sparring.nlp.act_model import read_act
-    except ImportError:  # the act model runtime is not installed yet: the legacy move classifier stands in
-        from sparring.persona.legacy import legacy_reading
+    from sparring.nlp.act_model import read_act
 
-        return legacy_reading(text, context)
     return read_act(text, context)
 
 
@@ -116,7 +114,7 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     custom = _custom(text, scenario)
     derived: set[str] = set()
     n_words = len(words(text))
-    if n_words > MONOLOGUE_WORDS:
+    if n_words > MONOLOGUE_WORDS and not acts & LONG_BUT_LISTENING:
         derived.add("monologue")
     if n_words <= LOW_EFFORT_WORDS and not acts & SUBSTANTIVE and not reading.numbers and not custom:
         derived.add("low-effort")
