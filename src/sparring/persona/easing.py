@@ -17,7 +17,7 @@ from functools import lru_cache
 from sparring.content.scenario import Objection, Scenario
 from sparring.content.vocabulary import expand_all
 from sparring.persona.base import PersonaState
-from sparring.persona.listen import Turn
+from sparring.persona.listen import Turn, words
 from sparring.persona.moves import RELEVANT_QUESTION, is_follow_up, objection_text, relevance
 
 #: weight of a strong easing move (see the module docstring)
@@ -26,6 +26,9 @@ STRONG_WEIGHT = 2.0
 STRONG_ACTS = frozenset({"tradeoff_offer", "reflect_complex", "summarise"})
 #: an act that already eased this objection counts this much the next time
 REPEAT_WEIGHT = 0.5
+#: a turn shorter than this many words eases with this weight (terse play needs twice the turns)
+TERSE_WORDS = 6
+TERSE_WEIGHT = 0.5
 #: acts that only ask: they ease an objection only when the question is about it
 ASKING = frozenset({"question_open", "question_clarifying", "question_closed", "permission_ask"})
 #: a turn at least this close to a not-yet-raised objection, making one of its easing moves, answers it early
@@ -103,6 +106,8 @@ def ease_weight(objection: Objection, turn: Turn, scenario: Scenario, state: Per
     if easing <= ASKING and not about(objection, turn.text, scenario):
         return 0.0  # a question about something else is answered, and the objection stays
     weight = STRONG_WEIGHT if strong(easing, turn, scenario) else 1.0
+    if len(words(turn.text)) < TERSE_WORDS:
+        weight *= TERSE_WEIGHT  # "Fair enough." is half an answer
     used: dict[str, list[str]] = state.extra.setdefault("eased_with", {})
     before = set(used.get(objection.id, []))
     if easing <= before:
@@ -126,5 +131,6 @@ def preempted(active: list[Objection], state: PersonaState, turn: Turn, scenario
         return None
     o = best[1]
     easing = expand_all(o.eased_by) & turn.names
-    hits[o.id] = round(hits.get(o.id, 0.0) + (STRONG_WEIGHT if strong(easing, turn, scenario) else 1.0), 3)
+    weight = STRONG_WEIGHT if strong(easing, turn, scenario) else 1.0
+    hits[o.id] = round(hits.get(o.id, 0.0) + weight, 3)
     return o

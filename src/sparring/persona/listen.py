@@ -37,6 +37,14 @@ SUBSTANTIVE = frozenset({
 NEUTRAL = frozenset({"other", "small_talk", "acknowledge"})
 #: questions are never a repeat by themselves: asking again is how people follow up
 ASKING = frozenset({"question_open", "question_clarifying", "question_closed", "permission_ask"})
+#: acts the persona reads generously (see ``_generous``), from this probability on
+GENEROUS = frozenset({"question_open", "question_clarifying", "reflect_simple", "reflect_complex", "summarise",
+                      "empathise", "acknowledge", "tradeoff_offer", "quantified_value"})
+GENEROUS_BAR = 0.3
+#: ... in a turn of at least this many words (a terse line gets no benefit of the doubt)
+GENEROUS_MIN_WORDS = 8
+HOSTILE_ALL = frozenset({"insult", "blame_label", "confront", "dismiss_need", "pressure", "concession",
+                         "instruction_injection"})
 #: constructive acts, and the negative acts a constructive line can be misread as (see ``_resolved``)
 CONSTRUCTIVE = frozenset({"reflect_simple", "reflect_complex", "summarise", "empathise", "acknowledge",
                           "tradeoff_offer", "quantified_value", "question_open", "question_clarifying",
@@ -110,7 +118,10 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
     reading = _reader(text, context)
-    acts = _resolved(frozenset(reading.acts), reading.probs)
+    acts = frozenset(reading.acts)
+    if len(words(text)) >= GENEROUS_MIN_WORDS:
+        acts = _generous(acts, reading.probs)
+    acts = _resolved(acts, reading.probs)
     custom = _custom(text, scenario)
     derived: set[str] = set()
     n_words = len(words(text))
@@ -125,6 +136,14 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
         derived.add("repeated")
     return Turn(text=text, acts=acts, custom=custom, derived=frozenset(derived), numbers=tuple(reading.numbers),
                 subject=reading.subject, probs=dict(reading.probs))
+
+
+def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
+    """A listening or value act the model finds likely but under its threshold still counts for the persona,
+    unless the line reads as hostile: a person hears a clumsy reflection as a reflection."""
+    if acts & HOSTILE_ALL:
+        return acts
+    return acts | {a for a in GENEROUS if probs.get(a, 0.0) >= GENEROUS_BAR}
 
 
 def _resolved(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:

@@ -51,7 +51,7 @@ FAMILIES: dict[str, str] = {
 HOSTILE = frozenset({"insult", "blame_label", "confront", "dismiss_need", "pressure"})
 
 #: moves that spoil a turn: an objection is never eased in a turn that also makes one of them
-SPOILERS = frozenset({*HOSTILE, "monologue", "concession", "off_topic", "instruction_injection"})
+SPOILERS = frozenset({*HOSTILE, "monologue", "concession", "off_topic", "instruction_injection", "low-effort"})
 
 #: reaction situations for negative moves, most important first
 NEGATIVE_REACTIONS: tuple[tuple[str, str], ...] = (
