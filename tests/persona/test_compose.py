@@ -59,8 +59,9 @@ ACTS: dict[str, frozenset[str]] = {
     "At $110,000 you save $126,000 a year.": frozenset({"quantified_value"}),
     "If you sign for two years, we can start with the trial depots.": frozenset({"tradeoff_offer"}),
     "Let's meet Thursday with your CFO.": frozenset({"next_step_proposal"}),
-    "That makes sense.": frozenset({"acknowledge"}),
-    "Makes sense, I get it.": frozenset({"acknowledge"}),
+    "That makes sense, I can see why the price worries you.": frozenset({"acknowledge"}),
+    "I get it, that's a fair concern about the budget.": frozenset({"acknowledge"}),
+    "Fair enough.": frozenset({"acknowledge"}),
 }
 
 
@@ -132,7 +133,8 @@ def test_an_eased_concern_and_an_early_close_are_not_stitched_together(sc: Scena
 
 
 def test_hard_rewards_a_real_trade_or_own_numbers_not_the_same_act_again(sc: Scenario) -> None:
-    _, state = _play(sc, "hard", "That makes sense.", "Makes sense, I get it.")
+    _, state = _play(sc, "hard", "That makes sense, I can see why the price worries you.",
+                     "I get it, that's a fair concern about the budget.")
     assert state.eased == [] and state.extra["hits"]["price"] == 1.5  # the same act again counts half
     _, state = _play(sc, "hard", "At $110,000 you save $126,000 a year.")
     assert state.eased == ["price"]  # value in the buyer's own numbers settles it in one turn
@@ -141,8 +143,9 @@ def test_hard_rewards_a_real_trade_or_own_numbers_not_the_same_act_again(sc: Sce
 
 
 def test_success_lines_restate_the_learners_terms(sc: Scenario) -> None:
-    said, state = _play(sc, "easy", "That makes sense.", "If you sign for two years, we can start with the trial "
-                        "depots.", "Let's meet Thursday with your CFO.")
+    said, state = _play(sc, "easy", "That makes sense, I can see why the price worries you.",
+                        "If you sign for two years, we can start with the trial depots.",
+                        "Let's meet Thursday with your CFO.")
     assert state.outcome == "success"
     assert "Thursday" in said[-1] and "Friday" not in said[-1] and "30th" not in said[-1]
 
@@ -152,3 +155,11 @@ def test_through_the_real_reader_an_identity_question_is_answered_in_character(s
     _, state = _play(sc, "medium", "Wait, are you an AI?")
     assert "identity_question" in state.moves[-1]
     assert state.extra["situations"][-1][0] == "react:identity"
+
+
+def test_terse_low_effort_play_eases_nothing_and_wears_patience_down(sc: Scenario) -> None:
+    _, state = _play(sc, "medium", "Fair enough.", "Fair enough.", "Fair enough.")
+    assert state.eased == [] and all("low-effort" in m for m in state.moves)
+    drops = [0.6 - state.values["patience"]]
+    assert state.values["patience"] < 0.6 - 3 * 0.1  # each terse turn costs more than the one before
+    assert drops[0] > 0.3

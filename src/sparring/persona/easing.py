@@ -26,7 +26,8 @@ STRONG_WEIGHT = 2.0
 STRONG_ACTS = frozenset({"tradeoff_offer", "reflect_complex", "summarise"})
 #: an act that already eased this objection counts this much the next time
 REPEAT_WEIGHT = 0.5
-#: a turn shorter than this many words eases with this weight (terse play needs twice the turns)
+#: a turn shorter than this many words (other than a question) eases with this weight (terse play needs twice
+#: the turns)
 TERSE_WORDS = 6
 TERSE_WEIGHT = 0.5
 #: acts that only ask: they ease an objection only when the question is about it
@@ -106,7 +107,7 @@ def ease_weight(objection: Objection, turn: Turn, scenario: Scenario, state: Per
     if easing <= ASKING and not about(objection, turn.text, scenario):
         return 0.0  # a question about something else is answered, and the objection stays
     weight = STRONG_WEIGHT if strong(easing, turn, scenario) else 1.0
-    if len(words(turn.text)) < TERSE_WORDS:
+    if len(words(turn.text)) < TERSE_WORDS and not turn.asks:
         weight *= TERSE_WEIGHT  # "Fair enough." is half an answer
     used: dict[str, list[str]] = state.extra.setdefault("eased_with", {})
     before = set(used.get(objection.id, []))

@@ -38,9 +38,9 @@ NEUTRAL = frozenset({"other", "small_talk", "acknowledge"})
 #: questions are never a repeat by themselves: asking again is how people follow up
 ASKING = frozenset({"question_open", "question_clarifying", "question_closed", "permission_ask"})
 #: acts the persona reads generously (see ``_generous``), from this probability on
-GENEROUS = frozenset({"question_open", "question_clarifying", "reflect_simple", "reflect_complex", "summarise",
-                      "empathise", "acknowledge", "tradeoff_offer", "quantified_value"})
-GENEROUS_BAR = 0.3
+GENEROUS = frozenset({"question_open", "question_clarifying", "reflect_simple", "reflect_complex", "tradeoff_offer",
+                      "quantified_value"})
+GENEROUS_BAR = 0.35
 #: ... in a turn of at least this many words (a terse line gets no benefit of the doubt)
 GENEROUS_MIN_WORDS = 8
 HOSTILE_ALL = frozenset({"insult", "blame_label", "confront", "dismiss_need", "pressure", "concession",
