@@ -39,7 +39,7 @@ NEUTRAL = frozenset({"other", "small_talk", "acknowledge"})
 ASKING = frozenset({"question_open", "question_clarifying", "question_closed", "permission_ask"})
 #: acts the persona reads generously (see ``_generous``), from this probability on
 GENEROUS = frozenset({"question_open", "question_clarifying", "reflect_simple", "reflect_complex", "tradeoff_offer",
-                      "quantified_value"})
+                      "quantified_value", "next_step_proposal"})
 GENEROUS_BAR = 0.35
 #: ... in a turn of at least this many words (a terse line gets no benefit of the doubt)
 GENEROUS_MIN_WORDS = 8
