@@ -139,9 +139,10 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
 
 
 def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
-    """A listening or value act the model finds likely but under its threshold still counts for the persona,
-    unless the line reads as hostile: a person hears a clumsy reflection as a reflection."""
-    if acts & HOSTILE_ALL:
+    """A listening, value or next-step act the model finds likely but under its threshold still counts for the
+    persona, unless the line reads as hostile, small talk or off topic: a person hears a clumsy reflection as a
+    reflection."""
+    if acts & (HOSTILE_ALL | {"small_talk", "off_topic"}):
         return acts
     return acts | {a for a in GENEROUS if probs.get(a, 0.0) >= GENEROUS_BAR}
 
