@@ -48,7 +48,8 @@ HOSTILE_ALL = frozenset({"insult", "blame_label", "confront", "dismiss_need", "p
 #: constructive acts, and the negative acts a constructive line can be misread as (see ``_resolved``)
 CONSTRUCTIVE = frozenset({"reflect_simple", "reflect_complex", "summarise", "empathise", "acknowledge",
                           "tradeoff_offer", "quantified_value", "question_open", "question_clarifying",
-                          "next_step_proposal", "next_step_accept"})
+                          "next_step_proposal", "next_step_accept", "information", "describe_behaviour",
+                          "state_impact"})
 SOFT_NEGATIVE = frozenset({"dismiss_need", "confront", "blame_label", "insult", "pressure", "advice"})
 _WORD = re.compile(r"[a-z0-9']+")
 
