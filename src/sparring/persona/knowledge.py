@@ -38,7 +38,7 @@ from typing import Literal
 import numpy as np
 import yaml
 
-from sparring.content.scenario import KnowledgeEntry, Scenario
+from sparring.content.scenario import Condition, KnowledgeEntry, Scenario
 from sparring.nlp.embeddings import embed
 from sparring.persona.rules import Facts, holds
 
@@ -47,15 +47,21 @@ KnowledgeKind = Literal["share", "guarded", "unknown", "already_told"]
 #: no entry is matched below this cosine, however low its background
 MIN_SCORE = 0.45
 #: how far above its background a question must come to match an entry
-MARGIN = 0.08
+MARGIN = 0.05
 #: the background level of an entry: its k-th highest similarity to the background questions (k = this)
-BACKGROUND_RANK = 3
+BACKGROUND_RANK = 1
 #: the answer text counts a little less than the questions (``about``, ``also_answers``): a statement sits
 #: closer to any question on its topic than a question does, so it is scored lower by this much
 ANSWER_DISCOUNT = 0.05
+#: a persona line this close to an entry's answer tells that fact (``told_by``): chosen by reading every pair of
+#: library persona line and answer above 0.55 (docs/scoring-validity.md); from 0.70 up, each pair is the same fact
+TOLD_MIN = 0.70
 #: at most this many sentences of a turn are read (the questions first), each cut to this many words
 MAX_PARTS = 4
 MAX_PART_WORDS = 40
+
+#: scenario versions whose knowledge index is kept in memory (a few hundred KB at most)
+MAX_INDEXES = 64
 
 BACKGROUND_PATH = Path(__file__).parent / "data" / "knowledge_background.yaml"
 
@@ -109,6 +115,7 @@ class _Index:
     offsets: np.ndarray  # (T,) subtracted from the row's cosine (ANSWER_DISCOUNT on answer rows)
     matrix: np.ndarray  # (T, 384)
     bars: np.ndarray  # (E,) the score an entry needs
+    answers: np.ndarray  # (E, 384) each entry's answer
 
 
 _LOCK = threading.Lock()
@@ -127,6 +134,8 @@ def question_parts(question: str) -> list[str]:
     not on the acknowledgement. These are the strings ``match`` embeds (a caller that embedded them already
     makes the match free)."""
     sentences = [s.strip() for s in _SENTENCE_END.split(question.strip()) if s.strip()]
+    if len(sentences) == 1 and len(question.split()) <= MAX_PART_WORDS:
+        return [question]  # as given: the act reader embedded this very text, so its vector is cached
     asking = [s for s in sentences if s.endswith("?") or _INTERROGATIVE.match(s)]
     parts = asking or sentences
     return [" ".join(p.split()[:MAX_PART_WORDS]) for p in parts[:MAX_PARTS]]
@@ -187,7 +196,8 @@ def _build(entries: tuple[KnowledgeEntry, ...]) -> _Index:
     k = min(BACKGROUND_RANK, scores.shape[0])
     level = np.sort(scores, axis=0)[-k, :]
     bars = np.maximum(MIN_SCORE, level.astype(np.float64) + MARGIN)
-    return _Index(entries, owner_arr, offset_arr, matrix, bars)
+    answers = matrix[offset_arr == ANSWER_DISCOUNT]
+    return _Index(entries, owner_arr, offset_arr, matrix, bars, answers)
 
 
 def _entry_scores(sims: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
@@ -208,6 +218,8 @@ def _index(scenario: Scenario) -> _Index:
         if hit is None:
             hit = _build(tuple(scenario.knowledge))
             _indexes[key] = hit
+            while len(_indexes) > MAX_INDEXES:  # edited content makes new versions; forget the oldest
+                del _indexes[next(iter(_indexes))]
     return hit
 
 
@@ -237,6 +249,19 @@ def match(scenario: Scenario, question: str) -> list[tuple[KnowledgeEntry, float
     index, scores = found
     order = sorted(range(len(index.entries)), key=lambda i: (-float(scores[i]), i))
     return [(index.entries[i], round(float(scores[i]), 4)) for i in order]
+
+
+def told_by(scenario: Scenario, line: str) -> frozenset[str]:
+    """The knowledge entries a persona line has already told (an objection line, a background beat, an eased
+    line that says the same fact as an entry's answer), so a later question about them is answered as
+    ``already_told``, not as news. A line that is an entry's answer tells that entry."""
+    if not scenario.knowledge or not line.strip():
+        return frozenset()
+    index = _index(scenario)
+    exact = {e.id for e in index.entries if e.answer == line or e.answer in line}
+    sims = embed([line]) @ index.answers.T  # (1, E)
+    close = {index.entries[i].id for i in range(len(index.entries)) if sims[0, i] >= TOLD_MIN}
+    return frozenset(exact | close)
 
 
 def bar(scenario: Scenario, entry_id: str) -> float:
@@ -346,3 +371,36 @@ def answer(
         score = 0.0
     pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
     return KnowledgeAnswer(None, "unknown", _order(pool, seed), score)
+
+
+def _condition_words(cond: Condition, shift: float) -> str:
+    """A share_when condition in words, for a prompt ("your trust is at least 0.60 and ...")."""
+    parts = [f"your {k} is at least {v + shift:.2f}" for k, v in cond.state_above.items()]
+    parts += [f"your {k} is at most {v:.2f}" for k, v in cond.state_below.items()]
+    if cond.turn_at_least is not None:
+        parts.append(f"the learner has taken at least {cond.turn_at_least} turns")
+    if cond.after_objection is not None:
+        parts.append(f"your concern [{cond.after_objection}] has been eased")
+    if cond.objections_eased:
+        parts.append("all your concerns have been eased")
+    if cond.learner_move:
+        parts.append(f"the learner's last turn was one of: {', '.join(cond.learner_move)}")
+    parts += [f"the learner has made {m} at least {n} times" for m, n in cond.move_count_at_least.items()]
+    return " and ".join(parts)
+
+
+def knowledge_brief(scenario: Scenario, shift: float = 0.0) -> str:
+    """The knowledge section as prompt text for an LLM persona: what it knows, and when it will say it.
+    Empty when the scenario has no knowledge."""
+    if not scenario.knowledge:
+        return ""
+    rows = ["What you know, and when you say it (answer questions from this; never invent other facts: if asked "
+            "something not listed here or in your background, say you don't know, in your own words):"]
+    for e in scenario.knowledge:
+        row = f"- {e.about}: \"{e.answer}\""
+        if e.share_when != Condition():
+            held = e.guarded or scenario.guarded_lines or list(DEFAULT_GUARDED_LINES)
+            when = _condition_words(e.share_when, shift)
+            row += f" Only say this when {when}; until then deflect, e.g. \"{held[0]}\""
+        rows.append(row)
+    return "\n".join(rows)

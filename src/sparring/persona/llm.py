@@ -83,6 +83,11 @@ def build_instructions(scenario: Scenario, difficulty: Difficulty) -> str:
     if p.hidden_agenda:
         motives = "\n".join(f"- {h}" for h in p.hidden_agenda)
         lines.append("Your private motives (never state them outright):\n" + motives)
+    from sparring.persona.knowledge import knowledge_brief
+
+    known = knowledge_brief(scenario, profile.threshold_shift)
+    if known:
+        lines.append(known)
     lines.append(f"What the learner was told before this conversation (addressed to them): {scenario.brief.strip()}")
     if scenario.learner_role:
         lines.append(f"The learner plays: {scenario.learner_role}. You are never the learner's side.")
