@@ -202,7 +202,22 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
         state.ended, state.outcome, state.reason = True, "incomplete", "the persona ran out of lines"
         c.parts.append("I think we should leave it there for today.")
         c.situations.append("end:out-of-lines")
+    _remember_told(scenario, state, c)
     return c.parts, c.situations
+
+
+def _remember_told(scenario: Scenario, state: PersonaState, c: Composer) -> None:
+    """A fact the persona has just said in another line (an objection, an answer, a background beat) is told: a
+    later question about it gets a re-statement, not news."""
+    if not scenario.knowledge or state.ended:
+        return
+    from sparring.persona.knowledge import told_by
+
+    told: list[str] = state.extra.setdefault("told", [])
+    for line, situation in zip(c.parts, c.situations, strict=True):
+        if situation.startswith(("know:", "guarded:", "fallback", "neutral", "yes-no:")):
+            continue
+        told.extend(e for e in sorted(told_by(scenario, line)) if e not in told)
 
 
 def _respond_and_advance(c: Composer, plan: Plan) -> None:
