@@ -214,10 +214,21 @@ def _remember_told(scenario: Scenario, state: PersonaState, c: Composer) -> None
     from sparring.persona.knowledge import told_by
 
     told: list[str] = state.extra.setdefault("told", [])
+    facts = tuple(e.answer for e in scenario.knowledge)
     for line, situation in zip(c.parts, c.situations, strict=True):
         if situation.startswith(("know:", "guarded:", "fallback", "neutral", "yes-no:")):
             continue
-        told.extend(e for e in sorted(told_by(scenario, line)) if e not in told)
+        key = (scenario.id, facts, line)
+        if key not in _TOLD:  # authored lines recur across reps: each is compared with the facts once
+            if len(_TOLD) >= TOLD_MEMO:
+                _TOLD.clear()
+            _TOLD[key] = told_by(scenario, line)
+        told.extend(e for e in sorted(_TOLD[key]) if e not in told)
+
+
+#: which knowledge entries an authored line tells, per scenario facts and line (bounded memo)
+_TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
+TOLD_MEMO = 20_000
 
 
 def _respond_and_advance(c: Composer, plan: Plan) -> None:
