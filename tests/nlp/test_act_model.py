@@ -126,3 +126,52 @@ def test_head_file_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ActModelError, match="not a readable act head"):
         act_head.LinearHead.load(garbage, sha256=None)
     assert act_head.sha256_of(act_head.HEAD_PATH) == act_head.HEAD_SHA256
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.nlp.act_encoder import OnnxBackend
+    from sparring.nlp.act_model import backend
+
+    monkeypatch.delenv("SPARRING_ACT_MODEL", raising=False)
+    assert isinstance(backend(), OnnxBackend)  # the fine-tuned model is the default
+    linear = read_acts(["Are you a bot?"], ["Hello."], model="linear")[0]
+    assert linear.acts and set(linear.probs) == set(ACT_NAMES)
+    monkeypatch.setenv("SPARRING_ACT_MODEL", "bogus")
+    with pytest.raises(ActModelError, match="SPARRING_ACT_MODEL='bogus'"):
+        read_act("Hello.")
+
+
+def test_question_lines_leave_their_sentence_vector_cached() -> None:
+    from sparring.nlp.embeddings import get_embedder
+
+    emb = get_embedder()
+    emb.clear_cache()
+    question, statement = "What made you pick that supplier in the end?", "We shipped the fix on Monday."
+    readings = read_acts([question, statement], ["We went with another supplier.", "Is it fixed?"])
+    assert readings[0].has("question_open") and not readings[1].has("question_open", "question_closed")
+    cached = set(emb._cache)
+    assert question in cached and statement not in cached
+
+
+def test_answers_to_questions_are_not_read_as_questions() -> None:
+    readings = read_acts(["Yes, it went live last week.", "Around sixty percent of the clinics.",
+                          "What made you pick them in the end?"],
+                         ["Is it live yet?", "How many clinics switched it on?", "We went with another supplier?"])
+    asking = ("question_open", "question_closed", "question_clarifying")
+    assert not readings[0].has(*asking) and not readings[1].has(*asking)
+    assert readings[2].has(*asking)  # a question after a question is still a question
+    assert readings[0].acts and readings[1].acts
+
+
+def test_answer_gate_in_the_decision_rule() -> None:
+    from sparring.nlp.act_model import answer_rows
+    from sparring.nlp.clauses import clauses
+
+    n = len(ACT_NAMES)
+    probs = np.zeros((2, n), dtype=np.float32)
+    probs[:, ACT_NAMES.index("question_closed")] = 0.9
+    probs[:, ACT_NAMES.index("information")] = 0.3
+    gate = answer_rows([clauses("It is."), clauses("Is it?")], ["Is it live?", "Is it live?"])
+    assert gate.tolist() == [True, False]
+    acts = decide(probs, np.full(n, 0.5, dtype=np.float32), 0.0, gate)
+    assert acts == [frozenset({"information"}), frozenset({"question_closed"})]

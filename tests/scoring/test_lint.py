@@ -57,7 +57,7 @@ def test_vague_criteria_get_located_warnings(vague_path: Path) -> None:
     assert by_field["criteria[1].anchors.1"][0].startswith("12: ")
     assert "two levels share the same description" in text
     assert "only one example line" in text
-    assert "unknown tag(s) smalltalk" in text
+    assert "unknown act(s) smalltalk" in text
     assert "unknown placeholder(s) mood" in text
     assert "ratio between 0 and 1" in text
     assert "no rubric tests" in text

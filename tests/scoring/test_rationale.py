@@ -47,7 +47,7 @@ def test_a_missed_trade_cites_the_concession_given_without_one(scorer: EmbeddedS
     assert r.verdict == "missed"
     turn = r.evidence[0].turn
     assert "ten percent off" in conv.turns[turn].text
-    assert f"at turn {turn} you moved on price without asking for anything in return (cited)" in r.rationale
+    assert f"at turn {turn} you gave something away without asking for anything in return (cited)" in r.rationale
 
 
 def _metric(metric: str, target: dict[str, float], partly: dict[str, float] | None = None) -> Criterion:

@@ -31,4 +31,7 @@ def test_practise_a_rep_end_early_and_open_the_scorecard(world: World) -> None:
     card = c.get(f"/reps/{rep_id}/scorecard")
     assert card.status_code == 200
     assert 'class="criterion"' in card.text and "data-evidence=" in card.text
+    # outcome and score side by side, in plain words: no engine or metric keys, no similarity numbers
+    assert "what the rubric says" in card.text and "Outcome" in card.text
+    assert "engine embedded" not in card.text and "similarity" not in card.text and "talk_share" not in card.text
     assert world.practice.get_rep(rep_id).scorecard is not None

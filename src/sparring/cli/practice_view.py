@@ -40,9 +40,13 @@ def show_turn(console: Console, turn: Turn) -> None:
 def show_scorecard(console: Console, card: Scorecard, outcome: str) -> None:
     """The rep's outcome, then the same scorecard view as `sparring score`."""
     from sparring.cli.scorecard_view import show_scorecard as show_card
+    from sparring.scoring.explain import outcome_and_score
 
+    explained = outcome_and_score(outcome, card)
     console.print()
-    console.print(f"[bold]Outcome:[/bold] {outcome}")
+    console.print(f"[bold]Outcome[/bold] (what they decided): {explained.outcome}", highlight=False)
+    console.print(f"[bold]Score[/bold] (what the rubric says): {explained.score}", highlight=False)
+    console.print(explained.relation, highlight=False)
     show_card(card, console)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from sparring.scoring.explain import engine_label, metric_label, metric_value
 from sparring.scoring.scorecard import Scorecard
 
 VERDICT_STYLE = {"met": "green", "partly": "yellow", "missed": "red", "n/a": "dim", "HIT": "bold red", "clear": "green"}
@@ -19,7 +20,7 @@ def show_scorecard(card: Scorecard, out: Console | None = None) -> None:
     out = out or Console()
     verdict = "[green]passed[/green]" if card.passed else "[red]not passed[/red]"
     out.print(f"[bold]Score:[/bold] {card.overall:.0f}/100 ({verdict})")
-    out.print(f"[dim]rubric {card.rubric.id}@{card.rubric.version[:12]}, engine {card.engine}[/dim]")
+    out.print(f"[dim]rubric {card.rubric.id}@{card.rubric.version[:12]}, {engine_label(card.engine)}[/dim]")
     if card.blockers:
         out.print(f"[bold red]Rules broken:[/bold red] {', '.join(card.blockers)} — the rep fails whatever the total")
     wide = out.width >= 120
@@ -47,7 +48,8 @@ def show_scorecard(card: Scorecard, out: Console | None = None) -> None:
                 out.print(f"  • {c.id}: {c.rationale}", highlight=False)
     metrics = {k: v for k, v in card.metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     if metrics:
-        out.print("[bold]Metrics:[/bold] " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(metrics.items())))
+        out.print("[bold]Metrics:[/bold] " + ", ".join(f"{metric_label(k).lower()} {metric_value(k, v)}"
+                                                   for k, v in sorted(metrics.items())), highlight=False)
     fb = card.feedback
     for title, items in (("What landed", fb.landed), ("What missed", fb.missed)):
         if items:

@@ -75,8 +75,15 @@ class Criterion(_Strict):
     target: MetricTarget | None = None
     #: for ``metric``: the band that earns half credit (default: just outside ``target``, see docs/scoring.md)
     partly: MetricTarget | None = None
-    #: utterance tags that signal the behaviour (see docs/content-format.md for the tag list)
+    #: acts that show the behaviour on their own (``sparring.nlp.acts``): a line performing one is strong
+    #: evidence whatever its words; for a blocker, performing one (as the rule means it) breaks the rule
+    acts: list[str] = Field(default_factory=list)
+    #: acts that support the behaviour (a bonus when present, a small cost when absent); the older tag names are
+    #: accepted here as aliases (docs/content-format.md)
     signals: list[str] = Field(default_factory=list)
+    #: a conditional criterion: it applies only when the learner performs one of these acts, and is ``n/a``
+    #: (left out of the total) otherwise — e.g. permission before advice: ``applies_when: [advice]``
+    applies_when: list[str] = Field(default_factory=list)
     examples_positive: list[str] = Field(default_factory=list)
     examples_negative: list[str] = Field(default_factory=list)
     #: a stronger line the feedback can adapt when this criterion is the weakest
@@ -106,6 +113,20 @@ class Criterion(_Strict):
                 raise ValueError("target: a metric criterion needs a target band: {min: ..., max: ...}")
         elif self.metric or self.target or self.partly:
             raise ValueError(f"metric: metric/target only apply to metric criteria, not '{self.kind}'")
+        from sparring.nlp.act_aliases import KNOWN_SIGNALS, unknown_signals
+
+        bad_acts = unknown_signals(self.acts)
+        if bad_acts:
+            raise ValueError(f"acts: unknown act(s) {', '.join(bad_acts)} (known: {', '.join(sorted(KNOWN_SIGNALS))})")
+        if self.acts and self.kind == "metric":
+            raise ValueError("acts: a metric criterion is measured, not read from acts")
+        if self.applies_when:
+            if self.kind not in ("check", "scale"):
+                raise ValueError(f"applies_when: only check and scale criteria can be conditional, not '{self.kind}'")
+            bad = unknown_signals(self.applies_when)
+            if bad:
+                raise ValueError(f"applies_when: unknown act(s) {', '.join(bad)} (known: "
+                                 f"{', '.join(sorted(KNOWN_SIGNALS))})")
         return self
 
 

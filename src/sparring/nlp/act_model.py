@@ -9,24 +9,32 @@ persona engine, the scorer and the metrics.
     r.numbers         # (30.0,)
 
 ``context`` is the other person's previous line (empty for an opening line). ``read_acts`` reads many lines in one
-batched model call; both are thread-safe and deterministic, and the model is loaded once per process.
+call; both are thread-safe and deterministic, and the model is loaded once per process. A line read as a question
+also leaves its sentence vector in the shared embedding cache (``_embed_questions``).
 
-Backend: a linear head (``sparring.nlp.act_head``: per-act logistic regression on the frozen MiniLM vectors of
-the line and its context plus clause features), trained on the training split of ``corpus/acts`` only.
+Backend: the fine-tuned act encoder (``sparring.nlp.act_encoder``: MiniLM fine-tuned with a multi-label act head
+on the line/context pair plus clause features, ONNX, int8), trained by ``python -m sparring.nlp.train_acts``
+(docs/acts.md). There is no silent fallback: a missing or altered model file is an ``ActModelError``. The first
+backend, a linear head on frozen MiniLM vectors (``sparring.nlp.act_head``), stays shipped as the baseline the
+benchmark compares against; ``SPARRING_ACT_MODEL=linear`` selects it (benchmarks, diagnosis).
 
 **Decision rule** (how ``acts`` is built from ``probs``): every act at or over its own threshold (thresholds
 chosen by author-grouped cross-validation on the training split). ``other`` ("none of the above") is dropped when
 any real act is chosen. When no act reaches its threshold, the act closest to its threshold (highest
 probability / threshold) is taken if that ratio is at least the head's ``fallback_ratio`` (also chosen by
-cross-validation), else ``other``; so ``acts`` is never empty.
+cross-validation), else ``other``; so ``acts`` is never empty. **Answer gate:** a line that replies to a question
+(the context has a question clause) without asking one itself (no clause of the line is a question) gets no
+``question_open`` / ``question_closed`` / ``question_clarifying``; its ``probs`` are left as the model gave them.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -70,9 +78,25 @@ class ActReading:
         return next((c.subject for c in self.clauses if c.subject != "none"), "none")
 
 
-def decide(probs: np.ndarray, thresholds: np.ndarray, fallback_ratio: float) -> list[frozenset[str]]:
-    """The act sets of rows of probabilities (the decision rule in the module docstring)."""
+_ASKING = np.array([ACT_NAMES.index(n) for n in ("question_open", "question_closed", "question_clarifying")])
+
+
+def answer_rows(parsed: Sequence[tuple[Clause, ...]], contexts: Sequence[str]) -> np.ndarray:
+    """Rows that reply to a question without asking one: the context has a question clause and the line none.
+    The encoder reads the context's question into the line (answers to "Is it live?" came out as questions), so
+    ``decide`` gives such rows no question act (the answer gate, docs/acts.md)."""
+    return np.array([not any(c.question for c in cl) and bool(ctx.strip()) and any(c.question for c in clauses(ctx))
+                     for cl, ctx in zip(parsed, contexts, strict=True)], dtype=bool)
+
+
+def decide(probs: np.ndarray, thresholds: np.ndarray, fallback_ratio: float,
+           answers: np.ndarray | None = None) -> list[frozenset[str]]:
+    """The act sets of rows of probabilities (the decision rule in the module docstring); rows flagged in
+    ``answers`` (see ``answer_rows``) cannot carry a question act."""
     out: list[frozenset[str]] = []
+    if answers is not None and answers.any():
+        probs = probs.copy()
+        probs[np.ix_(answers, _ASKING)] = 0.0
     ratio = probs / np.clip(thresholds, 1e-6, None)
     for row, r in zip(probs, ratio, strict=True):
         chosen = {ACT_NAMES[j] for j in np.flatnonzero(row >= thresholds)}
@@ -95,6 +119,8 @@ class _LinearBackend:
 
         self.head = LinearHead.load()
         self.embedder = get_embedder()
+        self.thresholds = self.head.thresholds
+        self.fallback_ratio = self.head.fallback_ratio
 
     def probabilities(self, texts: Sequence[str], contexts: Sequence[str],
                       parsed: Sequence[tuple[Clause, ...]]) -> np.ndarray:
@@ -103,32 +129,42 @@ class _LinearBackend:
         rules = np.vstack([clause_features(t, c, p) for t, c, p in zip(texts, contexts, parsed, strict=True)])
         return self.head.probabilities(features(vecs[:n], vecs[n:], rules))
 
-    @property
-    def thresholds(self) -> np.ndarray:
-        return self.head.thresholds
 
-    @property
-    def fallback_ratio(self) -> float:
-        return self.head.fallback_ratio
+class Backend(Protocol):
+    thresholds: np.ndarray
+    fallback_ratio: float
+
+    def probabilities(self, texts: Sequence[str], contexts: Sequence[str],
+                      parsed: Sequence[tuple[Clause, ...]]) -> np.ndarray: ...
 
 
+BACKENDS = ("onnx", "linear")
 _LOAD_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _cached_backend() -> _LinearBackend:
-    return _LinearBackend()
+@lru_cache(maxsize=2)
+def _cached_backend(name: str) -> Backend:
+    if name == "linear":
+        return _LinearBackend()
+    from sparring.nlp.act_encoder import OnnxBackend
+
+    return OnnxBackend()
 
 
-def backend() -> _LinearBackend:
-    """The loaded model (once per process; ActModelError when its file is missing or not the pinned one)."""
+def backend(name: str | None = None) -> Backend:
+    """The loaded model (once per process; ActModelError when its file is missing or not the pinned one).
+    ``name``: "onnx" (the default) or "linear"; None reads ``SPARRING_ACT_MODEL``."""
+    chosen = name or os.environ.get("SPARRING_ACT_MODEL", "").strip() or "onnx"
+    if chosen not in BACKENDS:
+        raise ActModelError(f"SPARRING_ACT_MODEL={chosen!r}: use one of {', '.join(BACKENDS)}")
     with _LOAD_LOCK:
-        return _cached_backend()
+        return _cached_backend(chosen)
 
 
-def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None) -> list[ActReading]:
+def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
+              model: str | None = None) -> list[ActReading]:
     """Read many lines at once (one batched model call). ``contexts[i]`` is the other person's line before
-    ``texts[i]`` ("" for none)."""
+    ``texts[i]`` ("" for none). ``model`` picks a backend by name (see ``backend``)."""
     if isinstance(texts, str):
         raise TypeError("read_acts takes a sequence of lines; use read_act for one line")
     texts = [t if isinstance(t, str) else _not_text(t) for t in texts]
@@ -139,15 +175,32 @@ def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None) -> li
     contexts = [c if isinstance(c, str) else _not_text(c) for c in contexts]
     if not texts:
         return []
-    model = backend()
+    chosen = backend(model)
     parsed = [clauses(t) for t in texts]
-    probs = model.probabilities(texts, contexts, parsed)
-    acts = decide(probs, model.thresholds, model.fallback_ratio)
+    probs = chosen.probabilities(texts, contexts, parsed)
+    acts = decide(probs, chosen.thresholds, chosen.fallback_ratio, answer_rows(parsed, contexts))
+    _embed_questions(texts, acts)
     return [
         ActReading(text=t, acts=a, probs=dict(zip(ACT_NAMES, (float(v) for v in row), strict=True)),
                    clauses=cl, numbers=numbers(t))
         for t, a, row, cl in zip(texts, acts, probs, parsed, strict=True)
     ]
+
+
+_QUESTION_ACTS = frozenset({"question_open", "question_closed", "question_clarifying", "permission_ask",
+                            "identity_question"})
+
+
+def _embed_questions(texts: Sequence[str], acts: Sequence[frozenset[str]]) -> None:
+    """Leave the sentence vector (``sparring.nlp.embeddings``) of every line read as a question in the shared
+    embedding cache: the persona's knowledge lookup matches exactly that text next, and reuses the vector instead
+    of a second model call on the reply path (the linear head embedded every line anyway; the ONNX encoder does
+    not). Other lines are not embedded here: it would cost ~5 ms a line nobody asked for."""
+    questions = [t for t, a in zip(texts, acts, strict=True) if a & _QUESTION_ACTS]
+    if questions:
+        from sparring.nlp.embeddings import embed
+
+        embed(questions)
 
 
 def read_act(text: str, context: str = "") -> ActReading:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sparring.nlp.act_corpus import ActLine, load_corpus
-from sparring.nlp.act_head import CLAUSE_FEATURES, HEAD_PATH, LinearHead, clause_features, features
+from sparring.nlp.act_head import CLAUSE_FEATURES, HEAD_PATH, LinearHead, clause_features, features, sha256_of
 from sparring.nlp.acts import ACT_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -139,16 +139,172 @@ def train_head(folder: Path = CORPUS, out: Path = HEAD_PATH, log: Callable[[str]
     return sha
 
 
+# ------------------------------------------------------------------------------ the fine-tuned model (M2)
+
+BUILD = ROOT / "build" / "act-model"
+FOLDS = {"fold-a": ("w1", "w2"), "fold-b": ("w3", "w4")}  # held-out authors of each CV fold
+ANNOMI_TRAIN_ROWS = 600
+#: the int8 model is shipped only if at least this share of train-split verdicts (line, act) agree with fp32
+QUANT_AGREEMENT = 0.995
+
+
+def corpus_rows(lines: Sequence[ActLine]):
+    from sparring.nlp.act_finetune import Rows
+
+    y = targets(lines).astype(np.float32)
+    return Rows([line.text for line in lines], [line.context for line in lines], y, np.ones_like(y),
+                np.ones(len(lines), dtype=np.float32))
+
+
+def annomi_rows():
+    """AnnoMI's training transcripts (never the held-out ones): a fixed subset of ``ANNOMI_TRAIN_ROWS``
+    utterances (ordered by a hash of transcript and text), weighted ``ANNOMI_WEIGHT``."""
+    import hashlib
+
+    from sparring.nlp.act_annomi import load_annomi
+    from sparring.nlp.act_finetune import ANNOMI_WEIGHT, Rows
+
+    lines = [a for a in load_annomi() if not a.held_out]
+    lines.sort(key=lambda a: hashlib.sha256(f"{a.transcript}|{a.text}".encode()).hexdigest())
+    lines = lines[:ANNOMI_TRAIN_ROWS]
+    return Rows([a.text for a in lines], [a.context for a in lines], np.vstack([a.labels for a in lines]),
+                np.vstack([a.mask for a in lines]), np.full(len(lines), ANNOMI_WEIGHT, dtype=np.float32))
+
+
+def _lines(folder: Path, smoke: bool) -> list[ActLine]:
+    lines = training_lines(folder)
+    return lines[::50] if smoke else lines
+
+
+def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False) -> None:
+    """Train one part: a CV fold (saves out-of-fold probabilities) or the final model (saves fp32 ONNX)."""
+    from sparring.nlp.act_finetune import EPOCHS, Rows, export_onnx, predict, train
+
+    lines = _lines(folder, smoke)
+    epochs = 1 if smoke else EPOCHS
+    log_path = build / f"{part}.log"
+    build.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        with log_path.open("a", encoding="utf-8") as f:
+            f.write(msg + "\n")
+
+    started = time.perf_counter()
+    extra = annomi_rows()
+    if smoke:
+        extra = extra.take(range(40))
+    if part == "final":
+        net = train(Rows.join([corpus_rows(lines), extra]), log=log, epochs=epochs)
+        export_onnx(net, build / "acts-fp32.onnx")
+    else:
+        held = FOLDS[part]
+        inside = [line for line in lines if line.author not in held]
+        outside = [line for line in lines if line.author in held]
+        net = train(Rows.join([corpus_rows(inside), extra]), log=log, epochs=epochs)
+        probs = predict(net, [line.text for line in outside], [line.context for line in outside])
+        np.savez(build / f"{part}.npz", ids=np.array([line.id for line in outside]), probs=probs)
+    log(f"{part} done in {time.perf_counter() - started:.0f} s")
+
+
+def _onnx_probs(path: Path, lines: Sequence[ActLine]) -> np.ndarray:
+    from sparring.nlp.act_encoder import OnnxBackend
+    from sparring.nlp.clauses import clauses
+
+    backend = OnnxBackend(path, meta_path=None, verify=False)
+    texts, contexts = [line.text for line in lines], [line.context for line in lines]
+    return backend.probabilities(texts, contexts, [clauses(t) for t in texts])
+
+
+def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = print,
+           smoke: bool = False) -> tuple[str, str]:
+    """Thresholds from the folds' out-of-fold probabilities, the quantisation check, and the shipped files
+    (written into ``build`` instead when ``smoke``)."""
+    import json
+    import shutil
+
+    from sparring.nlp import act_encoder
+    from sparring.nlp.act_finetune import quantise
+    from sparring.nlp.act_model import decide
+
+    onnx_out = build / "acts.onnx" if smoke else act_encoder.ONNX_PATH
+    meta_out = build / "acts-onnx.json" if smoke else act_encoder.META_PATH
+    lines = _lines(folder, smoke)
+    by_id = {line.id: i for i, line in enumerate(lines)}
+    y = targets(lines)
+    oof = np.full(y.shape, np.nan, dtype=np.float32)
+    for part in FOLDS:
+        with np.load(build / f"{part}.npz") as data:
+            for line_id, row in zip(data["ids"], data["probs"], strict=True):
+                oof[by_id[str(line_id)]] = row
+    if np.isnan(oof).any():
+        raise RuntimeError("the folds do not cover every training line")
+    thresholds = best_thresholds(y, oof)
+    fallback = max(FALLBACK_GRID, key=lambda r: (macro_f1(y, decide(oof, thresholds, r)), -r))
+    cv = macro_f1(y, decide(oof, thresholds, fallback))
+    log(f"author-grouped 2-fold CV on w1-w4: macro-F1 {cv:.3f} (thresholds tuned on the same out-of-fold "
+        f"probabilities); fallback ratio {fallback}")
+    fp32, int8 = build / "acts-fp32.onnx", build / "acts-int8.onnx"
+    quantise(fp32, int8)
+    p32, p8 = _onnx_probs(fp32, lines), _onnx_probs(int8, lines)
+    agree = float(((p32 >= thresholds) == (p8 >= thresholds)).mean())
+    same_sets = float(np.mean([a == b for a, b in zip(decide(p32, thresholds, fallback),
+                                                       decide(p8, thresholds, fallback), strict=True)]))
+    use_int8 = agree >= QUANT_AGREEMENT
+    log(f"int8 vs fp32 on the train split: {agree:.4f} of (line, act) verdicts agree, {same_sets:.4f} of act "
+        f"sets identical; shipping {'int8' if use_int8 else 'fp32'} "
+        f"({(int8 if use_int8 else fp32).stat().st_size / 1e6:.1f} MB)")
+    shutil.copyfile(int8 if use_int8 else fp32, onnx_out)
+    meta = {"acts": list(ACT_NAMES), "thresholds": [round(float(t), 4) for t in thresholds],
+            "fallback_ratio": float(fallback), "quantised": use_int8, "cv_macro_f1": round(cv, 4),
+            "int8_verdict_agreement": round(agree, 4), "int8_set_agreement": round(same_sets, 4)}
+    meta_out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    onnx_sha, meta_sha = sha256_of(onnx_out), sha256_of(meta_out)
+    log(f"wrote {onnx_out} and {meta_out}; pin ONNX_SHA256 = \"{onnx_sha}\" and META_SHA256 = \"{meta_sha}\" "
+        "in sparring/nlp/act_encoder.py")
+    return onnx_sha, meta_sha
+
+
+def train_full(build: Path = BUILD, folder: Path = CORPUS, parallel: bool = True, smoke: bool = False) -> None:
+    """Every part (two CV folds and the final model, as parallel one-thread processes) and then ``finish``."""
+    import subprocess
+
+    started = time.perf_counter()
+    build.mkdir(parents=True, exist_ok=True)
+    for stale in build.glob("*"):
+        stale.unlink()
+    cmd = [sys.executable, "-m", "sparring.nlp.train_acts", "--build", str(build), "--corpus", str(folder),
+           *(["--smoke"] if smoke else []), "--part"]
+    parts = [*FOLDS, "final"]
+    if parallel:
+        procs = [subprocess.Popen([*cmd, part]) for part in parts]
+        codes = [p.wait() for p in procs]
+    else:
+        codes = [subprocess.call([*cmd, part]) for part in parts]
+    if any(codes):
+        raise RuntimeError(f"a training part failed (exit codes {codes}); see {build}/*.log")
+    finish(build, folder, smoke=smoke)
+    print(f"trained in {time.perf_counter() - started:.0f} s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--head-only", action="store_true", help="train the linear head on frozen vectors")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--out", type=Path, default=HEAD_PATH)
+    parser.add_argument("--out", type=Path, default=HEAD_PATH, help="where --head-only writes the head")
+    parser.add_argument("--build", type=Path, default=BUILD, help="working folder of the fine-tuning run")
+    parser.add_argument("--part", choices=[*FOLDS, "final"], help="(internal) train one part only")
+    parser.add_argument("--finish", action="store_true", help="(internal) only combine the parts in --build")
+    parser.add_argument("--sequential", action="store_true", help="train the parts one after another")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (every 50th line, 1 epoch) into --build")
     args = parser.parse_args(argv)
-    if not args.head_only:
-        print("the fine-tuned model is not available yet; use --head-only", file=sys.stderr)
-        return 2
-    train_head(args.corpus, args.out)
+    if args.head_only:
+        train_head(args.corpus, args.out)
+    elif args.part:
+        run_part(args.part, args.build, args.corpus, smoke=args.smoke)
+    elif args.finish:
+        finish(args.build, args.corpus, smoke=args.smoke)
+    else:
+        train_full(args.build, args.corpus, parallel=not args.sequential, smoke=args.smoke)
     return 0
 
 

@@ -5,20 +5,23 @@ How each criterion kind is judged (docs/decisions.md §7 records why):
 - ``check`` / ``scale``: every learner turn is cut into sentences and, for long sentences, their clauses
   (``sparring.scoring.segments``). Each segment gets a *strength*: its cosine similarity to the criterion's
   positive example lines (few-shot), with the name, description, ``met_when`` and top anchors as a weaker
-  prototype; plus a bonus when it carries one of the criterion's ``signals`` (utterance tags; the question kind is
-  read per clause) and a small cost when it does not (more for a bare clause); minus a penalty when it sits closer
-  to a negative example — the rubric's blocker lines count as negatives of every other criterion — or has the
-  wrong form (a statement, for a criterion whose examples are questions, is capped below partly).
+  prototype, lowered by the criterion's background calibration (``scoring/calibration.py``: similarity alone
+  must beat what lines of other behaviours reach); a segment that *performs* one of the criterion's ``signals``
+  (acts of ``sparring.nlp.acts``, read by the act model per sentence and clause with speaker, subject and
+  polarity applied, ``scoring/act_reading.py``) is strong on that alone, one that does not pays a small cost
+  (more for a bare clause); minus a penalty when it sits closer to one of the criterion's own negative examples,
+  or has the wrong form (a statement, for a criterion whose examples are questions, is capped below partly).
+  A criterion with ``applies_when`` acts is ``n/a`` (and says so) when the learner never performed any of them.
   A check is met when a segment is strong, partly when the best is moderate or a strong one is contradicted by a
   whole sentence that reads like one of the criterion's own negative examples (missed if the best is not
   strong); a scale maps the best strength, the number of strong turns and any counter-evidence onto 1..5.
 - ``metric``: the conversation metric (``sparring.scoring.metrics``) against its target band (met inside, partly
   just outside); ``n/a`` when the metric is not available (timed metrics on an untimed transcript), never an
   invented number.
-- ``blocker``: judged first, on whole sentences: very close to the blocker's example lines (or close and tagged
-  with its signals, or naming a percentage above the "above N%" the rule states), not negated in the clause that
-  carries the match ("I can't do thirty percent" is no hit), and not closer to the blocker's negative examples.
-  A hit fails the rep whatever the total, and the sentence earns no credit for any other criterion.
+- ``blocker``: judged first, on whole sentences (``scoring/blockers.py``): the rule's act performed as the rule
+  means it (speaker, subject, polarity; a percentage rule counts only numbers the speaker offers), or a line very
+  like the rule's examples and not negated. A hit fails the rep whatever the total, and the sentence earns no
+  credit for any other criterion. The rule's example lines are not negatives of other criteria.
 
 Every met/partly/missed verdict cites turn indexes with quotes that are exact substrings of the turn text.
 The overall is the weighted mean over non-blocker criteria that apply (a scale level L counts (L-1)/4).
@@ -28,7 +31,6 @@ Long calls embed a bounded number of words (``EMBED_WORD_BUDGET``) so a 400-turn
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,127 +40,40 @@ import numpy as np
 
 from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Conversation, Turn
+from sparring.nlp.act_aliases import resolve_acts
 from sparring.nlp.embeddings import DIM
+from sparring.scoring.act_reading import (
+    LEGACY_ACTS,
+    Reader,
+    active_reader,
+    effective_acts,
+    legacy_read_acts,
+    with_turn_tags,
+)
+from sparring.scoring.calibration import background_level, similarity_offset
 from sparring.scoring.feedback import build_feedback
-from sparring.scoring.lexicon import OPEN_IMPERATIVE
 from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.ordering import order_limit
-from sparring.scoring.prototypes import Prototypes, prototypes
-from sparring.scoring.rationale import blocker_hit, blocker_kept, check_rationale, needed_turn, scale_rationale
+from sparring.scoring.prototypes import prototypes
+from sparring.scoring.rationale import ACT_NOUNS, check_rationale, needed_turn, scale_rationale
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
     EMBED_WORD_BUDGET,
     Segment,
     embedding_texts,
-    percent_threshold,
-    percentages,
     quote_of,
 )
 from sparring.scoring.sentence_vectors import conversation_segments, turn_vectors, with_empty_turns
+from sparring.scoring.strength import (
+    ACT_SURE,
+    MODERATE,
+    NEGATIVE,
+    STRONG,
+    SegmentScore,
+    score_segments,
+)
 
 ENGINE_NAME = "embedded"
-#: strength at which a segment shows the behaviour clearly (met) / somewhat (partly)
-STRONG = 0.52
-MODERATE = 0.47
-#: similarity to a blocker's example lines that counts as a hit on its own / with a matching tag
-BLOCK_ALONE = 0.64
-BLOCK_WITH_SIGNAL = 0.5
-#: a learner line this close to a negative example, and closer to it than to any positive, is counter-evidence
-NEGATIVE = 0.6
-SIGNAL_BONUS = 0.15
-SIGNAL_MISSING = 0.08
-FORM_MISMATCH = 0.1
-CLAUSE_UNTAGGED = 0.06
-
-_NOT_NEGATION = re.compile(
-    r"\b(?:no (?:problem|worries|doubt|question|big deal)|not a problem|don't worry|never mind|no-brainer)\b", re.I
-)
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|can't|cannot|can not|won't|wouldn't|couldn't|isn't|aren't|don't|unable)\b",
-    re.I,
-)
-
-
-@dataclass
-class SegmentScore:
-    segment: Segment
-    strength: float
-    positive: float  # best similarity to a positive example (or description when there is none)
-    negative: float  # best similarity to a negative example, own or a blocker's (0 when there is none)
-    tagged: bool
-    closest_positive: str | None = None
-    closest_negative: str | None = None
-    #: the closest negative is one of the criterion's own (not a blocker line): it can count as counter-evidence
-    own_negative: bool = False
-    #: the first of the criterion's signal tags the segment carries (what the learner did), if any
-    signal: str | None = None
-
-    @property
-    def turn(self) -> int:
-        return self.segment.turn
-
-
-def score_segments(
-    c: Criterion,
-    segments: Sequence[Segment],
-    vectors: np.ndarray,
-    segment_tags: Sequence[frozenset[str]],
-    proto: Prototypes,
-) -> list[SegmentScore]:
-    """The per-segment strength of a check/scale/blocker criterion (see the module docstring)."""
-    if not segments:
-        return []
-    desc_sim = (vectors @ proto.description.T).max(axis=1)
-    if len(proto.positive):
-        pos_all = vectors @ proto.positive.T
-        pos_sim, pos_arg = pos_all.max(axis=1), pos_all.argmax(axis=1)
-    else:
-        pos_sim, pos_arg = desc_sim + 0.12, np.zeros(len(segments), dtype=int)
-    if len(proto.negative):
-        neg_all = vectors @ proto.negative.T
-        neg_sim, neg_arg = neg_all.max(axis=1), neg_all.argmax(axis=1)
-    else:
-        neg_sim, neg_arg = np.zeros(len(segments)), np.zeros(len(segments), dtype=int)
-    n = len(segments)
-    pos, neg, dsc = np.round(pos_sim, 3), np.round(neg_sim, 3), np.round(desc_sim, 3)
-    signals = set(c.signals)
-    tagged = np.array([bool(signals & t) for t in segment_tags] if signals else [False] * n, dtype=bool)
-    asks = np.array([seg.question or bool(OPEN_IMPERATIVE.match(seg.text)) for seg in segments], dtype=bool)
-    # the description is a weaker prototype: it reads like a definition, not like a spoken line
-    strength = np.maximum(pos, dsc + (0.1 if not len(proto.positive) else 0.0))
-    if signals:
-        strength = strength + np.where(tagged, SIGNAL_BONUS, -SIGNAL_MISSING)
-        # a clause cut from a longer sentence is weaker evidence on its own: without the tag it needs more
-        clause = np.array([seg.clause for seg in segments], dtype=bool)
-        strength = strength - np.where(clause & ~tagged, CLAUSE_UNTAGGED, 0.0)
-    strength = strength - 0.6 * np.clip(neg - pos, 0.0, None)
-    # the form of the behaviour: a criterion whose examples are all questions is not shown by a statement
-    if proto.question_share >= 0.6:
-        strength = strength - np.where(asks, 0.0, FORM_MISMATCH)
-        if proto.question_share >= 0.75:  # a questioning behaviour is never shown by a statement
-            strength = np.where(asks, strength, np.minimum(strength, MODERATE - 0.05))
-    elif proto.question_share <= 0.2:
-        strength = strength - np.where(asks, FORM_MISMATCH / 2, 0.0)
-    strengths = np.round(strength, 3).tolist()
-    pos_l, neg_l, tagged_l = pos.tolist(), neg.tolist(), tagged.tolist()
-    pos_arg_l, neg_arg_l = pos_arg.tolist(), neg_arg.tolist()
-    plines, nlines, own = proto.positive_lines, proto.negative_lines, proto.own_negatives
-    return [
-        SegmentScore(
-            seg,
-            strengths[i],
-            pos_l[i],
-            neg_l[i],
-            tagged_l[i],
-            plines[pos_arg_l[i]] if plines else None,
-            nlines[neg_arg_l[i]] if nlines else None,
-            neg_arg_l[i] < own,
-            next((t for t in c.signals if t in segment_tags[i]), None) if tagged_l[i] else None,
-        )
-        for i, seg in enumerate(segments)
-    ]
-
-
 # ---------------------------------------------------------------------------------------------- scorer
 @dataclass
 class ScoringContext:
@@ -169,11 +84,15 @@ class ScoringContext:
     metrics: dict[str, Any]
     segments: list[Segment]
     vectors: np.ndarray
-    #: per segment: its turn's tags plus the question kind of the segment's own sentence or clause
-    segment_tags: list[frozenset[str]] = field(default_factory=list)
+    #: per segment: its act reading (``sparring.nlp.act_model.ActReading``) and the acts a criterion may count
+    readings: list[Any] = field(default_factory=list)
+    segment_acts: list[frozenset[str]] = field(default_factory=list)
+    #: per turn: the acts its whole sentences perform (empty for turns of other roles)
+    turn_acts: list[frozenset[str]] = field(default_factory=list)
+    #: per segment: the effective acts read with probability at least ``ACT_SURE``
+    sure_acts: list[frozenset[str]] = field(default_factory=list)
+    rubric: Rubric | None = None
     per_criterion: dict[str, list[SegmentScore]] = field(default_factory=dict)
-    #: the example lines of the rubric's blockers (negative evidence for every other criterion)
-    rule_lines: list[str] = field(default_factory=list)
     #: (turn, start, end) of sentences that broke a rule: never positive evidence for another criterion
     broken: list[tuple[int, int, int]] = field(default_factory=list)
     #: per blocker id: the (turn, start, end) of the sentences that hit it
@@ -181,6 +100,7 @@ class ScoringContext:
     #: missed criteria whose evidence is merely the nearest line (no attempt, no turn where it was needed)
     nearest_only: set[str] = field(default_factory=set)
 
+    _by_span: dict[tuple[int, int, int], int] = field(default_factory=dict, repr=False)
     #: ``broken`` by turn: (length of ``broken`` it was built from, turn -> (sorted starts, running max of ends))
     _broken_index: tuple[int, dict[int, tuple[list[int], list[int]]]] = field(default=(0, {}), repr=False)
 
@@ -210,6 +130,16 @@ class ScoringContext:
 
     def turn(self, index: int) -> Turn:
         return self.conversation.turns[index]
+
+    def reading(self, seg: Segment) -> Any:
+        """The act reading of ``seg`` (one of ``segments``)."""
+        if len(self._by_span) != len(self.segments):
+            self._by_span = {(s.turn, s.start, s.end): i for i, s in enumerate(self.segments)}
+        return self.readings[self._by_span[(seg.turn, seg.start, seg.end)]]
+
+    def learner_did(self, acts: frozenset[str]) -> bool:
+        """Whether any learner sentence or clause performs one of ``acts`` (as the act model or the rules read it)."""
+        return any(a & acts for a in self.segment_acts) or any(a & acts for a in self.sure_acts)
 
     def evidence(self, s: SegmentScore) -> Evidence:
         turn = self.turn(s.segment.turn)
@@ -250,7 +180,7 @@ def _missed_evidence(
     behaviour was needed (when the tags show one), else the closest attempt (or merely the nearest line)."""
     if counter:
         return [ctx.evidence(s) for s in counter], None, False
-    needed = needed_turn(c, [t.role for t in ctx.conversation.turns], ctx.tags)
+    needed = needed_turn(c, [t.role for t in ctx.conversation.turns], ctx.turn_acts)
     if needed is not None:
         return [Evidence(turn=needed[0], quote=quote_of(ctx.turn(needed[0])))], needed, False
     attempt = bool(best) and best[0].strength >= ATTEMPT
@@ -316,55 +246,32 @@ def judge_scale(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -
                            rationale=why)  # fmt: skip
 
 
-def _negated(text: str) -> bool:
-    return bool(_NEGATION.search(_NOT_NEGATION.sub(" ", text)))
+#: the act model reads each line with the other person's previous line as context: its last words, at most this many
+#: (a counterpart's long turn costs embedding time and the act answers how it ended, not how it began)
+CONTEXT_WORDS = 25
+#: beyond this many learner words in a conversation, lines are read without context (speed; see ``context``)
+CONTEXT_WORD_BUDGET = 1000
 
 
-def judge_blocker(c: Criterion, ctx: ScoringContext, scores: list[SegmentScore]) -> CriterionResult:
-    threshold = percent_threshold(c)
-    clauses: dict[int, list[SegmentScore]] = {}
-    for s in scores:
-        if s.segment.clause:
-            clauses.setdefault(s.segment.turn, []).append(s)
-    hits: list[tuple[SegmentScore, str]] = []
-    for s in scores:
-        if s.segment.clause:
-            continue
-        # negation is read in the clause that carries the match: "Sam is being let go, so he won't care" is a hit
-        inside = [
-            k for k in clauses.get(s.segment.turn, []) if s.segment.start <= k.segment.start < s.segment.end
-        ]
-        core = max(inside, key=lambda k: (k.positive, -k.segment.start)) if inside else s
-        # "I can't do thirty percent" is not "thirty percent, done" — unless the rule's own example is negated too
-        negated = _negated(core.segment.text) and not _negated(s.closest_positive or "")
-        closer_to_ok = s.negative > s.positive and s.negative >= NEGATIVE
-        if negated or closer_to_ok or s.positive < s.negative + 0.05:
-            continue
-        over = [p for p in percentages(s.segment.text) if threshold is not None and p > threshold]
-        best = core if core.positive > s.positive else s
-        turn = s.segment.turn
-        if best.positive >= BLOCK_ALONE:
-            hits.append((s, blocker_hit(turn, best.closest_positive, best.positive, False, None, None)))
-        elif best.positive >= BLOCK_WITH_SIGNAL and s.tagged:
-            hits.append((s, blocker_hit(turn, best.closest_positive, best.positive, True, None, None)))
-        elif over and (s.tagged or best.positive >= 0.35):
-            hits.append((s, blocker_hit(turn, None, best.positive, s.tagged, over[0], threshold)))
-    if hits:
-        hits.sort(key=lambda h: (h[0].segment.turn, h[0].segment.start))
-        ctx.hit_spans[c.id] = [(h[0].segment.turn, h[0].segment.start, h[0].segment.end) for h in hits]
-        first = hits[0]
-        return CriterionResult(
-            id=c.id, kind="blocker", score=0.0, max=0.0, verdict="missed", hit=True,
-            evidence=[ctx.evidence(h[0]) for h in hits[:3]],
-            rationale=first[1],
-        )  # fmt: skip
-    nearest = _top_distinct(scores, lambda s: s.positive, 1)
-    if not nearest:
-        return CriterionResult(id=c.id, kind="blocker", score=0.0, max=0.0, verdict="n/a", hit=False,
-                               rationale="Not checked: you said nothing in this conversation.")  # fmt: skip
+def context_of(text: str) -> str:
+    """The end of the other person's previous turn: its last sentence, or its last ``CONTEXT_WORDS`` words."""
+    words = text.split()
+    if len(words) <= CONTEXT_WORDS:
+        return text.strip()
+    tail = " ".join(words[-CONTEXT_WORDS:])
+    cut = max(tail.find(". "), tail.find("? "), tail.find("! "))
+    return tail[cut + 2:] if 0 <= cut < len(tail) - 12 else tail
+
+
+def _not_applicable(c: Criterion) -> CriterionResult:
+    """``n/a`` for a conditional criterion whose condition never arose (it does not count in the total)."""
+    names = [ACT_NOUNS.get(a, a.replace("_", " ")) for a in sorted(resolve_acts(c.applies_when))]
+    what = " or ".join(dict.fromkeys(names)) or "what it is about"
+    top = {"scale": 5.0, "blocker": 0.0}.get(c.kind, 1.0)
     return CriterionResult(
-        id=c.id, kind="blocker", score=0.0, max=0.0, verdict="met", hit=False, evidence=[ctx.evidence(nearest[0])],
-        rationale=blocker_kept(nearest[0].segment.turn, nearest[0].positive),
+        id=c.id, kind=c.kind, score=0.0, max=top, verdict="n/a", hit=False if c.kind == "blocker" else None,
+        rationale=f"Not applicable: this only counts when you give {what}, and you did not — so it is left out "
+                  "of your total.",
     )  # fmt: skip
 
 
@@ -398,14 +305,15 @@ class EmbeddedScorer:
 
     name = ENGINE_NAME
 
-    def __init__(self, embed_fn: Any = None):
+    def __init__(self, embed_fn: Any = None, read_fn: Reader | None = None):
         if embed_fn is None:
             from sparring.nlp.embeddings import embed as embed_fn
         self._embed = embed_fn
+        self._read = read_fn if read_fn is not None else active_reader()
 
     def context(self, conversation: Conversation) -> ScoringContext:
         from sparring.scoring.metrics import compute_metrics
-        from sparring.scoring.tagging import question_kind, tag_turns
+        from sparring.scoring.tagging import neighbours, tag_turns
 
         segments = conversation_segments(conversation)
         texts = embedding_texts(segments, EMBED_WORD_BUDGET)
@@ -414,11 +322,29 @@ class EmbeddedScorer:
         by_turn = with_empty_turns(conversation, turn_vectors(segments, vectors), "learner", self._embed)
         tags = tag_turns(conversation, roles={"learner"}, vectors=by_turn)  # only learner tags are read
         metrics = compute_metrics(conversation, tags=tags, vectors=by_turn)
-        segment_tags = []
-        for seg in segments:
-            kind = question_kind(seg.text) if seg.question else None
-            segment_tags.append(tags[seg.turn] | {kind} if kind else tags[seg.turn])
-        return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors, segment_tags)
+        previous, _following = neighbours(conversation)
+        # long conversations (the rep says more than CONTEXT_WORD_BUDGET words) are read without context, as long
+        # sentences are matched by their opening words: embedding every counterpart turn too would add a third to
+        # the cost of scoring them
+        long_call = sum(len(s.text.split()) for s in segments if not s.clause) > CONTEXT_WORD_BUDGET
+        contexts = {} if long_call else {i: context_of(t) for i, t in enumerate(previous) if t}
+        readings = self._read(texts, [contexts.get(s.turn, "") for s in segments]) if segments else []
+        if self._read is legacy_read_acts:  # the rules' reading, plus what the turn's tag model adds
+            readings = [with_turn_tags(r, tags[s.turn]) for r, s in zip(readings, segments, strict=True)]
+        segment_acts = [effective_acts(r) for r in readings]
+        # an act is trusted as evidence when the model is sure of it, or the phrase rules read it too
+        ruled = [effective_acts(with_turn_tags(r, tags[sg.turn])) for r, sg in zip(legacy_read_acts(texts), segments,
+                                                                                  strict=True)] \
+            if self._read is not legacy_read_acts else segment_acts
+        sure = [frozenset(a for a in acts if r.p(a) >= ACT_SURE) | rule for r, acts, rule in
+                zip(readings, segment_acts, ruled, strict=True)]
+        # what each turn did, for "before any …" limits and "where it was needed": the trusted acts only
+        turn_acts: list[frozenset[str]] = [frozenset()] * len(conversation.turns)
+        for seg, acts in zip(segments, sure, strict=True):
+            if not seg.clause:
+                turn_acts[seg.turn] = turn_acts[seg.turn] | acts
+        return ScoringContext(conversation, list(tags), dict(metrics), segments, vectors, readings=readings,
+                              segment_acts=segment_acts, turn_acts=turn_acts, sure_acts=sure)
 
     def judge(self, c: Criterion, ctx: ScoringContext) -> CriterionResult:
         if c.kind == "metric":
@@ -430,8 +356,16 @@ class EmbeddedScorer:
                 verdict="n/a", hit=False if c.kind == "blocker" else None,
                 rationale="Not scored: you said nothing in this conversation, so there is nothing to judge.",
             )  # fmt: skip
-        rule_lines = [] if c.kind == "blocker" else ctx.rule_lines
-        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_tags, prototypes(c, self._embed, rule_lines))
+        # a conditional criterion applies when its condition arose, or when the learner showed the behaviour anyway
+        if c.applies_when and not ctx.learner_did(resolve_acts([*c.applies_when, *c.acts])):
+            return _not_applicable(c)
+        proto = prototypes(c, self._embed)
+        offset = 0.0
+        if c.kind in ("check", "scale"):
+            offset = similarity_offset(background_level(c, proto.positive, self._embed, ctx.rubric), STRONG)
+        readable = LEGACY_ACTS if self._read is legacy_read_acts else None
+        scores = score_segments(c, ctx.segments, ctx.vectors, ctx.segment_acts, proto, offset, readable,
+                                [r.acts for r in ctx.readings], ctx.sure_acts, ctx.readings)
         if c.kind != "blocker" and ctx.broken:
             kept = [s for s in scores if not ctx.breaks_rule(s.segment)]
             if not kept:  # every line the learner said broke a rule: nothing left to earn credit with
@@ -442,7 +376,7 @@ class EmbeddedScorer:
         limit = order_limit(c, ctx)
         if limit is not None and c.kind in ("check", "scale"):
             first, what = limit
-            earlier = [s for s in scores if s.segment.turn < first]
+            earlier = [s for s in scores if s.segment.turn <= first]  # the same turn may set it up first
             if not any(s.strength >= MODERATE for s in earlier):
                 why = f"Not in time: your first {what} came at turn {first} (cited), before this: {c.met_when}."
                 return _missed(c, [Evidence(turn=first, quote=quote_of(ctx.turn(first)))], why)
@@ -452,6 +386,8 @@ class EmbeddedScorer:
             return judge_check(c, ctx, scores)
         if c.kind == "scale":
             return judge_scale(c, ctx, scores)
+        from sparring.scoring.blockers import judge_blocker
+
         return judge_blocker(c, ctx, scores)
 
     def score(self, conversation: Conversation, rubric: Rubric) -> Scorecard:
@@ -460,7 +396,7 @@ class EmbeddedScorer:
     def score_with_context(self, conversation: Conversation, rubric: Rubric) -> tuple[Scorecard, ScoringContext]:
         """The scorecard and the per-segment evidence behind it (for explanations, moments and tests)."""
         ctx = self.context(conversation)
-        ctx.rule_lines = [line for c in rubric.criteria if c.kind == "blocker" for line in c.examples_positive]
+        ctx.rubric = rubric
         # rules first: a sentence that breaks one cannot also earn credit elsewhere
         judged = {c.id: self.judge(c, ctx) for c in rubric.criteria if c.kind == "blocker"}
         for r in judged.values():

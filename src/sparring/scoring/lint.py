@@ -103,7 +103,10 @@ def _criterion_warnings(c: Criterion, known_tags: frozenset[str]) -> list[tuple[
             out.append(("target", f"{c.metric} is a ratio between 0 and 1; this band can never be met"))
     unknown = [s for s in c.signals if s not in known_tags]
     if unknown:
-        out.append(("signals", f"unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known_tags))})"))
+        out.append(("signals", f"unknown act(s) {', '.join(unknown)} (known: {', '.join(sorted(known_tags))})"))
+    idle = [s for s in c.signals if s in ("filler", "hedge")]
+    if idle:
+        out.append(("signals", f"{', '.join(idle)} no longer match(es) any act: name the acts that show the behaviour"))
     if c.better_line:
         bad = [p for p in _PLACEHOLDER.findall(c.better_line) if p not in PLACEHOLDERS]
         if bad:
@@ -115,7 +118,7 @@ def _criterion_warnings(c: Criterion, known_tags: frozenset[str]) -> list[tuple[
 
 def lint_rubric(rubric: Rubric, path: Path | None = None, source: LocatedYaml | None = None) -> list[LintWarning]:
     """Every warning for ``rubric``; lines come from ``source`` (or ``path``, re-parsed) when known."""
-    from sparring.scoring.tagging import TAGS
+    from sparring.nlp.act_aliases import KNOWN_SIGNALS as TAGS
 
     if source is None and path is not None and path.is_file():
         source = parse_yaml(path.read_text(encoding="utf-8"), str(path))

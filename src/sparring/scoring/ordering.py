@@ -1,7 +1,7 @@
 """Order in a criterion's ``met_when``: "an open question … before any price concession".
 
 When ``met_when`` says the behaviour must come *before any* concession, discount, proposal, pitch or advice, the
-scorer only counts it in learner turns before the first learner turn tagged that way (utterance tags). Other
+scorer only counts it in learner turns before the first learner turn that performs that act (``act_reading``). Other
 wordings are shown to learners and the LLM judge but not enforced here.
 """
 
@@ -21,11 +21,11 @@ _BEFORE = re.compile(
     r"(price concession|concession|discount|proposing|proposal|pitch(?:ing)?|advice|advising)\b",
     re.I,
 )
-_BEFORE_TAGS = {
-    "price concession": frozenset({"concession", "discount"}), "concession": frozenset({"concession", "discount"}),
-    "discount": frozenset({"discount"}), "proposing": frozenset({"proposal"}), "proposal": frozenset({"proposal"}),
-    "pitch": frozenset({"proposal"}), "pitching": frozenset({"proposal"}), "advice": frozenset({"advice"}),
-    "advising": frozenset({"advice"}),
+_BEFORE_ACTS = {
+    "price concession": frozenset({"concession"}), "concession": frozenset({"concession"}),
+    "discount": frozenset({"concession"}), "proposing": frozenset({"tradeoff_offer", "next_step_proposal"}),
+    "proposal": frozenset({"tradeoff_offer", "next_step_proposal"}), "pitch": frozenset({"feature_pitch"}),
+    "pitching": frozenset({"feature_pitch"}), "advice": frozenset({"advice"}), "advising": frozenset({"advice"}),
 }  # fmt: skip
 
 
@@ -35,8 +35,8 @@ def order_limit(c: Criterion, ctx: ScoringContext) -> tuple[int, str] | None:
     if not m:
         return None
     word = m.group(1).lower()
-    tags = _BEFORE_TAGS[word]
+    acts = _BEFORE_ACTS[word]
     for t in ctx.conversation.turns:
-        if t.role == "learner" and ctx.tags[t.index] & tags:
+        if t.role == "learner" and ctx.turn_acts[t.index] & acts:
             return t.index, word
     return None

@@ -1,6 +1,6 @@
 """Plain-language rationales for scorecard criteria: one or two sentences a learner understands, with the numbers
 kept where they help ("You asked 4 open questions (target: at least 3)", "Shown at turn 6: you offered a trade,
-close to the example "If we sign three years…" (similarity 0.58)").
+close to the example "If we sign three years…"").  No raw similarity numbers: closeness is said in words.
 
 Everything here is deterministic string building from values the scorer already computed; nothing is scored here.
 Turn numbers are the ones the evidence cites. Learner words are never paraphrased into quotes: the verbatim
@@ -14,27 +14,47 @@ from typing import Any, Protocol
 
 from sparring.content.rubric import Criterion
 
-#: what a signal tag means, as something the learner did ("you …")
-TAG_PHRASES: dict[str, str] = {
-    "open_question": "you asked an open question",
-    "closed_question": "you asked a closed question",
-    "reflection_simple": "you reflected what they said",
-    "reflection_complex": "you reflected what they meant",
-    "acknowledgement": "you acknowledged them",
-    "empathy": "you showed empathy",
+#: what an act means, as something the learner did ("you …"); old tag names read through their acts
+ACT_PHRASES: dict[str, str] = {
+    "small_talk": "you made small talk",
+    "acknowledge": "you acknowledged them",
+    "empathise": "you showed empathy",
+    "reflect_simple": "you reflected what they said",
+    "reflect_complex": "you reflected what they meant",
+    "summarise": "you summarised what they said",
+    "question_open": "you asked an open question",
+    "question_closed": "you asked a closed question",
+    "question_clarifying": "you asked what they meant",
+    "permission_ask": "you asked permission",
+    "describe_behaviour": "you described what they did",
+    "state_impact": "you said what it caused",
     "information": "you gave information",
     "advice": "you gave advice",
-    "proposal": "you made a proposal",
-    "tradeoff": "you offered a trade",
-    "concession": "you made a concession",
-    "discount": "you offered a discount",
+    "quantified_value": "you put a number on the value",
+    "feature_pitch": "you described a feature",
+    "tradeoff_offer": "you offered a trade",
+    "concession": "you gave something away",
+    "next_step_proposal": "you proposed a next step",
+    "next_step_accept": "you agreed to a next step",
     "commitment_ask": "you asked for a commitment",
-    "next_step": "you proposed a next step",
-    "value_statement": "you named a concrete outcome",
-    "filler": "you used fillers",
-    "hedge": "you hedged",
     "pressure": "you put pressure on them",
+    "confront": "you argued with them head-on",
+    "blame_label": "you blamed or labelled them",
+    "insult": "you insulted them",
+    "dismiss_need": "you dismissed their need",
+    "identity_question": "you asked whether they are real",
+    "instruction_injection": "you gave them instructions as if they were a machine",
+    "off_topic": "you went off topic",
 }
+
+#: what an act is, as a noun phrase ("advice or information") for "does not apply" sentences
+ACT_NOUNS: dict[str, str] = {
+    "advice": "advice", "information": "information", "concession": "a concession", "tradeoff_offer": "an offer",
+    "next_step_proposal": "a next step", "commitment_ask": "a request to commit", "quantified_value": "a number",
+    "feature_pitch": "a pitch", "question_open": "an open question", "question_closed": "a question",
+    "pressure": "pressure", "reflect_simple": "a reflection", "reflect_complex": "a reflection",
+}  # fmt: skip
+
 
 _SHARE = frozenset({"talk_share", "open_question_share", "telling_share"})
 
@@ -45,18 +65,23 @@ def short(text: str, words: int = 8) -> str:
     return text if len(parts) <= words else " ".join(parts[:words]).rstrip(",;:—-") + "…"
 
 
-def did(tags: frozenset[str] | set[str], signals: list[str]) -> str | None:
-    """What the learner did, from the criterion's signal tags the segment carries ("you offered a trade")."""
-    for tag in signals:
-        if tag in tags and tag in TAG_PHRASES:
-            return TAG_PHRASES[tag]
+def did(acts: frozenset[str] | set[str], signals: list[str]) -> str | None:
+    """What the learner did, from the criterion's signal acts the segment carries ("you offered a trade")."""
+    from sparring.nlp.act_aliases import resolve_acts
+
+    for name in signals:
+        for act in sorted(resolve_acts([name])):
+            if act in acts and act in ACT_PHRASES:
+                return ACT_PHRASES[act]
     return None
 
 
 def closeness(example: str | None, similarity: float) -> str:
+    """How a line resembles the rubric's example, in words (no raw similarity numbers for learners)."""
+    level = "very like" if similarity >= 0.7 else "like" if similarity >= 0.55 else "somewhat like"
     if not example:
-        return f"similarity {similarity:.2f} to the criterion's description"
-    return f'close to the example "{short(example)}" (similarity {similarity:.2f})'
+        return f"{level} what the criterion describes"
+    return f'{level} the example "{short(example)}"'
 
 
 # ---------------------------------------------------------------------------------------------- metrics
@@ -141,7 +166,9 @@ _TIMED = frozenset({
 
 
 def metric_unavailable(c: Criterion) -> str:
-    name = (c.metric or "this metric").replace("_", " ")
+    from sparring.scoring.explain import metric_label
+
+    name = metric_label(c.metric).lower() if c.metric else "this metric"
     if c.metric in _TIMED:
         return f"Not scored: {name} needs timing, and this transcript has none (no number is invented)."
     return f"Not scored: {name} cannot be computed for this conversation (for example, nothing to count)."
@@ -163,8 +190,8 @@ class SegmentLike(Protocol):
 
 
 def shown_at(s: SegmentLike) -> str:
-    """'turn 6: you offered a trade, close to the example "If we sign three years…" (similarity 0.58)'."""
-    what = TAG_PHRASES.get(s.signal or "")
+    """'turn 6: you offered a trade, like the example "If we sign three years…"'."""
+    what = ACT_PHRASES.get(s.signal or "")
     near = closeness(s.closest_positive, s.positive)
     return f"turn {s.turn}: " + (f"{what}, {near}" if what else near)
 
@@ -224,31 +251,39 @@ def scale_rationale(
 
 
 # ---------------------------------------------------------------------------------------------- blockers
-def blocker_hit(turn: int, example: str | None, similarity: float, tagged: bool, over: float | None,
+def blocker_hit(turn: int, example: str | None, act: str | None, over: float | None,
                 threshold: float | None) -> str:
+    """Why a sentence breaks a rule, in plain words: the number offered, the act, or the example it resembles."""
     if over is not None and threshold is not None:
-        why = f"you named {over:g}% where the rule allows at most {threshold:g}%"
+        why = f"you offered {over:g}% where the rule allows at most {threshold:g}% without approval"
+    elif act is not None and example:
+        why = f'{ACT_PHRASES.get(act, "you did what the rule forbids")}, much like "{short(example)}"'
+    elif act is not None:
+        why = ACT_PHRASES.get(act, "you did what the rule forbids")
     else:
-        why = f'what you said is close to the line "{short(example or "")}" (similarity {similarity:.2f})'
-        if tagged:
-            why += " and reads as the same move"
+        why = f'what you said matches what the rule forbids ("{short(example or "")}")'
     return f"Rule broken at turn {turn}: {why}. This fails the rep whatever the total."
 
 
-def blocker_kept(turn: int, similarity: float) -> str:
-    return f"Rule kept: nothing you said comes close (the nearest line, turn {turn}, has similarity {similarity:.2f})."
+def blocker_kept(turn: int, near: bool) -> str:
+    if near:
+        return f"Rule kept: turn {turn} (cited) comes closest, but it does not do what the rule forbids."
+    return (f"Rule kept: nothing you said comes close to what the rule forbids (the nearest line, turn {turn}, "
+            "is cited).")
 
 
-def needed_turn(c: Criterion, roles: list[str], tags: list[frozenset[str]]) -> tuple[int, str] | None:
-    """The learner turn where a missed behaviour was called for, when the tags show it: the first price move made
+def needed_turn(c: Criterion, roles: list[str], acts: list[frozenset[str]]) -> tuple[int, str] | None:
+    """The learner turn where a missed behaviour was called for, when the acts show it: the first concession made
     without a trade (for a criterion whose signal is a trade), or the learner's last turn (for a next step or a
-    commitment ask). None when the tags cannot tell; the scorer then cites the closest attempt."""
-    signals = set(c.signals)
+    commitment ask). None when the acts cannot tell; the scorer then cites the closest attempt."""
+    from sparring.nlp.act_aliases import resolve_acts
+
+    signals = resolve_acts([*c.acts, *c.signals])
     learner = [i for i, r in enumerate(roles) if r == "learner"]
-    if "tradeoff" in signals:
+    if "tradeoff_offer" in signals:
         for i in learner:
-            if tags[i] & {"concession", "discount"} and "tradeoff" not in tags[i]:
-                return i, "you moved on price without asking for anything in return"
-    if signals & {"next_step", "commitment_ask"} and learner:
+            if "concession" in acts[i] and "tradeoff_offer" not in acts[i]:
+                return i, "you gave something away without asking for anything in return"
+    if signals & {"next_step_proposal", "commitment_ask"} and learner:
         return learner[-1], "the conversation ended without an agreed next step"
     return None

@@ -46,4 +46,8 @@ def humanise(value: str | None) -> str:
 
 
 def configure(env: Environment) -> None:
-    env.filters.update(when=when, day=day, score=score, pct=pct, verdict_class=verdict_class, humanise=humanise)
+    from sparring.scoring.explain import engine_label, metric_label, metric_value
+
+    env.filters.update(when=when, day=day, score=score, pct=pct, verdict_class=verdict_class, humanise=humanise,
+                       engine_label=engine_label, metric_label=metric_label)
+    env.globals.update(metric_value=metric_value)

@@ -395,5 +395,15 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
     names = {c.id: c.name for c in rubric.criteria} if rubric else {}
     skills = {c.id: c.skill for c in rubric.criteria} if rubric else {}
     own = rep.user_id == auth.viewer.id
+    explained = None
+    if card is not None:
+        from sparring.scoring.explain import outcome_and_score
+
+        explained = outcome_and_score(
+            view.outcome, card, audience="learner" if own else "manager", learner=view.learner,
+            counterpart=scenario.persona.name if scenario else "The other person", names=names,
+            pass_mark=rubric.pass_mark if rubric else None,
+        )
     return render(request, "scorecard.html", auth, active="history", rep=view, card=card, scenario=scenario,
-                  rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY)
+                  rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY,
+                  explained=explained)

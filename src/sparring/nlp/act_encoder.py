@@ -1,0 +1,113 @@
+"""The fine-tuned act encoder at run time: MiniLM fine-tuned with a multi-label act head (``train_acts``),
+exported to ONNX (``data/acts.onnx``), run with onnxruntime and the shipped MiniLM tokenizer (no torch).
+
+Input: the line and the other person's previous line as one token pair ([CLS] line [SEP] context [SEP]), plus
+the clause features of ``act_head.clause_features``. The network mean-pools the line's tokens and the context's
+tokens separately and maps [line; context; clause features] to one probability per act. Thresholds and the
+decision rule's fallback ratio are in ``data/acts-onnx.json``. Both files' sha256 are pinned here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sparring.nlp.act_head import ActModelError, clause_features, sha256_of
+from sparring.nlp.acts import ACT_NAMES
+from sparring.nlp.clauses import Clause
+
+DATA = Path(__file__).parent / "data"
+ONNX_PATH = DATA / "acts.onnx"
+META_PATH = DATA / "acts-onnx.json"
+TOKENIZER_PATH = DATA / "minilm-tokenizer.json"
+#: pinned by ``python -m sparring.nlp.train_acts`` (printed at the end of training)
+ONNX_SHA256 = "29a3b8d52326c5779237d67770e43d73fb6f6932fcb8531a3920cb4fe91a0185"
+META_SHA256 = "8af166926594f20359fb7acd5131eba17c8da03f7d199bc022c7efd29faa1438"
+MAX_TOKENS = 96
+#: ROW_AT_A_TIME: the int8 model quantises its activations per call (dynamic quantisation: one scale over the
+#: whole input tensor), so a line's probabilities would depend on the lines batched with it (up to 0.17 apart
+#: when measured). Each line is therefore run alone: a reading never depends on its neighbours, and on 2 cores
+#: this costs ~40% of batched throughput (the per-call overhead), not accuracy.
+
+
+def tokenizer():
+    """The shipped MiniLM tokenizer set up for (line, context) pairs: truncated, unpadded."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(TOKENIZER_PATH))
+    tok.enable_truncation(max_length=MAX_TOKENS, strategy="longest_first")
+    tok.no_padding()
+    return tok
+
+
+def encode_pairs(tok, texts: Sequence[str], contexts: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+    """Token ids and segment ids of each (line, context) pair."""
+    encs = tok.encode_batch([(t if t.strip() else ".", c) for t, c in zip(texts, contexts, strict=True)])
+    return [(e.ids, e.type_ids) for e in encs]
+
+
+def pad(rows: Sequence[tuple[list[int], list[int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    width = max(len(ids) for ids, _ in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    types = np.zeros((len(rows), width), dtype=np.int64)
+    for i, (r, t) in enumerate(rows):
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+        types[i, : len(t)] = t
+    return ids, mask, types
+
+
+class OnnxBackend:
+    """The shipped ONNX act model (ActModelError when a file is missing or not the pinned one)."""
+
+    def __init__(self, onnx_path: Path = ONNX_PATH, meta_path: Path | None = META_PATH, verify: bool = True,
+                 threads: int | None = None):
+        """``meta_path=None`` (training only): no thresholds yet (0.5 each)."""
+        import onnxruntime as ort
+
+        for path, sha in ((onnx_path, ONNX_SHA256), (meta_path, META_SHA256)):
+            if path is None:
+                continue
+            if not path.is_file():
+                raise ActModelError(f"act model file not found at {path} (train it: python -m sparring.nlp.train_acts)")
+            if verify and sha256_of(path) != sha:
+                raise ActModelError(f"act model file {path} does not match its pinned sha256 {sha[:12]}…")
+        self.thresholds = np.full(len(ACT_NAMES), 0.5, dtype=np.float32)
+        self.fallback_ratio = 0.0
+        if meta_path is not None:
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                if tuple(meta["acts"]) != ACT_NAMES:
+                    raise ActModelError(f"{meta_path}: acts differ from sparring.nlp.acts; retrain the model")
+                self.thresholds = np.array(meta["thresholds"], dtype=np.float32)
+                self.fallback_ratio = float(meta["fallback_ratio"])
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ActModelError(f"{meta_path}: not a readable act model description ({exc})") from exc
+        if self.thresholds.shape != (len(ACT_NAMES),):
+            raise ActModelError(f"{meta_path}: thresholds: expected {len(ACT_NAMES)} values")
+        opts = ort.SessionOptions()
+        raw = os.environ.get("SPARRING_EMBED_THREADS", "")
+        opts.intra_op_num_threads = threads or (int(raw) if raw.isdigit() and int(raw) > 0 else
+                                                max(1, min(2, os.cpu_count() or 1)))
+        opts.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._tok = tokenizer()
+        self._lock = threading.Lock()
+
+    def probabilities(self, texts: Sequence[str], contexts: Sequence[str],
+                      parsed: Sequence[tuple[Clause, ...]]) -> np.ndarray:
+        rows = encode_pairs(self._tok, texts, contexts)
+        rules = np.vstack([clause_features(t, c, p) for t, c, p in zip(texts, contexts, parsed, strict=True)])
+        out = np.zeros((len(texts), len(ACT_NAMES)), dtype=np.float32)
+        for i, row in enumerate(rows):  # one line per model call: see ROW_AT_A_TIME
+            ids, mask, types = pad([row])
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "rules": rules[i:i + 1]}
+            with self._lock:
+                out[i] = self._session.run(None, feeds)[0][0]
+        return out
