@@ -250,8 +250,7 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
     elif plan.premature:
         c.react("react:premature-close") or c.react("react:not-yet")
-    elif turn.acts & {"small_talk"} and not turn.acts - {"small_talk", "other", "acknowledge", "question_closed",
-                                                          "question_open"}:
+    elif turn.chatting:
         c.react("react:small-talk")
     elif turn.asks:
         if c.answer(plan.current):

@@ -97,7 +97,7 @@ class EmbeddedPersonaEngine:
 
         # on levels that push back, a give-away is pocketed and answered with a demand for more
         push_for_more = profile.pushback_after_concession and "concession" in turn.acts
-        spoiled = bool(turn.names & SPOILERS)
+        spoiled = bool(turn.names & SPOILERS) or turn.chatting  # small talk eases nothing
 
         # the open objection: eased by its moves (never in a turn spoiled by hostility, monologue, give-aways)
         current = self._current(active, new)

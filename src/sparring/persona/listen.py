@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 #: a learner turn longer than this many words talks over the counterpart
 MONOLOGUE_WORDS = 80
-#: a long turn that lays out a trade or pulls together what was said is not talking over the other person
-LONG_BUT_LISTENING = frozenset({"tradeoff_offer", "summarise"})
+#: the acts a small-talk turn may carry besides small talk
+CHAT = frozenset({"small_talk", "other", "acknowledge", "question_closed", "question_open"})
+#: a long turn that lays out a trade is not talking over the other person
+LONG_BUT_LISTENING = frozenset({"tradeoff_offer"})
 #: a turn this short that asks nothing and gives nothing is low-effort play
 LOW_EFFORT_WORDS = 5
 #: acts that carry substance: a short turn with one of them is not low-effort
@@ -81,6 +83,11 @@ class Turn:
     def made(self, *names: str) -> bool:
         """The turn made any of these content move names (acts, aliases, derived events or custom moves)."""
         return any(expand(n) & self.names for n in names)
+
+    @property
+    def chatting(self) -> bool:
+        """Small talk and nothing of substance ("Good to see you. How was the conference?")."""
+        return "small_talk" in self.acts and not self.acts - CHAT
 
     @property
     def asks(self) -> bool:
