@@ -239,7 +239,7 @@ def test_opening_warms_the_classifier_up_in_the_background(tiny: Scenario) -> No
     assert ("And the timing is bad.", "Okay, timing can work.") in moves._lines_cache  # objection lines embedded
     from sparring.nlp.act_model import _cached_backend
 
-    assert _cached_backend.cache_info().currsize == 1  # the act model is loaded
+    assert _cached_backend.cache_info().currsize >= 1  # the act model is loaded
 
 
 @pytest.mark.parametrize("linger", [0.0, 0.6])
