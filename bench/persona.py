@@ -41,14 +41,15 @@ def reply_latency() -> dict[str, float]:
     from sparring.conversation.model import Conversation
     from sparring.nlp.embeddings import get_embedder
     from sparring.persona.embedded import EmbeddedPersonaEngine
-    from sparring.persona.moves import classify, warm_up
+    from sparring.persona.listen import read_turn
+    from sparring.persona.moves import warm_up
     from sparring.persona.scripted import AdaptiveLearner, FixedLearner, Learner
 
     lib = get_library()
     scenarios = list(lib.scenarios.values())
     t0 = time.perf_counter()
     warm_up(scenarios)
-    classify("Warm-up: what matters most to you here?", scenarios[0])
+    read_turn("Warm-up: what matters most to you here?", scenarios[0])
     warm = time.perf_counter() - t0
 
     poor_lines = yaml.safe_load((SCRIPTS / "poor.yaml").read_text(encoding="utf-8"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation
+from sparring.nlp.act_model import ActReading, Clause, read_act
 from sparring.persona.base import PersonaEngineError, PersonaState
 from sparring.persona.embedded import EmbeddedPersonaEngine
+from sparring.persona.listen import set_reader
 from sparring.persona.rules import FALLBACK_LINES, apply_moves
 
 TINY = """
@@ -26,7 +30,7 @@ state: {trust: 0.5, patience: 0.6}
 objections:
   - id: price
     lines: ["Too expensive."]
-    eased_by: [acknowledge]
+    eased_by: [acknowledge, empathise]
     eased_lines: ["Fine, fair."]
     pressing_lines: ["Still too expensive.", "Way too expensive."]
   - id: timing
@@ -52,6 +56,40 @@ max_turns: 6
 """
 
 ENGINE = EmbeddedPersonaEngine()
+
+#: the acts of the lines these tests say (a reader double: the mechanics are tested apart from the act model's
+#: accuracy, which tests/nlp measures); any other line is read by the real model
+ACTS: dict[str, frozenset[str]] = {
+    "Can we agree to go ahead on that basis?": frozenset({"commitment_ask", "question_closed"}),
+    "I can give you 20% off.": frozenset({"concession"}),
+    "I hear you, that's a fair concern.": frozenset({"acknowledge"}),
+    "I hear you, that's a fair point about the cost.": frozenset({"acknowledge"}),
+    "I understand. You need to sign today, final offer.": frozenset({"acknowledge", "pressure"}),
+    "I'm sorry, that must be a real headache for you.": frozenset({"empathise"}),
+    "Let's put thirty minutes in the calendar next week.": frozenset({"next_step_proposal"}),
+    "Okay, let's drop the price another 10% off.": frozenset({"concession"}),
+    "Okay.": frozenset({"other"}),
+    "That makes sense, I understand why it feels expensive.": frozenset({"acknowledge"}),
+    "What else is on your mind about this?": frozenset({"question_open"}),
+    "What would make the timing work for you?": frozenset({"question_open"}),
+    "What makes that so hard?": frozenset({"question_open"}),
+    "Which football team do you support these days, by the way?": frozenset({"question_open", "off_topic"}),
+}
+
+
+def _reader(text: str, context: str) -> ActReading:
+    if text not in ACTS:
+        return read_act(text, context)
+    acts = ACTS[text]
+    return ActReading(text=text, acts=acts, probs={a: 1.0 for a in acts},
+                      clauses=(Clause(text, "speaker", False, text.endswith("?")),), numbers=())
+
+
+@pytest.fixture(autouse=True)
+def _double() -> Iterator[None]:
+    set_reader(_reader)
+    yield
+    set_reader(None)
 
 
 @pytest.fixture(scope="module")
@@ -96,19 +134,23 @@ def test_an_objection_eases_then_the_next_one_surfaces(tiny: Scenario) -> None:
     assert state.eased == ["price"] and state.raised == ["price", "timing"]
 
 
-def test_hard_needs_two_easing_turns(tiny: Scenario) -> None:
+def test_hard_needs_two_easing_turns_and_the_same_act_again_counts_half(tiny: Scenario) -> None:
     state, conv = _start(tiny, "hard")
     _, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert state.eased == [] and state.extra["hits"] == {"price": 1}
-    _, state = _say(tiny, state, conv, "That makes sense, I understand.")
+    # acknowledge again: half a hit
+    _, state = _say(tiny, state, conv, "That makes sense, I understand why it feels expensive.")
+    assert state.eased == [] and state.extra["hits"] == {"price": 1.5}
+    _, state = _say(tiny, state, conv, "I'm sorry, that must be a real headache for you.")  # another act
     assert state.eased == ["price"]
 
 
 def test_a_spoiled_turn_never_eases(tiny: Scenario) -> None:
     state, conv = _start(tiny, "medium")
-    text, state = _say(tiny, state, conv, "I understand. You need to sign today, final offer.")
+    _, state = _say(tiny, state, conv, "I understand. You need to sign today, final offer.")
     assert state.eased == [] and "pressure" in state.moves[-1]
-    assert text in ("Still too expensive.", "Way too expensive.", "Hm.")
+    # the persona reacts to the pressure (a built-in line: the scenario has no pressure beat), and nothing eases
+    assert state.extra["situations"][-1] == ["react:pressure"]
 
 
 def test_hard_pushes_for_more_after_a_concession_and_two_concessions_fail(tiny: Scenario) -> None:
@@ -128,8 +170,8 @@ def test_asking_for_commitment_too_early_is_pushed_back(tiny: Scenario) -> None:
 
 def test_success_and_the_reason(tiny: Scenario) -> None:
     state, conv = _start(tiny, "medium")
-    _say(tiny, state, conv, "I hear you, that's fair.")
-    _, state = _say(tiny, state, conv, "I hear you, that's fair.")
+    _say(tiny, state, conv, "I hear you, that's a fair point about the cost.")
+    _, state = _say(tiny, state, conv, "I hear you, that's a fair point about the cost.")
     text, state = _say(tiny, state, conv, "What would make the timing work for you?")
     assert state.eased == ["price", "timing"] and text.startswith("Okay, timing can work.")
     _, state = _say(tiny, state, conv, "Let's put thirty minutes in the calendar next week.")
@@ -194,8 +236,10 @@ def test_opening_warms_the_classifier_up_in_the_background(tiny: Scenario) -> No
     while any(t.name == "sparring-warm-up-tiny" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "tiny" in moves._warming
-    assert any(key[0] == "A buyer says the price is too high; find out why and agree a next step." for key in
-               moves._context_cache)
+    assert ("And the timing is bad.", "Okay, timing can work.") in moves._lines_cache  # objection lines embedded
+    from sparring.nlp.act_model import _cached_backend
+
+    assert _cached_backend.cache_info().currsize >= 1  # the act model is loaded
 
 
 @pytest.mark.parametrize("linger", [0.0, 0.6])
@@ -230,5 +274,5 @@ def test_an_open_question_eases_only_when_it_is_about_the_objection(
     _, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert state.raised == ["price", "timing"]
     _, state = _say(tiny, state, conv, question)
-    assert "open-question" in state.moves[-1]
+    assert "question_open" in state.moves[-1]
     assert ("timing" in state.eased) is eases

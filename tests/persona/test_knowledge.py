@@ -9,7 +9,7 @@ The rates asserted here guard against regressions; the measured rates are in doc
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -233,17 +233,40 @@ def test_bars_sit_above_the_background_questions(sid: str) -> None:
         K.bar(sc, "no-such-entry")
 
 
-def test_a_question_is_answered_within_five_milliseconds_after_warm_up() -> None:
+def _count_model_calls() -> tuple[list[int], Callable[[], None]]:
+    """Count the MiniLM model calls made from now on (the speed of knowledge answers is a benchmark, not a
+    test: what a test can pin is that a warmed-up answer runs no model at all)."""
+    from sparring.nlp.embeddings import get_embedder
+
+    embedder = get_embedder()
+    calls: list[int] = []
+    original = embedder._run
+
+    def counting(rows):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        return original(rows)
+
+    embedder._run = counting  # type: ignore[method-assign]
+
+    def restore() -> None:
+        del embedder._run
+
+    return calls, restore
+
+
+def test_a_warmed_up_answer_runs_no_model() -> None:
     sc = _sc("sales-pricing-objection")
     K.warm_up(sc)
     questions = [q for _, q in _cases("sales-pricing-objection")]
     for q in questions:  # the engine embeds the learner's sentences for its moves; here, once up front
         embed(K.question_parts(q))
-    start = time.perf_counter()
-    for q in questions:
-        K.answer(sc, OPEN, q)
-    per_question = (time.perf_counter() - start) / len(questions)
-    assert per_question < 0.005, f"{per_question * 1000:.2f} ms per question"
+    calls, restore = _count_model_calls()
+    try:
+        for q in questions:
+            K.answer(sc, OPEN, q)
+    finally:
+        restore()
+    assert calls == []
 
 
 def _with_knowledge(entries: list[dict[str, object]], **extra: object) -> str:
@@ -318,7 +341,10 @@ def test_after_the_act_reader_a_one_sentence_question_costs_no_model_call() -> N
     q = "Roughly how many of the clinics actually switched tele-visits on?"
     reading = read_act(q, "Hey. Thanks for jumping on. So, the renewal.")
     assert reading.has("question_open", "question_closed", "question_clarifying")
-    start = time.perf_counter()
-    a = K.answer(sc, OPEN, q)
-    assert (time.perf_counter() - start) < 0.005
+    calls, restore = _count_model_calls()
+    try:
+        a = K.answer(sc, OPEN, q)
+    finally:
+        restore()
+    assert calls == []  # the question's vector came from the act reader's pass: no second model call
     assert a.entry == "tele-visits"

@@ -13,27 +13,13 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sparring.content.hashing import content_hash
 from sparring.content.rubric import Slug
+from sparring.content.vocabulary import BUILTIN_MOVES
 
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = ("easy", "medium", "hard")
-#: the learner moves the embedded engine recognises (docs/content-format.md, "Move vocabulary")
-MOVES: tuple[str, ...] = (
-    "open-question",
-    "closed-question",
-    "acknowledge",
-    "reflect",
-    "empathise",
-    "value-statement",
-    "quantified-value",
-    "trade-off",
-    "concession",
-    "pressure",
-    "advise",
-    "ask-commitment",
-    "next-step",
-    "monologue",
-    "off-topic",
-)
+#: the learner move names content may use: utterance acts, derived events and the older aliases
+#: (``sparring.content.vocabulary``; docs/content-format.md, "Move vocabulary")
+MOVES: tuple[str, ...] = BUILTIN_MOVES
 Domain = Literal["sales", "customer-success", "consulting", "management", "motivational-interviewing", "other"]
 
 
@@ -165,9 +151,19 @@ SITUATIONS = (
     "react:rapport",
     "react:open-question",
     "react:value",
+    "react:hostile",
+    "react:identity",
+    "react:injection",
+    "react:small-talk",
+    "react:not-yet",
     "neutral",
     "closing-soon",
 )
+
+
+#: situations the engine has built-in lines for (``sparring.persona.reply``): a scenario may leave them out
+OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:identity", "react:injection", "react:small-talk",
+                                 "react:not-yet"})
 
 
 class Beat(_Strict):

@@ -17,11 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from sparring.content.scenario import MOVES, Difficulty, Scenario
+from sparring.content.vocabulary import expand_all
 from sparring.conversation.model import Conversation
 from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
 from sparring.llm.guard import PersonaGuard, complete_sentences, is_injection, strip_speaker_prefix
 from sparring.llm.redaction import Redactor
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, check_can_reply
+from sparring.persona.listen import read_turn
 from sparring.persona.rules import FALLBACK_LINES, SPOILERS, Facts, active_objections, clamp, holds
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 #: largest change of one state value in one turn, before the difficulty's step factor
 MAX_STEP = 0.2
 #: moves that are pleasant but carry no substance: on hard they barely move the state
-FRIENDLY_ONLY = frozenset({"acknowledge", "empathise", "off-topic", "small-talk", "flattery", "monologue"})
+FRIENDLY_ONLY = frozenset({"acknowledge", "empathise", "off_topic", "small_talk", "other", "monologue",
+                           "low-effort", "repeated", "off-topic", "small-talk", "flattery"})
 DEFLECTIONS = (
     "I'm not sure where you're going with that. Can we stick to why we're talking today?",
     "Let's not go there. What are you actually proposing?",
@@ -152,16 +155,24 @@ def build_prompt(scenario: Scenario, state: PersonaState, conversation: Conversa
 
 
 def apply_turn(
-    scenario: Scenario, state: PersonaState, out: PersonaTurn, reply_text: str, injection: bool
+    scenario: Scenario, state: PersonaState, out: PersonaTurn, reply_text: str, injection: bool,
+    learner_text: str | None = None, context: str = "",
 ) -> PersonaState:
     """The new state, decided in code from what the model proposed (see the module docstring).
 
-    Uses the embedded engine's rules (sparring.persona.rules) for objections, conditions and outcomes, so
-    both engines end a rep for the same reasons and can take over from each other mid-rep."""
+    What the learner did is the act reading of ``learner_text`` (``sparring.persona.listen``, the embedded
+    engine's and the scorer's one act vocabulary), not the model's own labels; without ``learner_text`` the
+    model's ``learner_moves`` (in the vocabulary) stand in. Uses the embedded engine's rules
+    (sparring.persona.rules) for objections, conditions and outcomes, so both engines end a rep for the same
+    reasons and can take over from each other mid-rep."""
     new = state.model_copy(deep=True)
     profile = scenario.profile(state.difficulty)
-    vocab = _vocabulary(scenario)
-    moves = [m for m in dict.fromkeys(out.learner_moves) if m in vocab]
+    if learner_text is not None:
+        moves = read_turn(learner_text, scenario, context, state.moves).moves
+        injection = injection or "instruction_injection" in moves
+    else:
+        vocab = _vocabulary(scenario)
+        moves = [m for m in dict.fromkeys(out.learner_moves) if m in vocab]
     counts: dict[str, int] = new.extra.setdefault("counts", {})
     hits: dict[str, int] = new.extra.setdefault("hits", {})
     for m in moves:
@@ -186,7 +197,7 @@ def apply_turn(
     active = {o.id: o for o in active_objections(scenario, state.difficulty)}
     for oid in out.eased:
         o = active.get(oid)
-        clean_turn = bool(set(o.eased_by) & set(moves)) and not set(moves) & SPOILERS if o else False
+        clean_turn = bool(expand_all(o.eased_by) & set(moves)) and not set(moves) & SPOILERS if o else False
         if o and clean_turn and oid in new.raised and oid not in new.eased:
             hits[oid] = hits.get(oid, 0) + 1
             if hits[oid] >= profile.ease_hits:
@@ -328,7 +339,9 @@ class LLMPersonaEngine:
         streamed = " ".join(emitted)
         if text.startswith(streamed) and text != streamed:
             yield text[len(streamed) :].lstrip() if streamed else text
-        new_state = apply_turn(scenario, state, result.output, text, injection)
+        turns = conversation.turns
+        context = turns[-2].text if len(turns) > 1 and turns[-2].role != "learner" else ""
+        new_state = apply_turn(scenario, state, result.output, text, injection, turns[-1].text, context)
         yield PersonaReply(
             text=text,
             state=new_state,

@@ -1,0 +1,275 @@
+"""How the embedded persona words a reply: first it *responds* to what the learner just did, then it may
+*advance* its own agenda. One coherent intent per reply: a reply never stitches a rebuke to a concession ("You're
+closing before you've answered me. Okay, that clears twelve months.").
+
+The response is, in order of precedence: the end of the rep; a reaction to a hostile or off-the-scene move
+(insult, pressure, give-away, monologue, an instruction to "the AI", "are you a bot?", off-topic, advice); the
+eased line of an objection the turn settled (after an answer, when the turn asked about it); "not yet" when the
+learner closes while a required concern is open; a brief answer to small talk; an answer to an open question; a
+yes/no answer that follows from the state; a nod to a helpful move. The advance is the next objection surfacing,
+the open one pressed again, or an invitation to propose the next step once everything is settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sparring.content.scenario import DifficultyProfile, Objection, Scenario
+from sparring.persona.base import PersonaState
+from sparring.persona.easing import about
+from sparring.persona.listen import Turn
+from sparring.persona.memory import neutral_success, restate
+from sparring.persona.moves import RELEVANT_SITUATIONS, similarities
+from sparring.persona.reply import YesNo, builtin, yes_no_pool
+from sparring.persona.rules import (
+    FALLBACK_LINES,
+    NEGATIVE_REACTIONS,
+    POSITIVE_REACTIONS,
+    Facts,
+    holds,
+    pick,
+)
+
+#: situations whose line is chosen by fit to the learner's words (see ``Composer.fitting``)
+FITTED = ("answer:", "eased:", "preempted:")
+#: a background line this close to a question passes for an answer to it
+ANSWER_MIN_FIT = 0.2
+#: lines within this cosine of the best fit count as equally good
+FIT_MARGIN = 0.03
+#: reactions after which the persona goes back to the scene (presses its open concern)
+RETURNS_TO_SCENE = frozenset({"react:identity", "react:injection", "react:small-talk", "react:off-topic"})
+#: acts that are the point of a turn that also gives advice: the persona answers them, not the advice
+PRIMARY_OVER_ADVICE = frozenset({"next_step_proposal", "next_step_accept", "commitment_ask", "tradeoff_offer"})
+#: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
+LOW_TELL = 0.3
+HIGH_TELL = 0.7
+
+
+@dataclass
+class Plan:
+    """What the engine decided about this turn, for the wording."""
+
+    turn: Turn
+    push_for_more: bool
+    premature: bool
+    progressed: bool
+    just_eased: Objection | None
+    preempted: Objection | None
+    raised: Objection | None
+    current: Objection | None
+    before: dict[str, float]
+
+
+class Composer:
+    def __init__(self, scenario: Scenario, state: PersonaState, facts: Facts, profile: DifficultyProfile) -> None:
+        self.scenario, self.state, self.facts, self.profile = scenario, state, facts, profile
+        self.used = set(state.used_lines)
+        self.parts: list[str] = []
+        self.situations: list[str] = []
+        self.text = ""
+        self.seed = ""
+
+    # ---------------------------------------------------------------- lines
+    def beats(self, situation: str) -> list[str]:
+        shift = self.profile.threshold_shift
+        return [line for b in self.scenario.beats if b.situation == situation and holds(b.when, self.facts, shift)
+                for line in b.lines]
+
+    def say(self, situation: str, pool: Sequence[str]) -> bool:
+        if situation.startswith(FITTED) or situation in RELEVANT_SITUATIONS:
+            line = self.fitting(pool)
+        else:
+            line = pick(pool, self.used, self.seed + "|" + situation)
+        if line is None:
+            return False
+        self.parts.append(line)
+        self.used.add(line)
+        self.situations.append(situation)
+        return True
+
+    def react(self, situation: str) -> bool:
+        """Say an authored line for the situation, else a built-in one."""
+        return self.say(situation, self.beats(situation)) or self.say(situation, builtin(situation, self.scenario))
+
+    def fitting(self, pool: Sequence[str]) -> str | None:
+        """The fresh line that best fits what the learner just said; near-ties keep the authored variety."""
+        fresh = [line for line in pool if line not in self.used]
+        if len(fresh) <= 1:
+            return fresh[0] if fresh else None
+        scores = dict(zip(pool, similarities(self.text, tuple(pool)), strict=True))
+        best = max(scores[line] for line in fresh)
+        return pick([line for line in fresh if scores[line] >= best - FIT_MARGIN], self.used, self.seed)
+
+    def answerable(self, pool: Sequence[str]) -> bool:
+        fresh = [line for line in pool if line not in self.used]
+        if not fresh:
+            return False
+        scores = dict(zip(pool, similarities(self.text, tuple(pool)), strict=True))
+        return max(scores[line] for line in fresh) >= ANSWER_MIN_FIT
+
+    # ---------------------------------------------------------------- pieces
+    def end(self) -> None:
+        if self.state.outcome == "success":
+            pool = [r for r in (restate(line, self.state.extra) for line in self.scenario.success_lines) if r]
+            if not self.say("end:success", pool):
+                self.say("end:success", [neutral_success(self.state.extra)])
+        else:
+            self.say(f"end:{self.state.outcome}", self.scenario.failure_lines)
+
+    def answer(self, current: Objection | None) -> bool:
+        """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
+        mood; told facts are not news again), else the open objection's answers when the question is about it,
+        else a background line that fits. A question nothing answers gets "I don't know" in the persona's
+        words when the scenario has a knowledge section; without one, False (the persona goes back to its
+        concern)."""
+        known = None
+        if self.scenario.knowledge:
+            from sparring.persona.knowledge import answer as knowledge_answer
+
+            told: list[str] = self.state.extra.setdefault("told", [])
+            known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
+                                     shift=self.profile.threshold_shift)
+            if known.kind in ("share", "already_told") and self.say(f"know:{known.entry}", known.lines):
+                if known.entry is not None and known.entry not in told:
+                    told.append(known.entry)
+                return True
+        if current is not None and about(current, self.text, self.scenario) and self.say(
+            f"answer:{current.id}", current.answers
+        ):
+            return True
+        if known is not None and known.kind == "guarded":
+            return self.say(f"guarded:{known.entry}", known.lines)
+        pool = self.beats("react:open-question")
+        if self.answerable(pool) and self.say("react:open-question", pool):
+            return True
+        return known is not None and self.say("know:unknown", known.lines)
+
+    def yes_no(self, plan: Plan) -> bool:
+        answer: YesNo = "hedge"
+        if plan.progressed or plan.just_eased is not None or plan.preempted is not None:
+            answer = "yes"
+        elif plan.current is not None or plan.raised is not None:
+            answer = "no"
+        elif all(r in self.state.eased for r in self.facts.required):
+            answer = "yes"
+        return self.say(f"yes-no:{answer}", yes_no_pool(self.beats("react:closed-question"), answer))
+
+    def positive(self, turn: Turn, neutral: bool = True, skip: frozenset[str] = frozenset()) -> bool:
+        for act, situation in POSITIVE_REACTIONS:
+            if act in turn.names and act not in skip and self.say(situation, self.beats(situation)):
+                return True
+        return neutral and self.say("neutral", self.beats("neutral"))
+
+    def tell(self, before: dict[str, float]) -> None:
+        after = self.state.values
+        for key in sorted(after):
+            for mood, crossed in (("low", before.get(key, 0.5) >= LOW_TELL > after[key]),
+                                  ("high", before.get(key, 0.5) < HIGH_TELL <= after[key])):
+                name = f"{key}_{mood}"
+                if crossed and name in self.scenario.persona.tells and len(self.parts) < 3:
+                    self.say(f"tell:{name}", self.scenario.persona.tells[name])
+                    return
+
+
+def negative_reaction(plan: Plan) -> str | None:
+    if plan.push_for_more:
+        return "react:push-for-more"
+    names = plan.turn.names
+    for act, situation in NEGATIVE_REACTIONS:
+        if act == "advice" and names & PRIMARY_OVER_ADVICE:
+            continue  # "I'll send the summary by Wednesday; you could loop in the COO" proposes, not lectures
+        if act in names:
+            return situation
+    return None
+
+
+def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
+            profile: DifficultyProfile) -> tuple[list[str], list[str]]:
+    """The reply's lines and their situation labels."""
+    c = Composer(scenario, state, facts, profile)
+    turn = plan.turn
+    c.text = turn.text
+    c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
+    if state.ended:
+        c.end()
+    else:
+        _respond_and_advance(c, plan)
+        c.tell(plan.before)
+    if not c.parts and not c.say("neutral", c.beats("neutral")):
+        c.say("fallback", FALLBACK_LINES)
+    if not c.parts:  # every authored and fallback line is spent: end the rep rather than repeat a line
+        state.ended, state.outcome, state.reason = True, "incomplete", "the persona ran out of lines"
+        c.parts.append("I think we should leave it there for today.")
+        c.situations.append("end:out-of-lines")
+    _remember_told(scenario, state, c)
+    return c.parts, c.situations
+
+
+def _remember_told(scenario: Scenario, state: PersonaState, c: Composer) -> None:
+    """A fact the persona has just said in another line (an objection, an answer, a background beat) is told: a
+    later question about it gets a re-statement, not news."""
+    if not scenario.knowledge or state.ended:
+        return
+    from sparring.persona.knowledge import told_by
+
+    told: list[str] = state.extra.setdefault("told", [])
+    facts = tuple(e.answer for e in scenario.knowledge)
+    for line, situation in zip(c.parts, c.situations, strict=True):
+        if situation.startswith(("know:", "guarded:", "fallback", "neutral", "yes-no:")):
+            continue
+        key = (scenario.id, facts, line)
+        if key not in _TOLD:  # authored lines recur across reps: each is compared with the facts once
+            if len(_TOLD) >= TOLD_MEMO:
+                _TOLD.clear()
+            _TOLD[key] = told_by(scenario, line)
+        told.extend(e for e in sorted(_TOLD[key]) if e not in told)
+
+
+#: which knowledge entries an authored line tells, per scenario facts and line (bounded memo)
+_TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
+TOLD_MEMO = 20_000
+
+
+def _respond_and_advance(c: Composer, plan: Plan) -> None:
+    turn, state = plan.turn, c.state
+    reaction = negative_reaction(plan)
+    responded_to_current = False
+    advance = True
+    if reaction is not None:
+        said = c.react(reaction) if reaction != "react:push-for-more" else c.say(reaction, c.beats(reaction))
+        if not said and reaction == "react:push-for-more":
+            c.react("react:concession")
+        advance = reaction in RETURNS_TO_SCENE
+    elif plan.just_eased is not None or plan.preempted is not None:
+        if plan.just_eased is not None:
+            if plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
+                c.say(f"answer:{plan.just_eased.id}", plan.just_eased.answers)  # answer, then give way
+            c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
+        if plan.preempted is not None:
+            c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
+    elif plan.premature:
+        c.react("react:premature-close") or c.react("react:not-yet")
+    elif turn.chatting:
+        c.react("react:small-talk")
+    elif turn.asks:
+        if c.answer(plan.current):
+            responded_to_current = True  # an answered question is the reply; the concern is pressed next time
+        elif plan.progressed:
+            c.positive(turn, skip=frozenset({"question_open", "question_clarifying"}))
+    elif "question_closed" in turn.acts:
+        c.yes_no(plan)  # "No, not as it stands." may be followed by what is still open
+    else:  # take in what was just said (a nod to a helpful move), then advance
+        c.positive(turn, neutral=plan.current is None and plan.raised is None)
+    if not advance:
+        return
+    if plan.raised is not None:
+        c.say(f"raise:{plan.raised.id}", plan.raised.lines)
+    elif plan.current is not None:
+        if not plan.progressed and not responded_to_current:
+            c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
+    elif not c.parts:
+        done = all(r in state.eased for r in c.facts.required)
+        asked_last = "closing-soon" in (state.extra.get("situations") or [[]])[-1]
+        if not (done and not asked_last and c.say("closing-soon", c.beats("closing-soon"))):
+            c.positive(turn)
