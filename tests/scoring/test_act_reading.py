@@ -38,6 +38,8 @@ def test_a_directive_is_never_a_reflection() -> None:
     ("I can take twenty percent off today.", [20.0]),
     ("When you say 30% over, who is that compared with?", []),
     ("I can't do thirty percent, but I can add onboarding.", []),
+    ("Look, commit by Friday and I'll knock fifteen percent off.", [15.0]),  # an order with the speaker's offer
+    ("Take the twenty percent you wanted.", []),  # naming the other side's number back
 ])  # fmt: skip
 def test_only_a_concession_the_speaker_offers_counts_its_numbers(text: str, numbers: list[float]) -> None:
     assert concession_numbers(reading(text, "concession"), text) == numbers

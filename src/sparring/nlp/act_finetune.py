@@ -199,10 +199,3 @@ def export_onnx(net, path: Path) -> None:
         dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                       "token_type_ids": {0: "batch", 1: "tokens"}, "rules": {0: "batch"}, "probs": {0: "batch"}},
     )
-
-
-def quantise(src: Path, dst: Path) -> None:
-    """Dynamic int8 quantisation of the weights (onnxruntime.quantization)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)

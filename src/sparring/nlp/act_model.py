@@ -13,10 +13,11 @@ call; both are thread-safe and deterministic, and the model is loaded once per p
 also leaves its sentence vector in the shared embedding cache (``_embed_questions``).
 
 Backend: the fine-tuned act encoder (``sparring.nlp.act_encoder``: MiniLM fine-tuned with a multi-label act head
-on the line/context pair plus clause features, ONNX, int8), trained by ``python -m sparring.nlp.train_acts``
-(docs/acts.md). There is no silent fallback: a missing or altered model file is an ``ActModelError``. The first
-backend, a linear head on frozen MiniLM vectors (``sparring.nlp.act_head``), stays shipped as the baseline the
-benchmark compares against; ``SPARRING_ACT_MODEL=linear`` selects it (benchmarks, diagnosis).
+on the line/context pair plus clause features, ONNX, weight-only int8, lines read in batches), trained by
+``python -m sparring.nlp.train_acts`` (docs/acts.md). There is no silent fallback: a missing or altered model
+file is an ``ActModelError``. The first backend, a linear head on frozen MiniLM vectors (``sparring.nlp.act_head``),
+stays shipped as the baseline the benchmark compares against; ``SPARRING_ACT_MODEL=linear`` selects it
+(benchmarks, diagnosis).
 
 **Decision rule** (how ``acts`` is built from ``probs``): every act at or over its own threshold (thresholds
 chosen by author-grouped cross-validation on the training split). ``other`` ("none of the above") is dropped when

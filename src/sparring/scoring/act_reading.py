@@ -185,8 +185,9 @@ def effective_acts(reading: Any) -> frozenset[str]:
     - ``dismiss_need`` needs a clause about the listener that is not a relief ("you don't need it" counts;
       "I don't need it" and "you don't need to decide today" do not);
     - insults, blame and confrontation are about someone else, never about the speaker ("I'm an idiot");
-    - a ``concession`` is the speaker's own (I/we or no subject) in a clause that is not negated — naming the
-      other side's number ("when you say 30% over…") or refusing ("I can't do thirty percent") is none;
+    - a ``concession`` is the speaker's own (I/we, no subject, or an imperative: "sign today and I'll take 25%
+      off") in a clause that is not negated — naming the other side's number ("when you say 30% over…") or
+      refusing ("I can't do thirty percent") is none;
     - a next step or commitment ask counts as ``sparring.nlp.next_step.proposes_next_step`` says.
     """
     acts = set(reading.acts)
@@ -202,12 +203,23 @@ def effective_acts(reading: Any) -> frozenset[str]:
     if acts & (HOSTILE - {"dismiss_need", "pressure"}) and clauses and all(c.subject == "speaker" for c in clauses):
         acts -= HOSTILE - {"dismiss_need", "pressure"}
     if "concession" in acts:
-        own = [c for c in clauses if c.subject in ("speaker", "we", "none", "third") and not c.negated]
-        if clauses and (not own or all(c.subject == "listener" for c in clauses if not c.negated)):
+        own = [c for c in clauses if (c.subject in ("speaker", "we", "none", "third") or _imperative(c))
+               and not c.negated]
+        if clauses and (not own or all(c.subject == "listener" and not _imperative(c) for c in clauses
+                                       if not c.negated)):
             acts.discard("concession")
     if acts & NEXT_STEP_ACTS and not proposes_next_step(reading):
         acts -= NEXT_STEP_ACTS
     return frozenset(acts)
+
+
+_YOU = re.compile(r"\b(you|your|yours|you're|you've|you'll|you'd)\b", re.IGNORECASE)
+
+
+def _imperative(clause: Any) -> bool:
+    """A clause the rules read as about the listener only because it gives an order ("Sign this week and I'll
+    cut the price"): no "you" in it. The offer in it is the speaker's own."""
+    return bool(clause.subject == "listener" and not _YOU.search(clause.text))
 
 
 def concession_numbers(reading: Any, text: str) -> list[float]:
