@@ -69,7 +69,8 @@ def test_skilled_learner_succeeds(sid: str, difficulty: str) -> None:
     assert rep.state.ended and rep.state.reason
 
 
-#: scripted poor learners the act model lets through (non-strict xfail: an XPASS once the reading is right)
+#: scripted poor learners the act model lets through (strict xfail: once the reading is right the XPASS fails the
+#: suite and the entry must go)
 POOR_MODEL_GAPS = {
     ("mgmt-defensive-teammate", "easy"): "with the batch-safe (fp32-faithful) act file of 2026-12-06 the poor learner "
     "reaches success on easy (trust 1.0); the dynamic int8 file failed it. Which reading changed: not investigated",
@@ -80,19 +81,17 @@ POOR_MODEL_GAPS = {
 @pytest.mark.parametrize("sid", IDS)
 def test_poor_learner_fails(sid: str, difficulty: str, request: pytest.FixtureRequest) -> None:
     if (sid, difficulty) in POOR_MODEL_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=f"act model: {POOR_MODEL_GAPS[sid, difficulty]}", strict=False))
+        request.applymarker(pytest.mark.xfail(reason=f"act model: {POOR_MODEL_GAPS[sid, difficulty]}", strict=True))
     rep = _rep(sid, difficulty, "poor")
     assert rep.state.ended
     assert rep.state.outcome == "failure", (rep.state.reason, rep.state.values)
 
 
-#: scenarios whose scripted skilled learner the act model's first version misreads on hard (non-strict xfail: an
-#: XPASS once the reading is right; see tests/persona/test_realistic_play.py MODEL_GAPS)
+#: scenarios whose scripted skilled learner the act model misreads on hard (strict xfail: once the reading is right
+#: the XPASS fails the suite and the entry must go; see tests/persona/test_realistic_play.py MODEL_GAPS)
 HARD_MODEL_GAPS = {
-    "mgmt-say-no-senior": "'That's your call. If we build it next sprint…' is read as confront",
     "mi-ambivalent-change": "reflections under the model's threshold leave readiness short of the goal",
     "sales-cold-call-gatekeeper": "'When is he already thinking…?' reads as a closed question, the offer as no trade",
-    "sales-guarded-discovery": "impact questions are read as closed questions, patience runs out first",
     "cs-renewal-discount": "with the fine-tuned model the scripted learner runs out of patience (not investigated yet)",
 }
 
@@ -100,7 +99,7 @@ HARD_MODEL_GAPS = {
 @pytest.mark.parametrize("sid", IDS)
 def test_hard_takes_a_skilled_learner_more_turns_than_easy(sid: str, request: pytest.FixtureRequest) -> None:
     if sid in HARD_MODEL_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=f"act model: {HARD_MODEL_GAPS[sid]}", strict=False))
+        request.applymarker(pytest.mark.xfail(reason=f"act model: {HARD_MODEL_GAPS[sid]}", strict=True))
     easy = _rep(sid, "easy", "skilled")
     hard = _rep(sid, "hard", "skilled")
     assert hard.state.learner_turns > easy.state.learner_turns

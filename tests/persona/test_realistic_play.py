@@ -25,29 +25,30 @@ REPS: list[dict[str, Any]] = yaml.safe_load(
 )
 ENGINE = EmbeddedPersonaEngine()
 
-#: checks the act model's first version (a linear head on frozen MiniLM vectors) still misreads, by test id and
-#: the misreading. They run as non-strict xfail: each turns into an XPASS when the reading is right, and the
-#: fine-tuned act model (issue 11, item 1) is measured on its own corpus by tests/nlp.
-MODEL_GAPS: dict[str, str] = {
-    "feedback-skilled-natural": "a specific, dated behaviour line is read as confront",
-    "mi-skilled-natural": "'Where would you like to go from here, if anywhere?' is read as off_topic",
-    "discovery-skilled-natural": "an empathic 'Ouch. That's a hard conversation…' is read as off_topic",
-    "renewal-skilled-natural": "the closing line is not read as a next step",
-    "renewal-preempts-the-unused-module": "the trade 'If we drop it there…' is not read as tradeoff_offer",
-    "pricing-skilled-natural": "'I appreciate you being straight…' is not read as acknowledge",
-    "coaching-skilled-natural": "the reflection 'So it's less about the title…' is read as insult",
-    "reading-0": "'you need to show real savings' after an acknowledgement is not read as a reflection",
-    "reading-1": "'10% off, but you need to sign this week' is not read as pressure",
-    "reading-2": "'you need to hit the deadlines' is not read as pressure",
-    "reading-3": "'So you'd have to justify every line to your CFO' is not read as a reflection",
-    "reading-5": "'Okay, 20% then.' is not read as a concession",
-    "reading-7": "'Where would you like to go from here?' is not read as a next step",
+#: checks the act model still misreads, by (test, rep or reading id), with the misreading. They run as STRICT
+#: xfail: when a model change reads the line right, the XPASS fails the suite and the entry must be removed (a
+#: non-strict xfail could never fail). The act model itself is measured on its own corpus (tests/nlp,
+#: bench/acts.py).
+MODEL_GAPS: dict[tuple[str, str], str] = {
+    ("test_outcome", "mi-skilled-natural"): "'Where would you like to go from here, if anywhere?' is not read as a "
+                                            "next step, so readiness falls short",
+    ("test_turn_checks", "renewal-skilled-natural"): "the closing line is not read as a next step",
+    ("test_turn_checks", "renewal-preempts-the-unused-module"): "the trade 'If we drop it there…' is not read as "
+                                                                "tradeoff_offer",
+    ("test_the_act_reading_of_natural_lines", "reading-0"): "'you need to show real savings' after an "
+                                                             "acknowledgement is not read as a reflection",
+    ("test_the_act_reading_of_natural_lines", "reading-2"): "'you need to hit the deadlines' is not read as pressure",
+    ("test_the_act_reading_of_natural_lines", "reading-7"): "'Where would you like to go from here?' is not read "
+                                                             "as a next step",
 }
 
 
 def _gap(request: pytest.FixtureRequest, key: str) -> None:
-    if key in MODEL_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=f"act model: {MODEL_GAPS[key]}", strict=False))
+    gap = MODEL_GAPS.get((request.node.originalname, key))
+    if gap is not None:
+        request.applymarker(pytest.mark.xfail(reason=f"act model: {gap}", strict=True))
+
+
 _played: dict[str, RepResult] = {}
 
 

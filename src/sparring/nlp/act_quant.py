@@ -6,8 +6,9 @@ of ``BLOCK_SIZE`` rows of each output column, and read through a standard ``Dequ
 blocked quantisation); the word embedding table becomes an int8 table with one fp32 scale per row (a Gather of
 the rows and of their scales, a Cast and a Mul). Activations stay float, so nothing is scaled per call: a
 line's probabilities are the same alone and in any batch (up to float summation order). At run time
-``act_encoder`` lets onnxruntime fold the constant dequantisations into fp32 weights
-once, at load (``session.disable_quant_qdq``), so the model computes in fp32 on the int8-rounded weights.
+onnxruntime runs the blocked weights as MatMulNBits with int8 arithmetic on per-row activation blocks (still
+batch-independent); ``session.disable_quant_qdq=1`` would instead fold them to fp32 at load — 0.2 points closer to
+fp32, twice as slow per line (docs/acts.md).
 
 The dynamic int8 model shipped first quantised its activations with one scale over the whole input tensor, so a
 line's probabilities moved by up to 0.17 with its batch neighbours and the runtime had to read one line per call.
