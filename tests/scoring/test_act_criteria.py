@@ -106,3 +106,47 @@ def test_a_directive_is_not_a_reflection() -> None:
     scorer = EmbeddedScorer(read_fn=reader({"You need to cut down.": ["reflect_simple", "advice"]}))
     c = conv("I drink most nights, I suppose.", "You need to cut down.")
     assert scorer.score(c, LIB.rubric("motivational-interviewing")).result("reflective-listening").verdict == "missed"
+
+
+class _ModelReading:
+    """A reading shaped like the act model's (not the rule reading): every act gets a probability."""
+
+    def __init__(self, text: str, probs: dict[str, float]):
+        from sparring.nlp.acts import ACT_NAMES
+        from sparring.scoring.act_reading import rule_clauses, rule_numbers
+
+        self.text, self.clauses, self.numbers = text, rule_clauses(text), rule_numbers(text)
+        self.probs = {a: probs.get(a, 0.01) for a in ACT_NAMES}
+        self.acts = frozenset(a for a, p in self.probs.items() if p >= 0.5) or frozenset({"other"})
+
+    def has(self, *names: str) -> bool:
+        return any(n in self.acts for n in names)
+
+    def p(self, name: str) -> float:
+        return self.probs[name]
+
+    @property
+    def subject(self) -> str:
+        return next((c.subject for c in self.clauses if c.subject != "none"), "none")
+
+
+def test_a_line_like_a_rules_examples_breaks_it_only_if_the_model_allows_the_act() -> None:
+    """Similarity alone breaks a rule unless the act model all but rules out the rule's acts (ACT_FLOOR)."""
+    from sparring.scoring.blockers import ACT_FLOOR
+
+    line = "Fine, we'll skip the testing phase so we hit your date."  # near an example line of caves-on-scope
+
+    def scorer(p_concession: float) -> EmbeddedScorer:
+        return EmbeddedScorer(read_fn=lambda texts, contexts=None: [
+            _ModelReading(t, {"concession": p_concession, "other": 0.6}) for t in texts])
+
+    c = conv("The board needs all five markets by the 15th.", line)
+    rubric = LIB.rubric("consulting-pushback")
+    assert scorer(ACT_FLOOR + 0.1).score(c, rubric).result("caves-on-scope").hit is True
+    assert scorer(ACT_FLOOR - 0.15).score(c, rubric).result("caves-on-scope").hit is False
+
+
+def test_the_act_floor_keeps_real_caving_a_hit(active: EmbeddedScorer) -> None:
+    c = conv("The board needs all five markets by the 15th.",
+             "Sure, fine, we'll drop the testing phase and get all five done by then at the same fee.")
+    assert active.score(c, LIB.rubric("consulting-pushback")).result("caves-on-scope").hit is True

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Criterion
 from sparring.nlp.act_aliases import resolve_acts
-from sparring.scoring.act_reading import HOSTILE, concession_numbers, effective_acts, legacy_read_acts, negated
+from sparring.scoring.act_reading import (
+    HOSTILE,
+    RuleReading,
+    concession_numbers,
+    effective_acts,
+    legacy_read_acts,
+    negated,
+)
 from sparring.scoring.rationale import blocker_hit, blocker_kept
 from sparring.scoring.scorecard import CriterionResult
 from sparring.scoring.segments import percent_threshold, percentages
@@ -42,6 +49,10 @@ _LISTENING = frozenset({"reflect_simple", "reflect_complex", "empathise", "ackno
 ACT_CERTAIN = 0.95
 ACT_SURE = 0.5
 ACT_BLOCK_SIM = 0.5
+#: a line merely like a rule's example lines does not break it when the act model gives every one of the rule's acts
+#: less than this ("we keep the pilot but add ten stores" is on the topic of caving on scope, it does not cave);
+#: chosen on the play corpus's development split (docs/scoring-validity.md)
+ACT_FLOOR = 0.2
 
 
 def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold: float | None,
@@ -75,6 +86,8 @@ def _sentence_hit(c: Criterion, ctx: ScoringContext, s: SegmentScore, threshold:
         return blocker_hit(turn, None, done[0], None, None)
     if s.positive < (BLOCK_WITH_SIGNAL if supported else BLOCK_ALONE) or closer_to_ok or s.positive < s.negative + 0.05:
         return None
+    if acts and not isinstance(reading, RuleReading) and max(reading.p(a) for a in acts) < ACT_FLOOR:
+        return None  # the act model all but rules out the rule's acts: the line shares its topic, not its move
     clauses = list(reading.clauses)
     if negated(core) and not negated(s.closest_positive or ""):
         return None  # "I can't do thirty percent" is not "thirty percent, done"
