@@ -36,3 +36,12 @@ def test_the_second_review_covers_the_whole_frozen_split() -> None:
 
     result = review_agreement(CORPUS, CORPUS.parent / "play-review" / "r2")  # raises on any invalid file
     assert result["reps"] == sum(r.split == "test" for r in load_play(CORPUS))
+
+
+def test_the_reply_review_files_are_complete_and_agree_as_documented() -> None:
+    from sparring.bench.reply_review import agreement
+
+    folder = CORPUS.parent / "play-review" / "replies"
+    result = agreement(folder / "sheet.jsonl", folder / "reviewer-a.jsonl", folder / "reviewer-b.jsonl")
+    assert result["judged"] == 300
+    assert result["not_following_rate"]["either"] == 0.417  # the number docs/scoring-validity.md reports
