@@ -17,7 +17,8 @@ from sparring.limits import count_words
 MAX_SEGMENT_WORDS = 40
 MAX_QUOTE_CHARS = 220
 
-_SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"'”’)\]]*|$)")
+#: a sentence runs to . ! ? or ; — but a point between digits ("1.4 million", "$2.50") is part of a number
+_SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.(?=\d))+(?:[.!?;]+[\"'”’)\]]*|$)")
 # ---------------------------------------------------------------------------------------------- segments
 @dataclass(frozen=True)
 class Segment:
