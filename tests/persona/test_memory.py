@@ -40,3 +40,12 @@ def test_the_latest_mention_of_a_kind_wins() -> None:
                         ("Actually, Thursday works better.", frozenset({"next_step_proposal"})))
     assert restate("See you Monday then.", extra) == "See you Thursday then."
     assert neutral_success({}) == "Okay. Let's do what you proposed. Send me the details."
+
+
+def test_a_restated_term_is_capitalised_only_where_english_wants_it() -> None:
+    extra = _remembered(("Could we talk next week?", frozenset({"next_step_proposal"})))
+    line = "Okay. I'll put fifteen minutes in for Thursday after his staffing call."
+    assert restate(line, extra) == "Okay. I'll put fifteen minutes in for next week after his staffing call."
+    assert restate("Thursday works.", extra) == "Next week works."
+    extra = _remembered(("Let's aim for the 3rd of march.", frozenset({"next_step_proposal"})))
+    assert restate("Fine, the 30th it is.", extra) == "Fine, the 3rd of March it is."

@@ -103,10 +103,12 @@ def _replace_terms(line: str, pattern: re.Pattern[str], wanted: str) -> str:
     pieces: list[str] = []
     last = 0
     for m in pattern.finditer(low):
-        original = line[m.start():m.end()]
-        value = wanted.capitalize() if original[:1].isupper() else wanted
-        if wanted in _DAYS or wanted in ("tomorrow",):
-            value = wanted.capitalize() if wanted in _DAYS else value
+        before = line[:m.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?"
+        # a day name is capitalised; anything else only where it starts a sentence ("for next week", not "for
+        # Next week" when it replaces "Thursday")
+        value = wanted.capitalize() if wanted in _DAYS or sentence_start else wanted
+        value = re.sub(r"\b(" + "|".join(_MONTHS) + r")\b", lambda mm: mm.group(1).capitalize(), value)
         pieces.extend([line[last:m.start()], value])
         last = m.end()
     pieces.append(line[last:])
