@@ -62,6 +62,8 @@ ACTS: dict[str, frozenset[str]] = {
     "That makes sense, I can see why the price worries you.": frozenset({"acknowledge"}),
     "I get it, that's a fair concern about the budget.": frozenset({"acknowledge"}),
     "Fair enough.": frozenset({"acknowledge"}),
+    "Let's meet Thursday with your CFO. Deal?": frozenset({"next_step_proposal", "commitment_ask"}),
+    "Can we sign?": frozenset({"commitment_ask"}),
 }
 
 
@@ -163,3 +165,12 @@ def test_terse_low_effort_play_eases_nothing_and_wears_patience_down(sc: Scenari
     drops = [0.6 - state.values["patience"]]
     assert state.values["patience"] < 0.6 - 3 * 0.1  # each terse turn costs more than the one before
     assert drops[0] > 0.3
+
+
+def test_an_early_close_that_offers_something_gets_not_yet_not_agree_to_what(sc: Scenario) -> None:
+    said, state = _play(sc, "medium", "Let's meet Thursday with your CFO. Deal?")
+    situations = state.extra["situations"][-1]
+    assert situations[0] == "react:not-yet" and "react:premature-close" not in situations
+    assert "Still too expensive." in said[0]  # the open concern is pressed
+    said, state = _play(sc, "medium", "Can we sign?")  # nothing on the table: the scenario's own line
+    assert state.extra["situations"][-1][0] == "react:premature-close" and said[0].startswith("Not so fast.")

@@ -231,6 +231,11 @@ _TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
 TOLD_MEMO = 20_000
 
 
+#: acts that put something concrete on the table: an early close that carries one is answered "not yet", not with
+#: the scenario's "agree to what?" lines (which would deny what the learner just offered)
+OFFERING_ACTS = frozenset({"tradeoff_offer", "next_step_proposal", "quantified_value", "concession"})
+
+
 def _respond_and_advance(c: Composer, plan: Plan) -> None:
     turn, state = plan.turn, c.state
     reaction = negative_reaction(plan)
@@ -249,7 +254,10 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         if plan.preempted is not None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
     elif plan.premature:
-        c.react("react:premature-close") or c.react("react:not-yet")
+        if turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
+            c.say("react:not-yet", builtin("react:not-yet", c.scenario))
+        else:
+            c.react("react:premature-close") or c.react("react:not-yet")
     elif turn.chatting:
         c.react("react:small-talk")
     elif turn.asks:
