@@ -1,11 +1,10 @@
 """Act readings for the scorer: which acts each learner sentence performs, who it is about, and whether it is
 negated — the one vocabulary of issue 11 (``sparring.nlp.acts``), read by ``sparring.nlp.act_model``.
 
-``active_reader()`` is ``sparring.nlp.act_model.read_acts`` when that module is installed. Until it is (it is
-built separately), ``legacy_read_acts`` gives the same kind of reading from the phrase rules of
-``scoring/lexicon.py``, mapped to act names through ``nlp/act_aliases.TAG_ALIASES`` — the scorer's behaviour
-before issue 11, in the new vocabulary. Both return objects with the ``ActReading`` interface (``acts``,
-``probs``, ``clauses``, ``numbers``, ``has``, ``p``, ``subject``).
+The scorer reads with ``sparring.nlp.act_model.read_acts``. ``legacy_read_acts`` gives the same kind of reading
+from the phrase rules of ``scoring/lexicon.py``, mapped to act names through ``nlp/act_aliases.TAG_ALIASES`` — the
+scorer's behaviour before issue 11, in the new vocabulary, kept as a second opinion beside the model and for
+scorers built with it. Its readings are ``RuleReading``s: ``ActReading``s whose clauses come from the rules below.
 
 ``effective_acts(reading)`` is what a criterion may count: the reading's acts with speaker, subject and
 polarity applied (see its docstring).
@@ -14,11 +13,12 @@ polarity applied (see its docstring).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sparring.nlp.act_aliases import TAG_ALIASES
+from sparring.nlp.act_model import ActReading, Clause, read_acts
 from sparring.nlp.acts import ACT_NAMES
 from sparring.nlp.next_step import NEXT_STEP_ACTS, proposes_next_step
 
@@ -26,40 +26,20 @@ Reader = Callable[..., list[Any]]
 
 
 def active_reader() -> Reader:
-    """The act model's batched reader, or the rule-based reading when the model is not installed."""
-    try:
-        from sparring.nlp.act_model import read_acts  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return legacy_read_acts
-    return read_acts  # type: ignore[no-any-return,unused-ignore]
+    """The act model's batched reader."""
+    return read_acts
 
 
 # ---------------------------------------------------------------------------------------------- rule reading
 @dataclass(frozen=True)
-class RuleClause:
-    text: str
-    subject: str
-    negated: bool
-    question: bool
-
-
-@dataclass(frozen=True)
-class RuleReading:
-    text: str
-    acts: frozenset[str]
-    probs: Mapping[str, float]
-    clauses: tuple[RuleClause, ...]
-    numbers: tuple[float, ...] = field(default=())
+class RuleReading(ActReading):
+    """A reading made by the phrase rules (its own type, so the scorer can tell it from the model's)."""
 
     def has(self, *names: str) -> bool:
         return any(n in self.acts for n in names)
 
     def p(self, name: str) -> float:
         return float(self.probs.get(name, 0.0))
-
-    @property
-    def subject(self) -> str:
-        return next((c.subject for c in self.clauses if c.subject != "none"), "none")
 
 
 _SUBJECT = re.compile(
@@ -94,10 +74,10 @@ def subject_of(text: str) -> str:
     return next(k for k, v in m.groupdict().items() if v)
 
 
-def rule_clauses(text: str) -> tuple[RuleClause, ...]:
+def rule_clauses(text: str) -> tuple[Clause, ...]:
     parts = [p.strip() for p in _CLAUSE_SPLIT.split(text) if p and len(p.split()) >= 2]
     asks = text.rstrip("\"'”’) ").endswith("?")
-    return tuple(RuleClause(p, subject_of(p), negated(p), asks) for p in (parts or [text.strip()]))
+    return tuple(Clause(p, subject_of(p), negated(p), asks) for p in (parts or [text.strip()]))
 
 
 def rule_numbers(text: str) -> tuple[float, ...]:
