@@ -18,7 +18,7 @@ from pathlib import Path
 from sparring.nlp.acts import ACT_NAMES
 
 #: the frozen test split: every line by these authors, never used for tuning (corpus/acts/README.md)
-TEST_AUTHORS = frozenset({"w5"})
+TEST_AUTHORS = frozenset({"w5", "w7"})
 VOICES = ("terse", "formal", "rambling", "non-native", "blunt", "warm", "hedging", "jargon-heavy")
 DOMAINS = ("sales", "customer-success", "consulting", "management", "motivational-interviewing")
 MAX_TEXT_CHARS = 1200
