@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from sparring.nlp.act_devcheck import average_precision, dev_check
-from sparring.nlp.act_finetune import EPOCHS, MAX_POS_WEIGHT, TRAIN_LAYERS, Rows, positive_weights, trainable_layers
+from sparring.nlp.act_finetune import (
+    EPOCHS,
+    MAX_POS_WEIGHT,
+    SEED,
+    TRAIN_LAYERS,
+    Rows,
+    positive_weights,
+    trainable_layers,
+)
 from sparring.nlp.acts import ACT_NAMES
 from sparring.nlp.train_acts import (
     Recipe,
@@ -25,7 +33,7 @@ from sparring.nlp.train_acts import (
 
 def test_training_lines_never_include_the_frozen_split() -> None:
     lines = training_lines()
-    assert lines and {line.author for line in lines}.isdisjoint({"w5"})
+    assert lines and {line.author for line in lines}.isdisjoint({"w5", "w7"})
     y = targets(lines)
     assert y.shape == (len(lines), len(ACT_NAMES)) and (y.sum(axis=1) >= 1).all()
 
@@ -49,10 +57,11 @@ def test_macro_f1_over_present_acts() -> None:
 
 def test_folds_keep_the_first_writers_and_take_new_ones_in_turn() -> None:
     assert fold_authors(["w1", "w2", "w3", "w4"]) == {"fold-a": ("w1", "w2"), "fold-b": ("w3", "w4")}
-    assert fold_authors(["w7", "w1", "w2", "w3", "w4", "w6"]) == {"fold-a": ("w1", "w2", "w6"),
-                                                                  "fold-b": ("w3", "w4", "w7")}
-    with pytest.raises(ValueError, match="test author"):
-        fold_authors(["w1", "w5"])
+    assert fold_authors(["w8", "w1", "w2", "w3", "w4", "w6"]) == {"fold-a": ("w1", "w2", "w6"),
+                                                                  "fold-b": ("w3", "w4", "w8")}
+    for frozen in ("w5", "w7"):
+        with pytest.raises(ValueError, match="test author"):
+            fold_authors(["w1", frozen])
 
 
 def test_positive_weights_count_only_known_corpus_entries() -> None:
@@ -89,7 +98,8 @@ def test_recipe_defaults_and_arguments() -> None:
     assert Recipe().resolved() == (EPOCHS, TRAIN_LAYERS)
     assert Recipe().resolved(smoke=True) == (1, TRAIN_LAYERS)
     assert Recipe(4, 6).resolved() == (4, 6)
-    assert Recipe().args() == [] and Recipe(4, 6).args() == ["--epochs", "4", "--train-layers", "6"]
+    assert Recipe().args() == [] and Recipe(4, 6, 7).args() == ["--epochs", "4", "--train-layers", "6", "--seed", "7"]
+    assert Recipe().seed_or_default() == SEED and Recipe(seed=7).seed_or_default() == 7
 
 
 def test_corpus_rows_mask_the_second_annotators_disagreements(tmp_path: Path) -> None:
@@ -108,8 +118,9 @@ def test_corpus_rows_mask_the_second_annotators_disagreements(tmp_path: Path) ->
 def test_the_dev_check_refuses_the_frozen_writer_and_unknown_writers(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["--dev-check", "w5", "--build", str(tmp_path)])
-    with pytest.raises(ValueError, match="frozen test writer"):
-        dev_check("w5", tmp_path)
+    for frozen in ("w5", "w7"):
+        with pytest.raises(ValueError, match="frozen test writer"):
+            dev_check(frozen, tmp_path)
     with pytest.raises(ValueError, match="'w9' is not a training writer"):
         dev_check("w9", tmp_path)
     with pytest.raises(SystemExit):

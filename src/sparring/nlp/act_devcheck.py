@@ -70,7 +70,9 @@ def dev_check(hold_out: str, build: Path, folder: Path | None = None, recipe=Non
     if smoke:
         extra = extra.take(range(40))
     wall, cpu = time.perf_counter(), time.process_time()
-    net = train(Rows.join([ta.corpus_rows(inside, folder), extra]), log=log, epochs=epochs, train_layers=layers)
+    rows = ta.corpus_rows(inside, folder)
+    net = train(Rows.join([rows, extra]), log=log, epochs=epochs, train_layers=layers,
+                seed=recipe.seed_or_default())
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     texts, contexts = [line.text for line in outside], [line.context for line in outside]
     probs = predict(net, texts, contexts)
@@ -82,7 +84,8 @@ def dev_check(hold_out: str, build: Path, folder: Path | None = None, recipe=Non
     tuned = decide(probs, thresholds, fallback, answers)
     result = {
         "held_out": hold_out, "trained_on": [a for a in authors if a != hold_out], "epochs": epochs,
-        "train_layers": layers, "train_rows": len(inside) + len(extra), "held_out_lines": len(outside),
+        "train_layers": layers, "seed": recipe.seed_or_default(), "train_rows": len(inside) + len(extra),
+        "held_out_lines": len(outside), "masked_entries": int((rows.masks[:len(inside)] == 0).sum()),
         "macro_f1_at_half": round(ta.macro_f1(y, decide(probs, half, 0.0, answers)), 4),
         "macro_f1_tuned": round(ta.macro_f1(y, tuned), 4),
         "macro_ap": round(float(np.nanmean([average_precision(y[:, j], probs[:, j]) for j in range(y.shape[1])])), 4),

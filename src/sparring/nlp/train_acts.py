@@ -201,11 +201,12 @@ def _lines(folder: Path, smoke: bool) -> list[ActLine]:
 
 @dataclass(frozen=True)
 class Recipe:
-    """How deep and how long the encoder is fine-tuned (``--train-layers``, ``--epochs``); None: the defaults of
-    ``act_finetune`` (``TRAIN_LAYERS``, ``EPOCHS``)."""
+    """How deep and how long the encoder is fine-tuned (``--train-layers``, ``--epochs``) and its seed
+    (``--seed``); None: the defaults of ``act_finetune`` (``TRAIN_LAYERS``, ``EPOCHS``, ``SEED``)."""
 
     epochs: int | None = None
     train_layers: int | None = None
+    seed: int | None = None
 
     def resolved(self, smoke: bool = False) -> tuple[int, int]:
         from sparring.nlp.act_finetune import EPOCHS, TRAIN_LAYERS
@@ -215,7 +216,13 @@ class Recipe:
 
     def args(self) -> list[str]:
         return [*(["--epochs", str(self.epochs)] if self.epochs is not None else []),
-                *(["--train-layers", str(self.train_layers)] if self.train_layers is not None else [])]
+                *(["--train-layers", str(self.train_layers)] if self.train_layers is not None else []),
+                *(["--seed", str(self.seed)] if self.seed is not None else [])]
+
+    def seed_or_default(self) -> int:
+        from sparring.nlp.act_finetune import SEED
+
+        return SEED if self.seed is None else self.seed
 
 
 def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False, recipe: Recipe = Recipe()) -> None:
@@ -236,13 +243,15 @@ def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False,
     if smoke:
         extra = extra.take(range(40))
     if part == "final":
-        net = train(Rows.join([corpus_rows(lines, folder), extra]), log=log, epochs=epochs, train_layers=layers)
+        net = train(Rows.join([corpus_rows(lines, folder), extra]), log=log, epochs=epochs, train_layers=layers,
+                    seed=recipe.seed_or_default())
         export_onnx(net, build / "acts-fp32.onnx")
     else:
         held = fold_authors([line.author for line in lines])[part]
         inside = [line for line in lines if line.author not in held]
         outside = [line for line in lines if line.author in held]
-        net = train(Rows.join([corpus_rows(inside, folder), extra]), log=log, epochs=epochs, train_layers=layers)
+        net = train(Rows.join([corpus_rows(inside, folder), extra]), log=log, epochs=epochs, train_layers=layers,
+                    seed=recipe.seed_or_default())
         probs = predict(net, [line.text for line in outside], [line.context for line in outside])
         np.savez(build / f"{part}.npz", ids=np.array([line.id for line in outside]), probs=probs)
     log(f"{part} done in {time.perf_counter() - started:.0f} s")
@@ -355,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="training epochs (default: act_finetune.EPOCHS)")
     parser.add_argument("--train-layers", type=int, help="upper encoder layers fine-tuned, 0-6 (default: "
                         "act_finetune.TRAIN_LAYERS)")
+    parser.add_argument("--seed", type=int, help="training seed (default: act_finetune.SEED)")
     parser.add_argument("--dev-check", metavar="WRITER", help="train without this training writer and report "
                         "macro-F1 on it (act_devcheck; writes into --build)")
     args = parser.parse_args(argv)
@@ -362,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--epochs must be at least 1")
     if args.train_layers is not None and not 0 <= args.train_layers <= 6:
         parser.error("--train-layers must be between 0 and 6")
-    recipe = Recipe(args.epochs, args.train_layers)
+    recipe = Recipe(args.epochs, args.train_layers, args.seed)
     if args.head_only:
         train_head(args.corpus, args.out)
     elif args.dev_check:
