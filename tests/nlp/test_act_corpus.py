@@ -138,6 +138,8 @@ def test_a_frozen_writers_line_in_a_training_file_is_refused(tmp_path: Path) -> 
     (tmp_path / "w1.jsonl").unlink()
     with pytest.raises(CorpusError, match="no training writer files"):
         load_training(tmp_path)
+    with pytest.raises(CorpusError, match="not a folder"):
+        load_training(tmp_path / "missing")
 
 
 def test_the_real_training_split_has_no_test_writer() -> None:

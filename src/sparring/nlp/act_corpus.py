@@ -131,6 +131,8 @@ def training_files(folder: Path) -> list[Path]:
 def load_training(folder: Path) -> list[ActLine]:
     """The training split: the lines of ``training_files``. Each file must hold only its own writer's lines
     (``w6.jsonl``: author ``w6``), so a test author's line cannot enter training through another file."""
+    if not folder.is_dir():
+        raise CorpusError([f"{folder}: not a folder"])
     files = training_files(folder)
     if not files:
         frozen = ", ".join(sorted(TEST_AUTHORS))
