@@ -72,6 +72,12 @@ def test_no_second_folder_means_no_mask(tmp_path: Path) -> None:
     assert agreement_masks(lines, {}).all()
 
 
+def test_a_subset_of_lines_gets_its_own_second_annotation(tmp_path: Path) -> None:
+    folder = _corpus(tmp_path)
+    lines = [line for line in load_training(folder) if line.id in ("w1-0002", "w2-0001")]  # e.g. a smoke run
+    assert set(load_second(folder, lines)) == {"w1-0002", "w2-0001"}
+
+
 def test_a_writer_without_second_file_keeps_its_labels(tmp_path: Path) -> None:
     folder = _corpus(tmp_path, second={"w1-0002": ["empathise"]})
     lines = load_training(folder)

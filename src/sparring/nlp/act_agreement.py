@@ -63,15 +63,17 @@ def read_second(path: Path) -> tuple[dict[str, tuple[str, ...]], list[str]]:
 
 
 def load_second(folder: Path, lines: Sequence[ActLine]) -> dict[str, frozenset[str]]:
-    """The second annotation of ``lines`` from ``folder/second/<writer>.jsonl`` where present (empty when there is
-    none); CorpusError lists every problem, including records of lines that are not in ``lines``."""
+    """The second annotation of ``lines`` (some or all of ``folder``'s training lines) from
+    ``folder/second/<writer>.jsonl`` where present (empty when there is none); CorpusError lists every problem,
+    including records of lines that are not in the writer's file."""
     base = folder / SECOND
     if not base.is_dir():
         return {}
     frozen = sorted(f.name for f in base.glob("*.jsonl") if f.stem in TEST_AUTHORS)
     if frozen:
         raise CorpusError([f"{base}: a second annotation of a frozen test writer ({', '.join(frozen)}) may not exist"])
-    ids = {line.id for line in lines}
+    wanted = {line.id for line in lines}
+    ids = {line.id for line in load_training(folder)}
     out: dict[str, frozenset[str]] = {}
     problems: list[str] = []
     for author in sorted({line.author for line in lines} - TEST_AUTHORS):
@@ -81,7 +83,7 @@ def load_second(folder: Path, lines: Sequence[ActLine]) -> dict[str, frozenset[s
         found, bad = read_second(path)
         problems.extend(bad)
         problems.extend(f"{path}: id: {i!r} is not a line of {folder}" for i in found if i not in ids)
-        out.update((i, frozenset(a)) for i, a in found.items() if i in ids)
+        out.update((i, frozenset(a)) for i, a in found.items() if i in wanted)
     if problems:
         raise CorpusError(problems)
     return out
