@@ -12,6 +12,7 @@ the open one pressed again, or an invitation to propose the next step once every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,9 @@ from sparring.persona.rules import (
 
 #: situations whose line is chosen by fit to the learner's words (see ``Composer.fitting``)
 FITTED = ("answer:", "eased:", "preempted:")
+#: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
+GIVING_WAY = ("eased:", "preempted:")
+BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
 #: a background line this close to a question passes for an answer to it
 ANSWER_MIN_FIT = 0.2
 #: lines within this cosine of the best fit count as equally good
@@ -59,6 +63,8 @@ class Plan:
     raised: Objection | None
     current: Objection | None
     before: dict[str, float]
+    #: every number said in the conversation so far, by either side (an eased line never invents terms)
+    heard: frozenset[float] = frozenset()
 
 
 class Composer:
@@ -69,6 +75,7 @@ class Composer:
         self.situations: list[str] = []
         self.text = ""
         self.seed = ""
+        self.heard: frozenset[float] = frozenset()
 
     # ---------------------------------------------------------------- lines
     def beats(self, situation: str) -> list[str]:
@@ -77,6 +84,8 @@ class Composer:
                 for line in b.lines]
 
     def say(self, situation: str, pool: Sequence[str]) -> bool:
+        if situation.startswith(GIVING_WAY):
+            pool = self.heard_terms(pool)
         if situation.startswith(FITTED) or situation in RELEVANT_SITUATIONS:
             line = self.fitting(pool)
         else:
@@ -87,6 +96,15 @@ class Composer:
         self.used.add(line)
         self.situations.append(situation)
         return True
+
+    def heard_terms(self, pool: Sequence[str]) -> list[str]:
+        """The lines that name no number nobody said: agreeing to "eighty stores" when the learner offered forty
+        puts words in their mouth. When every authored line would, a plain built-in one gives way instead."""
+        from sparring.nlp.clauses import numbers
+
+        fresh = [line for line in pool if line not in self.used]
+        fitting = [line for line in fresh if set(numbers(line)) <= self.heard]
+        return fitting if fitting or not fresh else list(BUILTIN_GIVING_WAY)
 
     def react(self, situation: str) -> bool:
         """Say an authored line for the situation, else a built-in one."""
@@ -116,6 +134,21 @@ class Composer:
                 self.say("end:success", [neutral_success(self.state.extra)])
         else:
             self.say(f"end:{self.state.outcome}", self.scenario.failure_lines)
+
+    def answer_settled(self, eased: Objection) -> bool:
+        """Answer a question that just settled ``eased``: what the persona knows when the question finds it,
+        else the concern's own answers (the question was about it: that is why it settled)."""
+        if self.scenario.knowledge:
+            from sparring.persona.knowledge import answer as knowledge_answer
+
+            told: list[str] = self.state.extra.setdefault("told", [])
+            known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
+                                     shift=self.profile.threshold_shift)
+            if known.kind == "share" and self.say(f"know:{known.entry}", known.lines):
+                if known.entry is not None:
+                    told.append(known.entry)
+                return True
+        return self.say(f"answer:{eased.id}", eased.answers)
 
     def answer(self, current: Objection | None) -> bool:
         """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
@@ -156,12 +189,23 @@ class Composer:
         return self.say(f"yes-no:{answer}", yes_no_pool(self.beats("react:closed-question"), answer))
 
     def positive(self, turn: Turn, neutral: bool = True, skip: frozenset[str] = frozenset()) -> bool:
+        """A nod to a helpful move: agreement when the learner restated the persona's view, thanks for
+        sympathy, interest in value; nothing for a bare "ok" or for a line that may be a dig."""
+        if not _sincere(turn):
+            return neutral and self.say("neutral", self.beats("neutral"))
         for act, situation in POSITIVE_REACTIONS:
-            if act in turn.names and act not in skip and self.say(situation, self.beats(situation)):
+            if act not in turn.names or act in skip or act in NO_NOD:
+                continue
+            pool = self.beats(situation)
+            if situation == "react:rapport":
+                pool = rapport_pool(pool, turn)
+            if self.say(situation, pool):
                 return True
         return neutral and self.say("neutral", self.beats("neutral"))
 
     def tell(self, before: dict[str, float]) -> None:
+        if any(s.startswith(("press:", "raise:")) for s in self.situations):
+            return  # a reply that presses a concern does not also open up (two intents that pull apart)
         after = self.state.values
         for key in sorted(after):
             for mood, crossed in (("low", before.get(key, 0.5) >= LOW_TELL > after[key]),
@@ -170,6 +214,32 @@ class Composer:
                 if crossed and name in self.scenario.persona.tells and len(self.parts) < 3:
                     self.say(f"tell:{name}", self.scenario.persona.tells[name])
                     return
+
+
+#: acts that earn no nod by themselves: a bare "ok" or "let me know" is not agreement with anything
+NO_NOD = frozenset({"acknowledge"})
+#: a line whose hostile reading is at least this likely gets no warm reaction (it may be a dig)
+DIG_BAR = 0.2
+#: the acts a dig hides behind
+DIGS = frozenset({"insult", "blame_label", "dismiss_need", "confront", "pressure"})
+#: agreement reactions suit a learner who restated the persona's view; thanks suit sympathy
+RESTATING = frozenset({"reflect_simple", "reflect_complex", "summarise"})
+_THANKS = re.compile(r"\b(?:thanks|thank you|appreciate)\b", re.IGNORECASE)
+
+
+def _sincere(turn: Turn) -> bool:
+    """A turn the persona can take warmly: not low-effort, and no hostile act even near likely."""
+    if "low-effort" in turn.derived:
+        return False
+    return not any(turn.probs.get(a, 0.0) >= DIG_BAR for a in DIGS)
+
+
+def rapport_pool(lines: Sequence[str], turn: Turn) -> list[str]:
+    """The rapport lines that fit what the learner did: agreement ("Yes. Exactly.") after a reflection or
+    summary, thanks after sympathy alone ("I know you've got a lot on" is not a restatement to agree with)."""
+    if turn.acts & RESTATING:
+        return [line for line in lines if not _THANKS.search(line)] or list(lines)
+    return [line for line in lines if _THANKS.search(line)]
 
 
 def negative_reaction(plan: Plan) -> str | None:
@@ -190,6 +260,7 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
     c = Composer(scenario, state, facts, profile)
     turn = plan.turn
     c.text = turn.text
+    c.heard = plan.heard
     c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
     if state.ended:
         c.end()
@@ -231,6 +302,14 @@ _TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
 TOLD_MEMO = 20_000
 
 
+#: acts that argue, offer or inform: a question that comes with one of them gets the concession when it settles
+#: the concern ("Across 14 clinics that's $880,000 a year — what is a no-show worth to you?")
+ARGUING = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
+                     "next_step_proposal", "concession", "reflect_complex", "summarise", "describe_behaviour"})
+
+#: the learner offers to send or share something: a follow-up, not a close
+SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
+
 #: acts that put something concrete on the table: an early close that carries one is answered "not yet", not with
 #: the scenario's "agree to what?" lines (which would deny what the learner just offered)
 OFFERING_ACTS = frozenset({"tradeoff_offer", "next_step_proposal", "quantified_value", "concession"})
@@ -248,18 +327,30 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         advance = reaction in RETURNS_TO_SCENE
     elif plan.just_eased is not None or plan.preempted is not None:
         if plan.just_eased is not None:
-            if plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
+            answered = False
+            if turn.asks and not turn.acts & ARGUING:
+                # a question that eased the concern is answered, not met with a concession to an argument
+                # nobody made ("What convinced you it's price?" → not "Okay, fair, people write 'too expensive'…")
+                answered = c.answer_settled(plan.just_eased)
+            elif plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
                 c.say(f"answer:{plan.just_eased.id}", plan.just_eased.answers)  # answer, then give way
-            c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
+            if not answered:
+                c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
         if plan.preempted is not None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
     elif plan.premature:
-        if turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
+        if "commitment_ask" not in turn.acts and SENDING.search(turn.text):
+            # "I'll email." / "Let me send you the timeline": a follow-up offered, not a close to resist
+            c.react("react:send-it")
+        elif turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
             c.say("react:not-yet", builtin("react:not-yet", c.scenario))
         else:
             c.react("react:premature-close") or c.react("react:not-yet")
     elif turn.chatting:
-        c.react("react:small-talk")
+        if turn.asks_after_wellbeing:  # "How was the conference?" gets an answer;
+            c.react("react:small-talk")  # "Hi Leila, it's Mark." gets the scene
+        else:
+            c.positive(turn, neutral=False)
     elif turn.asks:
         if c.answer(plan.current):
             responded_to_current = True  # an answered question is the reply; the concern is pressed next time

@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 MONOLOGUE_WORDS = 80
 #: the acts a small-talk turn may carry besides small talk
 CHAT = frozenset({"small_talk", "other", "acknowledge", "question_closed", "question_open"})
+QUESTIONS = frozenset({"question_open", "question_closed", "question_clarifying"})
+#: a question after the other's wellbeing or day: what a small-talk answer ("Fine, thanks. Busy.") answers
+WELLBEING = re.compile(
+    r"\bhow(?:'s| is| are| were|'re| have| was| did)? "
+    r"(?:you(?:\s*[?.,!]|\s*$| doing| today| keeping| holding up| been)|things\b|it going|life\b|"
+    r"(?:your|the) (?:weekend|trip|holiday|flight|conference|drive|commute|day|week|morning|family|kids)\b)"
+    r"|\byou (?:well|doing ok|doing okay|keeping)\b|\b(?:good|nice) (?:weekend|holiday|trip|break)\?",
+    re.IGNORECASE,
+)
 #: a long turn that lays out a trade is not talking over the other person
 LONG_BUT_LISTENING = frozenset({"tradeoff_offer"})
 #: a turn this short that asks nothing and gives nothing is low-effort play
@@ -86,8 +95,17 @@ class Turn:
 
     @property
     def chatting(self) -> bool:
-        """Small talk and nothing of substance ("Good to see you. How was the conference?")."""
-        return "small_talk" in self.acts and not self.acts - CHAT
+        """Small talk and nothing of substance ("Good to see you. How was the conference?"). A greeting before a
+        real question ("Thanks for being upfront, Nadia. What's prompting this?") is not chat: the question is
+        the point of the turn."""
+        if "small_talk" not in self.acts or self.acts - CHAT:
+            return False
+        return not self.acts & QUESTIONS or self.asks_after_wellbeing
+
+    @property
+    def asks_after_wellbeing(self) -> bool:
+        """The turn asks how the other is, or about their day, trip or weekend."""
+        return bool(WELLBEING.search(self.text))
 
     @property
     def asks(self) -> bool:
