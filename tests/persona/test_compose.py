@@ -174,3 +174,13 @@ def test_an_early_close_that_offers_something_gets_not_yet_not_agree_to_what(sc:
     assert "Still too expensive." in said[0]  # the open concern is pressed
     said, state = _play(sc, "medium", "Can we sign?")  # nothing on the table: the scenario's own line
     assert state.extra["situations"][-1][0] == "react:premature-close" and said[0].startswith("Not so fast.")
+
+
+def test_on_hard_a_layered_turn_settles_a_concern_like_a_strong_move(sc: Scenario) -> None:
+    """Two different easing acts for one concern in one turn (sympathy and value, a question and a trade) weigh
+    like a strong move; the same single act twice does not (test above)."""
+    from sparring.persona import easing
+
+    turn = easing.Turn(text="x", acts=frozenset({"empathise", "question_open"}))
+    assert easing.strong(frozenset({"empathise", "question_open"}), turn, sc)
+    assert not easing.strong(frozenset({"acknowledge", "question_open"}), turn, sc)  # a nod is too light
