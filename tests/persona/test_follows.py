@@ -111,6 +111,7 @@ def test_a_bare_ok_is_not_agreed_with(sc: Scenario) -> None:
 def test_sympathy_is_thanked_and_a_restatement_agreed_with(sc: Scenario) -> None:
     said, _ = _play(sc, "That sounds like a brutal quarter for you.")
     assert said[0].startswith("Thanks.")
+    assert "The board still wants it done." not in said[0]  # thanks, then no push-back in the same breath
     said, _ = _play(sc, "So the date matters less than a clean Christmas.")
     assert not said[0].startswith("Thanks.")
 

@@ -307,6 +307,9 @@ TOLD_MEMO = 20_000
 ARGUING = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
                      "next_step_proposal", "concession", "reflect_complex", "summarise", "describe_behaviour"})
 
+#: warm reactions after which the persona does not press its concern in the same reply (two intents)
+WARM_REACTIONS = frozenset({"react:rapport", "react:value"})
+
 #: the learner offers to send or share something: a follow-up, not a close
 SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
 
@@ -365,7 +368,8 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     if plan.raised is not None:
         c.say(f"raise:{plan.raised.id}", plan.raised.lines)
     elif plan.current is not None:
-        if not plan.progressed and not responded_to_current:
+        warmed = any(s in WARM_REACTIONS for s in c.situations)  # "Yes. Exactly." is not followed by "I still
+        if not plan.progressed and not responded_to_current and not warmed:  # think it's price."
             c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
     elif not c.parts:
         done = all(r in state.eased for r in c.facts.required)
