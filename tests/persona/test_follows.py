@@ -31,7 +31,7 @@ opening_lines: ["Skip the pilot."]
 state: {trust: 0.5, patience: 0.7}
 objections:
   - id: why
-    lines: ["The board wants it done."]
+    lines: ["The board wants it done.", "The board set the date, not me."]
     eased_by: [question_open]
     answers: ["The CEO promised the board the system for the peak."]
     eased_lines: ["Okay, fair, the date is the CEO's shorthand."]
@@ -49,7 +49,7 @@ beats:
 success:
   description: agreed a plan
   when: {objections_eased: true, learner_move: [next-step]}
-success_lines: ["Good. Send it over."]
+success_lines: ["Deal: eighty stores, and we talk on the 14th.", "Good. Send it over."]
 max_turns: 10
 """
 
@@ -65,6 +65,10 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "If you give us three more weeks, we do forty stores before Christmas.": (frozenset({"tradeoff_offer"}), {}),
     "ok. I'll email you the plan.": (frozenset({"next_step_proposal"}), {}),
     "I'll email you the plan. Can we sign it off today?": (frozenset({"next_step_proposal", "commitment_ask"}), {}),
+    "Let's meet Thursday and sign it off.": (frozenset({"next_step_proposal"}), {}),
+    "Are you a bot?": (frozenset({"identity_question"}), {}),
+    "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
+                                           {"empathise": 0.87, "blame_label": 0.79}),
 }
 
 
@@ -149,3 +153,23 @@ def test_an_offer_to_send_something_is_accepted_not_resisted(sc: Scenario) -> No
     assert "The board still wants it done." in said[0]  # and the open concern is still there
     _, state = _play(sc, "I'll email you the plan. Can we sign it off today?")  # a close: "not yet"
     assert state.extra["situations"][-1][0] == "react:not-yet"
+
+
+def test_the_closing_line_names_no_term_the_learner_did_not(sc: Scenario) -> None:
+    said, state = _play(sc, "What's really driving the date?",
+                        "If you give us three more weeks, we do forty stores before Christmas.",
+                        "Let's meet Thursday and sign it off.")
+    assert state.outcome == "success"
+    assert said[-1] == "Good. Send it over."  # the other line agrees to eighty stores and the 14th
+
+
+def test_back_from_are_you_a_bot_the_persona_restates_its_concern_not_a_rebuttal(sc: Scenario) -> None:
+    said, state = _play(sc, "Are you a bot?")
+    assert state.extra["situations"][-1] == ["react:identity", "press:why"]
+    assert "The board still wants it done." not in said[0]  # a pressing line answers an argument nobody made
+    assert "The board" in said[0]
+
+
+def test_a_label_read_surely_is_an_attack_even_when_it_also_sounds_sympathetic(sc: Scenario) -> None:
+    said, state = _play(sc, "Six years in and you've gone soft.")
+    assert state.extra["situations"][-1] == ["react:hostile"] and not said[0].startswith("Thanks")

@@ -97,14 +97,18 @@ class Composer:
         self.situations.append(situation)
         return True
 
-    def heard_terms(self, pool: Sequence[str]) -> list[str]:
+    def only_heard(self, pool: Sequence[str]) -> list[str]:
         """The lines that name no number nobody said: agreeing to "eighty stores" when the learner offered forty
-        puts words in their mouth. When every authored line would, a plain built-in one gives way instead."""
+        puts words in their mouth."""
         from sparring.nlp.clauses import numbers
 
+        return [line for line in pool if line not in self.used and set(numbers(line)) <= self.heard]
+
+    def heard_terms(self, pool: Sequence[str]) -> list[str]:
+        """``only_heard``; when every fresh authored line names an unheard number, a plain built-in one gives way
+        instead."""
         fresh = [line for line in pool if line not in self.used]
-        fitting = [line for line in fresh if set(numbers(line)) <= self.heard]
-        return fitting if fitting or not fresh else list(BUILTIN_GIVING_WAY)
+        return self.only_heard(fresh) if not fresh or self.only_heard(fresh) else list(BUILTIN_GIVING_WAY)
 
     def react(self, situation: str) -> bool:
         """Say an authored line for the situation, else a built-in one."""
@@ -130,7 +134,7 @@ class Composer:
     def end(self) -> None:
         if self.state.outcome == "success":
             pool = [r for r in (restate(line, self.state.extra) for line in self.scenario.success_lines) if r]
-            if not self.say("end:success", pool):
+            if not self.say("end:success", self.only_heard(pool)):
                 self.say("end:success", [neutral_success(self.state.extra)])
         else:
             self.say(f"end:{self.state.outcome}", self.scenario.failure_lines)
@@ -370,7 +374,11 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     elif plan.current is not None:
         warmed = any(s in WARM_REACTIONS for s in c.situations)  # "Yes. Exactly." is not followed by "I still
         if not plan.progressed and not responded_to_current and not warmed:  # think it's price."
-            c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
+            returning = any(s in RETURNS_TO_SCENE for s in c.situations)
+            # back from "are you a bot?" the persona restates its concern; a pressing line ("Don't give me
+            # process.") answers an argument, and there was none
+            if not (returning and c.say(f"press:{plan.current.id}", plan.current.lines)):
+                c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
     elif not c.parts:
         done = all(r in state.eased for r in c.facts.required)
         asked_last = "closing-soon" in (state.extra.get("situations") or [[]])[-1]

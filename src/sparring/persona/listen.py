@@ -61,6 +61,12 @@ CONSTRUCTIVE = frozenset({"reflect_simple", "reflect_complex", "summarise", "emp
                           "tradeoff_offer", "quantified_value", "question_open", "question_clarifying",
                           "next_step_proposal", "next_step_accept", "information", "describe_behaviour",
                           "state_impact"})
+#: a hostile reading this likely is kept even when a constructive one is likelier ("six years in and you've gone
+#: soft" reads as sympathy 0.87 and as a label 0.79: it is a label)
+SURE_HOSTILE = 0.7
+#: ... for the acts that attack the person (a head-on contradiction or "the worry is less the money" keep the old
+#: rule: fair disagreement and reflections are often read that way)
+PERSONAL_ATTACKS = frozenset({"insult", "blame_label"})
 SOFT_NEGATIVE = frozenset({"dismiss_need", "confront", "blame_label", "insult", "pressure", "advice"})
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -182,7 +188,8 @@ def _resolved(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str
     if not constructive:
         return acts
     best = max(probs.get(a, 0.0) for a in constructive)
-    drop = {a for a in acts & SOFT_NEGATIVE if probs.get(a, 0.0) < best}
+    drop = {a for a in acts & SOFT_NEGATIVE
+            if probs.get(a, 0.0) < (min(best, SURE_HOSTILE) if a in PERSONAL_ATTACKS else best)}
     return acts - drop if drop else acts
 
 
