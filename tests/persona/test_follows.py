@@ -67,6 +67,7 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "I'll email you the plan. Can we sign it off today?": (frozenset({"next_step_proposal", "commitment_ask"}), {}),
     "Let's meet Thursday and sign it off.": (frozenset({"next_step_proposal"}), {}),
     "Are you a bot?": (frozenset({"identity_question"}), {}),
+    "What would a good outcome from today look like for you?": (frozenset({"question_open"}), {}),
     "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
                                            {"empathise": 0.87, "blame_label": 0.79}),
 }
@@ -173,3 +174,8 @@ def test_back_from_are_you_a_bot_the_persona_restates_its_concern_not_a_rebuttal
 def test_a_label_read_surely_is_an_attack_even_when_it_also_sounds_sympathetic(sc: Scenario) -> None:
     said, state = _play(sc, "Six years in and you've gone soft.")
     assert state.extra["situations"][-1] == ["react:hostile"] and not said[0].startswith("Thanks")
+
+
+def test_a_question_about_what_they_want_is_answered_from_their_concern(sc: Scenario) -> None:
+    said, state = _play(sc, "What would a good outcome from today look like for you?")
+    assert "The CEO promised the board" in said[0]  # not "I don't know", not a background line that half fits

@@ -34,6 +34,12 @@ from sparring.persona.rules import (
 
 #: situations whose line is chosen by fit to the learner's words (see ``Composer.fitting``)
 FITTED = ("answer:", "eased:", "preempted:")
+#: a question about what the persona wants, hopes or fears: no fact answers it, its open concern does
+ABOUT_THEIR_WISHES = re.compile(
+    r"\b(?:(?:do|would) you (?:want|like|need|hope)|you(?:'d| would) (?:like|want)|what do you want|for you\b|"
+    r"worr(?:y|ies) you|stops? you|matters? (?:most )?to you|you(?:'re)? (?:hoping|afraid|worried))",
+    re.IGNORECASE,
+)
 #: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
@@ -177,6 +183,10 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
+        if current is not None and ABOUT_THEIR_WISHES.search(self.text) and (
+            self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
+        ):
+            return True  # "What would a good outcome look like for you?": what they want is their open concern
         pool = self.beats("react:open-question")
         if self.answerable(pool) and self.say("react:open-question", pool):
             return True
