@@ -177,5 +177,5 @@ def test_a_label_read_surely_is_an_attack_even_when_it_also_sounds_sympathetic(s
 
 
 def test_a_question_about_what_they_want_is_answered_from_their_concern(sc: Scenario) -> None:
-    said, state = _play(sc, "What would a good outcome from today look like for you?")
+    said, _ = _play(sc, "What would a good outcome from today look like for you?")
     assert "The CEO promised the board" in said[0]  # not "I don't know", not a background line that half fits
