@@ -68,6 +68,9 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "Let's meet Thursday and sign it off.": (frozenset({"next_step_proposal"}), {}),
     "Are you a bot?": (frozenset({"identity_question"}), {}),
     "What would a good outcome from today look like for you?": (frozenset({"question_open"}), {}),
+    "ok. talk later.": (frozenset({"acknowledge", "small_talk"}), {}),
+    "ok. how much?": (frozenset({"question_closed"}), {}),
+    "Agreed?": (frozenset({"question_closed"}), {}),
     "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
                                            {"empathise": 0.87, "blame_label": 0.79}),
 }
@@ -151,7 +154,7 @@ def test_giving_way_never_names_a_number_nobody_said(sc: Scenario) -> None:
 def test_an_offer_to_send_something_is_accepted_not_resisted(sc: Scenario) -> None:
     said, state = _play(sc, "ok. I'll email you the plan.")
     assert state.extra["situations"][-1][0] == "react:send-it"
-    assert "The board still wants it done." in said[0]  # and the open concern is still there
+    assert "The board" in said[0] and "still" not in said[0]  # the concern restated, not a rebuttal
     _, state = _play(sc, "I'll email you the plan. Can we sign it off today?")  # a close: "not yet"
     assert state.extra["situations"][-1][0] == "react:not-yet"
 
@@ -179,3 +182,15 @@ def test_a_label_read_surely_is_an_attack_even_when_it_also_sounds_sympathetic(s
 def test_a_question_about_what_they_want_is_answered_from_their_concern(sc: Scenario) -> None:
     said, _ = _play(sc, "What would a good outcome from today look like for you?")
     assert "The CEO promised the board" in said[0]  # not "I don't know", not a background line that half fits
+
+
+def test_a_learner_who_leaves_gets_a_goodbye_not_the_next_argument(sc: Scenario) -> None:
+    said, state = _play(sc, "ok. talk later.")
+    assert state.extra["situations"][-1] == ["react:leaving"] and "board" not in said[0]
+
+
+def test_a_wh_question_read_as_closed_gets_no_random_yes_or_no(sc: Scenario) -> None:
+    _, state = _play(sc, "ok. how much?")
+    assert not any(s.startswith("yes-no:") for s in state.extra["situations"][-1])
+    _, state = _play(sc, "Agreed?")
+    assert state.extra["situations"][-1][0] == "yes-no:no"  # a real yes/no question, answered from the state

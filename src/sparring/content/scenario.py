@@ -157,6 +157,7 @@ SITUATIONS = (
     "react:small-talk",
     "react:not-yet",
     "react:send-it",
+    "react:leaving",
     "neutral",
     "closing-soon",
 )
@@ -164,7 +165,7 @@ SITUATIONS = (
 
 #: situations the engine has built-in lines for (``sparring.persona.reply``): a scenario may leave them out
 OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:identity", "react:injection", "react:small-talk",
-                                 "react:not-yet", "react:send-it"})
+                                 "react:not-yet", "react:send-it", "react:leaving"})
 
 
 class Beat(_Strict):

@@ -49,6 +49,9 @@ ANSWER_MIN_FIT = 0.2
 FIT_MARGIN = 0.03
 #: reactions after which the persona goes back to the scene (presses its open concern)
 RETURNS_TO_SCENE = frozenset({"react:identity", "react:injection", "react:small-talk", "react:off-topic"})
+#: after these the persona restates its concern (its objection lines) rather than a pressing line, which rebuts
+#: an argument: there was none ("Not yet. Claims are cheap." after a proposal to test)
+RESTATES = RETURNS_TO_SCENE | {"react:not-yet", "react:send-it"}
 #: acts that are the point of a turn that also gives advice: the persona answers them, not the advice
 PRIMARY_OVER_ADVICE = frozenset({"next_step_proposal", "next_step_accept", "commitment_ask", "tradeoff_offer"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
@@ -324,6 +327,23 @@ ARGUING = frozenset({"quantified_value", "tradeoff_offer", "information", "state
 #: warm reactions after which the persona does not press its concern in the same reply (two intents)
 WARM_REACTIONS = frozenset({"react:rapport", "react:value"})
 
+#: the learner is leaving the conversation ("ok. talk later.", "Bye.", "Let me know what she says.")
+LEAVING = re.compile(
+    r"\b(?:bye|goodbye|talk (?:to you )?(?:later|soon)|speak (?:to you )?soon|catch you later|take care|"
+    r"have a good (?:one|day|week|weekend)|let me know (?:what|how|if))\b",
+    re.IGNORECASE,
+)
+_WH = re.compile(r"^\W*(?:(?:and|so|but|ok|okay|well|right|fine|then|um|uh|oh)\W+)*"
+                 r"(?:what|how|why|when|where|who|whom|whose|which)\b", re.IGNORECASE)
+
+
+def polar(text: str) -> bool:
+    """The turn's last question asks for a yes or a no ("Agreed?", "Is that fair?"), not a fact ("how much?")."""
+    questions = [q for q in re.split(r"(?<=[.!?])\s+", text.strip()) if q.rstrip().endswith("?")]
+    last = questions[-1] if questions else text
+    return not _WH.search(last.strip())
+
+
 #: the learner offers to send or share something: a follow-up, not a close
 SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
 
@@ -355,6 +375,9 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
                 c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
         if plan.preempted is not None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
+    elif LEAVING.search(turn.text) and not turn.asks and not plan.premature:
+        c.react("react:leaving")  # "ok. talk later." gets a goodbye, not the next argument
+        advance = False
     elif plan.premature:
         if "commitment_ask" not in turn.acts and SENDING.search(turn.text):
             # "I'll email." / "Let me send you the timeline": a follow-up offered, not a close to resist
@@ -373,6 +396,10 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             responded_to_current = True  # an answered question is the reply; the concern is pressed next time
         elif plan.progressed:
             c.positive(turn, skip=frozenset({"question_open", "question_clarifying"}))
+    elif "question_closed" in turn.acts and not polar(turn.text):
+        # "ok. how much?" read as a closed question still wants a fact, not a yes or no
+        if c.answer(plan.current):
+            responded_to_current = True
     elif "question_closed" in turn.acts:
         c.yes_no(plan)  # "No, not as it stands." may be followed by what is still open
     else:  # take in what was just said (a nod to a helpful move), then advance
@@ -384,7 +411,7 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     elif plan.current is not None:
         warmed = any(s in WARM_REACTIONS for s in c.situations)  # "Yes. Exactly." is not followed by "I still
         if not plan.progressed and not responded_to_current and not warmed:  # think it's price."
-            returning = any(s in RETURNS_TO_SCENE for s in c.situations)
+            returning = any(s in RESTATES for s in c.situations)
             # back from "are you a bot?" the persona restates its concern; a pressing line ("Don't give me
             # process.") answers an argument, and there was none
             if not (returning and c.say(f"press:{plan.current.id}", plan.current.lines)):

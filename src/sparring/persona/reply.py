@@ -44,6 +44,11 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "Not so fast.",
         "We're not there yet.",
     ),
+    "react:leaving": (
+        "Okay. Bye.",
+        "Right. Speak soon.",
+        "Fine. Let's leave it there.",
+    ),
     "react:send-it": (
         "Fine, send it over.",
         "Sure. Put it in writing.",
