@@ -44,7 +44,8 @@ ABOUT_THEIR_WISHES = re.compile(
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
 #: a background line this close to a question passes for an answer to it
-ANSWER_MIN_FIT = 0.2
+ANSWER_MIN_FIT = 0.3  # 0.2 until 2026-12-07: on the development split most background answers under 0.3 were
+#                      non sequiturs ("What did you have for lunch?" → "Month end is when it all piles up.")
 #: lines within this cosine of the best fit count as equally good
 FIT_MARGIN = 0.03
 #: reactions after which the persona goes back to the scene (presses its open concern)
@@ -216,6 +217,8 @@ class Composer:
             pool = self.beats(situation)
             if situation == "react:rapport":
                 pool = rapport_pool(pool, turn)
+            elif situation == "react:open-question" and not self.answerable(pool):
+                continue  # a background line that barely fits is a non sequitur, not a nod
             if self.say(situation, pool):
                 return True
         return neutral and self.say("neutral", self.beats("neutral"))
