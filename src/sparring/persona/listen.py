@@ -125,7 +125,7 @@ Reader = Callable[[str, str], "ActReading"]
 def _model_reader(text: str, context: str) -> ActReading:
     from sparring.nlp.act_model import read_act
 
-    return read_act(text, context)
+    return read_act(text, context, embed_questions=False)  # read_turn embeds what it needs in one call
 
 
 _reader: Reader = _model_reader
@@ -150,6 +150,7 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
     reading = _reader(text, context)
+    prefetch(text, reading, scenario)
     acts = frozenset(reading.acts)
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
@@ -168,6 +169,28 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
         derived.add("repeated")
     return Turn(text=text, acts=acts, custom=custom, derived=frozenset(derived), numbers=tuple(reading.numbers),
                 subject=reading.subject, probs=dict(reading.probs))
+
+
+def prefetch(text: str, reading: ActReading, scenario: Scenario) -> None:
+    """Embed, in one model call, the strings of this turn the persona compares by meaning next: its sentences
+    (custom moves, then easing and fitting lines read the same vectors) and, for a question, the parts the
+    knowledge lookup matches (``knowledge.question_parts``). Every small call of the sentence model streams all
+    of its weights once (~5 ms on this machine, whatever the length), so one call instead of two saves that."""
+    from sparring.nlp.act_model import QUESTION_ACTS
+
+    wanted: list[str] = []
+    if scenario.custom_moves:
+        from sparring.persona.moves import sentence_texts
+
+        wanted.extend(sentence_texts(text))
+    if scenario.knowledge and reading.acts & QUESTION_ACTS:
+        from sparring.persona.knowledge import question_parts
+
+        wanted.extend(question_parts(text))
+    if wanted:
+        from sparring.nlp.embeddings import embed
+
+        embed(list(dict.fromkeys(wanted)))
 
 
 def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
