@@ -32,3 +32,15 @@ def test_default_threads_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SPARRING_EMBED_THREADS", "nonsense")
     assert 1 <= runtime.default_threads() <= 2
     assert runtime.session_options().intra_op_num_threads == 1
+
+
+def test_in_background_runs_elsewhere_and_hands_back_result_and_error() -> None:
+    caller = threading.current_thread().name
+    assert runtime.in_background(lambda: threading.current_thread().name).result(timeout=10) != caller
+    assert runtime.in_background(pow, 3, 2).result(timeout=10) == 9
+
+    def fails() -> None:
+        raise ValueError("model file missing")
+
+    with pytest.raises(ValueError, match="model file missing"):
+        runtime.in_background(fails).result(timeout=10)

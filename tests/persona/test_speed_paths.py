@@ -74,3 +74,22 @@ def test_a_question_turn_is_embedded_in_one_model_call(model_calls: list[list[st
     K.match(sc, text)
     similarities(text, objection_text(sc.objections[0]))
     assert len(model_calls) == 1
+
+
+def test_asks_is_the_rule_question_parts_picks_sentences_by() -> None:
+    assert K.asks("Fair point. What is the eighty based on?")
+    assert K.asks("Tell me about the drivers.") and K.asks("so how's it going")
+    assert not K.asks("We cut price fifteen percent next month. I need your help.")
+    assert not K.asks("")
+
+
+def test_a_statement_turn_is_embedded_in_one_model_call(model_calls: list[list[str]]) -> None:
+    sc = next(s for s in _knowledge_scenarios() if s.custom_moves)
+    warm_up([sc])
+    get_embedder().clear_cache()
+    model_calls.clear()
+    text = "I hear you. The rollout would run clinic by clinic, with your team choosing the order."
+    read_turn(text, sc, context="We tried a tool like this before and it went badly.")
+    assert model_calls == [sentence_texts(text)]
+    similarities(text, objection_text(sc.objections[0]))
+    assert len(model_calls) == 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -23,8 +23,19 @@ R = TypeVar("R")
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
+#: threads for ``in_background`` (kept apart from the batch pools: a background task may run batches itself,
+#: and a pool whose threads all wait on tasks queued behind them would never finish)
+BACKGROUND_THREADS = 4
+_BACKGROUND: list[ThreadPoolExecutor] = []
+
+
+def _forget_pools() -> None:
+    _POOLS.clear()
+    _BACKGROUND.clear()
+
+
 # a forked child has none of its parent's pool threads: it starts its own pools
-os.register_at_fork(after_in_child=_POOLS.clear)
+os.register_at_fork(after_in_child=_forget_pools)
 
 
 def default_threads() -> int:
@@ -55,3 +66,13 @@ def run_batches(fn: Callable[[T], R], batches: Sequence[T], threads: int) -> lis
         if pool is None:
             pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="sparring-model")
     return list(pool.map(fn, batches))
+
+
+def in_background(fn: Callable[..., R], *args: Any) -> Future[R]:
+    """Start ``fn(*args)`` on a background thread (e.g. one model while the caller runs the other); the
+    returned future's ``result()`` waits for it and raises what it raised."""
+    with _POOLS_LOCK:
+        if not _BACKGROUND:
+            _BACKGROUND.append(ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="sparring-ahead"))
+        pool = _BACKGROUND[0]
+    return pool.submit(fn, *args)

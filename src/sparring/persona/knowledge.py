@@ -141,6 +141,13 @@ def question_parts(question: str) -> list[str]:
     return [" ".join(p.split()[:MAX_PART_WORDS]) for p in parts[:MAX_PARTS]]
 
 
+def asks(text: str) -> bool:
+    """Some sentence of ``text`` asks something (ends with "?" or opens like a question): the rule
+    ``question_parts`` picks the asking sentences by."""
+    return any(s.strip().endswith("?") or _INTERROGATIVE.match(s.strip())
+               for s in _SENTENCE_END.split(text.strip()) if s.strip())
+
+
 @lru_cache(maxsize=1)
 def background_questions() -> tuple[str, ...]:
     data = yaml.safe_load(BACKGROUND_PATH.read_text(encoding="utf-8"))

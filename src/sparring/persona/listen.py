@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -149,8 +150,12 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
               earlier_lines: Sequence[str] = ()) -> Turn:
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
-    reading = _reader(text, context)
-    prefetch(text, reading, scenario)
+    ahead = prefetch(text, scenario)  # the sentence model reads the turn while the act model does
+    try:
+        reading = _reader(text, context)
+    finally:
+        if ahead is not None:
+            ahead.result()
     acts = frozenset(reading.acts)
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
@@ -171,26 +176,29 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
                 subject=reading.subject, probs=dict(reading.probs))
 
 
-def prefetch(text: str, reading: ActReading, scenario: Scenario) -> None:
-    """Embed, in one model call, the strings of this turn the persona compares by meaning next: its sentences
-    (custom moves, then easing and fitting lines read the same vectors) and, for a question, the parts the
-    knowledge lookup matches (``knowledge.question_parts``). Every small call of the sentence model streams all
-    of its weights once (~5 ms on this machine, whatever the length), so one call instead of two saves that."""
-    from sparring.nlp.act_model import QUESTION_ACTS
-
+def prefetch(text: str, scenario: Scenario) -> Future[object] | None:
+    """Start embedding, in one model call on a background thread, the strings of this turn the persona compares
+    by meaning next: its sentences (custom moves, then easing and fitting lines read the same vectors) and, when a
+    sentence asks something, the parts the knowledge lookup matches (``knowledge.question_parts``; mostly the
+    same strings). Every small call of the sentence model streams all of its weights once (~5 ms on this machine,
+    whatever the length), so one call instead of two saves that, and it runs while the act model reads the turn
+    on the caller's thread. None when the scenario compares nothing."""
     wanted: list[str] = []
     if scenario.custom_moves:
         from sparring.persona.moves import sentence_texts
 
         wanted.extend(sentence_texts(text))
-    if scenario.knowledge and reading.acts & QUESTION_ACTS:
-        from sparring.persona.knowledge import question_parts
+    if scenario.knowledge:
+        from sparring.persona.knowledge import asks, question_parts
 
-        wanted.extend(question_parts(text))
-    if wanted:
-        from sparring.nlp.embeddings import embed
+        if asks(text):
+            wanted.extend(question_parts(text))
+    if not wanted:
+        return None
+    from sparring.nlp.embeddings import embed
+    from sparring.nlp.runtime import in_background
 
-        embed(list(dict.fromkeys(wanted)))
+    return in_background(embed, list(dict.fromkeys(wanted)))
 
 
 def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
