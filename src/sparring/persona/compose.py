@@ -22,7 +22,7 @@ from sparring.persona.easing import about
 from sparring.persona.listen import Turn
 from sparring.persona.memory import neutral_success, restate
 from sparring.persona.moves import RELEVANT_SITUATIONS, similarities
-from sparring.persona.reply import YesNo, builtin, yes_no_pool
+from sparring.persona.reply import BUILTIN, YesNo, builtin, identity_lines, yes_no_pool
 from sparring.persona.rules import (
     FALLBACK_LINES,
     NEGATIVE_REACTIONS,
@@ -349,6 +349,40 @@ def polar(text: str) -> bool:
 
 #: the learner offers to send or share something: a follow-up, not a close
 SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
+
+
+def authored_lines(scenario: Scenario) -> list[str]:
+    """Every line the persona can say as written: the scenario's own lines, its mood tells and the built-in
+    reactions (composed lines such as restated terms are not here; ``_remember_told`` reads those on the way)."""
+    lines = [*scenario.opening_lines, *scenario.success_lines, *scenario.failure_lines]
+    for o in scenario.objections:
+        lines.extend((*o.lines, *o.pressing_lines, *o.eased_lines, *o.answers))
+    for b in scenario.beats:
+        lines.extend(b.lines)
+    for tells in scenario.persona.tells.values():
+        lines.extend(tells)
+    for reactions in BUILTIN.values():
+        lines.extend(reactions)
+    lines.extend((*identity_lines(scenario), *FALLBACK_LINES))
+    return list(dict.fromkeys(line for line in lines if line.strip()))
+
+
+def warm_told(scenario: Scenario) -> None:
+    """Fill the ``_TOLD`` memo for every authored line of the scenario in one batched model call, so a reply
+    never embeds one of its own lines (warm-up, in the background while the learner reads the opening)."""
+    if not scenario.knowledge:
+        return
+    from sparring.persona.knowledge import told_by_lines
+
+    facts = tuple(e.answer for e in scenario.knowledge)
+    todo = [line for line in authored_lines(scenario) if (scenario.id, facts, line) not in _TOLD]
+    if not todo:
+        return
+    if len(_TOLD) + len(todo) > TOLD_MEMO:
+        _TOLD.clear()
+    for line, told in told_by_lines(scenario, todo).items():
+        _TOLD[(scenario.id, facts, line)] = told
+
 
 #: acts that put something concrete on the table: an early close that carries one is answered "not yet", not with
 #: the scenario's "agree to what?" lines (which would deny what the learner just offered)

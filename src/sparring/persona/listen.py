@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,7 @@ Reader = Callable[[str, str], "ActReading"]
 def _model_reader(text: str, context: str) -> ActReading:
     from sparring.nlp.act_model import read_act
 
-    return read_act(text, context)
+    return read_act(text, context, embed_questions=False)  # read_turn embeds what it needs in one call
 
 
 _reader: Reader = _model_reader
@@ -149,7 +150,12 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
               earlier_lines: Sequence[str] = ()) -> Turn:
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
-    reading = _reader(text, context)
+    ahead = prefetch(text, scenario)  # the sentence model reads the turn while the act model does
+    try:
+        reading = _reader(text, context)
+    finally:
+        if ahead is not None:
+            ahead.result()
     acts = frozenset(reading.acts)
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
@@ -168,6 +174,31 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
         derived.add("repeated")
     return Turn(text=text, acts=acts, custom=custom, derived=frozenset(derived), numbers=tuple(reading.numbers),
                 subject=reading.subject, probs=dict(reading.probs))
+
+
+def prefetch(text: str, scenario: Scenario) -> Future[object] | None:
+    """Start embedding, in one model call on a background thread, the strings of this turn the persona compares
+    by meaning next: its sentences (custom moves, then easing and fitting lines read the same vectors) and, when a
+    sentence asks something, the parts the knowledge lookup matches (``knowledge.question_parts``; mostly the
+    same strings). Every small call of the sentence model streams all of its weights once (~5 ms on this machine,
+    whatever the length), so one call instead of two saves that, and it runs while the act model reads the turn
+    on the caller's thread. None when the scenario compares nothing."""
+    wanted: list[str] = []
+    if scenario.custom_moves:
+        from sparring.persona.moves import sentence_texts
+
+        wanted.extend(sentence_texts(text))
+    if scenario.knowledge:
+        from sparring.persona.knowledge import asks, question_parts
+
+        if asks(text):
+            wanted.extend(question_parts(text))
+    if not wanted:
+        return None
+    from sparring.nlp.embeddings import embed
+    from sparring.nlp.runtime import in_background
+
+    return in_background(embed, list(dict.fromkeys(wanted)))
 
 
 def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
