@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sparring_persona_double import play, reading_with
 
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
-from sparring.conversation.model import Conversation
 from sparring.nlp.act_model import ActReading, Clause
 from sparring.nlp.clauses import numbers
 from sparring.persona.base import PersonaState
-from sparring.persona.embedded import EmbeddedPersonaEngine
-from sparring.persona.listen import set_reader
 
 SCENARIO = """
 id: follows
@@ -84,9 +82,8 @@ def _reader(text: str, context: str) -> ActReading:
 
 @pytest.fixture(autouse=True)
 def _double() -> Iterator[None]:
-    set_reader(_reader)
-    yield
-    set_reader(None)
+    with reading_with(_reader):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -94,20 +91,8 @@ def sc() -> Scenario:
     return parse_model(SCENARIO, Scenario, "follows.yaml")
 
 
-ENGINE = EmbeddedPersonaEngine()
-
-
 def _play(sc: Scenario, *lines: str) -> tuple[list[str], PersonaState]:
-    opening = ENGINE.open(sc, "medium")
-    conv, state, said = Conversation(), opening.state, []
-    conv.add(sc.persona.name, "counterpart", opening.text)
-    for line in lines:
-        conv.add("Learner", "learner", line)
-        reply = ENGINE.reply(sc, state, conv)
-        conv.add(sc.persona.name, "counterpart", reply.text)
-        state = reply.state
-        said.append(reply.text)
-    return said, state
+    return play(sc, "medium", *lines)
 
 
 def test_a_bare_ok_is_not_agreed_with(sc: Scenario) -> None:
