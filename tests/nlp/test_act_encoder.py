@@ -100,3 +100,37 @@ def test_reading_is_deterministic() -> None:
     again = OnnxBackend(threads=2).probabilities(_TEXTS, _CONTEXTS, parsed)
     assert np.array_equal(first, OnnxBackend(threads=1).probabilities(_TEXTS, _CONTEXTS, parsed))
     assert np.abs(first - again).max() <= 1e-4
+
+
+def test_a_repeated_pair_is_read_once_with_the_same_row(monkeypatch) -> None:
+    from sparring.nlp.clauses import clauses
+
+    backend = OnnxBackend(threads=1)
+    texts = [*_TEXTS, _TEXTS[0], _TEXTS[2], _TEXTS[0]]
+    contexts = [*_CONTEXTS, _CONTEXTS[0], _CONTEXTS[2], "a different context"]
+    parsed = [clauses(t) for t in texts]
+    seen: list[int] = []
+    original = act_encoder.encode_pairs
+
+    def counting(tok, ts, cs):
+        seen.append(len(ts))
+        return original(tok, ts, cs)
+
+    monkeypatch.setattr(act_encoder, "encode_pairs", counting)
+    probs = backend.probabilities(texts, contexts, parsed)
+    assert seen == [len(_TEXTS) + 1]  # two repeats read once; the same line in another context is read
+    assert np.array_equal(probs[len(_TEXTS)], probs[0]) and np.array_equal(probs[len(_TEXTS) + 1], probs[2])
+    alone = backend.probabilities(texts[-1:], contexts[-1:], parsed[-1:])
+    assert np.abs(probs[-1] - alone[0]).max() <= 1e-4
+
+
+def test_batches_read_side_by_side_give_the_numbers_of_one_after_another() -> None:
+    from sparring.nlp.clauses import clauses
+
+    texts = _TEXTS * 6
+    contexts = [f"{c} ({k})" for k in range(6) for c in _CONTEXTS]  # all distinct pairs: many batches
+    parsed = [clauses(t) for t in texts]
+    one = OnnxBackend(threads=1)
+    two = OnnxBackend(threads=2)
+    assert len(batches([len(ids) for ids, _ in act_encoder.encode_pairs(one._tok, texts, contexts)])) > 2
+    assert np.array_equal(one.probabilities(texts, contexts, parsed), two.probabilities(texts, contexts, parsed))

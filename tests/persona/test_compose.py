@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sparring_persona_double import ENGINE, play, reading_with
 
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
-from sparring.conversation.model import Conversation
 from sparring.nlp.act_model import ActReading, Clause
 from sparring.persona.base import PersonaState
-from sparring.persona.embedded import EmbeddedPersonaEngine
 from sparring.persona.listen import set_reader
 
 SCENARIO = """
@@ -77,9 +76,8 @@ def _reader(text: str, context: str) -> ActReading:
 
 @pytest.fixture(autouse=True)
 def _double() -> Iterator[None]:
-    set_reader(_reader)
-    yield
-    set_reader(None)
+    with reading_with(_reader):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -87,20 +85,8 @@ def sc() -> Scenario:
     return parse_model(SCENARIO, Scenario, "listen.yaml")
 
 
-ENGINE = EmbeddedPersonaEngine()
-
-
 def _play(sc: Scenario, difficulty: str, *lines: str) -> tuple[list[str], PersonaState]:
-    opening = ENGINE.open(sc, difficulty)  # type: ignore[arg-type]
-    conv, state, said = Conversation(), opening.state, []
-    conv.add(sc.persona.name, "counterpart", opening.text)
-    for line in lines:
-        conv.add("Learner", "learner", line)
-        reply = ENGINE.reply(sc, state, conv)
-        conv.add(sc.persona.name, "counterpart", reply.text)
-        state = reply.state
-        said.append(reply.text)
-    return said, state
+    return play(sc, difficulty, *lines)
 
 
 def test_identity_question_gets_an_in_character_answer_and_returns_to_the_scene(sc: Scenario) -> None:
@@ -174,3 +160,13 @@ def test_an_early_close_that_offers_something_gets_not_yet_not_agree_to_what(sc:
     assert "Still too expensive." in said[0]  # the open concern is pressed
     said, state = _play(sc, "medium", "Can we sign?")  # nothing on the table: the scenario's own line
     assert state.extra["situations"][-1][0] == "react:premature-close" and said[0].startswith("Not so fast.")
+
+
+def test_on_hard_a_layered_turn_settles_a_concern_like_a_strong_move(sc: Scenario) -> None:
+    """Two different easing acts for one concern in one turn (sympathy and value, a question and a trade) weigh
+    like a strong move; the same single act twice does not (test above)."""
+    from sparring.persona import easing
+
+    turn = easing.Turn(text="x", acts=frozenset({"empathise", "question_open"}))
+    assert easing.strong(frozenset({"empathise", "question_open"}), turn, sc)
+    assert not easing.strong(frozenset({"acknowledge", "question_open"}), turn, sc)  # a nod is too light

@@ -71,10 +71,7 @@ def test_skilled_learner_succeeds(sid: str, difficulty: str) -> None:
 
 #: scripted poor learners the act model lets through (strict xfail: once the reading is right the XPASS fails the
 #: suite and the entry must go)
-POOR_MODEL_GAPS = {
-    ("mgmt-defensive-teammate", "easy"): "with the batch-safe (fp32-faithful) act file of 2026-12-06 the poor learner "
-    "reaches success on easy (trust 1.0); the dynamic int8 file failed it. Which reading changed: not investigated",
-}
+POOR_MODEL_GAPS: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])

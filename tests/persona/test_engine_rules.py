@@ -191,8 +191,18 @@ def test_max_turns_ends_the_rep_and_lines_never_repeat(tiny: Scenario) -> None:
 def test_a_tell_shows_when_the_mood_crosses_a_threshold(tiny: Scenario) -> None:
     state, conv = _start(tiny, "medium")
     state.values["trust"] = 0.66
+    state.raised, state.eased = ["price", "timing"], ["price", "timing"]  # nothing left to raise or press
     text, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
     assert text.endswith("Okay, I trust you more now.")
+
+
+def test_a_reply_that_raises_a_concern_shows_no_tell(tiny: Scenario) -> None:
+    """Pressing a concern and opening up in one reply are two intents that pull apart: the tell waits."""
+    state, conv = _start(tiny, "medium")
+    state.values["trust"] = 0.66
+    text, state = _say(tiny, state, conv, "I hear you, that's a fair concern.")
+    assert "raise:timing" in state.extra["situations"][-1]
+    assert "Okay, I trust you more now." not in text
 
 
 def test_misuse_is_a_clear_error(tiny: Scenario) -> None:

@@ -178,8 +178,11 @@ def play_one(svc: Any, user: Any, rep: PlayRep) -> RepResult:
     for n, line in enumerate(rep.lines, 1):
         result = svc.submit_turn(record.id, line)
         reply = result.reply.text if result.reply is not None else ""
+        situations = (result.state.extra.get("situations") or [[]])[-1] if result.reply is not None else []
         exchanges.append({"turn": n, "prior": prior, "learner": result.learner_turn.text, "reply": reply,
-                          "ended": result.ended, "outcome": result.outcome})
+                          "ended": result.ended, "outcome": result.outcome,
+                          # for diagnosis only: what the engine read and which situations it spoke from
+                          "moves": (result.state.moves or [[]])[-1], "situations": situations})
         prior = reply or prior
         if result.ended:
             break

@@ -156,6 +156,8 @@ SITUATIONS = (
     "react:injection",
     "react:small-talk",
     "react:not-yet",
+    "react:send-it",
+    "react:leaving",
     "neutral",
     "closing-soon",
 )
@@ -163,7 +165,7 @@ SITUATIONS = (
 
 #: situations the engine has built-in lines for (``sparring.persona.reply``): a scenario may leave them out
 OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:identity", "react:injection", "react:small-talk",
-                                 "react:not-yet"})
+                                 "react:not-yet", "react:send-it", "react:leaving"})
 
 
 class Beat(_Strict):

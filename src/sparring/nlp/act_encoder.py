@@ -10,8 +10,6 @@ decision rule's fallback ratio are in ``data/acts-onnx.json``. Both files' sha25
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 from sparring.nlp.act_head import ActModelError, clause_features, sha256_of
 from sparring.nlp.acts import ACT_NAMES
 from sparring.nlp.clauses import Clause
+from sparring.nlp.runtime import default_threads, run_batches, session_options
 
 DATA = Path(__file__).parent / "data"
 ONNX_PATH = DATA / "acts.onnx"
@@ -31,8 +30,11 @@ META_SHA256 = "62a2b0cabaaf8c5c71dae4554a88d017163bab19eb81e5acf4462c46827e795f"
 MAX_TOKENS = 96
 #: Lines are read in batches of similar token length (``batches``): the model is weight-only int8 (``act_quant``:
 #: 8-bit weights, float activations), so a line's probabilities do not depend on the lines batched with it (within
-#: 1e-4, tested). A batch holds at most ``MAX_BATCH`` lines and ``TOKEN_BUDGET`` padded tokens.
-TOKEN_BUDGET = 2048
+#: 1e-4, tested). A batch holds at most ``MAX_BATCH`` lines and ``TOKEN_BUDGET`` padded tokens; each batch runs on
+#: one thread (``sparring.nlp.runtime``), and on one thread ~256 padded tokens read fastest: AnnoMI transcripts,
+#: 2.2-2.5 CPU-s at 128-256 against 4.1-4.9 at 2,048 (less padding, activations that stay in cache;
+#: docs/benchmarks.md).
+TOKEN_BUDGET = 256
 MAX_BATCH = 64
 
 
@@ -108,26 +110,38 @@ class OnnxBackend:
                 raise ActModelError(f"{meta_path}: not a readable act model description ({exc})") from exc
         if self.thresholds.shape != (len(ACT_NAMES),):
             raise ActModelError(f"{meta_path}: thresholds: expected {len(ACT_NAMES)} values")
-        opts = ort.SessionOptions()
-        raw = os.environ.get("SPARRING_EMBED_THREADS", "")
-        opts.intra_op_num_threads = threads or (int(raw) if raw.isdigit() and int(raw) > 0 else
-                                                max(1, min(2, os.cpu_count() or 1)))
-        opts.inter_op_num_threads = 1
+        #: batches read at once (each on one thread: ``sparring.nlp.runtime``)
+        self.threads = threads or default_threads()
         # the blocked int8 weights run as onnxruntime's MatMulNBits with int8 arithmetic on per-row activation
         # blocks: batch-independent by construction, about twice as fast per line as folding them to fp32 at load
         # (session.disable_quant_qdq=1), and 99% of training lines get the same act set either way (docs/acts.md)
-        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(onnx_path), sess_options=session_options(),
+                                             providers=["CPUExecutionProvider"])
         self._tok = tokenizer()
-        self._lock = threading.Lock()
 
     def probabilities(self, texts: Sequence[str], contexts: Sequence[str],
                       parsed: Sequence[tuple[Clause, ...]]) -> np.ndarray:
-        rows = encode_pairs(self._tok, texts, contexts)
-        rules = np.vstack([clause_features(t, c, p) for t, c, p in zip(texts, contexts, parsed, strict=True)])
-        out = np.zeros((len(texts), len(ACT_NAMES)), dtype=np.float32)
-        for group in batches([len(ids) for ids, _ in rows]):
+        """One row of act probabilities per (line, context) pair; a pair that occurs twice is read once (a
+        transcript's one-clause sentences are both a sentence and a clause segment: 12% of AnnoMI's pairs)."""
+        first: dict[tuple[str, str], int] = {}
+        pick: list[int] = []  # the first row of each distinct pair
+        where: list[int] = []  # each row's distinct pair
+        for i, pair in enumerate(zip(texts, contexts, strict=True)):
+            k = first.get(pair)
+            if k is None:
+                k = first[pair] = len(pick)
+                pick.append(i)
+            where.append(k)
+        rows = encode_pairs(self._tok, [texts[i] for i in pick], [contexts[i] for i in pick])
+        rules = np.vstack([clause_features(texts[i], contexts[i], parsed[i]) for i in pick])
+
+        def read(group: list[int]) -> np.ndarray:
             ids, mask, types = pad([rows[i] for i in group])
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "rules": rules[group]}
-            with self._lock:
-                out[group] = self._session.run(None, feeds)[0]
-        return out
+            return self._session.run(None, feeds)[0]
+
+        groups = batches([len(ids) for ids, _ in rows])
+        out = np.zeros((len(pick), len(ACT_NAMES)), dtype=np.float32)
+        for group, probs in zip(groups, run_batches(read, groups, self.threads), strict=True):
+            out[group] = probs
+        return out[where]

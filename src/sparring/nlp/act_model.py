@@ -163,9 +163,10 @@ def backend(name: str | None = None) -> Backend:
 
 
 def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
-              model: str | None = None) -> list[ActReading]:
+              model: str | None = None, embed_questions: bool = True) -> list[ActReading]:
     """Read many lines at once (one batched model call). ``contexts[i]`` is the other person's line before
-    ``texts[i]`` ("" for none). ``model`` picks a backend by name (see ``backend``)."""
+    ``texts[i]`` ("" for none). ``model`` picks a backend by name (see ``backend``). ``embed_questions=False``
+    leaves the question lines' sentence vectors to the caller (see ``_embed_questions``)."""
     if isinstance(texts, str):
         raise TypeError("read_acts takes a sequence of lines; use read_act for one line")
     texts = [t if isinstance(t, str) else _not_text(t) for t in texts]
@@ -180,7 +181,8 @@ def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
     parsed = [clauses(t) for t in texts]
     probs = chosen.probabilities(texts, contexts, parsed)
     acts = decide(probs, chosen.thresholds, chosen.fallback_ratio, answer_rows(parsed, contexts))
-    _embed_questions(texts, acts)
+    if embed_questions:
+        _embed_questions(texts, acts)
     return [
         ActReading(text=t, acts=a, probs=dict(zip(ACT_NAMES, (float(v) for v in row), strict=True)),
                    clauses=cl, numbers=numbers(t))
@@ -188,7 +190,7 @@ def read_acts(texts: Sequence[str], contexts: Sequence[str] | None = None, *,
     ]
 
 
-_QUESTION_ACTS = frozenset({"question_open", "question_closed", "question_clarifying", "permission_ask",
+QUESTION_ACTS = frozenset({"question_open", "question_closed", "question_clarifying", "permission_ask",
                             "identity_question"})
 
 
@@ -196,17 +198,19 @@ def _embed_questions(texts: Sequence[str], acts: Sequence[frozenset[str]]) -> No
     """Leave the sentence vector (``sparring.nlp.embeddings``) of every line read as a question in the shared
     embedding cache: the persona's knowledge lookup matches exactly that text next, and reuses the vector instead
     of a second model call on the reply path (the linear head embedded every line anyway; the ONNX encoder does
-    not). Other lines are not embedded here: it would cost ~5 ms a line nobody asked for."""
-    questions = [t for t, a in zip(texts, acts, strict=True) if a & _QUESTION_ACTS]
+    not). Other lines are not embedded here: it would cost ~5 ms a line nobody asked for. The embedded persona
+    reads with ``embed_questions=False`` and embeds what it will compare in one call of its own
+    (``sparring.persona.listen.prefetch``)."""
+    questions = [t for t, a in zip(texts, acts, strict=True) if a & QUESTION_ACTS]
     if questions:
         from sparring.nlp.embeddings import embed
 
         embed(questions)
 
 
-def read_act(text: str, context: str = "") -> ActReading:
+def read_act(text: str, context: str = "", *, embed_questions: bool = True) -> ActReading:
     """Read one line; ``context`` is the other person's previous line."""
-    return read_acts([text], [context])[0]
+    return read_acts([text], [context], embed_questions=embed_questions)[0]
 
 
 def _not_text(value: object) -> str:

@@ -8,7 +8,6 @@ cosine similarity. Results are cached per text, so re-embedding example lines co
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from sparring.nlp.runtime import default_threads, run_batches, session_options
+
 TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIM = 384
 MAX_TOKENS = 256
-#: padded tokens per model call on one thread / on more threads, and rows per call at most (see Embedder.embed)
+#: padded tokens per model call (one thread each; see Embedder.embed), and rows per call at most
 TOKEN_BUDGET = 128
-TOKEN_BUDGET_THREADED = 256
 MAX_BATCH = 64
 
 
@@ -38,14 +38,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _default_threads() -> int:
-    """Threads per inference: ``SPARRING_EMBED_THREADS``, else up to 2 (halves a batch's wall time on 2 cores)."""
-    raw = os.environ.get("SPARRING_EMBED_THREADS", "")
-    if raw.strip().isdigit() and int(raw) > 0:
-        return int(raw)
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 class Embedder:
@@ -66,11 +58,10 @@ class Embedder:
         self._tok = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tok.enable_truncation(max_length=MAX_TOKENS)
         self._tok.no_padding()  # rows are padded per model call, in _run
-        opts = ort.SessionOptions()
-        self.threads = threads or _default_threads()
-        opts.intra_op_num_threads = self.threads
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        #: model calls run at once (each on one thread: ``sparring.nlp.runtime``)
+        self.threads = threads or default_threads()
+        self._session = ort.InferenceSession(str(model_path), sess_options=session_options(),
+                                             providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in self._session.get_inputs()}
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -103,27 +94,30 @@ class Embedder:
         ``token_budget`` padded tokens (and ``MAX_BATCH`` rows), so a call pads almost nothing."""
         rows = [e.ids for e in self._tok.encode_batch([t if t.strip() else "." for t in texts])]
         order = sorted(range(len(texts)), key=lambda i: (len(rows[i]), texts[i]))
-        computed: dict[str, np.ndarray] = {}
+        chunks: list[list[int]] = []
         start = 0
         while start < len(order):
             end = start + 1
             while (end < len(order) and end - start < MAX_BATCH
                    and (end - start + 1) * len(rows[order[end]]) <= token_budget):
                 end += 1
-            chunk = order[start:end]
-            for i, vec in zip(chunk, self._run([rows[i] for i in chunk]), strict=True):
-                computed[texts[i]] = vec
+            chunks.append(order[start:end])
             start = end
+        vectors = run_batches(lambda chunk: self._run([rows[i] for i in chunk]), chunks, self.threads)
+        computed: dict[str, np.ndarray] = {}
+        for chunk, vecs in zip(chunks, vectors, strict=True):
+            for i, vec in zip(chunk, vecs, strict=True):
+                computed[texts[i]] = vec
         return computed
 
     def embed(self, texts: Sequence[str], token_budget: int | None = None) -> np.ndarray:
         """Vectors for ``texts`` (cached ones are reused; duplicates are embedded once).
 
-        ``token_budget`` (padded tokens per model call) defaults to 128 on one thread and 256 on more: on one
-        thread a call of ~100-200 tokens runs the model at its best rate per token (fewer leave the matrix
-        kernels underfed, more spill the activations out of cache); more threads need more work per call."""
+        ``token_budget`` (padded tokens per model call) defaults to 128: on one thread a call of ~100-200 tokens
+        runs the model at its best rate per token (fewer leave the matrix kernels underfed, more spill the
+        activations out of cache); a call with more calls run them ``threads`` at a time."""
         if token_budget is None:
-            token_budget = TOKEN_BUDGET if self.threads == 1 else TOKEN_BUDGET_THREADED
+            token_budget = TOKEN_BUDGET
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         todo: list[int] = []
         with self._lock:

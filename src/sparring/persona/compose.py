@@ -12,6 +12,7 @@ the open one pressed again, or an invitation to propose the next step once every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from sparring.persona.easing import about
 from sparring.persona.listen import Turn
 from sparring.persona.memory import neutral_success, restate
 from sparring.persona.moves import RELEVANT_SITUATIONS, similarities
-from sparring.persona.reply import YesNo, builtin, yes_no_pool
+from sparring.persona.reply import BUILTIN, YesNo, builtin, identity_lines, yes_no_pool
 from sparring.persona.rules import (
     FALLBACK_LINES,
     NEGATIVE_REACTIONS,
@@ -33,12 +34,25 @@ from sparring.persona.rules import (
 
 #: situations whose line is chosen by fit to the learner's words (see ``Composer.fitting``)
 FITTED = ("answer:", "eased:", "preempted:")
+#: a question about what the persona wants, hopes or fears: no fact answers it, its open concern does
+ABOUT_THEIR_WISHES = re.compile(
+    r"\b(?:(?:do|would) you (?:want|like|need|hope)|you(?:'d| would) (?:like|want)|what do you want|for you\b|"
+    r"worr(?:y|ies) you|stops? you|matters? (?:most )?to you|you(?:'re)? (?:hoping|afraid|worried))",
+    re.IGNORECASE,
+)
+#: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
+GIVING_WAY = ("eased:", "preempted:")
+BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
 #: a background line this close to a question passes for an answer to it
-ANSWER_MIN_FIT = 0.2
+ANSWER_MIN_FIT = 0.3  # 0.2 until 2026-12-07: on the development split most background answers under 0.3 were
+#                      non sequiturs ("What did you have for lunch?" → "Month end is when it all piles up.")
 #: lines within this cosine of the best fit count as equally good
 FIT_MARGIN = 0.03
 #: reactions after which the persona goes back to the scene (presses its open concern)
 RETURNS_TO_SCENE = frozenset({"react:identity", "react:injection", "react:small-talk", "react:off-topic"})
+#: after these the persona restates its concern (its objection lines) rather than a pressing line, which rebuts
+#: an argument: there was none ("Not yet. Claims are cheap." after a proposal to test)
+RESTATES = RETURNS_TO_SCENE | {"react:not-yet", "react:send-it"}
 #: acts that are the point of a turn that also gives advice: the persona answers them, not the advice
 PRIMARY_OVER_ADVICE = frozenset({"next_step_proposal", "next_step_accept", "commitment_ask", "tradeoff_offer"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
@@ -59,6 +73,8 @@ class Plan:
     raised: Objection | None
     current: Objection | None
     before: dict[str, float]
+    #: every number said in the conversation so far, by either side (an eased line never invents terms)
+    heard: frozenset[float] = frozenset()
 
 
 class Composer:
@@ -69,6 +85,7 @@ class Composer:
         self.situations: list[str] = []
         self.text = ""
         self.seed = ""
+        self.heard: frozenset[float] = frozenset()
 
     # ---------------------------------------------------------------- lines
     def beats(self, situation: str) -> list[str]:
@@ -77,6 +94,8 @@ class Composer:
                 for line in b.lines]
 
     def say(self, situation: str, pool: Sequence[str]) -> bool:
+        if situation.startswith(GIVING_WAY):
+            pool = self.heard_terms(pool)
         if situation.startswith(FITTED) or situation in RELEVANT_SITUATIONS:
             line = self.fitting(pool)
         else:
@@ -87,6 +106,19 @@ class Composer:
         self.used.add(line)
         self.situations.append(situation)
         return True
+
+    def only_heard(self, pool: Sequence[str]) -> list[str]:
+        """The lines that name no number nobody said: agreeing to "eighty stores" when the learner offered forty
+        puts words in their mouth."""
+        from sparring.nlp.clauses import numbers
+
+        return [line for line in pool if line not in self.used and set(numbers(line)) <= self.heard]
+
+    def heard_terms(self, pool: Sequence[str]) -> list[str]:
+        """``only_heard``; when every fresh authored line names an unheard number, a plain built-in one gives way
+        instead."""
+        fresh = [line for line in pool if line not in self.used]
+        return self.only_heard(fresh) if not fresh or self.only_heard(fresh) else list(BUILTIN_GIVING_WAY)
 
     def react(self, situation: str) -> bool:
         """Say an authored line for the situation, else a built-in one."""
@@ -112,10 +144,25 @@ class Composer:
     def end(self) -> None:
         if self.state.outcome == "success":
             pool = [r for r in (restate(line, self.state.extra) for line in self.scenario.success_lines) if r]
-            if not self.say("end:success", pool):
+            if not self.say("end:success", self.only_heard(pool)):
                 self.say("end:success", [neutral_success(self.state.extra)])
         else:
             self.say(f"end:{self.state.outcome}", self.scenario.failure_lines)
+
+    def answer_settled(self, eased: Objection) -> bool:
+        """Answer a question that just settled ``eased``: what the persona knows when the question finds it,
+        else the concern's own answers (the question was about it: that is why it settled)."""
+        if self.scenario.knowledge:
+            from sparring.persona.knowledge import answer as knowledge_answer
+
+            told: list[str] = self.state.extra.setdefault("told", [])
+            known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
+                                     shift=self.profile.threshold_shift)
+            if known.kind == "share" and self.say(f"know:{known.entry}", known.lines):
+                if known.entry is not None:
+                    told.append(known.entry)
+                return True
+        return self.say(f"answer:{eased.id}", eased.answers)
 
     def answer(self, current: Objection | None) -> bool:
         """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
@@ -140,6 +187,10 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
+        if current is not None and ABOUT_THEIR_WISHES.search(self.text) and (
+            self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
+        ):
+            return True  # "What would a good outcome look like for you?": what they want is their open concern
         pool = self.beats("react:open-question")
         if self.answerable(pool) and self.say("react:open-question", pool):
             return True
@@ -156,12 +207,25 @@ class Composer:
         return self.say(f"yes-no:{answer}", yes_no_pool(self.beats("react:closed-question"), answer))
 
     def positive(self, turn: Turn, neutral: bool = True, skip: frozenset[str] = frozenset()) -> bool:
+        """A nod to a helpful move: agreement when the learner restated the persona's view, thanks for
+        sympathy, interest in value; nothing for a bare "ok" or for a line that may be a dig."""
+        if not _sincere(turn):
+            return neutral and self.say("neutral", self.beats("neutral"))
         for act, situation in POSITIVE_REACTIONS:
-            if act in turn.names and act not in skip and self.say(situation, self.beats(situation)):
+            if act not in turn.names or act in skip or act in NO_NOD:
+                continue
+            pool = self.beats(situation)
+            if situation == "react:rapport":
+                pool = rapport_pool(pool, turn)
+            elif situation == "react:open-question" and not self.answerable(pool):
+                continue  # a background line that barely fits is a non sequitur, not a nod
+            if self.say(situation, pool):
                 return True
         return neutral and self.say("neutral", self.beats("neutral"))
 
     def tell(self, before: dict[str, float]) -> None:
+        if any(s.startswith(("press:", "raise:")) for s in self.situations):
+            return  # a reply that presses a concern does not also open up (two intents that pull apart)
         after = self.state.values
         for key in sorted(after):
             for mood, crossed in (("low", before.get(key, 0.5) >= LOW_TELL > after[key]),
@@ -170,6 +234,32 @@ class Composer:
                 if crossed and name in self.scenario.persona.tells and len(self.parts) < 3:
                     self.say(f"tell:{name}", self.scenario.persona.tells[name])
                     return
+
+
+#: acts that earn no nod by themselves: a bare "ok" or "let me know" is not agreement with anything
+NO_NOD = frozenset({"acknowledge"})
+#: a line whose hostile reading is at least this likely gets no warm reaction (it may be a dig)
+DIG_BAR = 0.2
+#: the acts a dig hides behind
+DIGS = frozenset({"insult", "blame_label", "dismiss_need", "confront", "pressure"})
+#: agreement reactions suit a learner who restated the persona's view; thanks suit sympathy
+RESTATING = frozenset({"reflect_simple", "reflect_complex", "summarise"})
+_THANKS = re.compile(r"\b(?:thanks|thank you|appreciate)\b", re.IGNORECASE)
+
+
+def _sincere(turn: Turn) -> bool:
+    """A turn the persona can take warmly: not low-effort, and no hostile act even near likely."""
+    if "low-effort" in turn.derived:
+        return False
+    return not any(turn.probs.get(a, 0.0) >= DIG_BAR for a in DIGS)
+
+
+def rapport_pool(lines: Sequence[str], turn: Turn) -> list[str]:
+    """The rapport lines that fit what the learner did: agreement ("Yes. Exactly.") after a reflection or
+    summary, thanks after sympathy alone ("I know you've got a lot on" is not a restatement to agree with)."""
+    if turn.acts & RESTATING:
+        return [line for line in lines if not _THANKS.search(line)] or list(lines)
+    return [line for line in lines if _THANKS.search(line)]
 
 
 def negative_reaction(plan: Plan) -> str | None:
@@ -190,6 +280,7 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
     c = Composer(scenario, state, facts, profile)
     turn = plan.turn
     c.text = turn.text
+    c.heard = plan.heard
     c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
     if state.ended:
         c.end()
@@ -231,6 +322,68 @@ _TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
 TOLD_MEMO = 20_000
 
 
+#: acts that argue, offer or inform: a question that comes with one of them gets the concession when it settles
+#: the concern ("Across 14 clinics that's $880,000 a year — what is a no-show worth to you?")
+ARGUING = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
+                     "next_step_proposal", "concession", "reflect_complex", "summarise", "describe_behaviour"})
+
+#: warm reactions after which the persona does not press its concern in the same reply (two intents)
+WARM_REACTIONS = frozenset({"react:rapport", "react:value"})
+
+#: the learner is leaving the conversation ("ok. talk later.", "Bye.", "Let me know what she says.")
+LEAVING = re.compile(
+    r"\b(?:bye|goodbye|talk (?:to you )?(?:later|soon)|speak (?:to you )?soon|catch you later|take care|"
+    r"have a good (?:one|day|week|weekend)|let me know (?:what|how|if))\b",
+    re.IGNORECASE,
+)
+_WH = re.compile(r"^\W*(?:(?:and|so|but|ok|okay|well|right|fine|then|um|uh|oh)\W+)*"
+                 r"(?:what|how|why|when|where|who|whom|whose|which)\b", re.IGNORECASE)
+
+
+def polar(text: str) -> bool:
+    """The turn's last question asks for a yes or a no ("Agreed?", "Is that fair?"), not a fact ("how much?")."""
+    questions = [q for q in re.split(r"(?<=[.!?])\s+", text.strip()) if q.rstrip().endswith("?")]
+    last = questions[-1] if questions else text
+    return not _WH.search(last.strip())
+
+
+#: the learner offers to send or share something: a follow-up, not a close
+SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
+
+
+def authored_lines(scenario: Scenario) -> list[str]:
+    """Every line the persona can say as written: the scenario's own lines, its mood tells and the built-in
+    reactions (composed lines such as restated terms are not here; ``_remember_told`` reads those on the way)."""
+    lines = [*scenario.opening_lines, *scenario.success_lines, *scenario.failure_lines]
+    for o in scenario.objections:
+        lines.extend((*o.lines, *o.pressing_lines, *o.eased_lines, *o.answers))
+    for b in scenario.beats:
+        lines.extend(b.lines)
+    for tells in scenario.persona.tells.values():
+        lines.extend(tells)
+    for reactions in BUILTIN.values():
+        lines.extend(reactions)
+    lines.extend((*identity_lines(scenario), *FALLBACK_LINES))
+    return list(dict.fromkeys(line for line in lines if line.strip()))
+
+
+def warm_told(scenario: Scenario) -> None:
+    """Fill the ``_TOLD`` memo for every authored line of the scenario in one batched model call, so a reply
+    never embeds one of its own lines (warm-up, in the background while the learner reads the opening)."""
+    if not scenario.knowledge:
+        return
+    from sparring.persona.knowledge import told_by_lines
+
+    facts = tuple(e.answer for e in scenario.knowledge)
+    todo = [line for line in authored_lines(scenario) if (scenario.id, facts, line) not in _TOLD]
+    if not todo:
+        return
+    if len(_TOLD) + len(todo) > TOLD_MEMO:
+        _TOLD.clear()
+    for line, told in told_by_lines(scenario, todo).items():
+        _TOLD[(scenario.id, facts, line)] = told
+
+
 #: acts that put something concrete on the table: an early close that carries one is answered "not yet", not with
 #: the scenario's "agree to what?" lines (which would deny what the learner just offered)
 OFFERING_ACTS = frozenset({"tradeoff_offer", "next_step_proposal", "quantified_value", "concession"})
@@ -248,23 +401,42 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         advance = reaction in RETURNS_TO_SCENE
     elif plan.just_eased is not None or plan.preempted is not None:
         if plan.just_eased is not None:
-            if plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
+            answered = False
+            if turn.asks and not turn.acts & ARGUING:
+                # a question that eased the concern is answered, not met with a concession to an argument
+                # nobody made ("What convinced you it's price?" → not "Okay, fair, people write 'too expensive'…")
+                answered = c.answer_settled(plan.just_eased)
+            elif plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
                 c.say(f"answer:{plan.just_eased.id}", plan.just_eased.answers)  # answer, then give way
-            c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
+            if not answered:
+                c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
         if plan.preempted is not None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
+    elif LEAVING.search(turn.text) and not turn.asks and not plan.premature:
+        c.react("react:leaving")  # "ok. talk later." gets a goodbye, not the next argument
+        advance = False
     elif plan.premature:
-        if turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
+        if "commitment_ask" not in turn.acts and SENDING.search(turn.text):
+            # "I'll email." / "Let me send you the timeline": a follow-up offered, not a close to resist
+            c.react("react:send-it")
+        elif turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
             c.say("react:not-yet", builtin("react:not-yet", c.scenario))
         else:
             c.react("react:premature-close") or c.react("react:not-yet")
     elif turn.chatting:
-        c.react("react:small-talk")
+        if turn.asks_after_wellbeing:  # "How was the conference?" gets an answer;
+            c.react("react:small-talk")  # "Hi Leila, it's Mark." gets the scene
+        else:
+            c.positive(turn, neutral=False)
     elif turn.asks:
         if c.answer(plan.current):
             responded_to_current = True  # an answered question is the reply; the concern is pressed next time
         elif plan.progressed:
             c.positive(turn, skip=frozenset({"question_open", "question_clarifying"}))
+    elif "question_closed" in turn.acts and not polar(turn.text):
+        # "ok. how much?" read as a closed question still wants a fact, not a yes or no
+        if c.answer(plan.current):
+            responded_to_current = True
     elif "question_closed" in turn.acts:
         c.yes_no(plan)  # "No, not as it stands." may be followed by what is still open
     else:  # take in what was just said (a nod to a helpful move), then advance
@@ -274,8 +446,13 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     if plan.raised is not None:
         c.say(f"raise:{plan.raised.id}", plan.raised.lines)
     elif plan.current is not None:
-        if not plan.progressed and not responded_to_current:
-            c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
+        warmed = any(s in WARM_REACTIONS for s in c.situations)  # "Yes. Exactly." is not followed by "I still
+        if not plan.progressed and not responded_to_current and not warmed:  # think it's price."
+            returning = any(s in RESTATES for s in c.situations)
+            # back from "are you a bot?" the persona restates its concern; a pressing line ("Don't give me
+            # process.") answers an argument, and there was none
+            if not (returning and c.say(f"press:{plan.current.id}", plan.current.lines)):
+                c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
     elif not c.parts:
         done = all(r in state.eased for r in c.facts.required)
         asked_last = "closing-soon" in (state.extra.get("situations") or [[]])[-1]

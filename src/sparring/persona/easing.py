@@ -2,7 +2,8 @@
 
 A turn that makes one of the objection's ``eased_by`` moves is a hit. Its weight is what makes hard reward better
 moves: a *strong* move (a real trade, value in the buyer's own numbers, a complex reflection or summary, one of
-the scenario's own custom moves) weighs
+the scenario's own custom moves, or a layered turn making two different easing acts for the objection — sympathy
+and a question about it, value and a trade) weighs
 ``STRONG_WEIGHT``, any other easing act 1, and an act that already eased this objection weighs half as much the
 next time (repeating a recognised move is not progress). An objection is eased once its hits reach the level's
 ``ease_hits`` (1 on easy/medium, 2 on hard in the library): on hard a strong move settles it in one turn, weaker
@@ -24,6 +25,10 @@ from sparring.persona.moves import RELEVANT_QUESTION, is_follow_up, objection_te
 STRONG_WEIGHT = 2.0
 #: acts that are strong whenever they ease
 STRONG_ACTS = frozenset({"tradeoff_offer", "reflect_complex", "summarise"})
+#: a turn making this many different easing acts for one objection is a strong move (a layered answer)
+LAYERED_ACTS = 2
+#: acts too light to count towards a layered move
+LIGHT_ACTS = frozenset({"acknowledge", "other", "small_talk"})
 #: an act that already eased this objection counts this much the next time
 REPEAT_WEIGHT = 0.5
 #: a turn shorter than this many words (other than a question) eases with this weight (terse play needs twice
@@ -84,6 +89,8 @@ def strong(easing: frozenset[str], turn: Turn, scenario: Scenario) -> bool:
     of the scenario's own ``custom_moves`` (the moves its author wrote for this situation)."""
     if easing & STRONG_ACTS or easing & turn.custom:
         return True
+    if len(easing - LIGHT_ACTS) >= LAYERED_ACTS:
+        return True  # a layered move: names the concern's feeling *and* asks about it, or gives value and a trade
     return "quantified_value" in easing and own_numbers(turn, scenario)
 
 

@@ -138,7 +138,8 @@ class EmbeddedPersonaEngine:
 
         self._decide_outcome(scenario, new, facts)
         plan = Plan(turn=turn, push_for_more=push_for_more, premature=premature, progressed=progressed,
-                    just_eased=just_eased, preempted=preempted, raised=raised, current=current, before=before)
+                    just_eased=just_eased, preempted=preempted, raised=raised, current=current, before=before,
+                    heard=_heard(conversation))
         parts, situations = compose(scenario, new, plan, facts, profile)
         new.used_lines.extend(p for p in parts if p not in new.used_lines)
         new.extra.setdefault("situations", []).append(situations)
@@ -209,3 +210,10 @@ class EmbeddedPersonaEngine:
         line = pick(pool, used, seed) or pick(FALLBACK_LINES, used, seed) or "Hello."
         used.add(line)
         return line
+
+
+def _heard(conversation: Conversation) -> frozenset[float]:
+    """Every number either side has said so far."""
+    from sparring.nlp.clauses import numbers
+
+    return frozenset(n for t in conversation.turns for n in numbers(t.text))

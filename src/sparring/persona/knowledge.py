@@ -141,6 +141,13 @@ def question_parts(question: str) -> list[str]:
     return [" ".join(p.split()[:MAX_PART_WORDS]) for p in parts[:MAX_PARTS]]
 
 
+def asks(text: str) -> bool:
+    """Some sentence of ``text`` asks something (ends with "?" or opens like a question): the rule
+    ``question_parts`` picks the asking sentences by."""
+    return any(s.strip().endswith("?") or _INTERROGATIVE.match(s.strip())
+               for s in _SENTENCE_END.split(text.strip()) if s.strip())
+
+
 @lru_cache(maxsize=1)
 def background_questions() -> tuple[str, ...]:
     data = yaml.safe_load(BACKGROUND_PATH.read_text(encoding="utf-8"))
@@ -255,13 +262,25 @@ def told_by(scenario: Scenario, line: str) -> frozenset[str]:
     """The knowledge entries a persona line has already told (an objection line, a background beat, an eased
     line that says the same fact as an entry's answer), so a later question about them is answered as
     ``already_told``, not as news. A line that is an entry's answer tells that entry."""
-    if not scenario.knowledge or not line.strip():
-        return frozenset()
+    return told_by_lines(scenario, [line])[line]
+
+
+def told_by_lines(scenario: Scenario, lines: Sequence[str]) -> dict[str, frozenset[str]]:
+    """``told_by`` of many lines, embedded in one model call (the warm-up reads every authored line at once)."""
+    lines = list(dict.fromkeys(lines))
+    if not scenario.knowledge:
+        return dict.fromkeys(lines, frozenset())
+    said = [line for line in lines if line.strip()]
+    out: dict[str, frozenset[str]] = dict.fromkeys(lines, frozenset())
+    if not said:
+        return out
     index = _index(scenario)
-    exact = {e.id for e in index.entries if e.answer == line or e.answer in line}
-    sims = embed([line]) @ index.answers.T  # (1, E)
-    close = {index.entries[i].id for i in range(len(index.entries)) if sims[0, i] >= TOLD_MIN}
-    return frozenset(exact | close)
+    sims = embed(said) @ index.answers.T  # (L, E)
+    for row, line in zip(sims, said, strict=True):
+        exact = {e.id for e in index.entries if e.answer == line or e.answer in line}
+        close = {index.entries[i].id for i in range(len(index.entries)) if row[i] >= TOLD_MIN}
+        out[line] = frozenset(exact | close)
+    return out
 
 
 def bar(scenario: Scenario, entry_id: str) -> float:

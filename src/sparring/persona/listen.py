@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
 MONOLOGUE_WORDS = 80
 #: the acts a small-talk turn may carry besides small talk
 CHAT = frozenset({"small_talk", "other", "acknowledge", "question_closed", "question_open"})
+QUESTIONS = frozenset({"question_open", "question_closed", "question_clarifying"})
+#: a question after the other's wellbeing or day: what a small-talk answer ("Fine, thanks. Busy.") answers
+WELLBEING = re.compile(
+    r"\bhow(?:'s| is| are| were|'re| have| was| did)? "
+    r"(?:you(?:\s*[?.,!]|\s*$| doing| today| keeping| holding up| been)|things\b|it going|life\b|"
+    r"(?:your|the) (?:weekend|trip|holiday|flight|conference|drive|commute|day|week|morning|family|kids)\b)"
+    r"|\byou (?:well|doing ok|doing okay|keeping)\b|\b(?:good|nice) (?:weekend|holiday|trip|break)\?",
+    re.IGNORECASE,
+)
 #: a long turn that lays out a trade is not talking over the other person
 LONG_BUT_LISTENING = frozenset({"tradeoff_offer"})
 #: a turn this short that asks nothing and gives nothing is low-effort play
@@ -52,6 +62,12 @@ CONSTRUCTIVE = frozenset({"reflect_simple", "reflect_complex", "summarise", "emp
                           "tradeoff_offer", "quantified_value", "question_open", "question_clarifying",
                           "next_step_proposal", "next_step_accept", "information", "describe_behaviour",
                           "state_impact"})
+#: a hostile reading this likely is kept even when a constructive one is likelier ("six years in and you've gone
+#: soft" reads as sympathy 0.87 and as a label 0.79: it is a label)
+SURE_HOSTILE = 0.7
+#: ... for the acts that attack the person (a head-on contradiction or "the worry is less the money" keep the old
+#: rule: fair disagreement and reflections are often read that way)
+PERSONAL_ATTACKS = frozenset({"insult", "blame_label"})
 SOFT_NEGATIVE = frozenset({"dismiss_need", "confront", "blame_label", "insult", "pressure", "advice"})
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -86,8 +102,17 @@ class Turn:
 
     @property
     def chatting(self) -> bool:
-        """Small talk and nothing of substance ("Good to see you. How was the conference?")."""
-        return "small_talk" in self.acts and not self.acts - CHAT
+        """Small talk and nothing of substance ("Good to see you. How was the conference?"). A greeting before a
+        real question ("Thanks for being upfront, Nadia. What's prompting this?") is not chat: the question is
+        the point of the turn."""
+        if "small_talk" not in self.acts or self.acts - CHAT:
+            return False
+        return not self.acts & QUESTIONS or self.asks_after_wellbeing
+
+    @property
+    def asks_after_wellbeing(self) -> bool:
+        """The turn asks how the other is, or about their day, trip or weekend."""
+        return bool(WELLBEING.search(self.text))
 
     @property
     def asks(self) -> bool:
@@ -101,7 +126,7 @@ Reader = Callable[[str, str], "ActReading"]
 def _model_reader(text: str, context: str) -> ActReading:
     from sparring.nlp.act_model import read_act
 
-    return read_act(text, context)
+    return read_act(text, context, embed_questions=False)  # read_turn embeds what it needs in one call
 
 
 _reader: Reader = _model_reader
@@ -125,7 +150,12 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
               earlier_lines: Sequence[str] = ()) -> Turn:
     """What the learner's ``text`` did. ``context`` is the persona's previous line, ``history`` the names each
     earlier learner turn made (``PersonaState.moves``), ``earlier_lines`` the learner's earlier lines."""
-    reading = _reader(text, context)
+    ahead = prefetch(text, scenario)  # the sentence model reads the turn while the act model does
+    try:
+        reading = _reader(text, context)
+    finally:
+        if ahead is not None:
+            ahead.result()
     acts = frozenset(reading.acts)
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
@@ -146,6 +176,31 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
                 subject=reading.subject, probs=dict(reading.probs))
 
 
+def prefetch(text: str, scenario: Scenario) -> Future[object] | None:
+    """Start embedding, in one model call on a background thread, the strings of this turn the persona compares
+    by meaning next: its sentences (custom moves, then easing and fitting lines read the same vectors) and, when a
+    sentence asks something, the parts the knowledge lookup matches (``knowledge.question_parts``; mostly the
+    same strings). Every small call of the sentence model streams all of its weights once (~5 ms on this machine,
+    whatever the length), so one call instead of two saves that, and it runs while the act model reads the turn
+    on the caller's thread. None when the scenario compares nothing."""
+    wanted: list[str] = []
+    if scenario.custom_moves:
+        from sparring.persona.moves import sentence_texts
+
+        wanted.extend(sentence_texts(text))
+    if scenario.knowledge:
+        from sparring.persona.knowledge import asks, question_parts
+
+        if asks(text):
+            wanted.extend(question_parts(text))
+    if not wanted:
+        return None
+    from sparring.nlp.embeddings import embed
+    from sparring.nlp.runtime import in_background
+
+    return in_background(embed, list(dict.fromkeys(wanted)))
+
+
 def _generous(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str]:
     """A listening, value or next-step act the model finds likely but under its threshold still counts for the
     persona, unless the line reads as hostile, small talk or off topic: a person hears a clumsy reflection as a
@@ -164,7 +219,8 @@ def _resolved(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str
     if not constructive:
         return acts
     best = max(probs.get(a, 0.0) for a in constructive)
-    drop = {a for a in acts & SOFT_NEGATIVE if probs.get(a, 0.0) < best}
+    drop = {a for a in acts & SOFT_NEGATIVE
+            if probs.get(a, 0.0) < (min(best, SURE_HOSTILE) if a in PERSONAL_ATTACKS else best)}
     return acts - drop if drop else acts
 
 

@@ -119,6 +119,11 @@ def _for_embedding(sentences: list[str]) -> list[str]:
     return [" ".join(s.split()[:EMBED_MAX_WORDS]) for s in sentences]
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The strings embedded for a learner turn (its sentences, bounded by ``_for_embedding``)."""
+    return _for_embedding(split_sentences(text))
+
+
 _lines_cache: dict[tuple[str, ...], np.ndarray] = {}
 
 
@@ -183,9 +188,11 @@ def warm_up(scenarios: list[Scenario] | None = None) -> None:
             if beat_lines:
                 _lines_matrix(beat_lines)
         if sc.knowledge:
+            from sparring.persona.compose import warm_told
             from sparring.persona.knowledge import warm_up as warm_knowledge
 
             warm_knowledge(sc)
+            warm_told(sc)
 
 
 _warming: set[str] = set()

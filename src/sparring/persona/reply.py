@@ -44,6 +44,16 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "Not so fast.",
         "We're not there yet.",
     ),
+    "react:leaving": (
+        "Okay. Bye.",
+        "Right. Speak soon.",
+        "Fine. Let's leave it there.",
+    ),
+    "react:send-it": (
+        "Fine, send it over.",
+        "Sure. Put it in writing.",
+        "Okay, send it and I'll have a look.",
+    ),
     "yes": ("Yes, broadly.", "Yes, that's about right.", "Roughly, yes."),
     "no": ("Not yet, no.", "No, not as it stands.", "Not really, no."),
     "hedge": ("More or less.", "Depends.", "Partly."),

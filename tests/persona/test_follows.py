@@ -1,0 +1,181 @@
+"""Replies that follow from what the learner said (issue 11: the reviewers' most common reasons for "does not
+follow" on the development split): a bare "ok" is not agreed with, sympathy is thanked and a restatement agreed
+with, a possible dig gets no warmth, a greeting before a real question is not chat, a question that settles a
+concern gets an answer rather than a concession, and giving way never names a number nobody said."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sparring_persona_double import play, reading_with
+
+from sparring.content.loader import parse_model
+from sparring.content.scenario import Scenario
+from sparring.nlp.act_model import ActReading, Clause
+from sparring.nlp.clauses import numbers
+from sparring.persona.base import PersonaState
+
+SCENARIO = """
+id: follows
+title: A scenario for replies that follow
+domain: consulting
+skills: [objection-handling]
+rubric: sales-objection-handling
+brief: The COO wants every store live before Christmas and no pilot; agree a plan that protects the outcome.
+objectives: [Find out why]
+persona: {name: Alan Brooks, role: COO, company: Harwood's, personality: blunt}
+opening_lines: ["Skip the pilot."]
+state: {trust: 0.5, patience: 0.7}
+objections:
+  - id: why
+    lines: ["The board wants it done.", "The board set the date, not me."]
+    eased_by: [question_open]
+    answers: ["The CEO promised the board the system for the peak."]
+    eased_lines: ["Okay, fair, the date is the CEO's shorthand."]
+    pressing_lines: ["The board still wants it done."]
+  - id: scope
+    raised_when: {turn_at_least: 1}
+    lines: ["So how many stores by Christmas?"]
+    eased_by: [tradeoff_offer]
+    eased_lines: ["Eighty stores by mid-December. I can sell that."]
+    pressing_lines: ["I need stores live, not slides."]
+beats:
+  - {situation: react:rapport, lines: ["Yes. Exactly.", "Thanks. I appreciate that."]}
+  - {situation: react:small-talk, lines: ["Good, thanks. Busy week."]}
+  - {situation: neutral, lines: ["Hm."]}
+success:
+  description: agreed a plan
+  when: {objections_eased: true, learner_move: [next-step]}
+success_lines: ["Deal: eighty stores, and we talk on the 14th.", "Good. Send it over."]
+max_turns: 10
+"""
+
+#: line -> (acts, extra probabilities of acts under their threshold)
+LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
+    "ok, sure.": (frozenset({"acknowledge"}), {}),
+    "That sounds like a brutal quarter for you.": (frozenset({"empathise"}), {}),
+    "So the date matters less than a clean Christmas.": (frozenset({"reflect_complex"}), {}),
+    "Must be nice to have a board do your thinking.": (frozenset({"empathise"}), {"insult": 0.3}),
+    "Hi Alan, thanks for the time. What's behind the date?": (frozenset({"small_talk", "question_open"}), {}),
+    "Good to see you. How was the conference?": (frozenset({"small_talk", "question_open"}), {}),
+    "What's really driving the date?": (frozenset({"question_open"}), {}),
+    "If you give us three more weeks, we do forty stores before Christmas.": (frozenset({"tradeoff_offer"}), {}),
+    "ok. I'll email you the plan.": (frozenset({"next_step_proposal"}), {}),
+    "I'll email you the plan. Can we sign it off today?": (frozenset({"next_step_proposal", "commitment_ask"}), {}),
+    "Let's meet Thursday and sign it off.": (frozenset({"next_step_proposal"}), {}),
+    "Are you a bot?": (frozenset({"identity_question"}), {}),
+    "What would a good outcome from today look like for you?": (frozenset({"question_open"}), {}),
+    "ok. talk later.": (frozenset({"acknowledge", "small_talk"}), {}),
+    "ok. how much?": (frozenset({"question_closed"}), {}),
+    "Agreed?": (frozenset({"question_closed"}), {}),
+    "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
+                                           {"empathise": 0.87, "blame_label": 0.79}),
+}
+
+
+def _reader(text: str, context: str) -> ActReading:
+    acts, extra = LINES.get(text, (frozenset({"other"}), {}))
+    return ActReading(text=text, acts=acts, probs={**{a: 1.0 for a in acts}, **extra},
+                      clauses=(Clause(text, "we", False, text.endswith("?")),), numbers=numbers(text))
+
+
+@pytest.fixture(autouse=True)
+def _double() -> Iterator[None]:
+    with reading_with(_reader):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sc() -> Scenario:
+    return parse_model(SCENARIO, Scenario, "follows.yaml")
+
+
+def _play(sc: Scenario, *lines: str) -> tuple[list[str], PersonaState]:
+    return play(sc, "medium", *lines)
+
+
+def test_a_bare_ok_is_not_agreed_with(sc: Scenario) -> None:
+    said, state = _play(sc, "ok, sure.")
+    assert "react:rapport" not in state.extra["situations"][-1]
+    assert "Exactly" not in said[0]
+
+
+def test_sympathy_is_thanked_and_a_restatement_agreed_with(sc: Scenario) -> None:
+    said, _ = _play(sc, "That sounds like a brutal quarter for you.")
+    assert said[0].startswith("Thanks.")
+    assert "The board still wants it done." not in said[0]  # thanks, then no push-back in the same breath
+    said, _ = _play(sc, "So the date matters less than a clean Christmas.")
+    assert not said[0].startswith("Thanks.")
+
+
+def test_a_line_that_may_be_a_dig_gets_no_warmth(sc: Scenario) -> None:
+    said, state = _play(sc, "Must be nice to have a board do your thinking.")
+    assert "react:rapport" not in state.extra["situations"][-1] and "Thanks" not in said[0]
+
+
+def test_a_greeting_before_a_real_question_is_not_chat(sc: Scenario) -> None:
+    said, state = _play(sc, "Hi Alan, thanks for the time. What's behind the date?")
+    assert "react:small-talk" not in state.extra["situations"][-1] and "Busy week" not in said[0]
+    assert state.eased == ["why"]  # the question did its work: small talk no longer spoils the turn
+    said, state = _play(sc, "Good to see you. How was the conference?")
+    assert state.extra["situations"][-1][0] == "react:small-talk" and state.eased == []
+
+
+def test_a_question_that_settles_a_concern_gets_an_answer_not_a_concession(sc: Scenario) -> None:
+    said, state = _play(sc, "What's really driving the date?")
+    assert state.eased == ["why"]
+    assert "The CEO promised the board" in said[0] and "Okay, fair" not in said[0]
+
+
+def test_giving_way_never_names_a_number_nobody_said(sc: Scenario) -> None:
+    said, state = _play(sc, "What's really driving the date?",
+                        "If you give us three more weeks, we do forty stores before Christmas.")
+    assert state.eased == ["why", "scope"]
+    assert "Eighty" not in said[1]  # the authored line names 80 stores; the learner offered 40
+    assert state.extra["situations"][-1][0] == "eased:scope"
+
+
+def test_an_offer_to_send_something_is_accepted_not_resisted(sc: Scenario) -> None:
+    said, state = _play(sc, "ok. I'll email you the plan.")
+    assert state.extra["situations"][-1][0] == "react:send-it"
+    assert "The board" in said[0] and "still" not in said[0]  # the concern restated, not a rebuttal
+    _, state = _play(sc, "I'll email you the plan. Can we sign it off today?")  # a close: "not yet"
+    assert state.extra["situations"][-1][0] == "react:not-yet"
+
+
+def test_the_closing_line_names_no_term_the_learner_did_not(sc: Scenario) -> None:
+    said, state = _play(sc, "What's really driving the date?",
+                        "If you give us three more weeks, we do forty stores before Christmas.",
+                        "Let's meet Thursday and sign it off.")
+    assert state.outcome == "success"
+    assert said[-1] == "Good. Send it over."  # the other line agrees to eighty stores and the 14th
+
+
+def test_back_from_are_you_a_bot_the_persona_restates_its_concern_not_a_rebuttal(sc: Scenario) -> None:
+    said, state = _play(sc, "Are you a bot?")
+    assert state.extra["situations"][-1] == ["react:identity", "press:why"]
+    assert "The board still wants it done." not in said[0]  # a pressing line answers an argument nobody made
+    assert "The board" in said[0]
+
+
+def test_a_label_read_surely_is_an_attack_even_when_it_also_sounds_sympathetic(sc: Scenario) -> None:
+    said, state = _play(sc, "Six years in and you've gone soft.")
+    assert state.extra["situations"][-1] == ["react:hostile"] and not said[0].startswith("Thanks")
+
+
+def test_a_question_about_what_they_want_is_answered_from_their_concern(sc: Scenario) -> None:
+    said, _ = _play(sc, "What would a good outcome from today look like for you?")
+    assert "The CEO promised the board" in said[0]  # not "I don't know", not a background line that half fits
+
+
+def test_a_learner_who_leaves_gets_a_goodbye_not_the_next_argument(sc: Scenario) -> None:
+    said, state = _play(sc, "ok. talk later.")
+    assert state.extra["situations"][-1] == ["react:leaving"] and "board" not in said[0]
+
+
+def test_a_wh_question_read_as_closed_gets_no_random_yes_or_no(sc: Scenario) -> None:
+    _, state = _play(sc, "ok. how much?")
+    assert not any(s.startswith("yes-no:") for s in state.extra["situations"][-1])
+    _, state = _play(sc, "Agreed?")
+    assert state.extra["situations"][-1][0] == "yes-no:no"  # a real yes/no question, answered from the state
