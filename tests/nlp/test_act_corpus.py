@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from sparring.nlp.act_corpus import DOMAINS, TEST_AUTHORS, VOICES, CorpusError, load_corpus, main, read_file
+from sparring.nlp.act_corpus import (
+    DOMAINS,
+    TEST_AUTHORS,
+    VOICES,
+    CorpusError,
+    load_corpus,
+    load_training,
+    main,
+    read_file,
+    training_files,
+)
 from sparring.nlp.acts import ACT_NAMES, act
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "acts"
@@ -99,3 +109,42 @@ def test_no_line_is_in_both_splits() -> None:
     test = {norm(line.text) for line in lines if line.split == "test"}
     train = {norm(line.text) for line in lines if line.split == "train"}
     assert not test & train
+
+
+def _writer_file(folder: Path, writer: str, n: int = 2, author: str | None = None) -> None:
+    records = [_record(id=f"{author or writer}-{k:04d}", author=author or writer, text=f"{writer} line {k}?")
+               for k in range(1, n + 1)]
+    (folder / f"{writer}.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+
+
+def test_training_reads_every_writer_file_but_the_frozen_one(tmp_path: Path) -> None:
+    for w in ("w1", "w2", "w6", "w8"):
+        _writer_file(tmp_path, w)
+    for frozen in sorted(TEST_AUTHORS):  # not even JSON: a frozen writer's file is never opened
+        (tmp_path / f"{frozen}.jsonl").write_text("not JSON\n", encoding="utf-8")
+    (tmp_path / "second").mkdir()  # a sub-folder (the second annotation) is not a writer file
+    assert [f.name for f in training_files(tmp_path)] == ["w1.jsonl", "w2.jsonl", "w6.jsonl", "w8.jsonl"]
+    lines = load_training(tmp_path)
+    assert {line.author for line in lines} == {"w1", "w2", "w6", "w8"} and len(lines) == 8
+    assert all(line.split == "train" for line in lines)
+
+
+def test_a_frozen_writers_line_in_a_training_file_is_refused(tmp_path: Path) -> None:
+    _writer_file(tmp_path, "w1")
+    _writer_file(tmp_path, "w6", author="w5")
+    with pytest.raises(CorpusError, match="author 'w5' is not the file's writer 'w6'"):
+        load_training(tmp_path)
+    (tmp_path / "w6.jsonl").unlink()
+    (tmp_path / "w1.jsonl").unlink()
+    with pytest.raises(CorpusError, match="no training writer files"):
+        load_training(tmp_path)
+    with pytest.raises(CorpusError, match="not a folder"):
+        load_training(tmp_path / "missing")
+
+
+def test_the_real_training_split_has_no_test_writer() -> None:
+    assert {"w5"} <= TEST_AUTHORS
+    assert not {f.stem for f in training_files(CORPUS)} & TEST_AUTHORS
+    authors = {line.author for line in load_training(CORPUS)}
+    assert authors and not authors & TEST_AUTHORS
+    assert {"w1", "w2", "w3", "w4"} <= authors

@@ -4,6 +4,7 @@ Each file is one writer's lines (``corpus/acts/README.md`` says how they were wr
 chosen by author and frozen (``TEST_AUTHORS``). Problems are reported as ``FILE:LINE: field: message``.
 
     python -m sparring.nlp.act_corpus corpus/acts/w1.jsonl ...   # check files; exit 1 on any problem
+    python -m sparring.nlp.act_corpus agreement corpus/acts       # the second annotation's agreement (act_agreement)
 """
 
 from __future__ import annotations
@@ -121,8 +122,40 @@ def load_corpus(folder: Path) -> list[ActLine]:
     return lines
 
 
+def training_files(folder: Path) -> list[Path]:
+    """The writer files of the training split: every ``*.jsonl`` in ``folder`` except a test author's
+    (``w5.jsonl``), which is not even opened."""
+    return [f for f in sorted(folder.glob("*.jsonl")) if f.stem not in TEST_AUTHORS]
+
+
+def load_training(folder: Path) -> list[ActLine]:
+    """The training split: the lines of ``training_files``. Each file must hold only its own writer's lines
+    (``w6.jsonl``: author ``w6``), so a test author's line cannot enter training through another file."""
+    if not folder.is_dir():
+        raise CorpusError([f"{folder}: not a folder"])
+    files = training_files(folder)
+    if not files:
+        frozen = ", ".join(sorted(TEST_AUTHORS))
+        raise CorpusError([f"{folder}: no training writer files (*.jsonl other than {frozen}'s)"])
+    lines: list[ActLine] = []
+    problems: list[str] = []
+    for f in files:
+        found, bad = read_file(f)
+        problems.extend(bad)
+        problems.extend(f"{f}: {line.id}: author {line.author!r} is not the file's writer {f.stem!r}"
+                        for line in found if line.author != f.stem)
+        lines.extend(found)
+    if problems:
+        raise CorpusError(problems)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "agreement":
+        from sparring.nlp.act_agreement import main as agreement_main
+
+        return agreement_main(args[1:])
     if not args:
         print("usage: python -m sparring.nlp.act_corpus FILE.jsonl|FOLDER ...", file=sys.stderr)
         return 2

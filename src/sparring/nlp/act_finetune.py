@@ -26,8 +26,9 @@ from sparring.nlp.acts import ACT_NAMES
 SEED = 20261206
 EPOCHS = 3
 BATCH = 16
-#: the embeddings and this many lower transformer layers stay frozen (CPU time: the model trains on 2 shared cores)
-FROZEN_LAYERS = 3
+#: only this many upper transformer layers (of MiniLM's 6) are fine-tuned; the embeddings and the layers below stay
+#: frozen (CPU time: the model trains on 2 shared cores). ``train_acts --train-layers`` overrides it.
+TRAIN_LAYERS = 3
 LR_ENCODER = 1e-4
 LR_HEAD = 3e-3
 WARMUP = 0.06
@@ -37,13 +38,20 @@ MAX_POS_WEIGHT = 8.0
 
 @dataclass
 class Rows:
-    """Training rows: texts, contexts, labels (N, A), masks (N, A), row weights (N,)."""
+    """Training rows: texts, contexts, labels (N, A), masks (N, A), row weights (N,), and which rows count towards
+    the positive-class weights (``counted``, N bools; None: the rows whose every act is known)."""
 
     texts: list[str]
     contexts: list[str]
     labels: np.ndarray
     masks: np.ndarray
     weights: np.ndarray
+    counted: np.ndarray | None = None
+
+    def counted_rows(self) -> np.ndarray:
+        if self.counted is not None:
+            return self.counted.astype(bool)
+        return self.masks.sum(axis=1) == self.masks.shape[1]
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -51,13 +59,31 @@ class Rows:
     def take(self, idx: Sequence[int]) -> Rows:
         idx = list(idx)
         return Rows([self.texts[i] for i in idx], [self.contexts[i] for i in idx], self.labels[idx],
-                    self.masks[idx], self.weights[idx])
+                    self.masks[idx], self.weights[idx], self.counted_rows()[idx])
 
     @staticmethod
     def join(parts: Sequence[Rows]) -> Rows:
         return Rows([t for p in parts for t in p.texts], [c for p in parts for c in p.contexts],
                     np.vstack([p.labels for p in parts]), np.vstack([p.masks for p in parts]),
-                    np.concatenate([p.weights for p in parts]))
+                    np.concatenate([p.weights for p in parts]), np.concatenate([p.counted_rows() for p in parts]))
+
+
+def positive_weights(rows: Rows) -> np.ndarray:
+    """Per act, sqrt(negatives / positives) over the counted rows where the act is known (masked entries of a
+    counted row, e.g. acts two annotators disagree on, count neither way), clipped to [1, MAX_POS_WEIGHT]."""
+    counted = rows.counted_rows()
+    known = rows.masks[counted] > 0
+    labels = rows.labels[counted] > 0
+    pos = (labels & known).sum(axis=0)
+    neg = (~labels & known).sum(axis=0)
+    return np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, MAX_POS_WEIGHT).astype(np.float32)
+
+
+def trainable_layers(n_layers: int, train_layers: int) -> range:
+    """Indices of the encoder layers that are fine-tuned (the upper ``train_layers``); ValueError out of range."""
+    if not 0 <= train_layers <= n_layers:
+        raise ValueError(f"train_layers must be between 0 and {n_layers} (the encoder's layers), not {train_layers}")
+    return range(n_layers - train_layers, n_layers)
 
 
 def _net(n_rules: int):
@@ -111,8 +137,10 @@ def _encode(rows: Rows):
     return pairs, rules.astype(np.float32)
 
 
-def train(rows: Rows, log: Callable[[str], None] = print, epochs: int = EPOCHS, seed: int = SEED):
-    """Fine-tune a fresh network on ``rows``; returns it (in eval mode)."""
+def train(rows: Rows, log: Callable[[str], None] = print, epochs: int = EPOCHS, seed: int = SEED,
+          train_layers: int = TRAIN_LAYERS):
+    """Fine-tune a fresh network on ``rows`` (the upper ``train_layers`` encoder layers and the head); returns it
+    (in eval mode)."""
     import torch
 
     torch.set_num_threads(1)  # on 2 shared cores one thread trains ~3x faster than two (they thrash)
@@ -123,13 +151,14 @@ def train(rows: Rows, log: Callable[[str], None] = print, epochs: int = EPOCHS, 
     net = _net(len(CLAUSE_FEATURES))
     for p in net.encoder.embeddings.parameters():
         p.requires_grad = False
-    for layer in net.encoder.encoder.layer[:FROZEN_LAYERS]:
-        for p in layer.parameters():
-            p.requires_grad = False
-    full = rows.masks.sum(axis=1) == len(ACT_NAMES)  # corpus rows (every act known)
-    pos = rows.labels[full].sum(axis=0)
-    neg = full.sum() - pos
-    pos_weight = torch.tensor(np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, MAX_POS_WEIGHT), dtype=torch.float32)
+    layers = net.encoder.encoder.layer
+    tuned = trainable_layers(len(layers), train_layers)
+    for i, layer in enumerate(layers):
+        if i not in tuned:
+            for p in layer.parameters():
+                p.requires_grad = False
+    pos_weight = torch.from_numpy(positive_weights(rows))
+    log(f"  fine-tuning encoder layers {list(tuned)} of {len(layers)} and the head; {epochs} epochs, {len(rows)} rows")
     params = [{"params": [p for p in net.encoder.parameters() if p.requires_grad], "lr": LR_ENCODER},
               {"params": net.head.parameters(), "lr": LR_HEAD}]
     opt = torch.optim.AdamW(params, weight_decay=0.01)

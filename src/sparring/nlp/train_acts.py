@@ -14,11 +14,12 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sparring.nlp.act_corpus import ActLine, load_corpus
+from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, load_training
 from sparring.nlp.act_head import CLAUSE_FEATURES, HEAD_PATH, LinearHead, clause_features, features, sha256_of
 from sparring.nlp.acts import ACT_NAMES
 
@@ -30,7 +31,8 @@ FALLBACK_GRID = (0.0, 0.3, 0.5, 0.7, 0.85, 1.0, 10.0)
 
 
 def training_lines(folder: Path = CORPUS) -> list[ActLine]:
-    return [line for line in load_corpus(folder) if line.split == "train"]
+    """Every training writer's lines (``act_corpus.load_training``: every file but the test authors')."""
+    return load_training(folder)
 
 
 def targets(lines: Sequence[ActLine]) -> np.ndarray:
@@ -142,7 +144,21 @@ def train_head(folder: Path = CORPUS, out: Path = HEAD_PATH, log: Callable[[str]
 # ------------------------------------------------------------------------------ the fine-tuned model (M2)
 
 BUILD = ROOT / "build" / "act-model"
-FOLDS = {"fold-a": ("w1", "w2"), "fold-b": ("w3", "w4")}  # held-out authors of each CV fold
+FOLDS = ("fold-a", "fold-b")
+#: the folds of the first training run; any other training writer joins them in turn (sorted: w6 -> a, w7 -> b, ...)
+FIRST_FOLDS = {"w1": "fold-a", "w2": "fold-a", "w3": "fold-b", "w4": "fold-b"}
+
+
+def fold_authors(authors: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The held-out authors of each CV fold, for the training authors present."""
+    if set(authors) & TEST_AUTHORS:
+        raise ValueError(f"a test author among the training authors: {sorted(set(authors) & TEST_AUTHORS)}")
+    out: dict[str, list[str]] = {f: [] for f in FOLDS}
+    for a in sorted(set(authors) & FIRST_FOLDS.keys()):
+        out[FIRST_FOLDS[a]].append(a)
+    for i, a in enumerate(sorted(set(authors) - FIRST_FOLDS.keys())):
+        out[FOLDS[i % len(FOLDS)]].append(a)
+    return {f: tuple(v) for f, v in out.items()}
 ANNOMI_TRAIN_ROWS = 600
 #: the int8 model is shipped only if at least this share of train-split verdicts (line, act) agree with fp32
 QUANT_AGREEMENT = 0.995
@@ -151,12 +167,16 @@ BATCH_TOLERANCE = 1e-4
 QUANTISED = "weight-only int8 (weights in 8-bit blocks of 32 read by DequantizeLinear; int8 embedding rows)"
 
 
-def corpus_rows(lines: Sequence[ActLine]):
+def corpus_rows(lines: Sequence[ActLine], folder: Path | None = None):
+    """Training rows of corpus lines: every act known, except (when ``folder`` holds a second annotation,
+    ``act_agreement``) the acts the two annotators disagree on, masked out line by line."""
+    from sparring.nlp.act_agreement import agreement_masks, load_second
     from sparring.nlp.act_finetune import Rows
 
     y = targets(lines).astype(np.float32)
-    return Rows([line.text for line in lines], [line.context for line in lines], y, np.ones_like(y),
-                np.ones(len(lines), dtype=np.float32))
+    masks = agreement_masks(lines, load_second(folder, lines)) if folder is not None else np.ones_like(y)
+    return Rows([line.text for line in lines], [line.context for line in lines], y, masks,
+                np.ones(len(lines), dtype=np.float32), np.ones(len(lines), dtype=bool))
 
 
 def annomi_rows():
@@ -179,12 +199,38 @@ def _lines(folder: Path, smoke: bool) -> list[ActLine]:
     return lines[::50] if smoke else lines
 
 
-def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False) -> None:
+@dataclass(frozen=True)
+class Recipe:
+    """How deep and how long the encoder is fine-tuned (``--train-layers``, ``--epochs``) and its seed
+    (``--seed``); None: the defaults of ``act_finetune`` (``TRAIN_LAYERS``, ``EPOCHS``, ``SEED``)."""
+
+    epochs: int | None = None
+    train_layers: int | None = None
+    seed: int | None = None
+
+    def resolved(self, smoke: bool = False) -> tuple[int, int]:
+        from sparring.nlp.act_finetune import EPOCHS, TRAIN_LAYERS
+
+        epochs = 1 if smoke else (EPOCHS if self.epochs is None else self.epochs)
+        return epochs, TRAIN_LAYERS if self.train_layers is None else self.train_layers
+
+    def args(self) -> list[str]:
+        return [*(["--epochs", str(self.epochs)] if self.epochs is not None else []),
+                *(["--train-layers", str(self.train_layers)] if self.train_layers is not None else []),
+                *(["--seed", str(self.seed)] if self.seed is not None else [])]
+
+    def seed_or_default(self) -> int:
+        from sparring.nlp.act_finetune import SEED
+
+        return SEED if self.seed is None else self.seed
+
+
+def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False, recipe: Recipe = Recipe()) -> None:
     """Train one part: a CV fold (saves out-of-fold probabilities) or the final model (saves fp32 ONNX)."""
-    from sparring.nlp.act_finetune import EPOCHS, Rows, export_onnx, predict, train
+    from sparring.nlp.act_finetune import Rows, export_onnx, predict, train
 
     lines = _lines(folder, smoke)
-    epochs = 1 if smoke else EPOCHS
+    epochs, layers = recipe.resolved(smoke)
     log_path = build / f"{part}.log"
     build.mkdir(parents=True, exist_ok=True)
 
@@ -197,13 +243,15 @@ def run_part(part: str, build: Path, folder: Path = CORPUS, smoke: bool = False)
     if smoke:
         extra = extra.take(range(40))
     if part == "final":
-        net = train(Rows.join([corpus_rows(lines), extra]), log=log, epochs=epochs)
+        net = train(Rows.join([corpus_rows(lines, folder), extra]), log=log, epochs=epochs, train_layers=layers,
+                    seed=recipe.seed_or_default())
         export_onnx(net, build / "acts-fp32.onnx")
     else:
-        held = FOLDS[part]
+        held = fold_authors([line.author for line in lines])[part]
         inside = [line for line in lines if line.author not in held]
         outside = [line for line in lines if line.author in held]
-        net = train(Rows.join([corpus_rows(inside), extra]), log=log, epochs=epochs)
+        net = train(Rows.join([corpus_rows(inside, folder), extra]), log=log, epochs=epochs, train_layers=layers,
+                    seed=recipe.seed_or_default())
         probs = predict(net, [line.text for line in outside], [line.context for line in outside])
         np.savez(build / f"{part}.npz", ids=np.array([line.id for line in outside]), probs=probs)
     log(f"{part} done in {time.perf_counter() - started:.0f} s")
@@ -223,7 +271,7 @@ def _onnx_probs(path: Path, lines: Sequence[ActLine], alone: bool = False) -> np
 
 
 def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = print,
-           smoke: bool = False) -> tuple[str, str]:
+           smoke: bool = False, recipe: Recipe = Recipe()) -> tuple[str, str]:
     """Thresholds from the folds' out-of-fold probabilities, the quantisation check, and the shipped files
     (written into ``build`` instead when ``smoke``)."""
     import json
@@ -236,6 +284,7 @@ def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = prin
     onnx_out = build / "acts.onnx" if smoke else act_encoder.ONNX_PATH
     meta_out = build / "acts-onnx.json" if smoke else act_encoder.META_PATH
     lines = _lines(folder, smoke)
+    epochs, layers = recipe.resolved(smoke)
     by_id = {line.id: i for i, line in enumerate(lines)}
     y = targets(lines)
     oof = np.full(y.shape, np.nan, dtype=np.float32)
@@ -248,7 +297,8 @@ def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = prin
     thresholds = best_thresholds(y, oof)
     fallback = max(FALLBACK_GRID, key=lambda r: (macro_f1(y, decide(oof, thresholds, r)), -r))
     cv = macro_f1(y, decide(oof, thresholds, fallback))
-    log(f"author-grouped 2-fold CV on w1-w4: macro-F1 {cv:.3f} (thresholds tuned on the same out-of-fold "
+    authors = "+".join(sorted({line.author for line in lines}))
+    log(f"author-grouped 2-fold CV on {authors}: macro-F1 {cv:.3f} (thresholds tuned on the same out-of-fold "
         f"probabilities); fallback ratio {fallback}")
     fp32, int8 = build / "acts-fp32.onnx", build / "acts-w8e8.onnx"
     quantise(fp32, int8)
@@ -268,7 +318,8 @@ def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = prin
     meta = {"acts": list(ACT_NAMES), "thresholds": [round(float(t), 4) for t in thresholds],
             "fallback_ratio": float(fallback),
             "quantised": QUANTISED if use_int8 else "",
-            "cv_macro_f1": round(cv, 4), "int8_verdict_agreement": round(agree, 4),
+            "cv_macro_f1": round(cv, 4), "epochs": epochs, "train_layers": layers,
+            "int8_verdict_agreement": round(agree, 4),
             "int8_set_agreement": round(same_sets, 4), "batch_max_diff": float(f"{drift:.2g}")}
     meta_out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     onnx_sha, meta_sha = sha256_of(onnx_out), sha256_of(meta_out)
@@ -277,7 +328,8 @@ def finish(build: Path, folder: Path = CORPUS, log: Callable[[str], None] = prin
     return onnx_sha, meta_sha
 
 
-def train_full(build: Path = BUILD, folder: Path = CORPUS, parallel: bool = True, smoke: bool = False) -> None:
+def train_full(build: Path = BUILD, folder: Path = CORPUS, parallel: bool = True, smoke: bool = False,
+               recipe: Recipe = Recipe()) -> None:
     """Every part (two CV folds and the final model, as parallel one-thread processes) and then ``finish``."""
     import subprocess
 
@@ -286,7 +338,7 @@ def train_full(build: Path = BUILD, folder: Path = CORPUS, parallel: bool = True
     for stale in build.glob("*"):
         stale.unlink()
     cmd = [sys.executable, "-m", "sparring.nlp.train_acts", "--build", str(build), "--corpus", str(folder),
-           *(["--smoke"] if smoke else []), "--part"]
+           *(["--smoke"] if smoke else []), *recipe.args(), "--part"]
     parts = [*FOLDS, "final"]
     if parallel:
         procs = [subprocess.Popen([*cmd, part]) for part in parts]
@@ -295,7 +347,7 @@ def train_full(build: Path = BUILD, folder: Path = CORPUS, parallel: bool = True
         codes = [subprocess.call([*cmd, part]) for part in parts]
     if any(codes):
         raise RuntimeError(f"a training part failed (exit codes {codes}); see {build}/*.log")
-    finish(build, folder, smoke=smoke)
+    finish(build, folder, smoke=smoke, recipe=recipe)
     print(f"trained in {time.perf_counter() - started:.0f} s")
 
 
@@ -309,15 +361,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--finish", action="store_true", help="(internal) only combine the parts in --build")
     parser.add_argument("--sequential", action="store_true", help="train the parts one after another")
     parser.add_argument("--smoke", action="store_true", help="a tiny run (every 50th line, 1 epoch) into --build")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: act_finetune.EPOCHS)")
+    parser.add_argument("--train-layers", type=int, help="upper encoder layers fine-tuned, 0-6 (default: "
+                        "act_finetune.TRAIN_LAYERS)")
+    parser.add_argument("--seed", type=int, help="training seed (default: act_finetune.SEED)")
+    parser.add_argument("--dev-check", metavar="WRITER", help="train without this training writer and report "
+                        "macro-F1 on it (act_devcheck; writes into --build)")
     args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    if args.train_layers is not None and not 0 <= args.train_layers <= 6:
+        parser.error("--train-layers must be between 0 and 6")
+    recipe = Recipe(args.epochs, args.train_layers, args.seed)
     if args.head_only:
         train_head(args.corpus, args.out)
+    elif args.dev_check:
+        from sparring.nlp.act_devcheck import dev_check
+
+        if args.build == BUILD:
+            parser.error("--dev-check needs its own --build folder (the default one holds the full run's parts)")
+        try:
+            dev_check(args.dev_check, args.build, args.corpus, recipe, smoke=args.smoke)
+        except ValueError as exc:
+            parser.error(str(exc))
     elif args.part:
-        run_part(args.part, args.build, args.corpus, smoke=args.smoke)
+        run_part(args.part, args.build, args.corpus, smoke=args.smoke, recipe=recipe)
     elif args.finish:
-        finish(args.build, args.corpus, smoke=args.smoke)
+        finish(args.build, args.corpus, smoke=args.smoke, recipe=recipe)
     else:
-        train_full(args.build, args.corpus, parallel=not args.sequential, smoke=args.smoke)
+        train_full(args.build, args.corpus, parallel=not args.sequential, smoke=args.smoke, recipe=recipe)
     return 0
 
 
