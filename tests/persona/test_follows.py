@@ -179,3 +179,9 @@ def test_a_wh_question_read_as_closed_gets_no_random_yes_or_no(sc: Scenario) -> 
     assert not any(s.startswith("yes-no:") for s in state.extra["situations"][-1])
     _, state = _play(sc, "Agreed?")
     assert state.extra["situations"][-1][0] == "yes-no:no"  # a real yes/no question, answered from the state
+
+
+def test_after_a_response_a_rebuttal_is_added_only_when_the_learner_argued_its_ground(sc: Scenario) -> None:
+    said, state = _play(sc, "Agreed?")
+    assert state.extra["situations"][-1] == ["yes-no:no"]  # "No." and nothing that rebuts an argument not made
+    assert "still" not in said[0]

@@ -46,6 +46,9 @@ BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Oka
 #: a background line this close to a question passes for an answer to it
 ANSWER_MIN_FIT = 0.3  # 0.2 until 2026-12-07: on the development split most background answers under 0.3 were
 #                      non sequiturs ("What did you have for lunch?" → "Month end is when it all piles up.")
+#: a pressing line is added after a response only when it is this close to the learner's line (it rebuts what they
+#: argued; otherwise "I don't pay you to tell me no" answers a proposal nobody made)
+PRESS_MIN_FIT = 0.3
 #: lines within this cosine of the best fit count as equally good
 FIT_MARGIN = 0.03
 #: reactions after which the persona goes back to the scene (presses its open concern)
@@ -134,11 +137,15 @@ class Composer:
         return pick([line for line in fresh if scores[line] >= best - FIT_MARGIN], self.used, self.seed)
 
     def answerable(self, pool: Sequence[str]) -> bool:
+        return self.fits(pool, ANSWER_MIN_FIT)
+
+    def fits(self, pool: Sequence[str], bar: float) -> bool:
+        """A fresh line of ``pool`` comes at least ``bar`` close to what the learner just said."""
         fresh = [line for line in pool if line not in self.used]
         if not fresh:
             return False
         scores = dict(zip(pool, similarities(self.text, tuple(pool)), strict=True))
-        return max(scores[line] for line in fresh) >= ANSWER_MIN_FIT
+        return max(scores[line] for line in fresh) >= bar
 
     # ---------------------------------------------------------------- pieces
     def end(self) -> None:
@@ -452,7 +459,10 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             # back from "are you a bot?" the persona restates its concern; a pressing line ("Don't give me
             # process.") answers an argument, and there was none
             if not (returning and c.say(f"press:{plan.current.id}", plan.current.lines)):
-                c.say(f"press:{plan.current.id}", plan.current.pressing_lines or plan.current.lines)
+                pressing = plan.current.pressing_lines or plan.current.lines
+                if returning or not c.parts or c.fits(pressing, PRESS_MIN_FIT):
+                    # after a response, a rebuttal is added only when the learner argued on its ground
+                    c.say(f"press:{plan.current.id}", pressing)
     elif not c.parts:
         done = all(r in state.eased for r in c.facts.required)
         asked_last = "closing-soon" in (state.extra.get("situations") or [[]])[-1]
