@@ -13,14 +13,13 @@ absent) are trained as before. The test writers' files are never read here, and 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, CorpusError, load_training
+from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, CorpusError, json_records, load_training
 from sparring.nlp.acts import ACT_NAMES
 
 SECOND = "second"
@@ -30,15 +29,7 @@ def read_second(path: Path) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """The records of one second-annotation file by line id, and the problems found (``FILE:LINE: field: ...``)."""
     out: dict[str, tuple[str, ...]] = {}
     problems: list[str] = []
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: (json): {exc.msg}")
-            continue
+    for where, record in json_records(path, problems):
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             problems.append(f"{where}: id: missing or not a str")
             continue

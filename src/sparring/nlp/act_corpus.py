@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,19 +85,24 @@ def _check(record: object, where: str) -> tuple[ActLine | None, list[str]]:
     return line, []
 
 
-def read_file(path: Path) -> tuple[list[ActLine], list[str]]:
-    """The lines of one file and the problems found (a line with a problem is left out)."""
-    lines: list[ActLine] = []
-    problems: list[str] = []
+def json_records(path: Path, problems: list[str]) -> Iterator[tuple[str, object]]:
+    """Each non-blank line of a JSON Lines file as (``FILE:LINE``, parsed value); a line that is not JSON is noted
+    in ``problems`` and skipped."""
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not raw.strip():
             continue
         where = f"{path}:{n}"
         try:
-            record = json.loads(raw)
+            yield where, json.loads(raw)
         except json.JSONDecodeError as exc:
             problems.append(f"{where}: (json): {exc.msg}")
-            continue
+
+
+def read_file(path: Path) -> tuple[list[ActLine], list[str]]:
+    """The lines of one file and the problems found (a line with a problem is left out)."""
+    lines: list[ActLine] = []
+    problems: list[str] = []
+    for where, record in json_records(path, problems):
         line, found = _check(record, where)
         problems.extend(found)
         if line is not None:
