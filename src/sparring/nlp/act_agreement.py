@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, CorpusError, json_records, load_training
+from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, CorpusError, act_list_problems, json_records, load_training
 from sparring.nlp.acts import ACT_NAMES
 
 SECOND = "second"
@@ -34,16 +34,9 @@ def read_second(path: Path) -> tuple[dict[str, tuple[str, ...]], list[str]]:
             problems.append(f"{where}: id: missing or not a str")
             continue
         acts = record.get("acts")
-        if not isinstance(acts, list) or not acts or not all(isinstance(a, str) for a in acts):
-            problems.append(f"{where}: acts: must be a non-empty list of act names")
-            continue
-        unknown = [a for a in acts if a not in ACT_NAMES]
-        if unknown:
-            problems.append(f"{where}: acts: unknown act(s) {', '.join(repr(a[:40]) for a in unknown)}")
-        elif "other" in acts and len(acts) > 1:
-            problems.append(f"{where}: acts: 'other' stands alone")
-        elif len(set(acts)) != len(acts):
-            problems.append(f"{where}: acts: an act is listed twice")
+        found = act_list_problems(acts, where)
+        if found or not isinstance(acts, list):
+            problems.extend(found)
         elif not record["id"].startswith(path.stem + "-"):
             problems.append(f"{where}: id: {record['id'][:40]!r} is not a line of writer {path.stem!r}")
         elif record["id"] in out:

@@ -65,16 +65,7 @@ def _check(record: object, where: str) -> tuple[ActLine | None, list[str]]:
     if not text or len(text) > MAX_TEXT_CHARS:
         problems.append(f"{where}: text: empty or longer than {MAX_TEXT_CHARS} characters")
     acts = record["acts"]
-    if not acts or not all(isinstance(a, str) for a in acts):
-        problems.append(f"{where}: acts: must be a non-empty list of act names")
-    else:
-        unknown = [a for a in acts if a not in ACT_NAMES]
-        if unknown:
-            problems.append(f"{where}: acts: unknown act(s) {', '.join(repr(a[:40]) for a in unknown)}")
-        if "other" in acts and len(acts) > 1:
-            problems.append(f"{where}: acts: 'other' stands alone")
-        if len(set(acts)) != len(acts):
-            problems.append(f"{where}: acts: an act is listed twice")
+    problems.extend(act_list_problems(acts, where))
     if not record["id"].startswith(record["author"] + "-"):
         problems.append(f"{where}: id: must start with the author id and a dash")
     if problems:
@@ -83,6 +74,21 @@ def _check(record: object, where: str) -> tuple[ActLine | None, list[str]]:
                    context=record["context"].strip(), text=text, acts=tuple(acts),
                    near_miss=bool(record.get("near_miss", False)))
     return line, []
+
+
+def act_list_problems(acts: object, where: str) -> list[str]:
+    """What is wrong with a record's ``acts`` (``FILE:LINE: acts: ...``); empty when it is a valid act list."""
+    if not isinstance(acts, list) or not acts or not all(isinstance(a, str) for a in acts):
+        return [f"{where}: acts: must be a non-empty list of act names"]
+    problems: list[str] = []
+    unknown = [a for a in acts if a not in ACT_NAMES]
+    if unknown:
+        problems.append(f"{where}: acts: unknown act(s) {', '.join(repr(a[:40]) for a in unknown)}")
+    if "other" in acts and len(acts) > 1:
+        problems.append(f"{where}: acts: 'other' stands alone")
+    if len(set(acts)) != len(acts):
+        problems.append(f"{where}: acts: an act is listed twice")
+    return problems
 
 
 def json_records(path: Path, problems: list[str]) -> Iterator[tuple[str, object]]:
