@@ -38,7 +38,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         uvicorn.run("sparring.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
                     **SERVER_OPTIONS)
     else:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
+        uvicorn.run(create_app(run_jobs=True), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
 
 
 def register(app: typer.Typer) -> None:
