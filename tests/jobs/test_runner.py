@@ -82,9 +82,12 @@ def test_used_up_attempts_fail_visibly_and_an_admin_retry_runs_it_again(
     clock.now += 5
     assert runner.run_once().status == "failed"  # type: ignore[union-attr]
     failed = queue.ledger.list(["failed"])
-    assert [(j.id, j.attempts, j.max_attempts, j.last_error) for j in failed] == [(job.id, 2, 2, "ValueError: bad data")]
+    assert [(j.id, j.attempts, j.max_attempts, j.last_error) for j in failed] == [
+        (job.id, 2, 2, "ValueError: bad data")
+    ]
+    pending = queue.enqueue("fragile", {})
     with pytest.raises(JobError, match="only failed jobs"):
-        queue.enqueue("fragile", {}).id and queue.retry(queue.ledger.list(["queued"])[0].id)
+        queue.retry(pending.id)
     state["broken"] = False
     again = queue.retry(job.id)
     assert (again.status, again.attempts, again.max_attempts) == ("queued", 2, 4)
