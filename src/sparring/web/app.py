@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from sparring.jobs.queue import JobQueue
     from sparring.jobs.runner import InProcessRunner
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
@@ -121,7 +123,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                          daemon=True).start()
     else:
         app.state.warm.set()
-    runner = start_job_runner(app) if app.state.run_jobs else None
+    runner = None
+    if app.state.run_jobs:
+        try:
+            runner = start_job_runner(app)
+        except Exception:  # e.g. the database is down at start-up: serve anyway, requests report the problem
+            log.exception("background jobs are not running in this web process")
     yield
     if runner is not None:  # graceful: the running job finishes, no new one starts
         await asyncio.to_thread(runner.stop)
