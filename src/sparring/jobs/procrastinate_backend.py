@@ -160,6 +160,8 @@ def run_worker(queue: JobQueue, database_url: str, *, concurrency: int = 1, leas
                     name=worker, concurrency=concurrency, fetch_job_polling_interval=poll_interval,
                     update_heartbeat_interval=max(0.5, lease_seconds / 3), stalled_worker_timeout=lease_seconds,
                     install_signal_handlers=True,
+                    # the jobs table is the record: Procrastinate's row of a job that succeeded is not needed
+                    delete_jobs="successful",
                 )
             finally:
                 for task in side:

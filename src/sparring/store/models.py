@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -404,7 +405,7 @@ class JobRow(Base):
     locked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: the Procrastinate job id (Procrastinate backend only)
-    external_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    external_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)

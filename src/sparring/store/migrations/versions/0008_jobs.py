@@ -39,7 +39,7 @@ def upgrade() -> None:
                   nullable=True),
         sa.Column("locked_by", sa.String(length=120), nullable=True),
         sa.Column("lease_until", sa.Float(), nullable=True),
-        sa.Column("external_id", sa.Integer(), nullable=True),
+        sa.Column("external_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("started_at", sa.Float(), nullable=True),
         sa.Column("finished_at", sa.Float(), nullable=True),
