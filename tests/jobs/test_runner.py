@@ -303,3 +303,21 @@ def test_a_job_whose_task_is_not_installed_fails_with_a_hint(queue: JobQueue, re
     other = JobQueue(queue.database, TaskRegistry(), clock=queue.ledger.clock)
     assert _runner(other).run_once().status == "failed"  # type: ignore[union-attr]
     assert "is the plugin that provides it installed" in (queue.get(job.id).last_error or "")
+
+
+def test_a_job_the_backend_refused_is_failed_visibly(db: Database, registry: TaskRegistry) -> None:
+    db.upgrade()
+    registry.task("t")(lambda ctx, payload: None)
+
+    class Down:
+        backend = "inprocess"
+
+        def dispatch(self, job: Any) -> int | None:
+            raise ConnectionError("broker unreachable")
+
+    queue = JobQueue(db, registry, Down())
+    with pytest.raises(ConnectionError):
+        queue.enqueue("t", {})
+    [job] = queue.ledger.list()
+    assert job.status == "failed"
+    assert job.last_error == "could not be handed to the inprocess backend: ConnectionError: broker unreachable"

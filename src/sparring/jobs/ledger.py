@@ -213,6 +213,16 @@ class JobLedger:
             )
             return res.rowcount == 1  # type: ignore[attr-defined]
 
+    def fail_queued(self, job_id: int, error: str) -> bool:
+        """A queued job that could not be handed to its backend: failed, so that an admin sees it and can retry."""
+        with self.db.session() as s:
+            res = s.execute(
+                update(JobRow).where(JobRow.id == job_id, JobRow.status == "queued")
+                .values(status="failed", last_error=error, finished_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+            return res.rowcount == 1  # type: ignore[attr-defined]
+
     def mark_done(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
         return self._finish(job_id, worker, status="done", result=result, finished_at=self.clock())
 

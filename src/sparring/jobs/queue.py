@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sparring.jobs.ledger import Clock, Job, JobLedger
+from sparring.jobs.ledger import Clock, Job, JobLedger, error_text
 from sparring.jobs.registry import JobError, TaskRegistry
 from sparring.store.db import Database
 
@@ -115,7 +115,11 @@ class JobQueue:
         return job
 
     def _dispatch(self, job: Job) -> Job:
-        external = self.dispatcher.dispatch(job)
+        try:
+            external = self.dispatcher.dispatch(job)
+        except Exception as exc:  # the row is stored but no worker will see it: make that visible, then report it
+            self.ledger.fail_queued(job.id, f"could not be handed to the {self.backend} backend: {error_text(exc)}")
+            raise
         if external is not None:
             self.ledger.set_external_id(job.id, external)
         for listener in self._listeners:
