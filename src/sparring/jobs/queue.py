@@ -150,7 +150,7 @@ class JobQueue:
         for task in self.registry.periodic():
             assert task.schedule is not None
             slot = task.schedule.latest_slot(now)
-            if self._periodic_seen.get(task.name) == slot or now - slot > max(PERIODIC_MAX_DELAY, 0):
+            if self._periodic_seen.get(task.name) == slot or now - slot > PERIODIC_MAX_DELAY:
                 continue
             key = f"periodic:{task.name}:{int(slot)}"
             before = self.ledger.by_key(key)
