@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # top-level keys of the SPARRING_CONFIG file, e.g. ``llm_provider = "openai"``; the environment wins
-        from sparring.llm.configfile import config_file_source
+        from sparring.configfile import config_file_source
 
         return (init_settings, env_settings, config_file_source(settings_cls), file_secret_settings)
 

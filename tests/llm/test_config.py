@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sparring.content.errors import ContentError
+from sparring.configfile import ConfigError
 from sparring.engines import llm_client, persona_engine, scorer
 from sparring.llm.config import load_llm_config
 from sparring.persona.embedded import EmbeddedPersonaEngine
@@ -96,14 +96,14 @@ def test_bad_config_file_names_file_line_and_field(tmp_path: Path, monkeypatch: 
     path = _write(tmp_path, '[llm.judge]\nmodel = "x"\ntemperature = "hot"\n')
     monkeypatch.setenv("SPARRING_CONFIG", str(path))
     reset_settings_cache()
-    with pytest.raises(ContentError) as err:
+    with pytest.raises(ConfigError) as err:
         load_llm_config(get_settings())
     assert str(err.value).startswith(f"{path}:3: llm.judge.temperature:")
 
     broken = _write(tmp_path, 'llm_provider = "openai\n')
     monkeypatch.setenv("SPARRING_CONFIG", str(broken))
     reset_settings_cache()
-    with pytest.raises(ContentError) as err2:
+    with pytest.raises(ConfigError) as err2:
         get_settings()
     assert str(err2.value).startswith(f"{broken}:1: toml:")
 
@@ -111,7 +111,7 @@ def test_bad_config_file_names_file_line_and_field(tmp_path: Path, monkeypatch: 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARRING_CONFIG", str(tmp_path / "nope.toml"))
     reset_settings_cache()
-    with pytest.raises(ContentError, match="config file not found"):
+    with pytest.raises(ConfigError, match="config file not found"):
         get_settings()
 
 

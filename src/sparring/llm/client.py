@@ -46,13 +46,13 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
 
+from sparring.kernel.usage import Usage
 from sparring.llm.breaker import CircuitBreaker, CircuitOpen
 from sparring.llm.bridge import StreamDone, stream_partials, thread_loop
 from sparring.llm.config import TaskConfig
 from sparring.llm.deadline import Budget
 from sparring.llm.structured import SentenceWatch, final_output, partial_output, retry_prompt, tool_params
 from sparring.llm.usage import add_usage, make_usage
-from sparring.scoring.scorecard import Usage
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")

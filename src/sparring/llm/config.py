@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from sparring.content.errors import ContentError, Problem
-from sparring.llm.configfile import config_path, line_of, read_config
+from sparring.configfile import ConfigError, config_path, line_of, read_config
+from sparring.kernel.problems import Problem
 from sparring.llm.network import is_local_url
 from sparring.settings import LLMProviderName, Settings
 
@@ -123,7 +123,7 @@ def _task_overrides(data: dict[str, Any], task: Task) -> dict[str, Any]:
 
 
 def load_llm_config(settings: Settings) -> LLMConfig:
-    """Resolve the per-task configuration. Raises ContentError (file, line, field) for a bad config file."""
+    """Resolve the per-task configuration. Raises ConfigError (file, line, field) for a bad config file."""
     data = read_config(settings.config) if settings.config else read_config()
     path = settings.config or config_path()
     llm_table = data.get("llm", {}) if isinstance(data.get("llm", {}), dict) else {}
@@ -172,7 +172,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
                 field = ".".join(str(p) for p in err["loc"])
                 line = line_of(path, field.split(".")[0]) if path else 0
                 problems.append(Problem(str(path or "settings"), line, f"llm.{task}.{field}", err["msg"]))
-            raise ContentError(problems) from None
+            raise ConfigError(problems) from None
     prices_raw = llm_table.get("prices", {})
     prices: dict[str, dict[str, float]] = {}
     if isinstance(prices_raw, dict):
@@ -181,7 +181,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
             numeric = isinstance(entry, dict) and all(isinstance(entry.get(k), int | float) for k in keys)
             if not numeric:
                 line = line_of(path, model) if path else 0
-                raise ContentError(
+                raise ConfigError(
                     [Problem(str(path), line, f"llm.prices.{model}", "needs numeric 'input' and 'output' (USD per 1M)")]
                 )
             prices[model] = {k: float(v) for k, v in entry.items() if isinstance(v, int | float)}
