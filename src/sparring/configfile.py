@@ -1,7 +1,7 @@
 """The optional TOML config file named by ``SPARRING_CONFIG``.
 
 Top-level keys are settings without the ``SPARRING_`` prefix (``llm_provider = "openai"``); the ``[llm.persona]``,
-``[llm.judge]``, ``[llm.drill]`` and ``[llm.prices]`` tables are read by :mod:`sparring.llm.config`.
+``[llm.judge]`` and ``[llm.prices]`` tables are read by :mod:`sparring.llm.config`.
 It sits beside :mod:`sparring.settings` (not in ``llm/``) because the settings read it too.
 Environment variables always win over the file. A bad file is a user error naming the file and line.
 """

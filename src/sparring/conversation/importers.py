@@ -1,4 +1,4 @@
-"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (CONTRACT.md, "Transcript files").
+"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files").
 
 - Plain text: one turn per line, ``Speaker Name: text``; blank lines and ``#`` comments are ignored; an optional
   header ``# roles: Alice=learner, Bob=counterpart`` gives roles. A line may start with a timestamp

@@ -1,8 +1,8 @@
-"""What the LLM layer uses per task (persona, judge, drill), resolved from settings and the config file.
+"""What the LLM layer uses per task (persona, judge), resolved from settings and the config file.
 
 Order of precedence for each task: environment variables > the task's ``[llm.<task>]`` table > the file's
 top-level keys > defaults. The persona and judge models come from ``SPARRING_PERSONA_MODEL`` and
-``SPARRING_JUDGE_MODEL``; the drill task uses ``SPARRING_DRILL_MODEL`` or, without it, the judge's model.
+``SPARRING_JUDGE_MODEL``. (A drill generator would be a third task; none exists yet, so none is configured.)
 """
 
 from __future__ import annotations
@@ -17,22 +17,21 @@ from sparring.kernel.problems import Problem
 from sparring.llm.network import is_local_url
 from sparring.settings import LLMProviderName, Settings
 
-Task = Literal["persona", "judge", "drill"]
-TASKS: tuple[Task, ...] = ("persona", "judge", "drill")
+Task = Literal["persona", "judge"]
+TASKS: tuple[Task, ...] = ("persona", "judge")
 OutputMode = Literal["tool", "native", "prompted"]
 
 #: defaults per task: the persona is allowed some variety, the judge is deterministic
-_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.4}
+_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0}
 #: output cap per task: a persona turn is a few sentences plus a small state object; the judge is not capped
-_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None, "drill": None}
-#: how long a whole call may take (retries included): only the judge and the drill generator have one by default;
+_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None}
+#: how long a whole call may take (retries included): only the judge has one by default;
 #: a persona turn has the first-token deadline instead (a reply that started streams up to ``timeout``)
-_DEADLINE_TASKS: tuple[Task, ...] = ("judge", "drill")
+_DEADLINE_TASKS: tuple[Task, ...] = ("judge",)
 #: which env var names the model of each task
 MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
     "judge": "SPARRING_JUDGE_MODEL",
-    "drill": "SPARRING_DRILL_MODEL",
 }
 
 
@@ -131,7 +130,6 @@ def load_llm_config(settings: Settings) -> LLMConfig:
     models: dict[Task, str | None] = {
         "persona": settings.persona_model,
         "judge": settings.judge_model,
-        "drill": settings.drill_model or settings.judge_model,
     }
     for task in TASKS:
         base: dict[str, Any] = {

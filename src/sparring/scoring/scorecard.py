@@ -1,4 +1,4 @@
-"""The Scorecard: the one output shape of every scorer (CONTRACT.md, SCORECARD)."""
+"""The Scorecard: the one output shape of every scorer (docs/scoring.md, "The scorecard (JSON)")."""
 
 from __future__ import annotations
 
