@@ -1,4 +1,4 @@
-"""How a uvicorn server runs the web app (``sparring serve``, ``sparring demo``, the tests' live servers).
+"""How a uvicorn server runs the web app (``sparring serve``, ``sparring demo``).
 
 The app is named by its ASGI path, as a deployment names it (``uvicorn sparring.web.asgi:app``), and never
 imported here: the command line starts the web app without importing web code (docs/architecture.md, "Layers").

@@ -1,6 +1,7 @@
 """Runtime settings, read from the environment (``SPARRING_*``) and an optional config file.
 
-The names of the environment variables are part of the public contract (see docs/configuration.md).
+The names of the environment variables are part of the public contract (docs/user-guide.md, "Settings";
+docs/llm.md for the LLM ones).
 """
 
 from __future__ import annotations

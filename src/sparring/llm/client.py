@@ -206,7 +206,7 @@ class LLMClient:
         return make_usage(self.model_name, input_tokens, output_tokens, requests, self.prices)
 
     def _delay(self, attempt: int) -> float:
-        base = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
+        base: float = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
         return base * (0.75 + 0.5 * random.random())
 
     def _next_attempt(self, exc: BaseException, attempt: int, *, budget: Budget, took: float, cut: bool = False,

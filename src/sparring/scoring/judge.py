@@ -35,7 +35,8 @@ from sparring.llm.client import LLMClient, LLMUnavailable
 from sparring.llm.redaction import Redactor
 from sparring.llm.usage import add_usage
 from sparring.scoring.base import Scorer
-from sparring.scoring.embedded import ScoringContext, judge_metric, overall_score
+from sparring.scoring.embedded import ScoringContext, overall_score
+from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard, Verdict
 
 log = logging.getLogger(__name__)
