@@ -1,6 +1,6 @@
 """Who may see what: every read of reps, scorecards and people is scoped here, by organisation and role.
 
-Rules (issue 5, ARCHITECTURE §7):
+Rules (issue 5; docs/web.md, "Who sees what"):
 - a learner sees their own reps, in full;
 - a manager sees the reps of learners in the teams they belong to; a rep its learner marked *private*
   shows only that it happened and its score (no transcript, no criterion detail);
