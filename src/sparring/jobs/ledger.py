@@ -78,6 +78,11 @@ def _job(row: JobRow) -> Job:
     )
 
 
+def _rows(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (a CursorResult's rowcount)."""
+    return int(result.rowcount)
+
+
 def error_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip()
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
@@ -155,7 +160,7 @@ class JobLedger:
                         lease_until=None if lease is None else now + lease, started_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if _rows(taken) != 1:
                 return None
             row = s.scalars(select(JobRow).where(JobRow.id == job_id).execution_options(populate_existing=True)).one()
             return _job(row)
@@ -171,7 +176,7 @@ class JobLedger:
                         started_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if _rows(taken) != 1:
                 return None
             row = s.scalars(select(JobRow).where(JobRow.id == job_id).execution_options(populate_existing=True)).one()
             return _job(row)
@@ -183,7 +188,7 @@ class JobLedger:
                 update(JobRow).where(JobRow.id == job_id, JobRow.locked_by == worker, JobRow.status == "running")
                 .values(lease_until=self.clock() + lease).execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1  # type: ignore[attr-defined]
+            return _rows(res) == 1
 
     def expire_leases(self, backend: str = "inprocess") -> int:
         """Running jobs whose lease ran out (their runner died or hung): queued again at once, or failed when
@@ -202,7 +207,7 @@ class JobLedger:
                 .values(status="queued", last_error=lost, locked_by=None, lease_until=None, run_at=now)
                 .execution_options(synchronize_session=False)
             )
-            return int(failed.rowcount) + int(again.rowcount)  # type: ignore[attr-defined]
+            return _rows(failed) + _rows(again)
 
     # ---- outcomes ---------------------------------------------------------------------------------------
     def _finish(self, job_id: int, worker: str, **values: Any) -> bool:
@@ -211,7 +216,7 @@ class JobLedger:
                 update(JobRow).where(JobRow.id == job_id, JobRow.locked_by == worker, JobRow.status == "running")
                 .values(locked_by=None, lease_until=None, **values).execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1  # type: ignore[attr-defined]
+            return _rows(res) == 1
 
     def fail_queued(self, job_id: int, error: str) -> bool:
         """A queued job that could not be handed to its backend: failed, so that an admin sees it and can retry."""
@@ -221,7 +226,7 @@ class JobLedger:
                 .values(status="failed", last_error=error, finished_at=self.clock())
                 .execution_options(synchronize_session=False)
             )
-            return res.rowcount == 1  # type: ignore[attr-defined]
+            return _rows(res) == 1
 
     def mark_done(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
         return self._finish(job_id, worker, status="done", result=result, finished_at=self.clock())
@@ -265,7 +270,7 @@ class JobLedger:
                 .values(status="queued", run_at=now, finished_at=None, max_attempts=JobRow.attempts + extra_attempts)
                 .execution_options(synchronize_session=False)
             )
-            if res.rowcount != 1:  # type: ignore[attr-defined]
+            if _rows(res) != 1:
                 return None
             row = s.scalars(select(JobRow).where(JobRow.id == job_id).execution_options(populate_existing=True)).one()
             return _job(row)
@@ -274,4 +279,4 @@ class JobLedger:
         """Delete jobs that finished successfully before ``older_than`` (Unix seconds)."""
         with self.db.session() as s:
             res = s.execute(delete(JobRow).where(JobRow.status == "done", JobRow.finished_at < older_than))
-            return int(res.rowcount)  # type: ignore[attr-defined]
+            return _rows(res)

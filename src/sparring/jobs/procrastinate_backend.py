@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -26,6 +26,9 @@ from sparring.jobs.execute import run_claimed
 from sparring.jobs.ledger import Job
 from sparring.jobs.queue import JobQueue
 from sparring.jobs.runner import worker_name
+
+if TYPE_CHECKING:
+    import procrastinate
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ def _retry_strategy() -> Any:
     return LedgerRetry()
 
 
-def _register_run_job(app: Any, queue: JobQueue, worker: str) -> None:
+def _register_run_job(app: procrastinate.App, queue: JobQueue, worker: str) -> None:
     rng = random.Random()
 
     @app.task(name=RUN_JOB, retry=_retry_strategy())

@@ -103,7 +103,7 @@ class Task:
     def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential, capped, with jitter
         so that jobs that failed together do not retry together."""
-        raw = min(self.retry_cap, self.retry_base * 2 ** max(0, attempt - 1))
+        raw: float = min(self.retry_cap, self.retry_base * 2.0 ** max(0, attempt - 1))
         return raw * (0.5 + 0.5 * rng())
 
 
@@ -171,7 +171,8 @@ def _load(spec: str) -> Callable[[TaskRegistry], Any]:
     fn = getattr(obj, (attr or "register").strip(), None)
     if not callable(fn):
         raise JobError(f"task module {module!r} has no function {(attr or 'register')!r}")
-    return fn
+    register: Callable[[TaskRegistry], Any] = fn
+    return register
 
 
 def load_task_plugins(registry: TaskRegistry, extra: Iterable[str] = (), *, installed: bool = True) -> TaskRegistry:
