@@ -315,3 +315,15 @@ def test_0009_turns_every_rep_into_a_practice_conversation_and_keeps_every_row(d
     with db.engine.connect() as conn:
         assert _count(conn, "SELECT count(*) FROM turns") == 6
         assert _count(conn, "SELECT count(*) FROM conversations") == 3
+
+
+def test_sqlite_migrates_with_foreign_keys_off_and_hands_the_connection_back_with_them_on(db: Database) -> None:
+    """Batch rebuilds need foreign keys off (docs/decisions.md, "Conversations"); every later use needs them on."""
+    db.upgrade()
+    if db.dialect != "sqlite":
+        return
+    for _ in range(3):  # whichever pooled connection comes back
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(TurnRow(conversation_id=12345, turn_index=0, speaker="x", role="learner", text="orphan"))
