@@ -298,7 +298,16 @@ def rep_view(db: Session, viewer: Viewer, rep: Rep) -> RepView | None:
 def load(db: Session, conversation_id: int) -> ConversationView | None:
     """A conversation in full, for the services that own it (no viewer: the caller has already checked who
     asks, or acts for the owner, as the local CLI does)."""
-    row = db.execute(_with_reps(select(ConversationRow)).where(ConversationRow.id == conversation_id)).first()
+    return _load_one(db, _with_reps(select(ConversationRow)).where(ConversationRow.id == conversation_id))
+
+
+def load_rep(db: Session, rep_id: int) -> ConversationView | None:
+    """A practice rep's conversation in full (no viewer, as ``load``)."""
+    return _load_one(db, _with_reps(select(ConversationRow)).where(Rep.id == rep_id))
+
+
+def _load_one(db: Session, q: Select[ConversationRow, Rep]) -> ConversationView | None:
+    row = db.execute(q).first()
     if row is None:
         return None
     return _views(db, [(row[0], row[1])], {row[0].id: Access.FULL}, detail=True)[0]

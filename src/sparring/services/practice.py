@@ -366,8 +366,7 @@ class PracticeService:
         """A rep in full, read through the conversation read model (``services.conversations``)."""
         _known_id(rep_id)
         with self.db.read() as s:
-            conversation_id = s.scalar(select(Rep.conversation_id).where(Rep.id == rep_id))
-            view = conversations.load(s, conversation_id) if conversation_id is not None else None
+            view = conversations.load_rep(s, rep_id)
         if view is None or view.practice is None:
             raise NotFound(f"unknown rep {rep_id}")
         card = _load_scorecard(view.scorecard, rep_id) if view.scorecard else None
