@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from sparring.coaching import winning_lines
 from sparring.content.errors import UnknownContentError
 from sparring.inputs import MAX_DB_ID
-from sparring.services import winning_lines
 from sparring.services.access import Viewer, get_own_rep, get_visible_rep
 from sparring.services.dashboards import may_view_learner
 from sparring.services.errors import InvalidInput, NotFound

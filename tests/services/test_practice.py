@@ -187,8 +187,9 @@ def test_concurrent_turns_on_one_rep_never_interleave(practice: PracticeService,
 
 
 def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserRecord, persona: object) -> None:
+    from sparring.kernel.usage import Usage
     from sparring.persona.base import PersonaReply
-    from sparring.scoring.scorecard import Scorecard, Usage
+    from sparring.scoring.scorecard import Scorecard
     from sparring.store.models import UsageRow
 
     real_reply = persona.reply  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """Who may see what: every read of conversations (practice reps, calls, drills), scorecards and people is scoped
 here, by organisation and role.
 
-Rules (issue 5, ARCHITECTURE §7), decided for one conversation by ``conversation_access`` and for a list by
-``visible_conversations`` (the same rule as a query; a test checks that both agree):
+Rules (issue 5; docs/web.md, "Who sees what"; docs/data-model.md), decided for one conversation by
+``conversation_access`` and for a list by ``visible_conversations`` (the same rule as a query; a test checks
+that both agree):
 - a learner sees their own conversations, in full;
 - a manager sees the conversations of learners in the teams they belong to; one its owner marked *private*
   shows only that it happened and its score (no transcript, no criterion detail);

@@ -3,7 +3,7 @@ same code for a practice rep and a real call), and storing a whole call.
 
 A call is stored whole, in one transaction: the conversation (source ``call``, owned by the rep on the call),
 who spoke, the turns, and — when a scorer already scored it — the scorecard and its criterion results, in the
-same rows (with the same owner columns) as a rep's. The progress and dashboard queries (``services.progress``,
+same rows (with the same owner columns) as a rep's. The progress and dashboard queries (``reports.progress``,
 ``services.dashboards``) still read practice reps only. Reading goes through ``services.conversations``.
 """
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import is_db_id
+from sparring.reports.progress import current_scorecard_ids, learner_progress
 from sparring.services.access import Viewer, managed_team_ids
-from sparring.services.progress import current_scorecard_ids, learner_progress
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
 
 #: a learner with no rep in this many days is listed as "has not practised"

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from sparring.coaching.winning_lines import save_line
 from sparring.content.scenario import Scenario
 from sparring.persona.base import PersonaState
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.services.practice import PracticeService
-from sparring.services.winning_lines import save_line
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
 

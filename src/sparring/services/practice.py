@@ -1,6 +1,6 @@
 """Practice reps: the use-cases the CLI and the web app call.
 
-Persist before you compute (ARCHITECTURE §1.5): ``submit_turn`` commits the learner's turn in its own
+Persist before you compute (docs/architecture.md, "Principles"): ``submit_turn`` commits the learner's turn in its own
 transaction and only then asks the persona engine for a reply, so a crash, a timeout or an engine error loses
 nothing; ``resume_rep`` answers a learner turn that never got its reply. The persona's hidden state
 (``PersonaState``) is stored with the rep after every reply, so no engine keeps state between calls.

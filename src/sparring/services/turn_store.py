@@ -4,10 +4,10 @@ A turn is the hot path of the web app (100 learners offer ~50 turns/s; docs/benc
 reads and writes only the columns it needs with prebuilt Core statements on the session's connection instead of
 loading ORM objects, and does its Python work (validation, building records) outside the write transaction, which
 on SQLite holds the database's write lock. The first transaction locks the rep, reads its state and turns and
-stores the learner's line (committed before the persona runs, ARCHITECTURE §1.5); the second locks the rep again,
-checks that nothing changed meanwhile, and stores the reply (with a snapshot of the new state on the reply's
-row, for branching), the new state and any LLM usage. Rules and error
-messages are those of ``PracticeService``.
+stores the learner's line (committed before the persona runs, docs/architecture.md "Principles"); the second
+locks the rep again, checks that nothing changed meanwhile, and stores the reply (with a snapshot of the new
+state on the reply's row, for branching), the new state and any LLM usage. Rules and error messages are those
+of ``PracticeService``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The database schema for the whole product (ARCHITECTURE §3), as SQLAlchemy 2 typed models.
+"""The database schema for the whole product (docs/architecture.md, "Data model"), as SQLAlchemy 2 typed models.
 
 Conventions (docs/decisions.md, "Storage"):
 - integer surrogate keys everywhere; timestamps are timezone-aware UTC;
@@ -268,7 +268,7 @@ class TurnRow(Base):
 
 class ScorecardRow(Base):
     """A scorecard for a conversation. A conversation may be scored more than once (e.g. embedded, then the LLM
-    judge); the newest one is current. ``document`` is the full SCORECARD JSON of CONTRACT.md."""
+    judge); the newest one is current. ``document`` is the full scorecard JSON (docs/scoring.md)."""
 
     __tablename__ = "scorecards"
     __table_args__ = (Index("ix_scorecards_conversation_created", "conversation_id", "created_at"),)

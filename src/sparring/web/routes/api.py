@@ -154,7 +154,7 @@ def list_reps(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, scenario: Op
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,
             responses=error_responses(401, 404))
 def get_rep(rep_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
-    """One rep with its transcript and scorecard (SCORECARD of CONTRACT.md); 404 when the caller may not
+    """One rep with its transcript and scorecard (docs/scoring.md, "The scorecard (JSON)"); 404 when the caller may not
     see it."""
     found = get_visible_rep(db, auth.viewer, rep_id)
     view = rep_view(db, auth.viewer, found[0]) if found else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from sparring.reports.charts import Series, bar_chart, line_chart
+from sparring.reports.progress import learner_progress
 from sparring.services.conversations import list_visible_reps
 from sparring.services.dashboards import IDLE_DAYS, may_view_learner, team_dashboard
-from sparring.services.progress import learner_progress
-from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 from sparring.web.labels import criterion_names, scenario_titles
 from sparring.web.params import DbId, DbIdQuery

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import InputError, clean_text, is_db_id
-from sparring.services.access import Viewer
 from sparring.store.models import Rep, TurnRow, WinningLine
+
+
+class Viewer(Protocol):
+    """Whose collection it is: the signed-in user (``sparring.services.access.Viewer`` is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def org_id(self) -> int: ...
+
 
 MAX_SITUATION = 120
 #: longest search text ``list_lines`` takes
