@@ -242,11 +242,12 @@ def list_visible(
     user_id: int | None = None,
     source: str | None = None,
     scenario: str | None = None,
+    reps_only: bool = False,
     limit: int = 200,
     offset: int = 0,
 ) -> list[ConversationView]:
     """Conversations the viewer may see, newest first (summaries: no transcripts). ``scenario`` keeps practice
-    reps of that scenario only."""
+    reps of that scenario only; ``reps_only`` keeps conversations with a rep (practice and drills)."""
     q = _with_reps(visible_conversations(viewer))
     if user_id is not None:
         q = q.where(ConversationRow.user_id == user_id)
@@ -254,6 +255,8 @@ def list_visible(
         q = q.where(ConversationRow.source == source)
     if scenario:
         q = q.where(Rep.scenario_id == scenario)
+    if reps_only:
+        q = q.where(Rep.id.is_not(None))
     rows = [(c, r) for c, r in db.execute(q.limit(max(1, min(limit, 500))).offset(max(0, offset))).all()]
     access = {c.id: conversation_access(db, viewer, c, listed=True) for c, _ in rows}
     return _views(db, rows, access, detail=False)
@@ -262,14 +265,8 @@ def list_visible(
 def list_visible_reps(db: Session, viewer: Viewer, *, user_id: int | None = None, scenario: str | None = None,
                       limit: int = 200, offset: int = 0) -> list[RepView]:
     """Practice reps the viewer may see, newest first, as the API and the pages show them."""
-    q = _with_reps(visible_conversations(viewer)).where(Rep.id.is_not(None))
-    if user_id is not None:
-        q = q.where(ConversationRow.user_id == user_id)
-    if scenario:
-        q = q.where(Rep.scenario_id == scenario)
-    rows = [(c, r) for c, r in db.execute(q.limit(max(1, min(limit, 500))).offset(max(0, offset))).all()]
-    access = {c.id: conversation_access(db, viewer, c, listed=True) for c, _ in rows}
-    return [RepView.of(v) for v in _views(db, rows, access, detail=False)]
+    views = list_visible(db, viewer, user_id=user_id, scenario=scenario, reps_only=True, limit=limit, offset=offset)
+    return [RepView.of(v) for v in views]
 
 
 def get_visible(db: Session, viewer: Viewer, conversation_id: int) -> ConversationView | None:
