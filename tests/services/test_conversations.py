@@ -12,7 +12,7 @@ from sparring.services.conversations import RepView
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
-from sparring.store.models import ConversationRow, Rep, User
+from sparring.store.models import ConversationRow, ParticipantRow, Rep, User
 
 SCENARIO = "test-guarded-buyer"
 #: the keys of ``GET /api/reps/{id}`` (CONTRACT.md): the projection must keep every one
@@ -54,6 +54,13 @@ def test_a_rep_is_a_practice_conversation_in_one_read_model(
     assert [(p.name, p.role, p.user_id) for p in view.participants or []] == [
         ("Dana Reyes", "counterpart", None), ("Learner", "learner", learner.id)
     ]
+    fresh = practice.start_rep(learner, SCENARIO)
+    with db.read() as s:  # the learner joined with their first line (turn 1); a fresh rep's learner has not spoken
+        joined = {cid: sorted((p.role, p.first_turn) for p in s.scalars(
+            select(ParticipantRow).where(ParticipantRow.conversation_id == cid)))
+            for cid in (view.id, fresh.conversation_id)}
+    assert joined == {view.id: [("counterpart", 0), ("learner", 1)],
+                      fresh.conversation_id: [("counterpart", 0), ("learner", None)]}
     # the service's record and the API's view are projections of the same model
     assert [t.text for t in record.turns] == [t.text for t in view.turns or []]
     assert record.scorecard is not None and record.scorecard.model_dump(mode="json") == view.scorecard
