@@ -11,7 +11,7 @@ from sparring.services.accounts import Accounts
 from sparring.services.errors import Conflict, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
-from sparring.store.models import ScorecardRow
+from sparring.store.models import Rep, ScorecardRow
 
 
 def _queue(practice: PracticeService) -> JobQueue:
@@ -38,7 +38,8 @@ def test_rescore_adds_a_scorecard_from_the_configured_scorer(practice: PracticeS
     done = queue.get(job.id)
     assert done.result is not None and done.result["rep_id"] == rep_id and done.result["engine"] == "embedded"
     with practice.db.read() as s:
-        engines = list(s.scalars(select(ScorecardRow.engine).where(ScorecardRow.rep_id == rep_id)
+        conversation = s.get(Rep, rep_id).conversation_id  # type: ignore[union-attr]
+        engines = list(s.scalars(select(ScorecardRow.engine).where(ScorecardRow.conversation_id == conversation)
                                  .order_by(ScorecardRow.id)))
     assert engines == ["fake", "embedded"]
     assert practice.get_rep(rep_id).scorecard.engine == "embedded"  # type: ignore[union-attr]
