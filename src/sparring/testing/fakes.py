@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Rubric
-from sparring.content.scenario import Scenario
+from sparring.content.scenario import Difficulty, Scenario
 from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState
 from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard
@@ -43,8 +44,8 @@ class FakePersona:
     def __init__(self) -> None:
         self.calls = 0
 
-    def open(self, scenario: Scenario, difficulty: str) -> PersonaReply:
-        state = PersonaState(scenario_id=scenario.id, difficulty=difficulty, values=dict(scenario.state))  # type: ignore[arg-type]
+    def open(self, scenario: Scenario, difficulty: Difficulty) -> PersonaReply:
+        state = PersonaState(scenario_id=scenario.id, difficulty=difficulty, values=dict(scenario.state))
         return PersonaReply(text=scenario.opening_lines[0], state=state, engine="fake")
 
     def reply(self, scenario: Scenario, state: PersonaState, conversation: Conversation) -> PersonaReply:
@@ -121,3 +122,11 @@ class FakeScorer:
             metrics={"question_count": sum("?" in t.text for t in learner)},
             feedback=Feedback(),
         )
+
+
+if TYPE_CHECKING:  # the fakes satisfy the engine protocols, as a plugin's engines must
+    from sparring.persona.base import PersonaEngine
+    from sparring.scoring.base import Scorer
+
+    _persona: PersonaEngine = FakePersona()
+    _scorer: Scorer = FakeScorer()
