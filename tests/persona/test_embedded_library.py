@@ -88,8 +88,6 @@ def test_poor_learner_fails(sid: str, difficulty: str, request: pytest.FixtureRe
 #: the XPASS fails the suite and the entry must go; see tests/persona/test_realistic_play.py MODEL_GAPS)
 HARD_MODEL_GAPS = {
     "mi-ambivalent-change": "reflections under the model's threshold leave readiness short of the goal",
-    "sales-cold-call-gatekeeper": "'When is he already thinking…?' reads as a closed question, the offer as no trade",
-    "cs-renewal-discount": "with the fine-tuned model the scripted learner runs out of patience (not investigated yet)",
 }
 
 

@@ -32,7 +32,6 @@ ENGINE = EmbeddedPersonaEngine()
 MODEL_GAPS: dict[tuple[str, str], str] = {
     ("test_outcome", "mi-skilled-natural"): "'Where would you like to go from here, if anywhere?' is not read as a "
                                             "next step, so readiness falls short",
-    ("test_turn_checks", "renewal-skilled-natural"): "the closing line is not read as a next step",
     ("test_turn_checks", "renewal-preempts-the-unused-module"): "the trade 'If we drop it there…' is not read as "
                                                                 "tradeoff_offer",
     ("test_the_act_reading_of_natural_lines", "reading-0"): "'you need to show real savings' after an "
