@@ -31,7 +31,16 @@ from sqlalchemy import Select, func, insert, select, text
 
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
-from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow, Team, TeamMember, User
+from sparring.store.models import (
+    ConversationRow,
+    CriterionResultRow,
+    Organisation,
+    Rep,
+    ScorecardRow,
+    Team,
+    TeamMember,
+    User,
+)
 
 CRITERIA = [
     ("explore", "discovery"),
@@ -68,15 +77,33 @@ def seed(db: Database, reps: int, teams: int, per_team: int, criteria: int, seed
     rep_id = 0
     for start in range(0, reps, chunk):
         n = min(chunk, reps - start)
-        rep_rows, card_rows, crit_rows = [], [], []
+        conv_rows, rep_rows, card_rows, crit_rows = [], [], [], []
         for _ in range(n):
             rep_id += 1
             user_id, team_id = users[rng.randrange(len(users))]
             created = now - timedelta(seconds=rng.randrange(365 * 86400))
             overall = round(rng.uniform(20, 95), 1)
+            # every rep is a practice conversation (the same id, as migration 0009 makes them)
+            conv_rows.append(
+                {
+                    "id": rep_id,
+                    "source": "practice",
+                    "title": "bench",
+                    "rubric_id": "bench-rubric",
+                    "rubric_version": "v1",
+                    "user_id": user_id,
+                    "org_id": org_id,
+                    "team_id": team_id,
+                    "private": False,
+                    "started_at": created,
+                    "ended_at": created,
+                    "created_at": created,
+                }
+            )
             rep_rows.append(
                 {
                     "id": rep_id,
+                    "conversation_id": rep_id,
                     "user_id": user_id,
                     "org_id": org_id,
                     "team_id": team_id,
@@ -88,16 +115,14 @@ def seed(db: Database, reps: int, teams: int, per_team: int, criteria: int, seed
                     "engine": "embedded",
                     "state": {},
                     "outcome": "success",
-                    "private": False,
                     "created_at": created,
                     "updated_at": created,
-                    "ended_at": created,
                 }
             )
             card_rows.append(
                 {
                     "id": rep_id,
-                    "rep_id": rep_id,
+                    "conversation_id": rep_id,
                     "rubric_id": "bench-rubric",
                     "rubric_version": "v1",
                     "engine": "embedded",
@@ -114,7 +139,7 @@ def seed(db: Database, reps: int, teams: int, per_team: int, criteria: int, seed
                 crit_rows.append(
                     {
                         "scorecard_id": rep_id,
-                        "rep_id": rep_id,
+                        "conversation_id": rep_id,
                         "org_id": org_id,
                         "team_id": team_id,
                         "user_id": user_id,
@@ -128,12 +153,15 @@ def seed(db: Database, reps: int, teams: int, per_team: int, criteria: int, seed
                     }
                 )
         with db.session() as s:
+            s.execute(insert(ConversationRow), conv_rows)
             s.execute(insert(Rep), rep_rows)
             s.execute(insert(ScorecardRow), card_rows)
             s.execute(insert(CriterionResultRow), crit_rows)
     if db.dialect == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(text("SELECT setval(pg_get_serial_sequence('reps', 'id'), (SELECT max(id) FROM reps))"))
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('conversations', 'id'),"
+                              " (SELECT max(id) FROM conversations))"))
             conn.execute(text("ANALYZE"))
     else:
         with db.engine.begin() as conn:
@@ -218,7 +246,7 @@ def main() -> None:
         ("team reps", run(team_reps), team_reps),
     ):
         med, worst = timed(fn, args.repeat)
-        shown = plan(db, q) if q is not None else "reps by (user_id, created_at); turns and scorecards by rep_id"
+        shown = plan(db, q) if q is not None else "reps by (user_id, created_at); scorecards by conversation"
         print(f"{name:<16} {med:>10.1f} {worst:>8.1f}  {shown[:160]}")
     db.dispose()
     tmp.cleanup()

@@ -49,7 +49,7 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
 
 
 def llm_client(task: Task, settings: Settings | None = None) -> LLMClient | None:
-    """The LLM client for a task ("persona", "judge", "drill"), or None when the task runs embedded (no model
+    """The LLM client for a task ("persona", "judge"), or None when the task runs embedded (no model
     configured, or a configuration the task cannot use; ``sparring doctor`` says which)."""
     client, _problem, _cfg = _client(settings or get_settings(), task)
     return client

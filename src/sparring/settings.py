@@ -1,6 +1,7 @@
 """Runtime settings, read from the environment (``SPARRING_*``) and an optional config file.
 
-The names of the environment variables are part of the public contract (see docs/configuration.md).
+The names of the environment variables are part of the public contract (docs/user-guide.md, "Settings";
+docs/llm.md for the LLM ones).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     persona_model: str | None = None
     judge_model: str | None = None
-    drill_model: str | None = None
     #: LLM behaviour (docs/llm.md); per-task overrides live in the config file's [llm.*] tables
     llm_local_only: bool = False
     llm_redact: bool = True
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # top-level keys of the SPARRING_CONFIG file, e.g. ``llm_provider = "openai"``; the environment wins
-        from sparring.llm.configfile import config_file_source
+        from sparring.configfile import config_file_source
 
         return (init_settings, env_settings, config_file_source(settings_cls), file_secret_settings)
 

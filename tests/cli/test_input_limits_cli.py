@@ -1,6 +1,6 @@
-"""Input limits through the commands (CONTRACT.md: a user error is one line on stderr, exit 1, never a traceback):
-``sparring score`` and ``sparring practice --script`` with the transcript caps and their operator flags, and
-``sparring content validate|import`` with unsafe YAML."""
+"""Input limits through the commands (the command-line contract: a user error is one line on stderr, exit 1,
+never a traceback): ``sparring score`` and ``sparring practice --script`` with the transcript caps and their
+operator flags, and ``sparring content validate|import`` with unsafe YAML."""
 
 from __future__ import annotations
 

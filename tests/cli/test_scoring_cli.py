@@ -1,5 +1,5 @@
 """``sparring score``, ``sparring rubric test`` and ``sparring rubric lint``: exit codes, one-line errors and the
-SCORECARD JSON shape of CONTRACT.md."""
+scorecard JSON shape of docs/scoring.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The built-in rubrics: the ids CONTRACT.md names exist, each with 5-8 criteria and rubric tests."""
+"""The built-in rubrics: the ids the command-line contract names exist, each with 5-8 criteria and rubric tests."""
 
 from __future__ import annotations
 

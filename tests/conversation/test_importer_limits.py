@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sparring.content.errors import ContentError
+from sparring.conversation.errors import TranscriptError
 from sparring.conversation.importers import parse_transcript, read_transcript
 from sparring.limits import MAX_JSON_DEPTH, MAX_TURNS, TranscriptLimits
 
@@ -16,7 +16,7 @@ SMALL = TranscriptLimits(max_bytes=10_000, max_turns=3, max_turn_words=5, max_wo
 
 
 def _problems(text: str, fmt: str, limits: TranscriptLimits = SMALL, file: str = "t") -> list[str]:
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript(text, fmt, file=file, limits=limits)
     return [str(p) for p in exc.value.problems]
 
@@ -80,7 +80,7 @@ def test_too_large_text_and_files_are_refused(tmp_path: Path) -> None:
     assert _problems(text, "txt") == ["t:0: file: the transcript is too large (15,005 bytes; at most 10,000)"]
     p = tmp_path / "big.txt"
     p.write_text(text)
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         read_transcript(p, limits=SMALL.with_hints({"bytes": "use --no-limits"}))
     assert str(exc.value) == f"{p}:0: file: the file is too large (15,005 bytes; at most 10,000); use --no-limits"
     conv = read_transcript(p, limits=TranscriptLimits.unlimited())
@@ -91,7 +91,7 @@ def test_the_default_limits_apply_when_none_are_given() -> None:
     text = "".join(f"{'Ana' if i % 2 else 'Bob'}: line {i}\n" for i in range(MAX_TURNS + 1))
     problems = _problems(text, "txt", TranscriptLimits())
     assert problems == [f"t:{MAX_TURNS + 1}: turns: too many turns: {MAX_TURNS + 1:,}; at most {MAX_TURNS:,}"]
-    with pytest.raises(ContentError, match="too many turns"):
+    with pytest.raises(TranscriptError, match="too many turns"):
         parse_transcript(text, "txt")  # the default argument
     assert len(parse_transcript(text, "txt", limits=TranscriptLimits(max_turns=MAX_TURNS + 1)).turns) == MAX_TURNS + 1
 

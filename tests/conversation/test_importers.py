@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sparring.content.errors import ContentError
+from sparring.conversation.errors import TranscriptError
 from sparring.conversation.importers import parse_transcript, read_transcript, sniff_format
 
 TXT = """# a practice transcript
@@ -27,7 +27,7 @@ def test_plain_text_with_roles_header() -> None:
 
 
 def test_bad_line_names_the_line() -> None:
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript("Ana: hello\nthis line has no speaker\nBob: hi\n", "txt", file="t.txt")
     (problem,) = exc.value.problems
     assert (problem.file, problem.line, problem.field) == ("t.txt", 2, "turn")
@@ -35,12 +35,12 @@ def test_bad_line_names_the_line() -> None:
 
 
 def test_empty_transcript_is_an_error() -> None:
-    with pytest.raises(ContentError, match="no turns"):
+    with pytest.raises(TranscriptError, match="no turns"):
         parse_transcript("# only a comment\n\n", "txt")
 
 
 def test_bad_roles_header() -> None:
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript("# roles: Ana=boss\nAna: hi\n", "txt", file="x.txt")
     assert exc.value.problems[0].line == 1 and exc.value.problems[0].field == "roles"
 
@@ -57,7 +57,7 @@ def test_rep_flag_and_unknown_rep() -> None:
     conv = parse_transcript(text, "txt", rep="kim")
     assert conv.turns[0].role == "learner" and conv.turns[1].role == "counterpart"
     assert "given with --rep" in conv.role_note
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript(text, "txt", rep="Zed")
     assert exc.value.problems[0].field == "rep" and "Kim Lee" in exc.value.problems[0].message
 
@@ -82,14 +82,14 @@ def test_json_with_timing_and_roles() -> None:
 
 def test_json_errors_name_turn_and_line() -> None:
     text = '{"turns": [\n  {"speaker": "A", "text": "hi"},\n  {"speaker": "B", "text": "yo", "role": "boss"}\n]}'
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript(text, "json", file="c.json")
     p = exc.value.problems[0]
     assert (p.line, p.field) == (3, "turns[1].role")
-    with pytest.raises(ContentError) as exc2:
+    with pytest.raises(TranscriptError) as exc2:
         parse_transcript('{"turns": [', "json", file="c.json")
     assert exc2.value.problems[0].field == "json"
-    with pytest.raises(ContentError) as exc3:
+    with pytest.raises(TranscriptError) as exc3:
         parse_transcript('{"turns": [{"speaker": "A", "text": "x", "start": 5, "end": 2}]}', "json")
     assert exc3.value.problems[0].field == "turns[0].end"
 
@@ -123,7 +123,7 @@ def test_vtt_voice_tags_and_zoom_style_merge_cues() -> None:
 
 
 def test_vtt_malformed() -> None:
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript("not a vtt file", "vtt", file="a.vtt")
     assert exc.value.problems[0].field == "webvtt"
 
@@ -146,7 +146,7 @@ def test_srt_names_in_cues() -> None:
 
 
 def test_srt_malformed() -> None:
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript("1\nnot a time\nhello\n", "srt", file="a.srt")
     assert exc.value.problems[0].field == "srt"
 
@@ -159,7 +159,7 @@ def test_read_transcript_by_suffix_and_sniff(tmp_path: Path) -> None:
     assert len(read_transcript(tmp_path / "call.srt").turns) == 2
     assert len(read_transcript(tmp_path / "noext").turns) == 3
     assert sniff_format('{"turns": []}') == "json" and sniff_format(SRT) == "srt" and sniff_format(TXT) == "txt"
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         read_transcript(tmp_path / "missing.txt")
     assert exc.value.problems[0].message == "no such file"
 
@@ -175,10 +175,10 @@ def test_turns_pass_the_input_boundary() -> None:
     conv = parse_transcript("Ava: pay \u202eevil\u202c now\nBo\u2066b: fine\n", "txt", file="call.txt", rep="Ava")
     assert [t.text for t in conv.turns] == ["pay evil now", "fine"]
     assert conv.turns[1].speaker == "Bob"
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript("Ava: hello\nBob: bad\x00line\n", "txt", file="call.txt", rep="Ava")
     assert "call.txt:2: text: contains a NUL" in str(exc.value)
     doc = '{"turns": [{"speaker": "Ava", "text": "ok"}, {"speaker": "Bob", "text": "bad \\ud800 one"}]}'
-    with pytest.raises(ContentError) as exc:
+    with pytest.raises(TranscriptError) as exc:
         parse_transcript(doc, "json", file="call.json", rep="Ava")
     assert "call.json:" in str(exc.value) and "surrogate" in str(exc.value)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sparring.content.errors import ContentError
+from sparring.configfile import ConfigError
 from sparring.engines import llm_client, persona_engine, scorer
 from sparring.llm.config import load_llm_config
 from sparring.persona.embedded import EmbeddedPersonaEngine
@@ -27,7 +27,7 @@ def test_no_provider_means_embedded_engines() -> None:
     assert all(not t.enabled for t in cfg.tasks.values())
     assert isinstance(persona_engine(Settings()), EmbeddedPersonaEngine)
     assert isinstance(scorer(Settings()), EmbeddedScorer)
-    assert llm_client("drill", Settings()) is None
+    assert llm_client("judge", Settings()) is None
 
 
 def test_env_vars_configure_each_task(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,15 +39,15 @@ def test_env_vars_configure_each_task(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_llm_config(get_settings())
     assert cfg.task("persona").model == "llama3.1:8b" and cfg.task("persona").temperature == 0.7
     assert cfg.task("judge").model == "qwen2.5:14b" and cfg.task("judge").temperature == 0.0
-    assert cfg.task("drill").model == "qwen2.5:14b"  # falls back to the judge's model
     assert cfg.task("judge").is_local
     engine = persona_engine(get_settings())
     assert isinstance(engine, LLMPersonaEngine) and engine.client is not None
     assert engine.client.engine_name == "llm:llama3.1:8b"
     judge = scorer(get_settings())
     assert isinstance(judge, LLMJudge) and judge.client is not None
-    drill = llm_client("drill", get_settings())
-    assert drill is not None and drill.cfg.temperature == 0.4 and drill.engine_name == "llm:qwen2.5:14b"
+    client = llm_client("judge", get_settings())
+    assert client is not None and client.cfg.temperature == 0.0 and client.engine_name == "llm:qwen2.5:14b"
+    assert set(cfg.tasks) == {"persona", "judge"}  # no drill task: no drill generator exists yet
 
 
 def test_config_file_sets_defaults_and_per_task_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,14 +96,14 @@ def test_bad_config_file_names_file_line_and_field(tmp_path: Path, monkeypatch: 
     path = _write(tmp_path, '[llm.judge]\nmodel = "x"\ntemperature = "hot"\n')
     monkeypatch.setenv("SPARRING_CONFIG", str(path))
     reset_settings_cache()
-    with pytest.raises(ContentError) as err:
+    with pytest.raises(ConfigError) as err:
         load_llm_config(get_settings())
     assert str(err.value).startswith(f"{path}:3: llm.judge.temperature:")
 
     broken = _write(tmp_path, 'llm_provider = "openai\n')
     monkeypatch.setenv("SPARRING_CONFIG", str(broken))
     reset_settings_cache()
-    with pytest.raises(ContentError) as err2:
+    with pytest.raises(ConfigError) as err2:
         get_settings()
     assert str(err2.value).startswith(f"{broken}:1: toml:")
 
@@ -111,7 +111,7 @@ def test_bad_config_file_names_file_line_and_field(tmp_path: Path, monkeypatch: 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARRING_CONFIG", str(tmp_path / "nope.toml"))
     reset_settings_cache()
-    with pytest.raises(ContentError, match="config file not found"):
+    with pytest.raises(ConfigError, match="config file not found"):
         get_settings()
 
 
@@ -140,15 +140,14 @@ def test_the_settings_reach_each_task(monkeypatch: pytest.MonkeyPatch, tmp_path:
     config = tmp_path / "sparring.toml"
     config.write_text(
         "llm_breaker_cooldown = 90\n\n[llm.persona]\nfirst_token_timeout = 12\nbreaker_cooldown = 5\n\n"
-        "[llm.drill]\ndeadline = 40\n"
+        "[llm.judge]\ndeadline = 40\n"
     )
     monkeypatch.setenv("SPARRING_CONFIG", str(config))
     monkeypatch.setenv("SPARRING_JUDGE_DEADLINE", "20")
     reset_settings_cache()
     cfg = load_llm_config(get_settings())
-    persona, judge, drill = cfg.task("persona"), cfg.task("judge"), cfg.task("drill")
+    persona, judge = cfg.task("persona"), cfg.task("judge")
     assert persona.first_token_timeout == 12 and persona.deadline is None
-    assert judge.first_token_timeout == 5 and judge.deadline == 20
-    assert drill.deadline == 40
-    assert {t.breaker_cooldown for t in (persona, judge, drill)} == {90}  # global: a task table cannot change it
-    assert {t.breaker_failures for t in (persona, judge, drill)} == {3}
+    assert judge.first_token_timeout == 5 and judge.deadline == 40  # the task's table wins over the setting
+    assert {t.breaker_cooldown for t in (persona, judge)} == {90}  # global: a task table cannot change it
+    assert {t.breaker_failures for t in (persona, judge)} == {3}

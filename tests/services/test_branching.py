@@ -43,9 +43,15 @@ def persona() -> CountingPersona:
     return CountingPersona()
 
 
+def _conversation(rep_id: int) -> Any:
+    """The conversation id of a rep, as a subquery (turns hang from the conversation)."""
+    return select(Rep.conversation_id).where(Rep.id == rep_id).scalar_subquery()
+
+
 def _snapshots(db: Database, rep_id: int) -> dict[int, Any]:
     with db.read() as s:
-        rows = s.execute(select(TurnRow.turn_index, TurnRow.persona_state).where(TurnRow.rep_id == rep_id))
+        rows = s.execute(select(TurnRow.turn_index, TurnRow.persona_state)
+                         .where(TurnRow.conversation_id == _conversation(rep_id)))
         return {index: state for index, state in rows}
 
 
@@ -114,7 +120,7 @@ def test_a_rep_stored_without_snapshots_still_branches_by_replay(
     rep_id = _play(practice, learner)
     from_snapshot = practice.branch_rep(rep_id, 5)
     with practice.db.session() as s:  # what a rep stored before migration 0004 looks like
-        s.execute(update(TurnRow).where(TurnRow.rep_id == rep_id).values(persona_state=None))
+        s.execute(update(TurnRow).where(TurnRow.conversation_id == _conversation(rep_id)).values(persona_state=None))
     assert all(v is None for v in _snapshots(practice.db, rep_id).values())
     calls, opens = persona.calls, persona.opens
     replayed = practice.branch_rep(rep_id, 5)
@@ -149,7 +155,7 @@ def test_a_snapshot_the_model_cannot_read_falls_back_to_replay(
 ) -> None:
     rep_id = _play(practice, learner)
     with practice.db.session() as s:
-        s.execute(update(TurnRow).where(TurnRow.rep_id == rep_id, TurnRow.turn_index == 2)
+        s.execute(update(TurnRow).where(TurnRow.conversation_id == _conversation(rep_id), TurnRow.turn_index == 2)
                   .values(persona_state={"learner_turns": "not a number"}))
     calls = persona.calls
     branch = practice.branch_rep(rep_id, 3)

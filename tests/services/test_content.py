@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from sparring.content.errors import ContentError, UnknownContentError
 from sparring.content.library import get_library
-from sparring.services.content import ContentService
+from sparring.services.content import ContentService, visible_to
 from sparring.services.errors import NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
@@ -20,6 +20,17 @@ from sparring.store.models import ContentVersion
 DATA: Path = support.DATA
 EDITED_BUILTIN = support.EDITED_BUILTIN
 Tenant = support.Tenant
+
+
+def _versions(svc: ContentService, kind: str, content_id: str) -> list[tuple[str, bool]]:
+    """(version, published) of every stored version the service's scope sees, oldest first."""
+    with svc.db.read() as s:
+        rows = s.execute(
+            select(ContentVersion.version, ContentVersion.published)
+            .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id, visible_to(svc.org_id))
+            .order_by(ContentVersion.created_at, ContentVersion.id)
+        )
+        return [(v, p) for v, p in rows]
 
 
 def _count(db: Database) -> int:
@@ -69,7 +80,7 @@ def test_edits_make_new_versions_and_old_reps_keep_theirs(
     assert item.new and item.version != old.version
     assert svc.get_scenario(old.id).version == item.version
     assert svc.get_scenario(old.id, old.version) == old
-    assert [v for v, _ in svc.versions("scenario", old.id)] == [old.version, item.version]
+    assert [v for v, _ in _versions(svc, "scenario", old.id)] == [old.version, item.version]
     # the running rep keeps the version it started with
     r = practice.submit_turn(rep.id, "What slows you down?")
     assert practice.get_rep(rep.id).scenario_version == old.version and r.reply is not None
@@ -128,7 +139,7 @@ def test_organisations_see_their_own_and_installation_wide_content_only(
         globex.get_scenario("acme-private-scenario")
     with pytest.raises(NotFound):
         globex.get_scenario(base.id, mine.version)  # not even by its pinned version
-    assert [v for v, _ in globex.versions("scenario", base.id)] == [base.version]
+    assert [v for v, _ in _versions(globex, "scenario", base.id)] == [base.version]
     # reps follow their learner's organisation
     assert "Acme only" in practice.start_rep(learner, base.id).turns[0].text
     assert "ten minutes" in practice.start_rep(other, base.id).turns[0].text
@@ -171,7 +182,7 @@ def test_built_in_versions_a_rep_used_survive_a_library_change(
     assert practice.submit_turn(rep.id, "What slows you down?").reply is not None
     practice.end_rep(rep.id)
     assert practice.score_rep(rep.id).rubric.version == rep.rubric_version
-    assert [p for _, p in svc.versions("scenario", "test-guarded-buyer")] == [False]  # kept, never published
+    assert [p for _, p in _versions(svc, "scenario", "test-guarded-buyer")] == [False]  # kept, never published
 
 
 def test_every_built_in_round_trips_through_its_kept_copy(db: Database) -> None:
@@ -221,8 +232,8 @@ def test_each_organisation_resolves_its_own_content_first_and_never_sees_another
             svc.get_rubric(them.rubric_id)
         with pytest.raises(NotFound):  # not even by the version a rep of theirs pinned
             svc.get_scenario(EDITED_BUILTIN, them.edit_version)
-        assert [v for v, _ in svc.versions("scenario", EDITED_BUILTIN)] == [me.edit_version]
-        assert svc.versions("scenario", them.scenario_id) == []
+        assert [v for v, _ in _versions(svc, "scenario", EDITED_BUILTIN)] == [me.edit_version]
+        assert _versions(svc, "scenario", them.scenario_id) == []
     # the operators' scope sees the built-ins and installation-wide imports, no organisation's content
     assert content.org_id is None
     assert content.get_scenario(EDITED_BUILTIN) == builtin
@@ -230,7 +241,7 @@ def test_each_organisation_resolves_its_own_content_first_and_never_sees_another
                                                                             content.ids("rubric"))
     with pytest.raises(NotFound):
         content.get_scenario(EDITED_BUILTIN, acme.edit_version)
-    assert content.versions("scenario", EDITED_BUILTIN) == []
+    assert _versions(content, "scenario", EDITED_BUILTIN) == []
 
 
 def test_reps_start_and_score_only_on_their_organisations_content(

@@ -38,7 +38,7 @@ def test_demo_seeds_once_with_scored_reps_and_a_learner_who_never_practised(tmp_
 
 
 def test_demo_learner_has_winning_lines(tmp_path: Path) -> None:
-    from sparring.services.winning_lines import list_lines
+    from sparring.coaching.winning_lines import list_lines
 
     database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
     seed_demo(database, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=1)))

@@ -7,16 +7,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from sparring.coaching import winning_lines
 from sparring.content.errors import UnknownContentError
 from sparring.inputs import MAX_DB_ID
-from sparring.services import winning_lines
 from sparring.services.access import Viewer, get_own_rep, get_visible_rep
 from sparring.services.dashboards import may_view_learner
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.practice import MAX_TURN_CHARS, PracticeService, clean_turn
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
-from sparring.store.models import TurnRow, WinningLine
+from sparring.store.models import Rep, TurnRow, WinningLine
 
 SCENARIO = "test-guarded-buyer"
 HUGE = [2**31, 2**63, 2**70, 10**30, 0, -1]
@@ -24,7 +24,8 @@ HUGE = [2**31, 2**63, 2**70, 10**30, 0, -1]
 
 def _turns(db: Database, rep_id: int) -> list[str]:
     with db.read() as s:
-        return list(s.scalars(select(TurnRow.text).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index)))
+        turns = select(TurnRow.text).join(Rep, Rep.conversation_id == TurnRow.conversation_id)
+        return list(s.scalars(turns.where(Rep.id == rep_id).order_by(TurnRow.turn_index)))
 
 
 @pytest.mark.parametrize(("line", "problem"), [

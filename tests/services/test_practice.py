@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
-from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TurnRow
+from sparring.store.models import ConversationRow, CriterionResultRow, ScorecardRow, TurnRow
 
 SCENARIO = "test-guarded-buyer"
 
@@ -74,7 +74,8 @@ def test_learner_turn_is_committed_before_the_engine_runs(
         fresh.submit_turn(rep.id, "hello?")
     # the engine recovers (here: the cause is removed) and resuming computes the missing reply
     with practice.db.session() as s:
-        s.scalars(select(TurnRow).where(TurnRow.rep_id == rep.id, TurnRow.role == "learner")).one().text = "calm?"
+        learner_turns = select(TurnRow).where(TurnRow.conversation_id == rep.conversation_id, TurnRow.role == "learner")
+        s.scalars(learner_turns).one().text = "calm?"
     resumed = fresh.resume_rep(rep.id)
     assert [t.role for t in resumed.turns] == ["counterpart", "learner", "counterpart"]
     assert not resumed.awaiting_reply
@@ -145,7 +146,7 @@ def test_list_reps_filters_and_summaries(practice: PracticeService, learner: Use
     assert [r.id for r in practice.list_reps(org_id=other.org_id)] == [c.id]
     assert [r.id for r in practice.list_reps(team_ids=learner.team_ids, include_private=False)] == [a.id]
     with practice.db.read() as s:
-        assert s.scalar(select(Rep.private).where(Rep.id == b.id)) is True
+        assert s.scalar(select(ConversationRow.private).where(ConversationRow.id == b.conversation_id)) is True
 
 
 def test_deactivated_users_cannot_start_reps(practice: PracticeService, learner: UserRecord) -> None:
@@ -186,8 +187,9 @@ def test_concurrent_turns_on_one_rep_never_interleave(practice: PracticeService,
 
 
 def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserRecord, persona: object) -> None:
+    from sparring.kernel.usage import Usage
     from sparring.persona.base import PersonaReply
-    from sparring.scoring.scorecard import Scorecard, Usage
+    from sparring.scoring.scorecard import Scorecard
     from sparring.store.models import UsageRow
 
     real_reply = persona.reply  # type: ignore[attr-defined]
@@ -219,7 +221,7 @@ def test_llm_usage_is_recorded_per_rep(practice: PracticeService, learner: UserR
                 UsageRow.output_tokens,
                 UsageRow.cost_usd,
                 UsageRow.org_id,
-            ).where(UsageRow.rep_id == rep.id)
+            ).where(UsageRow.conversation_id == rep.conversation_id)
         ).all()
         tokens = s.execute(select(ScorecardRow.input_tokens, ScorecardRow.output_tokens, ScorecardRow.cost_usd)).one()
     assert sorted(tuple(r) for r in rows) == [
@@ -256,7 +258,8 @@ def test_the_engine_runs_only_after_the_learner_turn_is_visible_to_other_connect
         try:
             with other.read() as s:
                 seen.append(
-                    list(s.scalars(select(TurnRow.text).where(TurnRow.rep_id == rep.id).order_by(TurnRow.turn_index)))
+                    list(s.scalars(select(TurnRow.text).where(TurnRow.conversation_id == rep.conversation_id)
+                                   .order_by(TurnRow.turn_index)))
                 )
         finally:
             other.dispose()

@@ -284,3 +284,31 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# --- scored reps for the report and coaching tests ------------------------------------------------------------
+# tests/reports and tests/coaching take ``practice`` from here (``practice = support.practice_with_test_content``).
+
+TEST_SCENARIO = "test-guarded-buyer"
+
+
+@pytest.fixture(name="practice")
+def practice_with_test_content(db: Database) -> PracticeService:
+    """The practice service on ``db`` with the fake engines and the test scenario and rubric imported."""
+    from sparring.services.content import ContentService
+    from sparring.services.practice import PracticeService
+
+    content = ContentService.installation(db)
+    content.import_paths([DATA / "test-rubric.yaml", DATA / "test-scenario.yaml"])
+    return PracticeService(db, persona=FakePersona(), scorer=FakeScorer(), content=content)
+
+
+def scored_rep(practice: PracticeService, user: UserRecord, *lines: str, private: bool = False) -> int:
+    """Play ``lines`` as the learner, end the rep and score it; the rep's id. With ``FakeScorer`` every non-blocker
+    criterion is met (score 100) when a line asks a question ('?'), missed (0) otherwise."""
+    rep = practice.start_rep(user, TEST_SCENARIO, private=private)
+    for line in lines:
+        practice.submit_turn(rep.id, line)
+    practice.end_rep(rep.id)
+    practice.score_rep(rep.id)
+    return rep.id

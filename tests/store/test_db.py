@@ -9,10 +9,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from sparring.store.db import Database, DatabaseError, forget_databases, get_database
-from sparring.store.models import Organisation, Rep, TurnRow, User
+from sparring.store.models import ConversationRow, Organisation, Rep, TurnRow, User
 
 
 def _rep(db: Database) -> int:
+    """A practice conversation with its rep and one turn; returns the conversation id."""
     with db.session() as s:
         org = Organisation(slug="acme", name="Acme")
         s.add(org)
@@ -20,7 +21,11 @@ def _rep(db: Database) -> int:
         user = User(org_id=org.id, email="a@acme.test", role="learner")
         s.add(user)
         s.flush()
+        conversation = ConversationRow(source="practice", title="S", user_id=user.id, org_id=org.id)
+        s.add(conversation)
+        s.flush()
         rep = Rep(
+            conversation_id=conversation.id,
             user_id=user.id,
             org_id=org.id,
             scenario_id="s",
@@ -33,34 +38,41 @@ def _rep(db: Database) -> int:
         )
         s.add(rep)
         s.flush()
-        s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker="P", role="counterpart", text="hello"))
-        return rep.id
+        s.add(TurnRow(conversation_id=conversation.id, turn_index=0, speaker="P", role="counterpart", text="hello"))
+        return conversation.id
 
 
-def test_turn_index_is_unique_per_rep(db: Database) -> None:
-    rep_id = _rep(db)
+def test_turn_index_is_unique_per_conversation(db: Database) -> None:
+    cid = _rep(db)
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(TurnRow(rep_id=rep_id, turn_index=0, speaker="L", role="learner", text="again"))
+        s.add(TurnRow(conversation_id=cid, turn_index=0, speaker="L", role="learner", text="again"))
 
 
 def test_check_constraints_and_foreign_keys_are_enforced(db: Database) -> None:
-    rep_id = _rep(db)
+    cid = _rep(db)
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(TurnRow(rep_id=rep_id, turn_index=1, speaker="L", role="narrator", text="x"))
+        s.add(TurnRow(conversation_id=cid, turn_index=1, speaker="L", role="narrator", text="x"))
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(TurnRow(rep_id=rep_id + 100, turn_index=0, speaker="L", role="learner", text="orphan"))
+        s.add(TurnRow(conversation_id=cid + 100, turn_index=0, speaker="L", role="learner", text="orphan"))
     with pytest.raises(IntegrityError), db.session() as s:
         s.add(User(org_id=1, email="b@acme.test", role="superuser"))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(ConversationRow(source="podcast", title="x", user_id=1, org_id=1))
+    with pytest.raises(IntegrityError), db.session() as s:  # one rep per conversation
+        s.add(Rep(conversation_id=cid, user_id=1, org_id=1, scenario_id="s", scenario_version="v", rubric_id="r",
+                  rubric_version="v", difficulty="easy", engine="fake", state={}))
 
 
-def test_json_state_round_trips_and_deleting_a_rep_deletes_its_turns(db: Database) -> None:
-    rep_id = _rep(db)
+def test_json_state_round_trips_and_deleting_a_conversation_deletes_its_rep_and_turns(db: Database) -> None:
+    cid = _rep(db)
     with db.read() as s:
-        assert s.get(Rep, rep_id).state == {"values": {"trust": 0.5}}  # type: ignore[union-attr]
+        rep = s.scalars(select(Rep).where(Rep.conversation_id == cid)).one()
+        assert rep.state == {"values": {"trust": 0.5}}
     with db.session() as s:
-        s.delete(s.get(Rep, rep_id))
+        s.delete(s.get(ConversationRow, cid))
     with db.read() as s:
         assert s.scalars(select(TurnRow)).all() == []
+        assert s.scalars(select(Rep)).all() == []
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def _boom(*_args: Any, **_kwargs: Any) -> Any:
 def test_an_unexpected_error_is_a_logged_500_with_an_error_id(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(api_routes, "full_view", _boom)
+    monkeypatch.setattr(api_routes, "rep_view", _boom)
     client = login(world.app, "learner_a1")
     with caplog.at_level(logging.ERROR, logger="sparring.web"):
         r = client.get(f"/api/reps/{world.reps['a1_public']}")
@@ -40,7 +40,7 @@ def test_an_unexpected_error_is_a_logged_500_with_an_error_id(
 def test_an_unexpected_error_on_a_page_is_an_html_500(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(practice_routes, "full_view", _boom)
+    monkeypatch.setattr(practice_routes, "rep_view", _boom)
     client = login(world.app, "learner_a1")
     with caplog.at_level(logging.ERROR, logger="sparring.web"):
         r = client.get(f"/reps/{world.reps['a1_public']}/scorecard", headers={"Accept": "text/html"})
@@ -56,7 +56,7 @@ def test_an_unexpected_error_on_a_page_is_an_html_500(
 def test_the_500_page_survives_a_failing_template(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     import sparring.web.deps as deps
 
-    monkeypatch.setattr(practice_routes, "full_view", _boom)
+    monkeypatch.setattr(practice_routes, "rep_view", _boom)
     client = login(world.app, "learner_a1")
     monkeypatch.setattr(deps, "render", _boom)  # e.g. the database is down and even the page cannot render
     r = client.get(f"/reps/{world.reps['a1_public']}/scorecard", headers={"Accept": "text/html"})

@@ -15,9 +15,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 from web_support import World, login
 
+from sparring.server import SERVER_OPTIONS
 from sparring.settings import Settings
 from sparring.web.app import create_app
-from sparring.web.headers import SERVER_OPTIONS
 from sparring.web.routes.wellknown import security_txt
 
 

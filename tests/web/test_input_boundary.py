@@ -17,7 +17,7 @@ from web_support import SCENARIO, World, build_world, login, sse_events
 from sparring.inputs import MAX_DB_ID
 from sparring.settings import Settings
 from sparring.store.db import Database, forget_databases, get_database
-from sparring.store.models import TurnRow
+from sparring.store.models import Rep, TurnRow
 from sparring.web.app import create_app
 
 #: above the id columns, above SQLite's 64 bits, the issue's example, not positive, and too long to parse
@@ -61,7 +61,8 @@ def _id_routes(w: World) -> list[tuple[str, str, str]]:
 
 def _stored_turns(w: World, rep_id: int) -> list[str]:
     with w.database.read() as s:
-        return list(s.scalars(select(TurnRow.text).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index)))
+        turns = select(TurnRow.text).join(Rep, Rep.conversation_id == TurnRow.conversation_id)
+        return list(s.scalars(turns.where(Rep.id == rep_id).order_by(TurnRow.turn_index)))
 
 
 def test_every_id_in_a_path_is_404_or_422_when_no_row_can_have_it(world: World) -> None:

@@ -1,6 +1,6 @@
 """Validity on AnnoMI (docs/scoring-validity.md): do our tags and our MI rubric agree with expert labels?
 
-``run_annomi(data_dir)`` returns the numbers ``sparring bench annomi --json`` prints (CONTRACT.md):
+``run_annomi(data_dir)`` returns the numbers ``sparring bench annomi --json`` prints (docs/scoring-validity.md):
 
 (a) ``utterance_macro_f1``: therapist utterances tagged question / reflection / therapist_input / other by
     ``sparring.scoring.tagmodel.TagModel``, transcript-grouped 5-fold cross-validation (``GroupKFold`` by

@@ -1,7 +1,7 @@
 """The ``sparring`` command line. Each domain registers its commands from its own module.
 
 User errors (unknown ids, bad files, bad flags) print one line on stderr and exit non-zero, never a
-traceback (CONTRACT.md).
+traceback: scripts and CI rely on the commands, their flags and their JSON keys.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ import sys
 import click
 import typer
 
-from sparring.content.errors import ContentError, UnknownContentError
+from sparring.content.errors import UnknownContentError
+from sparring.kernel.problems import ProblemError
 
 try:  # newer typer parses arguments with its own vendored click: bad flags raise its exception classes
     from typer._click.exceptions import ClickException as VendoredClickException
@@ -45,7 +46,7 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     except UnknownContentError as exc:
         print(f"sparring: {exc}", file=sys.stderr)
         return 1
-    except ContentError as exc:
+    except ProblemError as exc:  # content, transcript or config file: every problem, FILE:LINE: field: message
         for p in exc.problems:
             print(str(p), file=sys.stderr)
         return 1

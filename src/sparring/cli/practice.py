@@ -29,12 +29,12 @@ END_COMMANDS = {"/end", "/quit", "/exit"}
 
 
 def read_script(path: Path, scenario: Scenario, limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS) -> list[str]:
-    """Learner lines from ``path``: one per line, or the learner turns of a transcript file (any format of
-    CONTRACT.md). A plain-text file counts as a transcript when it has a ``# roles:`` header, or when every
-    line reads ``Speaker: text`` and at least two speakers (one of them the persona) take part. Either way the
-    transcript ``limits`` apply (one line = one turn), and every line is checked as a turn would be
-    (``clean_turn``) before anything is stored: a bad line is a one-line error naming its line, and no rep is
-    started."""
+    """Learner lines from ``path``: one per line, or the learner turns of a transcript file (any format
+    of docs/scoring.md, "Transcript files"). A plain-text file counts as a transcript when it has a ``# roles:``
+    header, or when every line reads ``Speaker: text`` and at least two speakers (one of them the persona) take
+    part. Either way the transcript ``limits`` apply (one line = one turn), and every line is checked as a turn
+    would be (``clean_turn``) before anything is stored: a bad line is a one-line error naming its line, and no rep
+    is started."""
     try:
         text = read_text_capped(path, limits.max_bytes, encoding="utf-8-sig")
     except TooLargeError as exc:

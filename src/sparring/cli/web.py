@@ -24,21 +24,13 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    import uvicorn
+    from sparring import server
 
-    from sparring.web.app import create_app, prepare_server_process
-    from sparring.web.headers import SERVER_OPTIONS
-
-    prepare_server_process()
     if not 1 <= port <= 65535:
         raise UserError(f"--port must be between 1 and 65535 (got {port})")
     _check_port(host, port)
     typer.echo(f"Sparring is running on http://{host}:{port}  (Ctrl+C to stop)")
-    if workers > 1:
-        uvicorn.run("sparring.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                    **SERVER_OPTIONS)
-    else:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
+    server.run(host, port, workers)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sparring.inputs import shown
+from sparring.kernel.problems import Problem, ProblemError
+
+__all__ = ["MAX_KNOWN_SHOWN", "ContentError", "Problem", "UnknownContentError"]
 
 #: most known ids an UnknownContentError message lists
 MAX_KNOWN_SHOWN = 30
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
-
-
-class ContentError(Exception):
-    """Raised when content is invalid. Carries every problem found, never only the first."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+class ContentError(ProblemError):
+    """Raised when content (a scenario, a rubric, a rubric's test) is invalid. Carries every problem found."""
 
 
 class UnknownContentError(LookupError):

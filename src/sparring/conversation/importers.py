@@ -1,4 +1,4 @@
-"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (CONTRACT.md, "Transcript files").
+"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files").
 
 - Plain text: one turn per line, ``Speaker Name: text``; blank lines and ``#`` comments are ignored; an optional
   header ``# roles: Alice=learner, Bob=counterpart`` gives roles. A line may start with a timestamp
@@ -9,7 +9,7 @@
   Consecutive cues by the same speaker are merged into one turn (captions split sentences every few seconds).
 
 Roles follow ``sparring.conversation.roles`` (explicit roles, ``--rep``, the persona, else a stated guess).
-Errors raise ``ContentError`` naming the file, line and field; an empty transcript is an error.
+Errors raise ``TranscriptError`` naming the file, line and field; an empty transcript is an error.
 
 Size limits (``sparring.limits``, docs/user-guide.md "Transcript limits"): the file's bytes, the number of turns,
 the words of one turn and of the whole transcript are capped by a ``TranscriptLimits`` (the defaults unless the
@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from sparring.content.errors import ContentError, Problem
+from sparring.conversation.errors import Problem, TranscriptError
 from sparring.conversation.model import Conversation, Role, Source
 from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
 from sparring.inputs import InputError, clean_text
@@ -81,11 +81,11 @@ def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
         name, sep, role = item.partition("=")
         role_key = role.strip().lower()
         if not sep or not name.strip() or role_key not in ROLE_ALIASES:
-            raise ContentError([Problem(file, line, "roles",
+            raise TranscriptError([Problem(file, line, "roles",
                                         f"expected 'Name=learner|counterpart|other', got '{item}'")])
         out[name.strip()] = ROLE_ALIASES[role_key]
     if not out:
-        raise ContentError([Problem(file, line, "roles", "the roles header names nobody")])
+        raise TranscriptError([Problem(file, line, "roles", "the roles header names nobody")])
     return out
 
 
@@ -120,7 +120,7 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
         start = _seconds(m.group("ts")) if m.group("ts") else None
         raws.append((m.group("speaker").strip(), body, start, None, n, None))
     if problems:
-        raise ContentError(problems)
+        raise TranscriptError(problems)
     return raws, roles, notes
 
 
@@ -130,7 +130,7 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}\n]')
 def _json_turn_lines(text: str, file: str) -> list[int]:
     """Line of each '{' that opens an element of the turns array (top-level list or ``{"turns": [...]}``).
     One pass over the structure (strings are skipped whole); nesting deeper than ``MAX_JSON_DEPTH`` raises
-    ContentError at its line, before ``json.loads`` would recurse into it."""
+    TranscriptError at its line, before ``json.loads`` would recurse into it."""
     lines: list[int] = []
     stack: list[str] = []
     line = 1
@@ -145,7 +145,7 @@ def _json_turn_lines(text: str, file: str) -> list[int]:
                 lines.append(line)
             stack.append(tok)
             if len(stack) > MAX_JSON_DEPTH:
-                raise ContentError([Problem(file, line, "json", f"nested too deeply: at most {MAX_JSON_DEPTH} "
+                raise TranscriptError([Problem(file, line, "json", f"nested too deeply: at most {MAX_JSON_DEPTH} "
                                                                 "levels (a transcript needs 3)")])
         elif stack:
             stack.pop()
@@ -157,16 +157,16 @@ def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list
     try:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ContentError([Problem(file, exc.lineno, "json", exc.msg)]) from exc
+        raise TranscriptError([Problem(file, exc.lineno, "json", exc.msg)]) from exc
     if isinstance(doc, dict):
         if "turns" not in doc:
-            raise ContentError([Problem(file, 1, "turns", 'expected {"turns": [...]}')])
+            raise TranscriptError([Problem(file, 1, "turns", 'expected {"turns": [...]}')])
         turns = doc["turns"]
         prefix = "turns"
     else:
         turns, prefix = doc, ""
     if not isinstance(turns, list):
-        raise ContentError([Problem(file, 1, prefix or "(document)", "expected a list of turns")])
+        raise TranscriptError([Problem(file, 1, prefix or "(document)", "expected a list of turns")])
     problems: list[Problem] = []
     raws: list[_Raw] = []
     roles: dict[str, Role] = {}
@@ -211,7 +211,7 @@ def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list
             continue
         raws.append((speaker.strip(), body.strip(), start, end, ln, role))
     if problems:
-        raise ContentError(problems)
+        raise TranscriptError(problems)
     return raws, roles, []
 
 
@@ -254,7 +254,8 @@ def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
     try:
         captions = webvtt.from_string(text)
     except (MalformedFileError, MalformedCaptionError) as exc:
-        raise ContentError([Problem(file, _bad_vtt_line(text), "webvtt", f"not a valid WebVTT file: {exc}")]) from exc
+        problem = Problem(file, _bad_vtt_line(text), "webvtt", f"not a valid WebVTT file: {exc}")
+        raise TranscriptError([problem]) from exc
     cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
     cues: list[tuple[str | None, str, float, float, int]] = []
     for i, c in enumerate(captions.captions):
@@ -284,7 +285,7 @@ def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
         if exc.args and isinstance(exc.args[0], int):
             needle = str(exc.args[1]).splitlines()[0] if len(exc.args) > 1 and exc.args[1] else ""
             line = next((n for n, ln in enumerate(text.splitlines(), 1) if needle and ln.strip() == needle.strip()), 1)
-        raise ContentError([Problem(file, line, "srt", "not a valid SRT cue (expected index, "
+        raise TranscriptError([Problem(file, line, "srt", "not a valid SRT cue (expected index, "
                                                         "'00:00:01,000 --> 00:00:02,000' and text)")]) from exc
     cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
     cues: list[tuple[str | None, str, float, float, int]] = []
@@ -301,7 +302,7 @@ MAX_REPORTED = 5
 
 
 def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: TranscriptLimits) -> None:
-    """Raise ContentError when ``turns`` ((text, line) in order) break ``limits``: too many turns, a turn with
+    """Raise TranscriptError when ``turns`` ((text, line) in order) break ``limits``: too many turns, a turn with
     too many words (each such turn named, up to ``MAX_REPORTED``), or too many words in all."""
     problems: list[Problem] = []
     if limits.max_turns is not None and len(turns) > limits.max_turns:
@@ -327,15 +328,15 @@ def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: Transcript
         told = f"more than {limits.max_words:,}" if long_turns else f"{total:,}; at most {limits.max_words:,}"
         problems.append(Problem(file, total_line, "words", f"too many words: {told}{limits.hint('words')}"))
     if problems:
-        raise ContentError(problems)
+        raise TranscriptError(problems)
 
 
 def check_size(text: str, file: str, limits: TranscriptLimits) -> None:
-    """Raise ContentError when ``text`` is larger than ``limits.max_bytes`` of UTF-8."""
+    """Raise TranscriptError when ``text`` is larger than ``limits.max_bytes`` of UTF-8."""
     if limits.max_bytes is not None:
         size = utf8_size(text, limits.max_bytes)
         if size > limits.max_bytes:
-            raise ContentError([Problem(file, 0, "file", f"the transcript is too large ({size:,} bytes; at most "
+            raise TranscriptError([Problem(file, 0, "file", f"the transcript is too large ({size:,} bytes; at most "
                                                          f"{limits.max_bytes:,}){limits.hint('bytes')}")])
 
 
@@ -366,15 +367,15 @@ def parse_transcript(
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
 ) -> ImportedConversation:
     """Parse transcript ``text`` in ``fmt`` (txt, json, vtt, srt; None = sniff) into a conversation, within
-    ``limits`` (ContentError naming the file, and the line where one is known, when it is over one)."""
+    ``limits`` (TranscriptError naming the file, and the line where one is known, when it is over one)."""
     check_size(text, file, limits)
     fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
     if fmt_key not in _PARSERS:
-        raise ContentError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
+        raise TranscriptError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
                                                        f"{', '.join(FORMATS)})")])
     raws, explicit, notes = _PARSERS[fmt_key](text, file)
     if not raws:
-        raise ContentError([Problem(file, 1, "turns", "the transcript has no turns")])
+        raise TranscriptError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
     raws = [_cleaned(r, file) for r in raws]
     for name in explicit:
@@ -388,7 +389,7 @@ def parse_transcript(
             persona_name=persona_name,
         )
     except LookupError as exc:
-        raise ContentError([Problem(file, 0, "rep" if rep else "roles", str(exc.args[0]))]) from exc
+        raise TranscriptError([Problem(file, 0, "rep" if rep else "roles", str(exc.args[0]))]) from exc
     conv = ImportedConversation(source=source, title=title, roles_guessed=assignment.guessed,
                                 role_note=assignment.note, notes=notes)
     for speaker, body, start, end, _line, _role in raws:
@@ -398,14 +399,14 @@ def parse_transcript(
 
 def _cleaned(raw: _Raw, file: str) -> _Raw:
     """A turn as the input boundary (``sparring.inputs``) would store it: no NUL or unpaired surrogate (a
-    ContentError naming the file and line), bidirectional override controls removed, NFC. Caps were checked
+    TranscriptError naming the file and line), bidirectional override controls removed, NFC. Caps were checked
     before, so the text length is not limited again here."""
     speaker, body, start, end, line, role = raw
     try:
         speaker = clean_text(speaker, "speaker", max_chars=len(speaker) + 1)
         body = clean_text(body, "text", max_chars=len(body) + 1, multiline=True)
     except InputError as exc:
-        raise ContentError([Problem(file, line, exc.field, exc.message)]) from None
+        raise TranscriptError([Problem(file, line, exc.field, exc.message)]) from None
     return speaker, body, start, end, line, role
 
 
@@ -424,11 +425,11 @@ def read_transcript(
     try:
         text = read_text_capped(p, limits.max_bytes, encoding="utf-8-sig")
     except TooLargeError as exc:
-        raise ContentError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
+        raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
     except FileNotFoundError as exc:
-        raise ContentError([Problem(str(p), 0, "file", "no such file")]) from exc
+        raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
+        raise TranscriptError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
     chosen = fmt or _SUFFIXES.get(p.suffix.lower())
     return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
                             title=p.stem, limits=limits)

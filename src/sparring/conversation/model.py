@@ -1,4 +1,4 @@
-"""One conversation model for practice reps and real calls (ARCHITECTURE §1.1)."""
+"""One conversation model for practice reps and real calls (docs/architecture.md, "Principles")."""
 
 from __future__ import annotations
 

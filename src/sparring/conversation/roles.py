@@ -1,6 +1,6 @@
 """Who is the learner? Role assignment for imported transcripts.
 
-Order of precedence (CONTRACT.md, "Transcript files"):
+Order of precedence (docs/scoring.md, "Transcript files"):
 
 1. Explicit roles in the file (a ``role`` per JSON turn, or a ``# roles:`` header line) win.
 2. ``rep=NAME`` (``--rep``) names the learner; everyone else is the counterpart.

@@ -46,13 +46,13 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput, PromptedOutput, ToolOutput
 
+from sparring.kernel.usage import Usage
 from sparring.llm.breaker import CircuitBreaker, CircuitOpen
 from sparring.llm.bridge import StreamDone, stream_partials, thread_loop
 from sparring.llm.config import TaskConfig
 from sparring.llm.deadline import Budget
 from sparring.llm.structured import SentenceWatch, final_output, partial_output, retry_prompt, tool_params
 from sparring.llm.usage import add_usage, make_usage
-from sparring.scoring.scorecard import Usage
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -206,7 +206,7 @@ class LLMClient:
         return make_usage(self.model_name, input_tokens, output_tokens, requests, self.prices)
 
     def _delay(self, attempt: int) -> float:
-        base = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
+        base: float = min(self.cfg.max_backoff, self.cfg.backoff * (2**attempt))
         return base * (0.75 + 0.5 * random.random())
 
     def _next_attempt(self, exc: BaseException, attempt: int, *, budget: Budget, took: float, cut: bool = False,

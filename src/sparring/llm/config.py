@@ -1,8 +1,8 @@
-"""What the LLM layer uses per task (persona, judge, drill), resolved from settings and the config file.
+"""What the LLM layer uses per task (persona, judge), resolved from settings and the config file.
 
 Order of precedence for each task: environment variables > the task's ``[llm.<task>]`` table > the file's
 top-level keys > defaults. The persona and judge models come from ``SPARRING_PERSONA_MODEL`` and
-``SPARRING_JUDGE_MODEL``; the drill task uses ``SPARRING_DRILL_MODEL`` or, without it, the judge's model.
+``SPARRING_JUDGE_MODEL``. (A drill generator would be a third task; none exists yet, so none is configured.)
 """
 
 from __future__ import annotations
@@ -12,27 +12,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from sparring.content.errors import ContentError, Problem
-from sparring.llm.configfile import config_path, line_of, read_config
+from sparring.configfile import ConfigError, config_path, line_of, read_config
+from sparring.kernel.problems import Problem
 from sparring.llm.network import is_local_url
 from sparring.settings import LLMProviderName, Settings
 
-Task = Literal["persona", "judge", "drill"]
-TASKS: tuple[Task, ...] = ("persona", "judge", "drill")
+Task = Literal["persona", "judge"]
+TASKS: tuple[Task, ...] = ("persona", "judge")
 OutputMode = Literal["tool", "native", "prompted"]
 
 #: defaults per task: the persona is allowed some variety, the judge is deterministic
-_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.4}
+_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0}
 #: output cap per task: a persona turn is a few sentences plus a small state object; the judge is not capped
-_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None, "drill": None}
-#: how long a whole call may take (retries included): only the judge and the drill generator have one by default;
+_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None}
+#: how long a whole call may take (retries included): only the judge has one by default;
 #: a persona turn has the first-token deadline instead (a reply that started streams up to ``timeout``)
-_DEADLINE_TASKS: tuple[Task, ...] = ("judge", "drill")
+_DEADLINE_TASKS: tuple[Task, ...] = ("judge",)
 #: which env var names the model of each task
 MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
     "judge": "SPARRING_JUDGE_MODEL",
-    "drill": "SPARRING_DRILL_MODEL",
 }
 
 
@@ -123,7 +122,7 @@ def _task_overrides(data: dict[str, Any], task: Task) -> dict[str, Any]:
 
 
 def load_llm_config(settings: Settings) -> LLMConfig:
-    """Resolve the per-task configuration. Raises ContentError (file, line, field) for a bad config file."""
+    """Resolve the per-task configuration. Raises ConfigError (file, line, field) for a bad config file."""
     data = read_config(settings.config) if settings.config else read_config()
     path = settings.config or config_path()
     llm_table = data.get("llm", {}) if isinstance(data.get("llm", {}), dict) else {}
@@ -131,7 +130,6 @@ def load_llm_config(settings: Settings) -> LLMConfig:
     models: dict[Task, str | None] = {
         "persona": settings.persona_model,
         "judge": settings.judge_model,
-        "drill": settings.drill_model or settings.judge_model,
     }
     for task in TASKS:
         base: dict[str, Any] = {
@@ -172,7 +170,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
                 field = ".".join(str(p) for p in err["loc"])
                 line = line_of(path, field.split(".")[0]) if path else 0
                 problems.append(Problem(str(path or "settings"), line, f"llm.{task}.{field}", err["msg"]))
-            raise ContentError(problems) from None
+            raise ConfigError(problems) from None
     prices_raw = llm_table.get("prices", {})
     prices: dict[str, dict[str, float]] = {}
     if isinstance(prices_raw, dict):
@@ -181,7 +179,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
             numeric = isinstance(entry, dict) and all(isinstance(entry.get(k), int | float) for k in keys)
             if not numeric:
                 line = line_of(path, model) if path else 0
-                raise ContentError(
+                raise ConfigError(
                     [Problem(str(path), line, f"llm.prices.{model}", "needs numeric 'input' and 'output' (USD per 1M)")]
                 )
             prices[model] = {k: float(v) for k, v in entry.items() if isinstance(v, int | float)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ def kappa(a: np.ndarray, b: np.ndarray) -> float:
     return float("nan") if pe >= 1.0 else (po - pe) / (1 - pe)
 
 
-def agreement(lines: Sequence[ActLine], second: dict[str, frozenset[str]]) -> dict:
+def agreement(lines: Sequence[ActLine], second: dict[str, frozenset[str]]) -> dict[str, Any]:
     """The two annotators' agreement over the lines both annotated: per act (support of each, kappa), the kappa of
     every (line, act) decision pooled, the mean of the per-act kappas, and the share of identical act sets."""
     both = [line for line in lines if line.id in second]

@@ -19,11 +19,15 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sparring.nlp.act_corpus import TEST_AUTHORS
 from sparring.nlp.acts import ACT_NAMES
+
+if TYPE_CHECKING:
+    from sparring.nlp.train_acts import Recipe
 
 
 def average_precision(y: np.ndarray, scores: np.ndarray) -> float:
@@ -47,8 +51,8 @@ def per_act_f1(y: np.ndarray, acts: list[frozenset[str]]) -> dict[str, float]:
     return out
 
 
-def dev_check(hold_out: str, build: Path, folder: Path | None = None, recipe=None, smoke: bool = False,
-              log: Callable[[str], None] = print) -> dict:
+def dev_check(hold_out: str, build: Path, folder: Path | None = None, recipe: Recipe | None = None,
+              smoke: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train without ``hold_out`` and measure on it; writes ``dev-<hold_out>.json`` and ``.npz`` into ``build``."""
     from sparring.nlp import train_acts as ta
     from sparring.nlp.act_finetune import Rows, predict, train

@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sparring.nlp.act_head import ActModelError, clause_features, sha256_of
+from sparring.nlp.act_head import ActModelError, clause_features
 from sparring.nlp.acts import ACT_NAMES
 from sparring.nlp.clauses import Clause
+from sparring.nlp.embeddings import sha256_of
 from sparring.nlp.runtime import default_threads, run_batches, session_options
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 DATA = Path(__file__).parent / "data"
 ONNX_PATH = DATA / "acts.onnx"
@@ -38,7 +43,7 @@ TOKEN_BUDGET = 256
 MAX_BATCH = 64
 
 
-def tokenizer():
+def tokenizer() -> Tokenizer:
     """The shipped MiniLM tokenizer set up for (line, context) pairs: truncated, unpadded."""
     from tokenizers import Tokenizer
 
@@ -48,7 +53,7 @@ def tokenizer():
     return tok
 
 
-def encode_pairs(tok, texts: Sequence[str], contexts: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+def encode_pairs(tok: Tokenizer, texts: Sequence[str], contexts: Sequence[str]) -> list[tuple[list[int], list[int]]]:
     """Token ids and segment ids of each (line, context) pair."""
     encs = tok.encode_batch([(t if t.strip() else ".", c) for t, c in zip(texts, contexts, strict=True)])
     return [(e.ids, e.type_ids) for e in encs]
@@ -138,7 +143,8 @@ class OnnxBackend:
         def read(group: list[int]) -> np.ndarray:
             ids, mask, types = pad([rows[i] for i in group])
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "rules": rules[group]}
-            return self._session.run(None, feeds)[0]
+            probs: np.ndarray = self._session.run(None, feeds)[0]
+            return probs
 
         groups = batches([len(ids) for ids, _ in rows])
         out = np.zeros((len(pick), len(ACT_NAMES)), dtype=np.float32)

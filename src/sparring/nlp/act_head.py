@@ -85,7 +85,8 @@ class LinearHead:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
+        probs: np.ndarray = (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
+        return probs
 
     def save(self, path: Path) -> str:
         """Write the head; returns the file's sha256 (to pin in ``HEAD_SHA256``)."""

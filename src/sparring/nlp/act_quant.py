@@ -17,6 +17,7 @@ line's probabilities moved by up to 0.17 with its batch neighbours and the runti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def quantise(src: Path, dst: Path, block_size: int = BLOCK_SIZE) -> None:
     onnx.save(model, str(dst))
 
 
-def _int8_matmul_weights(model, block_size: int) -> None:
+def _int8_matmul_weights(model: Any, block_size: int) -> None:
     from onnx import helper, numpy_helper
 
     graph = model.graph
@@ -70,7 +71,7 @@ def quantise_blocks(weight: np.ndarray, block_size: int) -> tuple[np.ndarray, np
     return q, scale.astype(np.float32)
 
 
-def _int8_embeddings(model) -> None:
+def _int8_embeddings(model: Any) -> None:
     """Replace the word-embedding Gather by an int8 table with one symmetric scale per row."""
     from onnx import TensorProto, helper, numpy_helper
 

@@ -87,7 +87,8 @@ class Embedder:
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        vectors: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return vectors
 
     def _compute(self, texts: list[str], token_budget: int) -> dict[str, np.ndarray]:
         """Embed distinct ``texts``: tokenised once, ordered by token count, and run in calls of at most

@@ -16,12 +16,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sparring.nlp.act_corpus import TEST_AUTHORS, ActLine, load_training
-from sparring.nlp.act_head import CLAUSE_FEATURES, HEAD_PATH, LinearHead, clause_features, features, sha256_of
+from sparring.nlp.act_head import CLAUSE_FEATURES, HEAD_PATH, LinearHead, clause_features, features
 from sparring.nlp.acts import ACT_NAMES
+from sparring.nlp.embeddings import sha256_of
+
+if TYPE_CHECKING:
+    from sparring.nlp.act_finetune import Rows
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "corpus" / "acts"
@@ -167,7 +172,7 @@ BATCH_TOLERANCE = 1e-4
 QUANTISED = "weight-only int8 (weights in 8-bit blocks of 32 read by DequantizeLinear; int8 embedding rows)"
 
 
-def corpus_rows(lines: Sequence[ActLine], folder: Path | None = None):
+def corpus_rows(lines: Sequence[ActLine], folder: Path | None = None) -> Rows:
     """Training rows of corpus lines: every act known, except (when ``folder`` holds a second annotation,
     ``act_agreement``) the acts the two annotators disagree on, masked out line by line."""
     from sparring.nlp.act_agreement import agreement_masks, load_second
@@ -179,7 +184,7 @@ def corpus_rows(lines: Sequence[ActLine], folder: Path | None = None):
                 np.ones(len(lines), dtype=np.float32), np.ones(len(lines), dtype=bool))
 
 
-def annomi_rows():
+def annomi_rows() -> Rows:
     """AnnoMI's training transcripts (never the held-out ones): a fixed subset of ``ANNOMI_TRAIN_ROWS``
     utterances (ordered by a hash of transcript and text), weighted ``ANNOMI_WEIGHT``."""
     import hashlib

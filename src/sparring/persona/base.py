@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from sparring.content.scenario import Difficulty, Scenario
 from sparring.conversation.model import Conversation
-from sparring.scoring.scorecard import Usage
+from sparring.kernel.usage import Usage
 
 Outcome = Literal["in_progress", "success", "failure", "incomplete"]
 

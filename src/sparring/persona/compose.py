@@ -78,6 +78,8 @@ class Plan:
     before: dict[str, float]
     #: every number said in the conversation so far, by either side (an eased line never invents terms)
     heard: frozenset[float] = frozenset()
+    #: a close from a learner who has played curtly (``embedded.curt``): not agreed to, and said why
+    curt: bool = False
 
 
 class Composer:
@@ -423,7 +425,9 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         c.react("react:leaving")  # "ok. talk later." gets a goodbye, not the next argument
         advance = False
     elif plan.premature:
-        if "commitment_ask" not in turn.acts and SENDING.search(turn.text):
+        if plan.curt:
+            c.say("react:curt", builtin("react:curt", c.scenario))
+        elif "commitment_ask" not in turn.acts and SENDING.search(turn.text):
             # "I'll email." / "Let me send you the timeline": a follow-up offered, not a close to resist
             c.react("react:send-it")
         elif turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"

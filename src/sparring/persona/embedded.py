@@ -23,7 +23,7 @@ from sparring.conversation.model import Conversation
 from sparring.persona.base import PersonaReply, PersonaState, check_can_reply
 from sparring.persona.compose import Plan, compose
 from sparring.persona.easing import ease_weight, preempted
-from sparring.persona.listen import Turn, read_turn
+from sparring.persona.listen import Turn, read_turn, words
 from sparring.persona.memory import answered, remember
 from sparring.persona.moves import warm_up_in_background
 from sparring.persona.rules import (
@@ -45,6 +45,13 @@ CLOSING_ACTS = frozenset({"commitment_ask", "next_step_proposal", "next_step_acc
 EASED_TRUST = 0.06
 #: each low-effort turn after the first costs this much more patience than the one before (times the penalty)
 LOW_EFFORT_ESCALATION = 0.05
+#: curt play: a learner whose turns average fewer words than this (over at least ``CURT_MIN_TURNS`` turns) has not
+#: talked anything through, however right the few words are ("Trial cut empty miles 9%." "Could phase it."
+#: "Meet your CFO Friday?"); the persona does not agree to a close from them (issue 11: terse play fails). On the
+#: development split (2026-12-07) skilled reps average 18+ words a turn, average ones 6+ (successes 12+), the
+#: terse reps the new act model let succeed 5-7.
+CURT_MEAN_WORDS = 8.0
+CURT_MIN_TURNS = 3
 
 
 class EmbeddedPersonaEngine:
@@ -124,7 +131,8 @@ class EmbeddedPersonaEngine:
         else:
             preempted = None
         closing = bool(turn.acts & CLOSING_ACTS)
-        premature = closing and not all(r in new.eased for r in required)
+        curt_play = curt(conversation)
+        premature = closing and (curt_play or not all(r in new.eased for r in required))
         if premature and "commitment_ask" in turn.acts and "patience" in new.values:
             new.values["patience"] = round(clamp(new.values["patience"] - 0.05 * profile.penalty), 4)
         facts = self._facts(scenario, new, moves)
@@ -136,10 +144,10 @@ class EmbeddedPersonaEngine:
                 new.raised.append(nxt.id)
                 raised = nxt
 
-        self._decide_outcome(scenario, new, facts)
+        self._decide_outcome(scenario, new, facts, withhold_success=curt_play)
         plan = Plan(turn=turn, push_for_more=push_for_more, premature=premature, progressed=progressed,
                     just_eased=just_eased, preempted=preempted, raised=raised, current=current, before=before,
-                    heard=_heard(conversation))
+                    heard=_heard(conversation), curt=closing and curt_play)
         parts, situations = compose(scenario, new, plan, facts, profile)
         new.used_lines.extend(p for p in parts if p not in new.used_lines)
         new.extra.setdefault("situations", []).append(situations)
@@ -192,13 +200,13 @@ class EmbeddedPersonaEngine:
         return preempted(active, state, turn, scenario, hits)
 
     @staticmethod
-    def _decide_outcome(scenario: Scenario, state: PersonaState, facts: Facts) -> None:
+    def _decide_outcome(scenario: Scenario, state: PersonaState, facts: Facts, withhold_success: bool = False) -> None:
         shift = scenario.profile(state.difficulty).threshold_shift
         for f in scenario.failure:
             if holds(f.when, facts, shift, failure=True):
                 state.ended, state.outcome, state.reason = True, "failure", f.description
                 return
-        if holds(scenario.success.when, facts, shift):
+        if not withhold_success and holds(scenario.success.when, facts, shift):
             state.ended, state.outcome, state.reason = True, "success", scenario.success.description
             return
         if state.learner_turns >= scenario.max_turns:
@@ -210,6 +218,13 @@ class EmbeddedPersonaEngine:
         line = pick(pool, used, seed) or pick(FALLBACK_LINES, used, seed) or "Hello."
         used.add(line)
         return line
+
+
+def curt(conversation: Conversation) -> bool:
+    """The learner has played curtly so far: at least ``CURT_MIN_TURNS`` turns averaging under
+    ``CURT_MEAN_WORDS`` words."""
+    sizes = [len(words(t.text)) for t in conversation.turns if t.role == "learner"]
+    return len(sizes) >= CURT_MIN_TURNS and sum(sizes) / len(sizes) < CURT_MEAN_WORDS
 
 
 def _heard(conversation: Conversation) -> frozenset[float]:

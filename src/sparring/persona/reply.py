@@ -39,6 +39,11 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "Good, thanks. Let's make the most of the time.",
         "Not bad, thanks.",
     ),
+    "react:curt": (  # a close from a learner who has only ever said a few words at a time
+        "Hang on. You've hardly talked this through with me.",
+        "I'd need more than a few words before I agree to anything.",
+        "Slow down. I don't feel we've actually discussed it.",
+    ),
     "react:not-yet": (
         "Not yet.",
         "Not so fast.",

@@ -33,7 +33,8 @@ from sparring.scoring.scorecard import CriterionResult
 from sparring.scoring.segments import percent_threshold, percentages
 
 if TYPE_CHECKING:
-    from sparring.scoring.embedded import ScoringContext, SegmentScore
+    from sparring.scoring.embedded import ScoringContext
+    from sparring.scoring.strength import SegmentScore
 
 #: similarity to a blocker's example lines that counts as a hit on its own / with the rule's act
 BLOCK_ALONE = 0.64

@@ -3,7 +3,7 @@ for the learner ("you") and for their manager (the learner by name), with metric
 never a raw metric key, a similarity, or "engine embedded".
 
 Pure string building from a scorecard and the rep's outcome; the web page and the terminal both use it. The
-scorecard JSON (docs/CONTRACT keys) is unchanged.
+scorecard JSON (docs/scoring.md, "The scorecard (JSON)") is unchanged.
 """
 
 from __future__ import annotations

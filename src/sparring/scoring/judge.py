@@ -30,12 +30,14 @@ from pydantic import BaseModel, Field
 
 from sparring.content.rubric import Criterion, Rubric
 from sparring.conversation.model import Conversation
+from sparring.kernel.usage import Usage
 from sparring.llm.client import LLMClient, LLMUnavailable
 from sparring.llm.redaction import Redactor
 from sparring.llm.usage import add_usage
 from sparring.scoring.base import Scorer
-from sparring.scoring.embedded import ScoringContext, judge_metric, overall_score
-from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard, Usage, Verdict
+from sparring.scoring.embedded import ScoringContext, overall_score
+from sparring.scoring.metric_evidence import judge_metric
+from sparring.scoring.scorecard import CriterionResult, Evidence, Feedback, RubricRef, Scorecard, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sparring.content.errors import ContentError, Problem
 from sparring.content.rubric import Rubric, RubricTest
+from sparring.conversation.errors import TranscriptError
 from sparring.conversation.importers import parse_transcript, read_transcript
 from sparring.conversation.model import Conversation
 from sparring.scoring.base import Scorer
@@ -106,7 +107,7 @@ def run_rubric_tests(rubric: Rubric, rubric_path: Path | None, scorer: Scorer | 
         name = test.name or test.transcript or f"test {i + 1}"
         try:
             conv, source = _conversation(test, base)
-        except ContentError as exc:
+        except (ContentError, TranscriptError) as exc:
             outcomes.append(TestOutcome(name, test.transcript or "inline", None, error=str(exc)))
             continue
         card = scorer.score(conv, rubric)

@@ -1,4 +1,4 @@
-"""The Scorecard: the one output shape of every scorer (CONTRACT.md, SCORECARD)."""
+"""The Scorecard: the one output shape of every scorer (docs/scoring.md, "The scorecard (JSON)")."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sparring.content.rubric import CriterionKind
+from sparring.kernel.usage import Usage
+
+__all__ = ["CriterionResult", "Evidence", "Feedback", "RubricRef", "Scorecard", "Usage", "Verdict"]
 
 Verdict = Literal["met", "partly", "missed", "n/a"]
 
@@ -43,15 +46,6 @@ class Feedback(BaseModel):
 class RubricRef(BaseModel):
     id: str
     version: str
-
-
-class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    #: estimated from sparring.llm.usage.PRICES; None when the model's price is unknown (never a made-up 0)
-    cost_usd: float | None = None
-    model: str | None = None
-    requests: int = 0
 
 
 class Scorecard(BaseModel):

@@ -31,7 +31,8 @@ def mean_unit(rows: np.ndarray) -> np.ndarray:
     """The normalised mean of ``rows`` (a zero vector stays zero)."""
     v = np.asarray(rows, dtype=np.float32).mean(axis=0)
     norm = float(np.linalg.norm(v))
-    return (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
+    unit: np.ndarray = (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
+    return unit
 
 
 def conversation_segments(conversation: Conversation, roles: Iterable[str] = ("learner",)) -> list[Segment]:

@@ -1,4 +1,4 @@
-"""Utterance tagging: which conversational moves a turn makes (ARCHITECTURE §4, issue 3 item 2).
+"""Utterance tagging: which conversational moves a turn makes (docs/scoring.md; issue 3 item 2).
 
 Two layers, both offline and deterministic:
 

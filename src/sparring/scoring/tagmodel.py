@@ -167,7 +167,8 @@ class TagModel:
     def _idf(counts: sp.csr_matrix) -> np.ndarray:
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
-        return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+        idf: np.ndarray = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+        return idf
 
     @staticmethod
     def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:

@@ -1,10 +1,13 @@
-"""Who may see what: every read of reps, scorecards and people is scoped here, by organisation and role.
+"""Who may see what: every read of conversations (practice reps, calls, drills), scorecards and people is scoped
+here, by organisation and role.
 
-Rules (issue 5, ARCHITECTURE §7):
-- a learner sees their own reps, in full;
-- a manager sees the reps of learners in the teams they belong to; a rep its learner marked *private*
+Rules (issue 5; docs/web.md, "Who sees what"; docs/data-model.md), decided for one conversation by
+``conversation_access`` and for a list by ``visible_conversations`` (the same rule as a query; a test checks
+that both agree):
+- a learner sees their own conversations, in full;
+- a manager sees the conversations of learners in the teams they belong to; one its owner marked *private*
   shows only that it happened and its score (no transcript, no criterion detail);
-- an admin sees every rep of their organisation, with the same private-rep limit for other people's reps;
+- an admin sees every conversation of their organisation, with the same private limit for other people's;
 - nobody ever sees another organisation's data.
 Web pages, the JSON API and the CLI all call these functions, so the rules live in one place.
 """
@@ -18,7 +21,7 @@ from sqlalchemy import CompoundSelect, Select, exists, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import is_db_id
-from sparring.store.models import Rep, Team, TeamMember, User
+from sparring.store.models import ConversationRow, Rep, Team, TeamMember, User
 
 
 class Access(Enum):
@@ -81,12 +84,13 @@ def visible_user_ids_query(viewer: Viewer) -> Select[int] | CompoundSelect[int]:
     return select(User.id).where(User.id == viewer.id)
 
 
-def visible_reps(viewer: Viewer) -> Select[Rep]:
-    """A query of every rep the viewer may see (at least in summary), newest first."""
+def visible_conversations(viewer: Viewer) -> Select[ConversationRow]:
+    """A query of every conversation the viewer may see (at least in summary), newest first: the rule of
+    ``conversation_access`` as SQL."""
     return (
-        select(Rep)
-        .where(Rep.org_id == viewer.org_id, Rep.user_id.in_(visible_user_ids_query(viewer)))
-        .order_by(Rep.created_at.desc(), Rep.id.desc())
+        select(ConversationRow)
+        .where(ConversationRow.org_id == viewer.org_id, ConversationRow.user_id.in_(visible_user_ids_query(viewer)))
+        .order_by(ConversationRow.created_at.desc(), ConversationRow.id.desc())
     )
 
 
@@ -99,27 +103,43 @@ def can_see_user(db: Session, viewer: Viewer, user_id: int) -> bool:
     return bool(db.scalar(select(exists().where(q.c.id == user_id))))
 
 
-def rep_access(db: Session, viewer: Viewer, rep: Rep | None) -> Access:
-    """How much of this rep the viewer may see."""
-    if rep is None or rep.org_id != viewer.org_id:
+def conversation_access(db: Session, viewer: Viewer, conversation: ConversationRow | None,
+                        listed: bool = False) -> Access:
+    """How much of this conversation the viewer may see: the one access rule (see the module's docstring).
+    ``listed``: the row came from ``visible_conversations(viewer)``, so the viewer may see it at least in summary
+    (no query is needed to know it)."""
+    if conversation is None or conversation.org_id != viewer.org_id:
         return Access.NONE
-    if rep.user_id == viewer.id:
+    if conversation.user_id == viewer.id:
         return Access.FULL
-    if viewer.role == "learner" or not can_see_user(db, viewer, rep.user_id):
+    if not listed and (viewer.role == "learner" or not can_see_user(db, viewer, conversation.user_id)):
         return Access.NONE
-    return Access.SUMMARY if rep.private else Access.FULL
+    return Access.SUMMARY if conversation.private else Access.FULL
+
+
+def get_visible_conversation(
+    db: Session, viewer: Viewer, conversation_id: int
+) -> tuple[ConversationRow, Access] | None:
+    """The conversation and the viewer's access to it, or None when it does not exist *or* may not be seen
+    (callers answer 404 either way, so existence never leaks)."""
+    if not is_db_id(conversation_id):  # no row has it; SQLite could not even compare it
+        return None
+    conversation = db.get(ConversationRow, conversation_id)
+    access = conversation_access(db, viewer, conversation)
+    if conversation is None or access is Access.NONE:
+        return None
+    return conversation, access
 
 
 def get_visible_rep(db: Session, viewer: Viewer, rep_id: int) -> tuple[Rep, Access] | None:
-    """The rep and the viewer's access to it, or None when it does not exist *or* may not be seen
-    (callers answer 404 either way, so existence never leaks)."""
-    if not is_db_id(rep_id):  # no row has it; SQLite could not even compare it
+    """A practice rep and the viewer's access to its conversation, or None (unknown or not to be seen)."""
+    if not is_db_id(rep_id):
         return None
     rep = db.get(Rep, rep_id)
-    access = rep_access(db, viewer, rep)
-    if rep is None or access is Access.NONE:
+    if rep is None:
         return None
-    return rep, access
+    found = get_visible_conversation(db, viewer, rep.conversation_id)
+    return (rep, found[1]) if found else None
 
 
 def get_own_rep(db: Session, viewer: Viewer, rep_id: int) -> Rep | None:
@@ -127,6 +147,9 @@ def get_own_rep(db: Session, viewer: Viewer, rep_id: int) -> Rep | None:
     if not is_db_id(rep_id):
         return None
     rep = db.get(Rep, rep_id)
-    if rep is None or rep.user_id != viewer.id or rep.org_id != viewer.org_id:
+    if rep is None:
+        return None
+    conversation = db.get(ConversationRow, rep.conversation_id)
+    if conversation is None or conversation.user_id != viewer.id or conversation.org_id != viewer.org_id:
         return None
     return rep

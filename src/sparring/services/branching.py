@@ -11,6 +11,7 @@ the persona engine, one call per learner turn, as before.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,19 +20,20 @@ from sqlalchemy import select
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation, Turn
 from sparring.persona.base import PersonaEngine, PersonaState
+from sparring.services.conversation_store import Owner, new_conversation, participants_of
 from sparring.services.errors import EngineFailed
 from sparring.services.records import RepRecord
 from sparring.store.db import Database
-from sparring.store.models import Rep, TurnRow
+from sparring.store.models import ConversationRow, Rep, TurnRow
 
 log = logging.getLogger(__name__)
 
 
 def stored_snapshots(db: Database, rep_id: int, k: int) -> dict[int, dict[str, Any]]:
     """The state snapshots stored with the rep's turns before ``k``, by turn index (turns without one left out)."""
-    query = select(TurnRow.turn_index, TurnRow.persona_state).where(
-        TurnRow.rep_id == rep_id, TurnRow.turn_index < k, TurnRow.role == "counterpart"
-    )
+    query = select(TurnRow.turn_index, TurnRow.persona_state).join(
+        Rep, Rep.conversation_id == TurnRow.conversation_id
+    ).where(Rep.id == rep_id, TurnRow.turn_index < k, TurnRow.role == "counterpart")
     with db.read() as s:
         return {index: state for index, state in s.execute(query) if state is not None}
 
@@ -70,10 +72,19 @@ def store_branch(db: Database, src: RepRecord, k: int, kept: list[Turn], state: 
     start = state.model_dump(mode="json")
     last_persona = max((t.index for t in kept if t.role == "counterpart"), default=None)
     with db.session() as s:
+        source = s.get(ConversationRow, src.conversation_id)
+        owner = Owner(src.user_id, src.org_id, src.team_id)  # the branch belongs where its source did
+        learner = [(p.name, p.role) for p in participants_of(src.turns, src.user_id) if p.role == "learner"]
+        conversation = new_conversation(
+            s, owner, source.source if source else "practice", source.title if source else src.scenario_id,
+            rubric=(src.rubric_id, src.rubric_version), private=src.private, started_at=datetime.now(UTC),
+            participants=participants_of(kept, src.user_id, learner),
+        )
         rep = Rep(
-            user_id=src.user_id,
-            org_id=src.org_id,
-            team_id=src.team_id,
+            conversation_id=conversation.id,
+            user_id=owner.user_id,
+            org_id=owner.org_id,
+            team_id=owner.team_id,
             scenario_id=src.scenario_id,
             scenario_version=src.scenario_version,
             rubric_id=src.rubric_id,
@@ -82,16 +93,16 @@ def store_branch(db: Database, src: RepRecord, k: int, kept: list[Turn], state: 
             engine=src.engine,
             state=start,
             outcome="in_progress",
-            private=src.private,
             parent_rep_id=src.id,
             branched_from_turn=k,
+            created_at=conversation.created_at,
         )
         s.add(rep)
         s.flush()
         rows = []
         for t in kept:
-            row = TurnRow(rep_id=rep.id, turn_index=t.index, speaker=t.speaker, role=t.role, text=t.text,
-                          start_s=t.start, end_s=t.end)
+            row = TurnRow(conversation_id=conversation.id, turn_index=t.index, speaker=t.speaker, role=t.role,
+                          text=t.text, start_s=t.start, end_s=t.end)
             snapshot = start if t.index == last_persona else snapshots.get(t.index)
             if snapshot is not None:  # never a JSON 'null': "no snapshot" is SQL NULL
                 row.persona_state = snapshot

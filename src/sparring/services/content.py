@@ -168,17 +168,6 @@ class ContentService:
     def list_rubrics(self) -> list[Rubric]:
         return [self.get_rubric(i) for i in self.ids("rubric")]
 
-    def versions(self, kind: str, content_id: str) -> list[tuple[str, bool]]:
-        """(version, published) of every stored version this scope sees, oldest first."""
-        with self.db.read() as s:
-            rows = s.execute(
-                select(ContentVersion.version, ContentVersion.published)
-                .where(ContentVersion.kind == kind, ContentVersion.content_id == content_id,
-                       visible_to(self.org_id))
-                .order_by(ContentVersion.created_at, ContentVersion.id)
-            )
-            return [(v, p) for v, p in rows]
-
     def keep_version(self, s: Session, item: Scenario | Rubric) -> None:
         """Make sure the exact version ``item`` is stored, so a rep that pins it can load it after the built-in
         library changes (an upgrade of Sparring). Built-ins are kept as unpublished installation-wide rows:

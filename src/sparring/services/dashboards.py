@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import is_db_id
+from sparring.reports.progress import current_scorecard_ids, learner_progress
 from sparring.services.access import Viewer, managed_team_ids
-from sparring.services.progress import current_scorecard_ids, learner_progress
-from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
+from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
 
 #: a learner with no rep in this many days is listed as "has not practised"
 IDLE_DAYS = 14
@@ -103,7 +103,7 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     current = current_scorecard_ids(user_ids=learner_ids)
     for uid, avg in db.execute(
         select(Rep.user_id, func.avg(ScorecardRow.overall))
-        .join(Rep, Rep.id == ScorecardRow.rep_id)
+        .join(Rep, Rep.conversation_id == ScorecardRow.conversation_id)
         .where(ScorecardRow.id.in_(current))
         .group_by(Rep.user_id)
     ).all():
@@ -115,7 +115,7 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     dash.reps_completed = sum(r.reps for r in dash.learners)
     dash.reps_recent = sum(r.reps_recent for r in dash.learners)
     overall = db.scalar(
-        select(func.avg(ScorecardRow.overall)).join(Rep, Rep.id == ScorecardRow.rep_id)
+        select(func.avg(ScorecardRow.overall)).join(Rep, Rep.conversation_id == ScorecardRow.conversation_id)
         .where(ScorecardRow.id.in_(current))
     )
     dash.average = float(overall) if overall is not None else None
@@ -127,9 +127,9 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     results = db.execute(
         select(CriterionResultRow.skill, CriterionResultRow.criterion_id, CriterionResultRow.score,
                CriterionResultRow.max, CriterionResultRow.created_at)
-        .join(Rep, Rep.id == CriterionResultRow.rep_id)
+        .join(ConversationRow, ConversationRow.id == CriterionResultRow.conversation_id)
         .where(CriterionResultRow.user_id.in_(learner_ids), CriterionResultRow.org_id == viewer.org_id,
-               CriterionResultRow.scorecard_id.in_(current), Rep.private.is_(False),
+               CriterionResultRow.scorecard_id.in_(current), ConversationRow.private.is_(False),
                CriterionResultRow.kind != "blocker", CriterionResultRow.verdict != "n/a",
                CriterionResultRow.created_at >= first_week)
     ).all()

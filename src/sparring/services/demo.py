@@ -12,15 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from sparring.coaching.winning_lines import save_line
 from sparring.content.scenario import Scenario
 from sparring.persona.base import PersonaState
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.services.practice import PracticeService
-from sparring.services.winning_lines import save_line
 from sparring.store.db import Database
-from sparring.store.models import CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
+from sparring.store.models import ConversationRow, CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
 
 DEMO_ORG = "Northwind Demo"
 DEMO_PASSWORD = "demo-harbour-lantern"
@@ -104,9 +104,12 @@ def _play(practice: PracticeService, user_id: int, scenario: Scenario, skill: fl
 
 def _backdate(database: Database, rep_id: int, when: datetime) -> None:
     with database.session() as s:
-        s.execute(update(Rep).where(Rep.id == rep_id).values(created_at=when, updated_at=when, ended_at=when))
-        s.execute(update(ScorecardRow).where(ScorecardRow.rep_id == rep_id).values(created_at=when))
-        s.execute(update(CriterionResultRow).where(CriterionResultRow.rep_id == rep_id).values(created_at=when))
+        s.execute(update(Rep).where(Rep.id == rep_id).values(created_at=when, updated_at=when))
+        cid = s.scalar(select(Rep.conversation_id).where(Rep.id == rep_id))
+        s.execute(update(ConversationRow).where(ConversationRow.id == cid)
+                  .values(created_at=when, started_at=when, ended_at=when))
+        s.execute(update(ScorecardRow).where(ScorecardRow.conversation_id == cid).values(created_at=when))
+        s.execute(update(CriterionResultRow).where(CriterionResultRow.conversation_id == cid).values(created_at=when))
 
 
 def seed_demo(database: Database, practice: PracticeService | None = None,
@@ -152,7 +155,8 @@ def _save_lines(database: Database, user_id: int, rep_id: int) -> None:
         user = s.get(User, user_id)
         assert user is not None
         viewer = Viewer.of(user)
-        for turn in s.scalars(select(TurnRow).where(TurnRow.rep_id == rep_id, TurnRow.role == "learner")):
+        turns = select(TurnRow).join(Rep, Rep.conversation_id == TurnRow.conversation_id)
+        for turn in s.scalars(turns.where(Rep.id == rep_id, TurnRow.role == "learner")):
             if turn.text in tags:
                 save_line(s, viewer, rep_id, turn.turn_index, tags[turn.text])
 

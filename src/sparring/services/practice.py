@@ -1,6 +1,6 @@
 """Practice reps: the use-cases the CLI and the web app call.
 
-Persist before you compute (ARCHITECTURE §1.5): ``submit_turn`` commits the learner's turn in its own
+Persist before you compute (docs/architecture.md, "Principles"): ``submit_turn`` commits the learner's turn in its own
 transaction and only then asks the persona engine for a reply, so a crash, a timeout or an engine error loses
 nothing; ``resume_rep`` answers a learner turn that never got its reply. The persona's hidden state
 (``PersonaState``) is stored with the rep after every reply, so no engine keeps state between calls.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sparring.content.rubric import Rubric
@@ -24,12 +24,14 @@ from sparring.inputs import InputError, clean_text, is_db_id, shown
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, stream_reply
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
-from sparring.services import branching, turn_store
+from sparring.services import branching, conversations, turn_store
 from sparring.services.content import ContentService
+from sparring.services.conversation_store import new_conversation, owner_of, participants_of, store_scorecard
+from sparring.services.conversations import ConversationView
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
 from sparring.store.db import Database, get_database
-from sparring.store.models import CriterionResultRow, Rep, ScorecardRow, TeamMember, TurnRow, UsageRow, User
+from sparring.store.models import ConversationRow, Rep, TurnRow, User
 
 MAX_TURN_CHARS = 4000
 #: longest scenario id a request may name (content ids are far shorter; this only bounds what is looked up)
@@ -65,23 +67,13 @@ def _known_id(rep_id: int) -> None:
         raise NotFound(f"unknown rep {digits[:25]}{'…' if len(digits) > 25 else ''}")
 
 
-def _turn(row: TurnRow) -> Turn:
-    return Turn(
-        index=row.turn_index,
-        speaker=row.speaker,
-        role=row.role,
-        text=row.text,
-        start=row.start_s,
-        end=row.end_s,
-    )
-
-
-def _summary_fields(rep: Rep) -> dict[str, Any]:
+def _summary_fields(rep: Rep, conversation: ConversationRow) -> dict[str, Any]:
     return {
         "id": rep.id,
-        "user_id": rep.user_id,
-        "org_id": rep.org_id,
-        "team_id": rep.team_id,
+        "conversation_id": conversation.id,
+        "user_id": conversation.user_id,
+        "org_id": conversation.org_id,
+        "team_id": conversation.team_id,
         "scenario_id": rep.scenario_id,
         "scenario_version": rep.scenario_version,
         "rubric_id": rep.rubric_id,
@@ -90,11 +82,27 @@ def _summary_fields(rep: Rep) -> dict[str, Any]:
         "engine": rep.engine,
         "outcome": rep.outcome,
         "ended_reason": rep.ended_reason,
-        "private": rep.private,
+        "private": conversation.private,
         "parent_rep_id": rep.parent_rep_id,
         "branched_from_turn": rep.branched_from_turn,
-        "created_at": rep.created_at,
-        "ended_at": rep.ended_at,
+        "created_at": conversation.created_at,
+        "ended_at": conversation.ended_at,
+    }
+
+
+def _view_fields(view: ConversationView) -> dict[str, Any]:
+    """RepSummary's fields from the conversation read model (``services.conversations``)."""
+    p = view.practice
+    if p is None:
+        raise NotFound(f"conversation {view.id} is not a practice rep")
+    return {
+        "id": p.rep_id, "conversation_id": view.id, "user_id": view.user_id, "org_id": view.org_id,
+        "team_id": view.team_id, "scenario_id": p.scenario, "scenario_version": p.scenario_version,
+        "rubric_id": view.rubric or "", "rubric_version": view.rubric_version or "", "difficulty": p.difficulty,
+        "engine": p.engine, "outcome": p.outcome, "ended_reason": p.ended_reason, "private": view.private,
+        "parent_rep_id": p.parent_rep_id, "branched_from_turn": p.branched_from_turn,
+        "created_at": view.created_at, "ended_at": view.ended_at, "turn_count": view.turn_count or 0,
+        "overall": view.overall, "passed": view.passed,
     }
 
 
@@ -166,19 +174,21 @@ class PracticeService:
         except Exception as exc:
             raise EngineFailed(f"the persona engine could not open '{scenario_id}': {exc}") from exc
         with self.db.session() as s:
-            db_user = s.get(User, user.id)
-            if db_user is None:
-                raise NotFound(f"unknown user {user.id}")
-            if not db_user.is_active:
-                raise Conflict(f"user {db_user.email} is deactivated")
-            team_id = s.scalar(select(func.min(TeamMember.team_id)).where(TeamMember.user_id == user.id))
+            owner = owner_of(s, user.id)
             content.keep_version(s, scenario)
             content.keep_version(s, rubric)
+            first = Turn(index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text)
+            learner = s.scalar(select(User.name).where(User.id == user.id)) or "Learner"  # as turn_store names it
             now = _now()
+            conversation = new_conversation(
+                s, owner, "practice", scenario.title or scenario.id, rubric=(rubric.id, rubric.version),
+                private=private, started_at=now, participants=participants_of([first], user.id, [(learner, "learner")]),
+            )
             rep = Rep(
-                user_id=db_user.id,
-                org_id=db_user.org_id,
-                team_id=team_id,
+                conversation_id=conversation.id,
+                user_id=owner.user_id,
+                org_id=owner.org_id,
+                team_id=owner.team_id,
                 scenario_id=scenario.id,
                 scenario_version=scenario.version,
                 rubric_id=rubric.id,
@@ -188,20 +198,17 @@ class PracticeService:
                 state=opening.state.model_dump(mode="json"),
                 outcome="in_progress",
                 ended_reason=None,
-                private=private,
                 parent_rep_id=None,
                 branched_from_turn=None,
-                created_at=now,
+                created_at=conversation.created_at,
                 updated_at=now,
-                ended_at=None,
             )
             s.add(rep)
             s.flush()
-            first = Turn(index=0, speaker=scenario.persona.name, role="counterpart", text=opening.text)
-            s.add(TurnRow(rep_id=rep.id, turn_index=0, speaker=first.speaker, role=first.role, text=first.text,
-                          persona_state=rep.state))  # the state after the opening line, for branching
+            s.add(TurnRow(conversation_id=conversation.id, turn_index=0, speaker=first.speaker, role=first.role,
+                          text=first.text, persona_state=rep.state))  # the state after the opening line, for branching
             # what was just stored, without reading it back
-            record = RepRecord(**_summary_fields(rep), turn_count=1, turns=[first], state=opening.state)
+            record = RepRecord(**_summary_fields(rep, conversation), turn_count=1, turns=[first], state=opening.state)
         self._pin((record.org_id, scenario.id, scenario.version), scenario)
         return record
 
@@ -304,7 +311,10 @@ class PracticeService:
                 state = PersonaState.model_validate(rep.state)
                 state.ended, state.outcome, state.reason = True, "incomplete", reason
                 rep.state = state.model_dump(mode="json")
-                rep.outcome, rep.ended_reason, rep.ended_at, rep.updated_at = "incomplete", reason, _now(), _now()
+                rep.outcome, rep.ended_reason, rep.updated_at = "incomplete", reason, _now()
+                conversation = s.get(ConversationRow, rep.conversation_id)
+                assert conversation is not None  # reps.conversation_id is a required foreign key
+                conversation.ended_at = rep.updated_at
         return self.get_rep(rep_id)
 
     # ---- scoring --------------------------------------------------------------------------------------
@@ -322,52 +332,11 @@ class PracticeService:
         return card
 
     def _store_scorecard(self, rep: RepRecord, rubric: Rubric, card: Scorecard) -> None:
-        skills = {c.id: c.skill for c in rubric.criteria}
-        usage = card.usage
         with self.db.session() as s:
-            row = ScorecardRow(
-                rep_id=rep.id,
-                rubric_id=card.rubric.id,
-                rubric_version=card.rubric.version,
-                engine=card.engine,
-                overall=card.overall,
-                passed=card.passed,
-                document=card.model_dump(mode="json"),
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                cost_usd=usage.cost_usd if usage else None,
-            )
-            s.add(row)
-            s.flush()
-            s.add_all(
-                CriterionResultRow(
-                    scorecard_id=row.id,
-                    rep_id=rep.id,
-                    org_id=rep.org_id,
-                    team_id=rep.team_id,
-                    user_id=rep.user_id,
-                    criterion_id=c.id,
-                    kind=c.kind,
-                    skill=skills.get(c.id),
-                    score=c.score,
-                    max=c.max,
-                    verdict=c.verdict,
-                    created_at=row.created_at,
-                )
-                for c in card.criteria
-            )
-            if usage and (usage.input_tokens or usage.output_tokens):
-                s.add(
-                    UsageRow(
-                        rep_id=rep.id,
-                        org_id=rep.org_id,
-                        purpose="scoring",
-                        engine=card.engine,
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        cost_usd=usage.cost_usd,
-                    )
-                )
+            conversation = s.get(ConversationRow, rep.conversation_id)
+            if conversation is None:
+                raise NotFound(f"unknown rep {rep.id}")
+            store_scorecard(s, conversation, rubric, card)
 
     # ---- branching ------------------------------------------------------------------------------------
     def branch_rep(self, rep_id: int, turn_index: int) -> RepRecord:
@@ -394,28 +363,20 @@ class PracticeService:
 
     # ---- reading --------------------------------------------------------------------------------------
     def get_rep(self, rep_id: int) -> RepRecord:
+        """A rep in full, read through the conversation read model (``services.conversations``)."""
         _known_id(rep_id)
         with self.db.read() as s:
-            rep = s.get(Rep, rep_id)
-            if rep is None:
-                raise NotFound(f"unknown rep {rep_id}")
-            turns = [
-                _turn(t)
-                for t in s.scalars(select(TurnRow).where(TurnRow.rep_id == rep_id).order_by(TurnRow.turn_index))
-            ]
-            card_row = s.scalars(
-                select(ScorecardRow).where(ScorecardRow.rep_id == rep_id).order_by(ScorecardRow.id.desc()).limit(1)
-            ).first()
-            card = _load_scorecard(card_row.document, rep_id) if card_row else None
-            return RepRecord(
-                **_summary_fields(rep),
-                turn_count=len(turns),
-                overall=card_row.overall if card_row else None,
-                passed=card_row.passed if card_row else None,
-                turns=turns,
-                state=PersonaState.model_validate(rep.state),
-                scorecard=card,
-            )
+            view = conversations.load_rep(s, rep_id)
+        if view is None or view.practice is None:
+            raise NotFound(f"unknown rep {rep_id}")
+        card = _load_scorecard(view.scorecard, rep_id) if view.scorecard else None
+        return RepRecord(
+            **_view_fields(view),
+            turns=[Turn(index=t.index, speaker=t.speaker, role=t.role, text=t.text, start=t.start, end=t.end)
+                   for t in view.turns or []],
+            state=PersonaState.model_validate(view.practice.state),
+            scorecard=card,
+        )
 
     def list_reps(
         self,
@@ -428,8 +389,9 @@ class PracticeService:
         offset: int = 0,
     ) -> list[RepSummary]:
         """Reps matching every given filter, newest first. Authorisation is the caller's job: pass the
-        filters the viewer is allowed to see (their own user id, their teams, their organisation)."""
-        q = select(Rep)
+        filters the viewer is allowed to see (their own user id, their teams, their organisation), or use
+        ``services.conversations.list_visible_reps`` with a viewer."""
+        q = select(ConversationRow, Rep).join(Rep, Rep.conversation_id == ConversationRow.id)
         if user_id is not None:
             q = q.where(Rep.user_id == user_id)
         if org_id is not None:
@@ -439,44 +401,16 @@ class PracticeService:
         if scenario_id is not None:
             q = q.where(Rep.scenario_id == scenario_id)
         if not include_private:
-            q = q.where(Rep.private.is_(False))
+            q = q.where(ConversationRow.private.is_(False))
         q = q.order_by(Rep.created_at.desc(), Rep.id.desc()).limit(max(1, min(limit, 500))).offset(max(0, offset))
         with self.db.read() as s:
-            reps = list(s.scalars(q))
-            ids = [r.id for r in reps]
-            counts = {
-                rid: int(n)
-                for rid, n in s.execute(
-                    select(TurnRow.rep_id, func.count()).where(TurnRow.rep_id.in_(ids)).group_by(TurnRow.rep_id)
-                )
-            }
-            latest = (
-                select(func.max(ScorecardRow.id))
-                .where(ScorecardRow.rep_id.in_(ids))
-                .group_by(ScorecardRow.rep_id)
-                .scalar_subquery()
-            )
-            cards = {
-                r: (o, p)
-                for r, o, p in s.execute(
-                    select(ScorecardRow.rep_id, ScorecardRow.overall, ScorecardRow.passed).where(
-                        ScorecardRow.id.in_(latest)
-                    )
-                )
-            }
-            return [
-                RepSummary(
-                    **_summary_fields(r),
-                    turn_count=counts.get(r.id, 0),
-                    overall=cards[r.id][0] if r.id in cards else None,
-                    passed=cards[r.id][1] if r.id in cards else None,
-                )
-                for r in reps
-            ]
+            views = conversations.load_many(s, q)
+        return [RepSummary(**_view_fields(v)) for v in views]
 
     def set_private(self, rep_id: int, private: bool) -> None:
         with self.db.session() as s:
-            self._lock(s, rep_id).private = private
+            rep = self._lock(s, rep_id)
+            s.execute(update(ConversationRow).where(ConversationRow.id == rep.conversation_id).values(private=private))
 
     # ---- helpers --------------------------------------------------------------------------------------
     def _scenario(self, rep: RepSummary) -> Scenario:

@@ -28,7 +28,11 @@ class UserRecord(BaseModel):
 
 
 class RepSummary(BaseModel):
+    """A practice rep: its conversation's owner, privacy and times with the rep's own columns
+    (``services.conversations`` reads both)."""
+
     id: int
+    conversation_id: int
     user_id: int
     org_id: int
     team_id: int | None

@@ -4,10 +4,10 @@ A turn is the hot path of the web app (100 learners offer ~50 turns/s; docs/benc
 reads and writes only the columns it needs with prebuilt Core statements on the session's connection instead of
 loading ORM objects, and does its Python work (validation, building records) outside the write transaction, which
 on SQLite holds the database's write lock. The first transaction locks the rep, reads its state and turns and
-stores the learner's line (committed before the persona runs, ARCHITECTURE §1.5); the second locks the rep again,
-checks that nothing changed meanwhile, and stores the reply (with a snapshot of the new state on the reply's
-row, for branching), the new state and any LLM usage. Rules and error
-messages are those of ``PracticeService``.
+stores the learner's line (committed before the persona runs, docs/architecture.md "Principles"); the second
+locks the rep again, checks that nothing changed meanwhile, and stores the reply (with a snapshot of the new
+state on the reply's row, for branching), the new state and any LLM usage. Rules and error messages are those
+of ``PracticeService``.
 """
 
 from __future__ import annotations
@@ -23,22 +23,33 @@ from sqlalchemy.orm import Session
 from sparring.conversation.model import Turn
 from sparring.persona.base import Outcome, PersonaReply, PersonaState
 from sparring.services.errors import Conflict, NotFound
-from sparring.store.models import Rep, TurnRow, UsageRow, User
+from sparring.store.models import ConversationRow, ParticipantRow, Rep, TurnRow, UsageRow, User
 
 _TURN_COLUMNS = (TurnRow.turn_index, TurnRow.speaker, TurnRow.role, TurnRow.text, TurnRow.start_s, TurnRow.end_s)
-_TURNS = select(*_TURN_COLUMNS).where(TurnRow.rep_id == bindparam("rep_id")).order_by(TurnRow.turn_index)
+_TURNS = select(*_TURN_COLUMNS).where(TurnRow.conversation_id == bindparam("cid")).order_by(TurnRow.turn_index)
 #: the rep a learner turn goes into, locked (FOR UPDATE OF reps on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
 #: database write lock already), with the learner's name for the turn's speaker
 _REP_FOR_TURN = (
-    select(Rep.user_id, Rep.org_id, Rep.outcome, Rep.scenario_id, Rep.scenario_version, Rep.state, User.name)
+    select(Rep.conversation_id, Rep.user_id, Rep.org_id, Rep.outcome, Rep.scenario_id, Rep.scenario_version,
+           Rep.state, User.name)
     .join(User, User.id == Rep.user_id)
     .where(Rep.id == bindparam("rep_id"))
     .with_for_update(of=Rep)
 )
-_REP_FOR_REPLY = select(Rep.org_id, Rep.outcome).where(Rep.id == bindparam("rep_id")).with_for_update()
-_LAST_INDEX = select(func.max(TurnRow.turn_index)).where(TurnRow.rep_id == bindparam("rep_id"))
+_REP_FOR_REPLY = (
+    select(Rep.conversation_id, Rep.org_id, Rep.outcome).where(Rep.id == bindparam("rep_id")).with_for_update()
+)
+_LAST_INDEX = select(func.max(TurnRow.turn_index)).where(TurnRow.conversation_id == bindparam("cid"))
 _INSERT_TURN = insert(TurnRow)
 _UPDATE_REP = update(Rep).where(Rep.id == bindparam("rep_key"))
+#: the learner's first line: the participant row learns when they joined (once per rep)
+_LEARNER_JOINED = (
+    update(ParticipantRow)
+    .where(ParticipantRow.conversation_id == bindparam("cid"), ParticipantRow.role == "learner",
+           ParticipantRow.first_turn.is_(None))
+    .values(first_turn=bindparam("index"))
+)
+_CONVERSATION_ENDED = update(ConversationRow).where(ConversationRow.id == bindparam("cid"))
 _INSERT_USAGE = insert(UsageRow)
 
 
@@ -89,13 +100,15 @@ def save_learner_turn(s: Session, rep_id: int, text: str, owner_id: int | None =
         raise NotFound(f"unknown rep {rep_id}")
     if row.outcome != "in_progress":
         raise Conflict(f"rep {rep_id} has ended ({row.outcome})")
-    rows = conn.execute(_TURNS, {"rep_id": rep_id}).all()
+    rows = conn.execute(_TURNS, {"cid": row.conversation_id}).all()
     last = rows[-1] if rows else None
     if last is not None and last.role == "learner":
         raise Conflict(f"rep {rep_id} is still waiting for the reply to turn {last.turn_index}; resume it first")
-    learner = {"rep_id": rep_id, "turn_index": last.turn_index + 1 if last else 0, "speaker": row.name or "Learner",
-               "role": "learner", "text": text}
+    learner = {"conversation_id": row.conversation_id, "turn_index": last.turn_index + 1 if last else 0,
+               "speaker": row.name or "Learner", "role": "learner", "text": text}
     conn.execute(_INSERT_TURN, learner)
+    if not any(r.role == "learner" for r in rows):
+        conn.execute(_LEARNER_JOINED, {"cid": row.conversation_id, "index": learner["turn_index"]})
     return SavedTurn(rep_id=rep_id, org_id=row.org_id, scenario_id=row.scenario_id,
                      scenario_version=row.scenario_version, state=row.state, rows=rows, learner=learner)
 
@@ -110,21 +123,25 @@ def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply:
     outcome: Outcome = "in_progress"
     if state.ended or state.outcome != "in_progress":
         outcome = state.outcome if state.outcome != "in_progress" else "incomplete"
-        values.update(outcome=outcome, ended_reason=state.reason or outcome, ended_at=values["updated_at"])
+        values.update(outcome=outcome, ended_reason=state.reason or outcome)
     conn = s.connection()
     row = conn.execute(_REP_FOR_REPLY, {"rep_id": rep_id}).first()
     if row is None:
         raise NotFound(f"unknown rep {rep_id}")
-    last = conn.execute(_LAST_INDEX, {"rep_id": rep_id}).scalar()
+    last = conn.execute(_LAST_INDEX, {"cid": row.conversation_id}).scalar()
     if last != learner_index or row.outcome != "in_progress":
         raise Conflict(f"rep {rep_id} changed while the reply was computed; reload it")
     # the state after this line travels with the line: "retry from a turn" restores it without the engine
-    conn.execute(_INSERT_TURN, {"rep_id": rep_id, "turn_index": learner_index + 1, "speaker": speaker,
-                                "role": "counterpart", "text": reply.text, "persona_state": snapshot})
+    conn.execute(_INSERT_TURN, {"conversation_id": row.conversation_id, "turn_index": learner_index + 1,
+                                "speaker": speaker, "role": "counterpart", "text": reply.text,
+                                "persona_state": snapshot})
     conn.execute(_UPDATE_REP, values)
+    if outcome != "in_progress":  # the conversation ends with the rep
+        conn.execute(_CONVERSATION_ENDED, {"cid": row.conversation_id, "ended_at": values["updated_at"]})
     usage = reply.usage  # LLM engines report tokens; the embedded engine does not
     if usage is not None and (usage.input_tokens or usage.output_tokens):
-        conn.execute(_INSERT_USAGE, {"rep_id": rep_id, "org_id": row.org_id, "purpose": "persona",
+        conn.execute(_INSERT_USAGE, {"conversation_id": row.conversation_id, "org_id": row.org_id,
+                                     "purpose": "persona",
                                      "engine": reply.engine, "input_tokens": usage.input_tokens,
                                      "output_tokens": usage.output_tokens, "cost_usd": usage.cost_usd})
     return outcome

@@ -1,10 +1,12 @@
-"""The database schema for the whole product (ARCHITECTURE §3), as SQLAlchemy 2 typed models.
+"""The database schema for the whole product (docs/architecture.md, "Data model"), as SQLAlchemy 2 typed models.
 
 Conventions (docs/decisions.md, "Storage"):
 - integer surrogate keys everywhere; timestamps are timezone-aware UTC;
 - enumerations are short strings guarded by CHECK constraints (portable across SQLite and PostgreSQL);
 - user e-mail addresses are unique across the whole installation (stored lower-cased), so logging in needs
   only an e-mail and a password;
+- turns, scorecards and criterion results hang from a conversation (``conversations``: a practice rep, a real call
+  or a drill); a practice rep is the conversation's extension in ``reps``;
 - the rows dashboards aggregate (reps, criterion results) carry their organisation, team and user ids
   (denormalised at write time), so a team trend over a million reps is one index range scan.
 
@@ -39,6 +41,8 @@ TURN_ROLES = ("learner", "counterpart", "other")
 CONTENT_KINDS = ("scenario", "rubric")
 DIFFICULTIES = ("easy", "medium", "hard")
 OUTCOMES = ("in_progress", "success", "failure", "incomplete")
+#: where a conversation came from: a practice rep, a real call, or a drill (a rep on a scenario made from a moment)
+SOURCES = ("practice", "call", "drill")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -145,8 +149,65 @@ class ContentVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ConversationRow(Base):
+    """One conversation — a practice rep, an imported real call or a drill (ARCHITECTURE §1.1): the turns,
+    scorecards and criterion results hang from it. ``user_id`` is its owner (the learner who practised, the rep
+    on the call); ``team_id`` the owner's team when it was stored; ``private`` hides the transcript and detail
+    from everyone but the owner (``services.conversations.conversation_access``). Practice reps add their own
+    columns in ``reps`` (one rep per practice or drill conversation)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(_in("source", SOURCES), name="source"),
+        Index("ix_conversations_user_created", "user_id", "created_at"),
+        Index("ix_conversations_org_created", "org_id", "created_at"),
+        Index("ix_conversations_team_created", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    #: what it was about: the scenario's title for practice, the call's subject or file name for a call
+    title: Mapped[str] = mapped_column(String(300), default="")
+    #: the rubric it is scored with (a practice rep's pinned version; NULL for a call nobody scored yet)
+    rubric_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    rubric_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: when the conversation started and ended, if known (a call's recording time; a rep's start and end)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ParticipantRow(Base):
+    """Who spoke in a conversation, with their role (docs/decisions.md, "Conversations"). ``user_id`` links a
+    participant who is a Sparring user (the learner of a rep, the rep on a call); NULL for personas and
+    customers. ``first_turn`` is the index of their first turn (NULL when they never spoke), so participants
+    list in the order they joined."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "name", "role", name="uq_participants_conversation_name_role"),
+        CheckConstraint(_in("role", TURN_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                index=True)
+    first_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class Rep(Base):
-    """One practice attempt. ``state`` is the persona engine's PersonaState (JSON) after the last reply."""
+    """The practice extension of a conversation (source ``practice`` or ``drill``): the scenario and rubric
+    versions it pinned, difficulty, the persona engine's PersonaState (JSON) after the last reply, outcome, and
+    the branch it was retried from. ``user_id``/``org_id``/``team_id``/``created_at`` are copies of its
+    conversation's, written once at the start, so the practice dashboards and histories stay one index range
+    scan; privacy and the end time live on the conversation."""
 
     __tablename__ = "reps"
     __table_args__ = (
@@ -159,6 +220,7 @@ class Rep(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     #: the learner's team when the rep started (for team dashboards); NULL when in no team
@@ -172,29 +234,25 @@ class Rep(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     outcome: Mapped[str] = mapped_column(String(16), default="in_progress")
     ended_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    private: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_rep_id: Mapped[int | None] = mapped_column(
         ForeignKey("reps.id", ondelete="SET NULL"), nullable=True, index=True
     )
     branched_from_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-    turns: Mapped[list[TurnRow]] = relationship(
-        order_by="TurnRow.turn_index", cascade="all, delete-orphan", passive_deletes=True
-    )
+    conversation: Mapped[ConversationRow] = relationship()
 
 
 class TurnRow(Base):
     __tablename__ = "turns"
     __table_args__ = (
-        UniqueConstraint("rep_id", "turn_index", name="uq_turns_rep_id_turn_index"),
+        UniqueConstraint("conversation_id", "turn_index", name="uq_turns_conversation_id_turn_index"),
         CheckConstraint(_in("role", TURN_ROLES), name="role"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     turn_index: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
@@ -209,14 +267,14 @@ class TurnRow(Base):
 
 
 class ScorecardRow(Base):
-    """A scorecard for a rep. A rep may be scored more than once (e.g. embedded, then the LLM judge);
-    the newest one is current. ``document`` is the full SCORECARD JSON of CONTRACT.md."""
+    """A scorecard for a conversation. A conversation may be scored more than once (e.g. embedded, then the LLM
+    judge); the newest one is current. ``document`` is the full scorecard JSON (docs/scoring.md)."""
 
     __tablename__ = "scorecards"
-    __table_args__ = (Index("ix_scorecards_rep_created", "rep_id", "created_at"),)
+    __table_args__ = (Index("ix_scorecards_conversation_created", "conversation_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     rubric_id: Mapped[str] = mapped_column(String(80))
     rubric_version: Mapped[str] = mapped_column(String(64))
     engine: Mapped[str] = mapped_column(String(120))
@@ -244,7 +302,7 @@ class CriterionResultRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
-    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -266,19 +324,23 @@ class WinningLine(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     situation: Mapped[str] = mapped_column(String(120), default="")
-    source_rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), nullable=True)
+    source_conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
+    )
     source_turn_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class UsageRow(Base):
-    """LLM usage for a rep: one row per engine call that cost tokens (persona replies, scoring)."""
+    """LLM usage of a conversation: one row per engine call that cost tokens (persona replies, scoring)."""
 
     __tablename__ = "usage"
     __table_args__ = (Index("ix_usage_org_created", "org_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), nullable=True, index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True)
     purpose: Mapped[str] = mapped_column(String(32))
     engine: Mapped[str] = mapped_column(String(120))

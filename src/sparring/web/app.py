@@ -41,7 +41,7 @@ SERVER_ENV_DEFAULTS = {
 
 def prepare_server_process() -> None:
     """Apply ``SERVER_ENV_DEFAULTS`` to this process (and the workers it starts); explicit settings win.
-    Called by ``sparring serve`` and the ASGI entry point before anything is embedded."""
+    Called by the ASGI entry point (``sparring serve`` loads it) before anything is embedded."""
     for name, value in SERVER_ENV_DEFAULTS.items():
         os.environ.setdefault(name, value)
 

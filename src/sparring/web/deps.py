@@ -84,7 +84,7 @@ def session_auth(request: Request, data: SessionData) -> Auth | None:
     """The user of a validly signed session cookie, if the session still lives: one query on every request
     (the session row joined with its user), so logging out, a password reset, a role change or a deactivation
     ends the session at once, in every worker."""
-    cached = getattr(request.state, "auth", None)
+    cached: Auth | None = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
     ctx = web(request)

@@ -6,13 +6,11 @@
   ``/static/`` files (the same for everyone) may be cached.
 - ``Strict-Transport-Security`` when the public URL is https (``SPARRING_PUBLIC_URL``): browsers then refuse
   plain http for the host, so a network attacker cannot strip TLS on a later visit.
-- No ``Server`` banner: uvicorn's is switched off in ``SERVER_OPTIONS`` (it is added below the ASGI app, where a
-  middleware cannot remove it).
+- No ``Server`` banner: uvicorn's is switched off in ``sparring.server.SERVER_OPTIONS`` (it is added below the
+  ASGI app, where a middleware cannot remove it).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,10 +26,6 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 #: paths whose answers are the same for everyone and may be cached
 CACHEABLE_PREFIXES = ("/static/",)
-
-#: options for every uvicorn server that runs the app (``sparring serve``, ``sparring demo``)
-SERVER_OPTIONS: dict[str, Any] = {"server_header": False}
-
 
 class SecurityHeaders:
     """Adds the headers above to every HTTP response that does not set them itself. A plain ASGI middleware:

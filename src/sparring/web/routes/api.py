@@ -19,8 +19,8 @@ from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Difficulty
 from sparring.services.access import get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
+from sparring.services.conversations import RepView, list_visible_reps, rep_view
 from sparring.services.errors import NotFound, ServiceError
-from sparring.services.rep_views import RepView, full_view, list_visible
 from sparring.store.models import User
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
 from sparring.web.errors import error_responses
@@ -148,19 +148,19 @@ def list_reps(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, scenario: Op
               limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
     """Reps the caller may see, newest first: a learner their own, a manager their teams', an admin their
     organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript)."""
-    return list_visible(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=offset)
+    return list_visible_reps(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=offset)
 
 
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,
             responses=error_responses(401, 404))
 def get_rep(rep_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
-    """One rep with its transcript and scorecard (SCORECARD of CONTRACT.md); 404 when the caller may not
+    """One rep with its transcript and scorecard (docs/scoring.md, "The scorecard (JSON)"); 404 when the caller may not
     see it."""
     found = get_visible_rep(db, auth.viewer, rep_id)
-    if found is None:
+    view = rep_view(db, auth.viewer, found[0]) if found else None
+    if view is None:
         raise HTTPException(status_code=404, detail="no such rep")
-    rep, access = found
-    return full_view(db, auth.viewer, rep, access)
+    return view
 
 
 class StartRep(BaseModel):
@@ -199,8 +199,9 @@ def _own_or_404(request: Request, auth: ApiAuth, rep_id: int) -> None:
 def _view(request: Request, auth: ApiAuth, rep_id: int) -> RepView:
     with web(request).database().read() as s:
         found = get_visible_rep(s, auth.viewer, rep_id)
-        assert found is not None
-        return full_view(s, auth.viewer, *found)
+        view = rep_view(s, auth.viewer, found[0]) if found else None
+        assert view is not None
+        return view
 
 
 @router.post("/reps", response_model=RepView, status_code=201, response_model_exclude_none=True,

@@ -6,12 +6,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sparring.coaching import winning_lines
 from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
-from sparring.services import winning_lines
-from sparring.services.progress import learner_progress
-from sparring.services.rep_views import list_visible
-from sparring.web.charts import Series, bar_chart, line_chart
+from sparring.reports.charts import Series, bar_chart, line_chart
+from sparring.reports.progress import learner_progress
+from sparring.services.conversations import list_visible_reps
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
 from sparring.web.labels import scenario_titles
@@ -44,7 +44,7 @@ def library(request: Request, auth: PageAuth, q: SearchText = "", domain: Search
 
 @router.get("/history")
 def history(request: Request, auth: PageAuth, db: ReadDB) -> Response:
-    reps = list_visible(db, auth.viewer, user_id=auth.viewer.id, limit=200)
+    reps = list_visible_reps(db, auth.viewer, user_id=auth.viewer.id, limit=200)
     return render(request, "history.html", auth, active="history", reps=reps,
                   titles=scenario_titles(request, auth.viewer))
 

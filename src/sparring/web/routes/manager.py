@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from sparring.reports.charts import Series, bar_chart, line_chart
+from sparring.reports.progress import learner_progress
+from sparring.services.conversations import list_visible_reps
 from sparring.services.dashboards import IDLE_DAYS, may_view_learner, team_dashboard
-from sparring.services.progress import learner_progress
-from sparring.services.rep_views import list_visible
-from sparring.web.charts import Series, bar_chart, line_chart
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 from sparring.web.labels import criterion_names, scenario_titles
 from sparring.web.params import DbId, DbIdQuery
@@ -34,7 +34,7 @@ def team(request: Request, auth: PageAuth, db: ReadDB, team: DbIdQuery = None) -
     names = criterion_names(request, auth.viewer)
     weakest = dash.criterion_averages[:MAX_BARS]
     bars = bar_chart("Weakest criteria, average score", [(names.get(k, k), v) for k, v in weakest])
-    recent = list_visible(db, auth.viewer, limit=12)
+    recent = list_visible_reps(db, auth.viewer, limit=12)
     recent = [r for r in recent if r.user_id != auth.viewer.id]
     return render(request, "team.html", auth, active="team", dash=dash, trend_chart=trend, criterion_chart=bars,
                   recent=recent, idle_days=IDLE_DAYS, show_learner=True,
@@ -54,7 +54,7 @@ def learner(user_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Resp
     chart = line_chart("Score per skill over reps", labels,
                        [Series(humanise(k), data.skills[k]) for k in sorted(busiest)])
     bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
-    reps = list_visible(db, auth.viewer, user_id=person.id, limit=100)
+    reps = list_visible_reps(db, auth.viewer, user_id=person.id, limit=100)
     return render(request, "learner.html", auth, active="team", person=person, data=data, skills_chart=chart,
                   skill_bars=bars, reps=reps, show_learner=False,
                   titles=scenario_titles(request, auth.viewer),

@@ -19,9 +19,9 @@ from sparring.inputs import InputError
 from sparring.persona.base import streams_text
 from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
+from sparring.services.conversations import rep_view
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound, ServiceError
 from sparring.services.practice import PracticeService
-from sparring.services.rep_views import full_view
 from sparring.store.db import Database
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import (
@@ -383,7 +383,9 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
     if found is None:
         raise HTTPException(status_code=404, detail="no such rep")
     rep, access = found
-    view = full_view(db, auth.viewer, rep, access)
+    view = rep_view(db, auth.viewer, rep)
+    if view is None:
+        raise HTTPException(status_code=404, detail="no such rep")
     card = view.scorecard_model()
     content = viewer_content(request, auth.viewer)  # the rep is of the viewer's organisation (access rules)
     rubric = scenario = None

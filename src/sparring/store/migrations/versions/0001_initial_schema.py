@@ -1,5 +1,5 @@
 """Initial schema: organisations, teams, users, content versions, reps, turns, scorecards, criterion results,
-winning lines and usage (ARCHITECTURE §3).
+winning lines and usage (docs/architecture.md, "Data model").
 
 Revision ID: 0001
 Revises: (none)

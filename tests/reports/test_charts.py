@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sparring.web.charts import Series, bar_chart, line_chart
+from sparring.reports.charts import Series, bar_chart, line_chart
 
 
 def test_line_chart_escapes_labels_and_breaks_lines_at_gaps() -> None:

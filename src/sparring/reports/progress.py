@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from sparring.store.models import CriterionResultRow, Rep, ScorecardRow
+from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
 
 #: how many recent reps decide the weakest skill
 WEAKEST_WINDOW = 5
@@ -42,12 +42,12 @@ class Progress:
 
 def current_scorecard_ids(user_ids: list[int] | None = None, rep_ids: list[int] | None = None) -> Select[int]:
     """A subquery of the newest scorecard id of each rep (optionally of some users' reps)."""
-    q = select(func.max(ScorecardRow.id).label("sid")).join(Rep, Rep.id == ScorecardRow.rep_id)
+    q = select(func.max(ScorecardRow.id).label("sid")).join(Rep, Rep.conversation_id == ScorecardRow.conversation_id)
     if user_ids is not None:
         q = q.where(Rep.user_id.in_(user_ids))
     if rep_ids is not None:
         q = q.where(Rep.id.in_(rep_ids))
-    return q.group_by(ScorecardRow.rep_id)
+    return q.group_by(ScorecardRow.conversation_id)
 
 
 def _pct(score: float, maximum: float) -> float:
@@ -61,8 +61,9 @@ def learner_progress(db: Session, user_id: int, org_id: int, last: int = 30,
     criterion detail out of every series."""
     rows = db.execute(
         select(Rep.id, Rep.scenario_id, ScorecardRow.created_at, ScorecardRow.overall, ScorecardRow.passed,
-               ScorecardRow.id, Rep.private)
-        .join(ScorecardRow, ScorecardRow.rep_id == Rep.id)
+               ScorecardRow.id, ConversationRow.private)
+        .join(ScorecardRow, ScorecardRow.conversation_id == Rep.conversation_id)
+        .join(ConversationRow, ConversationRow.id == Rep.conversation_id)
         .where(Rep.user_id == user_id, Rep.org_id == org_id,
                ScorecardRow.id.in_(current_scorecard_ids(user_ids=[user_id])))
         .order_by(ScorecardRow.created_at.desc(), ScorecardRow.id.desc())

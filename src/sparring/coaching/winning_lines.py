@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import InputError, clean_text, is_db_id
-from sparring.services.access import Viewer
 from sparring.store.models import Rep, TurnRow, WinningLine
+
+
+class Viewer(Protocol):
+    """Whose collection it is: the signed-in user (``sparring.services.access.Viewer`` is one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def org_id(self) -> int: ...
+
 
 MAX_SITUATION = 120
 #: longest search text ``list_lines`` takes
@@ -52,7 +63,8 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
     rep = db.get(Rep, rep_id)
     if rep is None or rep.user_id != viewer.id or rep.org_id != viewer.org_id:
         raise LineError("rep: you can save lines only from your own reps")
-    turn = db.scalar(select(TurnRow).where(TurnRow.rep_id == rep_id, TurnRow.turn_index == turn_index))
+    source = rep.conversation_id
+    turn = db.scalar(select(TurnRow).where(TurnRow.conversation_id == source, TurnRow.turn_index == turn_index))
     if turn is None:
         raise LineError(f"turn: rep {rep_id} has no turn {turn_index}")
     if turn.role != "learner":
@@ -62,7 +74,7 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
         select(WinningLine).where(
             WinningLine.user_id == viewer.id,
             or_(WinningLine.text == turn.text,
-                (WinningLine.source_rep_id == rep_id) & (WinningLine.source_turn_index == turn_index)),
+                (WinningLine.source_conversation_id == source) & (WinningLine.source_turn_index == turn_index)),
         ).limit(1)
     )
     if existing is not None:
@@ -70,7 +82,7 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
         db.flush()
         return existing
     line = WinningLine(user_id=viewer.id, org_id=viewer.org_id, text=turn.text, situation=situation,
-                       source_rep_id=rep_id, source_turn_index=turn_index)
+                       source_conversation_id=source, source_turn_index=turn_index)
     db.add(line)
     db.flush()
     return line
@@ -81,8 +93,8 @@ def list_lines(db: Session, viewer: Viewer, query: str = "", situation: str = ""
     cleaned like any input (LineError on NUL or over-long text: PostgreSQL could not even compare a NUL)."""
     query, situation = _clean(query, "q", MAX_QUERY), _clean(situation, "situation", MAX_QUERY)
     q = (
-        select(WinningLine, Rep.scenario_id)
-        .outerjoin(Rep, Rep.id == WinningLine.source_rep_id)
+        select(WinningLine, Rep.id, Rep.scenario_id)
+        .outerjoin(Rep, Rep.conversation_id == WinningLine.source_conversation_id)
         .where(WinningLine.user_id == viewer.id, WinningLine.org_id == viewer.org_id)
     )
     if query.strip():
@@ -92,8 +104,8 @@ def list_lines(db: Session, viewer: Viewer, query: str = "", situation: str = ""
         q = q.where(WinningLine.situation == situation)
     q = q.order_by(WinningLine.created_at.desc(), WinningLine.id.desc())
     return [
-        LineView(w.id, w.text, w.situation, w.source_rep_id, w.source_turn_index, scenario, w.created_at)
-        for w, scenario in db.execute(q).all()
+        LineView(w.id, w.text, w.situation, rep_id, w.source_turn_index, scenario, w.created_at)
+        for w, rep_id, scenario in db.execute(q).all()
     ]
 
 

@@ -1,7 +1,8 @@
 """The optional TOML config file named by ``SPARRING_CONFIG``.
 
 Top-level keys are settings without the ``SPARRING_`` prefix (``llm_provider = "openai"``); the ``[llm.persona]``,
-``[llm.judge]``, ``[llm.drill]`` and ``[llm.prices]`` tables are read by :mod:`sparring.llm.config`.
+``[llm.judge]`` and ``[llm.prices]`` tables are read by :mod:`sparring.llm.config`.
+It sits beside :mod:`sparring.settings` (not in ``llm/``) because the settings read it too.
 Environment variables always win over the file. A bad file is a user error naming the file and line.
 """
 
@@ -16,7 +17,13 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from sparring.content.errors import ContentError, Problem
+from sparring.kernel.problems import Problem, ProblemError
+
+
+class ConfigError(ProblemError):
+    """The config file cannot be read, or the settings it and the environment give cannot be used (e.g. an LLM
+    task's temperature out of range). Problems name the file (or ``settings``), line and key."""
+
 
 _cache: dict[tuple[str, float], dict[str, Any]] = {}
 
@@ -27,23 +34,23 @@ def config_path() -> Path | None:
 
 
 def read_config(path: Path | None = None) -> dict[str, Any]:
-    """The parsed config file, or ``{}`` when none is configured. Raises ContentError for a bad file."""
+    """The parsed config file, or ``{}`` when none is configured. Raises ConfigError for a bad file."""
     path = path or config_path()
     if path is None:
         return {}
     try:
         mtime = path.stat().st_mtime
     except OSError:
-        raise ContentError([Problem(str(path), 0, "SPARRING_CONFIG", "config file not found")]) from None
+        raise ConfigError([Problem(str(path), 0, "SPARRING_CONFIG", "config file not found")]) from None
     key = (str(path), mtime)
     if key not in _cache:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
-            raise ContentError([Problem(str(path), int(m.group(1)) if m else 0, "toml", str(exc))]) from None
+            raise ConfigError([Problem(str(path), int(m.group(1)) if m else 0, "toml", str(exc))]) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ContentError([Problem(str(path), 0, "SPARRING_CONFIG", f"cannot read: {exc}")]) from None
+            raise ConfigError([Problem(str(path), 0, "SPARRING_CONFIG", f"cannot read: {exc}")]) from None
         _cache.clear()
         _cache[key] = data
     return _cache[key]
