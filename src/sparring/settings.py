@@ -16,6 +16,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 LLMProviderName = Literal["none", "openai", "anthropic", "openai-compatible"]
+JobsBackendName = Literal["auto", "inprocess", "procrastinate"]
 
 
 def _default_data_dir() -> Path:
@@ -75,6 +76,18 @@ class Settings(BaseSettings):
     #: SQLite durability (docs/storage.md): "normal" (WAL: a commit survives a crash of the process, the last
     #: commits may be lost on a crash of the machine) or "full" (an fsync per commit survives that too)
     sqlite_synchronous: Literal["normal", "full"] = "normal"
+    #: background jobs (docs/jobs.md): "auto" runs them in-process on SQLite and on Procrastinate on PostgreSQL
+    jobs_backend: JobsBackendName = "auto"
+    #: in-process runner: seconds between looks at the jobs table when nothing woke it
+    jobs_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    #: seconds a running job's claim lasts without a heartbeat (in-process lease; Procrastinate's stalled-worker
+    #: timeout); a job whose worker died is run again once this has passed. Heartbeats come every third of it.
+    jobs_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    #: whether ``sparring serve`` / ``demo`` run the in-process runner in a background thread (in-process backend)
+    jobs_in_web: bool = True
+    #: extra task modules, comma-separated ``module:function`` (called with the task registry), besides the
+    #: ``sparring.tasks`` entry points of installed packages
+    jobs_task_modules: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ TABLES = {
     "usage",
     "login_failures",
     "sessions",
+    "jobs",
 }
 
 
@@ -199,6 +200,27 @@ def test_0007_adds_the_login_guard_tables_and_keeps_users_and_their_reps(db: Dat
     with db.read() as s:
         user = s.get(User, 1)
         assert user is not None and user.totp_secret is None and user.totp_enabled_at is None
+
+
+def test_0008_adds_the_jobs_table_and_keeps_what_was_there(db: Database) -> None:
+    migrate.upgrade(db.engine, "0007")
+    _old_rep(db)
+    assert "jobs" not in inspect(db.engine).get_table_names()
+    assert db.upgrade() == ("0007", migrate.SCHEMA_HEAD)
+    assert _diff(db) == []
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO jobs (task, payload, status, backend, priority, attempts, max_attempts, run_at,"
+                          " idempotency_key, created_at) VALUES ('t', '{}', 'queued', 'inprocess', 0, 0, 5, 1.0, 'k',"
+                          " 1.0)"))
+        # one job per idempotency key, enforced by the database
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            conn.execute(text("INSERT INTO jobs (task, payload, status, backend, priority, attempts, max_attempts,"
+                              " run_at, idempotency_key, created_at) VALUES ('t', '{}', 'queued', 'inprocess', 0,"
+                              " 0, 5, 1.0, 'k', 1.0)"))
+    migrate.downgrade(db.engine, "0007")
+    assert "jobs" not in inspect(db.engine).get_table_names()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 2
 
 
 def _reps_at_0007(db: Database) -> None:

@@ -62,7 +62,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
-         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams")}
+         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),
+         ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore")}
 
 
 @pytest.fixture(scope="module")

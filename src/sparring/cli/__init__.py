@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "sparring.cli.bench",
     "sparring.cli.web",
     "sparring.cli.llm",
+    "sparring.cli.jobs",
 ]
 
 for _name in COMMAND_MODULES:

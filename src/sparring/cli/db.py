@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
+from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
+
+if TYPE_CHECKING:
+    from sparring.store.db import Database
 
 
 def _upgrade() -> None:
@@ -18,6 +24,27 @@ def _upgrade() -> None:
         print(f"{db.describe()}: already at revision {after}")
     else:
         print(f"{db.describe()}: upgraded from {before or 'an empty database'} to revision {after}")
+    _upgrade_job_backend(db)
+
+
+def _upgrade_job_backend(db: Database) -> None:
+    """Procrastinate's own schema, when it runs the jobs (PostgreSQL; docs/jobs.md)."""
+    from sparring.jobs import procrastinate_schema
+    from sparring.jobs.setup import BackendError, resolve_backend
+    from sparring.settings import get_settings
+
+    try:
+        backend = resolve_backend(get_settings().jobs_backend, db)
+    except BackendError as exc:
+        raise UserError(str(exc)) from exc
+    if backend != "procrastinate":
+        return
+    with service_errors():
+        before, after = procrastinate_schema.apply(db)
+    if before == after:
+        print(f"{db.describe()}: Procrastinate schema already at {after}")
+    else:
+        print(f"{db.describe()}: Procrastinate schema {'upgraded from ' + before if before else 'created'} at {after}")
 
 
 def _current() -> None:

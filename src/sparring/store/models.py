@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -41,6 +42,8 @@ TURN_ROLES = ("learner", "counterpart", "other")
 CONTENT_KINDS = ("scenario", "rubric")
 DIFFICULTIES = ("easy", "medium", "hard")
 OUTCOMES = ("in_progress", "success", "failure", "incomplete")
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_BACKENDS = ("inprocess", "procrastinate")
 #: where a conversation came from: a practice rep, a real call, or a drill (a rep on a scenario made from a moment)
 SOURCES = ("practice", "call", "drill")
 
@@ -424,3 +427,47 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobRow(Base):
+    """One background job (``sparring.jobs``): the ledger both backends write. The in-process runner claims rows
+    from here; with Procrastinate the row is the job's visible record (idempotency key, attempts, last error) and
+    ``external_id`` the Procrastinate job that runs it. Times are Unix seconds, like the login tables: the runner
+    does arithmetic on them (backoff, leases) and both databases compare them the same way.
+
+    ``status``: queued (waiting for ``run_at``; a failed attempt that will be retried is queued again with its
+    ``last_error``), running (claimed by ``locked_by`` until ``lease_until``), done, failed (attempts used up or a
+    permanent error: shown to admins, who may retry it)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        CheckConstraint(_in("backend", JOB_BACKENDS), name="backend"),
+        # the claim: the next due job of a backend, highest priority first
+        Index("ix_jobs_claim", "backend", "status", "run_at"),
+        Index("ix_jobs_status_finished", "status", "finished_at"),
+        Index("ix_jobs_org_status", "org_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    backend: Mapped[str] = mapped_column(String(16), default="inprocess")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    run_at: Mapped[float] = mapped_column(Float)
+    #: a second enqueue with the same key returns this job instead of adding one
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    #: the organisation whose data the job touches (admins see their organisation's jobs); NULL: installation-wide
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: the Procrastinate job id (Procrastinate backend only)
+    external_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)

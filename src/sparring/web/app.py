@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -26,6 +29,11 @@ from sparring.web.deps import NotSignedIn, WebContext
 from sparring.web.headers import SecurityHeaders
 from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
 
+if TYPE_CHECKING:
+    from sparring.jobs.queue import JobQueue
+    from sparring.jobs.runner import InProcessRunner
+
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
@@ -83,6 +91,31 @@ def warm_up_engines(done: threading.Event | None = None) -> None:
             done.set()
 
 
+def start_job_runner(app: FastAPI) -> InProcessRunner | None:
+    """The in-process job runner of this web process (docs/jobs.md), when jobs run in-process and the settings
+    let the web app run them; None otherwise (e.g. Procrastinate: ``sparring worker`` runs them)."""
+    from sparring.jobs.runner import InProcessRunner
+
+    settings: Settings = app.state.settings
+    queue = job_queue(app)
+    if queue.backend != "inprocess" or not settings.jobs_in_web:
+        return None
+    runner = InProcessRunner(queue, poll_interval=settings.jobs_poll_interval,
+                             lease_seconds=settings.jobs_lease_seconds)
+    runner.start()
+    return runner
+
+
+def job_queue(app: FastAPI) -> JobQueue:
+    """The job queue of this app, built on first use from its settings."""
+    queue: JobQueue | None = getattr(app.state, "jobs", None)
+    if queue is None:
+        from sparring.jobs.setup import build_queue
+
+        queue = app.state.jobs = build_queue(app.state.settings, app.state.web.database())
+    return queue
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.warm_up:
@@ -90,13 +123,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                          daemon=True).start()
     else:
         app.state.warm.set()
+    runner = None
+    if app.state.run_jobs:
+        try:
+            runner = start_job_runner(app)
+        except Exception:  # e.g. the database is down at start-up: serve anyway, requests report the problem
+            log.exception("background jobs are not running in this web process")
     yield
+    if runner is not None:  # graceful: the running job finishes, no new one starts
+        await asyncio.to_thread(runner.stop)
 
 
-def create_app(settings: Settings | None = None, secure_cookies: bool | None = None, warm_up: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, secure_cookies: bool | None = None, warm_up: bool = True,
+               run_jobs: bool = False) -> FastAPI:
     """Build the web app. ``secure_cookies`` forces the cookie Secure flag (default: on behind HTTPS,
     i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works).
-    ``warm_up`` embeds the built-in content on a background thread when the server starts."""
+    ``warm_up`` embeds the built-in content on a background thread when the server starts. ``run_jobs`` runs
+    the in-process job runner while the server runs (``sparring serve``; docs/jobs.md)."""
     settings = settings or get_settings()
     keys = signing_keys(load_or_create_secret(settings.data_dir, settings.secret_key), settings.previous_secret_keys)
     https = (settings.public_url or "").startswith("https://")
@@ -112,6 +155,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         lifespan=_lifespan,
     )
     app.state.warm_up = warm_up
+    app.state.run_jobs = run_jobs
     app.state.settings = settings
     app.state.warm = threading.Event()
     app.state.web = WebContext(
@@ -125,9 +169,9 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.add_middleware(SecurityHeaders, hsts=https)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from sparring.web.routes import account, admin, api, auth, learner, manager, practice, wellknown
+    from sparring.web.routes import account, admin, admin_jobs, api, auth, learner, manager, practice, wellknown
 
-    for module in (api, auth, account, learner, practice, manager, admin, wellknown):
+    for module in (api, auth, account, learner, practice, manager, admin, admin_jobs, wellknown):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

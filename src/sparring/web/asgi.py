@@ -5,4 +5,4 @@ from __future__ import annotations
 from sparring.web.app import create_app, prepare_server_process
 
 prepare_server_process()
-app = create_app()
+app = create_app(run_jobs=True)  # each worker process runs its in-process job runner (docs/jobs.md)

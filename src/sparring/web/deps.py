@@ -177,7 +177,7 @@ NAV = {
     "manager": [("/", "Practice", "library"), ("/team", "Team", "team"), ("/history", "My reps", "history"),
                 ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
     "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"), ("/admin/content", "Content", "content"),
-              ("/admin/users", "People", "users"), ("/history", "My reps", "history")],
+              ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
 }
 
 

@@ -12,11 +12,11 @@ linked to the rep's user. On PostgreSQL the id sequence is moved past the copied
 Downgrade: rep ids are read back through ``reps.conversation_id``. Conversations that are not practice reps
 (imported calls) cannot be represented before this revision: they are deleted, with their turns and scorecards.
 
-Written while 0008 was being added on another branch: ``down_revision`` points at 0007 here and is re-pointed
-at 0008 when the branches are merged (the two revisions touch different tables).
+Written while 0008 (the jobs table) was being added on another branch; re-pointed at 0008 when the branches
+were merged (the two revisions touch different tables).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
