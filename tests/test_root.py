@@ -157,3 +157,17 @@ def test_a_broken_plugin_is_named_and_the_rest_of_the_app_works(tmp_path: Path) 
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert unknown.stderr.splitlines()[-1] == ("sparring: no scorer named 'nope' is installed (entry point group "
                                                "sparring.scorers; installed: embedded)")
+
+
+def test_persona_engines_and_integrations_come_from_their_groups() -> None:
+    from sparring.root import INTEGRATIONS, PERSONA_ENGINES
+
+    eps = {PERSONA_ENGINES: [EntryPoint("fake", "sparring_test_support:FakePersona", PERSONA_ENGINES)],
+           INTEGRATIONS: [EntryPoint("ledger", "collections:OrderedDict", INTEGRATIONS),
+                          EntryPoint("crash", "json:loads", INTEGRATIONS)]}
+    root = Sparring(Settings(persona_engine="fake"), plugins=Plugins(discover=lambda group: eps.get(group, [])))
+    assert type(root.persona).__name__ == "FakePersona"
+    assert list(root.integrations) == ["ledger"]  # json.loads() without its argument fails to start: reported
+    assert [(p.name, "failed to start" in p.error) for p in root.problems] == [("crash", True)]
+    practice = root.practice()
+    assert practice.persona is root.persona
