@@ -88,8 +88,8 @@ def test_poor_learner_fails(sid: str, difficulty: str, request: pytest.FixtureRe
 #: the XPASS fails the suite and the entry must go; see tests/persona/test_realistic_play.py MODEL_GAPS)
 HARD_MODEL_GAPS = {
     "mi-ambivalent-change": "reflections under the model's threshold leave readiness short of the goal",
-    "sales-cold-call-gatekeeper": "'When is he already thinking…?' reads as a closed question, the offer as no trade",
-    "cs-renewal-discount": "with the fine-tuned model the scripted learner runs out of patience (not investigated yet)",
+    "mgmt-coaching-1on1": "with the retrained model the skilled script runs out of time on hard with every concern "
+                          "eased (not investigated yet)",
 }
 
 
@@ -104,8 +104,17 @@ def test_hard_takes_a_skilled_learner_more_turns_than_easy(sid: str, request: py
     assert hard.state.outcome == "success", (hard.state.reason, hard.state.eased, hard.state.values)
 
 
+#: scenarios whose scripted lines the act model misreads (strict xfail, as above)
+CLAIM_MODEL_GAPS = {
+    "mi-ambivalent-change": "'You obviously care a lot about your girls.' is read as an insult and a label (retrained "
+                            "model)",
+}
+
+
 @pytest.mark.parametrize("sid", IDS)
-def test_the_scripted_learners_are_what_they_claim(sid: str) -> None:
+def test_the_scripted_learners_are_what_they_claim(sid: str, request: pytest.FixtureRequest) -> None:
+    if sid in CLAIM_MODEL_GAPS:
+        request.applymarker(pytest.mark.xfail(reason=f"act model: {CLAIM_MODEL_GAPS[sid]}", strict=True))
     """Read through the act model: skilled lines are not read as spoiling moves (one misreading per scenario is
     the act model's error, measured by its own corpus), and poor lines never as listening; the poor learner
     talks over the persona (a derived event, not a model call)."""

@@ -36,3 +36,31 @@ def test_a_trusted_act_is_strong_whatever_the_words() -> None:
 
 def test_a_vetoed_act_cannot_come_back_on_similarity() -> None:
     assert _score("You need to cut down.", set(), ["reflect_simple"], sim=0.9, raw={"reflect_simple"}) < MODERATE
+
+
+class _Reading:
+    def __init__(self, probs: dict[str, float]) -> None:
+        self.probs = probs
+
+    def p(self, name: str) -> float:
+        return self.probs.get(name, 0.0)
+
+
+def test_a_clause_act_counts_only_when_its_sentence_supports_it() -> None:
+    from sparring.scoring.strength import _clause_contradicted
+
+    text = "Our customers save forty percent, and the setup is really quick."
+    whole = Segment(0, 0, len(text), text)
+    cut = text.index("and the")
+    clause = Segment(0, cut, len(text), text[cut:], clause=True)
+    acts = [frozenset({"feature_pitch"}), frozenset({"reflect_simple"})]
+    signals = frozenset({"reflect_simple", "summarise"})
+    # the sentence reads as a pitch, with no fair chance of a reflection: the fragment's reflection does not count
+    out = _clause_contradicted([whole, clause], acts, [_Reading({"reflect_simple": 0.05}), _Reading({})], signals)
+    assert out.tolist() == [False, True]
+    # a sentence that gives the act a fair chance (or reads it) keeps the clause's act
+    out = _clause_contradicted([whole, clause], acts, [_Reading({"reflect_simple": 0.4}), _Reading({})], signals)
+    assert out.tolist() == [False, False]
+    acts = [frozenset({"reflect_simple"}), frozenset({"reflect_simple"})]
+    out = _clause_contradicted([whole, clause], acts, [_Reading({}), _Reading({})], signals)
+    assert out.tolist() == [False, False]

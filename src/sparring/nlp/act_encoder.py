@@ -30,8 +30,8 @@ ONNX_PATH = DATA / "acts.onnx"
 META_PATH = DATA / "acts-onnx.json"
 TOKENIZER_PATH = DATA / "minilm-tokenizer.json"
 #: pinned by ``python -m sparring.nlp.train_acts`` (printed at the end of training)
-ONNX_SHA256 = "080315999df783a7759e87010214e121ffa8d2ca5f9982afcfa80c8ee26f9b8c"
-META_SHA256 = "62a2b0cabaaf8c5c71dae4554a88d017163bab19eb81e5acf4462c46827e795f"
+ONNX_SHA256 = "cb57387a7703341a4a56a145d86388f12d3ee416af4f49817e0880af311ce339"
+META_SHA256 = "d48bf1ac27daacdc15dc8ce576c6e6161a55c7b3cce35907bac99413fa33f2bb"
 MAX_TOKENS = 96
 #: Lines are read in batches of similar token length (``batches``): the model is weight-only int8 (``act_quant``:
 #: 8-bit weights, float activations), so a line's probabilities do not depend on the lines batched with it (within

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sparring.content.rubric import Criterion, Rubric
 from sparring.content.yamlsource import LocatedYaml, parse_yaml
+from sparring.kernel.problems import Problem
 from sparring.scoring.feedback import PLACEHOLDERS
 
 #: when every positive example is longer than this, short spoken replies match them poorly
@@ -37,14 +38,9 @@ _NOT_VERBS = frozenset({"its", "this", "his", "hers", "yours", "ours", "theirs",
 
 
 @dataclass(frozen=True)
-class LintWarning:
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+class LintWarning(Problem):
+    """A rubric lint finding: located and printed like a problem (``FILE:LINE: field: message``), but advice, not
+    an error."""
 
 
 def _looks_like_verb(word: str) -> bool:

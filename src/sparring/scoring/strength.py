@@ -54,6 +54,24 @@ class SegmentScore:
         return self.segment.turn
 
 
+def _clause_contradicted(segments: Sequence[Segment], trusted: Sequence[frozenset[str]], readings: Sequence[Any],
+                         signals: frozenset[str]) -> np.ndarray:
+    """Clauses whose signal act their own sentence does not support: a fragment cut out of a sentence reads
+    differently alone ("and the setup is really quick." is a reflection on its own, a pitch in its sentence), so a
+    clause's act counts only when the whole sentence reads it too, or gives it a fair chance (``ACT_UNSURE``)."""
+    out = np.zeros(len(segments), dtype=bool)
+    for i, seg in enumerate(segments):
+        if not seg.clause or not signals & trusted[i]:
+            continue
+        whole = next((j for j, o in enumerate(segments) if not o.clause and o.turn == seg.turn
+                      and o.start <= seg.start and seg.end <= o.end), None)
+        if whole is None:
+            continue
+        acts = signals & trusted[i]
+        out[i] = not (acts & trusted[whole]) and max(readings[whole].p(a) for a in acts) < ACT_UNSURE
+    return out
+
+
 def score_segments(
     c: Criterion,
     segments: Sequence[Segment],
@@ -88,6 +106,8 @@ def score_segments(
         signals &= readable
     trusted = sure_acts if sure_acts is not None else segment_acts
     tagged = np.array([bool(signals & t) for t in trusted] if signals else [False] * n, dtype=bool)
+    if signals and readings is not None:
+        tagged &= ~_clause_contradicted(segments, trusted, readings, signals)
     # a next step counts on its act alone only when it says when ("on Thursday"); an undated one is support
     sure = sure_acts if sure_acts is not None else segment_acts
     # the act counts on its own when trusted, loosely like the examples and not closer to a negative example
