@@ -32,6 +32,9 @@ for _plugin in PLUGINS.group(COMMAND_GROUP).values():
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not any((p.distribution or "").lower() == "sparring" for p in PLUGINS.group(COMMAND_GROUP).values()):
+        print("sparring: the package's entry points are missing (is it installed? run `pip install -e .` in the "
+              "source tree); no built-in command is available", file=sys.stderr)
     for problem in PLUGINS.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return run_guarded(app, sys.argv[1:] if argv is None else argv)
