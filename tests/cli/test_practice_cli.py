@@ -20,7 +20,7 @@ import pytest
 import sparring_test_support as support
 from sparring_test_support import fake_cli_engines, imported_content_url  # noqa: F401  (fixtures)
 
-import sparring.engines
+from sparring.root import Sparring
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
 
@@ -32,7 +32,7 @@ SUPPORT_PATH = Path(__file__).parents[1] / "store" / "sparring_test_support.py"
 database_url = support.database_url
 DATA: Path = support.DATA
 SCENARIO = "test-guarded-buyer"
-REAL_ENGINES = (sparring.engines.persona_engine, sparring.engines.scorer)
+REAL_ENGINES = (Sparring.__dict__["persona"], Sparring.__dict__["scorer"])
 run = support.run_cli
 
 
@@ -200,9 +200,9 @@ CHILD = """
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("sparring_test_support", {support!r})
 mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
-import sparring.engines
-sparring.engines.persona_engine = lambda settings=None: mod.FakePersona()
-sparring.engines.scorer = lambda settings=None: mod.FakeScorer()
+import sparring.root
+sparring.root.Sparring.persona = property(lambda self: mod.FakePersona())
+sparring.root.Sparring.scorer = property(lambda self: mod.FakeScorer())
 from sparring.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -306,8 +306,8 @@ def test_scripted_rep_with_the_real_embedded_engines(
 ) -> None:
     from sparring.content.library import get_library
 
-    monkeypatch.setattr(sparring.engines, "persona_engine", REAL_ENGINES[0])  # the real engines, not the fakes
-    monkeypatch.setattr(sparring.engines, "scorer", REAL_ENGINES[1])
+    monkeypatch.setattr(Sparring, "persona", REAL_ENGINES[0])  # the real engines, not the fakes
+    monkeypatch.setattr(Sparring, "scorer", REAL_ENGINES[1])
     lib = get_library()
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
@@ -375,7 +375,7 @@ def test_interactive_rep_prints_a_streaming_persona_as_it_writes(
 ) -> None:
     import io
 
-    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: StreamingFake(rewrite))
+    monkeypatch.setattr(Sparring, "persona", property(lambda self: StreamingFake(rewrite)))
     monkeypatch.setattr(sys, "stdin", io.StringIO("What slows you down?\n/end\n"))
     code, out, err = run(capsys, "practice", SCENARIO)
     assert code == 0, err
