@@ -1,5 +1,5 @@
 """Live play: a practice rep one line at a time, for people who measure the counterpart by playing it
-(corpus/play-live/GUIDE.md; docs/scoring-validity.md). Runs the configured engines on its own SQLite file in DIR.
+(corpus/play-live/GUIDE.md; docs/scoring-validity.md). Runs the configured engines on a database of its own in DIR.
 
 usage (.venv/bin/python bench/live_play.py ...):
   live_play.py DIR list                         scenarios you can play
@@ -17,12 +17,12 @@ def main():
     d.mkdir(parents=True, exist_ok=True)
     cmd = sys.argv[2]
     from sparring.content.library import load_library
-    from sparring.services.accounts import Accounts
-    from sparring.services.practice import PracticeService
-    from sparring.store.db import Database
-    db = Database(f"sqlite:///{d / 'live.db'}")
-    svc = PracticeService(db)
-    user = Accounts(db).local_learner()
+    from sparring.root import Sparring
+    from sparring.settings import Settings
+
+    app = Sparring(Settings(data_dir=d))  # the configured engines, a database of its own in DIR
+    svc = app.practice()
+    user = app.accounts().local_learner()
     state = d / "state.json"
     log = d / "log.jsonl"
     if cmd == "list":

@@ -66,5 +66,5 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """A hand-moved clock (``sparring_test_support.FakeClock``) for code with an injectable ``clock``."""
+    """A hand-moved clock (``sparring.testing.fakes.FakeClock``) for code with an injectable ``clock``."""
     return FakeClock()

@@ -1,10 +1,12 @@
-"""Which engines run: the embedded ones by default, LLM-backed ones when a provider is configured.
+"""How an engine is wrapped for the settings it is given: the chosen engine alone, or an LLM-backed one over it
+when a provider is configured.
 
-Adapters (CLI, web, services) get their engines here and nowhere else, so the choice and the fallback
-policy live in one place. An LLM engine always wraps the embedded one: when the provider fails (after
-retries, or past its deadline), its endpoint's circuit breaker is open, or the configuration cannot be used
-(e.g. ``llm_local_only`` with a cloud provider), the embedded engine answers and the reply/scorecard carries
-``fallback_reason``.
+The composition root (``sparring.root.Sparring``) calls these once per application with its settings and the
+engine it chose from the ``sparring.persona_engines`` / ``sparring.scorers`` entry points; nothing here reads the
+environment by itself, so the fallback policy lives in one place. An LLM engine always wraps the chosen one:
+when the provider fails (after retries, or past its deadline), its endpoint's circuit breaker is open, or the
+configuration cannot be used (e.g. ``llm_local_only`` with a cloud provider), the chosen engine answers and the
+reply/scorecard carries ``fallback_reason``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sparring.persona.base import PersonaEngine
 from sparring.scoring.base import Scorer
-from sparring.settings import Settings, get_settings
+from sparring.settings import Settings
 
 if TYPE_CHECKING:
     from sparring.llm.client import LLMClient
@@ -48,19 +50,21 @@ def _client(settings: Settings, task: Task) -> tuple[LLMClient | None, str | Non
     return LLMClient(tc, lambda: build_model(tc), prices=cfg.prices, breaker=breaker), None, cfg
 
 
-def llm_client(task: Task, settings: Settings | None = None) -> LLMClient | None:
+def llm_client(task: Task, settings: Settings) -> LLMClient | None:
     """The LLM client for a task ("persona", "judge"), or None when the task runs embedded (no model
     configured, or a configuration the task cannot use; ``sparring doctor`` says which)."""
-    client, _problem, _cfg = _client(settings or get_settings(), task)
+    client, _problem, _cfg = _client(settings, task)
     return client
 
 
-def persona_engine(settings: Settings | None = None) -> PersonaEngine:
-    """The persona engine for the current settings."""
-    settings = settings or get_settings()
-    from sparring.persona.embedded import EmbeddedPersonaEngine
+def persona_engine(settings: Settings, base: PersonaEngine | None = None) -> PersonaEngine:
+    """The persona engine for ``settings``: ``base`` (default: the embedded engine), wrapped by the LLM engine when
+    a persona model is configured (``base`` then answers whenever the LLM cannot)."""
+    if base is None:
+        from sparring.persona.embedded import EmbeddedPersonaEngine
 
-    embedded = EmbeddedPersonaEngine()
+        base = EmbeddedPersonaEngine()
+    embedded = base
     client, problem, cfg = _client(settings, "persona")
     if client is None and problem is None:
         return embedded
@@ -71,12 +75,14 @@ def persona_engine(settings: Settings | None = None) -> PersonaEngine:
     )
 
 
-def scorer(settings: Settings | None = None) -> Scorer:
-    """The scorer for the current settings."""
-    settings = settings or get_settings()
-    from sparring.scoring.embedded import EmbeddedScorer
+def scorer(settings: Settings, base: Scorer | None = None) -> Scorer:
+    """The scorer for ``settings``: ``base`` (default: the embedded scorer), wrapped by the LLM judge when a judge
+    model is configured (``base`` then scores whenever the LLM cannot)."""
+    if base is None:
+        from sparring.scoring.embedded import EmbeddedScorer
 
-    embedded = EmbeddedScorer()
+        base = EmbeddedScorer()
+    embedded = base
     client, problem, cfg = _client(settings, "judge")
     if client is None and problem is None:
         return embedded

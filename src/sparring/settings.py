@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     #: extra task modules, comma-separated ``module:function`` (called with the task registry), besides the
     #: ``sparring.tasks`` entry points of installed packages
     jobs_task_modules: str | None = None
+    #: which persona engine and scorer run (docs/architecture.md, "Extension points"): the name of an entry point in
+    #: the ``sparring.persona_engines`` / ``sparring.scorers`` group; an LLM provider, when configured, wraps it
+    persona_engine: str = "embedded"
+    scorer: str = "embedded"
 
     @classmethod
     def settings_customise_sources(

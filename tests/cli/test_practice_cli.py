@@ -20,7 +20,7 @@ import pytest
 import sparring_test_support as support
 from sparring_test_support import fake_cli_engines, imported_content_url  # noqa: F401  (fixtures)
 
-import sparring.engines
+from sparring.root import Sparring
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
 from sparring.testing.fakes import FakePersona
@@ -28,7 +28,7 @@ from sparring.testing.fakes import FakePersona
 database_url = support.database_url
 DATA: Path = support.DATA
 SCENARIO = "test-guarded-buyer"
-REAL_ENGINES = (sparring.engines.persona_engine, sparring.engines.scorer)
+REAL_ENGINES = (Sparring.__dict__["persona"], Sparring.__dict__["scorer"])
 run = support.run_cli
 
 
@@ -195,9 +195,9 @@ def test_interactive_rep_reads_stdin_until_end(
 CHILD = """
 import sys
 from sparring.testing.fakes import FakePersona, FakeScorer
-import sparring.engines
-sparring.engines.persona_engine = lambda settings=None: FakePersona()
-sparring.engines.scorer = lambda settings=None: FakeScorer()
+import sparring.root
+sparring.root.Sparring.persona = property(lambda self: FakePersona())
+sparring.root.Sparring.scorer = property(lambda self: FakeScorer())
 from sparring.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -301,8 +301,8 @@ def test_scripted_rep_with_the_real_embedded_engines(
 ) -> None:
     from sparring.content.library import get_library
 
-    monkeypatch.setattr(sparring.engines, "persona_engine", REAL_ENGINES[0])  # the real engines, not the fakes
-    monkeypatch.setattr(sparring.engines, "scorer", REAL_ENGINES[1])
+    monkeypatch.setattr(Sparring, "persona", REAL_ENGINES[0])  # the real engines, not the fakes
+    monkeypatch.setattr(Sparring, "scorer", REAL_ENGINES[1])
     lib = get_library()
     if not lib.scenarios:
         pytest.skip("the built-in library is empty in this checkout")
@@ -370,7 +370,7 @@ def test_interactive_rep_prints_a_streaming_persona_as_it_writes(
 ) -> None:
     import io
 
-    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: StreamingFake(rewrite))
+    monkeypatch.setattr(Sparring, "persona", property(lambda self: StreamingFake(rewrite)))
     monkeypatch.setattr(sys, "stdin", io.StringIO("What slows you down?\n/end\n"))
     code, out, err = run(capsys, "practice", SCENARIO)
     assert code == 0, err

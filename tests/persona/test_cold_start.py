@@ -20,9 +20,9 @@ import json, sys
 import sparring.persona.moves as moves
 moves.WARM_UP_DELAY_S = 3600  # keep the background warm-up out of the picture
 import sparring.cli  # every command module, as the sparring entry point does
-from sparring import engines
+from sparring.cli.context import root
 from sparring.content.library import builtin_rubric, builtin_scenario, get_library
-persona = engines.persona_engine()  # the scorer is built when the rep is scored, not before
+persona = root().persona  # the scorer is built when the rep is scored, not before
 scenario = builtin_scenario("cs-renewal-discount")
 rubric = builtin_rubric(scenario.rubric)
 opening = persona.open(scenario, "medium")

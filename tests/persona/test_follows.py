@@ -69,6 +69,9 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "ok. talk later.": (frozenset({"acknowledge", "small_talk"}), {}),
     "ok. how much?": (frozenset({"question_closed"}), {}),
     "Agreed?": (frozenset({"question_closed"}), {}),
+    "What would you need to see in the stores by Friday?": (frozenset({"question_open", "next_step_proposal"}), {}),
+    "What's really driving the date? Let's meet Thursday and sign it off.": (
+        frozenset({"question_open", "next_step_proposal"}), {}),
     "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
                                            {"empathise": 0.87, "blame_label": 0.79}),
 }
@@ -185,3 +188,23 @@ def test_after_a_response_a_rebuttal_is_added_only_when_the_learner_argued_its_g
     said, state = _play(sc, "Agreed?")
     assert state.extra["situations"][-1] == ["yes-no:no"]  # "No." and nothing that rebuts an argument not made
     assert "still" not in said[0]
+
+
+def test_a_close_before_every_concern_is_out_gets_the_next_concern_as_the_reason(sc: Scenario) -> None:
+    late = parse_model(SCENARIO.replace("raised_when: {turn_at_least: 1}", "raised_when: {turn_at_least: 5}"),
+                       Scenario, "follows.yaml")
+    said, state = play(late, "medium", "What's really driving the date? Let's meet Thursday and sign it off.")
+    assert state.outcome != "success" and "scope" in state.raised
+    assert "So how many stores by Christmas?" in said[0]  # not a bare "Not yet.": what is still missing
+
+
+def test_a_question_that_names_a_date_is_answered_not_met_with_not_yet(sc: Scenario) -> None:
+    answering = parse_model(SCENARIO.replace('eased_lines: ["Eighty stores by mid-December. I can sell that."]',
+                                             'eased_lines: ["Eighty stores by mid-December. I can sell that."]\n'
+                                             '    answers: ["Stores with working shelves, not slides."]'),
+                            Scenario, "follows.yaml")
+    said, state = play(answering, "medium", "What's really driving the date?",
+                       "What would you need to see in the stores by Friday?")
+    assert state.outcome != "success"
+    assert "react:not-yet" not in state.extra["situations"][-1]
+    assert "Stores with working shelves" in said[-1]

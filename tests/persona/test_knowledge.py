@@ -157,6 +157,18 @@ def test_already_told_is_repeated_briefly_not_as_news() -> None:
     assert gated.kind == "already_told"
 
 
+def test_a_question_near_a_told_fact_gets_the_new_fact_or_i_dont_know_not_a_repeat() -> None:
+    sc = _sc("sales-pricing-objection")
+    # next to the told trial results, the question is about where the budget came from: that is the answer
+    q = "Was the eighty a figure she gave you, or was it your own estimate before the trial?"
+    assert K.answer(sc, OPEN, q, told=frozenset({"trial-results"})).entry == "budget-origin"
+    # near a told fact and nothing else: not "As I said, …" to a question it does not answer
+    coach = _sc("mgmt-coaching-1on1")
+    q = "Is there a decision coming up in the next month or two where your analysis should be in the room?"
+    assert K.answer(coach, OPEN, q).entry == "favourite-part"  # untold, the nearest fact is shared
+    assert K.answer(coach, OPEN, q, told=frozenset({"favourite-part"})).kind == "unknown"
+
+
 def test_an_authored_again_line_comes_first() -> None:
     sc = parse_model(_with_knowledge([{
         "id": "fleet", "about": "how many trucks they run", "answer": "Forty trucks. Three depots out west.",

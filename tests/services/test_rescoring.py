@@ -6,18 +6,33 @@ import pytest
 from sqlalchemy import select
 
 from sparring.jobs import InProcessRunner, JobQueue, TaskRegistry
+from sparring.root import Sparring
 from sparring.services import rescoring
 from sparring.services.accounts import Accounts
 from sparring.services.errors import Conflict, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
+from sparring.settings import Settings
 from sparring.store.models import Rep, ScorecardRow
 
 
 def _queue(practice: PracticeService) -> JobQueue:
     registry = TaskRegistry()
     rescoring.register(registry)
+    # the application the worker runs: its scorer is the configured one (the embedded scorer by default)
+    registry.app = Sparring(Settings(database_url=practice.db.url))
     return JobQueue(practice.db, registry)
+
+
+def test_without_an_application_the_job_fails_and_says_why(practice: PracticeService, learner: UserRecord) -> None:
+    rep_id = _ended_rep(practice, learner)
+    registry = TaskRegistry()
+    rescoring.register(registry)
+    queue = JobQueue(practice.db, registry)
+    job = rescoring.enqueue_rescore(queue, learner.org_id, rep_id)
+    InProcessRunner(queue, worker_id="t").run_until_idle()
+    failed = queue.get(job.id)
+    assert failed.status == "failed" and "needs the application's scorer" in (failed.last_error or "")
 
 
 def _ended_rep(practice: PracticeService, learner: UserRecord) -> int:

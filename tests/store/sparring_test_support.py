@@ -154,11 +154,11 @@ def make_tenant(practice: PracticeService, user: UserRecord, name: str, folder: 
 
 @pytest.fixture(name="_fake_engines", autouse=True)
 def fake_cli_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The CLI builds ``FakePersona`` / ``FakeScorer`` instead of the embedded engines."""
-    import sparring.engines
+    """The CLI's composition root builds ``FakePersona`` / ``FakeScorer`` instead of the configured engines."""
+    from sparring.root import Sparring
 
-    monkeypatch.setattr(sparring.engines, "persona_engine", lambda settings=None: FakePersona())
-    monkeypatch.setattr(sparring.engines, "scorer", lambda settings=None: FakeScorer())
+    monkeypatch.setattr(Sparring, "persona", property(lambda self: FakePersona()))
+    monkeypatch.setattr(Sparring, "scorer", property(lambda self: FakeScorer()))
     yield
     forget_databases()
 

@@ -175,9 +175,9 @@ class _BrokenPersona:
     name = "broken"
 
     def __init__(self) -> None:
-        from sparring.engines import persona_engine
+        from sparring.persona.embedded import EmbeddedPersonaEngine
 
-        self.inner = persona_engine()
+        self.inner = EmbeddedPersonaEngine()
 
     def open(self, *args: Any) -> Any:
         return self.inner.open(*args)

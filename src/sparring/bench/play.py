@@ -254,7 +254,11 @@ def run_play(folder: Path, split: str = "train", progress: Callable[[str], None]
     with tempfile.TemporaryDirectory(prefix="sparring-play-") as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'play.db'}")
         try:
-            svc = PracticeService(db)
+            # the scripted play measures the embedded engines, whatever the environment configures
+            from sparring.persona.embedded import EmbeddedPersonaEngine
+            from sparring.scoring.embedded import EmbeddedScorer
+
+            svc = PracticeService(db, persona=EmbeddedPersonaEngine, scorer=EmbeddedScorer)
             user = Accounts(db).local_learner()
             results = []
             for i, rep in enumerate(reps, 1):

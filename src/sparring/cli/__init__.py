@@ -1,4 +1,7 @@
-"""The ``sparring`` command line. Each domain registers its commands from its own module.
+"""The ``sparring`` command line. Each domain registers its commands from its own module, found through the
+``sparring.cli`` entry point group (Sparring's own in its pyproject.toml, a plugin's in its own): each names a
+``register(app: typer.Typer) -> None`` function. A command group that cannot be loaded is reported on stderr
+(``sparring plugins`` lists it) and the other commands keep working.
 
 User errors (unknown ids, bad files, bad flags) print one line on stderr and exit non-zero, never a
 traceback: scripts and CI rely on the commands, their flags and their JSON keys.
@@ -6,11 +9,11 @@ traceback: scripts and CI rely on the commands, their flags and their JSON keys.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
+from sparring.cli.context import PLUGINS
 from sparring.cli.errors import UserError, run_guarded
 
 app = typer.Typer(
@@ -21,24 +24,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: modules that define ``register(app: typer.Typer) -> None``; add yours here
-COMMAND_MODULES = [
-    "sparring.cli.content",
-    "sparring.cli.scoring",
-    "sparring.cli.practice",
-    "sparring.cli.accounts",
-    "sparring.cli.db",
-    "sparring.cli.bench",
-    "sparring.cli.web",
-    "sparring.cli.llm",
-    "sparring.cli.jobs",
-]
+#: the entry point group of ``register(app)`` functions
+COMMAND_GROUP = "sparring.cli"
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
+for _plugin in PLUGINS.group(COMMAND_GROUP).values():
+    PLUGINS.call(_plugin, app)
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not any((p.distribution or "").lower() == "sparring" for p in PLUGINS.group(COMMAND_GROUP).values()):
+        print("sparring: the package's entry points are missing (is it installed? run `pip install -e .` in the "
+              "source tree); no built-in command is available", file=sys.stderr)
+    for problem in PLUGINS.problems:
+        print(f"warning: {problem}", file=sys.stderr)
     return run_guarded(app, sys.argv[1:] if argv is None else argv)
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sparring.cli.context import root
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
 
@@ -24,12 +25,11 @@ def _create(
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Create a user, and the organisation and team if they do not exist."""
-    from sparring.services.accounts import Accounts
 
     if role not in ROLES:
         raise UserError(f"unknown role '{role}' (use one of: {', '.join(ROLES)})")
     with service_errors():
-        user = Accounts().create_user(org, email, password, role=role, team=team, name=name)
+        user = root().accounts().create_user(org, email, password, role=role, team=team, name=name)
     if json_out:
         print(json.dumps(user.model_dump(mode="json")))
     else:
@@ -42,10 +42,10 @@ def _list(
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """List users."""
-    from sparring.services.accounts import Accounts, slugify
+    from sparring.services.accounts import slugify
 
     with service_errors():
-        users = Accounts().list_users()
+        users = root().accounts().list_users()
     if org is not None:
         users = [u for u in users if u.org_slug == slugify(org)]
     if json_out:
@@ -66,32 +66,29 @@ def _set_password(
     ),
 ) -> None:
     """Set a user's password (admin-driven reset)."""
-    from sparring.services.accounts import Accounts
 
     with service_errors():
-        accounts = Accounts()
+        accounts = root().accounts()
         accounts.set_password(accounts.find_user(email).id, password)
     print(f"password set for {email.strip().lower()}")
 
 
 def _sign_out(email: str = typer.Option(..., "--email", help="the user's e-mail")) -> None:
     """End every web session of a user at once (a lost device, a shared computer); they can sign in again."""
-    from sparring.services.accounts import Accounts
     from sparring.services.login_sessions import LoginSessions
 
     with service_errors():
-        accounts = Accounts()
+        accounts = root().accounts()
         ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id)
     print(f"ended {ended} session{'' if ended == 1 else 's'} of {email.strip().lower()}")
 
 
 def _disable_2fa(email: str = typer.Option(..., "--email", help="the user's e-mail")) -> None:
     """Switch off a user's two-factor sign-in (a lost device without recovery codes); they can enrol again."""
-    from sparring.services.accounts import Accounts
     from sparring.services.second_factor import SecondFactor
 
     with service_errors():
-        accounts = Accounts()
+        accounts = root().accounts()
         user = accounts.find_user(email)
         SecondFactor(accounts.db).disable(user.id)
     print(f"two-factor sign-in is off for {user.email}")

@@ -20,16 +20,18 @@ console = Console()
 
 def _scenarios() -> list[Scenario]:
     """Imported scenarios (newest published version) and the built-ins, sorted by id."""
+    from sparring.cli.context import root
     from sparring.services.content import operator_content
 
-    svc = operator_content()
+    svc = operator_content(root().database_url)
     return svc.list_scenarios() if svc is not None else sorted(get_library().scenarios.values(), key=lambda s: s.id)
 
 
 def _rubrics() -> list[Rubric]:
+    from sparring.cli.context import root
     from sparring.services.content import operator_content
 
-    svc = operator_content()
+    svc = operator_content(root().database_url)
     return svc.list_rubrics() if svc is not None else sorted(get_library().rubrics.values(), key=lambda r: r.id)
 
 
@@ -68,9 +70,10 @@ def _scenarios_show(
     scenario_id: str = typer.Argument(..., help="scenario id"),
     json_out: bool = typer.Option(False, "--json", help="print JSON (the learner-visible fields)"),
 ) -> None:
+    from sparring.cli.context import root
     from sparring.services.content import operator_content
 
-    svc = operator_content()
+    svc = operator_content(root().database_url)
     s = svc.get_scenario(scenario_id) if svc is not None else get_library().scenario(scenario_id)
     visible = {
         "id": s.id,

@@ -15,13 +15,13 @@ def content_import(
     org: str | None = typer.Option(None, "--org", help="only for this organisation (default: installation-wide)"),
 ) -> None:
     """Import scenarios and rubrics. Everything is validated first; invalid content is never half-loaded."""
-    from sparring.services.accounts import Accounts
-    from sparring.services.content import ContentService
+    from sparring.cli.context import root
 
     with service_errors():
-        svc = ContentService.installation()  # `--org`: that organisation's own rows instead
+        app = root()
+        svc = app.content  # `--org`: that organisation's own rows instead
         if org is not None:
-            svc = svc.for_org(Accounts(svc.db).org_id(org))
+            svc = svc.for_org(app.accounts().org_id(org))
         items = svc.import_paths(list(paths), publish=not draft)
     for it in items:
         status = "imported" if it.new else "unchanged"

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 def _upgrade() -> None:
     """Migrate the database to the newest schema (also done automatically on first use)."""
-    from sparring.store.db import get_database
+    from sparring.cli.context import root
 
     with service_errors():
-        db = get_database()
+        db = root().database
         before, after = db.upgrade()
     if before == after:
         print(f"{db.describe()}: already at revision {after}")
@@ -29,12 +29,12 @@ def _upgrade() -> None:
 
 def _upgrade_job_backend(db: Database) -> None:
     """Procrastinate's own schema, when it runs the jobs (PostgreSQL; docs/jobs.md)."""
+    from sparring.cli.context import root
     from sparring.jobs import procrastinate_schema
     from sparring.jobs.setup import BackendError, resolve_backend
-    from sparring.settings import get_settings
 
     try:
-        backend = resolve_backend(get_settings().jobs_backend, db)
+        backend = resolve_backend(root().settings.jobs_backend, db)
     except BackendError as exc:
         raise UserError(str(exc)) from exc
     if backend != "procrastinate":
@@ -49,11 +49,12 @@ def _upgrade_job_backend(db: Database) -> None:
 
 def _current() -> None:
     """Show the database's schema revision and the newest one this version of Sparring ships."""
+    from sparring.cli.context import root
     from sparring.store import migrate
-    from sparring.store.db import DatabaseError, get_database
+    from sparring.store.db import DatabaseError
 
     with service_errors():
-        db = get_database()
+        db = root().database
         try:
             current = migrate.current_revision(db.engine)
         except Exception as exc:

@@ -8,6 +8,7 @@ import click
 import typer
 
 from sparring.content.errors import UnknownContentError
+from sparring.kernel.plugins import PluginError
 from sparring.kernel.problems import ProblemError
 
 try:  # newer typer parses arguments with its own vendored click: bad flags raise its exception classes
@@ -44,6 +45,9 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
         print(f"sparring: {exc}", file=sys.stderr)
         return exc.code
     except UnknownContentError as exc:
+        print(f"sparring: {exc}", file=sys.stderr)
+        return 1
+    except PluginError as exc:  # a configured engine or plugin that is not installed or does not load
         print(f"sparring: {exc}", file=sys.stderr)
         return 1
     except ProblemError as exc:  # content, transcript or config file: every problem, FILE:LINE: field: message

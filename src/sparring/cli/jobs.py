@@ -35,20 +35,17 @@ def _job_errors() -> Iterator[None]:
 
 
 def _queue() -> JobQueue:
-    from sparring.jobs.setup import build_queue
-    from sparring.settings import get_settings
-    from sparring.store.db import get_database
+    from sparring.cli.context import root
 
-    settings = get_settings()
-    return build_queue(settings, get_database())
+    return root().jobs
 
 
 def _worker(concurrency: int) -> None:
     """Run background jobs until SIGTERM or Ctrl+C (the running job finishes first)."""
-    from sparring.settings import get_settings
+    from sparring.cli.context import root
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = root().settings
     with _job_errors():
         queue = _queue()
     typer.echo(f"sparring worker: {queue.backend} backend on {queue.database.describe()}; "

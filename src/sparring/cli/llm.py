@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sparring.cli.context import root
 from sparring.llm.config import MODEL_ENV, TASKS, LLMConfig, TaskConfig, load_llm_config
 from sparring.llm.usage import price_for
-from sparring.settings import get_settings
 
 console = Console()
 
@@ -110,7 +110,7 @@ def _doctor(
     no_check: bool = typer.Option(False, "--no-check", help="do not contact any endpoint"),
 ) -> None:
     """Show the LLM configuration, check each endpoint answers, and print what each task will use."""
-    settings = get_settings()
+    settings = root().settings
     report = diagnose(load_llm_config(settings), check=not no_check, timeout=timeout)
     if json_out:
         print(json.dumps(report, indent=2))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
+from sparring.cli.context import root
 from sparring.cli.errors import UserError
 from sparring.cli.limits import max_turns_option, max_words_option, no_limits_option, transcript_limits
 from sparring.cli.practice_view import history_table, show_brief, show_scorecard, show_turn
@@ -51,7 +52,8 @@ def read_script(path: Path, scenario: Scenario, limits: TranscriptLimits = DEFAU
     if _is_transcript(path, text, lines, scenario):
         from sparring.conversation.importers import read_transcript
 
-        conv = read_transcript(path, persona_name=scenario.persona.name, source="practice", limits=limits)
+        conv = read_transcript(path, persona_name=scenario.persona.name, source="practice", limits=limits,
+                               formats=root().formats)
         learner = [t.text for t in conv.turns if t.role == "learner"]
         if not learner:
             raise UserError(f"transcript {path} has no learner turns")
@@ -137,10 +139,9 @@ def _practice(
     if json_out and script is None and resume is None:
         raise UserError("--json needs --script FILE (without a script the rep is interactive)")
     from sparring.services.accounts import Accounts
-    from sparring.services.practice import PracticeService
 
     with service_errors():
-        svc = PracticeService()
+        svc = root().practice()
         accounts = Accounts(svc.db)
         who = _user(accounts, user)
         if resume is not None:
@@ -264,10 +265,9 @@ def _history(
 ) -> None:
     """List your practice reps, newest first."""
     from sparring.services.accounts import Accounts
-    from sparring.services.practice import PracticeService
 
     with service_errors():
-        svc = PracticeService()
+        svc = root().practice()
         who = _user(Accounts(svc.db), user)
         reps = svc.list_reps(user_id=who.id, limit=limit)
     if json_out:

@@ -20,9 +20,10 @@ err_console = Console(stderr=True)
 
 def _resolve(ref: str) -> tuple[Rubric, Path | None]:
     """A rubric YAML path, or an id: imported versions in the database first, then the built-ins."""
+    from sparring.cli.context import root
     from sparring.services.content import resolve_rubric_ref
 
-    return resolve_rubric_ref(ref)
+    return resolve_rubric_ref(ref, root().database_url)
 
 
 def _score(
@@ -34,18 +35,19 @@ def _score(
     max_words: int | None = max_words_option(),
     no_limits: bool = no_limits_option(),
 ) -> None:
-    from sparring.engines import scorer
+    from sparring.cli.context import root
 
+    app = root()
     limits = transcript_limits(max_turns, max_words, no_limits)
     rub, _path = _resolve(rubric)
     if not file.is_file():
         raise UserError(f"file not found: {file}")
-    conv = read_transcript(file, rep=rep, limits=limits)
+    conv = read_transcript(file, rep=rep, limits=limits, formats=app.formats)
     if not conv.by_role("learner"):
         raise UserError(f"{file}: no learner turns found; name the rep with --rep NAME")
     if conv.roles_guessed and conv.role_note:
         err_console.print(f"[dim]note: {conv.role_note}[/dim]", highlight=False)
-    card = scorer().score(conv, rub)
+    card = app.scorer.score(conv, rub)
     if json_out:
         print(json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return

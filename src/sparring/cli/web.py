@@ -51,10 +51,10 @@ def register(app: typer.Typer) -> None:
         no_serve: bool = typer.Option(False, "--no-serve", help="seed the demo organisation and exit"),
     ) -> None:
         """Seed the demo organisation (idempotent), print its logins, and serve the web app."""
+        from sparring.cli.context import root
         from sparring.services.demo import DEMO_ORG, seed_demo
-        from sparring.store.db import get_database
 
-        database = get_database()
+        database = root().database
         typer.echo(f"Preparing the demo organisation '{DEMO_ORG}' ({database.describe()}) ...")
         result = seed_demo(database)
         typer.echo(f"Created it with {result.reps} scored reps." if result.created else "It already exists.")

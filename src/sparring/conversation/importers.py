@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,9 +44,6 @@ from sparring.limits import (
 
 Format = Literal["txt", "json", "vtt", "srt"]
 FORMATS: tuple[str, ...] = ("txt", "json", "vtt", "srt")
-_SUFFIXES: dict[str, Format] = {
-    ".txt": "txt", ".text": "txt", ".md": "txt", ".json": "json", ".vtt": "vtt", ".webvtt": "vtt", ".srt": "srt"
-}
 
 
 class ImportedConversation(Conversation):
@@ -57,7 +55,10 @@ class ImportedConversation(Conversation):
 
 
 # one raw turn before roles: speaker, text, start, end, line, explicit role
-_Raw = tuple[str, str, float | None, float | None, int, Role | None]
+RawTurn = tuple[str, str, float | None, float | None, int, Role | None]
+_Raw = RawTurn
+#: what a format's parser returns: the raw turns, roles the file states (speaker -> role), notes on what it skipped
+Parsed = tuple[list[RawTurn], dict[str, Role], list[str]]
 
 _LINE = re.compile(
     r"^(?:[\[(](?P<ts>\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?)[\])]\s*)?(?P<speaker>[^:]{1,80}?):\s*(?P<text>.*)$"
@@ -340,11 +341,8 @@ def check_size(text: str, file: str, limits: TranscriptLimits) -> None:
                                                          f"{limits.max_bytes:,}){limits.hint('bytes')}")])
 
 
-_PARSERS = {"txt": _parse_txt, "json": _parse_json, "vtt": _parse_vtt, "srt": _parse_srt}
-
-
 def sniff_format(text: str) -> Format:
-    """Guess a format from content when the file name does not say."""
+    """Guess a built-in format from content when the file name does not say."""
     head = text.lstrip("\ufeff \t\r\n")
     if head.startswith("WEBVTT"):
         return "vtt"
@@ -353,6 +351,49 @@ def sniff_format(text: str) -> Format:
     if re.match(r"^\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s+-->", head):
         return "srt"
     return "txt"
+
+
+@dataclass(frozen=True)
+class TranscriptFormat:
+    """A transcript format: its name (``--format``), the file suffixes it claims, and its parser
+    ``parse(text, file) -> (raw turns, stated roles, notes)`` raising TranscriptError for a bad file. Declared as
+    an entry point of the ``sparring.importers`` group (the built-ins in Sparring's pyproject.toml)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    parse: Callable[[str, str], Parsed]
+
+
+TXT = TranscriptFormat("txt", (".txt", ".text", ".md"), _parse_txt)
+JSON = TranscriptFormat("json", (".json",), _parse_json)
+VTT = TranscriptFormat("vtt", (".vtt", ".webvtt"), _parse_vtt)
+SRT = TranscriptFormat("srt", (".srt",), _parse_srt)
+
+
+class Formats:
+    """The transcript formats an application reads, by name and by suffix (the first format to claim a suffix
+    keeps it). Built by the composition root from the ``sparring.importers`` entry points."""
+
+    def __init__(self, formats: Iterable[TranscriptFormat]):
+        self.by_name: dict[str, TranscriptFormat] = {}
+        self.by_suffix: dict[str, TranscriptFormat] = {}
+        for f in formats:
+            if not isinstance(f, TranscriptFormat):
+                raise TypeError(f"not a TranscriptFormat: {f!r}")
+            self.by_name.setdefault(f.name.lower(), f)
+            for suffix in f.suffixes:
+                self.by_suffix.setdefault(suffix.lower(), f)
+
+    def names(self) -> list[str]:
+        return list(self.by_name)
+
+    def for_suffix(self, suffix: str) -> str | None:
+        found = self.by_suffix.get(suffix.lower())
+        return None if found is None else found.name
+
+
+#: the built-in formats, for callers that read transcripts without an application (rubric tests, tests)
+BUILTIN_FORMATS = Formats([TXT, JSON, VTT, SRT])
 
 
 def parse_transcript(
@@ -365,15 +406,17 @@ def parse_transcript(
     source: Source = "call",
     title: str | None = None,
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
+    formats: Formats = BUILTIN_FORMATS,
 ) -> ImportedConversation:
-    """Parse transcript ``text`` in ``fmt`` (txt, json, vtt, srt; None = sniff) into a conversation, within
-    ``limits`` (TranscriptError naming the file, and the line where one is known, when it is over one)."""
+    """Parse transcript ``text`` in ``fmt`` (a name in ``formats``: txt, json, vtt, srt and any plugin's;
+    None = sniff the built-ins) into a conversation, within ``limits`` (TranscriptError naming the file, and the
+    line where one is known, when it is over one)."""
     check_size(text, file, limits)
     fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
-    if fmt_key not in _PARSERS:
+    if fmt_key not in formats.by_name:
         raise TranscriptError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
-                                                       f"{', '.join(FORMATS)})")])
-    raws, explicit, notes = _PARSERS[fmt_key](text, file)
+                                                       f"{', '.join(formats.names())})")])
+    raws, explicit, notes = formats.by_name[fmt_key].parse(text, file)
     if not raws:
         raise TranscriptError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
@@ -418,9 +461,10 @@ def read_transcript(
     source: Source = "call",
     fmt: str | None = None,
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
+    formats: Formats = BUILTIN_FORMATS,
 ) -> ImportedConversation:
-    """Read a transcript file; the format comes from ``fmt``, else the suffix, else the content. A file over
-    ``limits.max_bytes`` is refused before it is read."""
+    """Read a transcript file; the format comes from ``fmt``, else the suffix (as ``formats`` claim them), else
+    the content. A file over ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
     try:
         text = read_text_capped(p, limits.max_bytes, encoding="utf-8-sig")
@@ -430,6 +474,6 @@ def read_transcript(
         raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise TranscriptError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
-    chosen = fmt or _SUFFIXES.get(p.suffix.lower())
+    chosen = fmt or formats.for_suffix(p.suffix)
     return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
-                            title=p.stem, limits=limits)
+                            title=p.stem, limits=limits, formats=formats)

@@ -81,7 +81,7 @@ def run_claimed(ledger: JobLedger, registry: TaskRegistry, job: Job, worker: str
         ledger.mark_failed(job.id, worker, error)
         return Outcome(job.id, "failed", error=error)
     ctx = TaskContext(job_id=job.id, task=job.task, attempt=job.attempts, max_attempts=job.max_attempts,
-                      database=ledger.db, org_id=job.org_id)
+                      database=ledger.db, org_id=job.org_id, app=registry.app)
     try:
         if lease is None:
             value = task.fn(ctx, dict(job.payload))

@@ -51,6 +51,9 @@ class TaskContext:
     database: Database
     #: the organisation the job was enqueued for (None: installation-wide)
     org_id: int | None = None
+    #: the application the worker runs (``sparring.root.Sparring``: its settings, engines, content), when the
+    #: registry was built by one; tasks take what they need from it instead of reading settings themselves
+    app: Any = None
 
 
 TaskFunction = Callable[[TaskContext, dict[str, Any]], Any]
@@ -112,6 +115,8 @@ class TaskRegistry:
     """Task functions by name. Create one per application; see the module docstring."""
 
     tasks: dict[str, Task] = field(default_factory=dict)
+    #: the application whose tasks these are (set by the composition root; handed to each task as ``ctx.app``)
+    app: Any = None
 
     def add(self, task: Task) -> Task:
         if not TASK_NAME.match(task.name):

@@ -424,6 +424,11 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     elif LEAVING.search(turn.text) and not turn.asks and not plan.premature:
         c.react("react:leaving")  # "ok. talk later." gets a goodbye, not the next argument
         advance = False
+    elif (plan.premature and not plan.curt and turn.asks and not polar(turn.text)
+          and "commitment_ask" not in turn.acts and c.answer(plan.current)):
+        # "What would your partners need to see by Friday?" is a question first, whatever date it names: it is
+        # answered, and the close it may also hold is simply not agreed to yet
+        responded_to_current = True
     elif plan.premature:
         if plan.curt:
             c.say("react:curt", builtin("react:curt", c.scenario))

@@ -139,8 +139,10 @@ class EmbeddedPersonaEngine:
         raised: Objection | None = None
         if current is None:
             nxt = next((o for o in active if o.id not in new.raised), None)
+            # a close before every concern is out gets the next one as the reason it is not yet ("Not so fast." alone
+            # leaves the learner guessing what is missing)
             if nxt is not None and (holds(nxt.raised_when, facts, profile.threshold_shift)
-                                    or self._overdue(active, state, nxt)):
+                                    or self._overdue(active, state, nxt) or (premature and nxt.required)):
                 new.raised.append(nxt.id)
                 raised = nxt
 

@@ -80,6 +80,11 @@ DEFAULT_GUARDED_LINES: tuple[str, ...] = (
     "That's not something I want to go into right now.",
 )
 #: how a re-statement starts when an entry has no ``again`` line of its own
+#: a told fact is restated ("Like I said, …") only for a question at least this close to it; a question merely near
+#: a told fact is about something else. Chosen on live play and the development split (2026-12-07): repeats that
+#: read as non sequiturs came at 0.47-0.57, fitting ones ("what bothers you about what the doctor said?" -> the
+#: blood-pressure fear) at 0.59-0.60
+TOLD_AGAIN_MIN = 0.58
 AGAIN_PREFIXES: tuple[str, ...] = ("Like I said, ", "As I said, ", "Again, ")
 #: first words lower-cased after "Like I said, " even when the scenario never writes them in lower case
 _COMMON_STARTS_TEXT = (
@@ -381,7 +386,20 @@ def answer(
         if passing:
             entry = index.entries[best]
             if entry.id in told:
-                return KnowledgeAnswer(entry.id, "already_told", again_lines(scenario, entry), score)
+                # a question about something new that sits next to a told fact gets the new one ("Was the eighty
+                # her figure?" after the trial results were told is about the budget's origin), and a told fact
+                # is restated only for a question clearly about it; otherwise the persona does not know, which
+                # reads better than "As I said, …" to a question it does not answer (live play, 2026-12-07)
+                fresh = [i for i in passing if index.entries[i].id not in told
+                         and float(scores[i]) >= float(scores[best]) - MARGIN]
+                if fresh:
+                    best = min(fresh, key=lambda i: (-float(scores[i]), i))
+                    entry, score = index.entries[best], round(float(scores[best]), 4)
+                elif score >= TOLD_AGAIN_MIN:
+                    return KnowledgeAnswer(entry.id, "already_told", again_lines(scenario, entry), score)
+                else:
+                    pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
+                    return KnowledgeAnswer(None, "unknown", _order(pool, seed), score)
             if holds(entry.share_when, _facts(facts_or_state_values), shift):
                 return KnowledgeAnswer(entry.id, "share", (entry.answer,), score)
             pool = entry.guarded or scenario.guarded_lines or DEFAULT_GUARDED_LINES

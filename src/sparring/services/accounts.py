@@ -22,7 +22,7 @@ from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.login_sessions import end_user_sessions
 from sparring.services.passwords import check_new_password, login_password_problem
 from sparring.services.records import UserRecord
-from sparring.store.db import Database, get_database
+from sparring.store.db import Database
 from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 
 #: the account CLI reps belong to when no --user is given; it has no password and cannot log in
@@ -103,8 +103,8 @@ def ensure_team(s: Session, org: Organisation, name: str) -> Team:
 
 
 class Accounts:
-    def __init__(self, db: Database | None = None):
-        self.db = db or get_database()
+    def __init__(self, db: Database):
+        self.db = db
 
     def create_user(
         self,

@@ -109,9 +109,9 @@ class ContentService:
         return cls(db, viewer.org_id)
 
     @classmethod
-    def installation(cls, db: Database | None = None) -> ContentService:
+    def installation(cls, db: Database) -> ContentService:
         """Operators' scope: built-ins and installation-wide rows only, no organisation's content."""
-        return cls(db or get_database(), None)
+        return cls(db, None)
 
     def for_org(self, org_id: int | None) -> ContentService:
         """The same database, seen by another organisation (None: the installation scope)."""
@@ -262,13 +262,10 @@ def _self_contained(path: Path, item: Rubric | Scenario) -> tuple[Path, Rubric |
     return path, item, text
 
 
-def operator_content() -> ContentService | None:
-    """Content as operators' commands (``sparring score``, ``rubric test``, ``rubrics list``…) see it: what was
-    imported into the database plus the built-ins. None when the configured database is a SQLite file that does
-    not exist yet, so read-only commands never create one (they then see the built-ins only)."""
-    from sparring.settings import get_settings
-
-    url = get_settings().resolved_database_url
+def operator_content(url: str) -> ContentService | None:
+    """Content as operators' commands (``sparring score``, ``rubric test``, ``rubrics list``…) see it in the
+    database at ``url``: what was imported into it plus the built-ins. None when the database is a SQLite file that
+    does not exist yet, so read-only commands never create one (they then see the built-ins only)."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         if path in ("", ":memory:") or not Path(path).is_file():
@@ -276,12 +273,12 @@ def operator_content() -> ContentService | None:
     return ContentService.installation(get_database(url))
 
 
-def resolve_rubric_ref(ref: str) -> tuple[Rubric, Path | None]:
-    """A rubric from a YAML path, else an id: imported versions first (newest published), then built-ins.
-    Returns the rubric and the file it came from (None for a stored version)."""
+def resolve_rubric_ref(ref: str, database_url: str) -> tuple[Rubric, Path | None]:
+    """A rubric from a YAML path, else an id: versions imported into the database at ``database_url`` first (newest
+    published), then built-ins. Returns the rubric and the file it came from (None for a stored version)."""
     if ref.endswith((".yaml", ".yml")) or Path(ref).is_file():
         return library.resolve_rubric(ref)
-    svc = operator_content()
+    svc = operator_content(database_url)
     if svc is None:
         return library.resolve_rubric(ref)
     rub = svc.get_rubric(ref)

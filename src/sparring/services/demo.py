@@ -128,7 +128,11 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
         for team in u.teams[1:]:
             accounts.add_to_team(record.id, team)
         ids[u.email] = record.id
-    practice = practice or PracticeService(database)
+    if practice is None:  # the demo's scores come from the embedded engines: the same on every machine
+        from sparring.persona.embedded import EmbeddedPersonaEngine
+        from sparring.scoring.embedded import EmbeddedScorer
+
+        practice = PracticeService(database, persona=EmbeddedPersonaEngine, scorer=EmbeddedScorer)
     # the scripted lines are a seller's at a pricing or renewal conversation, so the demo plays the scenarios
     # scored with those rubrics, as the demo organisation sees them
     content = practice.content_for(accounts.org_id(DEMO_ORG))

@@ -30,7 +30,7 @@ from sparring.services.conversation_store import new_conversation, owner_of, par
 from sparring.services.conversations import ConversationView
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
-from sparring.store.db import Database, get_database
+from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep, TurnRow, User
 
 MAX_TURN_CHARS = 4000
@@ -117,18 +117,30 @@ def _load_scorecard(document: dict[str, Any], rep_id: int) -> Scorecard | None:
 
 
 class PracticeService:
-    """Start, play, end, score, resume and branch reps. Engines default to ``sparring.engines``."""
+    """Start, play, end, score, resume and branch reps. The engines come from whoever builds the service (the
+    composition root, ``sparring.root.Sparring.practice``): an engine, or a function that builds it on first use
+    (so a service that only lists reps never loads one)."""
 
     def __init__(
         self,
-        db: Database | None = None,
-        persona: PersonaEngine | None = None,
-        scorer: Scorer | None = None,
+        db: Database,
+        persona: PersonaEngine | Callable[[], PersonaEngine] | None = None,
+        scorer: Scorer | Callable[[], Scorer] | None = None,
         content: ContentService | None = None,
     ):
-        self.db = db or get_database()
-        self._persona = persona
-        self._scorer = scorer
+        self.db = db
+        self._persona: PersonaEngine | None = None
+        self._scorer: Scorer | None = None
+        self._make_persona: Callable[[], PersonaEngine] | None = None
+        self._make_scorer: Callable[[], Scorer] | None = None
+        if persona is None or (hasattr(persona, "reply") and not isinstance(persona, type)):
+            self._persona = persona  # type: ignore[assignment]
+        else:
+            self._make_persona = persona  # a function that builds the engine on first use
+        if scorer is None or (hasattr(scorer, "score") and not isinstance(scorer, type)):
+            self._scorer = scorer  # type: ignore[assignment]
+        else:
+            self._make_scorer = scorer
         #: the installation scope (built-ins and installation-wide imports); a rep's content is always looked up
         #: in its organisation's scope through ``content_for``
         self.content = content or ContentService.installation(self.db)
@@ -137,17 +149,19 @@ class PracticeService:
     @property
     def persona(self) -> PersonaEngine:
         if self._persona is None:
-            from sparring.engines import persona_engine
-
-            self._persona = persona_engine()
+            if self._make_persona is None:
+                raise RuntimeError("this PracticeService was built without a persona engine (build it with "
+                                   "sparring.root.Sparring.practice, or pass persona=)")
+            self._persona = self._make_persona()
         return self._persona
 
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
-            from sparring.engines import scorer
-
-            self._scorer = scorer()
+            if self._make_scorer is None:
+                raise RuntimeError("this PracticeService was built without a scorer (build it with "
+                                   "sparring.root.Sparring.practice, or pass scorer=)")
+            self._scorer = self._make_scorer()
         return self._scorer
 
     def content_for(self, org_id: int) -> ContentService:

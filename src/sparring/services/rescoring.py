@@ -8,7 +8,7 @@ change. The task is registered through the ``sparring.tasks`` entry point like a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparring.inputs import is_db_id
 from sparring.jobs.ledger import Job
@@ -17,18 +17,31 @@ from sparring.jobs.registry import PermanentError, TaskContext, TaskRegistry
 from sparring.services.errors import Conflict, EngineFailed, NotFound
 from sparring.store.models import Rep
 
+if TYPE_CHECKING:
+    from sparring.services.practice import PracticeService
+
 TASK = "rescore_rep"
+
+
+def _practice(ctx: TaskContext) -> PracticeService:
+    """The practice service of the application running the job (its engines), over the job's database."""
+    from sparring.services.practice import PracticeService
+
+    if ctx.app is None:
+        raise PermanentError("rescore_rep needs the application's scorer: run it from a queue built by "
+                             "sparring.root.Sparring (sparring worker, sparring serve)")
+    app = ctx.app
+    return PracticeService(ctx.database, persona=lambda: app.persona, scorer=lambda: app.scorer)
 
 
 def rescore_rep(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Score an ended rep again and store the new scorecard."""
-    from sparring.services.practice import PracticeService
 
     rep_id = payload.get("rep_id")
     if isinstance(rep_id, bool) or not isinstance(rep_id, int) or not is_db_id(rep_id):
         raise PermanentError(f"payload rep_id must be a rep id (got {str(rep_id)[:40]!r})")
     try:
-        card = PracticeService(ctx.database).score_rep(rep_id)
+        card = _practice(ctx).score_rep(rep_id)
     except (NotFound, Conflict) as exc:  # deleted, or not ended: trying again cannot help
         raise PermanentError(str(exc)) from exc
     except EngineFailed:  # a provider timeout or outage: worth another attempt

@@ -180,13 +180,14 @@ _databases: dict[str, Database] = {}
 _registry_lock = threading.Lock()
 
 
-def get_database(url: str | None = None) -> Database:
-    """The Database for ``url`` (default: the settings' database), created once per process."""
+def get_database(url: str | None = None, synchronous: str | None = None) -> Database:
+    """The Database for ``url`` (default: the settings' database), created once per process; ``synchronous`` (SQLite)
+    applies when this call creates it (default: the setting). The composition root passes both from its settings."""
     url = url or get_settings().resolved_database_url
     with _registry_lock:
         db = _databases.get(url)
         if db is None:
-            db = _databases[url] = Database(url)
+            db = _databases[url] = Database(url, synchronous)
     return db
 
 

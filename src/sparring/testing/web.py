@@ -55,7 +55,8 @@ def _rep(world: World, user: str, *, end: bool = True, score: bool = True, priva
 
 
 def build_world(app: FastAPI, database: Database) -> World:
-    practice = PracticeService(database)
+    # the app's own engines (its composition root's), over the test's database
+    practice = PracticeService(database, persona=lambda: app.state.root.persona, scorer=lambda: app.state.root.scorer)
     app.state.practice = practice
     w = World(app=app, database=database, practice=practice)
     accounts = Accounts(database)

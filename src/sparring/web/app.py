@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from sparring.root import WEB_ROUTERS, Sparring
 from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
 from sparring.web import errors
@@ -107,13 +108,28 @@ def start_job_runner(app: FastAPI) -> InProcessRunner | None:
 
 
 def job_queue(app: FastAPI) -> JobQueue:
-    """The job queue of this app, built on first use from its settings."""
+    """The job queue of this app (its composition root's), built on first use from its settings; tests may put
+    their own on ``app.state.jobs``."""
     queue: JobQueue | None = getattr(app.state, "jobs", None)
     if queue is None:
-        from sparring.jobs.setup import build_queue
-
-        queue = app.state.jobs = build_queue(app.state.settings, app.state.web.database())
+        root: Sparring = app.state.root
+        queue = app.state.jobs = root.jobs
     return queue
+
+
+def include_routers(app: FastAPI, root: Sparring) -> None:
+    """Every router of the ``sparring.web`` entry points (Sparring's own and plugins'). One that is not an
+    APIRouter is reported (a warning and ``root.problems``) and left out; the app serves the others."""
+    from fastapi import APIRouter
+
+    from sparring.kernel.plugins import PluginProblem
+
+    for plugin in root.plugins.group(WEB_ROUTERS).values():
+        if isinstance(plugin.obj, APIRouter):
+            app.include_router(plugin.obj)
+        else:
+            root.plugins._problem(PluginProblem(WEB_ROUTERS, plugin.name, plugin.value, plugin.distribution,
+                                                f"not a fastapi.APIRouter: {type(plugin.obj).__name__}"))
 
 
 @asynccontextmanager
@@ -135,12 +151,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, secure_cookies: bool | None = None, warm_up: bool = True,
-               run_jobs: bool = False) -> FastAPI:
+               run_jobs: bool = False, root: Sparring | None = None) -> FastAPI:
     """Build the web app. ``secure_cookies`` forces the cookie Secure flag (default: on behind HTTPS,
     i.e. when SPARRING_PUBLIC_URL starts with https, otherwise off so plain http://127.0.0.1 works).
     ``warm_up`` embeds the built-in content on a background thread when the server starts. ``run_jobs`` runs
-    the in-process job runner while the server runs (``sparring serve``; docs/jobs.md)."""
-    settings = settings or get_settings()
+    the in-process job runner while the server runs (``sparring serve``; docs/jobs.md). ``root``: the
+    composition root to use (default: one built from ``settings``), whose database, engines, job queue and
+    plugins (the ``sparring.web`` routers) the app uses."""
+    if root is None:
+        root = Sparring(settings or get_settings())
+    settings = root.settings
     keys = signing_keys(load_or_create_secret(settings.data_dir, settings.secret_key), settings.previous_secret_keys)
     https = (settings.public_url or "").startswith("https://")
     if secure_cookies is None:
@@ -157,6 +177,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.warm_up = warm_up
     app.state.run_jobs = run_jobs
     app.state.settings = settings
+    app.state.root = root
     app.state.warm = threading.Event()
     app.state.web = WebContext(
         codec=SessionCodec(keys, max_age=settings.session_max_hours * 3600),
@@ -164,15 +185,12 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         throttle=LoginThrottle(trusted_proxies=settings.trusted_proxies),
         templates=_templates(),
         secure_cookies=secure_cookies,
-        database_url=settings.database_url or settings.resolved_database_url,
+        database_url=root.database_url,
     )
     app.add_middleware(SecurityHeaders, hsts=https)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from sparring.web.routes import account, admin, admin_jobs, api, auth, learner, manager, practice, wellknown
-
-    for module in (api, auth, account, learner, practice, manager, admin, admin_jobs, wellknown):
-        app.include_router(module.router)
+    include_routers(app, root)
 
     @app.exception_handler(NotSignedIn)
     async def _to_login(request: Request, _exc: NotSignedIn) -> Response:

@@ -21,11 +21,8 @@ from sparring.services.login_guard import LoginGuard, LoginResult
 class LoginThrottle:
     """What ``create_app`` builds once per worker: the guard and how to find the client's address."""
 
-    def __init__(self, guard: LoginGuard | None = None, trusted_proxies: int | None = None):
-        if trusted_proxies is None:
-            from sparring.settings import get_settings
-
-            trusted_proxies = get_settings().trusted_proxies
+    def __init__(self, guard: LoginGuard | None = None, trusted_proxies: int = 0):
+        """``trusted_proxies``: from the app's settings (``create_app`` passes them); 0 counts the peer address."""
         self.guard = guard or LoginGuard()
         self.trusted_proxies = trusted_proxies
 

@@ -47,7 +47,7 @@ def practice_service(request: Request) -> PracticeService:
     """One PracticeService per app (engines load once); tests may put their own on ``app.state.practice``."""
     svc: PracticeService | None = getattr(request.app.state, "practice", None)
     if svc is None:
-        svc = PracticeService(web(request).database())
+        svc = request.app.state.root.practice()
         request.app.state.practice = svc
     return svc
 

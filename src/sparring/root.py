@@ -1,0 +1,149 @@
+"""The composition root: one ``Sparring(settings)`` per application builds what the adapters use, once.
+
+The CLI (``sparring.cli.context``), the web app (``create_app(settings)``) and the job worker each build one from
+the settings they were given, and hand its parts to the services; no engine or service reads the environment or
+picks a default database by itself (docs/architecture.md, "The composition root").
+
+What it builds, each on first use and then kept (a command that needs no engine never loads one):
+- ``database``: the configured database (SQLite file or PostgreSQL), migrated;
+- ``content``: the installation's content (built-ins and installation-wide imports);
+- ``persona`` and ``scorer``: the engines named by ``settings.persona_engine`` / ``settings.scorer`` among the
+  ``sparring.persona_engines`` / ``sparring.scorers`` entry points, wrapped by the LLM engines when a provider is
+  configured (``sparring.engines``);
+- ``formats``: the transcript formats of the ``sparring.importers`` entry points;
+- ``tasks`` and ``jobs``: the task registry (``sparring.tasks``) and the job queue for the configured backend;
+- ``integrations``: the ``sparring.integrations`` entry points, by name;
+- ``plugins``: the entry-point registry itself (CLI command groups and web routers are read from it by the CLI and
+  the web app) and the problems of plugins that could not be loaded.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sparring.conversation.importers import Formats, TranscriptFormat
+from sparring.kernel.plugins import PluginError, PluginProblem, Plugins
+from sparring.settings import Settings
+
+if TYPE_CHECKING:
+    from sparring.jobs.queue import JobQueue
+    from sparring.jobs.registry import TaskRegistry
+    from sparring.persona.base import PersonaEngine
+    from sparring.scoring.base import Scorer
+    from sparring.services.accounts import Accounts
+    from sparring.services.content import ContentService
+    from sparring.services.practice import PracticeService
+    from sparring.store.db import Database
+
+PERSONA_ENGINES = "sparring.persona_engines"
+SCORERS = "sparring.scorers"
+IMPORTERS = "sparring.importers"
+INTEGRATIONS = "sparring.integrations"
+CLI_COMMANDS = "sparring.cli"
+WEB_ROUTERS = "sparring.web"
+
+
+class Sparring:
+    """Everything one application (a CLI invocation, a web app, a worker) uses, built from ``settings`` once."""
+
+    def __init__(self, settings: Settings, plugins: Plugins | None = None):
+        self.settings = settings
+        self.plugins = plugins if plugins is not None else Plugins()
+
+    # ---- storage and content ----------------------------------------------------------------------------
+    @cached_property
+    def database_url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @cached_property
+    def database(self) -> Database:
+        from sparring.store.db import get_database
+
+        return get_database(self.database_url, self.settings.sqlite_synchronous)
+
+    @cached_property
+    def content(self) -> ContentService:
+        from sparring.services.content import ContentService
+
+        return ContentService.installation(self.database)
+
+    # ---- engines -------------------------------------------------------------------------------------------
+    def _engine(self, group: str, name: str, what: str) -> Any:
+        factory = self.plugins.get(group, name, what)
+        if not callable(factory):
+            raise PluginError(f"{what} {name!r} ({group}) is not callable: {factory!r}")
+        try:
+            return factory()
+        except Exception as exc:
+            raise PluginError(f"{what} {name!r} ({group}) failed to start: {type(exc).__name__}: {exc}") from exc
+
+    @cached_property
+    def persona(self) -> PersonaEngine:
+        from sparring.engines import persona_engine
+
+        base = self._engine(PERSONA_ENGINES, self.settings.persona_engine, "persona engine")
+        return persona_engine(self.settings, base)
+
+    @cached_property
+    def scorer(self) -> Scorer:
+        from sparring.engines import scorer
+
+        base = self._engine(SCORERS, self.settings.scorer, "scorer")
+        return scorer(self.settings, base)
+
+    # ---- plugins -------------------------------------------------------------------------------------------
+    @cached_property
+    def formats(self) -> Formats:
+        usable: list[TranscriptFormat] = []
+        for plugin in self.plugins.group(IMPORTERS).values():
+            if isinstance(plugin.obj, TranscriptFormat):
+                usable.append(plugin.obj)
+            else:
+                self.plugins._problem(PluginProblem(IMPORTERS, plugin.name, plugin.value, plugin.distribution,
+                                                    f"not a TranscriptFormat: {type(plugin.obj).__name__}"))
+        return Formats(usable)
+
+    @cached_property
+    def integrations(self) -> dict[str, Any]:
+        built: dict[str, Any] = {}
+        for name in self.plugins.group(INTEGRATIONS):
+            try:
+                built[name] = self._engine(INTEGRATIONS, name, "integration")
+            except PluginError as exc:
+                self.plugins._problem(PluginProblem(INTEGRATIONS, name, "", None, str(exc)))
+        return built
+
+    @property
+    def problems(self) -> list[PluginProblem]:
+        """Plugins that could not be loaded so far (each also logged as a warning)."""
+        return list(self.plugins.problems)
+
+    # ---- jobs ----------------------------------------------------------------------------------------------
+    @cached_property
+    def tasks(self) -> TaskRegistry:
+        from sparring.jobs.registry import TaskRegistry, load_task_plugins, split_modules
+
+        registry = load_task_plugins(TaskRegistry(), split_modules(self.settings.jobs_task_modules))
+        registry.app = self  # each task gets this application as ctx.app
+        return registry
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        from sparring.jobs.setup import build_queue
+
+        return build_queue(self.settings, self.database, self.tasks)
+
+    # ---- services ------------------------------------------------------------------------------------------
+    def practice(self) -> PracticeService:
+        """The practice service over this application's database, content and engines."""
+        from sparring.services.practice import PracticeService
+
+        # the engines load when a turn is played or a rep scored, not when the service is built
+        return PracticeService(self.database, persona=lambda: self.persona, scorer=lambda: self.scorer,
+                               content=self.content)
+
+    def accounts(self) -> Accounts:
+        from sparring.services.accounts import Accounts
+
+        return Accounts(self.database)
