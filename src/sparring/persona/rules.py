@@ -38,7 +38,7 @@ DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
     "advice": {"openness": -0.06, "readiness": -0.05, "rapport": -0.03},
     "feature_pitch": {"patience": -0.03},
     "off_topic": {"patience": -0.12, "trust": -0.03},
-    "monologue": {"patience": -0.3, "openness": -0.05, "calm": -0.08, "rapport": -0.05},
+    "monologue": {"patience": -0.15, "openness": -0.05, "calm": -0.08, "rapport": -0.05},
     "low-effort": {"patience": -0.1, "trust": -0.02},
 }
 #: acts whose default effects stand for one family: a turn that is both a simple and a complex reflection
