@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sparring_test_support import FakeClock
 
 from sparring.settings import reset_settings_cache
+from sparring.testing.fakes import FakeClock
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -66,5 +66,5 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """A hand-moved clock (``sparring_test_support.FakeClock``) for code with an injectable ``clock``."""
+    """A hand-moved clock (``sparring.testing.fakes.FakeClock``) for code with an injectable ``clock``."""
     return FakeClock()

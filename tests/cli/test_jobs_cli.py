@@ -4,11 +4,6 @@ tests/jobs/test_procrastinate_backend.py), and ``sparring db upgrade`` applying 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +14,6 @@ from sqlalchemy import text
 from sparring.cli import main
 from sparring.settings import reset_settings_cache
 from sparring.store.db import Database, forget_databases
-
-PROBES = Path(__file__).parent.parent / "jobs"
 
 
 @pytest.fixture(autouse=True)
@@ -97,41 +90,27 @@ def test_db_upgrade_applies_procrastinate_s_schema_on_postgresql(capsys: pytest.
 
 def test_in_process_worker_finishes_the_running_job_on_sigterm(tmp_path: Path) -> None:
     from sparring.jobs import JobQueue, TaskRegistry
+    from sparring.testing import probe_tasks
+    from sparring.testing.processes import sparring_env, start_sparring, stop_all, wait_until
 
-    sys.path.insert(0, str(PROBES))
-    try:
-        import probe_tasks
-
-        registry = TaskRegistry()
-        probe_tasks.register(registry)
-    finally:
-        sys.path.remove(str(PROBES))
+    registry = TaskRegistry()
+    probe_tasks.register(registry)
     data = tmp_path / "data"
     db = Database(f"sqlite:///{data / 'sparring.db'}")
     db.upgrade()
-    with db.engine.begin() as conn:
-        for ddl in probe_tasks.TABLES:
-            conn.execute(text(ddl))
+    probe_tasks.create_tables(db)
     queue = JobQueue(db, registry)
     slow = queue.enqueue("probe_record", {"n": 1, "sleep": 2})
-    env = {**os.environ, "SPARRING_DATA_DIR": str(data), "SPARRING_JOBS_TASK_MODULES": "probe_tasks",
-           "SPARRING_JOBS_POLL_INTERVAL": "0.1", "PYTHONPATH": str(PROBES)}
+    env = sparring_env(data_dir=data, jobs_task_modules="sparring.testing.probe_tasks", jobs_poll_interval=0.1)
     env.pop("SPARRING_DATABASE_URL", None)
-    log = tmp_path / "worker.log"
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from sparring.cli import main; sys.exit(main())",
-                             "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = start_sparring(["worker"], env, tmp_path / "worker.log")
     try:
-        deadline = time.monotonic() + 60
-        while queue.get(slow.id).status != "running":
-            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-2000:]
-            time.sleep(0.05)
+        wait_until("the slow job to run", lambda: queue.get(slow.id).status == "running", [proc], interval=0.05)
         waiting = queue.enqueue("probe_record", {"n": 2})
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0, log.read_text()[-2000:]
+        assert proc.terminate(30) == 0, proc.tail(2000)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        stop_all([proc])
     assert queue.get(slow.id).status == "done"
     assert queue.get(waiting.id).status == "queued"
-    assert "sparring worker: inprocess backend" in log.read_text()
+    assert "sparring worker: inprocess backend" in proc.log.read_text()
     db.dispose()

@@ -23,11 +23,7 @@ from sparring_test_support import fake_cli_engines, imported_content_url  # noqa
 from sparring.root import Sparring
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
-
-SUPPORT_PATH = Path(__file__).parents[1] / "store" / "sparring_test_support.py"
-
-
-
+from sparring.testing.fakes import FakePersona
 
 database_url = support.database_url
 DATA: Path = support.DATA
@@ -197,12 +193,11 @@ def test_interactive_rep_reads_stdin_until_end(
 
 
 CHILD = """
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("sparring_test_support", {support!r})
-mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
+import sys
+from sparring.testing.fakes import FakePersona, FakeScorer
 import sparring.root
-sparring.root.Sparring.persona = property(lambda self: mod.FakePersona())
-sparring.root.Sparring.scorer = property(lambda self: mod.FakeScorer())
+sparring.root.Sparring.persona = property(lambda self: FakePersona())
+sparring.root.Sparring.scorer = property(lambda self: FakeScorer())
 from sparring.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -212,7 +207,7 @@ sys.exit(main(sys.argv[1:]))
 def test_kill_9_mid_rep_loses_no_committed_turn_and_resumes(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    child = write(tmp_path, "child.py", CHILD.format(support=str(SUPPORT_PATH)))
+    child = write(tmp_path, "child.py", CHILD)
     marker = tmp_path / "engine-is-answering"
     script = write(tmp_path, "s.txt", "First question?\nSecond question?\nThird question?\nFourth?\n")
     env = {
@@ -351,7 +346,7 @@ def test_content_import_for_one_organisation(url: str, tmp_path: Path, capsys: p
     assert code == 0 and json.loads(out)["scenario"] == "acme-only", err
 
 
-class StreamingFake(support.FakePersona):
+class StreamingFake(FakePersona):
     """FakePersona written in two pieces like an LLM; with ``rewrite`` its final text differs from what it
     streamed (as when the guard replaces a sentence)."""
 

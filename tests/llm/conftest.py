@@ -1,16 +1,11 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_openai import FakeOpenAI
-
 from sparring.llm.breaker import reset_breakers
+from sparring.testing.llm import FakeOpenAI
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ server (which requests go out, and when the breaker opens, half-opens and closes
 from __future__ import annotations
 
 import pytest
-from fake_openai import FakeOpenAI
 from pydantic import BaseModel
-from sparring_test_support import FakeClock
 
 from sparring.llm.breaker import CircuitBreaker, CircuitOpen, shared_breaker
 from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
 from sparring.llm.config import TaskConfig
 from sparring.llm.providers import build_model
+from sparring.testing.fakes import FakeClock
+from sparring.testing.llm import FakeOpenAI
 
 
 class Answer(BaseModel):

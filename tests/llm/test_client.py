@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from fake_openai import FakeOpenAI
 from pydantic import BaseModel
 from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
@@ -17,6 +16,7 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from sparring.llm.client import LLMClient, LLMResult, LLMUnavailable
 from sparring.llm.config import TaskConfig
 from sparring.llm.providers import build_model
+from sparring.testing.llm import FakeOpenAI
 
 
 class Answer(BaseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sparring_test_support import FakeClock
 
 from sparring.llm import deadline as deadline_module
 from sparring.llm.deadline import Budget, secs
+from sparring.testing.fakes import FakeClock
 
 
 @pytest.fixture

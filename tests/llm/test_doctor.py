@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_openai import FakeOpenAI
 
 from sparring.cli import main
 from sparring.settings import reset_settings_cache
+from sparring.testing.llm import FakeOpenAI
 
 
 def _doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fake_openai import FakeOpenAI
 
 from sparring.content.library import load_library
 from sparring.conversation.model import Conversation
@@ -11,6 +10,7 @@ from sparring.engines import persona_engine, scorer
 from sparring.persona.base import PersonaReply
 from sparring.persona.llm import LLMPersonaEngine
 from sparring.settings import get_settings, reset_settings_cache
+from sparring.testing.llm import FakeOpenAI
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_openai import FakeOpenAI
 from pydantic import BaseModel
 
 from sparring.content.library import load_library
@@ -24,6 +23,7 @@ from sparring.persona.base import PersonaReply, PersonaState
 from sparring.persona.embedded import EmbeddedPersonaEngine
 from sparring.scoring.embedded import EmbeddedScorer
 from sparring.settings import get_settings, reset_settings_cache
+from sparring.testing.llm import FakeOpenAI
 
 ANSWER = {"reply": "Savings, mostly. Something she can show the board.", "learner_moves": ["open-question"],
           "state": {"trust": 0.55}}  # fmt: skip

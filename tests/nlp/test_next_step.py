@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sparring_act_double import reading
 
 from sparring.nlp.next_step import concrete_next_step, dated, proposes_next_step
+from sparring.testing.acts import reading
 
 
 @pytest.mark.parametrize(("text", "when"), [

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sparring_persona_double import ENGINE, play, reading_with
 
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
 from sparring.nlp.act_model import ActReading, Clause
 from sparring.persona.base import PersonaState
 from sparring.persona.listen import set_reader
+from sparring.testing.acts import ENGINE, play, reading_with
 
 SCENARIO = """
 id: listen

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sparring_persona_double import play, reading_with
 
 from sparring.content.loader import parse_model
 from sparring.content.scenario import Scenario
 from sparring.nlp.act_model import ActReading, Clause
 from sparring.nlp.clauses import numbers
 from sparring.persona.base import PersonaState
+from sparring.testing.acts import play, reading_with
 
 SCENARIO = """
 id: follows

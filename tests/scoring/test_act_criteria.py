@@ -5,12 +5,12 @@ own lines also go through the active reader (the act model when installed)."""
 from __future__ import annotations
 
 import pytest
-from sparring_act_double import reader
 
 from sparring.content.library import get_library
 from sparring.conversation.importers import parse_transcript
 from sparring.conversation.model import Conversation
 from sparring.scoring.embedded import EmbeddedScorer
+from sparring.testing.acts import reader
 
 LIB = get_library()
 

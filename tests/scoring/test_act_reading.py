@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sparring_act_double import reading
 
 from sparring.scoring import act_reading
 from sparring.scoring.act_reading import concession_numbers, effective_acts, legacy_read_acts, subject_of
+from sparring.testing.acts import reading
 
 
 @pytest.mark.parametrize(("text", "kept"), [

@@ -13,6 +13,7 @@ from sparring.services.content import ContentService
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
+from sparring.testing.fakes import FakePersona, FakeScorer
 
 database_url = support.database_url
 db = support.db
@@ -27,12 +28,12 @@ def content(db: Database) -> ContentService:
 
 @pytest.fixture
 def persona() -> Any:
-    return support.FakePersona()
+    return FakePersona()
 
 
 @pytest.fixture
 def practice(db: Database, content: ContentService, persona: Any) -> PracticeService:
-    return PracticeService(db, persona=persona, scorer=support.FakeScorer(), content=content)
+    return PracticeService(db, persona=persona, scorer=FakeScorer(), content=content)
 
 
 @pytest.fixture

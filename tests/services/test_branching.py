@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import sparring_test_support as support
 from sqlalchemy import select, update
 
 from sparring.content.scenario import Scenario
@@ -17,11 +16,12 @@ from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import Rep, TurnRow
+from sparring.testing.fakes import FakePersona
 
 SCENARIO = "test-guarded-buyer"
 
 
-class CountingPersona(support.FakePersona):
+class CountingPersona(FakePersona):
     """The fake persona, counting every engine call (``calls`` counts replies)."""
 
     def __init__(self) -> None:

@@ -16,6 +16,7 @@ from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import ContentVersion
+from sparring.testing.fakes import FakePersona, FakeScorer
 
 DATA: Path = support.DATA
 EDITED_BUILTIN = support.EDITED_BUILTIN
@@ -164,7 +165,7 @@ def test_built_in_versions_a_rep_used_survive_a_library_change(
 
     monkeypatch.setattr(content_module, "get_library", lambda: library_with(DATA / "test-scenario.yaml"))
     learner = Accounts(db).create_user("Acme", "lee@acme.test", None)
-    practice = PracticeService(db, persona=support.FakePersona(), scorer=support.FakeScorer())
+    practice = PracticeService(db, persona=FakePersona(), scorer=FakeScorer())
     rep = practice.start_rep(learner, "test-guarded-buyer")
     old_version = rep.scenario_version
     assert (

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import sparring_test_support as support
 from sqlalchemy import select
 
 from sparring.conversation.model import Conversation, Turn
@@ -18,6 +17,7 @@ from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, User
+from sparring.testing.fakes import FakeScorer
 
 
 def _call(title: str | None = "Acme renewal, 2 Dec") -> Conversation:
@@ -42,7 +42,7 @@ def test_a_scored_call_is_a_conversation_with_turns_participants_and_history(
 ) -> None:
     rubric = content.get_rubric("test-discovery")
     call = _call()
-    card = support.FakeScorer().score(call, rubric)
+    card = FakeScorer().score(call, rubric)
     started = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
     cid = store_call(db, learner.id, call, scored=(rubric, card), started_at=started)
 
@@ -93,7 +93,7 @@ def test_bad_calls_are_refused_with_the_field_named(
     with pytest.raises(InvalidInput, match="turns: every turn needs its own index"):
         store_call(db, learner.id, twice)
     rubric = content.get_rubric("test-discovery")
-    card = support.FakeScorer().score(_call(), rubric)
+    card = FakeScorer().score(_call(), rubric)
     card.rubric.id = "another-rubric"
     with pytest.raises(InvalidInput, match="scorecard: it was made with rubric 'another-rubric'"):
         store_call(db, learner.id, _call(), scored=(rubric, card))

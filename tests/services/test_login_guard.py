@@ -8,7 +8,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from sparring_test_support import FakeClock
 from sqlalchemy import func, insert, select
 
 from sparring.services.accounts import Accounts
@@ -16,6 +15,7 @@ from sparring.services.login_guard import GuardLimits, LoginGuard, backoff, netw
 from sparring.services.second_factor import SecondFactor
 from sparring.store.db import Database
 from sparring.store.models import LoginChallenge, LoginFailure
+from sparring.testing.fakes import FakeClock
 
 PASSWORD = "paper lantern harbour"
 ANN = "ann@acme.test"

@@ -5,7 +5,6 @@ session ends (logout, sign out everywhere, password reset, role change, deactiva
 from __future__ import annotations
 
 import pytest
-from sparring_test_support import FakeClock
 from sqlalchemy import event, func, select
 
 from sparring.services import people
@@ -19,6 +18,7 @@ from sparring.services.login_sessions import (
 )
 from sparring.store.db import Database
 from sparring.store.models import LoginSession
+from sparring.testing.fakes import FakeClock
 
 PASSWORD = "s3cret-pass-long"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

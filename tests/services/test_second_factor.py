@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from sparring_test_support import FakeClock
 from sqlalchemy import select
 
 from sparring.services.accounts import Accounts
@@ -14,6 +13,7 @@ from sparring.services.errors import Conflict, InvalidInput
 from sparring.services.second_factor import SecondFactor, recovery_digest
 from sparring.store.db import Database
 from sparring.store.models import RecoveryCode, User
+from sparring.testing.fakes import FakeClock
 
 
 def test_enrol_confirm_verify_and_switch_off(db: Database) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from fastapi.testclient import TestClient
-from web_support import World, login
 
 from sparring.jobs import InProcessRunner
 from sparring.settings import Settings
 from sparring.store.db import forget_databases, get_database
+from sparring.testing.web import World, login
 from sparring.web.app import create_app, job_queue
 
 

@@ -15,10 +15,10 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
-from web_support import LINES, World, build_world, login
 
 from sparring.settings import Settings
 from sparring.store.db import get_database
+from sparring.testing.web import LINES, World, build_world, login
 from sparring.web.app import create_app
 
 ROLES = ["learner_a1", "learner_a2", "manager_a", "admin_a", "learner_b1", "manager_b", "admin_b"]

@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 import pytest
-from web_support import SCENARIO, World, login
 
 import sparring.web.routes.api as api_routes
 import sparring.web.routes.practice as practice_routes
+from sparring.testing.web import SCENARIO, World, login
 from sparring.web.errors import ErrorBody
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from web_support import LINES, PASSWORD, SCENARIO, World, csrf_of, login, sse_events
 
 from sparring.settings import Settings
 from sparring.store.db import get_database
+from sparring.testing.web import LINES, PASSWORD, SCENARIO, World, csrf_of, login, sse_events
 from sparring.web.app import create_app
 
 

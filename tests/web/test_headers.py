@@ -13,10 +13,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from web_support import World, login
 
 from sparring.server import SERVER_OPTIONS
 from sparring.settings import Settings
+from sparring.testing.web import World, login
 from sparring.web.app import create_app
 from sparring.web.routes.wellknown import security_txt
 

@@ -12,12 +12,12 @@ import sparring_test_support as support
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from starlette.routing import BaseRoute
-from web_support import SCENARIO, World, build_world, login, sse_events
 
 from sparring.inputs import MAX_DB_ID
 from sparring.settings import Settings
 from sparring.store.db import Database, forget_databases, get_database
 from sparring.store.models import Rep, TurnRow
+from sparring.testing.web import SCENARIO, World, build_world, login, sse_events
 from sparring.web.app import create_app
 
 #: above the id columns, above SQLite's 64 bits, the issue's example, not positive, and too long to parse

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from web_support import PASSWORD, SCENARIO, sse_events
 
 from sparring.persona.base import PersonaReply
 from sparring.persona.embedded import EmbeddedPersonaEngine
@@ -22,6 +21,7 @@ from sparring.services.accounts import Accounts
 from sparring.services.practice import PracticeService
 from sparring.settings import Settings
 from sparring.store.db import Database
+from sparring.testing.web import PASSWORD, SCENARIO, sse_events
 from sparring.web.app import create_app
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 import sparring_test_support as support
-from web_support import World, build_world, login
 
 from sparring.settings import Settings
 from sparring.store.db import Database
+from sparring.testing.web import World, build_world, login
 from sparring.web.app import create_app
 
 pytestmark = pytest.mark.postgres

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, SCENARIO, sse_events
 
 from sparring.persona.embedded import EmbeddedPersonaEngine
 from sparring.services.accounts import Accounts
 from sparring.services.practice import PracticeService
 from sparring.settings import Settings
 from sparring.store.db import Database
+from sparring.testing.web import PASSWORD, SCENARIO, sse_events
 from sparring.web.app import create_app
 
 

@@ -19,10 +19,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from web_support import SCENARIO, World, build_world, login
 
 from sparring.settings import Settings
 from sparring.store.db import forget_databases, get_database
+from sparring.testing.web import SCENARIO, World, build_world, login
 from sparring.web.app import create_app
 from sparring.web.security import SESSION_COOKIE
 

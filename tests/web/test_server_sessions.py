@@ -12,13 +12,13 @@ import pytest
 import sparring_test_support as support
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sparring_test_support import FakeClock
 from sqlalchemy import event
-from web_support import csrf_of
 
 from sparring.services.accounts import Accounts
 from sparring.settings import Settings
 from sparring.store.db import Database, get_database
+from sparring.testing.fakes import FakeClock
+from sparring.testing.web import csrf_of
 from sparring.web.app import create_app
 from sparring.web.security import SESSION_COOKIE, SessionCodec, signing_keys
 

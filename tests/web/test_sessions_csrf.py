@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import PASSWORD, SCENARIO, World, csrf_of, email, login
 
+from sparring.testing.web import PASSWORD, SCENARIO, World, csrf_of, email, login
 from sparring.web.security import SESSION_COOKIE, SessionCodec
 
 

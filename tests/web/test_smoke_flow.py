@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web_support import LINES, SCENARIO, World, csrf_of, login, sse_events
+from sparring.testing.web import LINES, SCENARIO, World, csrf_of, login, sse_events
 
 
 def test_practise_a_rep_end_early_and_open_the_scorecard(world: World) -> None:

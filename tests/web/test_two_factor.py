@@ -13,13 +13,13 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sparring_test_support import FakeClock
-from web_support import csrf_of
 
 from sparring.services.accounts import Accounts
 from sparring.services.login_guard import LoginGuard
 from sparring.settings import Settings
 from sparring.store.db import Database, forget_databases, get_database
+from sparring.testing.fakes import FakeClock
+from sparring.testing.web import csrf_of
 from sparring.web.app import create_app
 from sparring.web.security import LoginThrottle
 

@@ -40,18 +40,25 @@ CSRF_HEADER = "x-csrf-token"
 
 
 def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
-    """The configured secret, or one generated once and kept (0600) in the data directory."""
+    """The configured secret, or one generated once and kept (0600) in the data directory. Several processes
+    starting at once on a fresh data directory agree on one secret: it is written to a temporary file and linked
+    into place, so a reader never sees a half-written file and the first link wins."""
     if configured:
         return configured
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "web-secret.key"
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secret)
-    return secret
+    if not path.is_file():
+        tmp = data_dir / f".web-secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # fails if another process linked its secret first: then that one is used
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 def signing_keys(current: str, previous: Sequence[str] = ()) -> list[str]:

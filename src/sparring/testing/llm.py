@@ -1,4 +1,5 @@
-"""A tiny OpenAI-compatible chat-completions server on 127.0.0.1 for tests of the real SDK path.
+"""A tiny OpenAI-compatible chat-completions server on 127.0.0.1, for tests of the real SDK path of an LLM engine
+or provider (no network: it answers from a script).
 
 Each request takes the next scripted action (the last one repeats):
 ``{"args": {...}}`` answers with a tool call to the request's first tool (the structured output);

@@ -1,4 +1,9 @@
-"""Shared helpers of the web tests: the two-organisation world, logging in, CSRF tokens, SSE parsing."""
+"""Helpers for tests of the web app and of web routers from plugins, on FastAPI's ``TestClient``: a world of two
+organisations with every role and reps in every state (``build_world``), signing in through the JSON API
+(``login``), the CSRF token of a page (``csrf_of``) and the events of a server-sent-events body (``sse_events``).
+
+The world's reps are played through the real embedded engines on the built-in scenario ``SCENARIO``; every user's
+password is ``PASSWORD`` and their e-mail ``email(key)``, e.g. ``learner_a1@acme.test``."""
 
 from __future__ import annotations
 
