@@ -95,14 +95,7 @@ class Sparring:
     # ---- plugins -------------------------------------------------------------------------------------------
     @cached_property
     def formats(self) -> Formats:
-        usable: list[TranscriptFormat] = []
-        for plugin in self.plugins.group(IMPORTERS).values():
-            if isinstance(plugin.obj, TranscriptFormat):
-                usable.append(plugin.obj)
-            else:
-                self.plugins._problem(PluginProblem(IMPORTERS, plugin.name, plugin.value, plugin.distribution,
-                                                    f"not a TranscriptFormat: {type(plugin.obj).__name__}"))
-        return Formats(usable)
+        return Formats(self.plugins.instances(IMPORTERS, TranscriptFormat))
 
     @cached_property
     def integrations(self) -> dict[str, Any]:

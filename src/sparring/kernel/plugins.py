@@ -17,7 +17,9 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,18 @@ class Plugins:
     def objects(self, group: str) -> list[Any]:
         """The loaded objects of ``group`` in order."""
         return [p.obj for p in self.group(group).values()]
+
+    def instances(self, group: str, kind: type[T]) -> list[T]:
+        """The objects of ``group`` that are ``kind``, in order; any other object is recorded as a problem (logged,
+        listed by ``sparring plugins``) and left out."""
+        usable: list[T] = []
+        for plugin in self.group(group).values():
+            if isinstance(plugin.obj, kind):
+                usable.append(plugin.obj)
+            else:
+                self._problem(PluginProblem(group, plugin.name, plugin.value, plugin.distribution,
+                                            f"not a {kind.__name__}: {type(plugin.obj).__name__}"))
+        return usable
 
     def get(self, group: str, name: str, what: str = "plugin") -> Any:
         """The object named ``name`` in ``group``; PluginError naming it (and why, if it is broken) otherwise."""

@@ -122,14 +122,8 @@ def include_routers(app: FastAPI, root: Sparring) -> None:
     APIRouter is reported (a warning and ``root.problems``) and left out; the app serves the others."""
     from fastapi import APIRouter
 
-    from sparring.kernel.plugins import PluginProblem
-
-    for plugin in root.plugins.group(WEB_ROUTERS).values():
-        if isinstance(plugin.obj, APIRouter):
-            app.include_router(plugin.obj)
-        else:
-            root.plugins._problem(PluginProblem(WEB_ROUTERS, plugin.name, plugin.value, plugin.distribution,
-                                                f"not a fastapi.APIRouter: {type(plugin.obj).__name__}"))
+    for router in root.plugins.instances(WEB_ROUTERS, APIRouter):
+        app.include_router(router)
 
 
 @asynccontextmanager
