@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from sparring.limits import count_words
 
 Role = Literal["learner", "counterpart", "other"]
-Source = Literal["practice", "call"]
+#: where a conversation came from: a practice rep, a real call, or a drill (what the store accepts)
+Source = Literal["practice", "call", "drill"]
 
 
 class Turn(BaseModel):

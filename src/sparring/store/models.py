@@ -17,7 +17,7 @@ the models with the migrated database and fails on any difference.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     JSON,
@@ -37,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from sparring.conversation.model import Source
+
 ROLES = ("learner", "manager", "admin")
 TURN_ROLES = ("learner", "counterpart", "other")
 CONTENT_KINDS = ("scenario", "rubric")
@@ -45,7 +47,7 @@ OUTCOMES = ("in_progress", "success", "failure", "incomplete")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 JOB_BACKENDS = ("inprocess", "procrastinate")
 #: where a conversation came from: a practice rep, a real call, or a drill (a rep on a scenario made from a moment)
-SOURCES = ("practice", "call", "drill")
+SOURCES: tuple[str, ...] = get_args(Source)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
