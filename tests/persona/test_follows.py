@@ -59,6 +59,7 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "Must be nice to have a board do your thinking.": (frozenset({"empathise"}), {"insult": 0.3}),
     "Hi Alan, thanks for the time. What's behind the date?": (frozenset({"small_talk", "question_open"}), {}),
     "Good to see you. How was the conference?": (frozenset({"small_talk", "question_open"}), {}),
+    "How was the offsite?": (frozenset({"question_open"}), {}),
     "What's really driving the date?": (frozenset({"question_open"}), {}),
     "If you give us three more weeks, we do forty stores before Christmas.": (frozenset({"tradeoff_offer"}), {}),
     "ok. I'll email you the plan.": (frozenset({"next_step_proposal"}), {}),
@@ -123,6 +124,8 @@ def test_a_greeting_before_a_real_question_is_not_chat(sc: Scenario) -> None:
     assert state.eased == ["why"]  # the question did its work: small talk no longer spoils the turn
     said, state = _play(sc, "Good to see you. How was the conference?")
     assert state.extra["situations"][-1][0] == "react:small-talk" and state.eased == []
+    said, state = _play(sc, "How was the offsite?")  # a question about their week, even unread as small talk
+    assert "react:small-talk" in state.extra["situations"][-1]
 
 
 def test_a_question_that_settles_a_concern_gets_an_answer_not_a_concession(sc: Scenario) -> None:

@@ -31,7 +31,8 @@ QUESTIONS = frozenset({"question_open", "question_closed", "question_clarifying"
 WELLBEING = re.compile(
     r"\bhow(?:'s| is| are| were|'re| have| was| did)? "
     r"(?:you(?:\s*[?.,!]|\s*$| doing| today| keeping| holding up| been)|things\b|it going|life\b|"
-    r"(?:your|the) (?:weekend|trip|holiday|flight|conference|drive|commute|day|week|morning|family|kids)\b)"
+    r"(?:your|the) (?:weekend|trip|holiday|holidays|vacation|break|time off|leave|flight|conference|offsite|"
+    r"off-site|summit|event|drive|commute|day|week|morning|family|kids|move|wedding|game|match)\b)"
     r"|\byou (?:well|doing ok|doing okay|keeping)\b|\b(?:good|nice) (?:weekend|holiday|trip|break)\?",
     re.IGNORECASE,
 )
@@ -105,9 +106,11 @@ class Turn:
         """Small talk and nothing of substance ("Good to see you. How was the conference?"). A greeting before a
         real question ("Thanks for being upfront, Nadia. What's prompting this?") is not chat: the question is
         the point of the turn."""
-        if "small_talk" not in self.acts or self.acts - CHAT:
+        if self.acts - CHAT:
             return False
-        return not self.acts & QUESTIONS or self.asks_after_wellbeing
+        if self.asks_after_wellbeing:
+            return True  # "How was the offsite?" is chat even when the act model misses the small talk in it
+        return "small_talk" in self.acts and not self.acts & QUESTIONS
 
     @property
     def asks_after_wellbeing(self) -> bool:
