@@ -164,8 +164,10 @@ class EmbeddedPersonaEngine:
 
     @staticmethod
     def _relieved(state: PersonaState, steps: float) -> None:
-        """A concern answered is a reason to trust the learner a little more, and to calm down."""
-        for key in ("trust", "calm"):
+        """A concern answered is a reason to trust the learner a little more, to calm down, and to give the
+        conversation a little more time (live play: patience only ever fell, so a skilled learner who explains at
+        length ran out of it on hard however much ground they had won)."""
+        for key in ("trust", "calm", "patience"):
             if key in state.values:
                 state.values[key] = round(clamp(state.values[key] + EASED_TRUST * steps), 4)
 
