@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -221,6 +221,21 @@ def set_flash(response: Response, kind: str, text: str) -> None:
     from urllib.parse import quote
 
     response.set_cookie("sparring_flash", quote(f"{kind}|{text}"), max_age=60, httponly=True, samesite="lax", path="/")
+
+
+async def flash_after(target: str, work: Callable[[], str], errors: tuple[type[Exception], ...]) -> Response:
+    """Run ``work`` (a form's write) in a worker thread, then redirect to ``target`` with its message as an "ok"
+    flash, or the text of one of ``errors`` as an "error" flash (the page shows it; nothing half-done is kept)."""
+    from starlette.concurrency import run_in_threadpool
+
+    response = RedirectResponse(target, status_code=303)
+    try:
+        message = await run_in_threadpool(work)
+    except errors as exc:
+        set_flash(response, "error", str(exc))
+        return response
+    set_flash(response, "ok", message)
+    return response
 
 
 def _decode_flash(raw: str | None) -> dict[str, str] | None:

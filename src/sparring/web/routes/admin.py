@@ -15,7 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from sparring.services import authoring, people
 from sparring.web.content_scope import viewer_content
-from sparring.web.deps import Auth, PageAuth, ReadDB, check_csrf, form_with_csrf, render, require_role, set_flash, web
+from sparring.web.deps import (
+    Auth,
+    PageAuth,
+    ReadDB,
+    check_csrf,
+    flash_after,
+    form_with_csrf,
+    render,
+    require_role,
+    set_flash,
+    web,
+)
 from sparring.web.params import DbId, SearchText, form_id
 
 router = APIRouter(include_in_schema=False)
@@ -135,19 +146,12 @@ def users(request: Request, auth: PageAuth, db: ReadDB) -> Response:
 async def _people_action(request: Request, auth: PageAuth, action: Any, ok: str) -> Response:
     _admin(auth)
     form = await form_with_csrf(request, auth)
-    response = RedirectResponse("/admin/users", status_code=303)
 
     def write() -> str:  # password hashing and the write run in a worker thread, not on the event loop
         with web(request).database().session() as s:
             return str(action(s, form) or ok)
 
-    try:
-        message = await run_in_threadpool(write)
-    except (people.PeopleError, ValueError) as exc:
-        set_flash(response, "error", str(exc))
-        return response
-    set_flash(response, "ok", message)
-    return response
+    return await flash_after("/admin/users", write, (people.PeopleError, ValueError))
 
 
 @router.post("/admin/users")

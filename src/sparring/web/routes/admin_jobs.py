@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from sparring.inputs import InputError
 from sparring.services import job_admin
 from sparring.services.errors import ServiceError
 from sparring.web.app import job_queue
-from sparring.web.deps import PageAuth, form_with_csrf, render, require_role, set_flash
+from sparring.web.deps import PageAuth, flash_after, form_with_csrf, render, require_role
 from sparring.web.params import form_id
 
 router = APIRouter(include_in_schema=False)
@@ -31,14 +30,7 @@ def jobs_page(request: Request, auth: PageAuth) -> Response:
 async def _action(request: Request, auth: PageAuth, act: Any) -> Response:
     require_role(auth, "admin")
     form = await form_with_csrf(request, auth)
-    response = RedirectResponse("/admin/jobs", status_code=303)
-    try:
-        message = await run_in_threadpool(act, form)
-    except (ServiceError, InputError) as exc:
-        set_flash(response, "error", str(exc))
-        return response
-    set_flash(response, "ok", message)
-    return response
+    return await flash_after("/admin/jobs", lambda: str(act(form)), (ServiceError, InputError))
 
 
 @router.post("/admin/jobs/retry")
