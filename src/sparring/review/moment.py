@@ -1,4 +1,5 @@
-"""The shapes of a call review: a key moment and a call's summary (CONTRACT.md, MOMENT).
+"""The shapes of a call review: a key moment and a call's summary (the MOMENT keys of ``sparring call review
+--json``, docs/moments.md).
 
 ``Moment`` carries the contract keys (``kind``, ``start_turn``, ``end_turn``, ``summary``, ``impact``,
 ``criterion``) plus the plain-words ``reason`` and, when the call is timed, the moment's position in seconds.
