@@ -37,13 +37,15 @@ from sparring.review.engagement import TurnEngagement, disengaging_runs, score_t
 from sparring.review.found import Found, first_name, quote
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.reading import ReadFn, TurnRead, read_call
-from sparring.review.signals import commitments, mentions, objections
+from sparring.review.signals import commitments, mentions, objections, pressure
 from sparring.scoring.scorecard import Scorecard
 
 if TYPE_CHECKING:
     from sparring.scoring.embedded import ScoringContext
 
 MAX_MOMENTS = 8
+#: at most this many moments of one kind (the largest |impact| of them): six "commitment lost" say no more than two
+MAX_PER_KIND = 2
 CLEAR_IMPACT = 0.3
 TIE_MARGIN = 0.05
 CONSEQUENCE_TURNS = 3
@@ -58,7 +60,7 @@ KIND_WORDS = {
     "monologue": "the monologue", "talk_dominance": "the stretch the rep dominated",
     "interruption": "the interruption", "long_silence": "the long silence", "fast_pace": "the fast stretch",
     "commitment_won": "the commitment won", "commitment_lost": "the commitment lost",
-    "no_next_step": "the missing next step",
+    "no_next_step": "the missing next step", "pressure": "the rep's pressure",
 }
 
 
@@ -74,7 +76,7 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     cues = cues or load_cues()
     if not conversation.turns:
         return CallSummary(note="The call has no turns, so there are no moments.")
-    reads = read_call(conversation, scoring, read_fn)
+    reads = read_call(conversation, scoring, read_fn, cues)
     reps = conversation.speakers("learner")
     if not reps:
         return CallSummary(note="No speaker is marked as the rep, so the rep's moments cannot be found.")
@@ -95,22 +97,28 @@ def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str,
     found = objections(reads, cues, rep)
     found += mentions(reads, cues, rep, {f.start for f in found})
     found += commitments(reads, cues, rep)
+    handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}
+    found += pressure(reads, cues, rep, handled)
     mono = monologues(reads, rep)
     found += mono + dominance(reads, rep, [(f.start, f.end) for f in mono]) + timed(reads, rep)
-    found += disengaging(engagement)
+    found += disengaging(engagement, reads, {f.start for f in found if f.family == "objection"})
     return found
 
 
-def disengaging(engagement: Sequence[TurnEngagement]) -> list[Found]:
+def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead], skip: set[int]) -> list[Found]:
     out = []
-    for run in disengaging_runs(engagement):
+    for run in disengaging_runs(engagement, reads, skip):
         who = first_name(run[0].speaker)
         words = statistics.fmean(t.words for t in run)
         pushed = next((t.negative_cue for t in run if t.negative_cue and not t.negative_cue.startswith("[")), None)
-        summary = (f"{who}'s replies shrank to about {words:.0f} words (their usual: {run[0].baseline:.0f}) from turn "
-                   f"{run[0].index} to {run[-1].index}")
-        summary += f", with pushback ({quote(pushed)})." if pushed else "."
-        base = -min(0.25 + 0.05 * (len(run) - 3), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
+        span = f"from turn {run[0].index} to {run[-1].index}" if len(run) > 1 else f"at turn {run[0].index}"
+        text = reads[run[0].index].text if run[0].index < len(reads) else ""
+        if words < run[0].baseline * 0.75:
+            summary = f"{who}'s replies shrank to about {words:.0f} words (their usual: {run[0].baseline:.0f}) {span}"
+            summary += f", with pushback ({quote(pushed)})." if pushed else "."
+        else:
+            summary = f"{who} pulled back {span} ({quote(text)})."
+        base = -min(0.25 + 0.05 * (len(run) - 1), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
         out.append(Found("disengaging", "disengaging", run[0].index, run[-1].index, summary, base,
                          consequence=False))
     return out
@@ -154,8 +162,15 @@ def _dedupe(found: Sequence[Found]) -> list[Found]:
 
 
 def _cap(found: Sequence[Found]) -> list[Found]:
-    """At most ``MAX_MOMENTS``: the largest |impact| first (earlier on ties), then back in turn order."""
-    ranked = sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind))[:MAX_MOMENTS]
+    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all: the largest |impact| first (earlier on
+    ties), then back in turn order."""
+    per_kind: dict[str, int] = {}
+    ranked = []
+    for f in sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind)):
+        if per_kind.get(f.kind, 0) < MAX_PER_KIND:
+            per_kind[f.kind] = per_kind.get(f.kind, 0) + 1
+            ranked.append(f)
+    ranked = ranked[:MAX_MOMENTS]
     return sorted(ranked, key=lambda f: (f.start, f.end, f.kind))
 
 
