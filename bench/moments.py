@@ -6,11 +6,12 @@ with labelled data, and how fast it is.
 (a) **PersuasionForGood** (``/work/shared/datasets/persuasionforgood``, read in place, never copied): each of the
     300 annotated dialogues becomes a call (persuader = rep, persuadee = counterpart; one turn per speaker per
     ``Turn``). Every persuadee turn gets the disengagement score of ``sparring.review.engagement`` and is labelled
-    *negative* when any of its sentences carries a negative persuadee act (negative-reaction-to-donation,
-    negative-to-inquiry, disagree-donation, disagree-donation-more). Reported: ROC AUC of the score against that
-    label (Mann-Whitney, ties count half), the AUC of each part alone (shortness, negative cue words, negative
-    acts), precision/recall of the turn's ``negative`` flag, and per dialogue the AUC of the mean score of the
-    persuadee's turns against *no donation* (``B6`` = 0 in 300_info.csv). Dialogues are split by position in id
+    *refusing* when any of its sentences carries a refusing persuadee act (negative-reaction-to-donation,
+    disagree-donation, disagree-donation-more). Reported: ROC AUC of the score against that label
+    (Mann-Whitney, ties count half), the AUC of each part alone (shortness, negative cue words, negative acts),
+    precision/recall of the turn's ``negative`` flag; the same with negative answers to the persuader's
+    questions (negative-to-inquiry) counted too; and per dialogue the AUC of the mean score (and of each part)
+    of the persuadee's turns against *no donation* (``B6`` = 0 in 300_info.csv). Dialogues are split by position in id
     order: even = dev (the cue lists may be looked at against it), odd = held out; both are printed.
 (b) **Call corpus** (``corpus/calls/dev`` only — never ``test/``): a planted moment is found when a moment of the
     same kind spans the turn that holds its quote (corpus/calls/README.md); precision counts found moments of the
@@ -37,8 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 PFG = Path("/work/shared/datasets/persuasionforgood")
-NEGATIVE_LABELS = {"negative-reaction-to-donation", "negative-to-inquiry", "disagree-donation",
-                   "disagree-donation-more"}
+#: the persuadee refusing or reacting against the request (the disengagement signal's target)
+REFUSAL_LABELS = {"negative-reaction-to-donation", "disagree-donation", "disagree-donation-more"}
+#: ... plus negative answers to the persuader's questions ("No, I haven't."), which are answers, not pushback
+NEGATIVE_LABELS = REFUSAL_LABELS | {"negative-to-inquiry"}
 #: the kinds the call corpus keys use (corpus/calls/README.md)
 KEY_KINDS = {"objection_price", "objection_competitor", "objection_timing", "objection_authority", "objection_need",
              "pain_not_explored", "competitor_not_explored", "disengaging", "monologue", "commitment_won",
@@ -90,8 +93,8 @@ def pfg_dialogues(root: Path) -> tuple[dict[str, list[dict[str, str]]], dict[str
     return units, donation
 
 
-def pfg_call(rows: list[dict[str, str]]) -> tuple[Any, list[bool]]:
-    """The dialogue as a Conversation, and per turn whether it carries a negative persuadee act."""
+def pfg_call(rows: list[dict[str, str]], labels: set[str] = REFUSAL_LABELS) -> tuple[Any, list[bool]]:
+    """The dialogue as a Conversation, and per turn whether it carries one of ``labels`` (persuadee acts)."""
     from sparring.conversation.model import Conversation
 
     conv = Conversation(source="call")
@@ -102,7 +105,7 @@ def pfg_call(rows: list[dict[str, str]]) -> tuple[Any, list[bool]]:
         text = row["Unit"].strip()
         if not text:
             continue
-        neg = bool({row["ee_label_1"], row["ee_label_2"]} & NEGATIVE_LABELS)
+        neg = bool({row["ee_label_1"], row["ee_label_2"]} & labels)
         if this == key and conv.turns:
             last = conv.turns[-1]
             last.text = f"{last.text} {text}"
@@ -127,6 +130,7 @@ def bench_pfg(root: Path, limit: int | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     for n, dialogue in enumerate(ids):
         conv, negative = pfg_call(units[dialogue])
+        _, any_negative = pfg_call(units[dialogue], NEGATIVE_LABELS)
         reads = read_call(conv)
         scores = score_turns(reads, cues)
         part = "dev" if n % 2 == 0 else "held_out"
@@ -139,19 +143,26 @@ def bench_pfg(root: Path, limit: int | None) -> dict[str, Any]:
                 bucket["act"].append(float(bool(r.acts & cues.negative_acts)))
                 bucket["flag"].append(s.negative)
                 bucket["gold"].append(negative[s.index])
+                bucket["gold_any"].append(any_negative[s.index])
             if dialogue in donation and scores:
                 bucket["d_score"].append(statistics.fmean(s.score for s in scores))
+                bucket["d_short"].append(statistics.fmean(s.shortness for s in scores))
+                bucket["d_negative"].append(statistics.fmean(float(s.negative) for s in scores))
                 bucket["d_nodonation"].append(donation[dialogue] <= 0)
     seconds = time.perf_counter() - t0
     out: dict[str, Any] = {"dialogues": len(ids), "seconds": round(seconds, 1)}
     for name, b in split.items():
         out[name] = {
-            "turns": len(b["gold"]), "negative_turns": sum(b["gold"]),
+            "turns": len(b["gold"]), "refusal_turns": sum(b["gold"]), "negative_turns": sum(b["gold_any"]),
             "turn_auc": auc(b["score"], b["gold"]), "turn_auc_shortness": auc(b["short"], b["gold"]),
             "turn_auc_cue_words": auc(b["cue"], b["gold"]), "turn_auc_negative_acts": auc(b["act"], b["gold"]),
             "negative_flag": _pr(b["flag"], b["gold"]),
+            "turn_auc_any_negative": auc(b["score"], b["gold_any"]),
+            "negative_flag_any_negative": _pr(b["flag"], b["gold_any"]),
             "dialogues": len(b["d_score"]), "no_donation": sum(b["d_nodonation"]),
             "dialogue_auc_no_donation": auc(b["d_score"], b["d_nodonation"]),
+            "dialogue_auc_no_donation_shortness": auc(b["d_short"], b["d_nodonation"]),
+            "dialogue_auc_no_donation_negative": auc(b["d_negative"], b["d_nodonation"]),
         }
     return out
 
@@ -279,11 +290,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(a) PersuasionForGood: {p['dialogues']} dialogues in {p['seconds']} s")
         for part in ("dev", "held_out", "all"):
             q = p[part]
-            print(f"  {part:9} turns {q['turns']} (negative {q['negative_turns']}): turn AUC {q['turn_auc']} "
-                  f"(shortness {q['turn_auc_shortness']}, cue words {q['turn_auc_cue_words']}, acts "
+            print(f"  {part:9} {q['turns']} persuadee turns, {q['refusal_turns']} refusing: turn AUC "
+                  f"{q['turn_auc']} (shortness {q['turn_auc_shortness']}, cue words {q['turn_auc_cue_words']}, acts "
                   f"{q['turn_auc_negative_acts']}); negative flag P {q['negative_flag']['precision']} "
-                  f"R {q['negative_flag']['recall']}; dialogue AUC vs no donation {q['dialogue_auc_no_donation']} "
-                  f"({q['no_donation']}/{q['dialogues']} gave nothing)")
+                  f"R {q['negative_flag']['recall']}")
+            print(f"  {'':9} with negative answers to inquiries too ({q['negative_turns']} turns): turn AUC "
+                  f"{q['turn_auc_any_negative']}, flag P {q['negative_flag_any_negative']['precision']} "
+                  f"R {q['negative_flag_any_negative']['recall']}")
+            print(f"  {'':9} per dialogue vs no donation ({q['no_donation']}/{q['dialogues']} gave nothing): AUC "
+                  f"{q['dialogue_auc_no_donation']} (shortness {q['dialogue_auc_no_donation_shortness']}, "
+                  f"negative {q['dialogue_auc_no_donation_negative']})")
     c = result["calls"]
     print(f"(b) calls ({args.calls}): {c['calls']} calls, {c['planted']} planted, {c['found']} found: recall "
           f"{c['recall']}, precision {c['precision']}; handled sign {c['handled_sign_agreement']}; pivotal "

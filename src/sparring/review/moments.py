@@ -13,13 +13,15 @@ pain/competitor, commitment), ``control`` (monologue, talk share, interruptions,
 
 **Impact** (signed, -1..1; negative hurt the call): each signal's base value (documented beside it) plus, for
 moments the counterpart reacts to, ``CONSEQUENCE_WEIGHT`` × how much more engaged the counterpart was in their
-next ``CONSEQUENCE_TURNS`` turns than over the whole call (their disengagement scores, ``engagement``): an
-objection explored and followed by longer, warmer replies scores higher than one explored and followed by
-silence.
+next ``CONSEQUENCE_TURNS`` turns than in their ``CONSEQUENCE_TURNS`` turns before the moment (the mean of their
+disengagement scores, ``engagement``, before minus after): an objection explored and followed by longer,
+warmer replies scores higher than one explored and followed by silence, and a moment after which the call
+turned weighs more than one after which nothing changed.
 
-**Pivotal**: the moment with the largest |impact|. Moments within ``TIE_MARGIN`` of it count as a tie, and the
-earliest of them is chosen (what came later followed from it), saying so; below ``CLEAR_IMPACT`` there is no
-clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
+**Pivotal**: the moment with the largest |impact|. Moments of the same sign within ``TIE_MARGIN`` of it count
+as a tie (the impact is a rough measure: a difference that small says nothing), and the earliest of them is
+chosen — what came later followed from it — saying so; below ``CLEAR_IMPACT`` there is no clear pivotal moment
+and ``pivotal`` is None, with ``note`` saying why.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ from sparring.scoring.scorecard import Scorecard
 if TYPE_CHECKING:
     from sparring.scoring.embedded import ScoringContext
 
-MAX_MOMENTS = 8
+MAX_MOMENTS = 10
+#: moments that moved the call less than this are left out (a pain explored in passing)
+MIN_IMPACT = 0.1
 #: at most this many moments of one kind (the largest |impact| of them): six "commitment lost" say no more than two
 MAX_PER_KIND = 2
 CLEAR_IMPACT = 0.3
-TIE_MARGIN = 0.05
+TIE_MARGIN = 0.15
 CONSEQUENCE_TURNS = 3
-CONSEQUENCE_WEIGHT = 0.3
+CONSEQUENCE_WEIGHT = 0.5
 
 KIND_WORDS = {
     "objection_price": "the price objection", "objection_competitor": "the competitor objection",
@@ -125,16 +129,18 @@ def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead],
 
 
 def add_impact(found: Sequence[Found], reads: Sequence[TurnRead], engagement: Sequence[TurnEngagement]) -> None:
-    """Set each moment's ``impact``: base plus the counterpart's reaction (module docstring)."""
-    call_mean = statistics.fmean(e.score for e in engagement) if engagement else 0.0
+    """Set each moment's ``impact``: its base plus, for moments the counterpart reacts to, the change in the
+    counterpart's engagement across it (module docstring)."""
     for f in found:
         f.impact = f.base
         if not f.consequence:
             continue
+        before = [e.score for e in engagement if e.index < f.start and e.words > 0][-CONSEQUENCE_TURNS:]
         after = [e for e in engagement if e.index > f.end and e.words > 0][:CONSEQUENCE_TURNS]
         if not after:
             continue
-        shift = call_mean - statistics.fmean(e.score for e in after)  # > 0: more engaged than usual
+        baseline = statistics.fmean(before) if before else statistics.fmean(e.score for e in engagement)
+        shift = baseline - statistics.fmean(e.score for e in after)  # > 0: more engaged after than before
         f.impact = f.base + CONSEQUENCE_WEIGHT * shift
         who = first_name(after[0].speaker)
         if shift >= 0.15:
@@ -162,11 +168,13 @@ def _dedupe(found: Sequence[Found]) -> list[Found]:
 
 
 def _cap(found: Sequence[Found]) -> list[Found]:
-    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all: the largest |impact| first (earlier on
-    ties), then back in turn order."""
+    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all, none under ``MIN_IMPACT``: the largest
+    |impact| first (earlier on ties), then back in turn order."""
     per_kind: dict[str, int] = {}
     ranked = []
     for f in sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind)):
+        if abs(f.impact) < MIN_IMPACT:
+            continue
         if per_kind.get(f.kind, 0) < MAX_PER_KIND:
             per_kind[f.kind] = per_kind.get(f.kind, 0) + 1
             ranked.append(f)
@@ -211,7 +219,8 @@ def choose_pivotal(moments: Sequence[Moment], after: Sequence[str] | None = None
     if abs(top.impact) < CLEAR_IMPACT:
         return None, (f"No clear pivotal moment: the largest was {_words(top)}, and nothing moved the call by "
                       f"{CLEAR_IMPACT} or more.")
-    close = [m for m in ranked[1:] if abs(top.impact) - abs(m.impact) <= TIE_MARGIN]
+    close = [m for m in ranked[1:]
+             if abs(top.impact) - abs(m.impact) <= TIE_MARGIN and (m.impact > 0) == (top.impact > 0)]
     chosen = min([top, *close], key=lambda m: (m.start_turn, -abs(m.impact)))
     effect = "helped the call most" if chosen.impact > 0 else "hurt the call most"
     reason = f"Chosen because it {effect} (impact {chosen.impact:+.2f}, the largest of {len(moments)} moments)"
