@@ -227,7 +227,6 @@ def bench_calls(folder: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- (c) speed
 def bench_speed(repeat: int = 2) -> dict[str, Any]:
     from scoring import _vtt, generate_call  # bench/scoring.py: the same generated 60-minute call
-
     from sparring.content.library import get_library
     from sparring.conversation.importers import read_transcript
     from sparring.nlp.act_model import read_acts
