@@ -6,10 +6,13 @@ Each counterpart turn gets a **disengagement score** in 0..1:
     score = SHORT_WEIGHT * shortness + NEGATIVE_WEIGHT * negative      (minus ACCEPT_RELIEF when accepting)
 
 - ``shortness`` = max(0, 1 - words / baseline), where ``baseline`` is the median length of that speaker's own
-  turns over the call (at least ``MIN_BASELINE`` words): a terse speaker is not disengaged for being terse. Half
+  earlier turns (from their ``BASELINE_FROM``-th turn on; before that, the median over the whole call), at
+  least ``MIN_BASELINE`` words: a terse speaker is not disengaged for being terse, and a speaker whose replies
+  shrink is measured against how they spoke before, not against the shrunken replies. Half
   of it counts when the rep's turn just before asked a closed question only (a short answer is the natural one)
   or when the turn is a backchannel ("Mm-hmm.", ``BACKCHANNEL_WORDS`` words or fewer) while the rep keeps talking
-  (the rep's next turn follows within the same exchange);
+  (the rep's next turn follows within the same exchange) — unless the rep had just talked for
+  ``LONG_REP_WORDS`` words or more ("Okay." after a monologue is no backchannel);
 - ``negative`` = 1 when the turn reacts negatively: a negative-reaction cue or act of ``review/data/cues.yaml``
   (refusal, doubt, brush-off; confront / dismiss_need … read by the act model);
 - an acceptance (cue or ``next_step_accept``) takes ``ACCEPT_RELIEF`` off (never below 0).
@@ -19,8 +22,9 @@ moments) where either
 
 - the next ``RUN_TURNS`` turns of that speaker average at least ``RUN_THRESHOLD`` (replies shrinking and souring
   over an exchange), or
-- the turn alone scores at least ``TURN_THRESHOLD``, or reacts negatively right after the rep held the floor for
-  ``LONG_REP_WORDS`` words or more ("Okay. Send it in an email." after a two-minute pitch);
+- the turn alone scores at least ``TURN_THRESHOLD``, or reacts negatively or very briefly (shortness at least
+  ``BRIEF_SHORTNESS``) right after the rep held the floor for ``LONG_REP_WORDS`` words or more ("Okay. Send it in
+  an email." after a two-minute pitch);
 
 overlapping triggers make one moment.
 """
@@ -38,11 +42,13 @@ SHORT_WEIGHT = 0.5
 NEGATIVE_WEIGHT = 0.5
 ACCEPT_RELIEF = 0.3
 MIN_BASELINE = 6.0
+BASELINE_FROM = 2
 BACKCHANNEL_WORDS = 3
 RUN_TURNS = 3
 RUN_THRESHOLD = 0.45
 TURN_THRESHOLD = 0.7
 LONG_REP_WORDS = 80
+BRIEF_SHORTNESS = 0.7
 
 
 @dataclass(frozen=True)
@@ -85,18 +91,24 @@ def accepting(cues: Cues, read: TurnRead) -> bool:
 def score_turns(reads: Sequence[TurnRead], cues: Cues) -> list[TurnEngagement]:
     """The disengagement score of every counterpart turn, in turn order (module docstring)."""
     base = baselines(reads)
+    rep_before = _rep_words_before(reads)
+    earlier: dict[str, list[int]] = {}
     out: list[TurnEngagement] = []
     for pos, r in enumerate(reads):
         if r.role != "counterpart":
             continue
-        baseline = base.get(r.speaker, MIN_BASELINE)
+        before = earlier.setdefault(r.speaker, [])
+        baseline = max(float(statistics.median(before)), MIN_BASELINE) if len(before) >= BASELINE_FROM \
+            else base.get(r.speaker, MIN_BASELINE)
+        if r.words:
+            before.append(r.words)
         short = max(0.0, 1.0 - r.words / baseline)
         prev = reads[pos - 1] if pos > 0 else None
         nxt = reads[pos + 1] if pos + 1 < len(reads) else None
         closed_only = prev is not None and prev.is_rep and "question_closed" in prev.acts \
             and not prev.acts & {"question_open", "question_clarifying"}
         backchannel = r.words <= BACKCHANNEL_WORDS and prev is not None and prev.is_rep and nxt is not None \
-            and nxt.is_rep and nxt.speaker == prev.speaker
+            and nxt.is_rep and nxt.speaker == prev.speaker and rep_before.get(r.index, 0) < LONG_REP_WORDS
         if closed_only or backchannel:
             short *= 0.5
         asked = prev is not None and prev.is_rep and (prev.text.rstrip().endswith("?") or bool(
@@ -124,7 +136,8 @@ def disengaging_runs(scores: Sequence[TurnEngagement], reads: Sequence[TurnRead]
             window = turns[i:i + RUN_TURNS]
             fading = len(window) == RUN_TURNS and statistics.fmean(w.score for w in window) >= RUN_THRESHOLD \
                 and t.score >= RUN_THRESHOLD / 2
-            sharp = t.score >= TURN_THRESHOLD or (t.negative and rep_before.get(t.index, 0) >= LONG_REP_WORDS)
+            sharp = t.score >= TURN_THRESHOLD or ((t.negative or t.shortness >= BRIEF_SHORTNESS)
+                                                  and rep_before.get(t.index, 0) >= LONG_REP_WORDS)
             if t.index in skip or not (fading or sharp):
                 continue
             cover = window if fading else [t]

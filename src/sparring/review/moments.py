@@ -18,10 +18,10 @@ disengagement scores, ``engagement``, before minus after): an objection explored
 warmer replies scores higher than one explored and followed by silence, and a moment after which the call
 turned weighs more than one after which nothing changed.
 
-**Pivotal**: the moment with the largest |impact|. Moments of the same sign within ``TIE_MARGIN`` of it count
-as a tie (the impact is a rough measure: a difference that small says nothing), and the earliest of them is
-chosen — what came later followed from it — saying so; below ``CLEAR_IMPACT`` there is no clear pivotal moment
-and ``pivotal`` is None, with ``note`` saying why.
+**Pivotal**: the moment with the largest |impact| (on an exact tie, one that hurt before one that helped).
+Moments of the same sign within ``TIE_MARGIN`` of it count as a tie (the impact is a rough measure: a difference
+that small says nothing), and the earliest of them is chosen — what came later followed from it — saying so;
+below ``CLEAR_IMPACT`` there is no clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
 """
 
 from __future__ import annotations
@@ -118,7 +118,9 @@ def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead],
         span = f"from turn {run[0].index} to {run[-1].index}" if len(run) > 1 else f"at turn {run[0].index}"
         text = reads[run[0].index].text if run[0].index < len(reads) else ""
         if words < run[0].baseline * 0.75:
-            summary = f"{who}'s replies shrank to about {words:.0f} words (their usual: {run[0].baseline:.0f}) {span}"
+            what = "replies shrank to about" if len(run) > 1 else "reply shrank to"
+            unit = "word" if round(words) == 1 else "words"
+            summary = f"{who}'s {what} {words:.0f} {unit} (their usual: {run[0].baseline:.0f}) {span}"
             summary += f", with pushback ({quote(pushed)})." if pushed else "."
         else:
             summary = f"{who} pulled back {span} ({quote(text)})."
@@ -214,7 +216,8 @@ def choose_pivotal(moments: Sequence[Moment], after: Sequence[str] | None = None
     says in words how the counterpart reacted to ``moments[i]`` ("" when unremarkable)."""
     if not moments:
         return None, "No key moments were found in this call."
-    ranked = sorted(moments, key=lambda m: (-abs(m.impact), m.start_turn))
+    # on an exact tie of |impact| the moment that hurt comes first: it is the one a drill can work on
+    ranked = sorted(moments, key=lambda m: (-abs(m.impact), m.impact > 0, m.start_turn))
     top = ranked[0]
     if abs(top.impact) < CLEAR_IMPACT:
         return None, (f"No clear pivotal moment: the largest was {_words(top)}, and nothing moved the call by "
