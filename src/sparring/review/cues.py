@@ -39,6 +39,7 @@ _CONTRACTIONS = tuple((re.compile(a), b) for a, b in (
 ))
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes and contractions spelled out ("won't" -> "will not", "we'll" -> "we
     will"): the form both the cues and the text are matched in, so one spelling of a cue covers both."""

@@ -46,10 +46,14 @@ if TYPE_CHECKING:
     from sparring.scoring.embedded import ScoringContext
 
 MAX_MOMENTS = 10
+#: ... and for a long call (more than ``LONG_CALL_TURNS`` turns: about 25 minutes and up)
+MAX_MOMENTS_LONG = 14
+LONG_CALL_TURNS = 100
 #: moments that moved the call less than this are left out (a pain explored in passing)
 MIN_IMPACT = 0.1
 #: at most this many moments of one kind (the largest |impact| of them): six "commitment lost" say no more than two
 MAX_PER_KIND = 2
+MAX_PER_KIND_LONG = 3
 CLEAR_IMPACT = 0.3
 TIE_MARGIN = 0.15
 CONSEQUENCE_TURNS = 3
@@ -88,7 +92,7 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     engagement = score_turns(reads, cues)
     found = find_moments(reads, cues, rep, engagement)
     add_impact(found, reads, engagement)
-    kept = _cap(_dedupe(found))
+    kept = _cap(_dedupe(found), long_call=len(conversation.turns) > LONG_CALL_TURNS)
     rubric = rubric or _rubric_of(scorecard, scoring)
     moments = [_moment(f, reads, cues, rubric, scorecard) for f in kept]
     pivotal, note = choose_pivotal(moments, [f.why for f in kept])
@@ -169,18 +173,20 @@ def _dedupe(found: Sequence[Found]) -> list[Found]:
     return sorted(out, key=lambda f: (f.start, f.end, f.kind))
 
 
-def _cap(found: Sequence[Found]) -> list[Found]:
-    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all, none under ``MIN_IMPACT``: the largest
-    |impact| first (earlier on ties), then back in turn order."""
+def _cap(found: Sequence[Found], long_call: bool = False) -> list[Found]:
+    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all (``MAX_PER_KIND_LONG`` and
+    ``MAX_MOMENTS_LONG`` for a long call), none under ``MIN_IMPACT``: the largest |impact| first (earlier on
+    ties), then back in turn order."""
+    most, per = (MAX_MOMENTS_LONG, MAX_PER_KIND_LONG) if long_call else (MAX_MOMENTS, MAX_PER_KIND)
     per_kind: dict[str, int] = {}
     ranked = []
     for f in sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind)):
         if abs(f.impact) < MIN_IMPACT:
             continue
-        if per_kind.get(f.kind, 0) < MAX_PER_KIND:
+        if per_kind.get(f.kind, 0) < per:
             per_kind[f.kind] = per_kind.get(f.kind, 0) + 1
             ranked.append(f)
-    ranked = ranked[:MAX_MOMENTS]
+    ranked = ranked[:most]
     return sorted(ranked, key=lambda f: (f.start, f.end, f.kind))
 
 
