@@ -44,6 +44,8 @@ ACCEPT_RELIEF = 0.3
 MIN_BASELINE = 6.0
 BASELINE_FROM = 2
 BACKCHANNEL_WORDS = 3
+#: a bare "No." counts as a refusal only in a turn this short ("No. I mean, we have a spreadsheet…" agrees)
+WHOLE_CUE_WORDS = 6
 RUN_TURNS = 3
 RUN_THRESHOLD = 0.45
 TURN_THRESHOLD = 0.7
@@ -73,11 +75,12 @@ def baselines(reads: Sequence[TurnRead]) -> dict[str, float]:
     return {s: max(float(statistics.median(w)), MIN_BASELINE) for s, w in lengths.items()}
 
 
-def negative_cue(cues: Cues, read: TurnRead, answering: bool = False) -> str | None:
+def negative_cue(cues: Cues, read: TurnRead, answering: bool = False, to_a_proposal: bool = False) -> str | None:
     """The words or act that make the turn a negative reaction, or None. ``answering``: the turn answers a
-    question, so a bare "No." is an answer, not a refusal."""
+    question, so a bare "No." is an answer, not a refusal (nor is it in a longer turn that goes on to explain);
+    ``to_a_proposal``: the turn answers the rep's proposal or ask, where "No." is a refusal whatever follows."""
     for s in read.sentences:
-        m = cues.negative.find(s, whole=not answering)
+        m = cues.negative.find(s, whole=to_a_proposal or (not answering and read.words <= WHOLE_CUE_WORDS))
         if m is not None:
             return m.group(0)
     hostile = read.acts & cues.negative_acts

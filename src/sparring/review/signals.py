@@ -213,7 +213,7 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
         if answer is None:
             continue
         what = quote(r.text)
-        cue = negative_cue(cues, answer)
+        cue = negative_cue(cues, answer, to_a_proposal=True)
         if cue is None:
             objection = next((hit for s in answer.sentences if (hit := cues.objection_topic(s)) is not None), None)
             cue = objection[1] if objection is not None else None
