@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 OPENING_WORDS = 16
 #: pieces of a rep turn read when the scorer's readings are not given: sentences, a short one ("Okay.", "Um.")
 #: joined to the next, at most this many pieces of at most ``OPENING_WORDS`` words each
-REP_PIECES = 4
+REP_PIECES = 3
 SHORT_SENTENCE_WORDS = 4
 #: a call whose read lines hold more words than this is read without the previous turn as context (as the
 #: scorer does for long calls: context doubles the tokens read)
