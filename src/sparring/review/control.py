@@ -63,7 +63,7 @@ def monologues(reads: Sequence[TurnRead], rep: str) -> list[Found]:
         over = max(words / floor, (seconds or 0.0) / MONOLOGUE_SECONDS)
         base = -min(0.3 + 0.1 * (over - 1.0), 0.5)
         out.append(Found("monologue", "monologue", run[0].index, run[-1].index,
-                         f"{rep} talked without a break for {length} at turn {run[0].index} "
+                         f"{first_name(run[0].speaker)} talked without a break for {length} at turn {run[0].index} "
                          f"({quote(run[0].text)}).", base))
     return out
 
@@ -108,12 +108,12 @@ def timed(reads: Sequence[TurnRead], rep: str) -> list[Found]:
             over = -gap
             kind = "talked over" if over >= TALK_OVER_SECONDS else "cut in on"
             out.append(Found("interruption", "interruption", prev.index, cur.index,
-                             f"{rep} {kind} {who} at turn {cur.index} ({over:.1f} s before {who} finished: "
-                             f"{quote(prev.text)}).", -0.3 if over >= TALK_OVER_SECONDS else -0.2))
+                             f"{first_name(cur.speaker)} {kind} {who} at turn {cur.index} ({over:.1f} s before "
+                             f"{who} finished: {quote(prev.text)}).", -0.3 if over >= TALK_OVER_SECONDS else -0.2))
         elif gap >= SILENCE_SECONDS:
             out.append(Found("long_silence", "long_silence", prev.index, cur.index,
                              f"{gap:.0f} s of silence after {who} said {quote(prev.text)} at turn {prev.index} "
-                             f"before {rep} answered.", -0.15))
+                             f"before {first_name(cur.speaker)} answered.", -0.15))
     for run in _rep_runs(reads):
         if any(r.start is None or r.end is None for r in run):
             continue
@@ -122,8 +122,8 @@ def timed(reads: Sequence[TurnRead], rep: str) -> list[Found]:
         if words >= PACE_MIN_WORDS and seconds > 0 and words / (seconds / 60.0) > FAST_WPM:
             wpm = words / (seconds / 60.0)
             out.append(Found("fast_pace", "fast_pace", run[0].index, run[-1].index,
-                             f"{rep} spoke at {wpm:.0f} words a minute for {words} words at turn {run[0].index} "
-                             f"({quote(run[0].text)}).", -0.15))
+                             f"{first_name(run[0].speaker)} spoke at {wpm:.0f} words a minute for {words} words "
+                             f"at turn {run[0].index} ({quote(run[0].text)}).", -0.15))
     return _merge_interruptions(out)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sparring.review.cues import normalise
 from sparring.review.reading import TurnRead
 
 QUOTE_WORDS = 8
@@ -37,17 +38,23 @@ def first_name(speaker: str) -> str:
 
 
 def quote(text: str, around: str | None = None, words: int = QUOTE_WORDS) -> str:
-    """A few words of ``text`` in quotes: around ``around`` (a cue found in it) when given, else its opening."""
+    """A few words of ``text`` in quotes: around ``around`` (a cue found in it, as the cue matcher spells it:
+    lower case, contractions spelled out) when given, else its opening."""
     parts = text.split()
     if around:
-        low = [p.lower().strip(".,!?;:\"'") for p in parts]
-        target = around.lower().split()
-        for i in range(len(parts)):
-            if low[i:i + len(target)] == [t.strip(".,!?;:\"'") for t in target]:
+        flat: list[tuple[str, int]] = []  # each normalised word and the original word it came from
+        for i, part in enumerate(parts):
+            flat.extend((w.strip(_PUNCT), i) for w in normalise(part).split())
+        target = [w.strip(_PUNCT) for w in normalise(around).split()]
+        for k in range(len(flat) - len(target) + 1):
+            if [w for w, _ in flat[k:k + len(target)]] == target:
+                i = flat[k][1]
                 lo = max(0, min(i - 2, len(parts) - words))
-                piece = parts[lo:lo + words]
-                return _wrap(piece, lo > 0, lo + words < len(parts))
+                return _wrap(parts[lo:lo + words], lo > 0, lo + words < len(parts))
     return _wrap(parts[:words], False, len(parts) > words)
+
+
+_PUNCT = ".,!?;:\"'()\u201c\u201d\u2026"
 
 
 def _wrap(piece: Sequence[str], before: bool, after: bool) -> str:

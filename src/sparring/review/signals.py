@@ -121,7 +121,7 @@ def _objection_summary(cues: Cues, r: TurnRead, sentence: str, cue: str, topic: 
     said = f"{who} raised {article} {label} objection{again_} ({quote(sentence, cue)}) at turn {r.index}"
     if not replies:
         return f"{said}; {rep} did not answer it."
-    return f"{said}; {rep} {HANDLING_WORDS[how]} ({quote(replies[0].text)})."
+    return f"{said}; {first_name(replies[0].speaker)} {HANDLING_WORDS[how]} ({quote(replies[0].text)})."
 
 
 def _content(text: str) -> set[str]:
@@ -161,8 +161,9 @@ def _mention_summary(r: TurnRead, sentence: str, cue: str, what: str, replies: S
                      explored: bool = False) -> str:
     said = f"{first_name(r.speaker)} mentioned {what} ({quote(sentence, cue)}) at turn {r.index}"
     if explored:
-        return f"{said}; {rep} explored it ({quote(replies[0].text)})."
-    answer = f"{rep} moved on ({quote(replies[0].text)})" if replies else f"{rep} did not take it up"
+        return f"{said}; {first_name(replies[0].speaker)} explored it ({quote(replies[0].text)})."
+    answer = (f"{first_name(replies[0].speaker)} moved on ({quote(replies[0].text)})" if replies
+              else f"{rep} did not take it up")
     return f"{said}; {answer}."
 
 
@@ -220,12 +221,12 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
         if cue is None and (accepting(cues, answer) or _commits(cues, answer)):
             won_at.add(answer.index)
             out.append(Found("commitment_won", "commitment_won", r.index, answer.index,
-                             f"{rep} proposed a next step ({what}) at turn {r.index} and {first_name(answer.speaker)} "
-                             f"agreed ({quote(answer.text)}).", COMMITMENT_WON, r.acts & cues.commitment_acts,
+                             f"{first_name(r.speaker)} proposed a next step ({what}) at turn {r.index} and "
+                             f"{first_name(answer.speaker)} agreed ({quote(answer.text)}).", COMMITMENT_WON, r.acts & cues.commitment_acts,
                              consequence=False))
         elif cue is not None and not _commits(cues, answer):
             out.append(Found("commitment_lost", "commitment_lost", r.index, answer.index,
-                             f"{rep} asked for a commitment ({what}) at turn {r.index} and "
+                             f"{first_name(r.speaker)} asked for a commitment ({what}) at turn {r.index} and "
                              f"{first_name(answer.speaker)} declined ({quote(answer.text, cue)}).", COMMITMENT_LOST,
                              r.acts & cues.commitment_acts, consequence=False))
     for r in reads:
@@ -257,6 +258,6 @@ def pressure(reads: Sequence[TurnRead], cues: Cues, rep: str, covered: set[int])
             hit = _sentence_hit(r, cues.rep_words["pressure"]) if "pressure" in cues.rep_words else None
             said = quote(hit[0], hit[1]) if hit else quote(r.text)
             out.append(Found("pressure", "pressure", r.index, r.index,
-                             f"{rep} pushed for a decision at turn {r.index} ({said}).", PRESSURE,
+                             f"{first_name(r.speaker)} pushed for a decision at turn {r.index} ({said}).", PRESSURE,
                              frozenset({"pressure"})))
     return out
