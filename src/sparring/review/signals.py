@@ -222,8 +222,8 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
             won_at.add(answer.index)
             out.append(Found("commitment_won", "commitment_won", r.index, answer.index,
                              f"{first_name(r.speaker)} proposed a next step ({what}) at turn {r.index} and "
-                             f"{first_name(answer.speaker)} agreed ({quote(answer.text)}).", COMMITMENT_WON, r.acts & cues.commitment_acts,
-                             consequence=False))
+                             f"{first_name(answer.speaker)} agreed ({quote(answer.text)}).", COMMITMENT_WON,
+                             r.acts & cues.commitment_acts, consequence=False))
         elif cue is not None and not _commits(cues, answer):
             out.append(Found("commitment_lost", "commitment_lost", r.index, answer.index,
                              f"{first_name(r.speaker)} asked for a commitment ({what}) at turn {r.index} and "
