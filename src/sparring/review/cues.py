@@ -114,6 +114,7 @@ class Cues:
     explore_acts: frozenset[str]
     topic_change: Phrases
     commitment_acts: frozenset[str]
+    own_errand: Phrases
     bears_on: Mapping[str, BearsOn]
 
     def objection_topic(self, sentence: str) -> tuple[str, str] | None:
@@ -222,6 +223,7 @@ def parse_cues(data: Any) -> Cues:
         explore_acts=_acts(data, "explore_acts", ""),
         topic_change=Phrases(_field(data, "topic_change", "")),
         commitment_acts=_acts(data, "commitment_acts", ""),
+        own_errand=Phrases(_field(data, "own_errand", "")),
         bears_on=bears_on,
     )
 

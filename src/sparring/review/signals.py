@@ -67,8 +67,12 @@ def handling(cues: Cues, replies: Sequence[TurnRead]) -> tuple[str, frozenset[st
     return "ignored", frozenset()
 
 
-def _sentence_hit(read: TurnRead, finder: object) -> tuple[str, str] | None:
+def _sentence_hit(read: TurnRead, finder: object, statements_only: bool = False) -> tuple[str, str] | None:
+    """The first sentence of ``read`` with a cue of ``finder`` and the cue (``statements_only``: not in a question:
+    "What's this going to cost us?" describes no pain)."""
     for s in read.sentences:
+        if statements_only and s.rstrip().endswith("?"):
+            continue
         m = finder.find(s)  # type: ignore[attr-defined]
         if m is not None:
             return s, m.group(0)
@@ -180,7 +184,7 @@ def mentions(reads: Sequence[TurnRead], cues: Cues, rep: str, objection_turns: s
                 ("pain_not_explored", cues.pain, PAIN_NOT_EXPLORED, PAIN_EXPLORED, "a pain"),
                 ("competitor_not_explored", cues.competitor_mention, COMPETITOR_NOT_EXPLORED, COMPETITOR_EXPLORED,
                  "a competitor or current supplier")):
-            hit = _sentence_hit(r, finder)
+            hit = _sentence_hit(r, finder, statements_only=True)
             if hit is None:
                 continue
             sentence, cue = hit
@@ -207,7 +211,7 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
     asked = False
     won_at: set[int] = set()
     for pos, r in enumerate(reads):
-        if not r.is_rep or not r.acts & cues.commitment_acts:
+        if not r.is_rep or not r.acts & cues.commitment_acts or _errand_only(cues, r):
             continue
         asked = True
         answer = next((a for a in reads[pos + 1:pos + 3] if a.role == "counterpart" and a.words > 0), None)
@@ -243,6 +247,12 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
                          f"The call ended without {rep} proposing a next step or asking for a decision "
                          f"(last words: {quote(tail.text)}).", NO_NEXT_STEP, consequence=False))
     return out
+
+
+def _errand_only(cues: Cues, read: TurnRead) -> bool:
+    """The rep only offers to do something themselves ("I'll send you the sheet"): no question, no ask."""
+    return "commitment_ask" not in read.acts and "?" not in read.text \
+        and any(cues.own_errand.search(s) for s in read.sentences)
 
 
 def _commits(cues: Cues, read: TurnRead) -> bool:
