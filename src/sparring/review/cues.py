@@ -109,6 +109,7 @@ class Cues:
     acceptance: Phrases
     acceptance_acts: frozenset[str]
     commitment: Phrases
+    hard_refusal: Phrases
     rep_words: Mapping[str, Phrases]
     handling: tuple[Handling, ...]
     explore_acts: frozenset[str]
@@ -218,6 +219,8 @@ def parse_cues(data: Any) -> Cues:
         acceptance=Phrases(_field(acceptance, "phrases", "acceptance.")),
         acceptance_acts=_acts(acceptance, "acts", "acceptance."),
         commitment=Phrases(_field(_field(data, "commitment", "", dict), "phrases", "commitment.")),
+        hard_refusal=Phrases(_field(_field(data, "hard_refusal", "", dict), "phrases", "hard_refusal."),
+                             _field(_field(data, "hard_refusal", "", dict), "whole", "hard_refusal.")),
         rep_words=_rep_words(_field(data, "rep_acts_by_words", "", dict)),
         handling=tuple(handling),
         explore_acts=_acts(data, "explore_acts", ""),

@@ -10,7 +10,7 @@ not read already:
 - the rep's turns: when the scorer's context is given (``EmbeddedScorer.score_with_context``), the acts the
   scorer already read for each whole sentence of the rep's turns are reused and nothing of the rep is read
   again; otherwise the first ``REP_PIECES`` sentences of each rep turn (a very short one joined to the next),
-  each cut to ``OPENING_WORDS`` words.
+  each cut to ``OPENING_WORDS`` words (a question to its last words, where the ask is).
 
 The rep's acts also get the acts that ``rep_acts_by_words`` of review/data/cues.yaml names in so many words (an
 invented deadline is ``pressure``, "twenty-five percent off" a ``concession``): the act model misses some of
@@ -103,8 +103,12 @@ class TurnRead:
 
 
 def opening(sentence: str, words: int = OPENING_WORDS) -> str:
+    """The part of ``sentence`` the act model reads: its first ``words`` words — or, for a question, its last
+    ones, where the ask is ("…if we did twenty-five percent, would you be open to a two-year term?")."""
     parts = sentence.split()
-    return sentence if len(parts) <= words else " ".join(parts[:words])
+    if len(parts) <= words:
+        return sentence
+    return " ".join(parts[-words:] if sentence.rstrip().endswith("?") else parts[:words])
 
 
 def pieces(sentences: Sequence[str], limit: int = REP_PIECES) -> list[str]:

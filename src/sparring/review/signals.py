@@ -33,7 +33,10 @@ HANDLING_WORDS = {
 }
 PAIN_NOT_EXPLORED, PAIN_EXPLORED = -0.35, 0.2
 COMPETITOR_NOT_EXPLORED, COMPETITOR_EXPLORED = -0.3, 0.2
-COMMITMENT_WON, COMMITMENT_LOST, NO_NEXT_STEP = 0.35, -0.35, -0.25
+#: commitment won; lost with a plain refusal ("No.", "not interested": ``hard_refusal`` cues), a softer brush-off,
+#: or an objection in answer (the counterpart has not said no yet)
+COMMITMENT_WON, REFUSED, BRUSHED_OFF, OBJECTED = 0.35, -0.4, -0.3, -0.25
+NO_NEXT_STEP = -0.25
 PRESSURE = -0.35
 #: an objection of the same topic raised again within this many turns extends the earlier moment
 REPEAT_WINDOW = 6
@@ -210,6 +213,7 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
     out: list[Found] = []
     asked = False
     won_at: set[int] = set()
+
     for pos, r in enumerate(reads):
         if not r.is_rep or not r.acts & cues.commitment_acts or _errand_only(cues, r):
             continue
@@ -219,9 +223,11 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
             continue
         what = quote(r.text)
         cue = negative_cue(cues, answer, to_a_proposal=True)
+        lost = REFUSED if cue is not None and _refuses(cues, answer) else BRUSHED_OFF
         if cue is None:
             objection = next((hit for s in answer.sentences if (hit := cues.objection_topic(s)) is not None), None)
             cue = objection[1] if objection is not None else None
+            lost = OBJECTED
         if cue is None and (accepting(cues, answer) or _commits(cues, answer)):
             won_at.add(answer.index)
             out.append(Found("commitment_won", "commitment_won", r.index, answer.index,
@@ -231,8 +237,8 @@ def commitments(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
         elif cue is not None and not _commits(cues, answer):
             out.append(Found("commitment_lost", "commitment_lost", r.index, answer.index,
                              f"{first_name(r.speaker)} asked for a commitment ({what}) at turn {r.index} and "
-                             f"{first_name(answer.speaker)} declined ({quote(answer.text, cue)}).", COMMITMENT_LOST,
-                             r.acts & cues.commitment_acts, consequence=False))
+                             f"{first_name(answer.speaker)} declined ({quote(answer.text, cue)}).",
+                             lost, r.acts & cues.commitment_acts, consequence=False))
     for r in reads:
         if r.role == "counterpart" and r.index not in won_at and _commits(cues, r) and negative_cue(cues, r) is None:
             hit = _sentence_hit(r, cues.commitment)
@@ -253,6 +259,12 @@ def _errand_only(cues: Cues, read: TurnRead) -> bool:
     """The rep only offers to do something themselves ("I'll send you the sheet"): no question, no ask."""
     return "commitment_ask" not in read.acts and "?" not in read.text \
         and any(cues.own_errand.search(s) for s in read.sentences)
+
+
+def _refuses(cues: Cues, read: TurnRead) -> bool:
+    """A plain refusal: the turn opens with a bare "No." or says a ``hard_refusal`` phrase."""
+    return (bool(read.sentences) and cues.hard_refusal.find(read.sentences[0]) is not None) \
+        or any(cues.hard_refusal.find(s, whole=False) for s in read.sentences)
 
 
 def _commits(cues: Cues, read: TurnRead) -> bool:
