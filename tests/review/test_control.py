@@ -51,3 +51,8 @@ def test_timed_signals_interruptions_merged_silence_and_pace() -> None:
     assert ("fast_pace", 7, 7) in kinds
     untimed = reads(("them", "Hello."), ("rep", "Hi."))
     assert timed(untimed, "Sam") == []
+
+
+def test_a_very_long_stretch_is_a_monologue_even_for_a_rep_who_talks_at_length() -> None:
+    call = reads(("rep", _say(300)), ("them", "Hm."), ("rep", _say(280)), ("them", "Okay."))
+    assert [(f.start, f.end) for f in monologues(call, "Sam")] == [(0, 0), (2, 2)]

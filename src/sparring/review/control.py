@@ -1,7 +1,8 @@
 """The rep losing control of the call (docs/moments.md, "Losing control"):
 
 - **monologue**: one stretch of the rep's consecutive turns of at least ``MONOLOGUE_WORDS`` words and
-  ``MONOLOGUE_RELATIVE`` times the rep's median stretch (or, timed, at least ``MONOLOGUE_SECONDS`` seconds);
+  ``MONOLOGUE_RELATIVE`` times the rep's median stretch, or of ``MONOLOGUE_ALWAYS_WORDS`` words in any case (or,
+  timed, at least ``MONOLOGUE_SECONDS`` seconds);
 - **talk dominance**: a stretch of ``WINDOW_TURNS`` turns where the rep says at least ``DOMINANCE_SHARE`` of
   ``DOMINANCE_MIN_WORDS`` or more words (overlapping stretches merge; a monologue inside one is reported once);
 - timed calls only: **interruptions** (the rep starts at least ``INTERRUPT_OVERLAP`` seconds before the
@@ -27,6 +28,8 @@ MONOLOGUE_WORDS = 100
 #: ... and at least this many times the rep's median turn (a rep who always speaks at length is not monologuing
 #: at 100 words)
 MONOLOGUE_RELATIVE = 4.0
+#: ... but a stretch this long is a monologue whoever says it
+MONOLOGUE_ALWAYS_WORDS = 250
 MONOLOGUE_SECONDS = 60.0
 WINDOW_TURNS = 8
 DOMINANCE_SHARE = 0.8
@@ -51,7 +54,7 @@ def monologues(reads: Sequence[TurnRead], rep: str) -> list[Found]:
     out: list[Found] = []
     runs = _rep_runs(reads)
     typical = statistics.median([sum(r.words for r in run) for run in runs]) if runs else 0.0
-    floor = max(MONOLOGUE_WORDS, MONOLOGUE_RELATIVE * typical)
+    floor = min(max(MONOLOGUE_WORDS, MONOLOGUE_RELATIVE * typical), MONOLOGUE_ALWAYS_WORDS)
     for run in runs:
         words = sum(r.words for r in run)
         seconds = None
