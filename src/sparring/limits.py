@@ -82,10 +82,10 @@ class TooLargeError(ValueError):
         self.limit = limit
 
 
-def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8") -> str:
-    """The text of ``path`` as ``Path.read_text`` gives it (Windows and old Mac line ends made LF), reading at most
-    ``max_bytes + 1`` bytes: a larger file raises TooLargeError without being read into memory (also a pipe or a
-    device, whose size ``stat`` does not tell). FileNotFoundError, OSError and UnicodeDecodeError pass through."""
+def read_bytes_capped(path: Path, max_bytes: int | None) -> bytes:
+    """The bytes of ``path``, reading at most ``max_bytes + 1``: a larger file raises TooLargeError without being
+    read into memory (also a pipe or a device, whose size ``stat`` does not tell). FileNotFoundError and OSError
+    pass through."""
     with path.open("rb") as f:
         data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
@@ -94,6 +94,14 @@ def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8")
         except OSError:
             size = None
         raise TooLargeError(size if size is not None and size > max_bytes else None, max_bytes)
+    return data
+
+
+def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8") -> str:
+    """The text of ``path`` as ``Path.read_text`` gives it (Windows and old Mac line ends made LF), reading at most
+    ``max_bytes + 1`` bytes: a larger file raises TooLargeError without being read into memory (also a pipe or a
+    device, whose size ``stat`` does not tell). FileNotFoundError, OSError and UnicodeDecodeError pass through."""
+    data = read_bytes_capped(path, max_bytes)
     text = data.decode(encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 

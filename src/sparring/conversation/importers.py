@@ -23,11 +23,12 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from pydantic import Field
 
+from sparring.conversation.encoding import decode_transcript
 from sparring.conversation.errors import Problem, TranscriptError
 from sparring.conversation.model import Conversation, Role, Source
 from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
@@ -38,7 +39,7 @@ from sparring.limits import (
     TooLargeError,
     TranscriptLimits,
     count_words,
-    read_text_capped,
+    read_bytes_capped,
     utf8_size,
 )
 
@@ -362,6 +363,9 @@ class TranscriptFormat:
     name: str
     suffixes: tuple[str, ...]
     parse: Callable[[str, str], Parsed]
+    #: for formats that share a suffix (``.json``, ``.txt``): True when ``text`` is in this format. Cheap (it runs
+    #: on every file of the suffix); formats without one are the suffix's default.
+    detect: Callable[[str], bool] | None = None
 
 
 TXT = TranscriptFormat("txt", (".txt", ".text", ".md"), _parse_txt)
@@ -377,12 +381,19 @@ class Formats:
     def __init__(self, formats: Iterable[TranscriptFormat]):
         self.by_name: dict[str, TranscriptFormat] = {}
         self.by_suffix: dict[str, TranscriptFormat] = {}
+        #: every format that claims a suffix, in order (the ones with ``detect`` are asked first)
+        self.claimants: dict[str, list[TranscriptFormat]] = {}
         for f in formats:
             if not isinstance(f, TranscriptFormat):
                 raise TypeError(f"not a TranscriptFormat: {f!r}")
-            self.by_name.setdefault(f.name.lower(), f)
+            if f.name.lower() in self.by_name:
+                continue
+            self.by_name[f.name.lower()] = f
             for suffix in f.suffixes:
-                self.by_suffix.setdefault(suffix.lower(), f)
+                self.claimants.setdefault(suffix.lower(), []).append(f)
+        for suffix, claimants in self.claimants.items():
+            # a suffix's default is its first claimant that needs no recognising (the built-in JSON for .json)
+            self.by_suffix[suffix] = next((f for f in claimants if f.detect is None), claimants[0])
 
     def names(self) -> list[str]:
         return list(self.by_name)
@@ -390,6 +401,25 @@ class Formats:
     def for_suffix(self, suffix: str) -> str | None:
         found = self.by_suffix.get(suffix.lower())
         return None if found is None else found.name
+
+    def for_file(self, suffix: str, text: str) -> str | None:
+        """The format of a file with ``suffix`` and content ``text``: the first claimant of the suffix whose
+        ``detect`` recognises the text (a recorder's export shape), else the suffix's default claimant (one without
+        ``detect``, e.g. the built-in JSON), else None (unknown suffix: the caller sniffs)."""
+        claimants = self.claimants.get(suffix.lower(), [])
+        for f in claimants:
+            if f.detect is not None and f.detect(text):
+                return f.name
+        plain = next((f for f in claimants if f.detect is None), None)
+        return plain.name if plain is not None else (claimants[0].name if claimants else None)
+
+    def sniff(self, text: str) -> str:
+        """The format of ``text`` without a suffix: a format whose ``detect`` recognises it, else the built-in
+        guess (``sniff_format``)."""
+        for f in self.by_name.values():
+            if f.detect is not None and f.detect(text):
+                return f.name
+        return sniff_format(text)
 
 
 #: the built-in formats, for callers that read transcripts without an application (rubric tests, tests)
@@ -412,7 +442,7 @@ def parse_transcript(
     None = sniff the built-ins) into a conversation, within ``limits`` (TranscriptError naming the file, and the
     line where one is known, when it is over one)."""
     check_size(text, file, limits)
-    fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
+    fmt_key = (fmt or formats.sniff(text)).lower().lstrip(".")
     if fmt_key not in formats.by_name:
         raise TranscriptError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
                                                        f"{', '.join(formats.names())})")])
@@ -463,17 +493,44 @@ def read_transcript(
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
     formats: Formats = BUILTIN_FORMATS,
 ) -> ImportedConversation:
-    """Read a transcript file; the format comes from ``fmt``, else the suffix (as ``formats`` claim them), else
-    the content. A file over ``limits.max_bytes`` is refused before it is read."""
+    """Read a transcript file; the format comes from ``fmt``, else the suffix (as ``formats`` claim them, a
+    recorder's export shape recognised by its content), else the content. The encoding is detected
+    (``sparring.conversation.encoding``). A file over ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
     try:
-        text = read_text_capped(p, limits.max_bytes, encoding="utf-8-sig")
+        data = read_bytes_capped(p, limits.max_bytes)
     except TooLargeError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
     except FileNotFoundError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
-    chosen = fmt or formats.for_suffix(p.suffix)
-    return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
-                            title=p.stem, limits=limits, formats=formats)
+    return parse_transcript_bytes(data, str(p), rep=rep, persona_name=persona_name, source=source, fmt=fmt,
+                                  limits=limits, formats=formats)
+
+
+def parse_transcript_bytes(
+    data: bytes,
+    name: str,
+    *,
+    rep: str | None = None,
+    persona_name: str | None = None,
+    source: Source = "call",
+    fmt: str | None = None,
+    limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
+    formats: Formats = BUILTIN_FORMATS,
+) -> ImportedConversation:
+    """A transcript from the bytes of a file called ``name`` (a path, or a zip member's name): its encoding
+    detected, its format chosen as ``read_transcript`` does, its title the name's stem. A fallback encoding is
+    named in the conversation's notes."""
+    if limits.max_bytes is not None and len(data) > limits.max_bytes:
+        raise TranscriptError([Problem(name, 0, "file", f"{TooLargeError(len(data), limits.max_bytes)}"
+                                                        f"{limits.hint('bytes')}")])
+    decoded = decode_transcript(data)
+    suffix = PurePath(name).suffix
+    chosen = fmt or formats.for_file(suffix, decoded.text)
+    conv = parse_transcript(decoded.text, chosen, file=name, rep=rep, persona_name=persona_name, source=source,
+                            title=PurePath(name).stem, limits=limits, formats=formats)
+    if decoded.note:
+        conv.notes.insert(0, decoded.note)
+    return conv
