@@ -5,9 +5,9 @@ exports write UTF-8 (some with a byte-order mark), Windows tools (Notepad's "Uni
 Word) write UTF-16 with a byte-order mark, and old desktop tools write a legacy single-byte code page. The order:
 
 1. a byte-order mark decides: UTF-8 (``EF BB BF``), UTF-16 LE (``FF FE``) or BE (``FE FF``); the mark is dropped;
-2. otherwise UTF-8 when the bytes are valid UTF-8 (ASCII is valid UTF-8);
-3. otherwise UTF-16 without a mark when every other byte of the first kilobyte is NUL (English text in UTF-16: one
-   byte of each character is 0);
+2. UTF-16 without a mark when every other byte of the first kilobyte is NUL (English text in UTF-16: one byte of
+   each character is 0; text has no NUL bytes otherwise, and this is valid UTF-8 too, so it is looked at first);
+3. otherwise UTF-8 when the bytes are valid UTF-8 (ASCII is valid UTF-8);
 4. otherwise Windows-1252 (Western European; a superset of Latin-1's printable characters), with a note saying so:
    the transcript is readable but a name with characters of another code page may come out wrong. The five bytes
    Windows-1252 leaves undefined are read as Latin-1, so this step never fails.
@@ -91,13 +91,14 @@ def decode_transcript(data: bytes) -> Decoded:
                 return Decoded(_newlines(data[len(bom):].decode(codec)), "utf-16")
             except UnicodeDecodeError:
                 break
+    # text has no NUL bytes; UTF-16 of ASCII has one in every pair (and is valid UTF-8 too, so look first)
+    text16 = _utf16_without_bom(data) if b"\x00" in data[:_PROBE] else None
+    if text16 is not None:
+        return Decoded(_newlines(text16), "utf-16", "read as UTF-16 without a byte-order mark")
     try:
         return Decoded(_newlines(data.decode("utf-8")), "utf-8")
     except UnicodeDecodeError as exc:
         bad_at = exc.start
-    text16 = _utf16_without_bom(data)
-    if text16 is not None:
-        return Decoded(_newlines(text16), "utf-16", "read as UTF-16 without a byte-order mark")
     line = data.count(b"\n", 0, bad_at) + 1
     return Decoded(_newlines(_legacy(data)), "cp1252",
                    f"not valid UTF-8 (first at line {line}): read as Windows-1252; save the file as UTF-8 if "
