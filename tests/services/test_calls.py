@@ -4,6 +4,7 @@ over a stored upload, repeated safely."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -189,9 +190,8 @@ def test_a_job_cut_short_skips_what_it_stored(db: Database, learner: UserRecord,
     upload = save_upload(data_dir, "two.zip", archive.read_bytes())
     (first,) = _importer(db).import_paths([CALLS / "zoom-discovery.vtt"], learner.id)
     folder = data_dir / "uploads" / upload.split("/")[0]
-    (folder / "results.json").write_text(
-        '{"results": [{"file": "two.zip:1.vtt", "ok": true, "conversation_id": %d, "error": null}], "complete": false}'
-        % first.conversation_id, encoding="utf-8")
+    earlier = {"file": "two.zip:1.vtt", "ok": True, "conversation_id": first.conversation_id, "error": None}
+    (folder / "results.json").write_text(json.dumps({"results": [earlier], "complete": False}), encoding="utf-8")
     result = calls.import_call_task(_ctx(queue, 1), {"upload": upload, "user_id": learner.id})
     assert [(r["file"], r["ok"]) for r in result["results"]] == [("two.zip:1.vtt", True), ("two.zip:2.srt", True)]
     assert result["results"][0]["conversation_id"] == first.conversation_id

@@ -56,8 +56,9 @@ def _user_id(app: Sparring, email: str | None) -> tuple[int, int]:
 
 
 def _result_line(r: CallResult) -> str:
-    if not r.ok:
-        return f"[red]FAIL[/red] {r.file}: {r.error}"
+    if not r.ok:  # a transcript problem already starts with FILE:LINE
+        error = r.error or ""
+        return f"[red]FAIL[/red] {error}" if error.startswith(f"{r.file}:") else f"[red]FAIL[/red] {r.file}: {error}"
     route = f"{r.route.call_type}, rubric {r.route.rubric}" if r.route else ""
     score = f", {r.overall:.0f}/100" if r.overall is not None else ""
     rep = f"; rep {r.rep}" if r.rep else ""
@@ -90,10 +91,10 @@ def _import(
         if json_out:
             print(json.dumps(r.as_json(), ensure_ascii=False), flush=True)
             return
-        console.print(_result_line(r), highlight=False)
+        console.print(_result_line(r), highlight=False, soft_wrap=True)  # paths stay whole
         for note in r.notes if r.ok else []:
             if note:
-                console.print(f"     [dim]{note}[/dim]", highlight=False)
+                console.print(f"     [dim]{note}[/dim]", highlight=False, soft_wrap=True)
 
     with service_errors():
         results = importer.import_paths(paths, user_id, rep=rep, rubric=chosen, on_result=show)
@@ -187,7 +188,6 @@ def _review(
     from sparring.conversation.errors import TranscriptError
     from sparring.kernel.problems import Problem
     from sparring.limits import TooLargeError, read_bytes_capped
-    from sparring.review.moments import summarise_call  # helper "moments" (h/moments): the call's key moments
     from sparring.review.routing import load_routing
     from sparring.services.calls import review_call
     from sparring.services.content import resolve_rubric_ref
@@ -202,9 +202,12 @@ def _review(
         raise TranscriptError([Problem(str(file), 0, "file", str(exc))]) from exc
     url = app.database_url
     with service_errors():
-        reviewed = review_call(data, str(file), scorer=app.scorer, rubric_for=lambda ref: resolve_rubric_ref(ref, url)[0],
-                               formats=app.formats, routing=load_routing(app.settings), rep=rep,
-                               rubric=_rubric_file(rubric) or rubric, limits=limits)
+        reviewed = review_call(data, str(file), scorer=lambda: app.scorer,
+                               rubric_for=lambda ref: resolve_rubric_ref(ref, url)[0], formats=app.formats,
+                               routing=load_routing(app.settings), rep=rep, rubric=_rubric_file(rubric) or rubric,
+                               limits=limits)
+    from sparring.review.moments import summarise_call  # the call's key moments (docs/moments.md)
+
     summary = summarise_call(reviewed.conversation, reviewed.scorecard)
     if reviewed.conversation.roles_guessed and not json_out:
         err_console.print(f"[dim]note: {reviewed.conversation.role_note}[/dim]", highlight=False)

@@ -531,18 +531,19 @@ def parse_transcript_bytes(
     fmt: str | None = None,
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
     formats: Formats = BUILTIN_FORMATS,
+    title: str | None = None,
 ) -> ImportedConversation:
-    """A transcript from the bytes of a file called ``name`` (a path, or a zip member's name): its encoding
-    detected, its format chosen as ``read_transcript`` does, its title the name's stem. A fallback encoding is
-    named in the conversation's notes."""
+    """A transcript from the bytes of a file called ``name`` (a path, or ``archive.zip:member``): its encoding
+    detected, its format chosen as ``read_transcript`` does, its title ``title`` or the file's stem (a zip member's
+    own). A fallback encoding is named in the conversation's notes."""
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
         raise TranscriptError([Problem(name, 0, "file", f"{TooLargeError(len(data), limits.max_bytes)}"
                                                         f"{limits.hint('bytes')}")])
     decoded = decode_transcript(data)
-    suffix = PurePath(name).suffix
-    chosen = fmt or formats.for_file(suffix, decoded.text)
+    own = PurePath(name.rsplit(".zip:", 1)[-1])
+    chosen = fmt or formats.for_file(own.suffix, decoded.text)
     conv = parse_transcript(decoded.text, chosen, file=name, rep=rep, persona_name=persona_name, source=source,
-                            title=PurePath(name).stem, limits=limits, formats=formats)
+                            title=title or own.stem, limits=limits, formats=formats)
     if decoded.note:
         conv.notes.insert(0, decoded.note)
     return conv

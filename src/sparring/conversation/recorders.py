@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sparring.conversation.errors import Problem, TranscriptError
@@ -97,9 +98,10 @@ def parse_otter(text: str, file: str) -> Parsed:
     close()
     if problems:
         raise TranscriptError(problems[:5])
-    for (_s, _b, prev, _e, _l, _r), (speaker, _b2, start, _e2, line, _r2) in zip(raws, raws[1:], strict=False):
-        if prev is not None and start is not None and start < prev:
-            raise TranscriptError([Problem(file, line, "time", f"{speaker}'s turn starts before the turn above it")])
+    for before, after in pairwise(raws):
+        if before[2] is not None and after[2] is not None and after[2] < before[2]:
+            raise TranscriptError([Problem(file, after[4], "time",
+                                           f"{after[0]}'s turn starts before the turn above it")])
     return _merge(raws), {}, notes
 
 

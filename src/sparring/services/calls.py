@@ -78,12 +78,13 @@ def _error_text(exc: BaseException) -> str:
     return str(exc)
 
 
-def review_call(data: bytes, name: str, *, scorer: Scorer, rubric_for: Callable[[str], Rubric],
+def review_call(data: bytes, name: str, *, scorer: Callable[[], Scorer], rubric_for: Callable[[str], Rubric],
                 formats: Formats = BUILTIN_FORMATS, routing: Routing | None = None, rep: str | None = None,
                 rubric: str | Rubric | None = None,
                 limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS) -> ReviewedCall:
-    """Read ``data`` (the file ``name``), route it and score it; nothing is stored. ``rubric`` (``--rubric``: an id
-    or a loaded rubric) wins over the routing; ids are looked up with ``rubric_for``. TranscriptError for a bad
+    """Read ``data`` (the file ``name``), route it and score it with ``scorer()`` (built only once the file was
+    read); nothing is stored. ``rubric`` (``--rubric``: an id or a loaded rubric) wins over the routing; ids are
+    looked up with ``rubric_for``. TranscriptError for a bad
     file, InvalidInput when no turn of the rep is found, UnknownContentError for an unknown rubric."""
     conv = parse_transcript_bytes(data, name, rep=rep, source="call", limits=limits, formats=formats)
     if not conv.by_role("learner"):
@@ -91,7 +92,7 @@ def review_call(data: bytes, name: str, *, scorer: Scorer, rubric_for: Callable[
     given = rubric.id if isinstance(rubric, Rubric) else rubric
     route = route_call(conv, routing, rubric=given)
     chosen = rubric if isinstance(rubric, Rubric) else rubric_for(route.rubric)
-    return ReviewedCall(conv, route, chosen, scorer.score(conv, chosen))
+    return ReviewedCall(conv, route, chosen, scorer().score(conv, chosen))
 
 
 class CallImporter:
@@ -134,7 +135,7 @@ class CallImporter:
                org_id: int | None = None) -> ReviewedCall:
         """``review_call`` with this importer's scorer, formats, routing and limits, rubric ids looked up in the
         organisation's content."""
-        return review_call(data, name, scorer=self.scorer, rubric_for=lambda ref: self.rubric(ref, org_id),
+        return review_call(data, name, scorer=self._scorer, rubric_for=lambda ref: self.rubric(ref, org_id),
                            formats=self.formats, routing=self.routing, rep=rep, rubric=rubric, limits=self.limits)
 
     def import_one(self, data: bytes, name: str, user_id: int, *, rep: str | None = None,
