@@ -21,7 +21,9 @@ CASES = {
              3, "turns[1].speaker", "non-empty string"),
     "srt-cue": ("call.srt", "1\n00:00:01,000 --> 00:00:02,000\nAna: Hello.\n\nxx\nyy\n", 5, "srt",
                 "not a valid SRT cue"),
-    "vtt": ("call.vtt", "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nAna: Hello.\n\n2\n00:00:03.000 -> 00:00:04.000\n"
+    "vtt-cue": ("call.vtt", "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nAna: Hello.\n\n2\n00:00:03.000 -> "
+                "00:00:04.000\nBob: Hi.\n", 8, "timing", "HH:MM:SS.mmm"),
+    "vtt": ("call.vtt", "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nAna: Hello.\n\n2\n00:00:03.000 --> 00:00:04.000\n"
             "Bob: Hi.\n\n3\n00:00:05,000 --> 00:00:06.000\nAna: Well?\n", 12, "timing", "HH:MM:SS.mmm"),
     "srt": ("call.srt", "1\n00:00:01,000 --> 00:00:02,000\nAna: Hello.\n\n2\n00:00:03,000 --> later\nBob: Hi.\n", 6,
             "timing", "HH:MM:SS,mmm"),

@@ -67,6 +67,14 @@ _LINE = re.compile(
 _ROLES = re.compile(r"^#\s*roles?\s*:\s*(?P<spec>.*)$", re.IGNORECASE)
 _CUE_NAME = re.compile(r"^\s*(?:\[(?P<b>[^\]]{1,80})\]\s*|(?P<c>[^:\n]{1,60}?):\s+)(?P<text>.*)$", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_ARROWISH = re.compile(r"^\s*\d+:\d{2}[\d:.,]*\s*(?:-+>|=+>|–>|—>)")
+
+
+def _timing_like(line: str) -> bool:
+    """A line meant as a cue timing: it has the arrow, or starts with a time and something arrow-like."""
+    return "-->" in line or bool(_ARROWISH.match(line))
+
+
 _SRT_TIMING = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s+-->\s+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}(?:\s|$)")
 _VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}(?:\s|$)")
 
@@ -258,7 +266,7 @@ def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
     # the WebVTT reader skips a block whose timing line it cannot read, so a typo would lose that cue's words
     # without a word: every timing line is checked here first
     bad = [Problem(file, n, "timing", f"expected 'HH:MM:SS.mmm --> HH:MM:SS.mmm', got '{ln.strip()[:60]}'")
-           for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln and not _VTT_TIMING.match(ln)]
+           for n, ln in enumerate(text.splitlines(), start=1) if _timing_like(ln) and not _VTT_TIMING.match(ln)]
     if bad:
         raise TranscriptError(bad[:MAX_REPORTED])
     try:
@@ -289,7 +297,7 @@ def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
     import pysrt
 
     bad = [Problem(file, n, "timing", f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got '{ln.strip()[:60]}'")
-           for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln and not _SRT_TIMING.match(ln)]
+           for n, ln in enumerate(text.splitlines(), start=1) if _timing_like(ln) and not _SRT_TIMING.match(ln)]
     if bad:
         raise TranscriptError(bad[:MAX_REPORTED])
     try:
