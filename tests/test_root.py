@@ -135,6 +135,21 @@ def test_the_settings_given_to_the_app_choose_the_engines() -> None:
     assert Sparring(Settings()).scorer.name == "embedded"
 
 
+def test_a_plugin_engine_gets_the_settings_and_its_options_from_the_config_file(tmp_path: Path) -> None:
+    from sparring.configfile import ConfigError
+
+    config = tmp_path / "sparring.toml"
+    config.write_text('scorer = "tuned"\n\n[plugins.tuned]\nlabel = "tuned-for-acme"\n')
+    tuned = EntryPoint("tuned", "sparring_test_support:configured_scorer", SCORERS)
+    plugins = Plugins(discover=lambda group: [tuned] if group == SCORERS else [])
+    root = Sparring(Settings(config=config, scorer="tuned"), plugins=plugins)
+    assert root.scorer.name == "tuned-for-acme"
+    assert Settings(config=config).plugin_options("other") == {}
+    config.write_text('[plugins]\ntuned = "loud"\n')
+    with pytest.raises(ConfigError, match=r"plugins\.tuned: must be a table of options"):
+        Settings(config=config).plugin_options("tuned")
+
+
 def test_a_broken_plugin_is_named_and_the_rest_of_the_app_works(tmp_path: Path) -> None:
     site = tmp_path / "broken-site"
     site.mkdir()

@@ -8,7 +8,8 @@ What it builds, each on first use and then kept (a command that needs no engine 
 - ``database``: the configured database (SQLite file or PostgreSQL), migrated;
 - ``content``: the installation's content (built-ins and installation-wide imports);
 - ``persona`` and ``scorer``: the engines named by ``settings.persona_engine`` / ``settings.scorer`` among the
-  ``sparring.persona_engines`` / ``sparring.scorers`` entry points, wrapped by the LLM engines when a provider is
+  ``sparring.persona_engines`` / ``sparring.scorers`` entry points (a factory that takes ``settings`` gets this
+  application's settings), wrapped by the LLM engines when a provider is
   configured (``sparring.engines``);
 - ``formats``: the transcript formats of the ``sparring.importers`` entry points;
 - ``tasks`` and ``jobs``: the task registry (``sparring.tasks``) and the job queue for the configured backend;
@@ -19,6 +20,7 @@ What it builds, each on first use and then kept (a command that needs no engine 
 
 from __future__ import annotations
 
+import inspect
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,15 @@ IMPORTERS = "sparring.importers"
 INTEGRATIONS = "sparring.integrations"
 CLI_COMMANDS = "sparring.cli"
 WEB_ROUTERS = "sparring.web"
+
+
+def _takes_settings(factory: Any) -> bool:
+    """Whether a plugin factory accepts ``settings=`` (a parameter of that name, or ``**kwargs``)."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: call it without arguments
+        return False
+    return "settings" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 class Sparring:
@@ -70,11 +81,15 @@ class Sparring:
 
     # ---- engines -------------------------------------------------------------------------------------------
     def _engine(self, group: str, name: str, what: str) -> Any:
+        """Build the plugin ``name`` of ``group``. Its factory is called with no arguments, or, when it takes a
+        ``settings`` parameter, with this application's settings (``settings.plugin_options(name)`` gives the
+        plugin its ``[plugins.<name>]`` table of the config file): a plugin engine is configured like the
+        built-ins, never by reading the environment itself."""
         factory = self.plugins.get(group, name, what)
         if not callable(factory):
             raise PluginError(f"{what} {name!r} ({group}) is not callable: {factory!r}")
         try:
-            return factory()
+            return factory(settings=self.settings) if _takes_settings(factory) else factory()
         except Exception as exc:
             raise PluginError(f"{what} {name!r} ({group}) failed to start: {type(exc).__name__}: {exc}") from exc
 

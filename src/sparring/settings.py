@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -116,6 +116,23 @@ class Settings(BaseSettings):
     def previous_secret_keys(self) -> list[str]:
         """``secret_keys_previous`` as a list (commas or whitespace separate the keys)."""
         return [k for k in re.split(r"[,\s]+", self.secret_keys_previous or "") if k]
+
+    def plugin_options(self, name: str) -> dict[str, Any]:
+        """The ``[plugins.<name>]`` table of the config file (``{}`` when there is none): how a plugin engine,
+        importer or integration is configured (docs/architecture.md, "Extension points"). ConfigError (file, line)
+        when the file is bad or the entry is not a table."""
+        from sparring.configfile import ConfigError, config_path, line_of, read_config
+        from sparring.kernel.problems import Problem
+
+        path = self.config or config_path()
+        data = read_config(path) if path else {}
+        plugins = data.get("plugins", {})
+        options = plugins.get(name, {}) if isinstance(plugins, dict) else None
+        if not isinstance(options, dict):
+            where = str(path) if path else "settings"
+            line = line_of(path, "plugins") if path else 0
+            raise ConfigError([Problem(where, line, f"plugins.{name}", "must be a table of options")])
+        return dict(options)
 
     @property
     def resolved_database_url(self) -> str:

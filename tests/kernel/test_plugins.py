@@ -21,7 +21,7 @@ def test_loads_each_group_once_and_keeps_it() -> None:
     eps = [EntryPoint("dumps", "json:dumps", GROUP)]
     plugins = Plugins(discover=lambda group: calls.append(group) or eps)
     assert plugins.get(GROUP, "dumps")([1]) == "[1]"
-    assert plugins.objects(GROUP) == [plugins.get(GROUP, "dumps")]
+    assert [p.obj for p in plugins.group(GROUP).values()] == [plugins.get(GROUP, "dumps")]
     assert calls == [GROUP]
 
 

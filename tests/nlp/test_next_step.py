@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparring.nlp.next_step import concrete_next_step, dated, proposes_next_step
+from sparring.nlp.next_step import dated, proposes_next_step
 from sparring.testing.acts import reading
 
 
@@ -22,8 +22,8 @@ def test_dated(text: str, when: bool) -> None:
 
 def test_proposes_and_concrete() -> None:
     r = reading("Could we book thirty minutes with Marta on Thursday?", "next_step_proposal", "question_closed")
-    assert proposes_next_step(r) and concrete_next_step(r)
+    assert proposes_next_step(r) and dated(r.text)
     vague = reading("I'll send something over.", "next_step_proposal")
-    assert proposes_next_step(vague) and not concrete_next_step(vague)
+    assert proposes_next_step(vague) and not dated(vague.text)
     assert not proposes_next_step(reading("Could we book a call on Thursday?", "question_closed"))
     assert not proposes_next_step(reading("I won't book anything on Thursday.", "next_step_proposal"))

@@ -1,4 +1,4 @@
-"""Service fixtures on both database backends, with fake engines (tests/store/support.py)."""
+"""Service fixtures on both database backends, with fake engines (tests/store/sparring_test_support.py)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from sparring.store.db import Database
 from sparring.store.models import ConversationRow, ParticipantRow, Rep, User
 
 SCENARIO = "test-guarded-buyer"
-#: the keys of ``GET /api/reps/{id}`` (CONTRACT.md): the projection must keep every one
+#: the keys of ``GET /api/reps/{id}`` (docs/web.md): the projection must keep every one
 REP_KEYS = {"id", "user_id", "learner", "scenario", "scenario_version", "rubric", "rubric_version", "difficulty",
             "outcome", "ended_reason", "private", "parent_rep_id", "branched_from_turn", "created_at", "ended_at",
             "turn_count", "overall", "passed", "summary_only", "turns", "scorecard"}

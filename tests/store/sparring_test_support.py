@@ -211,3 +211,14 @@ def scored_rep(practice: PracticeService, user: UserRecord, *lines: str, private
     practice.end_rep(rep.id)
     practice.score_rep(rep.id)
     return rep.id
+
+
+def configured_scorer(settings: object) -> FakeScorer:
+    """A scorer plugin factory that takes the application's settings: it is named by its ``[plugins.tuned]``
+    options (tests/test_root.py)."""
+    from sparring.settings import Settings
+
+    assert isinstance(settings, Settings)
+    scorer = FakeScorer()
+    scorer.name = str(settings.plugin_options("tuned").get("label", "tuned"))
+    return scorer

@@ -85,31 +85,32 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path: Path) -
     db.dispose()
 
 
-def test_sqlite_synchronous_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sparring.settings import reset_settings_cache
+def test_sqlite_synchronous_is_a_setting(tmp_path: Path) -> None:
+    """The setting reaches SQLite through the composition root; storage itself defaults to NORMAL."""
+    from sparring.root import Sparring
+    from sparring.settings import Settings
 
-    monkeypatch.setenv("SPARRING_SQLITE_SYNCHRONOUS", "full")
-    reset_settings_cache()
+    root = Sparring(Settings(data_dir=tmp_path / "full", sqlite_synchronous="full"))
     try:
-        db = Database(f"sqlite:///{tmp_path / 'full.db'}")
-        with db.engine.connect() as conn:
+        with root.database.engine.connect() as conn:
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: an fsync per commit
-        db.dispose()
-        explicit = Database(f"sqlite:///{tmp_path / 'normal.db'}", synchronous="normal")
-        with explicit.engine.connect() as conn:
-            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1
-        explicit.dispose()
-        with pytest.raises(DatabaseError, match="synchronous must be one of normal, full"):
-            Database(f"sqlite:///{tmp_path / 'off.db'}", synchronous="off")
     finally:
-        monkeypatch.delenv("SPARRING_SQLITE_SYNCHRONOUS")
-        reset_settings_cache()
+        forget_databases()
+    plain = Database(f"sqlite:///{tmp_path / 'normal.db'}")
+    with plain.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1
+    plain.dispose()
+    with pytest.raises(DatabaseError, match="synchronous must be one of normal, full"):
+        Database(f"sqlite:///{tmp_path / 'off.db'}", synchronous="off")
 
 
 def test_default_database_lives_in_the_data_dir(_isolated_env: Path) -> None:
+    from sparring.root import Sparring
+    from sparring.settings import get_settings
+
     try:
-        db = get_database()
-        assert db.dialect == "sqlite" and get_database() is db
+        db = Sparring(get_settings()).database
+        assert db.dialect == "sqlite" and get_database(f"sqlite:///{_isolated_env / 'sparring.db'}") is db
         with db.session() as s:
             s.add(Organisation(slug="o", name="O"))
         assert (_isolated_env / "sparring.db").is_file()

@@ -115,10 +115,6 @@ class Plugins:
         log.warning("%s", problem)
         self.problems.append(problem)
 
-    def objects(self, group: str) -> list[Any]:
-        """The loaded objects of ``group`` in order."""
-        return [p.obj for p in self.group(group).values()]
-
     def instances(self, group: str, kind: type[T]) -> list[T]:
         """The objects of ``group`` that are ``kind``, in order; any other object is recorded as a problem (logged,
         listed by ``sparring plugins``) and left out."""

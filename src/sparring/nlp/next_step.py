@@ -8,8 +8,6 @@ module, on the same act reading (``sparring.nlp.act_model.ActReading``):
   statement ("I won't book anything until…" proposes nothing; "Why don't we meet on Thursday?" does).
 - ``dated(text)``: the line names when (a weekday, a date, a clock time, today/tomorrow, next week, end of
   day…): a proposal with a time is a concrete next step; "I'll send something over" or "let's talk soon" is not.
-- ``concrete_next_step(reading)``: both of the above — what a rubric's next-step criterion counts in full and
-  what a persona may accept as an agreed step.
 - ``NEXT_STEP_ACTS``: those two act names, for a rubric criterion or a persona rule that lists them.
 """
 
@@ -62,8 +60,3 @@ def proposes_next_step(reading: ReadingLike) -> bool:
     clauses = reading.clauses
     # a question proposes even when negated ("why don't we…", "shouldn't we…"); a statement must not be negated
     return not clauses or any(c.question or not c.negated for c in clauses)
-
-
-def concrete_next_step(reading: ReadingLike) -> bool:
-    """A next step or commitment ask that also says when."""
-    return proposes_next_step(reading) and dated(reading.text)

@@ -1,4 +1,5 @@
-"""The shapes of a call review: a key moment and a call's summary (CONTRACT.md, MOMENT).
+"""The shapes of a call review: a key moment and a call's summary (the MOMENT keys of ``sparring call review
+--json``, docs/moments.md).
 
 ``Moment`` carries the contract keys (``kind``, ``start_turn``, ``end_turn``, ``summary``, ``impact``,
 ``criterion``) plus the plain-words ``reason`` and, when the call is timed, the moment's position in seconds.
@@ -28,3 +29,4 @@ class CallSummary(BaseModel):
 
     moments: list[Moment] = Field(default_factory=list)
     pivotal: Moment | None = None
+    note: str = Field(default="", description="why there is no pivotal moment (or no moment at all), when so")

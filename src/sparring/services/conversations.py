@@ -6,7 +6,7 @@ SUMMARY (someone else's private conversation) carries only that it happened, whe
 practice rep adds its ``practice`` extension (scenario, difficulty, outcome, persona state …).
 
 The shapes the adapters promise are projections of this one model: ``RepView`` (the JSON API's and the pages'
-rep, CONTRACT.md ``GET /api/reps``) and ``records.RepRecord`` (what ``PracticeService`` works with and the CLI
+rep, ``GET /api/reps`` in docs/web.md) and ``records.RepRecord`` (what ``PracticeService`` works with and the CLI
 prints).
 """
 
@@ -97,7 +97,7 @@ class ConversationView(BaseModel):
 
 class RepView(BaseModel):
     """A practice rep as the JSON API (``/api/reps``) and the pages show it: a projection of ``ConversationView``
-    whose keys are part of the API (CONTRACT.md)."""
+    whose keys are part of the API (docs/web.md, "JSON API")."""
 
     id: int
     user_id: int

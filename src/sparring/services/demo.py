@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 
 from sparring.coaching.winning_lines import save_line
 from sparring.content.scenario import Scenario
-from sparring.persona.base import PersonaState
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
@@ -165,7 +164,3 @@ def _save_lines(database: Database, user_id: int, rep_id: int) -> None:
                 save_line(s, viewer, rep_id, turn.turn_index, tags[turn.text])
 
 
-def demo_state_ok(state: dict[str, object]) -> bool:
-    """Whether a stored persona state still parses (used by tests of the seeded data)."""
-    PersonaState.model_validate(state)
-    return True

@@ -186,5 +186,3 @@ def list_teams(db: Session, org_id: int) -> list[Team]:
     return list(db.scalars(select(Team).where(Team.org_id == org_id).order_by(Team.name)))
 
 
-def team_ids_of(db: Session, user_id: int) -> list[int]:
-    return list(db.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))

@@ -1,7 +1,7 @@
 """Engines and sessions. SQLite (WAL, foreign keys, busy timeout) at ``$SPARRING_DATA_DIR/sparring.db`` by
 default; PostgreSQL through ``SPARRING_DATABASE_URL`` (``postgresql+psycopg://...``).
 
-``get_database()`` returns one ``Database`` per URL per process and migrates it to the newest schema the first
+``get_database(url)`` returns one ``Database`` per URL per process and migrates it to the newest schema the first
 time it is used, so a fresh data directory just works.
 """
 
@@ -21,7 +21,6 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from sparring.settings import get_settings
 from sparring.store import migrate
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -50,6 +49,8 @@ def _set_wal(cur: Any) -> None:
 
 #: ``PRAGMA synchronous`` values the ``sqlite_synchronous`` setting accepts
 SYNCHRONOUS = ("normal", "full")
+#: the default, as in ``Settings.sqlite_synchronous`` (docs/storage.md, "Durability")
+DEFAULT_SYNCHRONOUS = "normal"
 
 
 def _sqlite_pragmas(synchronous: str) -> Any:
@@ -74,8 +75,9 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sparring_write") else "BEGIN")
 
 
-def make_engine(url: str, synchronous: str | None = None) -> Engine:
-    """An engine for ``url``. ``synchronous`` (SQLite only): "normal" or "full"; default: the setting."""
+def make_engine(url: str, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
+    """An engine for ``url``. ``synchronous`` (SQLite only): "normal" (the default) or "full"; the composition root
+    passes the ``sqlite_synchronous`` setting."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -90,7 +92,7 @@ def make_engine(url: str, synchronous: str | None = None) -> Engine:
         engine = create_engine(
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **pool
         )
-        sync = (synchronous or get_settings().sqlite_synchronous).lower()
+        sync = synchronous.lower()
         if sync not in SYNCHRONOUS:
             raise DatabaseError(f"SQLite synchronous must be one of {', '.join(SYNCHRONOUS)} (got {sync!r})")
         event.listen(engine, "connect", _sqlite_pragmas(sync))
@@ -107,7 +109,7 @@ def make_engine(url: str, synchronous: str | None = None) -> Engine:
 class Database:
     """An engine, a session factory, and the migration state of one database."""
 
-    def __init__(self, url: str, synchronous: str | None = None):
+    def __init__(self, url: str, synchronous: str = DEFAULT_SYNCHRONOUS):
         self.url = url
         self.engine = make_engine(url, synchronous)
         self.sessions = sessionmaker(self.engine.execution_options(sparring_write=True), expire_on_commit=False)
@@ -180,10 +182,9 @@ _databases: dict[str, Database] = {}
 _registry_lock = threading.Lock()
 
 
-def get_database(url: str | None = None, synchronous: str | None = None) -> Database:
-    """The Database for ``url`` (default: the settings' database), created once per process; ``synchronous`` (SQLite)
-    applies when this call creates it (default: the setting). The composition root passes both from its settings."""
-    url = url or get_settings().resolved_database_url
+def get_database(url: str, synchronous: str = DEFAULT_SYNCHRONOUS) -> Database:
+    """The Database for ``url``, created once per process; ``synchronous`` (SQLite) applies when this call creates
+    it. The composition root passes both from its settings; storage never reads the settings itself."""
     with _registry_lock:
         db = _databases.get(url)
         if db is None:

@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         templates=_templates(),
         secure_cookies=secure_cookies,
         database_url=root.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     app.add_middleware(SecurityHeaders, hsts=https)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -35,12 +35,14 @@ class WebContext:
     throttle: LoginThrottle
     templates: Jinja2Templates
     secure_cookies: bool
-    database_url: str | None
+    database_url: str
+    #: SQLite ``synchronous`` of the database (the setting), used if this process opens it first
+    sqlite_synchronous: str = "normal"
     #: server-side sessions (their timeouts and clock); every worker reads the same table
     sessions: LoginSessions = field(default_factory=LoginSessions)
 
     def database(self) -> Database:
-        return get_database(self.database_url)
+        return get_database(self.database_url, self.sqlite_synchronous)
 
 
 def web(request: Request) -> WebContext:
