@@ -130,13 +130,8 @@ def test_review_errors_are_one_line(url: str, tmp_path: Path, capsys: pytest.Cap
     assert code == 1 and err.strip() == f"sparring: file not found: {tmp_path / 'missing.vtt'}"
 
 
-# ---- review: these need sparring.review.moments.summarise_call (helper "moments", branch h/moments) ----------
-def _needs_moments() -> None:
-    pytest.importorskip("sparring.review.moments", reason="summarise_call comes from branch h/moments")
-
-
-def test_review_json_needs_moments_contract_shape(url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    _needs_moments()
+# ---- review: the moments come from sparring.review.moments.summarise_call ---------------------------------------
+def test_review_json_has_the_contract_shape(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "call", "review", str(CALLS / "teams-renewal.vtt"), "--rep", "Priya", "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -148,14 +143,21 @@ def test_review_json_needs_moments_contract_shape(url: str, capsys: pytest.Captu
     assert [set(t) for t in conv["turns"]] == [{"index", "speaker", "role", "text", "start", "end"}] * 6
     assert conv["turns"][0]["start"] == 2.04 and conv["turns"][0]["role"] == "learner"
     assert doc["scorecard"]["rubric"]["id"] == "renewal-value"
-    for m in doc["moments"] + ([doc["pivotal"]] if doc["pivotal"] else []):
+    spans = [(m["kind"], m["start_turn"], m["end_turn"]) for m in doc["moments"]]
+    pivotal = doc["pivotal"]
+    assert (pivotal["kind"], pivotal["start_turn"], pivotal["end_turn"]) in spans and pivotal["reason"]
+    for m in doc["moments"]:
         assert {"kind", "start_turn", "end_turn", "summary", "impact", "criterion"} <= set(m)
+        assert 0 <= m["start_turn"] <= m["end_turn"] < len(conv["turns"])
     assert _calls(url) == []  # review stores nothing
 
 
-def test_review_readable_needs_moments(url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    _needs_moments()
+def test_review_readable_output(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "call", "review", str(CALLS / "pricing-call.srt"), "--rubric", "discovery")
     assert code == 0, err
     assert "Call type: objection-heavy; rubric: discovery" in " ".join(out.split())
-    assert "Score:" in out and "guessed: Jordan is the rep" in err
+    assert "Score:" in out and "Rep: Jordan (guessed: Jordan is the rep" in " ".join(out.split())
+    assert "Pivotal moment:" in out or "No key moments found." in out
+    code, out, err = run(capsys, "call", "review", str(CALLS / "pricing-call.srt"), "--json")
+    assert code == 0 and json.loads(out)["conversation"]["rep_guessed"] is True
+    assert err.startswith("note: guessed: Jordan is the rep")

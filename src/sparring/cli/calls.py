@@ -208,10 +208,10 @@ def _review(
                                limits=limits)
     from sparring.review.moments import summarise_call  # the call's key moments (docs/moments.md)
 
-    summary = summarise_call(reviewed.conversation, reviewed.scorecard)
-    if reviewed.conversation.roles_guessed and not json_out:
-        err_console.print(f"[dim]note: {reviewed.conversation.role_note}[/dim]", highlight=False)
-    if json_out:
+    summary = summarise_call(reviewed.conversation, reviewed.scorecard, rubric=reviewed.rubric)
+    if json_out:  # the guess is in the document too; said on stderr like `sparring score` says it
+        if reviewed.conversation.roles_guessed:
+            err_console.print(f"[dim]note: {reviewed.conversation.role_note}[/dim]", highlight=False)
         print(json.dumps(review_document(reviewed, summary), indent=2, ensure_ascii=False))
         return
     _show_review(reviewed, summary)
