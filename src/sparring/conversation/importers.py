@@ -1,4 +1,6 @@
-"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files").
+"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files";
+docs/calls.md). The caption formats' parsers are in ``sparring.conversation.captions``, the call recorders' export
+shapes in ``sparring.conversation.recorders``; the encoding of a file is detected (``sparring.conversation.encoding``).
 
 - Plain text: one turn per line, ``Speaker Name: text``; blank lines and ``#`` comments are ignored; an optional
   header ``# roles: Alice=learner, Bob=counterpart`` gives roles. A line may start with a timestamp
@@ -28,6 +30,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from sparring.conversation.captions import (
+    MAX_REPORTED,
+    Parsed,
+    RawTurn,
+    looks_like_speaker,
+    parse_srt,
+    parse_vtt,
+    seconds,
+)
 from sparring.conversation.encoding import decode_transcript
 from sparring.conversation.errors import Problem, TranscriptError
 from sparring.conversation.model import Conversation, Role, Source
@@ -43,6 +54,12 @@ from sparring.limits import (
     utf8_size,
 )
 
+__all__ = ["BUILTIN_FORMATS", "JSON", "MAX_REPORTED", "SRT", "TXT", "VTT", "Formats", "ImportedConversation", "Parsed",
+           "RawTurn", "TranscriptFormat", "check_limits", "check_size", "parse_transcript", "parse_transcript_bytes",
+           "read_transcript", "sniff_format"]
+# ``Parsed`` and ``RawTurn`` (sparring.conversation.captions) are re-exported: a plugin's parser returns them
+# (docs/architecture.md, "Extension points")
+
 Format = Literal["txt", "json", "vtt", "srt"]
 FORMATS: tuple[str, ...] = ("txt", "json", "vtt", "srt")
 
@@ -55,36 +72,13 @@ class ImportedConversation(Conversation):
     notes: list[str] = Field(default_factory=list, description="things the reader skipped or assumed")
 
 
-# one raw turn before roles: speaker, text, start, end, line, explicit role
-RawTurn = tuple[str, str, float | None, float | None, int, Role | None]
 _Raw = RawTurn
-#: what a format's parser returns: the raw turns, roles the file states (speaker -> role), notes on what it skipped
-Parsed = tuple[list[RawTurn], dict[str, Role], list[str]]
 
 _LINE = re.compile(
     r"^(?:[\[(](?P<ts>\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?)[\])]\s*)?(?P<speaker>[^:]{1,80}?):\s*(?P<text>.*)$"
 )
 _ROLES = re.compile(r"^#\s*roles?\s*:\s*(?P<spec>.*)$", re.IGNORECASE)
-_CUE_NAME = re.compile(r"^\s*(?:\[(?P<b>[^\]]{1,80})\]\s*|(?P<c>[^:\n]{1,60}?):\s+)(?P<text>.*)$", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-_ARROWISH = re.compile(r"^\s*\d+:\d{2}[\d:.,]*\s*(?:-+>|=+>|–>|—>)")
 
-
-def _timing_like(line: str) -> bool:
-    """A line meant as a cue timing: it has the arrow, or starts with a time and something arrow-like."""
-    return "-->" in line or bool(_ARROWISH.match(line))
-
-
-_SRT_TIMING = re.compile(r"^\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s+-->\s+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}(?:\s|$)")
-_VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}(?:\s|$)")
-
-
-def _seconds(stamp: str) -> float:
-    parts = stamp.replace(",", ".").split(":")
-    total = 0.0
-    for p in parts:
-        total = total * 60 + float(p)
-    return total
 
 
 def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
@@ -99,11 +93,6 @@ def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
     if not out:
         raise TranscriptError([Problem(file, line, "roles", "the roles header names nobody")])
     return out
-
-
-def _looks_like_speaker(name: str) -> bool:
-    name = name.strip()
-    return bool(name) and len(name.split()) <= 6 and not name.lower().startswith(("http", "www."))
 
 
 def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
@@ -121,7 +110,7 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
                 roles.update(_parse_roles(m.group("spec"), file, n))
             continue
         m = _LINE.match(line)
-        if not m or not _looks_like_speaker(m.group("speaker")):
+        if not m or not looks_like_speaker(m.group("speaker")):
             shown = line if len(line) <= 40 else line[:37] + "..."
             problems.append(Problem(file, n, "turn", f"expected 'Speaker: text', got '{shown}'"))
             continue
@@ -129,7 +118,7 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
         if not body:
             notes.append(f"line {n}: empty turn skipped")
             continue
-        start = _seconds(m.group("ts")) if m.group("ts") else None
+        start = seconds(m.group("ts")) if m.group("ts") else None
         raws.append((m.group("speaker").strip(), body, start, None, n, None))
     if problems:
         raise TranscriptError(problems)
@@ -227,102 +216,6 @@ def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list
     return raws, roles, []
 
 
-def _split_cue(text: str, voice: str | None) -> tuple[str | None, str]:
-    body = _TAG.sub("", text).strip()
-    if voice:
-        return voice.strip(), " ".join(body.split())
-    m = _CUE_NAME.match(body)
-    if m and _looks_like_speaker(m.group("b") or m.group("c")):
-        return (m.group("b") or m.group("c")).strip(), " ".join(m.group("text").split())
-    return None, " ".join(body.split())
-
-
-def _merge_cues(cues: list[tuple[str | None, str, float, float, int]], notes: list[str]) -> list[_Raw]:
-    # each turn's texts are joined once at the end: appending to a string cue by cue would copy the turn again
-    # for every cue, quadratic in a long monologue
-    turns: list[tuple[str, list[str], float, float, int]] = []
-    unnamed = 0
-    for speaker, body, start, end, line in cues:
-        if not body:
-            continue
-        if speaker is None:
-            unnamed += 1
-            speaker = turns[-1][0] if turns else "Unknown"
-        if turns and turns[-1][0] == speaker:
-            prev = turns[-1]
-            prev[1].append(body)
-            turns[-1] = (speaker, prev[1], prev[2], end, prev[4])
-        else:
-            turns.append((speaker, [body], start, end, line))
-    if unnamed:
-        notes.append(f"{unnamed} caption(s) had no speaker name and were given to the previous speaker")
-    return [(speaker, " ".join(parts), start, end, line, None) for speaker, parts, start, end, line in turns]
-
-
-def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
-    import webvtt
-    from webvtt.errors import MalformedCaptionError, MalformedFileError
-
-    # the WebVTT reader skips a block whose timing line it cannot read, so a typo would lose that cue's words
-    # without a word: every timing line is checked here first
-    bad = [Problem(file, n, "timing", f"expected 'HH:MM:SS.mmm --> HH:MM:SS.mmm', got '{ln.strip()[:60]}'")
-           for n, ln in enumerate(text.splitlines(), start=1) if _timing_like(ln) and not _VTT_TIMING.match(ln)]
-    if bad:
-        raise TranscriptError(bad[:MAX_REPORTED])
-    try:
-        captions = webvtt.from_string(text)
-    except (MalformedFileError, MalformedCaptionError) as exc:
-        problem = Problem(file, _bad_vtt_line(text), "webvtt", f"not a valid WebVTT file: {exc}")
-        raise TranscriptError([problem]) from exc
-    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
-    cues: list[tuple[str | None, str, float, float, int]] = []
-    for i, c in enumerate(captions.captions):
-        speaker, body = _split_cue(c.raw_text, getattr(c, "voice", None))
-        cues.append((speaker, body, _seconds(c.start), _seconds(c.end), cue_lines[i] if i < len(cue_lines) else 1))
-    notes: list[str] = []
-    return _merge_cues(cues, notes), {}, notes
-
-
-def _bad_vtt_line(text: str) -> int:
-    lines = text.splitlines()
-    if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        return 1
-    for n, ln in enumerate(lines, start=1):
-        if "-->" in ln and not re.match(r"^\s*[\d:.]+\s+-->\s+[\d:.]+", ln):
-            return n
-    return 1
-
-
-def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
-    import pysrt
-
-    bad = [Problem(file, n, "timing", f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got '{ln.strip()[:60]}'")
-           for n, ln in enumerate(text.splitlines(), start=1) if _timing_like(ln) and not _SRT_TIMING.match(ln)]
-    if bad:
-        raise TranscriptError(bad[:MAX_REPORTED])
-    try:
-        subs = pysrt.from_string(text, error_handling=pysrt.ERROR_RAISE)
-    except pysrt.Error as exc:
-        line = 1
-        if exc.args and isinstance(exc.args[0], int):
-            needle = str(exc.args[1]).splitlines()[0] if len(exc.args) > 1 and exc.args[1] else ""
-            line = next((n for n, ln in enumerate(text.splitlines(), 1) if needle and ln.strip() == needle.strip()), 1)
-        raise TranscriptError([Problem(file, line, "srt", "not a valid SRT cue (expected index, "
-                                                        "'00:00:01,000 --> 00:00:02,000' and text)")]) from exc
-    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
-    cues: list[tuple[str | None, str, float, float, int]] = []
-    for i, s in enumerate(subs):
-        speaker, body = _split_cue(s.text, None)
-        cues.append((speaker, body, s.start.ordinal / 1000, s.end.ordinal / 1000,
-                     cue_lines[i] if i < len(cue_lines) else 1))
-    notes: list[str] = []
-    return _merge_cues(cues, notes), {}, notes
-
-
-#: problems of one kind (e.g. over-long turns) reported at most; the count of the rest is named
-MAX_REPORTED = 5
-
-
 def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: TranscriptLimits) -> None:
     """Raise TranscriptError when ``turns`` ((text, line) in order) break ``limits``: too many turns, a turn with
     too many words (each such turn named, up to ``MAX_REPORTED``), or too many words in all."""
@@ -390,8 +283,8 @@ class TranscriptFormat:
 
 TXT = TranscriptFormat("txt", (".txt", ".text", ".md"), _parse_txt)
 JSON = TranscriptFormat("json", (".json",), _parse_json)
-VTT = TranscriptFormat("vtt", (".vtt", ".webvtt"), _parse_vtt)
-SRT = TranscriptFormat("srt", (".srt",), _parse_srt)
+VTT = TranscriptFormat("vtt", (".vtt", ".webvtt"), parse_vtt)
+SRT = TranscriptFormat("srt", (".srt",), parse_srt)
 
 
 class Formats:

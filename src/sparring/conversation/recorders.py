@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from sparring.conversation.captions import Parsed, RawTurn
 from sparring.conversation.errors import Problem, TranscriptError
-from sparring.conversation.importers import Parsed, RawTurn, TranscriptFormat
+from sparring.conversation.importers import TranscriptFormat
 from sparring.limits import MAX_JSON_DEPTH
 
 # ---- Otter text ----------------------------------------------------------------------------------------------
