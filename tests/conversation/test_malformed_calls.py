@@ -91,3 +91,18 @@ def test_too_deeply_nested_recorder_json_is_refused_before_decoding(tmp_path: Pa
     with pytest.raises(TranscriptError) as exc:
         read_transcript(path, formats=FORMATS)
     assert exc.value.problems[0].field == "json" and "nested too deeply" in exc.value.problems[0].message
+
+
+def test_a_call_timed_past_the_longest_call_is_refused_at_its_line(tmp_path: Path) -> None:
+    from sparring.limits import TranscriptLimits
+
+    # AssemblyAI writes milliseconds; the same numbers as seconds would put the call's end at 17 hours
+    path = tmp_path / "seconds.json"
+    path.write_text('{"turns": [\n {"speaker": "Ana", "text": "Hi.", "start": 240, "end": 2130},\n'
+                    ' {"speaker": "Bob", "text": "Hello.", "start": 2500, "end": 61200}\n]}', encoding="utf-8")
+    with pytest.raises(TranscriptError) as exc:
+        read_transcript(path, formats=FORMATS)
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.field) == (3, "time")
+    assert problem.message.startswith("timed at 17:00:00, past the longest call read (12:00:00)")
+    assert read_transcript(path, formats=FORMATS, limits=TranscriptLimits.unlimited()).turns[1].end == 61200

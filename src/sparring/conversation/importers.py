@@ -246,6 +246,24 @@ def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: Transcript
         raise TranscriptError(problems)
 
 
+def check_duration(raws: Sequence[RawTurn], file: str, limits: TranscriptLimits) -> None:
+    """Raise TranscriptError at the first turn timed past ``limits.max_seconds`` (its start or its end)."""
+    if limits.max_seconds is None:
+        return
+    for _speaker, _text, start, end, line, _role in raws:
+        last = max((t for t in (start, end) if t is not None), default=None)
+        if last is not None and last > limits.max_seconds:
+            raise TranscriptError([Problem(file, line, "time", f"timed at {_clock(last)}, past the longest call "
+                                                               f"read ({_clock(limits.max_seconds)}); are "
+                                                               f"milliseconds written as seconds?"
+                                                               f"{limits.hint('seconds')}")])
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}"
+
+
 def check_size(text: str, file: str, limits: TranscriptLimits) -> None:
     """Raise TranscriptError when ``text`` is larger than ``limits.max_bytes`` of UTF-8."""
     if limits.max_bytes is not None:
@@ -363,6 +381,7 @@ def parse_transcript(
     if not raws:
         raise TranscriptError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
+    check_duration(raws, file, limits)
     raws = [_cleaned(r, file) for r in raws]
     for name in explicit:
         if name not in {r[0] for r in raws}:
