@@ -98,8 +98,12 @@ def test_bad_config_names_the_file_line_and_key(tmp_path: Path, monkeypatch: pyt
         load_routing(Settings())
     shown = sorted(str(p) for p in exc.value.problems)
     assert f"{cfg}:5: calls.rules[0].type: no rubric for call type 'nosuch' (add it to [calls.rubrics])" in shown
-    assert any(p.startswith(f"{cfg}:") and "calls.rules[1]: a rule needs at least one of title, words or acts" in p
-               for p in shown)
+    assert f"{cfg}:8: calls.rules[1]: a rule needs at least one of title, words or acts" in shown
+    cfg.write_text('[calls]\n[[calls.rules]]\ntype = "renewal"\ntitle = ["x"]\nspeaker = "boss"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_routing(Settings())
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.field) == (5, "calls.rules[0].speaker")
     cfg.write_text('[calls]\nrubric = {renewal = "x"}\n', encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_routing(Settings())

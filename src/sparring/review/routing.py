@@ -181,14 +181,35 @@ def route_call(conversation: Conversation, routing: Routing | None = None, rubri
                                                                         f"with {chosen}")
 
 
-def _problems(exc: ValidationError, path: Path | None, prefix: str) -> list[Problem]:
+def _rule_line(path: Path | None, index: int, key: str | None) -> int:
+    """The line of ``key`` in the ``index``-th ``[[calls.rules]]`` table of the file, else of its header (0 when
+    unknown)."""
+    if path is None:
+        return 0
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    headers = [n for n, ln in enumerate(lines, start=1) if re.match(r"\s*\[\[\s*calls\.rules\s*\]\]", ln)]
+    if index >= len(headers):
+        return 0
+    start = headers[index]
+    for n in range(start + 1, len(lines) + 1):
+        text = lines[n - 1].strip()
+        if text.startswith("["):
+            break
+        if key and re.match(rf"\"?{re.escape(key)}\"?\s*=", text):
+            return n
+    return start
+
+
+def _problems(exc: ValidationError, path: Path | None, index: int) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
-        key = str(err["loc"][-1]) if err["loc"] else prefix.split(".")[-1]
-        line = line_of(path, key) if path else 0
-        out.append(Problem(str(path or "settings"), line, f"{prefix}{'.' if loc else ''}{loc}",
-                           err["msg"].removeprefix("Value error, ")))
+        key = str(err["loc"][0]) if err["loc"] else None
+        out.append(Problem(str(path or "settings"), _rule_line(path, index, key),
+                           f"calls.rules[{index}]{'.' if loc else ''}{loc}", err["msg"].removeprefix("Value error, ")))
     return out
 
 
@@ -199,7 +220,7 @@ def build_routing(table: Mapping[str, Any], *, env_rubrics: Mapping[str, str] | 
     known = {"default_type", "rubrics", "rules", "default_rules"}
     problems = [Problem(str(path or "settings"), line_of(path, k) if path else 0, f"calls.{k}",
                         f"unknown key (known: {', '.join(sorted(known))})") for k in table if k not in known]
-    rules: list[Rule] = []
+    rules: list[tuple[int, Rule]] = []  # with their index in the file's list
     raw_rules = table.get("rules", [])
     if not isinstance(raw_rules, list):
         problems.append(Problem(str(path or "settings"), line_of(path, "rules") if path else 0, "calls.rules",
@@ -207,9 +228,9 @@ def build_routing(table: Mapping[str, Any], *, env_rubrics: Mapping[str, str] | 
         raw_rules = []
     for i, raw in enumerate(raw_rules):
         try:
-            rules.append(Rule.model_validate(raw))
+            rules.append((i, Rule.model_validate(raw)))
         except ValidationError as exc:
-            problems.extend(_problems(exc, path, f"calls.rules[{i}]"))
+            problems.extend(_problems(exc, path, i))
     use_defaults = table.get("default_rules", True)
     if not isinstance(use_defaults, bool):
         problems.append(Problem(str(path or "settings"), line_of(path, "default_rules") if path else 0,
@@ -228,14 +249,13 @@ def build_routing(table: Mapping[str, Any], *, env_rubrics: Mapping[str, str] | 
         problems.append(Problem(str(path or "settings"), line_of(path, "default_type") if path else 0,
                                 "calls.default_type", f"{default_type!r} has no rubric (add it to [calls.rubrics])"))
         default_type = DEFAULT_TYPE
-    for i, rule in enumerate(rules):
+    for i, rule in rules:
         if rule.type not in rubrics:
-            problems.append(Problem(str(path or "settings"), line_of(path, "type") if path else 0,
-                                    f"calls.rules[{i}].type", f"no rubric for call type '{rule.type}' (add it to "
-                                                              "[calls.rubrics])"))
+            problems.append(Problem(str(path or "settings"), _rule_line(path, i, "type"), f"calls.rules[{i}].type",
+                                    f"no rubric for call type '{rule.type}' (add it to [calls.rubrics])"))
     if problems:
         raise ConfigError(problems)
-    return Routing(rules=rules + (list(DEFAULT_RULES) if use_defaults else []), rubrics=rubrics,
+    return Routing(rules=[r for _i, r in rules] + (list(DEFAULT_RULES) if use_defaults else []), rubrics=rubrics,
                    default_type=default_type)
 
 
