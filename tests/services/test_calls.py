@@ -213,3 +213,19 @@ def _ctx(queue: JobQueue, job_id: int) -> object:
 
     return TaskContext(job_id=job_id, task=calls.TASK, attempt=2, max_attempts=3, database=queue.database, org_id=None,
                        app=queue.registry.app)
+
+
+def test_the_import_job_refuses_a_user_of_another_organisation(db: Database, learner: UserRecord, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.jobs import PermanentError
+    from sparring.jobs.registry import TaskContext
+    from sparring.services.accounts import Accounts
+
+    other = Accounts(db).create_user("Globex", "max@globex.test", None, role="learner")
+    queue = _queue(db, tmp_path / "data", monkeypatch)
+    upload = save_upload(tmp_path / "data", "call.vtt", (CALLS / "zoom-discovery.vtt").read_bytes())
+    ctx = TaskContext(job_id=1, task=calls.TASK, attempt=1, max_attempts=3, database=db, org_id=other.org_id,
+                      app=queue.registry.app)
+    with pytest.raises(PermanentError, match="is not in organisation"):
+        calls.import_call_task(ctx, {"upload": upload, "user_id": learner.id})
+    assert _count(db, ConversationRow) == 0

@@ -119,7 +119,8 @@ class CallImporter:
         return set(self.formats.claimants)
 
     # ---- one call ----------------------------------------------------------------------------------------------
-    def _org_of(self, user_id: int) -> int:
+    def org_of(self, user_id: int) -> int:
+        """The organisation of ``user_id``; NotFound for an unknown user."""
         with self.db.read() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -142,7 +143,7 @@ class CallImporter:
                    rubric: str | Rubric | None = None, org_id: int | None = None) -> CallResult:
         """Review and store one file; never raises for a problem of the file (the result says it)."""
         try:
-            org = org_id if org_id is not None else self._org_of(user_id)
+            org = org_id if org_id is not None else self.org_of(user_id)
             reviewed = self.review(data, name, rep=rep, rubric=rubric, org_id=org)
             conv = reviewed.conversation
             if not conv.title:
@@ -164,7 +165,7 @@ class CallImporter:
         """Import every transcript under ``paths`` (files, folders, zips) for ``user_id``: one result per file, in
         order; ``on_result`` sees each as it is done (the CLI prints it at once). ``skip(name)`` may return the
         result of a file imported before (a repeated job), which is then not imported again."""
-        org = self._org_of(user_id)
+        org = self.org_of(user_id)
         results: list[CallResult] = []
         for source in transcript_sources(paths, self.suffixes, self.archive_limits):
             earlier = skip(source.name) if skip is not None else None
@@ -242,6 +243,8 @@ def import_call_task(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any
 
     importer = CallImporter(ctx.database, lambda: app.scorer, formats=app.formats, routing=load_routing(app.settings))
     try:
+        if ctx.org_id is not None and importer.org_of(user_id) != ctx.org_id:
+            raise PermanentError(f"user {user_id} is not in organisation {ctx.org_id}, which queued this import")
         importer.import_paths([path], user_id, rep=rep, rubric=rubric, on_result=record, skip=skip)
     except NotFound as exc:
         raise PermanentError(str(exc)) from exc
