@@ -46,7 +46,7 @@ def _clock(stamp: str) -> float:
 
 
 def _detect_otter(text: str) -> bool:
-    for line in text.lstrip("\ufeff").splitlines():
+    for line in text.lstrip("\ufeff \t\r\n")[:2000].splitlines()[:1]:
         if line.strip():
             return bool(_OTTER_HEADER.match(line.rstrip()))
     return False
