@@ -1,7 +1,7 @@
 """The rep losing control of the call (docs/moments.md, "Losing control"):
 
-- **monologue**: one stretch of the rep's consecutive turns of at least ``MONOLOGUE_WORDS`` words (or, timed, at
-  least ``MONOLOGUE_SECONDS`` seconds);
+- **monologue**: one stretch of the rep's consecutive turns of at least ``MONOLOGUE_WORDS`` words and
+  ``MONOLOGUE_RELATIVE`` times the rep's median stretch (or, timed, at least ``MONOLOGUE_SECONDS`` seconds);
 - **talk dominance**: a stretch of ``WINDOW_TURNS`` turns where the rep says at least ``DOMINANCE_SHARE`` of
   ``DOMINANCE_MIN_WORDS`` or more words (overlapping stretches merge; a monologue inside one is reported once);
 - timed calls only: **interruptions** (the rep starts at least ``INTERRUPT_OVERLAP`` seconds before the
@@ -17,13 +17,17 @@ material warns from ~60-90 s).
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Sequence
 
 from sparring.review.found import Found, first_name, quote
 from sparring.review.reading import TurnRead
 
-MONOLOGUE_WORDS = 150
-MONOLOGUE_SECONDS = 75.0
+MONOLOGUE_WORDS = 100
+#: ... and at least this many times the rep's median turn (a rep who always speaks at length is not monologuing
+#: at 100 words)
+MONOLOGUE_RELATIVE = 4.0
+MONOLOGUE_SECONDS = 60.0
 WINDOW_TURNS = 8
 DOMINANCE_SHARE = 0.8
 DOMINANCE_MIN_WORDS = 250
@@ -45,16 +49,19 @@ def _rep_runs(reads: Sequence[TurnRead]) -> list[list[TurnRead]]:
 
 def monologues(reads: Sequence[TurnRead], rep: str) -> list[Found]:
     out: list[Found] = []
-    for run in _rep_runs(reads):
+    runs = _rep_runs(reads)
+    typical = statistics.median([sum(r.words for r in run) for run in runs]) if runs else 0.0
+    floor = max(MONOLOGUE_WORDS, MONOLOGUE_RELATIVE * typical)
+    for run in runs:
         words = sum(r.words for r in run)
         seconds = None
         if all(r.start is not None and r.end is not None for r in run):
             seconds = (run[-1].end or 0.0) - (run[0].start or 0.0)
-        if words < MONOLOGUE_WORDS and (seconds is None or seconds < MONOLOGUE_SECONDS):
+        if words < floor and (seconds is None or seconds < MONOLOGUE_SECONDS):
             continue
         length = f"{words} words" + (f", {seconds:.0f} s" if seconds is not None else "")
-        over = max(words / MONOLOGUE_WORDS, (seconds or 0.0) / MONOLOGUE_SECONDS)
-        base = -min(0.15 + 0.15 * (over - 1.0), 0.45)
+        over = max(words / floor, (seconds or 0.0) / MONOLOGUE_SECONDS)
+        base = -min(0.3 + 0.1 * (over - 1.0), 0.5)
         out.append(Found("monologue", "monologue", run[0].index, run[-1].index,
                          f"{rep} talked without a break for {length} at turn {run[0].index} "
                          f"({quote(run[0].text)}).", base))

@@ -32,9 +32,21 @@ class CueError(ValueError):
     """The cue file is missing a field or holds a value of the wrong shape (the message names file and field)."""
 
 
+_CONTRACTIONS = tuple((re.compile(a), b) for a, b in (
+    (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bcannot\b", "can not"), (r"\bshan't\b", "shall not"),
+    (r"n't\b", " not"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"), (r"'ve\b", " have"),
+    (r"'d\b", " would"),
+))
+
+
 def normalise(text: str) -> str:
-    """Lower case with straight apostrophes: the form every cue is matched against."""
-    return text.translate(_APOSTROPHES).lower()
+    """Lower case, straight apostrophes and contractions spelled out ("won't" -> "will not", "we'll" -> "we
+    will"): the form both the cues and the text are matched in, so one spelling of a cue covers both."""
+    low = text.translate(_APOSTROPHES).lower()
+    if "'" in low or "cannot" in low:
+        for pattern, full in _CONTRACTIONS:
+            low = pattern.sub(full, low)
+    return low
 
 
 class Phrases:
@@ -52,10 +64,10 @@ class Phrases:
         out = [re.escape(w[:-1]) + r"[\w'-]*" if w.endswith("*") else re.escape(w) for w in words]
         return r"\s+".join(out)
 
-    def find(self, text: str) -> re.Match[str] | None:
-        """The first cue in ``text`` (already ``normalise``d or not), or None."""
+    def find(self, text: str, whole: bool = True) -> re.Match[str] | None:
+        """The first cue in ``text``, or None (``whole=False`` leaves out the whole-sentence cues)."""
         low = normalise(text)
-        if self._whole and low.strip(" .!?,;:-\"'") in self._whole:
+        if whole and self._whole and low.strip(" .!?,;:-\"'") in self._whole:
             return re.search(r"\S.*\S|\S", low)
         return self._any.search(low) if self._any is not None else None
 
@@ -95,8 +107,11 @@ class Cues:
     negative_acts: frozenset[str]
     acceptance: Phrases
     acceptance_acts: frozenset[str]
+    commitment: Phrases
+    rep_words: Mapping[str, Phrases]
     handling: tuple[Handling, ...]
     explore_acts: frozenset[str]
+    topic_change: Phrases
     commitment_acts: frozenset[str]
     bears_on: Mapping[str, BearsOn]
 
@@ -146,6 +161,14 @@ def _acts(data: Mapping[str, Any], key: str, where: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _rep_words(data: Mapping[str, Any]) -> dict[str, Phrases]:
+    unknown = [a for a in data if a not in ACT_NAMES]
+    if unknown:
+        raise CueError(f"{CUES_PATH.name}: rep_acts_by_words: unknown act(s) {', '.join(unknown)} "
+                       "(see sparring/nlp/acts.py)")
+    return {act: Phrases(_field(data, act, "rep_acts_by_words.")) for act in data}
+
+
 def parse_cues(data: Any) -> Cues:
     """Cues from the parsed YAML document (``CueError`` names the field that is wrong)."""
     if not isinstance(data, dict):
@@ -192,8 +215,11 @@ def parse_cues(data: Any) -> Cues:
         negative_acts=_acts(negative, "acts", "negative_reaction."),
         acceptance=Phrases(_field(acceptance, "phrases", "acceptance.")),
         acceptance_acts=_acts(acceptance, "acts", "acceptance."),
+        commitment=Phrases(_field(_field(data, "commitment", "", dict), "phrases", "commitment.")),
+        rep_words=_rep_words(_field(data, "rep_acts_by_words", "", dict)),
         handling=tuple(handling),
         explore_acts=_acts(data, "explore_acts", ""),
+        topic_change=Phrases(_field(data, "topic_change", "")),
         commitment_acts=_acts(data, "commitment_acts", ""),
         bears_on=bears_on,
     )
@@ -203,7 +229,8 @@ def parse_cues(data: Any) -> Cues:
 def load_cues(path: Path = CUES_PATH) -> Cues:
     """The cue file (cached per path). ``CueError`` names the file and field when it is malformed."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there: 10x faster
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except OSError as exc:
         raise CueError(f"{path}: cannot read the cue file ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -69,3 +69,9 @@ def next_rep_turns(reads: Sequence[TurnRead], pos: int, limit: int = 2) -> list[
         elif not out and r.words > 3 and r.speaker != reads[pos].speaker:
             break  # someone else took the floor before the rep answered
     return out
+
+
+def rep_replies(reads: Sequence[TurnRead], pos: int, limit: int = 2, within: int = 4) -> list[TurnRead]:
+    """The rep's next ``limit`` turns within ``within`` turns after position ``pos``, whoever speaks between them
+    (an objection is usually handled over an exchange or two)."""
+    return [r for r in reads[pos + 1:pos + 1 + within] if r.is_rep][:limit]

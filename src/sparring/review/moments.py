@@ -13,13 +13,15 @@ pain/competitor, commitment), ``control`` (monologue, talk share, interruptions,
 
 **Impact** (signed, -1..1; negative hurt the call): each signal's base value (documented beside it) plus, for
 moments the counterpart reacts to, ``CONSEQUENCE_WEIGHT`` × how much more engaged the counterpart was in their
-next ``CONSEQUENCE_TURNS`` turns than over the whole call (their disengagement scores, ``engagement``): an
-objection explored and followed by longer, warmer replies scores higher than one explored and followed by
-silence.
+next ``CONSEQUENCE_TURNS`` turns than in their ``CONSEQUENCE_TURNS`` turns before the moment (the mean of their
+disengagement scores, ``engagement``, before minus after): an objection explored and followed by longer,
+warmer replies scores higher than one explored and followed by silence, and a moment after which the call
+turned weighs more than one after which nothing changed.
 
-**Pivotal**: the moment with the largest |impact|. Moments within ``TIE_MARGIN`` of it count as a tie, and the
-earliest of them is chosen (what came later followed from it), saying so; below ``CLEAR_IMPACT`` there is no
-clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
+**Pivotal**: the moment with the largest |impact| (on an exact tie, one that hurt before one that helped).
+Moments of the same sign within ``TIE_MARGIN`` of it count as a tie (the impact is a rough measure: a difference
+that small says nothing), and the earliest of them is chosen — what came later followed from it — saying so;
+below ``CLEAR_IMPACT`` there is no clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
 """
 
 from __future__ import annotations
@@ -37,17 +39,21 @@ from sparring.review.engagement import TurnEngagement, disengaging_runs, score_t
 from sparring.review.found import Found, first_name, quote
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.reading import ReadFn, TurnRead, read_call
-from sparring.review.signals import commitments, mentions, objections
+from sparring.review.signals import commitments, mentions, objections, pressure
 from sparring.scoring.scorecard import Scorecard
 
 if TYPE_CHECKING:
     from sparring.scoring.embedded import ScoringContext
 
-MAX_MOMENTS = 8
+MAX_MOMENTS = 10
+#: moments that moved the call less than this are left out (a pain explored in passing)
+MIN_IMPACT = 0.1
+#: at most this many moments of one kind (the largest |impact| of them): six "commitment lost" say no more than two
+MAX_PER_KIND = 2
 CLEAR_IMPACT = 0.3
-TIE_MARGIN = 0.05
+TIE_MARGIN = 0.15
 CONSEQUENCE_TURNS = 3
-CONSEQUENCE_WEIGHT = 0.3
+CONSEQUENCE_WEIGHT = 0.5
 
 KIND_WORDS = {
     "objection_price": "the price objection", "objection_competitor": "the competitor objection",
@@ -58,7 +64,7 @@ KIND_WORDS = {
     "monologue": "the monologue", "talk_dominance": "the stretch the rep dominated",
     "interruption": "the interruption", "long_silence": "the long silence", "fast_pace": "the fast stretch",
     "commitment_won": "the commitment won", "commitment_lost": "the commitment lost",
-    "no_next_step": "the missing next step",
+    "no_next_step": "the missing next step", "pressure": "the rep's pressure",
 }
 
 
@@ -74,7 +80,7 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     cues = cues or load_cues()
     if not conversation.turns:
         return CallSummary(note="The call has no turns, so there are no moments.")
-    reads = read_call(conversation, scoring, read_fn)
+    reads = read_call(conversation, scoring, read_fn, cues)
     reps = conversation.speakers("learner")
     if not reps:
         return CallSummary(note="No speaker is marked as the rep, so the rep's moments cannot be found.")
@@ -95,38 +101,48 @@ def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str,
     found = objections(reads, cues, rep)
     found += mentions(reads, cues, rep, {f.start for f in found})
     found += commitments(reads, cues, rep)
+    handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}
+    found += pressure(reads, cues, rep, handled)
     mono = monologues(reads, rep)
     found += mono + dominance(reads, rep, [(f.start, f.end) for f in mono]) + timed(reads, rep)
-    found += disengaging(engagement)
+    found += disengaging(engagement, reads, {f.start for f in found if f.family == "objection"})
     return found
 
 
-def disengaging(engagement: Sequence[TurnEngagement]) -> list[Found]:
+def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead], skip: set[int]) -> list[Found]:
     out = []
-    for run in disengaging_runs(engagement):
+    for run in disengaging_runs(engagement, reads, skip):
         who = first_name(run[0].speaker)
         words = statistics.fmean(t.words for t in run)
         pushed = next((t.negative_cue for t in run if t.negative_cue and not t.negative_cue.startswith("[")), None)
-        summary = (f"{who}'s replies shrank to about {words:.0f} words (their usual: {run[0].baseline:.0f}) from turn "
-                   f"{run[0].index} to {run[-1].index}")
-        summary += f", with pushback ({quote(pushed)})." if pushed else "."
-        base = -min(0.25 + 0.05 * (len(run) - 3), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
+        span = f"from turn {run[0].index} to {run[-1].index}" if len(run) > 1 else f"at turn {run[0].index}"
+        text = reads[run[0].index].text if run[0].index < len(reads) else ""
+        if words < run[0].baseline * 0.75:
+            what = "replies shrank to about" if len(run) > 1 else "reply shrank to"
+            unit = "word" if round(words) == 1 else "words"
+            summary = f"{who}'s {what} {words:.0f} {unit} (their usual: {run[0].baseline:.0f}) {span}"
+            summary += f", with pushback ({quote(pushed)})." if pushed else "."
+        else:
+            summary = f"{who} pulled back {span} ({quote(text)})."
+        base = -min(0.25 + 0.05 * (len(run) - 1), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
         out.append(Found("disengaging", "disengaging", run[0].index, run[-1].index, summary, base,
                          consequence=False))
     return out
 
 
 def add_impact(found: Sequence[Found], reads: Sequence[TurnRead], engagement: Sequence[TurnEngagement]) -> None:
-    """Set each moment's ``impact``: base plus the counterpart's reaction (module docstring)."""
-    call_mean = statistics.fmean(e.score for e in engagement) if engagement else 0.0
+    """Set each moment's ``impact``: its base plus, for moments the counterpart reacts to, the change in the
+    counterpart's engagement across it (module docstring)."""
     for f in found:
         f.impact = f.base
         if not f.consequence:
             continue
+        before = [e.score for e in engagement if e.index < f.start and e.words > 0][-CONSEQUENCE_TURNS:]
         after = [e for e in engagement if e.index > f.end and e.words > 0][:CONSEQUENCE_TURNS]
         if not after:
             continue
-        shift = call_mean - statistics.fmean(e.score for e in after)  # > 0: more engaged than usual
+        baseline = statistics.fmean(before) if before else statistics.fmean(e.score for e in engagement)
+        shift = baseline - statistics.fmean(e.score for e in after)  # > 0: more engaged after than before
         f.impact = f.base + CONSEQUENCE_WEIGHT * shift
         who = first_name(after[0].speaker)
         if shift >= 0.15:
@@ -154,8 +170,17 @@ def _dedupe(found: Sequence[Found]) -> list[Found]:
 
 
 def _cap(found: Sequence[Found]) -> list[Found]:
-    """At most ``MAX_MOMENTS``: the largest |impact| first (earlier on ties), then back in turn order."""
-    ranked = sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind))[:MAX_MOMENTS]
+    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all, none under ``MIN_IMPACT``: the largest
+    |impact| first (earlier on ties), then back in turn order."""
+    per_kind: dict[str, int] = {}
+    ranked = []
+    for f in sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind)):
+        if abs(f.impact) < MIN_IMPACT:
+            continue
+        if per_kind.get(f.kind, 0) < MAX_PER_KIND:
+            per_kind[f.kind] = per_kind.get(f.kind, 0) + 1
+            ranked.append(f)
+    ranked = ranked[:MAX_MOMENTS]
     return sorted(ranked, key=lambda f: (f.start, f.end, f.kind))
 
 
@@ -191,12 +216,14 @@ def choose_pivotal(moments: Sequence[Moment], after: Sequence[str] | None = None
     says in words how the counterpart reacted to ``moments[i]`` ("" when unremarkable)."""
     if not moments:
         return None, "No key moments were found in this call."
-    ranked = sorted(moments, key=lambda m: (-abs(m.impact), m.start_turn))
+    # on an exact tie of |impact| the moment that hurt comes first: it is the one a drill can work on
+    ranked = sorted(moments, key=lambda m: (-abs(m.impact), m.impact > 0, m.start_turn))
     top = ranked[0]
     if abs(top.impact) < CLEAR_IMPACT:
         return None, (f"No clear pivotal moment: the largest was {_words(top)}, and nothing moved the call by "
                       f"{CLEAR_IMPACT} or more.")
-    close = [m for m in ranked[1:] if abs(top.impact) - abs(m.impact) <= TIE_MARGIN]
+    close = [m for m in ranked[1:]
+             if abs(top.impact) - abs(m.impact) <= TIE_MARGIN and (m.impact > 0) == (top.impact > 0)]
     chosen = min([top, *close], key=lambda m: (m.start_turn, -abs(m.impact)))
     effect = "helped the call most" if chosen.impact > 0 else "hurt the call most"
     reason = f"Chosen because it {effect} (impact {chosen.impact:+.2f}, the largest of {len(moments)} moments)"
