@@ -29,3 +29,4 @@ class CallSummary(BaseModel):
 
     moments: list[Moment] = Field(default_factory=list)
     pivotal: Moment | None = None
+    note: str = Field(default="", description="why there is no pivotal moment (or no moment at all), when so")

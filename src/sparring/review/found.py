@@ -1,0 +1,77 @@
+"""What a signal finder reports before the summary is put together: a candidate moment with the facts the
+impact, the criterion mapping and the pivotal choice need (``sparring.review.moments``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sparring.review.reading import TurnRead
+
+QUOTE_WORDS = 8
+
+
+@dataclass
+class Found:
+    """A candidate moment. ``family`` is the ``bears_on`` key of review/data/cues.yaml (objection kinds share
+    "objection"); ``base`` the impact before the counterpart's reaction is added; ``rep_acts`` the rep's acts that
+    decided it (a concession maps to a blocker on concessions); ``consequence`` whether what the counterpart did
+    next is added to the impact (not for moments that are themselves the counterpart's reaction)."""
+
+    kind: str
+    family: str
+    start: int
+    end: int
+    summary: str
+    base: float
+    rep_acts: frozenset[str] = frozenset()
+    consequence: bool = True
+    impact: float = 0.0
+    why: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def first_name(speaker: str) -> str:
+    words = speaker.split()
+    return words[0] if words else speaker
+
+
+def quote(text: str, around: str | None = None, words: int = QUOTE_WORDS) -> str:
+    """A few words of ``text`` in quotes: around ``around`` (a cue found in it) when given, else its opening."""
+    parts = text.split()
+    if around:
+        low = [p.lower().strip(".,!?;:\"'") for p in parts]
+        target = around.lower().split()
+        for i in range(len(parts)):
+            if low[i:i + len(target)] == [t.strip(".,!?;:\"'") for t in target]:
+                lo = max(0, min(i - 2, len(parts) - words))
+                piece = parts[lo:lo + words]
+                return _wrap(piece, lo > 0, lo + words < len(parts))
+    return _wrap(parts[:words], False, len(parts) > words)
+
+
+def _wrap(piece: Sequence[str], before: bool, after: bool) -> str:
+    text = " ".join(piece).strip(" ,;:")
+    return "\u201c" + ("\u2026" if before else "") + text + ("\u2026" if after else "") + "\u201d"
+
+
+def next_rep_turns(reads: Sequence[TurnRead], pos: int, limit: int = 2) -> list[TurnRead]:
+    """The rep's replies after position ``pos``: rep turns up to the counterpart's next substantive turn (more
+    than a backchannel), at most ``limit``."""
+    out: list[TurnRead] = []
+    for r in reads[pos + 1:]:
+        if r.is_rep:
+            out.append(r)
+            if len(out) >= limit:
+                break
+        elif out and r.words > 3:
+            break
+        elif not out and r.words > 3 and r.speaker != reads[pos].speaker:
+            break  # someone else took the floor before the rep answered
+    return out
+
+
+def rep_replies(reads: Sequence[TurnRead], pos: int, limit: int = 2, within: int = 4) -> list[TurnRead]:
+    """The rep's next ``limit`` turns within ``within`` turns after position ``pos``, whoever speaks between them
+    (an objection is usually handled over an exchange or two)."""
+    return [r for r in reads[pos + 1:pos + 1 + within] if r.is_rep][:limit]

@@ -1,0 +1,241 @@
+"""The scored summary of a call: its key moments on a timeline and the pivotal one (issue 13 item 3;
+docs/moments.md).
+
+    from sparring.review.moments import summarise_call
+    summary = summarise_call(conversation, scorecard)          # CallSummary(moments=[...], pivotal=..., note=...)
+    card, ctx = EmbeddedScorer().score_with_context(conversation, rubric)
+    summary = summarise_call(conversation, card, scoring=ctx)   # reuses the acts the scorer read (faster)
+
+Deterministic and offline: the same conversation (and scorecard) always gives the same summary. Every turn is read
+once, in one batched act-model call (``sparring.review.reading``); the signals are in ``signals`` (objections,
+pain/competitor, commitment), ``control`` (monologue, talk share, interruptions, silence, pace) and
+``engagement`` (the counterpart disengaging).
+
+**Impact** (signed, -1..1; negative hurt the call): each signal's base value (documented beside it) plus, for
+moments the counterpart reacts to, ``CONSEQUENCE_WEIGHT`` × how much more engaged the counterpart was in their
+next ``CONSEQUENCE_TURNS`` turns than in their ``CONSEQUENCE_TURNS`` turns before the moment (the mean of their
+disengagement scores, ``engagement``, before minus after): an objection explored and followed by longer,
+warmer replies scores higher than one explored and followed by silence, and a moment after which the call
+turned weighs more than one after which nothing changed.
+
+**Pivotal**: the moment with the largest |impact| (on an exact tie, one that hurt before one that helped).
+Moments of the same sign within ``TIE_MARGIN`` of it count as a tie (the impact is a rough measure: a difference
+that small says nothing), and the earliest of them is chosen — what came later followed from it — saying so;
+below ``CLEAR_IMPACT`` there is no clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sparring.content.rubric import Rubric
+from sparring.conversation.model import Conversation
+from sparring.review.control import dominance, monologues, timed
+from sparring.review.criteria import criterion_for
+from sparring.review.cues import Cues, load_cues
+from sparring.review.engagement import TurnEngagement, disengaging_runs, score_turns
+from sparring.review.found import Found, first_name, quote
+from sparring.review.moment import CallSummary, Moment
+from sparring.review.reading import ReadFn, TurnRead, read_call
+from sparring.review.signals import commitments, mentions, objections, pressure
+from sparring.scoring.scorecard import Scorecard
+
+if TYPE_CHECKING:
+    from sparring.scoring.embedded import ScoringContext
+
+MAX_MOMENTS = 10
+#: moments that moved the call less than this are left out (a pain explored in passing)
+MIN_IMPACT = 0.1
+#: at most this many moments of one kind (the largest |impact| of them): six "commitment lost" say no more than two
+MAX_PER_KIND = 2
+CLEAR_IMPACT = 0.3
+TIE_MARGIN = 0.15
+CONSEQUENCE_TURNS = 3
+CONSEQUENCE_WEIGHT = 0.5
+
+KIND_WORDS = {
+    "objection_price": "the price objection", "objection_competitor": "the competitor objection",
+    "objection_timing": "the timing objection", "objection_authority": "the authority objection",
+    "objection_need": "the need objection", "pain_not_explored": "the pain left unexplored",
+    "pain_explored": "the pain explored", "competitor_not_explored": "the competitor mention left unexplored",
+    "competitor_explored": "the competitor mention explored", "disengaging": "the counterpart disengaging",
+    "monologue": "the monologue", "talk_dominance": "the stretch the rep dominated",
+    "interruption": "the interruption", "long_silence": "the long silence", "fast_pace": "the fast stretch",
+    "commitment_won": "the commitment won", "commitment_lost": "the commitment lost",
+    "no_next_step": "the missing next step", "pressure": "the rep's pressure",
+}
+
+
+def summarise_call(conversation: Conversation, scorecard: Scorecard | None = None, *, rubric: Rubric | None = None,
+                   scoring: ScoringContext | None = None, read_fn: ReadFn | None = None,
+                   cues: Cues | None = None) -> CallSummary:
+    """The key moments of ``conversation`` in turn order (at most ``MAX_MOMENTS``) and the pivotal one.
+
+    ``scorecard``: the call's scorecard; with it (and its rubric: ``rubric``, the scorer context's, or the built-in
+    one of that id and version) each moment names the criterion it bears on. ``scoring``: the scorer's context for
+    this conversation (``EmbeddedScorer.score_with_context``), whose rep readings are reused. ``read_fn`` replaces
+    the act model (tests); ``cues`` the cue file."""
+    cues = cues or load_cues()
+    if not conversation.turns:
+        return CallSummary(note="The call has no turns, so there are no moments.")
+    reads = read_call(conversation, scoring, read_fn, cues)
+    reps = conversation.speakers("learner")
+    if not reps:
+        return CallSummary(note="No speaker is marked as the rep, so the rep's moments cannot be found.")
+    rep = first_name(reps[0])
+    engagement = score_turns(reads, cues)
+    found = find_moments(reads, cues, rep, engagement)
+    add_impact(found, reads, engagement)
+    kept = _cap(_dedupe(found))
+    rubric = rubric or _rubric_of(scorecard, scoring)
+    moments = [_moment(f, reads, cues, rubric, scorecard) for f in kept]
+    pivotal, note = choose_pivotal(moments, [f.why for f in kept])
+    return CallSummary(moments=moments, pivotal=pivotal, note=note)
+
+
+def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str,
+                 engagement: Sequence[TurnEngagement]) -> list[Found]:
+    """Every candidate moment of every signal, before de-duplication and the cap."""
+    found = objections(reads, cues, rep)
+    found += mentions(reads, cues, rep, {f.start for f in found})
+    found += commitments(reads, cues, rep)
+    handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}
+    found += pressure(reads, cues, rep, handled)
+    mono = monologues(reads, rep)
+    found += mono + dominance(reads, rep, [(f.start, f.end) for f in mono]) + timed(reads, rep)
+    found += disengaging(engagement, reads, {f.start for f in found if f.family == "objection"})
+    return found
+
+
+def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead], skip: set[int]) -> list[Found]:
+    out = []
+    for run in disengaging_runs(engagement, reads, skip):
+        who = first_name(run[0].speaker)
+        words = statistics.fmean(t.words for t in run)
+        pushed = next((t.negative_cue for t in run if t.negative_cue and not t.negative_cue.startswith("[")), None)
+        span = f"from turn {run[0].index} to {run[-1].index}" if len(run) > 1 else f"at turn {run[0].index}"
+        text = reads[run[0].index].text if run[0].index < len(reads) else ""
+        if words < run[0].baseline * 0.75:
+            what = "replies shrank to about" if len(run) > 1 else "reply shrank to"
+            unit = "word" if round(words) == 1 else "words"
+            summary = f"{who}'s {what} {words:.0f} {unit} (their usual: {run[0].baseline:.0f}) {span}"
+            summary += f", with pushback ({quote(pushed)})." if pushed else "."
+        else:
+            summary = f"{who} pulled back {span} ({quote(text)})."
+        base = -min(0.25 + 0.05 * (len(run) - 1), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
+        out.append(Found("disengaging", "disengaging", run[0].index, run[-1].index, summary, base,
+                         consequence=False))
+    return out
+
+
+def add_impact(found: Sequence[Found], reads: Sequence[TurnRead], engagement: Sequence[TurnEngagement]) -> None:
+    """Set each moment's ``impact``: its base plus, for moments the counterpart reacts to, the change in the
+    counterpart's engagement across it (module docstring)."""
+    for f in found:
+        f.impact = f.base
+        if not f.consequence:
+            continue
+        before = [e.score for e in engagement if e.index < f.start and e.words > 0][-CONSEQUENCE_TURNS:]
+        after = [e for e in engagement if e.index > f.end and e.words > 0][:CONSEQUENCE_TURNS]
+        if not after:
+            continue
+        baseline = statistics.fmean(before) if before else statistics.fmean(e.score for e in engagement)
+        shift = baseline - statistics.fmean(e.score for e in after)  # > 0: more engaged after than before
+        f.impact = f.base + CONSEQUENCE_WEIGHT * shift
+        who = first_name(after[0].speaker)
+        if shift >= 0.15:
+            f.why = f"{who} engaged more right after it"
+        elif shift <= -0.15:
+            f.why = f"{who} pulled back right after it (shorter or negative replies)"
+    for f in found:
+        f.impact = round(max(-1.0, min(1.0, f.impact)), 2)
+
+
+def _dedupe(found: Sequence[Found]) -> list[Found]:
+    """One moment per kind per stretch: of moments of the same kind whose spans overlap (or touch), the one with
+    the larger |impact| stays, its span widened to cover both."""
+    out: list[Found] = []
+    for f in sorted(found, key=lambda f: (f.start, f.end, f.kind)):
+        twin = next((o for o in out if o.kind == f.kind and f.start <= o.end + 1 and o.start <= f.end + 1), None)
+        if twin is None:
+            out.append(f)
+            continue
+        keep, drop = (twin, f) if abs(twin.impact) >= abs(f.impact) else (f, twin)
+        keep.start, keep.end = min(keep.start, drop.start), max(keep.end, drop.end)
+        if keep is f:
+            out[out.index(twin)] = f
+    return sorted(out, key=lambda f: (f.start, f.end, f.kind))
+
+
+def _cap(found: Sequence[Found]) -> list[Found]:
+    """At most ``MAX_PER_KIND`` of a kind and ``MAX_MOMENTS`` in all, none under ``MIN_IMPACT``: the largest
+    |impact| first (earlier on ties), then back in turn order."""
+    per_kind: dict[str, int] = {}
+    ranked = []
+    for f in sorted(found, key=lambda f: (-abs(f.impact), f.start, f.kind)):
+        if abs(f.impact) < MIN_IMPACT:
+            continue
+        if per_kind.get(f.kind, 0) < MAX_PER_KIND:
+            per_kind[f.kind] = per_kind.get(f.kind, 0) + 1
+            ranked.append(f)
+    ranked = ranked[:MAX_MOMENTS]
+    return sorted(ranked, key=lambda f: (f.start, f.end, f.kind))
+
+
+def _rubric_of(scorecard: Scorecard | None, scoring: ScoringContext | None) -> Rubric | None:
+    if scoring is not None and scoring.rubric is not None:
+        return scoring.rubric
+    if scorecard is None:
+        return None
+    from sparring.content.library import builtin_rubric
+
+    found = builtin_rubric(scorecard.rubric.id)
+    return found if found is not None and found.version == scorecard.rubric.version else None
+
+
+def _moment(f: Found, reads: Sequence[TurnRead], cues: Cues, rubric: Rubric | None,
+            scorecard: Scorecard | None) -> Moment:
+    by_index = {r.index: r for r in reads}
+    first, last = by_index.get(f.start), by_index.get(f.end)
+    return Moment(
+        kind=f.kind, start_turn=f.start, end_turn=f.end, summary=f.summary, impact=f.impact,
+        criterion=criterion_for(f, rubric, cues, scorecard) if rubric is not None else None,
+        start_s=first.start if first is not None else None,
+        end_s=last.end if last is not None else None,
+    )
+
+
+def _words(m: Moment) -> str:
+    return f"{KIND_WORDS.get(m.kind, m.kind.replace('_', ' '))} at turn {m.start_turn} ({m.impact:+.2f})"
+
+
+def choose_pivotal(moments: Sequence[Moment], after: Sequence[str] | None = None) -> tuple[Moment | None, str]:
+    """The pivotal moment (with its ``reason``) and a note; (None, why) when there is no clear one. ``after[i]``
+    says in words how the counterpart reacted to ``moments[i]`` ("" when unremarkable)."""
+    if not moments:
+        return None, "No key moments were found in this call."
+    # on an exact tie of |impact| the moment that hurt comes first: it is the one a drill can work on
+    ranked = sorted(moments, key=lambda m: (-abs(m.impact), m.impact > 0, m.start_turn))
+    top = ranked[0]
+    if abs(top.impact) < CLEAR_IMPACT:
+        return None, (f"No clear pivotal moment: the largest was {_words(top)}, and nothing moved the call by "
+                      f"{CLEAR_IMPACT} or more.")
+    close = [m for m in ranked[1:]
+             if abs(top.impact) - abs(m.impact) <= TIE_MARGIN and (m.impact > 0) == (top.impact > 0)]
+    chosen = min([top, *close], key=lambda m: (m.start_turn, -abs(m.impact)))
+    effect = "helped the call most" if chosen.impact > 0 else "hurt the call most"
+    reason = f"Chosen because it {effect} (impact {chosen.impact:+.2f}, the largest of {len(moments)} moments)"
+    if close:
+        others = [m for m in [top, *close] if m is not chosen]
+        reason = (f"Chosen as the earliest of {len(others) + 1} moments that mattered about as much "
+                  f"({_words(chosen)}; also {', '.join(_words(m) for m in others)}): what came later followed "
+                  f"from it")
+    elif len(ranked) > 1:
+        reason += f"; the next largest was {_words(ranked[1])}"
+    reaction = after[list(moments).index(chosen)] if after else ""
+    if reaction:
+        reason += f"; {reaction}"
+    pivotal = chosen.model_copy(update={"reason": reason + "."})
+    return pivotal, ""
