@@ -9,8 +9,9 @@ real use and exist so that one file cannot tie up a request, a worker or the mac
   outright (``sparring.content.yamlsource``). The largest built-in file is ~11 KB with ~510 values, 5 levels deep.
 - Transcripts (text, JSON, WebVTT, SRT; ``sparring score``, ``sparring practice --script``, rubric tests): at
   most ``MAX_TRANSCRIPT_BYTES``, ``MAX_TURNS`` turns, ``MAX_TURN_WORDS`` words in one turn and
-  ``MAX_TRANSCRIPT_WORDS`` words in all. A 3-hour sales call at ~150 words a minute is ~27,000 words in a few
-  thousand turns, and ~0.3-1 MB as WebVTT, so every cap is several times what a real call needs. Operators
+  ``MAX_TRANSCRIPT_WORDS`` words in all, and no time stamp past ``MAX_TRANSCRIPT_SECONDS``. A 3-hour sales call at
+  ~150 words a minute is ~27,000 words in a few thousand turns, and ~0.3-1 MB as WebVTT, so every cap is several
+  times what a real call needs. Operators
   lift them per command (``--max-turns``, ``--max-words``, ``--no-limits``) with ``TranscriptLimits``.
 - JSON transcripts are nested at most ``MAX_JSON_DEPTH`` levels (a transcript needs 3); this one is never
   lifted: it protects the parser, not the scorer.
@@ -42,6 +43,9 @@ MAX_TURNS = 10_000
 MAX_TURN_WORDS = 10_000
 #: words in one transcript: ~11 hours of speech at 150 words a minute (a 3-hour call is ~27,000)
 MAX_TRANSCRIPT_WORDS = 100_000
+#: the last time stamp of a transcript: a working day; a call timed past it is a broken export (milliseconds read
+#: as seconds) far more often than a real 12-hour call
+MAX_TRANSCRIPT_SECONDS = 12 * 3600
 #: nesting of a JSON transcript ({"turns": [{...}]} is 3 levels); never lifted
 MAX_JSON_DEPTH = 64
 
@@ -49,17 +53,19 @@ MAX_JSON_DEPTH = 64
 @dataclass(frozen=True)
 class TranscriptLimits:
     """The caps one transcript read applies; ``None`` lifts a cap. ``hints`` maps a cap's name (``bytes``,
-    ``turns``, ``turn_words``, ``words``) to how to lift it, appended to the error (the CLI names its flags)."""
+    ``turns``, ``turn_words``, ``words``, ``seconds``) to how to lift it, appended to the error (the CLI names its
+    flags)."""
 
     max_bytes: int | None = MAX_TRANSCRIPT_BYTES
     max_turns: int | None = MAX_TURNS
     max_turn_words: int | None = MAX_TURN_WORDS
     max_words: int | None = MAX_TRANSCRIPT_WORDS
+    max_seconds: float | None = MAX_TRANSCRIPT_SECONDS
     hints: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def unlimited(cls) -> TranscriptLimits:
-        return cls(max_bytes=None, max_turns=None, max_turn_words=None, max_words=None)
+        return cls(max_bytes=None, max_turns=None, max_turn_words=None, max_words=None, max_seconds=None)
 
     def with_hints(self, hints: Mapping[str, str]) -> TranscriptLimits:
         return replace(self, hints=dict(hints))
@@ -82,10 +88,10 @@ class TooLargeError(ValueError):
         self.limit = limit
 
 
-def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8") -> str:
-    """The text of ``path`` as ``Path.read_text`` gives it (Windows and old Mac line ends made LF), reading at most
-    ``max_bytes + 1`` bytes: a larger file raises TooLargeError without being read into memory (also a pipe or a
-    device, whose size ``stat`` does not tell). FileNotFoundError, OSError and UnicodeDecodeError pass through."""
+def read_bytes_capped(path: Path, max_bytes: int | None) -> bytes:
+    """The bytes of ``path``, reading at most ``max_bytes + 1``: a larger file raises TooLargeError without being
+    read into memory (also a pipe or a device, whose size ``stat`` does not tell). FileNotFoundError and OSError
+    pass through."""
     with path.open("rb") as f:
         data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
@@ -94,6 +100,14 @@ def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8")
         except OSError:
             size = None
         raise TooLargeError(size if size is not None and size > max_bytes else None, max_bytes)
+    return data
+
+
+def read_text_capped(path: Path, max_bytes: int | None, encoding: str = "utf-8") -> str:
+    """The text of ``path`` as ``Path.read_text`` gives it (Windows and old Mac line ends made LF), reading at most
+    ``max_bytes + 1`` bytes: a larger file raises TooLargeError without being read into memory (also a pipe or a
+    device, whose size ``stat`` does not tell). FileNotFoundError, OSError and UnicodeDecodeError pass through."""
+    data = read_bytes_capped(path, max_bytes)
     text = data.decode(encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 

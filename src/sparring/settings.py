@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     #: the ``sparring.persona_engines`` / ``sparring.scorers`` group; an LLM provider, when configured, wraps it
     persona_engine: str = "embedded"
     scorer: str = "embedded"
+    #: which rubric scores an imported call of each type (docs/calls.md, "Routing"), e.g.
+    #: ``SPARRING_CALL_RUBRICS='{"renewal": "acme-renewal"}'``; wins over the config file's ``[calls.rubrics]``
+    call_rubrics: dict[str, str] = Field(default_factory=dict)
+    #: the call type of a call no routing rule matches (default: the config file's, else ``discovery``)
+    call_default_type: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -211,3 +211,29 @@ def test_a_question_that_names_a_date_is_answered_not_met_with_not_yet(sc: Scena
     assert state.outcome != "success"
     assert "react:not-yet" not in state.extra["situations"][-1]
     assert "Stores with working shelves" in said[-1]
+
+
+def test_a_question_at_the_end_of_a_long_turn_is_heard(sc: Scenario) -> None:
+    """Live play: a long turn read as a whole lost its final question ("… Who ultimately signs off on this?") and
+    got "Go on."; the question sentence read on its own gives the turn its question act."""
+    from sparring.nlp.clauses import clauses
+    from sparring.persona.listen import read_turn
+
+    long = "That makes sense, and I'd rather go through procurement properly. Who signs off on this?"
+    plain = "That makes sense, and I'd rather go through procurement properly. Phase one stays small."
+    seen: list[str] = []
+
+    def reader(text: str, context: str) -> ActReading:
+        seen.append(text)
+        if text == "Who signs off on this?":
+            return ActReading(text=text, acts=frozenset({"question_open"}), probs={"question_open": 0.9},
+                              clauses=clauses(text), numbers=())
+        return ActReading(text=text, acts=frozenset({"acknowledge", "information"}),
+                          probs={"acknowledge": 0.9, "information": 0.8}, clauses=clauses(text), numbers=())
+
+    with reading_with(reader):
+        turn = read_turn(long, sc, "Procurement wants three quotes.")
+        assert turn.asks and {"acknowledge", "information"} <= turn.acts
+        seen.clear()
+        assert not read_turn(plain, sc, "Procurement wants three quotes.").asks
+        assert seen == [plain]  # a turn that asks nothing is read once

@@ -360,3 +360,30 @@ def test_after_the_act_reader_a_one_sentence_question_costs_no_model_call() -> N
         restore()
     assert calls == []  # the question's vector came from the act reader's pass: no second model call
     assert a.entry == "tele-visits"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Who ultimately signs off on this, is it you, or someone in finance?", "person"),
+    ("The main one is: who actually signs the contract?", "person"),
+    ("So how many trucks do you run?", "amount"),
+    ("who approves the spend and signs the contract", "person"),
+    ("When could we get a decision?", None),
+    ("Which depots ran it?", None),
+    ("I'm the one who rebuilds his week.", None),
+    ("What does finance need to see?", None),
+    ("How did the trial go?", None),
+])
+def test_answer_types_come_from_the_question_word(text: str, kind: str | None) -> None:
+    assert K.answer_type(text) == kind
+
+
+def test_a_question_for_a_person_is_answered_with_the_person_and_restated_when_asked_again() -> None:
+    """Live play (sales-pricing-objection, hard): "Who ultimately signs off…, or someone in finance…?" got the
+    finance rule, the nearer sentence by the model's measure; then, asked again, another fact entirely."""
+    sc = _sc("sales-pricing-objection")
+    first = K.answer(sc, OPEN, "I wonder if phasing helps there too. Who ultimately signs off on this, is it you, "
+                               "or someone in finance we should bring in?")
+    assert (first.kind, first.entry) == ("share", "who-signs")
+    again = K.answer(sc, OPEN, "Sorry, two things at once. The main one is: who actually signs the contract, and "
+                               "would it help if I joined you to walk through the numbers?", frozenset({"who-signs"}))
+    assert (again.kind, again.entry) == ("already_told", "who-signs")

@@ -14,6 +14,7 @@ from sparring.limits import DEFAULT_TRANSCRIPT_LIMITS, MAX_TRANSCRIPT_WORDS, MAX
 #: how to lift each limit, appended to the error when a transcript is over it
 HINTS = {
     "bytes": "an operator can lift the size limits with --no-limits",
+    "seconds": "an operator can lift the limits with --no-limits",
     "turn_words": "an operator can lift the size limits with --no-limits",
     "turns": "an operator can raise this with --max-turns N, or lift the limits with --no-limits",
     "words": "an operator can raise this with --max-words N, or lift the limits with --no-limits",

@@ -1,4 +1,6 @@
-"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files").
+"""Read transcripts into a ``Conversation``: plain text, JSON, WebVTT and SRT (docs/scoring.md, "Transcript files";
+docs/calls.md). The caption formats' parsers are in ``sparring.conversation.captions``, the call recorders' export
+shapes in ``sparring.conversation.recorders``; the encoding of a file is detected (``sparring.conversation.encoding``).
 
 - Plain text: one turn per line, ``Speaker Name: text``; blank lines and ``#`` comments are ignored; an optional
   header ``# roles: Alice=learner, Bob=counterpart`` gives roles. A line may start with a timestamp
@@ -23,11 +25,21 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from pydantic import Field
 
+from sparring.conversation.captions import (
+    MAX_REPORTED,
+    Parsed,
+    RawTurn,
+    looks_like_speaker,
+    parse_srt,
+    parse_vtt,
+    seconds,
+)
+from sparring.conversation.encoding import decode_transcript
 from sparring.conversation.errors import Problem, TranscriptError
 from sparring.conversation.model import Conversation, Role, Source
 from sparring.conversation.roles import ROLE_ALIASES, RoleAssignment, assign_roles
@@ -38,9 +50,15 @@ from sparring.limits import (
     TooLargeError,
     TranscriptLimits,
     count_words,
-    read_text_capped,
+    read_bytes_capped,
     utf8_size,
 )
+
+__all__ = ["BUILTIN_FORMATS", "JSON", "MAX_REPORTED", "SRT", "TXT", "VTT", "Formats", "ImportedConversation", "Parsed",
+           "RawTurn", "TranscriptFormat", "check_limits", "check_size", "parse_transcript", "parse_transcript_bytes",
+           "read_transcript", "sniff_format"]
+# ``Parsed`` and ``RawTurn`` (sparring.conversation.captions) are re-exported: a plugin's parser returns them
+# (docs/architecture.md, "Extension points")
 
 Format = Literal["txt", "json", "vtt", "srt"]
 FORMATS: tuple[str, ...] = ("txt", "json", "vtt", "srt")
@@ -54,26 +72,13 @@ class ImportedConversation(Conversation):
     notes: list[str] = Field(default_factory=list, description="things the reader skipped or assumed")
 
 
-# one raw turn before roles: speaker, text, start, end, line, explicit role
-RawTurn = tuple[str, str, float | None, float | None, int, Role | None]
 _Raw = RawTurn
-#: what a format's parser returns: the raw turns, roles the file states (speaker -> role), notes on what it skipped
-Parsed = tuple[list[RawTurn], dict[str, Role], list[str]]
 
 _LINE = re.compile(
     r"^(?:[\[(](?P<ts>\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?)[\])]\s*)?(?P<speaker>[^:]{1,80}?):\s*(?P<text>.*)$"
 )
 _ROLES = re.compile(r"^#\s*roles?\s*:\s*(?P<spec>.*)$", re.IGNORECASE)
-_CUE_NAME = re.compile(r"^\s*(?:\[(?P<b>[^\]]{1,80})\]\s*|(?P<c>[^:\n]{1,60}?):\s+)(?P<text>.*)$", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
 
-
-def _seconds(stamp: str) -> float:
-    parts = stamp.replace(",", ".").split(":")
-    total = 0.0
-    for p in parts:
-        total = total * 60 + float(p)
-    return total
 
 
 def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
@@ -88,11 +93,6 @@ def _parse_roles(spec: str, file: str, line: int) -> dict[str, Role]:
     if not out:
         raise TranscriptError([Problem(file, line, "roles", "the roles header names nobody")])
     return out
-
-
-def _looks_like_speaker(name: str) -> bool:
-    name = name.strip()
-    return bool(name) and len(name.split()) <= 6 and not name.lower().startswith(("http", "www."))
 
 
 def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
@@ -110,7 +110,7 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
                 roles.update(_parse_roles(m.group("spec"), file, n))
             continue
         m = _LINE.match(line)
-        if not m or not _looks_like_speaker(m.group("speaker")):
+        if not m or not looks_like_speaker(m.group("speaker")):
             shown = line if len(line) <= 40 else line[:37] + "..."
             problems.append(Problem(file, n, "turn", f"expected 'Speaker: text', got '{shown}'"))
             continue
@@ -118,7 +118,7 @@ def _parse_txt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[
         if not body:
             notes.append(f"line {n}: empty turn skipped")
             continue
-        start = _seconds(m.group("ts")) if m.group("ts") else None
+        start = seconds(m.group("ts")) if m.group("ts") else None
         raws.append((m.group("speaker").strip(), body, start, None, n, None))
     if problems:
         raise TranscriptError(problems)
@@ -216,92 +216,6 @@ def _parse_json(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list
     return raws, roles, []
 
 
-def _split_cue(text: str, voice: str | None) -> tuple[str | None, str]:
-    body = _TAG.sub("", text).strip()
-    if voice:
-        return voice.strip(), " ".join(body.split())
-    m = _CUE_NAME.match(body)
-    if m and _looks_like_speaker(m.group("b") or m.group("c")):
-        return (m.group("b") or m.group("c")).strip(), " ".join(m.group("text").split())
-    return None, " ".join(body.split())
-
-
-def _merge_cues(cues: list[tuple[str | None, str, float, float, int]], notes: list[str]) -> list[_Raw]:
-    # each turn's texts are joined once at the end: appending to a string cue by cue would copy the turn again
-    # for every cue, quadratic in a long monologue
-    turns: list[tuple[str, list[str], float, float, int]] = []
-    unnamed = 0
-    for speaker, body, start, end, line in cues:
-        if not body:
-            continue
-        if speaker is None:
-            unnamed += 1
-            speaker = turns[-1][0] if turns else "Unknown"
-        if turns and turns[-1][0] == speaker:
-            prev = turns[-1]
-            prev[1].append(body)
-            turns[-1] = (speaker, prev[1], prev[2], end, prev[4])
-        else:
-            turns.append((speaker, [body], start, end, line))
-    if unnamed:
-        notes.append(f"{unnamed} caption(s) had no speaker name and were given to the previous speaker")
-    return [(speaker, " ".join(parts), start, end, line, None) for speaker, parts, start, end, line in turns]
-
-
-def _parse_vtt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
-    import webvtt
-    from webvtt.errors import MalformedCaptionError, MalformedFileError
-
-    try:
-        captions = webvtt.from_string(text)
-    except (MalformedFileError, MalformedCaptionError) as exc:
-        problem = Problem(file, _bad_vtt_line(text), "webvtt", f"not a valid WebVTT file: {exc}")
-        raise TranscriptError([problem]) from exc
-    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
-    cues: list[tuple[str | None, str, float, float, int]] = []
-    for i, c in enumerate(captions.captions):
-        speaker, body = _split_cue(c.raw_text, getattr(c, "voice", None))
-        cues.append((speaker, body, _seconds(c.start), _seconds(c.end), cue_lines[i] if i < len(cue_lines) else 1))
-    notes: list[str] = []
-    return _merge_cues(cues, notes), {}, notes
-
-
-def _bad_vtt_line(text: str) -> int:
-    lines = text.splitlines()
-    if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-        return 1
-    for n, ln in enumerate(lines, start=1):
-        if "-->" in ln and not re.match(r"^\s*[\d:.]+\s+-->\s+[\d:.]+", ln):
-            return n
-    return 1
-
-
-def _parse_srt(text: str, file: str) -> tuple[list[_Raw], dict[str, Role], list[str]]:
-    import pysrt
-
-    try:
-        subs = pysrt.from_string(text, error_handling=pysrt.ERROR_RAISE)
-    except pysrt.Error as exc:
-        line = 1
-        if exc.args and isinstance(exc.args[0], int):
-            needle = str(exc.args[1]).splitlines()[0] if len(exc.args) > 1 and exc.args[1] else ""
-            line = next((n for n, ln in enumerate(text.splitlines(), 1) if needle and ln.strip() == needle.strip()), 1)
-        raise TranscriptError([Problem(file, line, "srt", "not a valid SRT cue (expected index, "
-                                                        "'00:00:01,000 --> 00:00:02,000' and text)")]) from exc
-    cue_lines = [n for n, ln in enumerate(text.splitlines(), start=1) if "-->" in ln]
-    cues: list[tuple[str | None, str, float, float, int]] = []
-    for i, s in enumerate(subs):
-        speaker, body = _split_cue(s.text, None)
-        cues.append((speaker, body, s.start.ordinal / 1000, s.end.ordinal / 1000,
-                     cue_lines[i] if i < len(cue_lines) else 1))
-    notes: list[str] = []
-    return _merge_cues(cues, notes), {}, notes
-
-
-#: problems of one kind (e.g. over-long turns) reported at most; the count of the rest is named
-MAX_REPORTED = 5
-
-
 def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: TranscriptLimits) -> None:
     """Raise TranscriptError when ``turns`` ((text, line) in order) break ``limits``: too many turns, a turn with
     too many words (each such turn named, up to ``MAX_REPORTED``), or too many words in all."""
@@ -330,6 +244,24 @@ def check_limits(turns: Sequence[tuple[str, int]], file: str, limits: Transcript
         problems.append(Problem(file, total_line, "words", f"too many words: {told}{limits.hint('words')}"))
     if problems:
         raise TranscriptError(problems)
+
+
+def check_duration(raws: Sequence[RawTurn], file: str, limits: TranscriptLimits) -> None:
+    """Raise TranscriptError at the first turn timed past ``limits.max_seconds`` (its start or its end)."""
+    if limits.max_seconds is None:
+        return
+    for _speaker, _text, start, end, line, _role in raws:
+        last = max((t for t in (start, end) if t is not None), default=None)
+        if last is not None and last > limits.max_seconds:
+            raise TranscriptError([Problem(file, line, "time", f"timed at {_clock(last)}, past the longest call "
+                                                               f"read ({_clock(limits.max_seconds)}); are "
+                                                               f"milliseconds written as seconds?"
+                                                               f"{limits.hint('seconds')}")])
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}"
 
 
 def check_size(text: str, file: str, limits: TranscriptLimits) -> None:
@@ -362,12 +294,15 @@ class TranscriptFormat:
     name: str
     suffixes: tuple[str, ...]
     parse: Callable[[str, str], Parsed]
+    #: for formats that share a suffix (``.json``, ``.txt``): True when ``text`` is in this format. Cheap (it runs
+    #: on every file of the suffix); formats without one are the suffix's default.
+    detect: Callable[[str], bool] | None = None
 
 
 TXT = TranscriptFormat("txt", (".txt", ".text", ".md"), _parse_txt)
 JSON = TranscriptFormat("json", (".json",), _parse_json)
-VTT = TranscriptFormat("vtt", (".vtt", ".webvtt"), _parse_vtt)
-SRT = TranscriptFormat("srt", (".srt",), _parse_srt)
+VTT = TranscriptFormat("vtt", (".vtt", ".webvtt"), parse_vtt)
+SRT = TranscriptFormat("srt", (".srt",), parse_srt)
 
 
 class Formats:
@@ -377,12 +312,19 @@ class Formats:
     def __init__(self, formats: Iterable[TranscriptFormat]):
         self.by_name: dict[str, TranscriptFormat] = {}
         self.by_suffix: dict[str, TranscriptFormat] = {}
+        #: every format that claims a suffix, in order (the ones with ``detect`` are asked first)
+        self.claimants: dict[str, list[TranscriptFormat]] = {}
         for f in formats:
             if not isinstance(f, TranscriptFormat):
                 raise TypeError(f"not a TranscriptFormat: {f!r}")
-            self.by_name.setdefault(f.name.lower(), f)
+            if f.name.lower() in self.by_name:
+                continue
+            self.by_name[f.name.lower()] = f
             for suffix in f.suffixes:
-                self.by_suffix.setdefault(suffix.lower(), f)
+                self.claimants.setdefault(suffix.lower(), []).append(f)
+        for suffix, claimants in self.claimants.items():
+            # a suffix's default is its first claimant that needs no recognising (the built-in JSON for .json)
+            self.by_suffix[suffix] = next((f for f in claimants if f.detect is None), claimants[0])
 
     def names(self) -> list[str]:
         return list(self.by_name)
@@ -390,6 +332,25 @@ class Formats:
     def for_suffix(self, suffix: str) -> str | None:
         found = self.by_suffix.get(suffix.lower())
         return None if found is None else found.name
+
+    def for_file(self, suffix: str, text: str) -> str | None:
+        """The format of a file with ``suffix`` and content ``text``: the first claimant of the suffix whose
+        ``detect`` recognises the text (a recorder's export shape), else the suffix's default claimant (one without
+        ``detect``, e.g. the built-in JSON), else None (unknown suffix: the caller sniffs)."""
+        claimants = self.claimants.get(suffix.lower(), [])
+        for f in claimants:
+            if f.detect is not None and f.detect(text):
+                return f.name
+        plain = next((f for f in claimants if f.detect is None), None)
+        return plain.name if plain is not None else (claimants[0].name if claimants else None)
+
+    def sniff(self, text: str) -> str:
+        """The format of ``text`` without a suffix: a format whose ``detect`` recognises it, else the built-in
+        guess (``sniff_format``)."""
+        for f in self.by_name.values():
+            if f.detect is not None and f.detect(text):
+                return f.name
+        return sniff_format(text)
 
 
 #: the built-in formats, for callers that read transcripts without an application (rubric tests, tests)
@@ -412,7 +373,7 @@ def parse_transcript(
     None = sniff the built-ins) into a conversation, within ``limits`` (TranscriptError naming the file, and the
     line where one is known, when it is over one)."""
     check_size(text, file, limits)
-    fmt_key = (fmt or sniff_format(text)).lower().lstrip(".")
+    fmt_key = (fmt or formats.sniff(text)).lower().lstrip(".")
     if fmt_key not in formats.by_name:
         raise TranscriptError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
                                                        f"{', '.join(formats.names())})")])
@@ -420,6 +381,7 @@ def parse_transcript(
     if not raws:
         raise TranscriptError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
+    check_duration(raws, file, limits)
     raws = [_cleaned(r, file) for r in raws]
     for name in explicit:
         if name not in {r[0] for r in raws}:
@@ -463,17 +425,45 @@ def read_transcript(
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
     formats: Formats = BUILTIN_FORMATS,
 ) -> ImportedConversation:
-    """Read a transcript file; the format comes from ``fmt``, else the suffix (as ``formats`` claim them), else
-    the content. A file over ``limits.max_bytes`` is refused before it is read."""
+    """Read a transcript file; the format comes from ``fmt``, else the suffix (as ``formats`` claim them, a
+    recorder's export shape recognised by its content), else the content. The encoding is detected
+    (``sparring.conversation.encoding``). A file over ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
     try:
-        text = read_text_capped(p, limits.max_bytes, encoding="utf-8-sig")
+        data = read_bytes_capped(p, limits.max_bytes)
     except TooLargeError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
     except FileNotFoundError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", f"cannot read: {exc}")]) from exc
-    chosen = fmt or formats.for_suffix(p.suffix)
-    return parse_transcript(text, chosen, file=str(p), rep=rep, persona_name=persona_name, source=source,
-                            title=p.stem, limits=limits, formats=formats)
+    return parse_transcript_bytes(data, str(p), rep=rep, persona_name=persona_name, source=source, fmt=fmt,
+                                  limits=limits, formats=formats)
+
+
+def parse_transcript_bytes(
+    data: bytes,
+    name: str,
+    *,
+    rep: str | None = None,
+    persona_name: str | None = None,
+    source: Source = "call",
+    fmt: str | None = None,
+    limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
+    formats: Formats = BUILTIN_FORMATS,
+    title: str | None = None,
+) -> ImportedConversation:
+    """A transcript from the bytes of a file called ``name`` (a path, or ``archive.zip:member``): its encoding
+    detected, its format chosen as ``read_transcript`` does, its title ``title`` or the file's stem (a zip member's
+    own). A fallback encoding is named in the conversation's notes."""
+    if limits.max_bytes is not None and len(data) > limits.max_bytes:
+        raise TranscriptError([Problem(name, 0, "file", f"{TooLargeError(len(data), limits.max_bytes)}"
+                                                        f"{limits.hint('bytes')}")])
+    decoded = decode_transcript(data)
+    own = PurePath(name.rsplit(".zip:", 1)[-1])
+    chosen = fmt or formats.for_file(own.suffix, decoded.text)
+    conv = parse_transcript(decoded.text, chosen, file=name, rep=rep, persona_name=persona_name, source=source,
+                            title=title or own.stem, limits=limits, formats=formats)
+    if decoded.note:
+        conv.notes.insert(0, decoded.note)
+    return conv

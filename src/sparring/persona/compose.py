@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sparring.content.scenario import DifficultyProfile, Objection, Scenario
 from sparring.persona.base import PersonaState
 from sparring.persona.easing import about
-from sparring.persona.listen import Turn
+from sparring.persona.listen import QUESTIONS, Turn
 from sparring.persona.memory import neutral_success, restate
 from sparring.persona.moves import RELEVANT_SITUATIONS, similarities
 from sparring.persona.reply import BUILTIN, YesNo, builtin, identity_lines, yes_no_pool
@@ -353,7 +353,8 @@ def polar(text: str) -> bool:
     """The turn's last question asks for a yes or a no ("Agreed?", "Is that fair?"), not a fact ("how much?")."""
     questions = [q for q in re.split(r"(?<=[.!?])\s+", text.strip()) if q.rstrip().endswith("?")]
     last = questions[-1] if questions else text
-    return not _WH.search(last.strip())
+    # a lead-in before a colon is not the question: "The main one is: who actually signs the contract?"
+    return not _WH.search(last.rsplit(":", 1)[-1].strip())
 
 
 #: the learner offers to send or share something: a follow-up, not a close
@@ -424,7 +425,7 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
     elif LEAVING.search(turn.text) and not turn.asks and not plan.premature:
         c.react("react:leaving")  # "ok. talk later." gets a goodbye, not the next argument
         advance = False
-    elif (plan.premature and not plan.curt and turn.asks and not polar(turn.text)
+    elif (plan.premature and not plan.curt and turn.acts & QUESTIONS and not polar(turn.text)
           and "commitment_ask" not in turn.acts and c.answer(plan.current)):
         # "What would your partners need to see by Friday?" is a question first, whatever date it names: it is
         # answered, and the close it may also hold is simply not agreed to yet

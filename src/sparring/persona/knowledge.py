@@ -382,6 +382,8 @@ def answer(
         index, scores = found
         passing = [i for i in range(len(index.entries)) if scores[i] >= index.bars[i]]
         best = min(passing or range(len(index.entries)), key=lambda i: (-float(scores[i]), i))
+        wanted = {answer_type(part) for part in question_parts(question)} - {None}
+        best = _typed(index, scores, passing, best, wanted)
         score = round(float(scores[best]), 4)
         if passing:
             entry = index.entries[best]
@@ -390,12 +392,16 @@ def answer(
                 # her figure?" after the trial results were told is about the budget's origin), and a told fact
                 # is restated only for a question clearly about it; otherwise the persona does not know, which
                 # reads better than "As I said, …" to a question it does not answer (live play, 2026-12-07)
+                # a told fact of the very kind asked for ("who signs?" after the signer was named) is restated:
+                # the learner asks again, and another fact would be a non sequitur
+                typed_told = bool(_entry_types(entry) & wanted)
                 fresh = [i for i in passing if index.entries[i].id not in told
-                         and float(scores[i]) >= float(scores[best]) - MARGIN]
+                         and float(scores[i]) >= float(scores[best]) - MARGIN
+                         and (not typed_told or _entry_types(index.entries[i]) & wanted)]
                 if fresh:
                     best = min(fresh, key=lambda i: (-float(scores[i]), i))
                     entry, score = index.entries[best], round(float(scores[best]), 4)
-                elif score >= TOLD_AGAIN_MIN:
+                elif score >= TOLD_AGAIN_MIN or typed_told:
                     return KnowledgeAnswer(entry.id, "already_told", again_lines(scenario, entry), score)
                 else:
                     pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
@@ -408,6 +414,46 @@ def answer(
         score = 0.0
     pool = scenario.unknown_lines or DEFAULT_UNKNOWN_LINES
     return KnowledgeAnswer(None, "unknown", _order(pool, seed), score)
+
+
+#: what kind of answer a question wants, by the question word it opens with: a person or an amount. Only these two:
+#: an entry about "who signs" or "how big the fleet is" says so in its ``about``, while a time or a place is often
+#: the answer of an entry phrased otherwise ("Graham's weekly staffing call" answers "When is he thinking about
+#: staffing?"), so preferring entries that say "when" would pick the wrong one
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"(?:who|whom|whose)\b", re.IGNORECASE)),
+    ("amount", re.compile(r"how (?:many|much|big)\b", re.IGNORECASE)),
+)
+#: words before the question word that do not change it ("so who…", "and how many…")
+_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay|well|right|then|sorry|just|also)\W+)*", re.IGNORECASE)
+#: how far under the best match an entry of the asked answer type may score and still be chosen
+TYPE_MARGIN = 0.12
+
+
+def answer_type(text: str) -> str | None:
+    """The answer type a question or an ``about`` line asks for by the word it opens with (after any lead-in
+    before a colon: "The main one is: who signs?"), or None ("what", "how", "why", "when" and yes/no questions
+    are left to the sentence model)."""
+    opening = _LEAD.sub("", text.rsplit(":", 1)[-1].strip())
+    return next((kind for kind, pattern in ANSWER_TYPES if pattern.match(opening)), None)
+
+
+def _entry_types(entry: KnowledgeEntry) -> frozenset[str]:
+    found = (answer_type(second_person(entry.about)), *(answer_type(q) for q in entry.also_answers))
+    return frozenset(t for t in found if t)
+
+
+def _typed(index: _Index, scores: np.ndarray, passing: Sequence[int], best: int, wanted: set[str | None]) -> int:
+    """``best``, or a passing entry that answers the kind of thing the question asks for when ``best`` does not:
+    "Who ultimately signs off on this, is it you, or someone in finance?" wants a person, and the entry about who
+    signs is chosen over the one about how finance decides, though the sentence model finds the finance words
+    closer (live play). Only within ``TYPE_MARGIN`` of the best score, and only for the typed question words
+    (``wanted``: the answer types the turn's question parts ask for)."""
+    if not wanted or best not in passing or _entry_types(index.entries[best]) & wanted:
+        return best
+    typed = [i for i in passing if _entry_types(index.entries[i]) & wanted
+             and float(scores[i]) >= float(scores[best]) - TYPE_MARGIN]
+    return min(typed, key=lambda i: (-float(scores[i]), i)) if typed else best
 
 
 def _condition_words(cond: Condition, shift: float) -> str:

@@ -159,7 +159,7 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     finally:
         if ahead is not None:
             ahead.result()
-    acts = frozenset(reading.acts)
+    acts = frozenset(reading.acts) | _buried_questions(reading, context)
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
     acts = _resolved(acts, reading.probs)
@@ -177,6 +177,29 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
         derived.add("repeated")
     return Turn(text=text, acts=acts, custom=custom, derived=frozenset(derived), numbers=tuple(reading.numbers),
                 subject=reading.subject, probs=dict(reading.probs))
+
+
+#: question acts a question sentence read on its own can add to a longer turn: not ``question_closed``, whose
+#: yes/no answer to a tag question ("Just sort it out, yeah?" → "No.") reads worse than no answer
+ASKING_ACTS = frozenset({"question_open", "question_clarifying", "permission_ask"})
+
+
+def _buried_questions(reading: ActReading, context: str) -> frozenset[str]:
+    """The question acts of a turn's question sentences, read one by one, when the turn read as a whole carries
+    none: in "That makes sense… I wouldn't want to look like we're gaming procurement. Who ultimately signs off on
+    this?" the model reads the acknowledgement and the information and loses the question at the end, and the
+    persona then answers a direct question with "Go on." (live play). Only turns of several sentences whose whole
+    reading asks nothing are read again, and only their sentences that end with a question mark, so a plain turn
+    costs nothing more."""
+    if reading.acts & QUESTIONS:
+        return frozenset()
+    # only sentences that end with a question mark: "it's about how handoffs have been landing" is not a question
+    asked = [c.text for c in reading.clauses
+             if c.text.rstrip("\"')\u201d\u2019 ").endswith("?") and c.text.strip() != reading.text.strip()]
+    found: set[str] = set()
+    for sentence in dict.fromkeys(asked):
+        found |= _reader(sentence, context).acts & ASKING_ACTS
+    return frozenset(found)
 
 
 def prefetch(text: str, scenario: Scenario) -> Future[object] | None:
