@@ -181,3 +181,24 @@ def test_reusing_the_scorers_readings_reads_only_the_counterparts_lines() -> Non
     assert len(seen) == len(counterpart)  # one opening per counterpart turn, in one call, and no rep line
     assert all(any(line in t.text for t in counterpart) for line in seen)
     assert _spans(summary, "objection_price", 7)
+
+
+def test_after_the_embedded_scorer_read_the_call_its_reading_is_reused_without_being_passed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sparring.nlp.act_model as act_model
+
+    call = _call("renewal-discount.txt")
+    rubric = builtin_rubric("sales-objection-handling")
+    assert rubric is not None
+    card = EmbeddedScorer().score(call, rubric)
+    real = act_model.read_acts
+    seen: list[str] = []
+
+    def spy(texts, contexts=None, **kw):  # type: ignore[no-untyped-def]
+        seen.extend(texts)
+        return real(texts, contexts, **kw)
+
+    monkeypatch.setattr(act_model, "read_acts", spy)
+    summary = summarise_call(call, card)
+    assert len(seen) == len(call.by_role("counterpart"))
+    assert summary.model_dump() == summarise_call(call, card, scoring=EmbeddedScorer().score_with_context(
+        call, rubric)[1]).model_dump()

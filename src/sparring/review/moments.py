@@ -79,11 +79,17 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
 
     ``scorecard``: the call's scorecard; with it (and its rubric: ``rubric``, the scorer context's, or the built-in
     one of that id and version) each moment names the criterion it bears on. ``scoring``: the scorer's context for
-    this conversation (``EmbeddedScorer.score_with_context``), whose rep readings are reused. ``read_fn`` replaces
-    the act model (tests); ``cues`` the cue file."""
+    this conversation (``EmbeddedScorer.score_with_context``), whose rep readings are reused; when not given, the
+    context the embedded scorer kept for this very conversation object (``sparring.scoring.recent``) is used if
+    there is one. ``read_fn`` replaces the act model (tests; it also turns the kept context off); ``cues`` the
+    cue file."""
     cues = cues or load_cues()
     if not conversation.turns:
         return CallSummary(note="The call has no turns, so there are no moments.")
+    if scoring is None and read_fn is None:
+        from sparring.scoring.recent import recent_context
+
+        scoring = recent_context(conversation)  # the embedded scorer just read this call: reuse its reading
     reads = read_call(conversation, scoring, read_fn, cues)
     reps = conversation.speakers("learner")
     if not reps:
@@ -191,8 +197,12 @@ def _cap(found: Sequence[Found], long_call: bool = False) -> list[Found]:
 
 
 def _rubric_of(scorecard: Scorecard | None, scoring: ScoringContext | None) -> Rubric | None:
-    if scoring is not None and scoring.rubric is not None:
-        return scoring.rubric
+    """The scorer context's rubric when it is the scorecard's, else the built-in rubric of the scorecard's id and
+    version, else None."""
+    held = scoring.rubric if scoring is not None else None
+    if held is not None and (scorecard is None or (held.id, held.version) == (scorecard.rubric.id,
+                                                                                 scorecard.rubric.version)):
+        return held
     if scorecard is None:
         return None
     from sparring.content.library import builtin_rubric

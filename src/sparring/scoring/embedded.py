@@ -56,6 +56,7 @@ from sparring.scoring.metric_evidence import judge_metric
 from sparring.scoring.ordering import order_limit
 from sparring.scoring.prototypes import prototypes
 from sparring.scoring.rationale import ACT_NOUNS, check_rationale, needed_turn, scale_rationale
+from sparring.scoring.recent import remember
 from sparring.scoring.scorecard import CriterionResult, Evidence, RubricRef, Scorecard, Verdict
 from sparring.scoring.segments import (
     EMBED_WORD_BUDGET,
@@ -397,6 +398,7 @@ class EmbeddedScorer:
         """The scorecard and the per-segment evidence behind it (for explanations, moments and tests)."""
         ctx = self.context(conversation)
         ctx.rubric = rubric
+        remember(ctx)  # the call-moment finder reuses its act readings (scoring/recent.py)
         # rules first: a sentence that breaks one cannot also earn credit elsewhere
         judged = {c.id: self.judge(c, ctx) for c in rubric.criteria if c.kind == "blocker"}
         for r in judged.values():
