@@ -42,12 +42,14 @@ def test_a_concession_under_a_discount_rule_bears_on_the_blocker_it_broke() -> N
     assert kept == "acknowledge-objection"
 
 
-def test_an_objection_maps_by_the_kinds_acts_and_prefers_a_verdict_that_agrees() -> None:
+def test_an_objection_maps_by_the_act_that_earned_it_else_the_kinds_acts_and_a_verdict_that_agrees() -> None:
     rubric = _rubric("sales-objection-handling")
     explored = _found("objection_need", "objection", 0.45, frozenset({"question_open"}))
-    assert criterion_for(explored, rubric, CUES) == "acknowledge-objection"  # first listed act of bears_on
-    card = _card(rubric, {"acknowledge-objection": "missed", "explore-objection": "met"})
-    assert criterion_for(explored, rubric, CUES, card) == "explore-objection"  # helped: the met one
+    assert criterion_for(explored, rubric, CUES) == "explore-objection"  # the act that earned it
+    ignored = _found("objection_need", "objection", -0.4)
+    assert criterion_for(ignored, rubric, CUES) == "acknowledge-objection"  # first listed act of bears_on
+    card = _card(rubric, {"acknowledge-objection": "met", "explore-objection": "missed"})
+    assert criterion_for(ignored, rubric, CUES, card) == "explore-objection"  # hurt: the missed one
 
 
 def test_a_monologue_bears_on_the_monologue_metric_then_talk_share() -> None:

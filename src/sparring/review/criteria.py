@@ -2,9 +2,11 @@
 
 1. a **blocker** whose ``acts`` the rep performed in the moment (a concession under a "no unapproved discount"
    rule) — the moment is where the rule was broken;
-2. a **metric** criterion on one of the metrics the moment's kind bears on (``bears_on.<kind>.metrics`` of
+2. a **check or scale** criterion whose ``acts`` include the act the rep performed that earned a moment that
+   helped (explored: a question; quantified: quantified_value) or that made the ask of a commitment won or lost;
+3. a **metric** criterion on one of the metrics the moment's kind bears on (``bears_on.<kind>.metrics`` of
    review/data/cues.yaml, first listed first): a monologue bears on ``longest_monologue_words``;
-3. a **check or scale** criterion whose ``acts`` share one of the kind's acts (``bears_on.<kind>.acts``, first
+4. a **check or scale** criterion whose ``acts`` share one of the kind's acts (``bears_on.<kind>.acts``, first
    listed weigh most), then one whose ``signals`` do.
 
 Among equals, a criterion whose verdict agrees with the moment wins (a missed or partly criterion for a moment
@@ -20,6 +22,9 @@ from sparring.review.found import Found
 from sparring.scoring.scorecard import Scorecard
 
 
+_ASKS = frozenset({"commitment_won", "commitment_lost"})
+
+
 def _rank(c: Criterion, found: Found, cues: Cues) -> float:
     bears = cues.bears_on.get(found.family)
     if c.kind == "blocker":
@@ -29,6 +34,8 @@ def _rank(c: Criterion, found: Found, cues: Cues) -> float:
     if c.kind == "metric":
         return 6.0 - 0.1 * bears.metrics.index(c.metric) if c.metric in bears.metrics else 0.0
     own = resolve_acts(c.acts)
+    if found.rep_acts & own and (found.base > 0 or found.family in _ASKS):
+        return 7.0  # the very act that earned the moment (or made the ask) is this criterion's
     for i, act in enumerate(bears.acts):
         if act in own:
             return 5.0 - 0.1 * i

@@ -199,8 +199,7 @@ def mentions(reads: Sequence[TurnRead], cues: Cues, rep: str, objection_turns: s
                 out.append(Found(family.replace("_not_", "_"), family, r.index, end, summary, got,
                                  replies[0].acts & cues.explore_acts))
             else:
-                out.append(Found(family, family, r.index, end, summary, missed,
-                                 replies[0].acts if replies else frozenset()))
+                out.append(Found(family, family, r.index, end, summary, missed))
             break  # one mention moment per turn: pain first
         known |= _content(r.text)
     return out
