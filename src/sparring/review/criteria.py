@@ -21,7 +21,6 @@ from sparring.review.cues import Cues
 from sparring.review.found import Found
 from sparring.scoring.scorecard import Scorecard
 
-
 _ASKS = frozenset({"commitment_won", "commitment_lost"})
 
 
