@@ -138,7 +138,6 @@ def _merge_interruptions(found: list[Found]) -> list[Found]:
         if last is not None and f.kind == "interruption" == last.kind and f.start - last.end <= 4:
             last.end = max(last.end, f.end)
             last.base = max(min(last.base, f.base) - 0.1, -0.5)
-            last.notes.append(f"again at turn {f.end}")
             if "several times" not in last.summary:
                 last.summary = last.summary.rstrip(".") + ", and again soon after (several times)."
             continue

@@ -4,7 +4,7 @@ impact, the criterion mapping and the pivotal choice need (``sparring.review.mom
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sparring.review.cues import normalise
 from sparring.review.reading import TurnRead
@@ -29,7 +29,6 @@ class Found:
     consequence: bool = True
     impact: float = 0.0
     why: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def first_name(speaker: str) -> str:

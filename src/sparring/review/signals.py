@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sparring.review.cues import Cues, normalise
+from sparring.review.cues import Cues, Phrases, normalise
 from sparring.review.engagement import accepting, negative_cue
 from sparring.review.found import Found, first_name, next_rep_turns, quote, rep_replies
 from sparring.review.reading import TurnRead
@@ -70,13 +70,13 @@ def handling(cues: Cues, replies: Sequence[TurnRead]) -> tuple[str, frozenset[st
     return "ignored", frozenset()
 
 
-def _sentence_hit(read: TurnRead, finder: object, statements_only: bool = False) -> tuple[str, str] | None:
+def _sentence_hit(read: TurnRead, finder: Phrases, statements_only: bool = False) -> tuple[str, str] | None:
     """The first sentence of ``read`` with a cue of ``finder`` and the cue (``statements_only``: not in a question:
     "What's this going to cost us?" describes no pain)."""
     for s in read.sentences:
         if statements_only and s.rstrip().endswith("?"):
             continue
-        m = finder.find(s)  # type: ignore[attr-defined]
+        m = finder.find(s)
         if m is not None:
             return s, m.group(0)
     return None
@@ -98,7 +98,6 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
         earlier = last_by_topic.get(topic)
         if earlier is not None and r.index - earlier.end <= REPEAT_WINDOW:
             earlier.end = max(earlier.end, end)
-            earlier.notes.append(f"raised again at turn {r.index}")
             if HANDLING_IMPACT[how] < earlier.base:  # the worse handling of the two stands
                 earlier.base, earlier.rep_acts = HANDLING_IMPACT[how], acts
                 earlier.summary = _objection_summary(cues, r, sentence, cue, topic, how, replies, rep, again=True)
@@ -113,7 +112,6 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
         found = Found(f"objection_{topic}", "objection", r.index, end,
                       _objection_summary(cues, r, sentence, cue, topic, how, replies, rep),
                       HANDLING_IMPACT[how], acts)
-        found.notes.append(f"handling: {how}")
         last_by_topic[topic] = found
         out.append(found)
     return out
