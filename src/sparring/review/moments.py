@@ -124,14 +124,16 @@ def disengaging(engagement: Sequence[TurnEngagement], reads: Sequence[TurnRead],
     for run in disengaging_runs(engagement, reads, skip):
         who = first_name(run[0].speaker)
         words = statistics.fmean(t.words for t in run)
-        pushed = next((t.negative_cue for t in run if t.negative_cue and not t.negative_cue.startswith("[")), None)
+        by_index = {r.index: r for r in reads}
+        pushed = next((quote(by_index[t.index].text, t.negative_cue) for t in run
+                       if t.negative_cue and not t.negative_cue.startswith("[") and t.index in by_index), None)
         span = f"from turn {run[0].index} to {run[-1].index}" if len(run) > 1 else f"at turn {run[0].index}"
-        text = reads[run[0].index].text if run[0].index < len(reads) else ""
+        text = by_index[run[0].index].text if run[0].index in by_index else ""
         if words < run[0].baseline * 0.75:
             what = "replies shrank to about" if len(run) > 1 else "reply shrank to"
             unit = "word" if round(words) == 1 else "words"
             summary = f"{who}'s {what} {words:.0f} {unit} (their usual: {run[0].baseline:.0f}) {span}"
-            summary += f", with pushback ({quote(pushed)})." if pushed else "."
+            summary += f", with pushback ({pushed})." if pushed else "."
         else:
             summary = f"{who} pulled back {span} ({quote(text)})."
         base = -min(0.25 + 0.05 * (len(run) - 1), 0.45) - (0.1 if any(t.negative for t in run) else 0.0)
