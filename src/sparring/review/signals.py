@@ -83,6 +83,8 @@ def _sentence_hit(read: TurnRead, finder: Phrases, statements_only: bool = False
 
 
 def objections(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
+    """Each objection the counterpart raises (the first topic of the first sentence with one) with how the rep's
+    next turns handled it; the same topic again within ``REPEAT_WINDOW`` turns extends the earlier moment."""
     out: list[Found] = []
     last_by_topic: dict[str, Found] = {}
     for pos, r in enumerate(reads):
