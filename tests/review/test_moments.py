@@ -202,3 +202,36 @@ def test_after_the_embedded_scorer_read_the_call_its_reading_is_reused_without_b
     assert len(seen) == len(call.by_role("counterpart"))
     assert summary.model_dump() == summarise_call(call, card, scoring=EmbeddedScorer().score_with_context(
         call, rubric)[1]).model_dump()
+
+
+def test_impact_adds_how_the_counterpart_engaged_after_the_moment_against_before() -> None:
+    from sparring.review.cues import load_cues
+    from sparring.review.engagement import score_turns
+    from sparring.review.found import Found
+    from sparring.review.moments import CONSEQUENCE_WEIGHT, add_impact
+    from sparring.testing.turns import reads
+
+    long = "We are rolling the new planning process out to every site this spring, with training for the leads."
+    call = reads(("them", long), ("rep", "Tell me more?"), ("them", long), ("rep", "Here is our pitch."),
+                 ("them", "Okay."), ("rep", "And?"), ("them", "Fine."), ("rep", "So?"), ("them", "Sure."))
+    cues = load_cues()
+    engagement = score_turns(call, cues)
+    hurt = Found("monologue", "monologue", 3, 3, "A pitch.", -0.3)
+    flat = Found("no_next_step", "no_next_step", 3, 3, "No ask.", -0.25, consequence=False)
+    add_impact([hurt, flat], call, engagement)
+    assert hurt.impact <= -0.3 - CONSEQUENCE_WEIGHT * 0.2 and "pulled back" in hurt.why
+    assert flat.impact == -0.25 and flat.why == ""
+
+
+def test_moments_of_one_kind_that_touch_merge_and_the_cap_keeps_the_largest() -> None:
+    from sparring.review.found import Found
+    from sparring.review.moments import _cap, _dedupe
+
+    a = Found("pressure", "pressure", 3, 3, "a", -0.3, impact=-0.3)
+    b = Found("pressure", "pressure", 4, 4, "b", -0.5, impact=-0.5)
+    c = Found("pressure", "pressure", 9, 9, "c", -0.2, impact=-0.2)
+    d = Found("pressure", "pressure", 12, 12, "d", -0.4, impact=-0.4)
+    tiny = Found("long_silence", "long_silence", 1, 1, "e", -0.05, impact=-0.05)
+    merged = _dedupe([a, b, c, d, tiny])
+    assert [(f.summary, f.start, f.end) for f in merged] == [("e", 1, 1), ("b", 3, 4), ("c", 9, 9), ("d", 12, 12)]
+    assert [f.summary for f in _cap(merged)] == ["b", "d"]  # two of a kind at most; nothing under 0.1
