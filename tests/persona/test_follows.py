@@ -70,6 +70,7 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "ok. talk later.": (frozenset({"acknowledge", "small_talk"}), {}),
     "ok. how much?": (frozenset({"question_closed"}), {}),
     "Agreed?": (frozenset({"question_closed"}), {}),
+    "What's still missing for you?": (frozenset({"question_open"}), {}),
     "What would you need to see in the stores by Friday?": (frozenset({"question_open", "next_step_proposal"}), {}),
     "What's really driving the date? Let's meet Thursday and sign it off.": (
         frozenset({"question_open", "next_step_proposal"}), {}),
@@ -237,3 +238,26 @@ def test_a_question_at_the_end_of_a_long_turn_is_heard(sc: Scenario) -> None:
         seen.clear()
         assert not read_turn(plain, sc, "Procurement wants three quotes.").asks
         assert seen == [plain]  # a turn that asks nothing is read once
+
+
+def test_asked_what_is_still_missing_the_persona_names_its_open_concern(sc: Scenario) -> None:
+    """Live play (live-4): "What's still missing for you?" with a concern open got "That I couldn't tell you."."""
+    said, state = _play(sc, "What's really driving the date?", "What's still missing for you?",
+                        "What's still missing for you?")
+    assert state.raised[-1] == "scope" and "scope" not in state.eased
+    assert said[1] == "I need stores live, not slides."
+    assert said[2].startswith("Like I said: ")  # asked again: the concern restated, not "I don't know"
+
+
+@pytest.mark.parametrize(("text", "yes_or_no"), [
+    ("Okay, roughly how many invoices a month does Pellham handle?", False),
+    ("And just roughly, what does it cost?", False),
+    ("The main one is: who actually signs the contract?", False),
+    ("Is that what you want?", True),
+    ("If we phase it, would that work for you?", True),
+    ("Agreed?", True),
+])
+def test_a_question_for_a_fact_is_not_answered_yes_or_no(text: str, yes_or_no: bool) -> None:
+    from sparring.persona.compose import polar
+
+    assert polar(text) is yes_or_no

@@ -40,6 +40,14 @@ ABOUT_THEIR_WISHES = re.compile(
     r"worr(?:y|ies) you|stops? you|matters? (?:most )?to you|you(?:'re)? (?:hoping|afraid|worried))",
     re.IGNORECASE,
 )
+#: the learner asks what is still in the way ("What's still missing for you?", "what a workable answer looks like
+#: from your side"): the open concern is the answer, restated if it was said before (live play: "That I couldn't
+#: tell you." to "What's still missing?" with a concern open)
+WHATS_MISSING = re.compile(
+    r"\b(?:(?:still )?missing|would it take|(?:else )?do you need|need (?:from|to see from) (?:me|us)|"
+    r"from your (?:side|end|point of view)|work(?:able)? for you|get (?:this|it|us) over the line)\b",
+    re.IGNORECASE,
+)
 #: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
@@ -196,8 +204,12 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
-        if current is not None and ABOUT_THEIR_WISHES.search(self.text) and (
+        if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
             self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
+            or self.say(f"press:{current.id}", current.pressing_lines)
+            or self.say(f"press-again:{current.id}",
+                        [f"Like I said: {line}" for line in (*current.pressing_lines, *current.lines)
+                         if not line.rstrip().endswith("?")])  # "Like I said: So whose fault is it?" is no answer
         ):
             return True  # "What would a good outcome look like for you?": what they want is their open concern
         pool = self.beats("react:open-question")
@@ -349,12 +361,24 @@ _WH = re.compile(r"^\W*(?:(?:and|so|but|ok|okay|well|right|fine|then|um|uh|oh)\W
                  r"(?:what|how|why|when|where|who|whom|whose|which)\b", re.IGNORECASE)
 
 
+_QUESTION_WORDS = frozenset({"what", "how", "why", "when", "where", "who", "whom", "whose", "which"})
+_AUXILIARIES = frozenset({"is", "are", "was", "were", "do", "does", "did", "can", "could", "would", "will", "should",
+                          "shall", "have", "has", "had", "may", "might", "must", "am", "isn't", "aren't", "don't",
+                          "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't"})
+
+
 def polar(text: str) -> bool:
     """The turn's last question asks for a yes or a no ("Agreed?", "Is that fair?"), not a fact ("how much?")."""
     questions = [q for q in re.split(r"(?<=[.!?])\s+", text.strip()) if q.rstrip().endswith("?")]
     last = questions[-1] if questions else text
     # a lead-in before a colon is not the question: "The main one is: who actually signs the contract?"
-    return not _WH.search(last.rsplit(":", 1)[-1].strip())
+    last = last.rsplit(":", 1)[-1].strip()
+    if _WH.search(last) or any(_WH.search(part) for part in last.split(",")[1:]):
+        return False  # "And just roughly, what does it cost?"
+    # "Roughly how many invoices a month…?", "And just roughly, what…?": a question word among the first three
+    # words asks for a fact, unless the question opens like a yes/no one ("Is that what you want?")
+    first = re.findall(r"[a-z']+", last.lower())[:3]
+    return not (first and first[0] not in _AUXILIARIES and any(w in _QUESTION_WORDS for w in first[1:]))
 
 
 #: the learner offers to send or share something: a follow-up, not a close
