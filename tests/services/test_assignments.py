@@ -166,7 +166,8 @@ def test_the_learner_practises_submits_their_best_and_the_manager_reviews(
         assignments.submit(s, viewer(people.kim), row.assignee_id, first)
     with db.session() as s:
         assert assignments.submit(s, viewer(lee), row.assignee_id, first) == view.id
-    assert _notes(db, people.max)[-1] == ("submitted", "lee@acme.test submitted their best rep of A guarded buyer (test)")
+    assert _notes(db, people.max)[-1] == (
+        "submitted", "lee@acme.test submitted their best rep of A guarded buyer (test)")
     with db.read() as s:
         [mine] = assignments.inbox(s, viewer(lee))
         assert (mine.learners[0].status, mine.learners[0].submitted_rep_id, mine.learners[0].reps_done) == (

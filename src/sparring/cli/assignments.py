@@ -12,8 +12,6 @@ import json
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
@@ -92,15 +90,19 @@ def _list(
     if json_out:
         print(json.dumps([v.as_json() for v in views], ensure_ascii=False))
         return
-    table = Table(title="Assignments")
-    for col in ("id", "scenario", "reps", "due", "learner", "status", "done", "submitted rep"):
-        table.add_column(col)
+    if not views:
+        print("no assignments")
+        return
     for v in views:
+        who = f"team {v.team}" if v.team else "learner"
+        print(f"assignment {v.id}: {v.title} ({v.scenario_id}), {v.reps_required} rep"
+              f"{'' if v.reps_required == 1 else 's'} at {v.difficulty}, due {v.due_on.isoformat()}, to {who},"
+              f" by {v.assigned_by}")
         for row in v.learners:
-            table.add_row(str(v.id), v.scenario_id, str(v.reps_required), v.due_on.isoformat(), row.email,
-                          row.status.replace("_", " "), f"{row.reps_done}/{v.reps_required}",
-                          str(row.submitted_rep_id or "—"))
-    Console().print(table)
+            submitted = f", submitted rep {row.submitted_rep_id}" if row.submitted_rep_id else ""
+            reviewed = ", reviewed" if row.reviewed_at else ""
+            print(f"  {row.email}: {row.status.replace('_', ' ')}, {row.reps_done} of {v.reps_required} reps done"
+                  f"{submitted}{reviewed}")
 
 
 def register(app: typer.Typer) -> None:

@@ -168,7 +168,7 @@ def assign(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, scen
         raise InvalidInput(f"difficulty: use one of {', '.join(DIFFICULTIES)}")
     check_due(due_on, now)
     try:
-        note = clean_text(note, "note", max_chars=MAX_NOTE, multiline=True)
+        note = clean_text(note, "note", max_chars=MAX_NOTE, multiline=True).strip()
         scenario_id = clean_text(scenario_id, "scenario", max_chars=80, required=True)
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
@@ -213,9 +213,10 @@ def _view(db: Session, a: AssignmentRow, users_visible: set[int] | None, now: da
     team = db.get(Team, a.team_id) if a.team_id else None
     learners = []
     for assignee, user in db.execute(select(AssigneeRow, User).join(User, User.id == AssigneeRow.user_id)
-                                     .where(AssigneeRow.assignment_id == a.id).order_by(User.name, User.id)):
+                                     .where(AssigneeRow.assignment_id == a.id)):
         if users_visible is None or user.id in users_visible:
             learners.append(_learner_status(db, a, assignee, user, now))
+    learners.sort(key=lambda row: (row.name.lower(), row.user_id))
     return AssignmentView(a.id, a.scenario_id, a.title, a.difficulty, a.reps_required, a.due_on, a.submit_best,
                           a.note, team.name if team else None, (by.name or by.email) if by else "operator",
                           _utc(a.created_at), is_overdue(a.due_on, now), learners)

@@ -46,9 +46,11 @@ def add_comment(db: Session, viewer: Viewer, conversation_id: int, turn_index: i
         raise NotFound("no such conversation to comment on")
     conversation = found[0]
     try:
-        body = clean_text(text, "comment", max_chars=MAX_COMMENT, multiline=True, required=True)
+        body = clean_text(text, "comment", max_chars=MAX_COMMENT, multiline=True, required=True).strip()
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
+    if not body:
+        raise InvalidInput("comment: write what you want to say about this turn")
     if not isinstance(turn_index, int) or turn_index < 0 or db.scalar(
             select(TurnRow.id).where(TurnRow.conversation_id == conversation.id,
                                      TurnRow.turn_index == turn_index)) is None:
