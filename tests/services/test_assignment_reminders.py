@@ -76,3 +76,24 @@ def test_the_task_is_registered_as_periodic_and_runs_on_the_jobs_database(db: Da
     assert task.schedule is not None and task.schedule.every == EVERY
     ctx = TaskContext(job_id=1, task=TASK, attempt=1, max_attempts=3, database=db)
     assert assignment_reminders(ctx, {}) == {"checked": 0, "status_changed": 0, "overdue": 0, "due_soon": 0}
+
+
+def test_the_periodic_slot_runs_through_the_job_queue_once(db: Database, practice: PracticeService,
+                                                           learner: UserRecord) -> None:
+    from sparring.jobs import InProcessRunner, JobQueue
+    from sparring.services.assignment_reminders import register
+
+    with db.session() as s:  # due today: a "due today" reminder on the first run
+        assignments.assign(s, None, lambda org, sid: ContentService(db, org).get_scenario(sid),
+                           support.TEST_SCENARIO, "lee@acme.test", reps=1, due_on=datetime.now(UTC).date())
+    registry = TaskRegistry()
+    register(registry)
+    queue = JobQueue(db, registry)
+    assert [j.task for j in queue.schedule_periodic()] == [TASK]
+    assert queue.schedule_periodic() == []  # one job per slot
+    InProcessRunner(queue, worker_id="t", periodic=False).run_until_idle()
+    [job] = queue.ledger.list()
+    assert job.status == "done" and job.result == {"checked": 1, "status_changed": 0, "overdue": 0, "due_soon": 1}
+    assert _kinds(db, learner.id) == ["assigned", "due_soon"]
+    with db.read() as s:
+        assert s.scalar(select(NotificationRow.text).where(NotificationRow.kind == "due_soon")).startswith("Due today:")

@@ -144,7 +144,7 @@ def test_an_unknown_scenario_is_not_found(db: Database, content: ContentService,
 
 
 def test_due_today_is_allowed_and_parse_due_names_the_field() -> None:
-    assignments.check_due(date.today(), datetime.now(UTC))
+    assignments.check_due(datetime.now(UTC).date(), datetime.now(UTC))
     assert assignments.parse_due(" 2026-12-24 ") == date(2026, 12, 24)
     with pytest.raises(InvalidInput, match="due: give a date as YYYY-MM-DD"):
         assignments.parse_due("24/12/2026")

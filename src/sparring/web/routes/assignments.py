@@ -9,7 +9,7 @@ form is a POST with the CSRF token; what a viewer may not see answers 404, wheth
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -74,7 +74,8 @@ def manager_list(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     learners = team_dashboard(db, auth.viewer).learners if teams else []
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     return render(request, "team_assignments.html", auth, active="assignments", views=views, teams=teams,
-                  learners=learners, scenarios=scenarios, difficulties=DIFFICULTIES, today=date.today().isoformat())
+                  learners=learners, scenarios=scenarios, difficulties=DIFFICULTIES,
+                  today=datetime.now(UTC).date().isoformat())
 
 
 @router.post("/team/assignments")
