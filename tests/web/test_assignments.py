@@ -55,6 +55,7 @@ def test_the_whole_loop_assign_practise_submit_comment_review(world: World, clie
     manager, lee = clients["manager_a"], clients["learner_a1"]
     page = manager.get("/team/assignments")
     assert page.status_code == 200 and 'action="/team/assignments"' in page.text and "team:East" in page.text
+    assert 'value="learner_a1@acme.test"' in page.text and "learner_a3@acme.test" not in page.text  # East only
     r = manager.post("/team/assignments", data={"scenario": SCENARIO, "to": "team:East", "reps": "1", "due": DUE,
                                                 "difficulty": "easy", "submit_best": "on",
                                                 "note": "Open with a question."})
