@@ -53,12 +53,17 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),
              ("GET", "/account/sessions"), ("GET", "/account"), ("POST", "/account/totp/begin"),
              ("POST", "/account/totp/confirm"), ("POST", "/account/totp/disable"),
-             ("POST", "/account/totp/recovery-codes")}
+             ("POST", "/account/totp/recovery-codes"), ("GET", "/assignments"),
+             ("POST", "/assignments/{assignee_id}/submit"), ("POST", "/conversations/{conversation_id}/comments"),
+             ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
+             ("POST", "/notifications/read")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
 REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
-MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}")}
+MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
+           ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
+           ("POST", "/team/assignments/{assignment_id}/review")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -101,7 +106,7 @@ def test_anonymous_is_sent_to_login_or_gets_401(world: World) -> None:
     anon = TestClient(world.app, follow_redirects=False)
     rep = world.reps["a1_public"]
     for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN):
-        url = path.replace("{rep_id}", str(rep)).replace("{user_id}", "1").replace("{line_id}", "1")
+        url = re.sub(r"\{[a-z_]+_id\}", "1", path.replace("{rep_id}", str(rep)))
         r = anon.request(method, url)
         if path.startswith("/api"):
             assert r.status_code == 401, (method, url, r.status_code)

@@ -473,3 +473,8 @@ class JobRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# the coaching loop's tables (assignments, comments, notifications) live in their own module on the same Base;
+# importing it here means whoever loads the models (Alembic, create_all, the services) sees them too
+from sparring.store import coaching_models as coaching_models  # noqa: E402

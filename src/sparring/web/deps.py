@@ -174,11 +174,14 @@ async def form_with_csrf(request: Request, auth: Auth | SessionData | None) -> d
 # --- rendering ---------------------------------------------------------------------------------------------
 
 NAV = {
-    "learner": [("/", "Practice", "library"), ("/history", "History", "history"),
+    "learner": [("/", "Practice", "library"), ("/assignments", "Assignments", "assignments"),
+                ("/history", "History", "history"),
                 ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
-    "manager": [("/", "Practice", "library"), ("/team", "Team", "team"), ("/history", "My reps", "history"),
+    "manager": [("/", "Practice", "library"), ("/team", "Team", "team"),
+                ("/team/assignments", "Assignments", "assignments"), ("/history", "My reps", "history"),
                 ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
-    "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"), ("/admin/content", "Content", "content"),
+    "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"),
+              ("/team/assignments", "Assignments", "assignments"), ("/admin/content", "Content", "content"),
               ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
 }
 
@@ -200,6 +203,7 @@ def render(
         "csrf_token": csrf,
         "active": active,
         "nav_items": NAV.get(auth.viewer.role, []) if auth else [],
+        "unread": _unread(request, auth),
         "flash": _decode_flash(flash),
         **context,
     }
@@ -208,6 +212,23 @@ def render(
     if flash:
         response.delete_cookie("sparring_flash", path="/")
     return response
+
+
+def _unread(request: Request, auth: Auth | None) -> int | None:
+    """The signed-in user's unread notifications for the navigation bar (one indexed count); None when it cannot
+    be read (the page still renders: an error page must not fail on its badge)."""
+    if auth is None:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sparring.services.notifications import unread_count
+    from sparring.store.db import DatabaseError
+
+    try:
+        with web(request).database().read() as s:
+            return unread_count(s, auth.viewer.id)
+    except (SQLAlchemyError, DatabaseError):
+        return None
 
 
 def finish_response(request: Request, response: Response) -> None:

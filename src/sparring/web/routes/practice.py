@@ -406,6 +406,9 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
             counterpart=scenario.persona.name if scenario else "The other person", names=names,
             pass_mark=rubric.pass_mark if rubric else None,
         )
+    from sparring.services.comments import comments_for, may_comment
+
     return render(request, "scorecard.html", auth, active="history", rep=view, card=card, scenario=scenario,
                   rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY,
-                  explained=explained)
+                  explained=explained, comments=comments_for(db, auth.viewer, rep.conversation_id),
+                  conversation_id=rep.conversation_id, can_comment=may_comment(auth.viewer, rep.user_id, access))
