@@ -161,3 +161,12 @@ def test_review_readable_output(url: str, capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "call", "review", str(CALLS / "pricing-call.srt"), "--json")
     assert code == 0 and json.loads(out)["conversation"]["rep_guessed"] is True
     assert err.startswith("note: guessed: Jordan is the rep")
+
+
+def test_review_says_why_there_is_no_pivotal_moment(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    call = tmp_path / "short.txt"  # a greeting and nothing else: no moment, so no pivotal one, and the page says why
+    call.write_text("Sam: Hi Alex, thanks for making the time.\nAlex: Sure, happy to.\n", encoding="utf-8")
+    code, out, err = run(capsys, "call", "review", str(call), "--rep", "Sam", "--rubric", "discovery")
+    assert code == 0, err
+    assert "No pivotal moment:" in out and "Pivotal moment:" not in out.replace("No pivotal moment:", "")

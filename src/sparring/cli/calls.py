@@ -172,6 +172,8 @@ def _show_review(reviewed: ReviewedCall, summary: CallSummary) -> None:
         console.print(f"[bold]Pivotal moment:[/bold] turn {p.start_turn} — {p.summary}", highlight=False)
         if p.reason:
             console.print(f"  [dim]why this one: {p.reason}[/dim]", highlight=False)
+    elif summary.note:
+        console.print(f"[bold]No pivotal moment:[/bold] {summary.note}", highlight=False)
 
 
 def _review(
