@@ -96,7 +96,21 @@ METRIC_COMPANIONS: dict[str, tuple[str, ...]] = {
     "telling_share": ("talk_share",),
 }
 MAX_LINKED = 3
+#: moment kinds the *counterpart* brings about (review/data/cues.yaml): the new call can only show the behaviour
+#: when such a situation comes up again; every other kind (a monologue, a missing next step) is the rep's own doing
+#: and can come up on any call
+SITUATIONS: dict[str, str] = {"objection": "an objection", "pain": "a pain mentioned",
+                              "competitor": "a competitor mentioned", "disengaging": "the buyer disengaging"}
 _RANK = {"missed": 0, "partly": 1, "met": 2}
+
+
+def situation_of(moment_kind: str | None) -> str | None:
+    """The situation a moment kind needs the counterpart to bring about (a ``SITUATIONS`` key), or None when the
+    rep's own behaviour makes it (or the kind is unknown): objection_price → "objection"."""
+    if not moment_kind:
+        return None
+    family = moment_kind.split("_", 1)[0]
+    return family if family in SITUATIONS else None
 
 
 def linked_metrics(criterion: Criterion) -> list[str]:
