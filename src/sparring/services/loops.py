@@ -243,8 +243,8 @@ def _views(s: Session, rows: list[CoachingLoopRow]) -> list[LoopView]:
     users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(user_ids or {-1})))}
     conv_ids = {r.call_conversation_id for r in rows} | {r.next_call_conversation_id for r in rows
                                                           if r.next_call_conversation_id is not None}
-    titles = dict(s.execute(select(ConversationRow.id, ConversationRow.title)
-                            .where(ConversationRow.id.in_(conv_ids or {-1}))).tuples())
+    titles: dict[int, str] = {cid: title for cid, title in s.execute(
+        select(ConversationRow.id, ConversationRow.title).where(ConversationRow.id.in_(conv_ids or {-1})))}
     criteria: dict[tuple[str, str | None], dict[str, str]] = {}
     out = []
     for r in rows:
