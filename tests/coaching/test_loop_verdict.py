@@ -57,8 +57,9 @@ def test_not_improved_after_good_drills_is_a_transfer_gap_and_after_weak_drills_
     assert (weak.verdict, weak.next_step) == (lv.NOT_IMPROVED, lv.REPEAT)
     none = judge(RUBRIC, EXPLORE, call(1, PARTLY), [], call(2, MISSED))
     assert (none.verdict, none.next_step) == (lv.NOT_IMPROVED, lv.REPEAT) and "no drill reps" in none.next_step_reason
-    one = judge(RUBRIC, EXPLORE, call(1, MISSED), drills(1), call(2, MISSED))  # one rep is not "went well"
+    one = judge(RUBRIC, EXPLORE, call(1, MISSED), drills(1), call(2, MISSED))  # one good rep is too few to tell
     assert one.next_step == lv.REPEAT and one.drills.interval is None and one.drills.sd is None
+    assert "only one drill rep" in one.next_step_reason and "too few" in one.next_step_reason
 
 
 @pytest.mark.parametrize(("new", "arose", "why"), [

@@ -406,8 +406,10 @@ def _next_step(verdict: str, drills: Spread) -> tuple[str, str]:
         if drills.went_well:
             return LIVE, ("the drill reps went well but the call did not change: a transfer gap — coach it live "
                           "(listen in on a call, or role-play right before one)")
-        if drills.n == 0:
-            return REPEAT, "no drill reps were scored on the criterion: do the drill reps, then watch the next call"
+        if drills.n < DRILL_GOOD_MIN_REPS:
+            done = "no drill reps were" if drills.n == 0 else "only one drill rep was"
+            return REPEAT, (f"{done} scored on the criterion, too few to tell whether the drill works: do at least "
+                            f"{DRILL_GOOD_MIN_REPS} reps (or the drill from another angle), then watch the next call")
         return REPEAT, ("the drill reps did not go well either: repeat from another angle (a different difficulty "
                         "or scenario)")
     if drills.went_well:

@@ -171,6 +171,26 @@ def open_loop(s: Session, *, viewer_or_creator: Viewer | int | None, call_conver
     return loop.id
 
 
+@dataclass(frozen=True)
+class MomentRef:
+    """The key moment of a stored call at a turn: kind, span and the criterion it bears on (``review.moments``)."""
+
+    kind: str
+    start_turn: int
+    end_turn: int
+    criterion: str | None
+
+
+def moment_for(s: Session, call_conversation_id: int, start_turn: int) -> MomentRef | None:
+    """The key moment of the stored call that starts at ``start_turn`` (else the first spanning it), or None; NotFound
+    for an unknown conversation. For callers that know only where the moment starts (``sparring call loop open``)."""
+    row = s.get(ConversationRow, call_conversation_id) if is_db_id(call_conversation_id) else None
+    if row is None:
+        raise NotFound(f"call: unknown conversation {call_conversation_id}")
+    found = moment_at(load_call(s, row), start_turn)
+    return MomentRef(*found) if found is not None else None
+
+
 def _verdict(s: Session, loop: CoachingLoopRow, new: StoredCall, rescore: Rescore | None,
              kinds: list[str] | None) -> tuple[LoopVerdict, list[int]] | None:
     """The loop's verdict against the new call and the drill reps' conversations, or None when its rubric is gone
@@ -201,8 +221,10 @@ def evaluate_open_loops(s: Session, user_id: int, new_call_conversation_id: int,
     if row is None or row.source != "call" or row.user_id != user_id:
         return []
     when = call_time(row)
+    # locked (PostgreSQL): two calls of the rep imported at once close each loop once, the first to commit wins
     loops = [loop for loop in s.scalars(select(CoachingLoopRow).where(
-        CoachingLoopRow.user_id == user_id, CoachingLoopRow.status == "open").order_by(CoachingLoopRow.id))
+        CoachingLoopRow.user_id == user_id, CoachingLoopRow.status == "open").order_by(CoachingLoopRow.id)
+        .with_for_update())
         if loop.call_conversation_id != row.id and when > utc(loop.created_at)]
     if not loops:
         return []
