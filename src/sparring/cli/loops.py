@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from sparring.services.loops import LoopView
 
 console = Console(soft_wrap=True)  # ids, quotes and reasons stay on one line each
+
+
+def _say(text: str) -> None:
+    """One line as is: titles and reasons come from users, so nothing in them is read as markup."""
+    console.print(text, markup=False, highlight=False)
 STATUSES = ("open", "closed")  # sparring.store.coaching_models.LOOP_STATUSES, without loading SQLAlchemy here
 
 
@@ -73,9 +78,8 @@ def _open(
         print(json.dumps({"loop_id": loop_id}))
         return
     kind = f" ({found.kind})" if found is not None else ""
-    console.print(f"loop {loop_id}: call {conversation_id}, turn {moment}{kind}, criterion {chosen}"
-                  + (f", drill {drill}" if drill else "") + "; the rep's next imported call closes it",
-                  highlight=False)
+    _say(f"loop {loop_id}: call {conversation_id}, turn {moment}{kind}, criterion {chosen}"
+         + (f", drill {drill}" if drill else "") + "; the rep's next imported call closes it")
 
 
 def _num(value: Any) -> str:
@@ -87,39 +91,36 @@ def _num(value: Any) -> str:
 def show_loop(v: LoopView) -> None:
     """A loop as readable lines: what it is about, then (closed) the verdict and every number behind it."""
     state = f"closed: {(v.verdict or '').replace('_', ' ')}" if v.status == "closed" else "open"
-    console.print(f"[bold]loop {v.id}[/bold] [{state}] {v.rep} <{v.rep_email}> — {v.criterion_name} "
-                  f"({v.criterion_id}, {v.rubric_id})", highlight=False)
+    _say(f"loop {v.id} [{state}] {v.rep} <{v.rep_email}> — {v.criterion_name} ({v.criterion_id}, {v.rubric_id})")
     moment = f"turns {v.start_turn}–{v.end_turn}" + (f", {v.moment_kind}" if v.moment_kind else "")
-    console.print(f"  call {v.call_conversation_id} “{v.call_title}” ({moment}); opened "
-                  f"{v.created_at:%Y-%m-%d %H:%M} by {v.created_by}"
-                  + (f"; drill {v.drill_scenario_id}" if v.drill_scenario_id else "")
-                  + (f"; assignment {v.assignment_id}" if v.assignment_id else ""), highlight=False)
+    _say(f"  call {v.call_conversation_id} “{v.call_title}” ({moment}); opened {v.created_at:%Y-%m-%d %H:%M} by "
+         f"{v.created_by}" + (f"; drill {v.drill_scenario_id}" if v.drill_scenario_id else "")
+         + (f"; assignment {v.assignment_id}" if v.assignment_id else ""))
     n = v.numbers
     if v.status != "closed" or not n:
         return
     closed = f", closed {v.closed_at:%Y-%m-%d %H:%M}" if v.closed_at else ""
-    console.print(f"  next call {v.next_call_conversation_id} “{v.next_call_title or ''}”{closed}", highlight=False)
+    _say(f"  next call {v.next_call_conversation_id} “{v.next_call_title or ''}”{closed}")
     c = n.get("criterion", {})
 
     def said(x: dict[str, Any] | None) -> str:
         return "not scored" if not x else f"{x['verdict']} {_num(x['score'])}/{_num(x['max'])}"
 
-    console.print(f"  criterion: {said(c.get('original'))} → {said(c.get('new'))} (change {_num(c.get('delta'))}; "
-                  f"needs a verdict step and {_num(c.get('min_change'))})", highlight=False)
+    _say(f"  criterion: {said(c.get('original'))} → {said(c.get('new'))} (change {_num(c.get('delta'))}; "
+         f"needs a verdict step and {_num(c.get('min_change'))})")
     d = n.get("drills", {})
     interval = d.get("interval")
-    console.print(f"  drill reps: {d.get('n', 0)}" + (f", mean {d['mean']:.2f}, best {d['best']:.2f}"
-                                                       if d.get("mean") is not None else "")
-                  + (f", 90% interval {interval[0]:.2f}–{interval[1]:.2f}" if interval else ""), highlight=False)
+    _say(f"  drill reps: {d.get('n', 0)}"
+         + (f", mean {d['mean']:.2f}, best {d['best']:.2f}" if d.get("mean") is not None else "")
+         + (f", 90% interval {interval[0]:.2f}–{interval[1]:.2f}" if interval else ""))
     for m in n.get("metrics", []):
         extra = f", 90% interval of the change {m['interval'][0]:+.3f}…{m['interval'][1]:+.3f}" if m["interval"] else ""
-        console.print(f"  {m['name']}: {_num(m['original'])} → {_num(m['new'])} (drills {_num(m['drill_mean'])}; "
-                      f"{m['target']}; resolution {_num(m['resolution'])}{extra}): {m['change']}", highlight=False)
+        _say(f"  {m['name']}: {_num(m['original'])} → {_num(m['new'])} (drills {_num(m['drill_mean'])}; "
+             f"{m['target']}; resolution {_num(m['resolution'])}{extra}): {m['change']}")
     if not n.get("situation", {}).get("arose", True):
-        console.print(f"  situation: {n['situation']['note']}", highlight=False)
-    console.print(f"  why: {n.get('reason', '')}", highlight=False, soft_wrap=True)
-    console.print(f"  next step: {(n.get('next_step') or '').replace('_', ' ')} — {n.get('next_step_reason', '')}",
-                  highlight=False, soft_wrap=True)
+        _say(f"  situation: {n['situation']['note']}")
+    _say(f"  why: {n.get('reason', '')}")
+    _say(f"  next step: {(n.get('next_step') or '').replace('_', ' ')} — {n.get('next_step_reason', '')}")
 
 
 def _list(
@@ -142,7 +143,7 @@ def _list(
         print(json.dumps([v.as_json() for v in views], ensure_ascii=False))
         return
     if not views:
-        console.print("no coaching loops", highlight=False)
+        _say("no coaching loops")
     for v in views:
         show_loop(v)
 
