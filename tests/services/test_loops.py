@@ -46,6 +46,8 @@ class Org:
     manager: Viewer
     other_manager: Viewer
     outsider: Viewer
+    admin: Viewer
+    colleague: Viewer
     importer: CallImporter
     practice: PracticeService
 
@@ -64,9 +66,11 @@ def org(db: Database) -> Org:
     manager = accounts.create_user("Northwind", "max@northwind.test", None, role="manager", team="East")
     other = accounts.create_user("Northwind", "ines@northwind.test", None, role="manager", team="West")
     outsider = accounts.create_user("Globex", "boss@globex.test", None, role="admin")
+    admin = accounts.create_user("Northwind", "ada@northwind.test", None, role="admin")
+    colleague = accounts.create_user("Northwind", "lou@northwind.test", None, role="learner", team="East")
     practice = PracticeService(db, persona=FakePersona(), scorer=FakeScorer(), content=ContentService.installation(db))
-    return Org(rep, _viewer(db, manager), _viewer(db, other), _viewer(db, outsider),
-               CallImporter(db, lambda: SCORER, formats=FORMATS), practice)
+    return Org(rep, _viewer(db, manager), _viewer(db, other), _viewer(db, outsider), _viewer(db, admin),
+               _viewer(db, colleague), CallImporter(db, lambda: SCORER, formats=FORMATS), practice)
 
 
 def _import(org: Org, name: str) -> tuple[int, list[str]]:
@@ -131,7 +135,9 @@ def test_the_next_call_shows_the_behaviour_improved(db: Database, org: Org) -> N
         assert [v.id for v in loops.list_loops(s, org.manager, status="closed")] == [loop_id]
         assert loops.list_loops(s, org.manager, status="open") == []
         assert loops.list_loops(s, org.other_manager) == [] and loops.list_loops(s, org.outsider) == []
-        for viewer in (org.other_manager, org.outsider):
+        assert [v.id for v in loops.list_loops(s, org.admin)] == [loop_id]
+        assert loops.list_loops(s, org.colleague) == []  # another learner of the same team
+        for viewer in (org.other_manager, org.outsider, org.colleague):
             with pytest.raises(NotFound):
                 loops.get_loop(s, viewer, loop_id)
         view = loops.get_loop(s, org.manager, loop_id)
@@ -228,3 +234,23 @@ def test_opening_a_loop_checks_the_call_the_turns_the_criterion_and_who_asks(db:
     assert [(v.id, v.created_by, v.end_turn, v.moment_kind) for v in views] == [(a, "operator", 1, None)]
     with db.session() as s, pytest.raises(InvalidInput, match="status: use one of open, closed"):
         loops.list_all(s, status="done")
+
+
+def test_a_failure_while_closing_loops_never_undoes_the_import(db: Database, org: Org,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import sparring.services.calls as calls
+
+    first, _ = _import(org, "first-call-missed.txt")
+    loop_id = _open(db, org, first, moment_kind="objection_price")
+
+    def broken(*args: object, **kw: object) -> list[int]:
+        raise RuntimeError("moment finder crashed")
+
+    monkeypatch.setattr(calls, "evaluate_open_loops", broken)
+    new, notes = _import(org, "next-call-improved.txt")
+    assert "coaching loops not checked: RuntimeError: moment finder crashed" in notes
+    assert _loop(db, loop_id).status == "open"  # the next import can still close it
+    monkeypatch.undo()
+    with db.session() as s:
+        assert loops.evaluate_open_loops(s, org.rep.id, new) == [loop_id]
+    assert _loop(db, loop_id).verdict == "improved"
