@@ -389,9 +389,10 @@ def _decide(criterion: Criterion, original: CallSample, new: CallSample,
     rose = _RANK.get(now.verdict, 0) > _RANK.get(was.verdict, 0)
     moved = f"“{name}” went from {_said(was)} to {_said(now)} (change {delta:+.2f} of the maximum)"
     if rose and delta >= MIN_CRITERION_CHANGE - 1e-9:
-        if own is not None and not own.clear:
-            return NOT_ENOUGH, (f"{moved}, but {own.name} moved by less than its noise ({own.change}), so the rise "
-                                "is within the noise of one call")
+        if own is not None and own.change != "better":
+            return NOT_ENOUGH, (f"{moved}, but {own.name} did not clearly get better ({own.change}: a change under "
+                                "its resolution or an interval that holds zero), so the rise is within the noise of "
+                                "one call")
         return IMPROVED, f"{moved}: at least one verdict step and {MIN_CRITERION_CHANGE:.1f} of the maximum"
     if _RANK.get(now.verdict, 0) < _RANK.get(was.verdict, 0) or delta <= 0:
         return NOT_IMPROVED, f"{moved}: the situation came up and the behaviour did not get better"

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from sparring.coaching.loop_verdict import LoopVerdict, judge, situation_of
 from sparring.inputs import InputError, clean_text, is_db_id
-from sparring.services.access import Access, Viewer, conversation_access, visible_user_ids_query
+from sparring.services.access import Access, Viewer, can_see_user, conversation_access, visible_user_ids_query
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.loop_samples import (
     Rescore,
@@ -307,9 +307,7 @@ def list_loops(s: Session, viewer: Viewer, *, user_id: int | None = None, status
 def get_loop(s: Session, viewer: Viewer, loop_id: int) -> LoopView:
     """One loop the viewer may see; NotFound otherwise (existence never leaks)."""
     row = s.get(CoachingLoopRow, loop_id) if is_db_id(loop_id) else None
-    if row is None or row.org_id != viewer.org_id or not (
-            row.user_id == viewer.id or (viewer.role != "learner" and row.user_id in set(
-                s.scalars(visible_user_ids_query(viewer))))):
+    if row is None or row.org_id != viewer.org_id or not can_see_user(s, viewer, row.user_id):
         raise NotFound(f"unknown loop {loop_id}")
     return _views(s, [row])[0]
 
