@@ -79,7 +79,9 @@ def test_small_rises_are_within_the_noise_and_met_twice_has_nothing_to_show() ->
     assert small.verdict == lv.NOT_ENOUGH and "within the noise" in small.reason
     step = judge(RUBRIC, scale, call(1, CriterionScore(2, 5, "missed")), [], call(2, CriterionScore(3, 5, "partly")))
     assert step.verdict == lv.IMPROVED
-    assert judge(RUBRIC, EXPLORE, call(1, MET), [], call(2, MET)).verdict == lv.NOT_ENOUGH
+    assert small.next_step == lv.WATCH and "within the noise" in small.next_step_reason
+    twice = judge(RUBRIC, EXPLORE, call(1, MET), [], call(2, MET))
+    assert (twice.verdict, twice.next_step) == (lv.NOT_ENOUGH, lv.MOVE_ON) and "both calls" in twice.next_step_reason
     assert judge(RUBRIC, EXPLORE, call(1, MET), [], call(2, PARTLY)).verdict == lv.NOT_IMPROVED
 
 
@@ -91,6 +93,12 @@ def test_a_metric_criterion_needs_its_metric_to_change_clearly() -> None:
     talk = clear.metrics[0]
     assert talk.name == "talk_share" and talk.change == "better" and talk.target == "within 0.3–0.6"
     assert talk.interval is not None and talk.interval[0] < talk.delta < talk.interval[1] < 0  # type: ignore[operator]
+    worse = lv.metric_change("talk_share", call(1, MISSED, talk=0.33, turns=QUIET), [],
+                             call(2, MISSED, talk=0.75, turns=TALKY), (0.3, 0.6))
+    assert worse.change == "worse"  # out of the band, clearly
+    inside = lv.metric_change("talk_share", call(1, MET, talk=0.35, turns=QUIET), [],
+                              call(2, MET, talk=0.55, turns=TALKY), (0.3, 0.6))
+    assert inside.change == "no clear change"  # it moved, but stayed inside the band: neither better nor worse
     # the same verdicts, but the turns cannot tell the two calls apart: within the noise
     noisy = judge(RUBRIC, crit, call(1, MISSED, talk=0.62, turns=TALKY[:4]), [],
                   call(2, MET, talk=0.58, turns=TALKY[:4]))

@@ -400,7 +400,8 @@ def _decide(criterion: Criterion, original: CallSample, new: CallSample,
                         "maximum is within the noise of one call")
 
 
-def _next_step(verdict: str, drills: Spread) -> tuple[str, str]:
+def _next_step(verdict: str, drills: Spread, why: str) -> tuple[str, str]:
+    """The next step for a verdict; ``why`` tells the kinds of "not enough evidence" apart (``_why_not_enough``)."""
     if verdict == IMPROVED:
         return MOVE_ON, "the behaviour showed up on a real call: move on to the next criterion"
     if verdict == NOT_IMPROVED:
@@ -413,9 +414,23 @@ def _next_step(verdict: str, drills: Spread) -> tuple[str, str]:
                             f"{DRILL_GOOD_MIN_REPS} reps (or the drill from another angle), then watch the next call")
         return REPEAT, ("the drill reps did not go well either: repeat from another angle (a different difficulty "
                         "or scenario)")
+    if why == "met_twice":
+        return MOVE_ON, "it was met on both calls: nothing to coach here, move on"
+    if why == "noise":
+        return WATCH, ("the change is within the noise of one call: keep practising and judge it on another call "
+                       "(open a loop again)")
     if drills.went_well:
         return WATCH, "the drill reps went well; open a loop again on the next call where the situation comes up"
     return WATCH, "open a loop again on the next call where the situation comes up"
+
+
+def _why_not_enough(original: CallSample, new: CallSample) -> str:
+    """Why a verdict is "not enough evidence": ``met_twice``, ``noise`` (both calls scored it, the situation came
+    up) or ``absent`` (the situation did not come up, or a call has no result for the criterion)."""
+    was, now = original.criterion, new.criterion
+    if not new.situation_arose or was is None or now is None or was.share is None or now.share is None:
+        return "absent"
+    return "met_twice" if was.verdict == now.verdict == "met" else "noise"
 
 
 def judge(rubric: Rubric, criterion_id: str, original: CallSample, drills: Sequence[DrillSample],
@@ -430,7 +445,7 @@ def judge(rubric: Rubric, criterion_id: str, original: CallSample, drills: Seque
     verdict, reason = _decide(criterion, original, new, own)
     shares = [s for d in drills if d.criterion is not None and (s := d.criterion.share) is not None]
     drill_spread = spread(shares)
-    step, why = _next_step(verdict, drill_spread)
+    step, why = _next_step(verdict, drill_spread, _why_not_enough(original, new) if verdict == NOT_ENOUGH else "")
     was, now = original.criterion, new.criterion
     delta = now.share - was.share if was and now and was.share is not None and now.share is not None else None
     reason = f"{reason[:1].upper()}{reason[1:]}. Drill reps: {_drill_words(drill_spread)}."
