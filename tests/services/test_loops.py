@@ -219,7 +219,7 @@ def test_opening_a_loop_checks_the_call_the_turns_the_criterion_and_who_asks(db:
     with pytest.raises(InvalidInput, match="criterion: 'open-questions' is not a criterion of rubric "
                                            "sales-objection-handling"):
         attempt(criterion_id="open-questions")
-    for stranger in (org.other_manager, org.outsider):  # another team's manager, another organisation
+    for stranger in (org.other_manager, org.outsider, org.colleague):  # another team, organisation, learner
         with pytest.raises(NotFound):
             attempt(viewer_or_creator=stranger)
     with pytest.raises(NotFound, match="assignment: unknown assignment 77"):
@@ -232,6 +232,10 @@ def test_opening_a_loop_checks_the_call_the_turns_the_criterion_and_who_asks(db:
         assert a == b
         views = loops.list_all(s, status="open")
     assert [(v.id, v.created_by, v.end_turn, v.moment_kind) for v in views] == [(a, "operator", 1, None)]
+    with db.session() as s:  # the rep may open a loop on their own call (self-coaching)
+        own = loops.open_loop(s, viewer_or_creator=_viewer(db, org.rep), call_conversation_id=first, start_turn=8,
+                              criterion_id="advance", find_moment=False)
+    assert _loop(db, own).created_by == org.rep.id
     with db.session() as s, pytest.raises(InvalidInput, match="status: use one of open, closed"):
         loops.list_all(s, status="done")
 
