@@ -225,4 +225,7 @@ def register(app: typer.Typer) -> None:
                                 "exit 1 if any file failed (the others are kept).")(_import)
     call.command("review", help="Score a call and show its key moments and the pivotal one, without storing it."
                  )(_review)
+    from sparring.cli.loops import register_loops  # coaching loops: `call loops`, `call loop open` (docs/loops.md)
+
+    register_loops(call)
     app.add_typer(call, name="call")

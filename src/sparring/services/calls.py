@@ -11,6 +11,7 @@ at any step stores nothing and is reported with its error; the other files are s
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -30,6 +31,8 @@ from sparring.scoring.scorecard import Scorecard
 from sparring.services.content import ContentService
 from sparring.services.conversation_store import store_call
 from sparring.services.errors import InvalidInput, NotFound, ServiceError
+from sparring.services.loops import evaluate_open_loops
+from sparring.store.coaching_models import CoachingLoopRow
 from sparring.store.db import Database, DatabaseError
 from sparring.store.models import User
 
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from sparring.jobs.queue import JobQueue
     from sparring.scoring.base import Scorer
 
+log = logging.getLogger(__name__)
 TASK = "import_call"
 #: where uploads wait for the ``import_call`` task, under the data directory
 UPLOADS_DIR = "uploads"
@@ -149,13 +153,28 @@ class CallImporter:
             if not conv.title:
                 conv.title = PurePath(name).stem or "call"
             cid = store_call(self.db, user_id, conv, scored=(reviewed.rubric, reviewed.scorecard))
+            closed = self.close_loops(user_id, cid)
         except (TranscriptError, ContentError, UnknownContentError, ServiceError, DatabaseError) as exc:
             return CallResult(name, False, error=_error_text(exc))
         except Exception as exc:  # a scorer or plugin format that raised: this file fails, the others go on
             return CallResult(name, False, error=f"{type(exc).__name__}: {exc}")
         learner = conv.speakers("learner")
         return CallResult(name, True, cid, route=reviewed.route, overall=reviewed.scorecard.overall,
-                          rep=learner[0] if learner else None, notes=[conv.role_note, *conv.notes])
+                          rep=learner[0] if learner else None, notes=[conv.role_note, *conv.notes, *closed])
+
+    def close_loops(self, user_id: int, conversation_id: int) -> list[str]:
+        """Close the rep's open coaching loops this stored call is the next call of (``services.loops``); a note per
+        loop closed. A failure here never undoes the import: the call is stored, the note says what went wrong."""
+        try:
+            with self.db.session() as s:
+                ids = evaluate_open_loops(s, user_id, conversation_id,
+                                          rescore=lambda conv, rubric: self.scorer.score(conv, rubric))
+                rows = [s.get(CoachingLoopRow, i) for i in ids]
+                return [f"closed coaching loop {r.id} ({r.criterion_id}): {(r.verdict or '').replace('_', ' ')}"
+                        for r in rows if r is not None]
+        except Exception as exc:  # the call is stored; the loops stay open for the next call
+            log.warning("coaching loops of user %s not checked after call %s: %s", user_id, conversation_id, exc)
+            return [f"coaching loops not checked: {type(exc).__name__}: {exc}"]
 
     # ---- many --------------------------------------------------------------------------------------------------
     def import_paths(self, paths: Iterable[Path], user_id: int, *, rep: str | None = None,

@@ -1,14 +1,16 @@
-"""Tables of the coaching loop after a scorecard (issue 13 item 5; docs/assignments.md): assignments and their
-assignees, comments on a turn of a conversation, and in-app notifications.
+"""Tables of the coaching loop after a scorecard (issue 13 items 5 and 6; docs/assignments.md, docs/loops.md):
+assignments and their assignees, comments on a turn of a conversation, in-app notifications, and coaching loops
+(a moment of a call → drill → the next call's verdict).
 
 Kept beside ``store/models.py`` (same ``Base``, same conventions: integer keys, timezone-aware UTC times, short
 strings guarded by CHECK constraints); ``store/models.py`` imports this module at its end, so Alembic and
-``create_all`` see these tables wherever the models are loaded. Migration: ``0011_assignments``.
+``create_all`` see these tables wherever the models are loaded. Migrations: ``0011_assignments``, ``0012_loops``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -24,12 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sparring.store.models import DIFFICULTIES, Base, _in, utcnow
+from sparring.store.models import DIFFICULTIES, Base, JsonDoc, _in, utcnow
 
 #: an assignee's status (``sparring.coaching.assignments.status_of`` decides it from the learner's reps)
 ASSIGNEE_STATUSES = ("not_started", "in_progress", "submitted", "overdue")
 #: what a notification is about
-NOTIFICATION_KINDS = ("assigned", "submitted", "reviewed", "comment", "due_soon", "overdue")
+NOTIFICATION_KINDS = ("assigned", "submitted", "reviewed", "comment", "due_soon", "overdue", "loop_closed")
+#: a coaching loop is open until the rep's next real call closes it with a verdict (docs/loops.md)
+LOOP_STATUSES = ("open", "closed")
+LOOP_VERDICTS = ("improved", "not_improved", "not_enough_evidence")
 
 
 class AssignmentRow(Base):
@@ -121,3 +126,46 @@ class NotificationRow(Base):
     key: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CoachingLoopRow(Base):
+    """One coaching loop (docs/loops.md): a moment of a rep's real call (``call_conversation_id``, turns
+    ``start_turn``..``end_turn``, its ``moment_kind`` when the moment finder named it) with the rubric criterion it
+    targets, the drill scenario and assignment made for it (both optional), and — once the rep's next real call
+    closed it — the verdict, that call and the numbers behind the verdict (``numbers``, the JSON of
+    ``sparring.coaching.loop_verdict.LoopVerdict``). ``created_by`` NULL: the operator (``sparring call loop open``
+    without ``--by``) or an account deleted since."""
+
+    __tablename__ = "coaching_loops"
+    __table_args__ = (
+        CheckConstraint(_in("status", LOOP_STATUSES), name="status"),
+        CheckConstraint("verdict IS NULL OR " + _in("verdict", LOOP_VERDICTS), name="verdict"),
+        CheckConstraint("end_turn >= start_turn", name="turns"),
+        Index("ix_coaching_loops_user_status", "user_id", "status"),
+        Index("ix_coaching_loops_org_created", "org_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    #: the rep whose behaviour the loop is about (the owner of the call)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                   index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    call_conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                      index=True)
+    start_turn: Mapped[int] = mapped_column(Integer)
+    end_turn: Mapped[int] = mapped_column(Integer)
+    moment_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    criterion_id: Mapped[str] = mapped_column(String(80))
+    rubric_id: Mapped[str] = mapped_column(String(80))
+    rubric_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    drill_scenario_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"),
+                                                      nullable=True)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    verdict: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    next_call_conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    numbers: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
