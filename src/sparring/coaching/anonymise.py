@@ -38,13 +38,15 @@ PERSON_NAMES = ("Alex Morgan", "Sam Rivera", "Jordan Ellis", "Robin Carter", "Ca
 OTHER_NAMES = ("Harper", "Ellison", "Sterling", "Marlow", "Kestrel", "Alder", "Fairview", "Brookside", "Redwood",
                "Halden", "Northgate", "Westbury", "Ashford", "Linden", "Calder", "Thornbury")
 #: capitalised words that are not names (kept as they are)
-COMMON = frozenset("""
+_COMMON_WORDS = """
 i i'm i'll i've i'd okay ok yes yeah no hi hello hey thanks thank sorry please so and but or the a an if when
-what why how who where which that this those these there here it it's its we we're our you you're your he she they
-monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+what why how who where which that this those these there here it it's its we we're our you you're your he she
+they monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december christmas easter q1 q2 q3 q4 mr mrs ms dr ceo cfo cto coo cro vp hr it ai
-api crm erp ap ar roi kpi saas sla mvp poc rfp faq pdf ok english
-""".split())
+api crm erp ap ar roi kpi saas sla mvp poc rfp faq pdf ok english german french spanish italian dutch portuguese
+norwegian swedish danish finnish polish japanese chinese korean arabic european american british canadian
+"""
+COMMON = frozenset(_COMMON_WORDS.split())
 TITLES = frozenset({"mr", "mrs", "ms", "dr", "mr.", "mrs.", "ms.", "dr."})
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -215,6 +217,7 @@ class Anonymiser:
             at_start = not before.strip() or bool(_SENTENCE_END.search(before))
             titled = before.rstrip().split()[-1:] and before.rstrip().split()[-1].lower() in TITLES
             words = [re.sub(r"['’]s$", "", w).strip("'’-&") for w in words]
+            words = [w for w in words if not re.search(r"['’]", w)]  # contractions: "Can't", "We'll"
             first = words[0] if words else ""
             while words and (words[0].lower() in COMMON or words[0].lower() == "of"):
                 words = words[1:]
@@ -222,7 +225,7 @@ class Anonymiser:
                 words = words[:-1]
             if at_start and not titled and words == [first]:
                 continue  # one word may be capitalised only because the sentence starts (caught if seen elsewhere)
-            if words and not all(w.lower() in COMMON or w.isupper() and len(w) <= 5 for w in words):
+            if words and not all(w.lower() in COMMON or (w.isupper() and len(w) <= 5) for w in words):
                 out.append(" ".join(words))
         out += _CAMEL.findall(text)
         return out
@@ -263,7 +266,8 @@ class Anonymiser:
             return m.group(0)
         if unit and "cent" in unit.lower():
             return "X%" + tail
-        hedged = re.search(r"\b(?:about|around|roughly|approximately|some|nearly|almost)\s+$", m.string[:m.start()], re.I)
+        hedged = re.search(r"\b(?:about|around|roughly|approximately|some|nearly|almost)\s+$", m.string[:m.start()],
+                           re.I)
         return f"{'' if hedged else 'about '}{_figure_text(_round_near(value, self.figures))}{tail}{unit}"
 
     def leaks(self, text: str) -> list[str]:
