@@ -223,4 +223,8 @@ def register(app: typer.Typer) -> None:
                                 "exit 1 if any file failed (the others are kept).")(_import)
     call.command("review", help="Score a call and show its key moments and the pivotal one, without storing it."
                  )(_review)
+    from sparring.cli.drills import drill  # docs/drills.md
+
+    call.command("drill", help="Make a short targeted drill from a moment of a stored call and publish it "
+                               "(optionally assign it).")(drill)
     app.add_typer(call, name="call")

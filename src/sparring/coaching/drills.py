@@ -11,7 +11,9 @@ Pure: no database, no web, no network of its own (an LLM ``writer`` may call its
 - **the target** is the moment's criterion, or else the scorecard's missed (then partly met) criterion whose
   evidence lies nearest the moment (``target_criterion``); none → ``DrillError``;
 - **the opening** is the counterpart's pushback at that moment: their words in the moment's span, else in the
-  turns just before it (``pushback``), anonymised — the persona's first line and the drill's one objection;
+  turns just before (or, for a moment the rep made, just after) it (``pushback``), anonymised — the drill's one
+  objection, raised at once: the persona's first words are a short lead-in ("Before we go any further, I have to
+  be straight with you.") and then the pushback;
 - **what eases the objection** (``eased_by``) is what the target criterion asks for: its ``acts`` and
   ``signals`` (a blocker's acts are what it forbids, so a blocker target eases by the moment kind's usual moves
   and doing the forbidden act fails the drill; a metric by the moves that move that metric);
@@ -67,6 +69,14 @@ KIND_MOVES: dict[str, tuple[str, ...]] = {
     "pressure": ("acknowledge", "question_open", "empathise"),
 }
 DEFAULT_MOVES = ("question_open", "reflect_simple", "reflect_complex")
+#: what the persona says before the pushback (the engine says the opening line, then raises the objection)
+LEAD_INS: dict[str, str] = {
+    "objection": "Before we go any further, I have to be straight with you.",
+    "pain": "Since you ask, here's what's going on.",
+    "competitor": "Since you ask, here's what's going on.",
+    "disengaging": "Okay.",
+}
+DEFAULT_LEAD_IN = "Hang on a second."
 #: the moves that move a metric the right way (a metric criterion as the target)
 METRIC_MOVES: dict[str, tuple[str, ...]] = {
     "question_count": ("question_open", "question_clarifying"),
@@ -303,7 +313,7 @@ def template(conversation: Conversation, moment: MomentLike, scorecard: Scorecar
             "tells": {"trust_low": ["I've heard this kind of answer before."],
                       "trust_high": ["Okay. That's more like it."]},
         },
-        "opening_lines": [opening],
+        "opening_lines": [LEAD_INS.get(family(moment.kind), DEFAULT_LEAD_IN)],
         "state": {"trust": 0.4, "openness": 0.35, "patience": 0.7},
         "moves": effects,
         "objections": [{
@@ -331,12 +341,12 @@ def template(conversation: Conversation, moment: MomentLike, scorecard: Scorecar
         "knowledge": _knowledge(conversation, moment, anon, turn.speaker),
         "difficulty": {
             "easy": {"steps": 1.3, "penalty": 0.8, "start": {"trust": 0.5}},
-            "medium": {"steps": 1.0},
-            "hard": {"steps": 0.7, "penalty": 1.3, "start": {"trust": 0.3}, "ease_hits": 2, "threshold_shift": 0.05,
+            "medium": {"steps": 1.0, "ease_hits": 2},
+            "hard": {"steps": 0.7, "penalty": 1.3, "start": {"trust": 0.3}, "ease_hits": 3, "threshold_shift": 0.05,
                      "drift": {"patience": -0.03}, "pushback_after_concession": True},
         },
         "success": {"description": f"the pushback is eased the way the target asks ({criterion.name})",
-                    "when": {"objections_eased": True}},
+                    "when": {"objections_eased": True, "turn_at_least": 2}},
         "failure": failure,
         "success_lines": ["Okay. Let's take that forward.", "Alright, that works for me."],
         "failure_lines": ["I think we'll leave it there for today.", "Let's pick this up another time."],
