@@ -29,6 +29,7 @@ or invalid output falls back to this template, and ``notes`` says why.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -77,6 +78,16 @@ LEAD_INS: dict[str, str] = {
     "disengaging": "Okay.",
 }
 DEFAULT_LEAD_IN = "Hang on a second."
+#: how the persona comes across, by the moment's family ({words}: the kind in words)
+PERSONALITIES: dict[str, str] = {
+    "objection": "sceptical; raised {words} on the call and wants it taken seriously before hearing any answer",
+    "pain": "mentioned something that matters to them on the call and wants it explored, not skipped",
+    "competitor": "mentioned another option on the call and wants it explored, not skipped",
+    "disengaging": "pulling back, with short replies; comes back only when they feel really listened to",
+    "commitment": "hesitant to commit; needs a reason and a clear, concrete next step",
+    "no": "hesitant to commit; needs a reason and a clear, concrete next step",
+}
+DEFAULT_PERSONALITY = "was on the receiving end of {words} on the call and pushed back; wants to be heard, not handled"
 #: the moves that move a metric the right way (a metric criterion as the target)
 METRIC_MOVES: dict[str, tuple[str, ...]] = {
     "question_count": ("question_open", "question_clarifying"),
@@ -305,8 +316,8 @@ def template(conversation: Conversation, moment: MomentLike, scorecard: Scorecar
         "objectives": [criterion.name, doing],
         "persona": {
             "name": name, "role": role,
-            "personality": ("short-spoken, " if terse else "") + f"sceptical; raised {words} on the call and wants "
-                           "it taken seriously before hearing any answer",
+            "personality": ("short-spoken; " if terse else "") + PERSONALITIES.get(
+                family(moment.kind), DEFAULT_PERSONALITY).format(words=words),
             "speaking_style": "short, plain sentences" if terse else "conversational, in their own words",
             "background": _background(conversation, moment, anon, turn.speaker),
             "hidden_agenda": [f"Will only move on once the rep shows: {criterion.name.lower()}."],
@@ -370,12 +381,13 @@ def build_drill(conversation: Conversation, moment: MomentLike, scorecard: Score
     if writer is None:
         return Drill(scenario, target)
     try:
-        merged = merge(scenario, writer.write(request))
+        lines = writer.write(request)
+        merged = merge(scenario, lines)
     except Exception as exc:  # any provider or output problem: the offline template stands
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {str(exc)[:160]}"
         return Drill(scenario, target, notes=[f"the drill writer ({writer.engine}) failed ({reason}); "
                                               "used the offline template"])
-    leaked = anon.leaks(merged.model_dump_json())
+    leaked = anon.leaks(json.dumps(lines, ensure_ascii=False))  # the writer's text only (authored lines are not)
     if leaked:
         return Drill(scenario, target, notes=[f"the drill writer ({writer.engine}) put {len(leaked)} name(s) or "
                                               "figure(s) of the call back; used the offline template"])

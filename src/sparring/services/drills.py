@@ -33,6 +33,7 @@ from sparring.content.errors import UnknownContentError
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.conversation.model import Conversation, Turn
+from sparring.inputs import is_db_id
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.moments import summarise_call
 from sparring.scoring.scorecard import Scorecard
@@ -98,7 +99,7 @@ def _check_viewer(database: Database, viewer: Viewer | None, conversation_id: in
     unknown = NotFound(f"unknown conversation {conversation_id}")
     with database.read() as s:
         if viewer is None:
-            row = s.get(ConversationRow, conversation_id) if isinstance(conversation_id, int) else None
+            row = s.get(ConversationRow, conversation_id) if is_db_id(conversation_id) else None
             if row is None:
                 raise unknown
             return row.org_id
