@@ -188,13 +188,15 @@ REP_DRIVEN = frozenset({"pressure", "monologue", "talk", "interruption", "fast",
 
 
 def pushback(conversation: Conversation, moment: MomentLike) -> Turn | None:
-    """The counterpart's turn that carries the pushback: their longest of the first two turns in the moment's span;
+    """The counterpart's turn that carries the pushback: their first turn of four words or more in the moment's span
+    (else their longest there);
     else, for a moment the rep made (pressure, a monologue, a close), their first substantive reply just after it,
     and for the others their last substantive turn in the ``LOOK_BACK`` turns before it (then the other side)."""
     turns = [t for t in conversation.turns if t.role == "counterpart"]
     inside = [t for t in turns if moment.start_turn <= t.index <= moment.end_turn]
-    if inside:
-        return max(inside[:2], key=lambda t: t.words)  # a backchannel first, the objection after it
+    said = [t for t in inside if t.words >= 4]  # past a backchannel ("Okay.") to the words that push back
+    if said or inside:
+        return said[0] if said else max(inside, key=lambda t: t.words)
     before = [t for t in turns if moment.start_turn - LOOK_BACK <= t.index < moment.start_turn]
     after = [t for t in turns if moment.end_turn < t.index <= moment.end_turn + LOOK_BACK]
     before = sorted(before, key=lambda t: (t.words >= 4, t.index))[-1:]
