@@ -98,3 +98,28 @@ def test_errors_are_one_line_with_exit_1(call: int, capsys: pytest.CaptureFixtur
                        "soon")
     assert code == 1 and "due: give a date as YYYY-MM-DD" in err
     assert "Traceback" not in err
+
+
+def test_with_a_drill_model_the_llm_writes_the_lines_and_a_failure_falls_back(
+        call: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring.testing.llm import FakeOpenAI
+
+    lines = {"persona": {"personality": "careful with money, and says so"},
+             "pressing_lines": ["That still leaves the gap.", "I need the number to make sense."],
+             "eased_lines": ["Okay, that I can take to finance.", "Fair. That helps."]}
+    fake = FakeOpenAI([{"args": lines}, {"status": 400}]).start()
+    try:
+        monkeypatch.setenv("SPARRING_LLM_PROVIDER", "openai-compatible")
+        monkeypatch.setenv("SPARRING_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SPARRING_DRILL_MODEL", "fake-model")
+        reset_settings_cache()
+        turn = _price_turn(capsys)
+        code, out, err = run(capsys, "call", "drill", str(call), "--moment", str(turn))
+        assert code == 0, err
+        assert "written by llm:fake-model" in out and "note:" not in out
+        code, out, err = run(capsys, "call", "drill", str(call), "--moment", str(turn))
+        assert code == 0, err
+        assert "written by template" in out and "used the offline template" in out
+        assert len(fake.requests) == 2  # one request each: a refused request is not retried
+    finally:
+        fake.stop()
