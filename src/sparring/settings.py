@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     persona_model: str | None = None
     judge_model: str | None = None
+    #: the model that writes drills from a call moment (docs/drills.md); none: the offline template
+    drill_model: str | None = None
     #: LLM behaviour (docs/llm.md); per-task overrides live in the config file's [llm.*] tables
     llm_local_only: bool = False
     llm_redact: bool = True

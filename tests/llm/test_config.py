@@ -47,7 +47,12 @@ def test_env_vars_configure_each_task(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(judge, LLMJudge) and judge.client is not None
     client = llm_client("judge", get_settings())
     assert client is not None and client.cfg.temperature == 0.0 and client.engine_name == "llm:qwen2.5:14b"
-    assert set(cfg.tasks) == {"persona", "judge"}  # no drill task: no drill generator exists yet
+    assert set(cfg.tasks) == {"persona", "judge", "drill"}
+    assert not cfg.task("drill").enabled and llm_client("drill", get_settings()) is None  # no drill model: template
+    monkeypatch.setenv("SPARRING_DRILL_MODEL", "llama3.1:8b")
+    reset_settings_cache()
+    drill = llm_client("drill", get_settings())
+    assert drill is not None and drill.engine_name == "llm:llama3.1:8b" and drill.cfg.temperature == 0.5
 
 
 def test_config_file_sets_defaults_and_per_task_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,8 @@ def _doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, 
 def test_doctor_without_llm_reports_embedded(capsys: pytest.CaptureFixture[str]) -> None:
     rc, report, _ = _doctor(capsys)
     assert rc == 0 and report["ok"]
-    assert {t: r["engine"] for t, r in report["tasks"].items()} == {"persona": "embedded", "judge": "embedded"}
+    assert {t: r["engine"] for t, r in report["tasks"].items()} == {"persona": "embedded", "judge": "embedded",
+                                                                          "drill": "embedded"}
     assert report["endpoints"] == []
 
 

@@ -228,4 +228,9 @@ def register(app: typer.Typer) -> None:
     from sparring.cli.loops import register_loops  # coaching loops: `call loops`, `call loop open` (docs/loops.md)
 
     register_loops(call)
+
+    from sparring.cli.drills import drill  # docs/drills.md
+
+    call.command("drill", help="Make a short targeted drill from a moment of a stored call and publish it "
+                               "(optionally assign it).")(drill)
     app.add_typer(call, name="call")

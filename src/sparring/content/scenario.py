@@ -189,6 +189,18 @@ class CustomMove(_Strict):
     threshold: float = Field(default=0.6, ge=0.3, le=0.95, description="cosine similarity needed")
 
 
+class ScenarioSource(_Strict):
+    """Where a generated scenario came from: a drill made from a moment of a real call (docs/drills.md). Authored
+    scenarios leave it out; it changes nothing in how the scenario plays."""
+
+    kind: Literal["call_moment"] = Field(description="what it was made from: a moment of a stored call")
+    conversation_id: int = Field(ge=1, description="the stored call (a conversation of source call)")
+    start_turn: int = Field(ge=0, description="the moment's first turn")
+    end_turn: int = Field(ge=0, description="the moment's last turn")
+    criterion: Slug | None = Field(default=None, description="the rubric criterion the drill targets")
+    moment_kind: str = Field(min_length=1, max_length=80, description="the moment's kind, e.g. objection_price")
+
+
 class Scenario(_Strict):
     id: Slug
     title: str = Field(min_length=3)
@@ -221,6 +233,9 @@ class Scenario(_Strict):
     success_lines: list[str] = Field(default_factory=list)
     failure_lines: list[str] = Field(default_factory=list)
     max_turns: int = Field(default=14, ge=2, le=60)
+    source: ScenarioSource | None = Field(
+        default=None, description="where a generated scenario came from (a drill from a call moment); optional"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -265,6 +280,8 @@ class Scenario(_Strict):
         for i, f in enumerate(self.failure):
             problems += self._check_condition(f.when, f"failure[{i}].when", known_moves, ids)
         problems += self._check_knowledge(known_moves, ids)
+        if self.source is not None and self.source.end_turn < self.source.start_turn:
+            problems.append("source.end_turn: must not come before source.start_turn")
         for key in self.persona.tells:
             var, _, mood = key.rpartition("_")
             if mood not in ("low", "high") or var not in self.state:
@@ -322,7 +339,10 @@ class Scenario(_Strict):
 
     @property
     def version(self) -> str:
-        return content_hash(self.model_dump(mode="json"))
+        data = self.model_dump(mode="json")
+        if data.get("source") is None:  # content without a source keeps the version it had before the field existed
+            data.pop("source", None)
+        return content_hash(data)
 
     @property
     def difficulties(self) -> list[Difficulty]:

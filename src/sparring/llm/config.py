@@ -2,7 +2,8 @@
 
 Order of precedence for each task: environment variables > the task's ``[llm.<task>]`` table > the file's
 top-level keys > defaults. The persona and judge models come from ``SPARRING_PERSONA_MODEL`` and
-``SPARRING_JUDGE_MODEL``. (A drill generator would be a third task; none exists yet, so none is configured.)
+``SPARRING_JUDGE_MODEL``; the drill writer's (a practice scenario made from a moment of a real call,
+docs/drills.md) from ``SPARRING_DRILL_MODEL``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from sparring.kernel.problems import Problem
 from sparring.llm.network import is_local_url
 from sparring.settings import LLMProviderName, Settings
 
-Task = Literal["persona", "judge"]
-TASKS: tuple[Task, ...] = ("persona", "judge")
+Task = Literal["persona", "judge", "drill"]
+TASKS: tuple[Task, ...] = ("persona", "judge", "drill")
 OutputMode = Literal["tool", "native", "prompted"]
 
 #: defaults per task: the persona is allowed some variety, the judge is deterministic
-_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0}
+_DEFAULT_TEMPERATURE: dict[Task, float] = {"persona": 0.7, "judge": 0.0, "drill": 0.5}
 #: output cap per task: a persona turn is a few sentences plus a small state object; the judge is not capped
-_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None}
+_DEFAULT_MAX_TOKENS: dict[Task, int | None] = {"persona": 800, "judge": None, "drill": 2000}
 #: how long a whole call may take (retries included): only the judge has one by default;
 #: a persona turn has the first-token deadline instead (a reply that started streams up to ``timeout``)
 _DEADLINE_TASKS: tuple[Task, ...] = ("judge",)
@@ -32,6 +33,7 @@ _DEADLINE_TASKS: tuple[Task, ...] = ("judge",)
 MODEL_ENV: dict[Task, str] = {
     "persona": "SPARRING_PERSONA_MODEL",
     "judge": "SPARRING_JUDGE_MODEL",
+    "drill": "SPARRING_DRILL_MODEL",
 }
 
 
@@ -130,6 +132,7 @@ def load_llm_config(settings: Settings) -> LLMConfig:
     models: dict[Task, str | None] = {
         "persona": settings.persona_model,
         "judge": settings.judge_model,
+        "drill": settings.drill_model,
     }
     for task in TASKS:
         base: dict[str, Any] = {

@@ -184,7 +184,7 @@ def run_rubric_tests(rubric: Rubric) -> list[str]:
     return failures
 
 
-def publish(db: Session, org_id: int, user_id: int, text: str) -> ContentVersion:
+def publish(db: Session, org_id: int, user_id: int | None, text: str) -> ContentVersion:
     """Validate, test (rubrics) and store a new published version of the organisation. Publishing content the
     organisation already stored returns its existing version (published, if it was a draft) instead of
     duplicating it; identical content held by another organisation or installation-wide is stored again as the
