@@ -50,7 +50,8 @@ def test_a_drill_from_the_price_moment_is_published_assigned_and_playable(
     code, out, err = run(capsys, "call", "drill", str(call), "--moment", str(turn), "--as", "max@acme.test", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"scenario_id", "version", "assignment_id"} and doc["assignment_id"] is None
+    assert set(doc) == {"scenario_id", "version", "assignment_id", "loop_id"} and doc["assignment_id"] is None
+    assert isinstance(doc["loop_id"], int)  # a drill opens the coaching loop on its moment
     assert doc["scenario_id"] == f"drill-{call}-t{turn}"
     code, out, err = run(capsys, "call", "drill", str(call), "--moment", str(turn), "--assign", "lee@acme.test",
                          "--reps", "3", "--due", DUE, "--json")

@@ -27,7 +27,7 @@ from sparring.services.conversation_store import new_conversation, owner_of, sto
 from sparring.services.drills import DrillAssignment, create_drill, review_stored_call, scenario_yaml
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.records import UserRecord
-from sparring.store.coaching_models import AssigneeRow, AssignmentRow, NotificationRow
+from sparring.store.coaching_models import AssigneeRow, AssignmentRow, CoachingLoopRow, NotificationRow
 from sparring.store.db import Database
 from sparring.store.models import ContentVersion
 
@@ -90,7 +90,7 @@ def test_a_manager_publishes_a_drill_from_a_moment_of_their_learners_call(db: Da
     created = create_drill(db, viewer(org.max), org.call, org.price_turn)
     assert created.scenario_id == f"drill-{org.call}-t{org.price_turn}" and created.new_version
     assert created.as_json() == {"scenario_id": created.scenario_id, "version": created.version,
-                                 "assignment_id": None}
+                                 "assignment_id": None, "loop_id": created.loop_id}
     assert (created.moment_kind, created.engine) == ("objection_price", "template")
     # real content of the organisation: the current version, editable, playable by its learners
     sc = ContentService(db, org.lee.org_id).get_scenario(created.scenario_id)
@@ -203,6 +203,20 @@ def test_assigning_in_the_same_step(db: Database, org: Org) -> None:
         assert [a.user_id for a in s.scalars(select(AssigneeRow))] == [org.lee.id]
         kinds = [n.kind for n in s.scalars(select(NotificationRow).where(NotificationRow.user_id == org.lee.id))]
     assert kinds == ["assigned"]
+
+
+def test_a_drill_opens_the_coaching_loop_on_its_moment(db: Database, org: Org) -> None:
+    first = create_drill(db, viewer(org.max), org.call, org.price_turn)
+    assert first.loop_id is not None and first.as_json()["loop_id"] == first.loop_id
+    again = create_drill(db, viewer(org.max), org.call, org.price_turn,
+                         assign=DrillAssignment("lee@acme.test", DUE, reps=3))
+    assert again.loop_id == first.loop_id  # the same open loop, now with the assignment
+    with db.read() as s:
+        [loop] = s.scalars(select(CoachingLoopRow))
+        assert (loop.call_conversation_id, loop.start_turn, loop.criterion_id, loop.status) == (
+            org.call, org.price_turn, again.criterion, "open")
+        assert (loop.drill_scenario_id, loop.assignment_id, loop.user_id, loop.created_by) == (
+            again.scenario_id, again.assignment_id, org.lee.id, org.max.id)
 
 
 def test_a_bad_assignment_publishes_nothing(db: Database, org: Org) -> None:

@@ -2,7 +2,7 @@
 
 ``call drill CONVERSATION_ID --moment START_TURN [--as EMAIL] [--assign EMAIL|team:NAME --reps N --due YYYY-MM-DD]
 [--difficulty D] [--json]`` publishes the drill as the call's organisation's scenario; with ``--assign`` it is
-assigned in the same step. With ``--json`` it prints ``{"scenario_id", "version", "assignment_id"}``
+assigned in the same step. With ``--json`` it prints ``{"scenario_id", "version", "assignment_id", "loop_id"}``
 (``assignment_id`` null when not assigned). With ``--as`` the manager's or admin's access rules apply; without it
 the local operator acts. The moments and their start turns are those of ``sparring call review``.
 """
@@ -27,7 +27,7 @@ def drill(
     reps: int = typer.Option(3, "--reps", help="with --assign: reps each learner does"),
     due: str | None = typer.Option(None, "--due", help="with --assign: the last day, YYYY-MM-DD"),
     difficulty: str = typer.Option("medium", "--difficulty", help="with --assign: easy | medium | hard"),
-    json_out: bool = typer.Option(False, "--json", help='print {"scenario_id", "version", "assignment_id"}'),
+    json_out: bool = typer.Option(False, "--json", help='print {"scenario_id", "version", "assignment_id", "loop_id"}'),
 ) -> None:
     """Make a short targeted drill from a moment of a stored call and publish it (optionally assign it)."""
     from sparring.cli.context import root
@@ -70,4 +70,7 @@ def drill(
         print(f"  note: {note}")
     if created.assignment_id is not None:
         print(f"  assignment {created.assignment_id}: {reps} rep{'' if reps == 1 else 's'} at {difficulty} by {due}")
+    if created.loop_id is not None:
+        print(f"  coaching loop {created.loop_id}: the rep's next imported call is compared on {created.criterion} "
+              "(sparring call loops)")
     print(f"  try it: sparring practice {created.scenario_id}")

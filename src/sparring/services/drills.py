@@ -37,7 +37,7 @@ from sparring.inputs import is_db_id
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.moments import summarise_call
 from sparring.scoring.scorecard import Scorecard
-from sparring.services import assignments, authoring
+from sparring.services import assignments, authoring, loops
 from sparring.services.access import Access, Viewer, get_visible_conversation
 from sparring.services.content import ContentService, owned_by
 from sparring.services.conversations import ConversationView, load
@@ -78,9 +78,11 @@ class DrillCreated:
     new_version: bool
     assignment_id: int | None = None
     notes: tuple[str, ...] = ()
+    loop_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"scenario_id": self.scenario_id, "version": self.version, "assignment_id": self.assignment_id}
+        return {"scenario_id": self.scenario_id, "version": self.version, "assignment_id": self.assignment_id,
+                "loop_id": self.loop_id}
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,13 @@ def create_drill(database: Database, viewer: Viewer | None, conversation_id: int
                                       note=assign.note or f"A drill from a moment of your call: run it {assign.reps} "
                                                           "times and submit your best.")
             assignment_id = view.id
+        # the coaching loop starts here: the rep's next real call closes it with a verdict (docs/loops.md)
+        loop_id = loops.open_loop(s, viewer_or_creator=viewer, call_conversation_id=conversation_id,
+                                  start_turn=moment.start_turn, end_turn=moment.end_turn, criterion_id=drill.target,
+                                  drill_scenario_id=scenario.id, assignment_id=assignment_id,
+                                  moment_kind=moment.kind, find_moment=False)
         created = DrillCreated(scenario.id, row.version, row.title, conversation_id, start_turn, moment.kind,
-                               drill.target, drill.engine, had is None, assignment_id, tuple(drill.notes))
+                               drill.target, drill.engine, had is None, assignment_id, tuple(drill.notes), loop_id)
     return created
 
 

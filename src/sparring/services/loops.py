@@ -153,11 +153,15 @@ def open_loop(s: Session, *, viewer_or_creator: Viewer | int | None, call_conver
         if assignment is None or assignment.org_id != row.org_id:
             raise NotFound(f"assignment: unknown assignment {assignment_id}")
         drill = drill or assignment.scenario_id
-    same = s.scalar(select(CoachingLoopRow.id).where(
+    same = s.scalar(select(CoachingLoopRow).where(
         CoachingLoopRow.call_conversation_id == row.id, CoachingLoopRow.start_turn == start_turn,
         CoachingLoopRow.criterion_id == criterion_id, CoachingLoopRow.status == "open"))
-    if same is not None:
-        return int(same)
+    if same is not None:  # the same open loop: a newer drill or assignment for it replaces the older one
+        if drill is not None:
+            same.drill_scenario_id = drill
+        if assignment_id is not None:
+            same.assignment_id = assignment_id
+        return int(same.id)
     if moment_kind is None and find_moment:
         found = moment_at(call, start_turn)
         moment_kind = found[0] if found is not None else None
