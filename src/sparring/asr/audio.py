@@ -92,7 +92,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
 
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, ValueError, OSError) as exc:  # type: ignore[attr-defined]
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise _problem(file, "audio", f"not a readable audio file (wav, mp3 or m4a expected): {exc}") from exc
     with container:
         if not container.streams.audio:
@@ -123,7 +123,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
                     raise _too_long(file, samples / RATE, float(max_seconds or 0), hint)
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+        except av.error.FFmpegError as exc:
             raise _problem(file, "audio", f"the audio is damaged at about {_clock(samples / RATE)}: {exc}") from exc
     if not chunks:
         raise _problem(file, "audio", "the audio stream holds no sound")

@@ -9,6 +9,7 @@ other, which the timed signals (``sparring.review.control.timed``) report.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ def split_segment(speaker: str, text: str, start: float, end: float, words: Sequ
     if not words:
         return [Piece(speaker, text.strip(), start, end)] if text.strip() else []
     groups: list[list[Word]] = [[words[0]]]
-    for prev, cur in zip(words, words[1:], strict=False):
+    for prev, cur in itertools.pairwise(words):
         if cur.start - prev.end >= gap:
             groups.append([])
         groups[-1].append(cur)

@@ -55,8 +55,8 @@ from sparring.limits import (
 )
 
 __all__ = ["BUILTIN_FORMATS", "JSON", "MAX_REPORTED", "SRT", "TXT", "VTT", "Formats", "ImportedConversation", "Parsed",
-           "Progress", "RawTurn", "ReadOptions", "TranscriptFormat", "check_limits", "check_size", "parse_transcript", "parse_transcript_bytes",
-           "read_transcript", "sniff_format"]
+           "Progress", "RawTurn", "ReadOptions", "TranscriptFormat", "check_limits", "check_size", "parse_transcript",
+           "parse_transcript_bytes", "read_transcript", "sniff_format"]
 # ``Parsed`` and ``RawTurn`` (sparring.conversation.captions) are re-exported: a plugin's parser returns them
 # (docs/architecture.md, "Extension points")
 
