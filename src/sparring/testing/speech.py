@@ -12,6 +12,8 @@ which tool is absent, for a test's skip reason.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -59,12 +61,50 @@ class SynthCall:
     lines: list[Spoken] = field(default_factory=list)
 
 
+#: a short discovery call: the rep (left) opens; two of their lines in a row (one turn once merged); the rep cuts in
+#: on the customer's price objection (a planted interruption, turns 3 → 4) and later answers after a long silence
+#: (planted, turns 5 → 6)
+CALL_SCRIPT = [
+    Line(0, "Hi Dana, this is Sam from Acme. Thanks for taking the time today."),
+    Line(1, "Sure, happy to talk. We are looking at options for next year."),
+    Line(0, "Great."),
+    Line(0, "What is the biggest problem with your current setup?"),
+    Line(1, "Honestly the price is too high and the reports are slow."),
+    Line(0, "Let me tell you about our new reporting dashboard right now.", overlap=1.5),
+    Line(1, "We already use Beacon for reporting."),
+    Line(0, "I see. What would have to change for you to switch?", pause=7.0),
+]
+
+
 def missing() -> str | None:
     """The name of a tool this module needs that is not installed, else None."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             return tool
     return None
+
+
+def need_asr() -> None:
+    """In a test: skip without the ``[asr]`` extra, espeak-ng or sox, saying which; a failure when CI=true (CI
+    installs all three: ./dev test)."""
+    import pytest
+
+    from sparring.asr.engine import available
+
+    extra, tool = available(), missing()
+    if extra is None and tool is None:
+        return
+    problem = (f"the [asr] extra is not installed ({extra} missing; pip install 'sparring[asr]')" if extra
+               else f"{tool} is not installed (apt-get install espeak-ng sox)")
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{problem} (CI=true: the audio tests must run; ./dev test installs them)")
+    pytest.skip(problem)
+
+
+def heard(said: str, expected: str) -> float:
+    """The share of the words of ``expected`` found in ``said`` (a tolerant check: tiny.en mishears some)."""
+    want = set(re.findall(r"[a-z]+", expected.lower()))
+    return len(want & set(re.findall(r"[a-z]+", said.lower()))) / max(1, len(want))
 
 
 def _speak(text: str, voice: str, out: Path) -> list[int]:
