@@ -96,7 +96,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
         raise _problem(file, "audio", f"not a readable audio file (wav, mp3 or m4a expected): {exc}") from exc
     with container:
         if not container.streams.audio:
-            raise _problem(file, "audio", "the file has no audio stream")
+            raise _problem(file, "audio", "not an audio file: it has no audio stream (wav, mp3 or m4a expected)")
         stream = container.streams.audio[0]
         channels = int(stream.codec_context.channels or 0)
         if channels == 1:
