@@ -457,10 +457,12 @@ def read_transcript(
     recorder's export shape recognised by its content), else the content. The encoding is detected
     (``sparring.conversation.encoding``). A file over ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
+    binary = p.suffix.lower() in formats.binary_suffixes and fmt is None
     try:
-        data = read_bytes_capped(p, limits.max_bytes)
+        data = read_bytes_capped(p, limits.max_audio_bytes if binary else limits.max_bytes)
     except TooLargeError as exc:
-        raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
+        hint = limits.hint("audio_bytes" if binary else "bytes")
+        raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{hint}")]) from exc
     except FileNotFoundError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
     except OSError as exc:
