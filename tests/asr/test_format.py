@@ -4,6 +4,7 @@ progress reported; mp3 and m4a read like wav; the planted interruption and silen
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,25 @@ def test_mp3_and_m4a_read_like_wav(synth_call: SynthCall, tmp_path: Path, suffix
     conv = parse_transcript_bytes(encoded.read_bytes(), str(encoded), formats=FORMATS)
     assert [t.speaker for t in conv.turns] == ["Left", "Right"] * 3 + ["Left"]
     assert heard(" ".join(t.text for t in conv.turns), " ".join(line.text for line in synth_call.lines)) >= 0.7
+
+
+def test_phone_quality_8khz_keeps_speakers_and_times(synth_call: SynthCall, tmp_path: Path) -> None:
+    """Call recorders often write 8 kHz WAV: resampled to 16 kHz, still one speaker per channel and the same times;
+    fewer words are recognised (docs/calls.md, "Audio": accuracy)."""
+    phone = tmp_path / "phone.wav"
+    subprocess.run(["sox", str(synth_call.path), "-r", "8000", str(phone)], check=True, capture_output=True)
+    conv = parse_transcript_bytes(phone.read_bytes(), str(phone), formats=FORMATS)
+    expected = _expected_turns(synth_call)
+    assert [t.speaker for t in conv.turns] == [e[0] for e in expected]
+    for turn, (_who, _text, start, end) in zip(conv.turns, expected, strict=True):
+        assert turn.start == pytest.approx(start, abs=TOLERANCE) and turn.end == pytest.approx(end, abs=TOLERANCE)
+    assert heard(" ".join(t.text for t in conv.turns), " ".join(line.text for line in synth_call.lines)) >= 0.6
+
+
+def test_more_channels_are_numbered_and_a_silent_one_is_noted(synth_call: SynthCall, tmp_path: Path) -> None:
+    three = tmp_path / "three.wav"
+    subprocess.run(["sox", str(synth_call.path), str(three), "remix", "1", "2", "1v0"], check=True,
+                   capture_output=True)
+    conv = parse_transcript_bytes(three.read_bytes(), str(three), formats=FORMATS)
+    assert conv.speakers() == ["Channel 1", "Channel 2"]
+    assert "no speech recognised on Channel 3" in conv.notes
