@@ -19,7 +19,7 @@ from sparring.asr.format import AUDIO
 from sparring.conversation.errors import TranscriptError
 from sparring.conversation.importers import BUILTIN_FORMATS, Formats, parse_transcript_bytes
 from sparring.limits import TranscriptLimits
-from sparring.testing.speech import SynthCall, mono, need_asr
+from sparring.testing.speech import SynthCall, encode, mono, need_asr
 
 FORMATS = Formats([*BUILTIN_FORMATS.by_name.values(), AUDIO])
 
@@ -70,6 +70,16 @@ def test_a_file_that_is_not_audio_or_is_damaged(synth_call: SynthCall) -> None:
         "noise.mp3:0: audio: not a readable audio file (wav, mp3 or m4a expected): ")
     data = synth_call.path.read_bytes()
     assert _error(data[:30], "cut.wav").startswith("cut.wav:0: audio: ")  # the header itself broken off
+
+
+def test_an_mp3_damaged_in_the_middle_says_where(synth_call: SynthCall, tmp_path: Path) -> None:
+    copy = tmp_path / "call.wav"
+    copy.write_bytes(synth_call.path.read_bytes())
+    data = bytearray(encode(copy, ".mp3").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 2048] = bytes(range(256)) * 8
+    text = _error(bytes(data), "damaged.mp3")
+    assert text.startswith("damaged.mp3:0: audio: the audio is damaged at about 0:00:1"), text
 
 
 def test_speech_that_is_only_noise_has_no_turns(tmp_path: Path) -> None:
