@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sparring.asr.audio import RATE, AsrUnavailable
+from sparring.asr.audio import AsrUnavailable
 from sparring.asr.turns import Piece, Word, split_segment
 
 if TYPE_CHECKING:
@@ -77,7 +77,3 @@ def transcribe_track(model: Any, track: np.ndarray, speaker: str,
             if on_time is not None:
                 on_time(float(seg.end))
     return pieces
-
-
-def seconds_of(track: np.ndarray) -> float:
-    return len(track) / RATE
