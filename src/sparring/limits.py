@@ -13,6 +13,8 @@ real use and exist so that one file cannot tie up a request, a worker or the mac
   ~150 words a minute is ~27,000 words in a few thousand turns, and ~0.3-1 MB as WebVTT, so every cap is several
   times what a real call needs. Operators
   lift them per command (``--max-turns``, ``--max-words``, ``--no-limits``) with ``TranscriptLimits``.
+- Audio calls (wav, mp3, m4a, transcribed by the optional ``[asr]`` extra): at most ``MAX_AUDIO_BYTES`` and
+  ``MAX_AUDIO_SECONDS``; the settings ``SPARRING_AUDIO_MAX_BYTES`` / ``SPARRING_AUDIO_MAX_SECONDS`` change them.
 - JSON transcripts are nested at most ``MAX_JSON_DEPTH`` levels (a transcript needs 3); this one is never
   lifted: it protects the parser, not the scorer.
 
@@ -46,6 +48,12 @@ MAX_TRANSCRIPT_WORDS = 100_000
 #: the last time stamp of a transcript: a working day; a call timed past it is a broken export (milliseconds read
 #: as seconds) far more often than a real 12-hour call
 MAX_TRANSCRIPT_SECONDS = 12 * 3600
+# -- audio calls (sparring.asr; docs/calls.md, "Audio") ----------------------------------------------------------
+#: one audio file: a 2-hour call is ~115 MB as 64 kbit/s stereo MP3 or M4A and ~230 MB as 8 kHz 16-bit stereo WAV
+#: (a call recorder's usual WAV); CD-quality stereo WAV (~10 MB a minute) over ~47 minutes needs converting first
+MAX_AUDIO_BYTES = 500_000_000
+#: one audio call's duration: transcription holds ~0.5 GB of decoded audio per hour of stereo while it runs
+MAX_AUDIO_SECONDS = 2 * 3600
 #: nesting of a JSON transcript ({"turns": [{...}]} is 3 levels); never lifted
 MAX_JSON_DEPTH = 64
 
@@ -61,11 +69,15 @@ class TranscriptLimits:
     max_turn_words: int | None = MAX_TURN_WORDS
     max_words: int | None = MAX_TRANSCRIPT_WORDS
     max_seconds: float | None = MAX_TRANSCRIPT_SECONDS
+    #: an audio file's bytes and duration (``audio_bytes``, ``audio_seconds`` in ``hints``)
+    max_audio_bytes: int | None = MAX_AUDIO_BYTES
+    max_audio_seconds: float | None = MAX_AUDIO_SECONDS
     hints: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def unlimited(cls) -> TranscriptLimits:
-        return cls(max_bytes=None, max_turns=None, max_turn_words=None, max_words=None, max_seconds=None)
+        return cls(max_bytes=None, max_turns=None, max_turn_words=None, max_words=None, max_seconds=None,
+                   max_audio_bytes=None, max_audio_seconds=None)
 
     def with_hints(self, hints: Mapping[str, str]) -> TranscriptLimits:
         return replace(self, hints=dict(hints))

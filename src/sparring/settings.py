@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sparring.limits import MAX_AUDIO_BYTES, MAX_AUDIO_SECONDS
+
 LLMProviderName = Literal["none", "openai", "anthropic", "openai-compatible"]
 JobsBackendName = Literal["auto", "inprocess", "procrastinate"]
 
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
     #: the ``sparring.persona_engines`` / ``sparring.scorers`` group; an LLM provider, when configured, wraps it
     persona_engine: str = "embedded"
     scorer: str = "embedded"
+    #: audio calls (docs/calls.md, "Audio"; the optional ``[asr]`` extra): the largest file (bytes) and the longest
+    #: call (seconds) that are transcribed; ``--no-limits`` lifts them for one ``sparring call`` command
+    audio_max_bytes: int = Field(default=MAX_AUDIO_BYTES, ge=1)
+    audio_max_seconds: int = Field(default=MAX_AUDIO_SECONDS, ge=1)
     #: which rubric scores an imported call of each type (docs/calls.md, "Routing"), e.g.
     #: ``SPARRING_CALL_RUBRICS='{"renewal": "acme-renewal"}'``; wins over the config file's ``[calls.rubrics]``
     call_rubrics: dict[str, str] = Field(default_factory=dict)

@@ -115,3 +115,19 @@ def test_in_process_worker_finishes_the_running_job_on_sigterm(tmp_path: Path) -
     assert queue.get(waiting.id).status == "queued"
     assert "sparring worker: inprocess backend" in proc.log.read_text()
     db.dispose()
+
+
+def test_list_shows_the_progress_of_a_running_job(capsys: pytest.CaptureFixture[str]) -> None:
+    from sparring.cli.context import root
+
+    _code, out, _ = _run(capsys, "jobs", "enqueue", "rescore_rep", "--payload", '{"rep_id": 5}', "--json")
+    job = json.loads(out)
+    ledger = root().jobs.ledger
+    assert ledger.claim_next("w1", lease=300) is not None
+    assert ledger.set_progress(job["id"], "w1", 0.42, "call.wav: transcribing Left (0:30 of 1:10)")
+    code, out, _ = _run(capsys, "jobs", "list")
+    assert code == 0
+    assert out.startswith(f"#{job['id']} rescore_rep running 42% (call.wav: transcribing Left (0:30 of 1:10)) "
+                          "attempts 1/")
+    [listed] = json.loads(_run(capsys, "jobs", "list", "--json")[1])
+    assert (listed["progress"], listed["progress_note"]) == (0.42, "call.wav: transcribing Left (0:30 of 1:10)")

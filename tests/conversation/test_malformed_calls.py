@@ -11,6 +11,7 @@ from sparring.conversation.errors import TranscriptError
 from sparring.conversation.importers import read_transcript
 from sparring.root import Sparring
 from sparring.settings import Settings
+from sparring.testing.speech import need_asr
 
 FORMATS = Sparring(Settings()).formats
 
@@ -39,6 +40,8 @@ CASES = {
                        ' {"speaker_name": "Ana", "text": "Hello.", "start_time": 0, "end_time": 1},\n'
                        ' {"speaker_name": "Bob", "start_time": 1, "end_time": 2}\n]}}}', 3,
                        "data.transcript.sentences[1].text", "a string is required"),
+    # a recording (the [asr] extra): the file as a whole, line 0
+    "audio": ("call.wav", "RIFF, but not really a recording\n", 0, "audio", "not a readable audio file"),
 }
 
 
@@ -49,6 +52,8 @@ def test_every_format_an_application_reads_has_a_malformed_case() -> None:
 @pytest.mark.parametrize("fmt", sorted(CASES))
 def test_a_malformed_file_names_file_line_and_field(fmt: str, tmp_path: Path) -> None:
     name, content, line, field, words = CASES[fmt]
+    if fmt == "audio":
+        need_asr()
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     assert FORMATS.for_file(path.suffix, content) == fmt.split("-cue")[0]

@@ -86,3 +86,14 @@ def test_the_web_server_runs_in_process_jobs_while_it_runs(tmp_path: Path) -> No
     finally:
         get_database(settings.resolved_database_url).dispose()
         forget_databases()
+
+
+def test_a_running_job_shows_its_progress(world: World) -> None:
+    queue = job_queue(world.app)
+    acme = world.practice.get_rep(world.reps["a1_public"]).org_id
+    job = queue.enqueue("rescore_rep", {"rep_id": 987656}, org_id=acme)
+    assert queue.ledger.claim_next("w-test", lease=300) is not None
+    assert queue.ledger.set_progress(job.id, "w-test", 0.4, "call.wav: transcribing Left (0:30 of 1:10)")
+    page = login(world.app, "admin_a").get("/admin/jobs").text
+    assert '<progress max="1" value="0.4"' in page and "40%" in page
+    assert "call.wav: transcribing Left (0:30 of 1:10)" in page

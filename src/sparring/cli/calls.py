@@ -41,10 +41,15 @@ def _rubric_file(ref: str | None) -> Rubric | None:
 
 def _importer(app: Sparring, max_turns: int | None, max_words: int | None, no_limits: bool) -> Any:
     from sparring.review.routing import load_routing
-    from sparring.services.calls import CallImporter
+    from sparring.services.calls import CallImporter, call_limits
 
     return CallImporter(app.database, lambda: app.scorer, formats=app.formats, routing=load_routing(app.settings),
-                        limits=transcript_limits(max_turns, max_words, no_limits))
+                        limits=call_limits(app.settings, transcript_limits(max_turns, max_words, no_limits)))
+
+
+def _show_progress(file: str, fraction: float, note: str) -> None:
+    """An audio file's transcription, on stderr (stdout stays the results, or JSON lines with ``--json``)."""
+    err_console.print(f"[dim]{file}: {fraction * 100:3.0f}% {note}[/dim]", highlight=False, soft_wrap=True)
 
 
 def _user_id(app: Sparring, email: str | None) -> tuple[int, int]:
@@ -97,7 +102,8 @@ def _import(
                 console.print(f"     [dim]{note}[/dim]", highlight=False, soft_wrap=True)
 
     with service_errors():
-        results = importer.import_paths(paths, user_id, rep=rep, rubric=chosen, on_result=show)
+        results = importer.import_paths(paths, user_id, rep=rep, rubric=chosen, on_result=show,
+                                        progress=_show_progress)
     failed = sum(not r.ok for r in results)
     if not json_out:
         console.print(f"{len(results) - failed} imported, {failed} failed"
@@ -177,7 +183,8 @@ def _show_review(reviewed: ReviewedCall, summary: CallSummary) -> None:
 
 
 def _review(
-    file: Path = typer.Argument(..., help="a call transcript (.vtt, .srt, .txt, .json or a recorder's export)"),
+    file: Path = typer.Argument(..., help="a call transcript (.vtt, .srt, .txt, .json or a recorder's export) or "
+                                          "recording (.wav, .mp3, .m4a with the [asr] extra)"),
     rep: str | None = typer.Option(None, "--rep", help="the speaker who is the rep (otherwise guessed, and said so)"),
     rubric: str | None = typer.Option(None, "--rubric", "-r", help="rubric id or YAML file (default: by the "
                                                                    "routing rules)"),
@@ -191,15 +198,16 @@ def _review(
     from sparring.kernel.problems import Problem
     from sparring.limits import TooLargeError, read_bytes_capped
     from sparring.review.routing import load_routing
-    from sparring.services.calls import review_call
+    from sparring.services.calls import call_limits, review_call
     from sparring.services.content import resolve_rubric_ref
 
     app = root()
-    limits = transcript_limits(max_turns, max_words, no_limits)
+    limits = call_limits(app.settings, transcript_limits(max_turns, max_words, no_limits))
     if file.is_dir() or not file.exists():
         raise UserError(f"file not found: {file}")
+    binary = file.suffix.lower() in app.formats.binary_suffixes
     try:
-        data = read_bytes_capped(file, limits.max_bytes)
+        data = read_bytes_capped(file, limits.max_audio_bytes if binary else limits.max_bytes)
     except TooLargeError as exc:
         raise TranscriptError([Problem(str(file), 0, "file", str(exc))]) from exc
     url = app.database_url
@@ -207,7 +215,7 @@ def _review(
         reviewed = review_call(data, str(file), scorer=lambda: app.scorer,
                                rubric_for=lambda ref: resolve_rubric_ref(ref, url)[0], formats=app.formats,
                                routing=load_routing(app.settings), rep=rep, rubric=_rubric_file(rubric) or rubric,
-                               limits=limits)
+                               limits=limits, progress=lambda f, n: _show_progress(str(file), f, n))
     from sparring.review.moments import summarise_call  # the call's key moments (docs/moments.md)
 
     summary = summarise_call(reviewed.conversation, reviewed.scorecard, rubric=reviewed.rubric)

@@ -75,8 +75,16 @@ def _print_jobs(jobs: list[Any], json_out: bool) -> None:
         print("no jobs")
     for j in jobs:
         error = f"  last error: {j.last_error}" if j.last_error else ""
-        print(f"#{j.id} {j.task} {j.status} attempts {j.attempts}/{j.max_attempts} payload "
+        print(f"#{j.id} {j.task} {j.status}{_progress(j)} attempts {j.attempts}/{j.max_attempts} payload "
               f"{json.dumps(j.payload)}{error}")
+
+
+def _progress(job: Any) -> str:
+    """`` 42% (transcribing Left (2:10 of 14:00))`` for a running job that reports progress, else nothing."""
+    if job.status != "running" or job.progress is None:
+        return ""
+    note = f" ({job.progress_note})" if job.progress_note else ""
+    return f" {job.progress * 100:.0f}%{note}"
 
 
 def _list(status: list[str] | None, limit: int, json_out: bool) -> None:

@@ -18,6 +18,8 @@ HINTS = {
     "turn_words": "an operator can lift the size limits with --no-limits",
     "turns": "an operator can raise this with --max-turns N, or lift the limits with --no-limits",
     "words": "an operator can raise this with --max-words N, or lift the limits with --no-limits",
+    "audio_bytes": "SPARRING_AUDIO_MAX_BYTES sets this limit; an operator can lift the limits with --no-limits",
+    "audio_seconds": "SPARRING_AUDIO_MAX_SECONDS sets this limit; an operator can lift the limits with --no-limits",
 }
 
 

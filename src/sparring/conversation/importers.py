@@ -55,8 +55,8 @@ from sparring.limits import (
 )
 
 __all__ = ["BUILTIN_FORMATS", "JSON", "MAX_REPORTED", "SRT", "TXT", "VTT", "Formats", "ImportedConversation", "Parsed",
-           "RawTurn", "TranscriptFormat", "check_limits", "check_size", "parse_transcript", "parse_transcript_bytes",
-           "read_transcript", "sniff_format"]
+           "Progress", "RawTurn", "ReadOptions", "TranscriptFormat", "check_limits", "check_size", "parse_transcript",
+           "parse_transcript_bytes", "read_transcript", "sniff_format"]
 # ``Parsed`` and ``RawTurn`` (sparring.conversation.captions) are re-exported: a plugin's parser returns them
 # (docs/architecture.md, "Extension points")
 
@@ -297,6 +297,21 @@ class TranscriptFormat:
     #: for formats that share a suffix (``.json``, ``.txt``): True when ``text`` is in this format. Cheap (it runs
     #: on every file of the suffix); formats without one are the suffix's default.
     detect: Callable[[str], bool] | None = None
+    #: for binary formats (audio, ``sparring.asr``): ``read(data, file, options) -> Parsed`` reads the file's bytes
+    #: instead (no text decoding; ``parse`` is then never called); ``options.limits.max_audio_bytes`` caps the file
+    read: Callable[[bytes, str, ReadOptions], Parsed] | None = None
+
+
+#: ``progress(fraction, note)``: how far a long read (transcribing audio) is, ``fraction`` from 0 to 1
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a binary format's ``read`` gets besides the bytes: the limits in force and where to report progress."""
+
+    limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS
+    progress: Progress | None = None
 
 
 TXT = TranscriptFormat("txt", (".txt", ".text", ".md"), _parse_txt)
@@ -328,6 +343,11 @@ class Formats:
 
     def names(self) -> list[str]:
         return list(self.by_name)
+
+    @property
+    def binary_suffixes(self) -> set[str]:
+        """Suffixes whose default format reads bytes (audio): read from folders and zips up to the audio cap."""
+        return {suffix for suffix, f in self.by_suffix.items() if f.read is not None}
 
     def for_suffix(self, suffix: str) -> str | None:
         found = self.by_suffix.get(suffix.lower())
@@ -378,6 +398,14 @@ def parse_transcript(
         raise TranscriptError([Problem(file, 0, "format", f"unknown transcript format '{fmt}' (known: "
                                                        f"{', '.join(formats.names())})")])
     raws, explicit, notes = formats.by_name[fmt_key].parse(text, file)
+    return _conversation(raws, explicit, notes, file=file, rep=rep, persona_name=persona_name, source=source,
+                         title=title, limits=limits)
+
+
+def _conversation(raws: list[RawTurn], explicit: dict[str, Role], notes: list[str], *, file: str, rep: str | None,
+                  persona_name: str | None, source: Source, title: str | None,
+                  limits: TranscriptLimits) -> ImportedConversation:
+    """The conversation of a parsed file: its limits checked, its text cleaned, its roles decided."""
     if not raws:
         raise TranscriptError([Problem(file, 1, "turns", "the transcript has no turns")])
     check_limits([(r[1], r[4]) for r in raws], file, limits)
@@ -429,10 +457,12 @@ def read_transcript(
     recorder's export shape recognised by its content), else the content. The encoding is detected
     (``sparring.conversation.encoding``). A file over ``limits.max_bytes`` is refused before it is read."""
     p = Path(path)
+    binary = p.suffix.lower() in formats.binary_suffixes and fmt is None
     try:
-        data = read_bytes_capped(p, limits.max_bytes)
+        data = read_bytes_capped(p, limits.max_audio_bytes if binary else limits.max_bytes)
     except TooLargeError as exc:
-        raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{limits.hint('bytes')}")]) from exc
+        hint = limits.hint("audio_bytes" if binary else "bytes")
+        raise TranscriptError([Problem(str(p), 0, "file", f"{exc}{hint}")]) from exc
     except FileNotFoundError as exc:
         raise TranscriptError([Problem(str(p), 0, "file", "no such file")]) from exc
     except OSError as exc:
@@ -452,15 +482,26 @@ def parse_transcript_bytes(
     limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
     formats: Formats = BUILTIN_FORMATS,
     title: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportedConversation:
     """A transcript from the bytes of a file called ``name`` (a path, or ``archive.zip:member``): its encoding
     detected, its format chosen as ``read_transcript`` does, its title ``title`` or the file's stem (a zip member's
-    own). A fallback encoding is named in the conversation's notes."""
+    own). A fallback encoding is named in the conversation's notes. A binary format (audio: its suffix's default
+    format, or ``fmt``, has ``read``) gets the bytes as they are, within ``limits.max_audio_bytes``, and reports
+    how far it is to ``progress``."""
+    own = PurePath(name.rsplit(".zip:", 1)[-1])
+    binary = formats.by_name.get((fmt or "").lower().lstrip(".")) if fmt else formats.by_suffix.get(own.suffix.lower())
+    if binary is not None and binary.read is not None:
+        if limits.max_audio_bytes is not None and len(data) > limits.max_audio_bytes:
+            raise TranscriptError([Problem(name, 0, "file", f"{TooLargeError(len(data), limits.max_audio_bytes)}"
+                                                            f"{limits.hint('audio_bytes')}")])
+        raws, explicit, notes = binary.read(data, name, ReadOptions(limits=limits, progress=progress))
+        return _conversation(list(raws), explicit, notes, file=name, rep=rep, persona_name=persona_name,
+                             source=source, title=title or own.stem, limits=limits)
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
         raise TranscriptError([Problem(name, 0, "file", f"{TooLargeError(len(data), limits.max_bytes)}"
                                                         f"{limits.hint('bytes')}")])
     decoded = decode_transcript(data)
-    own = PurePath(name.rsplit(".zip:", 1)[-1])
     chosen = fmt or formats.for_file(own.suffix, decoded.text)
     conv = parse_transcript(decoded.text, chosen, file=name, rep=rep, persona_name=persona_name, source=source,
                             title=title or own.stem, limits=limits, formats=formats)

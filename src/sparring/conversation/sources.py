@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from sparring.limits import MAX_TRANSCRIPT_BYTES, TooLargeError, read_bytes_capped
+from sparring.limits import MAX_AUDIO_BYTES, MAX_TRANSCRIPT_BYTES, TooLargeError, read_bytes_capped
 
 ZIP_SUFFIX = ".zip"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -38,6 +38,11 @@ class ArchiveLimits:
     max_member_bytes: int = MAX_TRANSCRIPT_BYTES
     #: all members of one archive once decompressed
     max_total_bytes: int = 200_000_000
+    #: one file of a binary (audio) format, instead of ``max_member_bytes`` (``transcript_sources(binary=...)``)
+    max_binary_bytes: int = MAX_AUDIO_BYTES
+
+    def cap(self, suffix: str, binary: set[str]) -> int:
+        return self.max_binary_bytes if suffix.lower() in binary else self.max_member_bytes
 
 
 DEFAULT_ARCHIVE_LIMITS = ArchiveLimits()
@@ -72,7 +77,7 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _archive(path: Path, suffixes: set[str], limits: ArchiveLimits) -> Iterator[Source]:
+def _archive(path: Path, suffixes: set[str], limits: ArchiveLimits, binary: set[str]) -> Iterator[Source]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -99,18 +104,19 @@ def _archive(path: Path, suffixes: set[str], limits: ArchiveLimits) -> Iterator[
             if info.flag_bits & 0x1:
                 yield Source(name, error="the member is encrypted")
                 continue
-            if info.file_size > limits.max_member_bytes:
+            cap = limits.cap(suffix, binary)
+            if info.file_size > cap:
                 yield Source(name, error=f"too large once decompressed ({info.file_size:,} bytes; at most "
-                                         f"{limits.max_member_bytes:,})")
+                                         f"{cap:,})")
                 continue
             try:
                 with archive.open(info) as f:
-                    data = f.read(limits.max_member_bytes + 1)
+                    data = f.read(cap + 1)
             except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
                 yield Source(name, error=f"cannot read the member: {exc}")
                 continue
-            if len(data) > limits.max_member_bytes:
-                yield Source(name, error=f"too large once decompressed (more than {limits.max_member_bytes:,} "
+            if len(data) > cap:
+                yield Source(name, error=f"too large once decompressed (more than {cap:,} "
                                          "bytes)")
                 continue
             total += len(data)
@@ -138,9 +144,9 @@ def _checked_members(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[zi
     return sorted(members, key=lambda i: i.filename)
 
 
-def _file(path: Path, limits: ArchiveLimits) -> Source:
+def _file(path: Path, limits: ArchiveLimits, binary: set[str]) -> Source:
     try:
-        return Source(str(path), data=read_bytes_capped(path, limits.max_member_bytes))
+        return Source(str(path), data=read_bytes_capped(path, limits.cap(path.suffix, binary)))
     except TooLargeError as exc:
         return Source(str(path), error=str(exc))
     except FileNotFoundError:
@@ -150,10 +156,13 @@ def _file(path: Path, limits: ArchiveLimits) -> Source:
 
 
 def transcript_sources(paths: Iterable[Path], suffixes: Iterable[str],
-                       limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> Iterator[Source]:
+                       limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+                       binary: Iterable[str] = ()) -> Iterator[Source]:
     """Every transcript under ``paths`` (module docstring). ``suffixes`` are the transcript suffixes read from
-    folders and archives (lower case, with the dot); a file named directly is read whatever its suffix."""
+    folders and archives (lower case, with the dot); a file named directly is read whatever its suffix. Files with
+    a ``binary`` suffix (audio) are read up to ``limits.max_binary_bytes`` instead of ``max_member_bytes``."""
     wanted = {s.lower() for s in suffixes}
+    big = {s.lower() for s in binary}
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
@@ -161,11 +170,11 @@ def transcript_sources(paths: Iterable[Path], suffixes: Iterable[str],
                 if _hidden(rel) or not child.is_file():
                     continue
                 if child.suffix.lower() == ZIP_SUFFIX:
-                    yield from _archive(child, wanted, limits)
+                    yield from _archive(child, wanted, limits, big)
                 elif child.suffix.lower() in wanted:
-                    yield _file(child, limits)
+                    yield _file(child, limits, big)
         elif path.suffix.lower() == ZIP_SUFFIX or (path.is_file() and zipfile.is_zipfile(path)
                                                    and path.suffix.lower() not in wanted):
-            yield from _archive(path, wanted, limits)
+            yield from _archive(path, wanted, limits, big)
         else:
-            yield _file(path, limits)
+            yield _file(path, limits, big)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -67,6 +68,29 @@ class _Heartbeat:
         self._thread.join()
 
 
+#: progress is written to the job's row at most this often (seconds); the first report and 100 % always go out
+PROGRESS_EVERY = 0.5
+
+
+class _Progress:
+    """``TaskContext.reporter``: writes a task's progress to its job's row, throttled; a failed write is logged and
+    forgotten (progress is for people watching, never a reason to fail the job)."""
+
+    def __init__(self, ledger: JobLedger, job_id: int, worker: str, clock: Callable[[], float] = time.monotonic):
+        self.ledger, self.job_id, self.worker, self.clock = ledger, job_id, worker, clock
+        self._last: float | None = None
+
+    def __call__(self, fraction: float, note: str | None = None) -> None:
+        now = self.clock()
+        if self._last is not None and now - self._last < PROGRESS_EVERY and fraction < 1.0:
+            return
+        self._last = now
+        try:
+            self.ledger.set_progress(self.job_id, self.worker, fraction, note)
+        except Exception:
+            log.warning("job %s: could not record its progress", self.job_id, exc_info=True)
+
+
 def run_claimed(ledger: JobLedger, registry: TaskRegistry, job: Job, worker: str, *,
                 rng: Callable[[], float], lease: float | None = None) -> Outcome:
     """Run ``job`` (claimed by ``worker``; ``job.attempts`` counts this run) and record what happened."""
@@ -81,7 +105,8 @@ def run_claimed(ledger: JobLedger, registry: TaskRegistry, job: Job, worker: str
         ledger.mark_failed(job.id, worker, error)
         return Outcome(job.id, "failed", error=error)
     ctx = TaskContext(job_id=job.id, task=job.task, attempt=job.attempts, max_attempts=job.max_attempts,
-                      database=ledger.db, org_id=job.org_id, app=registry.app)
+                      database=ledger.db, org_id=job.org_id, app=registry.app,
+                      reporter=_Progress(ledger, job.id, worker))
     try:
         if lease is None:
             value = task.fn(ctx, dict(job.payload))

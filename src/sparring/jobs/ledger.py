@@ -23,6 +23,8 @@ from sparring.store.db import Database
 from sparring.store.models import JobRow
 
 MAX_ERROR_CHARS = 2000
+#: a progress note's characters (the column's size)
+MAX_NOTE_CHARS = 200
 Clock = Callable[[], float]
 
 
@@ -48,6 +50,9 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    #: how far the job is, 0 to 1, and what it is doing (``TaskContext.progress``); None when not reported
+    progress: float | None = None
+    progress_note: str | None = None
 
     @staticmethod
     def at(seconds: float | None) -> datetime | None:
@@ -60,6 +65,7 @@ class Job:
             "run_at": _iso(self.run_at), "idempotency_key": self.idempotency_key, "org_id": self.org_id,
             "last_error": self.last_error, "result": self.result, "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
+            "progress": self.progress, "progress_note": self.progress_note,
         }
 
 
@@ -74,7 +80,8 @@ def _job(row: JobRow) -> Job:
         priority=row.priority, attempts=row.attempts, max_attempts=row.max_attempts, run_at=row.run_at,
         idempotency_key=row.idempotency_key, org_id=row.org_id, last_error=row.last_error,
         result=row.result, locked_by=row.locked_by, external_id=row.external_id, created_at=row.created_at,
-        started_at=row.started_at, finished_at=row.finished_at,
+        started_at=row.started_at, finished_at=row.finished_at, progress=row.progress,
+        progress_note=row.progress_note,
     )
 
 
@@ -157,7 +164,8 @@ class JobLedger:
             taken = s.execute(
                 update(JobRow).where(JobRow.id == job_id, JobRow.status == "queued")
                 .values(status="running", attempts=JobRow.attempts + 1, locked_by=worker,
-                        lease_until=None if lease is None else now + lease, started_at=now)
+                        lease_until=None if lease is None else now + lease, started_at=now, progress=None,
+                        progress_note=None)
                 .execution_options(synchronize_session=False)
             )
             if _rows(taken) != 1:
@@ -173,7 +181,7 @@ class JobLedger:
             taken = s.execute(
                 update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(("queued", "running")))
                 .values(status="running", attempts=JobRow.attempts + 1, locked_by=worker, lease_until=None,
-                        started_at=now)
+                        started_at=now, progress=None, progress_note=None)
                 .execution_options(synchronize_session=False)
             )
             if _rows(taken) != 1:
@@ -208,6 +216,18 @@ class JobLedger:
                 .execution_options(synchronize_session=False)
             )
             return _rows(failed) + _rows(again)
+
+    def set_progress(self, job_id: int, worker: str, fraction: float, note: str | None = None) -> bool:
+        """Record how far a running job is (``fraction`` clamped to 0..1, ``note`` cut to ``MAX_NOTE_CHARS``);
+        False when ``worker`` no longer holds the job (nothing is written then)."""
+        value = min(1.0, max(0.0, float(fraction))) if fraction == fraction else 0.0  # NaN counts as 0
+        text = None if note is None else (note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 1] + "…")
+        with self.db.session() as s:
+            res = s.execute(
+                update(JobRow).where(JobRow.id == job_id, JobRow.locked_by == worker, JobRow.status == "running")
+                .values(progress=value, progress_note=text).execution_options(synchronize_session=False)
+            )
+            return _rows(res) == 1
 
     # ---- outcomes ---------------------------------------------------------------------------------------
     def _finish(self, job_id: int, worker: str, **values: Any) -> bool:

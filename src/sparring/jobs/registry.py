@@ -54,6 +54,15 @@ class TaskContext:
     #: the application the worker runs (``sparring.root.Sparring``: its settings, engines, content), when the
     #: registry was built by one; tasks take what they need from it instead of reading settings themselves
     app: Any = None
+    #: where ``progress`` goes (the runner sets it: the job's row, throttled); None: progress is not recorded
+    reporter: Callable[[float, str | None], None] | None = None
+
+    def progress(self, fraction: float, note: str | None = None) -> None:
+        """Say how far the task is: ``fraction`` from 0 to 1 and, optionally, what it is doing now (a short note,
+        e.g. "transcribing call.wav (2:10 of 14:00)"). Shown by ``sparring jobs list``, the admin jobs page and
+        the job's JSON (``progress``, ``progress_note``). Cheap to call often: writes are throttled."""
+        if self.reporter is not None:
+            self.reporter(fraction, note)
 
 
 TaskFunction = Callable[[TaskContext, dict[str, Any]], Any]

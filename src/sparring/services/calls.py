@@ -15,14 +15,20 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from sparring.content.errors import ContentError, UnknownContentError
 from sparring.content.rubric import Rubric
 from sparring.conversation.errors import TranscriptError
-from sparring.conversation.importers import BUILTIN_FORMATS, Formats, ImportedConversation, parse_transcript_bytes
+from sparring.conversation.importers import (
+    BUILTIN_FORMATS,
+    Formats,
+    ImportedConversation,
+    Progress,
+    parse_transcript_bytes,
+)
 from sparring.conversation.sources import DEFAULT_ARCHIVE_LIMITS, ZIP_SUFFIX, ArchiveLimits, transcript_sources
 from sparring.jobs.registry import PermanentError, TaskContext, TaskRegistry
 from sparring.limits import DEFAULT_TRANSCRIPT_LIMITS, TranscriptLimits
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
     from sparring.jobs.ledger import Job
     from sparring.jobs.queue import JobQueue
     from sparring.scoring.base import Scorer
+    from sparring.settings import Settings
 
 log = logging.getLogger(__name__)
 TASK = "import_call"
@@ -82,15 +89,31 @@ def _error_text(exc: BaseException) -> str:
     return str(exc)
 
 
+def call_limits(settings: Settings, base: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS) -> TranscriptLimits:
+    """``base`` with the audio caps of ``settings`` (``SPARRING_AUDIO_MAX_BYTES`` / ``_SECONDS``), unless ``base``
+    lifted them (``--no-limits``)."""
+    hints = {"audio_bytes": "SPARRING_AUDIO_MAX_BYTES sets this limit",
+             "audio_seconds": "SPARRING_AUDIO_MAX_SECONDS sets this limit", **base.hints}
+    return replace(
+        base,
+        max_audio_bytes=None if base.max_audio_bytes is None else settings.audio_max_bytes,
+        max_audio_seconds=None if base.max_audio_seconds is None else settings.audio_max_seconds,
+        hints=hints,
+    )
+
+
 def review_call(data: bytes, name: str, *, scorer: Callable[[], Scorer], rubric_for: Callable[[str], Rubric],
                 formats: Formats = BUILTIN_FORMATS, routing: Routing | None = None, rep: str | None = None,
                 rubric: str | Rubric | None = None,
-                limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS) -> ReviewedCall:
+                limits: TranscriptLimits = DEFAULT_TRANSCRIPT_LIMITS,
+                progress: Progress | None = None) -> ReviewedCall:
     """Read ``data`` (the file ``name``), route it and score it with ``scorer()`` (built only once the file was
     read); nothing is stored. ``rubric`` (``--rubric``: an id or a loaded rubric) wins over the routing; ids are
     looked up with ``rubric_for``. TranscriptError for a bad
-    file, InvalidInput when no turn of the rep is found, UnknownContentError for an unknown rubric."""
-    conv = parse_transcript_bytes(data, name, rep=rep, source="call", limits=limits, formats=formats)
+    file, InvalidInput when no turn of the rep is found, UnknownContentError for an unknown rubric. ``progress``
+    hears how far a long read (an audio file's transcription) is."""
+    conv = parse_transcript_bytes(data, name, rep=rep, source="call", limits=limits, formats=formats,
+                                  progress=progress)
     if not conv.by_role("learner"):
         raise InvalidInput(f"{name}: no turns of the rep found; name the rep with --rep NAME")
     given = rubric.id if isinstance(rubric, Rubric) else rubric
@@ -137,18 +160,21 @@ class CallImporter:
         return ref if isinstance(ref, Rubric) else ContentService(self.db, org_id).get_rubric(ref)
 
     def review(self, data: bytes, name: str, *, rep: str | None = None, rubric: str | Rubric | None = None,
-               org_id: int | None = None) -> ReviewedCall:
+               org_id: int | None = None, progress: Progress | None = None) -> ReviewedCall:
         """``review_call`` with this importer's scorer, formats, routing and limits, rubric ids looked up in the
         organisation's content."""
         return review_call(data, name, scorer=self._scorer, rubric_for=lambda ref: self.rubric(ref, org_id),
-                           formats=self.formats, routing=self.routing, rep=rep, rubric=rubric, limits=self.limits)
+                           formats=self.formats, routing=self.routing, rep=rep, rubric=rubric, limits=self.limits,
+                           progress=progress)
 
     def import_one(self, data: bytes, name: str, user_id: int, *, rep: str | None = None,
-                   rubric: str | Rubric | None = None, org_id: int | None = None) -> CallResult:
-        """Review and store one file; never raises for a problem of the file (the result says it)."""
+                   rubric: str | Rubric | None = None, org_id: int | None = None,
+                   progress: Progress | None = None) -> CallResult:
+        """Review and store one file; never raises for a problem of the file (the result says it). ``progress``
+        hears how far an audio file's transcription is."""
         try:
             org = org_id if org_id is not None else self.org_of(user_id)
-            reviewed = self.review(data, name, rep=rep, rubric=rubric, org_id=org)
+            reviewed = self.review(data, name, rep=rep, rubric=rubric, org_id=org, progress=progress)
             conv = reviewed.conversation
             if not conv.title:
                 conv.title = PurePath(name).stem or "call"
@@ -180,20 +206,28 @@ class CallImporter:
     def import_paths(self, paths: Iterable[Path], user_id: int, *, rep: str | None = None,
                      rubric: str | Rubric | None = None,
                      on_result: Callable[[CallResult], None] | None = None,
-                     skip: Callable[[str], CallResult | None] | None = None) -> list[CallResult]:
+                     skip: Callable[[str], CallResult | None] | None = None,
+                     progress: Callable[[str, float, str], None] | None = None) -> list[CallResult]:
         """Import every transcript under ``paths`` (files, folders, zips) for ``user_id``: one result per file, in
         order; ``on_result`` sees each as it is done (the CLI prints it at once). ``skip(name)`` may return the
-        result of a file imported before (a repeated job), which is then not imported again."""
+        result of a file imported before (a repeated job), which is then not imported again. ``progress(file,
+        fraction, note)`` hears how far the transcription of an audio file is."""
         org = self.org_of(user_id)
         results: list[CallResult] = []
-        for source in transcript_sources(paths, self.suffixes, self.archive_limits):
+        archive_limits = self.archive_limits
+        if self.limits.max_audio_bytes != archive_limits.max_binary_bytes:
+            archive_limits = replace(archive_limits, max_binary_bytes=self.limits.max_audio_bytes or 2**62)
+        binary = self.formats.binary_suffixes
+        for source in transcript_sources(paths, self.suffixes, archive_limits, binary=binary):
             earlier = skip(source.name) if skip is not None else None
             if earlier is not None:
                 result = earlier
             elif source.data is None:
                 result = CallResult(source.name, False, error=source.error or "cannot read")
             else:
-                result = self.import_one(source.data, source.name, user_id, rep=rep, rubric=rubric, org_id=org)
+                told = None if progress is None else (lambda f, n, name=source.name: progress(name, f, n))
+                result = self.import_one(source.data, source.name, user_id, rep=rep, rubric=rubric, org_id=org,
+                                         progress=told)
             results.append(result)
             if on_result is not None:
                 on_result(result)
@@ -260,11 +294,17 @@ def import_call_task(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any
         shown.append(result)
         _write_results(done, shown, complete=False)
 
-    importer = CallImporter(ctx.database, lambda: app.scorer, formats=app.formats, routing=load_routing(app.settings))
+    importer = CallImporter(ctx.database, lambda: app.scorer, formats=app.formats, routing=load_routing(app.settings),
+                            limits=call_limits(app.settings))
+
+    def progress(name: str, fraction: float, note: str) -> None:  # one file's transcription, as the job's
+        ctx.progress(fraction, f"{name.replace(prefix, '', 1)}: {note}")
+
     try:
         if ctx.org_id is not None and importer.org_of(user_id) != ctx.org_id:
             raise PermanentError(f"user {user_id} is not in organisation {ctx.org_id}, which queued this import")
-        importer.import_paths([path], user_id, rep=rep, rubric=rubric, on_result=record, skip=skip)
+        importer.import_paths([path], user_id, rep=rep, rubric=rubric, on_result=record, skip=skip,
+                              progress=progress)
     except NotFound as exc:
         raise PermanentError(str(exc)) from exc
     return _write_results(done, shown, complete=True)
@@ -294,5 +334,5 @@ def register(registry: TaskRegistry) -> None:
     registry.task(TASK, max_attempts=3, retry_base=5.0)(import_call_task)
 
 
-__all__ = ["TASK", "ZIP_SUFFIX", "CallImporter", "CallResult", "ReviewedCall", "enqueue_import", "register",
-           "save_upload"]
+__all__ = ["TASK", "ZIP_SUFFIX", "CallImporter", "CallResult", "ReviewedCall", "call_limits", "enqueue_import",
+           "register", "save_upload"]

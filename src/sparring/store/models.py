@@ -473,6 +473,10 @@ class JobRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: how far the running job is (0 to 1) and what it is doing, as its task reports it (``TaskContext.progress``);
+    #: NULL for tasks that do not report
+    progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 # the coaching loop's tables (assignments, comments, notifications) live in their own module on the same Base;
