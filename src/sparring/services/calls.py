@@ -238,6 +238,8 @@ def import_call_task(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any
 
     def record(result: CallResult) -> None:  # name the upload as the user called it, not by its folder
         result.file = result.file.replace(prefix, "", 1)
+        if result.error:  # a transcript problem starts with the path: show the name, never the server's folders
+            result.error = result.error.replace(prefix, "")
         if result.ok and result.conversation_id is not None:
             _summarise(ctx.database, result.conversation_id)
         shown.append(result)
