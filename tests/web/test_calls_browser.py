@@ -112,7 +112,8 @@ def _active(page: Any) -> tuple[int, list[int]]:
 
 def _turn_in_view(page: Any, index: int) -> bool:
     return bool(page.evaluate("""(i) => { const box = document.getElementById('transcript');
-        const t = document.getElementById('turn-' + i); const b = box.getBoundingClientRect(), r = t.getBoundingClientRect();
+        const t = document.getElementById('turn-' + i);
+        const b = box.getBoundingClientRect(), r = t.getBoundingClientRect();
         return r.top >= b.top - 1 && r.top < b.bottom; }""", index))
 
 

@@ -177,6 +177,24 @@ def _position(m: dict[str, Any], turns: list[dict[str, Any]], duration: float | 
     return round(100 * min(1.0, int(m["start_turn"]) / count), 2)
 
 
+#: markers closer than this (percent of the timeline) go on another lane, so none hides another: on a wide screen
+#: (``lane``) and on a phone (``phone_lane``), where a marker takes a larger share of the line
+LANE_GAP = 3.5
+PHONE_LANE_GAP = 8.5
+LANES = 3
+
+
+def _lanes(moments: list[dict[str, Any]]) -> None:
+    """Give each marker a lane (0 = on the line, then above and below it): the first lane whose last marker is
+    far enough away; when all are too close, the one whose last marker is farthest away."""
+    for key, gap in (("lane", LANE_GAP), ("phone_lane", PHONE_LANE_GAP)):
+        last: list[float] = [-100.0] * LANES
+        for m in sorted(moments, key=lambda m: m["left"]):
+            free = [k for k in range(LANES) if m["left"] - last[k] >= gap]
+            lane = free[0] if free else min(range(LANES), key=lambda k: last[k])
+            m[key], last[lane] = lane, m["left"]
+
+
 @router.get("/calls/{conversation_id}")
 def review_page(conversation_id: DbId, request: Request, auth: PageAuth) -> Response:
     found = call_reviews.get_call(web(request).database(), auth.viewer, conversation_id)
@@ -191,8 +209,9 @@ def review_page(conversation_id: DbId, request: Request, auth: PageAuth) -> Resp
     moments = []
     for i, m in enumerate(doc["moments"]):
         is_pivotal = pivotal is not None and (m["kind"], m["start_turn"]) == (pivotal["kind"], pivotal["start_turn"])
-        moments.append({**m, "n": i, "left": _position(m, conversation["turns"], duration), "pivotal": is_pivotal,
-                        "label": humanise(m["kind"])})
+        moments.append({**(pivotal if is_pivotal else m), "n": i, "pivotal": is_pivotal, "label": humanise(m["kind"]),
+                        "left": _position(m, conversation["turns"], duration)})
+    _lanes(moments)
     in_moment: dict[int, list[int]] = {}
     for m in moments:
         for t in range(m["start_turn"], m["end_turn"] + 1):

@@ -127,6 +127,7 @@
     var current = -1;
     prev.hidden = false;
     next.hidden = false;
+    document.getElementById("moments").classList.add("one-at-a-time"); // a phone shows the chosen moment only
 
     var select = function (n, focus) {
       if (n < 0 || n >= moments.length) return;
@@ -155,7 +156,8 @@
         var box = m.getBoundingClientRect();
         if (box.top < 0 || box.bottom > window.innerHeight) m.scrollIntoView({ block: "nearest" });
       }
-      if (history.replaceState) history.replaceState(null, "", "#moment-" + n);
+      // only when the user moved: a fragment set while the page loads makes the browser jump to it at load
+      if (focus && history.replaceState) history.replaceState(null, "", "#moment-" + n);
     };
 
     markers.forEach(function (a) {
