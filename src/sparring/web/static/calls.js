@@ -66,7 +66,7 @@
           var s = res.body;
           var items = [];
           s.results.forEach(function (r) {
-            items.push(r.ok ? row(r.file, "done", "", "/calls/" + r.conversation_id) : row(r.file, "failed", r.error));
+            items.push(r.ok ? row(r.file, "done", "for " + job.rep, "/calls/" + r.conversation_id) : row(r.file, "failed", r.error));
           });
           if (s.status === "queued" || s.status === "importing") {
             items.push(row(job.file, s.status, s.error || ("for " + job.rep)));
