@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from sparring.inputs import InputError, clean_text
 from sparring.services import call_reviews, call_uploads
 from sparring.services.call_uploads import GUESS, MAX_FILES, MAX_REQUEST_BYTES
 from sparring.services.call_uploads import UploadFile as Upload
@@ -83,7 +84,11 @@ def rep_choice(form: FormData) -> int | str:
 def start_upload(request: Request, auth: Auth, form: FormData, files: list[Upload]) -> call_uploads.UploadOutcome:
     """Check and keep the files and queue their imports, for the page and the API alike (InvalidInput for the
     whole upload)."""
-    rubric = field(form, "rubric") or None
+    try:
+        rep_name = clean_text(field(form, "rep_name"), "rep_name", max_chars=80) or None
+        rubric = clean_text(field(form, "rubric"), "rubric", max_chars=80) or None
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from exc
     if rubric is not None:
         from sparring.content.errors import UnknownContentError
 
@@ -95,7 +100,7 @@ def start_upload(request: Request, auth: Auth, form: FormData, files: list[Uploa
     with web(request).database().read() as s:
         return call_uploads.upload_calls(
             s, job_queue(request.app), app_root.settings.data_dir, auth.viewer, files, rep_user=rep_choice(form),
-            rep_name=field(form, "rep_name")[:80] or None, rubric=rubric, formats=app_root.formats)
+            rep_name=rep_name, rubric=rubric, formats=app_root.formats)
 
 
 # ---- pages ----------------------------------------------------------------------------------------------------------

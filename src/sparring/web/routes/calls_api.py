@@ -101,7 +101,20 @@ def get_call(conversation_id: DbId, request: Request, auth: ApiAuth) -> Any:
     return doc
 
 
-@router.post("/calls", response_model=UploadOut, status_code=202, responses=error_responses(400, 401, 403, 413))
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"],
+    "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "call transcripts (.vtt, .srt, .txt, .json) or zips of them; at most 50"},
+        "rep": {"type": "string", "description": "the rep's account id, or `guess` (from the transcript)",
+                "default": "guess"},
+        "rep_name": {"type": "string", "maxLength": 80, "description": "the rep as the transcript names them"},
+        "rubric": {"type": "string", "description": "score with this rubric instead of the routing rules"},
+    }}}}}}
+
+
+@router.post("/calls", response_model=UploadOut, status_code=202, responses=error_responses(400, 401, 403, 413),
+             openapi_extra=UPLOAD_BODY)
 async def upload_calls(request: Request, auth: ApiAuth) -> Any:
     """Upload calls as ``multipart/form-data``: ``files`` (transcripts or zips, at most 50), ``rep`` (an account
     id, or ``guess``), optional ``rep_name`` and ``rubric``. Each kept file is imported in the background: poll
