@@ -4,6 +4,7 @@ and their progress, the calls list, the review document and page, who sees what,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,19 @@ def test_an_oversized_request_is_refused_before_it_is_read(world: World, monkeyp
     c = login(world.app, "manager_a")
     r = c.post("/api/calls", data={"rep": str(world.users["learner_a1"])}, files=_files(DISCOVERY))
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
+
+def test_too_many_files_or_no_length_are_refused(world: World) -> None:
+    c = login(world.app, "manager_a")
+    many = [("files", (f"c{i}.txt", b"A: hi\nB: hello\n", "text/plain")) for i in range(51)]
+    r = c.post("/api/calls", data={"rep": str(world.users["learner_a1"])}, files=many)
+    assert r.status_code == 400 and "files" in r.json()["detail"] and "zip" in r.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b"--x\r\nContent-Disposition: form-data; name=\"rep\"\r\n\r\nguess\r\n--x--\r\n"
+
+    r = c.post("/api/calls", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 411 and "Content-Length" in r.json()["detail"]
 
 
 def test_guess_the_rep_from_the_transcript(world: World) -> None:

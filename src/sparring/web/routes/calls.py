@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparring.inputs import InputError, clean_text
 from sparring.services import call_reviews, call_uploads
@@ -38,23 +39,27 @@ MAX_JOBS_SHOWN = 100
 # ---- reading an upload (shared with the JSON API) -----------------------------------------------------------------
 
 
-def too_large_request(request: Request) -> bool:
-    """Whether the request says it is larger than an upload may be (it is then refused before it is read)."""
-    try:
-        return int(request.headers.get("content-length", "0") or 0) > MAX_REQUEST_BYTES
-    except ValueError:
-        return False
+def check_request_size(request: Request) -> None:
+    """Refuse an upload before its body is read: 411 without a Content-Length (a browser and curl always send
+    one; a body of unknown length could fill the disk), 413 when it says it is larger than ``MAX_REQUEST_BYTES``."""
+    raw = request.headers.get("content-length")
+    if raw is None or not raw.strip().isdigit():
+        raise HTTPException(status_code=411, detail="send the upload with a Content-Length header")
+    if int(raw) > MAX_REQUEST_BYTES:
+        raise HTTPException(status_code=413, detail=f"the upload is larger than {MAX_REQUEST_BYTES:,} bytes; "
+                                                    "send fewer files at once")
 
 
 async def read_upload(request: Request) -> tuple[FormData, list[Upload]]:
     """The multipart form and its files (each read up to its cap plus one byte, so a too-large file is known
-    without being read whole). 413 for a body over ``MAX_REQUEST_BYTES``, 400 for a body that is not a form."""
-    if too_large_request(request):
-        raise HTTPException(status_code=413, detail=f"the upload is larger than {MAX_REQUEST_BYTES:,} bytes; "
-                                                    "send fewer files at once")
+    without being read whole). 411/413 (``check_request_size``), 400 for a body that is not a form or has more
+    than ``MAX_FILES`` files."""
+    check_request_size(request)
     try:
-        form = await request.form(max_files=MAX_FILES + 1, max_fields=50)
-    except Exception as exc:  # a malformed or non-multipart body (python-multipart's errors vary by version)
+        form = await request.form(max_files=MAX_FILES, max_fields=50)
+    except StarletteHTTPException as exc:  # Starlette's own: too many files or fields, a malformed multipart body
+        raise HTTPException(status_code=400, detail=f"files: {exc.detail} (put many calls in a zip)") from exc
+    except Exception as exc:  # python-multipart's errors vary by version
         raise HTTPException(status_code=400, detail=f"send the calls as a multipart form ({exc})"[:300]) from exc
     files: list[Upload] = []
     for value in form.getlist("files"):

@@ -113,7 +113,7 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     }}}}}}
 
 
-@router.post("/calls", response_model=UploadOut, status_code=202, responses=error_responses(400, 401, 403, 413),
+@router.post("/calls", response_model=UploadOut, status_code=202, responses=error_responses(400, 401, 403, 411, 413),
              openapi_extra=UPLOAD_BODY)
 async def upload_calls(request: Request, auth: ApiAuth) -> Any:
     """Upload calls as ``multipart/form-data``: ``files`` (transcripts or zips, at most 50), ``rep`` (an account
