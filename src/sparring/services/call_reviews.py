@@ -95,7 +95,7 @@ def stored_review_document(view: ConversationView, summary: CallSummary) -> dict
             "rep_guessed": None,
             "rep_note": None,
             "notes": [],
-            "timed": bool(turns) and all(t.start is not None for t in turns),
+            "timed": bool(turns) and all(t.start is not None and t.end is not None for t in turns),
             "call_type": None,
             "rubric": view.rubric,
             "route_reason": None,
