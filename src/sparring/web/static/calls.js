@@ -49,12 +49,12 @@
       li.appendChild(el("span", "file", file));
       var cls = { queued: "na", importing: "partly", done: "met", failed: "missed" }[state] || "na";
       li.appendChild(el("span", "badge " + cls, state));
+      if (detail) li.appendChild(el("span", state === "failed" ? "error small" : "small muted", detail));
       if (link) {
         var a = el("a", "", "Review");
         a.href = link;
         li.appendChild(a);
       }
-      if (detail) li.appendChild(el("span", state === "failed" ? "error small" : "small muted", detail));
       return li;
     };
 
