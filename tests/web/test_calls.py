@@ -152,15 +152,18 @@ def test_plain_form_upload_and_status_page(world: World) -> None:
     c = login(world.app, "learner_a2")
     page = c.get("/calls/upload")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    assert 'value="renewal-value">Renewal call' in page.text  # call types, routed to their rubrics
     token = csrf_of(page.text)
     r = c.post("/calls/upload", data={"csrf_token": token, "rep": str(world.users["learner_a2"]),
-                                      "rep_name": "Maya Chen"}, files=_files(DISCOVERY))
+                                      "rep_name": "Maya Chen", "rubric": "renewal-value"}, files=_files(DISCOVERY))
     assert r.status_code == 303 and r.headers["location"].startswith("/calls/uploads?jobs=")
     status = c.get(r.headers["location"])
     assert status.status_code == 200 and 'http-equiv="refresh"' in status.text and "queued" in status.text
     _run(world)
     done = c.get(r.headers["location"]).text
     assert 'http-equiv="refresh"' not in done and "Review" in done and "zoom-discovery.vtt" in done
+    cid = int(re.findall(r'href="/calls/(\d+)"', done)[0])
+    assert c.get(f"/api/calls/{cid}").json()["conversation"]["rubric"] == "renewal-value"  # the chosen rubric
 
 
 def test_a_learner_uploads_only_their_own_calls(world: World) -> None:

@@ -115,9 +115,14 @@ def _upload_page(request: Request, auth: Auth, status_code: int = 200, error: st
                  chosen: dict[str, str] | None = None) -> Response:
     with web(request).database().read() as s:
         people = call_uploads.uploaders_people(s, auth.viewer)
+    from sparring.review.routing import load_routing
+
     rubrics = viewer_content(request, auth.viewer).list_rubrics()
+    titles = {r.id: r.title for r in rubrics}
+    routing = load_routing(request.app.state.root.settings)
+    call_types = [(t, r, titles[r]) for t, r in sorted(routing.rubrics.items()) if r in titles]
     return render(request, "calls/upload.html", auth, active="calls", status_code=status_code, people=people,
-                  rubrics=rubrics, error=error, chosen=chosen or {}, max_files=MAX_FILES,
+                  rubrics=rubrics, call_types=call_types, error=error, chosen=chosen or {}, max_files=MAX_FILES,
                   max_file_bytes=call_uploads.MAX_FILE_BYTES, max_zip_bytes=call_uploads.MAX_ZIP_BYTES)
 
 
