@@ -43,6 +43,30 @@ def _shot(page: Page, name: str, full: bool = True) -> None:
     print("wrote", OUT / f"{name}.png")
 
 
+def _calls(page: Page, base: str) -> None:
+    """The manager uploads two calls for Ben (the rep's speaker guessed in each transcript), waits for the imports,
+    and opens the review of the objections call (docs/calls.md, "In the browser")."""
+    root = Path(__file__).resolve().parents[2]
+    page.goto(f"{base}/calls/upload")
+    page.select_option("#rep", label="Ben Okafor")
+    page.set_input_files("#files", [str(root / "corpus/calls/dev/cw1-objections-tallyhawk.srt"),
+                                    str(root / "corpus/calls/dev/cw1-renewal-harborline.vtt")])
+    page.click("#upload-button")
+    page.locator("#upload-list .upload-item.done a").nth(1).wait_for(timeout=120_000)
+    _shot(page, "call-upload", full=False)
+    page.goto(f"{base}/calls")
+    _shot(page, "calls", full=False)
+    page.locator("tr", has_text="tallyhawk").get_by_role("link", name="Review").click()
+    page.wait_for_selector("#timeline .marker.active")
+    page.get_by_role("button", name="Next moment").click()
+    page.evaluate("window.scrollTo(0, document.getElementById('tl-h').getBoundingClientRect().top + scrollY - 12)")
+    _shot(page, "call-review", full=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("window.scrollTo(0, document.getElementById('tl-h').getBoundingClientRect().top + scrollY - 12)")
+    _shot(page, "call-review-phone", full=False)
+    page.set_viewport_size({"width": 1280, "height": 820})
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sparring-shots-") as tmp:
         env = {**os.environ, "SPARRING_DATA_DIR": tmp}
@@ -98,6 +122,7 @@ def main() -> int:
                 page.locator("table a").first.click()
                 page.wait_for_load_state("networkidle")
                 _shot(page, "learner-drill-down")
+                _calls(page, base)
                 _login(page, base, "admin@northwind.example")
                 page.goto(f"{base}/admin/content/edit?kind=rubric&id=renewal-value")
                 page.fill("#yaml", page.input_value("#yaml").replace("kind: check", "kind: chek", 1))

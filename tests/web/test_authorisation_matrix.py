@@ -56,7 +56,11 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/account/totp/recovery-codes"), ("GET", "/assignments"),
              ("POST", "/assignments/{assignee_id}/submit"), ("POST", "/conversations/{conversation_id}/comments"),
              ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
-             ("POST", "/notifications/read")}
+             ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
+             ("GET", "/api/calls"), ("POST", "/api/calls")}
+#: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
+CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
+                ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
 REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
@@ -96,7 +100,7 @@ def _app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_has_an_access_rule(world: World) -> None:
-    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN
+    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE
     routes = _app_routes(world)
     assert routes, "no routes found"
     assert routes - classified == set(), "routes without an access rule in this matrix"
@@ -105,7 +109,7 @@ def test_every_route_has_an_access_rule(world: World) -> None:
 def test_anonymous_is_sent_to_login_or_gets_401(world: World) -> None:
     anon = TestClient(world.app, follow_redirects=False)
     rep = world.reps["a1_public"]
-    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN):
+    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE):
         url = re.sub(r"\{[a-z_]+_id\}", "1", path.replace("{rep_id}", str(rep)))
         r = anon.request(method, url)
         if path.startswith("/api"):
@@ -200,6 +204,41 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
             assert r.status_code in (200, 303, 400, 422), (role, method, path, r.status_code)
         else:
             assert r.status_code == 403, (role, method, path)
+
+
+@pytest.fixture(scope="module")
+def stored_calls(world: World) -> dict[str, int]:
+    """A call stored for the owner of each rep of the matrix (the private one private), so calls follow the same
+    rules as reps: key -> conversation id."""
+    from sparring.conversation.model import Conversation
+    from sparring.services.conversation_store import store_call
+
+    out = {}
+    for key, owner in OWNER.items():
+        call = Conversation(source="call", title=f"call {key}")
+        call.add("Rep Person", "learner", f"Call line of {key}: what matters most to you?", 0.0, 4.0)
+        call.add("Buyer", "counterpart", "Mostly the price, honestly.", 4.5, 7.0)
+        out[key] = store_call(world.database, world.users[owner], call, private=key == "a1_private")
+    return out
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_call_visibility_follows_the_rep_rules(world: World, clients: dict[str, TestClient], role: str,
+                                               stored_calls: dict[str, int]) -> None:
+    c = clients[role]
+    listed = {item["id"]: item for item in c.get("/api/calls").json()}
+    assert set(listed) == {stored_calls[k] for k, v in EXPECTED[role].items() if v}
+    for key, access in EXPECTED[role].items():
+        cid = stored_calls[key]
+        api, page = c.get(f"/api/calls/{cid}"), c.get(f"/calls/{cid}")
+        line = f"Call line of {key}"
+        if access == "full":
+            assert api.status_code == 200 and page.status_code == 200 and line in api.text and line in page.text
+        elif access == "summary":  # someone else's private call: that it happened, no transcript
+            assert api.status_code == 404 and page.status_code == 200 and "marked this call private" in page.text
+            assert listed[cid]["summary_only"] is True and line not in page.text + api.text
+        else:
+            assert api.status_code == 404 and page.status_code == 404 and line not in api.text + page.text
 
 
 def test_team_dashboard_shows_only_own_teams(world: World, clients: dict[str, TestClient]) -> None:

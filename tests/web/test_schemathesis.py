@@ -71,6 +71,10 @@ def _schema(world: World) -> Any:
 def _fuzz(operation: Any, mode: GenerationMode, credentials: Callable[[], dict[str, Any]]) -> list[int]:
     """Run MAX_EXAMPLES generated requests against one operation; the statuses seen, or the checks' failure."""
     seen: list[int] = []
+    # a multipart form (POST /api/calls) carries text only: a "number" where a string is due is the same bytes, so
+    # schemathesis' invalid examples of that kind cannot be told apart from valid ones; the other checks still run
+    multipart = any(getattr(b, "media_type", "") == "multipart/form-data" for b in operation.body)
+    checks = [c for c in CHECKS if not (multipart and c is negative_data_rejection)]
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
@@ -79,7 +83,7 @@ def _fuzz(operation: Any, mode: GenerationMode, credentials: Callable[[], dict[s
         signed_in = credentials()
         response = case.call(headers=dict(signed_in["headers"]), cookies=dict(signed_in["cookies"]))
         seen.append(response.status_code)
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, checks=checks)
 
     run()
     return seen

@@ -22,7 +22,7 @@ from sparring.cli.service_errors import service_errors
 
 if TYPE_CHECKING:
     from sparring.content.rubric import Rubric
-    from sparring.review.moment import CallSummary, Moment
+    from sparring.review.moment import CallSummary
     from sparring.root import Sparring
     from sparring.services.calls import CallResult, ReviewedCall
 
@@ -112,35 +112,6 @@ def _import(
         raise typer.Exit(1)
 
 
-def review_document(reviewed: ReviewedCall, summary: CallSummary) -> dict[str, Any]:
-    """The ``call review --json`` document (CONTRACT.md): conversation, scorecard, moments, pivotal."""
-    conv, route = reviewed.conversation, reviewed.route
-    learners = conv.speakers("learner")
-
-    def moment(m: Moment) -> dict[str, Any]:
-        return m.model_dump(mode="json")
-
-    return {
-        "conversation": {
-            "title": conv.title,
-            "source": "call",
-            "turns": [{"index": t.index, "speaker": t.speaker, "role": t.role, "text": t.text, "start": t.start,
-                       "end": t.end} for t in conv.turns],
-            "rep": learners[0] if learners else None,
-            "rep_guessed": conv.roles_guessed,
-            "rep_note": conv.role_note,
-            "notes": conv.notes,
-            "timed": conv.timed,
-            "call_type": route.call_type,
-            "rubric": reviewed.rubric.id,
-            "route_reason": route.reason,
-        },
-        "scorecard": reviewed.scorecard.model_dump(mode="json"),
-        "moments": [moment(m) for m in summary.moments],
-        "pivotal": moment(summary.pivotal) if summary.pivotal is not None else None,
-    }
-
-
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -217,6 +188,7 @@ def _review(
                                routing=load_routing(app.settings), rep=rep, rubric=_rubric_file(rubric) or rubric,
                                limits=limits, progress=lambda f, n: _show_progress(str(file), f, n))
     from sparring.review.moments import summarise_call  # the call's key moments (docs/moments.md)
+    from sparring.services.call_reviews import review_document
 
     summary = summarise_call(reviewed.conversation, reviewed.scorecard, rubric=reviewed.rubric)
     if json_out:  # the guess is in the document too; said on stderr like `sparring score` says it

@@ -291,6 +291,10 @@ def import_call_task(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any
 
     def record(result: CallResult) -> None:  # name the upload as the user called it, not by its folder
         result.file = result.file.replace(prefix, "", 1)
+        if result.error:  # a transcript problem starts with the path: show the name, never the server's folders
+            result.error = result.error.replace(prefix, "")
+        if result.ok and result.conversation_id is not None:
+            _summarise(ctx.database, result.conversation_id)
         shown.append(result)
         _write_results(done, shown, complete=False)
 
@@ -308,6 +312,19 @@ def import_call_task(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any
     except NotFound as exc:
         raise PermanentError(str(exc)) from exc
     return _write_results(done, shown, complete=True)
+
+
+def _summarise(database: Database, conversation_id: int) -> None:
+    """Find the stored call's moments now and keep them (``call_reviews.summary_of``), so its review page opens
+    at once. A failure here never fails the import: the page computes them on its first read instead."""
+    from sparring.services.call_reviews import summary_of
+
+    try:
+        summary_of(database, conversation_id)
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("moments of call %s not kept; computed on first read", conversation_id)
 
 
 def _write_results(path: Path, results: list[CallResult], *, complete: bool) -> dict[str, Any]:

@@ -482,3 +482,6 @@ class JobRow(Base):
 # the coaching loop's tables (assignments, comments, notifications) live in their own module on the same Base;
 # importing it here means whoever loads the models (Alembic, create_all, the services) sees them too
 from sparring.store import coaching_models as coaching_models  # noqa: E402
+
+# the cached scored summaries of stored calls (key moments, pivotal one): same Base, migration 0014_call_summaries
+from sparring.store import review_models as review_models  # noqa: E402

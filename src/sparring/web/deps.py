@@ -175,13 +175,15 @@ async def form_with_csrf(request: Request, auth: Auth | SessionData | None) -> d
 
 NAV = {
     "learner": [("/", "Practice", "library"), ("/assignments", "Assignments", "assignments"),
-                ("/history", "History", "history"),
+                ("/calls", "Calls", "calls"), ("/history", "History", "history"),
                 ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
     "manager": [("/", "Practice", "library"), ("/team", "Team", "team"),
-                ("/team/assignments", "Assignments", "assignments"), ("/history", "My reps", "history"),
-                ("/progress", "Progress", "progress"), ("/lines", "Winning lines", "lines")],
+                ("/team/assignments", "Assignments", "assignments"), ("/calls", "Calls", "calls"),
+                ("/history", "My reps", "history"), ("/progress", "Progress", "progress"),
+                ("/lines", "Winning lines", "lines")],
     "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"),
-              ("/team/assignments", "Assignments", "assignments"), ("/admin/content", "Content", "content"),
+              ("/team/assignments", "Assignments", "assignments"), ("/calls", "Calls", "calls"),
+              ("/admin/content", "Content", "content"),
               ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
 }
 

@@ -45,6 +45,8 @@ DESCRIPTIONS = {
     403: "not allowed: the CSRF token is missing or wrong, or the role may not do this",
     404: "no such thing, or not the caller's to see (the same answer either way)",
     409: "the request does not fit the current state (e.g. the rep has ended)",
+    411: "an upload without a Content-Length header",
+    413: "the request body is larger than this route accepts",
     415: "a request body that is not application/json",
     422: "a parameter or the body does not fit the schema: the detail names each problem",
     429: "too many failed attempts; try again after Retry-After seconds",
