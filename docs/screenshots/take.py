@@ -65,6 +65,21 @@ def _calls(page: Page, base: str) -> None:
     page.evaluate("window.scrollTo(0, document.getElementById('tl-h').getBoundingClientRect().top + scrollY - 12)")
     _shot(page, "call-review-phone", full=False)
     page.set_viewport_size({"width": 1280, "height": 820})
+    # from the pivotal moment to a drill assigned to Ben, then his next call closes the loop (docs/loops.md)
+    pivotal = page.locator("li.moment.pivotal")
+    pivotal.locator("summary", has_text="Make a drill from this moment").click()
+    pivotal.scroll_into_view_if_needed()
+    _shot(page, "call-drill", full=False)
+    pivotal.get_by_role("button", name="Create the drill").click()
+    page.wait_for_selector("#loops")
+    page.goto(f"{base}/calls/upload")
+    page.select_option("#rep", label="Ben Okafor")
+    page.set_input_files("#files", [str(root / "corpus/calls/dev/cw1-expansion-quillmetric.vtt")])
+    page.click("#upload-button")
+    page.locator("#upload-list .upload-item.done a").first.click()
+    page.wait_for_selector("#loops")
+    page.evaluate("window.scrollTo(0, document.getElementById('loops').getBoundingClientRect().top + scrollY - 12)")
+    _shot(page, "call-loop", full=False)
 
 
 def main() -> int:

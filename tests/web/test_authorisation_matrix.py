@@ -67,7 +67,8 @@ REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
            ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
-           ("POST", "/team/assignments/{assignment_id}/review")}
+           ("POST", "/team/assignments/{assignment_id}/review"),
+           ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),

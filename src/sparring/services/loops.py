@@ -256,7 +256,8 @@ def evaluate_open_loops(s: Session, user_id: int, new_call_conversation_id: int,
             name = (rep.name or rep.email) if rep is not None else "The rep"
             notify(s, loop.created_by, "loop_closed",
                    f"{name}'s next call: {verdict.criterion_name} — {VERDICT_WORDS[verdict.verdict]} "
-                   f"(next step: {NEXT_STEP_WORDS[verdict.next_step]})", "", key=f"loop_closed:{loop.id}", now=now)
+                   f"(next step: {NEXT_STEP_WORDS[verdict.next_step]})", f"/calls/{new_call_conversation_id}#loops",
+                   key=f"loop_closed:{loop.id}", now=now)
     s.flush()
     return closed
 
@@ -305,6 +306,16 @@ def list_loops(s: Session, viewer: Viewer, *, user_id: int | None = None, status
     if status is not None:
         q = q.where(CoachingLoopRow.status == status)
     q = q.order_by(CoachingLoopRow.created_at.desc(), CoachingLoopRow.id.desc()).limit(max(1, min(limit, 500)))
+    return _views(s, list(s.scalars(q)))
+
+
+def loops_of_call(s: Session, viewer: Viewer, conversation_id: int) -> list[LoopView]:
+    """The loops the viewer may see that a call opened or closed (its review page's loop panel), newest first."""
+    q = select(CoachingLoopRow).where(
+        CoachingLoopRow.org_id == viewer.org_id, CoachingLoopRow.user_id.in_(visible_user_ids_query(viewer)),
+        (CoachingLoopRow.call_conversation_id == conversation_id)
+        | (CoachingLoopRow.next_call_conversation_id == conversation_id),
+    ).order_by(CoachingLoopRow.created_at.desc(), CoachingLoopRow.id.desc()).limit(50)
     return _views(s, list(s.scalars(q)))
 
 

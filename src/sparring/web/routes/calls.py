@@ -216,8 +216,11 @@ def review_page(conversation_id: DbId, request: Request, auth: PageAuth) -> Resp
     if found is None:
         raise HTTPException(status_code=404, detail="no such call")
     doc = found.document()
+    from sparring.web.routes.call_loops import review_extras  # the drill form and the loop panel
+
+    extras = review_extras(web(request).database(), auth.viewer, found.view)
     if doc is None:
-        return render(request, "calls/review.html", auth, active="calls", view=found.view, doc=None)
+        return render(request, "calls/review.html", auth, active="calls", view=found.view, doc=None, **extras)
     conversation = doc["conversation"]
     duration = conversation["duration_s"] if conversation["timed"] else None
     pivotal = doc["pivotal"]
@@ -234,4 +237,4 @@ def review_page(conversation_id: DbId, request: Request, auth: PageAuth) -> Resp
     return render(request, "calls/review.html", auth, active="calls", view=found.view, doc=doc, moments=moments,
                   pivotal=next((m for m in moments if m["pivotal"]), None), in_moment=in_moment,
                   card=doc["scorecard"], names=criterion_names(request, auth.viewer), duration=duration,
-                  note=found.summary.note if found.summary is not None else "")
+                  note=found.summary.note if found.summary is not None else "", **extras)
