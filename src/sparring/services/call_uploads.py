@@ -44,8 +44,13 @@ MAX_FILES = 50
 MAX_FILE_BYTES = MAX_TRANSCRIPT_BYTES
 #: one zip archive as uploaded (its members are capped by the archive limits when imported)
 MAX_ZIP_BYTES = 50_000_000
+#: one audio recording (wav, mp3, m4a: transcribed by the ``[asr]`` extra; docs/calls.md, "Audio"). A browser
+#: upload is held in memory while it is checked, so this is lower than the command line's audio cap; an hour of
+#: stereo wav is larger: compress it (mp3, m4a) or import it with ``sparring call import``
+MAX_AUDIO_BYTES = 100_000_000
+AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a")
 #: the whole request; a larger body is refused before it is read
-MAX_REQUEST_BYTES = 100_000_000
+MAX_REQUEST_BYTES = 110_000_000
 GUESS = "guess"
 
 #: a job's status as the upload page words it
@@ -89,7 +94,10 @@ def uploaders_people(db: Session, viewer: Viewer) -> list[Person]:
 
 
 def file_limit(name: str) -> int:
-    return MAX_ZIP_BYTES if name.lower().endswith(ZIP_SUFFIX) else MAX_FILE_BYTES
+    lower = name.lower()
+    if lower.endswith(ZIP_SUFFIX):
+        return MAX_ZIP_BYTES
+    return MAX_AUDIO_BYTES if lower.endswith(AUDIO_SUFFIXES) else MAX_FILE_BYTES
 
 
 def _short(name: str) -> str:
@@ -133,7 +141,7 @@ def _guess(data: bytes, name: str, people: list[Person], formats: Formats) -> tu
 def _check(f: UploadFile) -> None:
     limit = file_limit(f.name)
     if f.too_large or len(f.data) > limit:
-        kind = "zip" if limit == MAX_ZIP_BYTES else "file"
+        kind = {MAX_ZIP_BYTES: "zip", MAX_AUDIO_BYTES: "recording"}.get(limit, "transcript")
         raise InvalidInput(f"{f.name}: too large (at most {limit:,} bytes per {kind})")
     if not f.data:
         raise InvalidInput(f"{f.name}: the file is empty")
@@ -148,7 +156,8 @@ def upload_calls(db: Session, queue: JobQueue, data_dir: Path, viewer: Viewer, f
     ``"guess"``; ``rep_name``: the rep as the transcript names them (chosen account only). InvalidInput for the
     whole upload (no files, too many, a rep the viewer may not upload for); a bad file is only rejected."""
     if not files:
-        raise InvalidInput("files: choose at least one call transcript (.vtt, .srt, .txt, .json) or a zip of them")
+        raise InvalidInput("files: choose at least one call transcript (.vtt, .srt, .txt, .json), recording (.wav, "
+                           ".mp3, .m4a) or a zip of them")
     if len(files) > MAX_FILES:
         raise InvalidInput(f"files: at most {MAX_FILES} files in one upload (got {len(files)}); put them in a zip")
     people = uploaders_people(db, viewer)
@@ -212,7 +221,8 @@ def visible_job(db: Session, queue: JobQueue, viewer: Viewer, job_id: int) -> Jo
 
 def upload_status(db: Session, queue: JobQueue, data_dir: Path, viewer: Viewer, job_id: int) -> dict[str, Any]:
     """One upload's progress: ``{"job_id", "file", "status": queued|importing|done|failed, "results": [{"file",
-    "ok", "conversation_id", "error"}], "error"}``; ``results`` grow while a zip is imported."""
+    "ok", "conversation_id", "error"}], "error", "progress", "progress_note"}``; ``results`` grow while a zip is
+    imported; ``progress`` (0 to 1) and its note while a recording is transcribed (None otherwise)."""
     job = visible_job(db, queue, viewer, job_id)
     upload = job.payload.get("upload")
     name = str(upload).split("/", 1)[-1]
@@ -227,8 +237,11 @@ def upload_status(db: Session, queue: JobQueue, data_dir: Path, viewer: Viewer, 
     elif job.status == "queued" and job.last_error:
         error = f"retrying after: {job.last_error}"
     return {"job_id": job.id, "file": name, "status": status, "results": results, "error": error,
+            "progress": job.progress if status == "importing" else None,
+            "progress_note": job.progress_note if status == "importing" else None,
             "ok": sum(1 for r in results if r.get("ok")), "failed": sum(1 for r in results if not r.get("ok"))}
 
 
-__all__ = ["GUESS", "MAX_FILES", "MAX_FILE_BYTES", "MAX_REQUEST_BYTES", "MAX_ZIP_BYTES", "Person", "UploadFile",
-           "UploadOutcome", "file_limit", "upload_calls", "upload_status", "uploaders_people", "visible_job"]
+__all__ = ["AUDIO_SUFFIXES", "GUESS", "MAX_AUDIO_BYTES", "MAX_FILES", "MAX_FILE_BYTES", "MAX_REQUEST_BYTES",
+           "MAX_ZIP_BYTES", "Person", "UploadFile", "UploadOutcome", "file_limit", "upload_calls",
+           "upload_status", "uploaders_people", "visible_job"]

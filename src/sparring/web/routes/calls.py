@@ -111,6 +111,13 @@ def start_upload(request: Request, auth: Auth, form: FormData, files: list[Uploa
 # ---- pages ----------------------------------------------------------------------------------------------------------
 
 
+def _audio_uploads(request: Request) -> bool:
+    """Whether recordings can be imported here: the audio format is installed with its extra (``[asr]``)."""
+    from importlib.util import find_spec
+
+    return "audio" in request.app.state.root.formats.by_name and find_spec("faster_whisper") is not None
+
+
 def _upload_page(request: Request, auth: Auth, status_code: int = 200, error: str | None = None,
                  chosen: dict[str, str] | None = None) -> Response:
     with web(request).database().read() as s:
@@ -123,7 +130,9 @@ def _upload_page(request: Request, auth: Auth, status_code: int = 200, error: st
     call_types = [(t, r, titles[r]) for t, r in sorted(routing.rubrics.items()) if r in titles]
     return render(request, "calls/upload.html", auth, active="calls", status_code=status_code, people=people,
                   rubrics=rubrics, call_types=call_types, error=error, chosen=chosen or {}, max_files=MAX_FILES,
-                  max_file_bytes=call_uploads.MAX_FILE_BYTES, max_zip_bytes=call_uploads.MAX_ZIP_BYTES)
+                  max_file_bytes=call_uploads.MAX_FILE_BYTES, max_zip_bytes=call_uploads.MAX_ZIP_BYTES,
+                  max_audio_bytes=call_uploads.MAX_AUDIO_BYTES,
+                  audio=_audio_uploads(request))
 
 
 @router.get("/calls")

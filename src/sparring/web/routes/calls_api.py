@@ -60,6 +60,8 @@ class UploadStatus(BaseModel):
     ok: int
     failed: int
     error: str | None = Field(default=None, description="why the whole upload failed (or is being retried)")
+    progress: float | None = Field(default=None, description="0 to 1 while a recording is transcribed")
+    progress_note: str | None = Field(default=None, description="what the import is doing, e.g. the channel")
 
 
 class ReviewDoc(BaseModel):

@@ -69,7 +69,11 @@
             items.push(r.ok ? row(r.file, "done", "for " + job.rep, "/calls/" + r.conversation_id) : row(r.file, "failed", r.error));
           });
           if (s.status === "queued" || s.status === "importing") {
-            items.push(row(job.file, s.status, s.error || ("for " + job.rep)));
+            var detail = s.error || ("for " + job.rep);
+            if (s.progress !== null && s.progress !== undefined) {
+              detail = Math.round(100 * s.progress) + "%" + (s.progress_note ? " · " + s.progress_note : "") + " · " + detail;
+            }
+            items.push(row(job.file, s.status, detail));
             setTimeout(function () { poll(job, slot); }, 800);
           } else if (s.status === "failed") {
             items.push(row(job.file, "failed", s.error));
