@@ -6,24 +6,17 @@ test's temporary folder (``docs/screenshots/take.py`` makes the ones in the docs
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sparring.services.accounts import Accounts
 from sparring.store.db import Database
+from sparring.testing.processes import served_web_app
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTIONS = ROOT / "corpus/calls/dev/cw1-objections-tallyhawk.srt"  # rep Owen Castellano
@@ -35,11 +28,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -50,43 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     accounts.create_user("Call Org", "owen@calls.test", PASSWORD, role="learner", team="Field", name="Owen Castellano")
     accounts.create_user("Call Org", "maya@calls.test", PASSWORD, role="learner", team="Field", name="Maya Chen")
     database.dispose()
-    port = _free_port()
-    env = {**os.environ, "SPARRING_DATA_DIR": str(data), "SPARRING_JOBS_POLL_INTERVAL": "0.2"}
-    env.pop("SPARRING_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "sparring.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            proc.kill()
-            pytest.fail(f"the server did not start: {out[-2000:]}")
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    with served_web_app(data, jobs_poll_interval=0.2) as base:
+        yield base
 
 
 def _login(page: Any, base: str, email: str) -> None:

@@ -136,3 +136,41 @@ def sparring_env(base: Mapping[str, str] | None = None, **settings: object) -> d
     for key, value in settings.items():
         env[f"SPARRING_{key.upper()}"] = str(value)
     return env
+
+
+@contextmanager
+def served_web_app(data_dir: Path, *, log: Path | None = None, startup: float = 30.0,
+                   **settings: object) -> Iterator[str]:
+    """Serve the web app (``uvicorn sparring.web.asgi:app``, with its in-process job runner) on a free loopback port
+    over the SQLite database in ``data_dir``, with ``SPARRING_<NAME>`` set for each keyword; yield its base URL and
+    stop it afterwards. For browser tests (Playwright) that need a real server."""
+    import httpx
+
+    port = free_port()
+    env = sparring_env(None, data_dir=data_dir, **settings)
+    env.pop("SPARRING_DATABASE_URL", None)
+    out_path = log or data_dir / "server.log"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "sparring.web.asgi:app", "--host", "127.0.0.1",
+                                 "--port", str(port), "--log-level", "warning"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the web app did not start:\n{out_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
