@@ -12,12 +12,9 @@ from typing import Any
 
 import pytest
 
-from sparring.services.accounts import Accounts
-from sparring.store.db import Database
-from sparring.testing.processes import served_web_app
+from sparring.testing.web import served_org, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTIONS = ROOT / "corpus/calls/dev/cw1-objections-tallyhawk.srt"  # rep Owen Castellano
 DISCOVERY = ROOT / "tests/fixtures/calls/zoom-discovery.vtt"  # rep Maya Chen
@@ -31,23 +28,12 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("calls-e2e")
-    database = Database(f"sqlite:///{data / 'sparring.db'}")
-    accounts = Accounts(database)
-    accounts.create_user("Call Org", "max@calls.test", PASSWORD, role="manager", team="Field", name="Max Manager")
-    accounts.create_user("Call Org", "owen@calls.test", PASSWORD, role="learner", team="Field", name="Owen Castellano")
-    accounts.create_user("Call Org", "maya@calls.test", PASSWORD, role="learner", team="Field", name="Maya Chen")
-    database.dispose()
-    with served_web_app(data, jobs_poll_interval=0.2) as base:
+    with served_org(tmp_path_factory.mktemp("calls-e2e"), "Call Org", [
+        ("max@calls.test", "manager", "Max Manager"),
+        ("owen@calls.test", "learner", "Owen Castellano"),
+        ("maya@calls.test", "learner", "Maya Chen"),
+    ], settings={"jobs_poll_interval": 0.2}) as base:
         yield base
-
-
-def _login(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _highlighted(page: Any) -> list[int]:
@@ -76,7 +62,7 @@ def test_manager_uploads_two_calls_and_clicks_through_the_moments(server: str, b
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, server, "max@calls.test")
+    sign_in(page, server, "max@calls.test")
     page.get_by_role("link", name="Calls").first.click()
     page.wait_for_url("**/calls")
     page.get_by_role("link", name="Upload calls").click()

@@ -12,10 +12,9 @@ import pytest
 
 from sparring.services.accounts import Accounts
 from sparring.store.db import Database
-from sparring.testing.processes import served_web_app
+from sparring.testing.web import served_org, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,22 +34,11 @@ LEARNER_LINES = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("e2e-data")
-    database = Database(f"sqlite:///{data / 'sparring.db'}")
-    accounts = Accounts(database)
-    accounts.create_user("E2E Org", "lena@e2e.test", PASSWORD, role="learner", team="Field", name="Lena Learner")
-    accounts.create_user("E2E Org", "max@e2e.test", PASSWORD, role="manager", team="Field", name="Max Manager")
-    database.dispose()
-    with served_web_app(data) as base:
+    with served_org(tmp_path_factory.mktemp("e2e-data"), "E2E Org", [
+        ("lena@e2e.test", "learner", "Lena Learner"),
+        ("max@e2e.test", "manager", "Max Manager"),
+    ]) as base:
         yield base
-
-
-def _login(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_learner_practises_scores_retries_and_manager_sees_it(server: str, browser: Any) -> None:
@@ -59,7 +47,7 @@ def test_learner_practises_scores_retries_and_manager_sees_it(server: str, brows
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, server, "lena@e2e.test")
+    sign_in(page, server, "lena@e2e.test")
 
     # start a rep from the library
     card = page.locator("article.scenario", has=page.locator("input[value='cs-renewal-discount']"))
@@ -112,7 +100,7 @@ def test_learner_practises_scores_retries_and_manager_sees_it(server: str, brows
     page.wait_for_url("**/login")
 
     # the manager sees the rep on the team page and opens its scorecard
-    _login(page, server, "max@e2e.test")
+    sign_in(page, server, "max@e2e.test")
     page.goto(f"{server}/team")
     assert "Lena Learner" in page.inner_text("main")
     page.goto(scorecard_url)
@@ -159,7 +147,7 @@ def test_a_line_left_without_a_reply_is_answered_when_the_page_opens(server: str
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _login(page, server, "lena@e2e.test")
+    sign_in(page, server, "lena@e2e.test")
     page.goto(f"{server}/reps/{rep.id}")
     page.locator(".turn.counterpart:not(.pending)").nth(1).wait_for(timeout=15000)
     assert page.locator(".turn.counterpart").count() == 2

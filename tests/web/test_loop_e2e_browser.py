@@ -11,12 +11,9 @@ from typing import Any
 
 import pytest
 
-from sparring.services.accounts import Accounts
-from sparring.store.db import Database
-from sparring.testing.processes import served_web_app
+from sparring.testing.web import served_org, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 LOOPS = Path(__file__).resolve().parents[1] / "fixtures" / "loops"
 #: the rep in the drill: explores the price pushback instead of defending the price, then asks for a next step
 DRILL_LINES = [
@@ -34,23 +31,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("loop-e2e")
-    database = Database(f"sqlite:///{data / 'sparring.db'}")
-    accounts = Accounts(database)
-    accounts.create_user("Loop Org", "max@loop.test", PASSWORD, role="manager", team="Field", name="Max Manager")
-    accounts.create_user("Loop Org", "priya@loop.test", PASSWORD, role="learner", team="Field", name="Priya Shah")
-    database.dispose()
-    with served_web_app(data, jobs_poll_interval=0.2) as base:
+    with served_org(tmp_path_factory.mktemp("loop-e2e"), "Loop Org", [
+        ("max@loop.test", "manager", "Max Manager"),
+        ("priya@loop.test", "learner", "Priya Shah"),
+    ], settings={"jobs_poll_interval": 0.2}) as base:
         yield base
-
-
-def _login(page: Any, base: str, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _upload(page: Any, base: str, name: str) -> None:
@@ -89,7 +74,7 @@ def test_call_to_moment_to_drill_to_reps_to_next_call_verdict(server: str, brows
     page.on("pageerror", lambda e: errors.append(str(e)))
 
     # the manager imports Priya's call and makes a drill from its price-objection moment
-    _login(page, server, "max@loop.test")
+    sign_in(page, server, "max@loop.test")
     _upload(page, server, "first-call-missed.txt")
     first_call = page.url
     moment = page.locator("li.moment", has_text="Objection").first
@@ -101,7 +86,7 @@ def test_call_to_moment_to_drill_to_reps_to_next_call_verdict(server: str, brows
     assert "Waiting for Priya Shah's next imported call." in loops and "drill-" in loops
 
     # Priya practises the drill twice from her inbox and submits her best
-    _login(page, server, "priya@loop.test")
+    sign_in(page, server, "priya@loop.test")
     for _ in range(2):
         page.goto(f"{server}/assignments")
         assert "A drill from a moment of your call" in page.inner_text("main")
@@ -113,7 +98,7 @@ def test_call_to_moment_to_drill_to_reps_to_next_call_verdict(server: str, brows
     assert "submitted rep" in page.inner_text("main")
 
     # the next real call closes the loop: its review shows the verdict, the numbers and the next step
-    _login(page, server, "max@loop.test")
+    sign_in(page, server, "max@loop.test")
     _upload(page, server, "next-call-improved.txt")
     panel = page.locator("#loops")
     panel.wait_for()

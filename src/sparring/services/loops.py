@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.loop_verdict import LoopVerdict, judge, situation_of
@@ -298,9 +298,15 @@ def _check_status(status: str | None) -> None:
 def list_loops(s: Session, viewer: Viewer, *, user_id: int | None = None, status: str | None = None,
                limit: int = 200) -> list[LoopView]:
     """The loops the viewer may see (the module's docstring), newest first; ``user_id`` and ``status`` filter."""
-    _check_status(status)
     q = select(CoachingLoopRow).where(CoachingLoopRow.org_id == viewer.org_id,
                                       CoachingLoopRow.user_id.in_(visible_user_ids_query(viewer)))
+    return _listed(s, q, user_id, status, limit)
+
+
+def _listed(s: Session, q: Select[CoachingLoopRow], user_id: int | None, status: str | None,
+            limit: int) -> list[LoopView]:
+    """``q`` filtered by rep and status, newest first, at most ``limit`` (1..500) loops."""
+    _check_status(status)
     if user_id is not None:
         q = q.where(CoachingLoopRow.user_id == user_id)
     if status is not None:
@@ -330,11 +336,4 @@ def get_loop(s: Session, viewer: Viewer, loop_id: int) -> LoopView:
 def list_all(s: Session, *, user_id: int | None = None, status: str | None = None,
              limit: int = 500) -> list[LoopView]:
     """Every loop of the installation (the operator's ``sparring call loops``), or a rep's; newest first."""
-    _check_status(status)
-    q = select(CoachingLoopRow)
-    if user_id is not None:
-        q = q.where(CoachingLoopRow.user_id == user_id)
-    if status is not None:
-        q = q.where(CoachingLoopRow.status == status)
-    q = q.order_by(CoachingLoopRow.created_at.desc(), CoachingLoopRow.id.desc()).limit(max(1, min(limit, 500)))
-    return _views(s, list(s.scalars(q)))
+    return _listed(s, select(CoachingLoopRow), user_id, status, limit)

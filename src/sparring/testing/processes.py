@@ -139,15 +139,15 @@ def sparring_env(base: Mapping[str, str] | None = None, **settings: object) -> d
 
 
 @contextmanager
-def served_web_app(data_dir: Path, *, log: Path | None = None, startup: float = 30.0,
-                   **settings: object) -> Iterator[str]:
-    """Serve the web app (``uvicorn sparring.web.asgi:app``, with its in-process job runner) on a free loopback port
-    over the SQLite database in ``data_dir``, with ``SPARRING_<NAME>`` set for each keyword; yield its base URL and
-    stop it afterwards. For browser tests (Playwright) that need a real server."""
+def served_web_app(data_dir: Path, settings: Mapping[str, object] | None = None, *, log: Path | None = None,
+                   startup: float = 30.0) -> Iterator[str]:
+    """Serve the web app (``uvicorn sparring.web.asgi:app``, with its in-process job runner) on a free loopback
+    port over the SQLite database in ``data_dir``, with ``SPARRING_<NAME>`` set for each of ``settings``; yield its
+    base URL and stop it afterwards. For browser tests (Playwright) that need a real server."""
     import httpx
 
     port = free_port()
-    env = sparring_env(None, data_dir=data_dir, **settings)
+    env = sparring_env(None, data_dir=data_dir, **(settings or {}))
     env.pop("SPARRING_DATABASE_URL", None)
     out_path = log or data_dir / "server.log"
     with out_path.open("wb") as out:

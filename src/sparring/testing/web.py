@@ -1,6 +1,8 @@
 """Helpers for tests of the web app and of web routers from plugins, on FastAPI's ``TestClient``: a world of two
 organisations with every role and reps in every state (``build_world``), signing in through the JSON API
-(``login``), the CSRF token of a page (``csrf_of``) and the events of a server-sent-events body (``sse_events``).
+(``login``), the CSRF token of a page (``csrf_of``) and the events of a server-sent-events body (``sse_events``);
+for browser tests, a real server over an organisation of a few people (``served_org``) and signing in on its login
+page (``sign_in``).
 
 The world's reps are played through the real embedded engines on the built-in scenario ``SCENARIO``; every user's
 password is ``PASSWORD`` and their e-mail ``email(key)``, e.g. ``learner_a1@acme.test``."""
@@ -9,7 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -106,3 +112,29 @@ def sse_events(body: str) -> list[tuple[str, dict[str, object]]]:
                 data += line[6:]
         out.append((name, json.loads(data)))
     return out
+
+
+@contextmanager
+def served_org(data_dir: Path, org: str, people: Sequence[tuple[str, str, str]], *, team: str = "Field",
+               settings: Mapping[str, object] | None = None) -> Iterator[str]:
+    """A real server (``served_web_app``) over a new SQLite database in ``data_dir`` holding organisation ``org`` with
+    ``people`` — (e-mail, role, name) each, all in ``team``, password ``PASSWORD``; yields its base URL."""
+    from sparring.testing.processes import served_web_app
+
+    database = Database(f"sqlite:///{data_dir / 'sparring.db'}")
+    accounts = Accounts(database)
+    for address, role, name in people:
+        accounts.create_user(org, address, PASSWORD, role=role, team=team, name=name)
+    database.dispose()
+    with served_web_app(data_dir, settings) as base:
+        yield base
+
+
+def sign_in(page: Any, base: str, address: str, password: str = PASSWORD) -> None:
+    """Sign in on the login page of a served app in a Playwright ``page`` (any earlier session's cookies dropped)."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("#email", address)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
