@@ -19,9 +19,10 @@ KEYS = sorted(CORPUS.glob("*/*.key.json"))
 
 
 def test_the_split_is_by_writer_and_both_halves_are_there() -> None:
-    writers = {split: {k.name.split("-")[0] for k in KEYS if k.parent.name == split} for split in ("dev", "test")}
-    assert writers == {"dev": {"cw1"}, "test": {"cw2"}}
-    assert sum(k.parent.name == "test" for k in KEYS) == 7 and sum(k.parent.name == "dev" for k in KEYS) == 7
+    splits = ("dev", "test", "holdout")
+    writers = {split: {k.name.split("-")[0] for k in KEYS if k.parent.name == split} for split in splits}
+    assert writers == {"dev": {"cw1"}, "test": {"cw2"}, "holdout": {"cw3"}}
+    assert [sum(k.parent.name == split for k in KEYS) for split in splits] == [7, 7, 7]
 
 
 @pytest.mark.parametrize("key_file", KEYS, ids=lambda p: p.name.removesuffix(".key.json"))
