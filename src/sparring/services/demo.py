@@ -82,6 +82,9 @@ class DemoResult:
     created: bool
     logins: list[tuple[str, str, str]]  # (role, email, password)
     reps: int
+    #: real calls imported, and the coaching loops seeded (services.demo_loop)
+    calls: int = 0
+    loops: int = 0
 
 
 def _play(practice: PracticeService, user_id: int, scenario: Scenario, skill: float, seed: int) -> int:
@@ -112,8 +115,10 @@ def _backdate(database: Database, rep_id: int, when: datetime) -> None:
 
 
 def seed_demo(database: Database, practice: PracticeService | None = None,
-              users: tuple[DemoUser, ...] = DEMO_USERS) -> DemoResult:
-    """Create the demo organisation if it does not exist. Safe to run any number of times."""
+              users: tuple[DemoUser, ...] = DEMO_USERS, with_calls: bool | None = None) -> DemoResult:
+    """Create the demo organisation if it does not exist. Safe to run any number of times. ``with_calls``: also
+    import the demo calls and seed the coaching loops (``services.demo_loop``); by default when ``users`` has the
+    manager and the reps of those calls."""
     logins = [(u.role, u.email, DEMO_PASSWORD) for u in users]
     with database.read() as s:
         exists = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG)) is not None
@@ -148,7 +153,16 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
             count += 1
             if u.skill >= 0.8 and k < 2:
                 _save_lines(database, ids[u.email], rep_id)
-    return DemoResult(True, logins, count)
+    from sparring.services import demo_loop
+
+    if with_calls is None:
+        with_calls = {demo_loop.MANAGER, *(c.email for c in demo_loop.DEMO_CALLS)} <= set(ids)
+    if not with_calls:
+        return DemoResult(True, logins, count)
+    from sparring.scoring.embedded import EmbeddedScorer
+
+    seeded = demo_loop.seed_calls_and_loops(database, practice, EmbeddedScorer, _backdate, now=now)
+    return DemoResult(True, logins, count, seeded.calls, 2)
 
 
 def _save_lines(database: Database, user_id: int, rep_id: int) -> None:
