@@ -101,3 +101,14 @@ def test_each_demo_call_routes_as_written_and_has_a_clear_pivotal_moment(call: o
     assert route_call(conv).call_type == call_type
     summary = summarise_call(conv, None)
     assert summary.pivotal is not None and summary.pivotal.kind == pivotal, summary.note
+
+
+def test_a_demo_made_before_the_demo_had_calls_gets_them_once(db: Database) -> None:
+    older = seed_demo(db, users=CALL_USERS, with_calls=False)
+    assert older.created and older.calls == 0
+    upgraded = seed_demo(db, users=CALL_USERS)
+    assert not upgraded.created and (upgraded.calls, upgraded.loops) == (4, 2)
+    assert seed_demo(db, users=CALL_USERS).calls == 0
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ConversationRow)
+                        .where(ConversationRow.source == "call")) == 4
