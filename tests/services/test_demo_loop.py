@@ -1,7 +1,7 @@
 """The demo's real calls and coaching loops (sparring.services.demo_loop), on both backends: ``seed_demo`` imports
 the four demo calls for their reps, runs one loop to a verdict (drill from the pivotal moment, assigned, two drill
 reps played and scored, the best submitted, the next call imported) and leaves one open; a second run changes
-nothing. The demo calls route as their titles say, and each has a clear pivotal moment."""
+nothing. The demo calls route as docs/demo.md lists, and each has a clear pivotal moment."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sparring.services.access import Viewer
 from sparring.services.assignments import list_for_user
 from sparring.services.demo import DEMO_USERS, seed_demo
 from sparring.services.demo_loop import AVA_DISCOVERY, BEN_FIRST, BEN_NEXT, CHLOE_RENEWAL, DEMO_CALLS, read_call
+from sparring.services.notifications import list_notifications
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep, User
 
@@ -70,6 +71,9 @@ def test_the_demo_imports_calls_and_closes_one_loop_with_a_verdict_and_leaves_on
     assert [t.learners[0].status for t in ben_tasks] == ["submitted"]
     assert ben_tasks[0].learners[0].reps_done == 2
     assert [t.learners[0].status for t in chloe_tasks] == ["not_started"]
+    with db.read() as s:  # the manager who made the drill is told Ben submitted and the loop closed
+        told = [n.kind for n in list_notifications(s, manager.id)]
+        assert "loop_closed" in told and "submitted" in told
 
     again = seed_demo(db, users=CALL_USERS)
     assert not again.created and again.calls == 0
