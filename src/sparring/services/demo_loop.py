@@ -4,7 +4,7 @@ discount push, a plain-text objection-heavy call and a Zoom WebVTT follow-up), a
 through the real services, as a manager and the reps would:
 
 1. Ben Okafor's objection-heavy call is imported; the manager makes a drill from its pivotal moment (a price
-   objection Ben pitched past) and assigns it to Ben (2 reps, submit your best), which opens a coaching loop;
+   objection Ben argued with) and assigns it to Ben (2 reps, submit your best), which opens a coaching loop;
 2. Ben plays the drill twice against the embedded persona, both reps are scored, and he submits the better one;
 3. Ben's next call is imported and closes the loop with a verdict and its numbers;
 4. Chloe Martin's renewal call, where she conceded a discount, gets a drill assigned too: that loop stays open
