@@ -39,3 +39,12 @@ def test_demo_prints_the_logins(capsys: pytest.CaptureFixture[str], monkeypatch:
     out = capsys.readouterr().out
     assert "It already exists." in out and "manager@northwind.example" in out and demo.DEMO_PASSWORD in out
     assert len(calls) == 1
+
+    logins = [("admin", "admin@northwind.example", demo.DEMO_PASSWORD)]
+    for result, said in [(demo.DemoResult(True, logins, 13, 4, 2), "Created it with 13 scored reps, 4 real calls and "
+                                                                     "2 coaching loops."),
+                         (demo.DemoResult(False, logins, 0, 4, 2), "It already exists; added 4 real calls and 2 "
+                                                                     "coaching loops.")]:
+        monkeypatch.setattr(demo, "seed_demo", lambda database, result=result: result)
+        assert main(["demo", "--no-serve"]) == 0
+        assert said in capsys.readouterr().out

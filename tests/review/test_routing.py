@@ -57,6 +57,59 @@ def test_what_the_counterpart_says_makes_a_call_objection_heavy() -> None:
     assert route_call(_call("Follow-up", *flipped)).call_type == "discovery"
 
 
+DEV_OBJECTIONS = Path(__file__).parents[2] / "corpus" / "calls" / "dev" / "cw1-objections-tallyhawk.srt"
+
+
+def test_the_dev_objections_call_is_objection_heavy_by_what_the_buyer_says() -> None:
+    """Issue 13 follow-up: this call went to discovery, because its buyer's objections ("the per-user fee is very
+    high", "we have Expensio for four years", "must be approved by Mr. Haddad") miss the word list. The moment
+    finder's objection cues read them; the title is hidden so that only what was said decides."""
+    from sparring.conversation.importers import parse_transcript_bytes
+
+    conv = parse_transcript_bytes(DEV_OBJECTIONS.read_bytes(), DEV_OBJECTIONS.name, rep="Owen Castellano",
+                                  source="call")
+    conv.title = "Tallyhawk follow-up"
+    route = route_call(conv)
+    assert (route.call_type, route.rubric) == ("objection-heavy", "sales-objection-handling")
+    assert "the counterpart raised objections in at least 3 turns (2+ topics, 15% of their turns or more)" in \
+        route.reason
+
+
+BUYER_PUSHBACK = [  # objections none of the routing's word list names, of three topics
+    ("learner", "Where did you land on the proposal?"),
+    ("counterpart", "To be frank, the per-user fee is very high compared to what we pay today."),
+    ("learner", "What are you comparing it with?"),
+    ("counterpart", "We have had our current vendor for four years now. The team knows it."),
+    ("learner", "What do they like about it?"),
+    ("counterpart", "Also any new vendor must be approved by our CEO."),
+    ("learner", "Who else should we involve?"),
+]
+
+
+def test_objections_the_moment_finder_reads_route_a_call_once_there_are_enough_of_them() -> None:
+    assert route_call(_call("Follow-up", *BUYER_PUSHBACK)).call_type == "objection-heavy"
+    # the same sentences from the rep are not the buyer's objections
+    flipped = [("learner" if r == "counterpart" else "counterpart", t) for r, t in BUYER_PUSHBACK]
+    assert route_call(_call("Follow-up", *flipped)).call_type == "discovery"
+    # two objections are not an objection-heavy call
+    assert route_call(_call("Follow-up", *BUYER_PUSHBACK[:4])).call_type == "discovery"
+    # one topic raised three times is one concern, not a call of objections
+    price = [("counterpart", "The per-user fee is very high."), ("learner", "Compared to what?")] * 3
+    assert route_call(_call("Follow-up", *price)).call_type == "discovery"
+    # three objections in a long, friendly call are under 15% of the buyer's turns
+    friendly = [("counterpart", "That sounds good to me."), ("learner", "And the rollout?")] * 20
+    assert route_call(_call("Follow-up", *BUYER_PUSHBACK, *friendly)).call_type == "discovery"
+
+
+def test_an_objections_rule_in_the_config_file() -> None:
+    routing = build_routing({"rules": [{"type": "objection-heavy", "objections": 1}]})
+    one = _call("Follow-up", ("learner", "Hi."), ("counterpart", "Any new vendor must be approved by our CEO."))
+    assert route_call(one, routing).call_type == "objection-heavy"
+    with pytest.raises(ConfigError) as exc:
+        build_routing({"rules": [{"type": "objection-heavy", "objections": 2, "objection_share": 2}]})
+    assert exc.value.problems[0].field == "calls.rules[0].objection_share"
+
+
 def test_words_match_whole_words_only() -> None:
     assert route_call(_call("Prerenewals", *PLAIN)).call_type == "discovery"
     assert route_call(_call("pre-renewal", *PLAIN)).call_type == "renewal"
@@ -98,7 +151,7 @@ def test_bad_config_names_the_file_line_and_key(tmp_path: Path, monkeypatch: pyt
         load_routing(Settings())
     shown = sorted(str(p) for p in exc.value.problems)
     assert f"{cfg}:5: calls.rules[0].type: no rubric for call type 'nosuch' (add it to [calls.rubrics])" in shown
-    assert f"{cfg}:8: calls.rules[1]: a rule needs at least one of title, words or acts" in shown
+    assert f"{cfg}:8: calls.rules[1]: a rule needs at least one of title, words, acts or objections" in shown
     cfg.write_text('[calls]\n[[calls.rules]]\ntype = "renewal"\ntitle = ["x"]\nspeaker = "boss"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_routing(Settings())

@@ -57,7 +57,11 @@ def register(app: typer.Typer) -> None:
         database = root().database
         typer.echo(f"Preparing the demo organisation '{DEMO_ORG}' ({database.describe()}) ...")
         result = seed_demo(database)
-        typer.echo(f"Created it with {result.reps} scored reps." if result.created else "It already exists.")
+        calls = f"{result.calls} real calls and {result.loops} coaching loops" if result.calls else ""
+        if result.created:
+            typer.echo(f"Created it with {result.reps} scored reps" + (f", {calls}." if calls else "."))
+        else:
+            typer.echo("It already exists" + (f"; added {calls}." if calls else "."))
         typer.echo(f"\nDemo logins (password for all: {result.logins[0][2]}):")
         for role, email, _password in result.logins:
             typer.echo(f"  {role:<8} {email}")

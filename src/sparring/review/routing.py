@@ -1,12 +1,15 @@
 """Which rubric scores an imported call: the call's type from a short list of rules, then the type's rubric
 (docs/calls.md, "Routing"; issue 13 item 2).
 
-A rule names a call type and up to three conditions; a rule matches when every condition it states holds:
+A rule names a call type and up to four conditions; a rule matches when every condition it states holds:
 - ``title``: one of these words or phrases is in the call's title (case-insensitive, whole words);
 - ``words``: these words or phrases occur at least ``min_count`` times in the turns of ``speaker``
   (``counterpart``, ``learner`` — the rep — or ``any``);
 - ``acts``: at least ``min_share`` of the rep's turns make one of these moves, as the scorer's phrase rules tag
-  them (``sparring.scoring.tagging.rule_tags``: ``open_question``, ``reflection_simple``, ``empathy``, ...).
+  them (``sparring.scoring.tagging.rule_tags``: ``open_question``, ``reflection_simple``, ``empathy``, ...);
+- ``objections``: at least this many of the counterpart's turns raise an objection as the moment finder reads one
+  (the word cues of review/data/cues.yaml, one per turn: price, competitor, timing, authority, need), of at least
+  ``objection_topics`` different topics and in at least ``objection_share`` of the counterpart's turns.
 The first rule that matches decides; no match gives the default type (``discovery``). ``--rubric`` always wins
 over the rules (the call type is still reported).
 
@@ -66,11 +69,14 @@ class Rule(BaseModel):
     speaker: Speaker = "any"
     acts: list[str] = Field(default_factory=list, max_length=30)
     min_share: float = Field(default=0.3, gt=0, le=1)
+    objections: int = Field(default=0, ge=0, le=1000)
+    objection_topics: int = Field(default=1, ge=1, le=5)
+    objection_share: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _has_a_condition(self) -> Rule:
-        if not (self.title or self.words or self.acts):
-            raise ValueError("a rule needs at least one of title, words or acts")
+        if not (self.title or self.words or self.acts or self.objections):
+            raise ValueError("a rule needs at least one of title, words, acts or objections")
         return self
 
     def describe(self) -> str:
@@ -82,6 +88,10 @@ class Rule(BaseModel):
             parts.append(f"{who} said {_listed(self.words)} at least {self.min_count} time(s)")
         if self.acts:
             parts.append(f"at least {self.min_share:.0%} of the rep's turns are {_listed(self.acts)}")
+        if self.objections:
+            share = f", {self.objection_share:.0%} of their turns or more" if self.objection_share else ""
+            parts.append(f"the counterpart raised objections in at least {self.objections} turns "
+                         f"({self.objection_topics}+ topics{share})")
         return " and ".join(parts)
 
 
@@ -107,6 +117,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(type="consulting", words=["statement of work", "scope", "deliverable", "recommendation", "engagement"],
          min_count=3),
     Rule(type="objection-heavy", words=_OBJECTIONS, min_count=3, speaker="counterpart"),
+    # the moment finder's objection cues read objections the word list above misses ("the per-user fee is very
+    # high", "we have Expensio for four years", "must be approved by our CEO"); thresholds in docs/calls.md
+    Rule(type="objection-heavy", objections=3, objection_topics=2, objection_share=0.15),
 )
 
 
@@ -161,7 +174,30 @@ def matches(rule: Rule, conversation: Conversation) -> bool:
         rep = [t.text for t in conversation.turns if t.role == "learner"]
         if _act_share(rep, rule.acts) < rule.min_share:
             return False
+    if rule.objections:
+        said = [t.text for t in conversation.turns if t.role == "counterpart"]
+        topics = objection_topics(said)
+        if (len(topics) < rule.objections or len(set(topics)) < rule.objection_topics
+                or len(topics) < rule.objection_share * len(said)):
+            return False
     return True
+
+
+def objection_topics(texts: Sequence[str]) -> list[str]:
+    """The objection topic each of ``texts`` (the counterpart's turns) raises, one per turn at most, as the moment
+    finder reads them (``review.cues``: the first sentence with an objection cue)."""
+    from sparring.review.cues import load_cues
+    from sparring.scoring.segments import split_sentences
+
+    cues = load_cues()
+    out = []
+    for text in texts:
+        for start, end in split_sentences(text):
+            hit = cues.objection_topic(text[start:end])
+            if hit is not None:
+                out.append(hit[0])
+                break
+    return out
 
 
 def route_call(conversation: Conversation, routing: Routing | None = None, rubric: str | None = None) -> Route:

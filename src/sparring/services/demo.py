@@ -2,7 +2,9 @@
 
 An admin, a manager of two teams, learners in each team (one who has never practised), and completed, scored
 reps played through the real engines by scripted learners of different skill, spread over the last weeks so
-the dashboards have trends. Running it again changes nothing once the organisation exists.
+the dashboards have trends; and real calls of the reps with a coaching loop closed and one open
+(``services.demo_loop``). Running it again changes nothing once the organisation exists, except that a demo
+organisation made before the demo had calls gets them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import select, update
 
 from sparring.coaching.winning_lines import save_line
 from sparring.content.scenario import Scenario
+from sparring.services import demo_loop
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
@@ -82,6 +85,9 @@ class DemoResult:
     created: bool
     logins: list[tuple[str, str, str]]  # (role, email, password)
     reps: int
+    #: real calls imported, and the coaching loops seeded (services.demo_loop)
+    calls: int = 0
+    loops: int = 0
 
 
 def _play(practice: PracticeService, user_id: int, scenario: Scenario, skill: float, seed: int) -> int:
@@ -112,13 +118,15 @@ def _backdate(database: Database, rep_id: int, when: datetime) -> None:
 
 
 def seed_demo(database: Database, practice: PracticeService | None = None,
-              users: tuple[DemoUser, ...] = DEMO_USERS) -> DemoResult:
-    """Create the demo organisation if it does not exist. Safe to run any number of times."""
+              users: tuple[DemoUser, ...] = DEMO_USERS, with_calls: bool | None = None) -> DemoResult:
+    """Create the demo organisation if it does not exist. Safe to run any number of times. ``with_calls``: also
+    import the demo calls and seed the coaching loops (``services.demo_loop``); by default when ``users`` has the
+    manager and the reps of those calls."""
     logins = [(u.role, u.email, DEMO_PASSWORD) for u in users]
     with database.read() as s:
-        exists = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG)) is not None
-    if exists:
-        return DemoResult(False, logins, 0)
+        org_id = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG))
+    if org_id is not None:
+        return DemoResult(False, logins, 0, *_calls_for_older_demo(database, org_id, practice, with_calls))
     accounts = Accounts(database)
     ids: dict[str, int] = {}
     for u in users:
@@ -128,10 +136,7 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
             accounts.add_to_team(record.id, team)
         ids[u.email] = record.id
     if practice is None:  # the demo's scores come from the embedded engines: the same on every machine
-        from sparring.persona.embedded import EmbeddedPersonaEngine
-        from sparring.scoring.embedded import EmbeddedScorer
-
-        practice = PracticeService(database, persona=EmbeddedPersonaEngine, scorer=EmbeddedScorer)
+        practice = _embedded_practice(database)
     # the scripted lines are a seller's at a pricing or renewal conversation, so the demo plays the scenarios
     # scored with those rubrics, as the demo organisation sees them
     content = practice.content_for(accounts.org_id(DEMO_ORG))
@@ -148,7 +153,42 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
             count += 1
             if u.skill >= 0.8 and k < 2:
                 _save_lines(database, ids[u.email], rep_id)
-    return DemoResult(True, logins, count)
+    if with_calls is None:
+        with_calls = set(ids) >= _CALL_USERS
+    return DemoResult(True, logins, count, *(_seed_calls(database, practice, now) if with_calls else (0, 0)))
+
+
+#: the accounts the demo calls and loops need
+_CALL_USERS = {demo_loop.MANAGER, *(c.email for c in demo_loop.DEMO_CALLS)}
+
+
+def _embedded_practice(database: Database) -> PracticeService:
+    from sparring.persona.embedded import EmbeddedPersonaEngine
+    from sparring.scoring.embedded import EmbeddedScorer
+
+    return PracticeService(database, persona=EmbeddedPersonaEngine, scorer=EmbeddedScorer)
+
+
+def _seed_calls(database: Database, practice: PracticeService, now: datetime) -> tuple[int, int]:
+    from sparring.scoring.embedded import EmbeddedScorer
+
+    seeded = demo_loop.seed_calls_and_loops(database, practice, EmbeddedScorer, _backdate, now=now)
+    return seeded.calls, 2
+
+
+def _calls_for_older_demo(database: Database, org_id: int, practice: PracticeService | None,
+                          with_calls: bool | None) -> tuple[int, int]:
+    """A demo organisation made before the demo had calls (no call at all, every account of the calls there) gets
+    them; otherwise nothing changes."""
+    if with_calls is False:
+        return 0, 0
+    with database.read() as s:
+        has_calls = s.scalar(select(ConversationRow.id).where(ConversationRow.org_id == org_id,
+                                                              ConversationRow.source == "call").limit(1))
+        emails = set(s.scalars(select(User.email).where(User.org_id == org_id)))
+    if has_calls is not None or not emails >= _CALL_USERS:
+        return 0, 0
+    return _seed_calls(database, practice or _embedded_practice(database), datetime.now(UTC))
 
 
 def _save_lines(database: Database, user_id: int, rep_id: int) -> None:
