@@ -109,7 +109,7 @@ def test_a_manager_creates_a_program_for_their_team(db: Database, content: Conte
 ])
 def test_bad_requests_name_the_field_and_store_nothing(db: Database, content: ContentService, people: People,
                                                         kw: dict[str, object], message: str) -> None:
-    with pytest.raises(InvalidInput, match="^" + message.replace("(", r"\(")):
+    with pytest.raises(InvalidInput, match=r"^" + message.replace("(", r"\(")):
         create(db, people.ada, **kw)
     assert _count(db) == 0
 
@@ -123,7 +123,7 @@ def test_bad_requests_name_the_field_and_store_nothing(db: Database, content: Co
 ])
 def test_a_manager_only_enrols_what_they_manage(db: Database, content: ContentService, people: People,
                                                 kw: dict[str, object], message: str) -> None:
-    with pytest.raises(NotFound, match="^" + message):
+    with pytest.raises(NotFound, match=r"^" + message):
         create(db, people.max, **kw)
     assert _count(db) == 0
 
@@ -136,7 +136,7 @@ def test_learners_do_not_run_programs_admins_and_the_operator_do(db: Database, c
     assert (by_admin.teams, by_admin.users) == (("East", "West"), ("ada@acme.test",))
     by_operator = create(db, None, org_id=people.ada.org_id, teams=["West"])
     assert by_operator.created_by == "operator"
-    with pytest.raises(InvalidInput, match="^org: "):
+    with pytest.raises(InvalidInput, match=r"^org: "):
         create(db, None, org_id=None)
 
 
@@ -153,13 +153,13 @@ def test_a_team_covers_its_later_learners_and_enrol_unenrol(db: Database, conten
         assert programs.get_program(s, None, view.id).users == ("ola@acme.test",)
         assert s.scalar(select(func.count()).select_from(NotificationRow).where(
             NotificationRow.user_id == people.ola.id, NotificationRow.kind == "enrolled")) == 1
-    with db.session() as s, pytest.raises(NotFound, match="^team: unknown team 'West'"):
+    with db.session() as s, pytest.raises(NotFound, match=r"^team: unknown team 'West'"):
         programs.enrol(s, viewer(people.max), view.id, team="West")
-    with db.session() as s, pytest.raises(InvalidInput, match="^team: give either"):
+    with db.session() as s, pytest.raises(InvalidInput, match=r"^team: give either"):
         programs.enrol(s, None, view.id)
     with db.session() as s:
         assert programs.unenrol(s, None, view.id, team="East").teams == ()
-    with db.session() as s, pytest.raises(NotFound, match="^team: not enrolled"):
+    with db.session() as s, pytest.raises(NotFound, match=r"^team: not enrolled"):
         programs.unenrol(s, None, view.id, team="East")
     with db.read() as s:
         assert [u.email for u in programs.enrolled_users(s, view.id)] == ["ola@acme.test"]
@@ -188,9 +188,9 @@ def test_who_sees_which_program(db: Database, content: ContentService, people: P
 
 def test_parsing_names_the_field() -> None:
     assert programs.parse_day(" 2026-03-02 ", "start") == date(2026, 3, 2)
-    with pytest.raises(InvalidInput, match="^start: give a date as YYYY-MM-DD"):
+    with pytest.raises(InvalidInput, match=r"^start: give a date as YYYY-MM-DD"):
         programs.parse_day("02/03/2026", "start")
     assert programs.parse_number("", "target_max", optional=True) is None
     assert programs.parse_number("62.5", "pass_bar", whole=False) == 62.5
-    with pytest.raises(InvalidInput, match="^target: give a whole number"):
+    with pytest.raises(InvalidInput, match=r"^target: give a whole number"):
         programs.parse_number("ten", "target")
