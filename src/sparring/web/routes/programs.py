@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +23,7 @@ from sparring.reports.charts import bar_chart
 from sparring.services import programs
 from sparring.services.access import managed_team_ids
 from sparring.services.errors import InvalidInput, NotFound, ServiceError
-from sparring.services.program_progress import program_progress, team_names
+from sparring.services.program_progress import ProgramProgress, program_progress, team_names
 from sparring.services.programs import ScenarioChoice
 from sparring.store.models import Team, TeamMember, User
 from sparring.web.content_scope import viewer_content
@@ -138,12 +139,24 @@ def progress_page(program_id: DbId, request: Request, auth: PageAuth, db: ReadDB
         progress = program_progress(db, auth.viewer, program_id)
     except NotFound as exc:
         raise HTTPException(status_code=404, detail="no such program") from exc
-    chart = bar_chart(f"Completion of the {progress.program.target_min}-rep target, per learner (%)",
-                      [(r.name, r.completion * 100) for r in progress.learners]) if progress.learners else None
+    charts = _completion_charts(progress) if progress.learners else None
     choices = _form_choices(request, db, auth)
-    return render(request, "program.html", auth, active="programs", p=progress, v=progress.program, chart=chart,
+    return render(request, "program.html", auth, active="programs", p=progress, v=progress.program, charts=charts,
                   team_of=team_names(db, (r.user_id for r in progress.learners)), labels=PACE_LABELS,
                   teams_choices=choices["teams"], learners=choices["learners"])
+
+
+def _completion_charts(progress: ProgramProgress) -> tuple[Markup, Markup]:
+    """The completion chart for wide screens and for phones (the page shows one or the other), with a marker at
+    the share of the target expected by today; green on track, amber one rep short, red further behind."""
+    target = progress.program.target_min
+    title = f"Completion of the {target}-rep target, per learner (%)"
+    bars = [(r.name, r.completion * 100) for r in progress.learners]
+    expected = min(100.0, 100 * progress.expected / target)
+    marker = (expected, "expected by now") if progress.expected else None
+    bands = (expected - 1e-9, expected - 100 / target - 1e-9)
+    return (bar_chart(title, bars, marker=marker, bands=bands),
+            bar_chart(title, bars, width=360, label_width=120, marker=marker, bands=bands))
 
 
 @router.post("/programs/{program_id}/enrol")
