@@ -6,14 +6,13 @@ nothing imports this module at run time.
         ... send to sink.host, sink.port ...
         assert sink.messages[0]["To"] == "lee@acme.test"
 
-``SmtpSink(login=("user", "secret"))`` requires that login (AUTH without TLS, fine on loopback); ``refuse`` lists
-recipients the server rejects with 550.
+``SmtpSink(login=("user", "secret"))`` offers AUTH (without TLS, fine on loopback) and accepts only that login;
+``refuse`` lists recipients the server rejects with 550.
 """
 
 from __future__ import annotations
 
 import socket
-import warnings
 from email import message_from_bytes
 from email.message import Message
 from types import TracebackType
@@ -64,11 +63,10 @@ class SmtpSink:
 
         options: dict[str, Any] = {}
         if self._login is not None:
-            options = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+            # AUTH offered without TLS (loopback only); a client that logs in must get it right
+            options = {"authenticator": self._authenticate, "auth_require_tls": False}
         self._controller = Controller(self, hostname=self.host, port=self.port, **options)
-        with warnings.catch_warnings():  # AUTH without TLS: deliberate, on loopback only
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
-            self._controller.start()
+        self._controller.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
