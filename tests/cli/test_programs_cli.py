@@ -90,6 +90,11 @@ def test_list_and_readable_output(url: str, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and "team West unenrolled from program" in out
     code, out, _ = run(capsys, "program", "list")
     assert "enrolled: lee@acme.test" in out
+    code, out, _ = run(capsys, "program", "archive", str(listed["program_id"]))
+    assert (code, out.strip()) == (0, f"program {listed['program_id']} (Weekly plan) is archived")
+    assert json.loads(run(capsys, "program", "list", "--json")[1])[0]["status"] == "archived"
+    code, out, _ = run(capsys, "program", "archive", str(listed["program_id"]), "--undo")
+    assert out.strip().endswith("is active")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -117,3 +117,22 @@ def test_without_smtp_no_email_and_an_smtp_failure_keeps_the_in_app_reminder(
         s.execute(delete(NotificationRow).where(NotificationRow.kind == "behind"))
     after = program_reminders(ctx, {})
     assert (after["behind"], after["emailed"], after["email_failed"]) == (1, 0, 0)
+
+
+def test_an_archived_program_sends_no_reminders_and_leaves_the_card(db: Database, practice: PracticeService,
+                                                                      learner: UserRecord) -> None:
+    from sparring.services.access import Viewer
+    from sparring.services.program_progress import my_week, program_progress
+
+    today = datetime.now(UTC).date()
+    pid = _program(db, learner.org_id, today - timedelta(days=14), today + timedelta(days=13))
+    me = Viewer(learner.id, learner.org_id, "learner", "Lee", learner.email)
+    with db.session() as s:
+        assert programs.set_archived(s, None, pid).status == "archived"
+    with db.session() as s:
+        assert remind_behind(s)[0] == {"programs": 0, "checked": 0, "behind": 0}
+        assert my_week(s, me) == []
+        assert len(program_progress(s, None, pid).learners) == 1  # its progress stays readable
+    with db.session() as s:
+        assert programs.set_archived(s, None, pid, archived=False).status == "active"
+        assert remind_behind(s)[0]["behind"] == 1 and len(my_week(s, me)) == 1

@@ -70,7 +70,7 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/team/assignments/{assignment_id}/review"),
            ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"),
            ("GET", "/programs"), ("GET", "/programs/new"), ("POST", "/programs"), ("GET", "/programs/{program_id}"),
-           ("POST", "/programs/{program_id}/enrol")}
+           ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -238,6 +238,8 @@ def test_program_pages_are_for_leads_of_the_programs_organisation(world: World, 
     assert page.status_code == (403 if not lead else 200 if same_org else 404), (role, page.status_code)
     enrol = c.post(f"/programs/{program_id}/enrol", data={"target": "team:East"})
     assert enrol.status_code == (403 if not lead else 303 if same_org else 404), (role, enrol.status_code)
+    archive = c.post(f"/programs/{program_id}/archive", data={"undo": "1"})  # active stays active
+    assert archive.status_code == (403 if not lead else 303 if same_org else 404), (role, archive.status_code)
     created = c.post("/programs", data={"name": "x"})
     assert created.status_code == (400 if lead else 403), (role, created.status_code)
     if not same_org or not lead:

@@ -118,3 +118,15 @@ def test_the_learner_sees_this_week_on_the_home_page(world: World, clients: dict
     assert ">Start</button>" in card and "Behind" in card
     assert "This week" not in clients["manager_a"].get("/").text  # the team's manager is not enrolled
     assert "This week" not in clients["manager_b"].get("/").text
+
+
+def test_archive_and_make_active_again(world: World, clients: dict[str, TestClient], program_id: int) -> None:
+    manager = clients["manager_a"]
+    r = manager.post(f"/programs/{program_id}/archive", data={})
+    assert r.status_code == 303
+    assert unquote(r.cookies.get("sparring_flash", "")) == "ok|Program archived: no more reminders."
+    assert "Make active again" in manager.get(f"/programs/{program_id}").text
+    assert "This week · Renewal sprint" not in clients["learner_a2"].get("/").text
+    r = manager.post(f"/programs/{program_id}/archive", data={"undo": "1"})
+    assert unquote(r.cookies.get("sparring_flash", "")) == "ok|Program active again."
+    assert "This week · Renewal sprint" in clients["learner_a2"].get("/").text

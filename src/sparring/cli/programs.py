@@ -7,6 +7,7 @@
 - ``program list [--org ORG] [--json]``: every program (or ORG's).
 - ``program show PROGRAM_ID [--json]``: the program and each learner's progress.
 - ``program enrol PROGRAM_ID --team T | --user EMAIL`` and ``program unenrol`` (the same options).
+- ``program archive PROGRAM_ID [--undo]``: no more reminders, off the learners' cards (progress stays readable).
 """
 
 from __future__ import annotations
@@ -156,6 +157,20 @@ def _unenrol(
     _enrol_or_unenrol(program_id, team, user, False)
 
 
+def _archive(
+    program_id: int = typer.Argument(..., help="the program's id"),
+    undo: bool = typer.Option(False, "--undo", help="make an archived program active again"),
+) -> None:
+    """Archive a program: no more reminders, off the learners' cards; its progress stays readable."""
+    from sparring.cli.context import root
+    from sparring.services import programs
+
+    app = root()
+    with service_errors(), app.database.session() as s:
+        view = programs.set_archived(s, None, program_id, archived=not undo)
+    print(f"program {view.id} ({view.name}) is {view.status}")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Programs: practice sprints for a cohort (scenarios, dates, rep targets, progress).",
                         no_args_is_help=True)
@@ -164,4 +179,5 @@ def register(app: typer.Typer) -> None:
     group.command("show")(_show)
     group.command("enrol")(_enrol)
     group.command("unenrol")(_unenrol)
+    group.command("archive")(_archive)
     app.add_typer(group, name="program")

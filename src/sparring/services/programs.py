@@ -298,6 +298,15 @@ def unenrol(db: Session, actor: Viewer | None, program_id: int, *, team: str | N
     return program_view(db, row)
 
 
+def set_archived(db: Session, actor: Viewer | None, program_id: int, archived: bool = True) -> ProgramView:
+    """Archive a program (no more reminders, off the learners' This week cards; its progress stays readable) or
+    make it active again."""
+    row = visible_program_row(db, actor, program_id)
+    row.status = "archived" if archived else "active"
+    db.flush()
+    return program_view(db, row)
+
+
 # ---- reading ------------------------------------------------------------------------------------------------------
 
 

@@ -182,3 +182,20 @@ async def enrol(program_id: DbId, request: Request, auth: PageAuth) -> Response:
         response = RedirectResponse(f"/programs/{program_id}", status_code=303)
         set_flash(response, "error", str(exc))  # an unknown team or learner: said on the page
         return response
+
+
+@router.post("/programs/{program_id}/archive")
+async def archive(program_id: DbId, request: Request, auth: PageAuth) -> Response:
+    _lead(auth)
+    form = await form_with_csrf(request, auth)
+    undo = form.get("undo") == "1"
+
+    def work() -> str:
+        with web(request).database().session() as s:
+            view = programs.set_archived(s, auth.viewer, program_id, archived=not undo)
+        return "Program active again." if view.status == "active" else "Program archived: no more reminders."
+
+    try:
+        return await flash_after(f"/programs/{program_id}", work, ())
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such program") from exc
