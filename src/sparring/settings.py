@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     call_rubrics: dict[str, str] = Field(default_factory=dict)
     #: the call type of a call no routing rule matches (default: the config file's, else ``discovery``)
     call_default_type: str | None = None
+    #: e-mail (docs/programs.md, "E-mail"): program reminders are also e-mailed through this SMTP server; without a
+    #: host (or a From address) no e-mail is sent. ``smtp_starttls`` upgrades a plain connection with STARTTLS;
+    #: ``smtp_user``/``smtp_password`` log in when both are set
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @classmethod
     def settings_customise_sources(

@@ -51,3 +51,25 @@ def test_long_bar_labels_are_cut_with_the_full_text_as_title() -> None:
     shown = re.search(r"</title>([^<]*)</text>", svg)
     assert shown is not None and shown.group(1).endswith("…") and len(shown.group(1)) <= 40
     assert f"<title>{long}</title>" in svg
+
+
+def test_bar_chart_marker_and_a_narrow_label_column() -> None:
+    svg = str(bar_chart("c", [("Ava Lindqvist", 75), ("Farah Haddad", 0)], width=360, label_width=120,
+                        marker=(40, "expected by now")))
+    assert 'viewBox="0 0 360 ' in svg
+    plot_w = 360 - 120 - 48
+    line = re.search(r'<line x1="([\d.]+)" x2="[\d.]+" y1="18" y2="[\d.]+" stroke="#1b2330"[^>]*stroke-dasharray',
+                     svg)
+    assert line is not None and abs(float(line.group(1)) - (120 + plot_w * 0.4)) < 0.1
+    assert ">expected by now</text>" in svg and "<title>expected by now: 40</title>" in svg
+    bars = [float(y) for y in re.findall(r'<rect x="120" y="([\d.]+)" width="192"', svg)]
+    assert bars[0] > 18  # the bars start below the marker's label
+    shown = re.findall(r"</title>([^<]*)</text>", svg)
+    assert shown[0] == "Ava Lindqvist" and shown[1] == "Farah Haddad"  # 16 characters fit in 120 units
+    assert "<line" not in str(bar_chart("c", [("a", 1)]))
+
+
+def test_bar_chart_bands_set_the_colours() -> None:
+    svg = str(bar_chart("c", [("on", 40), ("short", 35), ("far", 10)], bands=(40, 30)))
+    fills = re.findall(r'<rect x="300" y="[\d.]+" width="[\d.]+" height="15" rx="3" fill="(#(?!eef)\w+)"', svg)
+    assert fills == ["#137a3a", "#b08800", "#b42318"]

@@ -68,7 +68,9 @@ REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"),
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
            ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
            ("POST", "/team/assignments/{assignment_id}/review"),
-           ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill")}
+           ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"),
+           ("GET", "/programs"), ("GET", "/programs/new"), ("POST", "/programs"), ("GET", "/programs/{program_id}"),
+           ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -205,6 +207,52 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
             assert r.status_code in (200, 303, 400, 422), (role, method, path, r.status_code)
         else:
             assert r.status_code == 403, (role, method, path)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_program_pages_are_for_leads_of_the_programs_organisation(world: World, clients: dict[str, TestClient],
+                                                                  role: str) -> None:
+    """A program of Acme's East team (made by the operator): leads of Acme open it, learners get 403, Globex 404."""
+    from datetime import UTC, datetime, timedelta
+
+    from sparring.services.content import ContentService
+    from sparring.services.programs import ScenarioChoice, create_program, list_programs
+
+    with world.database.session() as s:
+        existing = [v for v in list_programs(s, None) if v.name == "Matrix sprint"]
+        if existing:
+            program_id = existing[0].id
+        else:
+            today = datetime.now(UTC).date()
+            program_id = create_program(
+                s, None, lambda org, sid: ContentService(world.database, org).get_scenario(sid),
+                org_id=world_org(world, "learner_a1"), name="Matrix sprint", start_on=today,
+                end_on=today + timedelta(days=13), target_min=4, scenarios=[ScenarioChoice(SCENARIO_ID)],
+                teams=["East"]).id
+    c = clients[role]
+    lead = role.startswith(("manager", "admin"))
+    same_org = ORG[role] == "a"
+    for path in ("/programs", "/programs/new"):
+        assert c.get(path).status_code == (200 if lead else 403), (role, path)
+    page = c.get(f"/programs/{program_id}")
+    assert page.status_code == (403 if not lead else 200 if same_org else 404), (role, page.status_code)
+    enrol = c.post(f"/programs/{program_id}/enrol", data={"target": "team:East"})
+    assert enrol.status_code == (403 if not lead else 303 if same_org else 404), (role, enrol.status_code)
+    archive = c.post(f"/programs/{program_id}/archive", data={"undo": "1"})  # active stays active
+    assert archive.status_code == (403 if not lead else 303 if same_org else 404), (role, archive.status_code)
+    created = c.post("/programs", data={"name": "x"})
+    assert created.status_code == (400 if lead else 403), (role, created.status_code)
+    if not same_org or not lead:
+        assert "Matrix sprint" not in c.get("/programs").text
+
+
+def world_org(world: World, key: str) -> int:
+    from sparring.services.accounts import Accounts
+
+    return Accounts(world.database).get_user(world.users[key]).org_id
+
+
+SCENARIO_ID = "cs-renewal-discount"
 
 
 @pytest.fixture(scope="module")

@@ -98,21 +98,29 @@ def line_chart(
     return Markup(f'<div class="chart">{"".join(parts)}<div class="legend">{legend}</div></div>')
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 100.0, width: int = 640) -> Markup:
-    """Horizontal bars with their values, e.g. average score per criterion."""
-    row, label_w, pad = 28, 300, 8
-    height = max(row * len(bars) + pad * 2, 40)
+def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 100.0, width: int = 640,
+              label_width: int = 300, marker: tuple[float, str] | None = None,
+              bands: tuple[float, float] | None = None) -> Markup:
+    """Horizontal bars with their values, e.g. average score per criterion. ``label_width`` is the label column
+    (a narrow chart for phones: e.g. ``width=360, label_width=120``); ``marker`` draws a dashed line across the bars
+    at a value with its label (e.g. the completion expected by now). A bar is green from ``bands[0]``, amber from
+    ``bands[1]``, red below (default: 70 % and 45 % of ``max_value``)."""
+    row, label_w, pad = 28, label_width, 8
+    top = 18 if marker is not None else 0
+    height = max(row * len(bars) + pad * 2 + top, 40)
     plot_w = width - label_w - 48
+    chars = max(6, LABEL_CHARS * label_w // 300)
     parts = [
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for i, (label, value) in enumerate(bars):
-        yy = pad + i * row
+        yy = top + pad + i * row
         w = plot_w * max(0.0, min(value, max_value)) / max_value if max_value else 0
-        colour = "#137a3a" if value >= 0.7 * max_value else "#b08800" if value >= 0.45 * max_value else "#b42318"
+        green, amber = bands if bands is not None else (0.7 * max_value, 0.45 * max_value)
+        colour = "#137a3a" if value >= green else "#b08800" if value >= amber else "#b42318"
         # ~7 px per character at this size: longer labels are cut (the full text is the hover title)
-        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+        short = label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{yy + 17}" font-size="12.5" text-anchor="end" fill="#1b2330">'
             f"<title>{escape(label)}</title>{escape(short)}</text>"
@@ -120,6 +128,16 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 
             f'<rect x="{label_w}" y="{yy + 5}" width="{w:.1f}" height="15" rx="3" fill="{colour}">'
             f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
             f'<text x="{label_w + plot_w + 6}" y="{yy + 17}" font-size="12" fill="#1b2330">{_fmt(value)}</text>'
+        )
+    if marker is not None and max_value:
+        value, text = marker
+        mx = label_w + plot_w * max(0.0, min(value, max_value)) / max_value
+        anchor = "end" if mx > label_w + plot_w * 0.6 else "start"
+        parts.append(
+            f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{height - pad + 2}" stroke="#1b2330" '
+            f'stroke-width="1.5" stroke-dasharray="4 3"><title>{escape(text)}: {_fmt(value)}</title></line>'
+            f'<text x="{mx + (-4 if anchor == "end" else 4):.1f}" y="{top - 5}" font-size="11.5" '
+            f'text-anchor="{anchor}" fill="#1b2330">{escape(text)}</text>'
         )
     parts.append("</svg>")
     return Markup(f'<div class="chart">{"".join(parts)}</div>')

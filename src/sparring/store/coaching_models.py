@@ -31,7 +31,8 @@ from sparring.store.models import DIFFICULTIES, Base, JsonDoc, _in, utcnow
 #: an assignee's status (``sparring.coaching.assignments.status_of`` decides it from the learner's reps)
 ASSIGNEE_STATUSES = ("not_started", "in_progress", "submitted", "overdue")
 #: what a notification is about
-NOTIFICATION_KINDS = ("assigned", "submitted", "reviewed", "comment", "due_soon", "overdue", "loop_closed")
+NOTIFICATION_KINDS = ("assigned", "submitted", "reviewed", "comment", "due_soon", "overdue", "loop_closed",
+                      "enrolled", "behind")
 #: a coaching loop is open until the rep's next real call closes it with a verdict (docs/loops.md)
 LOOP_STATUSES = ("open", "closed")
 LOOP_VERDICTS = ("improved", "not_improved", "not_enough_evidence")

@@ -7,11 +7,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sparring.coaching import winning_lines
+from sparring.coaching.programs import PACE_LABELS
 from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
 from sparring.reports.charts import Series, bar_chart, line_chart
 from sparring.reports.progress import learner_progress
 from sparring.services.conversations import list_visible_reps
+from sparring.services.program_progress import my_week
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
 from sparring.web.labels import scenario_titles
@@ -22,9 +24,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def library(request: Request, auth: PageAuth, q: SearchText = "", domain: SearchText = "", skill: SearchText = "",
-            difficulty: SearchText = "") -> Response:
-    """Every scenario the viewer's organisation sees, searchable and filterable by domain, skill and difficulty."""
+def library(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", domain: SearchText = "",
+            skill: SearchText = "", difficulty: SearchText = "") -> Response:
+    """Every scenario the viewer's organisation sees, searchable and filterable by domain, skill and difficulty;
+    above it the viewer's programs this week (what to do next, reps left; docs/programs.md)."""
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     domains = sorted({s.domain for s in scenarios})
     skills = sorted({k for s in scenarios for k in s.skills})
@@ -38,6 +41,7 @@ def library(request: Request, auth: PageAuth, q: SearchText = "", domain: Search
         and (not difficulty or difficulty in s.difficulties)
     ]
     return render(request, "library.html", auth, active="library", scenarios=shown, total=len(scenarios),
+                  weeks=my_week(db, auth.viewer), pace_labels=PACE_LABELS,
                   domains=domains, skills=skills, difficulties=DIFFICULTIES,
                   f={"q": q, "domain": domain, "skill": skill, "difficulty": difficulty or "medium"})
 

@@ -1,0 +1,198 @@
+"""Program progress (issue 14 item 1; docs/programs.md): per learner, the reps that count so far, the passed ones,
+the last rep, and whether they are behind or on track; and a learner's "this week" view (what to do next, how many
+reps are left). The rules are ``coaching.programs``; who sees what is ``services.programs``.
+
+``program_progress`` returns a plain dataclass, so the progress page, the CLI, the reminder job and (later) the
+sponsor report all read the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sparring.coaching.programs import (
+    Pace,
+    Plan,
+    RepFact,
+    WeekAdvice,
+    expected_by,
+    pace,
+    tally,
+    this_week,
+)
+from sparring.services.access import Viewer
+from sparring.services.programs import (
+    ProgramView,
+    enrolled_users,
+    program_view,
+    visible_learner_ids,
+    visible_program_row,
+)
+from sparring.store.models import Rep, ScorecardRow, Team, TeamMember, User, utcnow
+from sparring.store.program_models import ProgramEnrolmentRow, ProgramRow
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LearnerProgress:
+    """One learner's standing in a program."""
+
+    user_id: int
+    name: str
+    email: str
+    reps: int
+    passed: int
+    last_rep_at: datetime | None
+    completion: float
+    pace: Pace
+    per_scenario: dict[str, int]
+
+    @property
+    def percent(self) -> int:
+        return round(self.completion * 100)
+
+
+@dataclass(frozen=True)
+class ProgramProgress:
+    """A program's progress on ``today``: the program, the reps expected by now, and each learner's row."""
+
+    program: ProgramView
+    today: date
+    expected: int
+    learners: list[LearnerProgress] = field(default_factory=list)
+
+    def count(self, p: str) -> int:
+        return sum(1 for row in self.learners if row.pace == p)
+
+    @property
+    def total_reps(self) -> int:
+        return sum(row.reps for row in self.learners)
+
+    @property
+    def completion(self) -> float:
+        """The cohort's average completion, 0 to 1 (0 with no learners)."""
+        return sum(r.completion for r in self.learners) / len(self.learners) if self.learners else 0.0
+
+    @property
+    def behind(self) -> list[LearnerProgress]:
+        return [r for r in self.learners if r.pace in ("behind", "missed")]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **self.program.as_json(), "today": self.today.isoformat(), "expected_by_now": self.expected,
+            "reps": self.total_reps, "completion": round(self.completion, 4),
+            "learners": [{"email": r.email, "name": r.name, "reps": r.reps, "passed": r.passed,
+                          "last_rep_at": r.last_rep_at.isoformat() if r.last_rep_at else None,
+                          "completion": round(r.completion, 4), "pace": r.pace, "per_scenario": r.per_scenario}
+                         for r in self.learners],
+        }
+
+
+def _reps_of(db: Session, plan: Plan, user_ids: Iterable[int]) -> dict[int, list[RepFact]]:
+    """The reps of ``user_ids`` on the plan's scenarios started within its dates, with their newest overall."""
+    ids = list(user_ids)
+    if not ids or not plan.scenarios:
+        return {}
+    since = datetime.combine(plan.start_on, time(0), tzinfo=UTC)
+    until = datetime.combine(plan.end_on + timedelta(days=1), time(0), tzinfo=UTC)
+    rows = db.execute(select(Rep.id, Rep.user_id, Rep.scenario_id, Rep.created_at, Rep.outcome, Rep.conversation_id)
+                      .where(Rep.user_id.in_(ids), Rep.scenario_id.in_(plan.scenario_ids()),
+                             Rep.created_at >= since, Rep.created_at < until)
+                      .order_by(Rep.created_at, Rep.id)).all()
+    newest: dict[int, float] = {}
+    conv_ids = [r.conversation_id for r in rows]
+    for chunk in (conv_ids[i:i + 500] for i in range(0, len(conv_ids), 500)):
+        latest = (select(ScorecardRow.conversation_id, func.max(ScorecardRow.id).label("sid"))
+                  .where(ScorecardRow.conversation_id.in_(chunk)).group_by(ScorecardRow.conversation_id).subquery())
+        for cid, overall in db.execute(select(ScorecardRow.conversation_id, ScorecardRow.overall)
+                                       .join(latest, ScorecardRow.id == latest.c.sid)):
+            newest[cid] = overall
+    out: dict[int, list[RepFact]] = defaultdict(list)
+    for r in rows:
+        out[r.user_id].append(RepFact(r.id, r.scenario_id, _utc(r.created_at), r.outcome,
+                                      newest.get(r.conversation_id)))
+    return out
+
+
+def _today(now: datetime | None) -> date:
+    return _utc(now or utcnow()).date()
+
+
+def progress_of(db: Session, program: ProgramView, users: list[User], today: date) -> ProgramProgress:
+    """The progress of ``users`` in ``program`` on ``today`` (no access check: the caller chose the users)."""
+    plan = program.plan
+    reps = _reps_of(db, plan, (u.id for u in users))
+    rows = []
+    for u in users:
+        t = tally(plan, reps.get(u.id, []))
+        rows.append(LearnerProgress(u.id, u.name or u.email, u.email, t.reps, t.passed, t.last_rep_at,
+                                    t.completion(plan), pace(plan, t.reps, today), t.per_scenario))
+    return ProgramProgress(program, today, expected_by(plan, today), rows)
+
+
+def program_progress(db: Session, viewer: Viewer | None, program_id: int,
+                     now: datetime | None = None) -> ProgramProgress:
+    """Progress per learner as ``viewer`` (None: the operator) may see it: a manager only their teams' learners.
+    NotFound when the viewer may not see the program."""
+    row = visible_program_row(db, viewer, program_id)
+    visible = visible_learner_ids(db, viewer)
+    users = [u for u in enrolled_users(db, row.id) if visible is None or u.id in visible]
+    return progress_of(db, program_view(db, row), users, _today(now))
+
+
+@dataclass(frozen=True)
+class LearnerWeek:
+    """One program in a learner's "this week" card."""
+
+    program: ProgramView
+    reps: int
+    passed: int
+    advice: WeekAdvice
+
+
+def learner_programs(db: Session, user_id: int, org_id: int, today: date) -> list[ProgramRow]:
+    """The active programs ``user_id`` is enrolled in (directly, or as a learner of an enrolled team) that have
+    not ended by ``today``, soonest end first."""
+    user = db.get(User, user_id)
+    if user is None:
+        return []
+    teams = list(db.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))
+    direct = ProgramEnrolmentRow.user_id == user_id
+    cond = direct | ProgramEnrolmentRow.team_id.in_(teams) if teams and user.role == "learner" else direct
+    ids = set(db.scalars(select(ProgramEnrolmentRow.program_id).where(cond)))
+    if not ids:
+        return []
+    return list(db.scalars(select(ProgramRow).where(ProgramRow.id.in_(ids), ProgramRow.org_id == org_id,
+                                                    ProgramRow.status == "active", ProgramRow.end_on >= today)
+                           .order_by(ProgramRow.end_on, ProgramRow.id)))
+
+
+def my_week(db: Session, viewer: Viewer, now: datetime | None = None) -> list[LearnerWeek]:
+    """The viewer's own programs this week: for each, the next scenario to do, reps this week and reps left."""
+    today = _today(now)
+    out = []
+    for row in learner_programs(db, viewer.id, viewer.org_id, today):
+        view = program_view(db, row)
+        t = tally(view.plan, _reps_of(db, view.plan, [viewer.id]).get(viewer.id, []))
+        out.append(LearnerWeek(view, t.reps, t.passed, this_week(view.plan, t, today)))
+    return out
+
+
+def team_names(db: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """Each user's teams, comma-separated (for the progress table)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    ids = list(user_ids)
+    if ids:
+        for uid, name in db.execute(select(TeamMember.user_id, Team.name).join(Team, Team.id == TeamMember.team_id)
+                                    .where(TeamMember.user_id.in_(ids)).order_by(Team.name)):
+            names[uid].append(name)
+    return {uid: ", ".join(v) for uid, v in names.items()}
