@@ -93,7 +93,8 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str,
     for pos, r in enumerate(reads):
         if r.role != "counterpart":
             continue
-        hit = next(((s, *t) for s in r.sentences if (t := cues.objection_topic(s)) is not None), None)
+        hit: tuple[str, str, str | None] | None = next(
+            ((s, *t) for s in r.sentences if (t := cues.objection_topic(s)) is not None), None)
         if hit is None and by_meaning and r.index in by_meaning:
             hit = (by_meaning[r.index][0], by_meaning[r.index][1], None)
         if hit is None:
