@@ -33,7 +33,7 @@ THRESHOLD = 0.4
 MARGIN = 0.03
 #: words of a sentence embedded (its opening), and sentences compared per call at most (cost bound)
 MAX_WORDS = 24
-MAX_SENTENCES = 160
+MAX_SENTENCES = 100
 NONE = "none"
 
 EmbedFn = Callable[[Sequence[str]], Any]
@@ -87,6 +87,22 @@ def load_prototypes(path: Path = PROTOTYPES_PATH) -> Prototypes:
     return parse_prototypes(data, str(path.name))
 
 
+#: the prototypes' vectors, per (prototype set, embedder): computed once per process, like a loaded model (the
+#: embedder's own cache may be cleared between calls)
+_VECTORS: dict[tuple[int, int], tuple[Prototypes, np.ndarray]] = {}
+
+
+def _prototype_vectors(protos: Prototypes, embed_fn: EmbedFn) -> np.ndarray:
+    key = (id(protos), id(embed_fn))
+    held = _VECTORS.get(key)
+    if held is None or held[0] is not protos:
+        held = (protos, np.asarray(embed_fn(list(protos.texts)), dtype=np.float32))
+        if len(_VECTORS) > 8:
+            _VECTORS.clear()
+        _VECTORS[key] = held
+    return held[1]
+
+
 def _opening(sentence: str) -> str:
     return " ".join(sentence.split()[:MAX_WORDS])
 
@@ -109,8 +125,8 @@ def topics_by_meaning(sentences: Sequence[str], embed_fn: EmbedFn | None = None,
         from sparring.nlp.embeddings import embed
 
         embed_fn = embed
-    vecs = np.asarray(embed_fn([_opening(sentences[i]) for i in picked] + list(protos.texts)), dtype=np.float32)
-    sent, proto = vecs[: len(picked)], vecs[len(picked):]
+    sent = np.asarray(embed_fn([_opening(sentences[i]) for i in picked]), dtype=np.float32)
+    proto = _prototype_vectors(protos, embed_fn)
     sims = sent @ proto.T  # rows are L2-normalised: cosine
     topics = np.array(protos.topics)
     none_best = sims[:, topics == NONE].max(axis=1)
