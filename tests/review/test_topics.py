@@ -83,7 +83,7 @@ def test_an_objection_without_cue_words_is_found_by_meaning_and_handled_like_any
     by_meaning = objections_by_meaning(call, CUES)  # the shipped embedder and prototypes
     assert {i: t for i, (_, t) in by_meaning.items()} == {1: "authority"}
     [found] = objections(call, CUES, "Sam", by_meaning)
-    assert (found.kind, found.start, found.end, found.base) == ("objection_authority", 1, 2, 0.45)
+    assert (found.kind, found.start, found.end, found.base) == ("objection_authority", 1, 3, 0.45)
     assert "Anything over fifty grand" in found.summary
 
 

@@ -102,7 +102,7 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str,
         sentence, topic, cue = hit
         replies = rep_replies(reads, pos)
         how, acts = handling(cues, replies)
-        end = replies[-1].index if replies else r.index
+        end = _reaction_end(reads, pos, replies[-1].index if replies else r.index)
         earlier = last_by_topic.get(topic)
         if earlier is not None and r.index - earlier.end <= REPEAT_WINDOW:
             earlier.end = max(earlier.end, end)
@@ -123,6 +123,13 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str,
         last_by_topic[topic] = found
         out.append(found)
     return out
+
+
+def _reaction_end(reads: Sequence[TurnRead], pos: int, end: int) -> int:
+    """The end of an objection's span: the rep's last reply, or the counterpart's reaction to it when it
+    follows at once (the pushback often goes on in the next turn: "That's a pickup truck and a half.")."""
+    after = next((r for r in reads[pos + 1:] if r.index > end), None)
+    return after.index if after is not None and after.role == "counterpart" and after.index == end + 1 else end
 
 
 def _objection_summary(cues: Cues, r: TurnRead, sentence: str, cue: str | None, topic: str, how: str,
