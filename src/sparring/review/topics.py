@@ -33,7 +33,7 @@ THRESHOLD = 0.4
 MARGIN = 0.03
 #: words of a sentence embedded (its opening), and sentences compared per call at most (cost bound)
 MAX_WORDS = 24
-MAX_SENTENCES = 100
+MAX_SENTENCES = 64
 NONE = "none"
 
 EmbedFn = Callable[[Sequence[str]], Any]
