@@ -37,7 +37,7 @@ def test_a_price_objection_and_its_concession_make_one_moment_with_the_concessio
         ("them", "Okay."),
     )
     [found] = objections(call, CUES, "Sam")
-    assert (found.kind, found.start, found.end) == ("objection_price", 1, 2)
+    assert (found.kind, found.start, found.end) == ("objection_price", 1, 3)  # the counterpart's reaction too
     assert found.base == HANDLING_IMPACT["conceded"] and found.rep_acts == {"concession"}
     assert "raised a price objection" in found.summary and "conceded at once" in found.summary
 
@@ -120,3 +120,16 @@ def test_pressure_outside_an_objection_is_its_own_moment() -> None:
     found = pressure(call, CUES, "Sam", covered={2})
     assert [(f.kind, f.start) for f in found] == [("pressure", 0)]
     assert "only good if" in found[0].summary
+
+
+def test_an_objection_span_takes_in_the_counterparts_reaction_only_when_it_follows_the_reply_at_once() -> None:
+    call = reads(
+        ("them", "That is way too expensive for us.", set()),
+        ("rep", "What were you expecting to pay?", {"question_open"}),
+        ("them", "Half that. It is more than my first truck.", set()),
+    )
+    [found] = objections(call, CUES, "Sam")
+    assert (found.start, found.end) == (0, 2)
+    alone = reads(("them", "That is way too expensive for us.", set()), ("rep", "I hear you.", {"acknowledge"}))
+    [found] = objections(alone, CUES, "Sam")
+    assert (found.start, found.end) == (0, 1)

@@ -27,7 +27,7 @@ below ``CLEAR_IMPACT`` there is no clear pivotal moment and ``pivotal`` is None,
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sparring.content.rubric import Rubric
@@ -40,6 +40,7 @@ from sparring.review.found import Found, first_name, quote
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.reading import ReadFn, TurnRead, read_call
 from sparring.review.signals import commitments, mentions, objections, pressure
+from sparring.review.topics import EmbedFn, objections_by_meaning
 from sparring.scoring.scorecard import Scorecard
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ KIND_WORDS = {
 
 def summarise_call(conversation: Conversation, scorecard: Scorecard | None = None, *, rubric: Rubric | None = None,
                    scoring: ScoringContext | None = None, read_fn: ReadFn | None = None,
-                   cues: Cues | None = None) -> CallSummary:
+                   cues: Cues | None = None, embed_fn: EmbedFn | None = None,
+                   meaning: bool = True) -> CallSummary:
     """The key moments of ``conversation`` in turn order (at most ``MAX_MOMENTS``) and the pivotal one.
 
     ``scorecard``: the call's scorecard; with it (and its rubric: ``rubric``, the scorer context's, or the built-in
@@ -82,7 +84,8 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     this conversation (``EmbeddedScorer.score_with_context``), whose rep readings are reused; when not given, the
     context the embedded scorer kept for this very conversation object (``sparring.scoring.recent``) is used if
     there is one. ``read_fn`` replaces the act model (tests; it also turns the kept context off); ``cues`` the
-    cue file."""
+    cue file; ``embed_fn`` the sentence embedder of the objections by meaning (``sparring.review.topics``), which
+    ``meaning=False`` turns off (word cues only)."""
     cues = cues or load_cues()
     if not conversation.turns:
         return CallSummary(note="The call has no turns, so there are no moments.")
@@ -96,7 +99,8 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
         return CallSummary(note="No speaker is marked as the rep, so the rep's moments cannot be found.")
     rep = first_name(reps[0])
     engagement = score_turns(reads, cues)
-    found = find_moments(reads, cues, rep, engagement)
+    by_meaning = objections_by_meaning(reads, cues, embed_fn) if meaning else {}
+    found = find_moments(reads, cues, rep, engagement, by_meaning)
     add_impact(found, reads, engagement)
     kept = _cap(_dedupe(found), long_call=len(conversation.turns) > LONG_CALL_TURNS)
     rubric = rubric or _rubric_of(scorecard, scoring)
@@ -105,10 +109,11 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     return CallSummary(moments=moments, pivotal=pivotal, note=note)
 
 
-def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str,
-                 engagement: Sequence[TurnEngagement]) -> list[Found]:
-    """Every candidate moment of every signal, before de-duplication and the cap."""
-    found = objections(reads, cues, rep)
+def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str, engagement: Sequence[TurnEngagement],
+                 by_meaning: Mapping[int, tuple[str, str]] | None = None) -> list[Found]:
+    """Every candidate moment of every signal, before de-duplication and the cap (``by_meaning``: the
+    counterpart's objections by meaning, ``sparring.review.topics.objections_by_meaning``)."""
+    found = objections(reads, cues, rep, by_meaning)
     found += mentions(reads, cues, rep, {f.start for f in found})
     found += commitments(reads, cues, rep)
     handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}

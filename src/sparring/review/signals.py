@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sparring.review.cues import Cues, Phrases, normalise
 from sparring.review.engagement import accepting, negative_cue
@@ -82,21 +82,27 @@ def _sentence_hit(read: TurnRead, finder: Phrases, statements_only: bool = False
     return None
 
 
-def objections(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
-    """Each objection the counterpart raises (the first topic of the first sentence with one) with how the rep's
-    next turns handled it; the same topic again within ``REPEAT_WINDOW`` turns extends the earlier moment."""
+def objections(reads: Sequence[TurnRead], cues: Cues, rep: str,
+               by_meaning: Mapping[int, tuple[str, str]] | None = None) -> list[Found]:
+    """Each objection the counterpart raises (the first topic of the first sentence with one; else the turn's
+    objection by meaning, ``by_meaning``: turn index -> (sentence, topic), ``sparring.review.topics``) with how
+    the rep's next turns handled it; the same topic again within ``REPEAT_WINDOW`` turns extends the earlier
+    moment."""
     out: list[Found] = []
     last_by_topic: dict[str, Found] = {}
     for pos, r in enumerate(reads):
         if r.role != "counterpart":
             continue
-        hit = next(((s, *t) for s in r.sentences if (t := cues.objection_topic(s)) is not None), None)
+        hit: tuple[str, str, str | None] | None = next(
+            ((s, *t) for s in r.sentences if (t := cues.objection_topic(s)) is not None), None)
+        if hit is None and by_meaning and r.index in by_meaning:
+            hit = (by_meaning[r.index][0], by_meaning[r.index][1], None)
         if hit is None:
             continue
         sentence, topic, cue = hit
         replies = rep_replies(reads, pos)
         how, acts = handling(cues, replies)
-        end = replies[-1].index if replies else r.index
+        end = _reaction_end(reads, pos, replies[-1].index if replies else r.index)
         earlier = last_by_topic.get(topic)
         if earlier is not None and r.index - earlier.end <= REPEAT_WINDOW:
             earlier.end = max(earlier.end, end)
@@ -119,7 +125,14 @@ def objections(reads: Sequence[TurnRead], cues: Cues, rep: str) -> list[Found]:
     return out
 
 
-def _objection_summary(cues: Cues, r: TurnRead, sentence: str, cue: str, topic: str, how: str,
+def _reaction_end(reads: Sequence[TurnRead], pos: int, end: int) -> int:
+    """The end of an objection's span: the rep's last reply, or the counterpart's reaction to it when it
+    follows at once (the pushback often goes on in the next turn: "That's a pickup truck and a half.")."""
+    after = next((r for r in reads[pos + 1:] if r.index > end), None)
+    return after.index if after is not None and after.role == "counterpart" and after.index == end + 1 else end
+
+
+def _objection_summary(cues: Cues, r: TurnRead, sentence: str, cue: str | None, topic: str, how: str,
                        replies: Sequence[TurnRead], rep: str, again: bool = False) -> str:
     who = first_name(r.speaker)
     label = cues.label(topic)
@@ -164,7 +177,7 @@ def explores(cues: Cues, said: TurnRead, reply: TurnRead, known: set[str]) -> bo
     return short_follow_up or bool(acts & {"reflect_complex", "summarise"})
 
 
-def _mention_summary(r: TurnRead, sentence: str, cue: str, what: str, replies: Sequence[TurnRead], rep: str,
+def _mention_summary(r: TurnRead, sentence: str, cue: str | None, what: str, replies: Sequence[TurnRead], rep: str,
                      explored: bool = False) -> str:
     said = f"{first_name(r.speaker)} mentioned {what} ({quote(sentence, cue)}) at turn {r.index}"
     if explored:
