@@ -76,7 +76,7 @@ KIND_WORDS = {
 def summarise_call(conversation: Conversation, scorecard: Scorecard | None = None, *, rubric: Rubric | None = None,
                    scoring: ScoringContext | None = None, read_fn: ReadFn | None = None,
                    cues: Cues | None = None, embed_fn: EmbedFn | None = None,
-                   meaning: bool = True) -> CallSummary:
+                   meaning: bool = False) -> CallSummary:
     """The key moments of ``conversation`` in turn order (at most ``MAX_MOMENTS``) and the pivotal one.
 
     ``scorecard``: the call's scorecard; with it (and its rubric: ``rubric``, the scorer context's, or the built-in
@@ -85,7 +85,7 @@ def summarise_call(conversation: Conversation, scorecard: Scorecard | None = Non
     context the embedded scorer kept for this very conversation object (``sparring.scoring.recent``) is used if
     there is one. ``read_fn`` replaces the act model (tests; it also turns the kept context off); ``cues`` the
     cue file; ``embed_fn`` the sentence embedder of the objections by meaning (``sparring.review.topics``), which
-    ``meaning=False`` turns off (word cues only)."""
+    ``meaning=True`` turns on (off by default: docs/moments.md, "Leave-one-writer-out")."""
     cues = cues or load_cues()
     if not conversation.turns:
         return CallSummary(note="The call has no turns, so there are no moments.")
