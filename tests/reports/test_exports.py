@@ -9,6 +9,7 @@ import os
 import tracemalloc
 from datetime import UTC, date, datetime
 
+import pytest
 import sparring_test_support as support
 from sqlalchemy import insert, select
 
@@ -154,7 +155,9 @@ def test_formula_cells_are_escaped_and_other_values_kept() -> None:
     assert list(csv.reader(io.StringIO("".join(chunks)))) == [["x", "y"], ["=a", "1"], ["b, c", "2"], ["d", "3"]]
 
 
-ROWS = 200_000
+#: criterion results generated for the memory test (a few seconds to insert on either database; tracemalloc
+#: slows the export itself several times over)
+ROWS = 100_000
 
 
 def _generated(db: Database, practice: PracticeService) -> int:
@@ -177,6 +180,7 @@ def _generated(db: Database, practice: PracticeService) -> int:
     return lee.org_id
 
 
+@pytest.mark.slow
 def test_streaming_keeps_memory_bounded(db: Database, practice: PracticeService) -> None:
     org_id = _generated(db, practice)
     scope = ExportScope(org_id=org_id)

@@ -19,15 +19,18 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeAlias
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, func, or_, select, type_coerce
+from sqlalchemy import Boolean, ColumnElement, CompoundSelect, Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, User
 
 #: rows fetched from the database at a time
 BATCH = 1000
+
+#: a query of any columns (the export queries select 16 to 21)
+Rows: TypeAlias = "Select[*tuple[Any, ...]]"
 
 ExportKind = Literal["reps", "scorecards", "criterion_results"]
 KINDS: tuple[ExportKind, ...] = ("reps", "scorecards", "criterion_results")
@@ -63,7 +66,7 @@ class ExportScope:
     conversation goes only to its owner (None: to nobody, e.g. the operator's command line)."""
 
     org_id: int
-    user_ids: Select[Any] | None = None
+    user_ids: Select[Any] | CompoundSelect[Any] | None = None
     viewer_id: int | None = None
 
 
@@ -138,7 +141,7 @@ def _is_current(scorecard_id: Any) -> Any:
     return type_coerce(scorecard_id == _newest_scorecard_id(), Boolean)
 
 
-def _reps_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
+def _reps_query(scope: ExportScope, flt: ExportFilter) -> Rows:
     c = ConversationRow
     current = aliased(ScorecardRow)
     return (
@@ -154,7 +157,7 @@ def _reps_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
     )
 
 
-def _scorecards_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
+def _scorecards_query(scope: ExportScope, flt: ExportFilter) -> Rows:
     c, s = ConversationRow, ScorecardRow
     return (
         select(s.id, c.id, Rep.id, c.source, c.user_id, User.email, c.team_id, Team.name, Rep.scenario_id,
@@ -169,7 +172,7 @@ def _scorecards_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
     )
 
 
-def _criterion_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
+def _criterion_query(scope: ExportScope, flt: ExportFilter) -> Rows:
     c, s, r = ConversationRow, ScorecardRow, CriterionResultRow
     # a private conversation keeps its criterion detail to its owner (services.access: others see the score only)
     detail = c.private.is_(False) if scope.viewer_id is None else or_(c.private.is_(False),
@@ -188,7 +191,7 @@ def _criterion_query(scope: ExportScope, flt: ExportFilter) -> Select[Any]:
     )
 
 
-_QUERIES: dict[ExportKind, Callable[[ExportScope, ExportFilter], Select[Any]]] = {
+_QUERIES: dict[ExportKind, Callable[[ExportScope, ExportFilter], Rows]] = {
     "reps": _reps_query, "scorecards": _scorecards_query, "criterion_results": _criterion_query,
 }
 
