@@ -57,7 +57,8 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/assignments/{assignee_id}/submit"), ("POST", "/conversations/{conversation_id}/comments"),
              ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
-             ("GET", "/api/calls"), ("POST", "/api/calls")}
+             ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
+             ("POST", "/lines/{line_id}/review")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
@@ -69,7 +70,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
            ("POST", "/team/assignments/{assignment_id}/review"),
            ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"), ("GET", "/exports"),
-           ("GET", "/exports/{kind}.csv")}
+           ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
+           ("POST", "/team/lines/{line_id}/delete")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
