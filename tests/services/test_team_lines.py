@@ -97,3 +97,29 @@ def test_managers_curate_and_team_members_read(db: Database, practice: PracticeS
             team_lines.remove_line(s, max_, written.id)
     with db.read() as s:
         assert [v.text for v in team_lines.library_for(s, _viewer(db, lee))] == ["What would a late report cost you?"]
+
+
+def test_members_keep_library_lines_for_review(db: Database, practice: PracticeService) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sparring.coaching.winning_lines import due_lines, list_lines
+
+    accounts = Accounts(db)
+    lee = _viewer(db, accounts.create_user("Acme", "lee@acme.test", None, role="learner", team="East"))
+    ola = _viewer(db, accounts.create_user("Acme", "ola@acme.test", None, role="learner", team="West"))
+    max_ = _viewer(db, accounts.create_user("Acme", "max@acme.test", None, role="manager", team="East"))
+    east = _team(db, lee.org_id, "East")
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with db.session() as s:
+        line = team_lines.add_line(s, max_, east, situation="budget", text="What would the budget need to cover?")
+        kept = team_lines.keep_line(s, lee, line.id, now)
+        assert (kept.text, kept.situation, kept.source_conversation_id) == (line.text, "budget", None)
+        assert team_lines.keep_line(s, lee, line.id, now).id == kept.id  # kept once
+        with pytest.raises(NotFound):
+            team_lines.keep_line(s, ola, line.id, now)  # not her team's library
+        with pytest.raises(NotFound):
+            team_lines.keep_line(s, lee, 10**9, now)
+    with db.read() as s:
+        assert [v.text for v in list_lines(s, lee)] == ["What would the budget need to cover?"]
+        assert [d.id for d in due_lines(s, lee, now + timedelta(days=1))] == [kept.id]
+        assert list_lines(s, ola) == []

@@ -58,7 +58,7 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
              ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
-             ("POST", "/lines/{line_id}/review")}
+             ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}

@@ -77,6 +77,14 @@ def test_managers_curate_the_team_library_that_learners_read(world: World) -> No
     lines = learner.get("/lines").text
     assert "Team library" in lines and "What would the budget cover?" in lines
     assert "What would the budget cover?" not in login(world.app, "learner_b1").get("/lines").text
+    keep = re.search(r'action="/lines/team/(\d+)/keep"', lines)
+    assert keep is not None
+    west = login(world.app, "learner_a3")
+    assert west.post(f"/lines/team/{keep.group(1)}/keep",
+                     data={"csrf_token": west.headers["X-CSRF-Token"]}).status_code == 404  # another team
+    r = learner.post(f"/lines/team/{keep.group(1)}/keep", data={"csrf_token": learner.headers["X-CSRF-Token"]})
+    assert r.status_code == 303 and r.headers["location"] == "/lines"
+    assert 'action="/lines/' in learner.get("/lines").text.split("Team library")[0]  # now one of her lines
     bad = manager.post("/team/lines", data={"csrf_token": token, "team": team_id.group(1), "situation": " ",
                                             "text": "No situation"})
     assert bad.status_code == 303 and "situation" in bad.headers.get("set-cookie", "")
@@ -91,4 +99,6 @@ def test_managers_curate_the_team_library_that_learners_read(world: World) -> No
     assert learner.get("/team/lines").status_code == 403
     r = manager.post(f"/team/lines/{line_id.group(1)}/delete", data={"csrf_token": token})
     assert r.status_code == 303
-    assert "What would the budget cover?" not in learner.get("/lines").text
+    after = learner.get("/lines").text
+    # gone from the library (now empty); the copy she kept stays hers
+    assert 'id="team-library"' not in after and "What would the budget cover?" in after

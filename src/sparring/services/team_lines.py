@@ -4,18 +4,21 @@
   it and where) or one they write — tagged by situation and, optionally, skill; they remove lines the same way;
   an admin may curate every team of their organisation;
 - every member of a team reads its library (``library_for``); nobody sees another organisation's or another team's;
-- a line a learner saved from a rep they marked *private* is not offered to managers (its transcript is theirs).
+- a line a learner saved from a rep they marked *private* is not offered to managers (its transcript is theirs);
+- a member keeps a library line in their own collection (``keep_line``), so it comes back for review like the
+  lines they said themselves.
 Access follows ``services.access``: unknown and out-of-reach teams and lines are both NotFound.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from sparring.coaching.line_schedule import first
 from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.services.access import Viewer, can_see_user, managed_team_ids, visible_user_ids_query
 from sparring.services.errors import InvalidInput, NotFound
@@ -147,3 +150,24 @@ def remove_line(db: Session, viewer: Viewer, line_id: int) -> None:
         raise NotFound("line: no such line")
     db.delete(line)
     db.flush()
+
+
+def keep_line(db: Session, viewer: Viewer, line_id: int, now: datetime | None = None) -> WinningLine:
+    """Copy a line of the viewer's team's library into their own winning lines (scheduled for review like a line
+    they saved themselves); the same words already kept are that line, re-tagged with the library's situation."""
+    line = db.get(TeamLine, line_id) if is_db_id(line_id) else None
+    member = line is not None and line.org_id == viewer.org_id and db.scalar(
+        select(TeamMember.user_id).where(TeamMember.team_id == line.team_id, TeamMember.user_id == viewer.id))
+    if line is None or not member:
+        raise NotFound("line: no such line")
+    existing = db.scalar(select(WinningLine).where(WinningLine.user_id == viewer.id, WinningLine.text == line.text)
+                         .limit(1))
+    if existing is not None:
+        existing.situation = line.situation
+        db.flush()
+        return existing
+    kept = WinningLine(user_id=viewer.id, org_id=viewer.org_id, text=line.text, situation=line.situation,
+                       due_at=first(now or datetime.now(UTC)).due_at)
+    db.add(kept)
+    db.flush()
+    return kept

@@ -56,6 +56,22 @@ async def record_review(line_id: DbId, request: Request, auth: PageAuth) -> Resp
     return response
 
 
+@router.post("/lines/team/{line_id}/keep")
+async def keep_team_line(line_id: DbId, request: Request, auth: PageAuth) -> Response:
+    """Keep a line of the learner's team library in their own lines (it then comes back for review)."""
+    await form_with_csrf(request, auth)
+
+    def keep() -> str:
+        with web(request).database().session() as s:
+            try:
+                team_lines.keep_line(s, auth.viewer, line_id, _now())
+            except NotFound as exc:
+                raise HTTPException(status_code=404, detail="no such line") from exc
+        return "Kept in your winning lines; it comes back for review tomorrow."
+
+    return await flash_after("/lines", keep, ())
+
+
 @router.get("/team/lines")
 def team_library(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     require_role(auth, "manager", "admin")
