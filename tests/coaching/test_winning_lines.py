@@ -77,3 +77,34 @@ def test_search_filter_delete_and_privacy(db: Database, practice: PracticeServic
         assert delete_line(s, lee, lanes) is False  # already gone
     with db.read() as s:
         assert [v.id for v in list_lines(s, lee)] == [trade]
+
+
+def test_saved_lines_come_back_for_review_on_schedule(db: Database, practice: PracticeService,
+                                                      lee: UserRecord) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sparring.coaching.winning_lines import due_count, due_lines, review_line
+
+    kim = Accounts(db).create_user("Acme", "kim@acme.test", None, role="learner", team="East")
+    saved_at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    rep = support.scored_rep(practice, lee, "Which lanes hurt most?", "Could we trade volume for price?")
+    with db.session() as s:
+        lanes = save_line(s, lee, rep, FIRST, "discovery", now=saved_at).id
+        trade = save_line(s, lee, rep, SECOND, "price objection", now=saved_at + timedelta(hours=1)).id
+    day = timedelta(days=1)
+    with db.read() as s:
+        assert due_count(s, lee, saved_at) == 0 and due_lines(s, lee, saved_at) == []
+        assert [d.id for d in due_lines(s, lee, saved_at + day + timedelta(hours=2))] == [lanes, trade]
+        assert due_count(s, lee, saved_at + day) == 1
+    now = saved_at + 2 * day
+    with db.session() as s:
+        assert review_line(s, kim, lanes, True, now) is None  # not hers
+        done = review_line(s, lee, lanes, True, now)
+        assert done is not None and (done.step, done.due_at, done.reviews) == (1, now + 3 * day, 1)
+        missed = review_line(s, lee, trade, False, now)
+        assert missed is not None and (missed.step, missed.due_at, missed.lapses) == (0, now + day, 1)
+    with db.read() as s:
+        assert due_count(s, lee, now) == 0
+        assert [d.id for d in due_lines(s, lee, now + day)] == [trade]
+        assert [d.id for d in due_lines(s, lee, now + 3 * day)] == [trade, lanes]
+        assert due_count(s, kim, now + 30 * day) == 0

@@ -57,7 +57,8 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/assignments/{assignee_id}/submit"), ("POST", "/conversations/{conversation_id}/comments"),
              ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
-             ("GET", "/api/calls"), ("POST", "/api/calls")}
+             ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
+             ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
@@ -70,7 +71,9 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/team/assignments/{assignment_id}/review"),
            ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"),
            ("GET", "/programs"), ("GET", "/programs/new"), ("POST", "/programs"), ("GET", "/programs/{program_id}"),
-           ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive")}
+           ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive"), ("GET", "/exports"),
+           ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
+           ("POST", "/team/lines/{line_id}/delete")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -566,3 +569,41 @@ def test_web_code_reaches_content_only_through_the_viewers_scope() -> None:
             if forbidden.search(line):
                 offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+#: whose reps each role's CSV export holds (a manager: their teams' learners; an admin: their organisation)
+EXPORTED: dict[str, set[str] | None] = {
+    "learner_a1": None, "learner_a2": None, "learner_b1": None,
+    "manager_a": {"learner_a1", "learner_a2"},
+    "admin_a": {"learner_a1", "learner_a2", "learner_a3"},
+    "manager_b": {"learner_b1"}, "admin_b": {"learner_b1"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_exports_follow_the_rep_rules(world: World, clients: dict[str, TestClient], role: str) -> None:
+    import csv
+    import io
+
+    c = clients[role]
+    for kind in ("reps", "scorecards", "criterion_results"):
+        r = c.get(f"/exports/{kind}.csv")
+        if EXPORTED[role] is None:
+            assert r.status_code == 403 and c.get("/exports").status_code == 403
+            continue
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        owners = {row["user_email"].split("@")[0] for row in rows}
+        # learner_a2's rep never ended, so it has no scorecard
+        assert owners == EXPORTED[role] - (set() if kind == "reps" else {"learner_a2"}), (role, kind)
+        private = str(world.reps["a1_private"])
+        if kind == "criterion_results":  # someone else's private rep: no criterion detail
+            assert private not in {row["rep_id"] for row in rows}
+        elif role.endswith("_a"):
+            assert private in {row["rep_id"] for row in rows}
+    # a team or learner outside the viewer's reach is unknown, as if it did not exist
+    if EXPORTED[role] is not None:
+        assert c.get("/exports/reps.csv", params={"user": "learner_b1@globex.test"}).status_code == (
+            200 if role.endswith("_b") else 404)
+        assert c.get("/exports/reps.csv", params={"team": "West"}).status_code == (
+            200 if role == "admin_a" else 404)

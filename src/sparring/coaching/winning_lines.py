@@ -1,18 +1,20 @@
 """Winning lines: phrasings a learner said in a rep and wants to keep, tagged with the situation they fit.
 
 Only the learner's own lines can be saved (the text is copied verbatim from the stored turn, never typed
-in), and each learner sees only their own collection.
+in), and each learner sees only their own collection. Saved lines come back for review on a spaced-repetition
+schedule (``line_schedule``): ``due_lines`` / ``due_count`` list what is due, ``review_line`` records a review.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sparring.coaching.line_schedule import Schedule, after_review, first
 from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.store.models import Rep, TurnRow, WinningLine
 
@@ -54,7 +56,8 @@ def _clean(value: str, field: str, max_chars: int) -> str:
         raise LineError(str(exc)) from None
 
 
-def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situation: str) -> WinningLine:
+def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situation: str,
+              now: datetime | None = None) -> WinningLine:
     situation = _clean(situation, "situation", MAX_SITUATION)
     if not situation:
         raise LineError("situation: say when this line works (e.g. 'price objection')")
@@ -82,7 +85,8 @@ def save_line(db: Session, viewer: Viewer, rep_id: int, turn_index: int, situati
         db.flush()
         return existing
     line = WinningLine(user_id=viewer.id, org_id=viewer.org_id, text=turn.text, situation=situation,
-                       source_conversation_id=source, source_turn_index=turn_index)
+                       source_conversation_id=source, source_turn_index=turn_index,
+                       due_at=first(now or datetime.now(UTC)).due_at)
     db.add(line)
     db.flush()
     return line
@@ -127,3 +131,55 @@ def delete_line(db: Session, viewer: Viewer, line_id: int) -> bool:
     db.delete(line)
     db.flush()
     return True
+
+
+# --- spaced repetition (docs/lines.md, "Review lines") -----------------------------------------------------------
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes that were stored as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DueLine:
+    id: int
+    text: str
+    situation: str
+    step: int
+    due_at: datetime
+    reviews: int
+    lapses: int
+
+
+def due_lines(db: Session, viewer: Viewer, now: datetime, limit: int = 50) -> list[DueLine]:
+    """The viewer's lines due for review at ``now``, the longest overdue first."""
+    q = (
+        select(WinningLine)
+        .where(WinningLine.user_id == viewer.id, WinningLine.org_id == viewer.org_id, WinningLine.due_at <= now)
+        .order_by(WinningLine.due_at, WinningLine.id)
+        .limit(limit)
+    )
+    return [DueLine(w.id, w.text, w.situation, w.review_step, _aware(w.due_at), w.reviews, w.lapses)
+            for w in db.scalars(q)]
+
+
+def due_count(db: Session, viewer: Viewer, now: datetime) -> int:
+    """How many of the viewer's lines are due at ``now`` (one index range scan: ix_winning_lines_user_due)."""
+    return int(db.scalar(select(func.count()).select_from(WinningLine).where(
+        WinningLine.user_id == viewer.id, WinningLine.due_at <= now)) or 0)
+
+
+def review_line(db: Session, viewer: Viewer, line_id: int, remembered: bool, now: datetime) -> DueLine | None:
+    """Record a review of one of the viewer's lines; its new schedule, or None when it is not theirs."""
+    if not is_db_id(line_id):
+        return None
+    line = db.get(WinningLine, line_id)
+    if line is None or line.user_id != viewer.id or line.org_id != viewer.org_id:
+        return None
+    before = Schedule(step=line.review_step, due_at=_aware(line.due_at), reviews=line.reviews, lapses=line.lapses)
+    after = after_review(before, remembered, now)
+    line.review_step, line.due_at, line.reviews, line.lapses = after.step, after.due_at, after.reviews, after.lapses
+    line.last_reviewed_at = now
+    db.flush()
+    return DueLine(line.id, line.text, line.situation, after.step, after.due_at, after.reviews, after.lapses)

@@ -322,7 +322,8 @@ class CriterionResultRow(Base):
 
 class WinningLine(Base):
     __tablename__ = "winning_lines"
-    __table_args__ = (Index("ix_winning_lines_user_created", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_winning_lines_user_created", "user_id", "created_at"),
+                      Index("ix_winning_lines_user_due", "user_id", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -334,6 +335,13 @@ class WinningLine(Base):
     )
     source_turn_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: spaced repetition (``coaching.line_schedule``, migration 0017): the step reached, when the line is due again,
+    #: how many reviews and how many lapses (marked not remembered)
+    review_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lapses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UsageRow(Base):
@@ -485,6 +493,8 @@ from sparring.store import coaching_models as coaching_models  # noqa: E402
 
 # programs (practice sprints: the program, its scenarios, enrolment): same Base, migration 0015_programs
 from sparring.store import program_models as program_models  # noqa: E402
+# the team library of winning lines managers curate: same Base, migration 0017_lines
+from sparring.store import line_models as line_models  # noqa: E402
 
 # the cached scored summaries of stored calls (key moments, pivotal one): same Base, migration 0014_call_summaries
 from sparring.store import review_models as review_models  # noqa: E402

@@ -1,6 +1,10 @@
-"""Learner pages: the scenario library, history, progress per behaviour, and winning lines."""
+"""Learner pages: the scenario library, history, progress per behaviour, and winning lines (with the lines suggested
+from the learner's reps, their teams' libraries and how many lines are due for review; the review itself and the
+managers' library pages are in ``routes.lines``)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -8,15 +12,17 @@ from starlette.concurrency import run_in_threadpool
 
 from sparring.coaching import winning_lines
 from sparring.coaching.programs import PACE_LABELS
+from sparring.coaching.line_suggestions import suggest_lines
 from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
 from sparring.reports.charts import Series, bar_chart, line_chart
 from sparring.reports.progress import learner_progress
 from sparring.services.conversations import list_visible_reps
 from sparring.services.program_progress import my_week
+from sparring.services.team_lines import library_for
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, form_with_csrf, render, set_flash, web
-from sparring.web.labels import scenario_titles
+from sparring.web.labels import criterion_names, scenario_titles
 from sparring.web.params import DbId, SearchText, form_id, form_index
 from sparring.web.templating import humanise
 
@@ -27,7 +33,8 @@ router = APIRouter(include_in_schema=False)
 def library(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", domain: SearchText = "",
             skill: SearchText = "", difficulty: SearchText = "") -> Response:
     """Every scenario the viewer's organisation sees, searchable and filterable by domain, skill and difficulty;
-    above it the viewer's programs this week (what to do next, reps left; docs/programs.md)."""
+    above it the viewer's programs this week (what to do next, reps left; docs/programs.md) and the winning lines
+    due for review."""
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     domains = sorted({s.domain for s in scenarios})
     skills = sorted({k for s in scenarios for k in s.skills})
@@ -43,6 +50,7 @@ def library(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", do
     return render(request, "library.html", auth, active="library", scenarios=shown, total=len(scenarios),
                   weeks=my_week(db, auth.viewer), pace_labels=PACE_LABELS,
                   domains=domains, skills=skills, difficulties=DIFFICULTIES,
+                  lines_due=winning_lines.due_count(db, auth.viewer, datetime.now(UTC)),
                   f={"q": q, "domain": domain, "skill": skill, "difficulty": difficulty or "medium"})
 
 
@@ -71,7 +79,10 @@ def lines(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", situ
     found = winning_lines.list_lines(db, auth.viewer, q, situation)
     return render(request, "lines.html", auth, active="lines", lines=found, q=q, situation=situation,
                   situations=winning_lines.situations(db, auth.viewer),
-                  titles=scenario_titles(request, auth.viewer))
+                  titles=scenario_titles(request, auth.viewer),
+                  suggestions=suggest_lines(db, auth.viewer, criterion_names(request, auth.viewer)),
+                  team_library=library_for(db, auth.viewer),
+                  due=winning_lines.due_count(db, auth.viewer, datetime.now(UTC)))
 
 
 @router.post("/lines")
@@ -81,7 +92,9 @@ async def save_line(request: Request, auth: PageAuth) -> Response:
         rep_id, turn = form_id(form, "rep"), form_index(form, "turn")
     except InputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    response = RedirectResponse(f"/reps/{rep_id}/scorecard#turn-{turn}", status_code=303)
+    # saved from a suggestion on /lines: back there; from a scorecard: back to the turn
+    target = "/lines" if form.get("back") == "lines" else f"/reps/{rep_id}/scorecard#turn-{turn}"
+    response = RedirectResponse(target, status_code=303)
 
     def save() -> None:  # a write: in a worker thread, never on the event loop
         with web(request).database().session() as s:

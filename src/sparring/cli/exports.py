@@ -1,0 +1,52 @@
+"""``sparring export csv`` (CONTRACT.md, "Exports"; docs/exports.md).
+
+``export csv [--org ORG] --out DIR [--team T] [--user EMAIL] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+[--source practice|call|drill] [--scenario ID] [--json]`` writes ``reps.csv``, ``scorecards.csv`` and
+``criterion_results.csv`` into DIR, streamed from the database. Without ``--org`` the only organisation is
+exported (several: name one).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from sparring.cli.service_errors import service_errors
+
+
+def _csv(
+    out: Path = typer.Option(..., "--out", help="the folder to write reps.csv, scorecards.csv and "
+                                                "criterion_results.csv into (created if missing)"),
+    org: str | None = typer.Option(None, "--org", help="the organisation's slug (default: the only one)"),
+    team: str = typer.Option("", "--team", help="only conversations stored for this team (its name)"),
+    user: str = typer.Option("", "--user", help="only this user's conversations (their e-mail)"),
+    date_from: str = typer.Option("", "--from", help="from this day, YYYY-MM-DD (UTC, inclusive)"),
+    date_to: str = typer.Option("", "--to", help="up to this day, YYYY-MM-DD (UTC, inclusive)"),
+    source: str = typer.Option("", "--source", help="practice | call | drill"),
+    scenario: str = typer.Option("", "--scenario", help="only reps of this scenario (its id)"),
+    json_out: bool = typer.Option(False, "--json", help='print {"out", "files": {"reps.csv": rows, ...}}'),
+) -> None:
+    """Write reps, scorecards and criterion results as CSV files whose ids join."""
+    from sparring.cli.context import root
+    from sparring.services import exports
+
+    request = exports.ExportRequest(team=team, user=user, date_from=date_from, date_to=date_to, source=source,
+                                    scenario=scenario)
+    with service_errors(), root().database.read() as s:
+        scope = exports.operator_scope(s, org)
+        flt = exports.parse_filter(s, scope, request)
+        counts = exports.export_directory(s, scope, flt, out)
+    files = {f"{kind}.csv": n for kind, n in counts.items()}
+    if json_out:
+        print(json.dumps({"out": str(out), "files": files}))
+        return
+    for name, n in files.items():
+        print(f"{out / name}: {n} row{'' if n == 1 else 's'}")
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Exports: reps, scorecards and criterion results as CSV.", no_args_is_help=True)
+    group.command("csv")(_csv)
+    app.add_typer(group, name="export")
