@@ -491,10 +491,11 @@ class JobRow(Base):
 # importing it here means whoever loads the models (Alembic, create_all, the services) sees them too
 from sparring.store import coaching_models as coaching_models  # noqa: E402
 
-# programs (practice sprints: the program, its scenarios, enrolment): same Base, migration 0015_programs
-from sparring.store import program_models as program_models  # noqa: E402
 # the team library of winning lines managers curate: same Base, migration 0017_lines
 from sparring.store import line_models as line_models  # noqa: E402
+
+# programs (practice sprints: the program, its scenarios, enrolment): same Base, migration 0015_programs
+from sparring.store import program_models as program_models  # noqa: E402
 
 # the cached scored summaries of stored calls (key moments, pivotal one): same Base, migration 0014_call_summaries
 from sparring.store import review_models as review_models  # noqa: E402

@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sparring.coaching import winning_lines
-from sparring.coaching.programs import PACE_LABELS
 from sparring.coaching.line_suggestions import suggest_lines
+from sparring.coaching.programs import PACE_LABELS
 from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
 from sparring.reports.charts import Series, bar_chart, line_chart
