@@ -49,7 +49,7 @@ def test_open_a_loop_practise_the_drill_and_the_next_call_closes_it(url: str, tm
     assert code == 0, err
     [doc] = json.loads(out)
     assert (doc["loop_id"], doc["status"], doc["verdict"], doc["moment"]) == (
-        loop_id, "open", None, {"start_turn": 1, "end_turn": 4, "kind": "objection_price"})
+        loop_id, "open", None, {"start_turn": 1, "end_turn": 5, "kind": "objection_price"})
     assert doc["criterion"]["id"] == "explore-objection" and doc["drill_scenario_id"] == DRILL
 
     script = tmp_path / "drill.txt"

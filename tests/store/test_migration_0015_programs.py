@@ -51,7 +51,7 @@ def test_0015_adds_the_program_tables_and_the_new_notification_kinds(db: Databas
             conn.execute(text(sql), {"now": NOW})
     assert not set(TABLES) & set(inspect(db.engine).get_table_names())
     migrate.upgrade(db.engine, "0015_programs")
-    assert migrate.current_revision(db.engine) == "0015_programs" == migrate.SCHEMA_HEAD
+    assert migrate.current_revision(db.engine) == "0015_programs"
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
     assert [d for d in found if any(t in repr(d) for t in (*TABLES, "notifications"))] == []
