@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -208,7 +209,7 @@ def assess(s: Session, cohort: Cohort, seed: int = SEED) -> NeedsReport:
     return report
 
 
-def _documents(s: Session, card_ids: Sequence[int]) -> dict[int, dict[str, list[dict[str, object]]]]:
+def _documents(s: Session, card_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     if not card_ids:
         return {}
     return {cid: doc or {} for cid, doc in s.execute(

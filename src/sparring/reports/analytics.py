@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, SQLColumnExpression, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from sparring.store.cohorts import Cohort, RepScores, current_scorecard_of, rep_windows
@@ -225,9 +225,10 @@ class Practice:
     seconds_per_learner: dict[int, float] = field(default_factory=dict)
 
 
-def _seconds(s: Session, start: ColumnElement[datetime], end: ColumnElement[datetime]) -> ColumnElement[float]:
+def _seconds(s: Session, start: SQLColumnExpression[datetime | None],
+             end: SQLColumnExpression[datetime | None]) -> ColumnElement[float]:
     if s.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
+        return cast(func.extract("epoch", end - start), Float)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
@@ -98,7 +98,7 @@ class RepScores:
         return {k: sum(vs) / len(vs) for k, vs in groups.items()}
 
 
-def current_scorecard_of(conversation_id: ColumnElement[int]) -> ColumnElement[int]:
+def current_scorecard_of(conversation_id: SQLColumnExpression[int]) -> ColumnElement[int]:
     """The id of the newest scorecard of a conversation (a correlated subquery on its index)."""
     card = aliased(ScorecardRow)
     return (select(func.max(card.id)).where(card.conversation_id == conversation_id).correlate_except(card)
