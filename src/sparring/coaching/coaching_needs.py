@@ -17,7 +17,8 @@ The method was fixed, with these constants, before any result was looked at:
   them, at ``ALPHA``. A learner with no real gap is therefore flagged with probability at most ``ALPHA`` however
   many skills the rubric has; in a team of 20 such learners expect at most one false flag.
 - **Big enough to matter.** A flag also needs the learner's mean to trail the cohort's by at least ``MIN_GAP``
-  points: a statistically clear gap of 3 points is not worth a manager's hour.
+  points: a statistically clear gap of 3 points is not worth a manager's hour. A skill with a smaller gap is not
+  permuted: it stays in the learner's family with p = 1, which only makes the correction stricter.
 
 Pure statistics first (``assess_learner``), then the query wrapper (``assess``) over ``store.cohorts``.
 """
@@ -115,9 +116,11 @@ def assess_learner(user_id: int, learner: Mapping[str, Sequence[float]],
         if len(values) < MIN_REPS or len(peers) < MIN_COHORT:
             continue
         pool = [v for peer in peers for v in peer]
-        p = permutation_p(values, pool, _rng(user_id, skill, seed))
-        tests.append(SkillTest(skill, tuple(values), sum(values) / len(values), sum(pool) / len(pool), len(peers),
-                               len(pool), p))
+        mean, cohort_mean = sum(values) / len(values), sum(pool) / len(pool)
+        # a gap under MIN_GAP is never flagged: its p-value is not computed but counted as 1 in Holm's family,
+        # which can only raise the other skills' adjusted p-values (Holm is monotone in each p): conservative
+        p = permutation_p(values, pool, _rng(user_id, skill, seed)) if cohort_mean - mean >= MIN_GAP else 1.0
+        tests.append(SkillTest(skill, tuple(values), mean, cohort_mean, len(peers), len(pool), p))
     adjusted = holm([t.p for t in tests])
     return [SkillTest(t.skill, t.values, t.mean, t.cohort_mean, t.cohort_learners, t.cohort_values, t.p, a)
             for t, a in zip(tests, adjusted, strict=True)]

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Float, SQLColumnExpression, case, cast, func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ MAX_REP_SECONDS = 3600
 CURVE_POSITIONS = 10
 
 
+@lru_cache(maxsize=512)
 def t_quantile(df: float, level: float = LEVEL) -> float:
     """The two-sided t quantile (scipy, imported on first use: pages that show no interval never load it)."""
     from scipy.stats import t
@@ -237,16 +239,22 @@ def practice(s: Session, cohort: Cohort) -> Practice:
     out = Practice()
     if not cohort.user_ids:
         return out
-    card = ScorecardRow.__table__.alias("card")
     duration = _seconds(s, ConversationRow.started_at, ConversationRow.ended_at)
     capped = case((duration > MAX_REP_SECONDS, float(MAX_REP_SECONDS)), (duration < 0, 0.0), else_=duration)
-    rows = s.execute(
-        select(Rep.user_id, Rep.outcome, card.c.passed, func.count(),
-               func.sum(cast(capped, Float)), func.sum(case((ConversationRow.ended_at.is_(None), 1), else_=0)))
+    reps = (
+        select(Rep.user_id, Rep.outcome, cast(capped, Float).label("seconds"),
+               case((ConversationRow.ended_at.is_(None), 1), else_=0).label("untimed"),
+               current_scorecard_of(Rep.conversation_id).label("card_id"))
         .join(ConversationRow, ConversationRow.id == Rep.conversation_id)
-        .outerjoin(card, card.c.id == current_scorecard_of(Rep.conversation_id))
         .where(*cohort.rep_filter())
-        .group_by(Rep.user_id, Rep.outcome, card.c.passed)
+        .subquery()
+    )
+    rows = s.execute(
+        select(reps.c.user_id, reps.c.outcome, ScorecardRow.passed, func.count(), func.sum(reps.c.seconds),
+               func.sum(reps.c.untimed))
+        .select_from(reps)
+        .outerjoin(ScorecardRow, ScorecardRow.id == reps.c.card_id)
+        .group_by(reps.c.user_id, reps.c.outcome, ScorecardRow.passed)
     ).all()
     for uid, outcome, passed, n, seconds, untimed in rows:
         mine = out.per_learner.setdefault(uid, Outcomes())
@@ -281,17 +289,23 @@ def transfer(s: Session, cohort: Cohort) -> Transfer:
         return out
     practised = {v.criterion_id for reps in firsts.values() for r in reps for v in r.values}
     started = {uid: reps[0].created_at for uid, reps in firsts.items()}
-    when = func.coalesce(ConversationRow.started_at, ConversationRow.created_at)
-    q = (
-        select(ConversationRow.id, ConversationRow.user_id, when, CriterionResultRow.criterion_id,
-               CriterionResultRow.score, CriterionResultRow.max)
-        .join(CriterionResultRow, CriterionResultRow.scorecard_id == current_scorecard_of(ConversationRow.id))
+    calls_q = (
+        select(ConversationRow.id, ConversationRow.user_id,
+               func.coalesce(ConversationRow.started_at, ConversationRow.created_at).label("at"),
+               current_scorecard_of(ConversationRow.id).label("card_id"))
         .where(ConversationRow.org_id == cohort.org_id, ConversationRow.user_id.in_(list(started)),
-               ConversationRow.source == "call", CriterionResultRow.kind != "blocker",
-               CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0)
+               ConversationRow.source == "call")
     )
     if not cohort.include_private:
-        q = q.where(ConversationRow.private.is_(False))
+        calls_q = calls_q.where(ConversationRow.private.is_(False))
+    calls = calls_q.subquery()
+    q = (
+        select(calls.c.id, calls.c.user_id, calls.c.at, CriterionResultRow.criterion_id, CriterionResultRow.score,
+               CriterionResultRow.max)
+        .select_from(calls)
+        .join(CriterionResultRow, CriterionResultRow.scorecard_id == calls.c.card_id)
+        .where(CriterionResultRow.kind != "blocker", CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0)
+    )
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
     for conv_id, uid, at, cid, score, maximum in s.execute(q).all():

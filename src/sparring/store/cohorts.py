@@ -121,19 +121,24 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> dict
         ranked_q = ranked_q.join(ConversationRow, ConversationRow.id == Rep.conversation_id).where(
             ConversationRow.private.is_(False))
     ranked = ranked_q.subquery()
-    in_window = or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)
+    # the reps in the windows with their current scorecard's id: a subquery, so the scorecard is then found by its
+    # primary key (a join on the correlated subquery itself makes PostgreSQL scan every scorecard)
+    windowed = (
+        select(ranked, current_scorecard_of(ranked.c.conversation_id).label("card_id"))
+        .where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest))
+        .subquery()
+    )
     rows = s.execute(
-        select(ranked.c.rep_id, ranked.c.conversation_id, ranked.c.user_id, ranked.c.scenario_id,
-               ranked.c.created_at, ranked.c.pos, ranked.c.total, ScorecardRow.id, ScorecardRow.overall,
+        select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
+               windowed.c.created_at, windowed.c.pos, windowed.c.total, ScorecardRow.id, ScorecardRow.overall,
                ScorecardRow.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
                CriterionResultRow.kind, CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
-        .select_from(ranked)
-        .join(ScorecardRow, ScorecardRow.id == current_scorecard_of(ranked.c.conversation_id))
+        .select_from(windowed)
+        .join(ScorecardRow, ScorecardRow.id == windowed.c.card_id)
         .outerjoin(CriterionResultRow, and_(CriterionResultRow.scorecard_id == ScorecardRow.id,
                                             CriterionResultRow.kind != "blocker",
                                             CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0))
-        .where(in_window)
-        .order_by(ranked.c.user_id, ranked.c.pos, CriterionResultRow.criterion_id)
+        .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)
     ).all()
     out: dict[int, list[RepScores]] = {}
     for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, _kind,
