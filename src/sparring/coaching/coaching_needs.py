@@ -26,7 +26,7 @@ Pure statistics first (``assess_learner``), then the query wrapper (``assess``) 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,12 +74,12 @@ def _rng(user_id: int, skill: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, user_id, zlib.crc32(skill.encode())])
 
 
-def permutation_p(values: Sequence[float], others: Sequence[float], rng: np.random.Generator,
+def permutation_p(values: Sequence[float], others: Sequence[float] | np.ndarray, rng: np.random.Generator,
                   resamples: int = RESAMPLES) -> float:
     """One-sided p-value that the mean of ``values`` is this low if they were drawn from the pool of ``values`` and
     ``others`` (without replacement)."""
     k = len(values)
-    pool = np.asarray([*values, *others], dtype=float)
+    pool = np.concatenate([np.asarray(values, dtype=float), np.asarray(others, dtype=float)])
     observed = float(np.mean(values))
     draws = rng.integers(0, len(pool), size=(resamples, k))
     while True:  # redraw the rows that picked one value twice: uniform over draws without replacement
@@ -106,21 +106,32 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def assess_learner(user_id: int, learner: Mapping[str, Sequence[float]],
-                 others: Mapping[str, Sequence[Sequence[float]]], seed: int = SEED) -> list[SkillTest]:
+                   others: Mapping[str, Sequence[Sequence[float]]], seed: int = SEED) -> list[SkillTest]:
     """Every skill the learner can be tested on (``MIN_REPS`` values, ``MIN_COHORT`` other learners), with Holm's
     correction over them. ``others[skill]`` holds one list of early values per other learner."""
+
+    def pool_for(skill: str) -> tuple[np.ndarray, int]:
+        peers = [v for v in others.get(skill, ()) if v]
+        return np.asarray([x for peer in peers for x in peer], dtype=float), len(peers)
+
+    return _assess(user_id, learner, pool_for, seed)
+
+
+def _assess(user_id: int, learner: Mapping[str, Sequence[float]],
+            pool_for: Callable[[str], tuple[np.ndarray, int]], seed: int) -> list[SkillTest]:
     tests: list[SkillTest] = []
     for skill in sorted(learner):
         values = list(learner[skill])
-        peers = [list(v) for v in others.get(skill, ()) if v]
-        if len(values) < MIN_REPS or len(peers) < MIN_COHORT:
+        if len(values) < MIN_REPS:
             continue
-        pool = [v for peer in peers for v in peer]
-        mean, cohort_mean = sum(values) / len(values), sum(pool) / len(pool)
+        pool, peers = pool_for(skill)
+        if peers < MIN_COHORT or not len(pool):
+            continue
+        mean, cohort_mean = sum(values) / len(values), float(pool.mean())
         # a gap under MIN_GAP is never flagged: its p-value is not computed but counted as 1 in Holm's family,
         # which can only raise the other skills' adjusted p-values (Holm is monotone in each p): conservative
         p = permutation_p(values, pool, _rng(user_id, skill, seed)) if cohort_mean - mean >= MIN_GAP else 1.0
-        tests.append(SkillTest(skill, tuple(values), mean, cohort_mean, len(peers), len(pool), p))
+        tests.append(SkillTest(skill, tuple(values), mean, cohort_mean, peers, len(pool), p))
     adjusted = holm([t.p for t in tests])
     return [SkillTest(t.skill, t.values, t.mean, t.cohort_mean, t.cohort_learners, t.cohort_values, t.p, a)
             for t, a in zip(tests, adjusted, strict=True)]
@@ -185,11 +196,19 @@ def assess(s: Session, cohort: Cohort, seed: int = SEED) -> NeedsReport:
     """Test every learner of the cohort; the flagged skills with the reps and turns behind them."""
     report = NeedsReport()
     early = {uid: _early(reps) for uid, reps in rep_windows(s, cohort, first=EARLY_REPS).items()}
+    # every early value of a skill once, with its learner: the pool of the others is a mask, not a copy per learner
+    flat: dict[str, tuple[np.ndarray, np.ndarray, set[int]]] = {}
+    for skill in {k for mine in early.values() for k in mine}:
+        owners = [uid for uid, mine in early.items() for _ in mine.get(skill, ())]
+        values = [v for mine in early.values() for _, v in mine.get(skill, ())]
+        flat[skill] = (np.asarray(values, dtype=float), np.asarray(owners), set(owners))
     flagged: list[tuple[int, SkillTest]] = []
     for uid, mine in early.items():
-        others = {skill: [[v for _, v in theirs[skill]] for other, theirs in early.items()
-                          if other != uid and skill in theirs] for skill in mine}
-        tests = assess_learner(uid, {k: [v for _, v in pairs] for k, pairs in mine.items()}, others, seed)
+        def pool_for(skill: str, uid: int = uid) -> tuple[np.ndarray, int]:
+            values, owners, who = flat[skill]
+            return values[owners != uid], len(who) - (uid in who)
+
+        tests = _assess(uid, {k: [v for _, v in pairs] for k, pairs in mine.items()}, pool_for, seed)
         if tests:
             report.tested += 1
             report.tests[uid] = tests
