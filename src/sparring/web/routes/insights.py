@@ -32,11 +32,13 @@ def insights(request: Request, auth: PageAuth, db: ReadDB, team: DbIdQuery = Non
         found = team_insights(db, auth.viewer, team_id=team, days=period)
     except PermissionError as exc:
         raise HTTPException(status_code=404, detail="no such team") from exc
-    chart = None
-    if found.curve is not None and found.curve.points:
-        points = found.curve.points
-        busiest = sorted(points, key=lambda k: -sum(found.curve.counts[k]))[:MAX_LINES]  # type: ignore[union-attr]
-        chart = line_chart("Team score per skill by rep number", [f"#{i + 1}" for i in range(found.curve.positions)],
-                           [Series(humanise(k), points[k]) for k in sorted(busiest)])
+    chart, shown = None, 0
+    curve = found.curve
+    if curve is not None and curve.points:
+        # up to the last rep number anyone has reached, the skills with the most data (the table has them all)
+        shown = max(i + 1 for counts in curve.counts.values() for i, n in enumerate(counts) if n)
+        busiest = sorted(curve.points, key=lambda k: -sum(curve.counts[k]))[:MAX_LINES]
+        chart = line_chart("Team score per skill by rep number", [f"#{i + 1}" for i in range(shown)],
+                           [Series(humanise(k), curve.points[k][:shown]) for k in sorted(busiest)])
     return render(request, "team_insights.html", auth, active="team", found=found, curve_chart=chart,
-                  names=criterion_names(request, auth.viewer), periods=PERIODS)
+                  shown_positions=shown, names=criterion_names(request, auth.viewer), periods=PERIODS)
