@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Float, SQLColumnExpression, case, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from sparring.store.cohorts import Cohort, RepScores, current_scorecard_of, rep_windows
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
@@ -239,22 +239,23 @@ def practice(s: Session, cohort: Cohort) -> Practice:
     out = Practice()
     if not cohort.user_ids:
         return out
+    # each rep's time and its current scorecard's verdict as scalar subqueries (index lookups per rep), fenced by
+    # OFFSET 0: as joins, PostgreSQL hashes the whole conversations and scorecards tables for a large cohort
     duration = _seconds(s, ConversationRow.started_at, ConversationRow.ended_at)
     capped = case((duration > MAX_REP_SECONDS, float(MAX_REP_SECONDS)), (duration < 0, 0.0), else_=duration)
+    seconds = (select(cast(capped, Float)).where(ConversationRow.id == Rep.conversation_id).scalar_subquery())
+    card = aliased(ScorecardRow)
+    passed = select(card.passed).where(card.id == current_scorecard_of(Rep.conversation_id)).scalar_subquery()
     reps = (
-        select(Rep.user_id, Rep.outcome, cast(capped, Float).label("seconds"),
-               case((ConversationRow.ended_at.is_(None), 1), else_=0).label("untimed"),
-               current_scorecard_of(Rep.conversation_id).label("card_id"))
-        .join(ConversationRow, ConversationRow.id == Rep.conversation_id)
+        select(Rep.user_id, Rep.outcome, seconds.label("seconds"), passed.label("passed"))
         .where(*cohort.rep_filter())
+        .offset(0)
         .subquery()
     )
     rows = s.execute(
-        select(reps.c.user_id, reps.c.outcome, ScorecardRow.passed, func.count(), func.sum(reps.c.seconds),
-               func.sum(reps.c.untimed))
-        .select_from(reps)
-        .outerjoin(ScorecardRow, ScorecardRow.id == reps.c.card_id)
-        .group_by(reps.c.user_id, reps.c.outcome, ScorecardRow.passed)
+        select(reps.c.user_id, reps.c.outcome, reps.c.passed, func.count(), func.sum(reps.c.seconds),
+               func.sum(case((reps.c.seconds.is_(None), 1), else_=0)))
+        .group_by(reps.c.user_id, reps.c.outcome, reps.c.passed)
     ).all()
     for uid, outcome, passed, n, seconds, untimed in rows:
         mine = out.per_learner.setdefault(uid, Outcomes())

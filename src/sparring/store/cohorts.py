@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
@@ -110,24 +110,25 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> dict
     oldest first: user id → reps. Learners without a scored rep are absent."""
     if not cohort.user_ids or (first <= 0 and latest <= 0):
         return {}
-    has_card = exists(select(ScorecardRow.id).where(ScorecardRow.conversation_id == Rep.conversation_id))
-    ranked_q = (
-        select(Rep.id.label("rep_id"), Rep.conversation_id, Rep.user_id, Rep.scenario_id, Rep.created_at,
-               func.row_number().over(partition_by=Rep.user_id, order_by=(Rep.created_at, Rep.id)).label("pos"),
-               func.count().over(partition_by=Rep.user_id).label("total"))
-        .where(*cohort.rep_filter(), has_card)
-    )
+    # the current scorecard and the privacy flag as scalar subqueries (index lookups per rep of the cohort): as
+    # joins or EXISTS, PostgreSQL hashes the whole conversations and scorecards tables for a cohort of a few
+    # hundred learners (0.7 s at a million reps against 0.1 s this way)
+    base_q = select(Rep.id.label("rep_id"), Rep.conversation_id, Rep.user_id, Rep.scenario_id, Rep.created_at,
+                    current_scorecard_of(Rep.conversation_id).label("card_id")).where(*cohort.rep_filter())
     if not cohort.include_private:
-        ranked_q = ranked_q.join(ConversationRow, ConversationRow.id == Rep.conversation_id).where(
-            ConversationRow.private.is_(False))
-    ranked = ranked_q.subquery()
-    # the reps in the windows with their current scorecard's id: a subquery, so the scorecard is then found by its
-    # primary key (a join on the correlated subquery itself makes PostgreSQL scan every scorecard)
-    windowed = (
-        select(ranked, current_scorecard_of(ranked.c.conversation_id).label("card_id"))
-        .where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest))
+        private = (select(ConversationRow.private).where(ConversationRow.id == Rep.conversation_id)
+                   .scalar_subquery())
+        base_q = base_q.where(private.is_(False))
+    # OFFSET 0 keeps PostgreSQL from inlining this subquery, which would look the scorecard up twice per rep
+    base = base_q.offset(0).subquery()
+    ranked = (
+        select(base, func.row_number().over(partition_by=base.c.user_id,
+                                            order_by=(base.c.created_at, base.c.rep_id)).label("pos"),
+               func.count().over(partition_by=base.c.user_id).label("total"))
+        .where(base.c.card_id.is_not(None))
         .subquery()
     )
+    windowed = select(ranked).where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)).subquery()
     rows = s.execute(
         select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
                windowed.c.created_at, windowed.c.pos, windowed.c.total, ScorecardRow.id, ScorecardRow.overall,
