@@ -185,6 +185,23 @@ def seed(db: Database, learners: int, team_size: int, reps_per: int, criteria: i
             "users": [u for u, _ in users]}
 
 
+def existing(db: Database) -> dict[str, Any]:
+    """The ids ``seed`` returns, read from a database it seeded before (``--existing``)."""
+    with db.read() as s:
+        org_id = s.scalar(select(Organisation.id).where(Organisation.slug == "bench"))
+        if org_id is None:
+            raise SystemExit("--existing: no organisation 'bench' in this database; run without it to seed one")
+        manager_id = s.scalar(select(User.id).where(User.email == "manager@bench.test"))
+        teams = list(s.scalars(select(Team.id).where(Team.org_id == org_id).order_by(Team.id)))
+        by_team: dict[int, list[int]] = {}
+        members = (select(TeamMember.team_id, TeamMember.user_id).join(User, User.id == TeamMember.user_id)
+                   .where(User.org_id == org_id, User.role == "learner").order_by(User.id))
+        for tid, uid in s.execute(members):
+            by_team.setdefault(tid, []).append(uid)
+    return {"org_id": org_id, "manager_id": manager_id, "teams": teams, "by_team": by_team,
+            "users": [u for t in teams for u in by_team.get(t, [])]}
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     fn()  # warm-up
     times = []
@@ -219,19 +236,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    ap.add_argument("--existing", action="store_true", help="time a database this script seeded before (--url)")
     args = ap.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     url = args.url or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     db = Database(url)
-    db.upgrade()
+    if not args.existing:
+        db.upgrade()
     t = time.perf_counter()
-    ids = seed(db, args.learners, args.team_size, args.reps_per_learner, args.criteria, args.calls_per_learner,
-               args.seed)
-    seeded = time.perf_counter() - t
-    n_reps = args.learners * args.reps_per_learner
-    header = (f"database: {db.dialect}; seeded {n_reps:,} reps and scorecards, "
-              f"{(n_reps + args.learners * args.calls_per_learner) * args.criteria:,} criterion results, "
-              f"{args.learners * args.calls_per_learner:,} calls, {args.learners:,} learners in {seeded:.1f} s")
+    if args.existing:
+        ids = existing(db)
+        seeded = 0.0
+        header = f"database: {db.dialect}; the bench organisation seeded before, {len(ids['users']):,} learners"
+    else:
+        ids = seed(db, args.learners, args.team_size, args.reps_per_learner, args.criteria, args.calls_per_learner,
+                   args.seed)
+        seeded = time.perf_counter() - t
+        n_reps = args.learners * args.reps_per_learner
+        header = (f"database: {db.dialect}; seeded {n_reps:,} reps and scorecards, "
+                  f"{(n_reps + args.learners * args.calls_per_learner) * args.criteria:,} criterion results, "
+                  f"{args.learners * args.calls_per_learner:,} calls, {args.learners:,} learners in {seeded:.1f} s")
     results: list[dict[str, object]] = []
 
     def run(name: str, cohort_name: str, fn: Callable[[], object]) -> None:

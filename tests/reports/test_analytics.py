@@ -26,7 +26,7 @@ from sparring.services.accounts import Accounts
 from sparring.services.conversation_store import store_call
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
-from sparring.store.cohorts import Cohort
+from sparring.store.cohorts import Cohort, rep_windows
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep
 
@@ -64,6 +64,10 @@ def test_cohort_trend_is_over_learner_means_with_a_paired_interval(db: Database,
     _, users, _ = world
     with db.read() as s:
         found = trends(s, cohort_of(users))
+        shared = rep_windows(s, cohort_of(users), first=10, latest=3)  # one read for every number (the page)
+        assert trends(s, cohort_of(users), reps=shared) == found
+        assert skill_curve(s, cohort_of(users), positions=6, reps=shared) == skill_curve(s, cohort_of(users), 6)
+        assert transfer(s, cohort_of(users), reps=shared) == transfer(s, cohort_of(users))
     assert found.learners == 3 and found.too_few == 1
     disc = found.by_skill["discovery"]
     assert disc.unit == "learners" and disc.learners == 3

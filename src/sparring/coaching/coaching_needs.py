@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, rep_windows
+from sparring.store.cohorts import Cohort, RepScores, Windows, rep_windows
 from sparring.store.models import ScorecardRow
 
 EARLY_REPS = 5
@@ -192,10 +192,12 @@ def _early(reps: Sequence[RepScores]) -> dict[str, list[tuple[RepScores, float]]
     return out
 
 
-def assess(s: Session, cohort: Cohort, seed: int = SEED) -> NeedsReport:
-    """Test every learner of the cohort; the flagged skills with the reps and turns behind them."""
+def assess(s: Session, cohort: Cohort, seed: int = SEED, reps: Windows | None = None) -> NeedsReport:
+    """Test every learner of the cohort; the flagged skills with the reps and turns behind them. ``reps``: the
+    cohort's ``rep_windows`` with at least the first ``EARLY_REPS``, when the caller has them already."""
     report = NeedsReport()
-    early = {uid: _early(reps) for uid, reps in rep_windows(s, cohort, first=EARLY_REPS).items()}
+    windows = reps if reps is not None else rep_windows(s, cohort, first=EARLY_REPS)
+    early = {uid: _early(mine) for uid, mine in windows.items()}
     # every early value of a skill once, with its learner: the pool of the others is a mask, not a copy per learner
     flat: dict[str, tuple[np.ndarray, np.ndarray, set[int]]] = {}
     for skill in {k for mine in early.values() for k in mine}:
@@ -217,17 +219,17 @@ def assess(s: Session, cohort: Cohort, seed: int = SEED) -> NeedsReport:
         flagged += [(uid, t) for t in tests if t.flagged]
     documents = _documents(s, [rep.scorecard_id for uid, t in flagged for rep, _ in early[uid][t.skill]])
     for uid, t in sorted(flagged, key=lambda f: (-f[1].gap, f[0], f[1].skill)):
-        reps = []
+        evidence: list[RepEvidence] = []
         for rep, value in early[uid][t.skill]:
             criteria = [v for v in rep.values if v.skill == t.skill]
             cards = {c.get("id"): c for c in documents.get(rep.scorecard_id, {}).get("criteria", [])}
-            reps.append(RepEvidence(rep.rep_id, rep.position, rep.created_at, value, tuple(
+            evidence.append(RepEvidence(rep.rep_id, rep.position, rep.created_at, value, tuple(
                 CriterionEvidence(c.criterion_id, c.verdict, c.value,
                                   tuple((int(e.get("turn", 0)), str(e.get("quote", "")))
                                         for e in cards.get(c.criterion_id, {}).get("evidence", [])),
                                   str(cards.get(c.criterion_id, {}).get("rationale", "")))
                 for c in criteria)))
-        report.needs.append(CoachingNeed(uid, t, tuple(reps)))
+        report.needs.append(CoachingNeed(uid, t, tuple(evidence)))
     return report
 
 

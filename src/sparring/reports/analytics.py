@@ -25,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Float, SQLColumnExpression, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from sparring.store.cohorts import Cohort, RepScores, current_scorecard_of, rep_windows
+from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
@@ -151,11 +151,12 @@ def _windows(reps: Sequence[RepScores], window: int, key: str) -> dict[str, tupl
     return out
 
 
-def trends(s: Session, cohort: Cohort, window: int = WINDOW) -> Trends:
+def trends(s: Session, cohort: Cohort, window: int = WINDOW, reps: Windows | None = None) -> Trends:
     """The trend of every criterion and skill of the cohort (one learner: over their reps)."""
     if window < 1:
         raise ValueError("window: must be at least 1")
-    reps = rep_windows(s, cohort, first=window, latest=window)
+    if reps is None:
+        reps = rep_windows(s, cohort, first=window, latest=window)
     result = Trends(window)
     per_key: dict[str, dict[str, dict[int, tuple[list[float], list[float]]]]] = {"criterion": {}, "skill": {}}
     single = len(cohort.user_ids) == 1
@@ -185,11 +186,14 @@ class Curve:
     counts: dict[str, list[int]] = field(default_factory=dict)
 
 
-def skill_curve(s: Session, cohort: Cohort, positions: int = CURVE_POSITIONS) -> Curve:
-    reps = rep_windows(s, cohort, first=positions)
+def skill_curve(s: Session, cohort: Cohort, positions: int = CURVE_POSITIONS, reps: Windows | None = None) -> Curve:
+    if reps is None:
+        reps = rep_windows(s, cohort, first=positions)
     sums: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(positions)])
     for mine in reps.values():
         for rep in mine:
+            if rep.position > positions:
+                continue
             for skill, v in rep.by_key("skill").items():
                 sums[skill][rep.position - 1].append(v)
     curve = Curve(positions)
@@ -280,15 +284,15 @@ class Transfer:
     learners_with_calls: int = 0
 
 
-def transfer(s: Session, cohort: Cohort) -> Transfer:
+def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfer:
     """Practice-to-call transfer. A call's time is its recording start (its import time when unknown); calls before
     the learner's first cohort rep are "before", calls after it "after"; the cohort's dates do not limit calls. The
     criteria are those the cohort's first ``WINDOW`` reps scored (the same criterion id on a call's rubric)."""
     out = Transfer()
-    firsts = rep_windows(s, cohort, first=WINDOW)
+    firsts = reps if reps is not None else rep_windows(s, cohort, first=WINDOW)
     if not firsts:
         return out
-    practised = {v.criterion_id for reps in firsts.values() for r in reps for v in r.values}
+    practised = {v.criterion_id for mine in firsts.values() for r in mine if r.position <= WINDOW for v in r.values}
     started = {uid: reps[0].created_at for uid, reps in firsts.items()}
     calls_q = (
         select(ConversationRow.id, ConversationRow.user_id,

@@ -13,10 +13,21 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sparring.coaching.coaching_needs import NeedsReport, assess
-from sparring.reports.analytics import Curve, Practice, Transfer, Trends, practice, skill_curve, transfer, trends
+from sparring.coaching.coaching_needs import EARLY_REPS, NeedsReport, assess
+from sparring.reports.analytics import (
+    CURVE_POSITIONS,
+    WINDOW,
+    Curve,
+    Practice,
+    Transfer,
+    Trends,
+    practice,
+    skill_curve,
+    transfer,
+    trends,
+)
 from sparring.services.access import Viewer, managed_team_ids
-from sparring.store.cohorts import Cohort
+from sparring.store.cohorts import Cohort, rep_windows
 from sparring.store.models import Team, TeamMember, User
 
 #: the periods the page offers (days back from today; None = everything)
@@ -65,9 +76,12 @@ def team_insights(db: Session, viewer: Viewer, team_id: int | None = None, days:
     found = TeamInsights(teams, next((t for t in teams if t.id == team_id), None), days, names)
     if cohort is None:
         return found
-    found.trends = trends(db, cohort)
-    found.curve = skill_curve(db, cohort)
+    # one read of the reps every number needs: the first CURVE_POSITIONS (⊇ the first WINDOW and EARLY_REPS) and
+    # the latest WINDOW of each learner
+    reps = rep_windows(db, cohort, first=max(CURVE_POSITIONS, WINDOW, EARLY_REPS), latest=WINDOW)
+    found.trends = trends(db, cohort, reps=reps)
+    found.curve = skill_curve(db, cohort, reps=reps)
     found.practice = practice(db, cohort)
-    found.transfer = transfer(db, cohort)
-    found.needs = assess(db, cohort)
+    found.transfer = transfer(db, cohort, reps=reps)
+    found.needs = assess(db, cohort, reps=reps)
     return found

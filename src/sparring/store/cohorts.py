@@ -98,6 +98,10 @@ class RepScores:
         return {k: sum(vs) / len(vs) for k, vs in groups.items()}
 
 
+#: user id → that learner's reps in the windows asked for, oldest first (what ``rep_windows`` returns)
+Windows = dict[int, list[RepScores]]
+
+
 def current_scorecard_of(conversation_id: SQLColumnExpression[int]) -> ColumnElement[int]:
     """The id of the newest scorecard of a conversation (a correlated subquery on its index)."""
     card = aliased(ScorecardRow)
@@ -105,7 +109,7 @@ def current_scorecard_of(conversation_id: SQLColumnExpression[int]) -> ColumnEle
             .scalar_subquery())
 
 
-def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> dict[int, list[RepScores]]:
+def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Windows:
     """Each learner's first ``first`` and latest ``latest`` scored reps in the cohort (a rep in both windows once),
     oldest first: user id → reps. Learners without a scored rep are absent."""
     if not cohort.user_ids or (first <= 0 and latest <= 0):
