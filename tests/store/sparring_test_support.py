@@ -222,3 +222,51 @@ def configured_scorer(settings: object) -> FakeScorer:
     scorer = FakeScorer()
     scorer.name = str(settings.plugin_options("tuned").get("label", "tuned"))
     return scorer
+
+
+# --- a cohort with known scores (tests/reports/test_analytics.py, tests/coaching/test_coaching_needs.py) ------------
+
+
+class LineScorer(FakeScorer):
+    """Every non-blocker criterion scored from a ``criterion-id=share`` word in the learner's turns (0 when absent):
+    the learner line ``asks-questions=0.8 next-step=0.2`` scores 0.8 and 0.2 of 1. Verdict met at 1, missed at 0,
+    partly in between; overall the mean share × 100, passed at the rubric's pass mark."""
+
+    name = "line"
+
+    def score(self, conversation, rubric):  # type: ignore[no-untyped-def]
+        card = super().score(conversation, rubric)
+        given: dict[str, float] = {}
+        for turn in conversation.by_role("learner"):
+            for word in turn.text.split():
+                key, sep, value = word.partition("=")
+                if sep:
+                    given[key] = float(value)
+        criteria = []
+        for c in card.criteria:
+            if c.kind != "blocker":
+                share = given.get(c.id, 0.0)
+                verdict = "met" if share >= 1 else "partly" if share > 0 else "missed"
+                c = c.model_copy(update={"score": share, "verdict": verdict})
+            criteria.append(c)
+        scored = [c for c in criteria if c.kind != "blocker"]
+        overall = 100 * sum(c.score for c in scored) / max(1, len(scored))
+        return card.model_copy(update={"criteria": criteria, "overall": overall,
+                                       "passed": overall >= rubric.pass_mark and not card.blockers})
+
+
+def line_practice(db: Database) -> PracticeService:
+    """The practice service on ``db`` with ``LineScorer`` and the test scenario and rubric imported."""
+    from sparring.services.content import ContentService
+    from sparring.services.practice import PracticeService
+
+    content = ContentService.installation(db)
+    content.import_paths([DATA / "test-rubric.yaml", DATA / "test-scenario.yaml"])
+    return PracticeService(db, persona=FakePersona(), scorer=LineScorer(), content=content)
+
+
+def rep_with_scores(practice: PracticeService, user: UserRecord, asks: float, step: float,
+                    private: bool = False) -> int:
+    """A scored rep whose 'asks-questions' (skill discovery) scores ``asks`` and 'next-step' (skill next-steps)
+    ``step`` (shares of 1); the rep's id."""
+    return scored_rep(practice, user, f"asks-questions={asks} next-step={step}", private=private)

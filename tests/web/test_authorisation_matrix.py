@@ -67,7 +67,7 @@ REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
-           ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
+           ("GET", "/team/insights"), ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
            ("POST", "/team/assignments/{assignment_id}/review"),
            ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"),
            ("GET", "/programs"), ("GET", "/programs/new"), ("POST", "/programs"), ("GET", "/programs/{program_id}"),
@@ -191,6 +191,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
     c = clients[role]
     is_manager = role.startswith(("manager", "admin"))
     assert c.get("/team").status_code == (200 if is_manager else 403)
+    assert c.get("/team/insights").status_code == (200 if is_manager else 403)
     for learner in ["learner_a1", "learner_a2", "learner_a3", "learner_b1"]:
         r = c.get(f"/team/learners/{world.users[learner]}")
         if not is_manager:
@@ -299,6 +300,26 @@ def test_team_dashboard_shows_only_own_teams(world: World, clients: dict[str, Te
     assert "Learner_A3" not in page and "Learner_B1" not in page
     admin_b = clients["admin_b"].get("/team").text
     assert "Learner_A1" not in admin_b and "Learner_B1" in admin_b
+
+
+def test_team_insights_only_for_own_teams(world: World, clients: dict[str, TestClient]) -> None:
+    from sqlalchemy import select
+
+    from sparring.store.models import TeamMember
+
+    with world.database.read() as s:
+        teams = {key: set(s.scalars(select(TeamMember.team_id).where(TeamMember.user_id == world.users[key])))
+                 for key in ("manager_a", "manager_b")}
+    assert teams["manager_a"] and teams["manager_b"]
+    for team in teams["manager_a"]:
+        assert clients["manager_a"].get("/team/insights", params={"team": team}).status_code == 200
+        assert clients["admin_a"].get("/team/insights", params={"team": team}).status_code == 200
+        for other in ("manager_b", "admin_b"):
+            assert clients[other].get("/team/insights", params={"team": team}).status_code == 404
+    for team in teams["manager_b"]:
+        assert clients["manager_a"].get("/team/insights", params={"team": team}).status_code == 404
+    assert clients["manager_a"].get("/team/insights", params={"days": 7}).status_code == 400
+    assert clients["manager_a"].get("/team/insights", params={"days": 0}).status_code == 200
 
 
 def test_admin_cannot_touch_another_organisations_people(world: World, clients: dict[str, TestClient]) -> None:

@@ -41,6 +41,8 @@ def test_scoping_dashboards_and_progress_on_postgres(pg_world: World) -> None:
     team = manager.get("/team")
     assert team.status_code == 200 and "Learner_A1" in team.text and "Learner_A3" not in team.text
     assert manager.get(f"/team/learners/{w.users['learner_a1']}").status_code == 200
+    insights = manager.get("/team/insights", params={"days": 0})
+    assert insights.status_code == 200 and "Early coaching needs" in insights.text
     admin_b = login(w.app, "admin_b")
     assert {r["id"] for r in admin_b.get("/api/reps").json()} == {w.reps["b1"]}
     learner = login(w.app, "learner_a1")

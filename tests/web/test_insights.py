@@ -1,0 +1,61 @@
+"""The team insights page (/team/insights): a team with known trends and one learner trailing on discovery; the
+page shows the flag with the reps behind it, the trend per skill with its interval, outcomes and the chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sparring_test_support as support
+from fastapi.testclient import TestClient
+
+from sparring.services.accounts import Accounts
+from sparring.settings import Settings
+from sparring.store.db import forget_databases, get_database
+from sparring.testing.web import PASSWORD
+from sparring.web.app import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[tuple[TestClient, list[int]]]:
+    settings = Settings(data_dir=tmp_path / "data")
+    database = get_database(settings.resolved_database_url)
+    app = create_app(settings)
+    line = support.line_practice(database)
+    accounts = Accounts(database)
+    accounts.create_user("Acme", "boss@acme.test", PASSWORD, role="manager", team="East", name="Boss")
+    orders = [[0.6, 0.8, 1.0, 0.8, 1.0, 1.0], [1.0, 0.8, 0.6, 1.0, 1.0, 0.8], [0.8, 0.6, 1.0, 1.0, 0.8, 1.0],
+              [0.8, 1.0, 0.6, 1.0, 1.0, 1.0], [0.6, 1.0, 0.8, 0.8, 1.0, 1.0]]
+    for i, asks in enumerate(orders):
+        learner = accounts.create_user("Acme", f"l{i}@acme.test", None, role="learner", team="East", name=f"Lee {i}")
+        for a in asks:
+            support.rep_with_scores(line, learner, a, 0.5)
+    tia = accounts.create_user("Acme", "tia@acme.test", None, role="learner", team="East", name="Tia Trailing")
+    reps = [support.rep_with_scores(line, tia, 0.0, 0.5) for _ in range(3)]
+    c = TestClient(app, follow_redirects=False)
+    assert c.post("/api/auth/login", json={"email": "boss@acme.test", "password": PASSWORD}).status_code == 200
+    yield c, reps
+    forget_databases()
+
+
+def test_the_page_flags_the_trailing_learner_with_links_to_the_reps(client: tuple[TestClient, list[int]]) -> None:
+    c, reps = client
+    page = c.get("/team/insights")
+    assert page.status_code == 200
+    html = page.text
+    needs = html.split('id="needs"')[1].split("</section>")[0]
+    assert "Tia Trailing" in needs and "Discovery" in needs and "Lee 0" not in needs
+    for rep in reps:
+        assert f'href="/reps/{rep}/scorecard"' in needs
+    assert "6 learners tested" in needs
+    # five learners with 6 reps are in the trends; Tia (3 reps) is not
+    assert "5 learners with at least 6 reps; 1 with fewer" in html
+    assert "<svg" in html and "Team score per skill by rep number" in html
+    assert c.get("/team").text.count('href="/team/insights') == 1
+
+
+def test_an_empty_period_says_so(client: tuple[TestClient, list[int]]) -> None:
+    c, _ = client
+    assert c.get("/team/insights", params={"days": 30}).status_code == 200
+    assert c.get("/team/insights", params={"days": 5}).status_code == 400
