@@ -4,7 +4,6 @@ reviewing it, and the notifications each step writes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from sqlalchemy import select
 
 from sparring.content.scenario import Scenario
 from sparring.services import assignments
-from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
 from sparring.services.errors import InvalidInput, NotFound
@@ -25,34 +23,13 @@ from sparring.store.db import Database
 SCENARIO = support.TEST_SCENARIO
 DUE = date.today() + timedelta(days=7)
 
-
-def viewer(u: UserRecord) -> Viewer:
-    return Viewer(id=u.id, org_id=u.org_id, role=u.role, name=u.name or u.email, email=u.email)
-
-
-@dataclass
-class People:
-    lee: UserRecord  # learner, East
-    kim: UserRecord  # learner, East
-    ola: UserRecord  # learner, West
-    max: UserRecord  # manager of East
-    wes: UserRecord  # manager of West
-    ada: UserRecord  # admin of Acme
-    bob: UserRecord  # learner of Globex, team East too
+viewer = support.viewer_of
+People = support.People
 
 
 @pytest.fixture
 def people(db: Database, learner: UserRecord) -> People:
-    acc = Accounts(db)
-    return People(
-        lee=learner,
-        kim=acc.create_user("Acme", "kim@acme.test", None, role="learner", team="East", name="Kim"),
-        ola=acc.create_user("Acme", "ola@acme.test", None, role="learner", team="West", name="Ola"),
-        max=acc.create_user("Acme", "max@acme.test", None, role="manager", team="East", name="Max"),
-        wes=acc.create_user("Acme", "wes@acme.test", None, role="manager", team="West", name="Wes"),
-        ada=acc.create_user("Acme", "ada@acme.test", None, role="admin", name="Ada"),
-        bob=acc.create_user("Globex", "bob@globex.test", None, role="learner", team="East", name="Bob"),
-    )
+    return support.make_people(db, learner)
 
 
 def _lookup(db: Database):  # type: ignore[no-untyped-def]

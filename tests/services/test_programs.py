@@ -3,7 +3,6 @@ that name the field (and store nothing), team enrolment covering later members, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 
 from sparring.content.scenario import Scenario
 from sparring.services import programs
-from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
 from sparring.services.errors import InvalidInput, NotFound
@@ -27,34 +25,13 @@ BUILTIN = "cs-renewal-discount"
 START = date.today() - timedelta(days=7)
 END = START + timedelta(days=27)
 
-
-def viewer(u: UserRecord) -> Viewer:
-    return Viewer(id=u.id, org_id=u.org_id, role=u.role, name=u.name or u.email, email=u.email)
-
-
-@dataclass
-class People:
-    lee: UserRecord  # learner, East
-    kim: UserRecord  # learner, East
-    ola: UserRecord  # learner, West
-    max: UserRecord  # manager of East
-    wes: UserRecord  # manager of West
-    ada: UserRecord  # admin of Acme
-    bob: UserRecord  # learner of Globex
+viewer = support.viewer_of
+People = support.People
 
 
 @pytest.fixture
 def people(db: Database, learner: UserRecord) -> People:
-    acc = Accounts(db)
-    return People(
-        lee=learner,
-        kim=acc.create_user("Acme", "kim@acme.test", None, role="learner", team="East", name="Kim"),
-        ola=acc.create_user("Acme", "ola@acme.test", None, role="learner", team="West", name="Ola"),
-        max=acc.create_user("Acme", "max@acme.test", None, role="manager", team="East", name="Max"),
-        wes=acc.create_user("Acme", "wes@acme.test", None, role="manager", team="West", name="Wes"),
-        ada=acc.create_user("Acme", "ada@acme.test", None, role="admin", name="Ada"),
-        bob=acc.create_user("Globex", "bob@globex.test", None, role="learner", team="East", name="Bob"),
-    )
+    return support.make_people(db, learner)
 
 
 def lookup(db: Database):  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from sparring.store.db import Database, forget_databases
 from sparring.testing.fakes import FakePersona, FakeScorer
 
 if TYPE_CHECKING:
+    from sparring.services.access import Viewer
     from sparring.services.content import ContentService
     from sparring.services.practice import PracticeService
     from sparring.services.records import UserRecord
@@ -270,3 +271,37 @@ def rep_with_scores(practice: PracticeService, user: UserRecord, asks: float, st
     """A scored rep whose 'asks-questions' (skill discovery) scores ``asks`` and 'next-step' (skill next-steps)
     ``step`` (shares of 1); the rep's id."""
     return scored_rep(practice, user, f"asks-questions={asks} next-step={step}", private=private)
+
+
+@dataclass
+class People:
+    """Acme's people across two teams and one learner of another organisation (``make_people``)."""
+
+    lee: UserRecord  # learner, East (the ``learner`` fixture)
+    kim: UserRecord  # learner, East
+    ola: UserRecord  # learner, West
+    max: UserRecord  # manager of East
+    wes: UserRecord  # manager of West
+    ada: UserRecord  # admin of Acme
+    bob: UserRecord  # learner of Globex, team East too
+
+
+def make_people(db: Database, learner: UserRecord) -> People:
+    from sparring.services.accounts import Accounts
+
+    acc = Accounts(db)
+    return People(
+        lee=learner,
+        kim=acc.create_user("Acme", "kim@acme.test", None, role="learner", team="East", name="Kim"),
+        ola=acc.create_user("Acme", "ola@acme.test", None, role="learner", team="West", name="Ola"),
+        max=acc.create_user("Acme", "max@acme.test", None, role="manager", team="East", name="Max"),
+        wes=acc.create_user("Acme", "wes@acme.test", None, role="manager", team="West", name="Wes"),
+        ada=acc.create_user("Acme", "ada@acme.test", None, role="admin", name="Ada"),
+        bob=acc.create_user("Globex", "bob@globex.test", None, role="learner", team="East", name="Bob"),
+    )
+
+
+def viewer_of(u: UserRecord) -> Viewer:
+    from sparring.services.access import Viewer
+
+    return Viewer(id=u.id, org_id=u.org_id, role=u.role, name=u.name or u.email, email=u.email)

@@ -23,9 +23,9 @@ from sparring.store.db import Database
 from sparring.store.models import Rep
 from sparring.testing.fakes import FakePersona, FakeScorer
 from sparring.testing.processes import served_web_app
+from sparring.testing.web import PASSWORD, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(days=12)
 
@@ -71,15 +71,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         yield base, program_id
 
 
-def _login(page: Any, base: str, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def _shots(tmp_path: Path) -> Path:
     out = Path(os.environ.get("SPARRING_SHOTS_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +90,7 @@ def test_progress_page_and_this_week_card(browser: Any, server: tuple[str, int],
     context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
     page = context.new_page()
     try:
-        _login(page, base, "max@harbour.test")
+        sign_in(page, base, "max@harbour.test")
         page.goto(f"{base}/programs/{program_id}")
         assert page.locator("h1").inner_text() == "Renewal sprint, Q1"
         shown, hidden = (".only-wide", ".only-narrow") if device == "desktop" else (".only-narrow", ".only-wide")
@@ -123,7 +114,7 @@ def test_progress_page_and_this_week_card(browser: Any, server: tuple[str, int],
             page.screenshot(path=str(out / "programs.png"), full_page=False)
             page.goto(f"{base}/programs/new")
             page.screenshot(path=str(out / "program-new.png"), full_page=True)
-        _login(page, base, "dev@harbour.test")
+        sign_in(page, base, "dev@harbour.test")
         card = page.locator(".week-card")
         assert "This week · Renewal sprint, Q1" in card.inner_text() and "Week 2 of 4" in card.inner_text()
         assert card.get_by_role("button", name="Start").is_visible()
