@@ -79,3 +79,34 @@ def test_the_task_is_registered() -> None:
     registry = TaskRegistry()
     sponsor_report.register(registry)
     assert sponsor_report.TASK in registry.names()
+
+
+def test_a_queued_report_runs_and_only_its_requester_may_fetch_it(
+        db: Database, program: tuple[int, dict[str, int]], tmp_path: Path) -> None:
+    from sparring.jobs.queue import JobQueue
+    from sparring.jobs.runner import InProcessRunner
+    from sparring.services.access import Viewer
+
+    program_id, ids = program
+    registry = TaskRegistry()
+    sponsor_report.register(registry)
+    registry.app = SimpleNamespace(settings=SimpleNamespace(data_dir=tmp_path))
+    queue = JobQueue(db, registry)
+    with db.read() as s:
+        from sparring.store.models import User
+
+        ada, max_ = Viewer.of(s.get(User, ids["ada"])), Viewer.of(s.get(User, ids["max"]))  # type: ignore[arg-type]
+        ann = Viewer.of(s.get(User, ids["ann"]))  # type: ignore[arg-type]
+    job = sponsor_report.queue_report(db, queue, ada, program_id, "html")
+    assert job.payload == {"program_id": program_id, "format": "html", "user_id": ids["ada"]}
+    with pytest.raises(NotFound):
+        sponsor_report.queue_report(db, queue, ann, program_id)  # a learner
+    with pytest.raises(NotFound, match="format: html or pdf"):
+        sponsor_report.queue_report(db, queue, ada, program_id, "docx")
+    assert [o.status for o in InProcessRunner(queue, worker_id="t", periodic=False).run_until_idle()] == ["done"]
+    done = sponsor_report.report_job(queue, ada, program_id, job.id)
+    assert done.result == {"path": f"reports/program-{program_id}-{job.id}.html", "format": "html"}
+    assert (tmp_path / str(done.result["path"])).is_file()
+    for viewer, pid, jid in ((max_, program_id, job.id), (ada, program_id + 1, job.id), (ada, program_id, 99999)):
+        with pytest.raises(NotFound, match="no such report"):
+            sponsor_report.report_job(queue, viewer, pid, jid)

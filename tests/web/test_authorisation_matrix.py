@@ -72,6 +72,7 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/calls/{conversation_id}/moments/{start_turn}/drill"),
            ("GET", "/programs"), ("GET", "/programs/new"), ("POST", "/programs"), ("GET", "/programs/{program_id}"),
            ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive"), ("GET", "/exports"),
+           ("POST", "/programs/{program_id}/report"), ("GET", "/programs/{program_id}/report/{job_id}"),
            ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
            ("POST", "/team/lines/{line_id}/delete")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
@@ -244,6 +245,12 @@ def test_program_pages_are_for_leads_of_the_programs_organisation(world: World, 
     assert enrol.status_code == (403 if not lead else 303 if same_org else 404), (role, enrol.status_code)
     archive = c.post(f"/programs/{program_id}/archive", data={"undo": "1"})  # active stays active
     assert archive.status_code == (403 if not lead else 303 if same_org else 404), (role, archive.status_code)
+    report = c.post(f"/programs/{program_id}/report", data={"format": "html"}, follow_redirects=False)
+    assert report.status_code == (403 if not lead else 303 if same_org else 404), (role, report.status_code)
+    if lead and same_org:  # queued, not yet written (no worker runs here): the page says so
+        status = c.get(report.headers["location"])
+        assert status.status_code == 200 and "being written" in status.text, (role, status.status_code)
+    assert c.get(f"/programs/{program_id}/report/999999").status_code == (403 if not lead else 404), role
     created = c.post("/programs", data={"name": "x"})
     assert created.status_code == (400 if lead else 403), (role, created.status_code)
     if not same_org or not lead:

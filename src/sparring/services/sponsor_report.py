@@ -14,13 +14,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sparring.jobs.registry import TaskContext, TaskRegistry
+from sparring.jobs.ledger import Job
+from sparring.jobs.queue import JobQueue
+from sparring.jobs.registry import JobError, TaskContext, TaskRegistry
 from sparring.reports import sponsor
 from sparring.services.access import Viewer
 from sparring.services.errors import NotFound
 from sparring.services.program_progress import program_progress
+from sparring.services.programs import visible_program_row
 from sparring.settings import get_settings
 from sparring.store.cohorts import Cohort
+from sparring.store.db import Database
 from sparring.store.models import User, utcnow
 
 TASK = "render_report"
@@ -68,6 +72,29 @@ def render_report(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, object
     out = report_path(Path(settings.data_dir), program_id, ctx.job_id, fmt)
     sponsor.write(report, out)
     return {"path": str(out.relative_to(settings.data_dir)), "format": fmt}
+
+
+def queue_report(database: Database, queue: JobQueue, viewer: Viewer, program_id: int, fmt: str = "pdf") -> Job:
+    """Queue ``render_report`` for ``viewer`` (NotFound when they may not see the program). The check reads in a
+    session of its own that is closed before the queue writes (SQLite has one writer)."""
+    if fmt not in ("html", "pdf"):
+        raise NotFound(f"format: html or pdf, not {fmt[:20]!r}")
+    with database.read() as s:
+        row = visible_program_row(s, viewer, program_id)
+        found, org_id = row.id, row.org_id
+    return queue.enqueue(TASK, {"program_id": found, "format": fmt, "user_id": viewer.id}, org_id=org_id)
+
+
+def report_job(queue: JobQueue, viewer: Viewer, program_id: int, job_id: int) -> Job:
+    """The report job ``job_id`` of ``program_id`` that ``viewer`` queued (NotFound for anyone else's)."""
+    try:
+        job = queue.get(job_id)
+    except JobError as exc:
+        raise NotFound("no such report") from exc
+    if (job.task != TASK or job.payload.get("program_id") != program_id
+            or job.payload.get("user_id") != viewer.id):
+        raise NotFound("no such report")
+    return job
 
 
 def register(registry: TaskRegistry) -> None:
