@@ -158,3 +158,37 @@ def test_the_pdf_has_its_pages_margins_and_charts(tmp_path: Path, db: Database, 
         return any(sum(abs(a - b) for a, b in zip(px, rgb, strict=True)) < 30 for px in colours)
 
     assert near((0x13, 0x7A, 0x3A)) and near((0xB4, 0x23, 0x18))
+
+
+def test_calls_before_and_after_the_practice_are_reported(db: Database, program: int) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from sparring.conversation.model import Conversation
+    from sparring.services.conversation_store import store_call
+    from sparring.store.models import User
+
+    line = support.line_practice(db)
+    org_id = _org(db)
+    rubric = line.content_for(org_id).get_rubric("test-discovery")
+    scorer = support.LineScorer()
+    long_ago, later = datetime(2020, 1, 6, tzinfo=UTC), datetime.now(UTC) + timedelta(days=3)
+    with db.read() as s:
+        ids = {email: uid for email, uid in s.execute(select(User.email, User.id).where(User.org_id == org_id))}
+    for name, before, after in (("ann", 0.2, 0.8), ("bob", 0.0, 0.4), ("cat", 0.4, 0.8)):
+        for asks, when in ((before, long_ago), (after, later)):
+            conv = Conversation(source="call", title=f"call of {name}")
+            conv.add("Rep", "learner", f"asks-questions={asks} next-step=0.5", 0.0, 3.0)
+            conv.add("Buyer", "counterpart", "Tell me more.", 3.0, 5.0)
+            store_call(db, ids[f"{name}@acme.test"], conv, scored=(rubric, scorer.score(conv, rubric)),
+                       started_at=when)
+    with db.read() as s:
+        r = sponsor_report(s, None, program)
+    assert (r.transfer.calls_before, r.transfer.calls_after, r.transfer.learners_with_calls) == (3, 3, 3)
+    asks = r.transfer.by_criterion["asks-questions"]
+    assert asks.learners == 3 and asks.before.mean == pytest.approx(20) and asks.after.mean == pytest.approx(200 / 3)
+    assert asks.change.mean == pytest.approx(140 / 3)  # +60, +40, +40
+    html = sponsor.render_html(r)
+    assert 'id="no-calls"' not in html and 'class="transfer" data-key="asks-questions"' in html
+    assert "3 calls before the learners' first rep" in html and "20.0" in html and "66.7" in html
