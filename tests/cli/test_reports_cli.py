@@ -43,7 +43,7 @@ def test_report_program_writes_html_or_pdf(program: int, tmp_path: Path, capsys:
     out = tmp_path / "sprint.html"
     code, stdout, err = run(capsys, "report", "program", str(program), "--out", str(out))
     assert code == 0, err
-    assert stdout.strip() == f"{out}: sponsor report of 'Sprint' (1 learners, 3 reps)"
+    assert stdout.strip() == f"{out}: sponsor report of 'Sprint' (1 learner, 3 reps)"
     html = out.read_text(encoding="utf-8")
     assert '<b id="reps">3</b>' in html and 'id="no-trends"' in html  # 3 reps: fewer than 2 × WINDOW
     pytest.importorskip("weasyprint")

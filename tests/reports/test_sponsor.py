@@ -128,6 +128,18 @@ def test_an_unknown_suffix_is_refused_and_nothing_is_written(tmp_path: Path, db:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_pdf_without_weasyprint_is_a_clear_error(tmp_path: Path, db: Database, program: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    with db.read() as s:
+        r = sponsor_report(s, None, program)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # an import of it fails, as when it is not installed
+    with pytest.raises(sponsor.ReportError, match=r"a PDF needs weasyprint: pip install 'sparring\[reports\]'"):
+        sponsor.write(r, tmp_path / "out" / "r.pdf")
+    assert not (tmp_path / "out").exists()
+
+
 pdftoppm = shutil.which("pdftoppm")
 
 

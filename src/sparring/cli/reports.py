@@ -27,7 +27,9 @@ def _program(
         sponsor.write(report, out)
     except sponsor.ReportError as exc:
         raise UserError(str(exc)) from exc
-    print(f"{out}: sponsor report of {report.program!r} ({report.learners} learners, {report.reps} reps)")
+    learners = f"{report.learners} learner{'' if report.learners == 1 else 's'}"
+    reps = f"{report.reps} rep{'' if report.reps == 1 else 's'}"
+    print(f"{out}: sponsor report of {report.program!r} ({learners}, {reps})")
 
 
 def register(app: typer.Typer) -> None:

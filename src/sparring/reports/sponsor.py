@@ -39,7 +39,8 @@ class ReportError(ValueError):
 
 @dataclass(frozen=True)
 class Behaviour:
-    """One criterion or skill: the comparison, and whether it rests on enough learners to be shown as a number."""
+    """One criterion or skill: the comparison, and whether it rests on enough learners (``MIN_N``) to be shown as a
+    number (a program of one or two learners shows "not enough data", however many reps they did)."""
 
     key: str
     kind: str  # "criterion" | "skill"
@@ -47,7 +48,7 @@ class Behaviour:
 
     @property
     def enough(self) -> bool:
-        return self.comparison.change.n >= MIN_N and self.comparison.change.low is not None
+        return self.comparison.learners >= MIN_N and self.comparison.change.low is not None
 
     @property
     def gap(self) -> bool:
@@ -155,7 +156,7 @@ def render_pdf(html: str) -> bytes:
     """The HTML as a PDF with weasyprint (the ``[reports]`` extra); ReportError when it is not installed."""
     try:
         from weasyprint import HTML  # type: ignore[import-untyped,unused-ignore]
-    except ImportError as exc:  # pragma: no cover - depends on the install
+    except ImportError as exc:
         raise ReportError("a PDF needs weasyprint: pip install 'sparring[reports]' (or write --out FILE.html)") \
             from exc
 
