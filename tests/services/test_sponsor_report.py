@@ -110,3 +110,15 @@ def test_a_queued_report_runs_and_only_its_requester_may_fetch_it(
     for viewer, pid, jid in ((max_, program_id, job.id), (ada, program_id + 1, job.id), (ada, program_id, 99999)):
         with pytest.raises(NotFound, match="no such report"):
             sponsor_report.report_job(queue, viewer, pid, jid)
+
+
+def test_a_manager_with_no_enrolled_learner_gets_an_empty_report(db: Database, program: tuple[int, dict[str, int]],
+                                                                 tmp_path: Path) -> None:
+    program_id, _ = program
+    nia = Accounts(db).create_user("Acme", "nia@acme.test", None, role="manager", team="North")
+    with db.session() as s:
+        programs.enrol(s, None, program_id, team="North")  # the team has no learner: nia may see the program
+    done = sponsor_report.render_report(_ctx(db, tmp_path), {"program_id": program_id, "format": "html",
+                                                             "user_id": nia.id})
+    html = (tmp_path / str(done["path"])).read_text(encoding="utf-8")
+    assert '<b id="learners">0</b>' in html and '<b id="reps">0</b>' in html and 'id="no-trends"' in html

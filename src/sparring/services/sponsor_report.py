@@ -38,6 +38,7 @@ def sponsor_report(s: Session, viewer: Viewer | None, program_id: int,
     when = now or utcnow()
     progress = program_progress(s, viewer, program_id, now=when)
     program = progress.program
+    # nobody visible (a manager none of whose learners is enrolled): a cohort of no real user (ids start at 1)
     cohort = Cohort.of(program.org_id, [learner.user_id for learner in progress.learners] or [0],
                        start=datetime.combine(program.start_on, time(0), tzinfo=UTC),
                        end=datetime.combine(program.end_on + timedelta(days=1), time(0), tzinfo=UTC),
