@@ -32,6 +32,7 @@ from sparring.coaching.certification import (
 from sparring.content.errors import UnknownContentError
 from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.practice import PracticeService
 from sparring.services.programs import (
     ScenarioLookup,
     _manages,
@@ -39,6 +40,7 @@ from sparring.services.programs import (
     visible_learner_ids,
     visible_program_row,
 )
+from sparring.services.records import UserRecord
 from sparring.store.certification_models import CertificateRow, CertificationAttemptRow, CertificationRow
 from sparring.store.models import DIFFICULTIES, CriterionResultRow, Rep, ScorecardRow, User, utcnow
 from sparring.store.program_models import ProgramRow
@@ -228,6 +230,17 @@ def mark_attempt(db: Session, user_id: int, program_id: int, rep_id: int) -> Non
                            f"({cert.difficulty})")
     db.add(CertificationAttemptRow(program_id=program_id, user_id=user_id, rep_id=rep_id, started_at=utcnow()))
     db.flush()
+
+
+def start_attempt(practice: PracticeService, user: UserRecord, program_id: int) -> int:
+    """Start the learner's certification rep (the fixed scenario and difficulty) and mark it as an attempt; the
+    rep's id. Refused (nothing started) when the learner is not enrolled, or has passed, or has no attempts left."""
+    with practice.db.session() as s:
+        cert = check_can_start(s, user.id, program_id)
+    rep = practice.start_rep(user, cert.scenario_id, cert.difficulty)
+    with practice.db.session() as s:
+        mark_attempt(s, user.id, program_id, rep.id)
+    return rep.id
 
 
 # ---- sign-off and certificates ------------------------------------------------------------------------------------
