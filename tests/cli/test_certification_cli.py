@@ -4,6 +4,7 @@ the fixed scenario and difficulty) recorded once scored, the sign-off and the ce
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -83,6 +84,13 @@ def test_an_attempt_signed_off_becomes_a_certificate(program: int, database_url:
     [doc] = json.loads(out)
     assert (doc["program_id"], doc["user"], doc["rep_id"], doc["signed_off_by"]) == (
         program, "lee@acme.test", rep_id, "operator")
+    out_dir = tmp_path / "export"  # type: ignore[operator]
+    code, _, err = run(capsys, "export", "csv", "--org", "Acme", "--out", str(out_dir))
+    assert code == 0, err
+    with (out_dir / "certificates.csv").open(newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert (row["program_id"], row["user_email"], row["rep_id"], row["scenario_id"], row["difficulty"],
+            row["signed_off_by"]) == (str(program), "lee@acme.test", str(rep_id), SCENARIO, "hard", "")
     code, out, _ = run(capsys, "certificates", "--program", str(program + 1), "--json")
     assert json.loads(out) == []
     code, _, err = run(capsys, "certificates", "--user", "nobody@acme.test")
