@@ -140,7 +140,8 @@ def _results(db: Session, rep: Rep) -> list[CriterionResult] | None:
 
 def record_results(db: Session, program_id: int, user_id: int | None = None) -> int:
     """Record the result of every attempt whose rep has been scored since (all learners, or one); the number
-    recorded. Called whenever a status is read, so a rep scored anywhere (web, CLI, job) counts."""
+    recorded. Called before an attempt starts and before a sign-off, so a rep scored anywhere (web, CLI, job)
+    counts; reading a status computes the same result without writing."""
     cert = certification_of(db, program_id)
     if cert is None:
         return 0
@@ -167,13 +168,22 @@ def _attempts(db: Session, program_id: int, user_id: int) -> list[CertificationA
 
 
 def _learner(db: Session, program: ProgramRow, cert: CertificationView, user: User) -> LearnerCertification:
+    """The learner's status; an attempt scored but not recorded yet counts with its result (reads stay reads)."""
     attempts = _attempts(db, program.id, user.id)
     certified = db.scalar(select(CertificateRow.id).where(CertificateRow.program_id == program.id,
                                                           CertificateRow.user_id == user.id)) is not None
-    passed = next((a.rep_id for a in attempts if a.passed), None)
+    results: list[bool | None] = []
+    for a in attempts:
+        if a.passed is None:
+            rep = db.get(Rep, a.rep_id)
+            scored = _results(db, rep) if rep is not None else None
+            results.append(attempt_passes(cert.bars, scored) if scored is not None else None)
+        else:
+            results.append(a.passed)
+    passed = next((a.rep_id for a, r in zip(attempts, results, strict=True) if r), None)
     return LearnerCertification(user.id, user.email, user.name or user.email, len(attempts),
                                 attempts_left(cert.max_attempts, len(attempts)),
-                                status(cert.max_attempts, [a.passed for a in attempts], certified), passed)
+                                status(cert.max_attempts, results, certified), passed)
 
 
 def learner_status(db: Session, program_id: int, user_id: int) -> LearnerCertification | None:
@@ -184,7 +194,6 @@ def learner_status(db: Session, program_id: int, user_id: int) -> LearnerCertifi
     if program is None or cert is None or user is None or user_id not in {u.id for u in
                                                                            enrolled_users(db, program_id)}:
         return None
-    record_results(db, program_id, user_id)
     return _learner(db, program, cert, user)
 
 
@@ -194,10 +203,22 @@ def program_status(db: Session, viewer: Viewer | None, program_id: int) -> list[
     cert = certification_of(db, program.id)
     if cert is None:
         return []
-    record_results(db, program.id)
     visible = visible_learner_ids(db, viewer)
     return [_learner(db, program, cert, u) for u in enrolled_users(db, program.id)
             if visible is None or u.id in visible]
+
+
+def my_certifications(db: Session, viewer: Viewer) -> dict[int, tuple[CertificationView, LearnerCertification]]:
+    """The learner's certifications, by program id: the active programs they are enrolled in that have one."""
+    out: dict[int, tuple[CertificationView, LearnerCertification]] = {}
+    rows = db.execute(select(CertificationRow, ProgramRow)
+                      .join(ProgramRow, ProgramRow.id == CertificationRow.program_id)
+                      .where(ProgramRow.org_id == viewer.org_id, ProgramRow.status == "active")).all()
+    for cert_row, program in rows:
+        state = learner_status(db, program.id, viewer.id)
+        if state is not None:
+            out[program.id] = (_view(cert_row), state)
+    return out
 
 
 def check_can_start(db: Session, user_id: int, program_id: int) -> CertificationView:
@@ -210,6 +231,7 @@ def check_can_start(db: Session, user_id: int, program_id: int) -> Certification
         raise NotFound(f"program {program_id} has no certification")
     if program.status != "active":
         raise Conflict(f"program {program_id} is archived")
+    record_results(db, program.id, user_id)
     state = learner_status(db, program.id, user_id)
     assert state is not None
     if state.status in ("awaiting_sign_off", "certified"):
@@ -255,6 +277,7 @@ def sign_off(db: Session, actor: Viewer | None, program_id: int, user_id: int,
     if user is None or user.org_id != program.org_id or (
             actor is not None and not actor.is_admin and not _manages(db, actor, user.id)):
         raise NotFound(f"user: unknown learner {user_id}")
+    record_results(db, program.id, user.id)
     state = learner_status(db, program.id, user.id)
     if state is None:
         raise NotFound(f"user: {user.email} is not enrolled in a certification of program {program_id}")
