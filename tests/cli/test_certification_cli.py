@@ -41,7 +41,8 @@ def program(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
 def test_certify_stores_the_bars_and_names_bad_input(program: int, capsys: pytest.CaptureFixture[str]) -> None:
     base = ("program", "certify", str(program), "--scenario", SCENARIO, "--difficulty", "hard", "--attempts", "2")
     for extra, named in [(("--bar", "next-step=1.4"), "outside 0..1"), (("--bar", "next-step"), "CRITERION="),
-                         (("--bar", "a=met", "--bar", "a=0.5"), "each criterion once")]:
+                         (("--bar", "a=met", "--bar", "a=0.5"), "each criterion once"),
+                         (("--bar", "tone=0.5"), "bar: unknown criterion 'tone' (the rubric renewal-value has:")]:
         code, _, err = run(capsys, *base, *extra)
         assert code == 1 and named in err, err
     code, _, err = run(capsys, "program", "certify", str(program), "--scenario", "nope", "--difficulty", "hard",

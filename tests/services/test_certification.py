@@ -61,6 +61,10 @@ def test_configure_names_each_bad_field_and_stores_nothing(db: Database, setup: 
                           ({"bars": {"next-step": 2}}, "bar: next-step")]:
         with db.session() as s, pytest.raises(InvalidInput, match=named):
             cert.configure(s, None, lookup, program_id, **{**good, **change})  # type: ignore[arg-type]
+    criteria = lambda org, scenario: ["asks-questions", "next-step"]  # noqa: E731
+    with db.session() as s, pytest.raises(InvalidInput, match=r"unknown criterion 'tone'.*asks-questions, next-step"):
+        cert.configure(s, None, lookup, program_id, **{**good, "bars": {"tone": 0.5}},  # type: ignore[arg-type]
+                       criteria_for=criteria)
     with db.session() as s:
         assert cert.certification_of(s, program_id) is None
         with pytest.raises(NotFound):  # a learner never configures; a manager of another team does not see it

@@ -61,9 +61,13 @@ def certify(
     def scenario_for(org_id: int, scenario_id: str) -> Scenario:
         return ContentService(database, org_id).get_scenario(scenario_id)
 
+    def criteria_for(org_id: int, found: Scenario) -> list[str]:
+        return [c.id for c in ContentService(database, org_id).get_rubric(found.rubric).criteria]
+
     with service_errors(), database.session() as s:
         view = certification.configure(s, None, scenario_for, program_id, scenario_id=scenario,
-                                       difficulty=difficulty, max_attempts=attempts, bars=bars)
+                                       difficulty=difficulty, max_attempts=attempts, bars=bars,
+                                       criteria_for=criteria_for)
     if json_out:
         print(json.dumps({"program_id": view.program_id, "scenario": view.scenario_id,
                           "difficulty": view.difficulty, "attempts": view.max_attempts, "bars": view.bars}))

@@ -13,7 +13,7 @@ Who may do what (``services.access``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from sparring.coaching.certification import (
     status,
 )
 from sparring.content.errors import UnknownContentError
+from sparring.content.scenario import Scenario
 from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.practice import PracticeService
@@ -46,6 +47,8 @@ from sparring.store.models import DIFFICULTIES, CriterionResultRow, Rep, Scoreca
 from sparring.store.program_models import ProgramRow
 
 MAX_ATTEMPTS = 20
+#: the criterion ids of a scenario's rubric, in an organisation's content (for checking the bars)
+CriteriaLookup = Callable[[int, "Scenario"], Iterable[str]]
 
 
 def _utc(value: datetime) -> datetime:
@@ -94,9 +97,11 @@ def _view(row: CertificationRow) -> CertificationView:
 
 
 def configure(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, program_id: int, *,
-              scenario_id: str, difficulty: str, max_attempts: int, bars: Mapping[str, Bar]) -> CertificationView:
-    """Set (or change) a program's certification. Every field is checked and named in the error; nothing is stored
-    when anything is wrong."""
+              scenario_id: str, difficulty: str, max_attempts: int, bars: Mapping[str, Bar],
+              criteria_for: CriteriaLookup | None = None) -> CertificationView:
+    """Set (or change) a program's certification. Every field is checked and named in the error (with
+    ``criteria_for``, each bar's criterion against the scenario's rubric); nothing is stored when anything is
+    wrong."""
     program = visible_program_row(db, actor, program_id)
     try:
         scenario = scenario_for(program.org_id, scenario_id.strip())
@@ -110,6 +115,12 @@ def configure(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, p
         checked = check_bars(bars)
     except BarError as exc:
         raise InvalidInput(str(exc)) from None
+    if criteria_for is not None:
+        known = list(criteria_for(program.org_id, scenario))
+        unknown = [c for c in checked if c not in known]
+        if unknown:
+            raise InvalidInput(f"bar: unknown criterion {unknown[0][:80]!r} (the rubric {scenario.rubric} has: "
+                               f"{', '.join(known)})")
     row = db.scalar(select(CertificationRow).where(CertificationRow.program_id == program.id))
     if row is None:
         row = CertificationRow(program_id=program.id)

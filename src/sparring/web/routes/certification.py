@@ -32,6 +32,9 @@ async def configure(program_id: DbId, request: Request, auth: PageAuth) -> Respo
     def scenario_for(org_id: int, scenario_id: str) -> Scenario:
         return scope.get_scenario(scenario_id)
 
+    def criteria_for(org_id: int, found: Scenario) -> list[str]:
+        return [c.id for c in scope.get_rubric(found.rubric).criteria]
+
     def work() -> str:
         lines = [line.strip() for line in form.get("bars", "").replace(",", "\n").splitlines() if line.strip()]
         try:
@@ -45,7 +48,7 @@ async def configure(program_id: DbId, request: Request, auth: PageAuth) -> Respo
             view = certification.configure(s, auth.viewer, scenario_for, program_id,
                                            scenario_id=form.get("scenario", ""),
                                            difficulty=form.get("difficulty", ""), max_attempts=int(attempts),
-                                           bars=bars)
+                                           bars=bars, criteria_for=criteria_for)
         return f"Certification saved: {view.scenario_id} ({view.difficulty}), {view.max_attempts} attempts."
 
     try:
