@@ -1,7 +1,7 @@
 """Certification in the browser (sparring.web.routes.certification) on TestClient: the manager sets it up from the
 program page (a bad bar named in the flash), the learner takes the certification rep from the This week card (a rep
 at the fixed scenario and difficulty, refused once no attempts are left), the manager signs off a passed attempt and
-the learner finds the certificate on /progress."""
+the learner finds the certificate on /progress. The rep is played and scored by the app's own engines."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
 from sparring.services.programs import ScenarioChoice, create_program
-from sparring.store.certification_models import CertificationAttemptRow
 from sparring.store.models import Rep
-from sparring.testing.web import SCENARIO, World, login
+from sparring.testing.web import LINES, SCENARIO, World, login
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +49,12 @@ def test_set_up_take_sign_off_and_show_the_certificate(world: World, clients: di
                        data={"scenario": SCENARIO, "difficulty": "hard", "attempts": "1", "bars": "next-step=2"})
     assert bad.status_code == 303 and _flash(bad).startswith("error|bar: next-step: 2 is outside 0..1")
     ok = manager.post(f"/programs/{program_id}/certification",
-                      data={"scenario": SCENARIO, "difficulty": "hard", "attempts": "1", "bars": "next-step=met"})
+                      data={"scenario": SCENARIO, "difficulty": "hard", "attempts": "1",
+                            "bars": "explore-before-price=met\nacknowledge-pressure=0.9"})
     assert ok.status_code == 303 and _flash(ok) == f"ok|Certification saved: {SCENARIO} (hard), 1 attempts."
     page = manager.get(f"/programs/{program_id}")
-    assert "next-step met" in page.text and "not started" in page.text
+    assert "explore-before-price met" in page.text and "acknowledge-pressure ≥ 0.90" in page.text
+    assert "not started" in page.text
 
     home = lee.get("/")
     assert "Take the certification rep (1 attempt left)" in home.text
@@ -71,9 +71,11 @@ def test_set_up_take_sign_off_and_show_the_certificate(world: World, clients: di
     assert again.status_code == 303 and _flash(again) == "error|certification: no attempts left (all 1 used)"
     assert "Sign off" not in manager.get(f"/programs/{program_id}").text
 
-    with world.database.session() as s:  # the rep scored and passing (the rules are tested in tests/services)
-        s.execute(update(CertificationAttemptRow).where(CertificationAttemptRow.rep_id == rep_id)
-                  .values(passed=True, recorded_at=datetime.now(UTC)))
+    for line in LINES:  # the rep played, ended and scored by the app's engines
+        if world.practice.submit_turn(rep_id, line).ended:
+            break
+    world.practice.end_rep(rep_id)
+    world.practice.score_rep(rep_id)
     assert "passed, awaiting sign-off" in lee.get("/").text
     page = manager.get(f"/programs/{program_id}")
     assert "passed, awaiting sign-off" in page.text and 'aria-label="Sign off Learner_A1"' in page.text
