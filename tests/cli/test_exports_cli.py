@@ -57,7 +57,8 @@ def test_writes_three_files_that_join(url: str, capsys: pytest.CaptureFixture[st
     cards = {c["scorecard_id"] for c in _rows(out / "scorecards.csv")}
     assert {r["scorecard_id"] for r in reps} == cards
     assert {r["scorecard_id"] for r in _rows(out / "criterion_results.csv")} == cards
-    assert sorted(p.name for p in out.iterdir()) == ["criterion_results.csv", "reps.csv", "scorecards.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["certificates.csv", "criterion_results.csv", "reps.csv",
+                                                     "scorecards.csv"]
 
 
 def test_filters_and_readable_output(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

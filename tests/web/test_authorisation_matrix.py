@@ -58,7 +58,8 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/notifications"), ("POST", "/notifications/{notification_id}/open"),
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
              ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
-             ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep")}
+             ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep"),
+             ("POST", "/programs/{program_id}/certification/attempt")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
@@ -74,7 +75,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/programs/{program_id}/enrol"), ("POST", "/programs/{program_id}/archive"), ("GET", "/exports"),
            ("POST", "/programs/{program_id}/report"), ("GET", "/programs/{program_id}/report/{job_id}"),
            ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
-           ("POST", "/team/lines/{line_id}/delete")}
+           ("POST", "/team/lines/{line_id}/delete"), ("POST", "/programs/{program_id}/certification"),
+           ("POST", "/programs/{program_id}/certification/sign-off")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -251,6 +253,12 @@ def test_program_pages_are_for_leads_of_the_programs_organisation(world: World, 
         status = c.get(report.headers["location"])
         assert status.status_code == 200 and "being written" in status.text, (role, status.status_code)
     assert c.get(f"/programs/{program_id}/report/999999").status_code == (403 if not lead else 404), role
+    certify = c.post(f"/programs/{program_id}/certification", data={
+        "scenario": SCENARIO_ID, "difficulty": "hard", "attempts": "2", "bars": "next-step=met"})
+    assert certify.status_code == (403 if not lead else 303 if same_org else 404), (role, certify.status_code)
+    sign_off = c.post(f"/programs/{program_id}/certification/sign-off",  # nobody passed: said on the page
+                      data={"user_id": str(world.users["learner_a1"])})
+    assert sign_off.status_code == (403 if not lead else 303 if same_org else 404), (role, sign_off.status_code)
     created = c.post("/programs", data={"name": "x"})
     assert created.status_code == (400 if lead else 403), (role, created.status_code)
     if not same_org or not lead:

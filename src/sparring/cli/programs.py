@@ -8,6 +8,7 @@
 - ``program show PROGRAM_ID [--json]``: the program and each learner's progress.
 - ``program enrol PROGRAM_ID --team T | --user EMAIL`` and ``program unenrol`` (the same options).
 - ``program archive PROGRAM_ID [--undo]``: no more reminders, off the learners' cards (progress stays readable).
+- ``program certify``, ``program certification``, ``program sign-off``: certification (``cli/certification.py``).
 """
 
 from __future__ import annotations
@@ -180,4 +181,9 @@ def register(app: typer.Typer) -> None:
     group.command("enrol")(_enrol)
     group.command("unenrol")(_unenrol)
     group.command("archive")(_archive)
+    from sparring.cli import certification
+
+    group.command("certify")(certification.certify)
+    group.command("certification")(certification.show)
+    group.command("sign-off")(certification.sign_off)
     app.add_typer(group, name="program")

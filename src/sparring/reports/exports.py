@@ -2,7 +2,8 @@
 
 Three files whose ids join: ``reps.csv`` (one row per conversation), ``scorecards.csv`` (one row per scorecard,
 ``conversation_id`` joins it to its rep) and ``criterion_results.csv`` (one row per criterion of a scorecard,
-``scorecard_id`` and ``conversation_id`` join it). Dates are ISO 8601 in UTC.
+``scorecard_id`` and ``conversation_id`` join it); and ``certificates.csv`` (one row per certificate issued,
+``rep_id`` joins it). Dates are ISO 8601 in UTC.
 
 Everything is **streamed**: each file is one query read in batches of ``BATCH`` rows (``yield_per``: a
 server-side cursor on PostgreSQL, ``fetchmany`` on SQLite) into the csv writer, so a million rows never sit in
@@ -24,7 +25,9 @@ from typing import Any, Literal, TextIO, TypeAlias
 from sqlalchemy import Boolean, ColumnElement, CompoundSelect, Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
-from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, User
+from sparring.store.certification_models import CertificateRow
+from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
+from sparring.store.program_models import ProgramRow
 
 #: rows fetched from the database at a time
 BATCH = 1000
@@ -32,8 +35,8 @@ BATCH = 1000
 #: a query of any columns (the export queries select 16 to 21)
 Rows: TypeAlias = "Select[*tuple[Any, ...]]"
 
-ExportKind = Literal["reps", "scorecards", "criterion_results"]
-KINDS: tuple[ExportKind, ...] = ("reps", "scorecards", "criterion_results")
+ExportKind = Literal["reps", "scorecards", "criterion_results", "certificates"]
+KINDS: tuple[ExportKind, ...] = ("reps", "scorecards", "criterion_results", "certificates")
 SOURCES = ("practice", "call", "drill")
 
 #: the first characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"); tab and carriage
@@ -54,8 +57,13 @@ CRITERION_COLUMNS = (
     "team_id", "team", "scenario_id", "rubric_id", "rubric_version", "criterion_id", "kind", "skill", "score",
     "max", "verdict", "current", "created_at",
 )
+CERTIFICATE_COLUMNS = (
+    "certificate_id", "program_id", "program", "user_id", "user_email", "rep_id", "conversation_id", "scenario_id",
+    "difficulty", "signed_off_by", "signed_off_by_email", "issued_at",
+)
 COLUMNS: dict[ExportKind, tuple[str, ...]] = {
     "reps": REPS_COLUMNS, "scorecards": SCORECARDS_COLUMNS, "criterion_results": CRITERION_COLUMNS,
+    "certificates": CERTIFICATE_COLUMNS,
 }
 
 
@@ -191,8 +199,42 @@ def _criterion_query(scope: ExportScope, flt: ExportFilter) -> Rows:
     )
 
 
+def _certificates_query(scope: ExportScope, flt: ExportFilter) -> Rows:
+    """Certificates (docs/programs.md "Certification"): the learner's filters apply to the certified learner, the
+    dates to ``issued_at``, the source, scenario and conversation filters to the rep the certificate rests on."""
+    cert, signer = CertificateRow, aliased(User)
+    conds: list[ColumnElement[bool]] = [ProgramRow.org_id == scope.org_id]
+    if scope.user_ids is not None:
+        conds.append(cert.user_id.in_(scope.user_ids))
+    if flt.team_id is not None:
+        conds.append(cert.user_id.in_(select(TeamMember.user_id).where(TeamMember.team_id == flt.team_id)))
+    if flt.user_id is not None:
+        conds.append(cert.user_id == flt.user_id)
+    if flt.date_from is not None:
+        conds.append(cert.issued_at >= _day_start(flt.date_from))
+    if flt.date_to is not None:
+        conds.append(cert.issued_at < _day_start(flt.date_to + timedelta(days=1)))
+    if flt.source is not None and flt.source != "practice":
+        conds.append(cert.id.is_(None))  # a certificate rests on a practice rep
+    if flt.scenario_id is not None:
+        conds.append(Rep.scenario_id == flt.scenario_id)
+    if flt.conversation_ids is not None:
+        conds.append(Rep.conversation_id.in_(flt.conversation_ids))
+    return (
+        select(cert.id, ProgramRow.id, ProgramRow.name, cert.user_id, User.email, cert.rep_id, Rep.conversation_id,
+               Rep.scenario_id, Rep.difficulty, cert.signed_off_by, signer.email, cert.issued_at)
+        .join(ProgramRow, ProgramRow.id == cert.program_id)
+        .join(User, User.id == cert.user_id)
+        .outerjoin(signer, signer.id == cert.signed_off_by)
+        .outerjoin(Rep, Rep.id == cert.rep_id)
+        .where(*conds)
+        .order_by(cert.id)
+    )
+
+
 _QUERIES: dict[ExportKind, Callable[[ExportScope, ExportFilter], Rows]] = {
     "reps": _reps_query, "scorecards": _scorecards_query, "criterion_results": _criterion_query,
+    "certificates": _certificates_query,
 }
 
 

@@ -110,8 +110,9 @@ def parse_filter(db: Session, scope: ExportScope, request: ExportRequest, viewer
 
 
 def export_directory(db: Session, scope: ExportScope, flt: ExportFilter, out: Path) -> dict[ExportKind, int]:
-    """Write ``reps.csv``, ``scorecards.csv`` and ``criterion_results.csv`` into ``out`` (created if missing);
-    the number of rows of each. Each file goes to a temporary name first and is renamed once all three are done."""
+    """Write ``reps.csv``, ``scorecards.csv``, ``criterion_results.csv`` and ``certificates.csv`` into ``out``
+    (created if missing); the number of rows of each. Each file goes to a temporary name first and is renamed once
+    all are done."""
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"out: {out} is a file, not a folder")
     try:

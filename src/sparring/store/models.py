@@ -487,6 +487,9 @@ class JobRow(Base):
     progress_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+# certification (a program's readiness check: certification, attempts, certificates): migration 0018_certification
+from sparring.store import certification_models as certification_models  # noqa: E402
+
 # the coaching loop's tables (assignments, comments, notifications) live in their own module on the same Base;
 # importing it here means whoever loads the models (Alembic, create_all, the services) sees them too
 from sparring.store import coaching_models as coaching_models  # noqa: E402

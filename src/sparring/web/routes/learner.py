@@ -17,6 +17,7 @@ from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
 from sparring.reports.charts import Series, bar_chart, line_chart
 from sparring.reports.progress import learner_progress
+from sparring.services import certification
 from sparring.services.conversations import list_visible_reps
 from sparring.services.program_progress import my_week
 from sparring.services.team_lines import library_for
@@ -49,6 +50,7 @@ def library(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", do
     ]
     return render(request, "library.html", auth, active="library", scenarios=shown, total=len(scenarios),
                   weeks=my_week(db, auth.viewer), pace_labels=PACE_LABELS,
+                  certs=certification.my_certifications(db, auth.viewer),
                   domains=domains, skills=skills, difficulties=DIFFICULTIES,
                   lines_due=winning_lines.due_count(db, auth.viewer, datetime.now(UTC)),
                   f={"q": q, "domain": domain, "skill": skill, "difficulty": difficulty or "medium"})
@@ -71,7 +73,8 @@ def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
                         [Series(humanise(k), data.skills[k]) for k in sorted(busiest)], width=1100, height=300)
     bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
     return render(request, "progress.html", auth, active="progress", data=data, overall_chart=overall,
-                  skills_chart=skills, skill_bars=bars)
+                  skills_chart=skills, skill_bars=bars,
+                  certificates=certification.list_certificates(db, auth.viewer, user_id=auth.viewer.id))
 
 
 @router.get("/lines")

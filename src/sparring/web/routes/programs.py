@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from sparring.coaching.programs import PACE_LABELS
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.reports.charts import bar_chart
-from sparring.services import programs
+from sparring.services import certification, programs
 from sparring.services.access import managed_team_ids
 from sparring.services.errors import InvalidInput, NotFound, ServiceError
 from sparring.services.program_progress import ProgramProgress, program_progress, team_names
@@ -143,7 +143,10 @@ def progress_page(program_id: DbId, request: Request, auth: PageAuth, db: ReadDB
     choices = _form_choices(request, db, auth)
     return render(request, "program.html", auth, active="programs", p=progress, v=progress.program, charts=charts,
                   team_of=team_names(db, (r.user_id for r in progress.learners)), labels=PACE_LABELS,
-                  teams_choices=choices["teams"], learners=choices["learners"])
+                  teams_choices=choices["teams"], learners=choices["learners"],
+                  cert=certification.certification_of(db, program_id),
+                  cert_rows=certification.program_status(db, auth.viewer, program_id),
+                  scenarios=choices["scenarios"], difficulties=DIFFICULTIES)
 
 
 def _completion_charts(progress: ProgramProgress) -> tuple[Markup, Markup]:
