@@ -169,6 +169,7 @@ def test_a_drill_plays_with_the_embedded_persona_and_scores_its_target(call: Con
     target = next(c for c in scored.criteria if c.id == drill.target)
     assert target.verdict == "met"
     discount = build_drill(call, price_moment("unapproved-discount"), card(rubric, {}), rubric, conversation_id=42)
+    assert "(avoid: " in discount.scenario.title and "(avoid: " not in drill.scenario.title  # a rule is not a goal
     lost = play(EmbeddedPersonaEngine(), discount.scenario, "medium",
                 FixedLearner(["Fine, I can take twenty percent off if you sign today."]))
     assert lost.state.outcome == "failure"

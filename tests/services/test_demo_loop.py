@@ -21,6 +21,7 @@ from sparring.services.demo_loop import AVA_DISCOVERY, BEN_FIRST, BEN_NEXT, CHLO
 from sparring.services.notifications import list_notifications
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep, User
+from sparring.store.review_models import CallSummaryRow
 
 #: the admin, the manager and the three reps of the calls, without their scripted practice reps (quicker)
 CALL_USERS = (DEMO_USERS[0], DEMO_USERS[1], *(replace(u, reps=0) for u in DEMO_USERS[2:5]))
@@ -44,6 +45,8 @@ def test_the_demo_imports_calls_and_closes_one_loop_with_a_verdict_and_leaves_on
         assert calls["lumen-health-discovery"].rubric_id == "discovery"
         assert calls["northgate-renewal"].rubric_id == "renewal-value"
         assert calls["brightwave-follow-up"].rubric_id == "sales-objection-handling"
+        kept = set(s.scalars(select(CallSummaryRow.conversation_id)))
+        assert kept == {row.id for row in calls.values()}  # moments kept: the calls list shows each pivotal one
         manager = _viewer(db, "manager@northwind.example")
         every = loops.list_loops(s, manager)
         closed = [v for v in every if v.status == "closed"]

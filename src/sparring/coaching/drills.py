@@ -305,7 +305,8 @@ def template(conversation: Conversation, moment: MomentLike, scorecard: Scorecar
                                "when": {"move_count_at_least": {banned[0]: 1}}})
     data: dict[str, Any] = {
         "id": drill_id(conversation_id, moment.start_turn),
-        "title": f"Drill: {words} ({criterion.name})"[:120],
+        "title": (f"Drill: {words} (avoid: {criterion.name})" if criterion.kind == "blocker"
+                  else f"Drill: {words} ({criterion.name})")[:120],
         "domain": domain,
         "skills": [criterion.skill or criterion.id],
         "rubric": rubric.id,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from sparring.services import assignments
+from sparring.services import assignments, call_reviews
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.calls import CallImporter
@@ -169,6 +169,8 @@ def seed_calls_and_loops(database: Database, practice: PracticeService, scorer: 
         backdate_rep(database, rep_id, at(9 - 3 * k))
     _date_loop(database, ben_drill, at(11), closed=at(BEN_NEXT.days_ago), submitted=at(6))
     _date_loop(database, chloe_drill, at(3))
+    for cid in calls.values():  # the moments, kept as the import job keeps them: the calls list shows each pivotal
+        call_reviews.summary_of(database, cid)
     assert ben_drill.loop_id is not None and chloe_drill.loop_id is not None
     return DemoLoops(len(calls), ben_drill.loop_id, chloe_drill.loop_id, len(reps))
 
