@@ -44,6 +44,16 @@ def _fk_on(conn: object) -> None:
         conn.execute(text("PRAGMA foreign_keys = ON"))  # type: ignore[attr-defined]
 
 
+def _table_of(diff: object) -> str | None:
+    """The table an autogenerate difference is about (a table or index added or removed; else the first table of
+    this migration its text names)."""
+    if isinstance(diff, tuple) and diff and diff[0] in ("add_table", "remove_table"):
+        return str(diff[1].name)
+    if isinstance(diff, tuple) and diff and diff[0] in ("add_index", "remove_index"):
+        return str(diff[1].table.name)
+    return next((t for t in (*TABLES, "notifications") if t in repr(diff)), None)
+
+
 def test_0015_adds_the_program_tables_and_the_new_notification_kinds(db: Database) -> None:
     migrate.upgrade(db.engine, "0014_call_summaries")
     with db.engine.begin() as conn:
@@ -54,7 +64,7 @@ def test_0015_adds_the_program_tables_and_the_new_notification_kinds(db: Databas
     assert migrate.current_revision(db.engine) == "0015_programs"
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
-    assert [d for d in found if any(t in repr(d) for t in (*TABLES, "notifications"))] == []
+    assert [d for d in found if _table_of(d) in (*TABLES, "notifications")] == []  # later migrations' tables aside
     with db.engine.begin() as conn:
         _program(conn, 1)
         _program(conn, 2, max=None, bar=None, status="archived")

@@ -5,6 +5,7 @@ removed), search texts are capped and cleaned, and no error repeats long input."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -65,6 +66,11 @@ def _stored_turns(w: World, rep_id: int) -> list[str]:
         return list(s.scalars(turns.where(Rep.id == rep_id).order_by(TurnRow.turn_index)))
 
 
+def _fill(template: str, name: str, value: str) -> str:
+    """``template`` with ``value`` for the path parameter ``name`` and the largest id for any other one."""
+    return re.sub(r"\{[a-z_]+\}", str(MAX_DB_ID), template.replace("{" + name + "}", value))
+
+
 def test_every_id_in_a_path_is_404_or_422_when_no_row_can_have_it(world: World) -> None:
     routes = _id_routes(world)
     paths = {p for _, p, _ in routes}
@@ -73,11 +79,11 @@ def test_every_id_in_a_path_is_404_or_422_when_no_row_can_have_it(world: World) 
     admin = login(world.app, "admin_a")  # may use every page
     for method, template, name in routes:
         for value in OUT_OF_RANGE:
-            r = admin.request(method, template.replace("{" + name + "}", value), json={"text": "hi"})
+            r = admin.request(method, _fill(template, name, value), json={"text": "hi"})
             assert r.status_code in (404, 422), (method, template, value[:30], r.status_code, r.text[:200])
             assert len(r.text) < 2000  # the error names the parameter, it does not repeat it
         # the largest id a row can have goes to the database and is simply not there
-        r = admin.request(method, template.replace("{" + name + "}", str(MAX_DB_ID)), json={"text": "hi"})
+        r = admin.request(method, _fill(template, name, str(MAX_DB_ID)), json={"text": "hi"})
         assert r.status_code < 500, (method, template, r.status_code)
         if method == "GET":
             assert r.status_code == 404, (template, r.status_code)
