@@ -26,6 +26,7 @@ from sparring.root import WEB_ROUTERS, Sparring
 from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
 from sparring.web import errors
+from sparring.web.api_docs import mount_api_docs
 from sparring.web.deps import NotSignedIn, WebContext
 from sparring.web.headers import SecurityHeaders
 from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
@@ -164,7 +165,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         version="1",
         description="Practise the conversations that drive a business. JSON API for reps and scorecards.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served offline by mount_api_docs (FastAPI's page loads Swagger UI from a CDN)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -183,7 +184,12 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         sqlite_synchronous=settings.sqlite_synchronous,
     )
     app.add_middleware(SecurityHeaders, hsts=https)
+    mount_api_docs(app)  # before /static: its files live under /static/api-docs
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     include_routers(app, root)
 
