@@ -126,10 +126,13 @@ def test_users_and_attributed_reps(url: str, tmp_path: Path, capsys: pytest.Capt
     code, out, err = run(capsys, "practice", SCENARIO, "--user", "lee@acme.test", "--script", str(script), "--json")
     assert code == 0, err
     rep_id = json.loads(out)["rep_id"]
+    assert f"Rep {rep_id} belongs to " in err and "<lee@acme.test>" in err  # says whose rep it stored, on stderr
     code, out, _ = run(capsys, "history", "--user", "lee@acme.test", "--json")
     assert [r["rep_id"] for r in json.loads(out)] == [rep_id]
     code, out, _ = run(capsys, "history", "--json")
     assert json.loads(out) == []
+    code, out, err = run(capsys, "practice", SCENARIO, "--script", str(script), "--json")
+    assert code == 0 and "belongs to the local learner" in err and "--user EMAIL" in err, err
     code, _, err = run(capsys, "practice", "--resume", str(rep_id), "--user", "ghost@acme.test", "--json")
     assert code == 1 and err.strip() == "sparring: unknown user ghost@acme.test (create it with: sparring users create)"
 

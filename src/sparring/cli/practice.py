@@ -104,6 +104,17 @@ def rep_json(rep: RepRecord) -> dict[str, Any]:
     }
 
 
+def whose_rep(rep_id: int, who: UserRecord, where: str) -> str:
+    """The line that says whose rep this is and where it is stored (on stderr, so --json output stays one
+    document): CLI reps of the local learner never show up in the web app, which surprised people."""
+    from sparring.services.accounts import LOCAL_LEARNER_EMAIL
+
+    if who.email == LOCAL_LEARNER_EMAIL:
+        return (f"Rep {rep_id} belongs to the local learner (terminal only, not a web account) in {where}; "
+                "use --user EMAIL to practise as a web user.")
+    return f"Rep {rep_id} belongs to {who.name or who.email} <{who.email}> in {where}."
+
+
 def _user(accounts: Accounts, email: str | None) -> UserRecord:
     if email is None:
         return accounts.local_learner()
@@ -157,6 +168,7 @@ def _practice(
             scenario = svc.content_for(who.org_id).get_scenario(scenario_id)
             lines_first = read_script(script, scenario, limits) if script is not None else None
             rep = svc.start_rep(who, scenario_id, difficulty, private=private)
+        typer.echo(whose_rep(rep.id, who, svc.db.describe()), err=True)
         if script is not None:
             lines = lines_first if resume is None else read_script(script, scenario, limits)
             assert lines is not None
