@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sparring.services.accounts import Accounts
     from sparring.services.content import ContentService
     from sparring.services.practice import PracticeService
+    from sparring.services.voice import VoiceService
     from sparring.store.db import Database
 
 PERSONA_ENGINES = "sparring.persona_engines"
@@ -150,6 +151,12 @@ class Sparring:
         # the engines load when a turn is played or a rep scored, not when the service is built
         return PracticeService(self.database, persona=lambda: self.persona, scorer=lambda: self.scorer,
                                content=self.content)
+
+    def voice(self) -> VoiceService:
+        """Spoken practice turns (docs/voice.md): recordings heard offline, their delivery, the turns they became."""
+        from sparring.services.voice import VoiceService
+
+        return VoiceService(self.database, self.settings.data_dir, keep_audio=self.settings.voice_keep_audio)
 
     def accounts(self) -> Accounts:
         from sparring.services.accounts import Accounts

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     #: call (seconds) that are transcribed; ``--no-limits`` lifts them for one ``sparring call`` command
     audio_max_bytes: int = Field(default=MAX_AUDIO_BYTES, ge=1)
     audio_max_seconds: int = Field(default=MAX_AUDIO_SECONDS, ge=1)
+    #: spoken practice turns (docs/voice.md; the optional ``[voice]`` extra): keep each recording in the data folder
+    #: (``voice/<conversation>/<take>``) beside its transcript, or (default) discard it once it is transcribed
+    voice_keep_audio: bool = False
     #: which rubric scores an imported call of each type (docs/calls.md, "Routing"), e.g.
     #: ``SPARRING_CALL_RUBRICS='{"renewal": "acme-renewal"}'``; wins over the config file's ``[calls.rubrics]``
     call_rubrics: dict[str, str] = Field(default_factory=dict)

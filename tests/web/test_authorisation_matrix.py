@@ -47,7 +47,7 @@ DRILL: dict[str, set[str]] = {
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
           ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
-          ("GET", "/.well-known/security.txt")}
+          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),
@@ -66,7 +66,8 @@ CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conver
 REP_VISIBLE = {("GET", "/reps/{rep_id}"), ("GET", "/reps/{rep_id}/scorecard"), ("GET", "/api/reps/{rep_id}")}
 REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"), ("POST", "/reps/{rep_id}/end"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
-             ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end")}
+             ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end"),
+             ("POST", "/api/reps/{rep_id}/speech"), ("GET", "/api/reps/{rep_id}/delivery")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
            ("GET", "/team/insights"), ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
            ("POST", "/team/assignments/{assignment_id}/review"),
@@ -183,6 +184,8 @@ def test_only_the_owner_may_act_on_a_rep(world: World, clients: dict[str, TestCl
             c.post("/lines", data={"csrf_token": token, "rep": str(rep_id), "turn": "1", "situation": "x"}),
             c.post(f"/api/reps/{rep_id}/turns", json={"text": "hello there"}),
             c.post(f"/api/reps/{rep_id}/end", json={}),
+            c.post(f"/api/reps/{rep_id}/speech", files={"audio": ("t.webm", b"not heard", "audio/webm")}),
+            c.get(f"/api/reps/{rep_id}/delivery"),
         ]
         assert [r.status_code for r in calls] == [404] * len(calls), (role, key)
         after = world.practice.get_rep(rep_id)

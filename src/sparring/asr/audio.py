@@ -84,9 +84,10 @@ def import_av(file: str) -> Any:
     return av
 
 
-def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: str = "") -> Audio:
+def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: str = "", mono: bool = False) -> Audio:
     """The tracks of the audio file ``data`` called ``file`` (module docstring for what is refused). ``hint``
-    (how to lift the duration limit) is appended to a too-long error."""
+    (how to lift the duration limit) is appended to a too-long error. ``mono``: one speaker, one track (a learner's
+    spoken turn, docs/voice.md): any channel count is taken and mixed down to one track."""
     av = import_av(file)
     import numpy as np
 
@@ -99,7 +100,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
             raise _problem(file, "audio", "not an audio file: it has no audio stream (wav, mp3 or m4a expected)")
         stream = container.streams.audio[0]
         channels = int(stream.codec_context.channels or 0)
-        if channels == 1:
+        if channels == 1 and not mono:
             raise _problem(file, "channels", "the audio is mono: one track cannot tell who spoke. Export the call "
                                              "as stereo with one speaker per channel (what call recorders write), "
                                              "or transcribe it elsewhere and import the transcript")
@@ -108,7 +109,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
         declared = _declared_seconds(container, stream)
         if max_seconds is not None and declared is not None and declared > max_seconds:
             raise _too_long(file, declared, max_seconds, hint)
-        layout = "stereo" if channels == 2 else None
+        layout = "mono" if mono else "stereo" if channels == 2 else None
         resampler = av.AudioResampler(format="s16", layout=layout or stream.layout, rate=RATE)
         chunks: list[np.ndarray] = []
         samples = 0
@@ -127,7 +128,7 @@ def decode(data: bytes, file: str, *, max_seconds: float | None = None, hint: st
             raise _problem(file, "audio", f"the audio is damaged at about {_clock(samples / RATE)}: {exc}") from exc
     if not chunks:
         raise _problem(file, "audio", "the audio stream holds no sound")
-    pcm = np.concatenate(chunks).reshape(-1, channels)
+    pcm = np.concatenate(chunks).reshape(-1, 1 if mono else channels)
     if pcm.shape[0] < RATE // 4:
         raise _problem(file, "audio", f"the audio is too short to hold speech ({pcm.shape[0] / RATE:.2f} s)")
     _check_channels(pcm, file)

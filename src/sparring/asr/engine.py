@@ -77,3 +77,16 @@ def transcribe_track(model: Any, track: np.ndarray, speaker: str,
             if on_time is not None:
                 on_time(float(seg.end))
     return pieces
+
+
+def transcribe_words(model: Any, track: np.ndarray) -> list[Word]:
+    """Every word heard in ``track`` (float32 at 16 kHz, one speaker) with its times, in order (a learner's spoken
+    turn; ``sparring.asr.takes``). Same decoding settings as calls."""
+    words: list[Word] = []
+    with _LOCK:
+        segments, _info = model.transcribe(track, language="en", beam_size=1, condition_on_previous_text=False,
+                                           vad_filter=True, word_timestamps=True)
+        for seg in segments:
+            words.extend(Word(w.word.strip(), float(w.start), float(w.end)) for w in (seg.words or [])
+                         if w.word.strip())
+    return words

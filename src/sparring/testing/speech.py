@@ -186,3 +186,38 @@ def encode(wav: Path, suffix: str) -> Path:
         for packet in stream.encode(None):
             dst.mux(packet)
     return out
+
+
+def synthesize_take(parts: Sequence[str], path: Path, *, pause: float = 0.0, lead: float = 0.4) -> Path:
+    """One learner's spoken turn as a mono WAV at ``path``: each of ``parts`` spoken by espeak-ng, ``pause`` seconds
+    of silence between them (a planted mid-turn pause), ``lead`` seconds of silence before and after (as a
+    microphone records)."""
+    samples: list[int] = [0] * int(lead * RATE)
+    with tempfile.TemporaryDirectory(prefix="sparring-take-") as tmp:
+        for n, text in enumerate(parts):
+            if n:
+                samples.extend([0] * int(pause * RATE))
+            samples.extend(_trim(_speak(text, VOICES[0], Path(tmp) / f"{n}.wav")))
+    samples.extend([0] * int(lead * RATE))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_mono(path, samples)
+    return path
+
+
+def encode_webm(wav: Path) -> Path:
+    """A mono ``wav`` re-encoded as WebM/Opus beside it (what Chromium's MediaRecorder uploads), with PyAV."""
+    import av
+
+    out = wav.with_suffix(".webm")
+    with av.open(str(wav)) as src, av.open(str(out), "w", format="webm") as dst:
+        stream: Any = dst.add_stream("libopus", rate=48_000)
+        stream.layout = "mono"
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for chunk in resampler.resample(frame):
+                for packet in stream.encode(chunk):
+                    dst.mux(packet)
+        for packet in stream.encode(None):
+            dst.mux(packet)
+    return out

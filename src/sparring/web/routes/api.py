@@ -173,6 +173,9 @@ class StartRep(BaseModel):
 class TurnIn(BaseModel):
     text: str = Field(description="the learner's line: at most 4,000 characters after whitespace is collapsed; "
                       "no NUL or unpaired surrogates (400); bidirectional override characters are removed")
+    speech_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                  description="the recording this line was heard from (`POST /api/reps/{rep_id}/"
+                                              "speech`), as heard or corrected: its delivery counts for this turn")
 
 
 class TurnOut(BaseModel):
@@ -225,8 +228,14 @@ def post_turn(rep_id: DbId, body: TurnIn, request: Request, auth: ApiAuth) -> Tu
     (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
     _write_guard(request, auth)
     svc = practice_service(request)
+    speech_id = body.speech_id
+    voice = request.app.state.root.voice() if speech_id is not None else None
     try:
+        if voice is not None and speech_id is not None:  # a wrong or used recording is refused before anything
+            voice.check_unused(speech_id, rep_id, auth.viewer.id)  # is stored
         result = svc.submit_turn(rep_id, body.text, owner_id=auth.viewer.id)  # only the caller's own rep
+        if voice is not None and speech_id is not None:
+            voice.attach(speech_id, rep_id, auth.viewer.id, result.learner_turn.index)
         if result.ended:
             svc.score_rep(rep_id)
     except NotFound as exc:  # not the viewer's rep (or none): the same answer either way

@@ -1,0 +1,124 @@
+"""Spoken practice turns over the JSON API (docs/voice.md): send a recording, get back what the server heard and
+the take's delivery; send the turn with ``speech_id`` (``POST /api/reps/{id}/turns``); read the rep's delivery.
+The recording is transcribed offline on the server (the optional ``[voice]`` extra); nothing is sent elsewhere."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from sparring.asr.audio import AsrUnavailable
+from sparring.conversation.errors import TranscriptError
+from sparring.services.errors import NotFound, ServiceError
+from sparring.services.voice import MAX_TAKE_BYTES, VoiceService
+from sparring.web.deps import ApiAuth, check_csrf
+from sparring.web.errors import error_responses
+from sparring.web.params import DbId
+from sparring.web.routes.practice import status_for
+
+router = APIRouter(prefix="/api", tags=["voice"])
+
+#: the whole request: the recording and a few small fields
+MAX_REQUEST_BYTES = MAX_TAKE_BYTES + 64 * 1024
+#: the timing fields the browser reports are at most this many seconds
+MAX_TIMING_SECONDS = 600.0
+
+SPEECH_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["audio"],
+    "properties": {
+        "audio": {"type": "string", "format": "binary",
+                  "description": "one spoken turn: WebM/Ogg Opus as browsers record, MP4/AAC, WAV or MP3; "
+                                 "at most 2 minutes and 12 MB"},
+        "talked_over_seconds": {"type": "number", "minimum": 0,
+                                "description": "how long the learner spoke while the counterpart's voice played"},
+        "waited_seconds": {"type": "number", "minimum": 0,
+                           "description": "from the end of the counterpart's line to the learner's first sound"},
+    }}}}}}
+
+
+class SpeechOut(BaseModel):
+    speech_id: int
+    rep_id: int
+    text: str
+    seconds: float
+    words: list[list[Any]]
+    delivery: dict[str, Any]
+    audio_kept: bool
+
+
+def voice_service(request: Request) -> VoiceService:
+    svc: VoiceService = request.app.state.root.voice()
+    return svc
+
+
+def _seconds(value: object, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(str(value))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not 0 <= number <= MAX_TIMING_SECONDS:
+        raise HTTPException(status_code=400, detail=f"{name}: a number of seconds from 0 to {MAX_TIMING_SECONDS:.0f}")
+    return number
+
+
+@router.post("/reps/{rep_id}/speech", response_model=SpeechOut, status_code=201, openapi_extra=SPEECH_BODY,
+             responses=error_responses(400, 401, 403, 404, 409, 411, 413, 503))
+async def post_speech(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
+    """Hear one spoken turn of your own running rep (``multipart/form-data``, field ``audio``). Returns what was
+    heard, for the learner to check or correct, and the delivery of the take; nothing is said to the counterpart
+    until the turn is sent (``POST /api/reps/{rep_id}/turns`` with ``speech_id``). Needs the ``X-CSRF-Token``
+    header. 503 when the server has no speech recogniser (the ``[voice]`` extra)."""
+    check_csrf(request, None, auth)
+    raw = request.headers.get("content-length")
+    if raw is None or not raw.strip().isdigit():
+        raise HTTPException(status_code=411, detail="send the recording with a Content-Length header")
+    if int(raw) > MAX_REQUEST_BYTES:
+        raise HTTPException(status_code=413, detail=f"the recording is larger than {MAX_TAKE_BYTES:,} bytes")
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception as exc:
+        raise HTTPException(status_code=400, detail=f"send the recording as a multipart form ({exc})"[:300]) from exc
+    audio = form.get("audio")
+    if not isinstance(audio, UploadFile):
+        raise HTTPException(status_code=400, detail="audio: send the recording as the form field 'audio'")
+    data = await audio.read(MAX_TAKE_BYTES + 1)
+    if len(data) > MAX_TAKE_BYTES:
+        raise HTTPException(status_code=413, detail=f"the recording is larger than {MAX_TAKE_BYTES:,} bytes")
+    talked_over = _seconds(form.get("talked_over_seconds"), "talked_over_seconds") or 0.0
+    waited = _seconds(form.get("waited_seconds"), "waited_seconds")
+    svc = voice_service(request)
+    try:
+        take = await run_in_threadpool(svc.transcribe, rep_id, auth.viewer.id, data, audio.filename or "take.webm",
+                                       talked_over_seconds=talked_over, waited_seconds=waited)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such rep") from exc
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    except AsrUnavailable as exc:
+        raise HTTPException(status_code=503, detail="this server cannot hear recordings: install the optional "
+                                                    "[voice] extra, or type the line") from exc
+    except TranscriptError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return SpeechOut(speech_id=take.id, rep_id=rep_id, text=take.text, seconds=take.seconds, words=take.words,
+                     delivery=take.delivery, audio_kept=take.audio_kept)
+
+
+@router.get("/reps/{rep_id}/delivery", responses=error_responses(401, 403, 404))
+def get_delivery(rep_id: DbId, request: Request, auth: ApiAuth) -> dict[str, Any]:
+    """The delivery of your own rep's spoken turns (pace, fillers, pauses, monologues, talking over, waits, with
+    the findings a coach would mention); ``delivery`` is null when no turn was spoken."""
+    from sparring.services.access import get_own_rep
+    from sparring.web.deps import web
+
+    with web(request).database().read() as s:
+        if get_own_rep(s, auth.viewer, rep_id) is None:
+            raise HTTPException(status_code=404, detail="no such rep")
+    found = voice_service(request).rep_delivery(rep_id)
+    return {"rep_id": rep_id, "delivery": found.as_dict() if found else None}
