@@ -33,7 +33,7 @@ from sparring.web.routes.auth import (
     signed_session,
     start_session,
 )
-from sparring.web.routes.practice import practice_service, status_for
+from sparring.web.routes.practice import practice_service, speech_hook, status_for
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -228,14 +228,10 @@ def post_turn(rep_id: DbId, body: TurnIn, request: Request, auth: ApiAuth) -> Tu
     (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
     _write_guard(request, auth)
     svc = practice_service(request)
-    speech_id = body.speech_id
-    voice = request.app.state.root.voice() if speech_id is not None else None
     try:
-        if voice is not None and speech_id is not None:  # a wrong or used recording is refused before anything
-            voice.check_unused(speech_id, rep_id, auth.viewer.id)  # is stored
-        result = svc.submit_turn(rep_id, body.text, owner_id=auth.viewer.id)  # only the caller's own rep
-        if voice is not None and speech_id is not None:
-            voice.attach(speech_id, rep_id, auth.viewer.id, result.learner_turn.index)
+        spoken = speech_hook(request, auth.viewer.id, rep_id, body.speech_id)  # a recording is checked first
+        result = svc.submit_turn(rep_id, body.text, owner_id=auth.viewer.id,  # only the caller's own rep
+                                 on_saved=spoken)
         if result.ended:
             svc.score_rep(rep_id)
     except NotFound as exc:  # not the viewer's rep (or none): the same answer either way

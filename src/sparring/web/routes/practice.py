@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
@@ -98,12 +98,16 @@ def rep_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Resp
     svc = practice_service(request)
     record = svc.get_rep(rep_id)
     scenario = viewer_content(request, auth.viewer).get_scenario(record.scenario_id, record.scenario_version)
+    from sparring.asr.engine import available as asr_missing
+
     return render(request, "practice.html", auth, active="library", rep=record, scenario=scenario,
-                  max_turns=scenario.max_turns)
+                  max_turns=scenario.max_turns, voice=asr_missing() is None)
 
 
 class TurnIn(BaseModel):
     text: str
+    #: the recording the line was heard from (docs/voice.md), as heard or corrected
+    speech_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -180,23 +184,35 @@ async def post_turn(rep_id: DbId, body: TurnIn, request: Request, session: PageS
     if svc is None:
         svc = await run_in_threadpool(practice_service, request)
     if streams_text(svc.persona):
-        return await _live_turn(request, session, rep_id, body.text)
+        return await _live_turn(request, session, rep_id, body.text, body.speech_id)
     started = time.perf_counter()
     async with _turn_slots(request):
-        response = await run_in_threadpool(_take_turn, request, session, rep_id, body.text)
+        response = await run_in_threadpool(_take_turn, request, session, rep_id, body.text, body.speech_id)
     # time in the app (queueing for a slot included) until the reply is ready to stream
     response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
     return response
 
 
-def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -> Response:
+def speech_hook(request: Request, viewer_id: int, rep_id: int, speech_id: int | None) -> Callable[[Any], None] | None:
+    """For a turn sent with a recording (docs/voice.md): refuse a recording that is not usable *before* the line is
+    stored (NotFound, Conflict), and return the ``on_saved`` hook that links it to the stored learner turn."""
+    if speech_id is None:
+        return None
+    voice = request.app.state.root.voice()
+    voice.check_unused(speech_id, rep_id, viewer_id)
+    return lambda turn: voice.attach(speech_id, rep_id, viewer_id, turn.index)
+
+
+def _take_turn(request: Request, session: SessionData, rep_id: int, text: str, speech_id: int | None = None
+               ) -> Response:
     auth = session_auth(request, session)
     if auth is None:
         raise NotSignedIn()
     svc = practice_service(request)
     try:
+        spoken = speech_hook(request, auth.viewer.id, rep_id, speech_id)
         # one write transaction checks that the rep is the viewer's own and commits the line
-        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id)
+        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id, on_saved=spoken)
     except EngineFailed as exc:
         learner = svc.get_rep(rep_id).turns[-1]
         message = str(exc).split(";")[0] + "."
@@ -223,7 +239,8 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str) -
 _END = object()
 
 
-async def _live_turn(request: Request, session: SessionData, rep_id: int, text: str) -> Response:
+async def _live_turn(request: Request, session: SessionData, rep_id: int, text: str, speech_id: int | None = None
+                     ) -> Response:
     """A persona that writes over time (an LLM): ``saved`` goes out as soon as the line is committed, then each
     sentence as the model produces it, then ``done`` with the authoritative text. Problems found before the line
     is saved (unknown rep, ended rep, empty line) are HTTP errors as on the fast path; later ones are a
@@ -236,7 +253,7 @@ async def _live_turn(request: Request, session: SessionData, rep_id: int, text: 
 
     def work() -> None:
         try:
-            _take_live_turn(request, session, rep_id, text, push)
+            _take_live_turn(request, session, rep_id, text, push, speech_id)
         except Exception as exc:  # before 'saved': the request's error; after: a failure event
             push(exc)
         finally:
@@ -262,14 +279,21 @@ async def _live_turn(request: Request, session: SessionData, rep_id: int, text: 
     return _stream(events())
 
 
-def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: str, push: Any) -> None:
+def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: str, push: Any,
+                    speech_id: int | None = None) -> None:
     auth = session_auth(request, session)
     if auth is None:
         raise NotSignedIn()
     svc = practice_service(request)
+
+    def saved(turn: Any) -> None:
+        if spoken is not None:
+            spoken(turn)
+        push(_sse("saved", turn.model_dump()))
+
     try:
-        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id,
-                                 on_saved=lambda turn: push(_sse("saved", turn.model_dump())),
+        spoken = speech_hook(request, auth.viewer.id, rep_id, speech_id)
+        result = svc.submit_turn(rep_id, text, owner_id=auth.viewer.id, on_saved=saved,
                                  on_text=lambda chunk: push(_sse("delta", {"text": chunk})))
     except EngineFailed as exc:
         push(_sse("failure", {"message": str(exc).split(";")[0] + "."}))

@@ -1,6 +1,6 @@
 // Practice page: post the learner's turn (saved first), then stream the persona's reply over SSE.
-// Voice: the browser's Web Speech API for speech in (SpeechRecognition) and out (speechSynthesis) where
-// available; typing always works.
+// Voice: the learner's turn is recorded and heard on the Sparring server (never a cloud service); replies are
+// read aloud by the browser's own speechSynthesis. Typing always works.
 (function () {
   "use strict";
   const root = document.getElementById("practice");
@@ -15,6 +15,8 @@
   const micBtn = document.getElementById("mic");
   const speakBox = document.getElementById("speak");
   let busy = false;
+  let speechId = null;        // the recording the reply box holds (docs/voice.md), until it is sent
+  let replyEndedAt = performance.now();  // when the counterpart's last line ended (shown, or spoken aloud)
 
   function setStatus(text) { statusLine.textContent = text || ""; }
   function scrollDown() { transcript.scrollTop = transcript.scrollHeight; }
@@ -42,9 +44,12 @@
   }
 
   function speak(text) {
-    if (!speakBox || !speakBox.checked || !("speechSynthesis" in window)) return;
+    replyEndedAt = performance.now();
+    if (!("speechSynthesis" in window) || !speakBox || !speakBox.checked) return;
     window.speechSynthesis.cancel();
-    window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+    const line = new SpeechSynthesisUtterance(text);
+    line.onend = () => { replyEndedAt = performance.now(); };
+    window.speechSynthesis.speak(line);
   }
 
   // Minimal SSE parser over a fetch() body, so the turn can be POSTed and the reply streamed back.
@@ -144,8 +149,9 @@
       const resp = await fetch("/reps/" + repId + "/turns", {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept": "text/event-stream" },
-        body: JSON.stringify({ text: text }),
+        body: JSON.stringify(speechId ? { text: text, speech_id: speechId } : { text: text }),
       });
+      speechId = null;
       if (!resp.ok) {
         let msg = "Could not send your line.";
         try { msg = (await resp.json()).detail || msg; } catch (e) { /* keep the default */ }
@@ -162,27 +168,99 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
 
-  // Speech in, where the browser has it.
-  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
-  if (micBtn && Recognition) {
-    const rec = new Recognition();
-    rec.lang = document.documentElement.lang || "en";
-    rec.interimResults = true;
-    rec.continuous = false;
-    let listening = false;
+  // Speech in: the browser records the turn and the Sparring server hears it, offline (docs/voice.md) — nothing
+  // goes to a cloud speech service. The turn ends on a pause (the microphone's level, checked every 50 ms); the
+  // heard text goes in the reply box and is sent, or waits for the learner's check when they asked for that.
+  const VOICE_LEVEL = 0.02, END_SILENCE_MS = 1200, NO_SPEECH_MS = 8000, MAX_MS = 115000;
+  const AudioCtx = window.AudioContext || window.webkitAudioContext;
+  const checkBox = document.getElementById("check-heard");
+  let recording = null;
+  if (micBtn && root.dataset.voice === "true" && navigator.mediaDevices && window.MediaRecorder && AudioCtx) {
     micBtn.hidden = false;
-    micBtn.addEventListener("click", () => {
-      if (listening) { rec.stop(); return; }
-      rec.start();
-    });
-    rec.onstart = () => { listening = true; micBtn.classList.add("on"); micBtn.setAttribute("aria-pressed", "true"); setStatus("Listening…"); };
-    rec.onend = () => { listening = false; micBtn.classList.remove("on"); micBtn.setAttribute("aria-pressed", "false"); setStatus(""); };
-    rec.onerror = (e) => setStatus("Speech input stopped (" + e.error + "). You can type instead.");
-    rec.onresult = (e) => {
-      let text = "";
-      for (let i = 0; i < e.results.length; i++) text += e.results[i][0].transcript;
-      input.value = text;
+    micBtn.addEventListener("click", () => { if (recording) recording.stop(); else startRecording(); });
+  }
+  input.addEventListener("input", () => { if (!input.value.trim()) speechId = null; });
+  if (speakBox) speakBox.addEventListener("change", () => { speakBox.dataset.chosen = "yes"; });
+
+  async function startRecording() {
+    if (busy) return;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) {
+      setStatus("The microphone is not available (" + e.name + "). You can type instead.");
+      return;
+    }
+    const ctx = new AudioCtx();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 1024;
+    ctx.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const rec = new MediaRecorder(stream);
+    const chunks = [];
+    const started = performance.now();
+    let speechAt = null, lastVoice = 0, lastTick = started, overMs = 0;
+    const timer = setInterval(() => {
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+      const now = performance.now();
+      if (Math.sqrt(sum / samples.length) > VOICE_LEVEL) {
+        if (speechAt === null) speechAt = now;
+        lastVoice = now;
+        if (window.speechSynthesis && window.speechSynthesis.speaking) overMs += now - lastTick;
+      }
+      lastTick = now;
+      if ((speechAt !== null && now - lastVoice > END_SILENCE_MS) || now - started > MAX_MS ||
+          (speechAt === null && now - started > NO_SPEECH_MS)) {
+        if (rec.state === "recording") rec.stop();
+      }
+    }, 50);
+    rec.ondataavailable = (e) => { if (e.data && e.data.size) chunks.push(e.data); };
+    rec.onstop = () => {
+      clearInterval(timer);
+      stream.getTracks().forEach((t) => t.stop());
+      ctx.close();
+      recording = null;
+      micBtn.classList.remove("on");
+      micBtn.setAttribute("aria-pressed", "false");
+      if (speechAt === null) { setStatus("Nothing was heard. Try again closer to the microphone, or type."); return; }
+      const waited = Math.max(0, speechAt - Math.max(replyEndedAt, 0)) / 1000;
+      sendTake(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), overMs / 1000, waited);
     };
+    rec.start(250);
+    recording = rec;
+    micBtn.classList.add("on");
+    micBtn.setAttribute("aria-pressed", "true");
+    setStatus("Listening… your turn ends when you pause.");
+  }
+
+  async function sendTake(blob, overSeconds, waitedSeconds) {
+    setStatus("Hearing your line…");
+    const ext = blob.type.indexOf("ogg") >= 0 ? "ogg" : blob.type.indexOf("mp4") >= 0 ? "m4a" : "webm";
+    const body = new FormData();
+    body.append("audio", blob, "turn." + ext);
+    body.append("talked_over_seconds", Math.min(overSeconds, 600).toFixed(2));
+    body.append("waited_seconds", Math.min(waitedSeconds, 600).toFixed(2));
+    let resp, data = {};
+    try {
+      resp = await fetch("/api/reps/" + repId + "/speech", { method: "POST", headers: { "X-CSRF-Token": csrf }, body: body });
+      data = await resp.json();
+    } catch (e) { /* network error or no JSON */ }
+    if (!resp || !resp.ok) {
+      setStatus((data && data.detail) || "The recording could not be heard. You can type instead.");
+      return;
+    }
+    input.value = data.text;
+    speechId = data.speech_id;
+    // a learner who speaks hears the answers too, unless they chose otherwise
+    if (speakBox && !speakBox.dataset.chosen && "speechSynthesis" in window) speakBox.checked = true;
+    if (checkBox && checkBox.checked) {
+      setStatus("Heard. Check the text, correct it if needed, and press Send.");
+      input.focus();
+    } else {
+      form.requestSubmit();
+    }
   }
   if (speakBox && !("speechSynthesis" in window)) speakBox.closest("label").hidden = true;
 

@@ -1,0 +1,104 @@
+"""A spoken turn in Debian's Chromium (docs/voice.md): the practice page records from the microphone — Chromium's
+fake capture device playing a WAV made with espeak-ng — ends the turn on the pause, sends the recording to the
+Sparring server, which hears it offline; the heard line is sent (or held for a check) and the counterpart answers.
+Every request outside loopback is refused, so a cloud recogniser could not be used even by accident. Skipped
+without Chromium, the extra or espeak-ng (a failure when CI=true for the latter two)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sparring.testing.speech import heard, need_asr, synthesize_take
+from sparring.testing.web import served_org, sign_in
+
+CHROMIUM = "/usr/bin/chromium"
+LINE = "What would change for your team if the renewal price stayed the same?"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    need_asr()
+    data = tmp_path_factory.mktemp("voice-e2e")
+    with served_org(data, "Harbour", [("ana@harbour.test", "learner", "Ana Silva")]) as base:
+        yield base
+
+
+def _chromium(take: Path) -> tuple[Any, Any]:
+    from playwright.sync_api import sync_playwright
+
+    p = sync_playwright().start()
+    b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={take}%noloop", "--autoplay-policy=no-user-gesture-required"])
+    return p, b
+
+
+def _start_rep(page: Any) -> None:
+    card = page.locator("article.scenario", has=page.locator("input[value='cs-renewal-discount']"))
+    card.locator("select").select_option("easy")
+    card.get_by_role("button", name="Start").click()
+    page.wait_for_selector("#practice")
+
+
+@pytest.mark.parametrize("check_first", [False, True])
+def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_first: bool) -> None:
+    take = synthesize_take([LINE], tmp_path / "take.wav", lead=1.0)
+    p, browser = _chromium(take)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
+        outside: list[str] = []
+
+        def loopback_only(route: Any) -> None:
+            if route.request.url.startswith(server):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", loopback_only)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(page, server, "ana@harbour.test")
+        _start_rep(page)
+        mic = page.locator("#mic")
+        assert mic.is_visible(), "the Speak button is shown when the server can hear recordings"
+        if check_first:
+            page.check("#check-heard")
+        mic.click()
+        if check_first:
+            said = ""
+            for _ in range(400):  # the page's CSP forbids wait_for_function's eval: poll the reply box instead
+                said = page.input_value("#say")
+                if len(said) > 10:
+                    break
+                page.wait_for_timeout(100)
+            assert heard(said, LINE) >= 0.7, said
+            assert page.locator(".turn.learner").count() == 0  # held for the learner's check
+            page.fill("#say", LINE)  # the learner corrects what was misheard
+            page.get_by_role("button", name="Send").click()
+        page.locator(".turn.counterpart:not(.pending)").nth(1).wait_for(timeout=40_000)
+        learner = page.locator(".turn.learner .text").first.inner_text()
+        assert heard(learner, LINE) >= 0.7, learner
+        assert page.is_checked("#speak")  # a learner who speaks hears the answers (speechSynthesis, local)
+        rep_id = page.locator("#practice").get_attribute("data-rep")
+        delivery = page.evaluate(f"fetch('/api/reps/{rep_id}/delivery').then(r => r.json())")
+        page.screenshot(path=str(tmp_path / "voice.png"))
+        context.close()
+    finally:
+        browser.close()
+        p.stop()
+    assert delivery["delivery"] is not None and delivery["delivery"]["spoken_turns"] == 1, delivery
+    assert delivery["delivery"]["words"] >= 8
+    assert outside == [], f"the page asked for non-loopback URLs: {outside}"
+    assert errors == [], errors
