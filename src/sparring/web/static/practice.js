@@ -171,7 +171,7 @@
   // Speech in: the browser records the turn and the Sparring server hears it, offline (docs/voice.md) — nothing
   // goes to a cloud speech service. The turn ends on a pause (the microphone's level, checked every 50 ms); the
   // heard text goes in the reply box and is sent, or waits for the learner's check when they asked for that.
-  const VOICE_LEVEL = 0.02, END_SILENCE_MS = 1200, NO_SPEECH_MS = 8000, MAX_MS = 115000;
+  const VOICE_LEVEL = 0.02, END_SILENCE_MS = 1000, NO_SPEECH_MS = 8000, MAX_MS = 115000;
   const AudioCtx = window.AudioContext || window.webkitAudioContext;
   const checkBox = document.getElementById("check-heard");
   let recording = null;

@@ -1,0 +1,126 @@
+"""Benchmark: a spoken practice turn, from the end of the learner's speech to the counterpart's reply being ready
+(docs/voice.md; issue 15 target: p95 <= 1.5 s to the first audio of the reply, embedded persona, 2 cores).
+
+    .venv/bin/python bench/voice.py [--turns 12] [--json]
+
+Synthesises learner turns of 3-25 words with espeak-ng (WebM/Opus, as Chromium's MediaRecorder uploads), then for
+each, on one running rep of the embedded persona over a throw-away SQLite database, times what the server does
+after the recording arrives: hear it (``VoiceService.transcribe``: decode, Whisper tiny.en, delivery, store) and
+take the turn (``PracticeService.submit_turn``: store the line, the persona's reply). Printed per stage and in
+total, p50/p95, plus the page's end-of-turn wait (``END_SILENCE_MS`` in static/practice.js: the quiet the page
+waits for before it stops recording), which comes first in what the learner experiences.
+
+Not measured here: the upload on loopback (~1 ms for ~20 KB), and the browser's speechSynthesis starting to speak
+(local; tens of ms in Chromium with a system voice). Needs the ``[voice]``/``[asr]`` extra and espeak-ng.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sparring.testing.speech import encode_webm, missing, synthesize_take
+
+LINES = [
+    "Okay, why now?",
+    "What would change for your team if the price stayed the same?",
+    "Walk me through how the renewal decision gets made on your side.",
+    "I hear you. Twenty percent is a big ask for a tool your nurses use every day.",
+    "If we locked the price for two years, could you commit to the full clinic rollout by March?",
+    "Who else would need to be in the room for that decision?",
+    "So the board wants every vendor line justified, and ours is one of the biggest. Did I get that right?",
+    "What did the no-show rate cost you last year, roughly?",
+    "Could we book thirty minutes with Marcus on Thursday to go through the numbers together?",
+    "That makes sense.",
+    "Let me be straight with you: a discount without a longer term is not something I can do.",
+    "What would a good outcome look like for you by the end of the quarter?",
+]
+
+
+def end_silence_ms() -> int:
+    js = (Path(__file__).resolve().parents[1] / "src/sparring/web/static/practice.js").read_text(encoding="utf-8")
+    m = re.search(r"END_SILENCE_MS = (\d+)", js)
+    return int(m.group(1)) if m else 0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if missing():
+        print(f"needs {missing()} (apt-get install espeak-ng sox)", file=sys.stderr)
+        return 2
+    from sparring.asr.engine import load_model
+    from sparring.persona.embedded import EmbeddedPersonaEngine
+    from sparring.scoring.embedded import EmbeddedScorer
+    from sparring.services.accounts import Accounts
+    from sparring.services.practice import PracticeService
+    from sparring.services.voice import VoiceService
+    from sparring.store.db import Database
+
+    hear: list[float] = []
+    turn: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="sparring-voice-bench-") as tmp:
+        takes = [encode_webm(synthesize_take([LINES[i % len(LINES)]], Path(tmp) / f"t{i}.wav")).read_bytes()
+                 for i in range(args.turns)]
+        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        started = time.perf_counter()
+        load_model("bench")
+        load_s = time.perf_counter() - started
+        practice = PracticeService(db, persona=EmbeddedPersonaEngine, scorer=EmbeddedScorer)
+        voice = VoiceService(db)
+        user = Accounts(db).local_learner()
+        rep = practice.start_rep(user, "cs-renewal-discount", "medium")
+        practice.submit_turn(rep.id, "Thanks for making the time today.")  # warm the persona and act model
+        for data in takes:
+            if practice.get_rep(rep.id).ended:
+                rep = practice.start_rep(user, "cs-renewal-discount", "medium")
+            t0 = time.perf_counter()
+            take = voice.transcribe(rep.id, user.id, data, "turn.webm")
+            t1 = time.perf_counter()
+            result = practice.submit_turn(rep.id, take.text, owner_id=user.id)
+            voice.attach(take.id, rep.id, user.id, result.learner_turn.index)
+            t2 = time.perf_counter()
+            hear.append(t1 - t0)
+            turn.append(t2 - t1)
+        db.dispose()
+    wait = end_silence_ms() / 1000
+    total = [wait + h + t for h, t in zip(hear, turn, strict=True)]
+    out: dict[str, Any] = {
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "turns": len(hear),
+        "model_load_s": round(load_s, 2),
+        "end_of_turn_wait_s": wait,
+        "hear_s": {"p50": round(statistics.median(hear), 3), "p95": round(pct(hear, 0.95), 3)},
+        "turn_s": {"p50": round(statistics.median(turn), 3), "p95": round(pct(turn, 0.95), 3)},
+        "server_s": {"p50": round(statistics.median([h + t for h, t in zip(hear, turn, strict=True)]), 3),
+                     "p95": round(pct([h + t for h, t in zip(hear, turn, strict=True)], 0.95), 3)},
+        "speech_end_to_reply_s": {"p50": round(statistics.median(total), 3), "p95": round(pct(total, 0.95), 3)},
+        "target_p95_s": 1.5,
+    }
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for k, v in out.items():
+            print(f"{k:24s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
