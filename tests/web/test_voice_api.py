@@ -89,3 +89,24 @@ def test_a_recording_file_is_never_written_unless_kept(world: World, recording: 
     rep_id = _start(c)
     assert c.post(f"/api/reps/{rep_id}/speech", files={"audio": ("t.webm", recording, "audio/webm")}).status_code == 201
     assert set(Path(data_dir).rglob("*.webm")) == before
+
+
+def test_the_scorecard_shows_how_it_sounded(world: World, recording: bytes) -> None:
+    learner, manager = login(world.app, "learner_a1"), login(world.app, "manager_a")
+    spoken, typed = _start(learner), _start(learner)
+    take = learner.post(f"/api/reps/{spoken}/speech", files={"audio": ("t.webm", recording, "audio/webm")},
+                        data={"talked_over_seconds": "1.0"}).json()
+    assert learner.post(f"/api/reps/{spoken}/turns", json={"text": take["text"],
+                                                           "speech_id": take["speech_id"]}).status_code == 200
+    assert learner.post(f"/api/reps/{typed}/turns", json={"text": LINE}).status_code == 200
+    for rep_id in (spoken, typed):
+        assert learner.post(f"/api/reps/{rep_id}/end", json={}).status_code == 200
+    page = learner.get(f"/reps/{spoken}/scorecard").text
+    assert "How it sounded" in page and "You spoke 1 turn" in page and "words a minute" in page
+    assert 'href="#turn-1">Turn 1</a>: talked over' in page
+    assert "How it sounded" in manager.get(f"/reps/{spoken}/scorecard").text  # the manager sees the same facts
+    assert "How it sounded" not in learner.get(f"/reps/{typed}/scorecard").text
+    token = learner.headers["X-CSRF-Token"]
+    privacy = learner.post(f"/reps/{spoken}/privacy", data={"private": "on", "csrf_token": token})
+    assert privacy.status_code == 303
+    assert "How it sounded" not in manager.get(f"/reps/{spoken}/scorecard").text  # private: the score only

@@ -432,7 +432,9 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
         )
     from sparring.services.comments import comments_for, may_comment
 
+    delivery = None if access is Access.SUMMARY else request.app.state.root.voice().rep_delivery(rep_id)
     return render(request, "scorecard.html", auth, active="history", rep=view, card=card, scenario=scenario,
                   rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY,
+                  delivery=delivery,
                   explained=explained, comments=comments_for(db, auth.viewer, rep.conversation_id),
                   conversation_id=rep.conversation_id, can_comment=may_comment(auth.viewer, rep.user_id, access))
