@@ -19,6 +19,7 @@ from sparring.reports.charts import Series, bar_chart, line_chart
 from sparring.reports.progress import learner_progress
 from sparring.services import certification
 from sparring.services.conversations import list_visible_reps
+from sparring.services.learner_home import learner_home
 from sparring.services.program_progress import my_week
 from sparring.services.team_lines import library_for
 from sparring.web.content_scope import viewer_content
@@ -48,7 +49,9 @@ def library(request: Request, auth: PageAuth, db: ReadDB, q: SearchText = "", do
         and (not skill or skill in s.skills)
         and (not difficulty or difficulty in s.difficulties)
     ]
+    home = learner_home(db, auth.viewer, scenarios)
     return render(request, "library.html", auth, active="library", scenarios=shown, total=len(scenarios),
+                  home=home, titles={s.id: s.title for s in scenarios},
                   weeks=my_week(db, auth.viewer), pace_labels=PACE_LABELS,
                   certs=certification.my_certifications(db, auth.viewer),
                   domains=domains, skills=skills, difficulties=DIFFICULTIES,
