@@ -235,3 +235,23 @@ def test_moments_of_one_kind_that_touch_merge_and_the_cap_keeps_the_largest() ->
     merged = _dedupe([a, b, c, d, tiny])
     assert [(f.summary, f.start, f.end) for f in merged] == [("e", 1, 1), ("b", 3, 4), ("c", 9, 9), ("d", 12, 12)]
     assert [f.summary for f in _cap(merged)] == ["b", "d"]  # two of a kind at most; nothing under 0.1
+
+
+def test_an_unasked_discount_is_its_own_moment_and_a_conceded_objection_is_not_counted_twice() -> None:
+    from sparring.review.cues import load_cues
+    from sparring.review.engagement import score_turns
+    from sparring.review.moments import find_moments
+    from sparring.testing.turns import reads
+
+    cues = load_cues()
+    call = reads(
+        ("rep", "The renewal is at the same rate as this year.", {"information"}),
+        ("them", "Okay. Send me the details.", set()),
+        ("rep", "And I could take ten percent off today, no problem.", {"concession"}),
+        ("them", "That is way too expensive anyway.", set()),
+        ("rep", "Then let me take twenty percent off.", {"concession"}),
+        ("them", "Fine.", set()),
+    )
+    found = find_moments(call, cues, "Sam", score_turns(call, cues))
+    assert [(f.kind, f.start) for f in found if f.kind == "concession"] == [("concession", 2)]
+    assert any(f.kind == "objection_price" and f.start == 3 and "conceded" in f.summary for f in found)

@@ -39,7 +39,7 @@ from sparring.review.engagement import TurnEngagement, disengaging_runs, score_t
 from sparring.review.found import Found, first_name, quote
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.reading import ReadFn, TurnRead, read_call
-from sparring.review.signals import commitments, mentions, objections, pressure
+from sparring.review.signals import commitments, concessions, mentions, objections, pressure
 from sparring.review.topics import EmbedFn, objections_by_meaning
 from sparring.scoring.scorecard import Scorecard
 
@@ -70,6 +70,7 @@ KIND_WORDS = {
     "interruption": "the interruption", "long_silence": "the long silence", "fast_pace": "the fast stretch",
     "commitment_won": "the commitment won", "commitment_lost": "the commitment lost",
     "no_next_step": "the missing next step", "pressure": "the rep's pressure",
+    "concession": "the rep's unasked concession",
 }
 
 
@@ -118,6 +119,7 @@ def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str, engagement: Se
     found += commitments(reads, cues, rep)
     handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}
     found += pressure(reads, cues, rep, handled)
+    found += concessions(reads, cues, rep, handled)
     mono = monologues(reads, rep)
     found += mono + dominance(reads, rep, [(f.start, f.end) for f in mono]) + timed(reads, rep)
     found += disengaging(engagement, reads, {f.start for f in found if f.family == "objection"})
