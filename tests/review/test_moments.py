@@ -17,6 +17,7 @@ from sparring.review.moments import (
     CLEAR_IMPACT,
     MAX_MOMENTS,
     MAX_PER_KIND,
+    TIE_WINDOW,
     choose_pivotal,
     summarise_call,
 )
@@ -127,12 +128,20 @@ def _m(kind: str, turn: int, impact: float) -> Moment:
     return Moment(kind=kind, start_turn=turn, end_turn=turn, summary=f"{kind} at {turn}.", impact=impact)
 
 
-def test_a_near_tie_picks_the_earliest_moment_of_the_same_sign_and_says_so() -> None:
-    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 9, -0.6)]
+def test_a_near_tie_a_few_turns_apart_picks_the_earliest_moment_of_the_same_sign_and_says_so() -> None:
+    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 7, -0.6)]
     pivotal, note = choose_pivotal(moments)
     assert pivotal is not None and pivotal.start_turn == 3 and note == ""
-    assert "earliest of 2 moments that mattered about as much" in pivotal.reason
-    assert "turn 9" in pivotal.reason
+    assert "earliest of 2 moments that mattered about as much, a few turns apart" in pivotal.reason
+    assert "turn 7" in pivotal.reason
+
+
+def test_a_near_tie_far_earlier_in_the_call_does_not_take_the_pivotal_from_the_larger_moment() -> None:
+    # the price objection ended more than TIE_WINDOW turns before the pressure: the pressure did not follow from it
+    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 3 + TIE_WINDOW + 1, -0.6)]
+    pivotal, _ = choose_pivotal(moments)
+    assert pivotal is not None and pivotal.kind == "pressure"
+    assert "largest of 3 moments" in pivotal.reason and "next largest" in pivotal.reason
 
 
 def test_a_clear_largest_moment_is_chosen_and_the_runner_up_is_named() -> None:
