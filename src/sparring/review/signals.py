@@ -6,6 +6,8 @@
 - **pain or a competitor mentioned** and not explored: the rep's next turn neither asks about it nor reflects it;
 - **commitment won or lost**: the counterpart's answer to the rep's proposal or ask; a call that ends with no
   next step proposed at all.
+- **pressure** and an **unasked concession** (a discount named in words) by the rep, outside an objection's
+  handling.
 """
 
 from __future__ import annotations
