@@ -41,6 +41,8 @@ def test_whole_sentence_cues_match_only_a_sentence_made_of_them() -> None:
     ("We already use Trackly and the team knows it.", "competitor"),
     ("From now until end of March nobody will touch it, we close the fiscal year.", "timing"),
     ("Any new vendor must be approved by our CEO.", "authority"),
+    ("I am not the one who signs.", "authority"),
+    ("Whatever I think, it is not me who decides.", "authority"),
     ("Honestly we don't really need another dashboard.", "need"),
 ])
 def test_each_objection_topic_is_recognised(sentence: str, topic: str) -> None:

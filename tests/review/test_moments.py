@@ -17,6 +17,7 @@ from sparring.review.moments import (
     CLEAR_IMPACT,
     MAX_MOMENTS,
     MAX_PER_KIND,
+    TIE_WINDOW,
     choose_pivotal,
     summarise_call,
 )
@@ -127,12 +128,20 @@ def _m(kind: str, turn: int, impact: float) -> Moment:
     return Moment(kind=kind, start_turn=turn, end_turn=turn, summary=f"{kind} at {turn}.", impact=impact)
 
 
-def test_a_near_tie_picks_the_earliest_moment_of_the_same_sign_and_says_so() -> None:
-    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 9, -0.6)]
+def test_a_near_tie_a_few_turns_apart_picks_the_earliest_moment_of_the_same_sign_and_says_so() -> None:
+    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 7, -0.6)]
     pivotal, note = choose_pivotal(moments)
     assert pivotal is not None and pivotal.start_turn == 3 and note == ""
-    assert "earliest of 2 moments that mattered about as much" in pivotal.reason
-    assert "turn 9" in pivotal.reason
+    assert "earliest of 2 moments that mattered about as much, a few turns apart" in pivotal.reason
+    assert "turn 7" in pivotal.reason
+
+
+def test_a_near_tie_far_earlier_in_the_call_does_not_take_the_pivotal_from_the_larger_moment() -> None:
+    # the price objection ended more than TIE_WINDOW turns before the pressure: the pressure did not follow from it
+    moments = [_m("objection_price", 3, -0.5), _m("objection_need", 5, 0.6), _m("pressure", 3 + TIE_WINDOW + 1, -0.6)]
+    pivotal, _ = choose_pivotal(moments)
+    assert pivotal is not None and pivotal.kind == "pressure"
+    assert "largest of 3 moments" in pivotal.reason and "next largest" in pivotal.reason
 
 
 def test_a_clear_largest_moment_is_chosen_and_the_runner_up_is_named() -> None:
@@ -235,3 +244,23 @@ def test_moments_of_one_kind_that_touch_merge_and_the_cap_keeps_the_largest() ->
     merged = _dedupe([a, b, c, d, tiny])
     assert [(f.summary, f.start, f.end) for f in merged] == [("e", 1, 1), ("b", 3, 4), ("c", 9, 9), ("d", 12, 12)]
     assert [f.summary for f in _cap(merged)] == ["b", "d"]  # two of a kind at most; nothing under 0.1
+
+
+def test_an_unasked_discount_is_its_own_moment_and_a_conceded_objection_is_not_counted_twice() -> None:
+    from sparring.review.cues import load_cues
+    from sparring.review.engagement import score_turns
+    from sparring.review.moments import find_moments
+    from sparring.testing.turns import reads
+
+    cues = load_cues()
+    call = reads(
+        ("rep", "The renewal is at the same rate as this year.", {"information"}),
+        ("them", "Okay. Send me the details.", set()),
+        ("rep", "And I could take ten percent off today, no problem.", {"concession"}),
+        ("them", "That is way too expensive anyway.", set()),
+        ("rep", "Then let me take twenty percent off.", {"concession"}),
+        ("them", "Fine.", set()),
+    )
+    found = find_moments(call, cues, "Sam", score_turns(call, cues))
+    assert [(f.kind, f.start) for f in found if f.kind == "concession"] == [("concession", 2)]
+    assert any(f.kind == "objection_price" and f.start == 3 and "conceded" in f.summary for f in found)

@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from sparring.review.cues import load_cues
-from sparring.review.signals import HANDLING_IMPACT, commitments, handling, mentions, objections, pressure
+from sparring.review.signals import (
+    CONCESSION,
+    HANDLING_IMPACT,
+    commitments,
+    concessions,
+    handling,
+    mentions,
+    objections,
+    pressure,
+)
 from sparring.testing.turns import reads
 
 CUES = load_cues()
@@ -120,6 +129,27 @@ def test_pressure_outside_an_objection_is_its_own_moment() -> None:
     found = pressure(call, CUES, "Sam", covered={2})
     assert [(f.kind, f.start) for f in found] == [("pressure", 0)]
     assert "only good if" in found[0].summary
+
+
+def test_a_discount_named_outside_an_objection_is_an_unasked_concession() -> None:
+    call = reads(
+        ("them", "We have a couple of other bids in, to be fair.", set()),
+        ("rep", "Honestly, I could get you eight percent off today without asking anyone.", {"concession"}),
+        ("them", "Eight off the new rate or the old one?", set()),
+        ("rep", "I can take five percent off if you sign in March.", {"concession"}),
+    )
+    found = concessions(call, CUES, "Sam", covered={3})
+    assert [(f.kind, f.start, f.end, f.base) for f in found] == [("concession", 1, 1, CONCESSION)]
+    assert "percent off" in found[0].summary and found[0].rep_acts == {"concession"}
+
+
+def test_a_concession_read_by_the_model_alone_or_negated_is_not_an_unasked_concession() -> None:
+    call = reads(
+        ("rep", "Oh. Wow. Eleven percent.", {"concession"}),  # a number repeated back, read as a concession
+        ("rep", "We don't do percent off on renewals.", {"concession"}),
+        ("rep", "The list price is fourteen dollars.", {"information"}),
+    )
+    assert concessions(call, CUES, "Sam", covered=set()) == []
 
 
 def test_an_objection_span_takes_in_the_counterparts_reaction_only_when_it_follows_the_reply_at_once() -> None:

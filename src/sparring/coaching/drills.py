@@ -58,6 +58,7 @@ KIND_WORDS = {
     "monologue": "a monologue", "talk_dominance": "a stretch the rep dominated", "interruption": "an interruption",
     "long_silence": "a long silence", "fast_pace": "a fast stretch", "commitment_won": "a commitment won",
     "commitment_lost": "a commitment lost", "no_next_step": "a missing next step", "pressure": "the rep's pressure",
+    "concession": "an unasked concession",
 }
 #: the learner moves that usually answer a kind of moment (used when the target criterion names none)
 KIND_MOVES: dict[str, tuple[str, ...]] = {
@@ -68,6 +69,7 @@ KIND_MOVES: dict[str, tuple[str, ...]] = {
     "no": ("next_step_proposal", "commitment_ask", "summarise"),
     "disengaging": ("empathise", "question_open", "reflect_simple"),
     "pressure": ("acknowledge", "question_open", "empathise"),
+    "concession": ("question_open", "question_clarifying", "tradeoff_offer"),
 }
 DEFAULT_MOVES = ("question_open", "reflect_simple", "reflect_complex")
 #: what the persona says before the pushback (the engine says the opening line, then raises the objection)

@@ -19,8 +19,9 @@ warmer replies scores higher than one explored and followed by silence, and a mo
 turned weighs more than one after which nothing changed.
 
 **Pivotal**: the moment with the largest |impact| (on an exact tie, one that hurt before one that helped).
-Moments of the same sign within ``TIE_MARGIN`` of it count as a tie (the impact is a rough measure: a difference
-that small says nothing), and the earliest of them is chosen — what came later followed from it — saying so;
+Earlier moments of the same sign within ``TIE_MARGIN`` of it that end at most ``TIE_WINDOW`` turns before it
+starts count as a tie (the impact is a rough measure: a difference that small says nothing), and the earliest of
+them is chosen — what came right after followed from it — saying so;
 below ``CLEAR_IMPACT`` there is no clear pivotal moment and ``pivotal`` is None, with ``note`` saying why.
 """
 
@@ -39,7 +40,7 @@ from sparring.review.engagement import TurnEngagement, disengaging_runs, score_t
 from sparring.review.found import Found, first_name, quote
 from sparring.review.moment import CallSummary, Moment
 from sparring.review.reading import ReadFn, TurnRead, read_call
-from sparring.review.signals import commitments, mentions, objections, pressure
+from sparring.review.signals import commitments, concessions, mentions, objections, pressure
 from sparring.review.topics import EmbedFn, objections_by_meaning
 from sparring.scoring.scorecard import Scorecard
 
@@ -57,6 +58,9 @@ MAX_PER_KIND = 2
 MAX_PER_KIND_LONG = 3
 CLEAR_IMPACT = 0.3
 TIE_MARGIN = 0.15
+#: ... and counts only when the larger one starts within this many turns of its end (the rep's next replies and
+#: the reaction to them, as an objection's handling is read): a moment far earlier did not lead to it
+TIE_WINDOW = 4
 CONSEQUENCE_TURNS = 3
 CONSEQUENCE_WEIGHT = 0.5
 
@@ -70,6 +74,7 @@ KIND_WORDS = {
     "interruption": "the interruption", "long_silence": "the long silence", "fast_pace": "the fast stretch",
     "commitment_won": "the commitment won", "commitment_lost": "the commitment lost",
     "no_next_step": "the missing next step", "pressure": "the rep's pressure",
+    "concession": "the rep's unasked concession",
 }
 
 
@@ -118,6 +123,7 @@ def find_moments(reads: Sequence[TurnRead], cues: Cues, rep: str, engagement: Se
     found += commitments(reads, cues, rep)
     handled = {i for f in found if f.family == "objection" for i in range(f.start, f.end + 1)}
     found += pressure(reads, cues, rep, handled)
+    found += concessions(reads, cues, rep, handled)
     mono = monologues(reads, rep)
     found += mono + dominance(reads, rep, [(f.start, f.end) for f in mono]) + timed(reads, rep)
     found += disengaging(engagement, reads, {f.start for f in found if f.family == "objection"})
@@ -245,16 +251,19 @@ def choose_pivotal(moments: Sequence[Moment], after: Sequence[str] | None = None
     if abs(top.impact) < CLEAR_IMPACT:
         return None, (f"No clear pivotal moment: the largest was {_words(top)}, and nothing moved the call by "
                       f"{CLEAR_IMPACT} or more.")
+    # an earlier moment of the same sign that mattered about as much, and that the largest followed within
+    # ``TIE_WINDOW`` turns (the same exchange): the later one followed from it
     close = [m for m in ranked[1:]
-             if abs(top.impact) - abs(m.impact) <= TIE_MARGIN and (m.impact > 0) == (top.impact > 0)]
+             if abs(top.impact) - abs(m.impact) <= TIE_MARGIN and (m.impact > 0) == (top.impact > 0)
+             and m.start_turn < top.start_turn and top.start_turn - m.end_turn <= TIE_WINDOW]
     chosen = min([top, *close], key=lambda m: (m.start_turn, -abs(m.impact)))
     effect = "helped the call most" if chosen.impact > 0 else "hurt the call most"
     reason = f"Chosen because it {effect} (impact {chosen.impact:+.2f}, the largest of {len(moments)} moments)"
     if close:
         others = [m for m in [top, *close] if m is not chosen]
-        reason = (f"Chosen as the earliest of {len(others) + 1} moments that mattered about as much "
-                  f"({_words(chosen)}; also {', '.join(_words(m) for m in others)}): what came later followed "
-                  f"from it")
+        reason = (f"Chosen as the earliest of {len(others) + 1} moments that mattered about as much, a few turns "
+                  f"apart ({_words(chosen)}; also {', '.join(_words(m) for m in others)}): what came right after "
+                  f"followed from it")
     elif len(ranked) > 1:
         reason += f"; the next largest was {_words(ranked[1])}"
     reaction = after[list(moments).index(chosen)] if after else ""

@@ -6,6 +6,8 @@
 - **pain or a competitor mentioned** and not explored: the rep's next turn neither asks about it nor reflects it;
 - **commitment won or lost**: the counterpart's answer to the rep's proposal or ask; a call that ends with no
   next step proposed at all.
+- **pressure** and an **unasked concession** (a discount named in words) by the rep, outside an objection's
+  handling.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sparring.review.cues import Cues, Phrases, normalise
 from sparring.review.engagement import accepting, negative_cue
 from sparring.review.found import Found, first_name, next_rep_turns, quote, rep_replies
 from sparring.review.reading import TurnRead
+from sparring.scoring.act_reading import negated
 
 #: base impact of an objection by how it was handled (docs/moments.md, "Impact")
 HANDLING_IMPACT = {
@@ -38,6 +41,8 @@ COMPETITOR_NOT_EXPLORED, COMPETITOR_EXPLORED = -0.3, 0.2
 COMMITMENT_WON, REFUSED, BRUSHED_OFF, OBJECTED = 0.35, -0.4, -0.3, -0.25
 NO_NEXT_STEP = -0.25
 PRESSURE = -0.35
+#: a concession (a discount, a waiver) the rep gives outside an objection's handling: unasked, it sets the floor
+CONCESSION = -0.45
 #: an objection of the same topic raised again within this many turns extends the earlier moment
 REPEAT_WINDOW = 6
 
@@ -294,4 +299,26 @@ def pressure(reads: Sequence[TurnRead], cues: Cues, rep: str, covered: set[int])
             out.append(Found("pressure", "pressure", r.index, r.index,
                              f"{first_name(r.speaker)} pushed for a decision at turn {r.index} ({said}).", PRESSURE,
                              frozenset({"pressure"})))
+    return out
+
+
+def concessions(reads: Sequence[TurnRead], cues: Cues, rep: str, covered: set[int]) -> list[Found]:
+    """The rep giving a discount or waiver away, named in so many words (the ``concession`` cues of
+    ``rep_acts_by_words``: "five percent off"), outside an objection's handling (reported there as "conceded"):
+    given before the counterpart asked for it, it sets the floor of the negotiation. The act model's
+    ``concession`` alone does not make one: on short rep lines it reads a number repeated back ("Eleven
+    percent.") or a fix promised as a concession."""
+    out: list[Found] = []
+    cue = cues.rep_words.get("concession")
+    if cue is None:
+        return out
+    for r in reads:
+        if not r.is_rep or r.index in covered or "concession" not in r.acts:
+            continue
+        hit = next(((s, m.group(0)) for s in r.sentences if (m := cue.find(s)) is not None and not negated(s)), None)
+        if hit is None:
+            continue
+        out.append(Found("concession", "concession", r.index, r.index,
+                         f"{first_name(r.speaker)} gave a concession no objection asked for at turn {r.index} "
+                         f"({quote(hit[0], hit[1])}).", CONCESSION, frozenset({"concession"})))
     return out
