@@ -40,7 +40,8 @@ def test_0018_adds_certification_with_its_cascades(db: Database) -> None:
     migrate.upgrade(db.engine, "0018_certification")
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
-    assert [d for d in found if any(t in repr(d) for t in NEW)] == []
+    # certificates changed again in 0019 (revocation): compared there, at the head
+    assert [d for d in found if any(t in repr(d) for t in NEW[:2])] == []
     with db.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.execute(text("PRAGMA foreign_keys = ON"))
@@ -65,4 +66,4 @@ def test_0018_adds_certification_with_its_cascades(db: Database) -> None:
     migrate.downgrade(db.engine, "0017_lines")
     assert not set(NEW) & set(inspect(db.engine).get_table_names())
     migrate.upgrade(db.engine, "0018_certification")
-    assert migrate.current_revision(db.engine) == migrate.SCHEMA_HEAD == "0018_certification"
+    assert migrate.current_revision(db.engine) == "0018_certification"
