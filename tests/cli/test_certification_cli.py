@@ -96,3 +96,49 @@ def test_an_attempt_signed_off_becomes_a_certificate(program: int, database_url:
     assert json.loads(out) == []
     code, _, err = run(capsys, "certificates", "--user", "nobody@acme.test")
     assert code == 1 and "unknown user" in err
+
+
+def test_revoke_keeps_the_certificate_on_record_as_revoked(program: int, database_url: str, tmp_path: object,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "program", "certify", str(program), "--scenario", SCENARIO, "--difficulty", "hard",
+                       "--attempts", "2", "--bar", "next-step=met")
+    assert code == 0, err
+    lines = tmp_path / "lines.txt"  # type: ignore[operator]
+    lines.write_text("What would change for you?\n")
+    code, out, err = run(capsys, "practice", SCENARIO, "--difficulty", "hard", "--script", str(lines),
+                         "--user", "lee@acme.test", "--json")
+    assert code == 0, err
+    db = Database(database_url)
+    with db.session() as s:
+        lee = s.scalar(select(User.id).where(User.email == "lee@acme.test"))
+        assert lee is not None
+        certification.mark_attempt(s, lee, program, int(json.loads(out)["rep_id"]))
+    code, _, err = run(capsys, "program", "revoke", str(program), "--user", "lee@acme.test", "--reason", "x")
+    assert code == 1 and "lee@acme.test has no certificate on Renewal sprint to revoke" in err
+    assert run(capsys, "program", "sign-off", str(program), "--user", "lee@acme.test")[0] == 0
+    code, _, err = run(capsys, "program", "revoke", str(program), "--user", "lee@acme.test")
+    assert code == 2 and "--reason" in err  # required
+    code, _, err = run(capsys, "program", "revoke", str(program), "--user", "lee@acme.test", "--reason", " ")
+    assert code == 1 and "reason: say why" in err and "Traceback" not in err
+    code, out, err = run(capsys, "program", "revoke", str(program), "--user", "lee@acme.test", "--reason",
+                         "scripted answers")
+    assert code == 0 and "lee@acme.test's certificate on Renewal sprint revoked" in out and "scripted answers" in out
+    code, _, err = run(capsys, "program", "revoke", str(program), "--user", "lee@acme.test", "--reason", "again")
+    assert code == 1 and "was already revoked on" in err
+    code, out, err = run(capsys, "certificates")
+    assert code == 0 and "REVOKED" in out and "by operator: scripted answers" in out, out
+    code, out, _ = run(capsys, "certificates", "--json")
+    [doc] = json.loads(out)
+    assert (doc["revoked_by"], doc["revoked_reason"]) == ("operator", "scripted answers") and doc["revoked_at"]
+    code, out, _ = run(capsys, "program", "certification", str(program), "--json")
+    assert {r["user"]: (r["status"], r["left"]) for r in json.loads(out)}["lee@acme.test"] == ("revoked", 1)
+    out_dir = tmp_path / "export"  # type: ignore[operator]
+    assert run(capsys, "export", "csv", "--org", "Acme", "--out", str(out_dir))[0] == 0
+    with (out_dir / "certificates.csv").open(newline="") as f:
+        reader = csv.DictReader(f)
+        [row] = list(reader)
+    assert list(reader.fieldnames or [])[-4:] == ["revoked_at", "revoked_by", "revoked_by_email", "revoked_reason"]
+    assert row["revoked_at"].startswith("20") and (row["revoked_by"], row["revoked_reason"]) == ("", "scripted answers")
+    code, out, _ = run(capsys, "jobs", "list", "--json")  # the learner's notification is queued for each event
+    tasks = [j["task"] for j in json.loads(out)]
+    assert tasks.count("certification_notices") == 2, tasks

@@ -59,3 +59,14 @@ def test_attempts_left_and_status() -> None:
     assert status(2, [False, False], False) == "out_of_attempts"
     assert status(2, [False, True], False) == "awaiting_sign_off"
     assert status(2, [False, True], True) == "certified"
+
+
+def test_status_after_a_revocation_counts_only_the_attempts_since() -> None:
+    # the results passed in are the attempts since the revocation; ``used`` counts every attempt
+    assert status(2, [], False, revoked=True, used=1) == "revoked"
+    assert status(2, [], False, revoked=True, used=2) == "revoked"  # no attempt since, whatever is left
+    assert status(2, [None], False, revoked=True, used=2) == "in_progress"
+    assert status(3, [False], False, revoked=True, used=2) == "retry"
+    assert status(2, [False], False, revoked=True, used=2) == "out_of_attempts"  # a revocation gives none back
+    assert status(3, [True], False, revoked=True, used=2) == "awaiting_sign_off"
+    assert status(3, [True], True, revoked=True, used=2) == "certified"

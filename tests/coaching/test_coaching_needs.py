@@ -103,7 +103,7 @@ def test_a_stored_cohort_flags_the_trailing_learner_with_the_evidence(db: Databa
     cohort = Cohort.of(trailing.org_id, [u.id for u in [*team, trailing, early]])
     with db.read() as s:
         report = assess(s, cohort)
-    assert report.tested == 8 and report.waiting == 1
+    assert report.tested == 8 and report.waiting == 1 and report.no_peers == 0
     assert [(n.user_id, n.skill) for n in report.needs] == [(trailing.id, "discovery")]
     need = report.needs[0]
     assert need.test.values == (0.0, 0.0, 0.0) and need.test.mean == 0.0
@@ -116,3 +116,25 @@ def test_a_stored_cohort_flags_the_trailing_learner_with_the_evidence(db: Databa
     # next steps: the trailing learner is like everyone else there, and nobody else trails on anything
     assert all(not t.flagged for uid, tests in report.tests.items() for t in tests if uid != trailing.id)
     assert [t.skill for t in report.tests[trailing.id] if not t.flagged] == ["next-steps"]
+
+
+def test_a_lone_learner_or_too_few_reps_are_never_flagged_and_counted_as_such(db: Database) -> None:
+    line = support.line_practice(db)
+    accounts = Accounts(db)
+    lone = accounts.create_user("Acme", "lou@acme.test", None, role="learner", team="East")
+    for _ in range(5):  # five reps, all far below anything: but nobody to compare with
+        support.rep_with_scores(line, lone, 0.0, 0.0)
+    with db.read() as s:
+        report = assess(s, Cohort.of(lone.org_id, [lone.id]))
+    assert (report.tested, report.waiting, report.no_peers, report.needs) == (0, 0, 1, [])
+    peers = [accounts.create_user("Acme", f"p{i}@acme.test", None, role="learner", team="East") for i in range(6)]
+    for peer in peers:
+        for _ in range(3):
+            support.rep_with_scores(line, peer, 1.0, 1.0)
+    new = accounts.create_user("Acme", "nia@acme.test", None, role="learner", team="East")
+    for _ in range(2):  # two reps at zero where everyone else is at 100: still fewer than the rule needs
+        support.rep_with_scores(line, new, 0.0, 0.0)
+    with db.read() as s:
+        report = assess(s, Cohort.of(new.org_id, [new.id, *(p.id for p in peers)]))
+    assert new.id not in report.tests and report.waiting == 1
+    assert all(n.user_id != new.id for n in report.needs)

@@ -1,6 +1,7 @@
 """Cohort analytics (sparring.reports.analytics) on a seeded cohort with known trends, on SQLite and PostgreSQL:
 learners who improve on one skill (discovery) and not on another (next steps), one with too few reps, the exact
-means, spreads and intervals; outcomes and time practised; practice-to-call transfer; private reps."""
+means, spreads and intervals; outcomes and time practised (said honestly when unmeasured); why a change has no
+interval; practice-to-call transfer; private reps."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from sqlalchemy import update
 from sparring.conversation.model import Conversation
 from sparring.reports.analytics import (
     MAX_REP_SECONDS,
+    Practice,
     Summary,
     practice,
     skill_curve,
+    time_practised,
     transfer,
     trends,
     welch_difference,
@@ -150,7 +153,8 @@ def test_outcomes_and_time_practised(db: Database, world) -> None:  # type: igno
     assert (mine.success, mine.failure, mine.incomplete) == (1, 1, 2)
     # overall = mean of the two shares × 100 = 50 < the test rubric's pass mark 60
     assert (mine.passed, mine.not_passed, mine.unscored) == (0, 4, 0)
-    assert found.seconds == pytest.approx(120 + 300 + MAX_REP_SECONDS) and found.untimed == 1
+    assert found.seconds == pytest.approx(120 + 300 + MAX_REP_SECONDS) and found.untimed == 1 and found.timed == 3
+    assert time_practised(found) == ("1.1 h", "measured on 3 of 4 reps; 1 without an end time are not counted")
     assert everyone.outcomes.reps == 22 and everyone.outcomes.unscored == 0
     # passed (overall ≥ 60): ann's 65 and 75, bob's last (60), cat's three 70s
     assert everyone.outcomes.passed == 6
@@ -196,3 +200,50 @@ def test_private_reps_leave_the_detail_out_for_others(db: Database, world) -> No
     assert other.after.mean == pytest.approx(80)  # reps 4-6, as before
     assert own.after.mean == pytest.approx(60)  # reps 5-7: 80, 100, 0
     assert counted.outcomes.reps == 7  # a private rep still counts as practice
+
+
+def test_time_practised_is_shown_only_when_measured() -> None:
+    assert time_practised(Practice()) == ("—", "no finished reps in this period")
+    assert time_practised(Practice(untimed=1)) == ("—", "not measured: the rep has no end time")
+    assert time_practised(Practice(untimed=4)) == ("—", "not measured: none of the 4 reps has an end time")
+    assert time_practised(Practice(seconds=12.0, timed=1)) == ("under 1 min", "measured on the one rep")
+    assert time_practised(Practice(seconds=0.0, timed=1)) == ("under 1 min", "measured on the one rep")
+    assert time_practised(Practice(seconds=600.0, timed=5)) == ("10 min", "measured on all 5 reps")
+
+
+def test_a_single_rep_is_measured_not_zero(db: Database, world) -> None:  # type: ignore[no-untyped-def]
+    line, _, _ = world
+    one = Accounts(db).create_user("Acme", "uma@acme.test", None, role="learner", team="Solo")
+    rep_id = support.rep_with_scores(line, one, 0.5, 0.5)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with db.session() as s:
+        conv = s.get(Rep, rep_id).conversation_id  # type: ignore[union-attr]
+        s.execute(update(ConversationRow).where(ConversationRow.id == conv)
+                  .values(started_at=start, ended_at=start + timedelta(seconds=40)))
+    with db.read() as s:
+        found = practice(s, Cohort.of(one.org_id, [one.id]))
+    assert (found.timed, found.untimed, found.seconds) == (1, 0, pytest.approx(40))
+    assert time_practised(found) == ("under 1 min", "measured on the one rep")
+    with db.session() as s:
+        s.execute(update(ConversationRow).where(ConversationRow.id == conv).values(ended_at=None))
+    with db.read() as s:
+        found = practice(s, Cohort.of(one.org_id, [one.id]))
+    assert (found.timed, found.untimed) == (0, 1)
+    assert time_practised(found) == ("—", "not measured: the rep has no end time")
+
+
+def test_a_change_without_an_interval_says_why(db: Database, world) -> None:  # type: ignore[no-untyped-def]
+    _, users, _ = world
+    with db.read() as s:
+        one_in_trend = trends(s, cohort_of(users, "ann", "dee")).by_skill["discovery"]  # dee has too few reps
+        ann = trends(s, cohort_of(users, "ann")).by_skill["discovery"]
+        team = trends(s, cohort_of(users)).by_skill["discovery"]
+    assert one_in_trend.unit == "learners" and one_in_trend.change.low is None
+    assert one_in_trend.interval_note == "not enough learners for an interval (n=1)"
+    assert one_in_trend.as_json()["interval_note"] == "not enough learners for an interval (n=1)"
+    assert ann.interval_note is None and team.interval_note is None  # Welch over 3 + 3 reps; 3 learners
+    single_call = welch_difference([40.0], [60.0])
+    from sparring.reports.analytics import Comparison
+
+    calls = Comparison("next-step", Summary.of([40.0]), Summary.of([60.0]), single_call, "calls", 1)
+    assert calls.interval_note == "not enough calls for an interval (n=1)"

@@ -137,3 +137,70 @@ def test_sign_off_issues_the_certificate_under_the_access_rules(db: Database, li
         assert [c.user_id for c in cert.list_certificates(s, viewer(p.ada), program_id=program_id)] == [p.kim.id]
         assert cert.list_certificates(s, viewer(p.bob)) == []
         assert len(cert.list_certificates(s, None, user_id=p.kim.id)) == 1
+
+
+def _certified(db: Database, line: PracticeService, program_id: int, who: UserRecord, by: UserRecord) -> int:
+    rep = cert.start_attempt(line, who, program_id)
+    _play(line, rep, "asks-questions=1 next-step=1")
+    with db.session() as s:
+        return cert.sign_off(s, viewer(by), program_id, who.id).id
+
+
+def test_revoke_needs_a_reason_and_the_right_person_and_keeps_the_record(
+        db: Database, line: PracticeService, setup: tuple[int, support.People]) -> None:
+    program_id, p = setup
+    _configure(db, program_id, attempts=2)
+    with db.session() as s, pytest.raises(Conflict, match=r"kim@acme\.test has no certificate on Sprint to revoke"):
+        cert.revoke(s, viewer(p.max), program_id, p.kim.id, "cheated")
+    first = _certified(db, line, program_id, p.kim, p.max)
+    with db.session() as s:
+        for who in (p.wes, p.kim, p.bob):  # another team's manager, the learner, another organisation
+            with pytest.raises(NotFound):
+                cert.revoke(s, viewer(who), program_id, p.kim.id, "cheated")
+        with pytest.raises(InvalidInput, match="reason: say why"):
+            cert.revoke(s, viewer(p.max), program_id, p.kim.id, "  \n ")
+        with pytest.raises(InvalidInput, match="reason: at most 500"):
+            cert.revoke(s, viewer(p.max), program_id, p.kim.id, "x" * 501)
+    with db.session() as s:
+        revoked = cert.revoke(s, viewer(p.max), program_id, p.kim.id, "  read the   answers\nfrom a script ")
+    assert (revoked.id, revoked.revoked, revoked.revoked_by, revoked.revoked_reason) == (
+        first, True, "Max", "read the answers from a script")
+    with db.session() as s:
+        with pytest.raises(Conflict, match=r"kim@acme.test's certificate on Sprint was already revoked on \d{4}-"):
+            cert.revoke(s, viewer(p.ada), program_id, p.kim.id, "again")
+        [kept] = cert.list_certificates(s, viewer(p.kim))  # on record, shown as revoked
+        assert (kept.id, kept.revoked_reason, kept.signed_off_by) == (first, "read the answers from a script", "Max")
+        state = cert.learner_status(s, program_id, p.kim.id)
+        assert state is not None and (state.status, state.used, state.left, state.passed_rep_id) == (
+            "revoked", 1, 1, None)
+        assert state.revoked is not None and state.revoked.id == first
+        with pytest.raises(Conflict, match="has not passed an attempt since their certificate was revoked"):
+            cert.sign_off(s, viewer(p.max), program_id, p.kim.id)
+
+
+def test_a_revoked_learner_tries_again_with_the_attempts_left_and_is_certified_again(
+        db: Database, line: PracticeService, setup: tuple[int, support.People]) -> None:
+    program_id, p = setup
+    _configure(db, program_id, attempts=2)
+    first = _certified(db, line, program_id, p.kim, p.max)
+    with db.session() as s:
+        cert.revoke(s, None, program_id, p.kim.id, "audit found a scripted rep")
+    retry = cert.start_attempt(line, p.kim, program_id)  # one attempt was left
+    _play(line, retry, "asks-questions=1 next-step=1")
+    with db.session() as s:
+        state = cert.learner_status(s, program_id, p.kim.id)
+        assert state is not None and (state.status, state.passed_rep_id, state.left) == ("awaiting_sign_off", retry, 0)
+        again = cert.sign_off(s, viewer(p.ada), program_id, p.kim.id)
+    with db.session() as s:
+        found = cert.list_certificates(s, None, user_id=p.kim.id)
+        assert [(c.id, c.revoked) for c in found] == [(again.id, False), (first, True)]  # newest first
+        assert again.rep_id == retry
+        assert next(c for c in found if c.revoked).revoked_by == "operator"
+        assert cert.learner_status(s, program_id, p.kim.id).status == "certified"  # type: ignore[union-attr]
+        with pytest.raises(Conflict, match="already certified"):
+            cert.sign_off(s, viewer(p.max), program_id, p.kim.id)
+        cert.revoke(s, viewer(p.max), program_id, p.kim.id, "second audit")
+    with pytest.raises(Conflict, match="no attempts left"):  # both attempts used: a revocation gives none back
+        cert.start_attempt(line, p.kim, program_id)
+    _configure(db, program_id, attempts=3)  # the lead raises the limit: one more attempt for whoever used theirs
+    cert.start_attempt(line, p.kim, program_id)

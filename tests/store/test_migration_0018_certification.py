@@ -40,7 +40,8 @@ def test_0018_adds_certification_with_its_cascades(db: Database) -> None:
     migrate.upgrade(db.engine, "0018_certification")
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
-    assert [d for d in found if any(t in repr(d) for t in NEW)] == []
+    # certificates changed again in 0020 (revocation): compared there, at the head
+    assert [d for d in found if any(t in repr(d) for t in NEW[:2])] == []
     with db.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.execute(text("PRAGMA foreign_keys = ON"))

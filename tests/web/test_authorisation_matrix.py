@@ -77,7 +77,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/programs/{program_id}/report"), ("GET", "/programs/{program_id}/report/{job_id}"),
            ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
            ("POST", "/team/lines/{line_id}/delete"), ("POST", "/programs/{program_id}/certification"),
-           ("POST", "/programs/{program_id}/certification/sign-off")}
+           ("POST", "/programs/{program_id}/certification/sign-off"),
+           ("POST", "/programs/{program_id}/certification/revoke")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
@@ -262,6 +263,9 @@ def test_program_pages_are_for_leads_of_the_programs_organisation(world: World, 
     sign_off = c.post(f"/programs/{program_id}/certification/sign-off",  # nobody passed: said on the page
                       data={"user_id": str(world.users["learner_a1"])})
     assert sign_off.status_code == (403 if not lead else 303 if same_org else 404), (role, sign_off.status_code)
+    revoke = c.post(f"/programs/{program_id}/certification/revoke",  # no certificate to revoke: said on the page
+                    data={"user_id": str(world.users["learner_a1"]), "reason": "audit", "confirm": "yes"})
+    assert revoke.status_code == (403 if not lead else 303 if same_org else 404), (role, revoke.status_code)
     created = c.post("/programs", data={"name": "x"})
     assert created.status_code == (400 if lead else 403), (role, created.status_code)
     if not same_org or not lead:

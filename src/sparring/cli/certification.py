@@ -3,8 +3,11 @@
 - ``program certify PROGRAM_ID --scenario ID --difficulty D --attempts N --bar CRITERION=0.7 [--bar C=met...]
   [--json]``: set (or change) the program's certification.
 - ``program sign-off PROGRAM_ID --user EMAIL``: issue the certificate of a learner whose attempt passed.
+- ``program revoke PROGRAM_ID --user EMAIL --reason TEXT``: revoke a learner's certificate (it stays on record,
+  revoked).
 - ``program certification PROGRAM_ID [--json]``: each enrolled learner's attempts and status.
-- ``certificates [--user EMAIL] [--program ID] [--json]``: the certificates issued, newest first.
+- ``certificates [--user EMAIL] [--program ID] [--json]``: the certificates issued, newest first; a revoked one says
+  so, with its date and reason.
 """
 
 from __future__ import annotations
@@ -106,11 +109,31 @@ def sign_off(
     """Issue the certificate of a learner whose certification attempt passed."""
     from sparring.cli.context import root
     from sparring.services import certification
+    from sparring.services.certification_notices import enqueue_notices
 
     with service_errors(), root().database.session() as s:
         issued = certification.sign_off(s, None, program_id, _user_id(s, user))
+    enqueue_notices(lambda: root().jobs, issued.program_id, f"issued:{issued.id}")
     print(f"certificate {issued.id}: {issued.email} is certified on {issued.program} "
           f"(rep {issued.rep_id}, {issued.issued_at:%Y-%m-%d})")
+
+
+def revoke(
+    program_id: int = typer.Argument(..., help="the program's id"),
+    user: str = typer.Option(..., "--user", help="the learner's e-mail"),
+    reason: str = typer.Option(..., "--reason", help="why the certificate is revoked (shown to the learner)"),
+) -> None:
+    """Revoke a learner's certificate, with a reason; it stays on record as revoked."""
+    from sparring.cli.context import root
+    from sparring.services import certification
+    from sparring.services.certification_notices import enqueue_notices
+
+    with service_errors(), root().database.session() as s:
+        revoked = certification.revoke(s, None, program_id, _user_id(s, user), reason)
+    enqueue_notices(lambda: root().jobs, revoked.program_id, f"revoked:{revoked.id}")
+    assert revoked.revoked_at is not None
+    print(f"certificate {revoked.id}: {revoked.email}'s certificate on {revoked.program} revoked "
+          f"({revoked.revoked_at:%Y-%m-%d}): {revoked.revoked_reason}")
 
 
 def certificates(
@@ -128,13 +151,17 @@ def certificates(
     if json_out:
         print(json.dumps([{"id": c.id, "program_id": c.program_id, "program": c.program, "user": c.email,
                            "rep_id": c.rep_id, "signed_off_by": c.signed_off_by,
-                           "issued_at": c.issued_at.isoformat()} for c in found]))
+                           "issued_at": c.issued_at.isoformat(),
+                           "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                           "revoked_by": c.revoked_by, "revoked_reason": c.revoked_reason} for c in found]))
         return
     if not found:
         print("no certificates")
     for c in found:
+        revoked = (f"  REVOKED {c.revoked_at:%Y-%m-%d} by {c.revoked_by}: {c.revoked_reason}"
+                   if c.revoked_at is not None else "")
         print(f"{c.issued_at:%Y-%m-%d}  {c.email}  {c.program} (program {c.program_id})  "
-              f"signed off by {c.signed_off_by}")
+              f"signed off by {c.signed_off_by}{revoked}")
 
 
 def register(app: typer.Typer) -> None:

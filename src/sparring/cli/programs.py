@@ -8,7 +8,8 @@
 - ``program show PROGRAM_ID [--json]``: the program and each learner's progress.
 - ``program enrol PROGRAM_ID --team T | --user EMAIL`` and ``program unenrol`` (the same options).
 - ``program archive PROGRAM_ID [--undo]``: no more reminders, off the learners' cards (progress stays readable).
-- ``program certify``, ``program certification``, ``program sign-off``: certification (``cli/certification.py``).
+- ``program certify``, ``program certification``, ``program sign-off``, ``program revoke``: certification
+  (``cli/certification.py``).
 """
 
 from __future__ import annotations
@@ -186,4 +187,5 @@ def register(app: typer.Typer) -> None:
     group.command("certify")(certification.certify)
     group.command("certification")(certification.show)
     group.command("sign-off")(certification.sign_off)
+    group.command("revoke")(certification.revoke)
     app.add_typer(group, name="program")

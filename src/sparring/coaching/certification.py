@@ -94,12 +94,18 @@ def attempts_left(max_attempts: int, used: int) -> int:
 
 
 #: a learner's status: not started, an attempt in progress (unscored), failed with attempts left, out of attempts,
-#: passed and awaiting a manager's sign-off, certified
-STATUSES = ("not_started", "in_progress", "retry", "out_of_attempts", "awaiting_sign_off", "certified")
+#: passed and awaiting a manager's sign-off, certified, and their certificate revoked with no attempt since
+STATUSES = ("not_started", "in_progress", "retry", "out_of_attempts", "awaiting_sign_off", "certified", "revoked")
 
 
-def status(max_attempts: int, results: Sequence[bool | None], certified: bool) -> str:
-    """The status from the attempts' results in order (None: not scored yet)."""
+def status(max_attempts: int, results: Sequence[bool | None], certified: bool, *, revoked: bool = False,
+           used: int | None = None) -> str:
+    """The status from the attempts' results in order (None: not scored yet).
+
+    After a revocation (``revoked``) ``results`` are the attempts started since — the pass that earned the revoked
+    certificate is spent — while ``used`` counts every attempt (a revocation gives no attempts back; the default is
+    ``len(results)``). A revoked learner with no attempt since is ``revoked``; they may try again while attempts are
+    left (docs/programs.md "Revoking a certificate")."""
     if certified:
         return "certified"
     if any(r is True for r in results):
@@ -107,5 +113,5 @@ def status(max_attempts: int, results: Sequence[bool | None], certified: bool) -
     if any(r is None for r in results):
         return "in_progress"
     if not results:
-        return "not_started"
-    return "retry" if attempts_left(max_attempts, len(results)) > 0 else "out_of_attempts"
+        return "revoked" if revoked else "not_started"
+    return "retry" if attempts_left(max_attempts, len(results) if used is None else used) > 0 else "out_of_attempts"

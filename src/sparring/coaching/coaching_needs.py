@@ -174,10 +174,13 @@ class CoachingNeed:
 @dataclass
 class NeedsReport:
     """``tested``: learners with at least one skill tested; ``waiting``: learners with fewer than ``MIN_REPS``
-    early reps on every skill (too soon to say); ``needs``: the flags, biggest gap first."""
+    early reps on every skill (too soon to say: never flagged); ``no_peers``: learners with enough reps on a skill
+    but fewer than ``MIN_COHORT`` other learners with early values on it (nobody to compare with: never flagged);
+    ``needs``: the flags, biggest gap first."""
 
     tested: int = 0
     waiting: int = 0
+    no_peers: int = 0
     tests: dict[int, list[SkillTest]] = field(default_factory=dict)
     needs: list[CoachingNeed] = field(default_factory=list)
 
@@ -216,6 +219,8 @@ def assess(s: Session, cohort: Cohort, seed: int = SEED, reps: Windows | None = 
             report.tests[uid] = tests
         elif all(len(pairs) < MIN_REPS for pairs in mine.values()):
             report.waiting += 1
+        else:
+            report.no_peers += 1
         flagged += [(uid, t) for t in tests if t.flagged]
     documents = _documents(s, [rep.scorecard_id for uid, t in flagged for rep, _ in early[uid][t.skill]])
     for uid, t in sorted(flagged, key=lambda f: (-f[1].gap, f[0], f[1].skill)):

@@ -106,9 +106,17 @@ class Comparison:
     unit: str
     learners: int
 
+    @property
+    def interval_note(self) -> str | None:
+        """Why the change has no interval ("not enough learners for an interval (n=1)"), None when it has one."""
+        if self.change.low is not None:
+            return None
+        return f"not enough {self.unit} for an interval (n={self.change.n})"
+
     def as_json(self) -> dict[str, object]:
         return {"key": self.key, "before": self.before.as_json(), "after": self.after.as_json(),
-                "change": self.change.as_json(), "unit": self.unit, "learners": self.learners}
+                "change": self.change.as_json(), "unit": self.unit, "learners": self.learners,
+                "interval_note": self.interval_note}
 
 
 def compare(key: str, pairs: Mapping[int, tuple[Sequence[float], Sequence[float]]], single: bool,
@@ -222,11 +230,13 @@ class Outcomes:
 @dataclass
 class Practice:
     """Reps, their outcomes and the time practised, for the cohort and per learner. ``seconds`` sums each rep's
-    conversation time (end − start, at most ``MAX_REP_SECONDS``); ``untimed`` reps have no end time."""
+    conversation time (end − start, at most ``MAX_REP_SECONDS``) over the ``timed`` reps; ``untimed`` reps have no
+    start or end time and add nothing (``time_practised`` says so rather than show "0 min")."""
 
     outcomes: Outcomes = field(default_factory=Outcomes)
     seconds: float = 0.0
     untimed: int = 0
+    timed: int = 0
     per_learner: dict[int, Outcomes] = field(default_factory=dict)
     seconds_per_learner: dict[int, float] = field(default_factory=dict)
 
@@ -270,7 +280,28 @@ def practice(s: Session, cohort: Cohort) -> Practice:
         out.seconds += float(seconds or 0)
         out.seconds_per_learner[uid] = out.seconds_per_learner.get(uid, 0.0) + float(seconds or 0)
         out.untimed += int(untimed or 0)
+        out.timed += n - int(untimed or 0)
     return out
+
+
+def time_practised(p: Practice) -> tuple[str, str]:
+    """The time practised as a page shows it, and what it rests on: ("42 min", "measured on all 3 reps"), or
+    ("—", the reason) when nothing was measured — never "0 min" for time nobody measured. Under a minute measured
+    reads "under 1 min"."""
+    reps = p.timed + p.untimed
+    if reps == 0:
+        return "—", "no finished reps in this period"
+    if p.timed == 0:
+        return "—", f"not measured: {'the rep has no' if reps == 1 else f'none of the {reps} reps has an'} end time"
+    if p.seconds >= 3600:
+        value = f"{p.seconds / 3600:.1f} h"
+    elif p.seconds >= 60:
+        value = f"{int(p.seconds // 60)} min"
+    else:
+        value = "under 1 min"
+    if not p.untimed:
+        return value, f"measured on {'the one rep' if p.timed == 1 else f'all {p.timed} reps'}"
+    return value, f"measured on {p.timed} of {reps} reps; {p.untimed} without an end time are not counted"
 
 
 @dataclass

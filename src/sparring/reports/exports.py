@@ -3,7 +3,8 @@
 Three files whose ids join: ``reps.csv`` (one row per conversation), ``scorecards.csv`` (one row per scorecard,
 ``conversation_id`` joins it to its rep) and ``criterion_results.csv`` (one row per criterion of a scorecard,
 ``scorecard_id`` and ``conversation_id`` join it); and ``certificates.csv`` (one row per certificate issued,
-``rep_id`` joins it). Dates are ISO 8601 in UTC.
+``rep_id`` joins it; a revoked certificate stays, with its revocation's date, who and why in the last columns).
+Dates are ISO 8601 in UTC.
 
 Everything is **streamed**: each file is one query read in batches of ``BATCH`` rows (``yield_per``: a
 server-side cursor on PostgreSQL, ``fetchmany`` on SQLite) into the csv writer, so a million rows never sit in
@@ -59,7 +60,8 @@ CRITERION_COLUMNS = (
 )
 CERTIFICATE_COLUMNS = (
     "certificate_id", "program_id", "program", "user_id", "user_email", "rep_id", "conversation_id", "scenario_id",
-    "difficulty", "signed_off_by", "signed_off_by_email", "issued_at",
+    "difficulty", "signed_off_by", "signed_off_by_email", "issued_at", "revoked_at", "revoked_by", "revoked_by_email",
+    "revoked_reason",
 )
 COLUMNS: dict[ExportKind, tuple[str, ...]] = {
     "reps": REPS_COLUMNS, "scorecards": SCORECARDS_COLUMNS, "criterion_results": CRITERION_COLUMNS,
@@ -202,7 +204,7 @@ def _criterion_query(scope: ExportScope, flt: ExportFilter) -> Rows:
 def _certificates_query(scope: ExportScope, flt: ExportFilter) -> Rows:
     """Certificates (docs/programs.md "Certification"): the learner's filters apply to the certified learner, the
     dates to ``issued_at``, the source, scenario and conversation filters to the rep the certificate rests on."""
-    cert, signer = CertificateRow, aliased(User)
+    cert, signer, revoker = CertificateRow, aliased(User), aliased(User)
     conds: list[ColumnElement[bool]] = [ProgramRow.org_id == scope.org_id]
     if scope.user_ids is not None:
         conds.append(cert.user_id.in_(scope.user_ids))
@@ -222,10 +224,12 @@ def _certificates_query(scope: ExportScope, flt: ExportFilter) -> Rows:
         conds.append(Rep.conversation_id.in_(flt.conversation_ids))
     return (
         select(cert.id, ProgramRow.id, ProgramRow.name, cert.user_id, User.email, cert.rep_id, Rep.conversation_id,
-               Rep.scenario_id, Rep.difficulty, cert.signed_off_by, signer.email, cert.issued_at)
+               Rep.scenario_id, Rep.difficulty, cert.signed_off_by, signer.email, cert.issued_at, cert.revoked_at,
+               cert.revoked_by, revoker.email, cert.revoked_reason)
         .join(ProgramRow, ProgramRow.id == cert.program_id)
         .join(User, User.id == cert.user_id)
         .outerjoin(signer, signer.id == cert.signed_off_by)
+        .outerjoin(revoker, revoker.id == cert.revoked_by)
         .outerjoin(Rep, Rep.id == cert.rep_id)
         .where(*conds)
         .order_by(cert.id)

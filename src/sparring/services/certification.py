@@ -2,12 +2,14 @@
 certification (a fixed scenario and difficulty, a pass bar per criterion, max attempts); an enrolled learner starts
 an attempt (a practice rep at that scenario and difficulty, refused when no attempts are left); the result is
 recorded once the rep is scored (an attempt passes when every criterion reaches its bar: ``coaching.certification``);
-a manager of the learner's team or an admin signs off a passed attempt, which issues the certificate.
+a manager of the learner's team or an admin signs off a passed attempt, which issues the certificate, and may later
+revoke it with a reason (the certificate stays on record, shown as revoked; the learner may try again while attempts
+are left — the pass that earned the revoked certificate is spent, and a revocation gives no attempt back).
 
 Who may do what (``services.access``):
 - **configure, see the learners' status**: whoever sees the program (``services.programs``); the operator.
 - **start an attempt**: the learner, enrolled in an active program with a certification.
-- **sign off**: an admin of the organisation or a manager of one of the learner's teams; the operator.
+- **sign off, revoke**: an admin of the organisation or a manager of one of the learner's teams; the operator.
 - **list certificates**: a learner their own; a manager those of their teams' learners; an admin the organisation's.
 """
 
@@ -65,6 +67,26 @@ class CertificationView:
 
 
 @dataclass(frozen=True)
+class CertificateView:
+    id: int
+    program_id: int
+    program: str
+    user_id: int
+    email: str
+    name: str
+    rep_id: int | None
+    signed_off_by: str
+    issued_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
 class LearnerCertification:
     """One learner's certification on a program: attempts used and left, the status (``coaching.certification``),
     the passing rep (awaiting sign-off or certified)."""
@@ -76,19 +98,8 @@ class LearnerCertification:
     left: int
     status: str
     passed_rep_id: int | None
-
-
-@dataclass(frozen=True)
-class CertificateView:
-    id: int
-    program_id: int
-    program: str
-    user_id: int
-    email: str
-    name: str
-    rep_id: int | None
-    signed_off_by: str
-    issued_at: datetime
+    #: the learner's latest revoked certificate on the program, if any (shown beside the status)
+    revoked: CertificateView | None = None
 
 
 def _view(row: CertificationRow) -> CertificationView:
@@ -178,23 +189,45 @@ def _attempts(db: Session, program_id: int, user_id: int) -> list[CertificationA
         .order_by(CertificationAttemptRow.started_at, CertificationAttemptRow.id)))
 
 
+def _active_certificate(db: Session, program_id: int, user_id: int) -> CertificateRow | None:
+    """The learner's certificate on the program that is not revoked (at most one: a partial unique index)."""
+    return db.scalar(select(CertificateRow).where(CertificateRow.program_id == program_id,
+                                                  CertificateRow.user_id == user_id,
+                                                  CertificateRow.revoked_at.is_(None)))
+
+
+def _last_revoked(db: Session, program_id: int, user_id: int) -> CertificateRow | None:
+    return db.scalar(select(CertificateRow).where(CertificateRow.program_id == program_id,
+                                                  CertificateRow.user_id == user_id,
+                                                  CertificateRow.revoked_at.is_not(None))
+                     .order_by(CertificateRow.revoked_at.desc(), CertificateRow.id.desc()).limit(1))
+
+
 def _learner(db: Session, program: ProgramRow, cert: CertificationView, user: User) -> LearnerCertification:
-    """The learner's status; an attempt scored but not recorded yet counts with its result (reads stay reads)."""
+    """The learner's status; an attempt scored but not recorded yet counts with its result (reads stay reads).
+    Attempts started before the learner's latest revocation are spent: they count as used but not for the status."""
     attempts = _attempts(db, program.id, user.id)
-    certified = db.scalar(select(CertificateRow.id).where(CertificateRow.program_id == program.id,
-                                                          CertificateRow.user_id == user.id)) is not None
+    active = _active_certificate(db, program.id, user.id)
+    revoked = _last_revoked(db, program.id, user.id)
+    fresh = attempts
+    if revoked is not None and revoked.revoked_at is not None:
+        since = _utc(revoked.revoked_at)
+        fresh = [a for a in attempts if _utc(a.started_at) > since]
     results: list[bool | None] = []
-    for a in attempts:
+    for a in fresh:
         if a.passed is None:
             rep = db.get(Rep, a.rep_id)
             scored = _results(db, rep) if rep is not None else None
             results.append(attempt_passes(cert.bars, scored) if scored is not None else None)
         else:
             results.append(a.passed)
-    passed = next((a.rep_id for a, r in zip(attempts, results, strict=True) if r), None)
+    passed = next((a.rep_id for a, r in zip(fresh, results, strict=True) if r), None)
     return LearnerCertification(user.id, user.email, user.name or user.email, len(attempts),
                                 attempts_left(cert.max_attempts, len(attempts)),
-                                status(cert.max_attempts, results, certified), passed)
+                                status(cert.max_attempts, results, active is not None, revoked=revoked is not None,
+                                       used=len(attempts)),
+                                active.rep_id if active is not None else passed,
+                                _certificate(db, revoked) if revoked is not None else None)
 
 
 def learner_status(db: Session, program_id: int, user_id: int) -> LearnerCertification | None:
@@ -248,7 +281,8 @@ def check_can_start(db: Session, user_id: int, program_id: int) -> Certification
     if state.status in ("awaiting_sign_off", "certified"):
         raise Conflict("certification: you already passed; no more attempts are needed")
     if state.left <= 0:
-        raise Conflict(f"certification: no attempts left (all {cert.max_attempts} used)")
+        raise Conflict(f"certification: no attempts left (all {cert.max_attempts} used; a manager can raise the "
+                       f"certification's attempts)")
     return cert
 
 
@@ -279,21 +313,30 @@ def start_attempt(practice: PracticeService, user: UserRecord, program_id: int) 
 # ---- sign-off and certificates ------------------------------------------------------------------------------------
 
 
-def sign_off(db: Session, actor: Viewer | None, program_id: int, user_id: int,
-             now: datetime | None = None) -> CertificateView:
-    """Issue the certificate of a learner whose attempt passed: by an admin, a manager of the learner's team or the
-    operator (``actor=None``)."""
+def _signer(db: Session, actor: Viewer | None, program_id: int, user_id: int) -> tuple[ProgramRow, User]:
+    """The program and the learner, when ``actor`` may sign off or revoke their certificate (an admin, a manager of
+    one of the learner's teams, the operator); NotFound otherwise."""
     program = visible_program_row(db, actor, program_id)
     user = db.get(User, user_id)
     if user is None or user.org_id != program.org_id or (
             actor is not None and not actor.is_admin and not _manages(db, actor, user.id)):
         raise NotFound(f"user: unknown learner {user_id}")
+    return program, user
+
+
+def sign_off(db: Session, actor: Viewer | None, program_id: int, user_id: int,
+             now: datetime | None = None) -> CertificateView:
+    """Issue the certificate of a learner whose attempt passed: by an admin, a manager of the learner's team or the
+    operator (``actor=None``)."""
+    program, user = _signer(db, actor, program_id, user_id)
     record_results(db, program.id, user.id)
     state = learner_status(db, program.id, user.id)
     if state is None:
         raise NotFound(f"user: {user.email} is not enrolled in a certification of program {program_id}")
     if state.status == "certified":
         raise Conflict(f"certification: {user.email} is already certified")
+    if state.status == "revoked":
+        raise Conflict(f"certification: {user.email} has not passed an attempt since their certificate was revoked")
     if state.status != "awaiting_sign_off":
         raise Conflict(f"certification: {user.email} has not passed an attempt ({state.status.replace('_', ' ')})")
     row = CertificateRow(program_id=program.id, user_id=user.id, rep_id=state.passed_rep_id,
@@ -303,13 +346,45 @@ def sign_off(db: Session, actor: Viewer | None, program_id: int, user_id: int,
     return _certificate(db, row)
 
 
+MAX_REASON = 500
+
+
+def revoke(db: Session, actor: Viewer | None, program_id: int, user_id: int, reason: str,
+           now: datetime | None = None) -> CertificateView:
+    """Revoke the learner's certificate on the program, with a reason (required): by whoever may sign it off. The
+    certificate stays on record, revoked; revoking again or a learner without a certificate is a Conflict naming
+    which."""
+    program, user = _signer(db, actor, program_id, user_id)
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InvalidInput("reason: say why the certificate is revoked (the learner and the export show it)")
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"reason: at most {MAX_REASON} characters ({len(text)} given)")
+    row = _active_certificate(db, program.id, user.id)
+    if row is None:
+        before = _last_revoked(db, program.id, user.id)
+        if before is not None and before.revoked_at is not None:
+            raise Conflict(f"certification: {user.email}'s certificate on {program.name} was already revoked on "
+                           f"{_utc(before.revoked_at):%Y-%m-%d}")
+        raise Conflict(f"certification: {user.email} has no certificate on {program.name} to revoke")
+    row.revoked_at, row.revoked_by, row.revoked_reason = now or utcnow(), actor.id if actor else None, text
+    db.flush()
+    return _certificate(db, row)
+
+
+def _name(db: Session, user_id: int | None) -> str:
+    by = db.get(User, user_id) if user_id else None
+    return (by.name or by.email) if by else "operator"
+
+
 def _certificate(db: Session, row: CertificateRow) -> CertificateView:
     user = db.get(User, row.user_id)
-    by = db.get(User, row.signed_off_by) if row.signed_off_by else None
     program = db.get(ProgramRow, row.program_id)
     assert user is not None and program is not None
+    revoked_at = _utc(row.revoked_at) if row.revoked_at is not None else None
     return CertificateView(row.id, program.id, program.name, user.id, user.email, user.name or user.email,
-                           row.rep_id, (by.name or by.email) if by else "operator", _utc(row.issued_at))
+                           row.rep_id, _name(db, row.signed_off_by), _utc(row.issued_at), revoked_at,
+                           _name(db, row.revoked_by) if revoked_at is not None else None, row.revoked_reason)
 
 
 def list_certificates(db: Session, viewer: Viewer | None, *, user_id: int | None = None,

@@ -106,4 +106,8 @@ def program_reminders(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, in
 
 
 def register(registry: TaskRegistry) -> None:
+    """The programs' tasks: these reminders and the certification notifications (``certification_notices``)."""
+    from sparring.services import certification_notices
+
     registry.task(TASK, max_attempts=3, every=EVERY)(program_reminders)
+    certification_notices.register(registry)

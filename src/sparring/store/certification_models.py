@@ -1,9 +1,9 @@
 """Tables of certification, a program's readiness check (issue 14 item 3; docs/programs.md "Certification"): the
 certification of a program (a fixed scenario and difficulty, a pass bar per criterion, a number of attempts), the
-attempts (practice reps marked as one) and the certificates a manager signed off.
+attempts (practice reps marked as one) and the certificates a manager signed off (and may revoke).
 
 Kept beside ``store/models.py`` (same ``Base``); ``store/models.py`` imports this module at its end, so Alembic and
-``create_all`` see the tables. Migration: ``0018_certification``.
+``create_all`` see the tables. Migrations: ``0018_certification``; ``0020_certificate_revocation`` (revocation).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sparring.store.models import DIFFICULTIES, Base, JsonDoc, _in, utcnow
@@ -54,10 +54,15 @@ class CertificationAttemptRow(Base):
 
 class CertificateRow(Base):
     """A certificate: ``user_id`` is certified on ``program_id``, resting on the passing rep ``rep_id``, signed off
-    by ``signed_off_by`` (NULL: an account deleted since, or the operator)."""
+    by ``signed_off_by`` (NULL: an account deleted since, or the operator).
+
+    A revoked certificate (``revoked_at`` set, by ``revoked_by`` — NULL as for ``signed_off_by`` — with
+    ``revoked_reason``) stays on record; a learner holds at most one certificate that is *not* revoked per program
+    (a partial unique index), so a learner certified again after a revocation has both rows."""
 
     __tablename__ = "certificates"
-    __table_args__ = (UniqueConstraint("program_id", "user_id", name="uq_certificates_program_user"),
+    __table_args__ = (Index("uq_certificates_program_user_active", "program_id", "user_id", unique=True,
+                            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
                       Index("ix_certificates_user", "user_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,3 +71,6 @@ class CertificateRow(Base):
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), nullable=True)
     signed_off_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)

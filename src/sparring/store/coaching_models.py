@@ -32,7 +32,7 @@ from sparring.store.models import DIFFICULTIES, Base, JsonDoc, _in, utcnow
 ASSIGNEE_STATUSES = ("not_started", "in_progress", "submitted", "overdue")
 #: what a notification is about
 NOTIFICATION_KINDS = ("assigned", "submitted", "reviewed", "comment", "due_soon", "overdue", "loop_closed",
-                      "enrolled", "behind")
+                      "enrolled", "behind", "sign_off", "certified", "revoked")
 #: a coaching loop is open until the rep's next real call closes it with a verdict (docs/loops.md)
 LOOP_STATUSES = ("open", "closed")
 LOOP_VERDICTS = ("improved", "not_improved", "not_enough_evidence")

@@ -1,7 +1,8 @@
-"""Certification in the browser (docs/programs.md "Certification"): a lead configures a program's certification and
-signs off learners who passed (from the program page, ``/programs/{id}``); a learner takes the certification rep
-(from their This week card). Every rule is in ``services.certification``; forms are POSTs with the CSRF token; a
-program the viewer may not see answers 404.
+"""Certification in the browser (docs/programs.md "Certification"): a lead configures a program's certification,
+signs off learners who passed and revokes a certificate with a reason after ticking a confirmation (from the program
+page, ``/programs/{id}``; managers and learners are told through ``services.certification_notices``); a learner
+takes the certification rep (from their This week card). Every rule is in ``services.certification``; forms are
+POSTs with the CSRF token; a program the viewer may not see answers 404.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from sparring.coaching.certification import BarError, parse_bar
 from sparring.content.scenario import Scenario
 from sparring.services import certification
 from sparring.services.accounts import Accounts
+from sparring.services.certification_notices import enqueue_notices
 from sparring.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from sparring.web.app import job_queue
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, flash_after, form_with_csrf, require_role, set_flash, web
 from sparring.web.params import DbId
@@ -68,10 +71,33 @@ async def sign_off(program_id: DbId, request: Request, auth: PageAuth) -> Respon
             raise InvalidInput("user: choose a learner to sign off")
         with web(request).database().session() as s:
             issued = certification.sign_off(s, auth.viewer, program_id, int(user_id))
+        enqueue_notices(lambda: job_queue(request.app), program_id, f"issued:{issued.id}")
         return f"{issued.name} is certified on {issued.program}."
 
     try:
         return await flash_after(f"/programs/{program_id}", work, (InvalidInput, Conflict))
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such program or learner") from exc
+
+
+@router.post("/programs/{program_id}/certification/revoke")
+async def revoke(program_id: DbId, request: Request, auth: PageAuth) -> Response:
+    require_role(auth, "manager", "admin")
+    form = await form_with_csrf(request, auth)
+
+    def work() -> str:
+        user_id = form.get("user_id", "").strip()
+        if not user_id.isdigit():
+            raise InvalidInput("user: choose the learner whose certificate is revoked")
+        if form.get("confirm", "") != "yes":
+            raise InvalidInput("confirm: tick the box to confirm the revocation (nothing was changed)")
+        with web(request).database().session() as s:
+            revoked = certification.revoke(s, auth.viewer, program_id, int(user_id), form.get("reason", ""))
+        enqueue_notices(lambda: job_queue(request.app), program_id, f"revoked:{revoked.id}")
+        return f"{revoked.name}'s certificate on {revoked.program} is revoked."
+
+    try:
+        return await flash_after(f"/programs/{program_id}#certification", work, (InvalidInput, Conflict))
     except NotFound as exc:
         raise HTTPException(status_code=404, detail="no such program or learner") from exc
 

@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from sparring.coaching.coaching_needs import EARLY_REPS, MIN_COHORT, MIN_REPS
+from sparring.reports.analytics import Practice, time_practised
 from sparring.reports.charts import Series, line_chart
 from sparring.services.insights import PERIODS, team_insights
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
@@ -41,4 +43,6 @@ def insights(request: Request, auth: PageAuth, db: ReadDB, team: DbIdQuery = Non
         chart = line_chart("Team score per skill by rep number", [f"#{i + 1}" for i in range(shown)],
                            [Series(humanise(k), curve.points[k][:shown]) for k in sorted(busiest)])
     return render(request, "team_insights.html", auth, active="team", found=found, curve_chart=chart,
-                  shown_positions=shown, names=criterion_names(request, auth.viewer), periods=PERIODS)
+                  shown_positions=shown, names=criterion_names(request, auth.viewer), periods=PERIODS,
+                  time_shown=time_practised(found.practice or Practice()), early_reps=EARLY_REPS,
+                  min_reps=MIN_REPS, min_cohort=MIN_COHORT)
