@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.programs import Plan, PlannedScenario, order_problems
@@ -164,19 +164,22 @@ def visible_learner_ids(db: Session, viewer: Viewer | None) -> set[int] | None:
     return set(db.scalars(select(TeamMember.user_id).where(TeamMember.team_id.in_(teams))))
 
 
+def enrolled_ids_query(program_id: int) -> Select[int]:
+    """The ids of the program's learners now, as a query: the learners of its enrolled teams and the users enrolled
+    one by one (active accounts only). The one definition of "enrolled" (progress, reminders, the program filter of
+    the CSV export)."""
+    teams = select(ProgramEnrolmentRow.team_id).where(ProgramEnrolmentRow.program_id == program_id,
+                                                      ProgramEnrolmentRow.team_id.is_not(None))
+    direct = select(ProgramEnrolmentRow.user_id).where(ProgramEnrolmentRow.program_id == program_id,
+                                                       ProgramEnrolmentRow.user_id.is_not(None))
+    via_team = select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
+        TeamMember.team_id.in_(teams), User.role == "learner")
+    return select(User.id).where(User.is_active.is_(True), or_(User.id.in_(direct), User.id.in_(via_team)))
+
+
 def enrolled_users(db: Session, program_id: int) -> list[User]:
-    """The program's learners now: the learners of its enrolled teams and the users enrolled one by one (active
-    accounts only), by name."""
-    team_ids = list(db.scalars(select(ProgramEnrolmentRow.team_id).where(
-        ProgramEnrolmentRow.program_id == program_id, ProgramEnrolmentRow.team_id.is_not(None))))
-    user_ids = set(db.scalars(select(ProgramEnrolmentRow.user_id).where(
-        ProgramEnrolmentRow.program_id == program_id, ProgramEnrolmentRow.user_id.is_not(None))))
-    if team_ids:
-        user_ids |= set(db.scalars(select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
-            TeamMember.team_id.in_(team_ids), User.role == "learner")))
-    if not user_ids:
-        return []
-    users = db.scalars(select(User).where(User.id.in_(user_ids), User.is_active.is_(True)))
+    """The program's learners now (``enrolled_ids_query``), by name."""
+    users = db.scalars(select(User).where(User.id.in_(enrolled_ids_query(program_id))))
     return sorted(users, key=lambda u: ((u.name or u.email).lower(), u.id))
 
 
