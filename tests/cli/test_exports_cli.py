@@ -80,6 +80,8 @@ def test_filters_and_readable_output(url: str, capsys: pytest.CaptureFixture[str
     (["--from", "2026-02-02", "--to", "2026-02-01"], "from: 2026-02-02 is after to: 2026-02-01"),
     (["--source", "email"], "source: use one of practice, call, drill"),
     (["--org", "globex"], "org: no organisation 'globex'"),
+    (["--program", "4242"], "program: no program 4242"),
+    (["--program", "sprint"], "program: give a program's id, a number (got 'sprint')"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                   args: list[str], message: str) -> None:
@@ -103,3 +105,21 @@ def test_several_organisations_need_org(url: str, capsys: pytest.CaptureFixture[
     file.write_text("x", encoding="utf-8")
     code, _, err = run(capsys, "export", "csv", "--out", str(file), "--org", "acme")
     assert code == 1 and "is a file, not a folder" in err
+
+
+def test_program_filter(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    code, stdout, err = run(capsys, "program", "create", "--org", "Acme", "--name", "East sprint", "--team", "East",
+                            "--scenario", support.TEST_SCENARIO, "--start", (today - timedelta(days=1)).isoformat(),
+                            "--end", (today + timedelta(days=20)).isoformat(), "--target", "2", "--json")
+    assert code == 0, err
+    program_id = json.loads(stdout)["program_id"]
+    out = tmp_path / "sprint"
+    code, stdout, err = run(capsys, "export", "csv", "--out", str(out), "--program", str(program_id), "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["files"]["reps.csv"] == 1
+    assert [r["user_email"] for r in _rows(out / "reps.csv")] == ["lee@acme.test"]  # ola is in West
+    assert {r["conversation_id"] for r in _rows(out / "criterion_results.csv")} == {
+        r["conversation_id"] for r in _rows(out / "reps.csv")}

@@ -138,3 +138,58 @@ def test_show_and_enrol_errors(url: str, capsys: pytest.CaptureFixture[str]) -> 
         code, out, err = run(capsys, "program", *args)
         assert (code, out) == (1, ""), args
         assert err.startswith(message) and err.count("\n") == 1, (args, err)
+
+
+def test_edit_changes_the_program_and_keeps_the_reps(url: str, capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: object) -> None:
+    program_id = _create(capsys, "--pass-bar", "40", "--target-max", "15")
+    lines = tmp_path / "lines.txt"  # type: ignore[operator]
+    lines.write_text("Why does the renewal matter to you?\n")
+    code, _, err = run(capsys, "practice", SCENARIO, "--script", str(lines), "--user", "lee@acme.test", "--json")
+    assert code == 0, err
+    new_end = (TODAY + timedelta(days=30)).isoformat()
+    code, out, err = run(capsys, "program", "edit", str(program_id), "--name", "Renewal sprint II", "--end", new_end,
+                         "--target", "12", "--no-pass-bar", "--scenario", OTHER, "--week", "1", "--scenario",
+                         SCENARIO, "--week", "2")
+    assert code == 0, err
+    assert out.strip() == (f"program {program_id} changed: Renewal sprint II, {START} to {new_end}, 12–15 reps per "
+                           "learner, no pass bar, 2 scenarios")
+    code, out, err = run(capsys, "program", "show", str(program_id), "--json")
+    doc = json.loads(out)
+    assert (doc["name"], doc["end"], doc["target"], doc["target_max"], doc["pass_bar"]) == (
+        "Renewal sprint II", new_end, 12, 15, None)
+    assert [(s["id"], s["week"]) for s in doc["scenarios"]] == [(OTHER, 1), (SCENARIO, 2)]
+    assert {r["email"]: r["reps"] for r in doc["learners"]}["lee@acme.test"] == 1  # Lee's rep still counts
+    code, out, err = run(capsys, "program", "edit", str(program_id), "--no-target-max", "--pass-bar", "55", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["target_max"], json.loads(out)["pass_bar"]) == (None, 55)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "sparring: give at least one change"),
+    (("--end", "2020-01-01"), "sparring: end: 2020-01-01 is before the start"),
+    (("--target", "20", ), "sparring: target_max: 15 is below the target, 20"),
+    (("--pass-bar", "101"), "sparring: pass_bar: give an overall score from 0 to 100"),
+    (("--pass-bar", "50", "--no-pass-bar"), "sparring: give either --pass-bar or --no-pass-bar"),
+    (("--scenario", "no-such-scenario"), "sparring: scenario: unknown scenario"),
+    (("--scenario", SCENARIO, "--week", "9"), "sparring: week: 'cs-renewal-discount' is planned for week 9"),
+    (("--start", "soon"), "sparring: start: give a date as YYYY-MM-DD"),
+])
+def test_edit_errors_are_one_line_and_change_nothing(url: str, capsys: pytest.CaptureFixture[str],
+                                                     args: tuple[str, ...], message: str) -> None:
+    program_id = _create(capsys, "--target-max", "15")
+    before = run(capsys, "program", "show", str(program_id), "--json")[1]
+    code, out, err = run(capsys, "program", "edit", str(program_id), *args)
+    assert (code, out) == (1, ""), err
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+    assert run(capsys, "program", "show", str(program_id), "--json")[1] == before
+
+
+def test_edit_refuses_an_archived_or_unknown_program(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    program_id = _create(capsys)
+    assert run(capsys, "program", "archive", str(program_id))[0] == 0
+    code, out, err = run(capsys, "program", "edit", str(program_id), "--target", "5")
+    assert (code, out) == (1, "")
+    assert err.startswith("sparring: program: Renewal sprint is archived; make it active again before changing it")
+    code, _, err = run(capsys, "program", "edit", "999", "--target", "5")
+    assert code == 1 and err.startswith("sparring: no such program 999")

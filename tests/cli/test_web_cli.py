@@ -44,7 +44,11 @@ def test_demo_prints_the_logins(capsys: pytest.CaptureFixture[str], monkeypatch:
     for result, said in [(demo.DemoResult(True, logins, 13, 4, 2), "Created it with 13 scored reps, 4 real calls and "
                                                                      "2 coaching loops."),
                          (demo.DemoResult(False, logins, 0, 4, 2), "It already exists; added 4 real calls and 2 "
-                                                                     "coaching loops.")]:
+                                                                     "coaching loops."),
+                         (demo.DemoResult(True, logins, 13, 4, 2, 7, 24), "Created it with 13 scored reps, 4 real "
+                          "calls and 2 coaching loops, a practice sprint (/programs/7) with 24 reps so far."),
+                         (demo.DemoResult(False, logins, 0, 0, 0, 7, 24), "It already exists; added a practice "
+                          "sprint (/programs/7) with 24 reps so far.")]:
         monkeypatch.setattr(demo, "seed_demo", lambda database, result=result: result)
         assert main(["demo", "--no-serve"]) == 0
         assert said in capsys.readouterr().out

@@ -23,8 +23,9 @@ from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep, User
 from sparring.store.review_models import CallSummaryRow
 
-#: the admin, the manager and the three reps of the calls, without their scripted practice reps (quicker)
-CALL_USERS = (DEMO_USERS[0], DEMO_USERS[1], *(replace(u, reps=0) for u in DEMO_USERS[2:5]))
+#: the admin, the manager and the three reps of the calls, without their scripted practice reps and the sprint's
+#: (quicker)
+CALL_USERS = (DEMO_USERS[0], DEMO_USERS[1], *(replace(u, reps=0, program_reps=0) for u in DEMO_USERS[2:5]))
 
 
 def _viewer(db: Database, email: str) -> Viewer:
@@ -87,7 +88,7 @@ def test_the_demo_imports_calls_and_closes_one_loop_with_a_verdict_and_leaves_on
 
 
 def test_without_the_reps_of_the_calls_the_demo_seeds_no_calls(db: Database) -> None:
-    result = seed_demo(db, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=0)))
+    result = seed_demo(db, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=0, program_reps=0)))
     assert result.created and result.calls == 0
 
 

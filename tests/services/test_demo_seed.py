@@ -15,8 +15,9 @@ from sparring.store.db import Database
 
 def test_demo_seeds_once_with_scored_reps_and_a_learner_who_never_practised(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
-    # the admin, the manager, Ava (fewer reps than the real demo, to keep the test quick) and Dev who never practised
-    users = (DEMO_USERS[0], DEMO_USERS[1], replace(DEMO_USERS[2], reps=2), DEMO_USERS[5])
+    # the admin, the manager, Ava (fewer reps than the real demo and no sprint, to keep the test quick) and Dev who
+    # never practised (the sprint: tests/services/test_demo_program.py)
+    users = (DEMO_USERS[0], DEMO_USERS[1], replace(DEMO_USERS[2], reps=2, program_reps=0), DEMO_USERS[5])
     first = seed_demo(database, users=users)
     assert first.created and first.reps == 2
     again = seed_demo(database, users=users)
@@ -41,7 +42,7 @@ def test_demo_learner_has_winning_lines(tmp_path: Path) -> None:
     from sparring.coaching.winning_lines import list_lines
 
     database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
-    seed_demo(database, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=1)))
+    seed_demo(database, users=(DEMO_USERS[0], replace(DEMO_USERS[2], reps=1, program_reps=0)))
     ava = Accounts(database).find_user("ava@northwind.example")
     with database.read() as s:
         lines = list_lines(s, Viewer(ava.id, ava.org_id, "learner", ava.name, ava.email))

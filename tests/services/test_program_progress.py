@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sparring_test_support as support
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sparring.services import programs
 from sparring.services.access import Viewer
@@ -117,3 +117,32 @@ def test_the_learners_week_says_what_to_do_next(
     assert week2[0].advice.next is not None and week2[0].advice.next.scenario_id == "cs-renewal-discount"
     assert over == []  # ended programs are not this week's
     assert managers == []  # a team's manager is not enrolled with the team
+
+
+def test_changing_the_program_keeps_the_reps_and_recounts_them(
+        db: Database, practice: PracticeService, setup: tuple[int, dict[str, UserRecord]]) -> None:
+    program_id, p = setup
+    lee = p["lee"]
+    for day in (3, 10, 20):
+        _rep(db, practice, lee, datetime(2026, 3, day, 9, tzinfo=UTC))
+    _rep(db, practice, lee, datetime(2026, 3, 12, 9, tzinfo=UTC), line="Fine.")  # below the bar
+
+    def lee_now() -> tuple[int, int]:
+        with db.read() as s:
+            row = {r.email: r for r in program_progress(s, None, program_id, now=NOON).learners}["lee@acme.test"]
+        return row.reps, row.passed
+
+    def change(**kw: object) -> None:
+        with db.session() as s:
+            programs.edit_program(s, None, lambda org, sid: ContentService(db, org).get_scenario(sid), program_id,
+                                  programs.ProgramChanges(**kw))  # type: ignore[arg-type]
+
+    assert lee_now() == (4, 3)
+    change(end_on=date(2026, 3, 11))  # the rep of the 12th and the 20th fall out
+    assert lee_now() == (2, 2)
+    change(end_on=END, pass_bar=None)  # back in: nothing was deleted; without a bar every counting rep passes
+    assert lee_now() == (4, 4)
+    change(scenarios=[ScenarioChoice("cs-renewal-discount")])  # none of Lee's reps is of the new plan
+    assert lee_now() == (0, 0)
+    with db.read() as s:
+        assert len(s.scalars(select(Rep.id).where(Rep.user_id == lee.id)).all()) == 4

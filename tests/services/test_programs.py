@@ -1,5 +1,6 @@
-"""Programs as use cases (sparring.services.programs) on SQLite and PostgreSQL: who may create and enrol, the errors
-that name the field (and store nothing), team enrolment covering later members, and who sees which program."""
+"""Programs as use cases (sparring.services.programs) on SQLite and PostgreSQL: who may create, enrol and change a
+program, the errors that name the field (and store nothing), team enrolment covering later members, and who sees
+which program."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sparring.content.scenario import Scenario
 from sparring.services import programs
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
-from sparring.services.errors import InvalidInput, NotFound
+from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.programs import ScenarioChoice
 from sparring.services.records import UserRecord
 from sparring.store.coaching_models import NotificationRow
@@ -171,3 +172,69 @@ def test_parsing_names_the_field() -> None:
     assert programs.parse_number("62.5", "pass_bar", whole=False) == 62.5
     with pytest.raises(InvalidInput, match=r"^target: give a whole number"):
         programs.parse_number("ten", "target")
+
+
+def _edit(db: Database, actor: UserRecord | None, program_id: int, **kw: object) -> programs.ProgramView:
+    with db.session() as s:
+        return programs.edit_program(s, viewer(actor) if actor else None, lookup(db), program_id,
+                                     programs.ProgramChanges(**kw))  # type: ignore[arg-type]
+
+
+def test_a_lead_changes_a_program_mid_sprint(db: Database, content: ContentService, people: People) -> None:
+    view = create(db, people.max, target_max=20, pass_bar=60, description="Thirty days of renewals.")
+    changed = _edit(db, people.max, view.id, name="Renewal sprint, longer", end_on=END + timedelta(days=14),
+                    target_min=12, pass_bar=None, scenarios=[ScenarioChoice(BUILTIN, 1, "easy"),
+                                                             ScenarioChoice(SCENARIO)])
+    assert (changed.name, changed.end_on, changed.target_min, changed.target_max, changed.pass_bar) == (
+        "Renewal sprint, longer", END + timedelta(days=14), 12, 20, None)
+    assert changed.description == "Thirty days of renewals." and changed.start_on == START  # kept
+    assert [(s.scenario_id, s.position, s.week, s.difficulty) for s in changed.scenarios] == [
+        (BUILTIN, 0, 1, "easy"), (SCENARIO, 1, None, None)]
+    assert changed.teams == ("East",) and changed.created_by == "Max"
+    # the plan is kept when only a field changes; the stretch target can be dropped
+    again = _edit(db, people.ada, view.id, target_max=None, description="")
+    assert again.scenarios == changed.scenarios and again.target_max is None and again.description == ""
+    with db.read() as s:
+        assert programs.get_program(s, None, view.id) == again
+
+
+@pytest.mark.parametrize(("kw", "error", "message"), [
+    ({"name": "  "}, InvalidInput, "name:"),
+    ({"end_on": START - timedelta(days=1)}, InvalidInput, "end: "),
+    ({"target_min": 0}, InvalidInput, "target: "),
+    ({"target_min": 30}, InvalidInput, "target_max: 20 is below the target, 30"),
+    ({"pass_bar": 120.0}, InvalidInput, "pass_bar: "),
+    ({"scenarios": []}, InvalidInput, "scenario: give at least one scenario"),
+    ({"end_on": START + timedelta(days=6)}, InvalidInput,  # the plan's week 2 no longer exists
+     f"week: '{BUILTIN}' is planned for week 2, but the program has 1 week"),
+    ({"scenarios": [ScenarioChoice(SCENARIO, None, "brutal")]}, InvalidInput, "difficulty: "),
+    ({"scenarios": [ScenarioChoice("no-such-scenario")]}, NotFound, "scenario: unknown scenario"),
+    ({}, InvalidInput, "program: nothing to change"),
+])
+def test_changes_are_validated_as_creating_is_and_store_nothing_when_wrong(
+        db: Database, content: ContentService, people: People, kw: dict[str, object], error: type[Exception],
+        message: str) -> None:
+    view = create(db, people.max, target_max=20)
+    with pytest.raises(error, match=r"^" + message.replace("(", r"\(")):
+        _edit(db, people.max, view.id, **kw)
+    with db.read() as s:
+        assert programs.get_program(s, None, view.id) == view
+
+
+def test_who_may_change_a_program_and_never_an_archived_one(db: Database, content: ContentService,
+                                                            people: People) -> None:
+    by_ada = create(db, people.ada, name="Ada's sprint")  # East: Max sees it, but did not make it
+    with pytest.raises(Conflict, match=r"^program: only the manager who made it or an admin may change it"):
+        _edit(db, people.max, by_ada.id, target_min=5)
+    for who in (people.wes, people.lee):  # West's manager does not see it; learners never
+        with pytest.raises(NotFound):
+            _edit(db, who, by_ada.id, target_min=5)
+    assert _edit(db, None, by_ada.id, target_min=5).target_min == 5  # the operator
+    mine = create(db, people.max)
+    with db.session() as s:
+        programs.set_archived(s, viewer(people.max), mine.id)
+    with pytest.raises(Conflict, match=r"^program: Renewal sprint is archived; make it active again before"):
+        _edit(db, people.max, mine.id, target_min=5)
+    with db.session() as s:
+        programs.set_archived(s, viewer(people.max), mine.id, archived=False)
+    assert _edit(db, people.max, mine.id, target_min=5).target_min == 5

@@ -42,3 +42,39 @@ def test_formula_titles_are_escaped_in_the_download(world: World) -> None:
     c = login(world.app, "admin_a")
     rows = list(csv.DictReader(io.StringIO(c.get("/exports/reps.csv", params={"source": "call"}).text)))
     assert [row["title"] for row in rows] == ["'=HYPERLINK(\"http://x.test\")"]
+
+
+def test_a_program_filters_the_page_and_the_downloads(world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sparring.services import programs
+    from sparring.services.content import ContentService
+    from sparring.testing.web import SCENARIO
+
+    today = datetime.now(UTC).date()
+    with world.database.session() as s:
+        org_id = s.get(ConversationRow, 1).org_id  # type: ignore[union-attr]
+        program_id = programs.create_program(
+            s, None, lambda org, sid: ContentService(world.database, org).get_scenario(sid), org_id=org_id,
+            name="East sprint", start_on=today - timedelta(days=3), end_on=today + timedelta(days=10),
+            target_min=3, scenarios=[programs.ScenarioChoice(SCENARIO)], teams=["East"]).id
+    manager = login(world.app, "manager_a")
+    page = manager.get("/exports", params={"program": str(program_id)})
+    assert page.status_code == 200
+    assert f'<option value="{program_id}" selected>East sprint (' in page.text
+    assert f'href="/exports/reps.csv?program={program_id}"' in page.text
+    # learner_a1's two ended reps count; learner_a2's rep is still open; learner_a3 (West) is not enrolled
+    for who in ("manager_a", "admin_a"):
+        r = login(world.app, who).get("/exports/reps.csv", params={"program": str(program_id)})
+        assert r.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        assert {int(row["rep_id"]) for row in rows} == {world.reps["a1_public"], world.reps["a1_private"]}
+    everything = list(csv.DictReader(io.StringIO(manager.get("/exports/reps.csv").text)))
+    assert len(everything) > 2
+    unknown = manager.get("/exports", params={"program": "99999"})
+    assert "program: no program 99999" in unknown.text and "Download" not in unknown.text
+    assert manager.get("/exports/reps.csv", params={"program": "99999"}).status_code == 404
+    assert manager.get("/exports/reps.csv", params={"program": "east"}).status_code == 400
+    other = login(world.app, "admin_b")  # another organisation's program is unknown
+    assert other.get("/exports/reps.csv", params={"program": str(program_id)}).status_code == 404
+    assert f'value="{program_id}"' not in other.get("/exports").text

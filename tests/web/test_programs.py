@@ -1,6 +1,7 @@
 """Program pages (sparring.web.routes.programs) on TestClient: a manager creates a program for their team with the
-form, the progress page shows the completion chart, reps and who is behind, enrolment from the page, the learner's
-"This week" card on the home page with a Start button. Role rules: learners get 403, another manager or
+form, the progress page shows the completion chart, reps and who is behind, enrolment from the page, changing the
+program and removing an enrolment (after a confirmation page) from it, the learner's "This week" card on the home
+page with a Start button. Role rules: learners get 403, another manager or
 organisation 404, bad input re-shows the form naming the field, forms need the CSRF token."""
 
 from __future__ import annotations
@@ -130,3 +131,105 @@ def test_archive_and_make_active_again(world: World, clients: dict[str, TestClie
     r = manager.post(f"/programs/{program_id}/archive", data={"undo": "1"})
     assert unquote(r.cookies.get("sparring_flash", "")) == "ok|Program active again."
     assert "This week · Renewal sprint" in clients["learner_a2"].get("/").text
+
+
+def test_the_lead_changes_the_program_from_its_page(world: World, clients: dict[str, TestClient],
+                                                    program_id: int) -> None:
+    manager = clients["manager_a"]
+    page = manager.get(f"/programs/{program_id}")
+    assert f'action="/programs/{program_id}/edit"' in page.text and "Change the program" in page.text
+    assert 'id="edit-name" name="name" type="text" maxlength="200" required value="Renewal sprint"' in page.text
+    changed = _form(name="Renewal sprint, extended", target="8", pass_bar="", end=(TODAY + timedelta(days=24))
+                    .isoformat(), scenario_1="cs-angry-escalation", week_1="4")
+    r = manager.post(f"/programs/{program_id}/edit", data=changed)
+    assert r.status_code == 303 and r.headers["location"] == f"/programs/{program_id}"
+    assert unquote(r.cookies.get("sparring_flash", "")) == (
+        "ok|Program changed. The reps done so far count by the new plan.")
+    page = manager.get(f"/programs/{program_id}")
+    assert "Renewal sprint, extended" in page.text and "8–10 reps per learner" in page.text
+    assert "pass bar" not in page.text.split("</h1>")[1].split("</p>")[0]
+    assert re.search(r'Learner_A1</a></td><td class="hide-narrow">East</td>\s*<td class="num nowrap">2 / 8</td>',
+                     page.text)  # the reps done are kept and counted against the new target
+    with world.database.read() as s:
+        row = s.get(ProgramRow, program_id)
+        assert row is not None and (row.target_min, row.pass_bar) == (8, None)
+    # bad input: the page again with the form open, as typed, naming the field; nothing stored
+    r = manager.post(f"/programs/{program_id}/edit", data=_form(name="Typed name", end="2020-01-01"))
+    assert r.status_code == 400 and "end: 2020-01-01 is before the start" in r.text
+    assert 'value="Typed name"' in r.text and "<details open><summary>Name, dates, targets" in r.text
+    with world.database.read() as s:
+        assert s.get(ProgramRow, program_id).name == "Renewal sprint, extended"  # type: ignore[union-attr]
+    # the admin may change it too; the learner, another organisation and a form without the CSRF token may not
+    assert f'action="/programs/{program_id}/edit"' in clients["admin_a"].get(f"/programs/{program_id}").text
+    assert clients["learner_a1"].post(f"/programs/{program_id}/edit", data=changed).status_code == 403
+    assert clients["manager_b"].post(f"/programs/{program_id}/edit", data=changed).status_code == 404
+    no_csrf = TestClient(world.app, follow_redirects=False)
+    no_csrf.cookies = manager.cookies
+    assert no_csrf.post(f"/programs/{program_id}/edit", data=changed).status_code == 403
+
+
+def test_an_archived_program_is_not_changed(world: World, clients: dict[str, TestClient], program_id: int) -> None:
+    manager = clients["manager_a"]
+    assert manager.post(f"/programs/{program_id}/archive", data={}).status_code == 303
+    page = manager.get(f"/programs/{program_id}")
+    assert "An archived program cannot be changed" in page.text and f"/programs/{program_id}/edit" not in page.text
+    r = manager.post(f"/programs/{program_id}/edit", data=_form(name="Too late"))
+    assert r.status_code == 400 and "is archived; make it active again before changing it" in r.text
+    manager.post(f"/programs/{program_id}/archive", data={"undo": "1"})
+
+
+def test_a_manager_does_not_change_a_program_an_admin_made(world: World, clients: dict[str, TestClient]) -> None:
+    r = clients["admin_a"].post("/programs", data=_form(name="Admin's sprint"))
+    assert r.status_code == 303
+    path = r.headers["location"]
+    page = clients["manager_a"].get(path)  # East is enrolled: Manager_A sees it
+    assert page.status_code == 200 and "Admin&#39;s sprint" in page.text and f"{path}/edit" not in page.text
+    r = clients["manager_a"].post(f"{path}/edit", data=_form(name="Mine now"))
+    assert r.status_code == 400 and "only the manager who made it or an admin may change it" in r.text
+
+
+def test_unenrol_from_the_page_after_confirming(world: World, clients: dict[str, TestClient],
+                                                program_id: int) -> None:
+    manager, admin = clients["manager_a"], clients["admin_a"]
+    page = manager.get(f"/programs/{program_id}").text
+    form = page.split(f'action="/programs/{program_id}/unenrol"')[1].split("</form>")[0]
+    assert '<option value="team:East">Team East</option>' in form
+    assert "learner_a3" not in form  # enrolled by the admin, not one of the manager's learners
+    assert "user:learner_a3@acme.test" in admin.get(f"/programs/{program_id}").text
+    # the first post asks to confirm; nothing changes yet
+    ask = manager.post(f"/programs/{program_id}/unenrol", data={"target": "team:East"})
+    assert ask.status_code == 200 and "Remove Team East from" in ask.text
+    assert 'name="confirm" value="yes"' in ask.text and 'name="csrf_token"' in ask.text
+    assert 'href="/programs/' + str(program_id) + '">Cancel</a>' in ask.text
+    with world.database.read() as s:
+        from sparring.services.programs import get_program
+
+        assert get_program(s, None, program_id).teams == ("East",)
+    r = manager.post(f"/programs/{program_id}/unenrol", data={"target": "team:East", "confirm": "yes"})
+    assert r.status_code == 303
+    assert unquote(r.cookies.get("sparring_flash", "")) == (
+        "ok|Removed team East from the program. Their reps are kept.")
+    after = admin.get(f"/programs/{program_id}").text
+    assert "Learner_A1</a>" not in after and "Learner_A3</a>" in after
+    # what the manager may not remove, or what is not enrolled, is said on the page
+    r = manager.post(f"/programs/{program_id}/unenrol", data={"target": "user:learner_a3@acme.test",
+                                                              "confirm": "yes"})
+    assert unquote(r.cookies.get("sparring_flash", "")).startswith("error|user: unknown user learner_a3@acme.test")
+    r = manager.post(f"/programs/{program_id}/unenrol", data={"target": "team:East", "confirm": "yes"})
+    assert unquote(r.cookies.get("sparring_flash", "")) == "error|team: not enrolled in this program"
+    r = manager.post(f"/programs/{program_id}/unenrol", data={"target": "team:East"})  # no longer enrolled
+    assert r.status_code == 303 and unquote(r.cookies.get("sparring_flash", "")).startswith("error|unenrol: ")
+    # roles, organisations, CSRF
+    assert clients["learner_a1"].post(f"/programs/{program_id}/unenrol",
+                                      data={"target": "user:learner_a3@acme.test"}).status_code == 403
+    for confirm in ("", "yes"):
+        assert clients["manager_b"].post(f"/programs/{program_id}/unenrol", data={
+            "target": "user:learner_a3@acme.test", "confirm": confirm}).status_code == 404
+    no_csrf = TestClient(world.app, follow_redirects=False)
+    no_csrf.cookies = admin.cookies
+    assert no_csrf.post(f"/programs/{program_id}/unenrol", data={
+        "target": "user:learner_a3@acme.test", "confirm": "yes"}).status_code == 403
+    r = admin.post(f"/programs/{program_id}/unenrol", data={"target": "user:learner_a3@acme.test", "confirm": "yes"})
+    assert unquote(r.cookies.get("sparring_flash", "")) == (
+        "ok|Removed learner_a3@acme.test from the program. Their reps are kept.")
+    assert manager.post(f"/programs/{program_id}/enrol", data={"target": "team:East"}).status_code == 303

@@ -1,7 +1,8 @@
 """The program progress page and the learner's "This week" card in Debian's Chromium, on a desktop and a 390 px
 phone: a seeded cohort (six learners, reps spread over the first weeks of a 28-day program), the lead's page with
 its completion chart, the behind list and the per-learner table, and a learner's home page with the Start button.
-Each page must fit the phone's width (no sideways scrolling of the page). Screenshots go to the test's temporary
+Then the lead changes the program from its page and removes the team after the confirmation page. Each page must
+fit the phone's width (no sideways scrolling of the page). Screenshots go to the test's temporary
 folder, or to ``SPARRING_SHOTS_DIR`` when set (how the ones in docs/screenshots were made)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
 from sparring.services.practice import PracticeService
@@ -44,7 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     data = tmp_path_factory.mktemp("programs-e2e")
     database = Database(f"sqlite:///{data / 'sparring.db'}")
     accounts = Accounts(database)
-    accounts.create_user("Harbour", "max@harbour.test", PASSWORD, role="manager", team="Renewals", name="Max Berg")
+    max_ = accounts.create_user("Harbour", "max@harbour.test", PASSWORD, role="manager", team="Renewals",
+                                name="Max Berg")
     practice = PracticeService(database, persona=FakePersona(), scorer=FakeScorer(),
                                content=ContentService.installation(database))
     for n, (name, reps) in enumerate(COHORT.items()):
@@ -59,8 +62,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
             with database.session() as s:
                 s.execute(update(Rep).where(Rep.id == rep.id).values(created_at=when))
     with database.session() as s:
-        program_id = create_program(
-            s, None, lambda org, sid: ContentService(database, org).get_scenario(sid), org_id=1,
+        program_id = create_program(  # Max's program: he may change it
+            s, Viewer(max_.id, max_.org_id, "manager", max_.name or "", max_.email),
+            lambda org, sid: ContentService(database, org).get_scenario(sid), org_id=1,
             name="Renewal sprint, Q1", description="Four weeks of renewal conversations before the pricing change.",
             start_on=START, end_on=START + timedelta(days=27), target_min=12, target_max=20, pass_bar=50,
             scenarios=[ScenarioChoice("cs-renewal-discount", 1), ScenarioChoice("cs-angry-escalation", 2),
@@ -123,5 +127,59 @@ def test_progress_page_and_this_week_card(browser: Any, server: tuple[str, int],
                         full_page=False)
         card.get_by_role("button", name="Start").click()
         page.wait_for_url(f"{base}/reps/*")
+    finally:
+        context.close()
+
+
+def test_change_the_program_and_remove_an_enrolment(browser: Any, server: tuple[str, int], tmp_path: Path) -> None:
+    base, program_id = server
+    out = _shots(tmp_path)
+    summary = "summary:has-text('Name, dates, targets')"
+    phone = browser.new_context(viewport={"width": 390, "height": 900}, device_scale_factor=1)
+    try:  # on a phone the open form fits the width
+        page = phone.new_page()
+        sign_in(page, base, "max@harbour.test")
+        page.goto(f"{base}/programs/{program_id}")
+        page.locator(summary).click()
+        assert page.locator("#edit-program").is_visible()
+        _fits(page)
+        page.locator("section[aria-labelledby=change-program]").screenshot(path=str(out / "program-edit-phone.png"))
+    finally:
+        phone.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        sign_in(page, base, "max@harbour.test")
+        page.goto(f"{base}/programs/{program_id}")
+        page.locator(summary).click()
+        assert page.locator("#edit-name").input_value() == "Renewal sprint, Q1"
+        assert page.locator("#edit-scenario_2").input_value() == "consulting-scope-pushback"
+        page.fill("#edit-name", "Renewal sprint, Q1 (extended)")
+        page.fill("#edit-end", (START + timedelta(days=34)).isoformat())
+        page.fill("#edit-target", "10")
+        page.select_option("#edit-scenario_3", "cs-renewal-discount")  # listed twice: refused, nothing saved
+        page.click("#edit-program button[type=submit]")
+        assert page.locator(".flash.error").inner_text().startswith("scenario: 'cs-renewal-discount' is listed twice")
+        assert page.locator("#edit-program").is_visible() and page.locator("#edit-target").input_value() == "10"
+        page.select_option("#edit-scenario_3", "mgmt-coaching-1on1")
+        page.fill("#edit-week_3", "5")
+        page.click("#edit-program button[type=submit]")
+        page.wait_for_url(f"{base}/programs/{program_id}")
+        assert page.locator("h1").inner_text() == "Renewal sprint, Q1 (extended)"
+        assert "10–20 reps per learner" in page.locator(".page-head p").first.inner_text()
+        assert "9 / 10" in page.locator("section:has(h2:text('Learners')) tbody tr").nth(0).inner_text()
+        assert page.locator("section:has(h2:text('Plan')) li").count() == 4
+        page.locator(summary).click()
+        _fits(page)
+        page.locator("section[aria-labelledby=change-program]").screenshot(path=str(out / "program-edit.png"))
+        page.select_option("#unenrol-target", "team:Renewals")
+        page.get_by_role("button", name="Remove…").click()
+        assert page.locator("h1").inner_text().startswith("Remove Team Renewals from Renewal sprint, Q1")
+        _fits(page)
+        page.screenshot(path=str(out / "program-unenrol.png"), full_page=False)
+        page.get_by_role("button", name="Yes, remove Team Renewals").click()
+        page.wait_for_url(f"{base}/programs/{program_id}")
+        assert "Removed team Renewals from the program" in page.locator(".flash").first.inner_text()
+        assert "No learners yet." in page.locator("section:has(h2:text('Learners'))").inner_text()
     finally:
         context.close()

@@ -1,9 +1,10 @@
 """``sparring export csv`` (CONTRACT.md, "Exports"; docs/exports.md).
 
 ``export csv [--org ORG] --out DIR [--team T] [--user EMAIL] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-[--source practice|call|drill] [--scenario ID] [--json]`` writes ``reps.csv``, ``scorecards.csv`` and
+[--source practice|call|drill] [--scenario ID] [--program ID] [--json]`` writes ``reps.csv``, ``scorecards.csv`` and
 ``criterion_results.csv`` into DIR, streamed from the database. Without ``--org`` the only organisation is
-exported (several: name one).
+exported (several: name one). ``--program ID`` keeps the conversations that count towards that program in its
+progress (its learners' ended reps of its scenarios within its dates; ``sparring program show ID``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def _csv(
     date_to: str = typer.Option("", "--to", help="up to this day, YYYY-MM-DD (UTC, inclusive)"),
     source: str = typer.Option("", "--source", help="practice | call | drill"),
     scenario: str = typer.Option("", "--scenario", help="only reps of this scenario (its id)"),
+    program: str = typer.Option("", "--program", help="only the reps that count towards this program (its id)"),
     json_out: bool = typer.Option(False, "--json", help='print {"out", "files": {"reps.csv": rows, ...}}'),
 ) -> None:
     """Write reps, scorecards and criterion results as CSV files whose ids join."""
@@ -33,7 +35,7 @@ def _csv(
     from sparring.services import exports
 
     request = exports.ExportRequest(team=team, user=user, date_from=date_from, date_to=date_to, source=source,
-                                    scenario=scenario)
+                                    scenario=scenario, program=program)
     with service_errors(), root().database.read() as s:
         scope = exports.operator_scope(s, org)
         flt = exports.parse_filter(s, scope, request)

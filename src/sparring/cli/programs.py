@@ -4,6 +4,10 @@
   --end YYYY-MM-DD --target N [--json]`` → ``{"program_id"}``. Also ``--user EMAIL`` (repeatable; with it
   ``--team`` may be left out), ``--week N`` (repeatable: the i-th ``--week`` plans the i-th ``--scenario``),
   ``--target-max N``, ``--pass-bar SCORE``, ``--description TEXT``. The operator creates it in ORG.
+- ``program edit PROGRAM_ID [--name] [--description] [--start] [--end] [--target N] [--target-max N |
+  --no-target-max] [--pass-bar SCORE | --no-pass-bar] [--scenario ID [--week N]...] [--json]``: change a program
+  mid-sprint (validated as ``create``; ``--scenario`` replaces the whole plan; the reps done stay and count by the
+  new plan). An archived program is refused.
 - ``program list [--org ORG] [--json]``: every program (or ORG's).
 - ``program show PROGRAM_ID [--json]``: the program and each learner's progress.
 - ``program enrol PROGRAM_ID --team T | --user EMAIL`` and ``program unenrol`` (the same options).
@@ -70,6 +74,60 @@ def _create(
     print(f"program {view.id}: {view.name}, {view.start_on.isoformat()} to {view.end_on.isoformat()}, "
           f"{view.target_label} reps per learner, {len(view.scenarios)} scenario"
           f"{'' if len(view.scenarios) == 1 else 's'}, enrolled: {', '.join(_enrolled(view.teams, view.users))}")
+
+
+def _edit(
+    program_id: int = typer.Argument(..., help="the program's id (sparring program list)"),
+    name: str | None = typer.Option(None, "--name", help="a new name"),
+    description: str | None = typer.Option(None, "--description", help="what the program is for"),
+    start: str | None = typer.Option(None, "--start", help="a new first day, YYYY-MM-DD (UTC)"),
+    end: str | None = typer.Option(None, "--end", help="a new last day, YYYY-MM-DD (UTC), included"),
+    target: int | None = typer.Option(None, "--target", help="reps each learner does at least"),
+    target_max: int | None = typer.Option(None, "--target-max", help="the stretch target (at least --target)"),
+    no_target_max: bool = typer.Option(False, "--no-target-max", help="drop the stretch target"),
+    pass_bar: float | None = typer.Option(None, "--pass-bar", help="overall score (0-100) a rep needs to pass"),
+    no_pass_bar: bool = typer.Option(False, "--no-pass-bar", help="drop the pass bar (every counting rep passes)"),
+    scenario: list[str] = typer.Option([], "--scenario", help="the new plan: scenario ids in order (repeatable)"),
+    week: list[int] = typer.Option([], "--week", help="the week of the --scenario in the same place (repeatable)"),
+    json_out: bool = typer.Option(False, "--json", help="print the program as JSON"),
+) -> None:
+    """Change a program mid-sprint: name, dates, rep target, pass bar, the plan. The reps done are kept."""
+    from sparring.cli.context import root
+    from sparring.services import programs
+    from sparring.services.content import ContentService
+
+    if target_max is not None and no_target_max:
+        raise UserError("give either --target-max or --no-target-max")
+    if pass_bar is not None and no_pass_bar:
+        raise UserError("give either --pass-bar or --no-pass-bar")
+    if week and len(week) != len(scenario):
+        raise UserError(f"--week: give one --week per --scenario ({len(week)} weeks for {len(scenario)} scenarios)")
+    app = root()
+    database = app.database
+
+    def scenario_for(org_id: int, scenario_id: str) -> Scenario:
+        return ContentService(database, org_id).get_scenario(scenario_id)
+
+    with service_errors():
+        changes = programs.ProgramChanges(
+            name=name, description=description,
+            start_on=programs.parse_day(start, "start") if start is not None else None,
+            end_on=programs.parse_day(end, "end") if end is not None else None, target_min=target,
+            target_max=None if no_target_max else programs.KEEP if target_max is None else target_max,
+            pass_bar=None if no_pass_bar else programs.KEEP if pass_bar is None else pass_bar,
+            scenarios=[programs.ScenarioChoice(sid, week[i] if week else None) for i, sid in enumerate(scenario)]
+            or None)
+        if changes.empty:
+            raise UserError("give at least one change (sparring program edit --help)")
+        with database.session() as s:
+            view = programs.edit_program(s, None, scenario_for, program_id, changes)
+    if json_out:
+        print(json.dumps(view.as_json(), ensure_ascii=False))
+        return
+    print(f"program {view.id} changed: {view.name}, {view.start_on.isoformat()} to {view.end_on.isoformat()}, "
+          f"{view.target_label} reps per learner"
+          + (f", pass bar {view.pass_bar:g}" if view.pass_bar is not None else ", no pass bar")
+          + f", {len(view.scenarios)} scenario{'' if len(view.scenarios) == 1 else 's'}")
 
 
 def _enrolled(teams: tuple[str, ...], users: tuple[str, ...]) -> list[str]:
@@ -177,6 +235,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Programs: practice sprints for a cohort (scenarios, dates, rep targets, progress).",
                         no_args_is_help=True)
     group.command("create")(_create)
+    group.command("edit")(_edit)
     group.command("list")(_list)
     group.command("show")(_show)
     group.command("enrol")(_enrol)

@@ -58,10 +58,13 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"Preparing the demo organisation '{DEMO_ORG}' ({database.describe()}) ...")
         result = seed_demo(database)
         calls = f"{result.calls} real calls and {result.loops} coaching loops" if result.calls else ""
+        sprint = (f"a practice sprint (/programs/{result.program_id}) with {result.program_reps} reps so far"
+                  if result.program_id else "")
+        added = ", ".join(x for x in (calls, sprint) if x)
         if result.created:
-            typer.echo(f"Created it with {result.reps} scored reps" + (f", {calls}." if calls else "."))
+            typer.echo(f"Created it with {result.reps} scored reps" + (f", {added}." if added else "."))
         else:
-            typer.echo("It already exists" + (f"; added {calls}." if calls else "."))
+            typer.echo("It already exists" + (f"; added {added}." if added else "."))
         typer.echo(f"\nDemo logins (password for all: {result.logins[0][2]}):")
         for role, email, _password in result.logins:
             typer.echo(f"  {role:<8} {email}")

@@ -3,8 +3,9 @@
 An admin, a manager of two teams, learners in each team (one who has never practised), and completed, scored
 reps played through the real engines by scripted learners of different skill, spread over the last weeks so
 the dashboards have trends; and real calls of the reps with a coaching loop closed and one open
-(``services.demo_loop``). Running it again changes nothing once the organisation exists, except that a demo
-organisation made before the demo had calls gets them.
+(``services.demo_loop``); and a 30-day practice sprint half-way through (``services.demo_program``). Running it
+again changes nothing once the organisation exists, except that a demo organisation made before the demo had calls
+or a program gets them.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from sqlalchemy import select, update
 
 from sparring.coaching.winning_lines import save_line
 from sparring.content.scenario import Scenario
-from sparring.services import demo_loop
+from sparring.services import demo_loop, demo_program
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
+from sparring.store.program_models import ProgramRow
 
 DEMO_ORG = "Northwind Demo"
 DEMO_PASSWORD = "demo-harbour-lantern"
@@ -38,14 +40,18 @@ class DemoUser:
     #: 0 = never practised; otherwise how many reps to seed, and how skilled the scripted learner is
     reps: int = 0
     skill: float = 0.5
+    #: reps done so far in the demo's practice sprint (``services.demo_program``; a learner enrolled through their
+    #: team with 0 has done none)
+    program_reps: int = 0
 
 
 DEMO_USERS = (
     DemoUser("admin@northwind.example", "Alex Admin", "admin", ()),
     DemoUser("manager@northwind.example", "Morgan Lee", "manager", ("Enterprise", "Mid-market")),
-    DemoUser("ava@northwind.example", "Ava Patel", "learner", ("Enterprise",), reps=5, skill=0.85),
-    DemoUser("ben@northwind.example", "Ben Okafor", "learner", ("Enterprise",), reps=4, skill=0.45),
-    DemoUser("chloe@northwind.example", "Chloe Martin", "learner", ("Mid-market",), reps=4, skill=0.65),
+    DemoUser("ava@northwind.example", "Ava Patel", "learner", ("Enterprise",), reps=5, skill=0.85, program_reps=10),
+    DemoUser("ben@northwind.example", "Ben Okafor", "learner", ("Enterprise",), reps=4, skill=0.45, program_reps=6),
+    DemoUser("chloe@northwind.example", "Chloe Martin", "learner", ("Mid-market",), reps=4, skill=0.65,
+             program_reps=8),
     DemoUser("dev@northwind.example", "Dev Sharma", "learner", ("Mid-market",), reps=0),
 )
 
@@ -88,6 +94,9 @@ class DemoResult:
     #: real calls imported, and the coaching loops seeded (services.demo_loop)
     calls: int = 0
     loops: int = 0
+    #: the practice sprint seeded (services.demo_program) and the reps played in it
+    program_id: int | None = None
+    program_reps: int = 0
 
 
 def _play(practice: PracticeService, user_id: int, scenario: Scenario, skill: float, seed: int) -> int:
@@ -118,15 +127,21 @@ def _backdate(database: Database, rep_id: int, when: datetime) -> None:
 
 
 def seed_demo(database: Database, practice: PracticeService | None = None,
-              users: tuple[DemoUser, ...] = DEMO_USERS, with_calls: bool | None = None) -> DemoResult:
+              users: tuple[DemoUser, ...] = DEMO_USERS, with_calls: bool | None = None,
+              with_program: bool | None = None) -> DemoResult:
     """Create the demo organisation if it does not exist. Safe to run any number of times. ``with_calls``: also
     import the demo calls and seed the coaching loops (``services.demo_loop``); by default when ``users`` has the
-    manager and the reps of those calls."""
+    manager and the reps of those calls. ``with_program``: also run the practice sprint (``services.demo_program``);
+    by default when a learner of ``users`` has reps in it."""
     logins = [(u.role, u.email, DEMO_PASSWORD) for u in users]
+    if with_program is None:
+        with_program = any(u.program_reps for u in users)
     with database.read() as s:
         org_id = s.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORG))
     if org_id is not None:
-        return DemoResult(False, logins, 0, *_calls_for_older_demo(database, org_id, practice, with_calls))
+        calls, loops = _calls_for_older_demo(database, org_id, practice, with_calls)
+        program = _program_for_older_demo(database, org_id, practice, users) if with_program else None
+        return DemoResult(False, logins, 0, calls, loops, *_program_counts(program))
     accounts = Accounts(database)
     ids: dict[str, int] = {}
     for u in users:
@@ -155,7 +170,37 @@ def seed_demo(database: Database, practice: PracticeService | None = None,
                 _save_lines(database, ids[u.email], rep_id)
     if with_calls is None:
         with_calls = set(ids) >= _CALL_USERS
-    return DemoResult(True, logins, count, *(_seed_calls(database, practice, now) if with_calls else (0, 0)))
+    calls, loops = _seed_calls(database, practice, now) if with_calls else (0, 0)
+    program = _seed_program(database, practice, users, now) if with_program else None
+    return DemoResult(True, logins, count, calls, loops, *_program_counts(program))
+
+
+def _seed_program(database: Database, practice: PracticeService, users: tuple[DemoUser, ...],
+                  now: datetime) -> demo_program.DemoProgram | None:
+    """The practice sprint for the teams of the demo's learners, led by the demo's manager if there is one."""
+    learners = [u for u in users if u.role == "learner"]
+    manager = next((u.email for u in users if u.role == "manager"), None)
+    return demo_program.seed_program(
+        database, practice, _play, _backdate, org=DEMO_ORG, manager=manager,
+        teams=sorted({t for u in learners for t in u.teams}),
+        learners=[demo_program.SprintLearner(u.email, u.program_reps, u.skill) for u in learners if u.program_reps],
+        now=now)
+
+
+def _program_for_older_demo(database: Database, org_id: int, practice: PracticeService | None,
+                            users: tuple[DemoUser, ...]) -> demo_program.DemoProgram | None:
+    """A demo organisation made before the demo had a program (no program at all, every account of it there)
+    gets the sprint; otherwise nothing changes."""
+    with database.read() as s:
+        has_program = s.scalar(select(ProgramRow.id).where(ProgramRow.org_id == org_id).limit(1))
+        emails = set(s.scalars(select(User.email).where(User.org_id == org_id)))
+    if has_program is not None or not emails >= {u.email for u in users}:
+        return None
+    return _seed_program(database, practice or _embedded_practice(database), users, datetime.now(UTC))
+
+
+def _program_counts(program: demo_program.DemoProgram | None) -> tuple[int | None, int]:
+    return (program.program_id, program.reps) if program is not None else (None, 0)
 
 
 #: the accounts the demo calls and loops need

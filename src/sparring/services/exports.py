@@ -3,8 +3,10 @@
 - ``viewer_scope``: a manager exports the conversations of the learners in their teams (and their own), an admin
   their whole organisation; a learner exports nothing here (NotFound, like every page they may not see).
 - ``operator_scope``: the command line (the local operator) exports one organisation, ``--org`` or the only one.
-- ``parse_filter``: team name, user e-mail, dates, source and scenario as typed, checked against the scope, into
-  an ``ExportFilter``; InvalidInput names the bad field.
+- ``parse_filter``: team name, user e-mail, dates, source, scenario and program id as typed, checked against the
+  scope, into an ``ExportFilter``; InvalidInput names the bad field. A program keeps exactly the conversations that
+  count towards it in its progress (``program_progress.counting_conversation_ids``: its learners' ended reps of its
+  scenarios within its dates); one the exporter may not see is unknown, like one that does not exist.
 - ``export_directory``: the three files into a folder, each written to a temporary name and renamed at the end,
   so a failed export leaves no half-written file behind.
 """
@@ -15,15 +17,18 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from sparring.inputs import InputError, clean_text
+from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.reports.exports import KINDS, SOURCES, ExportFilter, ExportKind, ExportScope, write_csv
 from sparring.services.access import Viewer, managed_team_ids, visible_user_ids_query
 from sparring.services.errors import InvalidInput, NotFound
+from sparring.services.program_progress import counting_conversation_ids
 from sparring.store.models import Organisation, Team, User
+from sparring.store.program_models import ProgramRow
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class ExportRequest:
     date_to: str = ""
     source: str = ""
     scenario: str = ""
+    program: str = ""
 
 
 def viewer_scope(db: Session, viewer: Viewer) -> ExportScope:
@@ -106,7 +112,25 @@ def parse_filter(db: Session, scope: ExportScope, request: ExportRequest, viewer
         if user_id is None:
             raise NotFound(f"user: no user '{email[:80]}'")
     return ExportFilter(team_id=team_id, user_id=user_id, date_from=date_from, date_to=date_to,
-                        source=source or None, scenario_id=scenario or None)
+                        source=source or None, scenario_id=scenario or None,
+                        conversation_ids=_program(db, scope, request.program, viewer))
+
+
+def _program(db: Session, scope: ExportScope, text: str, viewer: Viewer | None) -> Select[Any] | None:
+    """The conversations counting towards program ``text`` (an id), or None when no program is asked for."""
+    text = _text(text, "program", 20)
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not is_db_id(int(text)):
+        raise InvalidInput(f"program: give a program's id, a number (got {text[:20]!r})")
+    program_id = int(text)
+    row = db.get(ProgramRow, program_id)
+    if row is None or row.org_id != scope.org_id:
+        raise NotFound(f"program: no program {program_id}")
+    try:
+        return counting_conversation_ids(db, viewer, program_id)
+    except NotFound:
+        raise NotFound(f"program: no program {program_id}") from None
 
 
 def export_directory(db: Session, scope: ExportScope, flt: ExportFilter, out: Path) -> dict[ExportKind, int]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.programs import (
@@ -29,6 +29,7 @@ from sparring.coaching.programs import (
 from sparring.services.access import Viewer
 from sparring.services.programs import (
     ProgramView,
+    enrolled_ids_query,
     enrolled_users,
     program_view,
     visible_learner_ids,
@@ -97,17 +98,35 @@ class ProgramProgress:
         }
 
 
+def counting_reps(plan: Plan, user_ids: Iterable[int] | Select[int]
+                  ) -> Select[int, int, str, datetime, str, int]:
+    """The query of the reps of ``user_ids`` (ids, or a query of ids) that count towards the plan
+    (``coaching.programs.counts`` in SQL: ended, one of its scenarios, started on one of its UTC days), oldest first.
+    The one query behind the progress numbers and the program filter of the CSV export."""
+    since = datetime.combine(plan.start_on, time(0), tzinfo=UTC)
+    until = datetime.combine(plan.end_on + timedelta(days=1), time(0), tzinfo=UTC)
+    users = user_ids if isinstance(user_ids, Select) else list(user_ids)
+    return (select(Rep.id, Rep.user_id, Rep.scenario_id, Rep.created_at, Rep.outcome, Rep.conversation_id)
+            .where(Rep.user_id.in_(users), Rep.scenario_id.in_(sorted(plan.scenario_ids())),
+                   Rep.outcome != "in_progress", Rep.created_at >= since, Rep.created_at < until)
+            .order_by(Rep.created_at, Rep.id))
+
+
+def counting_conversation_ids(db: Session, viewer: Viewer | None, program_id: int) -> Select[int]:
+    """The conversation ids of the reps that count towards the program for its learners now (the progress
+    page's rows, before the viewer's own restriction to their learners, which an export applies with its scope).
+    NotFound (``no such program N``) when the viewer may not see the program."""
+    row = visible_program_row(db, viewer, program_id)
+    return counting_reps(program_view(db, row).plan, enrolled_ids_query(row.id)).with_only_columns(
+        Rep.conversation_id).order_by(None)
+
+
 def _reps_of(db: Session, plan: Plan, user_ids: Iterable[int]) -> dict[int, list[RepFact]]:
-    """The reps of ``user_ids`` on the plan's scenarios started within its dates, with their newest overall."""
+    """The counting reps of ``user_ids`` (``counting_reps``), with their newest overall."""
     ids = list(user_ids)
     if not ids or not plan.scenarios:
         return {}
-    since = datetime.combine(plan.start_on, time(0), tzinfo=UTC)
-    until = datetime.combine(plan.end_on + timedelta(days=1), time(0), tzinfo=UTC)
-    rows = db.execute(select(Rep.id, Rep.user_id, Rep.scenario_id, Rep.created_at, Rep.outcome, Rep.conversation_id)
-                      .where(Rep.user_id.in_(ids), Rep.scenario_id.in_(plan.scenario_ids()),
-                             Rep.created_at >= since, Rep.created_at < until)
-                      .order_by(Rep.created_at, Rep.id)).all()
+    rows = db.execute(counting_reps(plan, ids)).all()
     newest: dict[int, float] = {}
     conv_ids = [r.conversation_id for r in rows]
     for chunk in (conv_ids[i:i + 500] for i in range(0, len(conv_ids), 500)):

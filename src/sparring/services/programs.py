@@ -7,12 +7,14 @@ Who may do what (``services.access``):
   learners of those teams only; the operator (``actor=None``: ``sparring program create``) in the organisation
   named. Never across organisations. Learners never.
 - **enrol / unenrol**: whoever may create with that team or user, on a program they may see.
+- **change** (``edit_program``: name, description, dates, targets, pass bar, the plan): the operator, an admin, or
+  the manager who made it; never an archived program (make it active again first).
 - **see**: an admin every program of the organisation; a manager the programs they created and those enrolling one
   of their teams or a learner of their teams (the progress page shows only those learners); a learner only their
   own "this week" view.
 
-Creating validates every field and names it in the error (``name: ...``, ``end: ...``, ``scenario: ...``); nothing
-is stored when anything is wrong.
+Creating and changing validate every field with one function (``validate_program``) and name it in the error
+(``name: ...``, ``end: ...``, ``scenario: ...``); nothing is stored when anything is wrong.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.programs import Plan, PlannedScenario, order_problems
@@ -30,7 +33,7 @@ from sparring.content.scenario import Scenario
 from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.accounts import normalise_email
-from sparring.services.errors import InvalidInput, NotFound
+from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.notifications import notify
 from sparring.store.models import DIFFICULTIES, Team, TeamMember, User, utcnow
 from sparring.store.program_models import ProgramEnrolmentRow, ProgramRow, ProgramScenarioRow
@@ -76,6 +79,8 @@ class ProgramView:
     scenarios: tuple[PlannedScenario, ...]
     teams: tuple[str, ...]
     users: tuple[str, ...]
+    #: the account that made it (None: the operator, or an account deleted since)
+    created_by_id: int | None = None
 
     @property
     def plan(self) -> Plan:
@@ -164,38 +169,48 @@ def visible_learner_ids(db: Session, viewer: Viewer | None) -> set[int] | None:
     return set(db.scalars(select(TeamMember.user_id).where(TeamMember.team_id.in_(teams))))
 
 
+def enrolled_ids_query(program_id: int) -> Select[int]:
+    """The ids of the program's learners now, as a query: the learners of its enrolled teams and the users enrolled
+    one by one (active accounts only). The one definition of "enrolled" (progress, reminders, the program filter of
+    the CSV export)."""
+    teams = select(ProgramEnrolmentRow.team_id).where(ProgramEnrolmentRow.program_id == program_id,
+                                                      ProgramEnrolmentRow.team_id.is_not(None))
+    direct = select(ProgramEnrolmentRow.user_id).where(ProgramEnrolmentRow.program_id == program_id,
+                                                       ProgramEnrolmentRow.user_id.is_not(None))
+    via_team = select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
+        TeamMember.team_id.in_(teams), User.role == "learner")
+    return select(User.id).where(User.is_active.is_(True), or_(User.id.in_(direct), User.id.in_(via_team)))
+
+
 def enrolled_users(db: Session, program_id: int) -> list[User]:
-    """The program's learners now: the learners of its enrolled teams and the users enrolled one by one (active
-    accounts only), by name."""
-    team_ids = list(db.scalars(select(ProgramEnrolmentRow.team_id).where(
-        ProgramEnrolmentRow.program_id == program_id, ProgramEnrolmentRow.team_id.is_not(None))))
-    user_ids = set(db.scalars(select(ProgramEnrolmentRow.user_id).where(
-        ProgramEnrolmentRow.program_id == program_id, ProgramEnrolmentRow.user_id.is_not(None))))
-    if team_ids:
-        user_ids |= set(db.scalars(select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
-            TeamMember.team_id.in_(team_ids), User.role == "learner")))
-    if not user_ids:
-        return []
-    users = db.scalars(select(User).where(User.id.in_(user_ids), User.is_active.is_(True)))
+    """The program's learners now (``enrolled_ids_query``), by name."""
+    users = db.scalars(select(User).where(User.id.in_(enrolled_ids_query(program_id))))
     return sorted(users, key=lambda u: ((u.name or u.email).lower(), u.id))
 
 
 # ---- creating and enrolling -------------------------------------------------------------------------------------
 
 
-def create_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, *, org_id: int | None,
-                   name: str, start_on: date, end_on: date, target_min: int, scenarios: Sequence[ScenarioChoice],
-                   teams: Sequence[str] = (), users: Sequence[str] = (), target_max: int | None = None,
-                   pass_bar: float | None = None, description: str = "",
-                   now: datetime | None = None) -> ProgramView:
-    """Create a program as ``actor`` (None: the operator, in ``org_id``) and enrol ``teams`` and ``users``.
-    InvalidInput or NotFound naming the field; nothing is stored then."""
-    now = now or utcnow()
-    _lead(actor)
-    if actor is not None:
-        org_id = actor.org_id
-    if org_id is None:
-        raise InvalidInput("org: name the organisation")
+@dataclass(frozen=True)
+class ValidProgram:
+    """A program's fields after ``validate_program``: cleaned, checked, its scenarios resolved in order."""
+
+    name: str
+    description: str
+    start_on: date
+    end_on: date
+    target_min: int
+    target_max: int | None
+    pass_bar: float | None
+    scenarios: tuple[PlannedScenario, ...]
+
+
+def validate_program(scenario_for: ScenarioLookup, org_id: int, *, name: str, description: str, start_on: date,
+                     end_on: date, target_min: int, target_max: int | None, pass_bar: float | None,
+                     scenarios: Sequence[ScenarioChoice | PlannedScenario]) -> ValidProgram:
+    """Check every field of a program, as created or as changed (the one validation of both): InvalidInput or
+    NotFound naming the field. A ``ScenarioChoice`` is looked up in the organisation's content; a
+    ``PlannedScenario`` (a program's own, unchanged) is kept as it is, its week checked against the dates."""
     try:
         name = clean_text(name, "name", max_chars=MAX_NAME, required=True)
         description = clean_text(description, "description", max_chars=MAX_DESCRIPTION, multiline=True).strip()
@@ -219,6 +234,9 @@ def create_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLook
     for i, choice in enumerate(scenarios):
         if choice.difficulty is not None and choice.difficulty not in DIFFICULTIES:
             raise InvalidInput(f"difficulty: use one of {', '.join(DIFFICULTIES)} (got {choice.difficulty[:20]!r})")
+        if isinstance(choice, PlannedScenario):
+            planned.append(PlannedScenario(choice.scenario_id, choice.title, i, choice.week, choice.difficulty))
+            continue
         try:
             scenario = scenario_for(org_id, choice.scenario_id.strip())
         except UnknownContentError as exc:
@@ -229,24 +247,115 @@ def create_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLook
     problems = order_problems(planned, weeks)
     if problems:
         raise InvalidInput(problems[0])
+    return ValidProgram(name, description, start_on, end_on, target_min, target_max, pass_bar, tuple(planned))
+
+
+def create_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, *, org_id: int | None,
+                   name: str, start_on: date, end_on: date, target_min: int, scenarios: Sequence[ScenarioChoice],
+                   teams: Sequence[str] = (), users: Sequence[str] = (), target_max: int | None = None,
+                   pass_bar: float | None = None, description: str = "",
+                   now: datetime | None = None) -> ProgramView:
+    """Create a program as ``actor`` (None: the operator, in ``org_id``) and enrol ``teams`` and ``users``.
+    InvalidInput or NotFound naming the field; nothing is stored then."""
+    now = now or utcnow()
+    _lead(actor)
+    if actor is not None:
+        org_id = actor.org_id
+    if org_id is None:
+        raise InvalidInput("org: name the organisation")
+    valid = validate_program(scenario_for, org_id, name=name, description=description, start_on=start_on,
+                             end_on=end_on, target_min=target_min, target_max=target_max, pass_bar=pass_bar,
+                             scenarios=scenarios)
     team_rows = [_team(db, actor, org_id, t) for t in dict.fromkeys(t.strip() for t in teams if t.strip())]
     user_rows = [_user(db, actor, org_id, u) for u in dict.fromkeys(u.strip() for u in users if u.strip())]
     if not team_rows and not user_rows:
         raise InvalidInput("team: enrol at least one team or learner")
-    row = ProgramRow(org_id=org_id, name=name, description=description, start_on=start_on, end_on=end_on,
-                     target_min=target_min, target_max=target_max, pass_bar=pass_bar,
+    row = ProgramRow(org_id=org_id, name=valid.name, description=valid.description, start_on=start_on,
+                     end_on=end_on, target_min=target_min, target_max=target_max, pass_bar=pass_bar,
                      created_by=actor.id if actor else None, status="active", created_at=now)
     db.add(row)
     db.flush()
-    for p in planned:
-        db.add(ProgramScenarioRow(program_id=row.id, position=p.position, scenario_id=p.scenario_id,
-                                  title=p.title, week=p.week, difficulty=p.difficulty))
+    _store_scenarios(db, row.id, valid.scenarios)
     for team in team_rows:
         db.add(ProgramEnrolmentRow(program_id=row.id, team_id=team.id, created_at=now))
     for user in user_rows:
         db.add(ProgramEnrolmentRow(program_id=row.id, user_id=user.id, created_at=now))
     db.flush()
     _tell_enrolled(db, row, {u.id for u in enrolled_users(db, row.id)}, now)
+    return program_view(db, row)
+
+
+def _store_scenarios(db: Session, program_id: int, planned: Sequence[PlannedScenario]) -> None:
+    for p in planned:
+        db.add(ProgramScenarioRow(program_id=program_id, position=p.position, scenario_id=p.scenario_id,
+                                  title=p.title, week=p.week, difficulty=p.difficulty))
+    db.flush()
+
+
+class Keep(Enum):
+    """``KEEP``: leave an optional field (the stretch target, the pass bar) as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class ProgramChanges:
+    """What a lead changes in a program; None (``KEEP`` for the fields that may be cleared) leaves a field as it
+    is, and ``scenarios`` replaces the whole plan (the order, the weeks, the difficulties)."""
+
+    name: str | None = None
+    description: str | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    target_min: int | None = None
+    target_max: int | Keep | None = KEEP
+    pass_bar: float | Keep | None = KEEP
+    scenarios: Sequence[ScenarioChoice] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == ProgramChanges()
+
+
+def may_change(viewer: Viewer | None, created_by: int | None) -> bool:
+    """Whether ``viewer`` may change a program they can see (made by ``created_by``): the operator, an admin, or
+    the manager who made it."""
+    return viewer is None or viewer.is_admin or (viewer.is_manager and created_by == viewer.id)
+
+
+def edit_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, program_id: int,
+                 changes: ProgramChanges) -> ProgramView:
+    """Change a program mid-sprint (``validate_program`` checks the result as creating does; nothing is stored when
+    anything is wrong). The reps already done stay; the progress, computed from the reps, follows the new plan.
+    NotFound when the actor may not see the program; Conflict when they may not change it or it is archived."""
+    _lead(actor)
+    row = visible_program_row(db, actor, program_id)
+    if not may_change(actor, row.created_by):
+        raise Conflict("program: only the manager who made it or an admin may change it")
+    if row.status == "archived":
+        raise Conflict(f"program: {row.name} is archived; make it active again before changing it")
+    if changes.empty:
+        raise InvalidInput("program: nothing to change")
+    view = program_view(db, row)
+    valid = validate_program(
+        scenario_for, row.org_id, name=row.name if changes.name is None else changes.name,
+        description=row.description if changes.description is None else changes.description,
+        start_on=changes.start_on or row.start_on, end_on=changes.end_on or row.end_on,
+        target_min=row.target_min if changes.target_min is None else changes.target_min,
+        target_max=row.target_max if isinstance(changes.target_max, Keep) else changes.target_max,
+        pass_bar=row.pass_bar if isinstance(changes.pass_bar, Keep) else changes.pass_bar,
+        scenarios=view.scenarios if changes.scenarios is None else changes.scenarios)
+    row.name, row.description, row.start_on, row.end_on = valid.name, valid.description, valid.start_on, valid.end_on
+    row.target_min, row.target_max, row.pass_bar = valid.target_min, valid.target_max, valid.pass_bar
+    if valid.scenarios != view.scenarios:
+        for old in db.scalars(select(ProgramScenarioRow).where(ProgramScenarioRow.program_id == row.id)):
+            db.delete(old)
+        db.flush()
+        _store_scenarios(db, row.id, valid.scenarios)
+    db.flush()
     return program_view(db, row)
 
 
@@ -321,7 +430,7 @@ def program_view(db: Session, row: ProgramRow) -> ProgramView:
                              .where(ProgramEnrolmentRow.program_id == row.id).order_by(User.email)))
     return ProgramView(row.id, row.org_id, row.name, row.description, row.start_on, row.end_on, row.target_min,
                        row.target_max, row.pass_bar, row.status, (by.name or by.email) if by else "operator",
-                       _utc(row.created_at), scenarios, teams, users)
+                       _utc(row.created_at), scenarios, teams, users, row.created_by)
 
 
 def _sees(db: Session, viewer: Viewer, row: ProgramRow) -> bool:
