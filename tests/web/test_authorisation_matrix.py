@@ -78,7 +78,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("GET", "/exports/{kind}.csv"), ("GET", "/team/lines"), ("POST", "/team/lines"),
            ("POST", "/team/lines/{line_id}/delete"), ("POST", "/programs/{program_id}/certification"),
            ("POST", "/programs/{program_id}/certification/sign-off"),
-           ("POST", "/programs/{program_id}/certification/revoke")}
+           ("POST", "/programs/{program_id}/certification/revoke"), ("POST", "/programs/{program_id}/edit"),
+           ("POST", "/programs/{program_id}/unenrol")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
