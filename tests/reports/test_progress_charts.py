@@ -38,7 +38,10 @@ def test_few_skills_are_lines_on_one_chart_with_the_weakest_among_them() -> None
     skills["listening"] = [10.0, 20.0, 15.0]
     charts = learner_charts(_progress(skills, "listening"), TITLES, str.upper)
     html = str(charts.skills)
-    assert html.count("<svg") == 1 and html.count("<polyline") == MAX_LINES and "LISTENING" in html
+    # one chart, drawn for a desktop and a phone (the page shows one), and one table
+    wide = html[html.index('class="only-wide"'):html.index('class="only-narrow"')]
+    assert wide.count("<svg") == 1 and wide.count("<polyline") == MAX_LINES and "LISTENING" in wide
+    assert html.count("<svg") == 2 and 'viewBox="0 0 400 260"' in html and html.count("<details") == 1
 
 
 def test_many_skills_become_small_multiples_and_none_is_dropped() -> None:
@@ -60,3 +63,4 @@ def test_team_charts_find_the_weakest_skill_of_the_last_weeks() -> None:
     assert weakest == "b"
     assert "<title>B: 60 (week of 24 Nov)</title>" in str(chart)
     assert "Names the next step" in str(bars) and ">67</text>" in str(bars) and "c2" in str(bars)
+    assert str(bars).count("<svg") == 2 and str(bars).count("<details") == 1

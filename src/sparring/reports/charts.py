@@ -90,7 +90,7 @@ def data_table(caption: str, columns: Sequence[str], rows: Sequence[tuple[str, S
 
 def _label_step(labels: Sequence[str], plot_w: float, font: float) -> int:
     """Show every ``step``-th x label so that neighbours never overlap (about 0.6 em per character)."""
-    widest = max((len(label) for label in labels), default=1) * font * 0.62 + 8
+    widest = max((len(label) for label in labels), default=1) * font * 0.62 + 2 * font
     n = max(len(labels), 1)
     per_label = plot_w / max(n - 1, 1)
     return max(1, math.ceil(widest / per_label)) if n > 1 else 1
@@ -167,16 +167,17 @@ def line_chart(
     x_details: Sequence[str] = (),
     table: bool = True,
     x_name: str = "",
+    font: float = 11,
 ) -> Markup:
     """A line chart of several series over the same x positions (e.g. reps or weeks), y from 0 to y_max.
     ``x_labels`` are the short axis labels (a date); ``x_details`` the full text of each position (date and
     scenario) for the tooltips and the table's column heads. Labels that would overlap are thinned out; the
     table below the chart has every position."""
-    left, right, top, bottom = 38, 14, 12, 28
+    left, right, top, bottom = round(font * 3.4), 14, 12, round(font * 2.5)
     parts = [_svg_open(width, height, title)]
     coloured = [(s, PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)]
     _plot(parts, x_labels, x_details, coloured, (left, top, width - left - right, height - top - bottom), y_max,
-          11, 4, height, width)
+          font, 4, height, width)
     parts.append("</svg>")
     legend = "".join(f'<span><i style="background:{c}"></i>{escape(s.name)}</span>' for s, c in coloured)
     out = Markup(f'<div class="chart">{"".join(parts)}<div class="legend">{legend}</div></div>')
@@ -226,20 +227,21 @@ def small_multiples(
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 100.0, width: int = 640,
               label_width: int = 300, marker: tuple[float, str] | None = None,
-              bands: tuple[float, float] | None = None, table: bool = True, value_name: str = "score") -> Markup:
+              bands: tuple[float, float] | None = None, table: bool = True, value_name: str = "score",
+              font: float = 12.5) -> Markup:
     """Horizontal bars with their values, e.g. average score per criterion. ``label_width`` is the label column
     (a narrow chart for phones: e.g. ``width=360, label_width=120``); a label longer than a line of it wraps onto up
     to three lines (the full text is the hover title and is in the table). ``marker`` draws a dashed line across
     the bars at a value with its label (e.g. the completion expected by now). A bar is green from ``bands[0]``,
     amber from ``bands[1]``, red below (default: 70 % and 45 % of ``max_value``)."""
-    line_h, pad = 15, 8
+    line_h, pad = round(font * 1.2), 8
     label_w = label_width
     top = 18 if marker is not None else 0
-    chars = max(6, LABEL_CHARS * label_w // 300)
+    chars = max(6, int(LABEL_CHARS * label_w * 12.5 / (300 * font)))
     wrapped = [wrap_label(label, chars) for label, _ in bars]
-    rows = [max(28, 13 + line_h * len(w)) for w in wrapped]
+    rows = [max(28, round(font * 2.2), 13 + line_h * len(w)) for w in wrapped]
     height = max(sum(rows) + pad * 2 + top, 40)
-    plot_w = width - label_w - 48
+    plot_w = width - label_w - round(font * 3.8)
     parts = [_svg_open(width, height, title)]
     yy = top + pad
     green, amber = bands if bands is not None else (0.7 * max_value, 0.45 * max_value)
@@ -247,18 +249,18 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], max_value: float = 
         w = plot_w * max(0.0, min(value, max_value)) / max_value if max_value else 0
         colour = "#137a3a" if value >= green else "#b08800" if value >= amber else "#b42318"
         mid = yy + row / 2  # the bar and the label block are centred on the row
-        first = mid + 4.5 - line_h * (len(lines) - 1) / 2
+        first = mid + font * 0.36 - line_h * (len(lines) - 1) / 2
         spans = "".join(
             f'<tspan x="{label_w - 8}" y="{first + k * line_h:.1f}">{escape(text)}</tspan>'
             for k, text in enumerate(lines)
         )
         parts.append(
-            f'<text x="{label_w - 8}" y="{first:.1f}" font-size="12.5" text-anchor="end" fill="#1b2330">'
+            f'<text x="{label_w - 8}" y="{first:.1f}" font-size="{font}" text-anchor="end" fill="#1b2330">'
             f"<title>{escape(label)}</title>{spans}</text>"
             f'<rect x="{label_w}" y="{mid - 7.5:.1f}" width="{plot_w}" height="15" rx="3" fill="#eef1f6"/>'
             f'<rect x="{label_w}" y="{mid - 7.5:.1f}" width="{w:.1f}" height="15" rx="3" fill="{colour}">'
             f"<title>{escape(label)}: {score_text(value)}</title></rect>"
-            f'<text x="{label_w + plot_w + 6}" y="{mid + 4.5:.1f}" font-size="12" fill="#1b2330">'
+            f'<text x="{label_w + plot_w + 6}" y="{mid + font * 0.36:.1f}" font-size="{font}" fill="#1b2330">'
             f"{score_text(value)}</text>"
         )
         yy += row
