@@ -43,6 +43,17 @@ def _shot(page: Page, name: str, full: bool = True) -> None:
     print("wrote", OUT / f"{name}.png")
 
 
+def _both(page: Page, name: str) -> None:
+    """The page at 1280 px (full height) and on a 390 px phone (``NAME-phone.png``, full height)."""
+    _shot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    _shot(page, f"{name}-phone")
+    page.set_viewport_size({"width": 1280, "height": 820})
+    page.reload()
+
+
 def _calls(page: Page, base: str) -> None:
     """The manager uploads two calls for Ben (the rep's speaker guessed in each transcript), waits for the imports,
     and opens the review of the objections call (docs/calls.md, "In the browser")."""
@@ -114,7 +125,7 @@ def main() -> int:
                 page.evaluate("window.scrollTo(0, 0)")
                 _shot(page, "scorecard")
                 page.goto(f"{base}/progress")
-                _shot(page, "progress")
+                _both(page, "progress")
                 page.goto(f"{base}/lines")
                 _shot(page, "winning-lines", full=False)
                 page.goto(f"{base}/")
@@ -130,13 +141,15 @@ def main() -> int:
                 _shot(page, "practice", full=False)
                 page.set_viewport_size({"width": 390, "height": 844})
                 _shot(page, "practice-phone", full=False)
+                page.locator("details.menu summary").click()
+                _shot(page, "menu-phone", full=False)
                 page.set_viewport_size({"width": 1280, "height": 820})
                 _login(page, base, "manager@northwind.example")
                 page.goto(f"{base}/team")
-                _shot(page, "team-dashboard")
+                _both(page, "team-dashboard")
                 page.locator("table a").first.click()
                 page.wait_for_load_state("networkidle")
-                _shot(page, "learner-drill-down")
+                _both(page, "learner-drill-down")
                 _calls(page, base)
                 _login(page, base, "admin@northwind.example")
                 page.goto(f"{base}/admin/content/edit?kind=rubric&id=renewal-value")

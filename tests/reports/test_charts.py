@@ -1,10 +1,12 @@
-"""Server-side SVG charts: escaped labels, gaps for missing data, bars clamped to the scale."""
+"""Server-side SVG charts: escaped labels, gaps for missing data, bars clamped to the scale, wrapped labels, one
+number format, a table behind every chart, small multiples."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from sparring.reports.charts import Series, bar_chart, line_chart
+from sparring.reports.charts import Series, bar_chart, line_chart, score_text, small_multiples, wrap_label
 
 
 def test_line_chart_escapes_labels_and_breaks_lines_at_gaps() -> None:
@@ -41,32 +43,74 @@ def test_humanise_keeps_real_hyphens() -> None:
 
 def test_edge_labels_stay_inside_the_chart() -> None:
     svg = str(line_chart("t", ["28 Sep", "05 Oct", "16 Nov"], [Series("s", [1, 2, 3])]))
-    anchors = re.findall(r'text-anchor="(\w+)"[^>]*>(\d\d \w{3})<', svg)
+    anchors = re.findall(r'text-anchor="(\w+)"[^>]*><title>[^<]*</title>(\d\d \w{3})<', svg)
     assert anchors == [("start", "28 Sep"), ("middle", "05 Oct"), ("end", "16 Nov")]
 
 
-def test_long_bar_labels_are_cut_with_the_full_text_as_title() -> None:
-    long = "Ties the renewal to measured outcomes the customer already got from the product"
-    svg = str(bar_chart("b", [(long, 40)]))
-    shown = re.search(r"</title>([^<]*)</text>", svg)
-    assert shown is not None and shown.group(1).endswith("…") and len(shown.group(1)) <= 40
+def _bar_labels(svg: str) -> list[list[str]]:
+    """The lines of each bar label (its <tspan>s)."""
+    labels = re.findall(r"</title>((?:<tspan[^>]*>[^<]*</tspan>)+)</text>", svg)
+    return [re.findall(r"<tspan[^>]*>([^<]*)</tspan>", t) for t in labels]
+
+
+def test_long_bar_labels_wrap_instead_of_being_cut() -> None:
+    long = "Follows up on an answer instead of moving to the next question on the list"
+    svg = str(bar_chart("b", [(long, 40), ("Short", 60)]))
+    lines = _bar_labels(svg)
+    assert " ".join(lines[0]) == long and len(lines[0]) == 2 and all(len(x) <= 40 for x in lines[0])
+    assert lines[1] == ["Short"]
     assert f"<title>{long}</title>" in svg
+    # the wrapped row is taller: the second bar starts lower than one plain row further down
+    ys = [float(y) for y in re.findall(r'<rect x="300" y="([\d.]+)" width="292"', svg)]
+    assert ys[1] - ys[0] > 28
 
 
-def test_bar_chart_marker_and_a_narrow_label_column() -> None:
-    svg = str(bar_chart("c", [("Ava Lindqvist", 75), ("Farah Haddad", 0)], width=360, label_width=120,
-                        marker=(40, "expected by now")))
-    assert 'viewBox="0 0 360 ' in svg
-    plot_w = 360 - 120 - 48
-    line = re.search(r'<line x1="([\d.]+)" x2="[\d.]+" y1="18" y2="[\d.]+" stroke="#1b2330"[^>]*stroke-dasharray',
-                     svg)
-    assert line is not None and abs(float(line.group(1)) - (120 + plot_w * 0.4)) < 0.1
-    assert ">expected by now</text>" in svg and "<title>expected by now: 40</title>" in svg
-    bars = [float(y) for y in re.findall(r'<rect x="120" y="([\d.]+)" width="192"', svg)]
-    assert bars[0] > 18  # the bars start below the marker's label
-    shown = re.findall(r"</title>([^<]*)</text>", svg)
-    assert shown[0] == "Ava Lindqvist" and shown[1] == "Farah Haddad"  # 16 characters fit in 120 units
-    assert "<line" not in str(bar_chart("c", [("a", 1)]))
+def test_a_label_past_three_lines_ends_in_an_ellipsis_with_the_full_text_kept() -> None:
+    text = " ".join(["negotiation"] * 20)
+    assert wrap_label(text, 40)[-1].endswith("…") and len(wrap_label(text, 40)) == 3
+    assert wrap_label("x" * 30, 12) == ["x" * 11 + "-", "x" * 11 + "-", "x" * 8]
+    svg = str(bar_chart("b", [(text, 10)]))
+    assert f"<title>{text}</title>" in svg and f"<th scope=\"row\">{text}</th>" in svg
+
+
+def test_one_number_format_whole_numbers_everywhere() -> None:
+    assert [score_text(v) for v in (66.666, 100.0, 0.4, None)] == ["67", "100", "0", "—"]
+    svg = str(line_chart("t", ["a", "b"], [Series("s", [66.666, 100.0])]))
+    assert "66.7" not in svg and "<title>s: 67 (a)</title>" in svg and '<td class="num">67</td>' in svg
+    bars = str(bar_chart("b", [("x", 66.666)]))
+    assert ">67</text>" in bars and "66.7" not in bars
+
+
+def test_every_chart_has_its_numbers_as_a_table() -> None:
+    svg = str(line_chart("Overall", ["3 Nov", "5 Nov"], [Series("Overall", [50, None])],
+                         x_details=["3 Nov 2026 · Renewal", "5 Nov 2026 · Pricing"]))
+    table = svg[svg.index("<details"):]
+    assert '<th scope="col" class="num">3 Nov 2026 · Renewal</th>' in table
+    assert '<th scope="row">Overall</th><td class="num">50</td><td class="num">—</td>' in table
+    assert "<details" not in str(line_chart("t", ["a"], [Series("s", [1])], table=False))
+    bars = str(bar_chart("b", [("x", 10)], value_name="average"))
+    assert '<th scope="col" class="num">average</th>' in bars
+    assert '<th scope="row">x</th><td class="num">10</td>' in bars
+
+
+def test_x_labels_are_thinned_so_they_never_overlap_and_the_newest_is_labelled() -> None:
+    labels = [f"{d} Nov" for d in range(1, 31)]
+    svg = str(line_chart("t", labels, [Series("s", [50.0] * 30)]))
+    shown = re.findall(r"</title>(\d+ Nov)</text>", svg)
+    assert shown[-1] == "30 Nov" and 4 <= len(shown) < 30
+    xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="232" font-size="11"', svg)]
+    assert min(b - a for a, b in itertools.pairwise(xs)) >= 6 * 11 * 0.62  # room for "30 Nov"
+
+
+def test_small_multiples_draw_every_series_with_the_highlight_first() -> None:
+    series = [Series(f"Skill {c}", [50, 60, 70]) for c in "ABCDEF"] + [Series("Weak one", [20, 30, None])]
+    html = str(small_multiples("Per skill", ["1 Nov", "2 Nov", "3 Nov"], series, highlight="Weak one"))
+    names = re.findall(r'<span class="name">([^<]*)</span>', html)
+    assert names[0] == "Weak one" and sorted(names) == sorted(s.name for s in series)
+    assert html.count("<svg") == 7 and html.count('class="multiple weakest"') == 1
+    first = html[: html.index("</figure>")]
+    assert 'stroke="#b42318"' in first and '<span class="latest" title="latest score">30</span>' in first
+    assert html.count("<details") == 1 and '<th scope="row">Weak one</th>' in html
 
 
 def test_bar_chart_bands_set_the_colours() -> None:

@@ -18,7 +18,7 @@ SCENARIO = "test-guarded-buyer"
 #: the keys of ``GET /api/reps/{id}`` (docs/web.md): the projection must keep every one
 REP_KEYS = {"id", "user_id", "learner", "scenario", "scenario_version", "rubric", "rubric_version", "difficulty",
             "outcome", "ended_reason", "private", "parent_rep_id", "branched_from_turn", "created_at", "ended_at",
-            "turn_count", "overall", "passed", "summary_only", "turns", "scorecard"}
+            "turn_count", "learner_turns", "overall", "passed", "summary_only", "turns", "scorecard"}
 
 
 def _viewer(db: Database, user_id: int) -> Viewer:
@@ -67,6 +67,7 @@ def test_a_rep_is_a_practice_conversation_in_one_read_model(
     api = RepView.of(view).model_dump()
     assert set(api) == REP_KEYS and api["id"] == rep_id and api["learner"] == "lee@acme.test"
     assert (api["scenario"], api["outcome"], api["turn_count"]) == (SCENARIO, "success", 5)
+    assert api["learner_turns"] == 2  # the opening and two replies are the counterpart's
 
 
 def test_private_conversations_are_summaries_for_others_and_lists_are_newest_first(
@@ -80,6 +81,7 @@ def test_private_conversations_are_summaries_for_others_and_lists_are_newest_fir
         listed = conversations.list_visible_reps(s, as_manager)
         assert [r.id for r in listed] == [private, shared]
         assert listed[0].summary_only and listed[0].turn_count is None and listed[0].overall is not None
+        assert listed[0].learner_turns is None and listed[1].learner_turns == 2
         assert not listed[1].summary_only and listed[1].turn_count == 5
         rep = s.get(Rep, private)
         assert rep is not None

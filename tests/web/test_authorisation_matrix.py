@@ -153,6 +153,7 @@ def test_rep_visibility_in_api_and_pages(world: World, clients: dict[str, TestCl
             body = api.json()
             assert api.status_code == 200 and body["summary_only"] is True and "turns" not in body
             assert "scorecard" not in body and "turn_count" not in body and body["overall"] is not None
+            assert "learner_turns" not in body
             assert listed[rep_id]["summary_only"] is True
             assert page.status_code == 200 and transcript not in page.text and "marked this rep private" in page.text
             assert transcript not in api.text

@@ -129,14 +129,14 @@ def _charts(report: SponsorReport) -> dict[str, Markup]:
         top = max(max(n for _, n in report.reps_by_learner), report.target_min, 1)
         charts["reps"] = bar_chart("Reps per learner", [(name, float(n)) for name, n in report.reps_by_learner],
                                    max_value=float(top), marker=(float(report.target_min), "target"),
-                                   bands=(float(report.target_min), report.target_min / 2))
+                                   bands=(float(report.target_min), report.target_min / 2), table=False)
     skills = [b for b in report.behaviours if b.kind == "skill" and b.comparison.after.mean is not None]
     if skills:
         bars: list[tuple[str, float]] = []
         for b in skills:
             bars.append((f"{b.key}: first reps", b.comparison.before.mean or 0.0))
             bars.append((f"{b.key}: latest reps", b.comparison.after.mean or 0.0))
-        charts["skills"] = bar_chart("Score per skill, first reps and latest (0-100)", bars)
+        charts["skills"] = bar_chart("Score per skill, first reps and latest (0-100)", bars, table=False)
     return charts
 
 

@@ -84,6 +84,8 @@ class ConversationView(BaseModel):
     ended_at: datetime | None = None
     created_at: datetime
     turn_count: int | None = Field(default=None, description="left out of private conversations' summaries")
+    learner_turns: int | None = Field(
+        default=None, description="the learner's own turns (role 'learner'); left out of private summaries")
     overall: float | None = None
     passed: bool | None = None
     summary_only: bool = Field(default=False, description="true when private: no transcript or detail")
@@ -114,7 +116,11 @@ class RepView(BaseModel):
     branched_from_turn: int | None = None
     created_at: datetime
     ended_at: datetime | None = None
-    turn_count: int | None = Field(default=None, description="left out of private reps' summaries")
+    turn_count: int | None = Field(default=None, description="every turn, both speakers; left out of private reps' "
+                                   "summaries")
+    learner_turns: int | None = Field(
+        default=None, description="the learner's own turns, as the brief's turn limit counts them; left out of "
+                                  "private reps' summaries")
     overall: float | None = None
     passed: bool | None = None
     summary_only: bool = Field(default=False, description="true when the rep is private: no transcript or detail")
@@ -135,7 +141,8 @@ class RepView(BaseModel):
             scenario_version=p.scenario_version, rubric=view.rubric or "", rubric_version=view.rubric_version or "",
             difficulty=p.difficulty, outcome=p.outcome, ended_reason=p.ended_reason, private=view.private,
             parent_rep_id=p.parent_rep_id, branched_from_turn=p.branched_from_turn, created_at=view.created_at,
-            ended_at=view.ended_at, turn_count=view.turn_count, overall=view.overall, passed=view.passed,
+            ended_at=view.ended_at, turn_count=view.turn_count, learner_turns=view.learner_turns,
+            overall=view.overall, passed=view.passed,
             summary_only=view.summary_only, turns=turns, scorecard=view.scorecard,
         )
 
@@ -160,14 +167,17 @@ def newest_scorecards(db: Session, conversation_ids: Sequence[int]) -> dict[int,
     return {r.conversation_id: r for r in rows}
 
 
-def _turn_counts(db: Session, ids: Sequence[int]) -> dict[int, int]:
+def _turn_counts(db: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per conversation: (every turn, the learner's turns)."""
     if not ids:
         return {}
     rows = db.execute(
-        select(TurnRow.conversation_id, func.count()).where(TurnRow.conversation_id.in_(list(ids)))
+        select(TurnRow.conversation_id, func.count(),
+               func.count().filter(TurnRow.role == "learner"))
+        .where(TurnRow.conversation_id.in_(list(ids)))
         .group_by(TurnRow.conversation_id)
     )
-    return {cid: int(n) for cid, n in rows}
+    return {cid: (int(n), int(mine)) for cid, n, mine in rows}
 
 
 def _names(db: Session, user_ids: Sequence[int]) -> dict[int, str]:
@@ -215,7 +225,8 @@ def _views(db: Session, rows: Sequence[tuple[ConversationRow, Rep | None]], acce
             id=c.id, source=c.source, title=c.title, rubric=c.rubric_id, rubric_version=c.rubric_version,
             user_id=c.user_id, owner=names.get(c.user_id, "?"), org_id=c.org_id, team_id=c.team_id,
             private=c.private, started_at=c.started_at, ended_at=c.ended_at, created_at=c.created_at,
-            turn_count=None if summary_only else counts.get(c.id, 0),
+            turn_count=None if summary_only else counts.get(c.id, (0, 0))[0],
+            learner_turns=None if summary_only else counts.get(c.id, (0, 0))[1],
             overall=card.overall if card else None, passed=card.passed if card else None,
             summary_only=summary_only, practice=_practice(rep, summary_only, detail),
         )

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment
 
+from sparring.reports.charts import score_text
+
 
 def when(value: datetime | None) -> str:
     if value is None:
@@ -22,7 +24,8 @@ def day(value: datetime | None) -> str:
 
 
 def score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+    """A score as every page and chart shows it: a whole number 0-100 (docs/number-format.md)."""
+    return score_text(value)
 
 
 def pct(value: float | None) -> str:

@@ -15,8 +15,8 @@ from sparring.coaching.line_suggestions import suggest_lines
 from sparring.coaching.programs import PACE_LABELS
 from sparring.content.scenario import DIFFICULTIES
 from sparring.inputs import InputError
-from sparring.reports.charts import Series, bar_chart, line_chart
 from sparring.reports.progress import learner_progress
+from sparring.reports.progress_charts import learner_charts
 from sparring.services import certification
 from sparring.services.conversations import list_visible_reps
 from sparring.services.learner_home import learner_home
@@ -69,14 +69,8 @@ def history(request: Request, auth: PageAuth, db: ReadDB) -> Response:
 @router.get("/progress")
 def progress(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     data = learner_progress(db, auth.viewer.id, auth.viewer.org_id)
-    labels = [f"#{i + 1}" for i in range(len(data.reps))]
-    overall = line_chart("Overall score per rep", labels, [Series("Overall", [r.overall for r in data.reps])])
-    busiest = sorted(data.skills, key=lambda k: -sum(v is not None for v in data.skills[k]))[:6]
-    skills = line_chart("Score per skill over reps", labels,
-                        [Series(humanise(k), data.skills[k]) for k in sorted(busiest)], width=1100, height=300)
-    bars = bar_chart("Recent average per skill", [(humanise(k), v) for k, v in data.skill_averages.items()])
-    return render(request, "progress.html", auth, active="progress", data=data, overall_chart=overall,
-                  skills_chart=skills, skill_bars=bars,
+    charts = learner_charts(data, scenario_titles(request, auth.viewer), humanise)
+    return render(request, "progress.html", auth, active="progress", data=data, charts=charts,
                   certificates=certification.list_certificates(db, auth.viewer, user_id=auth.viewer.id))
 
 
