@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.programs import (
@@ -34,7 +34,7 @@ from sparring.services.programs import (
     visible_learner_ids,
     visible_program_row,
 )
-from sparring.store.models import Rep, ScorecardRow, Team, TeamMember, User, utcnow
+from sparring.store.models import Rep, Team, TeamMember, User, utcnow
 from sparring.store.program_models import ProgramEnrolmentRow, ProgramRow
 
 
@@ -98,28 +98,20 @@ class ProgramProgress:
 
 
 def _reps_of(db: Session, plan: Plan, user_ids: Iterable[int]) -> dict[int, list[RepFact]]:
-    """The reps of ``user_ids`` on the plan's scenarios started within its dates, with their newest overall."""
+    """The reps of ``user_ids`` on the plan's scenarios started within its dates, with their newest overall (the
+    roll-up's copy, ``store.rep_rollup``: one read of the covering index ``ix_reps_cohort``)."""
     ids = list(user_ids)
     if not ids or not plan.scenarios:
         return {}
     since = datetime.combine(plan.start_on, time(0), tzinfo=UTC)
     until = datetime.combine(plan.end_on + timedelta(days=1), time(0), tzinfo=UTC)
-    rows = db.execute(select(Rep.id, Rep.user_id, Rep.scenario_id, Rep.created_at, Rep.outcome, Rep.conversation_id)
+    rows = db.execute(select(Rep.id, Rep.user_id, Rep.scenario_id, Rep.created_at, Rep.outcome, Rep.overall)
                       .where(Rep.user_id.in_(ids), Rep.scenario_id.in_(plan.scenario_ids()),
                              Rep.created_at >= since, Rep.created_at < until)
                       .order_by(Rep.created_at, Rep.id)).all()
-    newest: dict[int, float] = {}
-    conv_ids = [r.conversation_id for r in rows]
-    for chunk in (conv_ids[i:i + 500] for i in range(0, len(conv_ids), 500)):
-        latest = (select(ScorecardRow.conversation_id, func.max(ScorecardRow.id).label("sid"))
-                  .where(ScorecardRow.conversation_id.in_(chunk)).group_by(ScorecardRow.conversation_id).subquery())
-        for cid, overall in db.execute(select(ScorecardRow.conversation_id, ScorecardRow.overall)
-                                       .join(latest, ScorecardRow.id == latest.c.sid)):
-            newest[cid] = overall
     out: dict[int, list[RepFact]] = defaultdict(list)
     for r in rows:
-        out[r.user_id].append(RepFact(r.id, r.scenario_id, _utc(r.created_at), r.outcome,
-                                      newest.get(r.conversation_id)))
+        out[r.user_id].append(RepFact(r.id, r.scenario_id, _utc(r.created_at), r.outcome, r.overall))
     return out
 
 
