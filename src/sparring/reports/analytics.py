@@ -25,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows
+from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows, without_jit
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
@@ -245,6 +245,7 @@ def practice(s: Session, cohort: Cohort) -> Practice:
         .where(*cohort.rep_filter())
         .subquery()
     )
+    without_jit(s)
     rows = s.execute(
         select(reps.c.user_id, reps.c.outcome, reps.c.passed, func.count(), func.sum(reps.c.seconds),
                func.sum(case((reps.c.seconds.is_(None), 1), else_=0)))
@@ -302,6 +303,7 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     )
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
+    without_jit(s)
     for conv_id, uid, at, cid, score, maximum in s.execute(q).all():
         if cid not in practised:
             continue
