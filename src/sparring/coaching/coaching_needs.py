@@ -100,7 +100,8 @@ def _repeats(draws: np.ndarray) -> np.ndarray:
     k = draws.shape[1]
     if k > 8:
         ordered = np.sort(draws, axis=1)
-        return np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+        sorted_repeats: np.ndarray = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+        return sorted_repeats
     repeated = np.zeros(len(draws), bool)
     for i in range(k):
         for j in range(i + 1, k):
