@@ -5,14 +5,19 @@ with ``--reps-per-learner`` scored practice reps each (default 100: 1,000,000 re
 spread over a year, ``--criteria`` criterion results per scorecard (default 5: 5,000,000 rows), and
 ``--calls-per-learner`` scored real calls (half before the learner's first rep, half after). Scores follow a
 learner's ability, a per-skill improvement with practice and noise, so the trends are not flat. Rows go in by
-COPY on PostgreSQL and by the driver's executemany on SQLite, in chunks.
+COPY on PostgreSQL and by the driver's executemany on SQLite, in chunks, with each rep's analytics roll-up (migration
+0019) filled in (``bench/_seed.py``, shared with ``bench/store_scale.py``).
 
 Then times, after one warm-up run, the median and worst of ``--repeat`` runs of every analytics query for cohorts
 of one learner, one team, a program of ``--program`` learners (several teams) and, with ``--org``, the whole
 organisation:
 trends (first vs latest per criterion and skill), the skill curve by rep number, practice (outcomes and time),
-transfer (calls before/after), early coaching needs (``coaching_needs.assess``: query and permutation tests) and
-the insights page's whole service call for one team. Targets: ≤ 200 ms on PostgreSQL, ≤ 500 ms on SQLite.
+transfer (calls before/after), early coaching needs (``coaching_needs.assess``: query and permutation tests), the
+insights page's whole service call for one team, and the two report queries of a program — the progress page's
+service call (``program_progress``) and the sponsor report's data gathering (``sponsor_report``: the progress, the
+trends and the transfer; not the HTML/PDF rendering) — for programs of one learner, one team and ``--program``
+learners over the whole seeded year (made when missing, also with ``--existing``). Targets: ≤ 200 ms on
+PostgreSQL, ≤ 500 ms on SQLite.
 
 Run: ``.venv/bin/python bench/analytics.py [--url URL] [--learners N] [--reps-per-learner N]``. The default URL is a
 fresh SQLite file in a temporary directory; for PostgreSQL pass ``--url postgresql+psycopg://...`` of an empty
@@ -25,7 +30,7 @@ import argparse
 import io
 import json
 import random
-import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,61 +38,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select
 
 from sparring.coaching.coaching_needs import assess
 from sparring.reports.analytics import practice, skill_curve, transfer, trends
 from sparring.services.access import Viewer
 from sparring.services.insights import team_insights
+from sparring.services.program_progress import program_progress
+from sparring.services.sponsor_report import sponsor_report
 from sparring.store.cohorts import Cohort
 from sparring.store.db import Database
 from sparring.store.models import Organisation, Team, TeamMember, User
+from sparring.store.program_models import ProgramEnrolmentRow, ProgramRow, ProgramScenarioRow
 
-CRITERIA = [
-    ("explore", "discovery"),
-    ("value", "hold-value"),
-    ("trade", "trade-offs"),
-    ("next-step", "next-steps"),
-    ("balance", "listening"),
-    ("ack", "empathy"),
-    ("close", "next-steps"),
-]
-COLUMNS = {
-    "conversations": ("id", "source", "title", "rubric_id", "rubric_version", "user_id", "org_id", "team_id",
-                      "private", "started_at", "ended_at", "created_at"),
-    "reps": ("id", "conversation_id", "user_id", "org_id", "team_id", "scenario_id", "scenario_version", "rubric_id",
-             "rubric_version", "difficulty", "engine", "state", "outcome", "created_at", "updated_at"),
-    "scorecards": ("id", "conversation_id", "rubric_id", "rubric_version", "engine", "overall", "passed", "document",
-                   "input_tokens", "output_tokens", "created_at"),
-    "criterion_results": ("scorecard_id", "conversation_id", "org_id", "team_id", "user_id", "criterion_id", "kind",
-                          "skill", "score", "max", "verdict", "created_at"),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _seed  # bench/_seed.py: the seeding shared with bench/store_scale.py
 
-
-def bulk(db: Database, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert rows (tuples in ``COLUMNS[table]`` order): COPY on PostgreSQL, executemany on SQLite."""
-    cols = COLUMNS[table]
-    raw = db.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if db.dialect == "postgresql":
-            with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cur.execute("PRAGMA synchronous=OFF")  # a benchmark database: a crash loses nothing that matters
-            marks = ", ".join("?" for _ in cols)
-            cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
-                            [tuple(_sqlite(v) for v in row) for row in rows])
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def _sqlite(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+CRITERIA = _seed.CRITERIA
+#: the seeded reps' scenarios: scenario-0 … scenario-12
+SCENARIOS = 13
 
 
 def seed(db: Database, learners: int, team_size: int, reps_per: int, criteria: int, calls_per: int,
@@ -95,34 +64,12 @@ def seed(db: Database, learners: int, team_size: int, reps_per: int, criteria: i
     rng = random.Random(seed_value)
     now = datetime.now(UTC).replace(microsecond=0)
     year_ago = now - timedelta(days=365)
-    with db.session() as s:
-        org = Organisation(slug="bench", name="Bench Inc")
-        s.add(org)
-        s.flush()
-        org_id = org.id
-        manager = User(org_id=org_id, email="manager@bench.test", name="Manager", role="manager")
-        s.add(manager)
-        s.flush()
-        manager_id = manager.id
-        teams: list[int] = []
-        for n in range((learners + team_size - 1) // team_size):
-            team = Team(org_id=org_id, name=f"Team {n:04d}")
-            s.add(team)
-            s.flush()
-            teams.append(team.id)
-        s.execute(insert(User), [{"org_id": org_id, "email": f"u{u}@bench.test", "name": f"Learner {u}",
-                                  "role": "learner", "is_active": True, "created_at": now} for u in range(learners)])
-        ids = list(s.scalars(select(User.id).where(User.org_id == org_id, User.role == "learner").order_by(User.id)))
-        users = [(uid, teams[i // team_size]) for i, uid in enumerate(ids)]
-        s.add_all(TeamMember(team_id=tid, user_id=uid) for uid, tid in users)
-        s.add(TeamMember(team_id=teams[0], user_id=manager_id))
+    org = _seed.organisation(db, learners, team_size, now)
+    org_id, users = org.org_id, org.users
     skills = sorted({skill for _, skill in CRITERIA[:criteria]})
-    conv_id = card_id = 0
+    conv_id = 0
+    rows = _seed.Rows.empty()
     for start in range(0, len(users), chunk_learners):
-        convs: list[tuple[Any, ...]] = []
-        reps: list[tuple[Any, ...]] = []
-        cards: list[tuple[Any, ...]] = []
-        crits: list[tuple[Any, ...]] = []
         for uid, tid in users[start:start + chunk_learners]:
             ability = rng.gauss(0.55, 0.12)
             gain = {k: rng.choice([0.0, 0.1, 0.25]) for k in skills}
@@ -131,13 +78,9 @@ def seed(db: Database, learners: int, team_size: int, reps_per: int, criteria: i
             times = sorted(first + timedelta(seconds=rng.randrange(330 * 86400)) for _ in range(reps_per - 1))
             for i, when in enumerate([first, *times]):
                 conv_id += 1
-                card_id += 1
                 length = rng.randrange(180, 1500)
-                convs.append((conv_id, "practice", "bench", "bench-rubric", "v1", uid, org_id, tid, False, when,
-                              when + timedelta(seconds=length), when))
                 outcome = rng.choice(("success", "failure", "incomplete"))
-                reps.append((conv_id, conv_id, uid, org_id, tid, f"scenario-{rng.randrange(13)}", "v1",
-                             "bench-rubric", "v1", "medium", "embedded", "{}", outcome, when, when))
+                scenario = f"scenario-{rng.randrange(SCENARIOS)}"
                 progress = min(1.0, i / max(1, reps_per - 1) * 3)
                 shares = []
                 for cid, skill in CRITERIA[:criteria]:
@@ -145,43 +88,29 @@ def seed(db: Database, learners: int, team_size: int, reps_per: int, criteria: i
                     share = min(1.0, max(0.0, rng.gauss(p, 0.15)))
                     share = round(share * 4) / 4  # a 0-4 anchor scale, as the rubrics' scales are
                     shares.append(share)
-                    crits.append((card_id, conv_id, org_id, tid, uid, cid, "scale", skill, share * 4, 4.0,
-                                  "met" if share >= 0.75 else "partly" if share > 0 else "missed", when))
+                    rows.criterion(conv_id, uid, org_id, tid, cid, "scale", skill, share * 4, 4.0,
+                                   "met" if share >= 0.75 else "partly" if share > 0 else "missed", when)
                 overall = round(100 * sum(shares) / len(shares), 1)
-                cards.append((card_id, conv_id, "bench-rubric", "v1", "embedded", overall, overall >= 70, "{}", 0, 0,
-                              when))
+                rows.practice(conv_id, uid, org_id, tid, when, length, scenario, outcome, overall, overall >= 70)
             for c in range(calls_per):
                 conv_id += 1
-                card_id += 1
                 when = first - timedelta(days=rng.randrange(1, 60)) if c % 2 == 0 else \
                     first + timedelta(days=rng.randrange(30, 300))
-                convs.append((conv_id, "call", "bench call", "bench-rubric", "v1", uid, org_id, tid, False, when,
-                              when + timedelta(minutes=30), when))
                 shares = []
                 for cid, skill in CRITERIA[:criteria]:
                     p = ability + (gain[skill] * 0.5 if c % 2 else 0.0)
                     share = round(min(1.0, max(0.0, rng.gauss(p, 0.15))) * 4) / 4
                     shares.append(share)
-                    crits.append((card_id, conv_id, org_id, tid, uid, cid, "scale", skill, share * 4, 4.0,
-                                  "met" if share >= 0.75 else "partly" if share > 0 else "missed", when))
+                    rows.criterion(conv_id, uid, org_id, tid, cid, "scale", skill, share * 4, 4.0,
+                                   "met" if share >= 0.75 else "partly" if share > 0 else "missed", when)
                 overall = round(100 * sum(shares) / len(shares), 1)
-                cards.append((card_id, conv_id, "bench-rubric", "v1", "embedded", overall, overall >= 70, "{}", 0, 0,
-                              when))
-        bulk(db, "conversations", convs)
-        bulk(db, "reps", reps)
-        bulk(db, "scorecards", cards)
-        bulk(db, "criterion_results", crits)
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":
-            for table, col in (("conversations", "id"), ("reps", "id"), ("scorecards", "id"),
-                               ("criterion_results", "id")):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), "
-                                  f"(SELECT max({col}) FROM {table}))"))
-        conn.exec_driver_sql("ANALYZE")
+                rows.call(conv_id, uid, org_id, tid, when, overall, overall >= 70)
+        rows.flush(db)
+    _seed.finish(db)
     by_team: dict[int, list[int]] = {}
     for uid, tid in users:
         by_team.setdefault(tid, []).append(uid)
-    return {"org_id": org_id, "manager_id": manager_id, "teams": teams, "by_team": by_team,
+    return {"org_id": org_id, "manager_id": org.manager_id, "teams": org.teams, "by_team": by_team,
             "users": [u for u, _ in users]}
 
 
@@ -202,14 +131,38 @@ def existing(db: Database) -> dict[str, Any]:
             "users": [u for t in teams for u in by_team.get(t, [])]}
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), max(times)
+def programs(db: Database, ids: dict[str, Any], program: int) -> dict[str, tuple[int, int]]:
+    """The programs the report queries are timed on, made when missing: "learner" (one learner), "team" (the middle
+    team) and "program" (the first teams, ``program`` learners: the analytics' program cohort), each over every
+    scenario and the whole seeded year — the worst case, every rep counts. Cohort name → (program id, learners)."""
+    team_ids = ids["teams"]
+    middle_team = team_ids[len(team_ids) // 2]
+    size = max(1, len(ids["by_team"][middle_team]))
+    wanted = {
+        "learner": ([], [ids["by_team"][middle_team][0]]),
+        "team": ([middle_team], []),
+        "program": (team_ids[: max(1, program // size)], []),
+    }
+    today = datetime.now(UTC).date()
+    out: dict[str, tuple[int, int]] = {}
+    with db.session() as s:
+        for name, (teams, users) in wanted.items():
+            title = f"Bench {name}"
+            found = s.scalar(select(ProgramRow.id).where(ProgramRow.org_id == ids["org_id"], ProgramRow.name == title))
+            if found is None:
+                row = ProgramRow(org_id=ids["org_id"], name=title, description="bench/analytics.py",
+                                 start_on=today - timedelta(days=365), end_on=today, target_min=20, target_max=None,
+                                 pass_bar=70.0, created_by=None, status="active")
+                s.add(row)
+                s.flush()
+                found = row.id
+                s.add_all(ProgramScenarioRow(program_id=found, position=i, scenario_id=f"scenario-{i}",
+                                             title=f"Scenario {i}") for i in range(SCENARIOS))
+                s.add_all(ProgramEnrolmentRow(program_id=found, team_id=t) for t in teams)
+                s.add_all(ProgramEnrolmentRow(program_id=found, user_id=u) for u in users)
+            learners = len(users) + sum(len(ids["by_team"].get(t, [])) for t in teams)
+            out[name] = (found, learners)
+    return out
 
 
 def cohorts(ids: dict[str, Any], program: int, org: bool) -> Iterable[tuple[str, Cohort]]:
@@ -259,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results: list[dict[str, object]] = []
 
     def run(name: str, cohort_name: str, fn: Callable[[], object]) -> None:
-        med, worst = timed(fn, args.repeat)
+        med, worst = _seed.timed(fn, args.repeat)
         results.append({"query": name, "cohort": cohort_name, "median_ms": round(med, 1), "max_ms": round(worst, 1)})
 
     for cohort_name, cohort in cohorts(ids, args.program, args.org):
@@ -278,6 +231,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             return team_insights(s, viewer, team_id=team, days=None)
 
     run("insights page (all of it)", f"team ({len(ids['by_team'][team])})", page)
+    for cohort_name, (program_id, learners) in programs(db, ids, args.program).items():
+        def progress(program_id: int = program_id) -> object:
+            with db.read() as s:
+                return program_progress(s, viewer, program_id)
+
+        def report(program_id: int = program_id) -> object:
+            with db.read() as s:
+                return sponsor_report(s, viewer, program_id)
+
+        label = "learner" if cohort_name == "learner" else f"{cohort_name} ({learners})"
+        run("program progress page", label, progress)
+        run("sponsor report (data)", label, report)
     if args.json:
         print(json.dumps({"database": db.dialect, "seconds_seeding": round(seeded, 1), "results": results}))
     else:

@@ -2,7 +2,8 @@
 
 Seeds one organisation (``--teams`` teams of ``--per-team`` learners) with ``--reps`` scored reps spread over a
 year, each with a scorecard and ``--criteria`` criterion results (default 200,000 reps = 1,000,000 criterion
-rows), then times, after one warm-up run each:
+rows; ``bench/_seed.py``, shared with ``bench/analytics.py``: COPY on PostgreSQL), then times, after one warm-up
+run each:
 
 - team trend: one team's criterion scores over the last 90 days (what a manager's per-criterion chart reads);
 - skill averages: the organisation's average score per skill over the last 30 days;
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,146 +28,43 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy import Select, func, select
 
 from sparring.services.practice import PracticeService
 from sparring.store.db import Database
-from sparring.store.models import (
-    ConversationRow,
-    CriterionResultRow,
-    Organisation,
-    Rep,
-    ScorecardRow,
-    Team,
-    TeamMember,
-    User,
-)
+from sparring.store.models import CriterionResultRow, Rep
 
-CRITERIA = [
-    ("explore", "discovery"),
-    ("value", "hold-value"),
-    ("trade", "trade-offs"),
-    ("next-step", "next-steps"),
-    ("balance", "listening"),
-    ("ack", "empathy"),
-    ("close", "next-steps"),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _seed  # bench/_seed.py: the seeding shared with bench/analytics.py
+
+CRITERIA = _seed.CRITERIA
 
 
 def seed(db: Database, reps: int, teams: int, per_team: int, criteria: int, seed_value: int) -> dict[str, int]:
     rng = random.Random(seed_value)
     now = datetime.now(UTC)
-    with db.session() as s:
-        org = Organisation(slug="bench", name="Bench Inc")
-        s.add(org)
-        s.flush()
-        team_ids, users = [], []
-        for t in range(teams):
-            team = Team(org_id=org.id, name=f"Team {t:03d}")
-            s.add(team)
-            s.flush()
-            team_ids.append(team.id)
-            for u in range(per_team):
-                user = User(org_id=org.id, email=f"u{t}-{u}@bench.test", name=f"Learner {t}-{u}", role="learner")
-                s.add(user)
-                s.flush()
-                s.add(TeamMember(team_id=team.id, user_id=user.id))
-                users.append((user.id, team.id))
-        org_id = org.id
+    org = _seed.organisation(db, teams * per_team, per_team, now)
+    org_id, users = org.org_id, org.users
     chunk = 5000
     rep_id = 0
+    rows = _seed.Rows.empty()
     for start in range(0, reps, chunk):
-        n = min(chunk, reps - start)
-        conv_rows, rep_rows, card_rows, crit_rows = [], [], [], []
-        for _ in range(n):
+        for _ in range(min(chunk, reps - start)):
             rep_id += 1
             user_id, team_id = users[rng.randrange(len(users))]
             created = now - timedelta(seconds=rng.randrange(365 * 86400))
             overall = round(rng.uniform(20, 95), 1)
-            # every rep is a practice conversation (the same id, as migration 0009 makes them)
-            conv_rows.append(
-                {
-                    "id": rep_id,
-                    "source": "practice",
-                    "title": "bench",
-                    "rubric_id": "bench-rubric",
-                    "rubric_version": "v1",
-                    "user_id": user_id,
-                    "org_id": org_id,
-                    "team_id": team_id,
-                    "private": False,
-                    "started_at": created,
-                    "ended_at": created,
-                    "created_at": created,
-                }
-            )
-            rep_rows.append(
-                {
-                    "id": rep_id,
-                    "conversation_id": rep_id,
-                    "user_id": user_id,
-                    "org_id": org_id,
-                    "team_id": team_id,
-                    "scenario_id": f"scenario-{rng.randrange(13)}",
-                    "scenario_version": "v1",
-                    "rubric_id": "bench-rubric",
-                    "rubric_version": "v1",
-                    "difficulty": "medium",
-                    "engine": "embedded",
-                    "state": {},
-                    "outcome": "success",
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
-            card_rows.append(
-                {
-                    "id": rep_id,
-                    "conversation_id": rep_id,
-                    "rubric_id": "bench-rubric",
-                    "rubric_version": "v1",
-                    "engine": "embedded",
-                    "overall": overall,
-                    "passed": overall >= 70,
-                    "document": {},
-                    "input_tokens": 0,
-                    "output_tokens": 0,
-                    "created_at": created,
-                }
-            )
+            # every rep is a practice conversation (the same id, as migration 0009 makes them), started and ended
+            # at once
+            rows.practice(rep_id, user_id, org_id, team_id, created, 0, f"scenario-{rng.randrange(13)}", "success",
+                          overall, overall >= 70)
             for cid, skill in CRITERIA[:criteria]:
                 score = float(rng.randrange(2))
-                crit_rows.append(
-                    {
-                        "scorecard_id": rep_id,
-                        "conversation_id": rep_id,
-                        "org_id": org_id,
-                        "team_id": team_id,
-                        "user_id": user_id,
-                        "criterion_id": cid,
-                        "kind": "check",
-                        "skill": skill,
-                        "score": score,
-                        "max": 1.0,
-                        "verdict": "met" if score else "missed",
-                        "created_at": created,
-                    }
-                )
-        with db.session() as s:
-            s.execute(insert(ConversationRow), conv_rows)
-            s.execute(insert(Rep), rep_rows)
-            s.execute(insert(ScorecardRow), card_rows)
-            s.execute(insert(CriterionResultRow), crit_rows)
-    if db.dialect == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('reps', 'id'), (SELECT max(id) FROM reps))"))
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('conversations', 'id'),"
-                              " (SELECT max(id) FROM conversations))"))
-            conn.execute(text("ANALYZE"))
-    else:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    return {"org_id": org_id, "team_id": team_ids[len(team_ids) // 2], "user_id": users[len(users) // 2][0]}
+                rows.criterion(rep_id, user_id, org_id, team_id, cid, "check", skill, score, 1.0,
+                               "met" if score else "missed", created)
+        rows.flush(db)
+    _seed.finish(db)
+    return {"org_id": org_id, "team_id": org.teams[len(org.teams) // 2], "user_id": users[len(users) // 2][0]}
 
 
 def plan(db: Database, query: Select[Any]) -> str:
@@ -178,16 +76,6 @@ def plan(db: Database, query: Select[Any]) -> str:
     if db.dialect == "postgresql":  # keep the scan nodes: they name the index used (or say Seq Scan)
         lines = [ln.strip().lstrip("-> ").split("  (cost")[0] for ln in lines if "Scan" in ln or "Index" in ln]
     return "; ".join(lines)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), max(times)
 
 
 def main() -> None:
@@ -245,7 +133,7 @@ def main() -> None:
         ("learner history", lambda: svc.list_reps(user_id=ids["user_id"], limit=50), None),
         ("team reps", run(team_reps), team_reps),
     ):
-        med, worst = timed(fn, args.repeat)
+        med, worst = _seed.timed(fn, args.repeat)
         shown = plan(db, q) if q is not None else "reps by (user_id, created_at); scorecards by conversation"
         print(f"{name:<16} {med:>10.1f} {worst:>8.1f}  {shown[:160]}")
     db.dispose()

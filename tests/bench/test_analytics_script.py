@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
+from sparring.store.program_models import ProgramRow
 
 database_url = support.database_url
 
@@ -39,6 +40,8 @@ def test_the_benchmark_seeds_and_times_every_query(database_url: str, capsys: py
         for query in ("trends", "skill curve", "practice", "transfer", "coaching needs"):
             assert (query, cohort) in timed
     assert ("insights page (all of it)", "team (10)") in timed
+    for cohort in ("learner", "team (10)", "program (20)"):  # the report queries of the programs it made
+        assert ("program progress page", cohort) in timed and ("sponsor report (data)", cohort) in timed
     assert all(r["median_ms"] >= 0 for r in out["results"])
     db = Database(database_url)
     with db.read() as s:
@@ -46,4 +49,13 @@ def test_the_benchmark_seeds_and_times_every_query(database_url: str, capsys: py
         assert s.scalar(select(func.count()).select_from(ScorecardRow)) == 300
         assert s.scalar(select(func.count()).where(ConversationRow.source == "call")) == 60
         assert s.scalar(select(func.count()).select_from(CriterionResultRow)) == 1500
+        # every rep carries its roll-up, equal to the scorecard and conversation it copies
+        wrong = s.scalar(select(func.count()).select_from(Rep)
+                         .join(ScorecardRow, ScorecardRow.id == Rep.scorecard_id)
+                         .join(ConversationRow, ConversationRow.id == Rep.conversation_id)
+                         .where((ScorecardRow.conversation_id != Rep.conversation_id)
+                                | (ScorecardRow.overall != Rep.overall) | (ScorecardRow.passed != Rep.passed)
+                                | (ConversationRow.private != Rep.private)))
+        assert wrong == 0 and s.scalar(select(func.count()).where(Rep.scorecard_id.is_(None))) == 0
+        assert s.scalar(select(func.count()).select_from(ProgramRow)) == 3
     db.dispose()

@@ -138,3 +138,30 @@ def test_a_lone_learner_or_too_few_reps_are_never_flagged_and_counted_as_such(db
         report = assess(s, Cohort.of(new.org_id, [new.id, *(p.id for p in peers)]))
     assert new.id not in report.tests and report.waiting == 1
     assert all(n.user_id != new.id for n in report.needs)
+
+
+def _permutation_p_by_sorting(values: list[float], others: list[float], rng: np.random.Generator,
+                              resamples: int = 4999) -> float:
+    """permutation_p as first written (every row sorted on every round): the reference for the faster one."""
+    k = len(values)
+    pool = np.concatenate([np.asarray(values, dtype=float), np.asarray(others, dtype=float)])
+    observed = float(np.mean(values))
+    draws = rng.integers(0, len(pool), size=(resamples, k))
+    while True:
+        ordered = np.sort(draws, axis=1)
+        repeated = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1) if k > 1 else np.zeros(resamples, bool)
+        if not repeated.any():
+            break
+        draws[repeated] = rng.integers(0, len(pool), size=(int(repeated.sum()), k))
+    means = pool[draws].mean(axis=1)
+    return (1 + int(np.count_nonzero(means <= observed + 1e-9))) / (1 + resamples)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 9, 12])
+def test_permutation_p_draws_exactly_as_the_sorting_version(k: int) -> None:
+    for seed in range(4):
+        source = np.random.default_rng(100 + seed)
+        values = list(source.choice([0.0, 25.0, 50.0, 75.0, 100.0], size=k))
+        others = list(source.choice([0.0, 25.0, 50.0, 75.0, 100.0], size=k + 6 + seed))  # small pools: many repeats
+        fast = permutation_p(values, others, np.random.default_rng([14, seed, k]))
+        assert fast == _permutation_p_by_sorting(values, others, np.random.default_rng([14, seed, k]))

@@ -4,23 +4,26 @@ learners, and the learner's own "this week" view."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
 import sparring_test_support as support
 from sqlalchemy import select, update
 
+from sparring.coaching.programs import tally
 from sparring.services import programs
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
 from sparring.services.errors import NotFound
 from sparring.services.practice import PracticeService
-from sparring.services.program_progress import my_week, program_progress
+from sparring.services.program_progress import _reps_of, _tallies, my_week, program_progress
 from sparring.services.programs import ScenarioChoice
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import Rep
+from sparring.testing.fakes import FakePersona
 
 SCENARIO = support.TEST_SCENARIO
 START = date(2026, 3, 2)
@@ -88,6 +91,37 @@ def test_progress_counts_the_reps_between_the_dates_and_the_pass_bar(
     with db.read() as s:  # after the end: whoever is short of the target missed it
         after = program_progress(s, None, program_id, now=datetime(2026, 4, 2, tzinfo=UTC))
     assert {r.email: r.pace for r in after.learners}["lee@acme.test"] == "missed"
+
+
+def test_the_grouped_count_equals_the_rules_applied_rep_by_rep(
+        db: Database, practice: PracticeService, setup: tuple[int, dict[str, UserRecord]]) -> None:
+    """``progress_of`` counts in the database (``_tallies``); ``coaching.programs.tally`` over every rep is the
+    reference, with the program's pass bar and without one, on reps inside, outside and at the edges of the dates,
+    ended or not, re-scored."""
+    program_id, p = setup
+    lee, kim = p["lee"], p["kim"]
+    for when, line in ((datetime(2026, 3, 2, 0, 0, tzinfo=UTC), "Why?"), (datetime(2026, 3, 29, 23, 59, tzinfo=UTC),
+                       "Fine."), (datetime(2026, 3, 30, 0, 0, tzinfo=UTC), "Why?"),
+                       (datetime(2026, 3, 5, 9, tzinfo=UTC), "Fine.")):
+        _rep(db, practice, lee, when, line)
+    rescored = _rep(db, practice, kim, datetime(2026, 3, 10, 9, tzinfo=UTC), "Fine.")
+    PracticeService(db, persona=FakePersona(), scorer=support.LineScorer(),
+                    content=practice.content).score_rep(rescored)  # the newest overall is now 0
+    _rep(db, practice, kim, datetime(2026, 3, 11, 9, tzinfo=UTC))
+    unended = practice.start_rep(kim, SCENARIO)
+    with db.session() as s:
+        s.execute(update(Rep).where(Rep.id == unended.id).values(created_at=datetime(2026, 3, 12, tzinfo=UTC)))
+    ids = [u.id for u in p.values()]
+    with db.read() as s:
+        plan = programs.get_program(s, None, program_id).plan
+        for bar in (plan.pass_bar, None, 100.0):
+            variant = dataclasses.replace(plan, pass_bar=bar)
+            by_rep = {uid: tally(variant, reps) for uid, reps in _reps_of(s, variant, ids).items()}
+            grouped = _tallies(s, variant, ids)
+            assert grouped == {uid: t for uid, t in by_rep.items() if t.reps}, bar
+            assert [list(t.per_scenario) for t in grouped.values()] == [list(t.per_scenario) for t in (
+                by_rep[uid] for uid in grouped)]
+    assert grouped[lee.id].reps == 3 and grouped[kim.id].reps == 2
 
 
 def test_a_manager_sees_only_their_learners_a_learner_no_program(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sparring.store import migrate
 from sparring.store.coaching_models import AssigneeRow, AssignmentRow, NotificationRow, TurnCommentRow
 from sparring.store.db import Database
-from sparring.store.models import ConversationRow, Organisation, Rep, TurnRow, User, utcnow
+from sparring.store.models import ConversationRow, Organisation, TurnRow, User, utcnow
 
 NEW_TABLES = {"assignments", "assignees", "turn_comments", "notifications"}
 
@@ -28,10 +28,12 @@ def _data_at_0009(db: Database) -> None:
                                                         is_active=True, created_at=now))
         conn.execute(ConversationRow.__table__.insert().values(id=7, source="practice", title="Renewal", user_id=1,
                                                                org_id=1, private=False, created_at=now))
-        conn.execute(Rep.__table__.insert().values(
-            id=7, conversation_id=7, user_id=1, org_id=1, scenario_id="renewal", scenario_version="v1",
-            rubric_id="r", rubric_version="v", difficulty="easy", engine="fake", state={}, outcome="success",
-            created_at=now, updated_at=now))
+        # plain SQL: the model's ``reps`` has columns later migrations add (0021's roll-up), which 0009 has not
+        conn.execute(text("INSERT INTO reps (id, conversation_id, user_id, org_id, scenario_id, scenario_version, "
+                          "rubric_id, rubric_version, difficulty, engine, state, outcome, created_at, updated_at) "
+                          "VALUES (7, 7, 1, 1, 'renewal', 'v1', 'r', 'v', 'easy', 'fake', '{}', 'success', :now, :now)"
+                          ),
+                     {"now": now})
         for i, role in enumerate(("counterpart", "learner")):
             conn.execute(TurnRow.__table__.insert().values(conversation_id=7, turn_index=i, speaker="x", role=role,
                                                            text="hello", created_at=now))

@@ -64,6 +64,7 @@ def test_an_empty_period_says_so(client: tuple[TestClient, list[int]]) -> None:
 def test_a_single_learner_with_a_single_rep_is_shown_honestly(tmp_path: Path) -> None:
     from sqlalchemy import update
 
+    from sparring.store import rep_rollup
     from sparring.store.models import ConversationRow, Rep
 
     settings = Settings(data_dir=tmp_path / "data")
@@ -89,6 +90,7 @@ def test_a_single_learner_with_a_single_rep_is_shown_honestly(tmp_path: Path) ->
         with database.session() as s:  # the rep's end time unknown: no time is claimed
             conv = s.get(Rep, first).conversation_id  # type: ignore[union-attr]
             s.execute(update(ConversationRow).where(ConversationRow.id == conv).values(ended_at=None))
+            rep_rollup.refresh(s, [conv])  # written directly: the roll-up is told, as the services do
         html = c.get("/team/insights").text
         assert ">—<" in kpi(html, "time") and "not measured: the rep has no end time" in kpi(html, "time")
 

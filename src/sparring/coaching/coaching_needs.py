@@ -82,15 +82,31 @@ def permutation_p(values: Sequence[float], others: Sequence[float] | np.ndarray,
     pool = np.concatenate([np.asarray(values, dtype=float), np.asarray(others, dtype=float)])
     observed = float(np.mean(values))
     draws = rng.integers(0, len(pool), size=(resamples, k))
-    while True:  # redraw the rows that picked one value twice: uniform over draws without replacement
-        ordered = np.sort(draws, axis=1)
-        repeated = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1) if k > 1 else np.zeros(resamples, bool)
+    rows = np.arange(resamples)
+    while k > 1:  # redraw the rows that picked one value twice: uniform over draws without replacement
+        repeated = _repeats(draws[rows])  # only rows redrawn last time can repeat now
         if not repeated.any():
             break
-        draws[repeated] = rng.integers(0, len(pool), size=(int(repeated.sum()), k))
+        rows = rows[repeated]  # ascending, as a boolean mask over every row would select them
+        draws[rows] = rng.integers(0, len(pool), size=(len(rows), k))
     means = pool[draws].mean(axis=1)
     low = int(np.count_nonzero(means <= observed + 1e-9))
     return (1 + low) / (1 + resamples)
+
+
+def _repeats(draws: np.ndarray) -> np.ndarray:
+    """Per row, whether it holds one index twice: pairwise column comparisons for the few values a learner has
+    (a sort of every row cost more than the rest of the test), a sort beyond."""
+    k = draws.shape[1]
+    if k > 8:
+        ordered = np.sort(draws, axis=1)
+        sorted_repeats: np.ndarray = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
+        return sorted_repeats
+    repeated = np.zeros(len(draws), bool)
+    for i in range(k):
+        for j in range(i + 1, k):
+            repeated |= draws[:, i] == draws[:, j]
+    return repeated
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

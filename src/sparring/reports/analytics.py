@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Float, SQLColumnExpression, case, cast, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows
-from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
+from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows, without_jit
+from sparring.store.models import ConversationRow, CriterionResultRow, Rep
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
 #: (the windows never overlap)
@@ -241,31 +241,21 @@ class Practice:
     seconds_per_learner: dict[int, float] = field(default_factory=dict)
 
 
-def _seconds(s: Session, start: SQLColumnExpression[datetime | None],
-             end: SQLColumnExpression[datetime | None]) -> ColumnElement[float]:
-    if s.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", end - start), Float)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
 def practice(s: Session, cohort: Cohort) -> Practice:
     """Counts per learner and outcome: one grouped query over the cohort's reps (private ones count too)."""
     out = Practice()
     if not cohort.user_ids:
         return out
-    # each rep's time and its current scorecard's verdict as scalar subqueries (index lookups per rep), fenced by
-    # OFFSET 0: as joins, PostgreSQL hashes the whole conversations and scorecards tables for a large cohort
-    duration = _seconds(s, ConversationRow.started_at, ConversationRow.ended_at)
+    # each rep's time and its current scorecard's verdict are the roll-up's copies (store.rep_rollup): this reads
+    # the covering index ix_reps_cohort alone
+    duration = Rep.seconds
     capped = case((duration > MAX_REP_SECONDS, float(MAX_REP_SECONDS)), (duration < 0, 0.0), else_=duration)
-    seconds = (select(cast(capped, Float)).where(ConversationRow.id == Rep.conversation_id).scalar_subquery())
-    card = aliased(ScorecardRow)
-    passed = select(card.passed).where(card.id == current_scorecard_of(Rep.conversation_id)).scalar_subquery()
     reps = (
-        select(Rep.user_id, Rep.outcome, seconds.label("seconds"), passed.label("passed"))
+        select(Rep.user_id, Rep.outcome, cast(capped, Float).label("seconds"), Rep.passed.label("passed"))
         .where(*cohort.rep_filter())
-        .offset(0)
         .subquery()
     )
+    without_jit(s)
     rows = s.execute(
         select(reps.c.user_id, reps.c.outcome, reps.c.passed, func.count(), func.sum(reps.c.seconds),
                func.sum(case((reps.c.seconds.is_(None), 1), else_=0)))
@@ -344,6 +334,7 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     )
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
+    without_jit(s)
     for conv_id, uid, at, cid, score, maximum in s.execute(q).all():
         if cid not in practised:
             continue

@@ -96,6 +96,7 @@ def store_branch(db: Database, src: RepRecord, k: int, kept: list[Turn], state: 
             parent_rep_id=src.id,
             branched_from_turn=k,
             created_at=conversation.created_at,
+            private=conversation.private,  # the roll-up's copy (store.rep_rollup)
         )
         s.add(rep)
         s.flush()

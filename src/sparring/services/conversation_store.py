@@ -21,6 +21,7 @@ from sparring.conversation.model import Conversation, Turn
 from sparring.inputs import InputError, clean_text
 from sparring.scoring.scorecard import Scorecard
 from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.store import rep_rollup
 from sparring.store.db import Database
 from sparring.store.models import (
     SOURCES,
@@ -143,6 +144,7 @@ def store_scorecard(s: Session, conversation: ConversationRow, rubric: Rubric, c
         )
     if conversation.rubric_id is None:
         conversation.rubric_id, conversation.rubric_version = card.rubric.id, card.rubric.version
+    rep_rollup.refresh(s, [conversation.id])  # a rep's current scorecard is now this one
     return row
 
 

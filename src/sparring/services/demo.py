@@ -22,6 +22,7 @@ from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.services.practice import PracticeService
+from sparring.store import rep_rollup
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, CriterionResultRow, Organisation, Rep, ScorecardRow, TurnRow, User
 from sparring.store.program_models import ProgramRow
@@ -124,6 +125,7 @@ def _backdate(database: Database, rep_id: int, when: datetime) -> None:
                   .values(created_at=when, started_at=when, ended_at=when))
         s.execute(update(ScorecardRow).where(ScorecardRow.conversation_id == cid).values(created_at=when))
         s.execute(update(CriterionResultRow).where(CriterionResultRow.conversation_id == cid).values(created_at=when))
+        rep_rollup.refresh(s, [cid] if cid is not None else [])  # its length changed
 
 
 def seed_demo(database: Database, practice: PracticeService | None = None,

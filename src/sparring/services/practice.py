@@ -30,6 +30,7 @@ from sparring.services.conversation_store import new_conversation, owner_of, par
 from sparring.services.conversations import ConversationView
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
+from sparring.store import rep_rollup
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep, TurnRow, User
 
@@ -216,6 +217,7 @@ class PracticeService:
                 branched_from_turn=None,
                 created_at=conversation.created_at,
                 updated_at=now,
+                private=private,  # the roll-up's copy of the conversation's (store.rep_rollup)
             )
             s.add(rep)
             s.flush()
@@ -329,6 +331,7 @@ class PracticeService:
                 conversation = s.get(ConversationRow, rep.conversation_id)
                 assert conversation is not None  # reps.conversation_id is a required foreign key
                 conversation.ended_at = rep.updated_at
+                rep_rollup.refresh(s, [rep.conversation_id])  # its length is known now
         return self.get_rep(rep_id)
 
     # ---- scoring --------------------------------------------------------------------------------------
@@ -425,6 +428,7 @@ class PracticeService:
         with self.db.session() as s:
             rep = self._lock(s, rep_id)
             s.execute(update(ConversationRow).where(ConversationRow.id == rep.conversation_id).values(private=private))
+            rep_rollup.refresh(s, [rep.conversation_id])
 
     # ---- helpers --------------------------------------------------------------------------------------
     def _scenario(self, rep: RepSummary) -> Scenario:

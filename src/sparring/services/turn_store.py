@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sparring.conversation.model import Turn
 from sparring.persona.base import Outcome, PersonaReply, PersonaState
 from sparring.services.errors import Conflict, NotFound
+from sparring.store import rep_rollup
 from sparring.store.models import ConversationRow, ParticipantRow, Rep, TurnRow, UsageRow, User
 
 _TURN_COLUMNS = (TurnRow.turn_index, TurnRow.speaker, TurnRow.role, TurnRow.text, TurnRow.start_s, TurnRow.end_s)
@@ -138,6 +139,7 @@ def save_reply(s: Session, rep_id: int, learner_index: int, speaker: str, reply:
     conn.execute(_UPDATE_REP, values)
     if outcome != "in_progress":  # the conversation ends with the rep
         conn.execute(_CONVERSATION_ENDED, {"cid": row.conversation_id, "ended_at": values["updated_at"]})
+        rep_rollup.refresh(conn, [row.conversation_id])  # its length is known now
     usage = reply.usage  # LLM engines report tokens; the embedded engine does not
     if usage is not None and (usage.input_tokens or usage.output_tokens):
         conn.execute(_INSERT_USAGE, {"conversation_id": row.conversation_id, "org_id": row.org_id,

@@ -8,9 +8,11 @@ import each other.
 
 ``rep_windows`` numbers each learner's finished, scored practice reps (source ``practice`` or ``drill``) by time
 inside the cohort's filter (1 = their first) and returns only the first ``first`` and the latest ``latest`` of
-them, each with its current (newest) scorecard's criterion results. The numbering is a window function over the
-``(user_id, created_at)`` index of ``reps``; only the reps inside the windows are joined to their scorecards, so
-the cost grows with the cohort's size, not with its history's length times its criteria.
+them, each with its current (newest) scorecard's criterion results. The numbering is a window function over
+``reps`` alone: the current scorecard, its overall and passed and the privacy flag are the roll-up's copies
+(``store.rep_rollup``), read from the covering index ``ix_reps_cohort``; only the reps inside the windows are
+joined to their criterion results, so the cost grows with the cohort's size, not with its history's length times
+its criteria.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
-from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow
+from sparring.store.models import CriterionResultRow, Rep, ScorecardRow
 
 
 @dataclass(frozen=True)
@@ -109,38 +111,42 @@ def current_scorecard_of(conversation_id: SQLColumnExpression[int]) -> ColumnEle
             .scalar_subquery())
 
 
+def without_jit(s: Session) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of this transaction. For a cohort of a few hundred learners
+    the planner's cost of the window query crosses ``jit_above_cost`` (100,000 by default) and PostgreSQL then spends
+    ~60 ms compiling a query whose execution takes about as long (bench/analytics.py, 250 learners: JIT 60 ms of
+    197 ms); the results are the same either way. A no-op elsewhere."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SET LOCAL jit = off"))
+
+
 def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Windows:
     """Each learner's first ``first`` and latest ``latest`` scored reps in the cohort (a rep in both windows once),
     oldest first: user id → reps. Learners without a scored rep are absent."""
     if not cohort.user_ids or (first <= 0 and latest <= 0):
         return {}
-    # the current scorecard and the privacy flag as scalar subqueries (index lookups per rep of the cohort): as
-    # joins or EXISTS, PostgreSQL hashes the whole conversations and scorecards tables for a cohort of a few
-    # hundred learners (trends of 250 learners over bench/analytics.py's million reps: 0.66 s, 0.23 s this way)
+    # the roll-up's copies (store.rep_rollup): the current scorecard, its overall and passed, the privacy flag
     base_q = select(Rep.id.label("rep_id"), Rep.conversation_id, Rep.user_id, Rep.scenario_id, Rep.created_at,
-                    current_scorecard_of(Rep.conversation_id).label("card_id")).where(*cohort.rep_filter())
+                    Rep.scorecard_id.label("card_id"), Rep.overall, Rep.passed
+                    ).where(*cohort.rep_filter(), Rep.scorecard_id.is_not(None))
     if not cohort.include_private:
-        private = (select(ConversationRow.private).where(ConversationRow.id == Rep.conversation_id)
-                   .scalar_subquery())
-        base_q = base_q.where(private.is_(False))
-    # OFFSET 0 keeps PostgreSQL from inlining this subquery, which would look the scorecard up twice per rep
-    base = base_q.offset(0).subquery()
+        base_q = base_q.where(Rep.private.is_(False))
+    base = base_q.subquery()
     ranked = (
         select(base, func.row_number().over(partition_by=base.c.user_id,
                                             order_by=(base.c.created_at, base.c.rep_id)).label("pos"),
                func.count().over(partition_by=base.c.user_id).label("total"))
-        .where(base.c.card_id.is_not(None))
         .subquery()
     )
     windowed = select(ranked).where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)).subquery()
+    without_jit(s)
     rows = s.execute(
         select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
-               windowed.c.created_at, windowed.c.pos, windowed.c.total, ScorecardRow.id, ScorecardRow.overall,
-               ScorecardRow.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
+               windowed.c.created_at, windowed.c.pos, windowed.c.total, windowed.c.card_id, windowed.c.overall,
+               windowed.c.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
                CriterionResultRow.kind, CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
         .select_from(windowed)
-        .join(ScorecardRow, ScorecardRow.id == windowed.c.card_id)
-        .outerjoin(CriterionResultRow, and_(CriterionResultRow.scorecard_id == ScorecardRow.id,
+        .outerjoin(CriterionResultRow, and_(CriterionResultRow.scorecard_id == windowed.c.card_id,
                                             CriterionResultRow.kind != "blocker",
                                             CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0))
         .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)

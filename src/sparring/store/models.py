@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -207,12 +208,20 @@ class ParticipantRow(Base):
     first_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+#: the columns of ``ix_reps_cohort``: the learner and time first (the window's partition and order), then every
+#: column the analytics read, so their scans never visit the table
+COHORT_INDEX_COLUMNS = ("user_id", "created_at", "id", "org_id", "outcome", "scenario_id", "private", "scorecard_id",
+                        "overall", "passed", "seconds", "conversation_id")
+
+
 class Rep(Base):
     """The practice extension of a conversation (source ``practice`` or ``drill``): the scenario and rubric
     versions it pinned, difficulty, the persona engine's PersonaState (JSON) after the last reply, outcome, and
     the branch it was retried from. ``user_id``/``org_id``/``team_id``/``created_at`` are copies of its
     conversation's, written once at the start, so the practice dashboards and histories stay one index range
-    scan; privacy and the end time live on the conversation."""
+    scan; privacy and the end time live on the conversation. The analytics roll-up (``scorecard_id`` … ``seconds``,
+    migration 0019) copies the current scorecard's id, overall and passed and the conversation's privacy and length;
+    ``store.rep_rollup.refresh`` keeps them equal to the truth wherever it changes."""
 
     __tablename__ = "reps"
     __table_args__ = (
@@ -222,6 +231,9 @@ class Rep(Base):
         Index("ix_reps_org_created", "org_id", "created_at"),
         Index("ix_reps_team_created", "team_id", "created_at"),
         Index("ix_reps_scenario_created", "scenario_id", "created_at"),
+        # the cohort window of the analytics (store.cohorts), the practice counts and a program's progress read
+        # every column they need from this index alone (migration 0021_analytics_rollup)
+        Index("ix_reps_cohort", *COHORT_INDEX_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -245,6 +257,15 @@ class Rep(Base):
     branched_from_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # -- the analytics roll-up (migration 0021_analytics_rollup; ``store.rep_rollup`` keeps it equal to the truth):
+    #: the current (newest) scorecard of the conversation, its overall and passed (NULL: not scored)
+    scorecard_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    overall: Mapped[float | None] = mapped_column(Float, nullable=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: the conversation's privacy
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the conversation's length (ended_at − started_at, seconds; NULL while either is unknown)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     conversation: Mapped[ConversationRow] = relationship()
 
