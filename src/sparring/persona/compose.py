@@ -4,10 +4,12 @@ closing before you've answered me. Okay, that clears twelve months.").
 
 The response is, in order of precedence: the end of the rep; a reaction to a hostile or off-the-scene move
 (insult, pressure, give-away, monologue, an instruction to "the AI", "are you a bot?", off-topic, advice); the
-eased line of an objection the turn settled (after an answer, when the turn asked about it); "not yet" when the
-learner closes while a required concern is open; a brief answer to small talk; an answer to an open question; a
+eased line of an objection the turn settled (after an answer, when the turn asked about it); when the learner
+closes while a required concern is open, an answer about what they offered (``sparring.persona.offers``), or "not
+yet" when they offered nothing; a brief answer to small talk; an answer to an open question; a
 yes/no answer that follows from the state; a nod to a helpful move. The advance is the next objection surfacing,
-the open one pressed again, or an invitation to propose the next step once everything is settled.
+the open one pressed again (a pressing line only rebuts a turn that argued; otherwise the concern is restated), or
+an invitation to propose the next step once everything is settled.
 """
 
 from __future__ import annotations
