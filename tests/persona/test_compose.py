@@ -153,10 +153,11 @@ def test_terse_low_effort_play_eases_nothing_and_wears_patience_down(sc: Scenari
     assert drops[0] > 0.3
 
 
-def test_an_early_close_that_offers_something_gets_not_yet_not_agree_to_what(sc: Scenario) -> None:
+def test_an_early_close_that_offers_something_is_answered_about_the_offer_not_agree_to_what(sc: Scenario) -> None:
     said, state = _play(sc, "medium", "Let's meet Thursday with your CFO. Deal?")
     situations = state.extra["situations"][-1]
-    assert situations[0] == "react:not-yet" and "react:premature-close" not in situations
+    assert situations[0] == "react:offer-aside" and "react:premature-close" not in situations
+    assert "Thursday" in said[0] and not said[0].startswith(("Not yet", "Not so fast", "We're not there yet"))
     assert "Still too expensive." in said[0]  # the open concern is pressed
     said, state = _play(sc, "medium", "Can we sign?")  # nothing on the table: the scenario's own line
     assert state.extra["situations"][-1][0] == "react:premature-close" and said[0].startswith("Not so fast.")

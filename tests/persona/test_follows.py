@@ -74,6 +74,10 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "What would you need to see in the stores by Friday?": (frozenset({"question_open", "next_step_proposal"}), {}),
     "What's really driving the date? Let's meet Thursday and sign it off.": (
         frozenset({"question_open", "next_step_proposal"}), {}),
+    "Hmm. Let me think about that for a second.": (frozenset({"other"}), {}),
+    "Right, got it, go ahead.": (frozenset({"acknowledge"}), {}),
+    "Honestly, the stores can't take it before Christmas, the staff are already stretched thin.": (
+        frozenset({"information"}), {}),
     "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
                                            {"empathise": 0.87, "blame_label": 0.79}),
 }
@@ -147,8 +151,8 @@ def test_an_offer_to_send_something_is_accepted_not_resisted(sc: Scenario) -> No
     said, state = _play(sc, "ok. I'll email you the plan.")
     assert state.extra["situations"][-1][0] == "react:send-it"
     assert "The board" in said[0] and "still" not in said[0]  # the concern restated, not a rebuttal
-    _, state = _play(sc, "I'll email you the plan. Can we sign it off today?")  # a close: "not yet"
-    assert state.extra["situations"][-1][0] == "react:not-yet"
+    said, state = _play(sc, "I'll email you the plan. Can we sign it off today?")  # a close: not agreed yet
+    assert state.extra["situations"][-1][0] == "react:offer-aside" and "Not yet" not in said[0]
 
 
 def test_the_closing_line_names_no_term_the_learner_did_not(sc: Scenario) -> None:
@@ -261,3 +265,18 @@ def test_a_question_for_a_fact_is_not_answered_yes_or_no(text: str, yes_or_no: b
     from sparring.persona.compose import polar
 
     assert polar(text) is yes_or_no
+
+
+@pytest.mark.parametrize("line", ["Hmm. Let me think about that for a second.", "Right, got it, go ahead."])
+def test_with_no_argument_made_the_concern_is_restated_not_rebutted(sc: Scenario, line: str) -> None:
+    """"Look, that doesn't change the gap." to "ok, shoot" (development review): a pressing line rebuts an argument;
+    a learner who only thinks aloud or lets the persona go on hears the concern again, not a rebuttal."""
+    said, _ = _play(sc, line)
+    assert "The board still wants it done." not in said[0]  # the rebuttal
+    assert said[0] in ("The board wants it done.", "The board set the date, not me.", "Hm.")  # restated, or a nod
+
+
+def test_an_argument_that_does_not_settle_the_concern_may_be_rebutted(sc: Scenario) -> None:
+    line = "Honestly, the stores can't take it before Christmas, the staff are already stretched thin."
+    said, state = _play(sc, line)
+    assert state.extra["situations"][-1] == ["press:why"] and said[0] == "The board still wants it done."

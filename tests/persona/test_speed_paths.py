@@ -12,8 +12,8 @@ import pytest
 
 from sparring.content.library import get_library
 from sparring.nlp.embeddings import Embedder, get_embedder
-from sparring.persona import compose
 from sparring.persona import knowledge as K
+from sparring.persona import told
 from sparring.persona.listen import read_turn
 from sparring.persona.moves import custom_moves, objection_text, sentence_texts, similarities, warm_up
 
@@ -26,7 +26,7 @@ def test_told_facts_read_in_one_batch_equal_line_by_line() -> None:
     scenarios = _knowledge_scenarios()
     assert scenarios, "the library has scenarios with knowledge"
     for sc in scenarios[:3]:
-        lines = compose.authored_lines(sc)
+        lines = told.authored_lines(sc)
         assert len(lines) == len(set(lines)) and all(line.strip() for line in lines)
         assert set(sc.opening_lines) <= set(lines) and set(sc.objections[0].lines) <= set(lines)
         batched = K.told_by_lines(sc, lines)
@@ -39,10 +39,10 @@ def test_told_facts_read_in_one_batch_equal_line_by_line() -> None:
 
 def test_warm_up_leaves_every_authored_line_in_the_told_memo() -> None:
     sc = _knowledge_scenarios()[0]
-    compose._TOLD.clear()
-    compose.warm_told(sc)
+    told._TOLD.clear()
+    told.warm_told(sc)
     facts = tuple(e.answer for e in sc.knowledge)
-    assert all((sc.id, facts, line) in compose._TOLD for line in compose.authored_lines(sc))
+    assert all((sc.id, facts, line) in told._TOLD for line in told.authored_lines(sc))
 
 
 @pytest.fixture

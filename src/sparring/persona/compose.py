@@ -4,10 +4,12 @@ closing before you've answered me. Okay, that clears twelve months.").
 
 The response is, in order of precedence: the end of the rep; a reaction to a hostile or off-the-scene move
 (insult, pressure, give-away, monologue, an instruction to "the AI", "are you a bot?", off-topic, advice); the
-eased line of an objection the turn settled (after an answer, when the turn asked about it); "not yet" when the
-learner closes while a required concern is open; a brief answer to small talk; an answer to an open question; a
+eased line of an objection the turn settled (after an answer, when the turn asked about it); when the learner
+closes while a required concern is open, an answer about what they offered (``sparring.persona.offers``), or "not
+yet" when they offered nothing; a brief answer to small talk; an answer to an open question; a
 yes/no answer that follows from the state; a nod to a helpful move. The advance is the next objection surfacing,
-the open one pressed again, or an invitation to propose the next step once everything is settled.
+the open one pressed again (a pressing line only rebuts a turn that argued; otherwise the concern is restated), or
+an invitation to propose the next step once everything is settled.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sparring.persona.easing import about
 from sparring.persona.listen import QUESTIONS, Turn
 from sparring.persona.memory import neutral_success, restate
 from sparring.persona.moves import RELEVANT_SITUATIONS, similarities
-from sparring.persona.reply import BUILTIN, YesNo, builtin, identity_lines, yes_no_pool
+from sparring.persona.offers import STILL_SHORT, aside_lines, helps_lines, restated, so_far_lines
+from sparring.persona.reply import YesNo, builtin, yes_no_pool
 from sparring.persona.rules import (
     FALLBACK_LINES,
     NEGATIVE_REACTIONS,
@@ -31,6 +34,7 @@ from sparring.persona.rules import (
     holds,
     pick,
 )
+from sparring.persona.told import remember_told
 
 #: situations whose line is chosen by fit to the learner's words (see ``Composer.fitting``)
 FITTED = ("answer:", "eased:", "preempted:")
@@ -207,9 +211,7 @@ class Composer:
         if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
             self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
             or self.say(f"press:{current.id}", current.pressing_lines)
-            or self.say(f"press-again:{current.id}",
-                        [f"Like I said: {line}" for line in (*current.pressing_lines, *current.lines)
-                         if not line.rstrip().endswith("?")])  # "Like I said: So whose fault is it?" is no answer
+            or self.say(f"press-again:{current.id}", restated((*current.pressing_lines, *current.lines)))
         ):
             return True  # "What would a good outcome look like for you?": what they want is their open concern
         pool = self.beats("react:open-question")
@@ -314,39 +316,18 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
         state.ended, state.outcome, state.reason = True, "incomplete", "the persona ran out of lines"
         c.parts.append("I think we should leave it there for today.")
         c.situations.append("end:out-of-lines")
-    _remember_told(scenario, state, c)
+    remember_told(scenario, state, c.parts, c.situations)
     return c.parts, c.situations
-
-
-def _remember_told(scenario: Scenario, state: PersonaState, c: Composer) -> None:
-    """A fact the persona has just said in another line (an objection, an answer, a background beat) is told: a
-    later question about it gets a re-statement, not news."""
-    if not scenario.knowledge or state.ended:
-        return
-    from sparring.persona.knowledge import told_by
-
-    told: list[str] = state.extra.setdefault("told", [])
-    facts = tuple(e.answer for e in scenario.knowledge)
-    for line, situation in zip(c.parts, c.situations, strict=True):
-        if situation.startswith(("know:", "guarded:", "fallback", "neutral", "yes-no:")):
-            continue
-        key = (scenario.id, facts, line)
-        if key not in _TOLD:  # authored lines recur across reps: each is compared with the facts once
-            if len(_TOLD) >= TOLD_MEMO:
-                _TOLD.clear()
-            _TOLD[key] = told_by(scenario, line)
-        told.extend(e for e in sorted(_TOLD[key]) if e not in told)
-
-
-#: which knowledge entries an authored line tells, per scenario facts and line (bounded memo)
-_TOLD: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
-TOLD_MEMO = 20_000
 
 
 #: acts that argue, offer or inform: a question that comes with one of them gets the concession when it settles
 #: the concern ("Across 14 clinics that's $880,000 a year — what is a no-show worth to you?")
 ARGUING = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
                      "next_step_proposal", "concession", "reflect_complex", "summarise", "describe_behaviour"})
+
+#: acts that put a claim, an argument or a proposal to the persona: what a pressing line (a rebuttal) can answer
+ARGUED = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
+                    "next_step_proposal", "concession", "describe_behaviour", "advice", "commitment_ask"})
 
 #: warm reactions after which the persona does not press its concern in the same reply (two intents)
 WARM_REACTIONS = frozenset({"react:rapport", "react:value"})
@@ -385,42 +366,32 @@ def polar(text: str) -> bool:
 SENDING = re.compile(r"\b(?:send|sending|email|e-mail|mail|forward|share|circulate|drop you)\b", re.IGNORECASE)
 
 
-def authored_lines(scenario: Scenario) -> list[str]:
-    """Every line the persona can say as written: the scenario's own lines, its mood tells and the built-in
-    reactions (composed lines such as restated terms are not here; ``_remember_told`` reads those on the way)."""
-    lines = [*scenario.opening_lines, *scenario.success_lines, *scenario.failure_lines]
-    for o in scenario.objections:
-        lines.extend((*o.lines, *o.pressing_lines, *o.eased_lines, *o.answers))
-    for b in scenario.beats:
-        lines.extend(b.lines)
-    for tells in scenario.persona.tells.values():
-        lines.extend(tells)
-    for reactions in BUILTIN.values():
-        lines.extend(reactions)
-    lines.extend((*identity_lines(scenario), *FALLBACK_LINES))
-    return list(dict.fromkeys(line for line in lines if line.strip()))
-
-
-def warm_told(scenario: Scenario) -> None:
-    """Fill the ``_TOLD`` memo for every authored line of the scenario in one batched model call, so a reply
-    never embeds one of its own lines (warm-up, in the background while the learner reads the opening)."""
-    if not scenario.knowledge:
-        return
-    from sparring.persona.knowledge import told_by_lines
-
-    facts = tuple(e.answer for e in scenario.knowledge)
-    todo = [line for line in authored_lines(scenario) if (scenario.id, facts, line) not in _TOLD]
-    if not todo:
-        return
-    if len(_TOLD) + len(todo) > TOLD_MEMO:
-        _TOLD.clear()
-    for line, told in told_by_lines(scenario, todo).items():
-        _TOLD[(scenario.id, facts, line)] = told
-
-
 #: acts that put something concrete on the table: an early close that carries one is answered "not yet", not with
 #: the scenario's "agree to what?" lines (which would deny what the learner just offered)
 OFFERING_ACTS = frozenset({"tradeoff_offer", "next_step_proposal", "quantified_value", "concession"})
+
+
+def _engage_offer(c: Composer, plan: Plan) -> bool:
+    """A concrete offer made before the persona is ready: what it does for the persona's concerns, in the
+    learner's own terms (``sparring.persona.offers``), never a bare "Not yet.". True when the reply already says
+    what is still missing (the open concern need not be pressed again)."""
+    turn = plan.turn
+    if plan.progressed and plan.current is not None:  # it moved the open concern, not far enough
+        c.say("react:offer-helps", helps_lines(turn))
+        current = plan.current
+        if not (c.say(f"press:{current.id}", current.pressing_lines) or c.say(f"press:{current.id}", current.lines)):
+            c.say("react:offer-short", STILL_SHORT)
+        return True
+    if plan.current is not None:  # beside the open concern: noted, and the concern restated
+        c.say("react:offer-aside", aside_lines(turn)) or c.say("react:not-yet", builtin("react:not-yet", c.scenario))
+        current = plan.current
+        return (c.say(f"press:{current.id}", current.lines) or c.say(f"press:{current.id}", current.pressing_lines)
+                or c.say(f"press-again:{current.id}", restated((*current.lines, *current.pressing_lines))))
+    if plan.raised is not None:  # everything said so far is settled; one more concern comes up now
+        c.say("react:offer-so-far", so_far_lines(turn))
+        return False
+    c.say("react:not-yet", builtin("react:not-yet", c.scenario))
+    return False
 
 
 def _respond_and_advance(c: Composer, plan: Plan) -> None:
@@ -460,8 +431,8 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
         elif "commitment_ask" not in turn.acts and SENDING.search(turn.text):
             # "I'll email." / "Let me send you the timeline": a follow-up offered, not a close to resist
             c.react("react:send-it")
-        elif turn.acts & OFFERING_ACTS:  # they did put something on the table: "not yet", never "agree to what?"
-            c.say("react:not-yet", builtin("react:not-yet", c.scenario))
+        elif turn.acts & OFFERING_ACTS:  # they did put something on the table: engage with it, not "agree to what?"
+            responded_to_current = _engage_offer(c, plan)
         else:
             c.react("react:premature-close") or c.react("react:not-yet")
     elif turn.chatting:
@@ -494,9 +465,13 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             # process.") answers an argument, and there was none
             if not (returning and c.say(f"press:{plan.current.id}", plan.current.lines)):
                 pressing = plan.current.pressing_lines or plan.current.lines
-                if returning or not c.parts or c.fits(pressing, PRESS_MIN_FIT):
-                    # after a response, a rebuttal is added only when the learner argued on its ground
+                argued = bool(turn.acts & ARGUED or turn.custom)
+                if returning or (argued and not c.parts) or c.fits(pressing, PRESS_MIN_FIT):
+                    # a rebuttal only when the learner argued, or spoke on its ground ("Look, that doesn't change
+                    # the gap." is no answer to "ok, shoot")
                     c.say(f"press:{plan.current.id}", pressing)
+                elif not c.parts:  # nothing argued: the concern restated, if a line of it is fresh
+                    c.say(f"press:{plan.current.id}", plan.current.lines)
     elif not c.parts:
         done = all(r in state.eased for r in c.facts.required)
         asked_last = "closing-soon" in (state.extra.get("situations") or [[]])[-1]

@@ -188,8 +188,8 @@ def warm_up(scenarios: list[Scenario] | None = None) -> None:
             if beat_lines:
                 _lines_matrix(beat_lines)
         if sc.knowledge:
-            from sparring.persona.compose import warm_told
             from sparring.persona.knowledge import warm_up as warm_knowledge
+            from sparring.persona.told import warm_told
 
             warm_knowledge(sc)
             warm_told(sc)
