@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sparring.settings import Settings
 from sparring.store.db import forget_databases
 from sparring.testing.processes import served_web_app
+from sparring.testing.web import loopback_only
 from sparring.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,16 +65,7 @@ def test_the_app_still_serves_its_own_static_files(client: TestClient) -> None:
 def test_swagger_ui_renders_offline_in_chromium(tmp_path: Path, browser: Any) -> None:
     with served_web_app(tmp_path) as base:
         context = browser.new_context()
-        outside: list[str] = []
-
-        def only_loopback(route: Any) -> None:
-            if route.request.url.startswith(base):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_loopback)
+        outside = loopback_only(context, base)
         page = context.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

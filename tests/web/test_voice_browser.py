@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sparring.testing.speech import heard, need_asr, synthesize_take
-from sparring.testing.web import served_org, sign_in
+from sparring.testing.web import loopback_only, served_org, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 LINE = "What would change for your team if the renewal price stayed the same?"
@@ -56,16 +56,7 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
     p, browser = _chromium(take)
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
-        outside: list[str] = []
-
-        def loopback_only(route: Any) -> None:
-            if route.request.url.startswith(server):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", loopback_only)
+        outside = loopback_only(context, server)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))

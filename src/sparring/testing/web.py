@@ -138,3 +138,20 @@ def sign_in(page: Any, base: str, address: str, password: str = PASSWORD) -> Non
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def loopback_only(context: Any, base: str) -> list[str]:
+    """Refuse every request of a Playwright browser ``context`` that does not go to ``base`` (the served app); the
+    returned list collects the refused URLs, so a test can assert that nothing tried to leave (a CDN, a cloud
+    service)."""
+    refused: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return refused
