@@ -9,6 +9,7 @@ that message and the others are still tried. Uses the standard library's ``smtpl
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from sparring.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class MailError(Exception):
@@ -106,3 +109,25 @@ class Mailer:
         problem = self.send_all([mail])[0]
         if problem is not None:
             raise MailError(problem)
+
+
+def send_counted(config: SmtpConfig | None, mails: Sequence[Mail], what: str) -> dict[str, int]:
+    """Send ``mails`` (nothing when e-mail is off) and count them: ``{"emailed": n, "email_failed": m}``, for a
+    job's result. A server that cannot be reached fails them all; each failure is logged, naming ``what`` was sent
+    (e.g. "program reminder") and to whom."""
+    counts = {"emailed": 0, "email_failed": 0}
+    if config is None or not mails:
+        return counts
+    try:
+        results = Mailer(config).send_all(mails)
+    except MailError as exc:
+        log.warning("%ss: no e-mail sent: %s", what, exc)
+        counts["email_failed"] = len(mails)
+        return counts
+    for mail, problem in zip(mails, results, strict=True):
+        if problem is None:
+            counts["emailed"] += 1
+        else:
+            counts["email_failed"] += 1
+            log.warning("%s to %s not e-mailed: %s", what, mail.to, problem)
+    return counts

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sparring.integrations.email import Mail, Mailer, MailError, SmtpConfig
+from sparring.integrations.email import Mail, SmtpConfig, send_counted
 from sparring.services.certification import learner_status, record_results
 from sparring.services.notifications import notify
 from sparring.settings import get_settings
@@ -156,25 +156,12 @@ def collect(db: Session, now: datetime | None = None, program_id: int | None = N
 
 def email_notices(config: SmtpConfig | None, notices: list[Notice], public_url: str | None) -> dict[str, int]:
     """E-mail each notice (nothing when e-mail is not configured); counts of sent and failed."""
-    counts = {"emailed": 0, "email_failed": 0}
     if config is None or not notices:
-        return counts
+        return {"emailed": 0, "email_failed": 0}
     base = public_url.rstrip("/") if public_url else None
     mails = [Mail(n.email, n.subject, f"{n.text}\n\nOpen Sparring: {base}{n.link}\n" if base else f"{n.text}\n")
              for n in notices]
-    try:
-        results = Mailer(config).send_all(mails)
-    except MailError as exc:
-        log.warning("certification notices: no e-mail sent: %s", exc)
-        counts["email_failed"] = len(mails)
-        return counts
-    for mail, problem in zip(mails, results, strict=True):
-        if problem is None:
-            counts["emailed"] += 1
-        else:
-            counts["email_failed"] += 1
-            log.warning("certification notice to %s not e-mailed: %s", mail.to, problem)
-    return counts
+    return send_counted(config, mails, "certification notice")
 
 
 def certification_notices(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, int]:

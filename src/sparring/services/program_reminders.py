@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sparring.coaching.programs import LearnerTally, reminder_key, should_remind, this_week
-from sparring.integrations.email import Mail, Mailer, MailError, SmtpConfig
+from sparring.integrations.email import Mail, SmtpConfig, send_counted
 from sparring.jobs.registry import TaskContext, TaskRegistry
 from sparring.services.notifications import notify
 from sparring.services.program_progress import progress_of
@@ -77,24 +77,11 @@ def remind_behind(db: Session, now: datetime | None = None) -> tuple[dict[str, i
 
 def email_reminders(config: SmtpConfig | None, reminders: list[Reminder], public_url: str | None) -> dict[str, int]:
     """E-mail each reminder (nothing when e-mail is not configured); counts of sent and failed."""
-    counts = {"emailed": 0, "email_failed": 0}
     if config is None or not reminders:
-        return counts
+        return {"emailed": 0, "email_failed": 0}
     link = f"\n\nOpen Sparring: {public_url.rstrip('/')}/" if public_url else ""
-    mails = [Mail(r.email, f"Practice reminder: {r.program}", f"{r.text}{link}\n") for r in reminders]
-    try:
-        results = Mailer(config).send_all(mails)
-    except MailError as exc:
-        log.warning("program reminders: no e-mail sent: %s", exc)
-        counts["email_failed"] = len(mails)
-        return counts
-    for mail, problem in zip(mails, results, strict=True):
-        if problem is None:
-            counts["emailed"] += 1
-        else:
-            counts["email_failed"] += 1
-            log.warning("program reminder to %s not e-mailed: %s", mail.to, problem)
-    return counts
+    return send_counted(config, [Mail(r.email, f"Practice reminder: {r.program}", f"{r.text}{link}\n")
+                                 for r in reminders], "program reminder")
 
 
 def program_reminders(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, int]:
