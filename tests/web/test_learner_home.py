@@ -26,3 +26,10 @@ def test_the_home_says_what_to_do_next(world: World) -> None:
     rep_url = r.headers["location"]
     assert f'href="{rep_url}"' in c.get("/").text  # now listed under Continue
 
+
+def test_searching_the_library_shows_only_the_results(world: World) -> None:
+    c = login(world.app, "learner_a1")
+    found = c.get("/", params={"q": "zzzz-nothing"}).text
+    assert "Recommended next" not in found and "No scenario matches" in found
+    assert "Recommended next" in c.get("/", params={"difficulty": "hard"}).text  # a start level is not a search
+
