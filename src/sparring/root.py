@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sparring.services.accounts import Accounts
     from sparring.services.content import ContentService
     from sparring.services.practice import PracticeService
+    from sparring.services.reply_voice import ReplyVoice
     from sparring.services.voice import VoiceService
     from sparring.store.db import Database
 
@@ -157,6 +158,16 @@ class Sparring:
         from sparring.services.voice import VoiceService
 
         return VoiceService(self.database, self.settings.data_dir, keep_audio=self.settings.voice_keep_audio)
+
+    @cached_property
+    def reply_voice(self) -> ReplyVoice:
+        """The counterpart's replies spoken by the server (docs/voice.md, "A server voice"): one per application, as
+        it keeps its piper processes running."""
+        from sparring.services.reply_voice import ReplyVoice
+
+        return ReplyVoice(self.database, self.settings.data_dir, enabled=self.settings.tts == "piper",
+                          voices={str(k): v for k, v in self.settings.tts_voices.items()},
+                          command=self.settings.tts_command)
 
     def accounts(self) -> Accounts:
         from sparring.services.accounts import Accounts

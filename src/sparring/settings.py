@@ -103,6 +103,16 @@ class Settings(BaseSettings):
     #: spoken practice turns (docs/voice.md; the optional ``[voice]`` extra): keep each recording in the data folder
     #: (``voice/<conversation>/<take>``) beside its transcript, or (default) discard it once it is transcribed
     voice_keep_audio: bool = False
+    #: who reads the counterpart's replies aloud (docs/voice.md, "A server voice"): ``browser`` (default: the
+    #: browser's own speechSynthesis, in the persona's voice) or ``piper`` (the server, offline, through piper run
+    #: as a separate process: the optional ``[tts]`` extra)
+    tts: Literal["browser", "piper"] = "browser"
+    #: piper voice models by the persona voice's gender hint, e.g. ``{"female": "/voices/amy.onnx"}``; ``any`` is
+    #: the fallback (default: the ``[tts]`` extra's en_US-joe-medium)
+    tts_voices: dict[Literal["female", "male", "any"], str] = Field(default_factory=dict)
+    #: the command that runs piper (default: ``python -m piper`` in Sparring's environment), e.g.
+    #: ``/opt/piper/bin/python -m piper`` for a piper kept in an environment of its own
+    tts_command: str | None = None
     #: which rubric scores an imported call of each type (docs/calls.md, "Routing"), e.g.
     #: ``SPARRING_CALL_RUBRICS='{"renewal": "acme-renewal"}'``; wins over the config file's ``[calls.rubrics]``
     call_rubrics: dict[str, str] = Field(default_factory=dict)

@@ -98,6 +98,19 @@ class KnowledgeEntry(_Strict):
         return problems
 
 
+class PersonaVoice(_Strict):
+    """How the counterpart sounds when its replies are read aloud (docs/voice.md, "The counterpart's voice"). The
+    browser picks, among its own voices for ``lang``, the one that best fits ``gender`` and speaks with ``pitch`` and
+    ``rate``; the optional server voice applies ``rate`` (docs/voice.md)."""
+
+    lang: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                      description="a BCP 47 language tag, e.g. en-US or en-GB")
+    gender: Literal["female", "male", "any"] = Field(
+        default="any", description="which of the device's voices to prefer; a hint, as voices are the device's")
+    pitch: float = Field(default=1.0, ge=0.5, le=1.5, description="1 is the voice's own pitch")
+    rate: float = Field(default=1.0, ge=0.7, le=1.3, description="1 is the voice's own speed; 1.1 is 10% faster")
+
+
 class Persona(_Strict):
     name: str
     role: str
@@ -110,6 +123,7 @@ class Persona(_Strict):
         default_factory=dict,
         description="lines keyed by '<state>_low' / '<state>_high' that let the learner read the mood",
     )
+    voice: PersonaVoice | None = Field(default=None, description="how replies sound read aloud; none: the default")
 
 
 class DifficultyProfile(_Strict):
@@ -342,6 +356,8 @@ class Scenario(_Strict):
         data = self.model_dump(mode="json")
         if data.get("source") is None:  # content without a source keeps the version it had before the field existed
             data.pop("source", None)
+        if data.get("persona", {}).get("voice") is None:  # likewise a persona without a voice (added later)
+            data.get("persona", {}).pop("voice", None)
         return content_hash(data)
 
     @property

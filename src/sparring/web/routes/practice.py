@@ -100,8 +100,11 @@ def rep_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -> Resp
     scenario = viewer_content(request, auth.viewer).get_scenario(record.scenario_id, record.scenario_version)
     from sparring.asr.engine import available as asr_missing
 
+    root = request.app.state.root
+    # the server voice reads the replies when the installation chose it and it can speak (docs/voice.md)
+    server_voice = root.reply_voice.missing() is None
     return render(request, "practice.html", auth, active="library", rep=record, scenario=scenario,
-                  max_turns=scenario.max_turns, voice=asr_missing() is None)
+                  max_turns=scenario.max_turns, voice=asr_missing() is None, server_voice=server_voice)
 
 
 class TurnIn(BaseModel):
@@ -120,14 +123,17 @@ def _chunks(text: str, size: int = 3) -> Iterator[str]:
         yield " ".join(words[i : i + size]) + (" " if i + size < len(words) else "")
 
 
-def _done(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int) -> str:
+def _done(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int,
+          index: int | None) -> str:
+    # ``index``: the reply's turn, for its audio from the server voice (docs/voice.md, "A server voice")
     return _sse("done", {"text": text, "ended": ended, "outcome": outcome, "fallback": fallback,
-                         "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard"})
+                         "scored": scored, "scorecard": f"/reps/{rep_id}/scorecard", "index": index})
 
 
-def _reply_events(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int) -> list[str]:
+def _reply_events(text: str, ended: bool, outcome: str, fallback: str | None, scored: bool, rep_id: int,
+                  index: int | None) -> list[str]:
     events = [_sse("delta", {"text": chunk}) for chunk in _chunks(text)]
-    events.append(_done(text, ended, outcome, fallback, scored, rep_id))
+    events.append(_done(text, ended, outcome, fallback, scored, rep_id, index))
     return events
 
 
@@ -224,14 +230,15 @@ def _take_turn(request: Request, session: SessionData, rep_id: int, text: str, s
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     saved = _sse("saved", result.learner_turn.model_dump())
     reply = result.reply.text if result.reply else ""
+    index = result.reply.index if result.reply else None
     if not result.ended:
         # everything is ready: one write (the client splits the events, whatever the chunking)
         return _complete_stream([saved, *_reply_events(reply, False, result.outcome, result.fallback_reason, False,
-                                                       rep_id)])
+                                                       rep_id, index)])
 
     def finish() -> list[str]:  # the rep ended on this reply: score it before "done"
         scored = _score_quietly(svc, rep_id)
-        return ["".join(_reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id))]
+        return ["".join(_reply_events(reply, True, result.outcome, result.fallback_reason, scored, rep_id, index))]
 
     return _stream(_stream_events([saved], finish))
 
@@ -305,7 +312,8 @@ def _take_live_turn(request: Request, session: SessionData, rep_id: int, text: s
         raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
     scored = _score_quietly(svc, rep_id) if result.ended else False
     reply = result.reply.text if result.reply else ""
-    push(_done(reply, result.ended, result.outcome, result.fallback_reason, scored, rep_id))
+    push(_done(reply, result.ended, result.outcome, result.fallback_reason, scored, rep_id,
+               result.reply.index if result.reply else None))
 
 
 @router.post("/reps/{rep_id}/reply")
@@ -325,7 +333,8 @@ def pending_reply(rep_id: DbId, request: Request, auth: PageAuth) -> Response:
         last = rep.turns[-1]
         text = last.text if last.role == "counterpart" else ""
         scored = _score_quietly(svc, rep_id) if rep.ended and rep.scorecard is None else rep.scorecard is not None
-        return _reply_events(text, rep.ended, rep.outcome, None, scored, rep_id)
+        return _reply_events(text, rep.ended, rep.outcome, None, scored, rep_id,
+                             last.index if last.role == "counterpart" else None)
 
     return _stream(_stream_events([], compute))
 

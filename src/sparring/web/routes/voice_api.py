@@ -5,23 +5,28 @@ The recording is transcribed offline on the server (the optional ``[voice]`` ext
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sparring.asr.audio import AsrUnavailable
+from sparring.content.scenario import PersonaVoice
 from sparring.conversation.errors import TranscriptError
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.voice import MAX_TAKE_BYTES, VoiceService
+from sparring.tts.piper import SpeechError
 from sparring.web.deps import ApiAuth, check_csrf
 from sparring.web.errors import error_responses
 from sparring.web.params import DbId
 from sparring.web.routes.practice import status_for
 
 router = APIRouter(prefix="/api", tags=["voice"])
+#: a turn's position in its conversation (0 is the first)
+TurnIndex = Annotated[int, Path(ge=0, le=10_000)]
 
 #: the whole request: the recording and a few small fields
 MAX_REQUEST_BYTES = MAX_TAKE_BYTES + 64 * 1024
@@ -122,3 +127,26 @@ def get_delivery(rep_id: DbId, request: Request, auth: ApiAuth) -> dict[str, Any
             raise HTTPException(status_code=404, detail="no such rep")
     found = voice_service(request).rep_delivery(rep_id)
     return {"rep_id": rep_id, "delivery": found.as_dict() if found else None}
+
+
+@router.get("/reps/{rep_id}/turns/{index}/audio", response_class=Response,
+            responses={200: {"content": {"audio/wav": {}}, "description": "the reply spoken (WAV)"},
+                       **error_responses(401, 404, 503)})
+def get_reply_audio(rep_id: DbId, index: TurnIndex, request: Request, auth: ApiAuth) -> Response:
+    """A counterpart turn of your own rep spoken by the server voice (docs/voice.md, "A server voice"), as WAV: 503
+    when the installation has no server voice (the page then uses the browser's own)."""
+    from sparring.web.content_scope import viewer_content
+
+    root = request.app.state.root
+    content = viewer_content(request, auth.viewer)
+
+    def voice_of(scenario_id: str, version: str) -> PersonaVoice | None:
+        return content.get_scenario(scenario_id, version).persona.voice
+
+    try:
+        wav = root.reply_voice.turn_audio(auth.viewer, rep_id, index, voice_of)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except SpeechError as exc:
+        raise HTTPException(status_code=503, detail=f"the server voice cannot speak: {exc}") from exc
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "private, max-age=86400"})

@@ -43,11 +43,47 @@
     if (!on) input.focus();
   }
 
-  function speak(text) {
+  let playing = null;  // the reply the server voice is playing (an Audio), if any
+
+  function speaking() {
+    return Boolean((playing && !playing.paused && !playing.ended) ||
+                   (window.speechSynthesis && window.speechSynthesis.speaking));
+  }
+
+  // The server voice (docs/voice.md, "A server voice"): the reply as audio from the Sparring server, in the
+  // persona's voice; when it cannot be played, the browser's own voice reads it instead.
+  function playFromServer(text, index) {
+    if (playing) playing.pause();
+    const audio = new Audio("/api/reps/" + repId + "/turns/" + index + "/audio");
+    playing = audio;
+    audio.onended = () => { replyEndedAt = performance.now(); };
+    audio.onerror = () => { if (playing === audio) { playing = null; speakLocally(text); } };
+    audio.play().catch(() => {});  // an error also lands in onerror
+  }
+
+  function speak(text, index) {
     replyEndedAt = performance.now();
-    if (!("speechSynthesis" in window) || !speakBox || !speakBox.checked) return;
+    if (!speakBox || !speakBox.checked) return;
+    if (root.dataset.tts === "server" && index !== undefined && index !== null) {
+      playFromServer(text, index);
+      return;
+    }
+    speakLocally(text);
+  }
+
+  function speakLocally(text) {
+    if (!("speechSynthesis" in window)) return;
     window.speechSynthesis.cancel();
     const line = new SpeechSynthesisUtterance(text);
+    // the persona's own voice (persona-voice.js): the device's voice that fits it, its pitch and pace
+    const wanted = window.SparringVoice ? window.SparringVoice.settings(root) : null;
+    if (wanted) {
+      const voice = window.SparringVoice.pick(window.speechSynthesis.getVoices(), wanted, root.dataset.persona);
+      line.lang = wanted.lang;
+      if (voice) line.voice = voice;
+      line.pitch = wanted.pitch;
+      line.rate = wanted.rate;
+    }
     line.onend = () => { replyEndedAt = performance.now(); };
     window.speechSynthesis.speak(line);
   }
@@ -93,7 +129,7 @@
           bubble.classList.remove("pending");
           body.textContent = data.text;
           setStatus(data.fallback ? "Note: " + data.fallback : "");
-          speak(data.text);
+          speak(data.text, data.index);
           setBusy(false);
           if (data.ended) finish(data);
         } else if (name === "failure") {
@@ -208,7 +244,7 @@
       if (Math.sqrt(sum / samples.length) > VOICE_LEVEL) {
         if (speechAt === null) speechAt = now;
         lastVoice = now;
-        if (window.speechSynthesis && window.speechSynthesis.speaking) overMs += now - lastTick;
+        if (speaking()) overMs += now - lastTick;
       }
       lastTick = now;
       if ((speechAt !== null && now - lastVoice > END_SILENCE_MS) || now - started > MAX_MS ||
@@ -262,7 +298,9 @@
       form.requestSubmit();
     }
   }
-  if (speakBox && !("speechSynthesis" in window)) speakBox.closest("label").hidden = true;
+  if (speakBox && !("speechSynthesis" in window) && root.dataset.tts !== "server") speakBox.closest("label").hidden = true;
+  // Chromium loads its voice list on first ask: ask now, so that the persona's voice is known by the first reply
+  if ("speechSynthesis" in window) window.speechSynthesis.getVoices();
 
   if (root.dataset.pending === "true") resumePending();
   scrollDown();
