@@ -1,4 +1,4 @@
-"""``sparring users create|list|set-password|sign-out|disable-2fa``."""
+"""``sparring users create|list|set-password|sign-out|disable-2fa|erase``."""
 
 from __future__ import annotations
 
@@ -94,6 +94,39 @@ def _disable_2fa(email: str = typer.Option(..., "--email", help="the user's e-ma
     print(f"two-factor sign-in is off for {user.email}")
 
 
+def _erase(
+    email: str = typer.Option(..., "--email", help="the person's e-mail"),
+    yes: bool = typer.Option(False, "--yes", help="erase; without it, only say what would be erased"),
+    json_out: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Erase a person and everything of theirs, on request (docs/data-ownership.md): reps, calls, scorecards,
+    recordings, lines, assignments, enrolments, certificates. Without --yes it only says what would go."""
+    from sparring.services import erasure
+
+    with service_errors():
+        app = root()
+        accounts = app.accounts()
+        user = accounts.find_user(email)
+        if yes:
+            # the command line is the operator, not an admin of the organisation: no one to keep from erasing
+            # themselves (0), but the organisation's last admin is still kept
+            done = erasure.erase(accounts.db, user.org_id, user.id, 0, app.settings.data_dir)
+        else:
+            with accounts.db.read() as s:
+                done = erasure.plan(s, user.org_id, user.id, 0, app.settings.data_dir)
+    if json_out:
+        print(json.dumps({"erased": yes, "user_id": done.user_id, "email": done.email, "deleted": done.deleted,
+                          "detached": done.detached, "files": done.files, "jobs": done.jobs}, indent=2))
+        return
+    rows = ", ".join(f"{n} {table}" for table, n in sorted(done.deleted.items()))
+    print(f"{'erased' if yes else 'would erase'} {done.email}: {rows}; {len(done.files)} file(s), {done.jobs} job(s)")
+    if done.detached:
+        kept = ", ".join(f"{n} {table}" for table, n in sorted(done.detached.items()))
+        print(f"kept without the reference to them (others' rows): {kept}")
+    if not yes:
+        print("nothing was changed: run again with --yes to erase")
+
+
 def register(app: typer.Typer) -> None:
     users = typer.Typer(help="Manage users, teams and organisations.", no_args_is_help=True)
     users.command("create")(_create)
@@ -101,4 +134,5 @@ def register(app: typer.Typer) -> None:
     users.command("set-password")(_set_password)
     users.command("sign-out")(_sign_out)
     users.command("disable-2fa")(_disable_2fa)
+    users.command("erase")(_erase)
     app.add_typer(users, name="users")

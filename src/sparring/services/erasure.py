@@ -1,0 +1,157 @@
+"""Erasing a person's data on request (issue 16 item 6; docs/data-ownership.md, "Erasing a person").
+
+An admin erases one person of their organisation: the ``users`` row goes, and with it — through the schema's
+``ON DELETE CASCADE`` foreign keys — every row that is theirs: conversations (practice reps and imported calls)
+with their turns, scorecards, criterion results, moments and comments, speech takes, saved lines, assignments
+given to them, enrolments, certificates and attempts, notifications, sessions, sign-in codes. Rows that belong to
+someone else but point at the person (a comment they wrote on another's rep, a team line taken from their rep, a
+program they created) stay, with the reference set to nothing (``ON DELETE SET NULL``). Files go too: kept
+recordings of their spoken turns and the uploads of their calls; so do the background jobs that name them.
+
+What is counted is found from the schema itself (``plan``): every table whose rows are deleted or detached through
+a chain of foreign keys from ``users`` — a table added later is covered without a change here, and
+tests/services/test_erasure.py checks that nothing pointing at the person remains in any table.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from sparring.services.calls import UPLOADS_DIR
+from sparring.services.errors import Conflict, NotFound
+from sparring.store.db import Database
+from sparring.store.models import Base, JobRow, User
+from sparring.store.voice_models import SpeechTake
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What erasing a person removes (``deleted``: rows per table), what it keeps with the reference removed
+    (``detached``), and the files and jobs that go with them."""
+
+    user_id: int
+    email: str
+    name: str
+    deleted: dict[str, int] = field(default_factory=dict)
+    detached: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    jobs: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+
+def _conditions(user_id: int) -> dict[str, ColumnElement[bool]]:
+    """Table name → the condition of its rows that erasing ``user_id`` deletes: cascading foreign keys, followed
+    from ``users`` as far as they go. Each pass reaches one link further and rebuilds every condition from the
+    last pass's, so after as many passes as there are tables every path is in (building the expressions is cheap;
+    the SQL is only as deep as the longest chain, a few links)."""
+    tables = list(Base.metadata.sorted_tables)
+    root: dict[str, ColumnElement[bool]] = {"users": next(t for t in tables if t.name == "users").c.id == user_id}
+    doomed = dict(root)
+    for _ in range(len(tables)):
+        reached = dict(root)
+        for table in tables:
+            parts = [fk.parent.in_(select(fk.column).where(doomed[fk.column.table.name]))
+                     for fk in table.foreign_keys
+                     if fk.ondelete == "CASCADE" and fk.column.table is not table and fk.column.table.name in doomed]
+            if parts and table.name != "users":
+                reached[table.name] = or_(*parts)
+        doomed = reached
+    return doomed
+
+
+def _detached(doomed: dict[str, ColumnElement[bool]]) -> dict[str, ColumnElement[bool]]:
+    """Table name → its rows that stay but lose a reference (``SET NULL``) to a deleted row."""
+    out: dict[str, ColumnElement[bool]] = {}
+    for table in Base.metadata.sorted_tables:
+        parts = [fk.parent.in_(select(fk.column).where(doomed[fk.column.table.name]))
+                 for fk in table.foreign_keys
+                 if fk.ondelete == "SET NULL" and fk.column.table.name in doomed]
+        if parts:
+            mine = doomed.get(table.name)
+            out[table.name] = and_(or_(*parts), not_(mine)) if mine is not None else or_(*parts)
+    return out
+
+
+def _jobs_of(s: Session, org_id: int, user_id: int) -> list[JobRow]:
+    """Background jobs of the organisation whose payload names the person (``user_id``)."""
+    rows = s.scalars(select(JobRow).where(or_(JobRow.org_id == org_id, JobRow.org_id.is_(None)) if org_id else false()))
+    return [j for j in rows if isinstance(j.payload, dict) and j.payload.get("user_id") == user_id]
+
+
+def _target(s: Session, org_id: int, user_id: int, acting_admin_id: int) -> User:
+    user = s.get(User, user_id)
+    if user is None or user.org_id != org_id:
+        raise NotFound(f"no such person (user {user_id}) in this organisation")
+    if user.id == acting_admin_id:
+        raise Conflict("user: you cannot erase yourself; ask another admin")
+    if user.role == "admin":
+        admins = s.scalar(select(func.count()).select_from(User).where(
+            User.org_id == org_id, User.role == "admin", User.is_active.is_(True), User.id != user.id))
+        if not admins:
+            raise Conflict("user: the organisation's last admin cannot be erased")
+    return user
+
+
+def plan(s: Session, org_id: int, user_id: int, acting_admin_id: int, data_dir: Path | None = None) -> ErasurePlan:
+    """What ``erase`` would remove, without changing anything (for the confirmation page and ``--dry-run``)."""
+    user = _target(s, org_id, user_id, acting_admin_id)
+    doomed = _conditions(user_id)
+    tables = {t.name: t for t in Base.metadata.sorted_tables}
+    deleted = {name: int(s.scalar(select(func.count()).select_from(tables[name]).where(cond)) or 0)
+               for name, cond in doomed.items()}
+    detached = {name: int(s.scalar(select(func.count()).select_from(tables[name]).where(cond)) or 0)
+                for name, cond in _detached(doomed).items()}
+    jobs = _jobs_of(s, org_id, user_id)
+    files = _files(s, user_id, jobs, data_dir)
+    return ErasurePlan(user_id=user.id, email=user.email, name=user.name or user.email,
+                       deleted={k: v for k, v in deleted.items() if v},
+                       detached={k: v for k, v in detached.items() if v}, files=files, jobs=len(jobs))
+
+
+def _files(s: Session, user_id: int, jobs: list[JobRow], data_dir: Path | None) -> list[str]:
+    """The person's files under the data folder, relative to it: kept recordings and call uploads."""
+    if data_dir is None:
+        return []
+    out = [p for p in s.scalars(select(SpeechTake.audio_path).where(SpeechTake.user_id == user_id,
+                                                                    SpeechTake.audio_path.is_not(None))) if p]
+    for job in jobs:
+        upload: Any = job.payload.get("upload")
+        if isinstance(upload, str) and "/" in upload and ".." not in upload:
+            out.append(f"{UPLOADS_DIR}/{upload.split('/')[0]}")
+    return sorted(set(out))
+
+
+def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_dir: Path | None = None
+          ) -> ErasurePlan:
+    """Erase the person (one transaction for the rows; their files after it commits). Returns what was removed."""
+    with db.session() as s:
+        done = plan(s, org_id, user_id, acting_admin_id, data_dir)
+        for job in _jobs_of(s, org_id, user_id):
+            s.delete(job)
+        user = s.get(User, user_id)
+        assert user is not None
+        s.delete(user)  # the schema's cascades delete the rest, and detach what others own
+    for rel in done.files:
+        assert data_dir is not None
+        path = (data_dir / rel).resolve()
+        if data_dir.resolve() not in path.parents:
+            continue  # never outside the data folder, whatever a row says
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    log.info("erased user %s of organisation %s: %s rows, %s files, %s jobs", user_id, org_id, done.total,
+             len(done.files), done.jobs)
+    return done
