@@ -81,7 +81,7 @@ def play(engine: PersonaEngine, text: str, known_rubrics: set[str], lines: list[
     scenario = draft_scenario(text, known_rubrics)
     preview = Preview(scenario.id, scenario.version, difficulty)
     try:
-        opening = engine.open(scenario, difficulty)  # type: ignore[arg-type]  # checked against DIFFICULTIES
+        opening = engine.open(scenario, difficulty)
     except Exception as exc:
         raise EngineFailed(f"the persona engine could not open the draft: {exc}") from exc
     preview.state = opening.state

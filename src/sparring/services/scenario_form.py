@@ -65,7 +65,7 @@ class _Doc:
     starts: list[int]  # offset of each line's first character
 
     def offset(self, mark: Any) -> int:
-        return self.starts[mark.line] + mark.column
+        return self.starts[int(mark.line)] + int(mark.column)
 
 
 def _load(text: str) -> _Doc:
@@ -162,7 +162,7 @@ def _render(kind: str, value: str, old: yaml.Node | None, indent: int) -> str:
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", value.strip()) if p.strip()]
         lines = ["\n".join(pad + w for w in textwrap.wrap(p, BLOCK_WIDTH - len(pad))) for p in paragraphs]
         return ">\n" + "\n\n".join(lines) + "\n"
-    return _quote(" ".join(value.split()) if kind != "block" else " ".join(value.split()))
+    return _quote(" ".join(value.split()))
 
 
 def apply_fields(text: str, fields: dict[str, str]) -> str:
@@ -192,7 +192,7 @@ def apply_fields(text: str, fields: dict[str, str]) -> str:
             node = node.value[0]
             kind = "text"
         if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-            start, end = doc.offset(node.start_mark), doc.offset(node.value[-1].end_mark)  # from the first '-' 
+            start, end = doc.offset(node.start_mark), doc.offset(node.value[-1].end_mark)  # from the first '-'
         else:
             start, end = doc.offset(node.start_mark), doc.offset(node.end_mark)
         new = _render(kind, value, node, key.start_mark.column)
@@ -228,7 +228,7 @@ def _add(text: str, path: tuple[str, ...], rendered: str) -> str:
     if parent is None or not isinstance(parent[1], yaml.MappingNode) or parent[1].flow_style or not parent[1].value:
         raise FormError(f"{'.'.join(path)}: add it in the YAML tab ({'.'.join(path[:-1])} is not a block mapping)")
     mapping = parent[1]
-    indent = mapping.value[0][0].start_mark.column
+    indent = int(mapping.value[0][0].start_mark.column)
     last = mapping.value[-1][1]
     at = doc.offset(last.end_mark)
     if at > 0 and text[at - 1] == "\n":  # a block value ends at the start of the next line

@@ -127,7 +127,8 @@ def _publish(request: Request, auth: Auth, form: dict[str, str]) -> Response:  #
     except authoring.PublishError as exc:
         result = authoring.validate_text(text, set(viewer_content(request, auth.viewer).ids("rubric")))
         # the page keeps what it was editing: the YAML may not even parse, so the form says which kind and id
-        kind = result.kind or (form.get("kind") if form.get("kind") in ("rubric", "scenario") else "rubric")
+        asked = form.get("kind", "")
+        kind = result.kind or (asked if asked in ("rubric", "scenario") else "rubric")
         cid = form.get("content_id", "")[:200] if form.get("content_id") else ""
         return render(request, "admin_edit.html", auth, active="content", status_code=400, text=text,
                       kind=kind, content_id=cid, result=result.as_json(), history=[], publish_error=str(exc),
