@@ -49,7 +49,6 @@ function start() {
         basicSetup,
         yaml(),
         lintGutter(),
-        EditorView.lineWrapping,
         EditorView.contentAttributes.of({ "aria-labelledby": "yaml-label", "aria-describedby": "validation" }),
         EditorView.updateListener.of((u) => {
           if (!u.docChanged) return;
@@ -60,6 +59,10 @@ function start() {
       ],
     }),
   });
+  // the scroller scrolls sideways on a phone: a keyboard user reaches it like the app's other scroll regions
+  view.scrollDOM.setAttribute("tabindex", "0");
+  view.scrollDOM.setAttribute("role", "region");
+  view.scrollDOM.setAttribute("aria-label", "YAML, scrollable");
   host.hidden = false;
   area.hidden = true;
   label.removeAttribute("for");
