@@ -143,6 +143,36 @@ def test_editor_line_numbers_inline_error_form_view_try_it_and_publish(browser: 
         page.wait_for_url("**/admin/content/edit?kind=scenario&id=browser-pricing")
         assert "Published scenario 'browser-pricing'" in page.locator(".flash").inner_text()
         assert "Browser pricing: budget pushback" in page.locator("#yaml").input_value()
+
+        # a rubric: the code editor without the scenario's tabs, fitting and passing axe on both widths
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 844})
+            page.goto(f"{server}/admin/content/edit?kind=rubric&id=renewal-value")
+            page.wait_for_selector(".cm-editor")
+            expect(page.locator("#validation")).to_contain_text("Valid rubric")
+            assert page.locator('[role="tab"]').count() == 0 and page.locator("#try").count() == 0
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert _axe(page) == [], width
         assert refused == [] and errors == [], (refused, errors)
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_textarea_form_still_publishes(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    refused = loopback_only(context, server)
+    page = context.new_page()
+    try:
+        sign_in(page, server, ADMIN)
+        page.goto(f"{server}/admin/content/edit?kind=scenario&template=manager-feedback")
+        area = page.get_by_role("textbox", name="YAML")
+        assert area.is_visible() and page.locator(".cm-editor").count() == 0
+        assert not page.locator('[role="tablist"]').is_visible() and not page.locator("#try").is_visible()
+        area.fill(area.input_value().replace("id: new-feedback-conversation", "id: no-script-feedback"))
+        page.get_by_role("button", name="Run tests and publish").click()
+        page.wait_for_url("**/admin/content/edit?kind=scenario&id=no-script-feedback")
+        assert "Published scenario 'no-script-feedback'" in page.locator(".flash").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert refused == []
     finally:
         context.close()

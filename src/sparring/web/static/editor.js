@@ -195,7 +195,11 @@ function start() {
     setText(r.data.text);
   }
 
-  if (tablist) {
+  if (tablist) {  // the tabs exist only with a script: without one the page is the plain form
+    for (const k of ["yaml", "form"]) {
+      panels[k].setAttribute("role", "tabpanel");
+      panels[k].setAttribute("aria-labelledby", "tab-" + k);
+    }
     tablist.hidden = false;
     tabs.yaml.addEventListener("click", () => showTab("yaml"));
     tabs.form.addEventListener("click", () => showTab("form"));
