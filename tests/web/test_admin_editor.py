@@ -79,6 +79,10 @@ def test_the_form_view_answers_problems_with_their_line(world: World) -> None:
                                                   "fields": {"no_such": "x"}})
     assert bad.status_code == 400 and "no_such" in bad.json()["error"]
     assert admin.post("/admin/content/form", content=b"not json").status_code == 400
+    from sparring.web.routes.admin_editor import MAX_BODY_BYTES
+
+    huge = admin.post("/admin/content/form", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert huge.status_code == 413 and "too large" in huge.json()["error"]
     no_csrf = TestClient(world.app)
     no_csrf.cookies.update(admin.cookies)
     assert no_csrf.post("/admin/content/form", json={"text": "x"}).status_code == 403

@@ -31,6 +31,9 @@ from sparring.web.routes.practice import practice_service
 
 router = APIRouter(include_in_schema=False)
 
+#: the largest body the editor's JSON helpers read: a draft at the content limit (4 bytes a character at worst as
+#: JSON escapes), the preview's lines and the field names
+MAX_BODY_BYTES = 4 * MAX_CONTENT_BYTES + 64 * 1024
 DOMAINS = ("sales", "customer-success", "consulting", "management", "motivational-interviewing", "other")
 
 
@@ -57,8 +60,14 @@ async def _body(request: Request, auth: PageAuth, model: type[BaseModel]) -> Any
     """The admin check first (a learner gets 403 whatever they send), then CSRF, then the JSON body."""
     require_role(auth, "admin")
     check_csrf(request, None, auth)
+    raw = bytearray()
+    async for chunk in request.stream():  # read no more than a draft can hold (and the lines of a preview)
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise _Bad({"error": f"the request is too large (at most {MAX_BODY_BYTES:,} bytes)", "problems": []},
+                       413)
     try:
-        return model.model_validate(json.loads(await request.body() or b"null"))
+        return model.model_validate(json.loads(bytes(raw) or b"null"))
     except (ValueError, ValidationError) as exc:
         detail = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else []
         raise _Bad({"error": "the request body must be JSON: " + ", ".join(
@@ -67,8 +76,9 @@ async def _body(request: Request, auth: PageAuth, model: type[BaseModel]) -> Any
 
 
 class _Bad(Exception):
-    def __init__(self, body: dict[str, Any]):
+    def __init__(self, body: dict[str, Any], status: int = 400):
         self.body = body
+        self.status = status
 
 
 @router.post("/admin/content/form")
@@ -80,7 +90,7 @@ async def form_view(request: Request, auth: PageAuth) -> Response:
         text = scenario_form.apply_fields(body.text, body.fields) if body.fields else body.text
         fields = scenario_form.read_fields(text)
     except _Bad as exc:
-        return JSONResponse(exc.body, status_code=400)
+        return JSONResponse(exc.body, status_code=exc.status)
     except scenario_form.FormError as exc:
         return JSONResponse({"error": str(exc), "problems": [
             {"line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in exc.problems]},
@@ -96,7 +106,7 @@ async def preview(request: Request, auth: PageAuth) -> Response:
     try:
         body: PreviewIn = await _body(request, auth, PreviewIn)
     except _Bad as exc:
-        return JSONResponse(exc.body, status_code=400)
+        return JSONResponse(exc.body, status_code=exc.status)
     known = set(viewer_content(request, auth.viewer).ids("rubric"))
     svc = await run_in_threadpool(practice_service, request)
 
