@@ -70,9 +70,8 @@ async def _body(request: Request, auth: PageAuth, model: type[BaseModel]) -> Any
         return model.model_validate(json.loads(bytes(raw) or b"null"))
     except (ValueError, ValidationError) as exc:
         detail = exc.errors(include_url=False, include_input=False) if isinstance(exc, ValidationError) else []
-        raise _Bad({"error": "the request body must be JSON: " + ", ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in detail) if detail else
-            "the request body must be JSON", "problems": []}) from None
+        said = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in detail)
+        raise _Bad({"error": said or "the request body must be a JSON object", "problems": []}) from None
 
 
 class _Bad(Exception):
