@@ -82,6 +82,7 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/programs/{program_id}/certification/revoke"), ("POST", "/programs/{program_id}/edit"),
            ("POST", "/programs/{program_id}/unenrol")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
+         ("POST", "/admin/content/form"), ("POST", "/admin/content/preview"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
          ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),

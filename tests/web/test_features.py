@@ -220,10 +220,10 @@ def test_publishing_needs_passing_rubric_tests_and_old_reps_keep_their_version(w
     assert world.practice.get_rep(new_rep).rubric_version == current.version
 
 
-def test_new_scenario_starts_from_a_valid_copy(world: World) -> None:
+def test_new_scenario_starts_from_a_valid_template(world: World) -> None:
     admin = login(world.app, "admin_a")
     page = admin.get("/admin/content/edit", params={"kind": "scenario"})
-    assert page.status_code == 200 and "id: my-scenario" in page.text and "Valid scenario" in page.text
+    assert page.status_code == 200 and "id: new-" in page.text and "Valid scenario" in page.text
     assert admin.get("/admin/content/edit", params={"kind": "other"}).status_code == 404
 
 

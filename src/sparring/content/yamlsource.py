@@ -63,7 +63,8 @@ def _syntax_error(exc: yaml.YAMLError, file: str) -> ContentError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return ContentError([Problem(file, line, "yaml", f"syntax error: {exc.problem or exc}")])
+        column = mark.column + 1 if mark else 0
+        return ContentError([Problem(file, line, "yaml", f"syntax error: {exc.problem or exc}", column)])
     return ContentError([Problem(file, 1, "yaml", f"syntax error: {exc}")])
 
 

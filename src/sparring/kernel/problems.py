@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem at one place: ``line`` is 1-based, 0 when the problem is about the file as a whole."""
+    """One problem at one place: ``line`` is 1-based, 0 when the problem is about the file as a whole;
+    ``column`` is 1-based when the parser knows it (a YAML syntax error), 0 otherwise (the whole line)."""
 
     file: str
     line: int
     field: str
     message: str
+    column: int = 0
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class Validation:
             "kind": self.kind,
             "id": getattr(self.model, "id", None),
             "version": self.model.version if self.model is not None else None,
-            "problems": [{"line": p.line, "field": p.field, "message": p.message, "text": str(p)}
+            "problems": [{"line": p.line, "column": p.column, "field": p.field, "message": p.message, "text": str(p)}
                          for p in self.problems],
             "preview": preview(self.model) if self.model is not None else None,
         }
@@ -222,3 +223,31 @@ def publish(db: Session, org_id: int, user_id: int | None, text: str) -> Content
     db.add(row)
     db.flush()
     return row
+
+
+#: the starting points "New scenario" offers: valid, publishable scenarios, one file per template
+TEMPLATES_DIR = LIBRARY_DIR.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str  # the file name without .yaml
+    title: str
+    domain: str
+    rubric: str
+
+
+@lru_cache(maxsize=1)
+def scenario_templates() -> tuple[Template, ...]:
+    """The scenario templates, by domain then title (each file a complete scenario with an ``id: new-…``)."""
+    out: list[Template] = []
+    for path in sorted(TEMPLATES_DIR.glob("*.yaml")):
+        model = parse_model(path.read_text(encoding="utf-8"), Scenario, path.name)
+        out.append(Template(path.stem, model.title, model.domain, model.rubric))
+    return tuple(sorted(out, key=lambda t: (t.domain, t.title)))
+
+
+def template_text(key: str) -> str | None:
+    """A template's YAML by key; None for a key that names no template (never a path outside the folder)."""
+    path = TEMPLATES_DIR / f"{key}.yaml"
+    return path.read_text(encoding="utf-8") if key.replace("-", "").isalnum() and path.is_file() else None

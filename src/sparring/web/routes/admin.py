@@ -28,8 +28,11 @@ from sparring.web.deps import (
     web,
 )
 from sparring.web.params import DbId, SearchText, form_id
+from sparring.web.routes.admin_editor import editor_context
+from sparring.web.routes.admin_editor import router as editor_router
 
 router = APIRouter(include_in_schema=False)
+router.include_router(editor_router)  # the editor's form view and preview (admin_editor.py)
 
 NEW_RUBRIC = """id: my-rubric
 title: My rubric
@@ -56,15 +59,13 @@ tests:
 """
 
 
-def _new_scenario(db: Any, org_id: int) -> str:
-    """A new scenario starts as a copy of a built-in one with a new id: the format is long, a model helps."""
-    import re
-
-    from sparring.content.library import get_library
-
-    first = sorted(get_library().scenarios)[0]
-    source = authoring.source_of(db, org_id, "scenario", first) or ""
-    return re.sub(r"^id: .*$", "id: my-scenario", source, count=1, flags=re.M)
+def _new_scenario(template: str) -> str:
+    """A new scenario starts from a template (``services.authoring.scenario_templates``): a complete, valid
+    scenario of its domain with an ``id: new-…`` to rename, never a copy of an existing one."""
+    text = authoring.template_text(template) if template else None
+    if template and text is None:
+        raise HTTPException(status_code=404, detail="no such template")
+    return text or authoring.template_text(authoring.scenario_templates()[0].key) or ""
 
 
 def _admin(auth: PageAuth) -> None:
@@ -80,11 +81,12 @@ def content_index(request: Request, auth: PageAuth) -> Response:
 
 
 @router.get("/admin/content/edit")
-def edit(request: Request, auth: PageAuth, db: ReadDB, kind: SearchText = "rubric", id: SearchText = "") -> Response:
+def edit(request: Request, auth: PageAuth, db: ReadDB, kind: SearchText = "rubric", id: SearchText = "",
+         template: SearchText = "") -> Response:
     _admin(auth)
     if kind not in ("rubric", "scenario"):
         raise HTTPException(status_code=404, detail="no such content")
-    text = NEW_RUBRIC if kind == "rubric" else _new_scenario(db, auth.viewer.org_id)
+    text = NEW_RUBRIC if kind == "rubric" else _new_scenario(template if not id else "")
     if id:
         found = authoring.source_of(db, auth.viewer.org_id, kind, id)
         if found is None:
@@ -93,7 +95,7 @@ def edit(request: Request, auth: PageAuth, db: ReadDB, kind: SearchText = "rubri
     history = authoring.versions(db, auth.viewer.org_id, kind, id) if id else []
     result = authoring.validate_text(text, authoring.known_rubric_ids(db, auth.viewer.org_id))
     return render(request, "admin_edit.html", auth, active="content", text=text, kind=kind, content_id=id,
-                  result=result.as_json(), history=history)
+                  result=result.as_json(), history=history, **editor_context(kind, id, template))
 
 
 class ValidateIn(BaseModel):
@@ -124,9 +126,13 @@ def _publish(request: Request, auth: Auth, form: dict[str, str]) -> Response:  #
             kind, cid, version = row.kind, row.content_id, row.version
     except authoring.PublishError as exc:
         result = authoring.validate_text(text, set(viewer_content(request, auth.viewer).ids("rubric")))
+        # the page keeps what it was editing: the YAML may not even parse, so the form says which kind and id
+        asked = form.get("kind", "")
+        kind = result.kind or (asked if asked in ("rubric", "scenario") else "rubric")
+        cid = form.get("content_id", "")[:200] if form.get("content_id") else ""
         return render(request, "admin_edit.html", auth, active="content", status_code=400, text=text,
-                      kind=result.kind or "rubric", content_id=getattr(result.model, "id", ""),
-                      result=result.as_json(), history=[], publish_error=str(exc), publish_problems=exc.problems)
+                      kind=kind, content_id=cid, result=result.as_json(), history=[], publish_error=str(exc),
+                      publish_problems=exc.problems, **editor_context(kind, cid, ""))
     response = RedirectResponse(f"/admin/content/edit?kind={kind}&id={cid}", status_code=303)
     set_flash(response, "ok", f"Published {kind} '{cid}' as version {version[:10]}. New reps use it; "
               "earlier reps keep the version they were scored with.")
