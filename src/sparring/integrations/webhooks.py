@@ -28,7 +28,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,7 +65,8 @@ def new_secret() -> str:
 def event_body(event_id: str, type: str, created_at: datetime, organisation: dict[str, Any],
                data: dict[str, Any]) -> bytes:
     """The JSON body POSTed for an event: ``{"id", "type", "created_at", "organisation", "data"}``."""
-    document = {"id": event_id, "type": type, "created_at": created_at.isoformat().replace("+00:00", "Z"),
+    when = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at.astimezone(UTC)
+    document = {"id": event_id, "type": type, "created_at": when.isoformat().replace("+00:00", "Z"),
                 "organisation": organisation, "data": data}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
