@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sparring.inputs import is_db_id
 from sparring.integrations import webhooks as wire
 from sparring.integrations.events import EVENT_TYPES, PING, new_event_id
 from sparring.jobs.registry import JobError, PermanentError, TaskContext, TaskRegistry
@@ -96,7 +97,7 @@ def _admin(viewer: Viewer) -> None:
 
 def _own_endpoint(s: Session, viewer: Viewer, endpoint_id: int) -> WebhookEndpointRow:
     _admin(viewer)
-    row = s.get(WebhookEndpointRow, endpoint_id) if isinstance(endpoint_id, int) and endpoint_id > 0 else None
+    row = s.get(WebhookEndpointRow, endpoint_id) if is_db_id(endpoint_id) else None
     if row is None or row.org_id != viewer.org_id:
         raise NotFound(f"no such webhook endpoint {endpoint_id}")
     return row
@@ -280,7 +281,7 @@ def redeliver(queue: JobQueue, config: WebhookConfig, viewer: Viewer, delivery_i
     """Send a failed delivery again (a fresh round of attempts)."""
     _admin(viewer)
     with queue.database.session() as s:
-        row = s.get(WebhookDeliveryRow, delivery_id) if isinstance(delivery_id, int) and delivery_id > 0 else None
+        row = s.get(WebhookDeliveryRow, delivery_id) if is_db_id(delivery_id) else None
         endpoint = s.get(WebhookEndpointRow, row.endpoint_id) if row is not None else None
         if row is None or endpoint is None or endpoint.org_id != viewer.org_id:
             raise NotFound(f"no such delivery {delivery_id}")
@@ -317,7 +318,7 @@ def _record(database: Database, delivery_id: int, attempt: wire.Attempt, last: b
 def deliver(ctx: TaskContext, payload: dict[str, Any], config: WebhookConfig) -> dict[str, Any]:
     """POST one delivery; a non-2xx answer raises ``DeliveryFailed`` (retried), a refused URL fails at once."""
     delivery_id = payload.get("delivery_id")
-    if isinstance(delivery_id, bool) or not isinstance(delivery_id, int) or delivery_id < 1:
+    if isinstance(delivery_id, bool) or not isinstance(delivery_id, int) or not is_db_id(delivery_id):
         raise PermanentError(f"payload delivery_id must be a delivery id (got {str(delivery_id)[:40]!r})")
     with ctx.database.read() as s:
         row = s.get(WebhookDeliveryRow, delivery_id)
