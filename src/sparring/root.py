@@ -84,7 +84,10 @@ class Sparring:
         from sparring.services.webhooks import WebhookConfig, fan_out
 
         config = WebhookConfig.from_settings(self.settings)
-        after_commit(database, lambda ids: fan_out(self.jobs, config, ids))
+        def queue_deliveries(event_ids: list[str]) -> None:
+            fan_out(self.jobs, config, event_ids)
+
+        after_commit(database, queue_deliveries)
 
     @cached_property
     def content(self) -> ContentService:

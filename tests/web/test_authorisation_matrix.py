@@ -7,10 +7,10 @@ so no page can ship without an access decision.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.routing import APIRoute
@@ -86,7 +86,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
          ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),
          ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore"), ("GET", "/admin/webhooks"),
-         ("POST", "/admin/webhooks"), ("GET", "/admin/webhooks/{endpoint_id}"), ("POST", "/admin/webhooks/{endpoint_id}"),
+         ("POST", "/admin/webhooks"), ("GET", "/admin/webhooks/{endpoint_id}"),
+         ("POST", "/admin/webhooks/{endpoint_id}"),
          ("POST", "/admin/webhooks/{endpoint_id}/delete"), ("POST", "/admin/webhooks/{endpoint_id}/secret"),
          ("POST", "/admin/webhooks/{endpoint_id}/test"),
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")}

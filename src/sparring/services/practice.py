@@ -21,10 +21,10 @@ from sparring.content.rubric import Rubric
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.conversation.model import Conversation, Turn
 from sparring.inputs import InputError, clean_text, is_db_id, shown
+from sparring.integrations import events
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, stream_reply
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
-from sparring.integrations import events
 from sparring.services import branching, conversations, event_data, turn_store
 from sparring.services.content import ContentService
 from sparring.services.conversation_store import new_conversation, owner_of, participants_of, store_scorecard

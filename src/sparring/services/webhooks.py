@@ -12,7 +12,7 @@ found".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,8 @@ from sparring.store.integration_models import IntegrationEventRow, WebhookDelive
 from sparring.store.models import Organisation, utcnow
 
 if TYPE_CHECKING:
-    from sparring.jobs.queue import Job, JobQueue
+    from sparring.jobs.ledger import Job
+    from sparring.jobs.queue import JobQueue
     from sparring.settings import Settings
 
 TASK = "deliver_webhook"
@@ -45,7 +46,7 @@ SWEEP_AFTER = timedelta(minutes=1)
 class WebhookConfig:
     """The installation's webhook settings: which addresses may be called, attempts per delivery, timeout."""
 
-    policy: wire.AddressPolicy = wire.AddressPolicy()
+    policy: wire.AddressPolicy = field(default_factory=wire.AddressPolicy)
     max_attempts: int = 8
     timeout: float = 10.0
 
@@ -288,7 +289,8 @@ def redeliver(queue: JobQueue, config: WebhookConfig, viewer: Viewer, delivery_i
         if row.status != "failed":
             raise Conflict(f"delivery {delivery_id} is {row.status}; only a failed delivery is sent again")
         row.status = "pending"
-        pending, job_id, attempts = _Pending(row.id, endpoint.id, row.event_id, endpoint.org_id), row.job_id, row.attempts
+        pending = _Pending(row.id, endpoint.id, row.event_id, endpoint.org_id)
+        job_id, attempts = row.job_id, row.attempts
     if job_id is not None:
         try:
             if queue.get(job_id).status == "failed":
