@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sparring.integrations import events
 from sparring.integrations.webhooks import AddressPolicy
 from sparring.jobs import InProcessRunner, JobQueue, TaskRegistry
+from sparring.jobs.registry import load_task_plugins
 from sparring.root import Sparring
 from sparring.scoring.embedded import EmbeddedScorer
 from sparring.services import assignments, loops, programs, webhooks
@@ -245,6 +246,10 @@ def test_the_sweep_delivers_events_whose_fan_out_never_ran(db: Database, hooks: 
         hooks.run()
     (got,) = receiver.received
     assert got.json["id"] == event_id and got.json["data"] == {"rep_id": 7}
+    assert webhooks.purge(db) == 0  # kept for KEEP (30 days) with its delivery log
+    assert webhooks.purge(db, now=later + webhooks.KEEP) == 1
+    with db.read() as s:
+        assert s.scalars(select(IntegrationEventRow)).all() == [] and s.scalars(select(WebhookDeliveryRow)).all() == []
 
 
 def test_a_test_event_goes_to_one_endpoint_and_a_turned_off_endpoint_gets_nothing(
@@ -293,3 +298,10 @@ def test_endpoints_are_checked_and_kept_per_organisation(db: Database, hooks: Ho
     with db.read() as s:
         assert webhooks.list_endpoints(s, hooks.admin) == []
         assert s.scalars(select(WebhookDeliveryRow)).all() == []
+
+
+def test_the_tasks_are_registered_by_the_entry_point(db: Database) -> None:
+    registry = load_task_plugins(TaskRegistry())
+    deliver, sweeper = registry.get(webhooks.TASK), registry.get(webhooks.SWEEP_TASK)
+    assert deliver.max_attempts == 8 and deliver.schedule is None
+    assert sweeper.schedule is not None and "5" in sweeper.schedule.describe()

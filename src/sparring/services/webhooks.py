@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import is_db_id
@@ -40,6 +40,8 @@ MAX_ENDPOINTS = 20
 MAX_DESCRIPTION = 200
 #: how long a published event may wait for its fan-out before the sweep does it (the commit hook normally has)
 SWEEP_AFTER = timedelta(minutes=1)
+#: how long events and their delivery log are kept (the sweep deletes older ones)
+KEEP = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,18 @@ def fan_out(queue: JobQueue, config: WebhookConfig, event_ids: list[str]) -> lis
     return _enqueue(queue, config, pending)
 
 
+def purge(database: Database, now: datetime | None = None) -> int:
+    """Delete the events fanned out more than ``KEEP`` ago with their deliveries; return how many events."""
+    before = (now or utcnow()) - KEEP
+    with database.session() as s:
+        old = list(s.scalars(select(IntegrationEventRow.id).where(IntegrationEventRow.dispatched_at < before)
+                             .limit(5000)))
+        if old:
+            s.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.event_row_id.in_(old)))
+            s.execute(delete(IntegrationEventRow).where(IntegrationEventRow.id.in_(old)))
+    return len(old)
+
+
 def sweep(queue: JobQueue, config: WebhookConfig, now: datetime | None = None) -> int:
     """Fan out the events and queue the deliveries that a crash left behind (older than ``SWEEP_AFTER``); return
     how many jobs were queued."""
@@ -367,7 +381,7 @@ def register(registry: TaskRegistry, config: WebhookConfig | None = None) -> Non
 
     @registry.task(SWEEP_TASK, every=timedelta(minutes=5), max_attempts=1)
     def webhook_sweep(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
-        """Fan out integration events and deliveries that a crash left behind."""
+        """Fan out integration events and deliveries that a crash left behind; delete those past ``KEEP``."""
         if ctx.app is None:
             raise PermanentError("webhook_sweep needs the application's job queue (sparring worker, serve)")
-        return {"queued": sweep(ctx.app.jobs, _config_of(ctx, config))}
+        return {"queued": sweep(ctx.app.jobs, _config_of(ctx, config)), "purged": purge(ctx.database)}
