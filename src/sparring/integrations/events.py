@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sparring.store.db import Database
@@ -57,8 +58,15 @@ def publish(db: Session, org_id: int, type: str, data: dict[str, Any], *, dedupe
             select(IntegrationEventRow.id).where(IntegrationEventRow.dedupe_key == dedupe_key)) is not None:
         return None
     row = IntegrationEventRow(event_id=new_event_id(), org_id=org_id, type=type, data=data, dedupe_key=dedupe_key)
-    db.add(row)
-    db.flush()
+    if dedupe_key is None:
+        db.add(row)
+        db.flush()
+    else:  # another transaction may publish the same key at the same moment: it wins, this change still commits
+        try:
+            with db.begin_nested():
+                db.add(row)
+        except IntegrityError:
+            return None
     db.info.setdefault(_PENDING, []).append(row.event_id)
     return row.event_id
 
