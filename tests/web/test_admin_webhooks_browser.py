@@ -1,10 +1,11 @@
 """The webhook admin pages in Debian's Chromium against a served app (its in-process job runner delivering): an
 admin adds an endpoint with the form, opens it, presses "Send test event", and the signed ping reaches a receiver
 on loopback and shows as delivered in the log; both pages fit a 390 px phone and a 1366 px desktop without
-sideways scrolling, and the desktop bar shows every admin link (Webhooks included) inside the window."""
+sideways scrolling and pass axe, and the desktop bar shows every admin link (Webhooks included) inside the window."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _fits(page: Any, what: str) -> None:
+    """No sideways scrolling, and axe-core (the test extra's ``axe-playwright-python``, evaluated with the CSP on)
+    finds no serious or critical accessibility violation."""
     width, inner = page.evaluate("document.documentElement.scrollWidth"), page.evaluate("innerWidth")
     assert width <= inner, f"{what} is {width} px wide in a {inner} px window"
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None or spec.origin is None:
+        return
+    page.evaluate((Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8"))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}" for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{what}: {bad}"
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
