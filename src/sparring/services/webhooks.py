@@ -241,12 +241,12 @@ def fan_out(queue: JobQueue, config: WebhookConfig, event_ids: list[str]) -> lis
     with queue.database.session() as s:
         rows = s.scalars(select(IntegrationEventRow).where(IntegrationEventRow.event_id.in_(event_ids),
                                                            IntegrationEventRow.dispatched_at.is_(None))
-                         .order_by(IntegrationEventRow.id).with_for_update())
+                         .order_by(IntegrationEventRow.id).with_for_update()).all()
         for event in rows:
             if event.type != PING:
                 for endpoint in s.scalars(select(WebhookEndpointRow).where(
                         WebhookEndpointRow.org_id == event.org_id, WebhookEndpointRow.active.is_(True))
-                        .order_by(WebhookEndpointRow.id)):
+                        .order_by(WebhookEndpointRow.id)).all():
                     if event.type in endpoint.events:
                         pending.append(_delivery(s, endpoint, event))
             event.dispatched_at = now
