@@ -153,3 +153,19 @@ def test_loopback_is_refused_under_the_default_policy_without_a_connection() -> 
         attempt = wire.post(receiver.url, BODY, _headers(BODY), policy=wire.AddressPolicy(), timeout=5)
     assert attempt.refused and attempt.error is not None and "not a public address" in attempt.error
     assert receiver.received == []
+
+
+def test_the_verification_snippet_in_the_docs_accepts_a_real_signature_and_refuses_a_forged_one() -> None:
+    """docs/integrations.md shows receivers how to verify; its snippet is run here as written."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "integrations.md").read_text(encoding="utf-8")
+    snippet = doc.split("### Verifying a delivery", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, "docs/integrations.md", "exec"), namespace)  # our own documentation
+    verify_doc = namespace["verify"]
+    assert callable(verify_doc)
+    assert verify_doc(wire.sign(SECRET, BODY), SECRET, BODY) is True
+    assert verify_doc(wire.sign(SECRET, BODY), SECRET, BODY + b" ") is False
+    assert verify_doc(wire.sign("whsec_other", BODY), SECRET, BODY) is False
+    assert verify_doc(wire.sign(SECRET, BODY, timestamp=1_000), SECRET, BODY) is False
