@@ -5,7 +5,8 @@ the settings they were given, and hand its parts to the services; no engine or s
 picks a default database by itself (docs/architecture.md, "The composition root").
 
 What it builds, each on first use and then kept (a command that needs no engine never loads one):
-- ``database``: the configured database (SQLite file or PostgreSQL), migrated;
+- ``database``: the configured database (SQLite file or PostgreSQL), migrated; the integration events its
+  sessions publish are fanned out to the webhook endpoints after each commit, on ``jobs``;
 - ``content``: the installation's content (built-ins and installation-wide imports);
 - ``persona`` and ``scorer``: the engines named by ``settings.persona_engine`` / ``settings.scorer`` among the
   ``sparring.persona_engines`` / ``sparring.scorers`` entry points (a factory that takes ``settings`` gets this
@@ -73,7 +74,21 @@ class Sparring:
     def database(self) -> Database:
         from sparring.store.db import get_database
 
-        return get_database(self.database_url, self.settings.sqlite_synchronous)
+        database = get_database(self.database_url, self.settings.sqlite_synchronous)
+        self._fan_out_events(database)
+        return database
+
+    def _fan_out_events(self, database: Database) -> None:
+        """After each commit that published integration events (``sparring.integrations.events``), queue their
+        deliveries to the organisation's webhook endpoints on this application's job queue (built then, not now)."""
+        from sparring.integrations.events import after_commit
+        from sparring.services.webhooks import WebhookConfig, fan_out
+
+        config = WebhookConfig.from_settings(self.settings)
+        def queue_deliveries(event_ids: list[str]) -> None:
+            fan_out(self.jobs, config, event_ids)
+
+        after_commit(database, queue_deliveries)
 
     @cached_property
     def content(self) -> ContentService:

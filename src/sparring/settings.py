@@ -128,6 +128,15 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_timeout: float = Field(default=10.0, gt=0, le=300)
+    #: outgoing webhooks (docs/integrations.md, "Webhooks"): ``public`` delivers only to public internet addresses
+    #: (every address the host resolves to), ``any`` to any address; ``webhooks_allow`` names hosts, addresses or
+    #: networks (comma-separated: ``hooks.internal, 10.1.2.3, 192.168.0.0/16``) allowed even when not public
+    webhooks_addresses: Literal["public", "any"] = "public"
+    webhooks_allow: str | None = None
+    #: attempts per delivery (the first and the retries, backing off 10 s, 20 s, 40 s … up to 10 minutes apart)
+    webhooks_max_attempts: int = Field(default=8, ge=1, le=100)
+    #: seconds to connect and to wait for the receiver's answer
+    webhooks_timeout: float = Field(default=10.0, gt=0, le=60)
 
     @classmethod
     def settings_customise_sources(

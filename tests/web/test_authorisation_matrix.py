@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.routing import APIRoute
@@ -87,7 +88,13 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
          ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),
          ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore"), ("GET", "/admin/users/{user_id}/erase"),
-         ("POST", "/admin/users/{user_id}/erase")}
+         ("POST", "/admin/users/{user_id}/erase"),
+         ("GET", "/admin/webhooks"),
+         ("POST", "/admin/webhooks"), ("GET", "/admin/webhooks/{endpoint_id}"),
+         ("POST", "/admin/webhooks/{endpoint_id}"),
+         ("POST", "/admin/webhooks/{endpoint_id}/delete"), ("POST", "/admin/webhooks/{endpoint_id}/secret"),
+         ("POST", "/admin/webhooks/{endpoint_id}/test"),
+         ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")}
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +219,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
         else:
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
-        if "{user_id}" in path:
+        if "{user_id}" in path or "{endpoint_id}" in path:  # the webhook endpoint routes: their own test below
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})
@@ -656,3 +663,36 @@ def test_exports_follow_the_rep_rules(world: World, clients: dict[str, TestClien
             200 if role.endswith("_b") else 404)
         assert c.get("/exports/reps.csv", params={"team": "West"}).status_code == (
             200 if role == "admin_a" else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_webhook_endpoints_are_for_the_admins_of_their_organisation(world: World, clients: dict[str, TestClient],
+                                                                   role: str) -> None:
+    """An endpoint of Acme (a URL nothing listens on; no job runs here): Acme's admin opens and acts on it, Globex's
+    admin gets 404 or "no such webhook endpoint", everyone else 403 — and the endpoint is unchanged."""
+    from sparring.services import webhooks as hooks
+    from sparring.services.access import Viewer
+    from sparring.store.integration_models import WebhookEndpointRow
+
+    admin_a = Viewer(world.users["admin_a"], world_org(world, "admin_a"), "admin", "admin", "admin_a")
+    with world.database.session() as s:
+        mine = [e for e in hooks.list_endpoints(s, admin_a) if e.description == "Matrix hook"]
+        endpoint_id = mine[0].id if mine else hooks.create_endpoint(
+            s, admin_a, hooks.WebhookConfig().policy, "https://hooks.example.com/matrix", ["rep.scored"],
+            "Matrix hook")
+    c = clients[role]
+    token = c.headers["X-CSRF-Token"]
+    page = c.get(f"/admin/webhooks/{endpoint_id}")
+    own_admin, other_admin = role == "admin_a", role == "admin_b"
+    assert page.status_code == (200 if own_admin else 404 if other_admin else 403), (role, page.status_code)
+    assert ("hooks.example.com/matrix" in page.text) == own_admin
+    url = "https://hooks.example.com/matrix" if own_admin else "https://evil.example/"  # the own admin: a save
+    for action in ("", "/test", "/secret"):
+        r = c.post(f"/admin/webhooks/{endpoint_id}{action}",
+                   data={"csrf_token": token, "url": url, "description": "Matrix hook", "event:rep.scored": "on"})
+        assert r.status_code == (303 if role.startswith("admin") else 403), (role, action, r.status_code)
+        if other_admin:
+            assert "no such webhook endpoint" in unquote(r.headers.get("set-cookie", "")), action
+    with world.database.read() as s:
+        row = s.get(WebhookEndpointRow, endpoint_id)
+        assert row is not None and row.url == "https://hooks.example.com/matrix" and row.org_id == admin_a.org_id

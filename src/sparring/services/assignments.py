@@ -36,6 +36,8 @@ from sparring.coaching.assignments import (
 from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Scenario
 from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.integrations import events
+from sparring.services import event_data
 from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.accounts import normalise_email
 from sparring.services.dashboards import may_view_learner
@@ -305,6 +307,8 @@ def submit(db: Session, viewer: Viewer, assignee_id: int, rep_id: int, now: date
     if problem:
         raise InvalidInput(problem)
     row.submitted_rep_id, row.submitted_at, row.status = rep_id, now, "submitted"
+    events.publish(db, a.org_id, events.ASSIGNMENT_SUBMITTED,
+                   event_data.assignment_submitted(a, row, is_overdue(a.due_on, now)))
     if a.assigned_by is not None:
         late = " (late)" if is_overdue(a.due_on, now) else ""
         notify(db, a.assigned_by, "submitted", f"{viewer.name} submitted their best rep of {a.title}{late}",

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from sparring.coaching.loop_verdict import LoopVerdict, judge, situation_of
 from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.integrations import events
+from sparring.services import event_data
 from sparring.services.access import Access, Viewer, can_see_user, conversation_access, visible_user_ids_query
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.loop_samples import (
@@ -251,6 +253,7 @@ def evaluate_open_loops(s: Session, user_id: int, new_call_conversation_id: int,
         loop.status, loop.verdict, loop.numbers = "closed", verdict.verdict, numbers
         loop.next_call_conversation_id, loop.closed_at = row.id, now
         closed.append(loop.id)
+        events.publish(s, loop.org_id, events.LOOP_CLOSED, event_data.loop_closed(s, loop))
         if loop.created_by is not None:
             rep = s.get(User, loop.user_id)
             name = (rep.name or rep.email) if rep is not None else "The rep"

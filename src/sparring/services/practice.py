@@ -21,14 +21,16 @@ from sparring.content.rubric import Rubric
 from sparring.content.scenario import DIFFICULTIES, Scenario
 from sparring.conversation.model import Conversation, Turn
 from sparring.inputs import InputError, clean_text, is_db_id, shown
+from sparring.integrations import events
 from sparring.persona.base import PersonaEngine, PersonaReply, PersonaState, stream_reply
 from sparring.scoring.base import Scorer
 from sparring.scoring.scorecard import Scorecard
-from sparring.services import branching, conversations, turn_store
+from sparring.services import branching, conversations, event_data, turn_store
 from sparring.services.content import ContentService
 from sparring.services.conversation_store import new_conversation, owner_of, participants_of, store_scorecard
 from sparring.services.conversations import ConversationView
 from sparring.services.errors import Conflict, EngineFailed, InvalidInput, NotFound
+from sparring.services.program_progress import publish_completions
 from sparring.services.records import RepRecord, RepSummary, TurnResult, UserRecord
 from sparring.store import rep_rollup
 from sparring.store.db import Database
@@ -353,7 +355,10 @@ class PracticeService:
             conversation = s.get(ConversationRow, rep.conversation_id)
             if conversation is None:
                 raise NotFound(f"unknown rep {rep.id}")
-            store_scorecard(s, conversation, rubric, card)
+            row = store_scorecard(s, conversation, rubric, card)
+            events.publish(s, conversation.org_id, events.REP_SCORED, event_data.rep_scored(s, conversation, row))
+            if conversation.user_id is not None:
+                publish_completions(s, conversation.user_id, conversation.org_id)
 
     # ---- branching ------------------------------------------------------------------------------------
     def branch_rep(self, rep_id: int, turn_index: int) -> RepRecord:

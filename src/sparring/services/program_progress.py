@@ -236,3 +236,24 @@ def team_names(db: Session, user_ids: Iterable[int]) -> dict[int, str]:
                                     .where(TeamMember.user_id.in_(ids)).order_by(Team.name)):
             names[uid].append(name)
     return {uid: ", ".join(v) for uid, v in names.items()}
+
+
+def publish_completions(db: Session, user_id: int, org_id: int, now: datetime | None = None) -> list[str]:
+    """Publish ``program.completed`` (``sparring.integrations.events``) for each running program of ``user_id``
+    whose target their counting reps have reached — once per learner and program, however many reps follow.
+    Called when a rep of theirs is scored; returns the ids of the events published now."""
+    from sparring.integrations import events
+    from sparring.services import event_data
+
+    published = []
+    for row in learner_programs(db, user_id, org_id, _today(now)):
+        plan = program_view(db, row).plan
+        t = _tallies(db, plan, [user_id]).get(user_id)
+        if t is None or t.reps < plan.target_min:
+            continue
+        data = event_data.program_completed(db, row.id, row.name, user_id, t.reps, plan.target_min, t.passed)
+        event_id = events.publish(db, org_id, events.PROGRAM_COMPLETED, data,
+                                  dedupe_key=f"{events.PROGRAM_COMPLETED}:{row.id}:{user_id}")
+        if event_id is not None:
+            published.append(event_id)
+    return published

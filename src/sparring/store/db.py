@@ -119,6 +119,9 @@ class Database:
         # SQLite has one writer at a time. Threads of this process queue for it here and are woken the moment it
         # is free; left to SQLite's busy handler they would sleep 1, 2, 5, 10 ... ms between tries.
         self._writer = threading.RLock() if self.dialect == "sqlite" else None
+        #: session-event listeners a component attached to ``sessions``, by name, so that attaching again replaces
+        #: them (``sparring.integrations.events.after_commit``)
+        self.listeners: dict[str, tuple[Any, ...]] = {}
 
     @property
     def dialect(self) -> str:

@@ -515,6 +515,9 @@ from sparring.store import certification_models as certification_models  # noqa:
 # importing it here means whoever loads the models (Alembic, create_all, the services) sees them too
 from sparring.store import coaching_models as coaching_models  # noqa: E402
 
+# the integrations' event outbox, webhook endpoints and their delivery log: same Base, 0022_webhooks_endpoints
+from sparring.store import integration_models as integration_models  # noqa: E402
+
 # the team library of winning lines managers curate: same Base, migration 0017_lines
 from sparring.store import line_models as line_models  # noqa: E402
 

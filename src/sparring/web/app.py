@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     def favicon() -> RedirectResponse:
         return RedirectResponse("/static/favicon.svg", status_code=301)
 
+    root.database  # noqa: B018 (builds it: its commits fan integration events out to webhooks, sparring.root)
     include_routers(app, root)
 
     @app.exception_handler(NotSignedIn)

@@ -186,7 +186,8 @@ NAV = {
               ("/team/assignments", "Assignments", "assignments"), ("/programs", "Programs", "programs"),
               ("/calls", "Calls", "calls"),
               ("/admin/content", "Content", "content"),
-              ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
+              ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"),
+              ("/admin/webhooks", "Webhooks", "webhooks"), ("/history", "My reps", "history")],
 }
 
 
