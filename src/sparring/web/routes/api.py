@@ -22,6 +22,7 @@ from sparring.services.accounts import Accounts
 from sparring.services.conversations import RepView, list_visible_reps, rep_view
 from sparring.services.errors import NotFound, ServiceError
 from sparring.store.models import User
+from sparring.web.api_paging import link_next
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
 from sparring.web.errors import error_responses
 from sparring.web.login import CODE_REQUIRED, WRONG_CODE, WRONG_CREDENTIALS, throttled_message
@@ -144,11 +145,14 @@ def me(auth: ApiAuth) -> Me:
 
 @router.get("/reps", response_model=list[RepView], response_model_exclude_none=True,
             responses=error_responses(401))
-def list_reps(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, scenario: OptionalSearchText = None,
-              limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
+def list_reps(request: Request, response: Response, auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None,
+              scenario: OptionalSearchText = None, limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
     """Reps the caller may see, newest first: a learner their own, a manager their teams', an admin their
-    organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript)."""
-    return list_visible_reps(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=offset)
+    organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript). A plain
+    list (as ever); when more follow, the ``Link`` header names the next page (``rel="next"``)."""
+    rows = list_visible_reps(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit + 1, offset=offset)
+    link_next(request, response, offset, limit, min(len(rows), limit), len(rows) > limit)
+    return rows[:limit]
 
 
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,

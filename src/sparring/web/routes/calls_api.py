@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sparring.services import call_reviews, call_uploads
 from sparring.services.call_reviews import CallItem
 from sparring.services.errors import InvalidInput, NotFound
+from sparring.web.api_paging import link_next
 from sparring.web.app import job_queue
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
 from sparring.web.errors import error_responses
@@ -74,11 +75,14 @@ class ReviewDoc(BaseModel):
 
 
 @router.get("/calls", response_model=list[CallItem], responses=error_responses(401))
-def list_calls(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, limit: Limit = 100,
-               offset: Offset = 0) -> list[CallItem]:
+def list_calls(request: Request, response: Response, auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None,
+               limit: Limit = 100, offset: Offset = 0) -> list[CallItem]:
     """Stored calls the caller may see, newest first: a learner their own, a manager their teams', an admin their
-    organisation's; ``user_id`` keeps one rep's. Someone else's private call is a summary (``summary_only``)."""
-    return call_reviews.list_calls(db, auth.viewer, user_id=user_id, limit=limit, offset=offset)
+    organisation's; ``user_id`` keeps one rep's. Someone else's private call is a summary (``summary_only``).
+    When more follow, the ``Link`` header names the next page (``rel="next"``)."""
+    rows = call_reviews.list_calls(db, auth.viewer, user_id=user_id, limit=limit + 1, offset=offset)
+    link_next(request, response, offset, limit, min(len(rows), limit), len(rows) > limit)
+    return rows[:limit]
 
 
 @router.get("/calls/uploads/{job_id}", response_model=UploadStatus, responses=error_responses(401, 404))
