@@ -87,8 +87,8 @@ def visible_teams(db: Session, viewer: Viewer) -> list[TeamView]:
     ids = managed_team_ids(db, viewer)
     if not ids:
         return []
-    counts = dict(db.execute(select(TeamMember.team_id, func.count()).where(TeamMember.team_id.in_(ids))
-                             .group_by(TeamMember.team_id)).tuples().all())
+    counts: dict[int, int] = {tid: int(n) for tid, n in db.execute(
+        select(TeamMember.team_id, func.count()).where(TeamMember.team_id.in_(ids)).group_by(TeamMember.team_id))}
     rows = db.execute(select(Team.id, Team.name).where(Team.id.in_(ids)).order_by(Team.name, Team.id)).all()
     return [TeamView(tid, name, int(counts.get(tid, 0))) for tid, name in rows]
 

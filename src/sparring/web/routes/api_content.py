@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from sparring.content.errors import UnknownContentError
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
+from sparring.services.errors import NotFound
 from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, page_of
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import ApiAuth
@@ -147,7 +148,7 @@ async def list_rubrics(request: Request, auth: ApiAuth, skill: OptionalSearchTex
 def _rubric(request: Request, auth: ApiAuth, rubric_id: str, version: str | None) -> RubricOut:
     try:
         return rubric_out(viewer_content(request, auth.viewer).get_rubric(rubric_id, version))
-    except UnknownContentError as exc:
+    except (UnknownContentError, NotFound) as exc:  # NotFound: a version this organisation does not have
         raise HTTPException(status_code=404, detail="no such rubric" + (" version" if version else "")) from exc
 
 

@@ -66,7 +66,7 @@ class TeamOut(BaseModel):
     id: int
     name: str
     members: int
-    member_ids: list[int] | None = Field(default=None, description="only when one team is asked for")
+    member_ids: list[int] | None = Field(default=None, description="only when one team is asked for (null in lists)")
 
 
 class ProgressRep(BaseModel):
@@ -108,7 +108,7 @@ def _team_out(t: TeamView, members: bool = False) -> TeamOut:
     return TeamOut(id=t.id, name=t.name, members=t.members, member_ids=t.member_ids if members else None)
 
 
-@router.get("/users", response_model=Page[UserOut], response_model_exclude_none=True,
+@router.get("/users", response_model=Page[UserOut],
             responses=error_responses(401, 403))
 def list_users(request: Request, auth: ApiAuth, db: ReadDB, team: DbIdQuery = None,
                role: Literal["learner", "manager", "admin"] | None = None,
@@ -128,7 +128,7 @@ def get_user(user_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
     return _user_out(found)
 
 
-@router.get("/teams", response_model=Page[TeamOut], response_model_exclude_none=True,
+@router.get("/teams", response_model=Page[TeamOut],
             responses=error_responses(401, 403))
 def list_teams(request: Request, auth: ApiAuth, db: ReadDB, limit: PageLimit = DEFAULT_LIMIT,
                offset: PageOffset = 0) -> Any:
