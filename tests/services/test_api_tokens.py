@@ -60,15 +60,15 @@ def test_the_secret_is_shown_once_and_only_its_hash_is_stored(db: Database, org:
 def test_only_admins_create_and_never_above_the_account(db: Database, org: dict[str, Viewer]) -> None:
     with pytest.raises(InvalidInput, match="only an admin"):
         _create(db, org["max"], name="x", role="learner")
-    with pytest.raises(InvalidInput, match="^role: manager is above the role of lee@acme.test"):
+    with pytest.raises(InvalidInput, match=r"^role: manager is above the role of lee@acme\.test"):
         _create(db, org["ada"], name="x", role="manager", user_id=org["lee"].id)
-    with pytest.raises(InvalidInput, match="^role: one of"):
+    with pytest.raises(InvalidInput, match=r"^role: one of"):
         _create(db, org["ada"], name="x", role="owner")
-    with pytest.raises(InvalidInput, match="^name: give the token a name"):
+    with pytest.raises(InvalidInput, match=r"^name: give the token a name"):
         _create(db, org["ada"], name="  ", role="learner")
-    with pytest.raises(InvalidInput, match="^user: no such account in your organisation"):
+    with pytest.raises(InvalidInput, match=r"^user: no such account in your organisation"):
         _create(db, org["ada"], name="x", role="learner", user_id=org["gil"].id)
-    with pytest.raises(InvalidInput, match="^expires: the date has passed"):
+    with pytest.raises(InvalidInput, match=r"^expires: the date has passed"):
         _create(db, org["ada"], name="x", role="learner", expires_on=date(2026, 12, 6))
 
 

@@ -95,7 +95,7 @@ def test_progress_is_the_progress_pages(world: World, clients: dict[str, TestCli
     assert clients["learner_a1"].get(f"/api/users/{world.users['learner_a1']}/progress").json() == own
     # the manager sees the private rep's score but none of its criterion detail
     managed = clients["manager_a"].get(f"/api/users/{world.users['learner_a1']}/progress").json()
-    private = [i for i, r in enumerate(managed["reps"]) if r["rep_id"] == world.reps["a1_private"]][0]
+    private = next(i for i, r in enumerate(managed["reps"]) if r["rep_id"] == world.reps["a1_private"])
     assert managed["reps"][private]["overall"] == own["reps"][private]["overall"]
     assert all(series[private] is None for series in managed["skills"].values())
     last = clients["learner_a1"].get("/api/progress", params={"last": 1}).json()

@@ -59,7 +59,15 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
              ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
              ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep"),
-             ("POST", "/programs/{program_id}/certification/attempt")}
+             ("POST", "/programs/{program_id}/certification/attempt"),
+             # the read API (docs/api.md): content for everyone; assignments and programs as the caller sees them
+             ("GET", "/api/scenarios"), ("GET", "/api/scenarios/{scenario_id}"), ("GET", "/api/rubrics"),
+             ("GET", "/api/rubrics/{rubric_id}"), ("GET", "/api/progress"), ("GET", "/api/assignments"),
+             ("GET", "/api/assignments/{assignment_id}"), ("GET", "/api/programs"),
+             ("GET", "/api/programs/{program_id}")}
+#: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
+PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
+                  ("GET", "/api/teams/{team_id}")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
@@ -79,12 +87,14 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/team/lines/{line_id}/delete"), ("POST", "/programs/{program_id}/certification"),
            ("POST", "/programs/{program_id}/certification/sign-off"),
            ("POST", "/programs/{program_id}/certification/revoke"), ("POST", "/programs/{program_id}/edit"),
-           ("POST", "/programs/{program_id}/unenrol")}
+           ("POST", "/programs/{program_id}/unenrol"), ("GET", "/api/users"), ("GET", "/api/teams"),
+           ("GET", "/api/programs/{program_id}/progress")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
          ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),
-         ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore")}
+         ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore"), ("GET", "/admin/tokens"),
+         ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +122,7 @@ def _app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_has_an_access_rule(world: World) -> None:
-    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE
+    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE
     routes = _app_routes(world)
     assert routes, "no routes found"
     assert routes - classified == set(), "routes without an access rule in this matrix"
@@ -121,7 +131,7 @@ def test_every_route_has_an_access_rule(world: World) -> None:
 def test_anonymous_is_sent_to_login_or_gets_401(world: World) -> None:
     anon = TestClient(world.app, follow_redirects=False)
     rep = world.reps["a1_public"]
-    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE):
+    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE):
         url = re.sub(r"\{[a-z_]+_id\}", "1", path.replace("{rep_id}", str(rep)))
         r = anon.request(method, url)
         if path.startswith("/api"):
@@ -208,7 +218,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
         else:
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
-        if "{user_id}" in path:
+        if "{user_id}" in path or "{token_id}" in path:
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})
@@ -652,3 +662,44 @@ def test_exports_follow_the_rep_rules(world: World, clients: dict[str, TestClien
             200 if role.endswith("_b") else 404)
         assert c.get("/exports/reps.csv", params={"team": "West"}).status_code == (
             200 if role == "admin_a" else 404)
+
+
+# --- the read API with sessions and API tokens --------------------------------------------------------------
+
+READ_LISTS = ["/api/reps", "/api/calls", "/api/scenarios", "/api/rubrics", "/api/progress", "/api/assignments",
+              "/api/programs", "/api/users", "/api/teams"]
+
+
+@pytest.mark.parametrize("via", ["cookie", "token"])
+@pytest.mark.parametrize("role", ROLES)
+def test_read_api_never_shows_another_organisation(world: World, clients: dict[str, TestClient], role: str,
+                                                   via: str) -> None:
+    """Every list of the read API, with the caller's session or an API token of their account: nothing of the
+    other organisation's people in any answer, and every one of their people, teams and reps is a 404."""
+    from sparring.testing.web import api_token, bearer, email
+
+    c = clients[role] if via == "cookie" else bearer(world.app, api_token(world, role, name=f"matrix {role}"))
+    theirs = [k for k in [*ROLES, "learner_a3"] if ORG[k] != ORG[role]]
+    lead = role.startswith(("manager", "admin"))
+    for path in READ_LISTS:
+        r = c.get(path)
+        expected = 403 if path in ("/api/users", "/api/teams") and not lead else 200
+        assert r.status_code == expected, (role, via, path, r.status_code)
+        for key in theirs:
+            assert email(key) not in r.text, (role, via, path, key)
+    for key in theirs:
+        uid = world.users[key]
+        for path in (f"/api/users/{uid}", f"/api/users/{uid}/progress"):
+            assert c.get(path).status_code == 404, (role, via, path)
+    for rep_key, owner in OWNER.items():
+        if ORG[owner] != ORG[role]:
+            assert c.get(f"/api/reps/{world.reps[rep_key]}").status_code == 404, (role, via, rep_key)
+    from sqlalchemy import select
+
+    from sparring.store.models import Team
+
+    with world.database.read() as s:
+        team_ids = list(s.scalars(select(Team.id).where(Team.org_id == world_org(world, theirs[0]))))
+    assert team_ids
+    for team_id in team_ids:
+        assert c.get(f"/api/teams/{team_id}").status_code == 404, (role, via, team_id)

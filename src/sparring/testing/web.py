@@ -1,6 +1,7 @@
 """Helpers for tests of the web app and of web routers from plugins, on FastAPI's ``TestClient``: a world of two
 organisations with every role and reps in every state (``build_world``), signing in through the JSON API
-(``login``) or with an API token (``api_token``, ``bearer``), the CSRF token of a page (``csrf_of``) and the events of a server-sent-events body (``sse_events``);
+(``login``) or with an API token (``api_token``, ``bearer``), the CSRF token of a page (``csrf_of``) and the events
+of a server-sent-events body (``sse_events``);
 for browser tests, a real server over an organisation of a few people (``served_org``) and signing in on its login
 page (``sign_in``).
 
