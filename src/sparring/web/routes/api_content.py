@@ -17,6 +17,7 @@ from sparring.content.errors import UnknownContentError
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.services.errors import NotFound
+from sparring.web.api_examples import page_example
 from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, page_of
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import ApiAuth
@@ -72,7 +73,7 @@ class CriterionOut(BaseModel):
     id: str
     name: str
     kind: str = Field(description="check | scale | metric | blocker")
-    skill: str | None
+    skill: str | None = None
     weight: float
     description: str
 
@@ -106,7 +107,8 @@ def rubric_out(r: Rubric) -> RubricOut:
                                             description=c.description) for c in r.criteria])
 
 
-@router.get("/scenarios", response_model=Page[ScenarioOut], responses=error_responses(401))
+@router.get("/scenarios", response_model=Page[ScenarioOut],
+            responses={**error_responses(401), **page_example(ScenarioOut, "/api/scenarios")})
 async def list_scenarios(request: Request, auth: ApiAuth, domain: OptionalSearchText = None,
                          rubric: OptionalSearchText = None, skill: OptionalSearchText = None,
                          limit: PageLimit = DEFAULT_LIMIT, offset: PageOffset = 0) -> Any:
@@ -135,7 +137,8 @@ async def get_scenario(scenario_id: ContentId, request: Request, auth: ApiAuth) 
     return await run_in_threadpool(_scenario, request, auth, scenario_id)
 
 
-@router.get("/rubrics", response_model=Page[RubricOut], responses=error_responses(401))
+@router.get("/rubrics", response_model=Page[RubricOut],
+            responses={**error_responses(401), **page_example(RubricOut, "/api/rubrics")})
 async def list_rubrics(request: Request, auth: ApiAuth, skill: OptionalSearchText = None,
                        limit: PageLimit = DEFAULT_LIMIT, offset: PageOffset = 0) -> Any:
     """The rubrics the caller's organisation sees, by id, each in its current version; ``skill`` keeps those

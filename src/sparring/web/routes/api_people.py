@@ -30,6 +30,7 @@ from sparring.services.directory import (
     visible_team,
     visible_teams,
 )
+from sparring.web.api_examples import page_example
 from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, fetched_page, page_of
 from sparring.web.deps import ApiAuth, ReadDB, require_role
 from sparring.web.errors import error_responses
@@ -95,8 +96,8 @@ class ProgressOut(BaseModel):
     reps: list[ProgressRep]
     skills: dict[str, list[float | None]]
     skill_averages: dict[str, float] = Field(description="average of the last five reps per skill, lowest first")
-    weakest_skill: str | None
-    average: float | None
+    weakest_skill: str | None = None
+    average: float | None = None
 
 
 def _user_out(p: PersonView) -> UserOut:
@@ -109,7 +110,7 @@ def _team_out(t: TeamView, members: bool = False) -> TeamOut:
 
 
 @router.get("/users", response_model=Page[UserOut],
-            responses=error_responses(401, 403))
+            responses={**error_responses(401, 403), **page_example(UserOut, "/api/users")})
 def list_users(request: Request, auth: ApiAuth, db: ReadDB, team: DbIdQuery = None,
                role: Literal["learner", "manager", "admin"] | None = None,
                limit: PageLimit = DEFAULT_LIMIT, offset: PageOffset = 0) -> Any:
@@ -129,7 +130,7 @@ def get_user(user_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
 
 
 @router.get("/teams", response_model=Page[TeamOut],
-            responses=error_responses(401, 403))
+            responses={**error_responses(401, 403), **page_example(TeamOut, "/api/teams")})
 def list_teams(request: Request, auth: ApiAuth, db: ReadDB, limit: PageLimit = DEFAULT_LIMIT,
                offset: PageOffset = 0) -> Any:
     """The teams the caller may see, by name, with member counts: a manager their own, an admin every one."""

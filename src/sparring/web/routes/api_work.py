@@ -24,6 +24,7 @@ from sparring.services.assignments import AssignmentView
 from sparring.services.errors import NotFound
 from sparring.services.program_progress import learner_programs, program_progress
 from sparring.services.programs import ProgramView, get_program, list_programs, program_view
+from sparring.web.api_examples import page_example
 from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, page_of
 from sparring.web.deps import ApiAuth, ReadDB
 from sparring.web.errors import error_responses
@@ -37,7 +38,7 @@ class AssigneeOut(BaseModel):
     email: str
     status: str = Field(description="not_started | in_progress | submitted | overdue (docs/assignments.md)")
     reps_done: int
-    submitted_rep_id: int | None
+    submitted_rep_id: int | None = None
     reviewed: bool
     late: bool
 
@@ -57,7 +58,7 @@ class AssignmentOut(BaseModel):
     reps: int = Field(description="reps required")
     due: date
     submit_best: bool
-    team: str | None
+    team: str | None = None
     assigned_by: str
     created_at: datetime
     overdue: bool
@@ -68,8 +69,8 @@ class AssignmentOut(BaseModel):
 class PlannedOut(BaseModel):
     id: str
     title: str
-    week: int | None
-    difficulty: str | None
+    week: int | None = None
+    difficulty: str | None = None
 
 
 class ProgramOut(BaseModel):
@@ -86,8 +87,8 @@ class ProgramOut(BaseModel):
     start: date
     end: date
     target: int = Field(description="reps each learner should do")
-    target_max: int | None
-    pass_bar: float | None
+    target_max: int | None = None
+    pass_bar: float | None = None
     status: str = Field(description="active | archived")
     created_by: str
     scenarios: list[PlannedOut]
@@ -100,7 +101,7 @@ class LearnerProgressOut(BaseModel):
     name: str
     reps: int
     passed: int
-    last_rep_at: datetime | None
+    last_rep_at: datetime | None = None
     completion: float = Field(description="0 to 1")
     pace: str = Field(description="upcoming | on_track | behind | complete | missed (docs/programs.md)")
     per_scenario: dict[str, int]
@@ -141,7 +142,8 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-@router.get("/assignments", response_model=Page[AssignmentOut], responses=error_responses(401))
+@router.get("/assignments", response_model=Page[AssignmentOut],
+            responses={**error_responses(401), **page_example(AssignmentOut, "/api/assignments")})
 def list_assignments(request: Request, auth: ApiAuth, db: ReadDB, scenario: OptionalSearchText = None,
                      since: datetime | None = None, limit: PageLimit = DEFAULT_LIMIT, offset: PageOffset = 0) -> Any:
     """A manager's or admin's assignments (newest first, the 200 newest at most), or a learner's own (open ones
@@ -178,7 +180,8 @@ def _programs(db: Session, viewer: Viewer) -> list[ProgramView]:
     return [program_view(db, row) for row in learner_programs(db, viewer.id, viewer.org_id, today)]
 
 
-@router.get("/programs", response_model=Page[ProgramOut], responses=error_responses(401))
+@router.get("/programs", response_model=Page[ProgramOut],
+            responses={**error_responses(401), **page_example(ProgramOut, "/api/programs")})
 def list_programs_api(request: Request, auth: ApiAuth, db: ReadDB,
                       status: Literal["active", "archived"] | None = None, scenario: OptionalSearchText = None,
                       limit: PageLimit = DEFAULT_LIMIT, offset: PageOffset = 0) -> Any:
