@@ -92,6 +92,7 @@ def test_progress_is_the_progress_pages(world: World, clients: dict[str, TestCli
     assert {r["rep_id"] for r in own["reps"]} == {world.reps["a1_public"], world.reps["a1_private"]}
     assert own["skills"] and all(len(v) == len(own["reps"]) for v in own["skills"].values())
     assert own["weakest_skill"] in own["skill_averages"]
+    assert all(r["scored_at"].endswith(("Z", "+00:00")) for r in own["reps"]), "times carry their offset"
     assert clients["learner_a1"].get(f"/api/users/{world.users['learner_a1']}/progress").json() == own
     # the manager sees the private rep's score but none of its criterion detail
     managed = clients["manager_a"].get(f"/api/users/{world.users['learner_a1']}/progress").json()

@@ -68,6 +68,7 @@ def test_without_a_caller_every_route_is_401(world: World, work: dict[str, int])
 def test_assignments_follow_the_page_rules(work: dict[str, int], clients: dict[str, TestClient], key: str) -> None:
     c = clients[key]
     listed = c.get("/api/assignments").json()["items"]
+    assert all(a["created_at"].endswith(("Z", "+00:00")) for a in listed), "times carry their offset"
     assert {a["assignment_id"] for a in listed} == {work[k] for k in ASSIGNMENTS[key]}, key
     for name in ("east", "a3", "b"):
         r = c.get(f"/api/assignments/{work[name]}")

@@ -13,10 +13,11 @@ is in a ``Link: <...>; rel="next"`` header instead (RFC 8288), so existing clien
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 #: the largest page of the read API
 MAX_LIMIT = 200
@@ -26,6 +27,14 @@ PageLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most this 
 PageOffset = Annotated[int, Query(ge=0, le=10**9, description="skip this many items first")]
 
 T = TypeVar("T")
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: a time in an answer: always with its offset (SQLite hands stored UTC times back without one)
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -6,7 +6,6 @@ account it lists or acts on is the admin's own organisation's (``sparring.servic
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -54,15 +53,13 @@ async def create_token(request: Request, auth: PageAuth) -> Response:
             with web(request).database().session() as s:
                 created = api_tokens.create_token(s, auth.viewer, name=form.get("name", ""),
                                                   role=form.get("role", ""), user_id=user_id, expires_on=expires)
-        except InputError as exc:
-            return _page(request, auth, error=str(exc), form=form, status_code=400)
-        except InvalidInput as exc:
+        except (InputError, InvalidInput) as exc:  # the message names the field
             return _page(request, auth, error=str(exc), form=form, status_code=400)
         return _page(request, auth, created=created, status_code=201)
 
-    response: Any = await run_in_threadpool(work)
+    response = await run_in_threadpool(work)
     response.headers["Cache-Control"] = "no-store"
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 @router.post("/admin/tokens/{token_id}/revoke")

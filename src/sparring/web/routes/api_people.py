@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -31,7 +30,7 @@ from sparring.services.directory import (
     visible_teams,
 )
 from sparring.web.api_examples import page_example
-from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, fetched_page, page_of
+from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, UtcDateTime, fetched_page, page_of
 from sparring.web.deps import ApiAuth, ReadDB, require_role
 from sparring.web.errors import error_responses
 from sparring.web.params import DbId, DbIdQuery
@@ -73,7 +72,7 @@ class TeamOut(BaseModel):
 class ProgressRep(BaseModel):
     rep_id: int
     scenario: str
-    scored_at: datetime
+    scored_at: UtcDateTime
     overall: float = Field(description="0-100")
     passed: bool
 

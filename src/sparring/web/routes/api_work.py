@@ -25,7 +25,7 @@ from sparring.services.errors import NotFound
 from sparring.services.program_progress import learner_programs, program_progress
 from sparring.services.programs import ProgramView, get_program, list_programs, program_view
 from sparring.web.api_examples import page_example
-from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, page_of
+from sparring.web.api_paging import DEFAULT_LIMIT, Page, PageLimit, PageOffset, UtcDateTime, page_of
 from sparring.web.deps import ApiAuth, ReadDB
 from sparring.web.errors import error_responses
 from sparring.web.params import DbId, OptionalSearchText
@@ -60,7 +60,7 @@ class AssignmentOut(BaseModel):
     submit_best: bool
     team: str | None = None
     assigned_by: str
-    created_at: datetime
+    created_at: UtcDateTime
     overdue: bool
     note: str
     learners: list[AssigneeOut] = Field(description="the learners the caller may see (a learner: only their row)")
@@ -101,7 +101,7 @@ class LearnerProgressOut(BaseModel):
     name: str
     reps: int
     passed: int
-    last_rep_at: datetime | None = None
+    last_rep_at: UtcDateTime | None = None
     completion: float = Field(description="0 to 1")
     pace: str = Field(description="upcoming | on_track | behind | complete | missed (docs/programs.md)")
     per_scenario: dict[str, int]
