@@ -60,7 +60,15 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("POST", "/notifications/read"), ("GET", "/calls"), ("GET", "/calls/upload"), ("POST", "/calls/upload"),
              ("GET", "/api/calls"), ("POST", "/api/calls"), ("GET", "/lines/review"),
              ("POST", "/lines/{line_id}/review"), ("POST", "/lines/team/{line_id}/keep"),
-             ("POST", "/programs/{program_id}/certification/attempt")}
+             ("POST", "/programs/{program_id}/certification/attempt"),
+             # the read API (docs/api.md): content for everyone; assignments and programs as the caller sees them
+             ("GET", "/api/scenarios"), ("GET", "/api/scenarios/{scenario_id}"), ("GET", "/api/rubrics"),
+             ("GET", "/api/rubrics/{rubric_id}"), ("GET", "/api/progress"), ("GET", "/api/assignments"),
+             ("GET", "/api/assignments/{assignment_id}"), ("GET", "/api/programs"),
+             ("GET", "/api/programs/{program_id}")}
+#: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
+PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
+                  ("GET", "/api/teams/{team_id}")}
 #: a stored call: whoever may see its owner's conversations; an upload: whoever may see the rep it is for
 CALL_VISIBLE = {("GET", "/calls/{conversation_id}"), ("GET", "/api/calls/{conversation_id}"),
                 ("GET", "/calls/uploads"), ("GET", "/api/calls/uploads/{job_id}")}
@@ -81,7 +89,8 @@ MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team
            ("POST", "/team/lines/{line_id}/delete"), ("POST", "/programs/{program_id}/certification"),
            ("POST", "/programs/{program_id}/certification/sign-off"),
            ("POST", "/programs/{program_id}/certification/revoke"), ("POST", "/programs/{program_id}/edit"),
-           ("POST", "/programs/{program_id}/unenrol")}
+           ("POST", "/programs/{program_id}/unenrol"), ("GET", "/api/users"), ("GET", "/api/teams"),
+           ("GET", "/api/programs/{program_id}/progress")}
 ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/admin/content/validate"),
          ("POST", "/admin/content/form"), ("POST", "/admin/content/preview"),
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
@@ -94,7 +103,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}"),
          ("POST", "/admin/webhooks/{endpoint_id}/delete"), ("POST", "/admin/webhooks/{endpoint_id}/secret"),
          ("POST", "/admin/webhooks/{endpoint_id}/test"),
-         ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")}
+         ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
+         ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +132,7 @@ def _app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_has_an_access_rule(world: World) -> None:
-    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE
+    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE
     routes = _app_routes(world)
     assert routes, "no routes found"
     assert routes - classified == set(), "routes without an access rule in this matrix"
@@ -131,7 +141,7 @@ def test_every_route_has_an_access_rule(world: World) -> None:
 def test_anonymous_is_sent_to_login_or_gets_401(world: World) -> None:
     anon = TestClient(world.app, follow_redirects=False)
     rep = world.reps["a1_public"]
-    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE):
+    for method, path in sorted(SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE):
         url = re.sub(r"\{[a-z_]+_id\}", "1", path.replace("{rep_id}", str(rep)))
         r = anon.request(method, url)
         if path.startswith("/api"):
@@ -220,6 +230,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
         if "{user_id}" in path or "{endpoint_id}" in path:  # the webhook endpoint routes: their own test below
+         ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})
@@ -696,3 +707,4 @@ def test_webhook_endpoints_are_for_the_admins_of_their_organisation(world: World
     with world.database.read() as s:
         row = s.get(WebhookEndpointRow, endpoint_id)
         assert row is not None and row.url == "https://hooks.example.com/matrix" and row.org_id == admin_a.org_id
+         ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}

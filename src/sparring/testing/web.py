@@ -1,6 +1,7 @@
 """Helpers for tests of the web app and of web routers from plugins, on FastAPI's ``TestClient``: a world of two
 organisations with every role and reps in every state (``build_world``), signing in through the JSON API
-(``login``), the CSRF token of a page (``csrf_of``) and the events of a server-sent-events body (``sse_events``);
+(``login``) or with an API token (``api_token``, ``bearer``), the CSRF token of a page (``csrf_of``) and the events
+of a server-sent-events body (``sse_events``);
 for browser tests, a real server over an organisation of a few people (``served_org``) and signing in on its login
 page (``sign_in``).
 
@@ -93,6 +94,26 @@ def login(app: FastAPI, key: str) -> TestClient:
     assert r.status_code == 200, r.text
     client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return client
+
+
+def api_token(world: World, key: str, *, role: str | None = None, name: str = "test token") -> str:
+    """A new API token (docs/api.md) acting as ``key`` with ``role`` (default: the account's own), made by an admin
+    of their organisation as the admin page does."""
+    from sparring.services.access import Viewer
+    from sparring.services.api_tokens import create_token
+    from sparring.store.models import User
+
+    with world.database.session() as s:
+        user = s.get(User, world.users[key])
+        assert user is not None
+        admin = s.query(User).filter(User.org_id == user.org_id, User.role == "admin").order_by(User.id).first()
+        assert admin is not None
+        return create_token(s, Viewer.of(admin), name=name, role=role or user.role, user_id=user.id).secret
+
+
+def bearer(app: FastAPI, token: str) -> TestClient:
+    """A client that sends ``Authorization: Bearer <token>`` on every request (and no cookie)."""
+    return TestClient(app, follow_redirects=False, headers={"Authorization": f"Bearer {token}"})
 
 
 def csrf_of(html: str) -> str:

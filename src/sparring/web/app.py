@@ -49,6 +49,10 @@ SERVER_ENV_DEFAULTS = {
 }
 
 
+#: the JSON API's version (docs/api.md, "Versioning"): MAJOR.MINOR; a minor release only adds (routes, optional
+#: parameters, response keys), a major one may change or remove and is served beside the old one for a release
+API_VERSION = "1.1"
+
 def prepare_server_process() -> None:
     """Apply ``SERVER_ENV_DEFAULTS`` to this process (and the workers it starts); explicit settings win.
     Called by the ASGI entry point (``sparring serve`` loads it) before anything is embedded."""
@@ -162,8 +166,10 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         secure_cookies = https
     app = FastAPI(
         title="Sparring",
-        version="1",
-        description="Practise the conversations that drive a business. JSON API for reps and scorecards.",
+        version=API_VERSION,
+        description="Practise the conversations that drive a business. JSON API for reps, scorecards, calls, "
+                    "content, people, progress, assignments and programs; sign in with a session or an API token "
+                    "(`Authorization: Bearer`). Versioning policy and a Python client: docs/api.md.",
         openapi_url="/api/openapi.json",
         docs_url=None,  # served offline by mount_api_docs (FastAPI's page loads Swagger UI from a CDN)
         redoc_url=None,

@@ -71,9 +71,12 @@ class NotSignedIn(Exception):
 @dataclass(frozen=True)
 class Auth:
     viewer: Viewer
-    #: the session's token (its CSRF token is an HMAC of it) and row id
+    #: the session's token (its CSRF token is an HMAC of it) and row id; for an API token (``bearer``) the
+    #: token's row id and an empty session token
     token: str
     session_id: int
+    #: authenticated by ``Authorization: Bearer`` (an API token): no cookie, so no CSRF token is needed
+    bearer: bool = False
 
 
 def _session_user(request: Request) -> Auth | None:
@@ -119,10 +122,37 @@ def page_auth(request: Request) -> Auth:
     return auth
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header ("" for a malformed one), or None without the header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _token_user(request: Request, secret: str) -> Auth | None:
+    cached: Auth | None = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    from sparring.services.api_tokens import check_token
+
+    found = check_token(web(request).database(), secret) if secret else None
+    if found is None:
+        return None
+    auth = Auth(viewer=found.viewer, token="", session_id=found.token_id, bearer=True)
+    request.state.auth = auth
+    return auth
+
+
 def api_auth(request: Request) -> Auth:
-    auth = _session_user(request)
+    """The caller of an API route: an API token (``Authorization: Bearer``; docs/api.md) when the header is
+    there — a wrong, revoked or expired one is a 401 even with a session cookie — else the session cookie."""
+    secret = bearer_token(request)
+    auth = _session_user(request) if secret is None else _token_user(request, secret)
     if auth is None:
-        raise HTTPException(status_code=401, detail="not signed in")
+        detail = "not signed in" if secret is None else "the API token is unknown, revoked or expired"
+        raise HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
     return auth
 
 
@@ -156,7 +186,11 @@ def csrf_for(request: Request, auth: Auth | None) -> str:
 
 
 def check_csrf(request: Request, token: str | None, auth: Auth | SessionData | None) -> None:
-    """Reject a state-changing request whose token does not match the session (403)."""
+    """Reject a state-changing request whose token does not match the session (403). A request authenticated
+    with an API token needs none: a browser never adds an ``Authorization`` header to a cross-site request, so
+    the token itself proves the caller meant it."""
+    if isinstance(auth, Auth) and auth.bearer:
+        return
     codec = web(request).codec
     token = token or request.headers.get(CSRF_HEADER)
     ok = codec.csrf_ok(auth.token, token) if auth is not None else codec.anonymous_csrf_ok(anon_id(request), token)
@@ -186,8 +220,9 @@ NAV = {
               ("/team/assignments", "Assignments", "assignments"), ("/programs", "Programs", "programs"),
               ("/calls", "Calls", "calls"),
               ("/admin/content", "Content", "content"),
-              ("/admin/users", "People", "users"), ("/admin/jobs", "Jobs", "jobs"),
-              ("/admin/webhooks", "Webhooks", "webhooks"), ("/history", "My reps", "history")],
+              ("/admin/users", "People", "users"), ("/admin/tokens", "API tokens", "tokens"),
+              ("/admin/webhooks", "Webhooks", "webhooks"), ("/admin/jobs", "Jobs", "jobs"),
+              ("/history", "My reps", "history")],
 }
 
 

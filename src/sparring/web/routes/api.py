@@ -22,6 +22,8 @@ from sparring.services.accounts import Accounts
 from sparring.services.conversations import RepView, list_visible_reps, rep_view
 from sparring.services.errors import NotFound, ServiceError
 from sparring.store.models import User
+from sparring.web import api_examples as ex
+from sparring.web.api_paging import link_next
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
 from sparring.web.errors import error_responses
 from sparring.web.login import CODE_REQUIRED, WRONG_CODE, WRONG_CREDENTIALS, throttled_message
@@ -82,7 +84,8 @@ def _require_json_or_no_body(request: Request) -> None:
 
 
 @router.post("/auth/login", response_model=LoginResponse,
-             responses={401: {"description": "bad credentials, or a missing or wrong two-factor code"},
+             responses={**ex.example(ex.LOGIN),
+                        401: {"description": "bad credentials, or a missing or wrong two-factor code"},
                         422: {"description": "a malformed request (e.g. a NUL character, an over-long password)"},
                         429: {"description": "too many failed attempts: wait Retry-After seconds"}})
 def api_login(body: LoginRequest, request: Request) -> Response:
@@ -136,23 +139,26 @@ def api_logout_all(request: Request, auth: ApiAuth) -> Response:
     return response
 
 
-@router.get("/me", response_model=Me, responses=error_responses(401))
+@router.get("/me", response_model=Me, responses={**error_responses(401), **ex.example(ex.ME)})
 def me(auth: ApiAuth) -> Me:
     v = auth.viewer
     return Me(id=v.id, email=v.email, name=v.name, role=v.role, org_id=v.org_id)
 
 
 @router.get("/reps", response_model=list[RepView], response_model_exclude_none=True,
-            responses=error_responses(401))
-def list_reps(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, scenario: OptionalSearchText = None,
-              limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
+            responses={**error_responses(401), **ex.example([ex.REP])})
+def list_reps(request: Request, response: Response, auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None,
+              scenario: OptionalSearchText = None, limit: Limit = 100, offset: Offset = 0) -> list[RepView]:
     """Reps the caller may see, newest first: a learner their own, a manager their teams', an admin their
-    organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript)."""
-    return list_visible_reps(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit, offset=offset)
+    organisation's. Other people's private reps appear as summaries (``summary_only``: no transcript). A plain
+    list (as ever); when more follow, the ``Link`` header names the next page (``rel="next"``)."""
+    rows = list_visible_reps(db, auth.viewer, user_id=user_id, scenario=scenario, limit=limit + 1, offset=offset)
+    link_next(request, response, offset, limit, min(len(rows), limit), len(rows) > limit)
+    return rows[:limit]
 
 
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,
-            responses=error_responses(401, 404))
+            responses={**error_responses(401, 404), **ex.example(ex.REP_FULL)})
 def get_rep(rep_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
     """One rep with its transcript and scorecard (docs/scoring.md, "The scorecard (JSON)"); 404 when the caller may not
     see it."""
@@ -208,7 +214,7 @@ def _view(request: Request, auth: ApiAuth, rep_id: int) -> RepView:
 
 
 @router.post("/reps", response_model=RepView, status_code=201, response_model_exclude_none=True,
-             responses=error_responses(400, 401, 403, 404, 409, 503))
+             responses={**error_responses(400, 401, 403, 404, 409, 503), **ex.example(ex.STARTED, 201)})
 def start_rep(body: StartRep, request: Request, auth: ApiAuth) -> Any:
     """Start a rep as the caller: the persona's opening line is turn 0."""
     _write_guard(request, auth)
@@ -222,7 +228,8 @@ def start_rep(body: StartRep, request: Request, auth: ApiAuth) -> Any:
     return _view(request, auth, rep.id)
 
 
-@router.post("/reps/{rep_id}/turns", response_model=TurnOut, responses=error_responses(400, 401, 403, 404, 409, 503))
+@router.post("/reps/{rep_id}/turns", response_model=TurnOut,
+             responses={**error_responses(400, 401, 403, 404, 409, 503), **ex.example(ex.TURN)})
 def post_turn(rep_id: DbId, body: TurnIn, request: Request, auth: ApiAuth) -> TurnOut:
     """Say one line in your own rep. It is committed before the persona runs; the reply comes back whole
     (the practice page streams it over SSE instead). A rep that ends on this reply is scored."""
@@ -245,7 +252,7 @@ def post_turn(rep_id: DbId, body: TurnIn, request: Request, auth: ApiAuth) -> Tu
 
 
 @router.post("/reps/{rep_id}/end", response_model=RepView, response_model_exclude_none=True,
-             responses=error_responses(401, 403, 404, 409, 415, 503))
+             responses={**error_responses(401, 403, 404, 409, 415, 503), **ex.example(ex.REP_FULL)})
 def end_rep(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
     """End your own rep early and score it; returns the rep with its scorecard. Takes no body (send none, or
     ``{}`` as application/json); the ``X-CSRF-Token`` header is required."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sparring.services import call_reviews, call_uploads
 from sparring.services.call_reviews import CallItem
 from sparring.services.errors import InvalidInput, NotFound
+from sparring.web import api_examples as ex
+from sparring.web.api_paging import link_next
 from sparring.web.app import job_queue
 from sparring.web.deps import ApiAuth, ReadDB, check_csrf, web
 from sparring.web.errors import error_responses
@@ -73,15 +75,19 @@ class ReviewDoc(BaseModel):
     pivotal: dict[str, Any] | None
 
 
-@router.get("/calls", response_model=list[CallItem], responses=error_responses(401))
-def list_calls(auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None, limit: Limit = 100,
-               offset: Offset = 0) -> list[CallItem]:
+@router.get("/calls", response_model=list[CallItem], responses={**error_responses(401), **ex.example([ex.CALL])})
+def list_calls(request: Request, response: Response, auth: ApiAuth, db: ReadDB, user_id: DbIdQuery = None,
+               limit: Limit = 100, offset: Offset = 0) -> list[CallItem]:
     """Stored calls the caller may see, newest first: a learner their own, a manager their teams', an admin their
-    organisation's; ``user_id`` keeps one rep's. Someone else's private call is a summary (``summary_only``)."""
-    return call_reviews.list_calls(db, auth.viewer, user_id=user_id, limit=limit, offset=offset)
+    organisation's; ``user_id`` keeps one rep's. Someone else's private call is a summary (``summary_only``).
+    When more follow, the ``Link`` header names the next page (``rel="next"``)."""
+    rows = call_reviews.list_calls(db, auth.viewer, user_id=user_id, limit=limit + 1, offset=offset)
+    link_next(request, response, offset, limit, min(len(rows), limit), len(rows) > limit)
+    return rows[:limit]
 
 
-@router.get("/calls/uploads/{job_id}", response_model=UploadStatus, responses=error_responses(401, 404))
+@router.get("/calls/uploads/{job_id}", response_model=UploadStatus,
+            responses={**error_responses(401, 404), **ex.example(ex.UPLOAD_STATUS)})
 def upload_status(job_id: DbId, request: Request, auth: ApiAuth, db: ReadDB) -> Any:
     """An upload's progress and, per call, its result (the conversation id, or the error naming file and line);
     404 for an upload the caller may not see."""
@@ -92,7 +98,8 @@ def upload_status(job_id: DbId, request: Request, auth: ApiAuth, db: ReadDB) -> 
         raise HTTPException(status_code=404, detail="no such upload") from exc
 
 
-@router.get("/calls/{conversation_id}", response_model=ReviewDoc, responses=error_responses(401, 404))
+@router.get("/calls/{conversation_id}", response_model=ReviewDoc,
+            responses={**error_responses(401, 404), **ex.example(ex.REVIEW)})
 def get_call(conversation_id: DbId, request: Request, auth: ApiAuth) -> Any:
     """One stored call's review document (CONTRACT.md): conversation (turns with times), scorecard, key moments and
     the pivotal one. 404 when the caller may not see it, or sees only that it happened (a private call)."""
@@ -115,7 +122,8 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     }}}}}}
 
 
-@router.post("/calls", response_model=UploadOut, status_code=202, responses=error_responses(400, 401, 403, 411, 413),
+@router.post("/calls", response_model=UploadOut, status_code=202,
+             responses={**error_responses(400, 401, 403, 411, 413), **ex.example(ex.UPLOAD, 202)},
              openapi_extra=UPLOAD_BODY)
 async def upload_calls(request: Request, auth: ApiAuth) -> Any:
     """Upload calls as ``multipart/form-data``: ``files`` (transcripts or zips, at most 50), ``rep`` (an account

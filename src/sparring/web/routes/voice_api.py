@@ -19,6 +19,7 @@ from sparring.conversation.errors import TranscriptError
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.voice import MAX_TAKE_BYTES, VoiceService
 from sparring.tts.piper import SpeechError
+from sparring.web import api_examples as ex
 from sparring.web.deps import ApiAuth, check_csrf
 from sparring.web.errors import error_responses
 from sparring.web.params import DbId
@@ -74,7 +75,7 @@ def _seconds(value: object, name: str) -> float | None:
 
 
 @router.post("/reps/{rep_id}/speech", response_model=SpeechOut, status_code=201, openapi_extra=SPEECH_BODY,
-             responses=error_responses(400, 401, 403, 404, 409, 411, 413, 503))
+             responses={**error_responses(400, 401, 403, 404, 409, 411, 413, 503), **ex.example(ex.SPEECH, 201)})
 async def post_speech(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
     """Hear one spoken turn of your own running rep (``multipart/form-data``, field ``audio``). Returns what was
     heard, for the learner to check or correct, and the delivery of the take; nothing is said to the counterpart
@@ -115,7 +116,7 @@ async def post_speech(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
                      delivery=take.delivery, audio_kept=take.audio_kept)
 
 
-@router.get("/reps/{rep_id}/delivery", responses=error_responses(401, 403, 404))
+@router.get("/reps/{rep_id}/delivery", responses={**error_responses(401, 403, 404), **ex.example(ex.REP_DELIVERY)})
 def get_delivery(rep_id: DbId, request: Request, auth: ApiAuth) -> dict[str, Any]:
     """The delivery of your own rep's spoken turns (pace, fillers, pauses, monologues, talking over, waits, with
     the findings a coach would mention); ``delivery`` is null when no turn was spoken."""
