@@ -229,8 +229,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
         else:
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
-        if "{user_id}" in path or "{endpoint_id}" in path:  # the webhook endpoint routes: their own test below
-         ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}
+        if "{user_id}" in path or "{endpoint_id}" in path or "{token_id}" in path:  # their own tests
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})
@@ -707,4 +706,44 @@ def test_webhook_endpoints_are_for_the_admins_of_their_organisation(world: World
     with world.database.read() as s:
         row = s.get(WebhookEndpointRow, endpoint_id)
         assert row is not None and row.url == "https://hooks.example.com/matrix" and row.org_id == admin_a.org_id
-         ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke")}
+
+
+# --- the read API with sessions and API tokens --------------------------------------------------------------
+
+READ_LISTS = ["/api/reps", "/api/calls", "/api/scenarios", "/api/rubrics", "/api/progress", "/api/assignments",
+              "/api/programs", "/api/users", "/api/teams"]
+
+
+@pytest.mark.parametrize("via", ["cookie", "token"])
+@pytest.mark.parametrize("role", ROLES)
+def test_read_api_never_shows_another_organisation(world: World, clients: dict[str, TestClient], role: str,
+                                                   via: str) -> None:
+    """Every list of the read API, with the caller's session or an API token of their account: nothing of the
+    other organisation's people in any answer, and every one of their people, teams and reps is a 404."""
+    from sparring.testing.web import api_token, bearer, email
+
+    c = clients[role] if via == "cookie" else bearer(world.app, api_token(world, role, name=f"matrix {role}"))
+    theirs = [k for k in [*ROLES, "learner_a3"] if ORG[k] != ORG[role]]
+    lead = role.startswith(("manager", "admin"))
+    for path in READ_LISTS:
+        r = c.get(path)
+        expected = 403 if path in ("/api/users", "/api/teams") and not lead else 200
+        assert r.status_code == expected, (role, via, path, r.status_code)
+        for key in theirs:
+            assert email(key) not in r.text, (role, via, path, key)
+    for key in theirs:
+        uid = world.users[key]
+        for path in (f"/api/users/{uid}", f"/api/users/{uid}/progress"):
+            assert c.get(path).status_code == 404, (role, via, path)
+    for rep_key, owner in OWNER.items():
+        if ORG[owner] != ORG[role]:
+            assert c.get(f"/api/reps/{world.reps[rep_key]}").status_code == 404, (role, via, rep_key)
+    from sqlalchemy import select
+
+    from sparring.store.models import Team
+
+    with world.database.read() as s:
+        team_ids = list(s.scalars(select(Team.id).where(Team.org_id == world_org(world, theirs[0]))))
+    assert team_ids
+    for team_id in team_ids:
+        assert c.get(f"/api/teams/{team_id}").status_code == 404, (role, via, team_id)
