@@ -20,7 +20,6 @@ FSLRSBackend.default_operation_type = BaseOperationType.APPEND
 
 if __name__ == "__main__":
     import uvicorn
-
     from ralph.api import app
 
     uvicorn.run(app, host=sys.argv[1], port=int(sys.argv[2]), log_level="warning")
