@@ -5,10 +5,11 @@
 ``X-Experience-API-Version: 1.0.3`` and HTTP basic authentication. Any answer but 200/204 raises ``LrsError``
 naming the status and the LRS's own words, so the job layer retries and the admin page shows why.
 
-Re-sending is safe: statement ids are deterministic, and an LRS answers 409 Conflict to a chunk that holds a
-statement it already stored (Ralph does so even when the stored one is the same statement with its ``stored``
-and ``authority`` added). On a 409 the chunk is sent again one statement at a time, and a statement that alone
-gets 409 is counted as already there.
+Re-sending is safe: statement ids are deterministic, and an LRS takes a statement it already holds without storing
+it twice (xAPI 1.0.3: statements are immutable; Ralph answers 200 and skips it). When the stored statement with
+that id *differs* — e.g. the rep was enrolled in a program after it was first sent, so its context changed — the
+LRS answers 409 Conflict for the whole chunk. The chunk is then sent again one statement at a time, and a
+statement that alone gets 409 is counted as ``already`` there: the stored version stands.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class LrsConfig:
 
 @dataclass(frozen=True)
 class Sent:
-    stored: int
+    #: statements the LRS took (stored now, or identical to one it held)
+    accepted: int
+    #: statements refused with 409: the LRS holds a different statement with the same id
     already: int
 
 
@@ -71,24 +74,24 @@ def _refused(config: LrsConfig, response: httpx.Response) -> LrsError:
 
 def send(config: LrsConfig, statements: Sequence[dict[str, Any]], transport: httpx.BaseTransport | None = None
          ) -> Sent:
-    """Send every statement; how many the LRS stored now and how many it had already. LrsError on the first
-    chunk it does not take (the chunks before it stay stored: re-sending them is answered as "already")."""
-    stored = already = 0
+    """Send every statement; how many the LRS took and how many it already held in another version. LrsError on
+    the first chunk it does not take (the chunks before it stay stored: sending them again is harmless)."""
+    accepted = already = 0
     with client(config, transport) as http:
         for start in range(0, len(statements), CHUNK):
             chunk = statements[start:start + CHUNK]
             response = _post(http, config, chunk)
             if response.status_code in (200, 204):
-                stored += len(chunk)
+                accepted += len(chunk)
                 continue
             if response.status_code != 409:
                 raise _refused(config, response)
             for statement in chunk:
                 one = _post(http, config, [statement])
                 if one.status_code in (200, 204):
-                    stored += 1
+                    accepted += 1
                 elif one.status_code == 409:
                     already += 1
                 else:
                     raise _refused(config, one)
-    return Sent(stored=stored, already=already)
+    return Sent(accepted=accepted, already=already)

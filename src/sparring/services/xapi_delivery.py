@@ -185,7 +185,7 @@ def xapi_deliver(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
             row.status, row.statements, row.last_error = "sent", len(statements), None
             row.tries += 1
             row.sent_at = row.updated_at = utcnow()
-    return {"batch": batch_id, "statements": len(statements), "stored": sent.stored, "already": sent.already}
+    return {"batch": batch_id, "statements": len(statements), "accepted": sent.accepted, "already": sent.already}
 
 
 def _record(database: Database, batch_id: int, error: str, dead: bool) -> None:
