@@ -84,7 +84,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/content/publish"), ("GET", "/admin/users"), ("POST", "/admin/users"),
          ("POST", "/admin/teams"), ("POST", "/admin/users/{user_id}/password"), ("POST", "/admin/users/{user_id}/role"),
          ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/teams"), ("GET", "/admin/jobs"),
-         ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore")}
+         ("POST", "/admin/jobs/retry"), ("POST", "/admin/jobs/rescore"), ("GET", "/admin/xapi"),
+         ("POST", "/admin/xapi/retry")}
 
 
 @pytest.fixture(scope="module")
