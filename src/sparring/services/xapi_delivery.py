@@ -1,7 +1,7 @@
 """Delivery of xAPI statements to the configured learning record store, through an outbox and the job layer
 (docs/integrations.md, "xAPI"; docs/jobs.md).
 
-- ``xapi_sweep`` (periodic, every minute; does nothing without ``SPARRING_XAPI_LRS_URL``) finds the scored
+- ``xapi_sweep`` (periodic, every 5 minutes; does nothing without ``SPARRING_XAPI_LRS_URL``) finds the scored
   attempts not yet handed over — current scorecards of reps without an ``xapi_outbox`` row — and puts them, per
   organisation, ``BATCH_ATTEMPTS`` at a time into a new ``xapi_batches`` row (one transaction: the batch and its
   outbox rows), then queues one ``xapi_deliver`` job per queued batch (idempotency key
@@ -46,7 +46,7 @@ from sparring.store.xapi_models import XapiBatchRow, XapiOutboxRow
 
 SWEEP = "xapi_sweep"
 DELIVER = "xapi_deliver"
-EVERY = timedelta(minutes=1)
+EVERY = timedelta(minutes=5)
 #: scored attempts per batch (each brings one statement per criterion too)
 BATCH_ATTEMPTS = 100
 #: batches made by one sweep at most (the next sweep goes on)
