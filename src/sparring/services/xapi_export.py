@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sparring.coaching.programs import Plan
 from sparring.integrations.xapi import Attempt, CriterionOutcome, StatementBuilder, write_json_array
 from sparring.reports.exports import ExportScope
 from sparring.services.errors import InvalidInput
@@ -64,17 +65,25 @@ class _RepKey:
     created_at: datetime
 
 
-def _programs_of(db: Session, org_id: int, reps: Sequence[_RepKey]) -> dict[int, list[tuple[int, str]]]:
+def _plans(db: Session, org_id: int) -> list[tuple[int, str, Plan]]:
+    """The organisation's programs with a scenario, each with its plan (read once per export or delivery)."""
+    out = []
+    for row in db.scalars(select(ProgramRow).where(ProgramRow.org_id == org_id).order_by(ProgramRow.id)):
+        plan = program_view(db, row).plan
+        if plan.scenarios:
+            out.append((row.id, row.name, plan))
+    return out
+
+
+def _programs_of(db: Session, plans: Sequence[tuple[int, str, Plan]], reps: Sequence[_RepKey]
+                 ) -> dict[int, list[tuple[int, str]]]:
     """The programs each rep counts towards (their progress's own query, restricted to these reps)."""
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
     rep_ids = [r.rep_id for r in reps]
-    for row in db.scalars(select(ProgramRow).where(ProgramRow.org_id == org_id).order_by(ProgramRow.id)):
-        plan = program_view(db, row).plan
-        if not plan.scenarios:
-            continue
-        query = counting_reps(plan, enrolled_ids_query(row.id)).where(Rep.id.in_(rep_ids))
+    for program_id, name, plan in plans:
+        query = counting_reps(plan, enrolled_ids_query(program_id)).where(Rep.id.in_(rep_ids))
         for hit in db.execute(query):
-            out[hit.id].append((row.id, row.name))
+            out[hit.id].append((program_id, name))
     return out
 
 
@@ -112,9 +121,10 @@ def attempts(db: Session, scope: ExportScope, scorecard_ids: Iterable[int] | Non
         query = query.where(Rep.user_id.in_(scope.user_ids))
     if scorecard_ids is not None:
         query = query.where(s.id.in_(sorted(set(scorecard_ids))))
+    plans = _plans(db, scope.org_id)
     for chunk in db.execute(query.execution_options(yield_per=BATCH)).partitions():
         keys = [_RepKey(r.id, r.user_id, r.scenario_id, r.difficulty, r.created_at) for r in chunk]
-        programs = _programs_of(db, scope.org_id, keys)
+        programs = _programs_of(db, plans, keys)
         assignments = _assignments_of(db, keys)
         for r in chunk:
             yield Attempt(
