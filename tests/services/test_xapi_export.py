@@ -118,3 +118,66 @@ def test_export_file_writes_a_json_array_through_a_temporary_name(
         xapi_export.export_file(s, ExportScope(org_id=learner.org_id), HOME, tmp_path)
     with db.read() as s, pytest.raises(InvalidInput, match=r"out: the folder .* does not exist"):
         xapi_export.export_file(s, ExportScope(org_id=learner.org_id), HOME, tmp_path / "no" / "x.json")
+
+
+#: scored attempts generated for the memory test (bulk inserts; each brings one statement per criterion too), read
+#: ``READ_BATCH`` at a time (the export's ``BATCH`` is what bounds its memory; smaller here to keep the test short)
+ATTEMPTS = 600
+READ_BATCH = 50
+
+
+def _copies(db: Database, practice: PracticeService, learner: UserRecord) -> int:
+    """ATTEMPTS copies of one scored rep (conversation, scorecard, rep; bulk inserts with explicit ids)."""
+    from sqlalchemy import insert, inspect
+
+    from sparring.store.models import ConversationRow
+
+    rep_id = support.scored_rep(practice, learner, "What matters most to you?", "Why now?")
+
+    def columns(row: object) -> dict[str, object]:
+        return {a.key: getattr(row, a.key) for a in inspect(type(row)).column_attrs if a.key != "id"}
+
+    with db.session() as s:
+        rep = s.get(Rep, rep_id)
+        assert rep is not None
+        conversation = columns(s.get(ConversationRow, rep.conversation_id))
+        card = columns(s.get(ScorecardRow, rep.scorecard_id))
+        base, template = 1_000_000, columns(rep)
+        s.execute(insert(ConversationRow), [{**conversation, "id": base + i} for i in range(ATTEMPTS)])
+        s.execute(insert(ScorecardRow), [{**card, "id": base + i, "conversation_id": base + i}
+                                         for i in range(ATTEMPTS)])
+        s.execute(insert(Rep), [{**template, "id": base + i, "conversation_id": base + i, "scorecard_id": base + i}
+                                for i in range(ATTEMPTS)])
+    return ATTEMPTS + 1
+
+
+@pytest.mark.slow
+def test_the_export_streams_with_bounded_memory(db: Database, practice: PracticeService, learner: UserRecord,
+                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracemalloc
+
+    monkeypatch.setattr(xapi_export, "BATCH", READ_BATCH)
+    expected = _copies(db, practice, learner)
+    out = tmp_path / "statements.json"
+    scope = ExportScope(org_id=learner.org_id)
+    with db.read() as s:
+        tracemalloc.start()
+        try:
+            attempts, count = xapi_export.export_file(s, scope, HOME, out)
+            _, streamed_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert attempts == expected and count > 2 * expected
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == count
+    # the same statements held at once (what a non-streaming export would do) take many times more
+    with db.read() as s:
+        tracemalloc.start()
+        try:
+            held = list(StatementBuilder(HOME).all_statements(xapi_export.attempts(s, scope)))
+            _, held_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert len(held) == count
+    del held
+    assert streamed_peak < 8 * 2**20, f"streaming peaked at {streamed_peak / 2**20:.1f} MiB"
+    assert held_peak > 4 * streamed_peak, (held_peak, streamed_peak)
