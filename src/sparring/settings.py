@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     webhooks_max_attempts: int = Field(default=8, ge=1, le=100)
     #: seconds to connect and to wait for the receiver's answer
     webhooks_timeout: float = Field(default=10.0, gt=0, le=60)
+    #: xAPI delivery (docs/integrations.md, "xAPI"): scored attempts and their criterion results are sent to this
+    #: learning record store (its xAPI endpoint, e.g. https://lrs.example.com/xAPI; statements are POSTed to
+    #: ``<url>/statements``) with HTTP basic authentication; without a URL nothing is sent
+    xapi_lrs_url: str | None = None
+    xapi_lrs_username: str | None = None
+    xapi_lrs_password: str | None = None
+    xapi_lrs_timeout: float = Field(default=30.0, gt=0, le=300)
 
     @classmethod
     def settings_customise_sources(

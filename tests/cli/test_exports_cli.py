@@ -123,3 +123,26 @@ def test_program_filter(url: str, capsys: pytest.CaptureFixture[str], tmp_path: 
     assert [r["user_email"] for r in _rows(out / "reps.csv")] == ["lee@acme.test"]  # ola is in West
     assert {r["conversation_id"] for r in _rows(out / "criterion_results.csv")} == {
         r["conversation_id"] for r in _rows(out / "reps.csv")}
+
+
+def test_export_xapi_writes_a_json_array_of_statements(url: str, capsys: pytest.CaptureFixture[str],
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARRING_PUBLIC_URL", "https://sparring.acme.test")
+    reset_settings_cache()
+    out = tmp_path / "statements.json"
+    code, stdout, err = run(capsys, "export", "xapi", "--org", "acme", "--out", str(out), "--json")
+    assert code == 0, err
+    doc = json.loads(stdout)
+    statements = json.loads(out.read_text(encoding="utf-8"))
+    assert doc == {"out": str(out), "attempts": 2, "statements": len(statements)}
+    attempts = [s for s in statements if s["verb"]["id"].endswith(("/passed", "/failed"))]
+    assert len(attempts) == 2 and len(statements) > 2
+    assert {s["actor"]["account"]["homePage"] for s in statements} == {"https://sparring.acme.test"}
+    assert all(s["version"] == "1.0.3" for s in statements)
+    code, stdout, err = run(capsys, "export", "xapi", "--out", str(out))
+    assert code == 0, err
+    assert stdout == f"{out}: {len(statements)} statements (2 scored attempts)\n"
+    code, _, err = run(capsys, "export", "xapi", "--org", "nowhere", "--out", str(out))
+    assert code != 0 and "org: no organisation 'nowhere'" in err
+    code, _, err = run(capsys, "export", "xapi", "--out", str(tmp_path))
+    assert code != 0 and "is a folder" in err

@@ -59,7 +59,7 @@ def test_an_admin_queues_a_rescore_of_their_organisation_s_rep(world: World) -> 
     assert r.status_code == 303 and f"Re-scoring rep {rep}" in _flash(r)
     foreign = admin.post("/admin/jobs/rescore", data={"csrf_token": token, "rep": str(world.reps["b1"])})
     assert "unknown rep" in _flash(foreign)
-    outcomes = InProcessRunner(queue, worker_id="test").run_until_idle()
+    outcomes = InProcessRunner(queue, worker_id="test", periodic=False).run_until_idle()
     assert [o.status for o in outcomes] == ["done"]
     after = world.practice.get_rep(rep).scorecard
     assert before is not None and after is not None and after.overall == before.overall  # deterministic scorer

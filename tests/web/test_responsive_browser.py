@@ -39,7 +39,7 @@ PAGES = {
                  "/programs", "/exports", "/calls", "/calls/upload"]),
     "admin": ("admin@northwind.example",
               ["/admin/content", "/admin/content/edit?kind=rubric&id=renewal-value", "/admin/users", "/admin/jobs",
-               "/admin/tokens", "/team"]),
+               "/admin/tokens", "/admin/xapi", "/team"]),
 }
 
 
@@ -140,7 +140,8 @@ def test_every_main_page_fits_and_passes_axe(browser: Any, server: str, tmp_path
                 page.wait_for_load_state("networkidle")
                 assert page.title().endswith("· Sparring") and len(page.title()) > len("· Sparring"), path
                 problems += [p for p in (_too_wide(page, path), _axe_problems(page, script, path)) if p]
-                if device == "phone" or path in ("/progress", "/team", "/team/insights", "/admin/jobs"):
+                if device == "phone" or path in ("/progress", "/team", "/team/insights", "/admin/jobs",
+                                                     "/admin/xapi"):
                     name = path.strip("/").replace("/", "-").split("?")[0] or "library"
                     page.screenshot(path=str(out / f"check-{role}-{name}-{device}.png"), full_page=True)
             if role == "learner":

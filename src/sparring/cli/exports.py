@@ -5,6 +5,9 @@
 ``criterion_results.csv`` into DIR, streamed from the database. Without ``--org`` the only organisation is
 exported (several: name one). ``--program ID`` keeps the conversations that count towards that program in its
 progress (its learners' ended reps of its scenarios within its dates; ``sparring program show ID``).
+
+``export xapi [--org ORG] --out FILE [--json]`` writes a JSON array of xAPI 1.0.3 statements (one per scored
+attempt, one per criterion result; CONTRACT.md), streamed to FILE (docs/integrations.md, "xAPI").
 """
 
 from __future__ import annotations
@@ -48,7 +51,30 @@ def _csv(
         print(f"{out / name}: {n} row{'' if n == 1 else 's'}")
 
 
+def _xapi(
+    out: Path = typer.Option(..., "--out", help="the file to write the JSON array of statements to"),
+    org: str | None = typer.Option(None, "--org", help="the organisation's slug (default: the only one)"),
+    json_out: bool = typer.Option(False, "--json", help='print {"out", "attempts", "statements"}'),
+) -> None:
+    """Write xAPI 1.0.3 statements as a JSON array: one per scored attempt, one per criterion result
+    (docs/integrations.md, "xAPI")."""
+    from sparring.cli.context import root
+    from sparring.services import exports, xapi_export
+
+    app = root()
+    with service_errors(), app.database.read() as s:
+        scope = exports.operator_scope(s, org)
+        attempts, statements = xapi_export.export_file(s, scope, app.settings.public_url, out)
+    if json_out:
+        print(json.dumps({"out": str(out), "attempts": attempts, "statements": statements}))
+        return
+    print(f"{out}: {statements} statement{'' if statements == 1 else 's'} "
+          f"({attempts} scored attempt{'' if attempts == 1 else 's'})")
+
+
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Exports: reps, scorecards and criterion results as CSV.", no_args_is_help=True)
+    group = typer.Typer(help="Exports: reps, scorecards and criterion results as CSV; xAPI statements.",
+                        no_args_is_help=True)
     group.command("csv")(_csv)
+    group.command("xapi")(_xapi)
     app.add_typer(group, name="export")
