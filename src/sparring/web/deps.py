@@ -220,9 +220,8 @@ NAV = {
               ("/team/assignments", "Assignments", "assignments"), ("/programs", "Programs", "programs"),
               ("/calls", "Calls", "calls"),
               ("/admin/content", "Content", "content"),
-              ("/admin/users", "People", "users"), ("/admin/tokens", "API tokens", "tokens"),
-              ("/admin/webhooks", "Webhooks", "webhooks"), ("/admin/jobs", "Jobs", "jobs"),
-              ("/history", "My reps", "history")],
+              ("/admin/users", "People", "users"), ("/admin/integrations", "Integrations", "integrations"),
+              ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
 }
 
 

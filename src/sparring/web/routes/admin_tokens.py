@@ -28,7 +28,7 @@ def _page(request: Request, auth: Auth, *, created: api_tokens.NewToken | None =
         users = [(u.id, u.email, u.role) for u in api_tokens.active_users(s, auth.viewer.org_id)]
         org = s.get(Organisation, auth.viewer.org_id)
         org_name = org.name if org else "your organisation"
-    return render(request, "admin_tokens.html", auth, active="tokens", status_code=status_code, tokens=tokens,
+    return render(request, "admin_tokens.html", auth, active="integrations", status_code=status_code, tokens=tokens,
                   users=[{"id": i, "email": e, "role": r} for i, e, r in users], created=created, error=error,
                   form=form or {}, now=datetime.now(UTC), org_name=org_name)
 

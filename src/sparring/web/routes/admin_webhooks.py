@@ -40,7 +40,7 @@ def webhooks_page(request: Request, auth: PageAuth) -> Response:
     require_role(auth, "admin")
     with web(request).database().read() as s:
         endpoints = webhooks.list_endpoints(s, auth.viewer)
-    return render(request, "admin_webhooks.html", auth, active="webhooks", endpoints=endpoints, choices=_choices())
+    return render(request, "admin_webhooks.html", auth, active="integrations", endpoints=endpoints, choices=_choices())
 
 
 @router.get(BASE + "/{endpoint_id}")
@@ -52,7 +52,7 @@ def endpoint_page(endpoint_id: DbId, request: Request, auth: PageAuth) -> Respon
         except NotFound as exc:
             raise HTTPException(status_code=404, detail="no such webhook endpoint") from exc
         log = webhooks.deliveries(s, auth.viewer, endpoint_id)
-    return render(request, "admin_webhook.html", auth, active="webhooks", e=endpoint, log=log, choices=_choices())
+    return render(request, "admin_webhook.html", auth, active="integrations", e=endpoint, log=log, choices=_choices())
 
 
 async def _act(request: Request, auth: PageAuth, target: str, act: Callable[[dict[str, str]], Any]) -> Response:

@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 def xapi_page(request: Request, auth: PageAuth, db: ReadDB) -> Response:
     require_role(auth, "admin")
     view = xapi_delivery.overview(db, request.app.state.settings, auth.viewer)
-    return render(request, "admin_xapi.html", auth, active="jobs", view=view)
+    return render(request, "admin_xapi.html", auth, active="integrations", view=view)
 
 
 @router.post("/admin/xapi/retry")
