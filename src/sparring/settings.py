@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     #: spoken practice turns (docs/voice.md; the optional ``[voice]`` extra): keep each recording in the data folder
     #: (``voice/<conversation>/<take>``) beside its transcript, or (default) discard it once it is transcribed
     voice_keep_audio: bool = False
+    #: retention (docs/data-ownership.md, "Retention"), in days, enforced every night by the ``retention_sweep``
+    #: task; unset keeps for ever: imported calls (from the call), practice reps and drills (from their end), and
+    #: audio files (kept recordings of spoken turns, call uploads)
+    retention_call_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_practice_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_audio_days: int | None = Field(default=None, ge=1, le=36_500)
     #: who reads the counterpart's replies aloud (docs/voice.md, "A server voice"): ``browser`` (default: the
     #: browser's own speechSynthesis, in the persona's voice) or ``piper`` (the server, offline, through piper run
     #: as a separate process: the optional ``[tts]`` extra)
