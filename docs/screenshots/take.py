@@ -158,7 +158,7 @@ def main() -> int:
                 page.locator(".cm-content").click()
                 page.keyboard.press("Control+a")
                 page.keyboard.insert_text(broken)
-                page.wait_for_selector(".cm-lintRange-error")
+                page.locator(".problems .line-link").first.wait_for()  # the problem list names the line
                 page.locator(".problems .line-link").first.click()
                 _shot(page, "content-editor", full=False)
                 page.goto(f"{base}/admin/users")

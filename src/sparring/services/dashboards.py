@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import is_db_id
-from sparring.reports.progress import current_scorecard_ids, learner_progress
+from sparring.reports.progress import learner_progress
 from sparring.services.access import Viewer, managed_team_ids
-from sparring.store.models import ConversationRow, CriterionResultRow, Rep, ScorecardRow, Team, TeamMember, User
+from sparring.store.models import ConversationRow, CriterionResultRow, Rep, Team, TeamMember, User
 
 #: a learner with no rep in this many days is listed as "has not practised"
 IDLE_DAYS = 14
@@ -100,12 +100,12 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     ).all()
     for uid, n, last, recent in stats:
         rows[uid].reps, rows[uid].last_rep, rows[uid].reps_recent = n, last, int(recent or 0)
-    current = current_scorecard_ids(user_ids=learner_ids)
+    # the reps' roll-up (store.rep_rollup) holds each rep's current scorecard and its overall score: no grouping of
+    # scorecards per conversation here
+    scored = (Rep.user_id.in_(learner_ids), Rep.scorecard_id.is_not(None))
+    current = select(Rep.scorecard_id).where(*scored)
     for uid, avg in db.execute(
-        select(Rep.user_id, func.avg(ScorecardRow.overall))
-        .join(Rep, Rep.conversation_id == ScorecardRow.conversation_id)
-        .where(ScorecardRow.id.in_(current))
-        .group_by(Rep.user_id)
+        select(Rep.user_id, func.avg(Rep.overall)).where(*scored).group_by(Rep.user_id)
     ).all():
         rows[uid].average = float(avg) if avg is not None else None
     for uid in learner_ids:
@@ -114,10 +114,7 @@ def team_dashboard(db: Session, viewer: Viewer, team_id: int | None = None, week
     dash.learners = sorted(rows.values(), key=lambda r: r.name.lower())
     dash.reps_completed = sum(r.reps for r in dash.learners)
     dash.reps_recent = sum(r.reps_recent for r in dash.learners)
-    overall = db.scalar(
-        select(func.avg(ScorecardRow.overall)).join(Rep, Rep.conversation_id == ScorecardRow.conversation_id)
-        .where(ScorecardRow.id.in_(current))
-    )
+    overall = db.scalar(select(func.avg(Rep.overall)).where(*scored))
     dash.average = float(overall) if overall is not None else None
 
     # skill trend by week and criterion averages: only reps that are not private
