@@ -127,7 +127,8 @@ def manifest(spec: PackageSpec) -> bytes:
     for name in (LAUNCH, RUNTIME):
         ET.SubElement(res, f"{{{cp}}}file", {"href": name})
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def launch_page(spec: PackageSpec) -> str:
