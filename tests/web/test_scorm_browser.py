@@ -144,3 +144,19 @@ def test_the_lms_receives_the_score(version: scorm.ScormVersion, lms: tuple[str,
         assert names[-2:] == ["Commit", "Terminate"]
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_launch_page_without_an_lms_says_so_and_fits(width: int, lms: tuple[str, Path], browser: Any) -> None:
+    lms_base, lms_root = lms
+    _install(lms_root, "1.2", "https://sparring.example.com")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{lms_base}/pkg12/index.html")  # opened on its own: no SCORM API anywhere
+    assert "No SCORM 1.2 course connection" in page.locator("#sparring-status").inner_text()
+    assert page.locator("#sparring-open").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert errors == []
+    context.close()
