@@ -1,7 +1,8 @@
-"""SCORM launch (docs/integrations.md, "SCORM"): a package's launch page opens ``/scorm/start`` in a new window;
-Sparring starts a rep for the signed-in learner and remembers, in a cookie scoped to that rep's pages, the origin
-of the launch page that wants the score. The scorecard page reads it (``scorm_report_origin``) and, when the
-origin is in ``SPARRING_SCORM_ORIGINS``, ``static/scorm-report.js`` posts the score to ``window.opener``."""
+"""SCORM (docs/integrations.md, "SCORM"): a package's launch page opens ``/scorm/start`` in a new window; Sparring
+starts a rep for the signed-in learner and remembers, in a cookie scoped to that rep's pages, the origin of the
+launch page that wants the score. The scorecard page reads it (``scorm_report_origin``) and, when the origin is in
+``SPARRING_SCORM_ORIGINS``, ``static/scorm-report.js`` posts the score to ``window.opener``. Admins download a
+package from ``/admin/integrations/scorm`` (the Integrations page's form), as ``sparring export scorm`` writes one."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
-from sparring.integrations.scorm import DIFFICULTIES, ScormError, origin_of, parse_origins
+from sparring.integrations.scorm import (
+    DIFFICULTIES,
+    VERSIONS,
+    PackageSpec,
+    ScormError,
+    build_package,
+    origin_of,
+    parse_origins,
+)
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
-from sparring.web.deps import Auth, PageAuth, web
+from sparring.web.content_scope import viewer_content
+from sparring.web.deps import Auth, PageAuth, require_role, web
 from sparring.web.routes.practice import practice_service, status_for
 
 router = APIRouter(include_in_schema=False)
@@ -75,3 +85,29 @@ def _start(request: Request, auth: Auth, scenario: str, difficulty: str, origin:
     response.set_cookie(COOKIE, wanted, max_age=COOKIE_SECONDS, path=f"/reps/{rep.id}", httponly=True,
                         samesite="lax", secure=web(request).secure_cookies)
     return response
+
+
+@router.get("/admin/integrations/scorm")
+def download(request: Request, auth: PageAuth, scenario: str = "", difficulty: str = "medium",
+             version: str = "1.2") -> Response:
+    """The package of a scenario of the admin's organisation, launching this installation's address
+    (``SPARRING_PUBLIC_URL``, else the address this request came to)."""
+    require_role(auth, "admin")
+    if version not in VERSIONS:
+        raise HTTPException(status_code=400, detail=f"version: must be one of {', '.join(VERSIONS)}")
+    if not scenario:
+        raise HTTPException(status_code=400, detail="scenario: choose the scenario the package opens")
+    try:
+        found = viewer_content(request, auth.viewer).get_scenario(scenario)
+    except (UnknownContentError, ServiceError) as exc:
+        raise HTTPException(status_code=404, detail=f"scenario: unknown scenario {scenario!r}") from exc
+    if difficulty not in found.difficulties:
+        raise HTTPException(status_code=400, detail=f"difficulty: {found.id} offers {', '.join(found.difficulties)}")
+    base = request.app.state.root.settings.public_url or str(request.base_url)
+    try:
+        data = build_package(PackageSpec(found.id, found.title, difficulty, version, base))
+    except ScormError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    name = f"sparring-{found.id}-{difficulty}-scorm{version.replace('.', '')}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
