@@ -65,7 +65,10 @@ def test_manifest_is_a_valid_package_of_one_sco(version: scorm.ScormVersion) -> 
     assert "imsmanifest.xml" in names and len(names) == len(set(names))
     assert all("/" not in n for n in names)  # everything at the root, the manifest included
     assert zf.testzip() is None
-    root = ET.fromstring(zf.read("imsmanifest.xml"))  # well-formed
+    raw = zf.read("imsmanifest.xml")
+    assert raw.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert f'adlcp:{type_attr}="sco"'.encode() in raw  # the conventional prefix: some LMSs match it literally
+    root = ET.fromstring(raw)  # well-formed
     assert root.tag == f"{{{cp}}}manifest"
     assert root.findtext(f"{{{cp}}}metadata/{{{cp}}}schema") == "ADL SCORM"
     assert root.findtext(f"{{{cp}}}metadata/{{{cp}}}schemaversion") == schemaversion

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from importlib import resources
@@ -40,6 +41,10 @@ ADLCP_12 = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 #: SCORM 2004 4th Edition: IMS Content Packaging 1.1.4 and the ADL CAM 1.3 extensions
 CP_2004 = "http://www.imsglobal.org/xsd/imscp_v1p1"
 ADLCP_2004 = "http://www.adlnet.org/xsd/adlcp_v1p3"
+
+#: ElementTree's prefixes are process-wide: one manifest at a time, so ``adlcp:`` is always spelt so (some LMSs
+#: match the literal prefix)
+_PREFIXES = threading.Lock()
 
 SCHEMA = "ADL SCORM"
 SCHEMA_VERSION = {"1.2": "1.2", "2004": "2004 4th Edition"}
@@ -103,9 +108,6 @@ def manifest(spec: PackageSpec) -> bytes:
     spec = check_spec(spec)
     v12 = spec.version == "1.2"
     cp, adlcp = (CP_12, ADLCP_12) if v12 else (CP_2004, ADLCP_2004)
-    ET.register_namespace("", cp)
-    ET.register_namespace("adlcp", adlcp)
-    ET.register_namespace("xsi", XSI)
     base = _identifier(f"sparring-{spec.scenario_id}-{spec.difficulty}")
     locations = (f"{CP_12} imscp_rootv1p1p2.xsd {ADLCP_12} adlcp_rootv1p2.xsd" if v12
                  else f"{CP_2004} imscp_v1p1.xsd {ADLCP_2004} adlcp_v1p3.xsd")
@@ -127,7 +129,11 @@ def manifest(spec: PackageSpec) -> bytes:
     for name in (LAUNCH, RUNTIME):
         ET.SubElement(res, f"{{{cp}}}file", {"href": name})
     ET.indent(root)
-    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    with _PREFIXES:
+        ET.register_namespace("", cp)
+        ET.register_namespace("adlcp", adlcp)
+        ET.register_namespace("xsi", XSI)
+        body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
