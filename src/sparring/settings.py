@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     xapi_lrs_username: str | None = None
     xapi_lrs_password: str | None = None
     xapi_lrs_timeout: float = Field(default=30.0, gt=0, le=300)
+    #: SCORM packages (docs/integrations.md, "SCORM"): comma-separated origins of the LMSs whose launch pages may
+    #: receive a rep's score (e.g. ``https://moodle.example.com``); a start from any other origin is refused
+    scorm_origins: str | None = None
 
     @classmethod
     def settings_customise_sources(

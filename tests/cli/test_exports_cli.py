@@ -146,3 +146,37 @@ def test_export_xapi_writes_a_json_array_of_statements(url: str, capsys: pytest.
     assert code != 0 and "org: no organisation 'nowhere'" in err
     code, _, err = run(capsys, "export", "xapi", "--out", str(tmp_path))
     assert code != 0 and "is a folder" in err
+
+
+def test_export_scorm_writes_a_package_of_a_stored_scenario(url: str, capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    monkeypatch.delenv("SPARRING_PUBLIC_URL", raising=False)
+    reset_settings_cache()
+    out = tmp_path / "package.zip"
+    code, stdout, err = run(capsys, "export", "scorm", "--scenario", support.TEST_SCENARIO, "--version", "2004",
+                            "--difficulty", "easy", "--base-url", "https://sparring.acme.test/", "--out", str(out),
+                            "--json")
+    assert code == 0, err
+    assert json.loads(stdout) == {"out": str(out), "scenario": support.TEST_SCENARIO, "difficulty": "easy",
+                                  "version": "2004", "base_url": "https://sparring.acme.test",
+                                  "files": ["imsmanifest.xml", "index.html", "sparring-scorm.js"]}
+    with zipfile.ZipFile(out) as zf:
+        assert b"2004 4th Edition" in zf.read("imsmanifest.xml")
+        assert b'data-scenario="' + support.TEST_SCENARIO.encode() + b'"' in zf.read("index.html")
+    for args, message in [
+        (["--scenario", "nope"], "--scenario: unknown scenario 'nope'"),
+        (["--scenario", support.TEST_SCENARIO, "--version", "2.0"], "--version: must be 1.2 or 2004"),
+        (["--scenario", support.TEST_SCENARIO, "--difficulty", "extreme"], "--difficulty: "),
+        (["--scenario", support.TEST_SCENARIO, "--base-url", "sparring.acme.test"], "--base-url: must be an absolute"),
+    ]:
+        code, _, err = run(capsys, "export", "scorm", *args, "--out", str(tmp_path / "x.zip"),
+                           *([] if "--base-url" in args else ["--base-url", "https://sparring.acme.test"]))
+        assert code != 0 and message in err and "Traceback" not in err, (args, err)
+        assert not (tmp_path / "x.zip").exists()
+    code, _, err = run(capsys, "export", "scorm", "--scenario", support.TEST_SCENARIO, "--out", str(out))
+    assert code != 0 and "--base-url: missing" in err  # no SPARRING_PUBLIC_URL either
+    code, _, err = run(capsys, "export", "scorm", "--scenario", support.TEST_SCENARIO, "--base-url",
+                       "https://sparring.acme.test", "--out", str(tmp_path))
+    assert code != 0 and "--out: cannot write" in err

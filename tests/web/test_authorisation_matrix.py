@@ -65,7 +65,9 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/api/scenarios"), ("GET", "/api/scenarios/{scenario_id}"), ("GET", "/api/rubrics"),
              ("GET", "/api/rubrics/{rubric_id}"), ("GET", "/api/progress"), ("GET", "/api/assignments"),
              ("GET", "/api/assignments/{assignment_id}"), ("GET", "/api/programs"),
-             ("GET", "/api/programs/{program_id}")}
+             ("GET", "/api/programs/{program_id}"),
+             # a SCORM package's launch (docs/integrations.md, "SCORM"): starts a rep for the signed-in caller
+             ("GET", "/scorm/start")}
 #: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
 PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
                   ("GET", "/api/teams/{team_id}")}
@@ -105,7 +107,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/test"),
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
-         ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations")}
+         ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
+         ("GET", "/admin/integrations/scorm")}
 
 
 @pytest.fixture(scope="module")

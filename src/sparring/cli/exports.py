@@ -8,6 +8,10 @@ progress (its learners' ended reps of its scenarios within its dates; ``sparring
 
 ``export xapi [--org ORG] --out FILE [--json]`` writes a JSON array of xAPI 1.0.3 statements (one per scored
 attempt, one per criterion result; CONTRACT.md), streamed to FILE (docs/integrations.md, "xAPI").
+
+``export scorm --scenario ID [--difficulty medium] [--version 1.2|2004] --base-url URL --out FILE.zip [--json]``
+writes a SCORM package whose launch page opens the scenario in Sparring and reports the score back to the LMS
+(docs/integrations.md, "SCORM"). ``--base-url`` defaults to SPARRING_PUBLIC_URL.
 """
 
 from __future__ import annotations
@@ -72,9 +76,58 @@ def _xapi(
           f"({attempts} scored attempt{'' if attempts == 1 else 's'})")
 
 
+def _scorm(
+    scenario: str = typer.Option(..., "--scenario", help="the scenario's id (sparring scenarios list)"),
+    out: Path = typer.Option(..., "--out", help="the zip file to write"),
+    difficulty: str = typer.Option("medium", "--difficulty", help="easy | medium | hard"),
+    version: str = typer.Option("1.2", "--version", help="the SCORM version: 1.2 or 2004 (4th Edition)"),
+    base_url: str = typer.Option("", "--base-url", help="the address learners reach Sparring at "
+                                                        "(default: SPARRING_PUBLIC_URL)"),
+    json_out: bool = typer.Option(False, "--json", help='print {"out", "scenario", "difficulty", "version", '
+                                                        '"base_url", "files"}'),
+) -> None:
+    """Write a SCORM 1.2 or 2004 package (a zip) that opens the scenario in Sparring and reports completion and
+    score back to the LMS (docs/integrations.md, "SCORM")."""
+    from sparring.cli.content import _scenarios
+    from sparring.cli.context import root
+    from sparring.cli.errors import fail
+    from sparring.integrations import scorm
+
+    if version not in scorm.VERSIONS:
+        fail(f"--version: must be 1.2 or 2004, not {version!r}")
+    base = base_url or root().settings.public_url or ""
+    if not base:
+        fail("--base-url: missing (the address learners reach Sparring at; or set SPARRING_PUBLIC_URL)")
+    found = next((s for s in _scenarios() if s.id == scenario), None)
+    if found is None:
+        fail(f"--scenario: unknown scenario {scenario!r} (sparring scenarios list shows the ids)")
+        return
+    if difficulty not in found.difficulties:
+        fail(f"--difficulty: {scenario} offers {', '.join(found.difficulties)}, not {difficulty!r}")
+    spec = scorm.PackageSpec(found.id, found.title, difficulty, version, base)  # type: ignore[arg-type]
+    try:
+        files = scorm.package_files(spec)
+        data = scorm.build_package(spec)
+    except scorm.ScormError as exc:
+        fail(f"--{exc.field}: {exc.message}" if exc.field in ("base-url", "difficulty", "version", "scenario")
+             else str(exc))
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        fail(f"--out: cannot write {out}: {exc.strerror or exc}")
+    if json_out:
+        print(json.dumps({"out": str(out), "scenario": found.id, "difficulty": difficulty, "version": version,
+                          "base_url": scorm.normalise_base(base), "files": sorted(files)}))
+        return
+    print(f"{out}: SCORM {version} package of {found.id} ({difficulty}), launching {scorm.normalise_base(base)}")
+
+
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Exports: reps, scorecards and criterion results as CSV; xAPI statements.",
+    group = typer.Typer(help="Exports: reps, scorecards and criterion results as CSV; xAPI statements; "
+                             "SCORM packages.",
                         no_args_is_help=True)
     group.command("csv")(_csv)
     group.command("xapi")(_xapi)
+    group.command("scorm")(_scorm)
     app.add_typer(group, name="export")

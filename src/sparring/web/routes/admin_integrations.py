@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
+from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 
 router = APIRouter(include_in_schema=False)
@@ -22,6 +23,7 @@ def integrations(request: Request, auth: PageAuth, db: ReadDB) -> Response:
         ApiTokenRow.org_id == org, ApiTokenRow.revoked_at.is_(None))) or 0
     hooks = db.scalar(select(func.count()).select_from(WebhookEndpointRow).where(
         WebhookEndpointRow.org_id == org)) or 0
-    lrs = request.app.state.root.settings.xapi_lrs_url
+    settings = request.app.state.root.settings
+    scenarios = viewer_content(request, auth.viewer).list_scenarios()
     return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks,
-                  lrs=lrs)
+                  lrs=settings.xapi_lrs_url, scenarios=scenarios, scorm_origins=settings.scorm_origins)

@@ -442,8 +442,12 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
     from sparring.services.comments import comments_for, may_comment
 
     delivery = None if access is Access.SUMMARY else request.app.state.root.voice().rep_delivery(rep_id)
+    from sparring.web.routes.scorm import scorm_report_origin
+
+    # a rep started from a SCORM package: its score goes back to the launch page (docs/integrations.md, "SCORM")
+    scorm_origin, scorm_refused = scorm_report_origin(request, rep_id) if own else (None, None)
     return render(request, "scorecard.html", auth, active="history", rep=view, card=card, scenario=scenario,
                   rubric=rubric, names=names, skills=skills, own=own, summary_only=access is Access.SUMMARY,
-                  delivery=delivery,
+                  delivery=delivery, scorm_origin=scorm_origin, scorm_refused=scorm_refused,
                   explained=explained, comments=comments_for(db, auth.viewer, rep.conversation_id),
                   conversation_id=rep.conversation_id, can_comment=may_comment(auth.viewer, rep.user_id, access))
