@@ -35,7 +35,10 @@ def _examples(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None, lis
     for code, response in op["responses"].items():
         if not code.startswith("2"):
             continue
-        media = response.get("content", {}).get("application/json")
+        content = response.get("content", {})
+        media = content.get("application/json")
+        if media is None and content:  # a body that is not JSON (a reply's audio): nothing to show an example of
+            return None, []
         if media is None:
             return code, []
         found = [media["example"]] if "example" in media else list(media.get("examples", {}).values())

@@ -63,7 +63,8 @@ def test_learner_practises_scores_retries_and_manager_sees_it(server: str, brows
         before = page.locator(".turn.counterpart").count()
         page.fill("#say", line)
         page.keyboard.press("Enter")
-        page.locator(".turn.counterpart:not(.pending)").nth(before).wait_for(timeout=15000)
+        # the last reply comes after the rep is scored: on a loaded machine that can take a while
+        page.locator(".turn.counterpart:not(.pending)").nth(before).wait_for(timeout=45_000)
         assert page.locator(".turn.learner").nth(i).inner_text().endswith(line)
         if page.locator("#ended").is_visible():
             ended = True

@@ -63,6 +63,7 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
         sign_in(page, server, "ana@harbour.test")
         _start_rep(page)
         mic = page.locator("#mic")
+        mic.wait_for(state="visible", timeout=15_000)  # shown by the page's deferred script, once it has run
         assert mic.is_visible(), "the Speak button is shown when the server can hear recordings"
         if check_first:
             page.check("#check-heard")

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sparring.asr.audio import AsrUnavailable
+from sparring.inputs import MAX_DB_ID
 from sparring.content.scenario import PersonaVoice
 from sparring.conversation.errors import TranscriptError
 from sparring.services.errors import NotFound, ServiceError
@@ -26,8 +27,9 @@ from sparring.web.params import DbId
 from sparring.web.routes.practice import status_for
 
 router = APIRouter(prefix="/api", tags=["voice"])
-#: a turn's position in its conversation (0 is the first)
-TurnIndex = Annotated[int, Path(ge=0, le=10_000)]
+#: a turn's position in its conversation (0 is the first; bounded like an id, so no value reaches the database
+#: that it cannot compare)
+TurnIndex = Annotated[int, Path(ge=0, le=MAX_DB_ID, description="the turn's position in the rep (0 is the first)")]
 
 #: the whole request: the recording and a few small fields
 MAX_REQUEST_BYTES = MAX_TAKE_BYTES + 64 * 1024
