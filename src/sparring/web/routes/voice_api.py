@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sparring.asr.audio import AsrUnavailable
-from sparring.inputs import MAX_DB_ID
 from sparring.content.scenario import PersonaVoice
 from sparring.conversation.errors import TranscriptError
+from sparring.inputs import MAX_DB_ID
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.voice import MAX_TAKE_BYTES, VoiceService
 from sparring.tts.piper import SpeechError
