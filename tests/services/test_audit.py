@@ -167,8 +167,8 @@ def test_bad_filters_name_the_field(kw: dict[str, str], field: str) -> None:
 
 
 def test_a_row_needs_an_organisation_and_a_known_door(db: Database, org: dict[str, Viewer]) -> None:
-    with db.session() as s, pytest.raises(audit.AuditError, match="^org_id:"):
+    with db.session() as s, pytest.raises(audit.AuditError, match=r"^org_id:"):
         audit.record(s, None, "user.erased", "user", 1)
-    with db.session() as s, pytest.raises(audit.AuditError, match="^via:"):
+    with db.session() as s, pytest.raises(audit.AuditError, match=r"^via:"):
         audit.record(s, org["ada"], "user.erased", "user", 1, via="fax")
     assert _rows(db) == []

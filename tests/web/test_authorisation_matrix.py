@@ -105,7 +105,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/test"),
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
-         ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations")}
+         ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
+         ("GET", "/admin/audit"), ("GET", "/admin/audit.csv")}
 
 
 @pytest.fixture(scope="module")

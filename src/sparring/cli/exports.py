@@ -78,3 +78,6 @@ def register(app: typer.Typer) -> None:
     group.command("csv")(_csv)
     group.command("xapi")(_xapi)
     app.add_typer(group, name="export")
+    from sparring.cli import audit  # ``sparring audit list``: the audit log, beside the exports (data ownership)
+
+    audit.register(app)

@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, Select, and_, exists, func, insert, literal, se
 from sqlalchemy.orm import Session
 
 from sparring.services.access import Viewer
+from sparring.services.errors import InvalidInput
 from sparring.store.audit_models import AUDIT_VIA, AuditRow
 from sparring.store.db import Database
 from sparring.store.models import JsonDoc, User
@@ -38,8 +39,8 @@ PAGE_SIZE = 50
 CSV_COLUMNS = ("at", "actor", "action", "target_type", "target_id", "via", "detail")
 
 
-class AuditError(ValueError):
-    """A bad filter (names the field)."""
+class AuditError(InvalidInput):
+    """A bad filter or row (names the field)."""
 
 
 def actor_of(s: Session, user_id: int | None) -> Viewer | None:
