@@ -5,6 +5,7 @@ an organisation's audit log, newest first (docs/data-ownership.md, "Audit log").
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -28,7 +29,7 @@ def _list(
     with service_errors(), root().database.read() as s:
         scope = exports.operator_scope(s, org)
         filters = audit.Filters.parse(action, actor, since, until)
-        rows = [{"at": audit.when(r).isoformat(), "actor": r.actor_label, "action": r.action,
+        rows: list[dict[str, Any]] = [{"at": audit.when(r).isoformat(), "actor": r.actor_label, "action": r.action,
                  "target_type": r.target_type, "target_id": r.target_id, "via": r.via, "detail": r.detail or {}}
                 for r in audit.page(s, scope.org_id, filters, 1, size=limit).rows]
     if json_out:
