@@ -108,7 +108,7 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
-         ("GET", "/admin/integrations/scorm")}
+         ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv")}
 
 
 @pytest.fixture(scope="module")

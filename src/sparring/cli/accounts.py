@@ -110,7 +110,7 @@ def _erase(
         if yes:
             # the command line is the operator, not an admin of the organisation: no one to keep from erasing
             # themselves (0), but the organisation's last admin is still kept
-            done = erasure.erase(accounts.db, user.org_id, user.id, 0, app.settings.data_dir)
+            done = erasure.erase(accounts.db, user.org_id, user.id, 0, app.settings.data_dir, via="cli")
         else:
             with accounts.db.read() as s:
                 done = erasure.plan(s, user.org_id, user.id, 0, app.settings.data_dir)

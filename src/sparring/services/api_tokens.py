@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.services import audit
 from sparring.services.access import Viewer
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.login_sessions import token_hash
@@ -157,6 +158,8 @@ def create_token(db: Session, actor: Viewer, *, name: str, role: str, user_id: i
                       expires_at=expires_at)
     db.add(row)
     db.flush()
+    audit.record(db, actor, "token.created", "token", row.id,
+                 {"name": clean, "role": role, "acts_as": user.email, "prefix": row.prefix})
     return NewToken(info=_info(row, user.email, actor.email), secret=secret)
 
 
@@ -183,6 +186,7 @@ def revoke_token(db: Session, actor: Viewer, token_id: int, now: datetime | None
     if row.revoked_at is None:
         row.revoked_at = now or datetime.now(UTC)
         db.flush()
+        audit.record(db, actor, "token.revoked", "token", row.id, {"name": row.name, "prefix": row.prefix})
     user = db.get(User, row.user_id)
     creator = db.get(User, row.created_by) if row.created_by else None
     return _info(row, user.email if user else "", creator.email if creator else None)

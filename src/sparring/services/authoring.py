@@ -29,6 +29,7 @@ from sparring.content.loader import detect_kind, parse_model
 from sparring.content.rubric import Rubric
 from sparring.content.scenario import Scenario
 from sparring.content.yamlsource import parse_yaml
+from sparring.services import audit
 from sparring.services.content import owned_by, stored_ids
 from sparring.store.models import ContentVersion
 
@@ -217,12 +218,20 @@ def publish(db: Session, org_id: int, user_id: int | None, text: str) -> Content
         if current != existing.id:  # a draft, or an older version published again: it becomes the current one
             existing.published = True
             existing.created_at = datetime.now(UTC)
+            _audit_publish(db, org_id, user_id, existing)
         return existing
     row = ContentVersion(org_id=org_id, kind=kind, content_id=model.id, version=model.version, title=model.title,
                          yaml_text=text, published=True, created_by=user_id)
     db.add(row)
     db.flush()
+    _audit_publish(db, org_id, user_id, row)
     return row
+
+
+def _audit_publish(db: Session, org_id: int | None, user_id: int | None, row: ContentVersion) -> None:
+    if org_id is not None:  # installation-wide content has no organisation's log to go in
+        audit.record(db, audit.actor_of(db, user_id), "content.published", row.kind, row.content_id,
+                     {"version": row.version, "title": row.title}, org_id=org_id)
 
 
 #: the starting points "New scenario" offers: valid, publishable scenarios, one file per template

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from sparring.services import audit
 from sparring.services.calls import UPLOADS_DIR
 from sparring.services.errors import Conflict, NotFound
 from sparring.store.db import Database
@@ -133,11 +134,15 @@ def _files(s: Session, user_id: int, jobs: list[JobRow], data_dir: Path | None) 
     return sorted(set(out))
 
 
-def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_dir: Path | None = None
-          ) -> ErasurePlan:
-    """Erase the person (one transaction for the rows; their files after it commits). Returns what was removed."""
+def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_dir: Path | None = None,
+          via: str = "web") -> ErasurePlan:
+    """Erase the person (one transaction for the rows; their files after it commits). Returns what was removed.
+    The audit log gets one ``user.erased`` row under the acting admin (``0``: the command line) with the erased
+    person's e-mail in its detail, in the same transaction."""
     with db.session() as s:
         done = plan(s, org_id, user_id, acting_admin_id, data_dir)
+        audit.record(s, audit.actor_of(s, acting_admin_id), "user.erased", "user", user_id,
+                     {"email": done.email, "rows": done.total, "files": len(done.files)}, via, org_id=org_id)
         for job in _jobs_of(s, org_id, user_id):
             s.delete(job)
         user = s.get(User, user_id)

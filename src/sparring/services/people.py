@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sparring.services import audit
 from sparring.services.account_inputs import clean_name
 from sparring.services.accounts import check_password, hash_password, normalise_email, slugify
 from sparring.services.errors import InvalidInput
@@ -86,6 +87,7 @@ def create_user(
     role: str,
     password: str,
     team_ids: list[int] | None = None,
+    acting_admin_id: int | None = None,
 ) -> User:
     email = _checked_email(email)
     name = _checked_name(name, "name")
@@ -101,6 +103,8 @@ def create_user(
     db.flush()
     for team_id in team_ids or []:
         set_membership(db, org_id, user.id, team_id, True)
+    audit.record(db, audit.actor_of(db, acting_admin_id), "user.created", "user", user.id,
+                 {"email": user.email, "role": role}, org_id=org_id)
     return user
 
 
@@ -148,6 +152,8 @@ def set_role(db: Session, org_id: int, user_id: int, role: str, acting_admin_id:
     if user.id == acting_admin_id and role != "admin":
         raise PeopleError("role: you cannot remove your own admin role")
     if user.role != role:  # a new role: the user signs in again, so no page keeps showing the old one's menus
+        audit.record(db, audit.actor_of(db, acting_admin_id), "user.role_changed", "user", user.id,
+                     {"email": user.email, "from": user.role, "to": role}, org_id=org_id)
         user.role = role
         db.flush()
         end_user_sessions(db, user.id)
@@ -158,6 +164,9 @@ def set_active(db: Session, org_id: int, user_id: int, active: bool, acting_admi
     user = org_user(db, org_id, user_id)
     if user.id == acting_admin_id and not active:
         raise PeopleError("user: you cannot deactivate yourself")
+    if user.is_active != active:
+        audit.record(db, audit.actor_of(db, acting_admin_id), "user.reactivated" if active else "user.deactivated",
+                     "user", user.id, {"email": user.email}, org_id=org_id)
     user.is_active = active
     db.flush()
     if not active:

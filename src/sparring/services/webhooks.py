@@ -23,6 +23,7 @@ from sparring.inputs import is_db_id
 from sparring.integrations import webhooks as wire
 from sparring.integrations.events import EVENT_TYPES, PING, new_event_id
 from sparring.jobs.registry import JobError, PermanentError, TaskContext, TaskRegistry
+from sparring.services import audit
 from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
@@ -167,6 +168,7 @@ def create_endpoint(s: Session, viewer: Viewer, policy: wire.AddressPolicy, url:
                              secret=wire.new_secret(), active=True, created_by=viewer.id)
     s.add(row)
     s.flush()
+    audit.record(s, viewer, "webhook.changed", "webhook", row.id, {"change": "created", "url": url})
     return row.id
 
 
@@ -175,18 +177,23 @@ def update_endpoint(s: Session, viewer: Viewer, policy: wire.AddressPolicy, endp
     row = _own_endpoint(s, viewer, endpoint_id)
     row.url, row.events, row.description = _clean(url, events, description, policy)
     row.active, row.updated_at = active, utcnow()
+    audit.record(s, viewer, "webhook.changed", "webhook", row.id,
+                 {"change": "updated", "url": row.url, "active": active})
 
 
 def rotate_secret(s: Session, viewer: Viewer, endpoint_id: int) -> str:
     """Give the endpoint a new secret (deliveries from now on are signed with it); return it."""
     row = _own_endpoint(s, viewer, endpoint_id)
     row.secret, row.updated_at = wire.new_secret(), utcnow()
+    audit.record(s, viewer, "webhook.changed", "webhook", row.id, {"change": "secret rotated", "url": row.url})
     return row.secret
 
 
 def delete_endpoint(s: Session, viewer: Viewer, endpoint_id: int) -> None:
     """Delete the endpoint and its delivery log (a queued delivery of it then finds nothing to send)."""
-    s.delete(_own_endpoint(s, viewer, endpoint_id))
+    row = _own_endpoint(s, viewer, endpoint_id)
+    audit.record(s, viewer, "webhook.changed", "webhook", row.id, {"change": "deleted", "url": row.url})
+    s.delete(row)
 
 
 def deliveries(s: Session, viewer: Viewer, endpoint_id: int, limit: int = 100) -> list[DeliveryView]:

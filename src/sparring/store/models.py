@@ -511,6 +511,9 @@ class JobRow(Base):
 # certification (a program's readiness check: certification, attempts, certificates): migration 0018_certification
 # API tokens (Authorization: Bearer for the JSON API; docs/api.md): same Base, migration 0023_api_tokens
 from sparring.store import api_token_models as api_token_models  # noqa: E402
+
+# the audit log (who viewed or changed what; docs/data-ownership.md "Audit log"): same Base, migration 0025_audit_log
+from sparring.store import audit_models as audit_models  # noqa: E402
 from sparring.store import certification_models as certification_models  # noqa: E402
 
 # the coaching loop's tables (assignments, comments, notifications) live in their own module on the same Base;

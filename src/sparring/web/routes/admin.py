@@ -165,7 +165,8 @@ async def create_user(request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
         team_ids = [form_id(form, "team")] if form.get("team") else []
         user = people.create_user(s, auth.viewer.org_id, form.get("email", ""), form.get("name", ""),
-                                  form.get("role", "learner"), form.get("password", ""), team_ids)
+                                  form.get("role", "learner"), form.get("password", ""), team_ids,
+                                  acting_admin_id=auth.viewer.id)
         return f"Created {user.email}. Share the password with them privately."
 
     return await _people_action(request, auth, act, "")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Difficulty
+from sparring.services import audit
 from sparring.services.access import get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
 from sparring.services.conversations import RepView, list_visible_reps, rep_view
@@ -159,13 +160,14 @@ def list_reps(request: Request, response: Response, auth: ApiAuth, db: ReadDB, u
 
 @router.get("/reps/{rep_id}", response_model=RepView, response_model_exclude_none=True,
             responses={**error_responses(401, 404), **ex.example(ex.REP_FULL)})
-def get_rep(rep_id: DbId, auth: ApiAuth, db: ReadDB) -> Any:
+def get_rep(rep_id: DbId, request: Request, auth: ApiAuth, db: ReadDB) -> Any:
     """One rep with its transcript and scorecard (docs/scoring.md, "The scorecard (JSON)"); 404 when the caller may not
     see it."""
     found = get_visible_rep(db, auth.viewer, rep_id)
     view = rep_view(db, auth.viewer, found[0]) if found else None
-    if view is None:
+    if view is None or found is None:
         raise HTTPException(status_code=404, detail="no such rep")
+    audit.record_view(web(request).database(), auth.viewer, "rep.viewed", "rep", rep_id, found[0].user_id, "api")
     return view
 
 

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparring.inputs import InputError, clean_text
-from sparring.services import call_reviews, call_uploads
+from sparring.services import audit, call_reviews, call_uploads
 from sparring.services.call_uploads import GUESS, MAX_FILES, MAX_REQUEST_BYTES
 from sparring.services.call_uploads import UploadFile as Upload
 from sparring.services.errors import InvalidInput, NotFound
@@ -225,6 +225,8 @@ def review_page(conversation_id: DbId, request: Request, auth: PageAuth) -> Resp
     if found is None:
         raise HTTPException(status_code=404, detail="no such call")
     doc = found.document()
+    audit.record_view(web(request).database(), auth.viewer, "call.viewed", "call", conversation_id, found.view.user_id,
+                      detail={"summary_only": True} if doc is None else None)
     from sparring.web.routes.call_loops import review_extras  # the drill form and the loop panel
 
     extras = review_extras(web(request).database(), auth.viewer, found.view)

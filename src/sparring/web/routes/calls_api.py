@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from sparring.services import call_reviews, call_uploads
+from sparring.services import audit, call_reviews, call_uploads
 from sparring.services.call_reviews import CallItem
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.web import api_examples as ex
@@ -105,8 +105,10 @@ def get_call(conversation_id: DbId, request: Request, auth: ApiAuth) -> Any:
     the pivotal one. 404 when the caller may not see it, or sees only that it happened (a private call)."""
     found = call_reviews.get_call(web(request).database(), auth.viewer, conversation_id)
     doc = found.document() if found is not None else None
-    if doc is None:
+    if doc is None or found is None:
         raise HTTPException(status_code=404, detail="no such call")
+    audit.record_view(web(request).database(), auth.viewer, "call.viewed", "call", conversation_id, found.view.user_id,
+                      "api")
     return doc
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from sparring.reports.exports import COLUMNS, KINDS, SOURCES, ExportFilter, ExportKind, ExportScope, csv_chunks
 from sparring.reports.exports import export_rows as rows_of
-from sparring.services import exports, programs
+from sparring.services import audit, exports, programs
 from sparring.services.access import managed_team_ids
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.store.models import Team
@@ -74,6 +74,10 @@ def download(kind: str, request: Request, auth: PageAuth, db: ReadDB, team: Sear
     except InvalidInput as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     database = web(request).database()
+    with database.session() as s:
+        audit.record(s, auth.viewer, "export.downloaded", "export", kind,
+                     {k: v for k, v in {"team": team, "user": user, "date_from": date_from, "date_to": date_to,
+                                        "source": source, "scenario": scenario, "program": program}.items() if v})
 
     def stream(scope: ExportScope, flt: ExportFilter) -> Iterator[str]:
         # its own read session, open while the response streams (the request's closes when the handler returns)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from sparring.content.errors import UnknownContentError
 from sparring.inputs import InputError
 from sparring.persona.base import streams_text
+from sparring.services import audit
 from sparring.services.access import Access, Viewer, get_own_rep, get_visible_rep
 from sparring.services.accounts import Accounts
 from sparring.services.conversations import rep_view
@@ -420,6 +421,8 @@ def scorecard_page(rep_id: DbId, request: Request, auth: PageAuth, db: ReadDB) -
     if view is None:
         raise HTTPException(status_code=404, detail="no such rep")
     card = view.scorecard_model()
+    audit.record_view(web(request).database(), auth.viewer, "scorecard.viewed", "rep", rep.id, rep.user_id,
+                      detail={"summary_only": True} if access is Access.SUMMARY else None)
     content = viewer_content(request, auth.viewer)  # the rep is of the viewer's organisation (access rules)
     rubric = scenario = None
     try:

@@ -1,0 +1,108 @@
+"""The audit log in the web app (docs/data-ownership.md, "Audit log"): a manager or admin opening someone else's
+scorecard, rep (API) or call (page and API) is logged once per ten minutes, a learner's own is not; a CSV export
+is logged; ``/admin/audit`` and ``/admin/audit.csv`` show an admin their organisation's log only, filtered and
+paged, and nobody else sees them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sparring.jobs import InProcessRunner
+from sparring.store.audit_models import AuditRow
+from sparring.testing.web import World, api_token, bearer, email, login
+from sparring.web.app import job_queue
+
+CALL = Path(__file__).resolve().parents[2] / "tests/fixtures/calls/zoom-discovery.vtt"  # rep Maya Chen
+
+
+def _logged(world: World, action: str, target_id: object, actor: str) -> list[AuditRow]:
+    with world.database.read() as s:
+        rows = list(s.scalars(select(AuditRow).where(AuditRow.action == action, AuditRow.target_id == str(target_id),
+                                                     AuditRow.actor_id == world.users[actor])))
+        s.expunge_all()
+        return rows
+
+
+def test_views_of_someone_elses_rep_are_logged_once_and_ones_own_not(world: World) -> None:
+    rep = world.reps["a1_public"]
+    manager = login(world.app, "manager_a")
+    for _ in range(3):
+        assert manager.get(f"/reps/{rep}/scorecard").status_code == 200
+    seen = _logged(world, "scorecard.viewed", rep, "manager_a")
+    assert len(seen) == 1 and seen[0].actor_label == email("manager_a") and seen[0].via == "web"
+    assert seen[0].target_type == "rep"
+    owner = login(world.app, "learner_a1")
+    assert owner.get(f"/reps/{rep}/scorecard").status_code == 200
+    assert owner.get(f"/api/reps/{rep}").status_code == 200
+    assert _logged(world, "scorecard.viewed", rep, "learner_a1") == []
+    assert _logged(world, "rep.viewed", rep, "learner_a1") == []
+    api = bearer(world.app, api_token(world, "admin_a"))
+    assert api.get(f"/api/reps/{rep}").status_code == 200
+    assert api.get(f"/api/reps/{rep}").status_code == 200
+    by_api = _logged(world, "rep.viewed", rep, "admin_a")
+    assert len(by_api) == 1 and by_api[0].via == "api"
+    outsider = login(world.app, "admin_b")
+    assert outsider.get(f"/api/reps/{rep}").status_code == 404  # not seen: nothing logged
+    assert _logged(world, "rep.viewed", rep, "admin_b") == []
+
+
+def test_call_views_and_exports_are_logged(world: World) -> None:
+    manager = login(world.app, "manager_a")
+    r = manager.post("/api/calls", data={"rep": str(world.users["learner_a2"]), "rep_name": "Maya Chen"},
+                     files=[("files", (CALL.name, CALL.read_bytes(), "text/plain"))])
+    assert r.status_code == 202, r.text
+    InProcessRunner(job_queue(world.app), worker_id="test-audit").run_until_idle()
+    job = r.json()["jobs"][0]["job_id"]
+    call = manager.get(f"/api/calls/uploads/{job}").json()["results"][0]["conversation_id"]
+    admin = login(world.app, "admin_a")
+    assert admin.get(f"/calls/{call}").status_code == 200
+    assert admin.get(f"/api/calls/{call}").status_code == 200
+    # the page then the API within ten minutes: one view of the call (the dedupe does not care which door)
+    assert [r.via for r in _logged(world, "call.viewed", call, "admin_a")] == ["web"]
+    assert login(world.app, "learner_a2").get(f"/calls/{call}").status_code == 200
+    assert _logged(world, "call.viewed", call, "learner_a2") == []
+    before = len(_logged(world, "export.downloaded", "reps", "manager_a"))
+    assert manager.get("/exports/reps.csv", params={"source": "call"}).status_code == 200
+    rows = _logged(world, "export.downloaded", "reps", "manager_a")
+    assert len(rows) == before + 1 and rows[-1].detail == {"source": "call"}
+
+
+def test_the_admin_page_and_csv_show_only_the_organisations_log(world: World) -> None:
+    rep = world.reps["a1_public"]
+    assert login(world.app, "manager_a").get(f"/reps/{rep}/scorecard").status_code == 200
+    assert login(world.app, "manager_b").get(f"/reps/{world.reps['b1']}/scorecard").status_code == 200
+    acme, globex = login(world.app, "admin_a"), login(world.app, "admin_b")
+    assert 'href="/admin/audit"' in acme.get("/admin/integrations").text
+    page = acme.get("/admin/audit", params={"action": "scorecard.viewed"})
+    assert page.status_code == 200 and email("manager_a") in page.text
+    assert email("manager_b") not in page.text and 'href="/admin/audit.csv?action=scorecard.viewed"' in page.text
+    theirs = globex.get("/admin/audit").text
+    assert email("manager_b") in theirs and email("manager_a") not in theirs
+    table = list(csv.DictReader(io.StringIO(acme.get("/admin/audit.csv").text)))
+    assert table and {r["actor"] for r in table} <= {email(k) for k in ("learner_a1", "manager_a", "admin_a")}
+    assert any(r["action"] == "scorecard.viewed" and r["target_id"] == str(rep) for r in table)
+    other = list(csv.DictReader(io.StringIO(globex.get("/admin/audit.csv").text)))
+    assert other and all(r["actor"] == email("manager_b") or r["actor"].endswith("@globex.test") for r in other)
+    only = list(csv.DictReader(io.StringIO(acme.get("/admin/audit.csv", params={"actor": "manager_a"}).text)))
+    assert only and {r["actor"] for r in only} == {email("manager_a")}
+
+
+def test_filters_and_paging(world: World) -> None:
+    acme = login(world.app, "admin_a")
+    bad = acme.get("/admin/audit", params={"since": "2026-02-30"})
+    assert bad.status_code == 400 and "since: not a date" in bad.text
+    assert acme.get("/admin/audit.csv", params={"action": "nope"}).status_code == 400
+    none = acme.get("/admin/audit", params={"since": "2001-01-01", "until": "2001-01-02"})
+    assert none.status_code == 200 and "Nothing logged for these filters" in none.text
+    far = acme.get("/admin/audit", params={"page": 999})
+    assert far.status_code == 200 and "Newer" in far.text and "Older" not in far.text
+
+
+def test_only_admins_see_the_log(world: World) -> None:
+    for key in ("learner_a1", "manager_a"):
+        c = login(world.app, key)
+        assert c.get("/admin/audit").status_code == 403 and c.get("/admin/audit.csv").status_code == 403
