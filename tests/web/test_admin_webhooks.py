@@ -63,7 +63,8 @@ def _secret(admin: TestClient, endpoint_id: int) -> str:
 def test_an_admin_adds_an_endpoint_and_sends_a_test_event(world: World) -> None:
     admin = login(world.app, "admin_a")
     listing = admin.get("/admin/webhooks")
-    assert listing.status_code == 200 and 'href="/admin/integrations" aria-current="page"' in listing.text  # the nav entry
+    assert listing.status_code == 200
+    assert 'href="/admin/integrations" aria-current="page"' in listing.text  # the nav entry it is under
     with WebhookReceiver() as receiver:
         endpoint_id = _add(admin, receiver.url, "loop.closed", name="Ping target")
         receiver.secret = _secret(admin, endpoint_id)
