@@ -19,6 +19,7 @@ from sparring.services.notifications import notify
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
+from sparring.store.integration_models import IntegrationEventRow
 from sparring.store.line_models import TeamLine
 from sparring.store.models import Base, ConversationRow, JobRow, Team, User, WinningLine
 from sparring.store.voice_models import SpeechTake
@@ -119,6 +120,11 @@ def test_a_person_is_erased_and_nothing_else(db: Database, practice: PracticeSer
     # exactly what the plan said, and the job; the audit log gains the erasure's own row (services.audit)
     assert changed == {**planned.deleted, "jobs": 1, "audit_log": -1}, changed
     assert _pointing_at(db, lee.id, mine) == []
+    # the webhooks' outbox: the scoring published rep.scored events naming each learner; Lee's went with Lee
+    assert planned.deleted["integration_events"] == 2
+    with db.read() as s:
+        named = [e.data["user"]["email"] for e in s.scalars(select(IntegrationEventRow)) if "user" in e.data]
+    assert "lee@acme.test" not in named and "kim@acme.test" in named
     assert not recording.exists() and not upload.exists()
     with db.read() as s:
         line = s.scalar(select(TeamLine))

@@ -28,6 +28,7 @@ from sparring.services import audit
 from sparring.services.calls import UPLOADS_DIR
 from sparring.services.errors import Conflict, NotFound
 from sparring.store.db import Database
+from sparring.store.integration_models import IntegrationEventRow, WebhookDeliveryRow
 from sparring.store.models import Base, JobRow, User
 from sparring.store.voice_models import SpeechTake
 
@@ -116,9 +117,32 @@ def plan(s: Session, org_id: int, user_id: int, acting_admin_id: int, data_dir: 
                 for name, cond in _detached(doomed).items()}
     jobs = _jobs_of(s, org_id, user_id)
     files = _files(s, user_id, jobs, data_dir)
+    events = _events_of(s, org_id, user.id, user.email)
+    if events:  # integration events naming them (not linked by a key), and their pending webhook deliveries
+        deleted["integration_events"] = len(events)
+        deleted["webhook_deliveries"] = int(s.scalar(select(func.count()).select_from(WebhookDeliveryRow).where(
+            WebhookDeliveryRow.event_row_id.in_([e.id for e in events]))) or 0)
     return ErasurePlan(user_id=user.id, email=user.email, name=user.name or user.email,
                        deleted={k: v for k, v in deleted.items() if v},
                        detached={k: v for k, v in detached.items() if v}, files=files, jobs=len(jobs))
+
+
+def _names(doc: Any, user_id: int, email: str) -> bool:
+    """Whether an event's document names the person: a ``user_id`` of theirs, or a person ``{"id", "email"}``."""
+    if isinstance(doc, dict):
+        if doc.get("user_id") == user_id or (doc.get("id") == user_id and doc.get("email") == email):
+            return True
+        return any(_names(v, user_id, email) for v in doc.values())
+    if isinstance(doc, list):
+        return any(_names(v, user_id, email) for v in doc)
+    return False
+
+
+def _events_of(s: Session, org_id: int, user_id: int, email: str) -> list[IntegrationEventRow]:
+    """The organisation's integration events (the webhooks' outbox, kept 30 days) whose document names the person:
+    deleted with them, so that no delivery still pending sends their name after the erasure."""
+    rows = s.scalars(select(IntegrationEventRow).where(IntegrationEventRow.org_id == org_id))
+    return [e for e in rows if _names(e.data, user_id, email)]
 
 
 def _files(s: Session, user_id: int, jobs: list[JobRow], data_dir: Path | None) -> list[str]:
@@ -145,6 +169,8 @@ def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_di
                      {"email": done.email, "rows": done.total, "files": len(done.files)}, via, org_id=org_id)
         for job in _jobs_of(s, org_id, user_id):
             s.delete(job)
+        for event in _events_of(s, org_id, user_id, done.email):
+            s.delete(event)  # its deliveries go with it (ON DELETE CASCADE): a pending one fails, unsent
         user = s.get(User, user_id)
         assert user is not None
         s.delete(user)  # the schema's cascades delete the rest, and detach what others own
