@@ -36,7 +36,7 @@ def test_audit_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--org", "acme", "--action", "rep.deleted"], "action: unknown action"),
-    (["--org", "acme", "--since", "yesterday"], "since: not a date"),
+    (["--org", "acme", "--since", "yesterday"], "since: give a date as YYYY-MM-DD"),
     (["--org", "nowhere"], "org: no organisation"),
 ])
 def test_audit_list_refuses(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:

@@ -164,16 +164,6 @@ def test_who_sees_which_program(db: Database, content: ContentService, people: P
             programs.get_program(s, None, 10**6)
 
 
-def test_parsing_names_the_field() -> None:
-    assert programs.parse_day(" 2026-03-02 ", "start") == date(2026, 3, 2)
-    with pytest.raises(InvalidInput, match=r"^start: give a date as YYYY-MM-DD"):
-        programs.parse_day("02/03/2026", "start")
-    assert programs.parse_number("", "target_max", optional=True) is None
-    assert programs.parse_number("62.5", "pass_bar", whole=False) == 62.5
-    with pytest.raises(InvalidInput, match=r"^target: give a whole number"):
-        programs.parse_number("ten", "target")
-
-
 def _edit(db: Database, actor: UserRecord | None, program_id: int, **kw: object) -> programs.ProgramView:
     with db.session() as s:
         return programs.edit_program(s, viewer(actor) if actor else None, lookup(db), program_id,

@@ -25,6 +25,7 @@ import typer
 
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
+from sparring.services.form_values import parse_day
 
 if TYPE_CHECKING:
     from sparring.content.scenario import Scenario
@@ -59,8 +60,8 @@ def _create(
         return ContentService(database, org_id).get_scenario(scenario_id)
 
     with service_errors():
-        start_on = programs.parse_day(start, "start")
-        end_on = programs.parse_day(end, "end")
+        start_on = parse_day(start, "start")
+        end_on = parse_day(end, "end")
         org_id = app.accounts().org_id(org)
         choices = [programs.ScenarioChoice(sid, week[i] if week else None) for i, sid in enumerate(scenario)]
         with database.session() as s:
@@ -111,8 +112,8 @@ def _edit(
     with service_errors():
         changes = programs.ProgramChanges(
             name=name, description=description,
-            start_on=programs.parse_day(start, "start") if start is not None else None,
-            end_on=programs.parse_day(end, "end") if end is not None else None, target_min=target,
+            start_on=parse_day(start, "start") if start is not None else None,
+            end_on=parse_day(end, "end") if end is not None else None, target_min=target,
             target_max=None if no_target_max else programs.KEEP if target_max is None else target_max,
             pass_bar=None if no_pass_bar else programs.KEEP if pass_bar is None else pass_bar,
             scenarios=[programs.ScenarioChoice(sid, week[i] if week else None) for i, sid in enumerate(scenario)]

@@ -42,6 +42,7 @@ from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.accounts import normalise_email
 from sparring.services.dashboards import may_view_learner
 from sparring.services.errors import InvalidInput, NotFound
+from sparring.services.form_values import parse_day
 from sparring.services.notifications import notify
 from sparring.store.coaching_models import AssigneeRow, AssignmentRow
 from sparring.store.models import DIFFICULTIES, Team, TeamMember, User, utcnow
@@ -149,10 +150,7 @@ def check_due(due_on: date, now: datetime) -> None:
 
 
 def parse_due(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"due: give a date as YYYY-MM-DD (got {text.strip()[:20]!r})") from None
+    return parse_day(text, "due")
 
 
 def assign(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, scenario_id: str, target: str, *,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sparring.services.access import Viewer
 from sparring.services.errors import InvalidInput
+from sparring.services.form_values import parse_day
 from sparring.store.audit_models import AUDIT_VIA, AuditRow
 from sparring.store.db import Database
 from sparring.store.models import JsonDoc, User
@@ -105,13 +106,10 @@ class Filters:
     @classmethod
     def parse(cls, action: str = "", actor: str = "", since: str = "", until: str = "") -> Filters:
         def day(text: str, field: str) -> date | None:
-            text = text.strip()
-            if not text:
-                return None
             try:
-                return date.fromisoformat(text)
-            except ValueError:
-                raise AuditError(f"{field}: not a date (YYYY-MM-DD): {text!r}") from None
+                return parse_day(text, field, optional=True)
+            except InvalidInput as exc:
+                raise AuditError(str(exc)) from None
         action = action.strip()
         if action and action not in ACTIONS:
             raise AuditError(f"action: unknown action {action!r}")

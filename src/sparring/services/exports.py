@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.reports.exports import KINDS, SOURCES, ExportFilter, ExportKind, ExportScope, write_csv
 from sparring.services.access import Viewer, managed_team_ids, visible_user_ids_query
 from sparring.services.errors import InvalidInput, NotFound
+from sparring.services.form_values import parse_day
 from sparring.services.program_progress import counting_conversation_ids
 from sparring.store.models import Organisation, Team, User
 from sparring.store.program_models import ProgramRow
@@ -66,16 +66,6 @@ def operator_scope(db: Session, org: str | None) -> ExportScope:
     return operator_scope(db, slugs[0])
 
 
-def _day(text: str, field: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field}: give a date as YYYY-MM-DD (got {text[:20]!r})") from None
-
-
 def _text(value: str, field: str, max_chars: int) -> str:
     try:
         return clean_text(value, field, max_chars=max_chars).strip()
@@ -91,7 +81,8 @@ def parse_filter(db: Session, scope: ExportScope, request: ExportRequest, viewer
     email = _text(request.user, "user", 320).lower()
     source = _text(request.source, "source", 20).lower()
     scenario = _text(request.scenario, "scenario", 80)
-    date_from, date_to = _day(request.date_from, "from"), _day(request.date_to, "to")
+    date_from = parse_day(request.date_from, "from", optional=True)
+    date_to = parse_day(request.date_to, "to", optional=True)
     if date_from and date_to and date_from > date_to:
         raise InvalidInput(f"from: {date_from.isoformat()} is after to: {date_to.isoformat()}")
     if source and source not in SOURCES:

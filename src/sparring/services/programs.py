@@ -105,25 +105,6 @@ class ProgramView:
 # ---- parsing what people type -------------------------------------------------------------------------------
 
 
-def parse_day(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{field}: give a date as YYYY-MM-DD (got {text.strip()[:20]!r})") from None
-
-
-def parse_number(text: str, field: str, *, optional: bool = False, whole: bool = True) -> float | None:
-    text = text.strip()
-    if not text:
-        if optional:
-            return None
-        raise InvalidInput(f"{field}: give a number")
-    try:
-        return int(text) if whole else float(text)
-    except ValueError:
-        raise InvalidInput(f"{field}: give a {'whole ' if whole else ''}number (got {text[:20]!r})") from None
-
-
 # ---- who may touch what ---------------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from sparring.reports.charts import bar_chart
 from sparring.services import certification, programs
 from sparring.services.access import managed_team_ids
 from sparring.services.errors import InvalidInput, NotFound, ServiceError
+from sparring.services.form_values import parse_day, parse_number
 from sparring.services.program_progress import ProgramProgress, program_progress, team_names
 from sparring.services.programs import ProgramView, ScenarioChoice
 from sparring.store.models import Team, TeamMember, User
@@ -112,9 +113,9 @@ def _read_form(raw: FormData) -> dict[str, Any]:
 
 def _numbers(f: dict[str, Any]) -> tuple[int, int | None, float | None]:
     """The form's target, stretch target and pass bar as numbers (InvalidInput naming the field)."""
-    target = programs.parse_number(f["target"], "target")
-    target_max = programs.parse_number(f["target_max"], "target_max", optional=True)
-    pass_bar = programs.parse_number(f["pass_bar"], "pass_bar", optional=True, whole=False)
+    target = parse_number(f["target"], "target")
+    target_max = parse_number(f["target_max"], "target_max", optional=True)
+    pass_bar = parse_number(f["pass_bar"], "pass_bar", optional=True, whole=False)
     return int(target or 0), int(target_max) if target_max is not None else None, pass_bar
 
 
@@ -131,7 +132,7 @@ def _parse_choices(f: dict[str, Any]) -> list[ScenarioChoice]:
         sid = f["scenario"][i].strip()
         if not sid:
             continue
-        week = programs.parse_number(f["week"][i], f"week (row {i + 1})", optional=True)
+        week = parse_number(f["week"][i], f"week (row {i + 1})", optional=True)
         out.append(ScenarioChoice(sid, int(week) if week is not None else None, f["difficulty"][i] or None))
     return out
 
@@ -154,7 +155,7 @@ async def create(request: Request, auth: PageAuth) -> Response:
         with database.session() as s:
             return programs.create_program(
                 s, auth.viewer, scenario_for, org_id=None, name=f["name"], description=f["description"],
-                start_on=programs.parse_day(f["start"], "start"), end_on=programs.parse_day(f["end"], "end"),
+                start_on=parse_day(f["start"], "start"), end_on=parse_day(f["end"], "end"),
                 target_min=target, target_max=target_max, pass_bar=pass_bar, scenarios=_parse_choices(f),
                 teams=f["teams"], users=f["users"]).id
 
@@ -225,8 +226,8 @@ async def edit(program_id: DbId, request: Request, auth: PageAuth) -> Response:
     def work() -> None:
         target, target_max, pass_bar = _numbers(f)
         changes = programs.ProgramChanges(
-            name=f["name"], description=f["description"], start_on=programs.parse_day(f["start"], "start"),
-            end_on=programs.parse_day(f["end"], "end"), target_min=target, target_max=target_max, pass_bar=pass_bar,
+            name=f["name"], description=f["description"], start_on=parse_day(f["start"], "start"),
+            end_on=parse_day(f["end"], "end"), target_min=target, target_max=target_max, pass_bar=pass_bar,
             scenarios=_parse_choices(f))
         with database.session() as s:
             programs.edit_program(s, auth.viewer, scenario_for, program_id, changes)
