@@ -20,13 +20,15 @@ def test_audit_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["users", "erase", "--email", "lee@acme.test", "--yes"]) == 0
     capsys.readouterr()
     assert main(["audit", "list", "--org", "acme", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 1
+    rows = json.loads(capsys.readouterr().out)  # newest first: the erasure, then the two accounts made here
+    assert [(r["action"], r["detail"]["email"], r["via"]) for r in rows[1:]] == \
+        [("user.created", "lee@acme.test", "cli"), ("user.created", "ada@acme.test", "cli")]
     assert {k: rows[0][k] for k in ("actor", "action", "target_type", "via")} == \
         {"actor": "(cli)", "action": "user.erased", "target_type": "user", "via": "cli"}
     assert rows[0]["detail"]["email"] == "lee@acme.test"
     assert main(["audit", "list", "--org", "globex", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []  # never another organisation's
+    theirs = json.loads(capsys.readouterr().out)  # its own accounts only: never another organisation's rows
+    assert {r["detail"]["email"] for r in theirs} == {"gil@globex.test", "gus@globex.test"}
     assert main(["audit", "list", "--org", "acme", "--action", "user.erased"]) == 0
     out = capsys.readouterr().out
     assert "user.erased" in out and "email=lee@acme.test" in out

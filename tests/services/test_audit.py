@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sparring_test_support as support
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from sparring.content.scenario import Scenario
 from sparring.integrations.webhooks import AddressPolicy
-from sparring.services import api_tokens, audit, authoring, erasure, people, webhooks
+from sparring.services import api_tokens, assignments, audit, authoring, erasure, people, programs, webhooks
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.content import ContentService
@@ -32,6 +33,8 @@ def org(db: Database) -> dict[str, Viewer]:
                                   ("Acme", "max@acme.test", "manager"), ("Acme", "lee@acme.test", "learner"),
                                   ("Globex", "gil@globex.test", "admin")):
         accounts.create_user(org_name, email, None, role=role, team="East")
+    with db.session() as s:  # the operator's account creations are logged too (a test below): start from a clean log
+        s.execute(delete(AuditRow))
     with db.read() as s:
         return {u.email.split("@")[0]: Viewer.of(u) for u in s.scalars(select(User))}
 
@@ -68,6 +71,61 @@ def test_people_changes_are_logged_under_the_acting_admin(db: Database, org: dic
     assert created.detail == {"email": "kim@acme.test", "role": "learner"}
     assert changed.detail == {"email": "kim@acme.test", "from": "learner", "to": "manager"}
     assert len(_rows(db)) == 3
+
+
+def test_passwords_and_team_membership_are_logged(db: Database, org: dict[str, Viewer]) -> None:
+    ada, lee, acme = org["ada"], org["lee"], org["ada"].org_id
+    with db.session() as s:
+        west = people.ensure_team(s, acme, "West")
+        people.set_membership(s, acme, lee.id, west.id, True, ada.id)
+        people.set_membership(s, acme, lee.id, west.id, True, ada.id)  # already a member: no row
+        people.reset_password(s, acme, lee.id, "a long enough secret 42", ada.id)
+    Accounts(db).set_password(lee.id, "another long secret 43")  # the operator (sparring users set-password)
+    Accounts(db).add_to_team(lee.id, "North")
+    logged = [(r.action, r.actor_label, r.via, r.detail) for r in _rows(db)]
+    assert logged == [
+        ("team.membership_changed", "ada@acme.test", "web", {"email": "lee@acme.test", "team": "West", "member": True}),
+        ("user.password_changed", "ada@acme.test", "web", {"email": "lee@acme.test", "by": "an admin"}),
+        ("user.password_changed", "(cli)", "cli", {"email": "lee@acme.test", "by": "the operator"}),
+        ("team.membership_changed", "(cli)", "cli", {"email": "lee@acme.test", "team": "North", "member": True}),
+    ]
+    assert all(r.org_id == acme and r.target_id == str(lee.id) for r in _rows(db))
+
+
+def test_the_operators_account_creation_is_logged_in_the_new_accounts_organisation(db: Database) -> None:
+    made = Accounts(db).create_user("Initech", "ivy@initech.test", None, role="manager", team="Ops")
+    row = _one(db, "user.created")
+    assert (row.org_id, row.actor_id, row.actor_label, row.via, row.target_id) == \
+        (made.org_id, None, "(cli)", "cli", str(made.id))
+    assert row.detail == {"email": "ivy@initech.test", "role": "manager", "team": "Ops"}
+
+
+def test_assignments_and_program_changes_are_logged(db: Database, org: dict[str, Viewer],
+                                                    content: ContentService) -> None:
+    max_ = org["max"]
+
+    def scenario_for(org_id: int, scenario_id: str) -> Scenario:
+        return ContentService(db, org_id).get_scenario(scenario_id)
+
+    day = datetime.now(UTC).date()
+    with db.session() as s:
+        made = assignments.assign(s, max_, scenario_for, support.TEST_SCENARIO, "lee@acme.test", reps=2,
+                                  due_on=day + timedelta(days=3))
+        program = programs.create_program(s, max_, scenario_for, org_id=None, name="Q1 sprint", start_on=day,
+                                          end_on=day + timedelta(days=30), target_min=5,
+                                          scenarios=[programs.ScenarioChoice(support.TEST_SCENARIO)], teams=["East"])
+        programs.edit_program(s, max_, scenario_for, program.id, programs.ProgramChanges(target_min=8))
+        programs.set_archived(s, None, program.id)
+    assigned = _one(db, "assignment.created")
+    assert (assigned.actor_label, assigned.via, assigned.target_id) == ("max@acme.test", "web", str(made.id))
+    assert assigned.detail == {"scenario": support.TEST_SCENARIO, "target": "lee@acme.test", "reps": 2,
+                               "due": (day + timedelta(days=3)).isoformat(), "assignees": 1}
+    changes = [(r.actor_label, r.via, r.detail) for r in _rows(db) if r.action == "program.changed"]
+    assert changes == [
+        ("max@acme.test", "web", {"change": "created", "name": "Q1 sprint", "teams": ["East"], "users": []}),
+        ("max@acme.test", "web", {"change": "edited", "name": "Q1 sprint", "fields": ["target_min"]}),
+        ("(cli)", "cli", {"change": "archived", "name": "Q1 sprint"}),
+    ]
 
 
 def test_tokens_webhooks_and_content_are_logged(db: Database, org: dict[str, Viewer], content: ContentService) -> None:

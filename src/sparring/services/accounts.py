@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sparring.services import audit
 from sparring.services.account_inputs import clean_name, normalise_email
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.login_sessions import end_user_sessions
@@ -139,6 +140,8 @@ class Accounts:
             if team:
                 s.add(TeamMember(team_id=ensure_team(s, organisation, team).id, user_id=user.id))
                 s.flush()
+            detail = {"email": user.email, "role": role, **({"team": team} if team else {})}
+            audit.record(s, None, "user.created", "user", user.id, detail, "cli", org_id=organisation.id)
             return _record(s, user)
 
     def add_to_team(self, user_id: int, team: str) -> UserRecord:
@@ -152,6 +155,8 @@ class Accounts:
             if s.get(TeamMember, (t.id, user.id)) is None:
                 s.add(TeamMember(team_id=t.id, user_id=user.id))
                 s.flush()
+                audit.record(s, None, "team.membership_changed", "user", user.id,
+                             {"email": user.email, "team": t.name, "member": True}, "cli", org_id=user.org_id)
             return _record(s, user)
 
     def authenticate(self, email: str, password: str) -> UserRecord | None:
@@ -191,6 +196,8 @@ class Accounts:
             user.password_hash = hash_password(password)
             s.flush()
             end_user_sessions(s, user_id)
+            audit.record(s, None, "user.password_changed", "user", user.id, {"email": user.email, "by": "the operator"},
+                         "cli", org_id=user.org_id)
 
     def set_active(self, user_id: int, active: bool) -> None:
         """Activate or deactivate a user; deactivating ends every session of the user."""

@@ -37,7 +37,7 @@ from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Scenario
 from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.integrations import events
-from sparring.services import event_data
+from sparring.services import audit, event_data
 from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.accounts import normalise_email
 from sparring.services.dashboards import may_view_learner
@@ -190,6 +190,9 @@ def assign(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup, scen
                f"{by} assigned you {row.title}: {reps} rep{'' if reps == 1 else 's'} at {difficulty} by "
                f"{due_on:%d %b %Y}", "/assignments", now=now)
     db.flush()
+    audit.record(db, actor, "assignment.created", "assignment", row.id,
+                 {"scenario": scenario.id, "target": target[:200], "reps": reps, "due": due_on.isoformat(),
+                  "assignees": len(users)}, "web" if actor is not None else "cli", org_id=org_id)
     return _view(db, row, users_visible=None, now=now)
 
 

@@ -33,7 +33,8 @@ VIEW_DEDUPE = timedelta(minutes=10)
 ACTIONS = (
     "rep.viewed", "call.viewed", "scorecard.viewed", "content.published", "user.created", "user.role_changed",
     "user.deactivated", "user.reactivated", "user.erased", "token.created", "token.revoked", "webhook.changed",
-    "export.downloaded",
+    "export.downloaded", "user.signed_in", "user.sign_in_failed", "user.password_changed", "team.membership_changed",
+    "assignment.created", "program.changed",
 )
 
 PAGE_SIZE = 50

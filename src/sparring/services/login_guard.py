@@ -34,10 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sparring.inputs import InputError, clean_text
+from sparring.services import audit
 from sparring.services.accounts import Accounts
 from sparring.services.passwords import login_password_problem
 from sparring.services.records import UserRecord
@@ -153,6 +154,7 @@ class LoginGuard:
         user = Accounts(db).authenticate(email, password)
         if user is None:
             self._failed(db, keys)
+            _audit_failure(db, select(User).where(User.email == account), "wrong password", client)
             return LoginResult("wrong")
         with db.read() as s:
             needs_code = SecondFactor(db).is_enabled(s, user.id)
@@ -162,7 +164,7 @@ class LoginGuard:
         if not code:
             token = self._new_challenge(db, user.id, client) if challenge else None
             return LoginResult("code_required", user=None, challenge=token)
-        return self._check_code(db, keys, user, code)
+        return self._check_code(db, keys, user, code, client)
 
     def complete(self, db: Database, token: str, code: str, client: str) -> LoginResult:
         """The form's second step: ``code`` for the login that ``token`` stands for."""
@@ -189,7 +191,7 @@ class LoginGuard:
         if wait > 0:
             return LoginResult("throttled", retry_after=wait, scope=scope)
         user = Accounts(db).get_user(user_id)
-        result = self._check_code(db, keys, user, code)
+        result = self._check_code(db, keys, user, code, client)
         if result.outcome == "ok":
             with db.session() as s:
                 s.execute(delete(LoginChallenge).where(LoginChallenge.token_hash == digest))
@@ -253,11 +255,12 @@ class LoginGuard:
 
     # --- second factor ----------------------------------------------------------------------------------------
 
-    def _check_code(self, db: Database, keys: _Keys, user: UserRecord, code: str) -> LoginResult:
+    def _check_code(self, db: Database, keys: _Keys, user: UserRecord, code: str, client: str) -> LoginResult:
         with db.session() as s:
             ok = SecondFactor(db, clock=self.clock).verify(s, user.id, code)
         if not ok:
             self._failed(db, keys)
+            _audit_failure(db, select(User).where(User.id == user.id), "wrong code", client)
             return LoginResult("wrong_code")
         self._succeeded(db, keys)
         return LoginResult("ok", user=user)
@@ -270,6 +273,16 @@ class LoginGuard:
             s.add(LoginChallenge(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
                                  client_key=_key("client", client), created_at=now, attempts=0))
         return token
+
+
+def _audit_failure(db: Database, which: Select[User], reason: str, network: str) -> None:
+    """A failed sign-in to an existing account goes in its organisation's audit log (``user.sign_in_failed``,
+    with the reason and the client's network); one for an address nobody has is only counted by the throttle."""
+    with db.session() as s:
+        user = s.scalar(which)
+        if user is not None:
+            audit.record(s, None, "user.sign_in_failed", "user", user.id,
+                         {"email": user.email, "reason": reason, "network": network}, org_id=user.org_id)
 
 
 def _code_problem(code: str | None) -> str | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from sparring.services import audit
 from sparring.store.db import Database
 from sparring.store.models import LoginSession, User
 
@@ -120,10 +121,11 @@ class LoginSessions:
     clock: Callable[[], float] = time.time
 
     def start(self, database: Database, user_id: int, user_agent: str | None = None,
-              replaces: str | None = None) -> str:
+              replaces: str | None = None, *, via: str = "web", method: str = "password") -> str:
         """A new session for ``user_id``; returns its token (give it to the client, never store it).
         ``replaces``: the token of the session this client held before, which ends. Deletes the timed-out
-        sessions of everyone on the way (one statement: a login is rare next to requests)."""
+        sessions of everyone on the way (one statement: a login is rare next to requests). The sign-in is
+        audited (``user.signed_in`` with ``method``, e.g. password or sso) in the same transaction."""
         now = self.clock()
         token = secrets.token_urlsafe(32)
         with database.session() as s:
@@ -135,6 +137,8 @@ class LoginSessions:
             conn.execute(_START, {"token_hash": token_hash(token), "user_id": user_id, "created_at": now,
                                   "last_seen_at": now, "expires_at": now + self.policy.max_seconds,
                                   "user_agent": agent_summary(user_agent)[:AGENT_CHARS]})
+            audit.record(s, audit.actor_of(s, user_id), "user.signed_in", "user", user_id,
+                         {"method": method, "agent": agent_summary(user_agent)[:AGENT_CHARS]}, via)
         return token
 
     def check(self, database: Database, token: str) -> SessionUser | None:

@@ -122,25 +122,34 @@ def org_team(db: Session, org_id: int, team_id: int) -> Team:
     return team
 
 
-def set_membership(db: Session, org_id: int, user_id: int, team_id: int, member: bool) -> None:
-    org_user(db, org_id, user_id)
-    org_team(db, org_id, team_id)
+def set_membership(db: Session, org_id: int, user_id: int, team_id: int, member: bool,
+                   acting_admin_id: int | None = None) -> None:
+    """Put a user in a team or take them out; an admin's change (``acting_admin_id``) is audited."""
+    user = org_user(db, org_id, user_id)
+    team = org_team(db, org_id, team_id)
     row = db.get(TeamMember, (team_id, user_id))
-    if member and row is None:
+    if (row is None) != member:
+        return
+    if member:
         db.add(TeamMember(team_id=team_id, user_id=user_id))
-        db.flush()
-    elif not member and row is not None:
+    else:
         db.delete(row)
-        db.flush()
+    db.flush()
+    if acting_admin_id is not None:
+        audit.record(db, audit.actor_of(db, acting_admin_id), "team.membership_changed", "user", user.id,
+                     {"email": user.email, "team": team.name, "member": member}, org_id=org_id)
 
 
-def reset_password(db: Session, org_id: int, user_id: int, new_password: str) -> User:
+def reset_password(db: Session, org_id: int, user_id: int, new_password: str,
+                   acting_admin_id: int | None = None) -> User:
     """An admin sets a new password; every session of that user ends."""
     user = org_user(db, org_id, user_id)
     org = db.get(Organisation, org_id)
     _checked_password(new_password, (user.email, user.name, org.name if org else ""))
     user.password_hash = hash_password(new_password)
     db.flush()
+    audit.record(db, audit.actor_of(db, acting_admin_id), "user.password_changed", "user", user.id,
+                 {"email": user.email, "by": "an admin"}, org_id=org_id)
     end_user_sessions(db, user.id)
     return user
 

@@ -19,6 +19,7 @@ Creating and changing validate every field with one function (``validate_program
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from sparring.coaching.programs import Plan, PlannedScenario, order_problems
 from sparring.content.errors import UnknownContentError
 from sparring.content.scenario import Scenario
 from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.services import audit
 from sparring.services.access import Viewer, managed_team_ids
 from sparring.services.accounts import normalise_email
 from sparring.services.errors import Conflict, InvalidInput, NotFound
@@ -263,6 +265,7 @@ def create_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLook
         db.add(ProgramEnrolmentRow(program_id=row.id, user_id=user.id, created_at=now))
     db.flush()
     _tell_enrolled(db, row, {u.id for u in enrolled_users(db, row.id)}, now)
+    _audit(db, actor, row, "created", teams=[t.name for t in team_rows], users=[u.email for u in user_rows])
     return program_view(db, row)
 
 
@@ -337,6 +340,9 @@ def edit_program(db: Session, actor: Viewer | None, scenario_for: ScenarioLookup
         db.flush()
         _store_scenarios(db, row.id, valid.scenarios)
     db.flush()
+    _audit(db, actor, row, "edited", fields=[f.name for f in dataclasses.fields(changes)
+                                             if getattr(changes, f.name) is not None
+                                             and not isinstance(getattr(changes, f.name), Keep)])
     return program_view(db, row)
 
 
@@ -367,6 +373,7 @@ def enrol(db: Session, actor: Viewer | None, program_id: int, *, team: str | Non
             db.add(ProgramEnrolmentRow(program_id=row.id, user_id=u.id, created_at=now))
     db.flush()
     _tell_enrolled(db, row, {u.id for u in enrolled_users(db, row.id)} - before, now)
+    _audit(db, actor, row, "enrolled", **({"team": team} if team is not None else {"user": user}))
     return program_view(db, row)
 
 
@@ -385,6 +392,7 @@ def unenrol(db: Session, actor: Viewer | None, program_id: int, *, team: str | N
         raise NotFound(f"{'team' if team is not None else 'user'}: not enrolled in this program")
     db.delete(found)
     db.flush()
+    _audit(db, actor, row, "unenrolled", **({"team": team} if team is not None else {"user": user}))
     return program_view(db, row)
 
 
@@ -394,7 +402,14 @@ def set_archived(db: Session, actor: Viewer | None, program_id: int, archived: b
     row = visible_program_row(db, actor, program_id)
     row.status = "archived" if archived else "active"
     db.flush()
+    _audit(db, actor, row, "archived" if archived else "made active")
     return program_view(db, row)
+
+
+def _audit(db: Session, actor: Viewer | None, row: ProgramRow, change: str, **detail: object) -> None:
+    """The audit entry for a change to a program, in the change's transaction (None acts from the command line)."""
+    audit.record(db, actor, "program.changed", "program", row.id, {"change": change, "name": row.name, **detail},
+                 "web" if actor is not None else "cli", org_id=row.org_id)
 
 
 # ---- reading ------------------------------------------------------------------------------------------------------

@@ -183,7 +183,7 @@ async def create_team(request: Request, auth: PageAuth) -> Response:
 @router.post("/admin/users/{user_id}/password")
 async def reset_password(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
-        user = people.reset_password(s, auth.viewer.org_id, user_id, form.get("password", ""))
+        user = people.reset_password(s, auth.viewer.org_id, user_id, form.get("password", ""), auth.viewer.id)
         return f"New password set for {user.email}; their open sessions have ended."
 
     return await _people_action(request, auth, act, "")
@@ -210,7 +210,8 @@ async def set_active(user_id: DbId, request: Request, auth: PageAuth) -> Respons
 @router.post("/admin/users/{user_id}/teams")
 async def membership(user_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(s: Any, form: dict[str, str]) -> str:
-        people.set_membership(s, auth.viewer.org_id, user_id, form_id(form, "team"), form.get("member") == "on")
+        people.set_membership(s, auth.viewer.org_id, user_id, form_id(form, "team"), form.get("member") == "on",
+                              auth.viewer.id)
         return "Team membership updated."
 
     return await _people_action(request, auth, act, "")

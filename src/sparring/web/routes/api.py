@@ -109,7 +109,7 @@ def api_login(body: LoginRequest, request: Request) -> Response:
         user = s.get(User, result.user.id)
         assert user is not None
         s.expunge(user)
-    issued = issue_session(request, user)
+    issued = issue_session(request, user, via="api")
     payload = LoginResponse(id=user.id, email=user.email, name=user.name, role=user.role, org_id=user.org_id,
                             csrf_token=issued.csrf_token)
     response = JSONResponse(payload.model_dump())

@@ -43,12 +43,13 @@ class IssuedSession:
     csrf_token: str
 
 
-def issue_session(request: Request, user: User) -> IssuedSession:
-    """Start a server-side session for ``user`` (a row in the ``sessions`` table); blocking database work."""
+def issue_session(request: Request, user: User, *, via: str = "web", method: str = "password") -> IssuedSession:
+    """Start a server-side session for ``user`` (a row in the ``sessions`` table; the sign-in audited with ``via``
+    and ``method``); blocking database work."""
     ctx = web(request)
     before = signed_session(request)  # a session this browser held until now (another account, say) ends
     token = ctx.sessions.start(ctx.database(), user.id, request.headers.get("user-agent"),
-                               replaces=before.token if before else None)
+                               replaces=before.token if before else None, via=via, method=method)
     return IssuedSession(cookie=ctx.codec.issue(token), csrf_token=ctx.codec.csrf_token(token))
 
 
