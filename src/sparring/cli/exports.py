@@ -131,6 +131,3 @@ def register(app: typer.Typer) -> None:
     group.command("xapi")(_xapi)
     group.command("scorm")(_scorm)
     app.add_typer(group, name="export")
-    from sparring.cli import audit  # ``sparring audit list``: the audit log, beside the exports (data ownership)
-
-    audit.register(app)
