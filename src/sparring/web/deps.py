@@ -219,10 +219,14 @@ NAV = {
     "admin": [("/", "Practice", "library"), ("/team", "Teams", "team"),
               ("/team/assignments", "Assignments", "assignments"), ("/programs", "Programs", "programs"),
               ("/calls", "Calls", "calls"),
-              ("/admin/content", "Content", "content"),
-              ("/admin/users", "People", "users"), ("/admin/integrations", "Integrations", "integrations"),
-              ("/admin/jobs", "Jobs", "jobs"), ("/history", "My reps", "history")],
+              ("/admin/content", "Content", "content"), ("/admin/users", "Admin", "admin"),
+              ("/history", "My reps", "history")],
 }
+#: the admin pages behind the one "Admin" entry, as tabs on each of them (templates/_admin_tabs.html): the page's
+#: ``active`` key marks its tab, and "Admin" in the top bar
+ADMIN_TABS = [("/admin/users", "People", "users"), ("/admin/integrations", "Integrations", "integrations"),
+              ("/admin/jobs", "Jobs", "jobs")]
+ADMIN_KEYS = frozenset(key for _, _, key in ADMIN_TABS)
 
 
 def render(
@@ -241,6 +245,8 @@ def render(
         "user": auth.viewer if auth else None,
         "csrf_token": csrf,
         "active": active,
+        "nav_active": "admin" if active in ADMIN_KEYS else active,
+        "admin_tabs": ADMIN_TABS,
         "nav_items": NAV.get(auth.viewer.role, []) if auth else [],
         "unread": _unread(request, auth),
         "flash": _decode_flash(flash),
