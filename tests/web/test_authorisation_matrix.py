@@ -66,8 +66,9 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/api/rubrics/{rubric_id}"), ("GET", "/api/progress"), ("GET", "/api/assignments"),
              ("GET", "/api/assignments/{assignment_id}"), ("GET", "/api/programs"),
              ("GET", "/api/programs/{program_id}"),
-             # a SCORM package's launch (docs/integrations.md, "SCORM"): starts a rep for the signed-in caller
-             ("GET", "/scorm/start")}
+             # a SCORM package's launch (docs/integrations.md, "SCORM"): the page, then its Start button starts a
+             # rep for the signed-in caller
+             ("GET", "/scorm/start"), ("POST", "/scorm/start")}
 #: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
 PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
                   ("GET", "/api/teams/{team_id}")}

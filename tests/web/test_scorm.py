@@ -13,7 +13,7 @@ import pytest
 
 from sparring.settings import Settings
 from sparring.store.db import forget_databases, get_database
-from sparring.testing.web import LINES, SCENARIO, World, build_world, login
+from sparring.testing.web import LINES, SCENARIO, World, build_world, csrf_of, login
 from sparring.web.app import create_app
 
 LMS = "https://lms.example.com"
@@ -29,7 +29,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _start(client, origin: str = LMS, scenario: str = SCENARIO, difficulty: str = "easy"):  # type: ignore[no-untyped-def]
-    return client.get("/scorm/start", params={"scenario": scenario, "difficulty": difficulty, "origin": origin})
+    """The launch as the package's window does it: the page (a GET starts nothing), then its Start button."""
+    page = client.get("/scorm/start", params={"scenario": scenario, "difficulty": difficulty, "origin": origin})
+    if page.status_code != 200:
+        return page
+    return client.post("/scorm/start", data={"scenario": scenario, "difficulty": difficulty, "origin": origin,
+                                             "csrf_token": csrf_of(page.text)}, follow_redirects=False)
 
 
 def _play_to_the_end(world: World, rep_id: int) -> None:
@@ -47,6 +52,23 @@ def test_signs_in_first_and_comes_back(world: World) -> None:
     assert r.status_code == 303
     target = unquote(r.headers["location"].removeprefix("/login?next="))
     assert target.startswith("/scorm/start?") and f"scenario={SCENARIO}" in target and "origin=" in target
+
+
+def test_the_page_starts_nothing_and_the_start_needs_the_csrf_token(world: World) -> None:
+    c = login(world.app, "learner_a2")
+    before = len(c.get("/api/reps").json())
+    page = c.get("/scorm/start", params={"scenario": SCENARIO, "difficulty": "easy", "origin": LMS})
+    assert page.status_code == 200 and 'id="scorm-start"' in page.text and LMS in page.text
+    header = c.headers.pop("X-CSRF-Token")  # another site's form: the session cookie, no token
+    forged = c.post("/scorm/start", data={"scenario": SCENARIO, "difficulty": "easy", "origin": LMS},
+                    follow_redirects=False)
+    c.headers["X-CSRF-Token"] = header
+    assert forged.status_code == 403
+    assert len(c.get("/api/reps").json()) == before  # neither the page nor the forged post started a rep
+    r = c.post("/scorm/start", data={"scenario": SCENARIO, "difficulty": "easy", "origin": "https://evil.example.net",
+                                     "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 403 and "SPARRING_SCORM_ORIGINS" in r.text  # the post checks the origin again
+    assert len(c.get("/api/reps").json()) == before
 
 
 def test_refuses_an_origin_outside_the_allow_list(world: World) -> None:

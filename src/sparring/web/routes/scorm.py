@@ -1,8 +1,9 @@
-"""SCORM (docs/integrations.md, "SCORM"): a package's launch page opens ``/scorm/start`` in a new window; Sparring
-starts a rep for the signed-in learner and remembers, in a cookie scoped to that rep's pages, the origin of the
-launch page that wants the score. The scorecard page reads it (``scorm_report_origin``) and, when the origin is in
-``SPARRING_SCORM_ORIGINS``, ``static/scorm-report.js`` posts the score to ``window.opener``. Admins download a
-package from ``/admin/integrations/scorm`` (the Integrations page's form), as ``sparring export scorm`` writes one."""
+"""SCORM (docs/integrations.md, "SCORM"): a package's launch page opens ``/scorm/start`` in a new window; the
+learner presses Start (a POST with the CSRF token: a GET starts nothing), and Sparring starts a rep for them and
+remembers, in a cookie scoped to that rep's pages, the origin of the launch page that wants the score. The scorecard
+page reads it (``scorm_report_origin``) and, when the origin is in ``SPARRING_SCORM_ORIGINS``,
+``static/scorm-report.js`` posts the score to ``window.opener``. Admins download a package from
+``/admin/integrations/scorm`` (the Integrations page's form), as ``sparring export scorm`` writes one."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sparring.integrations.scorm import (
 from sparring.services.accounts import Accounts
 from sparring.services.errors import ServiceError
 from sparring.web.content_scope import viewer_content
-from sparring.web.deps import Auth, PageAuth, require_role, web
+from sparring.web.deps import Auth, PageAuth, form_with_csrf, render, require_role, web
 from sparring.web.routes.practice import practice_service, status_for
 
 router = APIRouter(include_in_schema=False)
@@ -56,12 +57,32 @@ def scorm_report_origin(request: Request, rep_id: int) -> tuple[str | None, str 
 
 
 @router.get("/scorm/start")
-async def start(request: Request, auth: PageAuth, scenario: str = "", difficulty: str = "medium",
-                origin: str = "") -> Response:
-    return await run_in_threadpool(_start, request, auth, scenario, difficulty, origin)
+async def start_page(request: Request, auth: PageAuth, scenario: str = "", difficulty: str = "medium",
+                     origin: str = "") -> Response:
+    """What the package's window opens: the launch checked and a Start button. A GET starts nothing, so another
+    site cannot open reps in a signed-in learner's name by linking here; the button POSTs with the CSRF token."""
+    return await run_in_threadpool(_start_page, request, auth, scenario, difficulty, origin)
 
 
-def _start(request: Request, auth: Auth, scenario: str, difficulty: str, origin: str) -> Response:
+def _start_page(request: Request, auth: Auth, scenario: str, difficulty: str, origin: str) -> Response:
+    wanted = _checked(request, scenario, difficulty, origin)
+    try:
+        found = viewer_content(request, auth.viewer).get_scenario(scenario)
+    except UnknownContentError as exc:
+        raise HTTPException(status_code=404, detail=f"scenario: {exc.brief}") from exc
+    return render(request, "scorm_start.html", auth, active="library", scenario=found, difficulty=difficulty,
+                  origin=wanted)
+
+
+@router.post("/scorm/start")
+async def start(request: Request, auth: PageAuth) -> Response:
+    form = await form_with_csrf(request, auth)
+    return await run_in_threadpool(_start, request, auth, form.get("scenario", ""), form.get("difficulty", ""),
+                                   form.get("origin", ""))
+
+
+def _checked(request: Request, scenario: str, difficulty: str, origin: str) -> str:
+    """The launch's origin, once the scenario, difficulty and origin are acceptable (else 400 or 403 naming which)."""
     if not scenario:
         raise HTTPException(status_code=400, detail="scenario: missing (the package's launch page names it)")
     if difficulty not in DIFFICULTIES:
@@ -74,6 +95,11 @@ def _start(request: Request, auth: Auth, scenario: str, difficulty: str, origin:
         raise HTTPException(status_code=403, detail=(
             f"origin: {wanted} may not receive scores from this installation. An administrator adds the LMS's "
             f"address to SPARRING_SCORM_ORIGINS (docs/integrations.md, \"SCORM\")."))
+    return wanted
+
+
+def _start(request: Request, auth: Auth, scenario: str, difficulty: str, origin: str) -> Response:
+    wanted = _checked(request, scenario, difficulty, origin)
     user = Accounts(web(request).database()).get_user(auth.viewer.id)
     try:
         rep = practice_service(request).start_rep(user, scenario, difficulty)
