@@ -537,3 +537,6 @@ from sparring.store import voice_models as voice_models  # noqa: E402
 
 # the xAPI outbox (which scorecards went to the learning record store, in which batch): same Base, 0024_xapi_outbox
 from sparring.store import xapi_models as xapi_models  # noqa: E402
+
+# SCIM provisioning (tokens, the provider's externalIds, removed accounts): same Base, 0026_scim_provisioning
+from sparring.store import scim_models as scim_models  # noqa: E402
