@@ -324,6 +324,12 @@ def schemas(base_url: str) -> list[dict[str, Any]]:
             subs = served[attr["name"]]
             if subs is not None:
                 attr["subAttributes"] = [s for s in attr.get("subAttributes", []) if s["name"] in subs]
+            if attr["name"] == "emails":  # Sparring needs an address: userName or emails must give one
+                attr["required"] = True
+                for sub in attr["subAttributes"]:
+                    sub["required"] = sub["required"] or sub["name"] == "value"
+                attr["description"] = "E-mail addresses; the primary one is the account's address when userName " \
+                                      "is not an address."
             if attr["name"] == "roles":
                 for sub in attr["subAttributes"]:
                     if sub["name"] == "value":
@@ -463,10 +469,14 @@ def _entra_op(op: Any) -> Any:
 
 
 def patched_user(state: UserState, body: Any) -> UserInput:
-    """The account after a PATCH (RFC 7644 §3.5.2): Okta's and Entra ID's operations alike."""
+    """The account after a PATCH (RFC 7644 §3.5.2): Okta's and Entra ID's operations alike. A PATCH that removes
+    ``roles`` makes the account a learner (a PUT without ``roles`` leaves the role as it is)."""
     user = _user_model(state)
     _patch(User, user, body)
-    return user_input(_dumped(user, KEPT_USER), user.external_id)
+    wanted = user_input(_dumped(user, KEPT_USER), user.external_id)
+    if wanted.role is None and not user.roles:
+        wanted = UserInput(**{**wanted.__dict__, "role": "learner"})
+    return wanted
 
 
 def patched_group(state: GroupState, body: Any, base_url: str) -> GroupInput:

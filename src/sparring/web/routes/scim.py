@@ -145,6 +145,57 @@ async def list_users(request: Request) -> Response:
     return await _run(request, work)
 
 
+def _search(request: Request, body: Any, resource: str) -> Callable[[Session, ScimCaller, str], Response]:
+    """POST …/.search (RFC 7644 §3.4.3): the query of a GET as a SearchRequest body."""
+    if not isinstance(body, dict):
+        raise ScimError(400, "body: a SearchRequest object is expected", "invalidSyntax")
+
+    def number(name: str, default: int | None) -> int | None:
+        value = body.get(name, default)
+        if value is not None and not isinstance(value, int):
+            raise ScimError(400, f"{name}: not a whole number", "invalidValue")
+        return value
+
+    def listed(name: str) -> str | None:
+        value = body.get(name)
+        return ",".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        flt = protocol.parse_filter(body.get("filter"), resource)
+        start = max(number("startIndex", 1) or 1, 1)
+        count = number("count", None)
+        wanted, excluded = listed("attributes"), listed("excludedAttributes")
+        if resource == "User":
+            users, total = scim.list_users(s, caller, flt, start, count)
+            docs = [protocol.user_doc(u, base) for u in users]
+        else:
+            groups, total = scim.list_groups(s, caller, flt, base, start, count)
+            docs = [protocol.group_doc(g, base) for g in groups]
+        return _json(protocol.list_doc([protocol.only_attributes(d, wanted, excluded) for d in docs], total, start))
+
+    return work
+
+
+@router.post("/Users/.search")
+async def search_users(request: Request) -> Response:
+    try:
+        body = await _body(request)
+        work = _search(request, body, "User")
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, work)
+
+
+@router.post("/Groups/.search")
+async def search_groups(request: Request) -> Response:
+    try:
+        body = await _body(request)
+        work = _search(request, body, "Group")
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, work)
+
+
 @router.get("/Users/{user_id}")
 async def get_user(request: Request, user_id: str) -> Response:
     return await _run(request, lambda s, c, base: _json(_shown(request, protocol.user_doc(
@@ -259,7 +310,13 @@ async def unknown(request: Request, rest: str) -> Response:
     """Anything else under /scim/v2: a SCIM 404 (after the token check: 401 first)."""
 
     def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        first = rest.strip("/").split("/")[0]
+        if rest.strip("/") == ".search" and request.method == "POST":
+            raise ScimError(501, "POST /.search across resource types is not supported: use /Users/.search or "
+                                 "/Groups/.search")
+        if first in ("ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups"):
+            raise ScimError(405, f"{request.method} is not allowed on /scim/v2/{rest[:80]}")
         raise ScimError(404, f"no such SCIM endpoint: /scim/v2/{rest[:80]} (this server serves Users, Groups, "
-                             "ServiceProviderConfig, ResourceTypes and Schemas; no Bulk, no /Me, no .search)")
+                             "ServiceProviderConfig, ResourceTypes and Schemas; no Bulk, no /Me)")
 
     return await _run(request, work)
