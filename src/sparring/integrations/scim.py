@@ -208,7 +208,8 @@ def _sparring_user(state: UserState) -> dict[str, Any]:
 
 def user_body(state: UserState) -> dict[str, Any]:
     """The account's attributes: what the provider sent where it still agrees with the account, Sparring's own
-    values where the account changed since (in Sparring, or the provider never sent them)."""
+    values where the account changed since (in Sparring, or the provider never sent them). ``active`` and
+    ``emails`` are always there; ``roles`` when the provider sent them or the account is not a learner."""
     if not state.attributes:
         return _sparring_user(state)
     doc = {k: v for k, v in state.attributes.items() if k in KEPT_USER}
@@ -219,8 +220,8 @@ def user_body(state: UserState) -> dict[str, Any]:
     if _doc_name(doc) != state.name:
         doc.pop("name", None)
         doc.update({k: own[k] for k in ("name", "displayName") if k in own})
-    if _doc_active(doc) != state.active:
-        doc["active"] = state.active
+    doc["active"] = state.active  # always shown: identity providers read it back
+    doc.setdefault("emails", own["emails"])
     try:
         role = _doc_role(doc)
     except ScimError:
