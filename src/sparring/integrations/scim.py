@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from scim2_models import (
     Context,
     Email,
+    EnterpriseUser,
     Group,
     GroupMember,
     Name,
@@ -382,7 +383,8 @@ def user_input(doc: dict[str, Any], external_id: str | None) -> UserInput:
 def user_from_body(body: Any, *, replacing: bool = False) -> UserInput:
     """A POST (or, ``replacing``, a PUT) body read as a User; ScimError names the attribute at fault."""
     ctx = Context.RESOURCE_REPLACEMENT_REQUEST if replacing else Context.RESOURCE_CREATION_REQUEST
-    user = _validated(User, body, ctx)
+    # Entra ID names the enterprise extension in every User it sends: accepted, and its attributes ignored
+    user = _validated(User[EnterpriseUser], body, ctx)  # type: ignore[misc]
     return user_input(_dumped(user, KEPT_USER), user.external_id)
 
 
