@@ -85,7 +85,8 @@ def test_only_a_scim_token_opens_it(site: Site) -> None:
     _error(bearer(site.app, "spscim_not-a-real-one").get("/scim/v2/Users"), 401)
     # a signed-in admin's session is not a SCIM token
     session = TestClient(site.app)
-    assert session.post("/api/auth/login", json={"email": "ada@acme.example.com", "password": PASSWORD}).status_code == 200
+    signed_in = session.post("/api/auth/login", json={"email": "ada@acme.example.com", "password": PASSWORD})
+    assert signed_in.status_code == 200
     _error(session.get("/scim/v2/Users"), 401)
     # nor is an API token, and a SCIM token opens no API
     from sparring.testing.web import World, api_token
@@ -155,7 +156,8 @@ def test_entra_style_provisioning(site: Site) -> None:
     made = c.post("/scim/v2/Users", json={
         "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
         "externalId": "ent-1", "userName": "Eva.Lund@Globex.example.com", "active": True,
-        "displayName": "Eva Lund", "emails": [{"primary": True, "type": "work", "value": "eva.lund@globex.example.com"}],
+        "displayName": "Eva Lund",
+        "emails": [{"primary": True, "type": "work", "value": "eva.lund@globex.example.com"}],
         "name": {"formatted": "Eva Lund", "familyName": "Lund", "givenName": "Eva"}})
     assert made.status_code == 201, made.text
     uid = made.json()["id"]

@@ -34,6 +34,7 @@ from scim2_models import (
     ScimFilter,
     User,
 )
+from scim2_models.path.expressions import Comparison
 from scim2_models.resources.user import GroupMembership, Role
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -162,7 +163,8 @@ def _doc_email(doc: dict[str, Any]) -> str | None:
 
 
 def _doc_name(doc: dict[str, Any]) -> str:
-    name = doc.get("name") if isinstance(doc.get("name"), dict) else {}
+    raw = doc.get("name")
+    name: dict[str, Any] = raw if isinstance(raw, dict) else {}
     text = name.get("formatted") or " ".join(str(p) for p in (name.get("givenName"), name.get("familyName")) if p)
     return str(text or doc.get("displayName") or "").strip()
 
@@ -248,7 +250,8 @@ def user_doc(state: UserState, base_url: str) -> dict[str, Any]:
 def group_body(state: GroupState, base_url: str) -> dict[str, Any]:
     doc = {k: v for k, v in (state.attributes or {}).items() if k in KEPT_GROUP}
     doc["displayName"] = state.name
-    sent = doc.get("members") if isinstance(doc.get("members"), list) else []
+    members = doc.get("members")
+    sent: list[Any] = members if isinstance(members, list) else []
     sent_ids = {str(m.get("value")) for m in sent if isinstance(m, dict)}
     if sent_ids != {str(uid) for uid, _ in state.members} or len(sent) != len(state.members):
         doc["members"] = [{"value": str(uid), "display": email, "type": "User", "$ref": f"{base_url}/Users/{uid}"}
@@ -384,7 +387,7 @@ def user_from_body(body: Any, *, replacing: bool = False) -> UserInput:
     """A POST (or, ``replacing``, a PUT) body read as a User; ScimError names the attribute at fault."""
     ctx = Context.RESOURCE_REPLACEMENT_REQUEST if replacing else Context.RESOURCE_CREATION_REQUEST
     # Entra ID names the enterprise extension in every User it sends: accepted, and its attributes ignored
-    user = _validated(User[EnterpriseUser], body, ctx)  # type: ignore[misc]
+    user = _validated(User[EnterpriseUser], body, ctx)
     return user_input(_dumped(user, KEPT_USER), user.external_id)
 
 
@@ -411,7 +414,7 @@ def group_from_body(body: Any, *, replacing: bool = False) -> GroupInput:
     return group_input(_dumped(group, KEPT_GROUP), group.external_id)
 
 
-def _user_model(state: UserState) -> User:
+def _user_model(state: UserState) -> User[Any]:
     """The account as a ``User`` (validated from its document; built without validation for an address that the
     SCIM validator refuses, such as one at a ``.test`` domain)."""
     doc = {"schemas": [USER_SCHEMA], "id": str(state.id), **user_body(state)}
@@ -427,7 +430,7 @@ def _user_model(state: UserState) -> User:
             name=Name.model_construct(formatted=parts.get("formatted"), given_name=parts.get("givenName"),
                                       family_name=parts.get("familyName")),
             display_name=state.name or None, active=state.active,
-            emails=[Email.model_construct(value=state.email, type="work", primary=True)],
+            emails=[Email.model_construct(value=state.email, type=Email.Type.work, primary=True)],
             roles=[Role.model_construct(value=state.role, primary=True)],
             groups=[GroupMembership.model_construct(value=str(t), display=n) for t, n in state.groups] or None,
         )
@@ -454,7 +457,7 @@ def _patch(model: type[Any], resource: Any, body: Any) -> None:
         raise ScimError(400, "Operations: give at least one operation", "invalidSyntax")
     body = {**body, "Operations": [_entra_op(op) for op in ops]}
     try:
-        patch = PatchOp[model].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)  # type: ignore[index]
+        patch = PatchOp[model].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)  # type: ignore[valid-type]
         patch.patch(resource)
     except SCIMException as exc:
         raise _from_scim(exc) from None
@@ -516,10 +519,9 @@ def parse_filter(text: str | None, resource: str) -> Filter | None:
     except (ValueError, TypeError) as exc:
         raise ScimError(400, f"filter: {exc}", "invalidFilter") from None
     equals = None
-    path = getattr(ast, "attr_path", None)
-    if (path is not None and getattr(ast, "op", None) is not None and str(ast.op.value) == "eq"
-            and path.sub_attr is None and isinstance(getattr(ast, "value", None), str)):
-        equals = (str(path.attr).lower(), ast.value)
+    if (isinstance(ast, Comparison) and str(ast.op.value) == "eq" and ast.attr_path.sub_attr is None
+            and isinstance(ast.value, str)):
+        equals = (str(ast.attr_path.attr).lower(), ast.value)
     return Filter(text=text, parsed=parsed, equals=equals)
 
 

@@ -114,7 +114,7 @@ def list_users(db: Session, caller: ScimCaller, flt: Filter | None, start_index:
         else:
             query = query.where(or_(User.email == value.strip().lower(),
                                     func.lower(ScimUserRow.user_name) == value.strip().lower()))
-    rows = db.execute(query).all()
+    rows = list(db.execute(query).all())
     if flt is not None and equals is None:
         groups = _groups_of(db, caller.org_id, [u.id for u, _ in rows])
         states = [_user_state(u, link, groups.get(u.id, [])) for u, link in rows]
@@ -294,7 +294,7 @@ def list_groups(db: Session, caller: ScimCaller, flt: Filter | None, base_url: s
         attr, value = equals
         query = query.where(func.lower(Team.name) == value.lower() if attr == "displayname"
                             else ScimGroupRow.external_id == value)
-    rows = db.execute(query).all()
+    rows = list(db.execute(query).all())
     if flt is not None and (equals is None or equals[0] not in ("displayname", "externalid")):
         members = _members_of(db, [t.id for t, _ in rows])
         states = [_group_state(t, link, members.get(t.id, [])) for t, link in rows]
@@ -352,8 +352,8 @@ def _apply_group(db: Session, caller: ScimCaller, team: Team, link: ScimGroupRow
                  created: bool = False) -> None:
     detail: dict[str, Any] = {"team": want.name}
     if team.name != want.name:
-        other = db.scalar(select(Team.id).where(Team.org_id == caller.org_id, func.lower(Team.name) == want.name.lower(),
-                                                Team.id != team.id))
+        other = db.scalar(select(Team.id).where(Team.org_id == caller.org_id, Team.id != team.id,
+                                                func.lower(Team.name) == want.name.lower()))
         if other is not None:
             raise ScimError(409, "displayName: another team already has this name", "uniqueness")
         detail["renamed_from"] = team.name
@@ -406,7 +406,8 @@ def remove_group(db: Session, caller: ScimCaller, raw_id: str, now: datetime | N
         link = ScimGroupRow(team_id=team.id, org_id=caller.org_id)
         db.add(link)
     link.removed_at = now or datetime.now(UTC)
-    gone = db.execute(delete(TeamMember).where(TeamMember.team_id == team.id)).rowcount
+    gone = len(list(db.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id))))
+    db.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
     db.flush()
     _record(db, caller, "team.removed", "team", team.id, {"team": team.name, "members_removed": gone,
                                                           "kept": "team and its history"})

@@ -13,7 +13,6 @@ needs nothing more. Same ``Base`` as ``store/models.py`` (which imports this mod
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String

@@ -1,5 +1,6 @@
-"""Admin page: the integrations in one place (docs/integrations.md) — API tokens, webhooks, xAPI delivery, SCIM
-provisioning and the MCP server — with each one's state, so the navigation has one "Integrations" entry instead of one per system."""
+"""Admin page: the integrations in one place (docs/integrations.md) — API tokens, webhooks, xAPI delivery,
+SCIM provisioning and the MCP server — with each one's state, so the navigation has one "Integrations" entry instead
+of one per system."""
 
 from __future__ import annotations
 
@@ -30,5 +31,5 @@ def integrations(request: Request, auth: PageAuth, db: ReadDB) -> Response:
         ScimTokenRow.org_id == org, ScimTokenRow.revoked_at.is_(None))) or 0
     settings = request.app.state.root.settings
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
-    return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks, scim=scim,
-                  lrs=settings.xapi_lrs_url, scenarios=scenarios, scorm_origins=settings.scorm_origins)
+    return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks,
+                  scim=scim, lrs=settings.xapi_lrs_url, scenarios=scenarios, scorm_origins=settings.scorm_origins)
