@@ -170,6 +170,15 @@ def test_entra_style_provisioning(site: Site) -> None:
     with site.database.read() as s:
         user = s.get(User, int(uid))
         assert user is not None and not user.is_active
+    # Entra ID's group membership: looked up without members, "Add", then "Remove" with the member as a value
+    look = c.get("/scim/v2/Groups", params={"filter": 'displayName eq "north"', "excludedAttributes": "members"})
+    assert look.json()["totalResults"] == 1 and "members" not in look.json()["Resources"][0]
+    gid = look.json()["Resources"][0]["id"]
+    for op in ("Add", "Remove"):
+        r = c.patch(f"/scim/v2/Groups/{gid}", json={"schemas": [PATCH], "Operations": [
+            {"op": op, "path": "members", "value": [{"value": uid}]}]})
+        assert r.status_code == 200, r.text
+        assert (uid in [m["value"] for m in r.json().get("members", [])]) == (op == "Add")
     # Entra ID's DELETE after the soft delete: the account stays (deactivated), SCIM no longer shows it
     assert c.delete(f"/scim/v2/Users/{uid}").status_code == 204
     _error(c.get(f"/scim/v2/Users/{uid}"), 404)

@@ -32,6 +32,7 @@ from scim2_models import (
     ResourceType,
     SCIMException,
     ScimFilter,
+    ScimPolicy,
     User,
 )
 from scim2_models.path.expressions import Comparison
@@ -51,6 +52,9 @@ ROLE_VALUES = ("learner", "manager", "admin")
 MAX_RESULTS = 200
 #: longest filter accepted
 MAX_FILTER_CHARS = 1000
+#: Entra ID removes group members with ``{"op": "Remove", "path": "members", "value": [{"value": "<id>"}]}``: the
+#: value selects what to remove (RFC 7644 reads only the path; scim2-models refuses it unless told)
+PATCH_POLICY = ScimPolicy(remove_value_as_filter=ScimPolicy.RemoveValue.apply)
 
 
 class ScimError(Exception):
@@ -457,8 +461,9 @@ def _patch(model: type[Any], resource: Any, body: Any) -> None:
         raise ScimError(400, "Operations: give at least one operation", "invalidSyntax")
     body = {**body, "Operations": [_entra_op(op) for op in ops]}
     try:
-        patch = PatchOp[model].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)  # type: ignore[valid-type]
-        patch.patch(resource)
+        patch = PatchOp[model].model_validate(  # type: ignore[valid-type]
+            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=PATCH_POLICY)
+        patch.patch(resource, scim_policy=PATCH_POLICY)
     except SCIMException as exc:
         raise _from_scim(exc) from None
     except ValidationError as exc:
