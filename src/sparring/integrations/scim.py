@@ -29,7 +29,6 @@ from scim2_models import (
     GroupMember,
     Name,
     PatchOp,
-    ResourceType,
     SCIMException,
     ScimFilter,
     ScimPolicy,
@@ -87,11 +86,6 @@ def _from_validation(exc: ValidationError) -> ScimError:
 
 # --- what the services hand over and get back ------------------------------------------------------------------
 
-#: the User attributes Sparring serves (and publishes in /Schemas); others in a request are ignored
-USER_ATTRIBUTES = {"userName": None, "name": {"formatted", "familyName", "givenName"}, "displayName": None,
-                   "active": None, "emails": {"value", "type", "primary"},
-                   "roles": {"value", "display", "type", "primary"}, "groups": {"value", "$ref", "display", "type"}}
-GROUP_ATTRIBUTES = {"displayName": None, "members": {"value", "$ref", "type", "display"}}
 #: attributes kept as the provider sent them (``attributes`` of ``scim_users`` / ``scim_groups``)
 KEPT_USER = ("userName", "name", "displayName", "active", "emails", "roles")
 KEPT_GROUP = ("displayName", "members")
@@ -293,64 +287,6 @@ def list_doc(resources: list[dict[str, Any]], total: int, start_index: int) -> d
             "itemsPerPage": len(resources), "Resources": resources}
 
 
-def service_provider_config(base_url: str) -> dict[str, Any]:
-    """What this server supports (RFC 7643 §5): PATCH and filter yes; bulk, sort, ETags and password change no."""
-    return {
-        "schemas": [SPC_SCHEMA],
-        "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": True, "maxResults": MAX_RESULTS},
-        "changePassword": {"supported": False},
-        "sort": {"supported": False},
-        "etag": {"supported": False},
-        "authenticationSchemes": [{
-            "type": "oauthbearertoken", "name": "Bearer token",
-            "description": "A SCIM token an admin creates in Sparring (Admin → Integrations → SCIM)",
-            "primary": True,
-        }],
-        "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base_url}/ServiceProviderConfig"},
-    }
-
-
-def resource_types(base_url: str) -> list[dict[str, Any]]:
-    out = []
-    for model in (User, Group):
-        doc = ResourceType.from_resource(model).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        doc["meta"] = {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{doc['id']}"}
-        out.append(doc)
-    return out
-
-
-def schemas(base_url: str) -> list[dict[str, Any]]:
-    """The User and Group schemas, cut to the attributes Sparring serves; ``roles.value`` lists the roles."""
-    out = []
-    for model, served in ((User, USER_ATTRIBUTES), (Group, GROUP_ATTRIBUTES)):
-        doc = model.to_schema().model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        attributes = []
-        for attr in doc["attributes"]:
-            if attr["name"] not in served:
-                continue
-            subs = served[attr["name"]]
-            if subs is not None:
-                attr["subAttributes"] = [s for s in attr.get("subAttributes", []) if s["name"] in subs]
-            if attr["name"] == "emails":  # Sparring needs an address: userName or emails must give one
-                attr["required"] = True
-                for sub in attr["subAttributes"]:
-                    sub["required"] = sub["required"] or sub["name"] == "value"
-                attr["description"] = "E-mail addresses; the primary one is the account's address when userName " \
-                                      "is not an address."
-            if attr["name"] == "roles":
-                for sub in attr["subAttributes"]:
-                    if sub["name"] == "value":
-                        sub["canonicalValues"] = list(ROLE_VALUES)
-                        sub["description"] = "The Sparring role: learner, manager or admin."
-            attributes.append(attr)
-        doc["attributes"] = attributes
-        doc["meta"] = {"resourceType": "Schema", "location": f"{base_url}/Schemas/{doc['id']}"}
-        out.append(doc)
-    return out
-
-
 # --- request bodies -------------------------------------------------------------------------------------------
 
 
@@ -387,9 +323,25 @@ def user_input(doc: dict[str, Any], external_id: str | None) -> UserInput:
                      attributes=doc)
 
 
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def _known_schemas(body: Any, core: str) -> Any:
+    """The body without extension schemas Sparring does not read (an identity provider's custom attributes):
+    accepted and ignored, like the core attributes Sparring does not keep."""
+    if not isinstance(body, dict) or not isinstance(body.get("schemas"), list):
+        return body
+    known = {core, ENTERPRISE_SCHEMA if core == USER_SCHEMA else core}
+    dropped = {str(u) for u in body["schemas"] if str(u) not in known}
+    out = {k: v for k, v in body.items() if k not in dropped}
+    out["schemas"] = [u for u in body["schemas"] if str(u) in known] or [core]
+    return out
+
+
 def user_from_body(body: Any, *, replacing: bool = False) -> UserInput:
     """A POST (or, ``replacing``, a PUT) body read as a User; ScimError names the attribute at fault."""
     ctx = Context.RESOURCE_REPLACEMENT_REQUEST if replacing else Context.RESOURCE_CREATION_REQUEST
+    body = _known_schemas(body, USER_SCHEMA)
     # Entra ID names the enterprise extension in every User it sends: accepted, and its attributes ignored
     user = _validated(User[EnterpriseUser], body, ctx)
     return user_input(_dumped(user, KEPT_USER), user.external_id)
@@ -414,6 +366,7 @@ def group_input(doc: dict[str, Any], external_id: str | None) -> GroupInput:
 
 def group_from_body(body: Any, *, replacing: bool = False) -> GroupInput:
     ctx = Context.RESOURCE_REPLACEMENT_REQUEST if replacing else Context.RESOURCE_CREATION_REQUEST
+    body = _known_schemas(body, GROUP_SCHEMA)
     group = _validated(Group, body, ctx)
     return group_input(_dumped(group, KEPT_GROUP), group.external_id)
 

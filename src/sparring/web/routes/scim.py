@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from sparring.integrations import scim as protocol
+from sparring.integrations import scim_discovery as discovery
 from sparring.integrations.scim import MEDIA_TYPE, ScimError
 from sparring.services import scim, scim_tokens
 from sparring.services.scim_tokens import ScimCaller
@@ -97,7 +98,7 @@ def _shown(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/ServiceProviderConfig")
 async def service_provider_config(request: Request) -> Response:
-    return await _run(request, lambda s, c, base: _json(protocol.service_provider_config(base)))
+    return await _run(request, lambda s, c, base: _json(discovery.service_provider_config(base)))
 
 
 def _listing(docs: list[dict[str, Any]]) -> Response:
@@ -113,22 +114,22 @@ def _one(docs: list[dict[str, Any]], key: str, what: str) -> Response:
 
 @router.get("/ResourceTypes")
 async def resource_types(request: Request) -> Response:
-    return await _run(request, lambda s, c, base: _listing(protocol.resource_types(base)))
+    return await _run(request, lambda s, c, base: _listing(discovery.resource_types(base)))
 
 
 @router.get("/ResourceTypes/{name}")
 async def resource_type(request: Request, name: str) -> Response:
-    return await _run(request, lambda s, c, base: _one(protocol.resource_types(base), name, "resource type"))
+    return await _run(request, lambda s, c, base: _one(discovery.resource_types(base), name, "resource type"))
 
 
 @router.get("/Schemas")
 async def schemas(request: Request) -> Response:
-    return await _run(request, lambda s, c, base: _listing(protocol.schemas(base)))
+    return await _run(request, lambda s, c, base: _listing(discovery.schemas(base)))
 
 
 @router.get("/Schemas/{schema_id}")
 async def schema(request: Request, schema_id: str) -> Response:
-    return await _run(request, lambda s, c, base: _one(protocol.schemas(base), schema_id, "schema"))
+    return await _run(request, lambda s, c, base: _one(discovery.schemas(base), schema_id, "schema"))
 
 
 # --- users ----------------------------------------------------------------------------------------------------
