@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sparring.inputs import MAX_DB_ID
 from sparring.services import scim_tokens
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
@@ -100,6 +101,12 @@ def test_only_a_scim_token_opens_it(site: Site) -> None:
 
 def test_errors_are_scim_errors(site: Site) -> None:
     c = bearer(site.app, site.acme)
+    for value in [str(MAX_DB_ID), str(MAX_DB_ID + 1), str(2**63), "0", "-1", "x", "9" * 5000]:
+        for path, body in (("Users", {"schemas": [USER], "userName": "a@example.com"}),
+                           ("Groups", {"schemas": [GROUP], "displayName": "x"})):
+            for method in ("GET", "PUT", "PATCH", "DELETE"):
+                r = c.request(method, f"/scim/v2/{path}/{value}", json=body)
+                assert r.status_code == 404 and len(r.text) < 500, (method, path, value[:20], r.status_code)
     _error(c.get("/scim/v2/Users/999999"), 404)
     _error(c.get("/scim/v2/Elsewhere"), 404)
     _error(c.delete("/scim/v2/Schemas"), 405)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from sparring.inputs import is_db_id
 from sparring.integrations.scim import (
     MAX_RESULTS,
     Filter,
@@ -59,7 +60,8 @@ def _bad(exc: InvalidInput) -> ScimError:
 
 
 def _id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    """A resource id from the path; anything no row can have is a 404 (never a database error)."""
+    if not raw.isdigit() or len(raw) > 12 or not is_db_id(int(raw)):
         raise ScimError(404, f"no such resource: {raw[:40]}")
     return int(raw)
 
