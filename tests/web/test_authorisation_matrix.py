@@ -109,7 +109,19 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
-         ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv")}
+         ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv"),
+         ("GET", "/admin/scim"), ("POST", "/admin/scim/tokens"), ("POST", "/admin/scim/tokens/{token_id}/revoke")}
+#: SCIM 2.0 (docs/scim.md): a SCIM token of the organisation only — never a session cookie, never an API token
+SCIM_TOKEN = {("GET", "/scim/v2/ServiceProviderConfig"), ("GET", "/scim/v2/ResourceTypes"),
+              ("GET", "/scim/v2/ResourceTypes/{name}"), ("GET", "/scim/v2/Schemas"),
+              ("GET", "/scim/v2/Schemas/{schema_id}"), ("GET", "/scim/v2/Users"), ("POST", "/scim/v2/Users"),
+              ("POST", "/scim/v2/Users/.search"), ("GET", "/scim/v2/Users/{user_id}"),
+              ("PUT", "/scim/v2/Users/{user_id}"), ("PATCH", "/scim/v2/Users/{user_id}"),
+              ("DELETE", "/scim/v2/Users/{user_id}"), ("GET", "/scim/v2/Groups"), ("POST", "/scim/v2/Groups"),
+              ("POST", "/scim/v2/Groups/.search"), ("GET", "/scim/v2/Groups/{group_id}"),
+              ("PUT", "/scim/v2/Groups/{group_id}"), ("PATCH", "/scim/v2/Groups/{group_id}"),
+              ("DELETE", "/scim/v2/Groups/{group_id}"),
+              *((method, "/scim/v2/{rest:path}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE"))}
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +149,8 @@ def _app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_has_an_access_rule(world: World) -> None:
-    classified = PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE
+    classified = (PUBLIC | SIGNED_IN | REP_VISIBLE | REP_OWNER | MANAGER | ADMIN | CALL_VISIBLE | PERSON_VISIBLE
+                  | SCIM_TOKEN)
     routes = _app_routes(world)
     assert routes, "no routes found"
     assert routes - classified == set(), "routes without an access rule in this matrix"
@@ -156,6 +169,20 @@ def test_anonymous_is_sent_to_login_or_gets_401(world: World) -> None:
         else:
             assert r.status_code in (303, 403), (method, url, r.status_code)
             assert "Turn" not in r.text
+
+
+def test_scim_opens_to_no_session_and_no_api_token(world: World, clients: dict[str, TestClient]) -> None:
+    """Every SCIM route answers 401 (a SCIM error) to a signed-in session of any role and to an API token."""
+    from sparring.testing.web import api_token, bearer
+
+    callers = [TestClient(world.app), clients["admin_a"], clients["learner_a1"],
+               bearer(world.app, api_token(world, "admin_a", name="not for SCIM"))]
+    for method, path in sorted(SCIM_TOKEN):
+        url = re.sub(r"\{[a-z_]+(:path)?\}", "1", path)
+        for c in callers:
+            r = c.request(method, url, json={})
+            assert r.status_code == 401, (method, url, r.status_code)
+            assert r.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
 
 
 @pytest.mark.parametrize("role", ROLES)

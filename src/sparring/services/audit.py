@@ -34,7 +34,8 @@ ACTIONS = (
     "rep.viewed", "call.viewed", "scorecard.viewed", "content.published", "user.created", "user.role_changed",
     "user.deactivated", "user.reactivated", "user.erased", "token.created", "token.revoked", "webhook.changed",
     "export.downloaded", "user.signed_in", "user.sign_in_failed", "user.password_changed", "team.membership_changed",
-    "assignment.created", "program.changed",
+    "assignment.created", "program.changed", "user.updated", "user.removed", "team.created", "team.changed",
+    "team.removed", "scim_token.created", "scim_token.revoked",
 )
 
 PAGE_SIZE = 50
@@ -53,10 +54,11 @@ def actor_of(s: Session, user_id: int | None) -> Viewer | None:
 
 def record(s: Session, viewer: Viewer | None, action: str, target_type: str, target_id: object,
            detail: dict[str, Any] | None = None, via: str = "web", *, org_id: int | None = None,
-           now: datetime | None = None) -> None:
+           now: datetime | None = None, actor_label: str | None = None) -> None:
     """Log one event in the caller's transaction. ``viewer`` is who acted (None: the command line or the system;
-    then ``org_id`` says whose log it goes in). A ``*.viewed`` action already logged for the same viewer and target
-    within ``VIEW_DEDUPE`` is skipped inside the same statement."""
+    then ``org_id`` says whose log it goes in, and ``actor_label`` may name what acted, e.g. a SCIM token). A
+    ``*.viewed`` action already logged for the same viewer and target within ``VIEW_DEDUPE`` is skipped inside the
+    same statement."""
     if via not in AUDIT_VIA:
         raise AuditError(f"via: must be one of {', '.join(AUDIT_VIA)}")
     org = viewer.org_id if viewer is not None else org_id
@@ -65,7 +67,8 @@ def record(s: Session, viewer: Viewer | None, action: str, target_type: str, tar
     at = now or datetime.now(UTC)
     values: dict[str, Any] = {
         "org_id": org, "actor_id": viewer.id if viewer else None,
-        "actor_label": (viewer.email if viewer else f"({via if via == 'cli' else 'system'})")[:320],
+        "actor_label": (viewer.email if viewer
+                        else actor_label or f"({via if via == 'cli' else 'system'})")[:320],
         "action": action[:40], "target_type": target_type[:40], "target_id": str(target_id)[:120],
         "detail": detail, "at": at, "via": via,
     }

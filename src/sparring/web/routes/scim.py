@@ -1,0 +1,323 @@
+"""SCIM 2.0 service provider at ``/scim/v2`` (RFC 7644; docs/scim.md): discovery, Users and Groups for the
+organisation of the calling SCIM token. Authentication is ``Authorization: Bearer <SCIM token>`` only — no cookie,
+no API token — so these routes need no CSRF token. Every answer is ``application/scim+json``; every error is a SCIM
+Error (``urn:ietf:params:scim:api:messages:2.0:Error`` with ``status`` and, where RFC 7644 defines one,
+``scimType``), 401 included. The work is in ``sparring.services.scim`` (one transaction per request: a request that
+fails changes nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from sparring.integrations import scim as protocol
+from sparring.integrations import scim_discovery as discovery
+from sparring.integrations.scim import MEDIA_TYPE, ScimError
+from sparring.services import scim, scim_tokens
+from sparring.services.scim_tokens import ScimCaller
+from sparring.web.deps import bearer_token, web
+
+router = APIRouter(prefix="/scim/v2", include_in_schema=False)
+
+def _json(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(doc), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _error(exc: ScimError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="scim"'} if exc.status == 401 else None
+    return _json(exc.body(), exc.status, headers)
+
+
+def base_url(request: Request) -> str:
+    public = request.app.state.root.settings.public_url
+    return (public or str(request.base_url)).rstrip("/") + "/scim/v2"
+
+
+def _caller(request: Request) -> ScimCaller:
+    secret = bearer_token(request)
+    found = scim_tokens.check_token(web(request).database(), secret) if secret else None
+    if found is None:
+        raise ScimError(401, "a SCIM token is needed: Authorization: Bearer <token> (Admin → Integrations → SCIM); "
+                             "this one is missing, unknown or revoked")
+    return found
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > 1_000_000:
+        raise ScimError(413, "body: larger than 1 MB", "tooLarge")
+    try:
+        return json.loads(raw or b"null")
+    except ValueError as exc:
+        raise ScimError(400, f"body: not JSON ({exc})", "invalidSyntax") from None
+
+
+async def _run(request: Request, work: Callable[[Session, ScimCaller, str], Response], *,
+               write: bool = False) -> Response:
+    def run() -> Response:
+        try:
+            caller = _caller(request)
+            database = web(request).database()
+            with database.session() if write else database.read() as s:
+                return work(s, caller, base_url(request))
+        except ScimError as exc:
+            return _error(exc)
+
+    return await run_in_threadpool(run)
+
+
+def _int(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ScimError(400, f"{name}: not a whole number: {raw[:20]!r}", "invalidValue") from None
+
+
+def _paging(request: Request) -> tuple[int, int | None]:
+    start = _int(request, "startIndex", 1) or 1
+    return max(start, 1), _int(request, "count", None)
+
+
+def _shown(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    return protocol.only_attributes(doc, request.query_params.get("attributes"),
+                                    request.query_params.get("excludedAttributes"))
+
+
+# --- discovery ------------------------------------------------------------------------------------------------
+
+
+@router.get("/ServiceProviderConfig")
+async def service_provider_config(request: Request) -> Response:
+    return await _run(request, lambda s, c, base: _json(discovery.service_provider_config(base)))
+
+
+def _listing(docs: list[dict[str, Any]]) -> Response:
+    return _json(protocol.list_doc(docs, len(docs), 1))
+
+
+def _one(docs: list[dict[str, Any]], key: str, what: str) -> Response:
+    found = next((d for d in docs if d["id"] == key), None)
+    if found is None:
+        raise ScimError(404, f"no such {what}: {key[:80]}")
+    return _json(found)
+
+
+@router.get("/ResourceTypes")
+async def resource_types(request: Request) -> Response:
+    return await _run(request, lambda s, c, base: _listing(discovery.resource_types(base)))
+
+
+@router.get("/ResourceTypes/{name}")
+async def resource_type(request: Request, name: str) -> Response:
+    return await _run(request, lambda s, c, base: _one(discovery.resource_types(base), name, "resource type"))
+
+
+@router.get("/Schemas")
+async def schemas(request: Request) -> Response:
+    return await _run(request, lambda s, c, base: _listing(discovery.schemas(base)))
+
+
+@router.get("/Schemas/{schema_id}")
+async def schema(request: Request, schema_id: str) -> Response:
+    return await _run(request, lambda s, c, base: _one(discovery.schemas(base), schema_id, "schema"))
+
+
+# --- users ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/Users")
+async def list_users(request: Request) -> Response:
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        flt = protocol.parse_filter(request.query_params.get("filter"), "User")
+        start, count = _paging(request)
+        found, total = scim.list_users(s, caller, flt, start, count)
+        return _json(protocol.list_doc([_shown(request, protocol.user_doc(u, base)) for u in found], total, start))
+
+    return await _run(request, work)
+
+
+def _search(request: Request, body: Any, resource: str) -> Callable[[Session, ScimCaller, str], Response]:
+    """POST …/.search (RFC 7644 §3.4.3): the query of a GET as a SearchRequest body."""
+    if not isinstance(body, dict):
+        raise ScimError(400, "body: a SearchRequest object is expected", "invalidSyntax")
+
+    def number(name: str, default: int | None) -> int | None:
+        value = body.get(name, default)
+        if value is not None and not isinstance(value, int):
+            raise ScimError(400, f"{name}: not a whole number", "invalidValue")
+        return value
+
+    def listed(name: str) -> str | None:
+        value = body.get(name)
+        return ",".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        flt = protocol.parse_filter(body.get("filter"), resource)
+        start = max(number("startIndex", 1) or 1, 1)
+        count = number("count", None)
+        wanted, excluded = listed("attributes"), listed("excludedAttributes")
+        if resource == "User":
+            users, total = scim.list_users(s, caller, flt, start, count)
+            docs = [protocol.user_doc(u, base) for u in users]
+        else:
+            groups, total = scim.list_groups(s, caller, flt, base, start, count)
+            docs = [protocol.group_doc(g, base) for g in groups]
+        return _json(protocol.list_doc([protocol.only_attributes(d, wanted, excluded) for d in docs], total, start))
+
+    return work
+
+
+@router.post("/Users/.search")
+async def search_users(request: Request) -> Response:
+    try:
+        body = await _body(request)
+        work = _search(request, body, "User")
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, work)
+
+
+@router.post("/Groups/.search")
+async def search_groups(request: Request) -> Response:
+    try:
+        body = await _body(request)
+        work = _search(request, body, "Group")
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, work)
+
+
+@router.get("/Users/{user_id}")
+async def get_user(request: Request, user_id: str) -> Response:
+    return await _run(request, lambda s, c, base: _json(_shown(request, protocol.user_doc(
+        scim.get_user(s, c, user_id), base))))
+
+
+def _created(doc: dict[str, Any]) -> Response:
+    return _json(doc, 201, {"Location": doc["meta"]["location"]})
+
+
+@router.post("/Users")
+async def create_user(request: Request) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _created(protocol.user_doc(
+        scim.create_user(s, c, protocol.user_from_body(body)), base)), write=True)
+
+
+@router.put("/Users/{user_id}")
+async def replace_user(request: Request, user_id: str) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _json(protocol.user_doc(
+        scim.replace_user(s, c, user_id, protocol.user_from_body(body, replacing=True)), base)), write=True)
+
+
+@router.patch("/Users/{user_id}")
+async def patch_user(request: Request, user_id: str) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _json(protocol.user_doc(
+        scim.patch_user(s, c, user_id, body), base)), write=True)
+
+
+@router.delete("/Users/{user_id}")
+async def delete_user(request: Request, user_id: str) -> Response:
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        scim.remove_user(s, caller, user_id)
+        return Response(status_code=204)
+
+    return await _run(request, work, write=True)
+
+
+# --- groups ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/Groups")
+async def list_groups(request: Request) -> Response:
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        flt = protocol.parse_filter(request.query_params.get("filter"), "Group")
+        start, count = _paging(request)
+        excluded = (request.query_params.get("excludedAttributes") or "").lower()
+        found, total = scim.list_groups(s, caller, flt, base, start, count, with_members="members" not in excluded)
+        return _json(protocol.list_doc([_shown(request, protocol.group_doc(g, base)) for g in found], total, start))
+
+    return await _run(request, work)
+
+
+@router.get("/Groups/{group_id}")
+async def get_group(request: Request, group_id: str) -> Response:
+    return await _run(request, lambda s, c, base: _json(_shown(request, protocol.group_doc(
+        scim.get_group(s, c, group_id), base))))
+
+
+@router.post("/Groups")
+async def create_group(request: Request) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _created(protocol.group_doc(
+        scim.create_group(s, c, protocol.group_from_body(body), base), base)), write=True)
+
+
+@router.put("/Groups/{group_id}")
+async def replace_group(request: Request, group_id: str) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _json(protocol.group_doc(
+        scim.replace_group(s, c, group_id, protocol.group_from_body(body, replacing=True)), base)), write=True)
+
+
+@router.patch("/Groups/{group_id}")
+async def patch_group(request: Request, group_id: str) -> Response:
+    try:
+        body = await _body(request)
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, lambda s, c, base: _json(protocol.group_doc(
+        scim.patch_group(s, c, group_id, body, base), base)), write=True)
+
+
+@router.delete("/Groups/{group_id}")
+async def delete_group(request: Request, group_id: str) -> Response:
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        scim.remove_group(s, caller, group_id)
+        return Response(status_code=204)
+
+    return await _run(request, work, write=True)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def unknown(request: Request, rest: str) -> Response:
+    """Anything else under /scim/v2: a SCIM 404 (after the token check: 401 first)."""
+
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        first = rest.strip("/").split("/")[0]
+        if rest.strip("/") == ".search" and request.method == "POST":
+            raise ScimError(501, "POST /.search across resource types is not supported: use /Users/.search or "
+                                 "/Groups/.search")
+        if first in ("ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups"):
+            raise ScimError(405, f"{request.method} is not allowed on /scim/v2/{rest[:80]}")
+        raise ScimError(404, f"no such SCIM endpoint: /scim/v2/{rest[:80]} (this server serves Users, Groups, "
+                             "ServiceProviderConfig, ResourceTypes and Schemas; no Bulk, no /Me)")
+
+    return await _run(request, work)
