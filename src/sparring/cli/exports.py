@@ -134,3 +134,6 @@ def register(app: typer.Typer) -> None:
     from sparring.cli import audit  # ``sparring audit list``: the audit log, beside the exports (data ownership)
 
     audit.register(app)
+    from sparring.cli import org_data  # ``sparring org export|import``: the whole organisation, to move it
+
+    org_data.register(app)
