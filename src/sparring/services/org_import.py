@@ -197,7 +197,8 @@ class _Importer:
             if not params:
                 continue
             where = [d.table.c[c] == bindparam(f"k_{c}") for c in d.rows[0][0]]
-            stmt = update(d.table).where(*where).values({d.column: bindparam("v_ref")})
+            keep = {c.name: c for c in d.table.columns if c.onupdate is not None}  # e.g. updated_at: as in the file
+            stmt = update(d.table).where(*where).values({**keep, d.column: bindparam("v_ref")})
             for start in range(0, len(params), BATCH):
                 self.s.connection().execute(stmt, params[start:start + BATCH])
 
