@@ -5,14 +5,17 @@ row can be left pointing at a table that is not exported."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Integer
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table
 
 from sparring.services import org_data
 from sparring.store import ownership
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "org-export.md"
+SCHEMA = DOCS.with_name("org-export.schema.json")
 
 #: exported tables, reviewed: each was looked at for secrets and for ids of the source instance in its values.
 #: A new table of the organisation's lands in neither this set nor ``org_data.EXCLUDED`` and fails the test below:
@@ -74,3 +77,45 @@ def test_no_exported_row_needs_a_row_that_is_not_exported() -> None:
                                            "filled in after the insert, must be nullable"
     for table, columns in org_data.CREDENTIALS.items():
         assert all(next(t for t in ownership.tables() if t.name == table).c[c].nullable for c in columns)
+
+
+def _kind(col: Any) -> str:
+    kind = col.type
+    for cls, name in ((JSON, "JSON"), (Boolean, "bool"), (Integer, "int"), (Float, "number"), (DateTime, "timestamp"),
+                      (Date, "day")):
+        if isinstance(kind, cls):
+            return name
+    return "text"
+
+
+def fields_line(table: Table) -> str:
+    """The "Fields:" line docs/org-export.md has for ``table``."""
+    parts = []
+    for col in table.columns:
+        text = f"`{col.name}` {_kind(col)}"
+        if col.primary_key and not col.foreign_keys:
+            text += " (key)"
+        for fk in col.foreign_keys:
+            text += f" → `{fk.column.table.name}`"
+        if (table.name, col.name) in org_data.SOFT_REFS:
+            text += f" → `{org_data.SOFT_REFS[(table.name, col.name)]}` (no foreign key)"
+        parts.append(text + ("?" if col.nullable else ""))
+    return "Fields: " + ", ".join(parts) + "."
+
+
+def test_the_documentation_lists_every_field() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    organisations = next(t for t in ownership.tables() if t.name == "organisations")
+    for table in [organisations, *org_data.exported_tables()]:
+        heading = f"### `{table.name}`"
+        assert heading in text, f"docs/org-export.md has no section {heading}"
+        section = text.split(heading, 1)[1].split("\n### ", 1)[0]
+        assert fields_line(table) in section, (f"docs/org-export.md, {heading}: the fields changed; the line is now\n"
+                                               f"{fields_line(table)}")
+
+
+def test_the_json_schema_file_is_current() -> None:
+    on_disk = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert on_disk == org_data.json_schema(), (
+        "docs/org-export.schema.json is stale: regenerate it with python -c 'import json; from sparring.services."
+        "org_data import json_schema; print(json.dumps(json_schema(), indent=1))' > docs/org-export.schema.json")

@@ -180,6 +180,9 @@ def test_every_table_has_rows_and_the_other_organisation_stays_out(source: Datab
             count = s.scalar(select(func.count()).select_from(table).where(owned[table.name]))
             after = 1 if table.name == "audit_log" else 0  # the export's own entry, made once it was written
             assert len(exported["tables"][table.name]) == count - after, table.name
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "org-export.schema.json").read_text())
+    jsonschema.validate(exported, schema)  # the documented schema describes the file
     text_ = json.dumps(exported)
     assert "globex" not in text_.lower()  # nothing of the other organisation: its people, its rep
     assert all(u["password_hash"] is None for u in exported["tables"]["users"])  # credentials are asked for

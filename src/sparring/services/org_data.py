@@ -10,6 +10,7 @@ later gets a decision (exported, or excluded with a reason) instead of silently 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Float, Integer, String, Table, Text
@@ -64,10 +65,16 @@ class RowError(ValueError):
     """A row of the file that cannot be imported (names the table, the row's index and the field)."""
 
 
+@cache
+def _owned(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(ownership.cascade_conditions("organisations", 0))
+
+
 def owned_tables() -> list[Table]:
     """The tables an organisation's rows are in (parents before children), ``organisations`` first."""
-    owned = ownership.cascade_conditions("organisations", 0)
-    return [t for t in ownership.tables() if t.name in owned]
+    tables = ownership.tables()
+    owned = _owned(frozenset(t.name for t in tables))  # the schema's tables: a plugin's added later count too
+    return [t for t in tables if t.name in owned]
 
 
 def exported_tables() -> list[Table]:
@@ -146,3 +153,64 @@ def from_json(table: str, index: int, col: Column[Any], value: Any) -> Any:
             raise
         raise RowError(f"{where}: {exc}") from None
     raise RowError(f"{where}: column type {kind} is not supported by the import")
+
+
+def _column_schema(col: Column[Any]) -> dict[str, Any]:
+    kind = col.type
+    out: dict[str, Any]
+    if isinstance(kind, JSON):
+        out = {}
+    elif isinstance(kind, Boolean):
+        out = {"type": "boolean"}
+    elif isinstance(kind, Integer | BigInteger):
+        out = {"type": "integer"}
+    elif isinstance(kind, Float):
+        out = {"type": "number"}
+    elif isinstance(kind, DateTime):
+        out = {"type": "string", "format": "date-time"}
+    elif isinstance(kind, Date):
+        out = {"type": "string", "format": "date"}
+    else:
+        out = {"type": "string"} | ({"maxLength": kind.length} if getattr(kind, "length", None) else {})
+    if col.nullable and "type" in out:
+        out["type"] = [out["type"], "null"]
+    refs = [f"{fk.column.table.name}.{fk.column.name}" for fk in col.foreign_keys]
+    if refs:
+        out["description"] = f"references {refs[0]}"
+    return out
+
+
+def _row_schema(table: Table) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": [c.name for c in table.columns],
+            "properties": {c.name: _column_schema(c) for c in table.columns}}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the export, generated from the schema (docs/org-export.schema.json)."""
+    from sparring.store import migrate
+    from sparring.store.models import Organisation
+
+    org_table = Organisation.__table__
+    assert isinstance(org_table, Table)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://sparring.example/schemas/org-export-v1.json",
+        "title": "Sparring organisation export, version 1",
+        "description": f"Generated from the database schema at revision {migrate.SCHEMA_HEAD} "
+                       "(services.org_data.json_schema); docs/org-export.md describes every table.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "version", "schema_head", "exported_at", "credentials", "organisation", "tables"],
+        "properties": {
+            "format": {"const": FORMAT},
+            "version": {"const": VERSION},
+            "schema_head": {"type": "string", "description": "the database revision the export was made at"},
+            "exported_at": {"type": "string", "format": "date-time"},
+            "credentials": {"type": "boolean", "description": "whether password hashes and TOTP secrets are in"},
+            "organisation": _row_schema(org_table),
+            "tables": {
+                "type": "object", "additionalProperties": False,
+                "properties": {t.name: {"type": "array", "items": _row_schema(t)} for t in exported_tables()},
+            },
+        },
+    }
