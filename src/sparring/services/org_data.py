@@ -171,7 +171,8 @@ def _column_schema(col: Column[Any]) -> dict[str, Any]:
     elif isinstance(kind, Date):
         out = {"type": "string", "format": "date"}
     else:
-        out = {"type": "string"} | ({"maxLength": kind.length} if getattr(kind, "length", None) else {})
+        length = getattr(kind, "length", None)
+        out = {"type": "string"} | ({"maxLength": length} if length else {})
     if col.nullable and "type" in out:
         out["type"] = [out["type"], "null"]
     refs = [f"{fk.column.table.name}.{fk.column.name}" for fk in col.foreign_keys]

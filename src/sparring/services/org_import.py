@@ -118,9 +118,9 @@ class _Importer:
     def table(self, table: Table, rows: list[Any]) -> None:
         key = org_data.surrogate_key(table)
         later: dict[str, _Deferred] = {}
-        for col, target in org_data.SOFT_REFS.items():
-            if col[0] == table.name:
-                later[col[1]] = _Deferred(table, col[1], target)
+        for (name, column), target in org_data.SOFT_REFS.items():
+            if name == table.name:
+                later[column] = _Deferred(table, column, target)
         for fk in table.foreign_keys:
             if fk.column.table is table:
                 later[fk.parent.name] = _Deferred(table, fk.parent.name, table.name)
