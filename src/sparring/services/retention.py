@@ -152,6 +152,9 @@ def retention_sweep(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]
 
 def register(registry: TaskRegistry) -> None:
     registry.task("retention_sweep", max_attempts=3, cron="40 2 * * *")(retention_sweep)
+    from sparring.services import org_export_job  # the organisation export (data ownership too): no entry point
+
+    org_export_job.register(registry)
 
 
 __all__ = ["RetentionPolicy", "RetentionReport", "policy_of", "register", "retention_sweep", "sweep"]

@@ -11,10 +11,11 @@ from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
-from sparring.web.routes import admin_audit
+from sparring.web.routes import admin_audit, admin_org_export
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_audit.router)  # the audit log's pages (/admin/audit, /admin/audit.csv), linked from here
+router.include_router(admin_org_export.router)  # the organisation export (/admin/integrations/org-export), from here
 
 
 @router.get("/admin/integrations")
