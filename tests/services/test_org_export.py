@@ -3,8 +3,9 @@ every row of every table and every reference between them match the first export
 read the imported organisation as they read the original. The other organisation of the source never leaks into
 the export; a file that cannot be imported is refused whole, naming what is wrong, and leaves nothing behind.
 
-The source (the demo organisation, trimmed, played with the fake engines, plus one row in each table the demo
-leaves empty, plus a second organisation) is seeded once on SQLite for the module."""
+The source (the demo organisation, trimmed, played with the fake engines; a call with its loop and drill, and one
+row in each other table the demo leaves empty, written directly; a second organisation) is seeded once on SQLite
+for the module."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
-from sparring.services import demo, demo_loop, org_data, org_export, org_import
+from sparring.services import audit, org_data, org_export, org_import
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.conversations import get_visible, list_visible_reps
@@ -30,11 +32,23 @@ from sparring.services.practice import PracticeService
 from sparring.services.program_progress import program_progress
 from sparring.store import ownership
 from sparring.store.certification_models import CertificateRow, CertificationAttemptRow, CertificationRow
-from sparring.store.coaching_models import TurnCommentRow
+from sparring.store.coaching_models import AssigneeRow, AssignmentRow, CoachingLoopRow, TurnCommentRow
 from sparring.store.db import Database
 from sparring.store.line_models import TeamLine
-from sparring.store.models import ConversationRow, Organisation, Rep, Team, TurnRow, UsageRow, User
+from sparring.store.models import (
+    ContentVersion,
+    ConversationRow,
+    Organisation,
+    ParticipantRow,
+    Rep,
+    ScorecardRow,
+    Team,
+    TurnRow,
+    UsageRow,
+    User,
+)
 from sparring.store.program_models import ProgramRow
+from sparring.store.review_models import CallSummaryRow
 from sparring.store.voice_models import SpeechTake
 from sparring.testing.fakes import FakePersona, FakeScorer
 
@@ -75,7 +89,48 @@ def _fill_the_rest(database: Database) -> None:
                              text="Good opening."))
         s.add(UsageRow(conversation_id=reps[0].conversation_id, org_id=org.id, purpose="persona", engine="fake",
                        input_tokens=10, output_tokens=5, cost_usd=0.001))
+        _a_call_and_its_loop(s, org.id, team.id, ava, manager, reps[0])
+        s.add(ContentVersion(org_id=org.id, kind="scenario", content_id="northwind-drill", version="0" * 64,
+                             title="A draft of the organisation's own", yaml_text="id: northwind-drill\n",
+                             published=False, created_by=manager.id))
+        audit.record(s, Viewer.of(manager), "scorecard.viewed", "rep", reps[0].id, {"summary_only": False})
         ava.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a hash, for the credentials option
+
+
+def _a_call_and_its_loop(s: Session, org_id: int, team_id: int, rep_owner: User, manager: User, rep: Rep) -> None:
+    """A real call (rows as a call import writes them, without running the readers: they take seconds), its
+    summary, a drill assignment with its assignee who submitted ``rep``, and the coaching loop that ties them."""
+    card = s.scalar(select(ScorecardRow).where(ScorecardRow.conversation_id == rep.conversation_id))
+    assert card is not None
+    call = ConversationRow(source="call", title="Lumen Health discovery", rubric_id=card.rubric_id,
+                           rubric_version=card.rubric_version, user_id=rep_owner.id, org_id=org_id, team_id=team_id,
+                           private=False, started_at=NOW, ended_at=NOW)
+    s.add(call)
+    s.flush()
+    s.add_all([ParticipantRow(conversation_id=call.id, name="Ava Patel", role="learner", user_id=rep_owner.id,
+                              first_turn=0),
+               ParticipantRow(conversation_id=call.id, name="Buyer", role="counterpart", first_turn=1),
+               TurnRow(conversation_id=call.id, turn_index=0, speaker="Ava Patel", role="learner",
+                       text="What matters most to you this quarter?", start_s=0.0, end_s=3.5),
+               TurnRow(conversation_id=call.id, turn_index=1, speaker="Buyer", role="counterpart",
+                       text="Honestly, the price.", start_s=3.8, end_s=5.0)])
+    call_card = ScorecardRow(conversation_id=call.id, rubric_id=card.rubric_id, rubric_version=card.rubric_version,
+                             engine=card.engine, overall=card.overall, passed=card.passed, document=card.document)
+    s.add(call_card)
+    s.flush()
+    s.add(CallSummaryRow(conversation_id=call.id, scorecard_id=call_card.id, engine="embedded",
+                         pivotal_kind="objection_raised", moment_count=1,
+                         document={"moments": [{"kind": "objection_raised", "start_turn": 1, "end_turn": 1}]}))
+    drill = AssignmentRow(org_id=org_id, assigned_by=manager.id, scenario_id=rep.scenario_id, title="Drill",
+                          difficulty="easy", reps_required=2, due_on=NOW.date(), note="from the call")
+    s.add(drill)
+    s.flush()
+    s.add(AssigneeRow(assignment_id=drill.id, user_id=rep_owner.id, status="submitted", submitted_rep_id=rep.id,
+                      submitted_at=NOW))
+    s.add(CoachingLoopRow(org_id=org_id, user_id=rep_owner.id, created_by=manager.id, call_conversation_id=call.id,
+                          start_turn=1, end_turn=1, moment_kind="objection_raised", criterion_id="acknowledge",
+                          rubric_id=card.rubric_id, drill_scenario_id=rep.scenario_id, assignment_id=drill.id,
+                          status="open", numbers={"before": 0.4}))
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +138,6 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('org-source') / 'source.db'}")
     practice = PracticeService(database, persona=FakePersona(), scorer=FakeScorer())
     seed_demo(database, practice, users=USERS, with_calls=False, with_program=True)
-    demo_loop.seed_calls_and_loops(database, practice, FakeScorer, demo._backdate)  # calls, loops, drills
     _fill_the_rest(database)
     other = Accounts(database).create_user("Globex", "gil@globex.test", None, role="learner", team="North")
     practice.end_rep(practice.start_rep(other, "cs-renewal-discount", "easy").id)
@@ -253,14 +307,16 @@ def test_a_bad_file_is_refused_whole(exported: dict[str, Any], empty: Database, 
             assert s.execute(select(func.count()).select_from(table)).scalar() == 0, table.name
 
 
-def test_a_taken_slug_or_email_is_refused(source: Database, exported: dict[str, Any], tmp_path: Path) -> None:
+def test_a_taken_slug_or_email_is_refused(source: Database, exported: dict[str, Any], empty: Database) -> None:
     with pytest.raises(Conflict, match=r"organisation\.slug: an organisation 'northwind-demo' already exists"):
         org_import.import_org(source, exported)
-    target = Database(f"sqlite:///{tmp_path / 'target.db'}")
-    Accounts(target).create_user("Elsewhere", "ben@northwind.example", None, role="learner")
-    with pytest.raises(Conflict, match=r"users\[3\].email: ben@northwind.example already has an account"):
-        org_import.import_org(target, exported)
-    with target.read() as s:
-        assert s.execute(text("SELECT count(*) FROM organisations")).scalar() == 1
-        assert s.scalar(select(func.count()).select_from(TurnRow)) == 0
-    target.dispose()
+    Accounts(empty).create_user("Elsewhere", "ben@northwind.example", None, role="learner")
+    try:
+        with pytest.raises(Conflict, match=r"users\[3\].email: ben@northwind.example already has an account"):
+            org_import.import_org(empty, exported)
+        with empty.read() as s:
+            assert s.execute(text("SELECT count(*) FROM organisations")).scalar() == 1
+            assert s.scalar(select(func.count()).select_from(TurnRow)) == 0
+    finally:
+        with empty.session() as s:  # the module's empty database again
+            s.execute(delete(Organisation))
