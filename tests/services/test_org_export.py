@@ -253,7 +253,10 @@ def test_round_trip_on_a_fresh_database(source: Database, exported: dict[str, An
         for i, (theirs, ours) in enumerate(zip(again["tables"][name], rows, strict=True)):
             assert theirs == ours, f"{name}[{i}]"
     assert again == first
-    assert _services_view(db) == _services_view(source)
+    seen = _services_view(source)
+    assert len(seen["conversations"]) >= 5 and all(seen["conversations"]) and seen["progress"]["learners"]
+    assert any(c["scorecard"] for c in seen["conversations"]) and any(c["turns"] for c in seen["conversations"])
+    assert _services_view(db) == seen
 
 
 def test_credentials_only_when_asked(source: Database, empty: Database) -> None:
