@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sparring.services import audit, org_data
@@ -113,7 +113,6 @@ class _Importer:
         self.summary = summary
         self.keys: dict[str, dict[Any, Any]] = {"organisations": {}}
         self.deferred: list[_Deferred] = []
-        self.exported = {t.name for t in org_data.exported_tables()} | {"organisations"}
 
     def table(self, table: Table, rows: list[Any]) -> None:
         key = org_data.surrogate_key(table)
@@ -177,7 +176,7 @@ class _Importer:
                     continue
                 result = self.s.execute(insert(table).returning(key, sort_by_parameter_order=True), part)
                 new.extend(result.scalars().all())
-        except IntegrityError as exc:
+        except (IntegrityError, DataError) as exc:  # a unique key taken, a number out of the column's range
             reason = str(exc.orig).splitlines()[0][:200] if exc.orig else "a constraint"
             raise org_data.RowError(f"{table.name}: a row conflicts with the database ({reason})") from None
         return new
