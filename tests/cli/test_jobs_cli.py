@@ -48,7 +48,7 @@ def test_enqueue_run_list_and_retry(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(("argv", "message"), [
     (["jobs", "enqueue", "nope"],
      "sparring: unknown task 'nope' (known: assignment_reminders, certification_notices, deliver_webhook, "
-     "import_call, program_reminders, purge_finished_jobs, render_report, rescore_rep, retention_sweep, "
+     "import_call, org_export, program_reminders, purge_finished_jobs, render_report, rescore_rep, retention_sweep, "
      "webhook_sweep, xapi_deliver, xapi_sweep)"),
     (["jobs", "enqueue", "rescore_rep", "--payload", "{oops"], "sparring: --payload is not JSON"),
     (["jobs", "enqueue", "rescore_rep", "--payload", "[1]"], "sparring: payload must be a JSON object"),

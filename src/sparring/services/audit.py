@@ -35,7 +35,7 @@ ACTIONS = (
     "user.deactivated", "user.reactivated", "user.erased", "token.created", "token.revoked", "webhook.changed",
     "export.downloaded", "user.signed_in", "user.sign_in_failed", "user.password_changed", "team.membership_changed",
     "assignment.created", "program.changed", "user.updated", "user.removed", "team.created", "team.changed",
-    "team.removed", "scim_token.created", "scim_token.revoked",
+    "team.removed", "scim_token.created", "scim_token.revoked", "org.exported", "org.imported",
 )
 
 PAGE_SIZE = 50

@@ -8,9 +8,10 @@ someone else but point at the person (a comment they wrote on another's rep, a t
 program they created) stay, with the reference set to nothing (``ON DELETE SET NULL``). Files go too: kept
 recordings of their spoken turns and the uploads of their calls; so do the background jobs that name them.
 
-What is counted is found from the schema itself (``plan``): every table whose rows are deleted or detached through
-a chain of foreign keys from ``users`` — a table added later is covered without a change here, and
-tests/services/test_erasure.py checks that nothing pointing at the person remains in any table.
+What is counted is found from the schema itself (``plan``, through ``store.ownership``, shared with the
+organisation export): every table whose rows are deleted or detached through a chain of foreign keys from
+``users`` — a table added later is covered without a change here, and tests/services/test_erasure.py
+checks that nothing pointing at the person remains in any table.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.services import audit
 from sparring.services.calls import UPLOADS_DIR
 from sparring.services.errors import Conflict, NotFound
+from sparring.store import ownership
 from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow, WebhookDeliveryRow
-from sparring.store.models import Base, JobRow, User
+from sparring.store.models import JobRow, User
 from sparring.store.voice_models import SpeechTake
 
 log = logging.getLogger(__name__)
@@ -51,39 +53,6 @@ class ErasurePlan:
     @property
     def total(self) -> int:
         return sum(self.deleted.values())
-
-
-def _conditions(user_id: int) -> dict[str, ColumnElement[bool]]:
-    """Table name → the condition of its rows that erasing ``user_id`` deletes: cascading foreign keys, followed
-    from ``users`` as far as they go. Each pass reaches one link further and rebuilds every condition from the
-    last pass's, so after as many passes as there are tables every path is in (building the expressions is cheap;
-    the SQL is only as deep as the longest chain, a few links)."""
-    tables = list(Base.metadata.sorted_tables)
-    root: dict[str, ColumnElement[bool]] = {"users": next(t for t in tables if t.name == "users").c.id == user_id}
-    doomed = dict(root)
-    for _ in range(len(tables)):
-        reached = dict(root)
-        for table in tables:
-            parts = [fk.parent.in_(select(fk.column).where(doomed[fk.column.table.name]))
-                     for fk in table.foreign_keys
-                     if fk.ondelete == "CASCADE" and fk.column.table is not table and fk.column.table.name in doomed]
-            if parts and table.name != "users":
-                reached[table.name] = or_(*parts)
-        doomed = reached
-    return doomed
-
-
-def _detached(doomed: dict[str, ColumnElement[bool]]) -> dict[str, ColumnElement[bool]]:
-    """Table name → its rows that stay but lose a reference (``SET NULL``) to a deleted row."""
-    out: dict[str, ColumnElement[bool]] = {}
-    for table in Base.metadata.sorted_tables:
-        parts = [fk.parent.in_(select(fk.column).where(doomed[fk.column.table.name]))
-                 for fk in table.foreign_keys
-                 if fk.ondelete == "SET NULL" and fk.column.table.name in doomed]
-        if parts:
-            mine = doomed.get(table.name)
-            out[table.name] = and_(or_(*parts), not_(mine)) if mine is not None else or_(*parts)
-    return out
 
 
 def _jobs_of(s: Session, org_id: int, user_id: int) -> list[JobRow]:
@@ -109,12 +78,12 @@ def _target(s: Session, org_id: int, user_id: int, acting_admin_id: int) -> User
 def plan(s: Session, org_id: int, user_id: int, acting_admin_id: int, data_dir: Path | None = None) -> ErasurePlan:
     """What ``erase`` would remove, without changing anything (for the confirmation page and ``--dry-run``)."""
     user = _target(s, org_id, user_id, acting_admin_id)
-    doomed = _conditions(user_id)
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
+    doomed = ownership.cascade_conditions("users", user_id)
+    tables = {t.name: t for t in ownership.tables()}
     deleted = {name: int(s.scalar(select(func.count()).select_from(tables[name]).where(cond)) or 0)
                for name, cond in doomed.items()}
     detached = {name: int(s.scalar(select(func.count()).select_from(tables[name]).where(cond)) or 0)
-                for name, cond in _detached(doomed).items()}
+                for name, cond in ownership.detached_conditions(doomed).items()}
     jobs = _jobs_of(s, org_id, user_id)
     files = _files(s, user_id, jobs, data_dir)
     events = _events_of(s, org_id, user.id, user.email)
