@@ -32,7 +32,7 @@ VIEW_DEDUPE = timedelta(minutes=10)
 ACTIONS = (
     "rep.viewed", "call.viewed", "scorecard.viewed", "content.published", "user.created", "user.role_changed",
     "user.deactivated", "user.reactivated", "user.erased", "token.created", "token.revoked", "webhook.changed",
-    "export.downloaded",
+    "export.downloaded", "lti.changed", "lti.launched", "lti.refused", "lti.roster_synced",
 )
 
 PAGE_SIZE = 50
