@@ -12,11 +12,13 @@ user (made just in time in the registration's organisation), and the record of t
 3. ``person_for``: the (registration, sub) link gives the Sparring user; a new person gets an account in the
    organisation (the platform's e-mail when no account holds it, else a placeholder address), with the role of
    their LTI roles (Instructor/Administrator → manager, else learner) and membership of the course's team.
-   An existing account keeps its role (a launch never raises anyone's rights).
+   An existing account keeps its role (a launch never raises anyone's rights). A new account gets the hash of a
+   random password nobody knows (sessions need one): it signs in through the course, or after a password reset.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 from sparring.integrations import lti
 from sparring.integrations.lti_http import HttpConfig, LtiHttpError, fetch_jwks
 from sparring.services import audit
+from sparring.services.accounts import hash_password
 from sparring.store.db import Database
 from sparring.store.lti_models import (
     LtiContextRow,
@@ -177,6 +180,13 @@ def verify_launch(database: Database, http: HttpConfig, id_token: str, state: st
 # ---- people ------------------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _unusable_hash() -> str:
+    """The password hash of accounts made by LTI: an argon2 hash of a random password made and forgotten at once
+    (one per process: hashing is slow on purpose, and a roster brings many people). No one can sign in with it."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def _placeholder_email(reg: LtiRegistrationRow, sub: str) -> str:
     digest = hashlib.sha256(f"{reg.issuer}|{sub}".encode()).hexdigest()[:16]
     return f"lti-{reg.id}-{digest}@lti.invalid"
@@ -204,7 +214,7 @@ def person_for(s: Session, reg: LtiRegistrationRow, *, sub: str, name: str | Non
         user = s.scalar(select(User).where(User.email == mail))
         if user is None:
             user = User(org_id=reg.org_id, email=mail, name=(name or "").strip()[:200], role=lti.role_of(roles),
-                        password_hash=None, is_active=True)
+                        password_hash=_unusable_hash(), is_active=True)
             s.add(user)
             s.flush()
     s.add(LtiUserLinkRow(registration_id=reg.id, sub=sub[:255], user_id=user.id))
