@@ -48,7 +48,10 @@ DRILL: dict[str, set[str]] = {
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
           ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
-          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico")}
+          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico"),
+          # the LTI 1.3 tool (docs/lti.md): the platform's login initiation and launch (protected by the signed
+          # id_token, the single-use state and the nonce, not a session) and the tool's public keys
+          ("GET", "/lti/login"), ("POST", "/lti/login"), ("POST", "/lti/launch"), ("GET", "/lti/jwks")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),
@@ -67,7 +70,9 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/api/assignments/{assignment_id}"), ("GET", "/api/programs"),
              ("GET", "/api/programs/{program_id}"),
              # a SCORM package's launch (docs/integrations.md, "SCORM"): starts a rep for the signed-in caller
-             ("GET", "/scorm/start")}
+             ("GET", "/scorm/start"),
+             # an LTI deep-linking request: only the person whose launch it was (404 for anyone else)
+             ("GET", "/lti/deep-link/{launch_id}"), ("POST", "/lti/deep-link/{launch_id}")}
 #: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
 PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
                   ("GET", "/api/teams/{team_id}")}
@@ -108,7 +113,10 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
-         ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv")}
+         ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv"),
+         ("GET", "/admin/lti"), ("POST", "/admin/lti"), ("POST", "/admin/lti/keys/rotate"),
+         ("GET", "/admin/lti/{registration_id}"), ("POST", "/admin/lti/{registration_id}"),
+         ("POST", "/admin/lti/{registration_id}/delete"), ("POST", "/admin/lti/{registration_id}/roster")}
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +241,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
         else:
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
-        if "{user_id}" in path or "{endpoint_id}" in path or "{token_id}" in path:  # their own tests
+        if any(p in path for p in ("{user_id}", "{endpoint_id}", "{token_id}", "{registration_id}")):  # own tests
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})

@@ -146,7 +146,9 @@ def verify_id_token(token: str, platform_jwks: dict[str, Any], *, issuer: str, c
     if client_id not in audiences:
         raise LtiError(f"id_token: aud {audiences!r} does not name this tool's client id {client_id!r}")
     azp = claims.get("azp")
-    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+    if azp is None and len(audiences) > 1:
+        raise LtiError(f"id_token: azp is missing (required with several audiences; expected {client_id!r})")
+    if azp is not None and azp != client_id:
         raise LtiError(f"id_token: azp is {str(azp)[:200]!r}, expected the client id {client_id!r}")
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
