@@ -306,3 +306,30 @@ def test_a_rotated_key_stays_published_and_signs_from_then_on(env: Env) -> None:
     kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
     assert kid in after - before
     env.platform.read_deep_link_response(fields["JWT"])
+
+
+def test_the_sweep_sends_what_a_crash_left_out_and_purges_old_login_states(env: Env) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from sparring.services import lti_grades
+    from sparring.store.lti_models import LtiLaunchRow, LtiLoginStateRow
+    from sparring.store.models import utcnow
+
+    _, r = _launch(env, Launch(person("moodle-user-20", "Cy"), custom={"sparring_scenario": SCENARIO},
+                               resource_link_id="rl-20"))
+    rep_id = int(r.headers["location"].removeprefix("/reps/"))
+    env.practice.submit_turn(rep_id, "Which part matters most to you?")
+    env.practice.end_rep(rep_id)
+    env.practice.score_rep(rep_id)
+    with env.database.session() as s:  # as if the process died between the commit and the fan-out
+        launch = s.scalar(select(LtiLaunchRow.id).where(LtiLaunchRow.rep_id == rep_id))
+        s.execute(delete(LtiScoreRow).where(LtiScoreRow.launch_id == launch))
+    assert lti_grades.sweep(job_queue(env.app)) == 1
+    _run(env)
+    assert [x["lineitem"] for x in env.platform.scores].count("rl-20") == 1
+    assert lti_grades.sweep(job_queue(env.app)) == 0
+    assert lti_grades.purge_states(env.database, now=utcnow() + timedelta(days=2)) > 0
+    with env.database.read() as s:
+        assert s.scalar(select(func.count()).select_from(LtiLoginStateRow)) == 0

@@ -6,9 +6,10 @@ the ``score`` scope) reports its score to that line item when it is scored. The 
 ``rep.scored`` (``integrations.events``); after the commit the composition root calls :func:`fan_out`, which
 records one ``lti_scores`` row per (launch, scorecard) and queues one ``lti_post_score`` job each (idempotency key
 ``lti-score:<id>``). The periodic ``lti_sweep`` does the same for what a crash left behind (a scored rep of a
-launch without its row) and queues rows whose job is gone. The job obtains an access token (client credentials,
-a JWT client assertion signed with the organisation's key) and POSTs ``{userId, scoreGiven, scoreMaximum: 100,
-activityProgress: Completed, gradingProgress: FullyGraded, timestamp}``; on failure it records the try and the job
+launch without its row) and queues rows whose job is gone; it also deletes login states older than a day. The
+job obtains an access token (client credentials, a JWT client assertion signed with the organisation's key) and
+POSTs ``{userId, scoreGiven, scoreMaximum: 100, activityProgress: Completed, gradingProgress: FullyGraded,
+timestamp}``; on failure it records the try and the job
 layer retries with backoff (``MAX_ATTEMPTS``); after the last try the row is ``failed``.
 
 **Roster.** :func:`sync_roster` reads the memberships of every course of a registration that launched with an NRPS
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from sparring.integrations import lti
@@ -36,7 +37,7 @@ from sparring.services.lti_launch import context_team, join_team, person_for
 from sparring.services.lti_registrations import _own, current_key, http_config
 from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow
-from sparring.store.lti_models import LtiContextRow, LtiLaunchRow, LtiRegistrationRow, LtiScoreRow
+from sparring.store.lti_models import LtiContextRow, LtiLaunchRow, LtiLoginStateRow, LtiRegistrationRow, LtiScoreRow
 from sparring.store.models import Rep, utcnow
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ RETRY_BASE = 30.0
 RETRY_CAP = 1800.0
 #: a row without a job for longer than this is queued by the sweep
 SWEEP_AFTER = timedelta(minutes=1)
+#: login states are deleted by the sweep after this (they are usable for 10 minutes)
+STATES_KEPT = timedelta(days=1)
 log = logging.getLogger(__name__)
 
 
@@ -114,6 +117,14 @@ def sweep(queue: JobQueue, now: datetime | None = None) -> int:
     return _enqueue(queue, rows + stray)
 
 
+def purge_states(database: Database, now: datetime | None = None) -> int:
+    """Delete login states older than ``STATES_KEPT`` (used or not: after ``STATE_TTL`` none can be used)."""
+    before = (now or utcnow()) - STATES_KEPT
+    with database.session() as s:
+        result = s.execute(delete(LtiLoginStateRow).where(LtiLoginStateRow.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def score_document(user_id: str, score_given: float, when: datetime) -> dict[str, Any]:
     """The AGS score of a scored rep (Sparring's overall, 0–100)."""
     return {"userId": user_id, "scoreGiven": round(max(0.0, min(100.0, score_given)), 2), "scoreMaximum": 100,
@@ -176,10 +187,10 @@ def register(registry: TaskRegistry, http: HttpConfig | None = None) -> None:
 
     @registry.task(SWEEP, every=timedelta(minutes=5), max_attempts=1)
     def lti_sweep(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
-        """Queue the LTI scores a crash left behind."""
+        """Queue the LTI scores a crash left behind; delete old login states."""
         if ctx.app is None:
             raise PermanentError("lti_sweep needs the application's job queue (sparring worker, serve)")
-        return {"queued": sweep(ctx.app.jobs)}
+        return {"queued": sweep(ctx.app.jobs), "states_purged": purge_states(ctx.database)}
 
 
 # ---- what admins see -----------------------------------------------------------------------------------------

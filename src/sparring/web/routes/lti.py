@@ -67,8 +67,7 @@ def _login(request: Request, params: dict[str, str]) -> Response:
     database = web(request).database()
     try:
         url = lti_launch.login_initiation(database, params, launch_url(request))
-    except lti_launch.LaunchRefused as exc:
-        lti_launch.refused(database, exc)
+    except lti_launch.LaunchRefused as exc:  # not audited: anyone may call this (a launch refusal is)
         return refused_page(request, str(exc))
     return RedirectResponse(url, status_code=302)
 
