@@ -287,13 +287,18 @@ def test_a_replayed_launch_and_an_unknown_platform_are_refused(env: Env) -> None
     assert nothing.status_code == 400 and "iss: missing" in nothing.text
 
 
-def test_a_launch_without_a_target_names_the_custom_parameter_and_a_program_opens_its_page(env: Env) -> None:
+def test_a_launch_without_a_target_is_refused_and_a_program_link_opens_the_program(env: Env) -> None:
     _, r = _launch(env, Launch(person("moodle-user-15", "Ann")))
     assert r.status_code == 400 and "sparring_scenario" in r.text
     _, r = _launch(env, Launch(person("moodle-user-15", "Ann"), custom={"sparring_scenario": "no-such-thing"}))
     assert r.status_code == 400 and "sparring_scenario" in r.text
     _, r = _launch(env, Launch(person("moodle-user-15", "Ann"), custom={"sparring_program": "12"}))
+    assert r.status_code == 303 and r.headers["location"] == "/"  # a learner: their home page
+    _, r = _launch(env, Launch(person("moodle-teacher-15", "Tom", instructor=True),
+                               custom={"sparring_program": "12"}))
     assert r.status_code == 303 and r.headers["location"] == "/programs/12"
+    _, r = _launch(env, Launch(person("moodle-user-15", "Ann"), custom={"sparring_program": "12x"}))
+    assert r.status_code == 400 and "is not a program id" in r.text
 
 
 def test_a_rotated_key_stays_published_and_signs_from_then_on(env: Env) -> None:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from sparring.inputs import is_db_id
 from sparring.integrations import lti
 from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
@@ -35,7 +36,7 @@ class DeepLinkRequest:
 
 
 def _pending(s: Session, viewer: Viewer, launch_id: int) -> tuple[LtiLaunchRow, LtiRegistrationRow]:
-    row = s.get(LtiLaunchRow, launch_id)
+    row = s.get(LtiLaunchRow, launch_id) if is_db_id(launch_id) else None
     reg = s.get(LtiRegistrationRow, row.registration_id) if row is not None else None
     if row is None or reg is None or row.user_id != viewer.id or not row.detail:
         raise NotFound(f"no deep-linking request {launch_id} of yours")

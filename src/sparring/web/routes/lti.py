@@ -119,8 +119,9 @@ def _open(request: Request, verified: lti_launch.VerifiedLaunch) -> Response:
         s.expunge(user)
     if target == "deep-link":
         destination = f"/lti/deep-link/{record.launch_id}"
-    elif target.startswith("program:"):
-        destination = "/programs/" + _program_id(target.removeprefix("program:"), verified.org_id)
+    elif target.startswith("program:"):  # leads see its page; learners their home page, with its This week card
+        program = _program_id(target.removeprefix("program:"), verified.org_id)
+        destination = f"/programs/{program}" if user.role in ("manager", "admin") else "/"
     else:
         scenario = target.removeprefix("scenario:")
         difficulty = verified.custom.get(lti_launch.CUSTOM_DIFFICULTY) or "medium"
