@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from sparring.content.errors import UnknownContentError
@@ -91,6 +92,9 @@ def _launch(request: Request, form: dict[str, str]) -> Response:
     except lti_launch.LaunchRefused as exc:
         lti_launch.refused(database, exc)
         return refused_page(request, str(exc))
+    except IntegrityError:  # the same new person launched twice at the same moment: the other launch made them
+        return refused_page(request, "account: this person's first launch was being handled at the same moment; "
+                                     "start the activity again", status=409)
 
 
 def _target(verified: lti_launch.VerifiedLaunch) -> str:
