@@ -6,7 +6,8 @@ picks a default database by itself (docs/architecture.md, "The composition root"
 
 What it builds, each on first use and then kept (a command that needs no engine never loads one):
 - ``database``: the configured database (SQLite file or PostgreSQL), migrated; the integration events its
-  sessions publish are fanned out to the webhook endpoints after each commit, on ``jobs``;
+  sessions publish are fanned out to the webhook endpoints (and, for launched reps, to the LTI score passback)
+  after each commit, on ``jobs``;
 - ``content``: the installation's content (built-ins and installation-wide imports);
 - ``persona`` and ``scorer``: the engines named by ``settings.persona_engine`` / ``settings.scorer`` among the
   ``sparring.persona_engines`` / ``sparring.scorers`` entry points (a factory that takes ``settings`` gets this
@@ -82,11 +83,16 @@ class Sparring:
         """After each commit that published integration events (``sparring.integrations.events``), queue their
         deliveries to the organisation's webhook endpoints on this application's job queue (built then, not now)."""
         from sparring.integrations.events import after_commit
+        from sparring.services import lti_grades
         from sparring.services.webhooks import WebhookConfig, fan_out
 
         config = WebhookConfig.from_settings(self.settings)
         def queue_deliveries(event_ids: list[str]) -> None:
-            fan_out(self.jobs, config, event_ids)
+            try:
+                fan_out(self.jobs, config, event_ids)
+            finally:  # LTI score passback (docs/lti.md, "Grades"): its own rows and jobs, whatever webhooks did
+                if lti_grades.TASK in self.tasks:
+                    lti_grades.fan_out(self.jobs, event_ids)
 
         after_commit(database, queue_deliveries)
 

@@ -48,7 +48,10 @@ DRILL: dict[str, set[str]] = {
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
           ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
-          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico")}
+          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico"),
+          # the LTI 1.3 tool (docs/lti.md): the platform's login initiation and launch (protected by the signed
+          # id_token, the single-use state and the nonce, not a session) and the tool's public keys
+          ("GET", "/lti/login"), ("POST", "/lti/login"), ("POST", "/lti/launch"), ("GET", "/lti/jwks")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),
@@ -68,7 +71,9 @@ SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/
              ("GET", "/api/programs/{program_id}"),
              # a SCORM package's launch (docs/integrations.md, "SCORM"): the page, then its Start button starts a
              # rep for the signed-in caller
-             ("GET", "/scorm/start"), ("POST", "/scorm/start")}
+             ("GET", "/scorm/start"), ("POST", "/scorm/start"),
+             # an LTI deep-linking request: only the person whose launch it was (404 for anyone else)
+             ("GET", "/lti/deep-link/{launch_id}"), ("POST", "/lti/deep-link/{launch_id}")}
 #: a person (or team) of the caller's organisation whom the team pages would show them: 404 otherwise
 PERSON_VISIBLE = {("GET", "/api/users/{user_id}"), ("GET", "/api/users/{user_id}/progress"),
                   ("GET", "/api/teams/{team_id}")}
@@ -111,7 +116,10 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
          ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv"),
          ("POST", "/admin/integrations/org-export"), ("GET", "/admin/integrations/org-export/{job_id}"),
-         ("GET", "/admin/scim"), ("POST", "/admin/scim/tokens"), ("POST", "/admin/scim/tokens/{token_id}/revoke")}
+         ("GET", "/admin/scim"), ("POST", "/admin/scim/tokens"), ("POST", "/admin/scim/tokens/{token_id}/revoke"),
+         ("GET", "/admin/lti"), ("POST", "/admin/lti"), ("POST", "/admin/lti/keys/rotate"),
+         ("GET", "/admin/lti/{registration_id}"), ("POST", "/admin/lti/{registration_id}"),
+         ("POST", "/admin/lti/{registration_id}/delete"), ("POST", "/admin/lti/{registration_id}/roster")}
 #: SCIM 2.0 (docs/scim.md): a SCIM token of the organisation only — never a session cookie, never an API token
 SCIM_TOKEN = {("GET", "/scim/v2/ServiceProviderConfig"), ("GET", "/scim/v2/ResourceTypes"),
               ("GET", "/scim/v2/ResourceTypes/{name}"), ("GET", "/scim/v2/Schemas"),
@@ -262,7 +270,7 @@ def test_role_pages(world: World, clients: dict[str, TestClient], role: str) -> 
         else:
             assert r.status_code == (200 if learner in DRILL[role] else 404), (role, learner)
     for method, path in sorted(ADMIN):
-        if any(f"{{{p}}}" in path for p in ("user_id", "endpoint_id", "token_id", "job_id")):  # their own tests
+        if any(f"{{{p}}}" in path for p in ("user_id", "endpoint_id", "token_id", "job_id", "registration_id")):
             continue
         if path == "/admin/content/validate":
             r = c.post(path, json={"text": "id: x"})

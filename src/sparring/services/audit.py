@@ -36,6 +36,7 @@ ACTIONS = (
     "export.downloaded", "user.signed_in", "user.sign_in_failed", "user.password_changed", "team.membership_changed",
     "assignment.created", "program.changed", "user.updated", "user.removed", "team.created", "team.changed",
     "team.removed", "scim_token.created", "scim_token.revoked", "org.exported", "org.imported",
+    "lti.changed", "lti.launched", "lti.refused", "lti.roster_synced",
 )
 
 PAGE_SIZE = 50

@@ -526,6 +526,9 @@ from sparring.store import integration_models as integration_models  # noqa: E40
 # the team library of winning lines managers curate: same Base, migration 0017_lines
 from sparring.store import line_models as line_models  # noqa: E402
 
+# the LTI 1.3 tool (platform registrations, keys, login states, links, launches, score outbox): 0027_lti_tool
+from sparring.store import lti_models as lti_models  # noqa: E402
+
 # programs (practice sprints: the program, its scenarios, enrolment): same Base, migration 0015_programs
 from sparring.store import program_models as program_models  # noqa: E402
 

@@ -1,6 +1,6 @@
-"""Admin page: the integrations in one place (docs/integrations.md) — API tokens, webhooks, xAPI delivery,
-SCIM provisioning and the MCP server — with each one's state, so the navigation has one "Integrations" entry instead
-of one per system."""
+"""Admin page: the integrations in one place (docs/integrations.md) — API tokens, webhooks, xAPI delivery, LTI 1.3
+platforms, SCIM provisioning and the MCP server — with each one's state, so the navigation has one "Integrations"
+entry instead of one per system."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
 from sparring.store.scim_models import ScimTokenRow
+from sparring.store.lti_models import LtiRegistrationRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 
@@ -27,7 +28,10 @@ def integrations(request: Request, auth: PageAuth, db: ReadDB) -> Response:
         WebhookEndpointRow.org_id == org)) or 0
     scim = db.scalar(select(func.count()).select_from(ScimTokenRow).where(
         ScimTokenRow.org_id == org, ScimTokenRow.revoked_at.is_(None))) or 0
+    platforms = db.scalar(select(func.count()).select_from(LtiRegistrationRow).where(
+        LtiRegistrationRow.org_id == org)) or 0
     settings = request.app.state.root.settings
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks,
-                  scim=scim, lrs=settings.xapi_lrs_url, scenarios=scenarios, scorm_origins=settings.scorm_origins)
+                  scim=scim, platforms=platforms, lrs=settings.xapi_lrs_url, scenarios=scenarios,
+                  scorm_origins=settings.scorm_origins)
