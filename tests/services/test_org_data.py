@@ -25,6 +25,8 @@ REVIEWED = {
     "participants", "turns", "reps", "scorecards", "criterion_results", "call_summaries", "coaching_loops",
     "programs", "program_scenarios", "program_enrolments", "certifications", "certificates",
     "certification_attempts", "speech_takes", "team_lines", "turn_comments", "usage", "winning_lines",
+    # provisioning and course links: ids and what the identity provider or platform sent, no secrets
+    "scim_users", "scim_groups", "lti_registrations", "lti_user_links", "lti_contexts",
 }
 
 #: integer ``*_id`` columns of exported tables that are not references to another row of the export

@@ -40,6 +40,14 @@ EXCLUDED: dict[str, str] = {
     "xapi_batches": "xAPI sends of the source instance to its LRS",
     "xapi_outbox": "what the source instance still had to send to its LRS",
     "notifications": "in-app inbox: links and once-only keys name the source instance's ids",
+    # integrations whose other side is tied to this instance's addresses or holds its secrets
+    "scim_tokens": "SCIM token hashes (secrets): an admin makes a new token and gives it to the identity provider",
+    "lti_keys": "the tool's private signing keys (secrets): the new instance makes its own, and the platform "
+                "reads them from its /lti/jwks",
+    "lti_login_states": "single-use LTI login state and nonces (minutes-long)",
+    "lti_launches": "course launches into the source instance (its reps, its addresses); the next launch from the "
+                    "course makes a new one",
+    "lti_scores": "grade deliveries of the source instance to the platform (machinery, like webhook deliveries)",
 }
 
 #: columns written as null unless the export is made with credentials (``--include-credentials``): password hashes

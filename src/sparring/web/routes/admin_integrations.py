@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
-from sparring.store.scim_models import ScimTokenRow
 from sparring.store.lti_models import LtiRegistrationRow
+from sparring.store.scim_models import ScimTokenRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 
