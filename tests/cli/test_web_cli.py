@@ -7,6 +7,8 @@ import socket
 import pytest
 
 from sparring.cli import main
+from sparring.settings import reset_settings_cache
+from sparring.testing.processes import free_port
 
 
 def test_serve_rejects_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
@@ -23,6 +25,45 @@ def test_serve_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["serve", "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"sparring: cannot listen on 127.0.0.1:{port}") and "Traceback" not in err
+
+
+def _no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparring import server
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the server must not start with a bad configuration")
+
+    monkeypatch.setattr(server, "run", refuse)
+
+
+def test_serve_stops_on_a_bad_setting_before_any_worker_starts(capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_server(monkeypatch)
+    monkeypatch.setenv("SPARRING_SESSION_IDLE_MINUTES", "abc")
+    reset_settings_cache()
+    try:
+        assert main(["serve", "--port", str(free_port()), "--workers", "2"]) == 1
+    finally:
+        monkeypatch.delenv("SPARRING_SESSION_IDLE_MINUTES")
+        reset_settings_cache()
+    err = capsys.readouterr().err
+    assert err.strip() == ("sparring: setting SPARRING_SESSION_IDLE_MINUTES: Input should be a valid integer, unable "
+                           "to parse string as an integer (got 'abc')")
+
+
+def test_serve_stops_when_the_database_cannot_be_opened(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_server(monkeypatch)
+    monkeypatch.setenv("SPARRING_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:5432/no_such_database")
+    reset_settings_cache()
+    try:
+        assert main(["serve", "--port", str(free_port()), "--workers", "2"]) == 1
+    finally:
+        monkeypatch.delenv("SPARRING_DATABASE_URL")
+        reset_settings_cache()
+    err = capsys.readouterr().err
+    assert err.startswith("sparring: cannot open postgresql+psycopg://nobody@127.0.0.1:5432/no_such_database")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_demo_prints_the_logins(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

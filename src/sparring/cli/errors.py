@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+import pydantic
 import typer
 
 from sparring.content.errors import UnknownContentError
@@ -27,6 +28,18 @@ class UserError(Exception):
 
 def fail(message: str, code: int = 1) -> None:
     raise UserError(message, code)
+
+
+def setting_problems(exc: pydantic.ValidationError) -> list[str]:
+    """One line per bad setting, named as it is set (``SPARRING_SESSION_IDLE_MINUTES: Input should be a valid
+    integer (got 'abc')``), instead of pydantic's traceback."""
+    lines = []
+    for err in exc.errors():
+        name = "SPARRING_" + "_".join(str(part) for part in err.get("loc", ())).upper()
+        got = err.get("input")
+        shown = f" (got {str(got)[:60]!r})" if isinstance(got, str | int | float) else ""
+        lines.append(f"setting {name}: {err.get('msg', 'invalid')}{shown}")
+    return lines or [str(exc)]
 
 
 def run_guarded(app: typer.Typer, argv: list[str]) -> int:
@@ -56,6 +69,10 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
         return 1
     except FileNotFoundError as exc:
         print(f"sparring: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 1
+    except pydantic.ValidationError as exc:  # a SPARRING_* setting (environment or config file) of the wrong kind
+        for line in setting_problems(exc):
+            print(f"sparring: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("sparring: interrupted", file=sys.stderr)

@@ -29,8 +29,23 @@ def _serve(host: str, port: int, workers: int) -> None:
     if not 1 <= port <= 65535:
         raise UserError(f"--port must be between 1 and 65535 (got {port})")
     _check_port(host, port)
+    _preflight()
     typer.echo(f"Sparring is running on http://{host}:{port}  (Ctrl+C to stop)")
     server.run(host, port, workers)
+
+
+def _preflight() -> None:
+    """Read the settings and open (and if needed migrate) the database once, here, before any worker starts: a bad
+    setting or an unreachable database then stops ``serve`` with one line naming it, instead of every worker
+    failing at start and being restarted by uvicorn's supervisor for ever; and the workers never race to migrate."""
+    from sparring.settings import get_settings
+    from sparring.store.db import DatabaseError, get_database
+
+    settings = get_settings()  # a bad value: pydantic's error, printed one line per setting (cli/errors.py)
+    try:
+        get_database(settings.resolved_database_url).ensure_migrated()
+    except DatabaseError as exc:  # names the database and the driver's first line
+        raise UserError(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:
