@@ -532,6 +532,9 @@ from sparring.store import program_models as program_models  # noqa: E402
 # the cached scored summaries of stored calls (key moments, pivotal one): same Base, migration 0014_call_summaries
 from sparring.store import review_models as review_models  # noqa: E402
 
+# single sign-on: identity providers, linked identities, the password switch, pending sign-ins: same Base, 0026_sso
+from sparring.store import sso_models as sso_models  # noqa: E402
+
 # spoken turns of practice reps (what was heard, the delivery, the turn it became): same Base, 0019_speech_takes
 from sparring.store import voice_models as voice_models  # noqa: E402
 
