@@ -48,7 +48,11 @@ DRILL: dict[str, set[str]] = {
 # every route of the app, by kind of access rule
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET", "/setup"), ("POST", "/setup"),
           ("POST", "/logout"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout"), ("GET", "/healthz"),
-          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico")}
+          ("GET", "/.well-known/security.txt"), ("GET", "/api/docs"), ("GET", "/favicon.ico"),
+          # single sign-on (docs/sso.md): finding the IdP, going there, its answer (checked against the pending
+          # sign-in and this browser's state cookie)
+          ("POST", "/login/sso"), ("GET", "/login/sso/{org_slug}"), ("GET", "/sso/{provider_id}/start"),
+          ("GET", "/sso/oidc/{provider_id}/callback")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),

@@ -32,7 +32,7 @@ VIEW_DEDUPE = timedelta(minutes=10)
 ACTIONS = (
     "rep.viewed", "call.viewed", "scorecard.viewed", "content.published", "user.created", "user.role_changed",
     "user.deactivated", "user.reactivated", "user.erased", "token.created", "token.revoked", "webhook.changed",
-    "export.downloaded",
+    "export.downloaded", "sso.signed_in", "sso.break_glass", "sso.provider_changed", "sso.password_login",
 )
 
 PAGE_SIZE = 50

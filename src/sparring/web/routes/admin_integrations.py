@@ -11,10 +11,12 @@ from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
-from sparring.web.routes import admin_audit
+from sparring.web.routes import admin_audit, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_audit.router)  # the audit log's pages (/admin/audit, /admin/audit.csv), linked from here
+# single sign-on: the login side (/login/sso…, /sso/…) rides on this entry point so that no new one is needed
+router.include_router(sso.router)
 
 
 @router.get("/admin/integrations")
