@@ -110,6 +110,10 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("POST", "/admin/webhooks/{endpoint_id}/delete"), ("POST", "/admin/webhooks/{endpoint_id}/secret"),
          ("POST", "/admin/webhooks/{endpoint_id}/test"),
          ("POST", "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
+         # single sign-on (docs/sso.md): the organisation's identity providers and password switch
+         ("GET", "/admin/sso"), ("POST", "/admin/sso"), ("POST", "/admin/sso/password-login"),
+         ("GET", "/admin/sso/{provider_id}"), ("POST", "/admin/sso/{provider_id}"),
+         ("POST", "/admin/sso/{provider_id}/delete"),
          ("GET", "/admin/tokens"), ("POST", "/admin/tokens"), ("POST", "/admin/tokens/{token_id}/revoke"),
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
          ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv")}

@@ -9,14 +9,16 @@ from sqlalchemy import func, select
 
 from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
+from sparring.store.sso_models import SsoProviderRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
-from sparring.web.routes import admin_audit, sso
+from sparring.web.routes import admin_audit, admin_sso, sso
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_audit.router)  # the audit log's pages (/admin/audit, /admin/audit.csv), linked from here
 # single sign-on: the login side (/login/sso…, /sso/…) rides on this entry point so that no new one is needed
 router.include_router(sso.router)
+router.include_router(admin_sso.router)  # its admin pages (/admin/sso…), linked from the hub below
 
 
 @router.get("/admin/integrations")
@@ -27,7 +29,8 @@ def integrations(request: Request, auth: PageAuth, db: ReadDB) -> Response:
         ApiTokenRow.org_id == org, ApiTokenRow.revoked_at.is_(None))) or 0
     hooks = db.scalar(select(func.count()).select_from(WebhookEndpointRow).where(
         WebhookEndpointRow.org_id == org)) or 0
+    idps = db.scalar(select(func.count()).select_from(SsoProviderRow).where(SsoProviderRow.org_id == org)) or 0
     settings = request.app.state.root.settings
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks,
-                  lrs=settings.xapi_lrs_url, scenarios=scenarios, scorm_origins=settings.scorm_origins)
+                  lrs=settings.xapi_lrs_url, idps=idps, scenarios=scenarios, scorm_origins=settings.scorm_origins)
