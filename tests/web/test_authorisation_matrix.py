@@ -52,7 +52,8 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code"), ("GET"
           # single sign-on (docs/sso.md): finding the IdP, going there, its answer (checked against the pending
           # sign-in and this browser's state cookie)
           ("POST", "/login/sso"), ("GET", "/login/sso/{org_slug}"), ("GET", "/sso/{provider_id}/start"),
-          ("GET", "/sso/oidc/{provider_id}/callback")}
+          ("GET", "/sso/oidc/{provider_id}/callback"), ("GET", "/sso/saml/{provider_id}/metadata"),
+          ("POST", "/sso/saml/{provider_id}/acs")}
 SIGNED_IN = {("GET", "/"), ("GET", "/history"), ("GET", "/progress"), ("GET", "/lines"), ("POST", "/lines"),
              ("POST", "/lines/{line_id}/delete"), ("POST", "/reps"), ("GET", "/api/me"), ("GET", "/api/reps"),
              ("POST", "/api/reps"), ("POST", "/logout-all"), ("POST", "/api/auth/logout-all"),

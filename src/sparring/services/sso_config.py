@@ -32,8 +32,6 @@ from sparring.store.models import ROLES, Organisation
 from sparring.store.sso_models import SSO_KINDS, SsoOrgSettingsRow, SsoProviderRow
 
 BreakGlass = Literal["admins", "off"]
-#: the kinds that can sign people in today (SAML 2.0 has its columns but no sign-in yet: docs/sso.md, "Limits")
-SUPPORTED_KINDS = ("oidc",)
 MAX_RULES = 200
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _CLAIM = re.compile(r"^[\w:./#@-]{1,255}$")
@@ -184,8 +182,7 @@ def create_provider(s: Session, viewer: Viewer, kind: str, form: dict[str, str])
     _admin(viewer)
     if kind not in SSO_KINDS:
         raise SsoConfigError(f"kind: use one of {', '.join(SSO_KINDS)}")
-    if kind not in SUPPORTED_KINDS:
-        raise SsoConfigError(f"kind: {kind} sign-in is not available yet (the schema has its fields; docs/sso.md)")
+
     row = SsoProviderRow(org_id=viewer.org_id, kind=kind, oidc_scopes="openid email profile")
     _apply(row, form, creating=True)
     s.add(row)

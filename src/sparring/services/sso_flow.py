@@ -14,10 +14,14 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
 from sparring.integrations import oidc
+
+if TYPE_CHECKING:
+    from sparring.integrations import saml
 from sparring.services.errors import NotFound, ServiceError
 from sparring.services.sso_login import Answer, SsoRefused, sign_in
 from sparring.store.db import Database
@@ -96,8 +100,18 @@ def _use_up(db: Database, provider_id: int, key: str, now: float) -> SsoPendingR
     return row
 
 
+@dataclass(frozen=True)
+class Begun:
+    """Where to send the browser, and the value that must come back with the answer (the OIDC state or the SAML
+    request id; the web layer binds it to the browser with a cookie)."""
+
+    url: str
+    token: str
+    kind: str
+
+
 def begin(db: Database, provider_id: int, base_url: str, next_url: str,
-          clock: Callable[[], float] = time.time) -> str:
+          clock: Callable[[], float] = time.time) -> Begun:
     """Where to send the browser to sign in with ``provider_id``."""
     provider = _provider(db, provider_id)
     if provider.kind == "oidc":
@@ -106,8 +120,15 @@ def begin(db: Database, provider_id: int, base_url: str, next_url: str,
         except oidc.OidcError as exc:
             raise SsoFailed(f"{provider.display_name}: {exc}") from exc
         _remember(db, provider.id, started.state, next_url, clock(), started.nonce, started.verifier)
-        return started.url
-    raise SsoFailed(f"{provider.display_name}: SAML sign-in is not available yet (docs/sso.md, \"Limits\")")
+        return Begun(started.url, started.state, "oidc")
+    from sparring.integrations import saml
+
+    try:
+        request_id, url = saml.authn_request(saml_settings(provider, base_url))
+    except saml.SamlError as exc:
+        raise SsoFailed(f"{provider.display_name}: {exc}") from exc
+    _remember(db, provider.id, request_id, next_url, clock())
+    return Begun(url, request_id, "saml")
 
 
 def _signed_in(db: Database, provider_id: int, answer: Answer, next_url: str) -> SignedIn:
@@ -141,4 +162,47 @@ def finish_oidc(db: Database, provider_id: int, base_url: str, state: str, code:
         raise SsoFailed(f"{provider.display_name}: {exc}") from exc
     verified = claims.get("email_verified") is True or str(claims.get("email_verified")).lower() == "true"
     answer = Answer(subject=claims["sub"], attributes=claims, email_verified=verified or provider.trust_email)
+    return _signed_in(db, provider_id, answer, pending.next_url)
+
+
+def saml_settings(provider: SsoProviderRow, base_url: str) -> saml.SpSettings:
+    from sparring.integrations import saml
+
+    return saml.SpSettings(sp_entity_id=saml_sp_entity_id(provider, base_url),
+                           acs_url=saml_acs_url(base_url, provider.id), idp_metadata=provider.saml_idp_metadata,
+                           idp_entity_id=provider.saml_idp_entity_id, idp_sso_url=provider.saml_sso_url,
+                           idp_cert=provider.saml_idp_cert)
+
+
+def saml_metadata(db: Database, provider_id: int, base_url: str) -> str:
+    """Our SP metadata for one SAML provider (to give to the IdP)."""
+    from sparring.integrations import saml
+
+    provider = _provider(db, provider_id)
+    if provider.kind != "saml":
+        raise NotFound(f"identity provider {provider_id} is not a SAML provider")
+    try:
+        return saml.sp_metadata(saml_settings(provider, base_url))
+    except saml.SamlError as exc:
+        raise SsoFailed(f"{provider.display_name}: {exc}") from exc
+
+
+def finish_saml(db: Database, provider_id: int, base_url: str, saml_response: str,
+                clock: Callable[[], float] = time.time) -> SignedIn:
+    """The IdP's POST to the ACS: its InResponseTo used up as the pending sign-in (a replayed response finds
+    nothing), the response verified (signature, audience, recipient, NotOnOrAfter, InResponseTo), the person signed
+    in."""
+    from sparring.integrations import saml
+
+    provider = _provider(db, provider_id)
+    if provider.kind != "saml":
+        raise NotFound(f"identity provider {provider_id} is not a SAML provider")
+    settings = saml_settings(provider, base_url)
+    try:
+        request_id = saml.in_response_to(saml_response)
+        pending = _use_up(db, provider_id, request_id, clock())
+        found = saml.parse_response(settings, saml_response, request_id)
+    except saml.SamlError as exc:
+        raise SsoFailed(f"{provider.display_name}: {exc}") from exc
+    answer = Answer(subject=found.subject, attributes=found.attributes, email_verified=True)
     return _signed_in(db, provider_id, answer, pending.next_url)

@@ -1,11 +1,14 @@
 """Single sign-on pages (docs/sso.md): finding the organisation's identity provider from a typed e-mail
 (``POST /login/sso``) or its slug (``/login/sso/{org_slug}``), sending the browser there
-(``/sso/{provider_id}/start``) and taking the answer (``/sso/oidc/{provider_id}/callback``). The flow and the rules
+(``/sso/{provider_id}/start``) and taking the answer (OIDC: ``/sso/oidc/{provider_id}/callback``; SAML: the ACS
+``/sso/saml/{provider_id}/acs``, and the SP metadata at ``/sso/saml/{provider_id}/metadata``). The flow and the rules
 are in ``sparring.services.sso_flow`` and ``sso_login``; a sign-in that works starts the same session as a password
 login (no second-factor step: the identity provider does that).
 
 The OIDC ``state`` is also kept in a short-lived cookie of this browser and must come back with the answer, so a
-callback URL made in another browser (login CSRF) does not sign this one in.
+callback URL made in another browser (login CSRF) does not sign this one in. SAML's answer is a cross-site POST,
+which carries a cookie only when it is ``SameSite=None; Secure``: the same check is made when the app runs over
+HTTPS (secure cookies), and not over plain HTTP (docs/sso.md, "Limits").
 """
 
 from __future__ import annotations
@@ -80,23 +83,20 @@ async def sso_start(provider_id: DbId, request: Request, next: str | None = None
     """Send the browser to the identity provider."""
     database = web(request).database()
     try:
-        url = await run_in_threadpool(sso_flow.begin, database, provider_id, base_url(request), safe_next(next))
+        begun = await run_in_threadpool(sso_flow.begin, database, provider_id, base_url(request), safe_next(next))
     except NotFound as exc:
         raise HTTPException(status_code=404, detail="no such identity provider") from exc
     except sso_flow.SsoFailed as exc:
         return _failed(request, str(exc), 502)
-    response = RedirectResponse(url, status_code=303)
-    state = _state_of(url)
-    if state:
-        response.set_cookie(STATE_COOKIE, state, max_age=STATE_MAX_AGE, httponly=True, samesite="lax",
-                            secure=web(request).secure_cookies, path="/sso")
+    response = RedirectResponse(begun.url, status_code=303)
+    secure = web(request).secure_cookies
+    if begun.kind == "oidc":  # the answer comes back as a top-level GET: a Lax cookie travels with it
+        response.set_cookie(STATE_COOKIE, begun.token, max_age=STATE_MAX_AGE, httponly=True, samesite="lax",
+                            secure=secure, path="/sso")
+    elif secure:  # SAML's answer is a cross-site POST: only a SameSite=None cookie travels, and only over HTTPS
+        response.set_cookie(STATE_COOKIE, begun.token, max_age=STATE_MAX_AGE, httponly=True, samesite="none",
+                            secure=True, path="/sso")
     return response
-
-
-def _state_of(url: str) -> str:
-    from urllib.parse import parse_qs, urlsplit
-
-    return parse_qs(urlsplit(url).query).get("state", [""])[0]
 
 
 @router.get("/sso/oidc/{provider_id}/callback")
@@ -122,3 +122,46 @@ def _session_for(request: Request, done: sso_flow.SignedIn) -> Response:
     start_session(request, response, done.user)
     response.delete_cookie(STATE_COOKIE, path="/sso")
     return response
+
+
+@router.get("/sso/saml/{provider_id}/metadata")
+async def saml_metadata(provider_id: DbId, request: Request) -> Response:
+    """Our SP metadata for one SAML provider: entity id and ACS URL, to load into the IdP."""
+    try:
+        xml = await run_in_threadpool(sso_flow.saml_metadata, web(request).database(), provider_id,
+                                      base_url(request))
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such SAML identity provider") from exc
+    except sso_flow.SsoFailed as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+    return Response(xml, media_type="application/samlmetadata+xml")
+
+
+@router.post("/sso/saml/{provider_id}/acs")
+async def saml_acs(provider_id: DbId, request: Request) -> Response:
+    """The IdP's signed answer (HTTP-POST binding). No CSRF token: the IdP's page posts it; the response's signature
+    and its InResponseTo (one of our pending sign-ins, used once) are what is checked — and over HTTPS also the
+    browser's cookie from the start of the sign-in."""
+    form = await request.form()
+    saml_response = form.get("SAMLResponse")
+    if not isinstance(saml_response, str) or not saml_response:
+        return _failed(request, "the identity provider's answer has no SAMLResponse", 400)
+    if web(request).secure_cookies:
+        from sparring.integrations.saml import SamlError, in_response_to
+
+        try:
+            expected = in_response_to(saml_response)
+        except SamlError as exc:
+            return _failed(request, str(exc), 400)
+        cookie = request.cookies.get(STATE_COOKIE, "")
+        if not hmac.compare_digest(cookie.encode(), expected.encode()):
+            return _failed(request, "this answer does not belong to a sign-in started in this browser; start again",
+                           400)
+    try:
+        done = await run_in_threadpool(sso_flow.finish_saml, web(request).database(), provider_id,
+                                       base_url(request), saml_response)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such SAML identity provider") from exc
+    except sso_flow.SsoFailed as exc:
+        return _failed(request, str(exc))
+    return await run_in_threadpool(_session_for, request, done)
