@@ -105,8 +105,21 @@ def test_admin_configures_a_provider_and_the_password_switch(app_db: tuple[FastA
     assert "no identity provider" in _flash(gone)
     assert admin.post(f"/admin/sso/{pid}", data=FORM, headers={"X-CSRF-Token": "forged"}).status_code == 403
 
+    saml = admin.post("/admin/sso", data={"csrf_token": token, "kind": "saml", "display_name": "Entra",
+                                          "saml_idp_entity_id": "https://sts.example.test/x", "enabled": "on",
+                                          "saml_sso_url": "https://login.example.test/saml2"})
+    assert "saml_idp_metadata: give the IdP's metadata XML" in _flash(saml)  # no certificate
+    saml = admin.post("/admin/sso", data={"csrf_token": token, "kind": "saml", "display_name": "Entra",
+                                          "saml_idp_metadata": "<md:EntityDescriptor entityID='x'/>"})
+    sid = int(re.search(r"Identity provider (\d+) \(Entra\) added", _flash(saml)).group(1))  # type: ignore[union-attr]
+    page = admin.get(f"/admin/sso/{sid}").text
+    for value in (f"http://testserver/sso/saml/{sid}/acs", f"http://testserver/sso/saml/{sid}/metadata"):
+        assert value in page
+    assert "Add a SAML 2.0 provider" in admin.get("/admin/sso").text
+    admin.post(f"/admin/sso/{sid}/delete", data={"csrf_token": token})
+
     deleted = admin.post(f"/admin/sso/{pid}/delete", data={"csrf_token": token})
     assert "deleted" in _flash(deleted)
     with db.read() as s:
         actions = list(s.scalars(select(AuditRow.action).order_by(AuditRow.id)))
-    assert actions.count("sso.provider_changed") == 3 and actions.count("sso.password_login") == 2
+    assert actions.count("sso.provider_changed") == 5 and actions.count("sso.password_login") == 2

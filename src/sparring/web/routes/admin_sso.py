@@ -34,6 +34,11 @@ def _view(row: SsoProviderRow, base: str, org_slug: str) -> dict[str, Any]:
         "role_rules": sso_config.rules_text(row.role_rules, "role"),
         "team_rules": sso_config.rules_text(row.team_rules, "team"),
         "redirect_uri": sso_flow.oidc_redirect_uri(base, row.id),
+        "saml_idp_entity_id": row.saml_idp_entity_id or "", "saml_sso_url": row.saml_sso_url or "",
+        "saml_idp_cert": row.saml_idp_cert or "", "saml_idp_metadata": row.saml_idp_metadata or "",
+        "saml_sp_entity_id": row.saml_sp_entity_id or "",
+        "sp_entity_id": sso_flow.saml_sp_entity_id(row, base), "acs_url": sso_flow.saml_acs_url(base, row.id),
+        "metadata_url": sso_flow.saml_metadata_url(base, row.id),
         "sign_in_link": f"{base}/login/sso/{org_slug}",
     }
 
@@ -56,7 +61,8 @@ def sso_page(request: Request, auth: PageAuth) -> Response:
     return render(request, "admin_sso.html", auth, active="integrations", providers=providers,
                   password_login=password_login, sign_in_link=f"{base}/login/sso/{slug}",
                   break_glass=request.app.state.settings.sso_break_glass,
-                  redirect_pattern=sso_flow.oidc_redirect_uri(base, 0).replace("/0/", "/{id}/"))
+                  redirect_pattern=sso_flow.oidc_redirect_uri(base, 0).replace("/0/", "/{id}/"),
+                  acs_pattern=sso_flow.saml_acs_url(base, 0).replace("/0/", "/{id}/"))
 
 
 @router.get(BASE + "/{provider_id}")
