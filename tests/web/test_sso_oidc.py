@@ -18,16 +18,16 @@ from sqlalchemy import select
 
 pytest.importorskip("authlib", reason="the [sso] extra is not installed")
 
-from sparring.integrations import oidc  # noqa: E402
-from sparring.services import sso_config  # noqa: E402
-from sparring.services.access import Viewer  # noqa: E402
-from sparring.services.accounts import Accounts  # noqa: E402
-from sparring.settings import Settings  # noqa: E402
-from sparring.store.audit_models import AuditRow  # noqa: E402
-from sparring.store.db import Database, forget_databases, get_database  # noqa: E402
-from sparring.store.models import Team, TeamMember, User  # noqa: E402
-from sparring.testing.oidc_provider import FakeOidcProvider  # noqa: E402
-from sparring.web.app import create_app  # noqa: E402
+from sparring.integrations import oidc
+from sparring.services import sso_config
+from sparring.services.access import Viewer
+from sparring.services.accounts import Accounts
+from sparring.settings import Settings
+from sparring.store.audit_models import AuditRow
+from sparring.store.db import Database, forget_databases, get_database
+from sparring.store.models import Team, TeamMember, User
+from sparring.testing.oidc_provider import FakeOidcProvider
+from sparring.web.app import create_app
 
 PASSWORD = "correct horse battery"
 

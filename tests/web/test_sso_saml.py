@@ -18,21 +18,21 @@ from sqlalchemy import select
 
 pytest.importorskip("saml2", reason="the [sso] extra is not installed")
 
-from saml2.sigver import SigverError, get_xmlsec_binary  # noqa: E402
+from saml2.sigver import SigverError, get_xmlsec_binary
 
 try:
     get_xmlsec_binary()
 except SigverError:
     pytest.skip("xmlsec1 is not installed (apt-get install xmlsec1)", allow_module_level=True)
 
-from sparring.services import sso_config  # noqa: E402
-from sparring.services.access import Viewer  # noqa: E402
-from sparring.services.accounts import Accounts  # noqa: E402
-from sparring.settings import Settings  # noqa: E402
-from sparring.store.db import Database, forget_databases, get_database  # noqa: E402
-from sparring.store.models import User  # noqa: E402
-from sparring.testing.saml_idp import ENTITY_ID, SSO_URL, FakeSamlIdp  # noqa: E402
-from sparring.web.app import create_app  # noqa: E402
+from sparring.services import sso_config
+from sparring.services.access import Viewer
+from sparring.services.accounts import Accounts
+from sparring.settings import Settings
+from sparring.store.db import Database, forget_databases, get_database
+from sparring.store.models import User
+from sparring.testing.saml_idp import ENTITY_ID, SSO_URL, FakeSamlIdp
+from sparring.web.app import create_app
 
 PASSWORD = "correct horse battery"
 

@@ -173,7 +173,8 @@ def verify_id_token(config: ProviderConfig, doc: dict[str, Any], id_token: str, 
 
     def keys(fresh: bool) -> Any:
         try:
-            return KeySet.import_key_set(_cached(doc["jwks_uri"], config.timeout, "jwks", fresh=fresh))  # type: ignore[arg-type]
+            found: Any = _cached(doc["jwks_uri"], config.timeout, "jwks", fresh=fresh)
+            return KeySet.import_key_set(found)
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise OidcError(f"jwks: the provider's key set cannot be read ({type(exc).__name__})") from exc
 

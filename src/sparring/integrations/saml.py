@@ -115,12 +115,13 @@ def sp_config(settings: SpSettings, *, with_idp: bool = True) -> dict[str, Any]:
 
 
 def _client(settings: SpSettings) -> Any:
+    config = sp_config(settings)  # first: it says clearly when pysaml2 or xmlsec1 is missing
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
 
     cfg = SPConfig()
     try:
-        cfg.load(sp_config(settings))
+        cfg.load(config)
     except SamlError:
         raise
     except Exception as exc:  # pysaml2 raises many kinds on bad metadata
@@ -130,11 +131,12 @@ def _client(settings: SpSettings) -> Any:
 
 def sp_metadata(settings: SpSettings) -> str:
     """Our SP's metadata XML (entity id, ACS URL with the HTTP-POST binding)."""
+    config = sp_config(settings, with_idp=False)
     from saml2.config import SPConfig
     from saml2.metadata import entity_descriptor
 
     cfg = SPConfig()
-    cfg.load(sp_config(settings, with_idp=False))
+    cfg.load(config)
     return str(entity_descriptor(cfg))
 
 
@@ -166,6 +168,7 @@ def _decoded(saml_response: str) -> bytes:
 
 def in_response_to(saml_response: str) -> str:
     """The InResponseTo of a response (read without trusting it: only to find our outstanding request)."""
+    _xmlsec()
     from defusedxml import ElementTree
 
     try:
@@ -180,11 +183,9 @@ def in_response_to(saml_response: str) -> str:
 
 def parse_response(settings: SpSettings, saml_response: str, request_id: str) -> Assertion:
     """The verified response's subject and attributes, or SamlError naming the failed check."""
-    from saml2 import BINDING_HTTP_POST
-
     client = _client(settings)
     try:
-        response = client.parse_authn_request_response(saml_response, BINDING_HTTP_POST,
+        response = client.parse_authn_request_response(saml_response, POST,
                                                        outstanding={request_id: "/"})
     except Exception as exc:  # pysaml2 signals each failed check with its own exception class
         raise SamlError(f"response refused: {type(exc).__name__}: {str(exc)[:160]}") from exc
@@ -194,5 +195,5 @@ def parse_response(settings: SpSettings, saml_response: str, request_id: str) ->
     name = getattr(subject, "text", None) or ""
     if not name.strip():
         raise SamlError("response: no NameID subject")
-    attributes = {k: (v if len(v) != 1 else v) for k, v in (response.ava or {}).items()}
+    attributes = dict(response.ava or {})  # name → list of values
     return Assertion(subject=name.strip()[:255], attributes=attributes)

@@ -90,7 +90,7 @@ class FakeOidcProvider:
                   "iat": now - (7200 if self.expired else 0), "exp": now - 3600 if self.expired else now + 300,
                   "nonce": "not-the-nonce" if self.wrong_nonce else grant.nonce, **grant.user}
         key = self._other if self.bad_signature else self._key
-        return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+        return str(jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key))
 
     # --- HTTP ------------------------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ class FakeOidcProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _json(self, status: int, doc: dict[str, Any]) -> None:
@@ -109,7 +109,7 @@ class FakeOidcProvider:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 if url.path == "/.well-known/openid-configuration":
                     return self._json(200, provider.discovery())
@@ -135,7 +135,7 @@ class FakeOidcProvider:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if urlsplit(self.path).path != "/token":
                     return self._json(404, {"error": "not_found"})
                 length = int(self.headers.get("content-length") or 0)

@@ -72,13 +72,14 @@ class FakeSamlIdp:
         from saml2.config import IdPConfig
         from saml2.server import Server
 
+        policy = {"lifetime": {"minutes": -10 if self.expired else 5}, "attribute_restrictions": None,
+                  "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"}
         cfg = IdPConfig()
         cfg.load({
             "entityid": ENTITY_ID, "xmlsec_binary": self._xmlsec, "key_file": str(key_file),
             "cert_file": str(cert_file), "metadata": {"inline": self._sp_documents()},
             "service": {"idp": {"endpoints": {"single_sign_on_service": [(SSO_URL, BINDING_HTTP_REDIRECT)]},
-                                "policy": {"default": {"lifetime": {"minutes": -10 if self.expired else 5}, "attribute_restrictions": None,
-                                                       "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"}},
+                                "policy": {"default": policy},
                                 "name_id_format": ["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"]}},
         })
         return Server(config=cfg)

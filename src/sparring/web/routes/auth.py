@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -100,7 +101,7 @@ def sso_offered(db: Session) -> bool:
     return db.scalar(select(SsoProviderRow.id).where(SsoProviderRow.enabled.is_(True)).limit(1)) is not None
 
 
-def _login_form(request: Request, status_code: int, **context: object) -> Response:
+def _login_form(request: Request, status_code: int, **context: Any) -> Response:
     with web(request).database().read() as s:
         sso = sso_offered(s)
     return render(request, "login.html", None, status_code=status_code, sso=sso, **context)
