@@ -227,3 +227,14 @@ def test_login_page_routes_an_email_to_its_provider(env: Env) -> None:
     org = client.get("/login/sso/acme")
     assert org.status_code == 303 and org.headers["location"].startswith(f"/sso/{env.provider_id}/start")
     assert client.get("/login/sso/globex").status_code == 404
+
+
+def test_an_account_without_a_password_can_sign_in(env: Env) -> None:
+    """An account made without a password (provisioned, say) gets a session like any other."""
+    Accounts(env.db).create_user("Acme", "pia@acme.test", None, role="learner")
+    _as(env, sub="okta-pia", email="pia@acme.test")
+    client = env.client()
+    assert _sso(env, client).status_code == 303
+    assert client.get("/api/me").json()["email"] == "pia@acme.test"
+    assert env.client().post("/api/auth/login", json={"email": "pia@acme.test", "password": ""}).status_code in (
+        401, 422)

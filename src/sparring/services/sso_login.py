@@ -155,6 +155,10 @@ def sign_in(s: Session, provider: SsoProviderRow, answer: Answer, via: str = "we
     user, how = _find_or_create(s, provider, answer, email, name)
     if not user.is_active:
         raise SsoRefused("this account is deactivated; ask your administrator")
+    if user.password_hash is None:
+        # an account made without a password (e.g. provisioned): sessions need a hash (login_sessions), so it gets
+        # an unusable random one; it still cannot log in with a password
+        user.password_hash = hash_password(secrets.token_urlsafe(32))
     groups = set(_groups(attrs.get(provider.claim_groups)))
     role = mapped_role(provider, groups) if provider.role_rules else None
     if provider.role_rules and role is None:
