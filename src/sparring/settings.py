@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     #: SCORM packages (docs/integrations.md, "SCORM"): comma-separated origins of the LMSs whose launch pages may
     #: receive a rep's score (e.g. ``https://moodle.example.com``); a start from any other origin is refused
     scorm_origins: str | None = None
+    #: single sign-on (docs/sso.md, "Break-glass"): in an organisation that turned password login off, ``admins``
+    #: lets its active admins still log in with their password (and second factor), audited as ``sso.break_glass``;
+    #: ``off`` refuses every password there (a lost IdP then needs ``sparring`` on the server to get back in)
+    sso_break_glass: Literal["admins", "off"] = "admins"
 
     @classmethod
     def settings_customise_sources(

@@ -27,6 +27,9 @@ REVIEWED = {
     "certification_attempts", "speech_takes", "team_lines", "turn_comments", "usage", "winning_lines",
     # provisioning and course links: ids and what the identity provider or platform sent, no secrets
     "scim_users", "scim_groups", "lti_registrations", "lti_user_links", "lti_contexts",
+    # single sign-on: the providers (their client secret only with --include-credentials), linked identities and
+    # the password switch
+    "sso_providers", "sso_identities", "sso_org_settings",
 }
 
 #: integer ``*_id`` columns of exported tables that are not references to another row of the export

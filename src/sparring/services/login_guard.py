@@ -43,10 +43,11 @@ from sparring.services.accounts import Accounts
 from sparring.services.passwords import login_password_problem
 from sparring.services.records import UserRecord
 from sparring.services.second_factor import SecondFactor
+from sparring.services.sso_config import BreakGlass, password_refusal
 from sparring.store.db import Database
 from sparring.store.models import LoginChallenge, LoginFailure, LoginKnownClient, User
 
-Outcome = Literal["ok", "wrong", "throttled", "code_required", "wrong_code", "expired", "invalid"]
+Outcome = Literal["ok", "wrong", "throttled", "code_required", "wrong_code", "expired", "invalid", "sso_required"]
 Scope = Literal["pair", "account", "client", "global"]
 MAX_CODE_CHARS = 40
 
@@ -128,9 +129,13 @@ class _Keys:
 
 
 class LoginGuard:
-    def __init__(self, limits: GuardLimits | None = None, clock: Callable[[], float] = time.time):
+    def __init__(self, limits: GuardLimits | None = None, clock: Callable[[], float] = time.time,
+                 break_glass: BreakGlass = "admins"):
+        """``break_glass``: SPARRING_SSO_BREAK_GLASS — whether admins may still use a password in an organisation
+        that turned password login off (docs/sso.md, "Break-glass")."""
         self.limits = limits or GuardLimits()
         self.clock = clock
+        self.break_glass = break_glass
 
     # --- the two login steps ------------------------------------------------------------------------------
 
@@ -156,6 +161,9 @@ class LoginGuard:
             self._failed(db, keys)
             _audit_failure(db, select(User).where(User.email == account), "wrong password", client)
             return LoginResult("wrong")
+        refusal = password_refusal(db, user, self.break_glass)
+        if refusal:  # the right password, but this organisation signs in with SSO (not a failure: no backoff)
+            return LoginResult("sso_required", problem=refusal)
         with db.read() as s:
             needs_code = SecondFactor(db).is_enabled(s, user.id)
         if not needs_code:

@@ -48,6 +48,7 @@ EXCLUDED: dict[str, str] = {
     "lti_launches": "course launches into the source instance (its reps, its addresses); the next launch from the "
                     "course makes a new one",
     "lti_scores": "grade deliveries of the source instance to the platform (machinery, like webhook deliveries)",
+    "sso_pending": "single sign-ons in progress (state, nonce, PKCE verifier; minutes-long)",
 }
 
 #: columns written as null unless the export is made with credentials (``--include-credentials``): password hashes
@@ -55,6 +56,8 @@ EXCLUDED: dict[str, str] = {
 #: ``sparring users set-password``) and enrol their second factor again.
 CREDENTIALS: dict[str, tuple[str, ...]] = {
     "users": ("password_hash", "totp_secret", "totp_enabled_at", "totp_last_step"),
+    # the OIDC client secret signs the organisation's sign-ins in at its identity provider
+    "sso_providers": ("oidc_client_secret",),
 }
 
 #: columns always written as null, and why

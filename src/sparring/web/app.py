@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from sparring.root import WEB_ROUTERS, Sparring
+from sparring.services.login_guard import LoginGuard
 from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
 from sparring.web import errors
@@ -183,7 +184,8 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
     app.state.web = WebContext(
         codec=SessionCodec(keys, max_age=settings.session_max_hours * 3600),
         sessions=LoginSessions(SessionPolicy.of_minutes(settings.session_idle_minutes, settings.session_max_hours)),
-        throttle=LoginThrottle(trusted_proxies=settings.trusted_proxies),
+        throttle=LoginThrottle(LoginGuard(break_glass=settings.sso_break_glass),
+                               trusted_proxies=settings.trusted_proxies),
         templates=_templates(),
         secure_cookies=secure_cookies,
         database_url=root.database_url,

@@ -12,6 +12,7 @@ from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.integration_models import WebhookEndpointRow
 from sparring.store.lti_models import LtiRegistrationRow
 from sparring.store.scim_models import ScimTokenRow
+from sparring.store.sso_models import SsoProviderRow
 from sparring.web.content_scope import viewer_content
 from sparring.web.deps import PageAuth, ReadDB, render, require_role
 
@@ -30,8 +31,9 @@ def integrations(request: Request, auth: PageAuth, db: ReadDB) -> Response:
         ScimTokenRow.org_id == org, ScimTokenRow.revoked_at.is_(None))) or 0
     platforms = db.scalar(select(func.count()).select_from(LtiRegistrationRow).where(
         LtiRegistrationRow.org_id == org)) or 0
+    idps = db.scalar(select(func.count()).select_from(SsoProviderRow).where(SsoProviderRow.org_id == org)) or 0
     settings = request.app.state.root.settings
     scenarios = viewer_content(request, auth.viewer).list_scenarios()
     return render(request, "admin_integrations.html", auth, active="integrations", tokens=tokens, hooks=hooks,
-                  scim=scim, platforms=platforms, lrs=settings.xapi_lrs_url, scenarios=scenarios,
+                  scim=scim, platforms=platforms, idps=idps, lrs=settings.xapi_lrs_url, scenarios=scenarios,
                   scorm_origins=settings.scorm_origins)

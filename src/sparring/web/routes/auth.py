@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from sparring.services import people
 from sparring.services.login_guard import LoginResult
 from sparring.store.models import User
+from sparring.store.sso_models import SsoProviderRow
 from sparring.web.deps import (
     PageAuth,
     ReadDB,
@@ -53,10 +57,12 @@ def issue_session(request: Request, user: User, *, via: str = "web", method: str
     return IssuedSession(cookie=ctx.codec.issue(token), csrf_token=ctx.codec.csrf_token(token))
 
 
-def start_session(request: Request, response: Response, user: User, issued: IssuedSession | None = None) -> None:
-    """Start a session for ``user`` (unless ``issued`` already did) and set its cookie on ``response``."""
+def start_session(request: Request, response: Response, user: User, issued: IssuedSession | None = None, *,
+                  method: str = "password") -> None:
+    """Start a session for ``user`` (unless ``issued`` already did; the sign-in audited with ``method``: password,
+    sso or lti) and set its cookie on ``response``."""
     ctx = web(request)
-    issued = issued or issue_session(request, user)
+    issued = issued or issue_session(request, user, method=method)
     response.set_cookie(
         SESSION_COOKIE,
         issued.cookie,
@@ -90,7 +96,18 @@ def login_page(request: Request, db: ReadDB, next: str | None = None) -> Respons
         return RedirectResponse(safe_next(next), status_code=303)
     if not people.has_any_login(db):
         return RedirectResponse("/setup", status_code=303)
-    return render(request, "login.html", None, next=safe_next(next))
+    return render(request, "login.html", None, next=safe_next(next), sso=sso_offered(db))
+
+
+def sso_offered(db: Session) -> bool:
+    """Whether any organisation has an enabled identity provider (the login page then offers single sign-on)."""
+    return db.scalar(select(SsoProviderRow.id).where(SsoProviderRow.enabled.is_(True)).limit(1)) is not None
+
+
+def _login_form(request: Request, status_code: int, **context: Any) -> Response:
+    with web(request).database().read() as s:
+        sso = sso_offered(s)
+    return render(request, "login.html", None, status_code=status_code, sso=sso, **context)
 
 
 @router.post("/login")
@@ -126,17 +143,19 @@ def _login_answer(request: Request, result: LoginResult, *, email: str, next_url
         response = render(request, "login_code.html", None, status_code=status, error=error, next=next_url,
                           challenge=result.challenge or challenge)
     elif result.outcome == "throttled":
-        response = render(request, "login.html", None, status_code=429, email=email[:320], next=next_url,
-                          error=throttled_message(result).capitalize() + ".")
+        response = _login_form(request, 429, email=email[:320], next=next_url,
+                               error=throttled_message(result).capitalize() + ".")
     elif result.outcome == "invalid":
-        response = render(request, "login.html", None, status_code=422, email="", next=next_url,
-                          error=(result.problem or "")[:200])
+        response = _login_form(request, 422, email="", next=next_url, error=(result.problem or "")[:200])
+    elif result.outcome == "sso_required":
+        problem = result.problem or ""
+        response = _login_form(request, 403, email=email[:320], next=next_url,
+                               error=problem[:1].upper() + problem[1:200] + ".")
     elif result.outcome == "expired":
-        response = render(request, "login.html", None, status_code=401, email="", next=next_url,
-                          error="That sign-in has expired or was used up; log in again.")
+        response = _login_form(request, 401, email="", next=next_url,
+                               error="That sign-in has expired or was used up; log in again.")
     else:
-        response = render(request, "login.html", None, status_code=401, error="Wrong e-mail or password.",
-                          email=email[:320], next=next_url)
+        response = _login_form(request, 401, error="Wrong e-mail or password.", email=email[:320], next=next_url)
     if result.outcome == "throttled":
         response.headers["Retry-After"] = result.retry_after_header
     return response

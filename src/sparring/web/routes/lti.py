@@ -138,7 +138,7 @@ def _open(request: Request, verified: lti_launch.VerifiedLaunch) -> Response:
         lti_launch.attach_rep(database, record.launch_id, rep.id)
         destination = f"/reps/{rep.id}"
     response = RedirectResponse(destination, status_code=303)
-    start_session(request, response, user)
+    start_session(request, response, user, method="lti")
     return response
 
 
