@@ -538,7 +538,7 @@ from sparring.store import review_models as review_models  # noqa: E402
 # SCIM provisioning (tokens, the provider's externalIds, removed accounts): same Base, 0026_scim_provisioning
 from sparring.store import scim_models as scim_models  # noqa: E402
 
-# single sign-on: identity providers, linked identities, the password switch, pending sign-ins: same Base, 0028_sso_providers
+# single sign-on: identity providers, linked identities, the password switch, pending sign-ins: 0028_sso_providers
 from sparring.store import sso_models as sso_models  # noqa: E402
 
 # spoken turns of practice reps (what was heard, the delivery, the turn it became): same Base, 0019_speech_takes
