@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sparring_test_support import pg_template, sqlite_template  # noqa: F401  (session templates for every test)
 
 from sparring.settings import reset_settings_cache
 from sparring.testing.fakes import FakeClock
