@@ -29,8 +29,10 @@ PREFIX = "sealed:"
 VERSION = "v1"
 _NONCE = 12
 _SALT = b"sparring-sealing-v1"
-_HINT = ("restore the SPARRING_SECRET_KEY (or the data directory's web-secret.key) it was sealed with, or add "
-         "that key to SPARRING_SECRET_KEYS_PREVIOUS")
+_HINT = (
+    "restore the SPARRING_SECRET_KEY (or the data directory's web-secret.key) it was sealed with, or add "
+    "that key to SPARRING_SECRET_KEYS_PREVIOUS"
+)
 
 
 class UnsealError(ValueError):
@@ -96,12 +98,15 @@ class Keyring:
         label = f"{purpose} ({where})" if where else purpose
         parts = stored.split(":", 3)
         if len(parts) != 4 or parts[1] != VERSION:
-            raise UnsealError(f"{label}: not a sealed value this version of Sparring reads "
-                              f"(expected sealed:{VERSION}:<kid>:<data>)")
+            raise UnsealError(
+                f"{label}: not a sealed value this version of Sparring reads (expected sealed:{VERSION}:<kid>:<data>)"
+            )
         kid, data = parts[2], parts[3]
         if kid not in self._keys:
-            raise UnsealError(f"{label}: sealed with installation key {kid}, which this installation does not "
-                              f"have (its keys: {', '.join(self.kids)}); {_HINT}")
+            raise UnsealError(
+                f"{label}: sealed with installation key {kid}, which this installation does not "
+                f"have (its keys: {', '.join(self.kids)}); {_HINT}"
+            )
         try:
             raw = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
@@ -110,8 +115,9 @@ class Keyring:
         try:
             return self._cipher(kid, purpose).decrypt(raw[:_NONCE], raw[_NONCE:], aad).decode("utf-8")
         except (InvalidTag, ValueError):
-            raise UnsealError(f"{label}: the sealed value does not open with key {kid}: it was altered, or sealed "
-                              f"for another column") from None
+            raise UnsealError(
+                f"{label}: the sealed value does not open with key {kid}: it was altered, or sealed for another column"
+            ) from None
 
     def is_current(self, stored: str | None) -> bool:
         """Whether ``stored`` is sealed with the current key (nothing to do for it)."""

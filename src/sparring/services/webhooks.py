@@ -111,7 +111,8 @@ def _own_endpoint(s: Session, viewer: Viewer, endpoint_id: int) -> WebhookEndpoi
 def _view(row: WebhookEndpointRow, counts: dict[str, int] | None = None) -> EndpointView:
     c = counts or {}
     return EndpointView(row.id, row.url, row.description, list(row.events), _shown_secret(row), row.active,
-                        row.created_at, c.get("delivered", 0), c.get("failed", 0), c.get("pending", 0) + c.get("retrying", 0))
+                        row.created_at, c.get("delivered", 0), c.get("failed", 0),
+                        c.get("pending", 0) + c.get("retrying", 0))
 
 
 def _shown_secret(row: WebhookEndpointRow) -> str:

@@ -33,12 +33,14 @@ COLUMNS = (
 def upgrade() -> None:
     for table, column, length, nullable in COLUMNS:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(column, existing_type=sa.String(length=length), type_=sa.Text(),
-                                  existing_nullable=nullable)
+            batch_op.alter_column(
+                column, existing_type=sa.String(length=length), type_=sa.Text(), existing_nullable=nullable
+            )
 
 
 def downgrade() -> None:
     for table, column, length, nullable in COLUMNS:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(column, existing_type=sa.Text(), type_=sa.String(length=length),
-                                  existing_nullable=nullable)
+            batch_op.alter_column(
+                column, existing_type=sa.Text(), type_=sa.String(length=length), existing_nullable=nullable
+            )
