@@ -21,8 +21,11 @@ AT_0028 = [
     "INSERT INTO users (id, org_id, email, name, role, is_active, created_at, totp_secret) VALUES"
     " (1, 1, 'ada@acme.test', 'Ada', 'admin', true, :now, 'JBSWY3DPEHPK3PXP')",
 ]
-COLUMNS = {("users", "totp_secret"): 64, ("webhook_endpoints", "secret"): 80,
-           ("sso_providers", "oidc_client_secret"): 500}
+COLUMNS = {
+    ("users", "totp_secret"): 64,
+    ("webhook_endpoints", "secret"): 80,
+    ("sso_providers", "oidc_client_secret"): 500,
+}
 
 
 def _types(db: Database) -> dict[tuple[str, str], object]:
@@ -48,8 +51,10 @@ def test_0029_makes_the_sealed_columns_text(db: Database) -> None:
         conn.execute(text("UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP'"))
     migrate.downgrade(db.engine, "0028_sso_providers")
     types = _types(db)
-    assert {key: (isinstance(kind, String) and not isinstance(kind, Text), getattr(kind, "length", None))
-            for key, kind in types.items()} == {key: (True, n) for key, n in COLUMNS.items()}
+    assert {
+        key: (isinstance(kind, String) and not isinstance(kind, Text), getattr(kind, "length", None))
+        for key, kind in types.items()
+    } == {key: (True, n) for key, n in COLUMNS.items()}
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT totp_secret FROM users")).scalar() == "JBSWY3DPEHPK3PXP"
     migrate.upgrade(db.engine, "0029_sealed_columns")

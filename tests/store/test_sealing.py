@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 import sparring_test_support as support
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from sparring.cli import db as db_cli
 from sparring.cli.errors import UserError
@@ -33,8 +33,13 @@ database_url = support.database_url
 db = support.db
 
 SSO_SECRET = "oidc-client-secret-0123456789"
-FORM = {"display_name": "Acme Okta", "oidc_issuer": "https://acme.okta.example", "oidc_client_id": "sparring-web",
-        "oidc_client_secret": SSO_SECRET, "enabled": "on"}
+FORM = {
+    "display_name": "Acme Okta",
+    "oidc_issuer": "https://acme.okta.example",
+    "oidc_client_id": "sparring-web",
+    "oidc_client_secret": SSO_SECRET,
+    "enabled": "on",
+}
 LEGACY_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 POLICY = AddressPolicy.parse("public", "")
 
@@ -119,8 +124,9 @@ def test_plaintext_still_works_and_is_sealed_when_next_written(db: Database) -> 
     assert sealing.unseal(raw[sealing.WEBHOOK_SECRET], sealing.WEBHOOK_SECRET) == rotated
 
 
-def test_seal_secrets_seals_reseals_and_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_seal_secrets_seals_reseals_and_is_idempotent(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _use_key(monkeypatch, "key-2026-01")
     made = _make(db)
     with db.session() as s:
@@ -129,16 +135,21 @@ def test_seal_secrets_seals_reseals_and_is_idempotent(db: Database, monkeypatch:
     _use_key(monkeypatch, "key-2026-07", "key-2026-01")  # a rotation: two still sealed with the old key
     counts = sealing.seal_secrets(db)
     assert {k: (v.sealed, v.resealed, v.current) for k, v in counts.items()} == {
-        sealing.TOTP_SECRET: (1, 0, 0), sealing.LTI_PRIVATE_KEY: (1, 0, 0),
-        sealing.OIDC_CLIENT_SECRET: (0, 1, 0), sealing.WEBHOOK_SECRET: (0, 1, 0)}
+        sealing.TOTP_SECRET: (1, 0, 0),
+        sealing.LTI_PRIVATE_KEY: (1, 0, 0),
+        sealing.OIDC_CLIENT_SECRET: (0, 1, 0),
+        sealing.WEBHOOK_SECRET: (0, 1, 0),
+    }
     raw = _raw(db)
     assert {v.split(":")[2] for v in raw.values()} == {key_id("key-2026-07")}
     monkeypatch.setenv("SPARRING_DATABASE_URL", db.url)
     reset_settings_cache()
     db_cli._seal_secrets()
     out = capsys.readouterr().out
-    assert f"users.totp_secret: 0 sealed, 0 re-sealed from a previous key, 1 already sealed with key " \
-           f"{key_id('key-2026-07')}" in out
+    assert (
+        f"users.totp_secret: 0 sealed, 0 re-sealed from a previous key, 1 already sealed with key "
+        f"{key_id('key-2026-07')}" in out
+    )
     assert _raw(db) == raw  # the second time changes nothing
     _use_key(monkeypatch, "key-2026-07")  # the old key dropped: the values still open (all re-sealed)
     assert SecondFactor(db).pending(made.user_id).secret == made.totp  # type: ignore[union-attr]
@@ -150,8 +161,11 @@ def test_a_value_that_does_not_open_stops_everything(db: Database, monkeypatch: 
         s.get(User, made.user_id).totp_secret = made.totp  # type: ignore[union-attr]  # plaintext, to be sealed
     before = _raw(db)
     _use_key(monkeypatch, "a-key-that-sealed-nothing")
-    with pytest.raises(UnsealError, match=r"^lti_keys\.private_pem \(row 1\): sealed with installation key .* "
-                                          "SPARRING_SECRET_KEYS_PREVIOUS"):
+    with pytest.raises(
+        UnsealError,
+        match=r"^lti_keys\.private_pem \(row 1\): sealed with installation key .* "
+        "SPARRING_SECRET_KEYS_PREVIOUS",
+    ):
         sealing.seal_secrets(db)
     assert _raw(db) == before  # one transaction: the plaintext TOTP secret was not sealed either
     with pytest.raises(UnsealError, match=r"^webhook_endpoints\.secret \(row 1\): sealed with installation key"):
