@@ -1,5 +1,6 @@
 """Migration 0029_sealed_columns on both backends: the three sealed columns that had a length become text (a sealed
-value is longer than the secret), keeping their values; the models match; the downgrade restores the lengths."""
+value is longer than the secret), keeping their values; the models match; the downgrade restores the lengths. On SQLite the columns change by rebuilding the tables (foreign keys off, as
+``store.migrate`` runs every migration): the rows that reference ``users`` stay."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ AT_0028 = [
     "INSERT INTO organisations (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', :now)",
     "INSERT INTO users (id, org_id, email, name, role, is_active, created_at, totp_secret) VALUES"
     " (1, 1, 'ada@acme.test', 'Ada', 'admin', true, :now, 'JBSWY3DPEHPK3PXP')",
+    # a row that references users: on SQLite the upgrade rebuilds users, which must not cascade to it
+    "INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES (1, 1, 'h', :now)",
 ]
 COLUMNS = {
     ("users", "totp_secret"): 64,
@@ -45,6 +48,7 @@ def test_0029_makes_the_sealed_columns_text(db: Database) -> None:
     assert all(isinstance(kind, Text) for kind in _types(db).values())
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT totp_secret FROM users")).scalar() == "JBSWY3DPEHPK3PXP"
+        assert conn.execute(text("SELECT count(*) FROM recovery_codes")).scalar() == 1
         conn.execute(text("UPDATE users SET totp_secret = :v"), {"v": "sealed:v1:0123abcd:" + "A" * 120})
 
     with db.engine.begin() as conn:
@@ -57,4 +61,5 @@ def test_0029_makes_the_sealed_columns_text(db: Database) -> None:
     } == {key: (True, n) for key, n in COLUMNS.items()}
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT totp_secret FROM users")).scalar() == "JBSWY3DPEHPK3PXP"
+        assert conn.execute(text("SELECT count(*) FROM recovery_codes")).scalar() == 1
     migrate.upgrade(db.engine, "0029_sealed_columns")
