@@ -49,11 +49,13 @@ from sparring.store.models import (
 )
 from sparring.store.program_models import ProgramRow
 from sparring.store.review_models import CallSummaryRow
+from sparring.store.sso_models import SsoProviderRow
 from sparring.store.voice_models import SpeechTake
 from sparring.testing.fakes import FakePersona, FakeScorer
 
 SLUG = "northwind-demo"
 TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+CLIENT_SECRET = "oidc-client-secret-of-northwind"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 USERS = (DEMO_USERS[0], DEMO_USERS[1],
          DemoUser("ava@northwind.example", "Ava Patel", "learner", ("Enterprise",), reps=2, skill=0.85,
@@ -97,6 +99,9 @@ def _fill_the_rest(database: Database) -> None:
         audit.record(s, Viewer.of(manager), "scorecard.viewed", "rep", reps[0].id, {"summary_only": False})
         ava.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a hash, for the credentials option
         ava.totp_secret = sealing.seal(TOTP, sealing.TOTP_SECRET)  # sealed with the source's key (store.sealing)
+        s.add(SsoProviderRow(org_id=org.id, kind="oidc", display_name="Okta", oidc_issuer="https://idp.example",
+                             oidc_client_id="sparring", oidc_client_secret=sealing.seal(CLIENT_SECRET,
+                                                                                        sealing.OIDC_CLIENT_SECRET)))
 
 
 def _a_call_and_its_loop(s: Session, org_id: int, team_id: int, rep_owner: User, manager: User, rep: Rep) -> None:
@@ -241,7 +246,8 @@ def test_every_table_has_rows_and_the_other_organisation_stays_out(source: Datab
     jsonschema.validate(exported, schema)  # the documented schema describes the file
     text_ = json.dumps(exported)
     assert "globex" not in text_.lower()  # nothing of the other organisation: its people, its rep
-    assert all(u["password_hash"] is None for u in exported["tables"]["users"])  # credentials are asked for
+    assert all(u["password_hash"] is None and u["totp_secret"] is None for u in exported["tables"]["users"])
+    assert [p["oidc_client_secret"] for p in exported["tables"]["sso_providers"]] == [None]  # credentials are asked for
     assert all(t["audio_path"] is None for t in exported["tables"]["speech_takes"])
 
 
@@ -273,6 +279,10 @@ def test_credentials_only_when_asked(source: Database, empty: Database) -> None:
             assert s.scalar(select(User.password_hash).where(User.email == ava["email"])) == ava["password_hash"]
             stored = s.scalar(select(User.totp_secret).where(User.email == ava["email"]))
             assert stored is not None and TOTP not in stored and sealing.unseal(stored, sealing.TOTP_SECRET) == TOTP
+            assert with_credentials["tables"]["sso_providers"][0]["oidc_client_secret"] == CLIENT_SECRET
+            stored = s.scalar(select(SsoProviderRow.oidc_client_secret))
+            assert stored is not None and CLIENT_SECRET not in stored
+            assert sealing.unseal(stored, sealing.OIDC_CLIENT_SECRET) == CLIENT_SECRET
     finally:
         with empty.session() as s:  # the module's empty database again
             s.execute(delete(Organisation))

@@ -1,6 +1,7 @@
-"""Migration 0029_sealed_columns on both backends: the three sealed columns that had a length become text (a sealed
-value is longer than the secret), keeping their values; the models match; the downgrade restores the lengths. On SQLite the columns change by rebuilding the tables (foreign keys off, as
-``store.migrate`` runs every migration): the rows that reference ``users`` stay."""
+"""Migration 0029_sealed_columns on both backends: the three sealed columns that had a length become text (a
+sealed value is longer than the secret), keeping their values; the models match; the downgrade restores the
+lengths. On SQLite the columns change by rebuilding the tables (foreign keys off, as ``store.migrate`` runs every
+migration): the rows that reference ``users`` stay."""
 
 from __future__ import annotations
 

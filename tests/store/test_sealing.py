@@ -20,6 +20,7 @@ from sparring.kernel.sealing import UnsealError, is_sealed, key_id
 from sparring.services import lti_registrations, sso_config, webhooks
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
+from sparring.services.errors import Conflict
 from sparring.services.second_factor import SecondFactor
 from sparring.settings import get_settings, reset_settings_cache
 from sparring.store import sealing
@@ -74,7 +75,8 @@ def _raw(db: Database) -> dict[str, str]:
     with db.engine.connect() as conn:
         for name in sealing.COLUMNS:
             table, column = name.split(".")
-            out[name] = conn.execute(text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")).scalar_one()
+            query = f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id LIMIT 1"
+            out[name] = conn.execute(text(query)).scalar_one()
     return out
 
 
@@ -159,15 +161,20 @@ def test_a_value_that_does_not_open_stops_everything(db: Database, monkeypatch: 
     made = _make(db)
     with db.session() as s:
         s.get(User, made.user_id).totp_secret = made.totp  # type: ignore[union-attr]  # plaintext, to be sealed
+    lee = Accounts(db).create_user("Acme", "lee@acme.test", None, role="learner").id
+    SecondFactor(db).begin(lee)  # an enrolment waiting for its code, sealed with the key about to be lost
     before = _raw(db)
     _use_key(monkeypatch, "a-key-that-sealed-nothing")
+    assert SecondFactor(db).pending(lee) is None  # not in force: the person enrols afresh
+    with pytest.raises(Conflict, match="start again"):
+        SecondFactor(db).confirm(lee, "123456")
     with pytest.raises(
         UnsealError,
-        match=r"^lti_keys\.private_pem \(row 1\): sealed with installation key .* "
+        match=r"^users\.totp_secret \(row 2\): sealed with installation key .* "
         "SPARRING_SECRET_KEYS_PREVIOUS",
     ):
         sealing.seal_secrets(db)
-    assert _raw(db) == before  # one transaction: the plaintext TOTP secret was not sealed either
+    assert _raw(db) == before  # one transaction: the plaintext TOTP secret of row 1 was not sealed either
     with pytest.raises(UnsealError, match=r"^webhook_endpoints\.secret \(row 1\): sealed with installation key"):
         sealing.unseal(before[sealing.WEBHOOK_SECRET], sealing.WEBHOOK_SECRET, 1)
     with db.session() as s:  # the admin pages say so instead of failing

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
 from sparring.store.models import RecoveryCode, User
-from sparring.store.sealing import TOTP_SECRET, seal, unseal_optional
+from sparring.store.sealing import TOTP_SECRET, UnsealError, seal, unseal_optional
 
 ISSUER = "Sparring"
 STEP_SECONDS = 30
@@ -95,8 +95,11 @@ class SecondFactor:
         """The enrolment waiting for its confirming code, if any."""
         with self.db.read() as s:
             user = _user(s, user_id)
-            secret = _secret(user)
-            if secret is None or user.totp_enabled_at is not None:
+            if user.totp_secret is None or user.totp_enabled_at is not None:
+                return None
+            try:
+                secret = _secret(user) or ""
+            except UnsealError:  # sealed with a key this installation lost: not in force, so enrol afresh
                 return None
             return Enrolment(secret, _uri(secret, user.email))
 
@@ -104,9 +107,13 @@ class SecondFactor:
         """Switch the factor on if ``code`` checks against the pending secret; returns the recovery codes."""
         with self.db.session() as s:
             user = _user(s, user_id)
-            secret = _secret(user)
-            if secret is None or user.totp_enabled_at is not None:
+            if user.totp_secret is None or user.totp_enabled_at is not None:
                 raise Conflict("there is no enrolment waiting for a code; start again")
+            try:
+                secret = _secret(user) or ""
+            except UnsealError:
+                raise Conflict("the enrolment waiting for a code was sealed with a key this installation no longer "
+                               "has; start again") from None
             step = self._matching_step(secret, code, None)
             if step is None:
                 raise InvalidInput("code: does not match; check the device's clock and type the current code")
