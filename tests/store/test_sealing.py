@@ -13,8 +13,6 @@ import pytest
 import sparring_test_support as support
 from sqlalchemy import text
 
-from sparring.cli import db as db_cli
-from sparring.cli.errors import UserError
 from sparring.integrations.webhooks import AddressPolicy
 from sparring.kernel.sealing import UnsealError, is_sealed, key_id
 from sparring.services import lti_registrations, sso_config, webhooks
@@ -146,9 +144,8 @@ def test_seal_secrets_seals_reseals_and_is_idempotent(
     assert {v.split(":")[2] for v in raw.values()} == {key_id("key-2026-07")}
     monkeypatch.setenv("SPARRING_DATABASE_URL", db.url)
     reset_settings_cache()
-    db_cli._seal_secrets()
-    out = capsys.readouterr().out
-    assert (
+    code, out, _ = support.run_cli(capsys, "db", "seal-secrets")
+    assert code == 0 and (
         f"users.totp_secret: 0 sealed, 0 re-sealed from a previous key, 1 already sealed with key "
         f"{key_id('key-2026-07')}" in out
     )
@@ -157,7 +154,9 @@ def test_seal_secrets_seals_reseals_and_is_idempotent(
     assert SecondFactor(db).pending(made.user_id).secret == made.totp  # type: ignore[union-attr]
 
 
-def test_a_value_that_does_not_open_stops_everything(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_value_that_does_not_open_stops_everything(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     made = _make(db)
     with db.session() as s:
         s.get(User, made.user_id).totp_secret = made.totp  # type: ignore[union-attr]  # plaintext, to be sealed
@@ -182,8 +181,9 @@ def test_a_value_that_does_not_open_stops_everything(db: Database, monkeypatch: 
         assert provider is not None and "cannot be read" in sso_config.secret_hint(provider)
     monkeypatch.setenv("SPARRING_DATABASE_URL", db.url)
     reset_settings_cache()
-    with pytest.raises(UserError, match="nothing was changed"):
-        db_cli._seal_secrets()
+    code, _, err = support.run_cli(capsys, "db", "seal-secrets")
+    assert code == 1 and "users.totp_secret (row 2): sealed with installation key" in err
+    assert "nothing was changed" in err and "Traceback" not in err
 
 
 def test_without_a_configured_key_the_data_directory_key_seals(monkeypatch: pytest.MonkeyPatch) -> None:
