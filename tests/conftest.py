@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,24 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
 
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+#: the installation key of the test run (``_one_installation_key``)
+SESSION_SECRET_KEY = secrets.token_urlsafe(32)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_installation_key() -> Iterator[None]:
+    """One installation key for the whole run, set before any module-scoped fixture runs: secrets sealed there
+    (``sparring.store.sealing``) must still open in the module's tests, each of which has a data directory (and so
+    a generated key) of its own. Tests of the data directory's own key delete the variable
+    (tests/store/test_sealing.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPARRING_SECRET_KEY", SESSION_SECRET_KEY)
+        patch.delenv("SPARRING_SECRET_KEYS_PREVIOUS", raising=False)
+        reset_settings_cache()
+        yield
+    reset_settings_cache()
 
 
 @pytest.fixture(autouse=True)

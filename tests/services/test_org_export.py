@@ -30,7 +30,7 @@ from sparring.services.demo import DEMO_USERS, DemoUser, seed_demo
 from sparring.services.errors import Conflict, InvalidInput
 from sparring.services.practice import PracticeService
 from sparring.services.program_progress import program_progress
-from sparring.store import ownership
+from sparring.store import ownership, sealing
 from sparring.store.certification_models import CertificateRow, CertificationAttemptRow, CertificationRow
 from sparring.store.coaching_models import AssigneeRow, AssignmentRow, CoachingLoopRow, TurnCommentRow
 from sparring.store.db import Database
@@ -49,10 +49,13 @@ from sparring.store.models import (
 )
 from sparring.store.program_models import ProgramRow
 from sparring.store.review_models import CallSummaryRow
+from sparring.store.sso_models import SsoProviderRow
 from sparring.store.voice_models import SpeechTake
 from sparring.testing.fakes import FakePersona, FakeScorer
 
 SLUG = "northwind-demo"
+TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+CLIENT_SECRET = "oidc-client-secret-of-northwind"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 USERS = (DEMO_USERS[0], DEMO_USERS[1],
          DemoUser("ava@northwind.example", "Ava Patel", "learner", ("Enterprise",), reps=2, skill=0.85,
@@ -95,6 +98,10 @@ def _fill_the_rest(database: Database) -> None:
                              published=False, created_by=manager.id))
         audit.record(s, Viewer.of(manager), "scorecard.viewed", "rep", reps[0].id, {"summary_only": False})
         ava.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a hash, for the credentials option
+        ava.totp_secret = sealing.seal(TOTP, sealing.TOTP_SECRET)  # sealed with the source's key (store.sealing)
+        s.add(SsoProviderRow(org_id=org.id, kind="oidc", display_name="Okta", oidc_issuer="https://idp.example",
+                             oidc_client_id="sparring", oidc_client_secret=sealing.seal(CLIENT_SECRET,
+                                                                                        sealing.OIDC_CLIENT_SECRET)))
 
 
 def _a_call_and_its_loop(s: Session, org_id: int, team_id: int, rep_owner: User, manager: User, rep: Rep) -> None:
@@ -239,7 +246,8 @@ def test_every_table_has_rows_and_the_other_organisation_stays_out(source: Datab
     jsonschema.validate(exported, schema)  # the documented schema describes the file
     text_ = json.dumps(exported)
     assert "globex" not in text_.lower()  # nothing of the other organisation: its people, its rep
-    assert all(u["password_hash"] is None for u in exported["tables"]["users"])  # credentials are asked for
+    assert all(u["password_hash"] is None and u["totp_secret"] is None for u in exported["tables"]["users"])
+    assert [p["oidc_client_secret"] for p in exported["tables"]["sso_providers"]] == [None]  # credentials are asked for
     assert all(t["audio_path"] is None for t in exported["tables"]["speech_takes"])
 
 
@@ -264,10 +272,17 @@ def test_credentials_only_when_asked(source: Database, empty: Database) -> None:
     assert with_credentials["credentials"] is True
     ava = next(u for u in with_credentials["tables"]["users"] if u["email"] == "ava@northwind.example")
     assert ava["password_hash"].startswith("$argon2")
+    assert ava["totp_secret"] == TOTP  # the file carries the plain value: the target seals it with its own key
     org_import.import_org(empty, with_credentials)
     try:
         with empty.read() as s:
             assert s.scalar(select(User.password_hash).where(User.email == ava["email"])) == ava["password_hash"]
+            stored = s.scalar(select(User.totp_secret).where(User.email == ava["email"]))
+            assert stored is not None and TOTP not in stored and sealing.unseal(stored, sealing.TOTP_SECRET) == TOTP
+            assert with_credentials["tables"]["sso_providers"][0]["oidc_client_secret"] == CLIENT_SECRET
+            stored = s.scalar(select(SsoProviderRow.oidc_client_secret))
+            assert stored is not None and CLIENT_SECRET not in stored
+            assert sealing.unseal(stored, sealing.OIDC_CLIENT_SECRET) == CLIENT_SECRET
     finally:
         with empty.session() as s:  # the module's empty database again
             s.execute(delete(Organisation))
@@ -289,6 +304,8 @@ def _broken(exported: dict[str, Any], change: str) -> dict[str, Any]:
         doc["tables"]["turns"][2]["conversation_id"] = 999_999
     elif change == "table":
         doc["tables"]["sessions"] = []
+    elif change == "sealed":
+        doc["tables"]["users"][2]["totp_secret"] = "sealed:v1:0123abcd:AAAA"
     return doc
 
 
@@ -300,6 +317,7 @@ def _broken(exported: dict[str, Any], change: str) -> dict[str, Any]:
     ("unknown", "reps[0].colour: not a column of reps"),
     ("dangling", "turns[2].conversation_id: names conversations 999999, not in the file"),
     ("table", "tables.sessions: not a table this Sparring imports"),
+    ("sealed", "users[2].totp_secret: holds a sealed value, which only the source installation's key opens"),
 ])
 def test_a_bad_file_is_refused_whole(exported: dict[str, Any], empty: Database, change: str, message: str) -> None:
     with pytest.raises(InvalidInput) as caught:

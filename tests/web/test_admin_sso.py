@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from sparring.services import sso_config
 from sparring.services.accounts import Accounts
 from sparring.settings import Settings
 from sparring.store.audit_models import AuditRow
@@ -88,7 +89,8 @@ def test_admin_configures_a_provider_and_the_password_switch(app_db: tuple[FastA
     assert "Identity provider saved" in _flash(saved)
     with db.read() as s:
         row = s.get(SsoProviderRow, pid)
-        assert row is not None and (row.display_name, row.oidc_client_secret) == ("Okta", SECRET)
+        assert row is not None and (row.display_name, sso_config.client_secret(row)) == ("Okta", SECRET)
+        assert SECRET not in (row.oidc_client_secret or "")  # sealed at rest (store.sealing)
         assert row.email_domains == "acme.test,acme.co.uk" and row.team_rules == [{"group": "east", "team": "East"}]
 
     assert "Password login is off" in _flash(admin.post("/admin/sso/password-login", data={"csrf_token": token}))

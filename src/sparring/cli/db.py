@@ -1,4 +1,5 @@
-"""``sparring db upgrade|current``: the database schema (Alembic migrations shipped in the package)."""
+"""``sparring db upgrade|current|seal-secrets``: the database schema (Alembic migrations shipped in the package),
+and sealing the secrets stored in it with the installation key (docs/security.md, "Secrets at rest")."""
 
 from __future__ import annotations
 
@@ -64,8 +65,28 @@ def _current() -> None:
     print(f"{db.describe()}: revision {current or '(empty)'}; newest {head} ({state})")
 
 
+def _seal_secrets() -> None:
+    """Seal every secret still stored in plain text and re-seal those sealed with a previous key (after a key
+    rotation), in one transaction; prints what it did per column. Safe to run again."""
+    from sparring.cli.context import root
+    from sparring.kernel.sealing import UnsealError
+    from sparring.store import sealing
+
+    with service_errors():
+        db = root().database
+        try:
+            counts = sealing.seal_secrets(db)
+        except UnsealError as exc:
+            raise UserError(f"{exc} (nothing was changed)") from exc
+    kid = sealing.keyring().current_kid
+    for column, n in counts.items():
+        print(f"{column}: {n.sealed} sealed, {n.resealed} re-sealed from a previous key, "
+              f"{n.current} already sealed with key {kid}")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Database schema.", no_args_is_help=True)
     group.command("upgrade")(_upgrade)
     group.command("current")(_current)
+    group.command("seal-secrets")(_seal_secrets)
     app.add_typer(group, name="db")

@@ -28,6 +28,7 @@ from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.lti_models import LtiKeyRow, LtiRegistrationRow
 from sparring.store.models import utcnow
+from sparring.store.sealing import LTI_PRIVATE_KEY, seal, unseal
 
 if TYPE_CHECKING:
     from sparring.settings import Settings
@@ -174,7 +175,7 @@ def delete_registration(s: Session, viewer: Viewer, registration_id: int) -> Non
 
 
 def _tool_key(row: LtiKeyRow) -> ToolKey:
-    return ToolKey(row.kid, row.private_pem, dict(row.public_jwk))
+    return ToolKey(row.kid, unseal(row.private_pem, LTI_PRIVATE_KEY, row.id), dict(row.public_jwk))
 
 
 def current_key(s: Session, org_id: int) -> ToolKey:
@@ -183,7 +184,8 @@ def current_key(s: Session, org_id: int) -> ToolKey:
                    .order_by(LtiKeyRow.id.desc()))
     if row is None:
         made = generate_key()
-        row = LtiKeyRow(org_id=org_id, kid=made.kid, private_pem=made.private_pem, public_jwk=made.public_jwk)
+        row = LtiKeyRow(org_id=org_id, kid=made.kid, private_pem=seal(made.private_pem, LTI_PRIVATE_KEY),
+                        public_jwk=made.public_jwk)
         s.add(row)
         s.flush()
     return _tool_key(row)
@@ -197,8 +199,8 @@ def rotate_key(s: Session, viewer: Viewer) -> str:
     for row in s.scalars(select(LtiKeyRow).where(LtiKeyRow.org_id == viewer.org_id, LtiKeyRow.retired_at.is_(None))):
         row.retired_at = now
     made = generate_key()
-    s.add(LtiKeyRow(org_id=viewer.org_id, kid=made.kid, private_pem=made.private_pem, public_jwk=made.public_jwk,
-                    created_at=now))
+    s.add(LtiKeyRow(org_id=viewer.org_id, kid=made.kid, private_pem=seal(made.private_pem, LTI_PRIVATE_KEY),
+                    public_jwk=made.public_jwk, created_at=now))
     s.flush()
     audit.record(s, viewer, "lti.changed", "lti_key", made.kid, {"change": "key rotated"})
     return made.kid

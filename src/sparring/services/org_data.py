@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Float, Integer, String, Table, Text
 
-from sparring.store import ownership
+from sparring.kernel.sealing import is_sealed
+from sparring.store import ownership, sealing
 
 FORMAT = "sparring-org-export"
 VERSION = 1
@@ -59,6 +60,10 @@ CREDENTIALS: dict[str, tuple[str, ...]] = {
     # the OIDC client secret signs the organisation's sign-ins in at its identity provider
     "sso_providers": ("oidc_client_secret",),
 }
+
+#: columns sealed in the database (``store.sealing``): the file carries their plain value (unsealed on export; the
+#: file is as sensitive as the database), and the import seals it with the target installation's key
+SEALED: dict[tuple[str, str], str] = {(t, c): name for name in sealing.COLUMNS for t, c in [name.split(".", 1)]}
 
 #: columns always written as null, and why
 LEFT_OUT: dict[tuple[str, str], str] = {
@@ -226,3 +231,25 @@ def json_schema() -> dict[str, Any]:
             },
         },
     }
+
+
+def unsealed(table: str, row: Any, column: str) -> Any:
+    """The value of ``column`` of a database row for the file: a sealed column's value unsealed (``UnsealError``
+    naming the column and row when this installation's keys cannot open it)."""
+    value = row[column]
+    name = SEALED.get((table, column))
+    if name is None or value is None:
+        return value
+    return sealing.unseal(value, name, row.get("id"))
+
+
+def sealed(table: str, index: int, column: str, value: Any) -> Any:
+    """The value of ``column`` read from the file for the database: a sealed column's plain value sealed with this
+    installation's key. A value that is already sealed is refused (it would only open with the source's key)."""
+    name = SEALED.get((table, column))
+    if name is None or value is None:
+        return value
+    if is_sealed(value):
+        raise RowError(f"{table}[{index}].{column}: holds a sealed value, which only the source installation's key "
+                       "opens; export again with --include-credentials (it writes the plain value)")
+    return sealing.seal(value, name)

@@ -58,7 +58,8 @@ def write(s: Session, org: Organisation, out: IO[str], *, credentials: bool = Fa
         count = 0
         query = select(table).where(owned[table.name]).order_by(*table.primary_key.columns)
         for row in s.execute(query.execution_options(yield_per=BATCH)).mappings():
-            doc = {c.name: None if c.name in blank else org_data.to_json(row[c.name]) for c in table.columns}
+            doc = {c.name: None if c.name in blank else org_data.to_json(org_data.unsealed(table.name, row, c.name))
+                   for c in table.columns}
             out.write(("," if count else "") + "\n" + _dump(doc))
             count += 1
         out.write("\n]" if count else "]")

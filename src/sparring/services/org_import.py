@@ -104,7 +104,8 @@ def _values(table: Table, index: int, row: Any) -> dict[str, Any]:
     missing = [c.name for c in table.columns if c.name not in row]
     if missing:
         raise org_data.RowError(f"{name}[{index}].{missing[0]}: missing")
-    return {c.name: org_data.from_json(name, index, c, row[c.name]) for c in table.columns}
+    return {c.name: org_data.sealed(name, index, c.name, org_data.from_json(name, index, c, row[c.name]))
+            for c in table.columns}
 
 
 class _Importer:

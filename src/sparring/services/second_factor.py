@@ -6,8 +6,9 @@ Enrolment has two steps: ``begin`` stores a new secret (the factor is still off)
 recovery codes — shown once, stored as SHA-256 digests. ``verify`` accepts the code of the current step or of
 the step before or after (clock drift), never a step at or before the last accepted one (no replay), or an
 unused recovery code (spent by that login). How often a code may be tried is the login guard's business
-(``services.login_guard``). The secret is stored as it is (an authenticator needs it): whoever can read the
-database can also read every password hash and session, so encrypting it there would only move the key.
+(``services.login_guard``). The secret is stored sealed with the installation key (``store.sealing``,
+docs/security.md): a copy of the database without the key does not give the second factors away. A legacy
+plaintext secret still works, and is sealed when next written (or by ``sparring db seal-secrets``).
 
 Part of the core: no web imports. ``clock`` (Unix seconds) is injectable for tests.
 """
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
 from sparring.store.models import RecoveryCode, User
+from sparring.store.sealing import TOTP_SECRET, UnsealError, seal, unseal_optional
 
 ISSUER = "Sparring"
 STEP_SECONDS = 30
@@ -85,8 +87,9 @@ class SecondFactor:
             user = _user(s, user_id)
             if user.totp_enabled_at is not None:
                 raise Conflict("two-factor sign-in is already on; switch it off first to enrol a new device")
-            user.totp_secret = pyotp.random_base32()
-            return Enrolment(user.totp_secret, _uri(user.totp_secret, user.email))
+            secret = pyotp.random_base32()
+            user.totp_secret = seal(secret, TOTP_SECRET)
+            return Enrolment(secret, _uri(secret, user.email))
 
     def pending(self, user_id: int) -> Enrolment | None:
         """The enrolment waiting for its confirming code, if any."""
@@ -94,7 +97,11 @@ class SecondFactor:
             user = _user(s, user_id)
             if user.totp_secret is None or user.totp_enabled_at is not None:
                 return None
-            return Enrolment(user.totp_secret, _uri(user.totp_secret, user.email))
+            try:
+                secret = _secret(user) or ""
+            except UnsealError:  # sealed with a key this installation lost: not in force, so enrol afresh
+                return None
+            return Enrolment(secret, _uri(secret, user.email))
 
     def confirm(self, user_id: int, code: str) -> list[str]:
         """Switch the factor on if ``code`` checks against the pending secret; returns the recovery codes."""
@@ -102,7 +109,12 @@ class SecondFactor:
             user = _user(s, user_id)
             if user.totp_secret is None or user.totp_enabled_at is not None:
                 raise Conflict("there is no enrolment waiting for a code; start again")
-            step = self._matching_step(user.totp_secret, code, None)
+            try:
+                secret = _secret(user) or ""
+            except UnsealError:
+                raise Conflict("the enrolment waiting for a code was sealed with a key this installation no longer "
+                               "has; start again") from None
+            step = self._matching_step(secret, code, None)
             if step is None:
                 raise InvalidInput("code: does not match; check the device's clock and type the current code")
             user.totp_enabled_at = datetime.now(UTC)
@@ -134,7 +146,7 @@ class SecondFactor:
             return False
         digits = re.sub(r"\s", "", code)
         if _CODE.match(digits):
-            step = self._matching_step(user.totp_secret, digits, user.totp_last_step)
+            step = self._matching_step(_secret(user) or "", digits, user.totp_last_step)
             if step is None:
                 return False
             # the WHERE makes two workers accepting the same code at once impossible: only one UPDATE matches
@@ -177,3 +189,8 @@ def _user(s: Session, user_id: int) -> User:
 
 def _uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def _secret(user: User) -> str | None:
+    """The user's TOTP secret, unsealed (``UnsealError`` naming the column and user when it does not open)."""
+    return unseal_optional(user.totp_secret, TOTP_SECRET, user.id)

@@ -2,9 +2,9 @@
 mapping and group rules, and whether its people may log in with a password.
 
 Admins change these on the admin page (``web/routes/admin_sso.py``); every change is one transaction with its audit
-entry (``sso.provider_changed``, ``sso.password_login``). Errors name the field. The client secret is stored as
-typed (it must be sent to the provider) and shown back only as its last four characters; an empty secret field on
-an update keeps the stored one.
+entry (``sso.provider_changed``, ``sso.password_login``). Errors name the field. The client secret is stored
+sealed with the installation key (``store.sealing``; it must be sent to the provider, so it is not hashed) and shown
+back only as its last four characters; an empty secret field on an update keeps the stored one.
 
 ``password_refusal`` is the rule the login guard applies after a correct password: ``None`` (go on), or why this
 person must use single sign-on. With password login off, only an active admin may still use a password, and only
@@ -29,6 +29,7 @@ from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.records import UserRecord
 from sparring.store.db import Database
 from sparring.store.models import ROLES, Organisation
+from sparring.store.sealing import OIDC_CLIENT_SECRET, UnsealError, seal, unseal_optional
 from sparring.store.sso_models import SSO_KINDS, SsoOrgSettingsRow, SsoProviderRow
 
 BreakGlass = Literal["admins", "off"]
@@ -119,6 +120,21 @@ def _claim(form: dict[str, str], key: str, default: str) -> str:
     return value
 
 
+def client_secret(row: SsoProviderRow) -> str:
+    """The provider's OIDC client secret, unsealed ("" when none; ``UnsealError`` naming the column and row when it
+    does not open with this installation's keys)."""
+    return unseal_optional(row.oidc_client_secret, OIDC_CLIENT_SECRET, row.id) or ""
+
+
+def secret_hint(row: SsoProviderRow) -> str:
+    """What the admin page shows of the stored client secret: its last four characters (of a long one)."""
+    try:
+        secret = client_secret(row)
+    except UnsealError:
+        return "cannot be read with this installation's key (docs/security.md): type it again"
+    return f"…{secret[-4:]}" if len(secret) >= 12 else "set"
+
+
 def _apply(row: SsoProviderRow, form: dict[str, str], creating: bool) -> None:
     """Check every field of the form and write it to ``row`` (nothing is written when a field is bad: the caller's
     transaction is rolled back by the error)."""
@@ -141,7 +157,7 @@ def _apply(row: SsoProviderRow, form: dict[str, str], creating: bool) -> None:
         row.oidc_client_id = _text(form, "oidc_client_id", 255, required=True)
         secret = _text(form, "oidc_client_secret", 500, required=creating)
         if secret:
-            row.oidc_client_secret = secret
+            row.oidc_client_secret = seal(secret, OIDC_CLIENT_SECRET)
         row.oidc_scopes = _text(form, "oidc_scopes", 255) or "openid email profile"
         if "openid" not in row.oidc_scopes.split():
             raise SsoConfigError("oidc_scopes: must include openid")

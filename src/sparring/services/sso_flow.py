@@ -26,6 +26,7 @@ from sparring.services.errors import NotFound, ServiceError
 from sparring.services.sso_login import Answer, SsoRefused, sign_in
 from sparring.store.db import Database
 from sparring.store.models import User
+from sparring.store.sealing import OIDC_CLIENT_SECRET, unseal_optional
 from sparring.store.sso_models import SsoPendingRow, SsoProviderRow
 
 #: how long the provider may take to answer (a person typing a password and a second factor there)
@@ -72,9 +73,13 @@ def _provider(db: Database, provider_id: int) -> SsoProviderRow:
     return row
 
 
+def _client_secret(provider: SsoProviderRow) -> str:
+    return unseal_optional(provider.oidc_client_secret, OIDC_CLIENT_SECRET, provider.id) or ""
+
+
 def oidc_config(provider: SsoProviderRow, base_url: str) -> oidc.ProviderConfig:
     return oidc.ProviderConfig(issuer=provider.oidc_issuer or "", client_id=provider.oidc_client_id or "",
-                               client_secret=provider.oidc_client_secret or "", scopes=provider.oidc_scopes,
+                               client_secret=_client_secret(provider), scopes=provider.oidc_scopes,
                                redirect_uri=oidc_redirect_uri(base_url, provider.id))
 
 

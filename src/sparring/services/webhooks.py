@@ -29,6 +29,7 @@ from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow, WebhookDeliveryRow, WebhookEndpointRow
 from sparring.store.models import Organisation, utcnow
+from sparring.store.sealing import WEBHOOK_SECRET, UnsealError, seal, unseal
 
 if TYPE_CHECKING:
     from sparring.jobs.ledger import Job
@@ -109,8 +110,18 @@ def _own_endpoint(s: Session, viewer: Viewer, endpoint_id: int) -> WebhookEndpoi
 
 def _view(row: WebhookEndpointRow, counts: dict[str, int] | None = None) -> EndpointView:
     c = counts or {}
-    return EndpointView(row.id, row.url, row.description, list(row.events), row.secret, row.active, row.created_at,
-                        c.get("delivered", 0), c.get("failed", 0), c.get("pending", 0) + c.get("retrying", 0))
+    return EndpointView(row.id, row.url, row.description, list(row.events), _shown_secret(row), row.active,
+                        row.created_at, c.get("delivered", 0), c.get("failed", 0),
+                        c.get("pending", 0) + c.get("retrying", 0))
+
+
+def _shown_secret(row: WebhookEndpointRow) -> str:
+    """The endpoint's secret for its admins; a secret this installation's keys cannot open says so (rotating it
+    makes a new one) instead of breaking the page."""
+    try:
+        return unseal(row.secret, WEBHOOK_SECRET, row.id)
+    except UnsealError as exc:
+        return f"(cannot be read: {exc}; rotate the secret to make a new one)"
 
 
 def _counts(s: Session, endpoint_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -165,7 +176,7 @@ def create_endpoint(s: Session, viewer: Viewer, policy: wire.AddressPolicy, url:
     if n >= MAX_ENDPOINTS:
         raise InvalidInput(f"url: an organisation has at most {MAX_ENDPOINTS} webhook endpoints")
     row = WebhookEndpointRow(org_id=viewer.org_id, url=url, description=description, events=events,
-                             secret=wire.new_secret(), active=True, created_by=viewer.id)
+                             secret=seal(wire.new_secret(), WEBHOOK_SECRET), active=True, created_by=viewer.id)
     s.add(row)
     s.flush()
     audit.record(s, viewer, "webhook.changed", "webhook", row.id, {"change": "created", "url": url})
@@ -184,9 +195,10 @@ def update_endpoint(s: Session, viewer: Viewer, policy: wire.AddressPolicy, endp
 def rotate_secret(s: Session, viewer: Viewer, endpoint_id: int) -> str:
     """Give the endpoint a new secret (deliveries from now on are signed with it); return it."""
     row = _own_endpoint(s, viewer, endpoint_id)
-    row.secret, row.updated_at = wire.new_secret(), utcnow()
+    secret = wire.new_secret()
+    row.secret, row.updated_at = seal(secret, WEBHOOK_SECRET), utcnow()
     audit.record(s, viewer, "webhook.changed", "webhook", row.id, {"change": "secret rotated", "url": row.url})
-    return row.secret
+    return secret
 
 
 def delete_endpoint(s: Session, viewer: Viewer, endpoint_id: int) -> None:
@@ -352,7 +364,7 @@ def deliver(ctx: TaskContext, payload: dict[str, Any], config: WebhookConfig) ->
             raise PermanentError(f"delivery {delivery_id} no longer exists (its endpoint was deleted)")
         if row.status == "delivered":
             return {"delivery_id": delivery_id, "status_code": row.last_status_code, "already": True}
-        url, secret, active = endpoint.url, endpoint.secret, endpoint.active
+        url, secret, active = endpoint.url, unseal(endpoint.secret, WEBHOOK_SECRET, endpoint.id), endpoint.active
         body = wire.event_body(event.event_id, event.type, event.created_at,
                                {"id": org.id, "slug": org.slug, "name": org.name}, dict(event.data))
         event_type = event.type

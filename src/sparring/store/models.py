@@ -114,7 +114,7 @@ class User(Base):
     #: TOTP second factor (``services.second_factor``): the base32 secret, set when enrolment starts; the factor
     #: is on only once ``totp_enabled_at`` is set (a code was confirmed). ``totp_last_step`` is the RFC 6238 time
     #: step of the last accepted code, so a code is never accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)  # sealed (store.sealing)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -46,7 +46,7 @@ class SsoProviderRow(Base):
     # OIDC
     oidc_issuer: Mapped[str | None] = mapped_column(String(500), nullable=True)
     oidc_client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    oidc_client_secret: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    oidc_client_secret: Mapped[str | None] = mapped_column(Text, nullable=True)  # sealed (store.sealing)
     oidc_scopes: Mapped[str] = mapped_column(String(255), default="openid email profile")
     #: the provider's e-mails are verified even without ``email_verified`` (Entra ID sends none)
     trust_email: Mapped[bool] = mapped_column(Boolean, default=False)

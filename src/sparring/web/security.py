@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from sparring.kernel.secret_key import load_or_create_secret, signing_keys
 from sparring.services.login_sessions import DEFAULT_MAX_HOURS
 from sparring.web.login import LoginThrottle
 
@@ -37,34 +35,6 @@ SESSION_COOKIE = "sparring_session"
 SESSION_MAX_AGE = DEFAULT_MAX_HOURS * 3600  # the cookie's lifetime: the sessions' absolute timeout
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-
-
-def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
-    """The configured secret, or one generated once and kept (0600) in the data directory. Several processes
-    starting at once on a fresh data directory agree on one secret: it is written to a temporary file and linked
-    into place, so a reader never sees a half-written file and the first link wins."""
-    if configured:
-        return configured
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "web-secret.key"
-    if not path.is_file():
-        tmp = data_dir / f".web-secret.key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(secrets.token_urlsafe(48))
-        try:
-            os.link(tmp, path)  # fails if another process linked its secret first: then that one is used
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text(encoding="utf-8").strip()
-
-
-def signing_keys(current: str, previous: Sequence[str] = ()) -> list[str]:
-    """The codec's keys, newest last: the previous ones (without repeats or the current one), then current."""
-    older = [k for i, k in enumerate(previous) if k and k != current and k not in previous[:i]]
-    return [*older, current]
 
 
 @dataclass(frozen=True)

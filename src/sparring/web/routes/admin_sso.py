@@ -24,11 +24,10 @@ BASE = "/admin/sso"
 
 
 def _view(row: SsoProviderRow, base: str, org_slug: str) -> dict[str, Any]:
-    secret = row.oidc_client_secret or ""
     return {
         "id": row.id, "kind": row.kind, "display_name": row.display_name, "enabled": row.enabled, "jit": row.jit,
         "email_domains": row.email_domains.replace(",", ", "), "oidc_issuer": row.oidc_issuer or "",
-        "oidc_client_id": row.oidc_client_id or "", "secret_hint": f"…{secret[-4:]}" if len(secret) >= 12 else "set",
+        "oidc_client_id": row.oidc_client_id or "", "secret_hint": sso_config.secret_hint(row),
         "oidc_scopes": row.oidc_scopes, "trust_email": row.trust_email, "claim_email": row.claim_email,
         "claim_name": row.claim_name, "claim_groups": row.claim_groups, "default_role": row.default_role,
         "role_rules": sso_config.rules_text(row.role_rules, "role"),
