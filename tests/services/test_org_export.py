@@ -35,6 +35,7 @@ from sparring.store.certification_models import CertificateRow, CertificationAtt
 from sparring.store.coaching_models import AssigneeRow, AssignmentRow, CoachingLoopRow, TurnCommentRow
 from sparring.store.db import Database
 from sparring.store.line_models import TeamLine
+from sparring.store.lti_models import LtiContextRow, LtiRegistrationRow, LtiUserLinkRow
 from sparring.store.models import (
     ContentVersion,
     ConversationRow,
@@ -49,7 +50,8 @@ from sparring.store.models import (
 )
 from sparring.store.program_models import ProgramRow
 from sparring.store.review_models import CallSummaryRow
-from sparring.store.sso_models import SsoProviderRow
+from sparring.store.scim_models import ScimGroupRow, ScimUserRow
+from sparring.store.sso_models import SsoIdentityRow, SsoOrgSettingsRow, SsoProviderRow
 from sparring.store.voice_models import SpeechTake
 from sparring.testing.fakes import FakePersona, FakeScorer
 
@@ -99,9 +101,24 @@ def _fill_the_rest(database: Database) -> None:
         audit.record(s, Viewer.of(manager), "scorecard.viewed", "rep", reps[0].id, {"summary_only": False})
         ava.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # a hash, for the credentials option
         ava.totp_secret = sealing.seal(TOTP, sealing.TOTP_SECRET)  # sealed with the source's key (store.sealing)
-        s.add(SsoProviderRow(org_id=org.id, kind="oidc", display_name="Okta", oidc_issuer="https://idp.example",
-                             oidc_client_id="sparring", oidc_client_secret=sealing.seal(CLIENT_SECRET,
-                                                                                        sealing.OIDC_CLIENT_SECRET)))
+        provider = SsoProviderRow(org_id=org.id, kind="oidc", display_name="Okta", oidc_issuer="https://idp.example",
+                                  oidc_client_id="sparring", oidc_client_secret=sealing.seal(CLIENT_SECRET,
+                                                                                             sealing.OIDC_CLIENT_SECRET))
+        s.add(provider)
+        s.flush()
+        s.add(SsoIdentityRow(provider_id=provider.id, user_id=ava.id, subject="okta|ava"))
+        s.add(SsoOrgSettingsRow(org_id=org.id, password_login=True))
+        s.add(ScimUserRow(user_id=ava.id, org_id=org.id, external_id="00u-ava", user_name=ava.email,
+                          attributes={"userName": ava.email}))
+        s.add(ScimGroupRow(team_id=team.id, org_id=org.id, external_id="00g-team", attributes={"displayName": "x"}))
+        platform = LtiRegistrationRow(org_id=org.id, name="Moodle", issuer="https://moodle.example", client_id="c1",
+                                      deployment_ids=["1"], auth_login_url="https://moodle.example/auth",
+                                      auth_token_url="https://moodle.example/token",
+                                      jwks_url="https://moodle.example/jwks", created_by=manager.id)
+        s.add(platform)
+        s.flush()
+        s.add(LtiUserLinkRow(registration_id=platform.id, sub="moodle-7", user_id=ava.id))
+        s.add(LtiContextRow(registration_id=platform.id, context_id="course-1", title="Sales 101", team_id=team.id))
 
 
 def _a_call_and_its_loop(s: Session, org_id: int, team_id: int, rep_owner: User, manager: User, rep: Rep) -> None:

@@ -70,7 +70,8 @@ def test_0021_backfills_the_rollup_and_goes_down_and_up(db: Database) -> None:
     migrate.upgrade(db.engine, "0021_analytics_rollup")
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
-    assert [d for d in found if "reps" in repr(d)] == []
+    # the reps table as the models have it (tables added by later migrations may name reps in a foreign key)
+    assert [d for d in found if "reps" in repr(d) and not (isinstance(d, tuple) and d[0] == "add_table")] == []
     assert "ix_reps_cohort" in {ix["name"] for ix in inspect(db.engine).get_indexes("reps")}
     got = _rollup(db)
     assert set(got) == {1, 45_000, 70_001}

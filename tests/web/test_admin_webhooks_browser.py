@@ -66,7 +66,8 @@ def test_an_admin_adds_an_endpoint_and_the_test_event_arrives(browser: Any, serv
             _fits(page, "/admin/webhooks")
             if device == "desktop":
                 links = page.locator("nav.wide-nav a")
-                assert "Integrations" in links.all_inner_texts()  # webhooks are under Integrations
+                assert "Admin" in links.all_inner_texts()  # webhooks are under Admin → Integrations (a tab)
+                assert page.locator("nav.admin-tabs a[aria-current=page]").inner_text() == "Integrations"
                 for i in range(links.count()):
                     box = links.nth(i).bounding_box()
                     assert box is not None and box["x"] + box["width"] <= width, links.nth(i).inner_text()

@@ -64,6 +64,12 @@ def saml_sp_entity_id(provider: SsoProviderRow, base_url: str) -> str:
     return provider.saml_sp_entity_id or saml_metadata_url(base_url, provider.id)
 
 
+def require_provider(db: Database, provider_id: int) -> None:
+    """NotFound unless ``provider_id`` is an enabled identity provider (the callback checks this first, so an
+    unknown id is a 404 whatever else is wrong with the request)."""
+    _provider(db, provider_id)
+
+
 def _provider(db: Database, provider_id: int) -> SsoProviderRow:
     with db.read() as s:
         row = s.get(SsoProviderRow, provider_id)

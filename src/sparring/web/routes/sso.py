@@ -104,6 +104,10 @@ async def oidc_callback(provider_id: DbId, request: Request, state: str = "", co
                         error: str = "") -> Response:
     """The OIDC provider's answer: the code exchanged, the ID token verified, the person signed in."""
     state, code = state[:200], code[:2000]
+    try:
+        await run_in_threadpool(sso_flow.require_provider, web(request).database(), provider_id)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail="no such identity provider") from exc
     cookie = request.cookies.get(STATE_COOKIE, "")
     if not state or not hmac.compare_digest(cookie.encode(), state.encode()):
         return _failed(request, "this answer does not belong to a sign-in started in this browser; start again", 400)
