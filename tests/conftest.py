@@ -51,6 +51,23 @@ SESSION_SECRET_KEY = secrets.token_urlsafe(32)
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _light_password_hashing() -> Iterator[None]:
+    """argon2id with light parameters for the whole run (session-scoped, so module fixtures that make accounts get it
+    too): the same code path as production without 64 MiB and ~0.15-0.3 s per hash or verification, which the
+    suite's thousands of accounts and sign-ins would otherwise spend (minutes of CI). The production parameters are
+    checked in tests/services/test_accounts.py."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    import sparring.services.accounts as accounts
+
+    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", lambda: light)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _one_installation_key() -> Iterator[None]:
     """One installation key for the whole run, set before any module-scoped fixture runs: secrets sealed there
     (``sparring.store.sealing``) must still open in the module's tests, each of which has a data directory (and so

@@ -157,7 +157,7 @@ def test_formula_cells_are_escaped_and_other_values_kept() -> None:
 
 #: criterion results generated for the memory test (a few seconds to insert on either database; tracemalloc
 #: slows the export itself several times over)
-ROWS = 100_000
+ROWS = 50_000
 
 
 def _generated(db: Database, practice: PracticeService) -> int:

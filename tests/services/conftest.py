@@ -41,18 +41,6 @@ def learner(db: Database) -> UserRecord:
     return Accounts(db).create_user("Acme", "lee@acme.test", None, role="learner", team="East")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 with light parameters: the same code path, without 64 MiB and ~0.3 s per hash in every test."""
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    import sparring.services.accounts as accounts
-
-    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(accounts, "_hasher", lambda: light)
-
-
 
 @pytest.fixture
 def tenants(practice: PracticeService, learner: UserRecord, tmp_path: Path) -> tuple[support.Tenant, support.Tenant]:

@@ -29,17 +29,6 @@ OTHER = "other@acme.test"
 
 
 
-@pytest.fixture(autouse=True)
-def _light_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    import sparring.services.accounts as accounts
-
-    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(accounts, "_hasher", lambda: light)  # argon2, lighter: same code path, faster tests
-
-
 def _apps(settings: Settings, clock: FakeClock, trusted_proxies: int = 0) -> tuple[FastAPI, FastAPI, Database]:
     database = get_database(settings.database_url or settings.resolved_database_url)
     Accounts(database).create_user("Acme", TARGET, PASSWORD, role="learner", name="Target")

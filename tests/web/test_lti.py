@@ -63,15 +63,7 @@ def _flash(response: Response) -> str:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    import sparring.services.accounts as accounts_module
-
-    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    with pytest.MonkeyPatch.context() as patch:  # argon2 with light parameters, as tests/services/conftest.py
-        patch.setattr(accounts_module, "_hasher", lambda: light)
-        yield from _env(tmp_path_factory)
+    yield from _env(tmp_path_factory)
 
 
 def _env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:

@@ -30,14 +30,7 @@ database_url = support.database_url  # every test here runs on SQLite and on Pos
 
 
 @pytest.fixture
-def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Database:
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    import sparring.services.accounts as accounts
-
-    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(accounts, "_hasher", lambda: light)  # argon2, lighter: same code path, faster tests
+def database(database_url: str) -> Database:
     db = get_database(database_url)
     Accounts(db).create_user("Acme", ANN, PASSWORD, role="learner", name="Ann")
     return db

@@ -30,14 +30,7 @@ ADMIN = "root@acme.test"
 
 
 @pytest.fixture
-def site(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FastAPI, Database]]:
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    import sparring.services.accounts as accounts
-
-    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(accounts, "_hasher", lambda: light)
+def site(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[FastAPI, Database]]:
     settings = Settings(data_dir=tmp_path / "data")
     database = get_database(settings.resolved_database_url)
     Accounts(database).create_user("Acme", ADMIN, PASSWORD, role="admin", name="Root")
