@@ -8,13 +8,14 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from sparring.services.accounts import Accounts
 from sparring.services.login_guard import GuardLimits, LoginGuard, backoff, network_of
 from sparring.services.second_factor import SecondFactor
+from sparring.store.audit_models import AuditRow
 from sparring.store.db import Database
-from sparring.store.models import LoginChallenge, LoginFailure
+from sparring.store.models import LoginChallenge, LoginFailure, User
 from sparring.testing.fakes import FakeClock
 
 PASSWORD = "paper lantern harbour"
@@ -153,6 +154,32 @@ def test_every_attempt_costs_one_verification_whatever_the_account(db: Database,
         assert len(verifications) == before + 1, email
     digests = set(verifications)  # the dummy hash is made by the same hasher, with the same parameters
     assert len(digests) == 2 and all(d.startswith("$argon2id$v=19$m=1024,t=1,p=1$") for d in digests)
+
+
+def test_failed_sign_ins_are_audited_for_their_account_without_a_second_lookup(db: Database, ann: int,
+                                                                                guard: LoginGuard) -> None:
+    Accounts(db).set_active(Accounts(db).create_user("Acme", "gone@acme.test", PASSWORD).id, False)
+    with db.session() as s:  # the CLI's local learner: an address email-validator refuses, looked up as typed
+        s.add(User(org_id=s.scalar(select(User.org_id).where(User.id == ann)), email="learner@localhost", name="",
+                   role="learner", password_hash=None, is_active=True))
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert guard.login(db, "Ann@ACME.test", "wrong guess here", "10.0.0.7").outcome == "wrong"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert len([q for q in statements if q.lstrip().upper().startswith("SELECT") and "FROM users" in q]) == 1
+    for email in ("gone@acme.test", "learner@localhost", "nobody@acme.test", "not an address"):
+        assert guard.login(db, email, "wrong guess here", "10.0.0.7").outcome == "wrong"
+    with db.read() as s:
+        logged = [(r.detail["email"], r.detail["reason"]) for r in s.scalars(
+            select(AuditRow).where(AuditRow.action == "user.sign_in_failed").order_by(AuditRow.id))]
+    assert logged == [(ANN, "wrong password"), ("gone@acme.test", "wrong password"),
+                      ("learner@localhost", "wrong password")]
 
 
 @pytest.mark.parametrize(("email", "password", "field"), [

@@ -10,6 +10,7 @@ names are checked by ``services.account_inputs``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pwdlib import PasswordHash
@@ -29,8 +30,8 @@ from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 #: the account CLI reps belong to when no --user is given; it has no password and cannot log in
 LOCAL_ORG = "local"
 LOCAL_LEARNER_EMAIL = "learner@localhost"
-__all__ = ["Accounts", "check_password", "ensure_org", "ensure_team", "hash_password", "normalise_email",
-           "slugify", "verify_password"]
+__all__ = ["Accounts", "CredentialCheck", "KnownAccount", "check_password", "ensure_org", "ensure_team",
+           "hash_password", "normalise_email", "slugify", "verify_password"]
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +104,26 @@ def ensure_team(s: Session, org: Organisation, name: str) -> Team:
     return team
 
 
+@dataclass(frozen=True)
+class KnownAccount:
+    """An existing account, as much as a failed sign-in's audit entry names."""
+
+    id: int
+    email: str
+    org_id: int
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """What ``Accounts.check_credentials`` found. ``user``: the active account when the password is right. Else
+    ``account``: the account of the address, if there is one (active or not, with a password or not), and
+    ``email``: the address as looked up (None when it is not a valid address and nothing was looked up)."""
+
+    user: UserRecord | None
+    email: str | None = None
+    account: KnownAccount | None = None
+
+
 class Accounts:
     def __init__(self, db: Database):
         self.db = db
@@ -165,8 +186,13 @@ class Accounts:
         the answer time tells nothing about which accounts exist. A password the login policy refuses before
         hashing (NUL, lone surrogate, over-long: ``services.passwords.login_password_problem``) is never
         hashed and matches nothing; the login guard answers those with 422 before calling this."""
+        return self.check_credentials(email, password).user
+
+    def check_credentials(self, email: str, password: str) -> CredentialCheck:
+        """``authenticate``, also saying which account a wrong password was for (the login guard logs the
+        failure in that account's organisation without looking the address up again)."""
         if login_password_problem(password):
-            return None
+            return CredentialCheck(None)
         try:
             email_n: str | None = normalise_email(email)
         except InvalidInput:
@@ -176,14 +202,15 @@ class Accounts:
             usable = user is not None and user.is_active and user.password_hash is not None
             ok, new_hash = verify_password(password, user.password_hash if usable and user else None)
             if not ok or user is None:
-                return None
+                found = KnownAccount(user.id, user.email, user.org_id) if user is not None else None
+                return CredentialCheck(None, email_n, found)
             record = _record(s, user)
         if new_hash is not None:  # parameters changed since it was hashed: store the stronger hash
             with self.db.session() as s:
                 u = s.get(User, record.id)
                 if u is not None:
                     u.password_hash = new_hash
-        return record
+        return CredentialCheck(record, email_n)
 
     def set_password(self, user_id: int, password: str) -> None:
         """Set a new password (the policy of ``services.passwords``); every session of the user ends."""

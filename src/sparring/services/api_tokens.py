@@ -10,23 +10,23 @@ token, or passing its expiry makes the token fail (401).
 
 The secret is shown once, at creation. Like a login session, only its SHA-256 is stored (``token_hash``), with its
 first characters (``prefix``) so the list can show which is which. ``last_used_at`` is written at most once a
-minute, so API reads stay reads.
+minute, so API reads stay reads. What API and SCIM tokens share is in ``sparring.services.hashed_tokens``.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.inputs import is_db_id
 from sparring.services import audit
 from sparring.services.access import Viewer
-from sparring.services.errors import InvalidInput, NotFound
-from sparring.services.login_sessions import token_hash
+from sparring.services.errors import InvalidInput
+from sparring.services.hashed_tokens import TokenKind
+from sparring.services.hashed_tokens import as_utc as _utc
 from sparring.store.api_token_models import ApiTokenRow
 from sparring.store.db import Database
 from sparring.store.models import ROLES, User
@@ -42,12 +42,8 @@ NAME_CHARS = 80
 #: the latest expiry an admin may set
 MAX_DAYS = 3 * 366
 RANK = {role: i for i, role in enumerate(ROLES)}  # learner < manager < admin
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+KIND = TokenKind(prefix=TOKEN_PREFIX, shown_chars=SHOWN_CHARS, noun="API token", audit_type="token",
+                 touch_seconds=TOUCH_SECONDS, name_chars=NAME_CHARS)
 
 
 def lower_role(a: str, b: str) -> str:
@@ -103,11 +99,6 @@ def _info(row: ApiTokenRow, user_email: str, creator_email: str | None) -> Token
                      last_used_at=_utc(row.last_used_at), revoked_at=_utc(row.revoked_at))
 
 
-def _admin(actor: Viewer) -> None:
-    if actor.role != "admin":
-        raise InvalidInput("only an admin may create or revoke API tokens")
-
-
 def parse_expiry(text: str, today: date) -> date | None:
     """The ``expires`` form field: empty for never, else a date (YYYY-MM-DD) from today to MAX_DAYS ahead."""
     raw = text.strip()
@@ -129,14 +120,9 @@ def create_token(db: Session, actor: Viewer, *, name: str, role: str, user_id: i
                  expires_on: date | None = None, now: datetime | None = None) -> NewToken:
     """A new token of the actor's organisation acting as ``user_id`` (default: the actor) with ``role``; valid
     through ``expires_on`` (UTC) or until revoked. InvalidInput names the field that is wrong."""
-    _admin(actor)
+    KIND.require_admin(actor)
     now = now or datetime.now(UTC)
-    try:
-        clean = clean_text(name, "name", max_chars=NAME_CHARS)
-    except InputError as exc:
-        raise InvalidInput(f"name: {exc.message}") from None
-    if not clean:
-        raise InvalidInput("name: give the token a name (what uses it, e.g. 'LMS sync')")
+    clean = KIND.clean_name(name, "what uses it, e.g. 'LMS sync'")
     if role not in ROLES:
         raise InvalidInput(f"role: one of {', '.join(ROLES)}")
     uid = actor.id if user_id is None else user_id
@@ -150,17 +136,17 @@ def create_token(db: Session, actor: Viewer, *, name: str, role: str, user_id: i
                            "with more rights than its account")
     if expires_on is not None and expires_on < now.date():
         raise InvalidInput("expires: the date has passed")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    issued = KIND.issue()
     expires_at = None if expires_on is None else datetime.combine(expires_on + timedelta(days=1),
                                                                  datetime.min.time(), UTC)
     row = ApiTokenRow(org_id=actor.org_id, user_id=user.id, created_by=actor.id, name=clean, role=role,
-                      token_hash=token_hash(secret), prefix=secret[:SHOWN_CHARS], created_at=now,
+                      token_hash=issued.token_hash, prefix=issued.prefix, created_at=now,
                       expires_at=expires_at)
     db.add(row)
     db.flush()
     audit.record(db, actor, "token.created", "token", row.id,
                  {"name": clean, "role": role, "acts_as": user.email, "prefix": row.prefix})
-    return NewToken(info=_info(row, user.email, actor.email), secret=secret)
+    return NewToken(info=_info(row, user.email, actor.email), secret=issued.secret)
 
 
 def list_tokens(db: Session, org_id: int) -> list[TokenInfo]:
@@ -179,14 +165,8 @@ def list_tokens(db: Session, org_id: int) -> list[TokenInfo]:
 def revoke_token(db: Session, actor: Viewer, token_id: int, now: datetime | None = None) -> TokenInfo:
     """Revoke one of the organisation's tokens (at once, in every worker: the next request with it is a 401).
     Revoking a revoked token changes nothing. NotFound for an unknown token or another organisation's."""
-    _admin(actor)
-    row = db.get(ApiTokenRow, token_id) if is_db_id(token_id) else None
-    if row is None or row.org_id != actor.org_id:
-        raise NotFound("no such API token")
-    if row.revoked_at is None:
-        row.revoked_at = now or datetime.now(UTC)
-        db.flush()
-        audit.record(db, actor, "token.revoked", "token", row.id, {"name": row.name, "prefix": row.prefix})
+    KIND.require_admin(actor)
+    row = KIND.revoke(db, actor, ApiTokenRow, token_id, now)
     user = db.get(User, row.user_id)
     creator = db.get(User, row.created_by) if row.created_by else None
     return _info(row, user.email if user else "", creator.email if creator else None)
@@ -195,17 +175,11 @@ def revoke_token(db: Session, actor: Viewer, token_id: int, now: datetime | None
 def check_token(database: Database, secret: str, now: datetime | None = None) -> TokenUser | None:
     """Who a bearer token acts as, or None: unknown, revoked, expired, or its account deactivated (or moved
     to another organisation). One read; ``last_used_at`` is written at most once a minute."""
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-        return None
     now = now or datetime.now(UTC)
-    with database.read() as s:
-        found = s.execute(
-            select(ApiTokenRow.id, ApiTokenRow.org_id, ApiTokenRow.role, ApiTokenRow.expires_at,
-                   ApiTokenRow.revoked_at, ApiTokenRow.last_used_at, User.id, User.org_id, User.role, User.name,
-                   User.email, User.is_active)
-            .join(User, User.id == ApiTokenRow.user_id)
-            .where(ApiTokenRow.token_hash == token_hash(secret))
-        ).first()
+    found = KIND.find(database, secret, select(
+        ApiTokenRow.id, ApiTokenRow.org_id, ApiTokenRow.role, ApiTokenRow.expires_at, ApiTokenRow.revoked_at,
+        ApiTokenRow.last_used_at, User.id, User.org_id, User.role, User.name, User.email, User.is_active,
+    ).join(User, User.id == ApiTokenRow.user_id), ApiTokenRow.token_hash)
     if found is None:
         return None
     (token_id, org_id, role, expires_at, revoked_at, last_used_at,
@@ -213,10 +187,7 @@ def check_token(database: Database, secret: str, now: datetime | None = None) ->
     expiry = _utc(expires_at)
     if revoked_at is not None or not active or user_org != org_id or (expiry is not None and expiry <= now):
         return None
-    last = _utc(last_used_at)
-    if last is None or (now - last).total_seconds() >= TOUCH_SECONDS:
-        with database.session() as s:
-            s.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
+    KIND.touch(database, ApiTokenRow.id, token_id, last_used_at, now)
     viewer = Viewer(id=user_id, org_id=org_id, role=lower_role(role, user_role), name=user_name or user_email,
                     email=user_email)
     return TokenUser(token_id=token_id, viewer=viewer)

@@ -34,12 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sparring.inputs import InputError, clean_text
 from sparring.services import audit
-from sparring.services.accounts import Accounts
+from sparring.services.accounts import Accounts, KnownAccount
 from sparring.services.passwords import login_password_problem
 from sparring.services.records import UserRecord
 from sparring.services.second_factor import SecondFactor
@@ -156,10 +156,15 @@ class LoginGuard:
         wait, scope = self.wait(db, keys)
         if wait > 0:
             return LoginResult("throttled", retry_after=wait, scope=scope)
-        user = Accounts(db).authenticate(email, password)
+        checked = Accounts(db).check_credentials(email, password)
+        user = checked.user
         if user is None:
             self._failed(db, keys)
-            _audit_failure(db, select(User).where(User.email == account), "wrong password", client)
+            # the password check looked up the address the limits count: its account (or none) is the one
+            if checked.email == account:
+                _audit_failure(db, checked.account, "wrong password", client)
+            else:  # not a valid address (e.g. learner@localhost), or one stored differently: look it up as typed
+                _audit_failure(db, _account_of(db, account), "wrong password", client)
             return LoginResult("wrong")
         refusal = password_refusal(db, user, self.break_glass)
         if refusal:  # the right password, but this organisation signs in with SSO (not a failure: no backoff)
@@ -268,7 +273,7 @@ class LoginGuard:
             ok = SecondFactor(db, clock=self.clock).verify(s, user.id, code)
         if not ok:
             self._failed(db, keys)
-            _audit_failure(db, select(User).where(User.id == user.id), "wrong code", client)
+            _audit_failure(db, KnownAccount(user.id, user.email, user.org_id), "wrong code", client)
             return LoginResult("wrong_code")
         self._succeeded(db, keys)
         return LoginResult("ok", user=user)
@@ -283,14 +288,19 @@ class LoginGuard:
         return token
 
 
-def _audit_failure(db: Database, which: Select[User], reason: str, network: str) -> None:
+def _account_of(db: Database, email: str) -> KnownAccount | None:
+    with db.read() as s:
+        found = s.execute(select(User.id, User.email, User.org_id).where(User.email == email)).first()
+    return KnownAccount(*found) if found is not None else None
+
+
+def _audit_failure(db: Database, account: KnownAccount | None, reason: str, network: str) -> None:
     """A failed sign-in to an existing account goes in its organisation's audit log (``user.sign_in_failed``,
     with the reason and the client's network); one for an address nobody has is only counted by the throttle."""
-    with db.session() as s:
-        user = s.scalar(which)
-        if user is not None:
-            audit.record(s, None, "user.sign_in_failed", "user", user.id,
-                         {"email": user.email, "reason": reason, "network": network}, org_id=user.org_id)
+    if account is not None:
+        with db.session() as s:
+            audit.record(s, None, "user.sign_in_failed", "user", account.id,
+                         {"email": account.email, "reason": reason, "network": network}, org_id=account.org_id)
 
 
 def _code_problem(code: str | None) -> str | None:

@@ -15,7 +15,6 @@ Every function does blocking database work: web routes call them from a worker t
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -26,6 +25,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, up
 from sqlalchemy.orm import Session
 
 from sparring.services import audit
+from sparring.services.hashed_tokens import token_hash
 from sparring.store.db import Database
 from sparring.store.models import LoginSession, User
 
@@ -80,11 +80,6 @@ class SessionInfo:
     created_at: float
     last_seen_at: float
     expires_at: float
-
-
-def token_hash(token: str) -> str:
-    """What the table stores instead of the token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),

@@ -3,23 +3,22 @@
 accounts and teams and nothing else (it is not an API token, and an API token does not open SCIM).
 
 Like API tokens, the secret is shown once; only its SHA-256 is stored, with its first characters to tell tokens
-apart. ``last_used_at`` is written at most once a minute. Creating and revoking are admin actions, audited.
+apart. ``last_used_at`` is written at most once a minute. Creating and revoking are admin actions, audited. The
+shared mechanics are in ``sparring.services.hashed_tokens``.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sparring.inputs import InputError, clean_text, is_db_id
 from sparring.services import audit
 from sparring.services.access import Viewer
-from sparring.services.errors import InvalidInput, NotFound
-from sparring.services.login_sessions import token_hash
+from sparring.services.hashed_tokens import TokenKind
+from sparring.services.hashed_tokens import as_utc as _utc
 from sparring.store.db import Database
 from sparring.store.models import User
 from sparring.store.scim_models import ScimTokenRow
@@ -29,12 +28,8 @@ TOKEN_PREFIX = "spscim_"
 SHOWN_CHARS = 12
 TOUCH_SECONDS = 60.0
 NAME_CHARS = 80
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+KIND = TokenKind(prefix=TOKEN_PREFIX, shown_chars=SHOWN_CHARS, noun="SCIM token", audit_type="scim_token",
+                 touch_seconds=TOUCH_SECONDS, name_chars=NAME_CHARS)
 
 
 @dataclass(frozen=True)
@@ -67,27 +62,17 @@ def _info(row: ScimTokenRow, creator: str | None) -> ScimTokenInfo:
                          revoked_at=_utc(row.revoked_at))
 
 
-def _admin(actor: Viewer) -> None:
-    if actor.role != "admin":
-        raise InvalidInput("only an admin may create or revoke SCIM tokens")
-
-
 def create_token(db: Session, actor: Viewer, name: str, now: datetime | None = None) -> tuple[ScimTokenInfo, str]:
     """A new SCIM token of the actor's organisation and its secret (shown this once)."""
-    _admin(actor)
-    try:
-        clean = clean_text(name, "name", max_chars=NAME_CHARS)
-    except InputError as exc:
-        raise InvalidInput(f"name: {exc.message}") from None
-    if not clean:
-        raise InvalidInput("name: give the token a name (which identity provider uses it, e.g. 'Okta')")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ScimTokenRow(org_id=actor.org_id, created_by=actor.id, name=clean, token_hash=token_hash(secret),
-                       prefix=secret[:SHOWN_CHARS], created_at=now or datetime.now(UTC))
+    KIND.require_admin(actor)
+    clean = KIND.clean_name(name, "which identity provider uses it, e.g. 'Okta'")
+    issued = KIND.issue()
+    row = ScimTokenRow(org_id=actor.org_id, created_by=actor.id, name=clean, token_hash=issued.token_hash,
+                       prefix=issued.prefix, created_at=now or datetime.now(UTC))
     db.add(row)
     db.flush()
     audit.record(db, actor, "scim_token.created", "scim_token", row.id, {"name": clean, "prefix": row.prefix})
-    return _info(row, actor.email), secret
+    return _info(row, actor.email), issued.secret
 
 
 def list_tokens(db: Session, org_id: int) -> list[ScimTokenInfo]:
@@ -101,33 +86,19 @@ def list_tokens(db: Session, org_id: int) -> list[ScimTokenInfo]:
 def revoke_token(db: Session, actor: Viewer, token_id: int, now: datetime | None = None) -> ScimTokenInfo:
     """Revoke one of the organisation's SCIM tokens: the next request with it is a 401. NotFound for another
     organisation's or an unknown one."""
-    _admin(actor)
-    row = db.get(ScimTokenRow, token_id) if is_db_id(token_id) else None
-    if row is None or row.org_id != actor.org_id:
-        raise NotFound("no such SCIM token")
-    if row.revoked_at is None:
-        row.revoked_at = now or datetime.now(UTC)
-        db.flush()
-        audit.record(db, actor, "scim_token.revoked", "scim_token", row.id, {"name": row.name, "prefix": row.prefix})
+    KIND.require_admin(actor)
+    row = KIND.revoke(db, actor, ScimTokenRow, token_id, now)
     creator = db.get(User, row.created_by) if row.created_by else None
     return _info(row, creator.email if creator else None)
 
 
 def check_token(database: Database, secret: str, now: datetime | None = None) -> ScimCaller | None:
     """The organisation a SCIM bearer token acts for, or None (unknown or revoked)."""
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-        return None
     now = now or datetime.now(UTC)
-    with database.read() as s:
-        found = s.execute(
-            select(ScimTokenRow.id, ScimTokenRow.org_id, ScimTokenRow.name, ScimTokenRow.prefix,
-                   ScimTokenRow.revoked_at, ScimTokenRow.last_used_at)
-            .where(ScimTokenRow.token_hash == token_hash(secret))
-        ).first()
+    found = KIND.find(database, secret, select(ScimTokenRow.id, ScimTokenRow.org_id, ScimTokenRow.name,
+                                               ScimTokenRow.prefix, ScimTokenRow.revoked_at,
+                                               ScimTokenRow.last_used_at), ScimTokenRow.token_hash)
     if found is None or found.revoked_at is not None:
         return None
-    last = _utc(found.last_used_at)
-    if last is None or (now - last).total_seconds() >= TOUCH_SECONDS:
-        with database.session() as s:
-            s.execute(update(ScimTokenRow).where(ScimTokenRow.id == found.id).values(last_used_at=now))
+    KIND.touch(database, ScimTokenRow.id, found.id, found.last_used_at, now)
     return ScimCaller(token_id=found.id, org_id=found.org_id, label=f"SCIM token {found.name} ({found.prefix}…)")

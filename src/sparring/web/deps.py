@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from sparring.inputs import InputError
 from sparring.services.access import Viewer
+from sparring.services.errors import ServiceError
 from sparring.services.login_sessions import LoginSessions
 from sparring.store.db import Database, get_database
 from sparring.web.security import (
@@ -304,6 +306,15 @@ async def flash_after(target: str, work: Callable[[], str], errors: tuple[type[E
         return response
     set_flash(response, "ok", message)
     return response
+
+
+async def admin_action(request: Request, auth: Auth, target: str, act: Callable[[dict[str, str]], object]) -> Response:
+    """An admin page's form POST: admins only, the CSRF token checked, then ``act(form)`` in a worker thread and a
+    redirect to ``target`` flashing its message (what it returns, as text) or the text of a ServiceError or an
+    InputError it raised (the message names the field; nothing half-done is kept)."""
+    require_role(auth, "admin")
+    form = await form_with_csrf(request, auth)
+    return await flash_after(target, lambda: str(act(form)), (ServiceError, InputError))
 
 
 def _decode_flash(raw: str | None) -> dict[str, str] | None:

@@ -4,16 +4,12 @@ ones; retry a failed job, queue a re-score of a rep. The rules (which jobs an ad
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sparring.inputs import InputError
 from sparring.services import job_admin
-from sparring.services.errors import ServiceError
 from sparring.web.app import job_queue
-from sparring.web.deps import PageAuth, flash_after, form_with_csrf, render, require_role
+from sparring.web.deps import PageAuth, admin_action, render, require_role
 from sparring.web.params import form_id
 
 router = APIRouter(include_in_schema=False)
@@ -27,19 +23,13 @@ def jobs_page(request: Request, auth: PageAuth) -> Response:
     return render(request, "admin_jobs.html", auth, active="jobs", view=view, backend=queue.backend)
 
 
-async def _action(request: Request, auth: PageAuth, act: Any) -> Response:
-    require_role(auth, "admin")
-    form = await form_with_csrf(request, auth)
-    return await flash_after("/admin/jobs", lambda: str(act(form)), (ServiceError, InputError))
-
-
 @router.post("/admin/jobs/retry")
 async def retry_job(request: Request, auth: PageAuth) -> Response:
     def act(form: dict[str, str]) -> str:
         job = job_admin.retry(job_queue(request.app), auth.viewer, form_id(form, "job"))
         return f"Job {job.id} ({job.task}) is queued again."
 
-    return await _action(request, auth, act)
+    return await admin_action(request, auth, "/admin/jobs", act)
 
 
 @router.post("/admin/jobs/rescore")
@@ -51,4 +41,4 @@ async def rescore_rep(request: Request, auth: PageAuth) -> Response:
         job = enqueue_rescore(job_queue(request.app), auth.viewer.org_id, rep_id)
         return f"Re-scoring rep {rep_id} (job {job.id})."
 
-    return await _action(request, auth, act)
+    return await admin_action(request, auth, "/admin/jobs", act)

@@ -5,16 +5,14 @@ this module adapts them to pages and forms (CSRF on every POST, audited by the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from sparring.inputs import InputError
 from sparring.services import lti_grades, lti_registrations
-from sparring.services.errors import NotFound, ServiceError
-from sparring.web.deps import PageAuth, flash_after, form_with_csrf, render, require_role, web
+from sparring.services.errors import NotFound
+from sparring.web.deps import PageAuth, admin_action, render, require_role, web
 from sparring.web.params import DbId
 from sparring.web.routes.lti import base_url
 
@@ -55,12 +53,6 @@ def registration_page(registration_id: DbId, request: Request, auth: PageAuth) -
                   tool=tool_values(request))
 
 
-async def _act(request: Request, auth: PageAuth, target: str, act: Callable[[dict[str, str]], str]) -> Response:
-    require_role(auth, "admin")
-    form = await form_with_csrf(request, auth)
-    return await flash_after(target, lambda: act(form), (ServiceError, InputError))
-
-
 @router.post(BASE)
 async def create_registration(request: Request, auth: PageAuth) -> Response:
     def act(form: dict[str, str]) -> str:
@@ -68,7 +60,7 @@ async def create_registration(request: Request, auth: PageAuth) -> Response:
             new_id = lti_registrations.create_registration(s, auth.viewer, _policy(request), form)
         return f"Platform registration {new_id} added."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/keys/rotate")
@@ -78,7 +70,7 @@ async def rotate_key(request: Request, auth: PageAuth) -> Response:
             kid = lti_registrations.rotate_key(s, auth.viewer)
         return f"New signing key {kid}; the old one stays in the JWKS for 7 days."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/{registration_id}")
@@ -89,7 +81,7 @@ async def update_registration(registration_id: DbId, request: Request, auth: Pag
                                                   form.get("active") == "on")
         return "Registration saved."
 
-    return await _act(request, auth, f"{BASE}/{registration_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{registration_id}", act)
 
 
 @router.post(BASE + "/{registration_id}/delete")
@@ -99,7 +91,7 @@ async def delete_registration(registration_id: DbId, request: Request, auth: Pag
             lti_registrations.delete_registration(s, auth.viewer, registration_id)
         return f"Registration {registration_id} deleted (the accounts it made stay)."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/{registration_id}/roster")
@@ -111,4 +103,4 @@ async def sync_roster(registration_id: DbId, request: Request, auth: PageAuth) -
         return (f"Roster synced: {result.members} member(s) in {result.courses} course(s), {result.created} new "
                 f"account(s).{errors}")
 
-    return await _act(request, auth, f"{BASE}/{registration_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{registration_id}", act)

@@ -5,17 +5,15 @@ Every change is audited there. The client secret is never shown back, only its l
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from sparring.inputs import InputError
 from sparring.services import sso_config, sso_flow
-from sparring.services.errors import NotFound, ServiceError
+from sparring.services.errors import NotFound
 from sparring.store.sso_models import SsoProviderRow
-from sparring.web.deps import PageAuth, flash_after, form_with_csrf, render, require_role, web
+from sparring.web.deps import PageAuth, admin_action, render, require_role, web
 from sparring.web.params import DbId
 from sparring.web.routes.sso import base_url
 
@@ -77,12 +75,6 @@ def provider_page(provider_id: DbId, request: Request, auth: PageAuth) -> Respon
     return render(request, "admin_sso_provider.html", auth, active="integrations", p=provider)
 
 
-async def _act(request: Request, auth: PageAuth, target: str, act: Callable[[dict[str, str]], Any]) -> Response:
-    require_role(auth, "admin")
-    form = await form_with_csrf(request, auth)
-    return await flash_after(target, lambda: str(act(form)), (ServiceError, InputError))
-
-
 @router.post(BASE)
 async def create_provider(request: Request, auth: PageAuth) -> Response:
     def act(form: dict[str, str]) -> str:
@@ -90,7 +82,7 @@ async def create_provider(request: Request, auth: PageAuth) -> Response:
             row = sso_config.create_provider(s, auth.viewer, form.get("kind", "oidc"), form)
             return f"Identity provider {row.id} ({row.display_name}) added."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/password-login")
@@ -101,7 +93,7 @@ async def password_login(request: Request, auth: PageAuth) -> Response:
             sso_config.set_password_login(s, auth.viewer, allowed)
         return "Password login is on." if allowed else "Password login is off: people sign in with single sign-on."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/{provider_id}")
@@ -111,7 +103,7 @@ async def update_provider(provider_id: DbId, request: Request, auth: PageAuth) -
             sso_config.update_provider(s, auth.viewer, provider_id, form)
         return "Identity provider saved."
 
-    return await _act(request, auth, f"{BASE}/{provider_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{provider_id}", act)
 
 
 @router.post(BASE + "/{provider_id}/delete")
@@ -121,4 +113,4 @@ async def delete_provider(provider_id: DbId, request: Request, auth: PageAuth) -
             sso_config.delete_provider(s, auth.viewer, provider_id)
         return f"Identity provider {provider_id} deleted; its linked identities go with it (the accounts stay)."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)

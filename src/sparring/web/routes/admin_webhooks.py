@@ -5,18 +5,14 @@ editing, turning off and deleting one, its signing secret, its delivery log, a "
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from sparring.inputs import InputError
 from sparring.integrations.events import DESCRIPTIONS, EVENT_TYPES
 from sparring.services import webhooks
-from sparring.services.errors import NotFound, ServiceError
+from sparring.services.errors import NotFound
 from sparring.web.app import job_queue
-from sparring.web.deps import PageAuth, flash_after, form_with_csrf, render, require_role, web
+from sparring.web.deps import PageAuth, admin_action, render, require_role, web
 from sparring.web.params import DbId
 
 router = APIRouter(include_in_schema=False)
@@ -55,12 +51,6 @@ def endpoint_page(endpoint_id: DbId, request: Request, auth: PageAuth) -> Respon
     return render(request, "admin_webhook.html", auth, active="integrations", e=endpoint, log=log, choices=_choices())
 
 
-async def _act(request: Request, auth: PageAuth, target: str, act: Callable[[dict[str, str]], Any]) -> Response:
-    require_role(auth, "admin")
-    form = await form_with_csrf(request, auth)
-    return await flash_after(target, lambda: str(act(form)), (ServiceError, InputError))
-
-
 @router.post(BASE)
 async def create_endpoint(request: Request, auth: PageAuth) -> Response:
     def act(form: dict[str, str]) -> str:
@@ -69,7 +59,7 @@ async def create_endpoint(request: Request, auth: PageAuth) -> Response:
                                                    _events(form), form.get("description", ""))
         return f"Endpoint {endpoint_id} added. Its signing secret is on its page."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/{endpoint_id}")
@@ -80,7 +70,7 @@ async def update_endpoint(endpoint_id: DbId, request: Request, auth: PageAuth) -
                                      _events(form), form.get("description", ""), form.get("active") == "on")
         return "Endpoint saved."
 
-    return await _act(request, auth, f"{BASE}/{endpoint_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{endpoint_id}", act)
 
 
 @router.post(BASE + "/{endpoint_id}/delete")
@@ -90,7 +80,7 @@ async def delete_endpoint(endpoint_id: DbId, request: Request, auth: PageAuth) -
             webhooks.delete_endpoint(s, auth.viewer, endpoint_id)
         return f"Endpoint {endpoint_id} and its delivery log deleted."
 
-    return await _act(request, auth, BASE, act)
+    return await admin_action(request, auth, BASE, act)
 
 
 @router.post(BASE + "/{endpoint_id}/secret")
@@ -100,7 +90,7 @@ async def rotate_secret(endpoint_id: DbId, request: Request, auth: PageAuth) -> 
             webhooks.rotate_secret(s, auth.viewer, endpoint_id)
         return "New signing secret made: deliveries from now on are signed with it."
 
-    return await _act(request, auth, f"{BASE}/{endpoint_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{endpoint_id}", act)
 
 
 @router.post(BASE + "/{endpoint_id}/test")
@@ -109,7 +99,7 @@ async def send_test(endpoint_id: DbId, request: Request, auth: PageAuth) -> Resp
         job = webhooks.send_test(job_queue(request.app), _config(request), auth.viewer, endpoint_id)
         return f"Test event queued (job {job.id}); it appears in the delivery log below."
 
-    return await _act(request, auth, f"{BASE}/{endpoint_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{endpoint_id}", act)
 
 
 @router.post(BASE + "/{endpoint_id}/deliveries/{delivery_id}/redeliver")
@@ -118,4 +108,4 @@ async def redeliver(endpoint_id: DbId, delivery_id: DbId, request: Request, auth
         job = webhooks.redeliver(job_queue(request.app), _config(request), auth.viewer, delivery_id)
         return f"Delivery {delivery_id} queued again (job {job.id})."
 
-    return await _act(request, auth, f"{BASE}/{endpoint_id}", act)
+    return await admin_action(request, auth, f"{BASE}/{endpoint_id}", act)

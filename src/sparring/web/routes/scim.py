@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -19,12 +20,14 @@ from starlette.concurrency import run_in_threadpool
 
 from sparring.integrations import scim as protocol
 from sparring.integrations import scim_discovery as discovery
-from sparring.integrations.scim import MEDIA_TYPE, ScimError
+from sparring.integrations.scim import MEDIA_TYPE, Filter, ScimError
 from sparring.services import scim, scim_tokens
 from sparring.services.scim_tokens import ScimCaller
 from sparring.web.deps import bearer_token, web
 
 router = APIRouter(prefix="/scim/v2", include_in_schema=False)
+#: what a request does once its token is checked: (session, caller, base URL) -> the answer
+Work = Callable[[Session, ScimCaller, str], Response]
 
 def _json(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(doc), status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -59,8 +62,7 @@ async def _body(request: Request) -> Any:
         raise ScimError(400, f"body: not JSON ({exc})", "invalidSyntax") from None
 
 
-async def _run(request: Request, work: Callable[[Session, ScimCaller, str], Response], *,
-               write: bool = False) -> Response:
+async def _run(request: Request, work: Work, *, write: bool = False) -> Response:
     def run() -> Response:
         try:
             caller = _caller(request)
@@ -132,24 +134,56 @@ async def schema(request: Request, schema_id: str) -> Response:
     return await _run(request, lambda s, c, base: _one(discovery.schemas(base), schema_id, "schema"))
 
 
-# --- users ----------------------------------------------------------------------------------------------------
+# --- Users and Groups: the shared plumbing -------------------------------------------------------------------
+
+State = TypeVar("State", protocol.UserState, protocol.GroupState)
 
 
-@router.get("/Users")
-async def list_users(request: Request) -> Response:
-    def work(s: Session, caller: ScimCaller, base: str) -> Response:
-        flt = protocol.parse_filter(request.query_params.get("filter"), "User")
-        start, count = _paging(request)
-        found, total = scim.list_users(s, caller, flt, start, count)
-        return _json(protocol.list_doc([_shown(request, protocol.user_doc(u, base)) for u in found], total, start))
+@dataclass(frozen=True)
+class _Query:
+    """What a list asks for: a GET's query parameters or a POST …/.search body. ``with_members``: whether a
+    Groups list reads the members (a GET whose ``excludedAttributes`` names them does not)."""
 
-    return await _run(request, work)
+    flt: Filter | None
+    start: int
+    count: int | None
+    attributes: str | None
+    excluded: str | None
+    with_members: bool = True
 
 
-def _search(request: Request, body: Any, resource: str) -> Callable[[Session, ScimCaller, str], Response]:
+@dataclass(frozen=True)
+class _Kind(Generic[State]):
+    """A resource type: its SCIM name, how a page of it is found and how one is shown."""
+
+    name: str
+    find: Callable[[Session, ScimCaller, _Query, str], tuple[list[State], int]]
+    doc: Callable[[State, str], dict[str, Any]]
+
+
+def _find_users(s: Session, caller: ScimCaller, query: _Query, base: str) -> tuple[list[protocol.UserState], int]:
+    return scim.list_users(s, caller, query.flt, query.start, query.count)
+
+
+def _find_groups(s: Session, caller: ScimCaller, query: _Query, base: str) -> tuple[list[protocol.GroupState], int]:
+    return scim.list_groups(s, caller, query.flt, base, query.start, query.count, with_members=query.with_members)
+
+
+USERS = _Kind("User", _find_users, protocol.user_doc)
+GROUPS = _Kind("Group", _find_groups, protocol.group_doc)
+
+
+def _query(request: Request, resource: str) -> _Query:
+    """A GET list's query parameters (the filter is checked first, then the paging)."""
+    flt = protocol.parse_filter(request.query_params.get("filter"), resource)
+    start, count = _paging(request)
+    excluded = request.query_params.get("excludedAttributes")
+    return _Query(flt, start, count, request.query_params.get("attributes"), excluded,
+                  with_members="members" not in (excluded or "").lower())
+
+
+def _search_query(body: dict[str, Any], resource: str) -> _Query:
     """POST …/.search (RFC 7644 §3.4.3): the query of a GET as a SearchRequest body."""
-    if not isinstance(body, dict):
-        raise ScimError(400, "body: a SearchRequest object is expected", "invalidSyntax")
 
     def number(name: str, default: int | None) -> int | None:
         value = body.get(name, default)
@@ -161,89 +195,106 @@ def _search(request: Request, body: Any, resource: str) -> Callable[[Session, Sc
         value = body.get(name)
         return ",".join(str(v) for v in value) if isinstance(value, list) else value
 
-    def work(s: Session, caller: ScimCaller, base: str) -> Response:
-        flt = protocol.parse_filter(body.get("filter"), resource)
-        start = max(number("startIndex", 1) or 1, 1)
-        count = number("count", None)
-        wanted, excluded = listed("attributes"), listed("excludedAttributes")
-        if resource == "User":
-            users, total = scim.list_users(s, caller, flt, start, count)
-            docs = [protocol.user_doc(u, base) for u in users]
-        else:
-            groups, total = scim.list_groups(s, caller, flt, base, start, count)
-            docs = [protocol.group_doc(g, base) for g in groups]
-        return _json(protocol.list_doc([protocol.only_attributes(d, wanted, excluded) for d in docs], total, start))
+    flt = protocol.parse_filter(body.get("filter"), resource)
+    start = max(number("startIndex", 1) or 1, 1)
+    count = number("count", None)
+    return _Query(flt, start, count, listed("attributes"), listed("excludedAttributes"))
 
-    return work
+
+def _page(s: Session, caller: ScimCaller, base: str, kind: _Kind[State], query: _Query) -> Response:
+    found, total = kind.find(s, caller, query, base)
+    docs = [protocol.only_attributes(kind.doc(x, base), query.attributes, query.excluded) for x in found]
+    return _json(protocol.list_doc(docs, total, query.start))
+
+
+async def _with_body(request: Request, work: Callable[[Any], Work], *, write: bool = True) -> Response:
+    """Read the JSON body, then run what ``work(body)`` returns. A body too large or not JSON (and whatever
+    ``work`` refuses before it returns) is answered before the token is checked."""
+    try:
+        job = work(await _body(request))
+    except ScimError as exc:
+        return _error(exc)
+    return await _run(request, job, write=write)
+
+
+async def _list(request: Request, kind: _Kind[State]) -> Response:
+    return await _run(request, lambda s, c, base: _page(s, c, base, kind, _query(request, kind.name)))
+
+
+async def _search(request: Request, kind: _Kind[State]) -> Response:
+    def work(body: Any) -> Work:
+        if not isinstance(body, dict):
+            raise ScimError(400, "body: a SearchRequest object is expected", "invalidSyntax")
+        return lambda s, c, base: _page(s, c, base, kind, _search_query(body, kind.name))
+
+    return await _with_body(request, work, write=False)
+
+
+async def _get(request: Request, kind: _Kind[State], fetch: Callable[[Session, ScimCaller], State]) -> Response:
+    return await _run(request, lambda s, c, base: _json(_shown(request, kind.doc(fetch(s, c), base))))
+
+
+async def _write(request: Request, kind: _Kind[State], change: Callable[[Session, ScimCaller, str, Any], State], *,
+                 created: bool = False) -> Response:
+    """POST, PUT or PATCH of one resource: ``change(session, caller, base, body)`` and the resource as it is now
+    (201 with its Location when ``created``)."""
+
+    def work(body: Any) -> Work:
+        def run(s: Session, caller: ScimCaller, base: str) -> Response:
+            doc = kind.doc(change(s, caller, base, body), base)
+            return _json(doc, 201, {"Location": doc["meta"]["location"]}) if created else _json(doc)
+
+        return run
+
+    return await _with_body(request, work)
+
+
+async def _delete(request: Request, remove: Callable[[Session, ScimCaller], None]) -> Response:
+    def work(s: Session, caller: ScimCaller, base: str) -> Response:
+        remove(s, caller)
+        return Response(status_code=204)
+
+    return await _run(request, work, write=True)
+
+
+# --- users ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/Users")
+async def list_users(request: Request) -> Response:
+    return await _list(request, USERS)
 
 
 @router.post("/Users/.search")
 async def search_users(request: Request) -> Response:
-    try:
-        body = await _body(request)
-        work = _search(request, body, "User")
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, work)
-
-
-@router.post("/Groups/.search")
-async def search_groups(request: Request) -> Response:
-    try:
-        body = await _body(request)
-        work = _search(request, body, "Group")
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, work)
+    return await _search(request, USERS)
 
 
 @router.get("/Users/{user_id}")
 async def get_user(request: Request, user_id: str) -> Response:
-    return await _run(request, lambda s, c, base: _json(_shown(request, protocol.user_doc(
-        scim.get_user(s, c, user_id), base))))
-
-
-def _created(doc: dict[str, Any]) -> Response:
-    return _json(doc, 201, {"Location": doc["meta"]["location"]})
+    return await _get(request, USERS, lambda s, c: scim.get_user(s, c, user_id))
 
 
 @router.post("/Users")
 async def create_user(request: Request) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _created(protocol.user_doc(
-        scim.create_user(s, c, protocol.user_from_body(body)), base)), write=True)
+    return await _write(request, USERS, lambda s, c, base, body: scim.create_user(
+        s, c, protocol.user_from_body(body)), created=True)
 
 
 @router.put("/Users/{user_id}")
 async def replace_user(request: Request, user_id: str) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _json(protocol.user_doc(
-        scim.replace_user(s, c, user_id, protocol.user_from_body(body, replacing=True)), base)), write=True)
+    return await _write(request, USERS, lambda s, c, base, body: scim.replace_user(
+        s, c, user_id, protocol.user_from_body(body, replacing=True)))
 
 
 @router.patch("/Users/{user_id}")
 async def patch_user(request: Request, user_id: str) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _json(protocol.user_doc(
-        scim.patch_user(s, c, user_id, body), base)), write=True)
+    return await _write(request, USERS, lambda s, c, base, body: scim.patch_user(s, c, user_id, body))
 
 
 @router.delete("/Users/{user_id}")
 async def delete_user(request: Request, user_id: str) -> Response:
-    def work(s: Session, caller: ScimCaller, base: str) -> Response:
-        scim.remove_user(s, caller, user_id)
-        return Response(status_code=204)
-
-    return await _run(request, work, write=True)
+    return await _delete(request, lambda s, c: scim.remove_user(s, c, user_id))
 
 
 # --- groups ---------------------------------------------------------------------------------------------------
@@ -251,59 +302,39 @@ async def delete_user(request: Request, user_id: str) -> Response:
 
 @router.get("/Groups")
 async def list_groups(request: Request) -> Response:
-    def work(s: Session, caller: ScimCaller, base: str) -> Response:
-        flt = protocol.parse_filter(request.query_params.get("filter"), "Group")
-        start, count = _paging(request)
-        excluded = (request.query_params.get("excludedAttributes") or "").lower()
-        found, total = scim.list_groups(s, caller, flt, base, start, count, with_members="members" not in excluded)
-        return _json(protocol.list_doc([_shown(request, protocol.group_doc(g, base)) for g in found], total, start))
+    return await _list(request, GROUPS)
 
-    return await _run(request, work)
+
+@router.post("/Groups/.search")
+async def search_groups(request: Request) -> Response:
+    return await _search(request, GROUPS)
 
 
 @router.get("/Groups/{group_id}")
 async def get_group(request: Request, group_id: str) -> Response:
-    return await _run(request, lambda s, c, base: _json(_shown(request, protocol.group_doc(
-        scim.get_group(s, c, group_id), base))))
+    return await _get(request, GROUPS, lambda s, c: scim.get_group(s, c, group_id))
 
 
 @router.post("/Groups")
 async def create_group(request: Request) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _created(protocol.group_doc(
-        scim.create_group(s, c, protocol.group_from_body(body), base), base)), write=True)
+    return await _write(request, GROUPS, lambda s, c, base, body: scim.create_group(
+        s, c, protocol.group_from_body(body), base), created=True)
 
 
 @router.put("/Groups/{group_id}")
 async def replace_group(request: Request, group_id: str) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _json(protocol.group_doc(
-        scim.replace_group(s, c, group_id, protocol.group_from_body(body, replacing=True)), base)), write=True)
+    return await _write(request, GROUPS, lambda s, c, base, body: scim.replace_group(
+        s, c, group_id, protocol.group_from_body(body, replacing=True)))
 
 
 @router.patch("/Groups/{group_id}")
 async def patch_group(request: Request, group_id: str) -> Response:
-    try:
-        body = await _body(request)
-    except ScimError as exc:
-        return _error(exc)
-    return await _run(request, lambda s, c, base: _json(protocol.group_doc(
-        scim.patch_group(s, c, group_id, body, base), base)), write=True)
+    return await _write(request, GROUPS, lambda s, c, base, body: scim.patch_group(s, c, group_id, body, base))
 
 
 @router.delete("/Groups/{group_id}")
 async def delete_group(request: Request, group_id: str) -> Response:
-    def work(s: Session, caller: ScimCaller, base: str) -> Response:
-        scim.remove_group(s, caller, group_id)
-        return Response(status_code=204)
-
-    return await _run(request, work, write=True)
+    return await _delete(request, lambda s, c: scim.remove_group(s, c, group_id))
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
