@@ -49,9 +49,9 @@ from sparring.store.models import (
     User,
 )
 from sparring.store.program_models import ProgramRow
+from sparring.store.retention_models import OrgRetentionRow
 from sparring.store.review_models import CallSummaryRow
 from sparring.store.scim_models import ScimGroupRow, ScimUserRow
-from sparring.store.retention_models import OrgRetentionRow
 from sparring.store.sso_models import SsoIdentityRow, SsoOrgSettingsRow, SsoProviderRow
 from sparring.store.voice_models import SpeechTake
 from sparring.testing.fakes import FakePersona, FakeScorer

@@ -28,8 +28,8 @@ from sparring.web.deps import (
     web,
 )
 from sparring.web.params import DbId, SearchText, form_id
-from sparring.web.routes.admin_editor import editor_context
 from sparring.web.routes.admin_data import router as data_router
+from sparring.web.routes.admin_editor import editor_context
 from sparring.web.routes.admin_editor import router as editor_router
 
 router = APIRouter(include_in_schema=False)
