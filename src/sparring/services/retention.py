@@ -161,7 +161,8 @@ def sweep_orgs(db: Database, data_dir: Path | None, ceiling: RetentionPolicy, no
     for org_id, (slug, policy) in policies.items():
         if policy.active:
             _sweep_org(db, data_dir, policy, now, report, org_id, slug)
-    if data_dir is not None and any(p.audio_days is not None for _, p in [*policies.values(), ("", ceiling)]):
+    if data_dir is not None and (ceiling.audio_days is not None
+                                 or any(p.audio_days is not None for _, p in policies.values())):
         slugs = {org_id: slug for org_id, (slug, _) in policies.items()}
 
         def days(org_id: int | None) -> int | None:
