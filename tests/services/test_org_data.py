@@ -30,6 +30,8 @@ REVIEWED = {
     # single sign-on: the providers (their client secret only with --include-credentials), linked identities and
     # the password switch
     "sso_providers", "sso_identities", "sso_org_settings",
+    # the organisation's own retention periods and recordings switch: numbers and a flag, no secrets, no ids
+    "org_retention",
 }
 
 #: integer ``*_id`` columns of exported tables that are not references to another row of the export

@@ -49,6 +49,7 @@ from sparring.store.models import (
     User,
 )
 from sparring.store.program_models import ProgramRow
+from sparring.store.retention_models import OrgRetentionRow
 from sparring.store.review_models import CallSummaryRow
 from sparring.store.scim_models import ScimGroupRow, ScimUserRow
 from sparring.store.sso_models import SsoIdentityRow, SsoOrgSettingsRow, SsoProviderRow
@@ -108,6 +109,7 @@ def _fill_the_rest(database: Database) -> None:
         s.flush()
         s.add(SsoIdentityRow(provider_id=provider.id, user_id=ava.id, subject="okta|ava"))
         s.add(SsoOrgSettingsRow(org_id=org.id, password_login=True))
+        s.add(OrgRetentionRow(org_id=org.id, call_days=90, practice_days=None, audio_days=30, keep_audio=False))
         s.add(ScimUserRow(user_id=ava.id, org_id=org.id, external_id="00u-ava", user_name=ava.email,
                           attributes={"userName": ava.email}))
         s.add(ScimGroupRow(team_id=team.id, org_id=org.id, external_id="00g-team", attributes={"displayName": "x"}))

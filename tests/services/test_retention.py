@@ -1,22 +1,31 @@
 """Retention (sparring.services.retention; docs/data-ownership.md, "Retention") on SQLite and PostgreSQL: calls and
 practice reps older than their settings are deleted whole (with their turns and scorecards), newer ones and running
 reps stay, kept recordings and call uploads older than the audio setting go (a transcript stays, an upload still
-being imported stays), nothing happens without a setting, and the nightly task is registered."""
+being imported stays), nothing happens without a setting, and the nightly task is registered.
+
+Per organisation: an organisation's own periods apply to its data only, the installation's setting is the ceiling
+(the shorter wins) and the default of an organisation without its own, an organisation that turned recordings off
+loses the kept ones, an upload goes by its organisation's audio period, and the nightly task runs when only an
+organisation has a setting, counting per organisation."""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import func, select, update
 
-from sparring.jobs import TaskRegistry
+from sparring.jobs import TaskContext, TaskRegistry
 from sparring.services import retention
+from sparring.services.accounts import Accounts
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
+from sparring.settings import Settings
 from sparring.store.db import Database
-from sparring.store.models import ConversationRow, JobRow, ScorecardRow, TurnRow
+from sparring.store.models import ConversationRow, JobRow, Organisation, ScorecardRow, TurnRow
+from sparring.store.retention_models import OrgRetentionRow
 from sparring.store.voice_models import SpeechTake
 
 SCENARIO = "test-guarded-buyer"
@@ -110,3 +119,116 @@ def test_the_nightly_task_is_registered() -> None:
     retention.register(registry)
     schedule = registry.get("retention_sweep").schedule
     assert schedule is not None and schedule.cron == "40 2 * * *"
+
+
+# ---- per organisation: each organisation's own periods under the installation's ceiling ----------------------
+
+
+def _other(db: Database) -> UserRecord:
+    return Accounts(db).create_user("Globex", "max@globex.test", None, role="learner", team="North")
+
+
+def _own(db: Database, who: UserRecord, **values: object) -> str:
+    """Give ``who``'s organisation its own retention; return its slug."""
+    with db.session() as s:
+        s.add(OrgRetentionRow(org_id=who.org_id, **values))
+        return str(s.scalar(select(Organisation.slug).where(Organisation.id == who.org_id)))
+
+
+def _take(db: Database, tmp_path: Path, conversation: int, who: UserRecord, name: str, age_days: int) -> Path:
+    rel = f"voice/{conversation}/{name}.webm"
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / rel).write_bytes(b"audio")
+    with db.session() as s:
+        s.add(SpeechTake(conversation_id=conversation, user_id=who.id, text=f"{name} take", words=[], seconds=1.0,
+                         delivery={}, audio_path=rel, created_at=NOW - timedelta(days=age_days)))
+    return tmp_path / rel
+
+
+def test_an_organisation_is_swept_by_its_own_periods_and_no_other(db: Database, practice: PracticeService,
+                                                                 learner: UserRecord, tmp_path: Path) -> None:
+    other = _other(db)
+    acme = _own(db, learner, call_days=30)
+    old_call, new_call, old_rep = _call(db, learner, 40), _call(db, learner, 10), _rep(practice, learner, 400)
+    theirs = {_call(db, other, 40), _call(db, other, 400)}
+    everything = _ids(db)
+
+    report = retention.sweep_orgs(db, tmp_path, retention.RetentionPolicy(), NOW)  # no installation setting
+
+    assert _ids(db) == everything - {old_call}
+    assert {new_call, old_rep} | theirs <= _ids(db)  # no practice period of its own; Globex set nothing
+    assert report.as_dict()["organisations"] == {acme: {"calls": 1, "practice": 0, "recordings": 0, "uploads": 0}}
+
+
+def test_the_installation_ceiling_wins_when_it_is_shorter(db: Database, practice: PracticeService,
+                                                          learner: UserRecord, tmp_path: Path) -> None:
+    other = _other(db)
+    acme = _own(db, learner, call_days=60, practice_days=10)
+    ceiling = retention.RetentionPolicy(call_days=20, practice_days=100)
+    acme_call, acme_recent = _call(db, learner, 30), _call(db, learner, 15)
+    acme_rep = _rep(practice, learner, 20)  # its own 10 days, shorter than the ceiling's 100
+    globex_call, globex_rep = _call(db, other, 30), _rep(practice, other, 20)  # the ceiling is its default
+
+    report = retention.sweep_orgs(db, tmp_path, ceiling, NOW)
+
+    assert {acme_call, acme_rep, globex_call}.isdisjoint(_ids(db))
+    assert {acme_recent, globex_rep} <= _ids(db)
+    globex = next(slug for slug in report.organisations if slug != acme)
+    assert report.organisations[acme]["calls"] == 1 and report.organisations[acme]["practice"] == 1
+    assert report.organisations[globex] == {"calls": 1, "practice": 0, "recordings": 0, "uploads": 0}
+    assert (report.calls, report.practice) == (2, 1)
+
+
+def test_an_organisation_that_turned_recordings_off_loses_them_all(db: Database, practice: PracticeService,
+                                                                   learner: UserRecord, tmp_path: Path) -> None:
+    other = _other(db)
+    _own(db, learner, keep_audio=False)
+    mine, theirs = _rep(practice, learner, 1), _rep(practice, other, 1)
+    fresh = _take(db, tmp_path, mine, learner, "fresh", 0)
+    kept = _take(db, tmp_path, theirs, other, "kept", 300)
+
+    report = retention.sweep_orgs(db, tmp_path, retention.RetentionPolicy(), NOW)
+
+    assert report.recordings == 1 and not fresh.exists() and kept.exists()
+    with db.read() as s:
+        assert {t.text: t.audio_path for t in s.scalars(select(SpeechTake))} == {
+            "fresh take": None, "kept take": f"voice/{theirs}/kept.webm"}  # the transcript stays
+
+
+def test_an_upload_goes_by_its_organisations_audio_period(db: Database, learner: UserRecord, tmp_path: Path) -> None:
+    other = _other(db)
+    _own(db, learner, audio_days=7)
+    month_ago = (NOW - timedelta(days=30)).timestamp()
+    folders = {}
+    for name, who in (("a" * 24, learner), ("b" * 24, other), ("c" * 24, None)):
+        folder = tmp_path / "uploads" / name
+        folder.mkdir(parents=True)
+        (folder / "call.vtt").write_text("WEBVTT", encoding="utf-8")
+        os.utime(folder, (month_ago, month_ago))
+        folders[name] = folder
+        if who is not None:  # the import that read it (done) names its organisation
+            with db.session() as s:
+                s.add(JobRow(task="import_call", payload={"upload": f"{name}/call.vtt"}, status="done",
+                             org_id=who.org_id, run_at=0.0, created_at=0.0))
+
+    report = retention.sweep_orgs(db, tmp_path, retention.RetentionPolicy(), NOW)
+
+    assert report.uploads == 1 and not folders["a" * 24].exists()
+    assert folders["b" * 24].exists() and folders["c" * 24].exists()  # Globex, and nobody's: no period applies
+
+
+def test_the_nightly_task_runs_for_an_organisations_setting_alone(db: Database, practice: PracticeService,
+                                                                  learner: UserRecord, tmp_path: Path) -> None:
+    ctx = TaskContext(job_id=1, task="retention_sweep", attempt=1, max_attempts=3, database=db,
+                      app=SimpleNamespace(settings=Settings(data_dir=tmp_path)))
+    assert retention.retention_sweep(ctx, {}) == {"skipped": "no retention setting"}
+    acme = _own(db, learner, practice_days=5)
+    old = _rep(practice, learner, None)
+    with db.session() as s:  # the task counts from now
+        s.execute(update(ConversationRow).where(ConversationRow.id == old).values(
+            ended_at=datetime.now(UTC) - timedelta(days=6)))
+
+    result = retention.retention_sweep(ctx, {})
+
+    assert result["practice"] == 1 and result["organisations"][acme]["practice"] == 1
+    assert old not in _ids(db)

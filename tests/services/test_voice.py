@@ -1,8 +1,8 @@
 """Spoken practice turns as a use case (sparring.services.voice) on SQLite and PostgreSQL: a take is stored with
 what was heard and its delivery, checked against the rep *before* the recogniser runs, kept on disk only when the
-installation keeps audio, used once for one learner turn of its own rep, and summed into the rep's delivery. The
-recogniser is replaced here by a stub that returns fixed words (its own tests: tests/asr/test_takes.py; the whole
-path with real audio: tests/web/test_voice_api.py)."""
+installation keeps audio and the rep's organisation has not turned keeping off, used once for one learner turn of
+its own rep, and summed into the rep's delivery. The recogniser is replaced here by a stub that returns fixed words
+(its own tests: tests/asr/test_takes.py; the whole path with real audio: tests/web/test_voice_api.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import pytest
 import sparring.services.voice as voice_module
 from sparring.asr.takes import Take
 from sparring.asr.turns import Word
+from sparring.services import org_retention
+from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.services.voice import VoiceService
+from sparring.settings import Settings
 from sparring.store.db import Database
+from sparring.store.models import User
 
 SCENARIO = "test-guarded-buyer"
 HEARD = "um what would change for you if the checks ran by themselves"
@@ -101,3 +105,20 @@ def test_audio_is_kept_only_when_the_installation_says_so(db: Database, practice
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert len(files) == 1 and files[0].startswith("voice/") and files[0].endswith(f"/{kept.id}.ogg")
     assert (tmp_path / files[0]).read_bytes() == b"OggS-2"
+
+
+def test_audio_is_discarded_when_the_organisation_turned_keeping_off(db: Database, practice: PracticeService,
+                                                                     learner: UserRecord, heard: list[str],
+                                                                     tmp_path: Path) -> None:
+    """The installation keeps audio; Acme's admin turns keeping off (docs/data-ownership.md, "Retention"): Acme's
+    takes are transcribed and their audio never written, another organisation's still are."""
+    admin = Accounts(db).create_user("Acme", "ada@acme.test", None, role="admin")
+    other = Accounts(db).create_user("Globex", "max@globex.test", None, role="learner", team="North")
+    with db.session() as s:
+        org_retention.update(s, Viewer.of(s.get(User, admin.id)), {"keep_audio": ""}, Settings(voice_keep_audio=True))
+    svc = VoiceService(db, tmp_path / "data", keep_audio=True)
+    mine = svc.transcribe(practice.start_rep(learner, SCENARIO).id, learner.id, b"OggS-1", "a.ogg")
+    theirs = svc.transcribe(practice.start_rep(other, SCENARIO).id, other.id, b"OggS-2", "b.ogg")
+    assert not mine.audio_kept and mine.text == HEARD and theirs.audio_kept
+    files = [p.name for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert files == [f"{theirs.id}.ogg"]

@@ -25,6 +25,8 @@ AT_0028 = [
     # a row that references users: on SQLite the upgrade rebuilds users, which must not cascade to it
     "INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES (1, 1, 'h', :now)",
 ]
+#: tables that later migrations add (the models have them, a database at 0029 does not)
+LATER_TABLES = {"org_retention"}  # 0030_org_retention
 COLUMNS = {
     ("users", "totp_secret"): 64,
     ("webhook_endpoints", "secret"): 80,
@@ -45,7 +47,7 @@ def test_0029_makes_the_sealed_columns_text(db: Database) -> None:
     migrate.upgrade(db.engine, "0029_sealed_columns")
     with db.engine.connect() as conn:
         found = list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
-    assert found == []
+    assert [d for d in found if not (d[0] == "add_table" and d[1].name in LATER_TABLES)] == []
     assert all(isinstance(kind, Text) for kind in _types(db).values())
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT totp_secret FROM users")).scalar() == "JBSWY3DPEHPK3PXP"

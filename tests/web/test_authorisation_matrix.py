@@ -125,6 +125,8 @@ ADMIN = {("GET", "/admin/content"), ("GET", "/admin/content/edit"), ("POST", "/a
          ("GET", "/admin/xapi"), ("POST", "/admin/xapi/retry"), ("GET", "/admin/integrations"),
          ("GET", "/admin/integrations/scorm"), ("GET", "/admin/audit"), ("GET", "/admin/audit.csv"),
          ("POST", "/admin/integrations/org-export"), ("GET", "/admin/integrations/org-export/{job_id}"),
+         # the Data tab (docs/data-ownership.md, "Retention"): the organisation's own retention
+         ("GET", "/admin/data"), ("POST", "/admin/data/retention"),
          ("GET", "/admin/scim"), ("POST", "/admin/scim/tokens"), ("POST", "/admin/scim/tokens/{token_id}/revoke"),
          ("GET", "/admin/lti"), ("POST", "/admin/lti"), ("POST", "/admin/lti/keys/rotate"),
          ("GET", "/admin/lti/{registration_id}"), ("POST", "/admin/lti/{registration_id}"),

@@ -5,7 +5,8 @@ ordinary turn that refers to the take.
 - ``transcribe``: checks that the rep is the learner's own and still running *before* the slow part, then decodes
   and transcribes the recording offline (``sparring.asr.takes``; the optional ``[voice]`` extra), measures the
   take's delivery (``sparring.review.delivery``) and stores the take. The recording is written to the data folder
-  only when the installation keeps audio (``SPARRING_VOICE_KEEP_AUDIO``); by default it is never written to disk.
+  only when the installation keeps audio (``SPARRING_VOICE_KEEP_AUDIO``) and the rep's organisation has not turned
+  keeping recordings off (its retention, ``services.org_retention``); by default it is never written to disk.
 - ``check_unused`` / ``attach``: a turn sent with a take id links the take to that learner turn (one take per turn;
   a take is used once, in its own rep, by its own learner).
 - ``rep_delivery``: the delivery of a rep's spoken turns, as the scorecard shows it beside the rubric.
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from sparring.asr.takes import TAKE_MAX_BYTES, transcribe_take
 from sparring.review.delivery import RepDelivery, TakeDelivery, TimedWord, rep_delivery, take_delivery
+from sparring.services import org_retention
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep
@@ -81,7 +83,7 @@ class VoiceService:
                              seconds=round(take.seconds, 3), delivery=delivery.as_dict())
             s.add(row)
             s.flush()
-            if self.keep_audio:
+            if self.keep_audio and self._org_keeps_audio(s, conversation_id):
                 assert self.data_dir is not None
                 rel = Path(VOICE_DIR) / str(conversation_id) / f"{row.id}{suffix or '.bin'}"
                 target = self.data_dir / rel
@@ -90,6 +92,12 @@ class VoiceService:
                 row.audio_path = rel.as_posix()
             return TakeRecord(id=row.id, rep_id=rep_id, text=row.text, seconds=row.seconds, words=row.words,
                               delivery=row.delivery, audio_kept=row.audio_path is not None)
+
+    @staticmethod
+    def _org_keeps_audio(s: Session, conversation_id: int) -> bool:
+        """Whether the conversation's organisation keeps recordings (asked only when the installation does)."""
+        conversation = s.get(ConversationRow, conversation_id)
+        return conversation is not None and org_retention.keeps_audio(s, conversation.org_id)
 
     def check_unused(self, take_id: int, rep_id: int, owner_id: int) -> None:
         """Refuse a take that is not this learner's, of this rep, or already sent (before the turn is stored)."""

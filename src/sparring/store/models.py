@@ -532,6 +532,9 @@ from sparring.store import lti_models as lti_models  # noqa: E402
 # programs (practice sprints: the program, its scenarios, enrolment): same Base, migration 0015_programs
 from sparring.store import program_models as program_models  # noqa: E402
 
+# an organisation's own retention periods and whether it keeps recordings: same Base, 0030_org_retention
+from sparring.store import retention_models as retention_models  # noqa: E402
+
 # the cached scored summaries of stored calls (key moments, pivotal one): same Base, migration 0014_call_summaries
 from sparring.store import review_models as review_models  # noqa: E402
 

@@ -227,7 +227,7 @@ NAV = {
 #: the admin pages behind the one "Admin" entry, as tabs on each of them (templates/_admin_tabs.html): the page's
 #: ``active`` key marks its tab, and "Admin" in the top bar
 ADMIN_TABS = [("/admin/users", "People", "users"), ("/admin/integrations", "Integrations", "integrations"),
-              ("/admin/jobs", "Jobs", "jobs")]
+              ("/admin/data", "Data", "data"), ("/admin/jobs", "Jobs", "jobs")]
 ADMIN_KEYS = frozenset(key for _, _, key in ADMIN_TABS)
 
 

@@ -28,11 +28,13 @@ from sparring.web.deps import (
     web,
 )
 from sparring.web.params import DbId, SearchText, form_id
+from sparring.web.routes.admin_data import router as data_router
 from sparring.web.routes.admin_editor import editor_context
 from sparring.web.routes.admin_editor import router as editor_router
 
 router = APIRouter(include_in_schema=False)
 router.include_router(editor_router)  # the editor's form view and preview (admin_editor.py)
+router.include_router(data_router)  # the Data tab: retention, export, erasure (admin_data.py)
 
 NEW_RUBRIC = """id: my-rubric
 title: My rubric
