@@ -166,6 +166,7 @@ SITUATIONS = (
     "react:open-question",
     "react:value",
     "react:hostile",
+    "react:disagree",
     "react:identity",
     "react:injection",
     "react:small-talk",
@@ -178,8 +179,8 @@ SITUATIONS = (
 
 
 #: situations the engine has built-in lines for (``sparring.persona.reply``): a scenario may leave them out
-OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:identity", "react:injection", "react:small-talk",
-                                 "react:not-yet", "react:send-it", "react:leaving"})
+OPTIONAL_SITUATIONS = frozenset({"react:hostile", "react:disagree", "react:identity", "react:injection",
+                                 "react:small-talk", "react:not-yet", "react:send-it", "react:leaving"})
 
 
 class Beat(_Strict):

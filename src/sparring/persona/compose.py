@@ -52,6 +52,23 @@ WHATS_MISSING = re.compile(
     r"from your (?:side|end|point of view)|work(?:able)? for you|get (?:this|it|us) over the line)\b",
     re.IGNORECASE,
 )
+#: a broad question about the persona's own situation or stance ("ok. why?", "What's going on?", "Can I ask what's
+#: driving it?", "So what do you say?", "What brings you in?"): a person always has an answer to it — their concern —
+#: and "No idea, to be honest." reads as a non sequitur (blind review of the development split, 2026-12-07, fourth
+#: session: 10 of 56 replies that did not follow were "I don't know" to such a question or to no question at all).
+#: "I don't know" stays for a question after a fact the persona does not have ("How many people are on your team?")
+BROAD_QUESTION = re.compile(
+    r"^(?:(?:so|and|but|ok|okay|well|right|then|sorry|just|also|honestly|can i ask|may i ask|could i ask|"
+    r"i'm curious|i am curious|curious)\W+)*"
+    r"(?:why\b|how come\b|"
+    r"what(?:'s| is| was) (?:going on|up|happening|behind|driving|the (?:reason|thinking|story|worry|concern|"
+    r"problem|issue|hesitation|hold-?up))|"
+    r"what (?:brings|brought|drives|is driving|made|makes|worries|concerns|bothers|happened)\b|"
+    r"what do you (?:think|say|reckon|make of|mean|feel)\b|how do you (?:feel|see|think)\b|"
+    r"how (?:would|will|do|did) you know\b|how (?:you'd|you would) know\b|what would you (?:look at|need|want)\b|"
+    r"tell me (?:more|about)\b|talk me through\b|walk me through\b|where (?:are you|do you stand)\b)",
+    re.IGNORECASE,
+)
 #: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
@@ -188,9 +205,10 @@ class Composer:
     def answer(self, current: Objection | None) -> bool:
         """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
         mood; told facts are not news again), else the open objection's answers when the question is about it,
-        else a background line that fits. A question nothing answers gets "I don't know" in the persona's
-        words when the scenario has a knowledge section; without one, False (the persona goes back to its
-        concern)."""
+        else a background line that fits. A broad question about the persona's situation or stance ("why?",
+        "what's going on?") is answered from its open concern. A question nothing answers gets "I don't know" in
+        the persona's words when the scenario has a knowledge section; without one, or when no sentence of the
+        turn actually asks, False (the persona goes back to its concern)."""
         known = None
         if self.scenario.knowledge:
             from sparring.persona.knowledge import answer as knowledge_answer
@@ -208,7 +226,12 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
-        if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
+        from sparring.persona.knowledge import asks
+
+        if not asks(self.text):
+            return False  # the act model heard a question where no sentence asks one ("Let me know what she says.")
+        if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)
+                                    or broad_question(self.text)) and (
             self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
             or self.say(f"press:{current.id}", current.pressing_lines)
             or self.say(f"press-again:{current.id}", restated((*current.pressing_lines, *current.lines)))
@@ -346,6 +369,13 @@ _QUESTION_WORDS = frozenset({"what", "how", "why", "when", "where", "who", "whom
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "do", "does", "did", "can", "could", "would", "will", "should",
                           "shall", "have", "has", "had", "may", "might", "must", "am", "isn't", "aren't", "don't",
                           "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't"})
+
+
+def broad_question(text: str) -> bool:
+    """Some asking sentence of the turn is a broad question about the persona's situation (``BROAD_QUESTION``)."""
+    from sparring.persona.knowledge import question_parts
+
+    return any(BROAD_QUESTION.match(part.strip()) for part in question_parts(text))
 
 
 def polar(text: str) -> bool:

@@ -163,6 +163,7 @@ def read_turn(text: str, scenario: Scenario, context: str = "", history: Sequenc
     if len(words(text)) >= GENEROUS_MIN_WORDS:
         acts = _generous(acts, reading.probs)
     acts = _resolved(acts, reading.probs)
+    acts = _framed(acts, text, reading.probs)
     custom = _custom(text, scenario)
     derived: set[str] = set()
     n_words = len(words(text))
@@ -248,6 +249,32 @@ def _resolved(acts: frozenset[str], probs: Mapping[str, float]) -> frozenset[str
     drop = {a for a in acts & SOFT_NEGATIVE
             if probs.get(a, 0.0) < (min(best, SURE_HOSTILE) if a in PERSONAL_ATTACKS else best)}
     return acts - drop if drop else acts
+
+
+#: words that speak to the conversation's frame, not its business: an instruction to "the AI" names one of them
+FRAME_CUES = re.compile(
+    r"\b(?:ignore|disregard|forget (?:everything|all|your|what|the (?:above|previous|script|instructions))|"
+    r"instructions?|prompts?|system|pretend|role[- ]?play|in character|out of character|you are now|from now on|"
+    r"act as|as an? (?:ai|bot|language model|assistant|model)|ai|bot|llm|gpt|chatgpt|claude|language model|"
+    r"jailbreak|developer mode|repeat after me|respond (?:only|with)|say (?:only|yes|exactly)|"
+    r"your (?:rules|programming|script|training|guidelines)|you were told|you've been told|whatever you were told)\b",
+    re.IGNORECASE,
+)
+#: an instruction-injection reading this sure stands without a frame word
+SURE_INJECTION = 0.9
+
+
+def _framed(acts: frozenset[str], text: str, probs: Mapping[str, float]) -> frozenset[str]:
+    """An instruction to "the AI" speaks to the conversation's frame ("ignore your instructions", "you are now…");
+    a blunt, on-topic imperative does not ("Just do a leadership course. Problem solved.", "Skip the pilot, go live
+    everywhere, your funeral." — read as injections at 0.17-0.5 and met with "I'm sorry, what? I don't follow.";
+    blind review of the development split, 2026-12-07). Without a frame word the injection reading stands only when
+    the model is sure of it; otherwise it is dropped and the rest of the reading answers."""
+    if "instruction_injection" not in acts or probs.get("instruction_injection", 0.0) >= SURE_INJECTION:
+        return acts
+    if FRAME_CUES.search(text):
+        return acts
+    return acts - {"instruction_injection"}
 
 
 def _custom(text: str, scenario: Scenario) -> frozenset[str]:

@@ -1,9 +1,9 @@
 """Built-in persona lines for moments a scenario may not have authored, and the yes/no reading of lines.
 
 A scenario's own beats always come first; these keep the persona human when they are missing: an insult gets a
-reaction (not "Okay."), "are you an AI?" an in-character answer that goes back to the scene, small talk a brief
-answer, an instruction to the "AI" a puzzled look, and a yes/no question an answer that follows from the state
-(an open objection means "not yet"), never a random "Yes.".
+reaction (not "Okay."), a contradiction disagreement, "are you an AI?" an in-character answer that goes back to the
+scene, small talk a brief answer, an instruction to the "AI" a puzzled look, and a yes/no question an answer that
+follows from the state (an open objection means "not yet"), never a random "Yes.".
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "That's uncalled for.",
         "I'm not going to be spoken to like that.",
         "Right. I'll remember you said that.",
+    ),
+    "react:disagree": (  # a head-on contradiction or a need waved away: disagreement, not offence
+        "I don't see it that way.",
+        "Hm. That's not how it looks from where I sit.",
+        "I'm not sure that's right.",
+        "I'd push back on that.",
     ),
     "react:pressure": (
         "Don't push me.",

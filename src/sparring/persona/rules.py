@@ -57,8 +57,8 @@ SPOILERS = frozenset({*HOSTILE, "monologue", "concession", "off_topic", "instruc
 NEGATIVE_REACTIONS: tuple[tuple[str, str], ...] = (
     ("insult", "react:hostile"),
     ("blame_label", "react:hostile"),
-    ("dismiss_need", "react:hostile"),
-    ("confront", "react:hostile"),
+    ("dismiss_need", "react:disagree"),  # a contradiction or "you don't need that" is argued with; "That's
+    ("confront", "react:disagree"),  # uncalled for." is for a personal attack (blind review, 2026-12-07)
     ("concession", "react:concession"),
     ("pressure", "react:pressure"),
     ("monologue", "react:monologue"),
