@@ -37,7 +37,7 @@ ACTIONS = (
     "assignment.created", "program.changed", "user.updated", "user.removed", "team.created", "team.changed",
     "team.removed", "scim_token.created", "scim_token.revoked", "org.exported", "org.imported",
     "lti.changed", "lti.launched", "lti.refused", "lti.roster_synced",
-    "sso.signed_in", "sso.break_glass", "sso.provider_changed", "sso.password_login",
+    "sso.signed_in", "sso.break_glass", "sso.provider_changed", "sso.password_login", "sso.role_withheld",
 )
 
 PAGE_SIZE = 50
