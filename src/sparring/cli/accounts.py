@@ -79,7 +79,7 @@ def _sign_out(email: str = typer.Option(..., "--email", help="the user's e-mail"
 
     with service_errors():
         accounts = root().accounts()
-        ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id)
+        ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id, via="cli")
     print(f"ended {ended} session{'' if ended == 1 else 's'} of {email.strip().lower()}")
 
 

@@ -140,7 +140,7 @@ def api_logout_all(request: Request, auth: ApiAuth) -> Response:
     """Sign out everywhere: end every session of the caller, this one included (``X-CSRF-Token`` needed)."""
     check_csrf(request, None, auth)
     ctx = web(request)
-    ctx.sessions.end_all(ctx.database(), auth.viewer.id)
+    ctx.sessions.end_all(ctx.database(), auth.viewer.id, via="api")
     response = Response(status_code=204)
     end_session(response)
     return response

@@ -85,9 +85,10 @@ def signed_session(request: Request) -> SessionData | None:
 
 
 def end_current_session(request: Request, data: SessionData) -> None:
-    """End the request's server-side session: every copy of its cookie stops working. Blocking."""
+    """End the request's server-side session: every copy of its cookie stops working (audited as
+    ``user.signed_out``, ``via`` = ``api`` from /api). Blocking."""
     ctx = web(request)
-    ctx.sessions.end(ctx.database(), data.token)
+    ctx.sessions.end(ctx.database(), data.token, via="api" if request.url.path.startswith("/api") else "web")
 
 
 @router.get("/login")
