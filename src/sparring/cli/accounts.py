@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sparring.cli import sso
 from sparring.cli.context import root
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
@@ -136,3 +137,4 @@ def register(app: typer.Typer) -> None:
     users.command("disable-2fa")(_disable_2fa)
     users.command("erase")(_erase)
     app.add_typer(users, name="users")
+    sso.register(app)  # the identity providers' commands sit with the accounts' (no entry point of their own)
