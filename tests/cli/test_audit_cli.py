@@ -21,6 +21,9 @@ def test_audit_list(capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["audit", "list", "--org", "acme", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)  # newest first: the erasure, then the two accounts made here
+    assert main(["audit", "list", "--org", "acme", "--action", "audit.viewed", "--json"]) == 0
+    reads = json.loads(capsys.readouterr().out)  # reading the log is logged, after the read (not in its own list)
+    assert [(r["actor"], r["target_id"], r["via"], r["detail"]) for r in reads] == [("(cli)", "list", "cli", {})]
     assert [(r["action"], r["detail"]["email"], r["via"]) for r in rows[1:]] == \
         [("user.created", "lee@acme.test", "cli"), ("user.created", "ada@acme.test", "cli")]
     assert {k: rows[0][k] for k in ("actor", "action", "target_type", "via")} == \

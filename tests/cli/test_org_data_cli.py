@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from sparring.cli import main
 from sparring.settings import reset_settings_cache
+from sparring.store.models import User
 
 
 def _accounts() -> None:
@@ -67,3 +69,24 @@ def test_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         captured = capsys.readouterr()
         assert message in captured.err and "Traceback" not in captured.err and captured.out == "", args
     assert not list(tmp_path.rglob("x.json*"))  # never a half-written file
+
+
+def test_an_export_with_credentials_that_cannot_be_unsealed_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A TOTP secret sealed with a key this installation lost: the export with credentials stops with one line
+    naming the column and what to do (no traceback, no file left)."""
+    from sparring.cli.context import root
+    from sparring.services.second_factor import SecondFactor
+
+    _accounts()
+    db = root().database
+    with db.read() as s:
+        ada = s.scalars(select(User.id).where(User.email == "ada@acme.test")).one()
+    SecondFactor(db).begin(ada)
+    monkeypatch.setenv("SPARRING_SECRET_KEY", "a key that sealed nothing here")
+    reset_settings_cache()
+    out = tmp_path / "acme.json"
+    assert main(["org", "export", "--org", "acme", "--out", str(out), "--include-credentials"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "users.totp_secret (row" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))

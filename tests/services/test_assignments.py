@@ -17,6 +17,7 @@ from sparring.services.content import ContentService
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
+from sparring.store.audit_models import AuditRow
 from sparring.store.coaching_models import AssigneeRow, NotificationRow
 from sparring.store.db import Database
 
@@ -155,6 +156,12 @@ def test_the_learner_practises_submits_their_best_and_the_manager_reviews(
     with db.session() as s:
         assert assignments.review(s, viewer(people.max), row.assignee_id) == view.id
     assert _notes(db, lee)[-1] == ("reviewed", "Max reviewed your rep of A guarded buyer (test)")
+    with db.session() as s:  # reviewing again changes nothing and logs nothing
+        assignments.review(s, viewer(people.max), row.assignee_id)
+    with db.read() as s:
+        [reviewed] = s.scalars(select(AuditRow).where(AuditRow.action == "assignment.reviewed")).all()
+        assert (reviewed.actor_id, reviewed.target_id, reviewed.via) == (people.max.id, str(view.id), "web")
+        assert reviewed.detail == {"learner": "lee@acme.test", "rep_id": first, "title": view.title}
     with pytest.raises(InvalidInput, match="reviewed already"), db.session() as s:
         assignments.submit(s, viewer(lee), row.assignee_id, second)
 

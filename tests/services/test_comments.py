@@ -13,6 +13,7 @@ from sparring.services.comments import add_comment, comment_count, comments_for,
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
+from sparring.store.audit_models import AuditRow
 from sparring.store.coaching_models import NotificationRow
 from sparring.store.db import Database
 from sparring.store.models import Rep
@@ -48,6 +49,11 @@ def test_a_manager_comments_on_a_turn_and_the_learner_sees_it(db: Database, prac
                                                                      3: ["Ask before you promise."]}
         assert comments_for(s, viewer(max_), cid).keys() == {1, 3}
         assert comments_for(s, viewer(kim), cid) == {} and comments_for(s, viewer(wes), cid) == {}
+        logged = [(r.actor_id, r.target_id, r.detail) for r in s.scalars(
+            select(AuditRow).where(AuditRow.action == "comment.added").order_by(AuditRow.id))]
+        assert logged == [
+            (max_.id, str(cid), {"turn": 1, "owner": learner.email, "comment_id": made.id, "chars": 28}),
+            (max_.id, str(cid), {"turn": 3, "owner": learner.email, "comment_id": made.id + 1, "chars": 23})]
         assert comment_count(s, cid) == 2
         notes = list(s.scalars(select(NotificationRow).where(NotificationRow.user_id == learner.id)))
         assert [(n.kind, n.link) for n in notes] == [("comment", f"/reps/{rep}/scorecard#turn-1"),

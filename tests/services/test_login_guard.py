@@ -4,6 +4,7 @@ account, inputs refused before hashing, and the second factor's codes counted li
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pyotp
@@ -11,8 +12,9 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from sparring.services.accounts import Accounts
-from sparring.services.login_guard import GuardLimits, LoginGuard, backoff, network_of
+from sparring.services.login_guard import FACTOR_UNREADABLE, GuardLimits, LoginGuard, backoff, network_of
 from sparring.services.second_factor import SecondFactor
+from sparring.settings import reset_settings_cache
 from sparring.store.audit_models import AuditRow
 from sparring.store.db import Database
 from sparring.store.models import LoginChallenge, LoginFailure, User
@@ -232,6 +234,32 @@ def test_second_factor_codes_are_required_checked_once_and_throttled(db: Databas
         guard.login(db, ANN, PASSWORD, "10.0.0.1", "000000")
     refused = guard.login(db, ANN, PASSWORD, "10.0.0.1", totp.at(clock.now))
     assert refused.outcome == "throttled" and refused.scope == "pair"
+
+
+def test_a_second_factor_that_cannot_be_unsealed_refuses_the_code_and_says_why(
+        db: Database, ann: int, guard: LoginGuard, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The installation key changed: a TOTP code cannot be checked. No crash, no guess counted; the person is told
+    to use a recovery code or ask an admin; the log names the cause (never the secret); a recovery code works."""
+    totp, recovery = _enrol(db, ann, clock)
+    with db.read() as s:
+        stored = s.scalar(select(User.totp_secret).where(User.id == ann))
+    monkeypatch.setenv("SPARRING_SECRET_KEY", "a key that sealed nothing here")
+    reset_settings_cache()
+    clock.now += 30
+    with caplog.at_level(logging.ERROR, logger="sparring.services.login_guard"):
+        refused = guard.login(db, ANN, PASSWORD, "10.0.0.1", totp.at(clock.now))
+    assert refused.outcome == "factor_unreadable" and refused.user is None
+    assert refused.problem == FACTOR_UNREADABLE and "recovery code" in refused.problem
+    assert f"user {ann}" in caplog.text and "users.totp_secret" in caplog.text
+    assert stored and stored not in caplog.text and totp.secret not in caplog.text
+    assert _rows(db) == 0  # not a guess: no backoff for the owner
+    with db.read() as s:
+        failed = s.scalars(select(AuditRow).where(AuditRow.action == "user.sign_in_failed")).one()
+    assert "cannot be checked" in (failed.detail or {})["reason"]
+    challenge = guard.login(db, ANN, PASSWORD, "10.0.0.1", challenge=True).challenge
+    assert challenge and guard.complete(db, challenge, totp.at(clock.now), "10.0.0.1").outcome == "factor_unreadable"
+    assert guard.login(db, ANN, PASSWORD, "10.0.0.1", recovery[0]).outcome == "ok"
 
 
 def test_the_form_challenge_is_bound_to_its_client_expires_and_allows_few_tries(db: Database, ann: int,

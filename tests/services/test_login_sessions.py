@@ -16,6 +16,7 @@ from sparring.services.login_sessions import (
     end_user_sessions,
     token_hash,
 )
+from sparring.store.audit_models import AuditRow
 from sparring.store.db import Database
 from sparring.store.models import LoginSession
 from sparring.testing.fakes import FakeClock
@@ -67,6 +68,13 @@ def test_logout_and_sign_out_everywhere(db: Database, sessions: LoginSessions) -
     assert sessions.end_all(db, ann) == 2
     assert sessions.check(db, second) is None and sessions.check(db, third) is None
     assert sessions.check(db, bobs) is not None and _rows(db) == 1  # other people keep theirs
+    assert sessions.end_all(db, bob, via="cli") == 1
+    with db.read() as s:  # each sign-out is audited once (ending an ended session is not a sign-out)
+        rows = [(r.actor_id, r.target_id, r.via, r.detail) for r in s.scalars(
+            select(AuditRow).where(AuditRow.action == "user.signed_out").order_by(AuditRow.id))]
+    assert rows == [(ann, str(ann), "web", {"everywhere": False}),
+                    (ann, str(ann), "web", {"everywhere": True, "sessions": 2}),
+                    (None, str(bob), "cli", {"everywhere": True, "sessions": 1, "by": "the operator"})]
 
 
 def test_idle_timeout_and_throttled_last_seen(db: Database, sessions: LoginSessions, clock: FakeClock) -> None:

@@ -32,7 +32,7 @@ from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.services.practice import PracticeService
 from sparring.services.programs import ScenarioChoice
 from sparring.services.records import UserRecord
-from sparring.settings import Settings
+from sparring.settings import Settings, reset_settings_cache
 from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow, WebhookDeliveryRow
 from sparring.testing.fakes import FakeClock
@@ -268,6 +268,29 @@ def test_a_test_event_goes_to_one_endpoint_and_a_turned_off_endpoint_gets_nothin
     (ping,) = receiver.received
     assert ping.signature_ok and ping.json["type"] == "ping" and ping.json["data"]["endpoint_id"] == endpoint_id
     assert [d.event_type for d in _log(db, hooks.admin, endpoint_id)] == ["ping"]
+
+
+def test_a_secret_that_cannot_be_unsealed_fails_the_delivery_once_without_retries(
+        db: Database, hooks: Hooks, practice: PracticeService, learner: UserRecord,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installation key changed: nothing can be signed, so nothing is sent; the delivery fails at its first
+    attempt with the reason (the job dead-lettered, not retried), and the admin page shows what to do."""
+    with WebhookReceiver() as receiver:
+        endpoint_id, receiver.secret = _endpoint(db, hooks.admin, receiver.url, (events.REP_SCORED,))
+        monkeypatch.setenv("SPARRING_SECRET_KEY", "a key that sealed nothing here")
+        reset_settings_cache()
+        support.scored_rep(practice, learner, "Why?")
+        outcome = hooks.runner.run_once()
+        assert outcome is not None and outcome.status == "failed" and "cannot be read" in (outcome.error or "")
+        hooks.clock.now += 3600
+        hooks.run()
+    assert receiver.received == []
+    (failed,) = _log(db, hooks.admin, endpoint_id)
+    assert (failed.status, failed.attempts, failed.last_status_code) == ("failed", 1, None)
+    assert failed.last_error and "webhook_endpoints.secret" in failed.last_error and "rotate" in failed.last_error
+    with db.read() as s:
+        shown = webhooks.get_endpoint(s, hooks.admin, endpoint_id).secret
+    assert shown.startswith("(cannot be read") and "rotate the secret" in shown
 
 
 def test_endpoints_are_checked_and_kept_per_organisation(db: Database, hooks: Hooks, learner: UserRecord) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sparring.jobs import InProcessRunner
+from sparring.services.accounts import Accounts
 from sparring.store.audit_models import AuditRow
 from sparring.testing.web import PASSWORD, World, api_token, bearer, csrf_of, email, login
 from sparring.web.app import job_queue
@@ -135,3 +136,30 @@ def test_sign_ins_and_failed_ones_are_logged_with_the_door(world: World) -> None
     failed = rows("user.sign_in_failed")
     assert failed and failed[-1].actor_id is None and failed[-1].actor_label == "(system)"
     assert failed[-1].detail["reason"] == "wrong password" and failed[-1].detail["email"] == learner
+    # signing out, here and everywhere, from the form and the API
+    browser.post("/logout", data={"csrf_token": csrf_of(browser.get("/account/sessions").text)})
+    api = login(world.app, "learner_a2")
+    assert api.post("/api/auth/logout-all").status_code == 204
+    here, everywhere = rows("user.signed_out")[-2:]
+    assert (here.via, here.detail, here.actor_id) == ("web", {"everywhere": False}, world.users["learner_a2"])
+    assert (everywhere.via, everywhere.detail["everywhere"]) == ("api", True) and everywhere.detail["sessions"] >= 1
+
+
+def test_reading_the_log_is_logged(world: World) -> None:
+    """Reading the log is itself logged (an admin who had not read it in the last ten minutes: a new one)."""
+    Accounts(world.database).create_user("Acme", "auditor@acme.test", PASSWORD, role="admin")
+    acme = TestClient(world.app, follow_redirects=False)
+    signed = acme.post("/api/auth/login", json={"email": "auditor@acme.test", "password": PASSWORD})
+    assert signed.status_code == 200
+
+    def reads() -> list[tuple[str, str, dict[str, str] | None]]:
+        with world.database.read() as s:
+            return [(r.actor_label, r.target_id, r.detail) for r in s.scalars(
+                select(AuditRow).where(AuditRow.action == "audit.viewed").order_by(AuditRow.id))]
+
+    before = reads()
+    assert acme.get("/admin/audit", params={"action": "user.erased"}).status_code == 200
+    assert acme.get("/admin/audit", params={"page": 2}).status_code == 200  # within ten minutes: one row
+    assert acme.get("/admin/audit.csv", params={"since": "2026-01-01"}).status_code == 200
+    assert reads()[len(before):] == [("auditor@acme.test", "page", {"action": "user.erased"}),
+                                     ("auditor@acme.test", "csv", {"since": "2026-01-01"})]

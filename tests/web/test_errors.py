@@ -11,6 +11,7 @@ import pytest
 
 import sparring.web.routes.api as api_routes
 import sparring.web.routes.practice as practice_routes
+from sparring.kernel.sealing import UnsealError
 from sparring.testing.web import SCENARIO, World, login
 from sparring.web.errors import ErrorBody
 
@@ -51,6 +52,30 @@ def test_an_unexpected_error_on_a_page_is_an_html_500(
     # the same failure asked for by a script (no text/html) answers JSON
     r = client.get(f"/reps/{world.reps['a1_public']}/scorecard")
     assert r.status_code == 500 and r.json()["error_id"]
+
+
+def _unsealable(*_args: Any, **_kwargs: Any) -> Any:
+    raise UnsealError("webhook_endpoints.secret (row 7): sealed with installation key 0a1b2c3d, which this "
+                      "installation does not have (its keys: 9f8e7d6c); restore the SPARRING_SECRET_KEY")
+
+
+def test_a_secret_that_cannot_be_unsealed_is_a_503_saying_what_to_do(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The backstop for a sealed value no route mapped itself: not a 500 with an error id, but a 503 naming the
+    column and the fix, for the API and for a page; the log has the cause without a traceback."""
+    monkeypatch.setattr(api_routes, "rep_view", _unsealable)
+    monkeypatch.setattr(practice_routes, "rep_view", _unsealable)
+    client = login(world.app, "learner_a1")
+    with caplog.at_level(logging.ERROR, logger="sparring.web"):
+        r = client.get(f"/api/reps/{world.reps['a1_public']}")
+    body = ErrorBody.model_validate(r.json())
+    assert r.status_code == 503 and body.error_id is None
+    assert "webhook_endpoints.secret (row 7)" in body.detail and "sparring db seal-secrets" in body.detail
+    assert [rec.exc_info for rec in caplog.records if "webhook_endpoints.secret" in rec.getMessage()] == [None]
+    page = client.get(f"/reps/{world.reps['a1_public']}/scorecard", headers={"Accept": "text/html"})
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "Not available" in page.text and "type the secret again" in page.text
 
 
 def test_the_500_page_survives_a_failing_template(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

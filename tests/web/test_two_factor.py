@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sparring.services.accounts import Accounts
-from sparring.services.login_guard import LoginGuard
-from sparring.settings import Settings
+from sparring.services.login_guard import FACTOR_UNREADABLE, LoginGuard
+from sparring.settings import Settings, reset_settings_cache
 from sparring.store.db import Database, forget_databases, get_database
 from sparring.testing.fakes import FakeClock
 from sparring.testing.web import csrf_of
@@ -160,3 +160,27 @@ def test_the_operator_can_switch_it_off(site: tuple[FastAPI, Database], clock: F
     assert "two-factor sign-in is off for root@acme.test" in capsys.readouterr().out
     assert TestClient(app).post("/api/auth/login", json={"email": ADMIN, "password": PASSWORD}).status_code == 200
     reset_settings_cache()
+
+
+def test_a_second_factor_that_cannot_be_unsealed_is_refused_with_the_way_out(
+        site: tuple[FastAPI, Database], clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installation key changed after enrolment: both login paths refuse the code with a message saying the
+    second factor cannot be checked (403, not a 500); the form keeps the code step, where a recovery code works."""
+    app, _ = site
+    totp, codes = _enrol(_signed_in(app), clock)
+    monkeypatch.setenv("SPARRING_SECRET_KEY", "a key that sealed nothing here")
+    reset_settings_cache()
+    clock.now += 30
+    r = TestClient(app).post("/api/auth/login", json={"email": ADMIN, "password": PASSWORD,
+                                                      "totp": totp.at(clock.now)})
+    assert r.status_code == 403 and r.json()["detail"] == FACTOR_UNREADABLE
+    c = TestClient(app, follow_redirects=False)
+    token = csrf_of(c.get("/login").text)
+    step = c.post("/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token})
+    challenge = re.search(r'name="challenge" value="([^"]+)"', step.text)
+    assert challenge
+    form = {"csrf_token": token, "challenge": challenge.group(1)}
+    refused = c.post("/login/code", data={**form, "code": totp.at(clock.now)})
+    assert refused.status_code == 403 and "cannot be checked" in refused.text and "recovery codes" in refused.text
+    assert challenge.group(1) in refused.text
+    assert c.post("/login/code", data={**form, "code": codes[0]}).status_code == 303

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sparring.cli import sso
 from sparring.cli.context import root
 from sparring.cli.errors import UserError
 from sparring.cli.service_errors import service_errors
@@ -79,7 +80,7 @@ def _sign_out(email: str = typer.Option(..., "--email", help="the user's e-mail"
 
     with service_errors():
         accounts = root().accounts()
-        ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id)
+        ended = LoginSessions().end_all(accounts.db, accounts.find_user(email).id, via="cli")
     print(f"ended {ended} session{'' if ended == 1 else 's'} of {email.strip().lower()}")
 
 
@@ -136,3 +137,4 @@ def register(app: typer.Typer) -> None:
     users.command("disable-2fa")(_disable_2fa)
     users.command("erase")(_erase)
     app.add_typer(users, name="users")
+    sso.register(app)  # the identity providers' commands sit with the accounts' (no entry point of their own)

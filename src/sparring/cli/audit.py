@@ -26,12 +26,16 @@ def _list(
     from sparring.cli.context import root
     from sparring.services import audit, exports
 
-    with service_errors(), root().database.read() as s:
-        scope = exports.operator_scope(s, org)
-        filters = audit.Filters.parse(action, actor, since, until)
-        rows: list[dict[str, Any]] = [{"at": audit.when(r).isoformat(), "actor": r.actor_label, "action": r.action,
-                 "target_type": r.target_type, "target_id": r.target_id, "via": r.via, "detail": r.detail or {}}
+    database = root().database
+    with service_errors():
+        with database.read() as s:
+            scope = exports.operator_scope(s, org)
+            filters = audit.Filters.parse(action, actor, since, until)
+            rows: list[dict[str, Any]] = [{
+                "at": audit.when(r).isoformat(), "actor": r.actor_label, "action": r.action,
+                "target_type": r.target_type, "target_id": r.target_id, "via": r.via, "detail": r.detail or {}}
                 for r in audit.page(s, scope.org_id, filters, 1, size=limit).rows]
+        audit.record_reading(database, None, scope.org_id, "list", filters, via="cli")  # after: not in its own list
     if json_out:
         print(json.dumps(rows))
         return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,11 @@ from sparring.store.models import ROLES, Organisation, Team, TeamMember, User
 #: the account CLI reps belong to when no --user is given; it has no password and cannot log in
 LOCAL_ORG = "local"
 LOCAL_LEARNER_EMAIL = "learner@localhost"
-__all__ = ["Accounts", "CredentialCheck", "KnownAccount", "check_password", "ensure_org", "ensure_team",
-           "hash_password", "normalise_email", "slugify", "verify_password"]
+__all__ = ["LAST_ADMIN", "Accounts", "CredentialCheck", "KnownAccount", "check_password", "ensure_org", "ensure_team",
+           "hash_password", "leaves_no_admin", "normalise_email", "slugify", "verify_password"]
+
+#: why a change that would leave an organisation without an active admin is refused (or, at SSO sign-in, withheld)
+LAST_ADMIN = "this is the organisation's last active admin; make another admin first"
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +83,17 @@ def _record(s: Session, user: User) -> UserRecord:
         is_active=user.is_active,
         team_ids=list(team_ids),
     )
+
+
+def leaves_no_admin(s: Session, user: User, role: str | None, active: bool) -> bool:
+    """Whether ``user`` becoming ``role`` (None: erased or removed) and ``active`` would leave its organisation
+    without an active admin: it is an admin now, would no longer be an active admin, and no other active admin
+    exists. The one rule of SCIM, SSO group rules and erasure (``LAST_ADMIN`` says why)."""
+    if user.role != "admin" or (active and role == "admin"):
+        return False
+    others = s.scalar(select(func.count()).select_from(User).where(
+        User.org_id == user.org_id, User.role == "admin", User.is_active.is_(True), User.id != user.id))
+    return not others
 
 
 def ensure_org(s: Session, name: str) -> Organisation:

@@ -317,9 +317,9 @@ def submit(db: Session, viewer: Viewer, assignee_id: int, rep_id: int, now: date
     return a.id
 
 
-def review(db: Session, viewer: Viewer, assignee_id: int, now: datetime | None = None) -> int:
-    """Mark a learner's submitted rep reviewed (a manager or admin who sees the learner's row); returns the
-    assignment id."""
+def review(db: Session, viewer: Viewer, assignee_id: int, now: datetime | None = None, via: str = "web") -> int:
+    """Mark a learner's submitted rep reviewed (a manager or admin who sees the learner's row), audited as
+    ``assignment.reviewed``; returns the assignment id."""
     now = now or utcnow()
     row = db.get(AssigneeRow, assignee_id) if is_db_id(assignee_id) else None
     if row is None:
@@ -333,4 +333,8 @@ def review(db: Session, viewer: Viewer, assignee_id: int, now: datetime | None =
         row.reviewed_at = now
         notify(db, row.user_id, "reviewed", f"{viewer.name} reviewed your rep of {view.title}",
                f"/reps/{row.submitted_rep_id}/scorecard", now=now)
+        learner = db.get(User, row.user_id)
+        audit.record(db, viewer, "assignment.reviewed", "assignment", view.id,
+                     {"learner": learner.email if learner else row.user_id, "rep_id": row.submitted_rep_id,
+                      "title": view.title}, via)
     return view.id

@@ -37,7 +37,8 @@ ACTIONS = (
     "assignment.created", "program.changed", "user.updated", "user.removed", "team.created", "team.changed",
     "team.removed", "scim_token.created", "scim_token.revoked", "org.exported", "org.imported",
     "lti.changed", "lti.launched", "lti.refused", "lti.roster_synced",
-    "sso.signed_in", "sso.break_glass", "sso.provider_changed", "sso.password_login", "org.retention_changed",
+    "sso.signed_in", "sso.break_glass", "sso.provider_changed", "sso.password_login", "sso.role_withheld",
+    "user.signed_out", "assignment.reviewed", "comment.added", "audit.viewed", "org.retention_changed",
 )
 
 PAGE_SIZE = 50
@@ -100,6 +101,21 @@ def record_view(database: Database, viewer: Viewer, action: str, target_type: st
     return True
 
 
+#: how the log was read: the admin page, its CSV download, ``sparring audit list`` (the target id of audit.viewed)
+READ_FORMATS = ("page", "csv", "list")
+
+
+def record_reading(database: Database, viewer: Viewer | None, org_id: int, how: str, filters: Filters,
+                   via: str = "web") -> None:
+    """Log that the organisation's audit log was read (``audit.viewed``, target ``audit_log`` ``how``, the filters
+    as detail), in its own short transaction. An admin's reads of the same kind are logged once per
+    ``VIEW_DEDUPE`` like other views; the command line's (no account) every time."""
+    if how not in READ_FORMATS:
+        raise AuditError(f"how: one of {', '.join(READ_FORMATS)}")
+    with database.session() as s:
+        record(s, viewer, "audit.viewed", "audit_log", how, filters.detail() or None, via, org_id=org_id)
+
+
 @dataclass(frozen=True)
 class Filters:
     """The admin page's filters: an action, an actor (part of the e-mail), a date range (inclusive, UTC days)."""
@@ -124,6 +140,12 @@ class Filters:
         if found.since and found.until and found.until < found.since:
             raise AuditError("until: before since")
         return found
+
+    def detail(self) -> dict[str, str]:
+        """The filters in use, for the audit entry of reading the log."""
+        found = {"action": self.action, "actor": self.actor, "since": self.since.isoformat() if self.since else "",
+                 "until": self.until.isoformat() if self.until else ""}
+        return {k: v for k, v in found.items() if v}
 
     def query(self, org_id: int) -> Select[AuditRow]:
         conds = [AuditRow.org_id == org_id]

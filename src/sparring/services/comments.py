@@ -3,7 +3,8 @@ learner's rep or call says something about one line; the learner sees it beside 
 
 Rules: whoever may see a conversation in full (``services.access.conversation_access``) reads its comments;
 a manager or admin who may see it in full, and is not its owner, may comment (a manager of another team sees
-nothing of it, so cannot). The owner gets a notification for each comment.
+nothing of it, so cannot). The owner gets a notification for each comment, and the audit log a
+``comment.added`` (the conversation, turn, owner and length; not the text).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sparring.inputs import InputError, clean_text, is_db_id
+from sparring.services import audit
 from sparring.services.access import Access, Viewer, get_visible_conversation
 from sparring.services.errors import InvalidInput, NotFound
 from sparring.services.notifications import notify
@@ -38,7 +40,8 @@ def _link(db: Session, conversation_id: int, turn_index: int) -> str:
     return f"/reps/{rep_id}/scorecard#turn-{turn_index}" if rep_id is not None else ""
 
 
-def add_comment(db: Session, viewer: Viewer, conversation_id: int, turn_index: int, text: str) -> CommentView:
+def add_comment(db: Session, viewer: Viewer, conversation_id: int, turn_index: int, text: str,
+                via: str = "web") -> CommentView:
     """Comment on turn ``turn_index`` of a conversation; NotFound when the viewer may not comment on it (or it
     does not exist: the same answer), InvalidInput for an empty text or a turn it does not have."""
     found = get_visible_conversation(db, viewer, conversation_id)
@@ -62,6 +65,10 @@ def add_comment(db: Session, viewer: Viewer, conversation_id: int, turn_index: i
     notify(db, conversation.user_id, "comment",
            f"{viewer.name} commented on turn {turn_index} of {conversation.title or 'your rep'}: {body[:120]}",
            _link(db, conversation.id, turn_index))
+    owner = db.get(User, conversation.user_id)
+    audit.record(db, viewer, "comment.added", "conversation", conversation.id,
+                 {"turn": turn_index, "owner": owner.email if owner else conversation.user_id, "comment_id": row.id,
+                  "chars": len(body)}, via)
     return CommentView(row.id, turn_index, viewer.name, body, row.created_at)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from sparring.services import audit
+from sparring.services.accounts import leaves_no_admin
 from sparring.services.calls import UPLOADS_DIR
 from sparring.services.errors import Conflict, NotFound
 from sparring.store import ownership
@@ -67,11 +68,8 @@ def _target(s: Session, org_id: int, user_id: int, acting_admin_id: int) -> User
         raise NotFound(f"no such person (user {user_id}) in this organisation")
     if user.id == acting_admin_id:
         raise Conflict("user: you cannot erase yourself; ask another admin")
-    if user.role == "admin":
-        admins = s.scalar(select(func.count()).select_from(User).where(
-            User.org_id == org_id, User.role == "admin", User.is_active.is_(True), User.id != user.id))
-        if not admins:
-            raise Conflict("user: the organisation's last admin cannot be erased")
+    if leaves_no_admin(s, user, None, False):
+        raise Conflict("user: the organisation's last admin cannot be erased")
     return user
 
 

@@ -18,7 +18,10 @@ Limits (numbers in ``GuardLimits``; design and reasons in docs/decisions.md, "Lo
   account, client and global limits — the owner logging in from where they usually do is slowed only by their
   own pair — so none of the shared limits is a lever for locking the owner out.
 
-Wrong second-factor codes count as failures of the same pair and account. Failures are rows of
+Wrong second-factor codes count as failures of the same pair and account. A TOTP secret that does not open with
+this installation's keys (``UnsealError``: the key was changed or lost) refuses the code with ``factor_unreadable``
+(``FACTOR_UNREADABLE``: use a recovery code, or an admin resets the factor), logs the cause and audits the failure,
+without counting it as a guess. Failures are rows of
 ``login_failures`` (SHA-256 keys, one per scope), so every web worker shares them; ``clock`` (Unix seconds) is
 injectable, so tests need no sleeps. Methods do blocking database work: call them from a worker thread.
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import math
 import secrets
 import time
@@ -46,10 +50,17 @@ from sparring.services.second_factor import SecondFactor
 from sparring.services.sso_config import BreakGlass, password_refusal
 from sparring.store.db import Database
 from sparring.store.models import LoginChallenge, LoginFailure, LoginKnownClient, User
+from sparring.store.sealing import UnsealError
 
-Outcome = Literal["ok", "wrong", "throttled", "code_required", "wrong_code", "expired", "invalid", "sso_required"]
+Outcome = Literal["ok", "wrong", "throttled", "code_required", "wrong_code", "expired", "invalid", "sso_required",
+                  "factor_unreadable"]
 Scope = Literal["pair", "account", "client", "global"]
 MAX_CODE_CHARS = 40
+#: the answer when an account's TOTP secret is sealed with a key this installation no longer has
+FACTOR_UNREADABLE = ("your two-factor sign-in cannot be checked: its secret was stored with an installation key "
+                     "this server no longer has. Use one of your recovery codes, or ask an administrator to reset "
+                     "your two-factor sign-in (sparring users disable-2fa)")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -269,8 +280,16 @@ class LoginGuard:
     # --- second factor ----------------------------------------------------------------------------------------
 
     def _check_code(self, db: Database, keys: _Keys, user: UserRecord, code: str, client: str) -> LoginResult:
-        with db.session() as s:
-            ok = SecondFactor(db, clock=self.clock).verify(s, user.id, code)
+        try:
+            with db.session() as s:
+                ok = SecondFactor(db, clock=self.clock).verify(s, user.id, code)
+        except UnsealError as exc:
+            # not the person's fault and not a guess: no backoff; the operator gets the cause (never the secret)
+            log.error("two-factor sign-in of user %s cannot be checked: %s", user.id, exc)
+            _audit_failure(db, KnownAccount(user.id, user.email, user.org_id),
+                           "the second factor cannot be checked (its secret does not open with this installation's "
+                           "keys)", client)
+            return LoginResult("factor_unreadable", problem=FACTOR_UNREADABLE)
         if not ok:
             self._failed(db, keys)
             _audit_failure(db, KnownAccount(user.id, user.email, user.org_id), "wrong code", client)

@@ -154,15 +154,31 @@ class LoginSessions:
         return SessionUser(session_id=row.id, user_id=row.user_id, org_id=row.org_id, role=row.role,
                            name=row.name or row.email, email=row.email)
 
-    def end(self, database: Database, token: str) -> None:
-        """End the session with this token (logging out); nothing happens if it has already ended."""
+    def end(self, database: Database, token: str, *, via: str = "web") -> None:
+        """End the session with this token (logging out), audited as ``user.signed_out``; nothing happens if it
+        has already ended."""
         with database.session() as s:
-            s.connection().execute(_END, {"token_hash": token_hash(token)})
+            conn = s.connection()
+            user_id = conn.execute(_OWNER, {"token_hash": token_hash(token)}).scalar()
+            if user_id is None:
+                return
+            conn.execute(_END, {"token_hash": token_hash(token)})
+            audit.record(s, audit.actor_of(s, user_id), "user.signed_out", "user", user_id, {"everywhere": False},
+                         via)
 
-    def end_all(self, database: Database, user_id: int) -> int:
-        """End every session of ``user_id`` ("sign out everywhere"); the number ended."""
+    def end_all(self, database: Database, user_id: int, *, via: str = "web") -> int:
+        """End every session of ``user_id`` ("sign out everywhere"), audited as ``user.signed_out`` with
+        ``everywhere`` and how many ended; the number ended. ``via="cli"``: the operator did it (actor ``(cli)``)."""
         with database.session() as s:
-            return end_user_sessions(s, user_id)
+            ended = end_user_sessions(s, user_id)
+            user = s.get(User, user_id)
+            if user is not None:
+                actor = audit.actor_of(s, user_id) if via != "cli" else None
+                detail: dict[str, object] = {"everywhere": True, "sessions": ended}
+                if actor is None:
+                    detail["by"] = "the operator"
+                audit.record(s, actor, "user.signed_out", "user", user_id, detail, via, org_id=user.org_id)
+            return ended
 
     def list_for(self, database: Database, user_id: int) -> list[SessionInfo]:
         """The live sessions of ``user_id``, most recently used first."""
@@ -204,6 +220,7 @@ _TOUCH = (
     .values(last_seen_at=bindparam("now"))
 )
 _END = delete(LoginSession).where(LoginSession.token_hash == bindparam("token_hash"))
+_OWNER = select(LoginSession.user_id).where(LoginSession.token_hash == bindparam("token_hash"))
 _END_USER = delete(LoginSession).where(LoginSession.user_id == bindparam("user_id"))
 _CLEAN_UP = delete(LoginSession).where(
     or_(LoginSession.expires_at <= bindparam("now"), LoginSession.created_at <= bindparam("born_after"),

@@ -9,6 +9,7 @@ A request is answered once, within ``ANSWER_WITHIN``, by the person who launched
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,9 @@ from sparring.services.lti_registrations import current_key
 from sparring.store.db import Database
 from sparring.store.lti_models import LtiLaunchRow, LtiRegistrationRow
 from sparring.store.models import utcnow
+from sparring.store.sealing import UnsealError
+
+log = logging.getLogger(__name__)
 
 ANSWER_WITHIN = timedelta(hours=1)
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -78,7 +82,13 @@ def answer(database: Database, viewer: Viewer, launch_id: int, *, kind: str, tar
             item = lti.ContentItem(title=title, url=launch_url, text="A Sparring program", score_maximum=None,
                                    custom={CUSTOM_PROGRAM: target})
         data = row.detail.get("data")
-        token = lti.deep_linking_response(current_key(s, reg.org_id), client_id=reg.client_id,
+        try:
+            key = current_key(s, reg.org_id)
+        except UnsealError as exc:  # the instructor cannot fix this; the message says who can, the log says how
+            log.error("deep linking answer for launch %s: %s", launch_id, exc)
+            raise Conflict("the tool's signing key cannot be read on this server (the installation key changed); "
+                           "ask your Sparring administrator to rotate the LTI key, then try again") from None
+        token = lti.deep_linking_response(key, client_id=reg.client_id,
                                           platform_issuer=reg.issuer, deployment_id=row.deployment_id,
                                           data=data if isinstance(data, str) else None, items=[item])
         row.detail = {**row.detail, "answered": True, "choice": f"{kind}:{target}"}

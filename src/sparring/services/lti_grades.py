@@ -39,6 +39,7 @@ from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow
 from sparring.store.lti_models import LtiContextRow, LtiLaunchRow, LtiLoginStateRow, LtiRegistrationRow, LtiScoreRow
 from sparring.store.models import Rep, utcnow
+from sparring.store.sealing import UnsealError
 
 if TYPE_CHECKING:
     from sparring.jobs.queue import JobQueue
@@ -158,9 +159,18 @@ def post(ctx: TaskContext, payload: dict[str, Any], http: HttpConfig) -> dict[st
             raise PermanentError(f"LTI score {score_id} no longer exists (its launch or registration was deleted)")
         if row.status == "sent":
             return {"score_id": score_id, "already_sent": True}
-        key = current_key(s, reg.org_id)
+        try:
+            key = current_key(s, reg.org_id)
+        except UnsealError as exc:
+            unreadable: str | None = str(exc)
+        else:
+            unreadable = None
         document = score_document(launch.sub, row.score_given, row.created_at)
         lineitem, client_id, token_url = launch.lineitem_url, reg.client_id, reg.auth_token_url
+    if unreadable is not None:  # no retry can open it: the row fails with the reason, the job is dead-lettered
+        log.error("LTI score %s not sent: %s", score_id, unreadable)
+        _record(ctx.database, score_id, unreadable, failed=True)
+        raise PermanentError(unreadable)
     try:
         token = access_token(http, key, client_id=client_id, token_url=token_url, scopes=[lti.SCOPE_SCORE])
         status = post_score(http, token, lineitem, document)
@@ -239,8 +249,12 @@ def sync_roster(database: Database, http: HttpConfig, viewer: Viewer, registrati
     if not contexts:
         raise InvalidInput("roster: no course has launched Sparring with a roster (Names and Role Provisioning) "
                            "link yet; launch it once from the course")
-    with database.session() as s:
-        key = current_key(s, org_id)
+    try:
+        with database.session() as s:
+            key = current_key(s, org_id)
+    except UnsealError as exc:
+        log.error("roster sync of LTI registration %s: %s", registration_id, exc)
+        raise InvalidInput(f"roster: {exc}") from None
     members = created = linked = 0
     errors: list[str] = []
     try:

@@ -28,7 +28,7 @@ from sparring.services.access import Viewer
 from sparring.services.errors import Conflict, InvalidInput, NotFound
 from sparring.store.lti_models import LtiKeyRow, LtiRegistrationRow
 from sparring.store.models import utcnow
-from sparring.store.sealing import LTI_PRIVATE_KEY, seal, unseal
+from sparring.store.sealing import LTI_PRIVATE_KEY, UnsealError, seal, unseal
 
 if TYPE_CHECKING:
     from sparring.settings import Settings
@@ -175,7 +175,12 @@ def delete_registration(s: Session, viewer: Viewer, registration_id: int) -> Non
 
 
 def _tool_key(row: LtiKeyRow) -> ToolKey:
-    return ToolKey(row.kid, unseal(row.private_pem, LTI_PRIVATE_KEY, row.id), dict(row.public_jwk))
+    """The key with its private half unsealed; ``UnsealError`` saying how to fix it when that does not open."""
+    try:
+        return ToolKey(row.kid, unseal(row.private_pem, LTI_PRIVATE_KEY, row.id), dict(row.public_jwk))
+    except UnsealError as exc:
+        raise UnsealError(f"the LTI tool's signing key cannot be read: {exc}; or make a new one with Rotate key on "
+                          "Admin → Integrations → LTI (platforms read the new public key from the key set)") from None
 
 
 def current_key(s: Session, org_id: int) -> ToolKey:

@@ -39,6 +39,7 @@ from sparring.integrations.scim import (
 )
 from sparring.services import audit
 from sparring.services.account_inputs import clean_name, normalise_email
+from sparring.services.accounts import LAST_ADMIN, leaves_no_admin
 from sparring.services.errors import InvalidInput
 from sparring.services.login_sessions import end_user_sessions
 from sparring.services.scim_tokens import ScimCaller
@@ -166,13 +167,8 @@ def _checked(want: UserInput) -> UserInput:
 
 
 def _last_admin(db: Session, user: User, want: UserInput) -> None:
-    if user.role != "admin" or (want.active and (want.role or user.role) == "admin"):
-        return
-    admins = db.scalar(select(func.count()).select_from(User).where(
-        User.org_id == user.org_id, User.role == "admin", User.is_active.is_(True), User.id != user.id))
-    if not admins:
-        raise ScimError(400, "active/roles: this is the organisation's last active admin; make another admin first",
-                        "mutability")
+    if leaves_no_admin(db, user, want.role or user.role, want.active):
+        raise ScimError(400, f"active/roles: {LAST_ADMIN}", "mutability")
 
 
 def _apply(db: Session, caller: ScimCaller, user: User, link: ScimUserRow, want: UserInput) -> dict[str, Any]:

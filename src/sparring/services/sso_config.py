@@ -1,8 +1,9 @@
 """An organisation's single sign-on set-up (docs/sso.md): its identity providers (OIDC or SAML 2.0) with their claim
 mapping and group rules, and whether its people may log in with a password.
 
-Admins change these on the admin page (``web/routes/admin_sso.py``); every change is one transaction with its audit
-entry (``sso.provider_changed``, ``sso.password_login``). Errors name the field. The client secret is stored
+Admins change these on the admin page (``web/routes/admin_sso.py``), operators with ``sparring sso`` (``cli/sso.py``:
+``viewer`` None and the organisation's ``org_id``, audited under ``(cli)``); every change is one transaction with its
+audit entry (``sso.provider_changed``, ``sso.password_login``). Errors name the field. The client secret is stored
 sealed with the installation key (``store.sealing``; it must be sent to the provider, so it is not hashed) and shown
 back only as its last four characters; an empty secret field on an update keeps the stored one.
 
@@ -183,6 +184,17 @@ def _admin(viewer: Viewer) -> None:
         raise NotFound("no such page")
 
 
+def _org_of(viewer: Viewer | None, org_id: int | None) -> int:
+    """The organisation a change is made in: the admin's own, or (``viewer`` None: the operator on the command
+    line) ``org_id``."""
+    if viewer is not None:
+        _admin(viewer)
+        return viewer.org_id
+    if org_id is None:
+        raise InvalidInput("org: name the organisation")
+    return org_id
+
+
 def list_providers(s: Session, org_id: int) -> list[SsoProviderRow]:
     return list(s.scalars(select(SsoProviderRow).where(SsoProviderRow.org_id == org_id).order_by(SsoProviderRow.id)))
 
@@ -194,17 +206,18 @@ def get_provider(s: Session, org_id: int, provider_id: int) -> SsoProviderRow:
     return row
 
 
-def create_provider(s: Session, viewer: Viewer, kind: str, form: dict[str, str]) -> SsoProviderRow:
-    _admin(viewer)
+def create_provider(s: Session, viewer: Viewer | None, kind: str, form: dict[str, str], *,
+                    org_id: int | None = None, via: str = "web") -> SsoProviderRow:
+    org = _org_of(viewer, org_id)
     if kind not in SSO_KINDS:
         raise SsoConfigError(f"kind: use one of {', '.join(SSO_KINDS)}")
 
-    row = SsoProviderRow(org_id=viewer.org_id, kind=kind, oidc_scopes="openid email profile")
+    row = SsoProviderRow(org_id=org, kind=kind, oidc_scopes="openid email profile")
     _apply(row, form, creating=True)
     s.add(row)
     s.flush()
     audit.record(s, viewer, "sso.provider_changed", "sso_provider", row.id,
-                 {"change": "created", "kind": kind, "name": row.display_name})
+                 {"change": "created", "kind": kind, "name": row.display_name}, via, org_id=org)
     return row
 
 
@@ -215,6 +228,20 @@ def update_provider(s: Session, viewer: Viewer, provider_id: int, form: dict[str
     row.updated_at = datetime.now(UTC)
     audit.record(s, viewer, "sso.provider_changed", "sso_provider", row.id,
                  {"change": "updated", "enabled": row.enabled, "name": row.display_name})
+    return row
+
+
+def set_enabled(s: Session, viewer: Viewer | None, provider_id: int, enabled: bool, *, org_id: int | None = None,
+                via: str = "web") -> SsoProviderRow:
+    """Turn a provider on or off (nothing else changes; people of a turned-off provider cannot sign in with it)."""
+    org = _org_of(viewer, org_id)
+    row = get_provider(s, org, provider_id)
+    if row.enabled != enabled:
+        row.enabled = enabled
+        row.updated_at = datetime.now(UTC)
+        audit.record(s, viewer, "sso.provider_changed", "sso_provider", row.id,
+                     {"change": "enabled" if enabled else "disabled", "enabled": enabled, "name": row.display_name},
+                     via, org_id=org)
     return row
 
 

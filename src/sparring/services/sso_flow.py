@@ -11,6 +11,7 @@ provider run outside any database transaction. Blocking: web routes call these f
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from sparring.services.errors import NotFound, ServiceError
 from sparring.services.sso_login import Answer, SsoRefused, sign_in
 from sparring.store.db import Database
 from sparring.store.models import User
-from sparring.store.sealing import OIDC_CLIENT_SECRET, unseal_optional
+from sparring.store.sealing import OIDC_CLIENT_SECRET, UnsealError, unseal_optional
 from sparring.store.sso_models import SsoPendingRow, SsoProviderRow
 
+log = logging.getLogger(__name__)
 #: how long the provider may take to answer (a person typing a password and a second factor there)
 PENDING_SECONDS = 15 * 60
 
@@ -80,7 +82,16 @@ def _provider(db: Database, provider_id: int) -> SsoProviderRow:
 
 
 def _client_secret(provider: SsoProviderRow) -> str:
-    return unseal_optional(provider.oidc_client_secret, OIDC_CLIENT_SECRET, provider.id) or ""
+    """The client secret; ``SsoFailed`` (the cause logged for the operator, never the secret) when it does not open
+    with this installation's keys."""
+    try:
+        return unseal_optional(provider.oidc_client_secret, OIDC_CLIENT_SECRET, provider.id) or ""
+    except UnsealError as exc:
+        log.error("single sign-on with provider %s cannot start: %s; or type the client secret again on "
+                  "Admin → Integrations → Single sign-on", provider.id, exc)
+        raise SsoFailed(f"{provider.display_name}: its client secret cannot be read on this server (the "
+                        "installation key changed); ask your administrator to type it again on the single "
+                        "sign-on page") from None
 
 
 def oidc_config(provider: SsoProviderRow, base_url: str) -> oidc.ProviderConfig:

@@ -12,6 +12,8 @@ path for OIDC and SAML.
 Then, on every sign-in, the group rules are applied: the role of the first matching role rule in order admin,
 manager, learner (the highest wins; none matching: the provider's default role), and membership of every team a
 matching team rule names (teams named by some rule but not matched are left; teams no rule names are untouched).
+A role rule never demotes the organisation's last active admin (``accounts.leaves_no_admin``, the rule SCIM and
+erasure keep too): the sign-in goes on with the role unchanged and the audit gets ``sso.role_withheld`` saying why.
 Deactivated accounts are refused. The caller starts the session; the audit gets ``sso.signed_in``.
 """
 
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from sparring.services import audit
 from sparring.services.access import Viewer
 from sparring.services.account_inputs import clean_name, normalise_email
-from sparring.services.accounts import ensure_team, hash_password
+from sparring.services.accounts import LAST_ADMIN, ensure_team, hash_password, leaves_no_admin
 from sparring.services.errors import InvalidInput, ServiceError
 from sparring.services.login_sessions import end_user_sessions
 from sparring.services.sso_config import domains_of
@@ -164,6 +166,11 @@ def sign_in(s: Session, provider: SsoProviderRow, answer: Answer, via: str = "we
     if provider.role_rules and role is None:
         role = provider.default_role
     old_role = user.role
+    if role is not None and role != user.role and leaves_no_admin(s, user, role, True):
+        # the rules would leave the organisation without an active admin: the sign-in goes on, the change does not
+        audit.record(s, Viewer.of(user), "sso.role_withheld", "user", user.id,
+                     {"provider": provider.display_name, "from": user.role, "to": role, "reason": LAST_ADMIN}, via)
+        role = None
     if role is not None and role != user.role:
         user.role = role
         s.flush()

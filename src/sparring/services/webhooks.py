@@ -12,6 +12,7 @@ found".
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow, WebhookDeliveryRow, WebhookEndpointRow
 from sparring.store.models import Organisation, utcnow
 from sparring.store.sealing import WEBHOOK_SECRET, UnsealError, seal, unseal
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sparring.jobs.ledger import Job
@@ -364,13 +367,21 @@ def deliver(ctx: TaskContext, payload: dict[str, Any], config: WebhookConfig) ->
             raise PermanentError(f"delivery {delivery_id} no longer exists (its endpoint was deleted)")
         if row.status == "delivered":
             return {"delivery_id": delivery_id, "status_code": row.last_status_code, "already": True}
-        url, secret, active = endpoint.url, unseal(endpoint.secret, WEBHOOK_SECRET, endpoint.id), endpoint.active
+        url, active, endpoint_id, unreadable = endpoint.url, endpoint.active, endpoint.id, ""
+        try:
+            secret: str | None = unseal(endpoint.secret, WEBHOOK_SECRET, endpoint.id)
+        except UnsealError as exc:
+            secret, unreadable = None, f"the signing secret cannot be read: {exc}; or rotate the endpoint's secret"
         body = wire.event_body(event.event_id, event.type, event.created_at,
                                {"id": org.id, "slug": org.slug, "name": org.name}, dict(event.data))
         event_type = event.type
     if not active:
         _record(ctx.database, delivery_id, wire.Attempt(None, "the endpoint is turned off"), last=True)
-        raise PermanentError(f"webhook endpoint {row.endpoint_id} is turned off")
+        raise PermanentError(f"webhook endpoint {endpoint_id} is turned off")
+    if secret is None:  # nothing to sign with, and no retry can open it: failed with the reason, dead-lettered
+        log.error("webhook delivery %s not sent: %s", delivery_id, unreadable)
+        _record(ctx.database, delivery_id, wire.Attempt(None, unreadable[:500]), last=True)  # the column's size
+        raise PermanentError(unreadable)
     headers = {wire.SIGNATURE_HEADER: wire.sign(secret, body), wire.EVENT_HEADER: event_type,
                wire.DELIVERY_HEADER: str(delivery_id)}
     attempt = wire.post(url, body, headers, policy=config.policy, timeout=config.timeout)

@@ -2,7 +2,9 @@
 
 Every error body is ``{"detail": "..."}`` (``ErrorBody``): ``detail`` is one line written for a person that
 names the problem (the field, the parameter) and never repeats unbounded input. A request that does not fit
-the schema (422) lists each problem in that line. An unexpected exception becomes a 500 whose body also
+the schema (422) lists each problem in that line. A stored secret that does not open with the installation's keys
+(``UnsealError``, docs/security.md "Secrets at rest") where no route mapped it is a 503 that names the column and
+what an administrator can do, logged without a traceback. An unexpected exception becomes a 500 whose body also
 carries ``error_id``; the server logs the traceback under that id (logger ``sparring.web``), so an operator can
 find it, and the client gets a proper answer instead of a dropped connection. Pages (a browser asking for
 HTML, outside /api) get the same answers as an HTML error page.
@@ -26,6 +28,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sparring.kernel.sealing import UnsealError
 
 log = logging.getLogger("sparring.web")
 
@@ -64,6 +68,7 @@ _PAGE_MESSAGES = {
     409: "Not possible now",
     422: "Bad request",
     500: "Something went wrong",
+    503: "Not available",
 }
 _NOT_FOUND = "There is nothing here, or it is not yours to see."
 _FORBIDDEN = "Your role does not give access to this page."
@@ -138,6 +143,22 @@ async def validation_error(request: Request, exc: Exception) -> Response:
             return _page(request, 404, _NOT_FOUND)
         return _page(request, 422, _sentence(detail))
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+#: what an administrator can do about a secret that does not open (added to ``UnsealError``'s own message)
+UNSEALABLE_FIX = ("an administrator can type the secret again (or rotate it) on its admin page, or restore the "
+                  "installation key and run `sparring db seal-secrets` (docs/security.md, \"Secrets at rest\")")
+
+
+async def unseal_error(request: Request, exc: Exception) -> Response:
+    """A stored secret this installation's keys cannot open, where the route did not map it itself: 503 with the
+    column, the row and the fix, never the secret (the message holds none)."""
+    assert isinstance(exc, UnsealError)
+    log.error("a stored secret cannot be read on %s %s: %s", request.method, request.url.path, exc)
+    detail = f"a stored secret cannot be read on this server: {exc}; {UNSEALABLE_FIX}"
+    if wants_html(request):
+        return _page(request, 503, _sentence(detail))
+    return JSONResponse({"detail": detail}, status_code=503)
 
 
 def server_error(request: Request, error_id: str) -> Response:
@@ -222,6 +243,7 @@ def install(app: FastAPI) -> None:
     """Register the error handlers, the 500 middleware and the OpenAPI post-processing on ``app``."""
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(UnsealError, unseal_error)
     # innermost of the app's middlewares: added last, but appended so the security headers wrap its answers
     app.user_middleware.append(Middleware(ErrorPages))
     generate: Callable[[], dict[str, Any]] = app.openapi

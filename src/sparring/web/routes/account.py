@@ -89,8 +89,10 @@ def _reauthenticated(request: Request, auth: Auth, form: dict[str, str]) -> Resp
         response.headers["Retry-After"] = result.retry_after_header
         return response
     error: Any = {"invalid": result.problem, "code_required": "Give a current code from your authenticator app.",
+                  "factor_unreadable": result.problem,
                   "wrong_code": "Wrong or already used code."}.get(result.outcome, "Wrong password.")
-    return _page(request, auth, status_code=401 if result.outcome != "invalid" else 422, error=str(error)[:200])
+    status = {"invalid": 422, "factor_unreadable": 403}.get(result.outcome, 401)
+    return _page(request, auth, status_code=status, error=str(error)[:400])
 
 
 @router.post("/account/totp/disable")

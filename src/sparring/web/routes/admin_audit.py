@@ -34,6 +34,8 @@ def audit_page(request: Request, auth: PageAuth, db: ReadDB, action: SearchText 
     require_role(auth, "admin")
     filters, error = _filters(action, actor, since, until)
     found = audit.page(db, auth.viewer.org_id, filters, page) if not error else audit.AuditPage([], 1, False)
+    if not error:
+        audit.record_reading(web(request).database(), auth.viewer, auth.viewer.org_id, "page", filters)
     query = {k: v for k, v in {"action": action, "actor": actor, "since": since, "until": until}.items() if v}
     rows = [{"at": audit.when(r), "actor": r.actor_label, "gone": r.actor_id is None, "action": r.action,
              "target": f"{r.target_type} {r.target_id}".strip(), "via": r.via, "detail": audit.detail_text(r.detail)}
@@ -52,6 +54,7 @@ def audit_csv(request: Request, auth: PageAuth, action: SearchText = "", actor: 
         raise HTTPException(status_code=400, detail=error)
     database = web(request).database()
     org_id = auth.viewer.org_id
+    audit.record_reading(database, auth.viewer, org_id, "csv", filters)
 
     def stream() -> Iterator[str]:
         with database.read() as s:  # its own session, open while the response streams

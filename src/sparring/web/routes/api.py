@@ -87,7 +87,9 @@ def _require_json_or_no_body(request: Request) -> None:
 @router.post("/auth/login", response_model=LoginResponse,
              responses={**ex.example(ex.LOGIN),
                         401: {"description": "bad credentials, or a missing or wrong two-factor code"},
-                        403: {"description": "the organisation signs in with single sign-on (docs/sso.md)"},
+                        403: {"description": "the organisation signs in with single sign-on (docs/sso.md), or the "
+                                              "account's second factor cannot be checked (its secret does not open "
+                                              "with this installation's keys: use a recovery code)"},
                         422: {"description": "a malformed request (e.g. a NUL character, an over-long password)"},
                         429: {"description": "too many failed attempts: wait Retry-After seconds"}})
 def api_login(body: LoginRequest, request: Request) -> Response:
@@ -103,7 +105,8 @@ def api_login(body: LoginRequest, request: Request) -> Response:
                             headers={"Retry-After": result.retry_after_header})
     if result.outcome == "invalid":
         return JSONResponse({"detail": result.problem}, status_code=422)
-    if result.outcome == "sso_required":  # the right password, but the organisation signs in with SSO
+    if result.outcome in ("sso_required", "factor_unreadable"):
+        # the right password, but the organisation signs in with SSO, or the second factor cannot be checked
         return JSONResponse({"detail": result.problem}, status_code=403)
     if result.outcome != "ok" or result.user is None:
         detail = {"code_required": CODE_REQUIRED, "wrong_code": WRONG_CODE}.get(result.outcome, WRONG_CREDENTIALS)
@@ -137,7 +140,7 @@ def api_logout_all(request: Request, auth: ApiAuth) -> Response:
     """Sign out everywhere: end every session of the caller, this one included (``X-CSRF-Token`` needed)."""
     check_csrf(request, None, auth)
     ctx = web(request)
-    ctx.sessions.end_all(ctx.database(), auth.viewer.id)
+    ctx.sessions.end_all(ctx.database(), auth.viewer.id, via="api")
     response = Response(status_code=204)
     end_session(response)
     return response

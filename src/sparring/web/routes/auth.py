@@ -85,9 +85,10 @@ def signed_session(request: Request) -> SessionData | None:
 
 
 def end_current_session(request: Request, data: SessionData) -> None:
-    """End the request's server-side session: every copy of its cookie stops working. Blocking."""
+    """End the request's server-side session: every copy of its cookie stops working (audited as
+    ``user.signed_out``, ``via`` = ``api`` from /api). Blocking."""
     ctx = web(request)
-    ctx.sessions.end(ctx.database(), data.token)
+    ctx.sessions.end(ctx.database(), data.token, via="api" if request.url.path.startswith("/api") else "web")
 
 
 @router.get("/login")
@@ -136,10 +137,14 @@ def _login_answer(request: Request, result: LoginResult, *, email: str, next_url
         response: Response = RedirectResponse(next_url, status_code=303)
         start_session(request, response, user)
         return response
-    if result.outcome == "code_required" or (challenge and result.outcome in ("wrong_code", "throttled", "invalid")):
+    if result.outcome in ("code_required", "factor_unreadable") or (
+            challenge and result.outcome in ("wrong_code", "throttled", "invalid")):
+        # factor_unreadable: the code page again, where a recovery code still works
         error = {"wrong_code": WRONG_CODE.capitalize() + ".", "invalid": (result.problem or "")[:200],
-                 "throttled": throttled_message(result).capitalize() + "."}.get(result.outcome)
-        status = {"wrong_code": 401, "throttled": 429, "invalid": 422}.get(result.outcome, 200)
+                 "throttled": throttled_message(result).capitalize() + ".",
+                 "factor_unreadable": _sentence(result.problem or "")}.get(result.outcome)
+        status = {"wrong_code": 401, "throttled": 429, "invalid": 422,
+                  "factor_unreadable": 403}.get(result.outcome, 200)
         response = render(request, "login_code.html", None, status_code=status, error=error, next=next_url,
                           challenge=result.challenge or challenge)
     elif result.outcome == "throttled":
@@ -159,6 +164,10 @@ def _login_answer(request: Request, result: LoginResult, *, email: str, next_url
     if result.outcome == "throttled":
         response.headers["Retry-After"] = result.retry_after_header
     return response
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:400] + "."
 
 
 @router.post("/login/code")
