@@ -230,17 +230,22 @@ class Composer:
 
         if not asks(self.text):
             return False  # the act model heard a question where no sentence asks one ("Let me know what she says.")
-        if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)
-                                    or broad_question(self.text)) and (
-            self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
-            or self.say(f"press:{current.id}", current.pressing_lines)
-            or self.say(f"press-again:{current.id}", restated((*current.pressing_lines, *current.lines)))
+        if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
+            self.from_concern(current)
         ):
             return True  # "What would a good outcome look like for you?": what they want is their open concern
         pool = self.beats("react:open-question")
         if self.answerable(pool) and self.say("react:open-question", pool):
-            return True
+            return True  # "Why are you so sure it's price?" → "I talk to ten customers a week. Half mention price."
+        if current is not None and broad_question(self.text) and self.from_concern(current):
+            return True  # "ok. why?" / "What's going on?" → the concern, never "No idea, to be honest."
         return known is not None and self.say("know:unknown", known.lines)
+
+    def from_concern(self, current: Objection) -> bool:
+        """Answer from the open concern: its answers, else its lines, restated when all were said."""
+        return (self.say(f"answer:{current.id}", current.answers) or self.say(f"press:{current.id}", current.lines)
+                or self.say(f"press:{current.id}", current.pressing_lines)
+                or self.say(f"press-again:{current.id}", restated((*current.pressing_lines, *current.lines))))
 
     def yes_no(self, plan: Plan) -> bool:
         answer: YesNo = "hedge"
