@@ -93,6 +93,21 @@ def test_pair_backoff_doubles_caps_and_a_success_clears_it(db: Database, ann: in
     assert guard.login(db, ANN, "wrong guess here", "10.0.0.1").outcome == "throttled"
 
 
+def test_spellings_of_one_address_share_one_budget_of_guesses(db: Database, ann: int, guard: LoginGuard) -> None:
+    """A full-width domain, capitals and spaces are the same account to the password check, so they are the same
+    key to the limits: five free failures in all, not five per spelling (found while factoring the guard, 2026-12-07)."""
+    spellings = [ANN, "ANN@ACME.TEST", " ann@acme.test ", "ann@\uff41\uff43\uff4d\uff45.test", "Ann@Acme.Test"]
+    for spelling in spellings:
+        assert guard.login(db, spelling, "wrong guess here", "10.0.0.1").outcome == "wrong"
+    refused = guard.login(db, "ann@\uff41cme.test", "wrong guess here", "10.0.0.1")
+    assert refused.outcome == "throttled" and refused.scope == "pair"
+    assert guard.wait_for(db, "ANN@acme.TEST", "10.0.0.1")[0] > 0
+    # an address email-validator refuses is still counted, as typed
+    for _ in range(5):
+        assert guard.login(db, "learner@localhost", "wrong guess here", "10.0.0.1").outcome == "wrong"
+    assert guard.login(db, "LEARNER@localhost", "wrong guess here", "10.0.0.1").outcome == "throttled"
+
+
 def test_a_stranger_cannot_keep_the_owner_out(db: Database, ann: int, guard: LoginGuard, clock: FakeClock) -> None:
     assert guard.login(db, ANN, PASSWORD, "192.0.2.10").outcome == "ok"  # the owner's usual address
     clock.now += 3600

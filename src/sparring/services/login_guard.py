@@ -43,7 +43,9 @@ from sqlalchemy.exc import IntegrityError
 
 from sparring.inputs import InputError, clean_text
 from sparring.services import audit
+from sparring.services.account_inputs import normalise_email
 from sparring.services.accounts import Accounts, KnownAccount
+from sparring.services.errors import InvalidInput
 from sparring.services.passwords import login_password_problem
 from sparring.services.records import UserRecord
 from sparring.services.second_factor import SecondFactor
@@ -156,7 +158,7 @@ class LoginGuard:
         it in the same request); without it such an account answers ``code_required`` — with a ``challenge``
         token for the form's code step when ``challenge`` is set."""
         try:
-            account = clean_text(email, "email", max_chars=320).lower()
+            account = account_key(email)
         except InputError as exc:
             return LoginResult("invalid", problem=str(exc))
         problem = login_password_problem(password) or _code_problem(code)
@@ -248,7 +250,11 @@ class LoginGuard:
 
     def wait_for(self, db: Database, email: str, client: str) -> tuple[float, Scope | None]:
         """``wait`` for an e-mail address as typed and a client address."""
-        return self.wait(db, _Keys.of(email.strip().lower(), network_of(client)))
+        try:
+            account = account_key(email)
+        except InputError:
+            account = email.strip().lower()
+        return self.wait(db, _Keys.of(account, network_of(client)))
 
     def _failed(self, db: Database, keys: _Keys) -> None:
         now = self.clock()
@@ -305,6 +311,18 @@ class LoginGuard:
             s.add(LoginChallenge(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id,
                                  client_key=_key("client", client), created_at=now, attempts=0))
         return token
+
+
+def account_key(email: str) -> str:
+    """The address the limits count: as stored when it is a valid address (email-validator's normal form, so an
+    address with a full-width domain and its plain spelling — one account — share one budget of guesses; keyed on the
+    typed text, an attacker could spread guesses at one account over many spellings), else as typed, lower-cased
+    ("learner@localhost" is no valid address but may still be tried). InputError when it is not text at all."""
+    typed = clean_text(email, "email", max_chars=320).lower()
+    try:
+        return normalise_email(typed)
+    except InvalidInput:
+        return typed
 
 
 def _account_of(db: Database, email: str) -> KnownAccount | None:
