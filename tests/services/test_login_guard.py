@@ -95,7 +95,7 @@ def test_pair_backoff_doubles_caps_and_a_success_clears_it(db: Database, ann: in
 
 def test_spellings_of_one_address_share_one_budget_of_guesses(db: Database, ann: int, guard: LoginGuard) -> None:
     """A full-width domain, capitals and spaces are the same account to the password check, so they are the same
-    key to the limits: five free failures in all, not five per spelling (found while factoring the guard, 2026-12-07)."""
+    key to the limits: five free failures in all, not five per spelling (found while factoring the guard)."""
     spellings = [ANN, "ANN@ACME.TEST", " ann@acme.test ", "ann@\uff41\uff43\uff4d\uff45.test", "Ann@Acme.Test"]
     for spelling in spellings:
         assert guard.login(db, spelling, "wrong guess here", "10.0.0.1").outcome == "wrong"
