@@ -123,7 +123,8 @@ def test_a_revoked_token_stops_at_the_next_call(site: dict[str, Any]) -> None:
         revoke_token(s, Viewer.of(admin), site["token_id"])
     db.dispose()
     _, (answer,) = _session(site, [("list_reps", {})])
-    assert answer.is_error and "401" in answer.content[0].text and "Admin → API tokens" in answer.content[0].text
+    text = answer.content[0].text
+    assert answer.is_error and "401" in text and "Admin → Integrations → API tokens" in text
 
 
 def test_the_command_says_what_is_missing(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

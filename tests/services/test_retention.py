@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select, update
 
 from sparring.jobs import TaskContext, TaskRegistry
@@ -232,3 +233,41 @@ def test_the_nightly_task_runs_for_an_organisations_setting_alone(db: Database, 
 
     assert result["practice"] == 1 and result["organisations"][acme]["practice"] == 1
     assert old not in _ids(db)
+
+
+def test_a_file_that_cannot_be_deleted_is_named_and_tried_again(db: Database, practice: PracticeService,
+                                                                 learner: UserRecord, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A permissions error on one recording or upload folder does not stop the sweep nor count as deleted: the
+    take keeps its path (the next sweep tries again) and the report and log name the file."""
+    conversation = _rep(practice, learner, 1)
+    stuck, gone = f"voice/{conversation}/stuck.webm", f"voice/{conversation}/gone.webm"
+    with db.session() as s:
+        for rel in (stuck, gone):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_bytes(b"audio")
+            s.add(SpeechTake(conversation_id=conversation, user_id=learner.id, text=rel, words=[], seconds=1.0,
+                             delivery={}, audio_path=rel, created_at=NOW - timedelta(days=20)))
+    folder = tmp_path / "uploads" / ("d" * 24)
+    folder.mkdir(parents=True)
+    month_ago = (NOW - timedelta(days=30)).timestamp()
+    os.utime(folder, (month_ago, month_ago))
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "stuck.webm":
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    monkeypatch.setattr(retention.shutil, "rmtree", lambda path, ignore_errors=False: None)
+
+    report = retention.sweep(db, tmp_path, retention.RetentionPolicy(audio_days=7), NOW)
+
+    assert (report.recordings, report.uploads) == (1, 0)
+    assert len(report.problems) == 2
+    assert "stuck.webm" in report.problems[0] and "Permission denied" in report.problems[0]
+    assert "d" * 24 in report.problems[1]
+    with db.read() as s:
+        paths = {t.text: t.audio_path for t in s.scalars(select(SpeechTake))}
+    assert paths == {stuck: stuck, gone: None}

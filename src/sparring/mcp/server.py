@@ -57,7 +57,8 @@ class SparringApi:
             except ValueError:
                 detail = response.text[:200]
             if response.status_code == 401:
-                detail = f"{detail} (the token is missing, revoked or expired: make a new one under Admin → API tokens)"
+                detail = (f"{detail} (the token is missing, revoked or expired: make a new one under "
+                          "Admin → Integrations → API tokens)")
             raise ApiError(f"{response.status_code}: {detail}")
         return response.json()
 
@@ -190,7 +191,7 @@ def serve(url: str | None, token: str | None) -> None:
     if not base:
         raise ValueError(f"the Sparring server's address: --url or {URL_ENV} (e.g. http://127.0.0.1:8000)")
     if not secret:
-        raise ValueError(f"an API token: --token or {TOKEN_ENV} (make one under Admin → API tokens)")
+        raise ValueError(f"an API token: --token or {TOKEN_ENV} (make one under Admin → Integrations → API tokens)")
     api = SparringApi(base, secret)
     try:
         build_server(api).run("stdio")

@@ -194,11 +194,15 @@ def _sweep_org(db: Database, data_dir: Path | None, policy: RetentionPolicy, now
             ConversationRow.ended_at < cutoff)))
     if data_dir is not None and (policy.drop_recordings or policy.audio_days is not None):
         cutoff = now if policy.drop_recordings else now - timedelta(days=policy.audio_days or 0)
-        report.count(slug, "recordings", _recordings(db, data_dir, cutoff, org_id, everything=policy.drop_recordings))
+        report.count(slug, "recordings", _recordings(db, data_dir, cutoff, org_id, everything=policy.drop_recordings,
+                                                     problems=report.problems))
 
 
-def _recordings(db: Database, data_dir: Path, cutoff: datetime, org_id: int | None, *, everything: bool) -> int:
-    """Kept recordings older than ``cutoff`` (all of them with ``everything``) lose their file; the take stays."""
+def _recordings(db: Database, data_dir: Path, cutoff: datetime, org_id: int | None, *, everything: bool,
+                problems: list[str] | None = None) -> int:
+    """Kept recordings older than ``cutoff`` (all of them with ``everything``) lose their file; the take stays. A
+    file that cannot be deleted (permissions, a read-only disk) keeps its take's path, so the next sweep tries it
+    again, and is named in ``problems`` and the log; the rest of the sweep goes on."""
     where: list[ColumnElement[bool]] = [SpeechTake.audio_path.is_not(None)]
     if not everything:
         where.append(SpeechTake.created_at < cutoff)
@@ -210,7 +214,12 @@ def _recordings(db: Database, data_dir: Path, cutoff: datetime, org_id: int | No
         for take_id, rel in list(s.execute(select(SpeechTake.id, SpeechTake.audio_path).where(*where))):
             path = _inside(data_dir, rel) if rel else None
             if path is not None:
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    _problem(problems, f"recording {rel}: cannot be deleted ({exc.strerror or exc}); kept, "
+                                       "tried again at the next sweep")
+                    continue
             s.execute(update(SpeechTake).where(SpeechTake.id == take_id).values(audio_path=None))
             done += 1
     return done
@@ -272,7 +281,17 @@ def _uploads(db: Database, data_dir: Path, days_of: Callable[[int | None], int |
             continue
         if old:
             shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():  # not (entirely) removed: say so rather than count it as deleted
+                _problem(report.problems, f"upload folder {UPLOADS_DIR}/{folder.name}: could not be deleted "
+                                          "entirely; tried again at the next sweep")
+                continue
             report.count(slugs.get(org_id) if org_id is not None else None, "uploads", 1)
+
+
+def _problem(problems: list[str] | None, message: str) -> None:
+    log.warning("retention: %s", message)
+    if problems is not None:
+        problems.append(message)
 
 
 def policy_of(settings: Any) -> RetentionPolicy:

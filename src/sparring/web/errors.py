@@ -211,8 +211,8 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 def document_errors(schema: dict[str, Any]) -> None:
     """Make every error response of every operation an ``ErrorBody`` and add the ones any operation can give:
-    422 when it takes parameters or a body, 400 (unparseable) and 415 (not JSON) when it takes a JSON body,
-    500 always."""
+    422 when it takes parameters or a body (a body that is not even JSON is a 422 too: FastAPI's "JSON decode
+    error"), 400 (a value the service refuses) and 415 (not JSON) when it takes a JSON body, 500 always."""
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete") or not path.startswith("/api"):
@@ -222,7 +222,7 @@ def document_errors(schema: dict[str, Any]) -> None:
             if operation.get("parameters") or operation.get("requestBody"):
                 codes.append("422")
             if operation.get("requestBody"):
-                codes += ["400", "415"]  # 400: a body that is not even JSON (FastAPI cannot parse it)
+                codes += ["400", "415"]  # 400: a value the service refuses (InvalidInput), naming the field
             for code in codes:
                 responses.setdefault(code, {"description": DESCRIPTIONS[int(code)]})
             for code, response in responses.items():
