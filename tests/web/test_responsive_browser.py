@@ -39,7 +39,7 @@ PAGES = {
                  "/programs", "/exports", "/calls", "/calls/upload"]),
     "admin": ("admin@northwind.example",
               ["/admin/content", "/admin/content/edit?kind=rubric&id=renewal-value", "/admin/users", "/admin/jobs",
-               "/admin/tokens", "/admin/xapi", "/admin/integrations", "/admin/audit", "/team"]),
+               "/admin/tokens", "/admin/xapi", "/admin/integrations", "/admin/audit", "/admin/data", "/team"]),
 }
 
 
