@@ -120,3 +120,49 @@ def test_urls_and_links() -> None:
     link = '<https://lms.test/m?page=1>; rel="prev", <https://lms.test/m?page=3>; rel="next"'
     assert next_link(link) == "https://lms.test/m?page=3"
     assert next_link('<https://lms.test/m?page=1>; rel="prev"') is None and next_link(None) is None
+
+
+def test_calls_go_to_the_address_that_was_checked() -> None:
+    """DNS rebinding: the platform's host is resolved once, checked against the address policy, and the connection
+    is made to that address (the host name stays in the Host header); a resolver that would answer a private address
+    the second time is never asked again."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from sparring.integrations.lti_http import HttpConfig, LtiHttpError, fetch_jwks
+    from sparring.integrations.webhooks import AddressPolicy
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            body = json.dumps({"keys": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    answers = iter([["127.0.0.1"], ["10.9.8.7"]])  # the first lookup is checked; a second would be private
+    calls: list[str] = []
+
+    def resolve(host: str, p: int) -> list[str]:
+        calls.append(host)
+        return next(answers)
+
+    try:
+        config = HttpConfig(AddressPolicy.parse("public", "127.0.0.1"), 5.0, resolve)
+        assert fetch_jwks(f"http://platform.test:{port}/jwks", config) == {"keys": []}
+        assert calls == ["platform.test"] and seen == [f"platform.test:{port}"]
+        with pytest.raises(LtiHttpError, match="not a public address"):  # the next lookup is private: refused
+            fetch_jwks(f"http://platform.test:{port}/jwks", config)
+    finally:
+        server.shutdown()

@@ -4,7 +4,10 @@ Names and Role Provisioning memberships (paged by ``Link: <…>; rel="next"``).
 
 The URLs come from a registration an organisation's admin typed, so every call is checked against the
 installation's outbound address policy first (the webhooks' ``webhooks_addresses`` / ``webhooks_allow``:
-public addresses only unless allowed). Redirects are not followed. Every failure is an :class:`LtiHttpError`
+public addresses only unless allowed), and the connection is made to the address that was checked (the URL's host
+stays in the Host header and, over HTTPS, in SNI and the certificate check), so a name that resolves to a public
+address when checked and a private one a moment later (DNS rebinding) cannot turn the call inwards. Redirects are
+not followed. Every failure is an :class:`LtiHttpError`
 naming the URL's host, the status and the start of the answer.
 """
 
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from sparring.integrations.lti import ToolKey, client_assertion
-from sparring.integrations.webhooks import AddressPolicy, WebhookError, check_url, vetted_address
+from sparring.integrations.webhooks import AddressPolicy, Resolver, WebhookError, check_url, vetted_address
 
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 MEMBERS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -37,22 +40,41 @@ class LtiHttpError(Exception):
 class HttpConfig:
     policy: AddressPolicy = field(default_factory=AddressPolicy)
     timeout: float = 10.0
+    #: how host names are resolved (None: the system's resolver); a test double may answer differently each time
+    resolve: Resolver | None = None
 
 
-def _check(url: str, config: HttpConfig) -> None:
+@dataclass(frozen=True)
+class _Pinned:
+    """A checked URL: ``url`` names the vetted address, ``host`` is the Host header, ``sni`` the TLS server name."""
+
+    url: str
+    host: str
+    sni: str | None
+
+
+def _check(url: str, config: HttpConfig) -> _Pinned:
     try:
-        _scheme, host, port, _path = check_url(url)
-        vetted_address(host, port, config.policy)
+        scheme, host, port, _path = check_url(url)
+        address = (vetted_address(host, port, config.policy, config.resolve) if config.resolve is not None
+                   else vetted_address(host, port, config.policy))
     except WebhookError as exc:
         raise LtiHttpError(f"{url[:200]}: {exc}") from exc
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{port}"
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    return _Pinned(pinned, host_header, host if scheme == "https" else None)
 
 
 def _request(method: str, url: str, config: HttpConfig, **kwargs: Any) -> httpx.Response:
-    _check(url, config)
-    headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+    pinned = _check(url, config)
+    headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {}), "Host": pinned.host}
+    extensions = {"sni_hostname": pinned.sni} if pinned.sni else None
     try:
-        response = httpx.request(method, url, headers=headers, timeout=config.timeout, follow_redirects=False,
-                                 **kwargs)
+        with httpx.Client(timeout=config.timeout, follow_redirects=False) as client:
+            response = client.request(method, pinned.url, headers=headers, extensions=extensions, **kwargs)
     except httpx.HTTPError as exc:
         raise LtiHttpError(f"{method} {urlsplit(url).netloc}: {type(exc).__name__}: {exc}") from exc
     if not 200 <= response.status_code < 300:
