@@ -353,3 +353,18 @@ def test_an_instruction_to_the_ai_needs_a_frame_word_or_a_sure_reading(sc: Scena
 
     with reading_with(reader):
         assert ("instruction_injection" in read_turn(line, sc).acts) is injection
+
+
+def test_a_concern_eased_by_listening_is_not_met_with_a_concession() -> None:
+    """"Okay, fair, the date is the CEO's shorthand." concedes an argument; after a plain question nobody argued, so
+    the persona opens up without "fair" (blind review, 2026-12-07). A point made keeps the concession."""
+    from sparring.persona.compose import unconceded
+
+    assert unconceded("Okay, fair, the date is the CEO's shorthand.") == "The date is the CEO's shorthand."
+    assert unconceded("Well. Recovering quickly is not the same thing, I grant you.") == (
+        "Well. Recovering quickly is not the same thing.")
+    assert unconceded("Okay. That's hard to argue with.") == "Okay. That's hard to argue with."  # nothing left
+    listened = SCENARIO.replace("eased_by: [question_open]", "eased_by: [empathise]").replace(
+        '    answers: ["The CEO promised the board the system for the peak."]\n', "")
+    said, state = _play(parse_model(listened, Scenario, "listened.yaml"), "That sounds like a brutal quarter for you.")
+    assert state.eased == ["why"] and said[0].startswith("The date is the CEO's shorthand.")

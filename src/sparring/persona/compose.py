@@ -376,6 +376,32 @@ _AUXILIARIES = frozenset({"is", "are", "was", "were", "do", "does", "did", "can"
                           "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't"})
 
 
+#: acts that put a point to the persona: what "Fair." or "I grant you" can concede to
+POINT_MAKING = frozenset({"quantified_value", "tradeoff_offer", "information", "state_impact", "feature_pitch",
+                          "describe_behaviour", "concession", "advice"})
+_CONCEDING_OPENER = re.compile(
+    r"^(?:(?:okay|ok|fine|alright|right|no|well)[,.]?\s+)?(?:fair(?: enough| point)?|point taken|you're right|"
+    r"that's fair|true)[,.!]\s*", re.IGNORECASE)
+_CONCEDING_TAIL = re.compile(r",\s*(?:I grant you|I'll give you that|fair enough)(?=[.!])", re.IGNORECASE)
+_CONCEDING_SENTENCE = re.compile(r"(?:^|(?<=[.!?])\s+)(?:okay\.\s+)?that's hard to argue with\.", re.IGNORECASE)
+_GIVE_YOU_THAT = re.compile(r"(?:^|(?<=[.!?]\s))I'll give you that (\w)")
+
+
+def unconceded(line: str) -> str:
+    """An eased line without its concession ("Okay, fair, people write 'too expensive' when they're annoyed about
+    anything." → "People write 'too expensive' when they're annoyed about anything."), for a concern eased by
+    listening — an acknowledgement, a question, a reflection — where "fair" or "I grant you" concedes a point nobody
+    made (blind review of the development split, 2026-12-07: 5 of 45 replies that did not follow). The line itself
+    when nothing would be left."""
+    text = _CONCEDING_OPENER.sub("", line.strip())
+    text = _CONCEDING_TAIL.sub("", text)
+    text = _CONCEDING_SENTENCE.sub("", text).strip()
+    text = _GIVE_YOU_THAT.sub(lambda m: m.group(1).upper(), text)
+    if len(text.split()) < 3:
+        return line
+    return text[0].upper() + text[1:]
+
+
 def broad_question(text: str) -> bool:
     """Some asking sentence of the turn is a broad question about the persona's situation (``BROAD_QUESTION``)."""
     from sparring.persona.knowledge import question_parts
@@ -449,7 +475,10 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
             elif plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
                 c.say(f"answer:{plan.just_eased.id}", plan.just_eased.answers)  # answer, then give way
             if not answered:
-                c.say(f"eased:{plan.just_eased.id}", plan.just_eased.eased_lines)
+                pool = plan.just_eased.eased_lines
+                if not turn.acts & POINT_MAKING:  # eased by listening: the persona opens up, it concedes nothing
+                    pool = [unconceded(line) for line in pool]
+                c.say(f"eased:{plan.just_eased.id}", pool)
         if plan.preempted is not None:
             c.say(f"preempted:{plan.preempted.id}", plan.preempted.eased_lines)
     elif LEAVING.search(turn.text) and not turn.asks and not plan.premature:
