@@ -18,6 +18,7 @@ from sparring.services.accounts import Accounts
 from sparring.settings import Settings
 from sparring.store.audit_models import AuditRow
 from sparring.store.db import Database, forget_databases, get_database
+from sparring.testing.web import signed_in_client
 from sparring.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -38,11 +39,7 @@ def app_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, 
 
 
 def _login(app: FastAPI, email: str) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    r = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return client
+    return signed_in_client(app, email, PASSWORD)
 
 
 def test_an_admin_sees_and_edits_the_organisations_retention(app_db: tuple[FastAPI, Database, Settings]) -> None:

@@ -31,6 +31,7 @@ from sparring.store.lti_models import LtiRegistrationRow, LtiScoreRow
 from sparring.store.models import Team, TeamMember, User
 from sparring.testing.fakes import FakePersona, FakeScorer
 from sparring.testing.lti_platform import L, Launch, LtiPlatform, person
+from sparring.testing.web import signed_in_client
 from sparring.web.app import create_app, job_queue
 
 PASSWORD = "correct horse battery"
@@ -50,11 +51,7 @@ class Env:
 
 
 def _login(app: FastAPI, email: str) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    r = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return client
+    return signed_in_client(app, email, PASSWORD)
 
 
 def _flash(response: Response) -> str:
