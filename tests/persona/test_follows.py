@@ -289,6 +289,9 @@ KNOWING = SCENARIO.replace("beats:\n", """knowledge:
   - id: stores
     about: how many stores the chain has
     answer: "A hundred and twenty stores, most of them in the north."
+  - id: date-set
+    about: when the CEO promised the board the Christmas date
+    answer: "At the September board meeting. He said it before anyone asked me."
 beats:
 """, 1)
 
@@ -368,3 +371,13 @@ def test_a_concern_eased_by_listening_is_not_met_with_a_concession() -> None:
         '    answers: ["The CEO promised the board the system for the peak."]\n', "")
     said, state = _play(parse_model(listened, Scenario, "listened.yaml"), "That sounds like a brutal quarter for you.")
     assert state.eased == ["why"] and said[0].startswith("The date is the CEO's shorthand.")
+
+
+def test_a_fact_question_in_a_turn_that_argued_is_answered_before_the_concern_gives_way(knowing: Scenario) -> None:
+    """"Month-end takes forever, yeah. How many people are on your AP team?" got only the eased line (blind review,
+    2026-12-07): the question is answered first when the persona knows the fact."""
+    line = "The stores are stretched thin. When did the CEO promise the board the date?"
+    LINES[line] = (frozenset({"information", "question_open"}), {})
+    said, state = _play(knowing, line)
+    assert state.eased == ["why"]
+    assert said[0].startswith("At the September board meeting.") and "the date is the CEO's shorthand" in said[0]

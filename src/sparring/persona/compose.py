@@ -190,17 +190,23 @@ class Composer:
     def answer_settled(self, eased: Objection) -> bool:
         """Answer a question that just settled ``eased``: what the persona knows when the question finds it,
         else the concern's own answers (the question was about it: that is why it settled)."""
-        if self.scenario.knowledge:
-            from sparring.persona.knowledge import answer as knowledge_answer
+        return self.share_known() or self.say(f"answer:{eased.id}", eased.answers)
 
-            told: list[str] = self.state.extra.setdefault("told", [])
-            known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
-                                     shift=self.profile.threshold_shift)
-            if known.kind == "share" and self.say(f"know:{known.entry}", known.lines):
-                if known.entry is not None:
-                    told.append(known.entry)
-                return True
-        return self.say(f"answer:{eased.id}", eased.answers)
+    def share_known(self) -> bool:
+        """Say what the persona knows that answers the learner's question, when it will share it (nothing else:
+        no "I don't know", no guarded line)."""
+        if not self.scenario.knowledge:
+            return False
+        from sparring.persona.knowledge import answer as knowledge_answer
+
+        told: list[str] = self.state.extra.setdefault("told", [])
+        known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
+                                 shift=self.profile.threshold_shift)
+        if known.kind == "share" and self.say(f"know:{known.entry}", known.lines):
+            if known.entry is not None:
+                told.append(known.entry)
+            return True
+        return False
 
     def answer(self, current: Objection | None) -> bool:
         """Answer an open question: from what the persona knows (the scenario's ``knowledge``, gated by its
@@ -402,6 +408,14 @@ def unconceded(line: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def asks_for_a_fact(turn: Turn) -> bool:
+    """The turn asks a question that wants a fact, not a yes or a no ("How many people are on your AP team?"), in
+    a sentence that asks (a question mark or a question word first), whatever else it does."""
+    from sparring.persona.knowledge import asks
+
+    return bool(turn.acts & QUESTIONS) and asks(turn.text) and not polar(turn.text)
+
+
 def broad_question(text: str) -> bool:
     """Some asking sentence of the turn is a broad question about the persona's situation (``BROAD_QUESTION``)."""
     from sparring.persona.knowledge import question_parts
@@ -474,6 +488,11 @@ def _respond_and_advance(c: Composer, plan: Plan) -> None:
                 answered = c.answer_settled(plan.just_eased)
             elif plan.raised is None and turn.asks and about(plan.just_eased, turn.text, c.scenario):
                 c.say(f"answer:{plan.just_eased.id}", plan.just_eased.answers)  # answer, then give way
+            elif asks_for_a_fact(turn):
+                # "Month-end takes forever, yeah. How many people are on your AP team?": the argument eased the
+                # concern, and the question still gets its answer first when the persona knows it (blind review,
+                # 2026-12-07: a question met with only the eased line was the commonest "answers something else")
+                c.share_known()
             if not answered:
                 pool = plan.just_eased.eased_lines
                 if not turn.acts & POINT_MAKING:  # eased by listening: the persona opens up, it concedes nothing
