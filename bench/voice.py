@@ -7,8 +7,12 @@ Synthesises learner turns of 3-25 words with espeak-ng (WebM/Opus, as Chromium's
 each, on one running rep of the embedded persona over a throw-away SQLite database, times what the server does
 after the recording arrives: hear it (``VoiceService.transcribe``: decode, Whisper tiny.en, delivery, store) and
 take the turn (``PracticeService.submit_turn``: store the line, the persona's reply). Printed per stage and in
-total, p50/p95, plus the page's end-of-turn wait (``END_SILENCE_MS`` in static/practice.js: the quiet the page
-waits for before it stops recording), which comes first in what the learner experiences.
+total, p50/p95, with the page's two waits from static/practice.js: ``EARLY_SILENCE_MS``, the quiet after which the
+page already sends the take so far to be heard, and ``END_SILENCE_MS``, the quiet that ends the turn (docs/voice.md,
+"Hearing early"). The reply is ready at max(end wait, early wait + hearing) + the turn — the page uses the early
+take when the learner said nothing more. When they went on talking after a pause (the early take discarded), the
+whole turn is heard after the end wait: end wait + hearing + the turn, reported as ``after_mid_turn_pause_s``.
+Each synthesised take ends 0.4 s after the speech, as the early take does.
 
 With ``--server-voice`` it also times the server voice (piper from the ``[tts]`` extra, a separate process, the
 packaged en_US-joe-medium voice) speaking each reply, and the total to the reply's audio being ready.
@@ -49,10 +53,13 @@ LINES = [
 ]
 
 
-def end_silence_ms() -> int:
+def page_wait_ms(name: str) -> int:
+    """A wait of the practice page's recorder (``EARLY_SILENCE_MS``, ``END_SILENCE_MS``), from its script."""
     js = (Path(__file__).resolve().parents[1] / "src/sparring/web/static/practice.js").read_text(encoding="utf-8")
-    m = re.search(r"END_SILENCE_MS = (\d+)", js)
-    return int(m.group(1)) if m else 0
+    m = re.search(rf"{name} = (\d+)", js)
+    if m is None:
+        raise SystemExit(f"static/practice.js has no {name}")
+    return int(m.group(1))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -120,19 +127,23 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
         if piper is not None:
             piper.close()
-    wait = end_silence_ms() / 1000
-    total = [wait + h + t for h, t in zip(hear, turn, strict=True)]
+    wait = page_wait_ms("END_SILENCE_MS") / 1000
+    early = page_wait_ms("EARLY_SILENCE_MS") / 1000
+    total = [max(wait, early + h) + t for h, t in zip(hear, turn, strict=True)]
+    paused = [wait + h + t for h, t in zip(hear, turn, strict=True)]
     out: dict[str, Any] = {
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "turns": len(hear),
         "model_load_s": round(load_s, 2),
         "end_of_turn_wait_s": wait,
+        "early_hearing_wait_s": early,
         "hear_s": {"p50": round(statistics.median(hear), 3), "p95": round(pct(hear, 0.95), 3)},
         "turn_s": {"p50": round(statistics.median(turn), 3), "p95": round(pct(turn, 0.95), 3)},
         "server_s": {"p50": round(statistics.median([h + t for h, t in zip(hear, turn, strict=True)]), 3),
                      "p95": round(pct([h + t for h, t in zip(hear, turn, strict=True)], 0.95), 3)},
         "speech_end_to_reply_s": {"p50": round(statistics.median(total), 3), "p95": round(pct(total, 0.95), 3)},
+        "after_mid_turn_pause_s": {"p50": round(statistics.median(paused), 3), "p95": round(pct(paused, 0.95), 3)},
         "target_p95_s": 1.5,
     }
     if speak:  # the server voice: the reply's audio is ready only once piper has spoken all of it

@@ -16,7 +16,7 @@ from sparring.asr.turns import Word
 from sparring.services import org_retention
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
-from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from sparring.services.practice import PracticeService
 from sparring.services.records import UserRecord
 from sparring.services.voice import VoiceService
@@ -122,3 +122,46 @@ def test_audio_is_discarded_when_the_organisation_turned_keeping_off(db: Databas
     assert not mine.audio_kept and mine.text == HEARD and theirs.audio_kept
     files = [p.name for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert files == [f"{theirs.id}.ogg"]
+
+
+def test_a_take_not_sent_can_be_discarded_with_its_recording(db: Database, practice: PracticeService,
+                                                             learner: UserRecord, heard: list[str],
+                                                             tmp_path: Path) -> None:
+    """The page hears the end of a turn early and the learner goes on talking (docs/voice.md, "Hearing early"): the
+    early take is discarded, row and kept recording; a take already sent, or another learner's, is refused."""
+    tmp_path = tmp_path / "data"
+    svc = VoiceService(db, tmp_path, keep_audio=True)
+    rep = practice.start_rep(learner, SCENARIO)
+    early = svc.transcribe(rep.id, learner.id, b"OggS-early", "a.ogg")
+    sent = svc.transcribe(rep.id, learner.id, b"OggS-whole", "b.ogg")
+    assert early.audio_kept and len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2
+    other = Accounts(db).create_user("Globex", "max@globex.test", None, role="learner", team="North")
+    with pytest.raises(NotFound):
+        svc.discard(early.id, rep.id, other.id)
+    svc.discard(early.id, rep.id, learner.id)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{sent.id}.ogg"]
+    with pytest.raises(NotFound):
+        svc.discard(early.id, rep.id, learner.id)  # gone
+    result = practice.submit_turn(rep.id, HEARD)
+    svc.attach(sent.id, rep.id, learner.id, result.learner_turn.index)
+    with pytest.raises(Conflict, match="already sent"):
+        svc.discard(sent.id, rep.id, learner.id)
+    assert set(svc.takes(rep.id)) == {result.learner_turn.index}
+
+
+def test_a_recording_that_cannot_be_deleted_keeps_its_take(db: Database, practice: PracticeService,
+                                                           learner: UserRecord, heard: list[str],
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path = tmp_path / "data"
+    svc = VoiceService(db, tmp_path, keep_audio=True)
+    rep = practice.start_rep(learner, SCENARIO)
+    take = svc.transcribe(rep.id, learner.id, b"OggS-early", "a.ogg")
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(ServiceError, match=rf"recording {take.id} could not be deleted \(voice/.*Permission denied"):
+        svc.discard(take.id, rep.id, learner.id)
+    monkeypatch.undo()
+    svc.check_unused(take.id, rep.id, learner.id)  # still there: the sweep still knows its file

@@ -90,7 +90,7 @@ REP_OWNER = {("POST", "/reps/{rep_id}/turns"), ("POST", "/reps/{rep_id}/reply"),
              ("POST", "/reps/{rep_id}/score"), ("POST", "/reps/{rep_id}/branch"), ("POST", "/reps/{rep_id}/privacy"),
              ("POST", "/api/reps/{rep_id}/turns"), ("POST", "/api/reps/{rep_id}/end"),
              ("POST", "/api/reps/{rep_id}/speech"), ("GET", "/api/reps/{rep_id}/delivery"),
-             ("GET", "/api/reps/{rep_id}/turns/{index}/audio")}
+             ("DELETE", "/api/reps/{rep_id}/speech/{speech_id}"), ("GET", "/api/reps/{rep_id}/turns/{index}/audio")}
 MANAGER = {("GET", "/team"), ("GET", "/team/learners/{user_id}"), ("GET", "/team/assignments"),
            ("GET", "/team/insights"), ("POST", "/team/assignments"), ("GET", "/team/assignments/{assignment_id}"),
            ("POST", "/team/assignments/{assignment_id}/review"),
@@ -261,6 +261,7 @@ def test_only_the_owner_may_act_on_a_rep(world: World, clients: dict[str, TestCl
             c.post(f"/api/reps/{rep_id}/end", json={}),
             c.post(f"/api/reps/{rep_id}/speech", files={"audio": ("t.webm", b"not heard", "audio/webm")}),
             c.get(f"/api/reps/{rep_id}/delivery"),
+            c.delete(f"/api/reps/{rep_id}/speech/1"),
             c.get(f"/api/reps/{rep_id}/turns/1/audio"),
         ]
         assert [r.status_code for r in calls] == [404] * len(calls), (role, key)

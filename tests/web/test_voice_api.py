@@ -74,12 +74,30 @@ def test_errors_name_the_problem(world: World, recording: bytes) -> None:
     assert [t["text"] for t in rep["turns"] if t["role"] == "learner"] == []
 
 
+def test_a_take_heard_early_is_discarded(world: World, recording: bytes) -> None:
+    """The page hears a take early and the learner goes on talking (docs/voice.md, "Hearing early"): it discards
+    that take; only the owner may, only a take not sent, and only with the CSRF header."""
+    owner, other = login(world.app, "learner_a1"), login(world.app, "learner_a2")
+    rep_id = _start(owner)
+    take = owner.post(f"/api/reps/{rep_id}/speech", files={"audio": ("turn.webm", recording, "audio/webm")}).json()
+    url = f"/api/reps/{rep_id}/speech/{take['speech_id']}"
+    assert other.delete(url).status_code == 404
+    no_token = owner.delete(url, headers={"X-CSRF-Token": "x"})
+    assert no_token.status_code == 403
+    gone = owner.delete(url)
+    assert gone.status_code == 204 and gone.content == b""
+    assert owner.delete(url).status_code == 404
+    sent = owner.post(f"/api/reps/{rep_id}/turns", json={"text": LINE, "speech_id": take["speech_id"]})
+    assert sent.status_code == 404 and "no such recording" in sent.json()["detail"]  # a discarded take is gone
+
+
 def test_the_openapi_documents_the_speech_upload(world: World) -> None:
     c = login(world.app, "learner_a1")
     spec = c.get("/api/openapi.json").json()
     body = spec["paths"]["/api/reps/{rep_id}/speech"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert "audio" in body["schema"]["properties"]
     assert "speech_id" in spec["components"]["schemas"]["TurnIn"]["properties"]
+    assert "204" in spec["paths"]["/api/reps/{rep_id}/speech/{speech_id}"]["delete"]["responses"]
 
 
 def test_a_recording_file_is_never_written_unless_kept(world: World, recording: bytes, tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        speech = _speech_requests(page)
         sign_in(page, server, "ana@harbour.test")
         _start_rep(page)
         mic = page.locator("#mic")
@@ -85,6 +86,7 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
         assert page.is_checked("#speak")  # a learner who speaks hears the answers (speechSynthesis, local)
         rep_id = page.locator("#practice").get_attribute("data-rep")
         delivery = page.evaluate(f"fetch('/api/reps/{rep_id}/delivery').then(r => r.json())")
+        marks = _heard_marks(page)
         page.screenshot(path=str(tmp_path / "voice.png"))
         context.close()
     finally:
@@ -94,3 +96,60 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
     assert delivery["delivery"]["words"] >= 8
     assert outside == [], f"the page asked for non-loopback URLs: {outside}"
     assert errors == [], errors
+    # heard early (docs/voice.md, "Hearing early"): the take went to the server after the first pause, before the
+    # turn ended, and that take was the one used; nothing was discarded
+    assert [m["early"] for m in marks] == [True], marks
+    assert speech == ["POST"], speech
+
+
+def _speech_requests(page: Any) -> list[str]:
+    """The methods of the page's requests to the speech endpoints, in order."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.method) if "/speech" in r.url else None)
+    return seen
+
+
+def _heard_marks(page: Any) -> list[dict[str, Any]]:
+    marks: list[dict[str, Any]] = page.evaluate(
+        "performance.getEntriesByName('sparring-heard').map(e => e.detail)")
+    return marks
+
+
+def test_a_learner_who_pauses_mid_turn_is_heard_whole(server: str, tmp_path: Path) -> None:
+    """A pause longer than the early cut (0.4 s) and shorter than the end of the turn (1 s): the take heard early is
+    discarded when the learner goes on, and the turn sent holds both halves."""
+    first, second = "Before we talk about the price,", "what would a good renewal look like for your team?"
+    take = synthesize_take([first, second], tmp_path / "take.wav", pause=0.7, lead=1.0)
+    p, browser = _chromium(take)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
+        outside = loopback_only(context, server)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        speech = _speech_requests(page)
+        sign_in(page, server, "ana@harbour.test")
+        _start_rep(page)
+        mic = page.locator("#mic")
+        mic.wait_for(state="visible", timeout=15_000)
+        mic.click()
+        page.locator(".turn.counterpart:not(.pending)").nth(1).wait_for(timeout=40_000)
+        learner = page.locator(".turn.learner .text").first.inner_text()
+        for _ in range(50):  # the discarded take's DELETE goes out when its answer arrives
+            if "DELETE" in speech:
+                break
+            page.wait_for_timeout(100)
+        rep_id = page.locator("#practice").get_attribute("data-rep")
+        delivery = page.evaluate(f"fetch('/api/reps/{rep_id}/delivery').then(r => r.json())")
+        marks = _heard_marks(page)
+        context.close()
+    finally:
+        browser.close()
+        p.stop()
+    assert heard(learner, first + " " + second) >= 0.7, learner
+    # the early take, then the whole one; the early one's DELETE goes out when its answer arrives (before or after
+    # the second is sent, as the timing falls)
+    assert speech[0] == "POST" and sorted(speech) == ["DELETE", "POST", "POST"], speech
+    assert [m["early"] for m in marks] == [True], marks  # the second early take, after the whole turn
+    assert delivery["delivery"]["spoken_turns"] == 1
+    assert outside == [] and errors == [], (outside, errors)

@@ -9,6 +9,8 @@ ordinary turn that refers to the take.
   keeping recordings off (its retention, ``services.org_retention``); by default it is never written to disk.
 - ``check_unused`` / ``attach``: a turn sent with a take id links the take to that learner turn (one take per turn;
   a take is used once, in its own rep, by its own learner).
+- ``discard``: the learner drops a take not sent (the page heard the end of a turn early and the learner went on
+  talking; docs/voice.md, "Hearing early"): the row and any kept recording are deleted.
 - ``rep_delivery``: the delivery of a rep's spoken turns, as the scorecard shows it beside the rubric.
 """
 
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from sparring.asr.takes import TAKE_MAX_BYTES, transcribe_take
 from sparring.review.delivery import RepDelivery, TakeDelivery, TimedWord, rep_delivery, take_delivery
 from sparring.services import org_retention
-from sparring.services.errors import Conflict, InvalidInput, NotFound
+from sparring.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from sparring.store.db import Database
 from sparring.store.models import ConversationRow, Rep
 from sparring.store.voice_models import SpeechTake
@@ -120,6 +122,21 @@ class VoiceService:
                 self._usable(s, take_id, rep_id, owner_id).turn_index = turn_index
         except IntegrityError as exc:
             raise Conflict(f"turn {turn_index} of rep {rep_id} already has a recording") from exc
+
+    def discard(self, take_id: int, rep_id: int, owner_id: int) -> None:
+        """Delete the owner's take ``take_id`` of rep ``rep_id`` that was not sent as a turn, with its kept recording
+        (``NotFound`` when it is not theirs or not of that rep, ``Conflict`` when it was already sent;
+        ``ServiceError`` naming the file when a kept recording cannot be deleted: the take then stays, so the
+        retention sweep still knows the file)."""
+        with self.db.session() as s:
+            take = self._usable(s, take_id, rep_id, owner_id)
+            if take.audio_path and self.data_dir is not None:
+                try:
+                    (self.data_dir / take.audio_path).unlink(missing_ok=True)
+                except OSError as exc:
+                    raise ServiceError(f"recording {take_id} could not be deleted ({take.audio_path}: "
+                                       f"{exc.strerror or exc})") from exc
+            s.delete(take)
 
     def takes(self, rep_id: int) -> dict[int, TakeDelivery]:
         """Learner turn index → the delivery of the take it was sent as (spoken turns only)."""

@@ -1,5 +1,6 @@
 """Spoken practice turns over the JSON API (docs/voice.md): send a recording, get back what the server heard and
-the take's delivery; send the turn with ``speech_id`` (``POST /api/reps/{id}/turns``); read the rep's delivery.
+the take's delivery; send the turn with ``speech_id`` (``POST /api/reps/{id}/turns``) or discard the take; read the
+rep's delivery.
 The recording is transcribed offline on the server (the optional ``[voice]`` extra); nothing is sent elsewhere."""
 
 from __future__ import annotations
@@ -116,6 +117,21 @@ async def post_speech(rep_id: DbId, request: Request, auth: ApiAuth) -> Any:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return SpeechOut(speech_id=take.id, rep_id=rep_id, text=take.text, seconds=take.seconds, words=take.words,
                      delivery=take.delivery, audio_kept=take.audio_kept)
+
+
+@router.delete("/reps/{rep_id}/speech/{speech_id}", status_code=204, response_class=Response,
+               responses={**error_responses(401, 403, 404, 409, 503)})
+def delete_speech(rep_id: DbId, speech_id: DbId, request: Request, auth: ApiAuth) -> Response:
+    """Discard a recording of your own rep that was heard but not sent as a turn, with the audio kept for it, if
+    any. The practice page does this when it heard the end of a turn early and the learner went on talking
+    (docs/voice.md, "Hearing early"). 409 when the recording was already sent; needs the ``X-CSRF-Token``
+    header."""
+    check_csrf(request, None, auth)
+    try:
+        voice_service(request).discard(speech_id, rep_id, auth.viewer.id)
+    except ServiceError as exc:
+        raise HTTPException(status_code=status_for(exc), detail=str(exc)) from exc
+    return Response(status_code=204)
 
 
 @router.get("/reps/{rep_id}/delivery", responses={**error_responses(401, 403, 404), **ex.example(ex.REP_DELIVERY)})

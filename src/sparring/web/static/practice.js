@@ -207,7 +207,10 @@
   // Speech in: the browser records the turn and the Sparring server hears it, offline (docs/voice.md) — nothing
   // goes to a cloud speech service. The turn ends on a pause (the microphone's level, checked every 50 ms); the
   // heard text goes in the reply box and is sent, or waits for the learner's check when they asked for that.
-  const VOICE_LEVEL = 0.02, END_SILENCE_MS = 1000, NO_SPEECH_MS = 8000, MAX_MS = 115000;
+  // Hearing early: after EARLY_SILENCE_MS of quiet the take so far is already sent to be heard, so that when the
+  // turn ends (END_SILENCE_MS) the text is ready or nearly; if the learner goes on talking, that early take is
+  // discarded (DELETE) and the whole turn is heard when it ends (docs/voice.md, "Hearing early").
+  const VOICE_LEVEL = 0.02, EARLY_SILENCE_MS = 400, END_SILENCE_MS = 1000, NO_SPEECH_MS = 8000, MAX_MS = 115000;
   const AudioCtx = window.AudioContext || window.webkitAudioContext;
   const checkBox = document.getElementById("check-heard");
   let recording = null;
@@ -236,6 +239,8 @@
     const chunks = [];
     const started = performance.now();
     let speechAt = null, lastVoice = 0, lastTick = started, overMs = 0;
+    let early = null, cutEarly = false;  // the take heard early: { heard: Promise } once its data has arrived
+    const waited = () => Math.max(0, speechAt - Math.max(replyEndedAt, 0)) / 1000;
     const timer = setInterval(() => {
       analyser.getFloatTimeDomainData(samples);
       let sum = 0;
@@ -245,15 +250,27 @@
         if (speechAt === null) speechAt = now;
         lastVoice = now;
         if (speaking()) overMs += now - lastTick;
+        if (early) { discard(early); early = null; cutEarly = false; }  // the learner went on: hear it all at the end
       }
       lastTick = now;
+      if (speechAt !== null && !early && now - lastVoice > EARLY_SILENCE_MS && rec.state === "recording") {
+        early = { heard: null };
+        cutEarly = true;
+        rec.requestData();  // the take so far arrives in ondataavailable, which sends it
+      }
       if ((speechAt !== null && now - lastVoice > END_SILENCE_MS) || now - started > MAX_MS ||
           (speechAt === null && now - started > NO_SPEECH_MS)) {
         if (rec.state === "recording") rec.stop();
       }
     }, 50);
-    rec.ondataavailable = (e) => { if (e.data && e.data.size) chunks.push(e.data); };
-    rec.onstop = () => {
+    rec.ondataavailable = (e) => {
+      if (e.data && e.data.size) chunks.push(e.data);
+      if (cutEarly && early && !early.heard && rec.state === "recording") {
+        cutEarly = false;
+        early.heard = hear(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), overMs / 1000, waited());
+      }
+    };
+    rec.onstop = async () => {
       clearInterval(timer);
       stream.getTracks().forEach((t) => t.stop());
       ctx.close();
@@ -261,8 +278,16 @@
       micBtn.classList.remove("on");
       micBtn.setAttribute("aria-pressed", "false");
       if (speechAt === null) { setStatus("Nothing was heard. Try again closer to the microphone, or type."); return; }
-      const waited = Math.max(0, speechAt - Math.max(replyEndedAt, 0)) / 1000;
-      sendTake(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), overMs / 1000, waited);
+      setStatus("Hearing your line…");
+      let result = early && early.heard ? await early.heard : null;
+      const usedEarly = !!(result && result.ok);
+      if (!usedEarly) {  // not heard early, or that failed: hear the whole take now
+        if (early && early.heard) discard(early);
+        result = await hear(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), overMs / 1000, waited());
+      }
+      // for anyone timing the page (and its browser test): when speech ended, and whether the early take served
+      performance.mark("sparring-heard", { detail: { early: usedEarly, speechEnded: lastVoice } });
+      useHeard(result);
     };
     rec.start(250);
     recording = rec;
@@ -271,8 +296,8 @@
     setStatus("Listening… your turn ends when you pause.");
   }
 
-  async function sendTake(blob, overSeconds, waitedSeconds) {
-    setStatus("Hearing your line…");
+  // Send one recording to be heard; resolves to { ok, data } without touching the page.
+  async function hear(blob, overSeconds, waitedSeconds) {
     const ext = blob.type.indexOf("ogg") >= 0 ? "ogg" : blob.type.indexOf("mp4") >= 0 ? "m4a" : "webm";
     const body = new FormData();
     body.append("audio", blob, "turn." + ext);
@@ -283,7 +308,23 @@
       resp = await fetch("/api/reps/" + repId + "/speech", { method: "POST", headers: { "X-CSRF-Token": csrf }, body: body });
       data = await resp.json();
     } catch (e) { /* network error or no JSON */ }
-    if (!resp || !resp.ok) {
+    return { ok: !!(resp && resp.ok), data: data || {} };
+  }
+
+  // A take heard early that will not be sent: the server forgets it (and any recording it kept).
+  function discard(take) {
+    if (!take.heard) return;
+    take.heard.then((r) => {
+      if (r.ok && r.data.speech_id) {
+        fetch("/api/reps/" + repId + "/speech/" + r.data.speech_id, { method: "DELETE", headers: { "X-CSRF-Token": csrf } })
+          .catch(() => { /* an unsent take harms nothing; the rep's delivery counts sent takes only */ });
+      }
+    });
+  }
+
+  function useHeard(result) {
+    const data = result.data;
+    if (!result.ok) {
       setStatus((data && data.detail) || "The recording could not be heard. You can type instead.");
       return;
     }
