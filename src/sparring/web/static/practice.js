@@ -129,6 +129,7 @@
           bubble.classList.remove("pending");
           body.textContent = data.text;
           setStatus(data.fallback ? "Note: " + data.fallback : "");
+          performance.mark("sparring-reply", { detail: { index: data.index } });  // for timing the page
           speak(data.text, data.index);
           setBusy(false);
           if (data.ended) finish(data);
