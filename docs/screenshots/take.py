@@ -116,7 +116,7 @@ def main() -> int:
                 page.goto(f"{base}/login")
                 _shot(page, "login", full=False)
                 _login(page, base, "ava@northwind.example")
-                _shot(page, "library")
+                _both(page, "library")
                 page.goto(f"{base}/history")
                 page.locator("table a", has_text="Open").first.click()
                 page.wait_for_load_state("networkidle")
