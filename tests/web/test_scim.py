@@ -120,6 +120,26 @@ def test_errors_are_scim_errors(site: Site) -> None:
            "uniqueness")
 
 
+def test_the_token_is_checked_before_the_body_is_read(site: Site) -> None:
+    """No token, no reading: a caller without a valid token gets 401 whatever it sends (a huge or broken body
+    included); with one, a body over 1 MB is refused as soon as it is known to be — by its declared length, or while
+    it streams in without one."""
+    anonymous = TestClient(site.app)
+    for body in (b"{not json", b"x" * 2_000_000):
+        _error(anonymous.post("/scim/v2/Users", content=body, headers={"content-type": "application/scim+json"}), 401)
+    _error(bearer(site.app, "spscim_not-a-token").patch("/scim/v2/Groups/1", content=b"{"), 401)
+    c = bearer(site.app, site.acme)
+    _error(c.post("/scim/v2/Users", content=b"x" * 1_000_001, headers={"content-type": "application/scim+json"}),
+           413, "tooLarge")
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b" " * 50_000  # 2 MB of whitespace, sent without a Content-Length
+
+    _error(c.post("/scim/v2/Users", content=chunks(), headers={"content-type": "application/scim+json"}),
+           413, "tooLarge")
+
+
 def test_okta_style_provisioning(site: Site) -> None:
     c = bearer(site.app, site.acme)
     # Okta looks the person up first, then creates them

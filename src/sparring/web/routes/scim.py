@@ -52,23 +52,34 @@ def _caller(request: Request) -> ScimCaller:
     return found
 
 
+#: the largest request body read (a SCIM user or group, or a PATCH of a large group's members)
+MAX_BODY_BYTES = 1_000_000
+
+
 async def _body(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > 1_000_000:
+    """The request's JSON body, read in chunks and refused (413) as soon as it passes ``MAX_BODY_BYTES``: a declared
+    length over it is refused before anything is read, and nothing larger is ever held in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ScimError(413, "body: larger than 1 MB", "tooLarge")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise ScimError(413, "body: larger than 1 MB", "tooLarge")
     try:
-        return json.loads(raw or b"null")
+        return json.loads(bytes(raw) or b"null")
     except ValueError as exc:
         raise ScimError(400, f"body: not JSON ({exc})", "invalidSyntax") from None
 
 
-async def _run(request: Request, work: Work, *, write: bool = False) -> Response:
+async def _run(request: Request, work: Work, *, write: bool = False, caller: ScimCaller | None = None) -> Response:
     def run() -> Response:
         try:
-            caller = _caller(request)
+            who = caller if caller is not None else _caller(request)
             database = web(request).database()
             with database.session() if write else database.read() as s:
-                return work(s, caller, base_url(request))
+                return work(s, who, base_url(request))
         except ScimError as exc:
             return _error(exc)
 
@@ -208,13 +219,15 @@ def _page(s: Session, caller: ScimCaller, base: str, kind: _Kind[State], query: 
 
 
 async def _with_body(request: Request, work: Callable[[Any], Work], *, write: bool = True) -> Response:
-    """Read the JSON body, then run what ``work(body)`` returns. A body too large or not JSON (and whatever
-    ``work`` refuses before it returns) is answered before the token is checked."""
+    """Check the token, then read the JSON body and run what ``work(body)`` returns: a caller without a valid token
+    gets 401 before a byte of the body is read; a body too large or not JSON (and whatever ``work`` refuses before
+    it returns) is answered next."""
     try:
+        caller = await run_in_threadpool(_caller, request)
         job = work(await _body(request))
     except ScimError as exc:
         return _error(exc)
-    return await _run(request, job, write=write)
+    return await _run(request, job, write=write, caller=caller)
 
 
 async def _list(request: Request, kind: _Kind[State]) -> Response:
