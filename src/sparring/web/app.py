@@ -28,6 +28,7 @@ from sparring.services.login_sessions import LoginSessions, SessionPolicy
 from sparring.settings import Settings, get_settings
 from sparring.web import errors
 from sparring.web.api_docs import mount_api_docs
+from sparring.web.body_limit import BodyLimit
 from sparring.web.deps import NotSignedIn, WebContext
 from sparring.web.headers import SecurityHeaders
 from sparring.web.security import LoginThrottle, SessionCodec, load_or_create_secret, signing_keys
@@ -191,7 +192,8 @@ def create_app(settings: Settings | None = None, secure_cookies: bool | None = N
         database_url=root.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
-    app.add_middleware(SecurityHeaders, hsts=https)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=https)  # outermost: the 413 above carries the headers too
     mount_api_docs(app)  # before /static: its files live under /static/api-docs
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
