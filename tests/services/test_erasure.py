@@ -150,3 +150,30 @@ def test_who_may_be_erased(db: Database, people: dict[str, UserRecord]) -> None:
     erasure.erase(db, org_id, admin.id, second.id)  # another admin remains: allowed
     with db.read() as s, pytest.raises(Conflict, match="last admin"):
         erasure.plan(s, org_id, second.id, people["manager"].id)
+
+
+def test_a_file_that_cannot_be_deleted_is_named(db: Database, practice: PracticeService,
+                                                people: dict[str, UserRecord], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows go in one transaction; a file that then cannot be deleted is not passed over in silence: it is in
+    ``problems`` with the reason, for the admin to remove by hand (the page and the CLI say so)."""
+    lee, admin = people["learner"], people["admin"]
+    rep = _rep(practice, lee)
+    recording = tmp_path / "voice" / str(rep) / "1.webm"
+    recording.parent.mkdir(parents=True)
+    recording.write_bytes(b"audio")
+    with db.session() as s:
+        org_id = s.get(User, lee.id).org_id  # type: ignore[union-attr]
+        s.add(SpeechTake(conversation_id=rep, user_id=lee.id, text="hello", words=[], seconds=1.0, delivery={},
+                         audio_path=f"voice/{rep}/1.webm"))
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    done = erasure.erase(db, org_id, lee.id, admin.id, tmp_path)
+    monkeypatch.undo()
+    assert done.problems == [f"voice/{rep}/1.webm: Permission denied"]
+    assert recording.exists()
+    with db.read() as s:
+        assert s.get(User, lee.id) is None  # the rows are gone all the same

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import typer
 from rich.console import Console
@@ -117,13 +118,18 @@ def _erase(
                 done = erasure.plan(s, user.org_id, user.id, 0, app.settings.data_dir)
     if json_out:
         print(json.dumps({"erased": yes, "user_id": done.user_id, "email": done.email, "deleted": done.deleted,
-                          "detached": done.detached, "files": done.files, "jobs": done.jobs}, indent=2))
+                          "detached": done.detached, "files": done.files, "jobs": done.jobs,
+                          "problems": done.problems}, indent=2))
         return
     rows = ", ".join(f"{n} {table}" for table, n in sorted(done.deleted.items()))
     print(f"{'erased' if yes else 'would erase'} {done.email}: {rows}; {len(done.files)} file(s), {done.jobs} job(s)")
     if done.detached:
         kept = ", ".join(f"{n} {table}" for table, n in sorted(done.detached.items()))
         print(f"kept without the reference to them (others' rows): {kept}")
+    for problem in done.problems:
+        print(f"could not delete a file, remove it by hand: {problem}", file=sys.stderr)
+    if done.problems:
+        raise typer.Exit(1)
     if not yes:
         print("nothing was changed: run again with --yes to erase")
 

@@ -50,6 +50,8 @@ class ErasurePlan:
     detached: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     jobs: int = 0
+    #: files that could not be deleted after the rows were: "path: reason" (the admin is told to remove them)
+    problems: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -141,15 +143,32 @@ def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_di
         user = s.get(User, user_id)
         assert user is not None
         s.delete(user)  # the schema's cascades delete the rest, and detach what others own
+    def note(_func: object, failed: str, exc_info: Any) -> None:  # shutil.rmtree's onerror (onexc from 3.12)
+        reason = exc_info[1]
+        assert data_dir is not None
+        done.problems.append(f"{_relative(failed, data_dir)}: {getattr(reason, 'strerror', None) or reason}")
+
     for rel in done.files:
         assert data_dir is not None
         path = (data_dir / rel).resolve()
         if data_dir.resolve() not in path.parents:
             continue  # never outside the data folder, whatever a row says
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        try:
+            if path.is_dir():
+                shutil.rmtree(path, onerror=note)
+            else:
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            done.problems.append(f"{rel}: {exc.strerror or exc}")
     log.info("erased user %s of organisation %s: %s rows, %s files, %s jobs", user_id, org_id, done.total,
              len(done.files), done.jobs)
+    for problem in done.problems:
+        log.warning("erasing user %s: a file could not be deleted, remove it by hand: %s", user_id, problem)
     return done
+
+
+def _relative(path: str, data_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        return path

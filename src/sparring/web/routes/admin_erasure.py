@@ -80,5 +80,10 @@ async def erase(user_id: DbId, request: Request, auth: PageAuth) -> Response:
                           status_code=400)
         return await run_in_threadpool(page)
     response = RedirectResponse("/admin/users", status_code=303)
-    set_flash(response, "ok", f"Erased {done.email}: {done.total} records and {len(done.files)} files.")
+    if done.problems:
+        set_flash(response, "error", f"Erased {done.email}: {done.total} records; {len(done.problems)} of "
+                                     f"{len(done.files)} files could not be deleted — remove them from the data folder "
+                                     f"by hand: {'; '.join(done.problems)[:600]}")
+    else:
+        set_flash(response, "ok", f"Erased {done.email}: {done.total} records and {len(done.files)} files.")
     return response
