@@ -143,6 +143,7 @@ def erase(db: Database, org_id: int, user_id: int, acting_admin_id: int, data_di
         user = s.get(User, user_id)
         assert user is not None
         s.delete(user)  # the schema's cascades delete the rest, and detach what others own
+
     def note(_func: object, failed: str, exc_info: Any) -> None:  # shutil.rmtree's onerror (onexc from 3.12)
         reason = exc_info[1]
         assert data_dir is not None
