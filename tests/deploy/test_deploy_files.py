@@ -89,7 +89,9 @@ def test_the_proxy_points_at_the_web_service_port() -> None:
 def test_the_image_installs_the_pinned_set_and_starts_the_web_app() -> None:
     lines = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
     runs = [line for line in lines if line.startswith("RUN ")]
-    assert any("--require-hashes -r requirements.lock" in r for r in runs)
+    assert "ARG LOCK=requirements-full.lock" in lines  # the deployed extras by default (tests/test_lock.py)
+    assert any('--require-hashes -r "$LOCK"' in r for r in runs)
+    assert any("libpango" in r and "xmlsec1" in r for r in runs)  # weasyprint's and pysaml2's Debian libraries
     assert any("pip install --no-deps ." in r for r in runs)  # Sparring itself, without resolving again
     root = DEPLOY.parent
     for line in lines:
