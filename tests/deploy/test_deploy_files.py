@@ -87,7 +87,7 @@ def test_the_proxy_points_at_the_web_service_port() -> None:
 
 
 def test_the_image_installs_the_pinned_set_and_starts_the_web_app() -> None:
-    lines = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    lines = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
     runs = [line for line in lines if line.startswith("RUN ")]
     assert "ARG LOCK=requirements-full.lock" in lines  # the deployed extras by default (tests/test_lock.py)
     assert any('--require-hashes -r "$LOCK"' in r for r in runs)
