@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from voice import LINES, pct  # noqa: E402  (bench/voice.py: the same learner lines)
+from voice import LINES, pct
 
-from sparring.testing.speech import missing, synthesize_take  # noqa: E402
-from sparring.testing.web import loopback_only, served_org, sign_in  # noqa: E402
+from sparring.testing.speech import missing, synthesize_take
+from sparring.testing.web import loopback_only, served_org, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -79,15 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     totals: list[float] = []
     to_heard: list[float] = []
     early: list[bool] = []
-    with tempfile.TemporaryDirectory(prefix="sparring-voice-browser-") as tmp:
-        with served_org(Path(tmp) / "data", "Harbour", [("ana@harbour.test", "learner", "Ana Silva")]) as base:
-            one_turn(base, synthesize_take(["Hello there."], Path(tmp) / "warm.wav", lead=1.0))  # model load
-            for i in range(args.turns):
-                take = synthesize_take([LINES[i % len(LINES)]], Path(tmp) / f"t{i}.wav", lead=1.2)
-                found = one_turn(base, take)
-                totals.append((found["replyAt"] - found["speechEnded"]) / 1000)
-                to_heard.append((found["heardAt"] - found["speechEnded"]) / 1000)
-                early.append(bool(found["early"]))
+    with tempfile.TemporaryDirectory(prefix="sparring-voice-browser-") as tmp, \
+            served_org(Path(tmp) / "data", "Harbour", [("ana@harbour.test", "learner", "Ana Silva")]) as base:
+        one_turn(base, synthesize_take(["Hello there."], Path(tmp) / "warm.wav", lead=1.0))  # model load
+        for i in range(args.turns):
+            take = synthesize_take([LINES[i % len(LINES)]], Path(tmp) / f"t{i}.wav", lead=1.2)
+            found = one_turn(base, take)
+            totals.append((found["replyAt"] - found["speechEnded"]) / 1000)
+            to_heard.append((found["heardAt"] - found["speechEnded"]) / 1000)
+            early.append(bool(found["early"]))
     out: dict[str, Any] = {
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
