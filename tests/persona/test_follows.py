@@ -381,3 +381,25 @@ def test_a_fact_question_in_a_turn_that_argued_is_answered_before_the_concern_gi
     said, state = _play(knowing, line)
     assert state.eased == ["why"]
     assert said[0].startswith("At the September board meeting.") and "the date is the CEO's shorthand" in said[0]
+
+
+# -- the sixth pass over the development split (2026-12-08): a fact only for a question, an acknowledgement alone
+# is not an answer
+
+LINES.update({
+    "Honestly, you never told me how many stores the chain has.": (frozenset({"question_open", "information"}), {}),
+    "I'm curious how many stores the chain has.": (frozenset({"question_open"}), {}),
+    "Sure, I understand, we can certainly help you with the rollout.": (frozenset({"acknowledge"}), {}),
+    "Sure, I hear you, but with respect the date is not a good idea.": (frozenset({"acknowledge"}), {"confront": 0.4}),
+    "Of course, but honestly, you should just move the date then.": (frozenset({"acknowledge"}), {"advice": 0.3}),
+    "Sure, I understand. What's really driving the date?": (frozenset({"acknowledge", "question_open"}), {}),
+})
+
+
+def test_a_turn_that_asks_nothing_gets_no_fact(knowing: Scenario) -> None:
+    """"Honestly, asking me what to do is part of why you didn't get promoted." read as a question got the story of
+    the promotion (blind review, 2026-12-07). A statement gets no knowledge answer; an indirect question does."""
+    _, state = _play(knowing, "Honestly, you never told me how many stores the chain has.")
+    assert "know:stores" not in state.extra["situations"][-1]
+    said, state = _play(knowing, "I'm curious how many stores the chain has.")
+    assert state.extra["situations"][-1][0] == "know:stores" and said[0].startswith("A hundred and twenty stores")

@@ -195,10 +195,11 @@ class Composer:
     def share_known(self) -> bool:
         """Say what the persona knows that answers the learner's question, when it will share it (nothing else:
         no "I don't know", no guarded line)."""
-        if not self.scenario.knowledge:
-            return False
         from sparring.persona.knowledge import answer as knowledge_answer
+        from sparring.persona.knowledge import asks
 
+        if not self.scenario.knowledge or not asks(self.text):
+            return False  # a fact is an answer only to a sentence that asks for one
         told: list[str] = self.state.extra.setdefault("told", [])
         known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
                                  shift=self.profile.threshold_shift)
@@ -215,8 +216,12 @@ class Composer:
         "what's going on?") is answered from its open concern. A question nothing answers gets "I don't know" in
         the persona's words when the scenario has a knowledge section; without one, or when no sentence of the
         turn actually asks, False (the persona goes back to its concern)."""
+        from sparring.persona.knowledge import asks
+
         known = None
-        if self.scenario.knowledge:
+        # a fact answers only a sentence that asks for one: "Honestly, asking me what to do is part of why you didn't
+        # get promoted." read as a question got the story of the promotion (blind review, 2026-12-07)
+        if self.scenario.knowledge and asks(self.text):
             from sparring.persona.knowledge import answer as knowledge_answer
 
             told: list[str] = self.state.extra.setdefault("told", [])
@@ -232,8 +237,6 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
-        from sparring.persona.knowledge import asks
-
         if not asks(self.text):
             return False  # the act model heard a question where no sentence asks one ("Let me know what she says.")
         if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
