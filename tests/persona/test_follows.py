@@ -403,3 +403,20 @@ def test_a_turn_that_asks_nothing_gets_no_fact(knowing: Scenario) -> None:
     assert "know:stores" not in state.extra["situations"][-1]
     said, state = _play(knowing, "I'm curious how many stores the chain has.")
     assert state.extra["situations"][-1][0] == "know:stores" and said[0].startswith("A hundred and twenty stores")
+
+
+def test_giving_way_agrees_to_a_proposal_only_when_one_was_made() -> None:
+    """"Okay. That could work." to "I should say the price is already very competitive" (blind review, 2026-12-07):
+    when every authored eased line names a number nobody said, the built-in line that gives way agrees to an offer
+    only after one."""
+    from sparring.persona.compose import BUILTIN_GIVING_WAY, BUILTIN_GIVING_WAY_UNOFFERED
+
+    numbered = parse_model(
+        SCENARIO.replace("eased_by: [question_open]", "eased_by: [empathise, tradeoff_offer]")
+        .replace('    answers: ["The CEO promised the board the system for the peak."]\n', "")
+        .replace('eased_lines: ["Okay, fair, the date is the CEO\'s shorthand."]',
+                 'eased_lines: ["Eighty stores by the 20th, then."]'), Scenario, "numbered.yaml")
+    said, state = _play(numbered, "That sounds like a brutal quarter for you.")
+    assert state.eased == ["why"] and said[0].startswith(BUILTIN_GIVING_WAY_UNOFFERED)
+    said, state = _play(numbered, "If you give us three more weeks, we do forty stores before Christmas.")
+    assert "why" in state.eased and said[0].startswith(BUILTIN_GIVING_WAY)

@@ -72,6 +72,9 @@ BROAD_QUESTION = re.compile(
 #: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
+#: ... when the turn put nothing on the table: "That could work." agrees to a proposal nobody made (blind review of the
+#: development split, 2026-12-07: after "I should say the price is already very competitive")
+BUILTIN_GIVING_WAY_UNOFFERED = ("Okay. Fair enough.", "Hm. Alright.", "Okay. I hear you.")
 #: a background line this close to a question passes for an answer to it
 ANSWER_MIN_FIT = 0.3  # 0.2 until 2026-12-07: on the development split most background answers under 0.3 were
 #                      non sequiturs ("What did you have for lunch?" → "Month end is when it all piles up.")
@@ -120,6 +123,8 @@ class Composer:
         self.text = ""
         self.seed = ""
         self.heard: frozenset[float] = frozenset()
+        #: the learner's turn put something on the table (a trade, a next step, value, a concession)
+        self.offered = True
 
     # ---------------------------------------------------------------- lines
     def beats(self, situation: str) -> list[str]:
@@ -152,7 +157,9 @@ class Composer:
         """``only_heard``; when every fresh authored line names an unheard number, a plain built-in one gives way
         instead."""
         fresh = [line for line in pool if line not in self.used]
-        return self.only_heard(fresh) if not fresh or self.only_heard(fresh) else list(BUILTIN_GIVING_WAY)
+        if not fresh or self.only_heard(fresh):
+            return self.only_heard(fresh)
+        return list(BUILTIN_GIVING_WAY if self.offered else BUILTIN_GIVING_WAY_UNOFFERED)
 
     def react(self, situation: str) -> bool:
         """Say an authored line for the situation, else a built-in one."""
@@ -341,6 +348,7 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
     turn = plan.turn
     c.text = turn.text
     c.heard = plan.heard
+    c.offered = bool(turn.acts & OFFERING_ACTS)
     c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
     if state.ended:
         c.end()
