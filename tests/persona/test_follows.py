@@ -420,3 +420,22 @@ def test_giving_way_agrees_to_a_proposal_only_when_one_was_made() -> None:
     assert state.eased == ["why"] and said[0].startswith(BUILTIN_GIVING_WAY_UNOFFERED)
     said, state = _play(numbered, "If you give us three more weeks, we do forty stores before Christmas.")
     assert "why" in state.eased and said[0].startswith(BUILTIN_GIVING_WAY)
+
+
+ACKNOWLEDGED = SCENARIO.replace("eased_by: [question_open]", "eased_by: [question_open, acknowledge]")
+
+
+def test_an_acknowledgement_that_pushes_back_does_not_settle_a_concern() -> None:
+    """"Alan, with respect, that's not a good idea" settled "why the date" (development split, 2026-12-08): an
+    acknowledgement alone in a turn that also pushes back is half an answer; a sincere one eases as before, and so
+    does a question beside it."""
+    sc = parse_model(ACKNOWLEDGED, Scenario, "acknowledged.yaml")
+    _, state = _play(sc, "Sure, I hear you, but with respect the date is not a good idea.")
+    assert state.eased == [] and state.extra["hits"]["why"] == 0.5
+    _, state = _play(sc, "Sure, I hear you, but with respect the date is not a good idea.",
+                     "Of course, but honestly, you should just move the date then.")
+    assert state.eased == []  # the same act again counts half as much
+    _, state = _play(sc, "Sure, I understand, we can certainly help you with the rollout.")
+    assert state.eased == ["why"]
+    _, state = _play(sc, "Sure, I understand. What's really driving the date?")
+    assert state.eased == ["why"]
