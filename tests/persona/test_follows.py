@@ -439,3 +439,14 @@ def test_an_acknowledgement_that_pushes_back_does_not_settle_a_concern() -> None
     assert state.eased == ["why"]
     _, state = _play(sc, "Sure, I understand. What's really driving the date?")
     assert state.eased == ["why"]
+
+
+def test_no_new_concern_surfaces_in_the_reply_to_a_step_off_the_scene() -> None:
+    """"Are you an AI?" on the first turn got "I'm Dev. Can we get back to it? Wait, where's this coming from? My
+    numbers are the best on the team." (blind review, 2026-12-07): a defence against a complaint nobody made. The
+    concern comes a turn later."""
+    late = parse_model(SCENARIO.replace("  - id: why\n", "  - id: why\n    raised_when: {turn_at_least: 1}\n"),
+                       Scenario, "late.yaml")
+    said, state = play(late, "medium", "Are you a bot?", "ok, sure.")
+    assert state.extra["situations"][1] == ["react:identity"] and "board" not in said[0]
+    assert state.extra["situations"][2] == ["raise:why"]
