@@ -123,7 +123,8 @@ class Composer:
         self.text = ""
         self.seed = ""
         self.heard: frozenset[float] = frozenset()
-        #: the learner's turn put something on the table (a trade, a next step, value, a concession)
+        #: the learner's turn put something on the table (a trade, a next step, value, a concession, or one of the
+        #: scenario's own moves: "offers-alternative" is an offer the act vocabulary has no name for)
         self.offered = True
 
     # ---------------------------------------------------------------- lines
@@ -348,7 +349,7 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
     turn = plan.turn
     c.text = turn.text
     c.heard = plan.heard
-    c.offered = bool(turn.acts & OFFERING_ACTS)
+    c.offered = bool(turn.acts & OFFERING_ACTS or turn.custom)
     c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
     if state.ended:
         c.end()
