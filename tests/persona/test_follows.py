@@ -426,8 +426,9 @@ def test_giving_way_agrees_to_a_proposal_only_when_one_was_made() -> None:
         .replace('    answers: ["The CEO promised the board the system for the peak."]\n', "")
         .replace('eased_lines: ["Okay, fair, the date is the CEO\'s shorthand."]',
                  'eased_lines: ["Eighty stores by the 20th, then."]')
-        .replace("objections:\n", "custom_moves:\n  offers-plan:\n    examples: [\"We could phase the stores in waves.\", "
-                 "\"Let's roll the stores out in waves.\"]\nobjections:\n", 1), Scenario, "custom.yaml")
+        .replace("objections:\n", "custom_moves:\n  offers-plan:\n    examples: "
+                 "[\"We could phase the stores in waves.\", \"Let's roll the stores out in waves.\"]\n"
+                 "objections:\n", 1), Scenario, "custom.yaml")
     said, state = _play(custom, "We could phase the stores in waves.")
     assert state.eased == ["why"] and said[0].startswith(BUILTIN_GIVING_WAY)
 
