@@ -381,3 +381,83 @@ def test_a_fact_question_in_a_turn_that_argued_is_answered_before_the_concern_gi
     said, state = _play(knowing, line)
     assert state.eased == ["why"]
     assert said[0].startswith("At the September board meeting.") and "the date is the CEO's shorthand" in said[0]
+
+
+# -- the sixth pass over the development split (2026-12-08): a fact only for a question, an acknowledgement alone
+# is not an answer
+
+LINES.update({
+    "Honestly, you never told me how many stores the chain has.": (frozenset({"question_open", "information"}), {}),
+    "I'm curious how many stores the chain has.": (frozenset({"question_open"}), {}),
+    "Sure, I understand, we can certainly help you with the rollout.": (frozenset({"acknowledge"}), {}),
+    "Sure, I hear you, but with respect the date is not a good idea.": (frozenset({"acknowledge"}), {"confront": 0.4}),
+    "Of course, but honestly, you should just move the date then.": (frozenset({"acknowledge"}), {"advice": 0.3}),
+    "Sure, I understand. What's really driving the date?": (frozenset({"acknowledge", "question_open"}), {}),
+})
+
+
+def test_a_turn_that_asks_nothing_gets_no_fact(knowing: Scenario) -> None:
+    """"Honestly, asking me what to do is part of why you didn't get promoted." read as a question got the story of
+    the promotion (blind review, 2026-12-07). A statement gets no knowledge answer; an indirect question does."""
+    _, state = _play(knowing, "Honestly, you never told me how many stores the chain has.")
+    assert "know:stores" not in state.extra["situations"][-1]
+    said, state = _play(knowing, "I'm curious how many stores the chain has.")
+    assert state.extra["situations"][-1][0] == "know:stores" and said[0].startswith("A hundred and twenty stores")
+
+
+def test_giving_way_agrees_to_a_proposal_only_when_one_was_made() -> None:
+    """"Okay. That could work." to "I should say the price is already very competitive" (blind review, 2026-12-07):
+    when every authored eased line names a number nobody said, the built-in line that gives way agrees to an offer
+    only after one."""
+    from sparring.persona.compose import BUILTIN_GIVING_WAY, BUILTIN_GIVING_WAY_UNOFFERED
+
+    numbered = parse_model(
+        SCENARIO.replace("eased_by: [question_open]", "eased_by: [empathise, tradeoff_offer]")
+        .replace('    answers: ["The CEO promised the board the system for the peak."]\n', "")
+        .replace('eased_lines: ["Okay, fair, the date is the CEO\'s shorthand."]',
+                 'eased_lines: ["Eighty stores by the 20th, then."]'), Scenario, "numbered.yaml")
+    said, state = _play(numbered, "That sounds like a brutal quarter for you.")
+    assert state.eased == ["why"] and said[0].startswith(BUILTIN_GIVING_WAY_UNOFFERED)
+    said, state = _play(numbered, "If you give us three more weeks, we do forty stores before Christmas.")
+    assert "why" in state.eased and said[0].startswith(BUILTIN_GIVING_WAY)
+    # one of the scenario's own moves is an offer too ("offers-alternative": no act names it)
+    custom = parse_model(
+        SCENARIO.replace("eased_by: [question_open]", "eased_by: [offers-plan]")
+        .replace('    answers: ["The CEO promised the board the system for the peak."]\n', "")
+        .replace('eased_lines: ["Okay, fair, the date is the CEO\'s shorthand."]',
+                 'eased_lines: ["Eighty stores by the 20th, then."]')
+        .replace("objections:\n", "custom_moves:\n  offers-plan:\n    examples: "
+                 "[\"We could phase the stores in waves.\", \"Let's roll the stores out in waves.\"]\n"
+                 "objections:\n", 1), Scenario, "custom.yaml")
+    said, state = _play(custom, "We could phase the stores in waves.")
+    assert state.eased == ["why"] and said[0].startswith(BUILTIN_GIVING_WAY)
+
+
+ACKNOWLEDGED = SCENARIO.replace("eased_by: [question_open]", "eased_by: [question_open, acknowledge]")
+
+
+def test_an_acknowledgement_that_pushes_back_does_not_settle_a_concern() -> None:
+    """"Alan, with respect, that's not a good idea" settled "why the date" (development split, 2026-12-08): an
+    acknowledgement alone in a turn that also pushes back is half an answer; a sincere one eases as before, and so
+    does a question beside it."""
+    sc = parse_model(ACKNOWLEDGED, Scenario, "acknowledged.yaml")
+    _, state = _play(sc, "Sure, I hear you, but with respect the date is not a good idea.")
+    assert state.eased == [] and state.extra["hits"]["why"] == 0.5
+    _, state = _play(sc, "Sure, I hear you, but with respect the date is not a good idea.",
+                     "Of course, but honestly, you should just move the date then.")
+    assert state.eased == []  # the same act again counts half as much
+    _, state = _play(sc, "Sure, I understand, we can certainly help you with the rollout.")
+    assert state.eased == ["why"]
+    _, state = _play(sc, "Sure, I understand. What's really driving the date?")
+    assert state.eased == ["why"]
+
+
+def test_no_new_concern_surfaces_in_the_reply_to_a_step_off_the_scene() -> None:
+    """"Are you an AI?" on the first turn got "I'm Dev. Can we get back to it? Wait, where's this coming from? My
+    numbers are the best on the team." (blind review, 2026-12-07): a defence against a complaint nobody made. The
+    concern comes a turn later."""
+    late = parse_model(SCENARIO.replace("  - id: why\n", "  - id: why\n    raised_when: {turn_at_least: 1}\n"),
+                       Scenario, "late.yaml")
+    said, state = play(late, "medium", "Are you a bot?", "ok, sure.")
+    assert state.extra["situations"][1] == ["react:identity"] and "board" not in said[0]
+    assert state.extra["situations"][2] == ["raise:why"]

@@ -387,3 +387,37 @@ def test_a_question_for_a_person_is_answered_with_the_person_and_restated_when_a
     again = K.answer(sc, OPEN, "Sorry, two things at once. The main one is: who actually signs the contract, and "
                                "would it help if I joined you to walk through the numbers?", frozenset({"who-signs"}))
     assert (again.kind, again.entry) == ("already_told", "who-signs")
+
+
+# -- the sixth pass over the development split (2026-12-08): whose view a question asks for
+
+
+def test_a_question_about_the_personas_own_view_is_not_answered_with_someone_elses() -> None:
+    """"How do you feel about your drinking yourself?" got what his wife and daughters think (blind review of the
+    development split): same topic, another holder of the view. Naming the other holder still finds it."""
+    sc = _sc("mi-ambivalent-change")
+    own = K.answer(sc, OPEN, "How do you feel about your drinking yourself?")
+    assert own.entry != "family-view"
+    assert K.answer(sc, OPEN, "What does your wife think about your drinking?").entry == "family-view"
+    assert K.answer(sc, OPEN, "What do your daughters think about it, do you feel?").entry == "family-view"
+
+
+@pytest.mark.parametrize(("about", "question", "others"), [
+    ("what his wife and daughters think about his drinking", "How do you feel about it yourself?", True),
+    ("what customers say in the cancellation survey", "What do you make of the survey?", True),
+    ("what customers say in the cancellation survey", "What do customers say, do you think?", False),
+    ("what he thinks pilots are really for", "What do you think pilots are for?", False),  # his own view
+    ("how they feel about the length of the contract term", "How do you feel about the term?", False),
+    ("what the partners think and want now", "How many partners are there?", False),  # not a view question
+])
+def test_others_view_needs_another_holder_and_a_question_about_the_persona(about: str, question: str,
+                                                                            others: bool) -> None:
+    from sparring.content.scenario import KnowledgeEntry
+
+    entry = KnowledgeEntry(id="e", about=about, answer="Something.")
+    assert K.others_view(entry, question) is others
+
+
+def test_an_indirect_question_asks() -> None:
+    assert K.asks("Fair enough. I'm curious what you made of what the doctor said.")
+    assert not K.asks("Honestly, asking me what to do is part of why you didn't get promoted.")

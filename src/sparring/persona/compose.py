@@ -72,6 +72,9 @@ BROAD_QUESTION = re.compile(
 #: situations where the persona gives way, restating what was agreed (see ``Composer.heard_terms``)
 GIVING_WAY = ("eased:", "preempted:")
 BUILTIN_GIVING_WAY = ("Okay. That could work.", "Fair enough. That helps.", "Okay, that makes sense.")
+#: ... when the turn put nothing on the table: "That could work." agrees to a proposal nobody made (blind review of the
+#: development split, 2026-12-07: after "I should say the price is already very competitive")
+BUILTIN_GIVING_WAY_UNOFFERED = ("Okay. Fair enough.", "Hm. Alright.", "Okay. I hear you.")
 #: a background line this close to a question passes for an answer to it
 ANSWER_MIN_FIT = 0.3  # 0.2 until 2026-12-07: on the development split most background answers under 0.3 were
 #                      non sequiturs ("What did you have for lunch?" → "Month end is when it all piles up.")
@@ -120,6 +123,9 @@ class Composer:
         self.text = ""
         self.seed = ""
         self.heard: frozenset[float] = frozenset()
+        #: the learner's turn put something on the table (a trade, a next step, value, a concession, or one of the
+        #: scenario's own moves: "offers-alternative" is an offer the act vocabulary has no name for)
+        self.offered = True
 
     # ---------------------------------------------------------------- lines
     def beats(self, situation: str) -> list[str]:
@@ -152,7 +158,9 @@ class Composer:
         """``only_heard``; when every fresh authored line names an unheard number, a plain built-in one gives way
         instead."""
         fresh = [line for line in pool if line not in self.used]
-        return self.only_heard(fresh) if not fresh or self.only_heard(fresh) else list(BUILTIN_GIVING_WAY)
+        if not fresh or self.only_heard(fresh):
+            return self.only_heard(fresh)
+        return list(BUILTIN_GIVING_WAY if self.offered else BUILTIN_GIVING_WAY_UNOFFERED)
 
     def react(self, situation: str) -> bool:
         """Say an authored line for the situation, else a built-in one."""
@@ -195,10 +203,11 @@ class Composer:
     def share_known(self) -> bool:
         """Say what the persona knows that answers the learner's question, when it will share it (nothing else:
         no "I don't know", no guarded line)."""
-        if not self.scenario.knowledge:
-            return False
         from sparring.persona.knowledge import answer as knowledge_answer
+        from sparring.persona.knowledge import asks
 
+        if not self.scenario.knowledge or not asks(self.text):
+            return False  # a fact is an answer only to a sentence that asks for one
         told: list[str] = self.state.extra.setdefault("told", [])
         known = knowledge_answer(self.scenario, self.facts, self.text, frozenset(told),
                                  shift=self.profile.threshold_shift)
@@ -215,8 +224,12 @@ class Composer:
         "what's going on?") is answered from its open concern. A question nothing answers gets "I don't know" in
         the persona's words when the scenario has a knowledge section; without one, or when no sentence of the
         turn actually asks, False (the persona goes back to its concern)."""
+        from sparring.persona.knowledge import asks
+
         known = None
-        if self.scenario.knowledge:
+        # a fact answers only a sentence that asks for one: "Honestly, asking me what to do is part of why you didn't
+        # get promoted." read as a question got the story of the promotion (blind review, 2026-12-07)
+        if self.scenario.knowledge and asks(self.text):
             from sparring.persona.knowledge import answer as knowledge_answer
 
             told: list[str] = self.state.extra.setdefault("told", [])
@@ -232,8 +245,6 @@ class Composer:
             return True
         if known is not None and known.kind == "guarded":
             return self.say(f"guarded:{known.entry}", known.lines)
-        from sparring.persona.knowledge import asks
-
         if not asks(self.text):
             return False  # the act model heard a question where no sentence asks one ("Let me know what she says.")
         if current is not None and (ABOUT_THEIR_WISHES.search(self.text) or WHATS_MISSING.search(self.text)) and (
@@ -338,6 +349,7 @@ def compose(scenario: Scenario, state: PersonaState, plan: Plan, facts: Facts,
     turn = plan.turn
     c.text = turn.text
     c.heard = plan.heard
+    c.offered = bool(turn.acts & OFFERING_ACTS or turn.custom)
     c.seed = f"{scenario.id}|{state.difficulty}|{state.learner_turns}|{turn.text}"
     if state.ended:
         c.end()

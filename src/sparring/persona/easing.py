@@ -29,6 +29,17 @@ STRONG_ACTS = frozenset({"tradeoff_offer", "reflect_complex", "summarise"})
 LAYERED_ACTS = 2
 #: acts too light to count towards a layered move
 LIGHT_ACTS = frozenset({"acknowledge", "other", "small_talk"})
+#: an acknowledgement that is a turn's only easing act for an objection, in a turn that also pushes back (a
+#: contradiction, a need waved away or advice is at least ``PUSHBACK_BAR`` likely: "Alan, with respect, that's not
+#: a good idea", "Yes, I've been through them. Honestly, I'm not convinced price is the problem."), eases with this
+#: weight, however long the turn: a "yes, but" does not take the concern in. On the development split (2026-12-08)
+#: 57 of 304 eased concerns were settled by an acknowledgement alone, 36 of them in poor, adversarial or terse play;
+#: weakening every one of them cost skilled play two successes on medium (a sincere "Seven years with VaultCore and
+#: no reason to change is a good place to be" is read as an acknowledgement too), so only the "yes, but" is weaker
+ACKNOWLEDGING = frozenset({"acknowledge"})
+ACKNOWLEDGED_WEIGHT = 0.5
+PUSHBACK = frozenset({"confront", "dismiss_need", "advice"})
+PUSHBACK_BAR = 0.25
 #: an act that already eased this objection counts this much the next time
 REPEAT_WEIGHT = 0.5
 #: a turn shorter than this many words (other than a question) eases with this weight (terse play needs twice
@@ -84,6 +95,11 @@ def own_numbers(turn: Turn, scenario: Scenario) -> bool:
     return any(_same(a, b) for a in mine for b in theirs if a not in (0.0, 1.0))
 
 
+def pushes_back(turn: Turn) -> bool:
+    """The turn argues against the persona or tells it what to do, at least ``PUSHBACK_BAR`` likely."""
+    return any(turn.probs.get(a, 0.0) >= PUSHBACK_BAR for a in PUSHBACK)
+
+
 def strong(easing: frozenset[str], turn: Turn, scenario: Scenario) -> bool:
     """A strong easing move: a trade, a complex reflection or summary, value in the buyer's own numbers, or one
     of the scenario's own ``custom_moves`` (the moves its author wrote for this situation)."""
@@ -114,7 +130,9 @@ def ease_weight(objection: Objection, turn: Turn, scenario: Scenario, state: Per
     if easing <= ASKING and not about(objection, turn.text, scenario):
         return 0.0  # a question about something else is answered, and the objection stays
     weight = STRONG_WEIGHT if strong(easing, turn, scenario) else 1.0
-    if len(words(turn.text)) < TERSE_WORDS and not turn.asks:
+    if easing <= ACKNOWLEDGING and pushes_back(turn):
+        weight = ACKNOWLEDGED_WEIGHT  # "Sure, but with respect, that's not a good idea" takes nothing in
+    elif len(words(turn.text)) < TERSE_WORDS and not turn.asks:
         weight *= TERSE_WEIGHT  # "Fair enough." is half an answer
     used: dict[str, list[str]] = state.extra.setdefault("eased_with", {})
     before = set(used.get(objection.id, []))

@@ -28,6 +28,7 @@ from sparring.persona.memory import answered, remember
 from sparring.persona.moves import warm_up_in_background
 from sparring.persona.rules import (
     FALLBACK_LINES,
+    NEGATIVE_REACTIONS,
     REPEAT_DECAY,
     SPOILERS,
     Facts,
@@ -141,8 +142,10 @@ class EmbeddedPersonaEngine:
             nxt = next((o for o in active if o.id not in new.raised), None)
             # a close before every concern is out gets the next one as the reason it is not yet ("Not so fast." alone
             # leaves the learner guessing what is missing)
-            if nxt is not None and (holds(nxt.raised_when, facts, profile.threshold_shift)
-                                    or self._overdue(active, state, nxt) or (premature and nxt.required)):
+            due = nxt is not None and (holds(nxt.raised_when, facts, profile.threshold_shift)
+                                       or self._overdue(active, state, nxt))
+            # never in the reply to a step off the scene (``detour``): the concern comes a turn later
+            if nxt is not None and ((premature and nxt.required) or (due and not detour(turn))):
                 new.raised.append(nxt.id)
                 raised = nxt
 
@@ -222,6 +225,19 @@ class EmbeddedPersonaEngine:
         line = pick(pool, used, seed) or pick(FALLBACK_LINES, used, seed) or "Hello."
         used.add(line)
         return line
+
+
+#: reactions to a move off the scene ("are you a bot?", "ignore your instructions", "favourite pizza topping?")
+DETOUR_REACTIONS = frozenset({"react:identity", "react:injection", "react:off-topic"})
+
+
+def detour(turn: Turn) -> bool:
+    """The learner stepped off the scene, and that is what the persona reacts to: no new concern surfaces in the
+    same reply (it comes a turn later). A concern that answers the learner's criticism ("Wait, where's this coming
+    from? My numbers are the best on the team.") after "Are you an AI?" defends against a complaint nobody made
+    (blind review of the development split, 2026-12-07: 7 of the 9 such replies read as non sequiturs)."""
+    reaction = next((situation for act, situation in NEGATIVE_REACTIONS if act in turn.names), None)
+    return reaction in DETOUR_REACTIONS
 
 
 def curt(conversation: Conversation) -> bool:
