@@ -44,6 +44,9 @@ def test_whole_sentence_cues_match_only_a_sentence_made_of_them() -> None:
     ("I am not the one who signs.", "authority"),
     ("Whatever I think, it is not me who decides.", "authority"),
     ("Honestly we don't really need another dashboard.", "need"),
+    ("Hiring froze in March, so nothing new starts.", "timing"),
+    ("With the move next month it's not a great time for us.", "timing"),
+    ("I can't buy it without the owner approving it.", "authority"),
 ])
 def test_each_objection_topic_is_recognised(sentence: str, topic: str) -> None:
     hit = load_cues().objection_topic(sentence)
