@@ -59,8 +59,11 @@ def one_turn(base: str, take: Path) -> dict[str, Any]:
             found: dict[str, Any] = page.evaluate("""(() => {
                 const heard = performance.getEntriesByName('sparring-heard')[0];
                 const reply = performance.getEntriesByName('sparring-reply').slice(-1)[0];
+                const posts = performance.getEntriesByType('resource').filter(e => e.name.endsWith('/speech'));
+                const post = posts.slice(-1)[0];
                 return {early: heard.detail.early, speechEnded: heard.detail.speechEnded,
-                        heardAt: heard.startTime, replyAt: reply.startTime};
+                        heardAt: heard.startTime, replyAt: reply.startTime,
+                        postStart: post ? post.startTime : null, postEnd: post ? post.responseEnd : null};
             })()""")
             context.close()
         finally:
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     totals: list[float] = []
     to_heard: list[float] = []
     early: list[bool] = []
+    sent: list[float] = []  # end of speech -> the take used goes out
+    uploads: list[float] = []  # its request: upload, hearing, answer
     with tempfile.TemporaryDirectory(prefix="sparring-voice-browser-") as tmp, \
             served_org(Path(tmp) / "data", "Harbour", [("ana@harbour.test", "learner", "Ana Silva")]) as base:
         one_turn(base, synthesize_take(["Hello there."], Path(tmp) / "warm.wav", lead=1.0))  # model load
@@ -86,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             take = synthesize_take([LINES[i % len(LINES)]], Path(tmp) / f"t{i}.wav", lead=1.2)
             found = one_turn(base, take)
             totals.append((found["replyAt"] - found["speechEnded"]) / 1000)
+            if found["postStart"] is not None:
+                sent.append((found["postStart"] - found["speechEnded"]) / 1000)
+                uploads.append((found["postEnd"] - found["postStart"]) / 1000)
             to_heard.append((found["heardAt"] - found["speechEnded"]) / 1000)
             early.append(bool(found["early"]))
     out: dict[str, Any] = {
@@ -93,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
                    f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "turns": len(totals),
         "heard_early": sum(early),
+        "speech_end_to_take_sent_s": {"p50": round(statistics.median(sent), 3), "p95": round(pct(sent, 0.95), 3)}
+        if sent else None,
+        "hearing_request_s": {"p50": round(statistics.median(uploads), 3), "p95": round(pct(uploads, 0.95), 3)}
+        if uploads else None,
         "speech_end_to_heard_s": {"p50": round(statistics.median(to_heard), 3), "p95": round(pct(to_heard, 0.95), 3)},
         "speech_end_to_reply_s": {"p50": round(statistics.median(totals), 3), "p95": round(pct(totals, 0.95), 3),
                                   "max": round(max(totals), 3)},
