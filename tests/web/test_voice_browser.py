@@ -7,6 +7,8 @@ without Chromium, the extra or espeak-ng (a failure when CI=true for the latter 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,21 +52,41 @@ def _start_rep(page: Any) -> None:
     page.wait_for_selector("#practice")
 
 
-@pytest.mark.parametrize("check_first", [False, True])
-def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_first: bool) -> None:
-    take = synthesize_take([LINE], tmp_path / "take.wav", lead=1.0)
+@dataclass
+class Practice:
+    """A practice page in Chromium whose microphone plays one take, signed in and on a new rep; what it asked for
+    outside loopback, its script errors and its requests to the speech endpoints are collected."""
+
+    page: Any
+    outside: list[str]
+    errors: list[str] = field(default_factory=list)
+    speech: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _practice(server: str, take: Path) -> Iterator[Practice]:
     p, browser = _chromium(take)
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
-        outside = loopback_only(context, server)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        speech = _speech_requests(page)
-        sign_in(page, server, "ana@harbour.test")
-        _start_rep(page)
+        found = Practice(page=context.new_page(), outside=loopback_only(context, server))
+        found.page.on("pageerror", lambda e: found.errors.append(str(e)))
+        found.page.on("request", lambda r: found.speech.append(r.method) if "/speech" in r.url else None)
+        sign_in(found.page, server, "ana@harbour.test")
+        _start_rep(found.page)
+        found.page.locator("#mic").wait_for(state="visible", timeout=15_000)  # shown by the page's deferred script
+        yield found
+        context.close()
+    finally:
+        browser.close()
+        p.stop()
+
+
+@pytest.mark.parametrize("check_first", [False, True])
+def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_first: bool) -> None:
+    take = synthesize_take([LINE], tmp_path / "take.wav", lead=1.0)
+    with _practice(server, take) as practice:
+        page = practice.page
         mic = page.locator("#mic")
-        mic.wait_for(state="visible", timeout=15_000)  # shown by the page's deferred script, once it has run
         assert mic.is_visible(), "the Speak button is shown when the server can hear recordings"
         if check_first:
             page.check("#check-heard")
@@ -88,25 +110,14 @@ def test_speak_a_turn_heard_on_the_server(server: str, tmp_path: Path, check_fir
         delivery = page.evaluate(f"fetch('/api/reps/{rep_id}/delivery').then(r => r.json())")
         marks = _heard_marks(page)
         page.screenshot(path=str(tmp_path / "voice.png"))
-        context.close()
-    finally:
-        browser.close()
-        p.stop()
     assert delivery["delivery"] is not None and delivery["delivery"]["spoken_turns"] == 1, delivery
     assert delivery["delivery"]["words"] >= 8
-    assert outside == [], f"the page asked for non-loopback URLs: {outside}"
-    assert errors == [], errors
+    assert practice.outside == [], f"the page asked for non-loopback URLs: {practice.outside}"
+    assert practice.errors == [], practice.errors
     # heard early (docs/voice.md, "Hearing early"): the take went to the server after the first pause, before the
     # turn ended, and that take was the one used; nothing was discarded
     assert [m["early"] for m in marks] == [True], marks
-    assert speech == ["POST"], speech
-
-
-def _speech_requests(page: Any) -> list[str]:
-    """The methods of the page's requests to the speech endpoints, in order."""
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.method) if "/speech" in r.url else None)
-    return seen
+    assert practice.speech == ["POST"], practice.speech
 
 
 def _heard_marks(page: Any) -> list[dict[str, Any]]:
@@ -120,36 +131,22 @@ def test_a_learner_who_pauses_mid_turn_is_heard_whole(server: str, tmp_path: Pat
     discarded when the learner goes on, and the turn sent holds both halves."""
     first, second = "Before we talk about the price,", "what would a good renewal look like for your team?"
     take = synthesize_take([first, second], tmp_path / "take.wav", pause=0.7, lead=1.0)
-    p, browser = _chromium(take)
-    try:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
-        outside = loopback_only(context, server)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        speech = _speech_requests(page)
-        sign_in(page, server, "ana@harbour.test")
-        _start_rep(page)
-        mic = page.locator("#mic")
-        mic.wait_for(state="visible", timeout=15_000)
-        mic.click()
+    with _practice(server, take) as practice:
+        page = practice.page
+        page.locator("#mic").click()
         page.locator(".turn.counterpart:not(.pending)").nth(1).wait_for(timeout=40_000)
         learner = page.locator(".turn.learner .text").first.inner_text()
         for _ in range(50):  # the discarded take's DELETE goes out when its answer arrives
-            if "DELETE" in speech:
+            if "DELETE" in practice.speech:
                 break
             page.wait_for_timeout(100)
         rep_id = page.locator("#practice").get_attribute("data-rep")
         delivery = page.evaluate(f"fetch('/api/reps/{rep_id}/delivery').then(r => r.json())")
         marks = _heard_marks(page)
-        context.close()
-    finally:
-        browser.close()
-        p.stop()
     assert heard(learner, first + " " + second) >= 0.7, learner
     # the early take, then the whole one; the early one's DELETE goes out when its answer arrives (before or after
     # the second is sent, as the timing falls)
-    assert speech[0] == "POST" and sorted(speech) == ["DELETE", "POST", "POST"], speech
+    assert practice.speech[0] == "POST" and sorted(practice.speech) == ["DELETE", "POST", "POST"], practice.speech
     assert [m["early"] for m in marks] == [True], marks  # the second early take, after the whole turn
     assert delivery["delivery"]["spoken_turns"] == 1
-    assert outside == [] and errors == [], (outside, errors)
+    assert practice.outside == [] and practice.errors == [], (practice.outside, practice.errors)
