@@ -62,6 +62,19 @@ def page_wait_ms(name: str) -> int:
     return int(m.group(1))
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """p50 and p95 of ``values``, in seconds to the millisecond."""
+    return {"p50": round(statistics.median(values), 3), "p95": round(pct(values, 0.95), 3)}
+
+
+def show(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out, indent=1))
+    else:
+        for k, v in out.items():
+            print(f"{k:24s} {v}")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -151,11 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         out["server_voice_speak_s"] = {"p50": round(statistics.median(speak), 3), "p95": round(pct(speak, 0.95), 3)}
         out["speech_end_to_server_audio_s"] = {"p50": round(statistics.median(spoken), 3),
                                                "p95": round(pct(spoken, 0.95), 3)}
-    if args.json:
-        print(json.dumps(out, indent=1))
-    else:
-        for k, v in out.items():
-            print(f"{k:24s} {v}")
+    show(out, args.json)
     return 0
 
 

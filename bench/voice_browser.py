@@ -17,10 +17,8 @@ long: the level is read over a 21 ms window). Needs Chromium, Playwright, the ``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from voice import LINES, pct
+from voice import LINES, show, spread
 
 from sparring.testing.speech import missing, synthesize_take
 from sparring.testing.web import loopback_only, served_org, sign_in
@@ -101,20 +99,13 @@ def main(argv: list[str] | None = None) -> int:
                    f"{platform.python_version()}, load {os.getloadavg()[0]:.1f}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "turns": len(totals),
         "heard_early": sum(early),
-        "speech_end_to_take_sent_s": {"p50": round(statistics.median(sent), 3), "p95": round(pct(sent, 0.95), 3)}
-        if sent else None,
-        "hearing_request_s": {"p50": round(statistics.median(uploads), 3), "p95": round(pct(uploads, 0.95), 3)}
-        if uploads else None,
-        "speech_end_to_heard_s": {"p50": round(statistics.median(to_heard), 3), "p95": round(pct(to_heard, 0.95), 3)},
-        "speech_end_to_reply_s": {"p50": round(statistics.median(totals), 3), "p95": round(pct(totals, 0.95), 3),
-                                  "max": round(max(totals), 3)},
+        "speech_end_to_take_sent_s": spread(sent) if sent else None,
+        "hearing_request_s": spread(uploads) if uploads else None,
+        "speech_end_to_heard_s": spread(to_heard),
+        "speech_end_to_reply_s": {**spread(totals), "max": round(max(totals), 3)},
         "target_p95_s": 1.5,
     }
-    if args.json:
-        print(json.dumps(out, indent=1))
-    else:
-        for k, v in out.items():
-            print(f"{k:24s} {v}")
+    show(out, args.json)
     return 0
 
 
