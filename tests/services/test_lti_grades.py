@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sparring.integrations.lti_http import HttpConfig
 from sparring.integrations.webhooks import AddressPolicy
 from sparring.jobs import InProcessRunner, JobQueue, TaskRegistry
-from sparring.services import lti_deep_linking, lti_grades, lti_registrations
+from sparring.services import lti_deep_linking, lti_grades, lti_registrations, lti_roster
 from sparring.services.access import Viewer
 from sparring.services.accounts import Accounts
 from sparring.services.errors import Conflict, InvalidInput
@@ -115,7 +115,7 @@ def test_a_tool_key_that_cannot_be_unsealed_fails_cleanly_everywhere_it_signs(
         assert (row.status, row.tries) == ("failed", 1) and "cannot be read" in (row.last_error or "")
 
     with pytest.raises(InvalidInput, match="roster: the LTI tool's signing key cannot be read"):
-        lti_grades.sync_roster(db, HTTP, viewer, reg_id)
+        lti_roster.sync_roster(db, HTTP, viewer, reg_id)
     with pytest.raises(Conflict, match="ask your Sparring administrator to rotate the LTI key"):
         lti_deep_linking.answer(db, viewer, deep_id, kind="program", target="1", title="P", difficulty="medium",
                                 launch_url="https://sparring.example.com/lti/launch")

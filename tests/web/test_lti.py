@@ -225,21 +225,36 @@ def test_an_instructor_adds_a_scenario_by_deep_linking(env: Env) -> None:
 
 
 def test_the_roster_comes_over_page_by_page(env: Env) -> None:
+    """Sync roster queues a background job (no platform request runs inside the web request); the registration's
+    page shows its counts once it has run."""
     people = [person(f"roster-{i}", f"Member {i}", instructor=(i == 0)) for i in range(5)]
     env.platform.members["course-7"] = people
     admin = env.admin
+    tokens_before = len(env.platform.tokens)
     r = admin.post(f"/admin/lti/{env.registration_id}/roster", data={"csrf_token": admin.headers["X-CSRF-Token"]})
-    assert r.status_code == 303 and "Roster synced: 5 member(s) in 1 course(s), 5 new account(s)" in _flash(r)
+    assert r.status_code == 303 and "Roster sync queued (job " in _flash(r)
+    assert len(env.platform.tokens) == tokens_before  # nothing asked of the platform yet
+    page = admin.get(f"/admin/lti/{env.registration_id}")
+    assert "waiting" in page.text
+    _run(env)
+    page = admin.get(f"/admin/lti/{env.registration_id}")
+    assert "5 member(s) in 1 course(s), 5 new account(s)" in page.text
     with env.database.read() as s:
         roles = dict(s.execute(select(User.email, User.role).where(User.email.like("roster-%"))).all())
         team = s.scalar(select(Team.id).where(Team.name == "Sales 101 (LTI)"))
         members = s.scalar(select(func.count()).select_from(TeamMember).where(TeamMember.team_id == team))
+        audited = s.scalar(select(AuditRow).where(AuditRow.action == "lti.roster_synced").order_by(AuditRow.id.desc()))
     assert roles == {f"roster-{i}@school.test": "manager" if i == 0 else "learner" for i in range(5)}
     assert members is not None and members >= 5
+    assert audited is not None and audited.actor_label == "admin@acme.test"  # the admin who asked, not the worker
     assert env.platform.tokens[-1]["scopes"] == [
         "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"]
-    again = admin.post(f"/admin/lti/{env.registration_id}/roster", data={"csrf_token": admin.headers["X-CSRF-Token"]})
-    assert "0 new account(s)" in _flash(again)
+    admin.post(f"/admin/lti/{env.registration_id}/roster", data={"csrf_token": admin.headers["X-CSRF-Token"]})
+    _run(env)
+    assert "5 member(s) in 1 course(s), 0 new account(s)" in admin.get(f"/admin/lti/{env.registration_id}").text
+    other = _login(env.app, "admin@globex.test")
+    refused = other.post(f"/admin/lti/{env.registration_id}/roster", data={"csrf_token": other.headers["X-CSRF-Token"]})
+    assert refused.status_code in (303, 404) and "queued" not in _flash(refused)  # another organisation's registration
 
 
 @pytest.mark.parametrize(("launch", "reason"), [

@@ -1,5 +1,5 @@
-"""LTI 1.3 Assignment and Grade Services score passback and Names and Role Provisioning roster sync
-(docs/lti.md, "Grades" and "Roster").
+"""LTI 1.3 Assignment and Grade Services score passback (docs/lti.md, "Grades"); the roster sync is
+``services.lti_roster``, whose task is registered here too.
 
 **Grades.** A rep started by a launch whose id_token carried an AGS line item (``lti_launches.lineitem_url``, with
 the ``score`` scope) reports its score to that line item when it is scored. The practice service publishes
@@ -11,9 +11,6 @@ job obtains an access token (client credentials, a JWT client assertion signed w
 POSTs ``{userId, scoreGiven, scoreMaximum: 100, activityProgress: Completed, gradingProgress: FullyGraded,
 timestamp}``; on failure it records the try and the job
 layer retries with backoff (``MAX_ATTEMPTS``); after the last try the row is ``failed``.
-
-**Roster.** :func:`sync_roster` reads the memberships of every course of a registration that launched with an NRPS
-claim, and links or creates each active member (as a launch would) in the course's team.
 """
 
 from __future__ import annotations
@@ -28,16 +25,13 @@ from sqlalchemy.orm import Session
 
 from sparring.integrations import lti
 from sparring.integrations.events import REP_SCORED
-from sparring.integrations.lti_http import HttpConfig, LtiHttpError, access_token, memberships, post_score
+from sparring.integrations.lti_http import HttpConfig, LtiHttpError, access_token, post_score
 from sparring.jobs.registry import PermanentError, TaskContext, TaskRegistry
-from sparring.services import audit
 from sparring.services.access import Viewer
-from sparring.services.errors import InvalidInput
-from sparring.services.lti_launch import context_team, join_team, person_for
 from sparring.services.lti_registrations import _own, current_key, http_config
 from sparring.store.db import Database
 from sparring.store.integration_models import IntegrationEventRow
-from sparring.store.lti_models import LtiContextRow, LtiLaunchRow, LtiLoginStateRow, LtiRegistrationRow, LtiScoreRow
+from sparring.store.lti_models import LtiLaunchRow, LtiLoginStateRow, LtiRegistrationRow, LtiScoreRow
 from sparring.store.models import Rep, utcnow
 from sparring.store.sealing import UnsealError
 
@@ -202,6 +196,10 @@ def register(registry: TaskRegistry, http: HttpConfig | None = None) -> None:
             raise PermanentError("lti_sweep needs the application's job queue (sparring worker, serve)")
         return {"queued": sweep(ctx.app.jobs), "states_purged": purge_states(ctx.database)}
 
+    from sparring.services import lti_roster
+
+    lti_roster.register(registry, http)
+
 
 # ---- what admins see -----------------------------------------------------------------------------------------
 
@@ -224,68 +222,3 @@ def recent_scores(s: Session, viewer: Viewer, registration_id: int, limit: int =
                      .where(LtiLaunchRow.registration_id == reg.id).order_by(LtiScoreRow.id.desc()).limit(limit))
     return [ScoreView(r.id, sub, r.status, r.score_given, r.tries, r.last_error, r.created_at, r.sent_at)
             for r, sub in rows]
-
-
-# ---- roster --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RosterResult:
-    courses: int
-    members: int
-    created: int
-    linked: int
-    errors: list[str]
-
-
-def sync_roster(database: Database, http: HttpConfig, viewer: Viewer, registration_id: int) -> RosterResult:
-    """Read the roster of every course of the registration (NRPS) and link or create its active members."""
-    with database.read() as s:
-        reg = _own(s, viewer, registration_id)
-        contexts = [(c.id, c.memberships_url) for c in s.scalars(
-            select(LtiContextRow).where(LtiContextRow.registration_id == reg.id,
-                                        LtiContextRow.memberships_url.is_not(None)).order_by(LtiContextRow.id))]
-        client_id, token_url, org_id = reg.client_id, reg.auth_token_url, reg.org_id
-    if not contexts:
-        raise InvalidInput("roster: no course has launched Sparring with a roster (Names and Role Provisioning) "
-                           "link yet; launch it once from the course")
-    try:
-        with database.session() as s:
-            key = current_key(s, org_id)
-    except UnsealError as exc:
-        log.error("roster sync of LTI registration %s: %s", registration_id, exc)
-        raise InvalidInput(f"roster: {exc}") from None
-    members = created = linked = 0
-    errors: list[str] = []
-    try:
-        token = access_token(http, key, client_id=client_id, token_url=token_url, scopes=[lti.SCOPE_NRPS])
-    except LtiHttpError as exc:
-        raise InvalidInput(f"roster: no access token from the platform ({exc})") from exc
-    for context_id, url in contexts:
-        assert url is not None
-        try:
-            people = list(memberships(http, token, url))
-        except LtiHttpError as exc:
-            errors.append(str(exc))
-            continue
-        with database.session() as s:
-            reg_row = s.get(LtiRegistrationRow, registration_id)
-            ctx = s.get(LtiContextRow, context_id)
-            if reg_row is None or ctx is None:
-                continue
-            for m in people:
-                sub = m.get("user_id")
-                if not isinstance(sub, str) or not sub or m.get("status", "Active") != "Active":
-                    continue
-                roles = [r for r in m.get("roles", []) if isinstance(r, str)]
-                user, new = person_for(s, reg_row, sub=sub, name=m.get("name"), email=m.get("email"), roles=roles)
-                join_team(s, ctx.team_id, user)
-                members += 1
-                created += int(new)
-                linked += int(not new)
-            ctx.updated_at = utcnow()
-            context_team(s, reg_row, {"id": ctx.context_id, "title": ctx.title}, None)
-    with database.session() as s:
-        audit.record(s, viewer, "lti.roster_synced", "lti_registration", registration_id,
-                     {"members": members, "created": created, "errors": len(errors)})
-    return RosterResult(len(contexts), members, created, linked, errors)

@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from sparring.services import lti_grades, lti_registrations
+from sparring.services import lti_grades, lti_registrations, lti_roster
 from sparring.services.errors import NotFound
+from sparring.web.app import job_queue
 from sparring.web.deps import PageAuth, admin_action, render, require_role, web
 from sparring.web.params import DbId
 from sparring.web.routes.lti import base_url
@@ -49,8 +50,9 @@ def registration_page(registration_id: DbId, request: Request, auth: PageAuth) -
         except NotFound as exc:
             raise HTTPException(status_code=404, detail="no such LTI registration") from exc
         scores = lti_grades.recent_scores(s, auth.viewer, registration_id)
+    syncs = lti_roster.recent_syncs(web(request).database(), auth.viewer, registration_id)
     return render(request, "admin_lti_registration.html", auth, active="integrations", r=reg, scores=scores,
-                  tool=tool_values(request))
+                  syncs=syncs, tool=tool_values(request))
 
 
 @router.post(BASE)
@@ -97,10 +99,8 @@ async def delete_registration(registration_id: DbId, request: Request, auth: Pag
 @router.post(BASE + "/{registration_id}/roster")
 async def sync_roster(registration_id: DbId, request: Request, auth: PageAuth) -> Response:
     def act(_form: dict[str, str]) -> str:
-        result = lti_grades.sync_roster(web(request).database(), lti_registrations.http_config(
-            request.app.state.settings), auth.viewer, registration_id)
-        errors = f" {len(result.errors)} course(s) failed: {'; '.join(result.errors)[:300]}" if result.errors else ""
-        return (f"Roster synced: {result.members} member(s) in {result.courses} course(s), {result.created} new "
-                f"account(s).{errors}")
+        job = lti_roster.queue_roster(web(request).database(), job_queue(request.app), auth.viewer, registration_id)
+        return (f"Roster sync queued (job {job.id}): it runs in the background; its counts show on this page "
+                "when it is done.")
 
     return await admin_action(request, auth, f"{BASE}/{registration_id}", act)
