@@ -25,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows, without_jit
+from sparring.store.cohorts import Cohort, RepScores, Windows, rep_windows, without_jit
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
@@ -308,7 +308,9 @@ class Transfer:
 def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfer:
     """Practice-to-call transfer. A call's time is its recording start (its import time when unknown); calls before
     the learner's first cohort rep are "before", calls after it "after"; the cohort's dates do not limit calls. The
-    criteria are those the cohort's first ``WINDOW`` reps scored (the same criterion id on a call's rubric)."""
+    criteria are those the cohort's first ``WINDOW`` reps scored (the same criterion id on a call's rubric). Each
+    call's current scorecard is the roll-up's copy (``conversations.scorecard_id``, ``store.rep_rollup``): the calls
+    are read from the covering index ``ix_conversations_user_source``."""
     out = Transfer()
     firsts = reps if reps is not None else rep_windows(s, cohort, first=WINDOW)
     if not firsts:
@@ -318,9 +320,9 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     calls_q = (
         select(ConversationRow.id, ConversationRow.user_id,
                func.coalesce(ConversationRow.started_at, ConversationRow.created_at).label("at"),
-               current_scorecard_of(ConversationRow.id).label("card_id"))
+               ConversationRow.scorecard_id.label("card_id"))
         .where(ConversationRow.org_id == cohort.org_id, ConversationRow.user_id.in_(list(started)),
-               ConversationRow.source == "call")
+               ConversationRow.source == "call", ConversationRow.scorecard_id.is_not(None))
     )
     if not cohort.include_private:
         calls_q = calls_q.where(ConversationRow.private.is_(False))
@@ -331,6 +333,7 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
         .select_from(calls)
         .join(CriterionResultRow, CriterionResultRow.scorecard_id == calls.c.card_id)
         .where(CriterionResultRow.kind != "blocker", CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0)
+        .order_by(calls.c.id, CriterionResultRow.criterion_id)  # the same sums in the same order, whatever the plan
     )
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
