@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
@@ -63,9 +64,9 @@ class Cohort:
         return clauses
 
 
-@dataclass(frozen=True)
-class CriterionValue:
-    """One criterion of one scorecard, as a share of its maximum (0-100)."""
+class CriterionValue(NamedTuple):
+    """One criterion of one scorecard, as a share of its maximum (0-100). A named tuple, not a dataclass: a program's
+    windows hold tens of thousands of them, and a tuple is made several times faster."""
 
     criterion_id: str
     skill: str  # the criterion's skill, or its id when the rubric names none
@@ -73,7 +74,7 @@ class CriterionValue:
     verdict: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RepScores:
     """A scored rep in a learner's sequence: ``position`` 1 is their first rep in the cohort, ``total`` how many
     they have there. ``values`` leave out blockers and n/a criteria."""
@@ -96,8 +97,12 @@ class RepScores:
             return {v.criterion_id: v.value for v in self.values}
         groups: dict[str, list[float]] = {}
         for v in self.values:
-            groups.setdefault(v.skill, []).append(v.value)
-        return {k: sum(vs) / len(vs) for k, vs in groups.items()}
+            found = groups.get(v.skill)
+            if found is None:
+                groups[v.skill] = [v.value]
+            else:
+                found.append(v.value)
+        return {k: vs[0] if len(vs) == 1 else sum(vs) / len(vs) for k, vs in groups.items()}
 
 
 #: user id → that learner's reps in the windows asked for, oldest first (what ``rep_windows`` returns)
@@ -140,7 +145,8 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
     )
     windowed = select(ranked).where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)).subquery()
     without_jit(s)
-    rows = s.execute(
+    # through the session's connection (Core): the same rows as ``s.execute`` without the ORM's per-row work
+    rows = s.connection().execute(
         select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
                windowed.c.created_at, windowed.c.pos, windowed.c.total, windowed.c.card_id, windowed.c.overall,
                windowed.c.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
@@ -152,13 +158,17 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
         .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)
     ).all()
     out: dict[int, list[RepScores]] = {}
+    reps: list[RepScores] = []
+    values: list[CriterionValue] = []
+    last_rep = None
     for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, _kind,
          score, maximum, verdict) in rows:
-        reps = out.setdefault(user_id, [])
-        if not reps or reps[-1].rep_id != rep_id:
+        if rep_id != last_rep:  # the rows come by learner, then rep: a new rep starts here
+            last_rep = rep_id
+            reps = out.setdefault(user_id, [])
             reps.append(RepScores(rep_id, conv_id, user_id, scenario, created, int(pos), int(total), card_id,
                                   float(overall), bool(passed)))
+            values = reps[-1].values
         if cid is not None:
-            value = max(0.0, min(100.0, 100.0 * score / maximum))
-            reps[-1].values.append(CriterionValue(cid, skill or cid, value, verdict))
+            values.append(CriterionValue(cid, skill or cid, max(0.0, min(100.0, 100.0 * score / maximum)), verdict))
     return out
