@@ -148,14 +148,19 @@ class Trends:
     too_few: int = 0
 
 
-def _windows(reps: Sequence[RepScores], window: int, key: str) -> dict[str, tuple[list[float], list[float]]]:
-    out: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+def _windows(reps: Sequence[RepScores], window: int) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    """One learner's first and latest ``window`` values, by "criterion" and by "skill": in one pass over their reps."""
+    out: dict[str, dict[str, tuple[list[float], list[float]]]] = {"criterion": {}, "skill": {}}
     for rep in reps:
         side = 0 if rep.position <= window else 1 if rep.position > rep.total - window else None
         if side is None:
             continue
-        for k, v in rep.by_key(key).items():
-            out[k][side].append(v)
+        for key, found in out.items():
+            for k, v in rep.by_key(key).items():
+                pair = found.get(k)
+                if pair is None:
+                    pair = found[k] = ([], [])
+                pair[side].append(v)
     return out
 
 
@@ -173,8 +178,8 @@ def trends(s: Session, cohort: Cohort, window: int = WINDOW, reps: Windows | Non
             result.too_few += 1
             continue
         result.learners += 1
-        for key in per_key:
-            for k, pair in _windows(mine, window, key).items():
+        for key, sides in _windows(mine, window).items():
+            for k, pair in sides.items():
                 per_key[key].setdefault(k, {})[uid] = pair
     for key, target in (("criterion", result.by_criterion), ("skill", result.by_skill)):
         for k in sorted(per_key[key]):
@@ -338,10 +343,14 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
     without_jit(s)
-    for conv_id, uid, at, cid, score, maximum in s.execute(q).all():
+    starts = {uid: _aware(at) for uid, at in started.items()}
+    sides: dict[int, int] = {}  # call → 0 before the learner's first rep, 1 after (a call's rows come together)
+    for conv_id, uid, at, cid, score, maximum in s.connection().execute(q).all():
         if cid not in practised:
             continue
-        side = 0 if _aware(at) < _aware(started[uid]) else 1
+        side = sides.get(conv_id)
+        if side is None:
+            side = sides[conv_id] = 0 if _aware(at) < starts[uid] else 1
         seen[side].add(conv_id)
         pair = pairs[cid].setdefault(uid, ([], []))
         pair[side].append(max(0.0, min(100.0, 100.0 * score / maximum)))

