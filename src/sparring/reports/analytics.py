@@ -345,7 +345,7 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     without_jit(s)
     starts = {uid: _aware(at) for uid, at in started.items()}
     sides: dict[int, int] = {}  # call → 0 before the learner's first rep, 1 after (a call's rows come together)
-    for conv_id, uid, at, cid, score, maximum in s.connection().execute(q).all():
+    for conv_id, uid, at, cid, score, maximum in s.connection().execute(q):
         if cid not in practised:
             continue
         side = sides.get(conv_id)

@@ -162,7 +162,7 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
                                             CriterionResultRow.kind != "blocker",
                                             CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0))
         .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)
-    ).all()
+    )  # iterated, not ``.all()``: each row is gone before the next is made (fewer objects for the garbage collector)
     out: dict[int, list[RepScores]] = {}
     reps: list[RepScores] = []
     values: list[CriterionValue] = []
