@@ -25,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, Windows, rep_windows, without_jit
+from sparring.store.cohorts import Cohort, RepScores, Windows, chunked, rep_windows, without_jit
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
@@ -345,7 +345,7 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     without_jit(s)
     starts = {uid: _aware(at) for uid, at in started.items()}
     sides: dict[int, int] = {}  # call → 0 before the learner's first rep, 1 after (a call's rows come together)
-    for conv_id, uid, at, cid, score, maximum in s.connection().execute(q):
+    for conv_id, uid, at, cid, score, maximum in chunked(s.connection().execute(q)):
         if cid not in practised:
             continue
         side = sides.get(conv_id)

@@ -17,12 +17,12 @@ its criteria.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Result, SQLColumnExpression, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import Over
 from sqlalchemy.sql.functions import FunctionElement
@@ -127,6 +127,18 @@ def without_jit(s: Session) -> None:
         s.execute(text("SET LOCAL jit = off"))
 
 
+#: rows fetched at a time by ``chunked``
+ROWS_PER_FETCH = 2000
+
+
+def chunked(result: Result[Any]) -> Iterator[Any]:
+    """The rows of ``result``, fetched ``ROWS_PER_FETCH`` at a time: not all at once (``.all()``), so a program's
+    12,500 rows are not all alive together (fewer objects for the garbage collector to walk), and not one by one
+    (the driver's per-row fetch costs more than the row)."""
+    for part in result.partitions(ROWS_PER_FETCH):
+        yield from part
+
+
 def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Windows:
     """Each learner's first ``first`` and latest ``latest`` scored reps in the cohort (a rep in both windows once),
     oldest first: user id → reps. Learners without a scored rep are absent."""
@@ -162,13 +174,13 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
                                             CriterionResultRow.kind != "blocker",
                                             CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0))
         .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)
-    )  # iterated, not ``.all()``: each row is gone before the next is made (fewer objects for the garbage collector)
+    )
     out: dict[int, list[RepScores]] = {}
     reps: list[RepScores] = []
     values: list[CriterionValue] = []
     last_rep = None
     for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, score,
-         maximum, verdict) in rows:
+         maximum, verdict) in chunked(rows):
         if rep_id != last_rep:  # the rows come by learner, then rep: a new rep starts here
             last_rep = rep_id
             reps = out.setdefault(user_id, [])
