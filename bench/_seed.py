@@ -4,8 +4,9 @@ results) built as tuples, written by COPY on PostgreSQL and by the driver's exec
 and statistics brought up to date afterwards, and the timer.
 
 The rows are written as the application would leave them: each rep's roll-up (``store.rep_rollup``: its current
-scorecard's id, overall and passed, its conversation's privacy and length) is filled in as the rep is made, as
-migration 0019's backfill and the scoring code would fill it.
+scorecard's id, overall and passed, its conversation's privacy and length) and each conversation's current
+scorecard id are filled in as the rep or call is made, as migrations 0021 and 0031 and the scoring code would fill
+them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ CRITERIA = [
 ]
 COLUMNS = {
     "conversations": ("id", "source", "title", "rubric_id", "rubric_version", "user_id", "org_id", "team_id",
-                      "private", "started_at", "ended_at", "created_at"),
+                      "private", "started_at", "ended_at", "created_at", "scorecard_id"),
     "reps": ("id", "conversation_id", "user_id", "org_id", "team_id", "scenario_id", "scenario_version", "rubric_id",
              "rubric_version", "difficulty", "engine", "state", "outcome", "created_at", "updated_at",
              "scorecard_id", "overall", "passed", "private", "seconds"),
@@ -63,7 +64,7 @@ class Rows:
                  scenario: str, outcome: str, overall: float, passed: bool) -> None:
         """A scored practice rep: its conversation, rep (with the roll-up) and scorecard, all with id ``rep_id``."""
         self.conversations.append((rep_id, "practice", "bench", "bench-rubric", "v1", user_id, org_id, team_id, False,
-                                   when, when + timedelta(seconds=seconds), when))
+                                   when, when + timedelta(seconds=seconds), when, rep_id))
         self.reps.append((rep_id, rep_id, user_id, org_id, team_id, scenario, "v1", "bench-rubric", "v1", "medium",
                           "embedded", "{}", outcome, when, when, rep_id, overall, passed, False, float(seconds)))
         self.card(rep_id, rep_id, overall, passed, when)
@@ -72,7 +73,7 @@ class Rows:
              passed: bool) -> None:
         """A scored real call (a conversation and its scorecard, id ``conv_id``; no rep), 30 minutes long."""
         self.conversations.append((conv_id, "call", "bench call", "bench-rubric", "v1", user_id, org_id, team_id,
-                                   False, when, when + timedelta(minutes=30), when))
+                                   False, when, when + timedelta(minutes=30), when, conv_id))
         self.card(conv_id, conv_id, overall, passed, when)
 
     def card(self, card_id: int, conv_id: int, overall: float, passed: bool, when: datetime) -> None:

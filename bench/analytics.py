@@ -6,7 +6,8 @@ spread over a year, ``--criteria`` criterion results per scorecard (default 5: 5
 ``--calls-per-learner`` scored real calls (half before the learner's first rep, half after). Scores follow a
 learner's ability, a per-skill improvement with practice and noise, so the trends are not flat. Rows go in by
 COPY on PostgreSQL and by the driver's executemany on SQLite, in chunks, with each rep's analytics roll-up (migration
-0019) filled in (``bench/_seed.py``, shared with ``bench/store_scale.py``).
+0021) and each conversation's current scorecard id (migration 0031) filled in (``bench/_seed.py``, shared with
+``bench/store_scale.py``).
 
 Then times, after one warm-up run, the median and worst of ``--repeat`` runs of every analytics query for cohorts
 of one learner, one team, a program of ``--program`` learners (several teams) and, with ``--org``, the whole

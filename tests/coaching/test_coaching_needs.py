@@ -165,3 +165,18 @@ def test_permutation_p_draws_exactly_as_the_sorting_version(k: int) -> None:
         others = list(source.choice([0.0, 25.0, 50.0, 75.0, 100.0], size=k + 6 + seed))  # small pools: many repeats
         fast = permutation_p(values, others, np.random.default_rng([14, seed, k]))
         assert fast == _permutation_p_by_sorting(values, others, np.random.default_rng([14, seed, k]))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_permutation_p_column_by_column_equals_the_reference_on_values_off_any_grid(k: int) -> None:
+    """Values whose sums round (twelfths, random shares), some equal to the observed mean: the column-by-column
+    path (fewer than 8 values) gives the reference's p-value, as the row-by-row path does beyond."""
+    for seed in range(6):
+        source = np.random.default_rng(200 + seed)
+        sizes = (k, k + 4 + 20 * seed)
+        values, others = ([float(v) for v in source.random(n)] if seed % 2 else
+                          [float(v) * (100 / 12) for v in source.integers(0, 13, size=n)] for n in sizes)
+        observed = float(np.mean(values))
+        others[:3] = [observed] * 3  # ties with the observed mean: the comparison's edge
+        fast = permutation_p(values, others, np.random.default_rng([15, seed, k]), resamples=999)
+        assert fast == _permutation_p_by_sorting(values, others, np.random.default_rng([15, seed, k]), resamples=999)

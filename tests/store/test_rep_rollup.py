@@ -1,8 +1,9 @@
-"""The analytics roll-up on ``reps`` (``store.rep_rollup``, migration 0019) stays equal to the truth on every path
-that can change it — a rep started, ended by the learner or by the persona, scored, re-scored by another scorer,
-made private and public again, branched, back-dated by the demo, its conversation deleted, a call stored beside
-it — on SQLite and PostgreSQL. The truth is recomputed the slow way, in Python, from every scorecard and
-conversation, and compared with every rep's copies after each step."""
+"""The analytics roll-ups (``store.rep_rollup``) on ``reps`` (migration 0021) and on ``conversations`` (each one's
+current scorecard, migration 0031) stay equal to the truth on every path that can change them — a rep started,
+ended by the learner or by the persona, scored, re-scored by another scorer, made private and public again,
+branched, back-dated by the demo, its conversation deleted, a call stored beside it (unscored, scored, re-scored,
+deleted) — on SQLite and PostgreSQL. The truth is recomputed the slow way, in Python, from every scorecard and
+conversation, and compared with every rep's and every conversation's copies after each step."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from sparring.conversation.model import Conversation
 from sparring.services.accounts import Accounts
-from sparring.services.conversation_store import store_call
+from sparring.services.conversation_store import store_call, store_scorecard
 from sparring.services.demo import _backdate
 from sparring.services.practice import PracticeService
 from sparring.store import rep_rollup
@@ -51,6 +52,20 @@ def truth(db: Database) -> dict[int, Copies]:
     return out
 
 
+def current_cards(db: Database) -> dict[int, int | None]:
+    """Every conversation's current (newest) scorecard id, from the scorecards one by one (the truth)."""
+    with db.read() as s:
+        out: dict[int, int | None] = dict.fromkeys(s.scalars(select(ConversationRow.id)))
+        for card_id, conv_id in s.execute(select(ScorecardRow.id, ScorecardRow.conversation_id)):
+            out[conv_id] = max(card_id, out[conv_id] or 0)
+    return out
+
+
+def stored_cards(db: Database) -> dict[int, int | None]:
+    with db.read() as s:
+        return {cid: card for cid, card in s.execute(select(ConversationRow.id, ConversationRow.scorecard_id))}
+
+
 def stored(db: Database) -> dict[int, Copies]:
     with db.read() as s:
         return {r.id: (r.scorecard_id, r.overall, r.passed, r.private, r.seconds) for r in s.execute(
@@ -58,6 +73,8 @@ def stored(db: Database) -> dict[int, Copies]:
 
 
 def assert_true(db: Database) -> dict[int, Copies]:
+    """Both roll-ups equal the truth; the reps' copies by rep id."""
+    assert stored_cards(db) == current_cards(db)
     expected, found = truth(db), stored(db)
     assert found.keys() == expected.keys()
     for rep_id, want in expected.items():
@@ -155,3 +172,52 @@ def test_a_session_holding_the_rep_sees_the_new_copies(db: Database) -> None:
                   .values(private=True, ended_at=datetime.now(UTC) + timedelta(hours=1)))
         rep_rollup.refresh(s, [rep.conversation_id])
         assert rep.private is True and rep.seconds is not None and rep.seconds > 3000
+
+
+def test_a_calls_current_scorecard_follows_scoring_rescoring_and_deletion(db: Database) -> None:
+    line = support.line_practice(db)
+    lee = Accounts(db).create_user("Acme", "lee@acme.test", None, role="learner", team="East")
+    rubric = line.content_for(lee.org_id).get_rubric("test-discovery")
+
+    def call(text: str) -> Conversation:
+        found = Conversation(source="call", title="Renewal call")
+        found.add("Rep", "learner", text, 0.0, 3.0)
+        found.add("Buyer", "counterpart", "Fine.", 3.0, 5.0)
+        return found
+
+    unscored = store_call(db, lee.id, call("Hello."))
+    scored = store_call(db, lee.id, call("asks-questions=1 next-step=0"),
+                        scored=(rubric, support.LineScorer().score(call("asks-questions=1 next-step=0"), rubric)))
+    rep_id = support.rep_with_scores(line, lee, 0.5, 0.5)  # a scored rep beside them
+    assert_true(db)
+    cards = stored_cards(db)
+    assert cards[unscored] is None and cards[scored] is not None
+
+    with db.session() as s:  # re-scored (as a re-scoring job would): the newer card is current
+        conversation = s.get(ConversationRow, scored)
+        assert conversation is not None and conversation.scorecard_id == cards[scored]
+        newer = store_scorecard(s, conversation, rubric,
+                                support.LineScorer().score(call("asks-questions=0 next-step=1"), rubric))
+        assert conversation.scorecard_id == newer.id  # a session holding the conversation sees the new copy
+    assert_true(db)
+    assert stored_cards(db)[scored] == newer.id > cards[scored]
+    with db.session() as s:  # the unscored call scored at last
+        conversation = s.get(ConversationRow, unscored)
+        assert conversation is not None
+        first = store_scorecard(s, conversation, rubric, support.LineScorer().score(call("next-step=1"), rubric))
+    assert stored_cards(db)[unscored] == first.id
+    assert_true(db)
+
+    before = stored_cards(db)
+    with db.session() as s:  # a call deleted: its scorecards go with it, nobody else's copy changes
+        s.execute(delete(ConversationRow).where(ConversationRow.id == scored))
+    assert_true(db)
+    assert stored_cards(db) == {k: v for k, v in before.items() if k != scored}
+
+    with db.session() as s:  # a writer that bypassed the service layer; refresh repairs it
+        s.execute(update(ConversationRow).values(scorecard_id=None))
+    assert stored_cards(db) != current_cards(db)
+    with db.session() as s:
+        rep_conv = s.scalar(select(Rep.conversation_id).where(Rep.id == rep_id))
+        rep_rollup.refresh(s, [unscored, rep_conv])
+    assert_true(db)

@@ -81,6 +81,40 @@ def permutation_p(values: Sequence[float], others: Sequence[float] | np.ndarray,
     k = len(values)
     pool = np.concatenate([np.asarray(values, dtype=float), np.asarray(others, dtype=float)])
     observed = float(np.mean(values))
+    if not 0 < k < SHORT:
+        return _permutation_p_rows(pool, k, observed, rng, resamples)
+    # the few values a learner has: the same draws, kept column by column — (k, resamples), one row per draw
+    # position — so the repeat checks and the sums are whole-row operations (several times faster than numpy's work
+    # along rows of 3-5 values) that give the same numbers bit for bit: for fewer than 8 values numpy's mean of a row
+    # adds them one after the other, left to right, as the column sums below do (test_coaching_needs checks both)
+    columns = rng.integers(0, len(pool), size=(resamples, k)).T.copy()
+    rows: np.ndarray | None = None  # None: every draw
+    while k > 1:  # redraw the draws that picked one value twice: uniform over draws without replacement
+        drawn = columns if rows is None else columns[:, rows]  # only draws redrawn last time can repeat now
+        repeated = np.zeros(drawn.shape[1], bool)
+        for i in range(k):
+            for j in range(i + 1, k):
+                repeated |= drawn[i] == drawn[j]
+        if not repeated.any():
+            break
+        rows = np.flatnonzero(repeated) if rows is None else rows[repeated]  # ascending, as a mask would select
+        columns[:, rows] = rng.integers(0, len(pool), size=(len(rows), k)).T
+    picked = pool.take(columns)
+    means: np.ndarray = picked[0].copy()
+    for i in range(1, k):
+        means += picked[i]
+    means /= k
+    return (1 + int(np.count_nonzero(means <= observed + 1e-9))) / (1 + resamples)
+
+
+#: below this many values ``permutation_p`` keeps its draws column by column
+SHORT = 8
+
+
+def _permutation_p_rows(pool: np.ndarray, k: int, observed: float, rng: np.random.Generator,
+                        resamples: int) -> float:
+    """``permutation_p`` for ``SHORT`` values or more, the draws row by row (the reference the column-by-column
+    path is checked against)."""
     draws = rng.integers(0, len(pool), size=(resamples, k))
     rows = np.arange(resamples)
     while k > 1:  # redraw the rows that picked one value twice: uniform over draws without replacement
@@ -95,8 +129,7 @@ def permutation_p(values: Sequence[float], others: Sequence[float] | np.ndarray,
 
 
 def _repeats(draws: np.ndarray) -> np.ndarray:
-    """Per row, whether it holds one index twice: pairwise column comparisons for the few values a learner has
-    (a sort of every row cost more than the rest of the test), a sort beyond."""
+    """Per row, whether it holds one index twice: pairwise column comparisons for a few values, a sort beyond."""
     k = draws.shape[1]
     if k > 8:
         ordered = np.sort(draws, axis=1)
@@ -217,17 +250,27 @@ def assess(s: Session, cohort: Cohort, seed: int = SEED, reps: Windows | None = 
     report = NeedsReport()
     windows = reps if reps is not None else rep_windows(s, cohort, first=EARLY_REPS)
     early = {uid: _early(mine) for uid, mine in windows.items()}
-    # every early value of a skill once, with its learner: the pool of the others is a mask, not a copy per learner
-    flat: dict[str, tuple[np.ndarray, np.ndarray, set[int]]] = {}
+    # every early value of a skill once, learner after learner, with where each learner's run of values starts and
+    # ends: the pool of the others is the values before and after the learner's run, in the same order as a mask
+    # over every value would give them, not a copy per learner
+    flat: dict[str, tuple[np.ndarray, dict[int, tuple[int, int]]]] = {}
     for skill in {k for mine in early.values() for k in mine}:
-        owners = [uid for uid, mine in early.items() for _ in mine.get(skill, ())]
-        values = [v for mine in early.values() for _, v in mine.get(skill, ())]
-        flat[skill] = (np.asarray(values, dtype=float), np.asarray(owners), set(owners))
+        values: list[float] = []
+        runs: dict[int, tuple[int, int]] = {}
+        for uid, mine in early.items():
+            pairs = mine.get(skill)
+            if pairs:
+                runs[uid] = (len(values), len(values) + len(pairs))
+                values += [v for _, v in pairs]
+        flat[skill] = (np.asarray(values, dtype=float), runs)
     flagged: list[tuple[int, SkillTest]] = []
     for uid, mine in early.items():
         def pool_for(skill: str, uid: int = uid) -> tuple[np.ndarray, int]:
-            values, owners, who = flat[skill]
-            return values[owners != uid], len(who) - (uid in who)
+            values, runs = flat[skill]
+            run = runs.get(uid)
+            if run is None:
+                return values, len(runs)
+            return np.concatenate((values[:run[0]], values[run[1]:])), len(runs) - 1
 
         tests = _assess(uid, {k: [v for _, v in pairs] for k, pairs in mine.items()}, pool_for, seed)
         if tests:

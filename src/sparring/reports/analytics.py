@@ -25,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from sparring.store.cohorts import Cohort, RepScores, Windows, current_scorecard_of, rep_windows, without_jit
+from sparring.store.cohorts import Cohort, RepScores, Windows, chunked, rep_windows, without_jit
 from sparring.store.models import ConversationRow, CriterionResultRow, Rep
 
 #: how many reps make the "first" and the "latest" window; a learner counts in a trend once they have twice as many
@@ -148,14 +148,19 @@ class Trends:
     too_few: int = 0
 
 
-def _windows(reps: Sequence[RepScores], window: int, key: str) -> dict[str, tuple[list[float], list[float]]]:
-    out: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+def _windows(reps: Sequence[RepScores], window: int) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    """One learner's first and latest ``window`` values, by "criterion" and by "skill": in one pass over their reps."""
+    out: dict[str, dict[str, tuple[list[float], list[float]]]] = {"criterion": {}, "skill": {}}
     for rep in reps:
         side = 0 if rep.position <= window else 1 if rep.position > rep.total - window else None
         if side is None:
             continue
-        for k, v in rep.by_key(key).items():
-            out[k][side].append(v)
+        for key, found in out.items():
+            for k, v in rep.by_key(key).items():
+                pair = found.get(k)
+                if pair is None:
+                    pair = found[k] = ([], [])
+                pair[side].append(v)
     return out
 
 
@@ -173,8 +178,8 @@ def trends(s: Session, cohort: Cohort, window: int = WINDOW, reps: Windows | Non
             result.too_few += 1
             continue
         result.learners += 1
-        for key in per_key:
-            for k, pair in _windows(mine, window, key).items():
+        for key, sides in _windows(mine, window).items():
+            for k, pair in sides.items():
                 per_key[key].setdefault(k, {})[uid] = pair
     for key, target in (("criterion", result.by_criterion), ("skill", result.by_skill)):
         for k in sorted(per_key[key]):
@@ -308,7 +313,9 @@ class Transfer:
 def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfer:
     """Practice-to-call transfer. A call's time is its recording start (its import time when unknown); calls before
     the learner's first cohort rep are "before", calls after it "after"; the cohort's dates do not limit calls. The
-    criteria are those the cohort's first ``WINDOW`` reps scored (the same criterion id on a call's rubric)."""
+    criteria are those the cohort's first ``WINDOW`` reps scored (the same criterion id on a call's rubric). Each
+    call's current scorecard is the roll-up's copy (``conversations.scorecard_id``, ``store.rep_rollup``): the calls
+    are read from the covering index ``ix_conversations_user_source``."""
     out = Transfer()
     firsts = reps if reps is not None else rep_windows(s, cohort, first=WINDOW)
     if not firsts:
@@ -318,9 +325,9 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
     calls_q = (
         select(ConversationRow.id, ConversationRow.user_id,
                func.coalesce(ConversationRow.started_at, ConversationRow.created_at).label("at"),
-               current_scorecard_of(ConversationRow.id).label("card_id"))
+               ConversationRow.scorecard_id.label("card_id"))
         .where(ConversationRow.org_id == cohort.org_id, ConversationRow.user_id.in_(list(started)),
-               ConversationRow.source == "call")
+               ConversationRow.source == "call", ConversationRow.scorecard_id.is_not(None))
     )
     if not cohort.include_private:
         calls_q = calls_q.where(ConversationRow.private.is_(False))
@@ -331,14 +338,19 @@ def transfer(s: Session, cohort: Cohort, reps: Windows | None = None) -> Transfe
         .select_from(calls)
         .join(CriterionResultRow, CriterionResultRow.scorecard_id == calls.c.card_id)
         .where(CriterionResultRow.kind != "blocker", CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0)
+        .order_by(calls.c.id, CriterionResultRow.criterion_id)  # the same sums in the same order, whatever the plan
     )
     pairs: dict[str, dict[int, tuple[list[float], list[float]]]] = defaultdict(dict)
     seen: tuple[set[int], set[int]] = (set(), set())
     without_jit(s)
-    for conv_id, uid, at, cid, score, maximum in s.execute(q).all():
+    starts = {uid: _aware(at) for uid, at in started.items()}
+    sides: dict[int, int] = {}  # call → 0 before the learner's first rep, 1 after (a call's rows come together)
+    for conv_id, uid, at, cid, score, maximum in chunked(s.connection().execute(q)):
         if cid not in practised:
             continue
-        side = 0 if _aware(at) < _aware(started[uid]) else 1
+        side = sides.get(conv_id)
+        if side is None:
+            side = sides[conv_id] = 0 if _aware(at) < starts[uid] else 1
         seen[side].add(conv_id)
         pair = pairs[cid].setdefault(uid, ([], []))
         pair[side].append(max(0.0, min(100.0, 100.0 * score / maximum)))

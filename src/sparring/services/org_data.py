@@ -73,6 +73,7 @@ LEFT_OUT: dict[tuple[str, str], str] = {
 #: integer columns that hold another table's id without a foreign key (remapped on import like one)
 SOFT_REFS: dict[tuple[str, str], str] = {
     ("reps", "scorecard_id"): "scorecards",  # the rep's newest scorecard (analytics roll-up)
+    ("conversations", "scorecard_id"): "scorecards",  # the conversation's newest scorecard (analytics roll-up)
     ("call_summaries", "scorecard_id"): "scorecards",  # the scorecard the summary was made with
 }
 

@@ -17,12 +17,15 @@ its criteria.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Result, SQLColumnExpression, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import Over
+from sqlalchemy.sql.functions import FunctionElement
 
 from sparring.store.models import CriterionResultRow, Rep, ScorecardRow
 
@@ -63,9 +66,9 @@ class Cohort:
         return clauses
 
 
-@dataclass(frozen=True)
-class CriterionValue:
-    """One criterion of one scorecard, as a share of its maximum (0-100)."""
+class CriterionValue(NamedTuple):
+    """One criterion of one scorecard, as a share of its maximum (0-100). A named tuple, not a dataclass: a program's
+    windows hold tens of thousands of them, and a tuple is made several times faster."""
 
     criterion_id: str
     skill: str  # the criterion's skill, or its id when the rubric names none
@@ -73,7 +76,7 @@ class CriterionValue:
     verdict: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RepScores:
     """A scored rep in a learner's sequence: ``position`` 1 is their first rep in the cohort, ``total`` how many
     they have there. ``values`` leave out blockers and n/a criteria."""
@@ -96,8 +99,12 @@ class RepScores:
             return {v.criterion_id: v.value for v in self.values}
         groups: dict[str, list[float]] = {}
         for v in self.values:
-            groups.setdefault(v.skill, []).append(v.value)
-        return {k: sum(vs) / len(vs) for k, vs in groups.items()}
+            found = groups.get(v.skill)
+            if found is None:
+                groups[v.skill] = [v.value]
+            else:
+                found.append(v.value)
+        return {k: vs[0] if len(vs) == 1 else sum(vs) / len(vs) for k, vs in groups.items()}
 
 
 #: user id → that learner's reps in the windows asked for, oldest first (what ``rep_windows`` returns)
@@ -120,6 +127,18 @@ def without_jit(s: Session) -> None:
         s.execute(text("SET LOCAL jit = off"))
 
 
+#: rows fetched at a time by ``chunked``
+ROWS_PER_FETCH = 2000
+
+
+def chunked(result: Result[Any]) -> Iterator[Any]:
+    """The rows of ``result``, fetched ``ROWS_PER_FETCH`` at a time: not all at once (``.all()``), so a program's
+    12,500 rows are not all alive together (fewer objects for the garbage collector to walk), and not one by one
+    (the driver's per-row fetch costs more than the row)."""
+    for part in result.partitions(ROWS_PER_FETCH):
+        yield from part
+
+
 def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Windows:
     """Each learner's first ``first`` and latest ``latest`` scored reps in the cohort (a rep in both windows once),
     oldest first: user id → reps. Learners without a scored rep are absent."""
@@ -132,33 +151,42 @@ def rep_windows(s: Session, cohort: Cohort, first: int, latest: int = 0) -> Wind
     if not cohort.include_private:
         base_q = base_q.where(Rep.private.is_(False))
     base = base_q.subquery()
-    ranked = (
-        select(base, func.row_number().over(partition_by=base.c.user_id,
-                                            order_by=(base.c.created_at, base.c.rep_id)).label("pos"),
-               func.count().over(partition_by=base.c.user_id).label("total"))
-        .subquery()
-    )
-    windowed = select(ranked).where(or_(ranked.c.pos <= first, ranked.c.pos > ranked.c.total - latest)).subquery()
+    # both numbers over one window — the learner's reps in order, the frame their whole sequence — so the database
+    # numbers and counts them in one pass (PostgreSQL: one WindowAgg instead of two, and a window of first reps only
+    # stops each learner's numbering at ``first``: 16 → 11 ms for the reps of 250 learners)
+    def whole(fn: FunctionElement[int]) -> Over[int]:
+        return fn.over(partition_by=base.c.user_id, order_by=(base.c.created_at, base.c.rep_id), rows=(None, None))
+
+    ranked = select(base, whole(func.row_number()).label("pos"), whole(func.count()).label("total")).subquery()
+    wanted = [ranked.c.pos <= first] if first > 0 else []
+    if latest > 0:  # (without latest reps the condition is on the numbering alone: PostgreSQL stops it at ``first``)
+        wanted.append(ranked.c.pos > ranked.c.total - latest)
+    windowed = select(ranked).where(or_(*wanted)).subquery()
     without_jit(s)
-    rows = s.execute(
+    # through the session's connection (Core): the same rows as ``s.execute`` without the ORM's per-row work
+    rows = s.connection().execute(
         select(windowed.c.rep_id, windowed.c.conversation_id, windowed.c.user_id, windowed.c.scenario_id,
                windowed.c.created_at, windowed.c.pos, windowed.c.total, windowed.c.card_id, windowed.c.overall,
                windowed.c.passed, CriterionResultRow.criterion_id, CriterionResultRow.skill,
-               CriterionResultRow.kind, CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
+               CriterionResultRow.score, CriterionResultRow.max, CriterionResultRow.verdict)
         .select_from(windowed)
         .outerjoin(CriterionResultRow, and_(CriterionResultRow.scorecard_id == windowed.c.card_id,
                                             CriterionResultRow.kind != "blocker",
                                             CriterionResultRow.verdict != "n/a", CriterionResultRow.max > 0))
         .order_by(windowed.c.user_id, windowed.c.pos, CriterionResultRow.criterion_id)
-    ).all()
+    )
     out: dict[int, list[RepScores]] = {}
-    for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, _kind,
-         score, maximum, verdict) in rows:
-        reps = out.setdefault(user_id, [])
-        if not reps or reps[-1].rep_id != rep_id:
+    reps: list[RepScores] = []
+    values: list[CriterionValue] = []
+    last_rep = None
+    for (rep_id, conv_id, user_id, scenario, created, pos, total, card_id, overall, passed, cid, skill, score,
+         maximum, verdict) in chunked(rows):
+        if rep_id != last_rep:  # the rows come by learner, then rep: a new rep starts here
+            last_rep = rep_id
+            reps = out.setdefault(user_id, [])
             reps.append(RepScores(rep_id, conv_id, user_id, scenario, created, int(pos), int(total), card_id,
                                   float(overall), bool(passed)))
+            values = reps[-1].values
         if cid is not None:
-            value = max(0.0, min(100.0, 100.0 * score / maximum))
-            reps[-1].values.append(CriterionValue(cid, skill or cid, value, verdict))
+            values.append(CriterionValue(cid, skill or cid, max(0.0, min(100.0, 100.0 * score / maximum)), verdict))
     return out

@@ -155,12 +155,18 @@ class ContentVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+#: the columns of ``ix_conversations_user_source``: the owner and source first (a cohort's calls), then every column
+#: the practice-to-call transfer reads
+CALL_INDEX_COLUMNS = ("user_id", "source", "org_id", "private", "started_at", "created_at", "scorecard_id", "id")
+
+
 class ConversationRow(Base):
     """One conversation — a practice rep, an imported real call or a drill (ARCHITECTURE §1.1): the turns,
     scorecards and criterion results hang from it. ``user_id`` is its owner (the learner who practised, the rep
     on the call); ``team_id`` the owner's team when it was stored; ``private`` hides the transcript and detail
     from everyone but the owner (``services.conversations.conversation_access``). Practice reps add their own
-    columns in ``reps`` (one rep per practice or drill conversation)."""
+    columns in ``reps`` (one rep per practice or drill conversation). ``scorecard_id`` is a roll-up: the id of the
+    current (newest) scorecard, so the analytics read a call's scorecard without a ``max(id)`` per call."""
 
     __tablename__ = "conversations"
     __table_args__ = (
@@ -168,6 +174,9 @@ class ConversationRow(Base):
         Index("ix_conversations_user_created", "user_id", "created_at"),
         Index("ix_conversations_org_created", "org_id", "created_at"),
         Index("ix_conversations_team_created", "team_id", "created_at"),
+        # a cohort's scored calls (reports.analytics.transfer): every column it reads, so the scan never visits the
+        # table (migration 0031_call_rollup)
+        Index("ix_conversations_user_source", *CALL_INDEX_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -185,6 +194,9 @@ class ConversationRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: the roll-up of its current (newest: highest id) scorecard's id, NULL while unscored (migration
+    #: 0031_call_rollup; ``store.rep_rollup.refresh`` keeps it equal to the truth wherever a scorecard is stored)
+    scorecard_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ParticipantRow(Base):

@@ -1,22 +1,27 @@
-"""The analytics roll-up on ``reps`` (migration ``0021_analytics_rollup``; docs/analytics.md, "The roll-up").
+"""The analytics roll-ups on ``reps`` (migration ``0021_analytics_rollup``) and on ``conversations`` (migration
+``0031_call_rollup``); docs/analytics.md, "Speed".
 
 Each rep carries copies of what the analytics would otherwise look up once per rep: its conversation's current
 (newest: highest id) scorecard — ``scorecard_id``, ``overall``, ``passed`` —, the conversation's ``private`` flag
 and its length (``seconds``: ended_at − started_at). With them the cohort window (``store.cohorts``), the practice
 counts (``reports.analytics.practice``) and a program's progress (``services.program_progress``) read ``reps``
-alone, through the covering index ``ix_reps_cohort``.
+alone, through the covering index ``ix_reps_cohort``. Each conversation — a real call above all, which has no rep —
+carries its current scorecard's id (``conversations.scorecard_id``), so the practice-to-call transfer
+(``reports.analytics.transfer``) reads a cohort's scored calls from the covering index
+``ix_conversations_user_source`` alone.
 
-``refresh`` recomputes the copies of some conversations' reps from the truth (``scorecards``, ``conversations``)
-in two UPDATE statements. Every write that can change the truth calls it in its own transaction:
+``refresh`` recomputes both roll-ups of some conversations from the truth (``scorecards``, ``conversations``) in
+three UPDATE statements. Every write that can change the truth calls it in its own transaction:
 
 - a scorecard stored — scoring, re-scoring, an imported call (``services.conversation_store.store_scorecard``);
 - privacy set (``PracticeService.set_private``);
 - a rep ended — by the learner (``PracticeService.end_rep``) or by the persona (``services.turn_store.save_reply``);
 - a rep's times rewritten (the demo's back-dating, ``services.demo``).
 
-A rep starts with its conversation's privacy (``start_rep``, a branch: the ``Rep`` is built with it). A deleted
-conversation takes its rep along (``ON DELETE CASCADE``) and scorecards are never deleted on their own, so deletions
-need nothing. ``tests/store/test_rep_rollup.py`` recomputes the roll-up the slow way after each of these paths.
+A rep starts with its conversation's privacy (``start_rep``, a branch: the ``Rep`` is built with it); a
+conversation starts unscored (``scorecard_id`` NULL). A deleted conversation takes its rep and its scorecards along
+(``ON DELETE CASCADE``) and scorecards are never deleted on their own, so deletions need nothing.
+``tests/store/test_rep_rollup.py`` recomputes both roll-ups the slow way after each of these paths.
 """
 
 from __future__ import annotations
@@ -42,8 +47,9 @@ def seconds_between(dialect: str, start: SQLColumnExpression[datetime | None],
 
 
 def refresh(db: Session | Connection, conversation_ids: Iterable[int]) -> None:
-    """Recompute the roll-up of the reps of ``conversation_ids`` (conversations without a rep, such as calls, are
-    skipped by the UPDATE). Flushes a session first, so what it has pending counts."""
+    """Recompute the roll-ups of ``conversation_ids``: each conversation's current scorecard, and the copies of its
+    rep (conversations without a rep, such as calls, are skipped by the reps' UPDATE). Flushes a session first, so
+    what it has pending counts."""
     ids = sorted(set(conversation_ids))
     if not ids:
         return
@@ -59,6 +65,12 @@ def refresh(db: Session | Connection, conversation_ids: Iterable[int]) -> None:
     same_time = {"updated_at": Rep.updated_at}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
+        db.execute(
+            update(ConversationRow).where(ConversationRow.id.in_(chunk)).values(
+                scorecard_id=select(func.max(card.id)).where(card.conversation_id == ConversationRow.id)
+                .scalar_subquery(),
+            ).execution_options(synchronize_session=False)
+        )
         db.execute(
             update(Rep).where(Rep.conversation_id.in_(chunk)).values(
                 scorecard_id=select(func.max(card.id)).where(card.conversation_id == Rep.conversation_id)
@@ -77,7 +89,9 @@ def refresh(db: Session | Connection, conversation_ids: Iterable[int]) -> None:
             ).execution_options(synchronize_session=False)
         )
     if isinstance(db, Session):
-        # the reps of this session now hold stale copies: read them again when next used
+        # the reps and conversations of this session now hold stale copies: read them again when next used
         for obj in list(db.identity_map.values()):
             if isinstance(obj, Rep) and obj.conversation_id in ids:
                 db.expire(obj, ["scorecard_id", "overall", "passed", "private", "seconds"])
+            elif isinstance(obj, ConversationRow) and obj.id in ids:
+                db.expire(obj, ["scorecard_id"])
