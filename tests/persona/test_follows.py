@@ -44,6 +44,7 @@ beats:
   - {situation: react:rapport, lines: ["Yes. Exactly.", "Thanks. I appreciate that."]}
   - {situation: react:small-talk, lines: ["Good, thanks. Busy week."]}
   - {situation: neutral, lines: ["Hm."]}
+  - {situation: react:advise, lines: ["I don't need a lecture."]}
 success:
   description: agreed a plan
   when: {objections_eased: true, learner_move: [next-step]}
@@ -78,6 +79,12 @@ LINES: dict[str, tuple[frozenset[str], dict[str, float]]] = {
     "Right, got it, go ahead.": (frozenset({"acknowledge"}), {}),
     "Honestly, the stores can't take it before Christmas, the staff are already stretched thin.": (
         frozenset({"information"}), {}),
+    "test it first?": (frozenset({"advice", "permission_ask"}), {"permission_ask": 0.74}),
+    "You need to test it first.": (frozenset({"advice"}), {}),
+    "Great question. Here's the deal: you need to lead something.": (frozenset({"advice", "question_open"}), {}),
+    "Best way to reach him?": (frozenset({"advice"}), {"advice": 0.21, "question_open": 0.39}),
+    "Try a pilot, maybe?": (frozenset({"advice"}), {"advice": 0.6, "question_open": 0.3}),
+    "You need to test it first, yeah?": (frozenset({"advice", "question_closed"}), {}),
     "Six years in and you've gone soft.": (frozenset({"empathise", "blame_label"}),
                                            {"empathise": 0.87, "blame_label": 0.79}),
 }
@@ -461,3 +468,18 @@ def test_no_new_concern_surfaces_in_the_reply_to_a_step_off_the_scene() -> None:
     said, state = play(late, "medium", "Are you a bot?", "ok, sure.")
     assert state.extra["situations"][1] == ["react:identity"] and "board" not in said[0]
     assert state.extra["situations"][2] == ["raise:why"]
+
+
+@pytest.mark.parametrize(("line", "lectured"), [
+    ("test it first?", False),  # a suggestion put as a question
+    ("You need to test it first.", True),  # advice told
+    ("You need to test it first, yeah?", True),  # a tag question still tells
+    ("Best way to reach him?", False),  # a question likelier than the advice
+    ("Try a pilot, maybe?", True),  # advice likelier than the question
+    ("Great question. Here's the deal: you need to lead something.", True),  # read as a question, asks nothing
+])
+def test_a_suggestion_put_as_a_question_is_not_a_lecture(sc: Scenario, line: str, lectured: bool) -> None:
+    """"test it first?" got "I don't need a lecture on how to run my company." (blind review of the sixth pass,
+    2026-12-08): the act model reads it as advice (1.0) *and* as asking permission (0.74); asking is the point."""
+    _said, state = _play(sc, line)
+    assert ("react:advise" in state.extra["situations"][-1]) is lectured

@@ -90,6 +90,9 @@ RETURNS_TO_SCENE = frozenset({"react:identity", "react:injection", "react:small-
 RESTATES = RETURNS_TO_SCENE | {"react:not-yet", "react:send-it"}
 #: acts that are the point of a turn that also gives advice: the persona answers them, not the advice
 PRIMARY_OVER_ADVICE = frozenset({"next_step_proposal", "next_step_accept", "commitment_ask", "tradeoff_offer"})
+#: asking acts that make advice a suggestion put to the persona, not a lecture ("test it first?", "Could we try a
+#: pilot?"): ``question_closed`` is left out, a tag question ("Just fire him, yeah?") still tells
+ASKING_OVER_ADVICE = frozenset({"question_open", "question_clarifying", "permission_ask"})
 #: a state variable crossing these values makes the persona show a tell (``<var>_low`` / ``<var>_high``)
 LOW_TELL = 0.3
 HIGH_TELL = 0.7
@@ -330,6 +333,21 @@ def rapport_pool(lines: Sequence[str], turn: Turn) -> list[str]:
     return [line for line in lines if _THANKS.search(line)]
 
 
+def suggests(turn: Turn) -> bool:
+    """The turn's advice is put as a question: an asking act is among its acts, or at least as likely as the advice
+    ("Best way to reach him?": a question 0.39, advice 0.21). "I don't need a lecture" answers a lecture nobody gave
+    (blind review of the sixth pass, 2026-12-08: "test it first?", advice 1.0 and asking permission 0.74). Only when
+    some sentence of the turn asks: "Great question. Here's the deal: you need to lead something." reads as a question
+    too, and tells."""
+    from sparring.persona.knowledge import asks
+
+    if not asks(turn.text):
+        return False
+    if turn.acts & ASKING_OVER_ADVICE:
+        return True
+    return max(turn.probs.get(a, 0.0) for a in ASKING_OVER_ADVICE) >= turn.probs.get("advice", 1.0) > 0.0
+
+
 def negative_reaction(plan: Plan) -> str | None:
     if plan.push_for_more:
         return "react:push-for-more"
@@ -337,6 +355,8 @@ def negative_reaction(plan: Plan) -> str | None:
     for act, situation in NEGATIVE_REACTIONS:
         if act == "advice" and names & PRIMARY_OVER_ADVICE:
             continue  # "I'll send the summary by Wednesday; you could loop in the COO" proposes, not lectures
+        if act == "advice" and suggests(plan.turn):
+            continue  # "test it first?" asks; "I don't need a lecture" answers a lecture nobody gave
         if act in names:
             return situation
     return None
