@@ -48,8 +48,8 @@ def test_enqueue_run_list_and_retry(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(("argv", "message"), [
     (["jobs", "enqueue", "nope"],
      "sparring: unknown task 'nope' (known: assignment_reminders, certification_notices, deliver_webhook, "
-     "import_call, lti_post_score, lti_sweep, org_export, program_reminders, purge_finished_jobs, render_report, "
-     "rescore_rep, retention_sweep, webhook_sweep, xapi_deliver, xapi_sweep)"),
+     "import_call, lti_post_score, lti_sweep, lti_sync_roster, org_export, program_reminders, purge_finished_jobs, "
+     "render_report, rescore_rep, retention_sweep, webhook_sweep, xapi_deliver, xapi_sweep)"),
     (["jobs", "enqueue", "rescore_rep", "--payload", "{oops"], "sparring: --payload is not JSON"),
     (["jobs", "enqueue", "rescore_rep", "--payload", "[1]"], "sparring: payload must be a JSON object"),
     (["jobs", "enqueue", "rescore_rep", "--run-at", "tomorrow"], "sparring: --run-at: not an ISO date-time"),
