@@ -201,6 +201,8 @@ def test_two_workers_do_200_jobs_exactly_once_and_a_killed_worker_loses_nothing(
                timeout=45)
     wait_until("the jobs queued after the kill",
                lambda: scalar(db, "SELECT count(*) FROM probe_runs WHERE n >= 2000") == 5, procs)
+    # the probe's row is written inside the job, its status after it returns: wait for the status too
+    wait_until("the killed job to be marked done", lambda: queue.get(slow.id).status == "done", procs)
     done = queue.get(slow.id)
     assert done.status == "done" and done.attempts == 2
     assert scalar(db, "SELECT count(*) FROM probe_started WHERE job_id = :j", j=slow.id) == 2
